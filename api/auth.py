@@ -1,0 +1,39 @@
+"""Bearer JWTs (HS256, SPEC section 3): minting and checking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from domain.access import Actor
+from domain.values import Role
+
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, expired, or not signed with our secret."""
+
+
+def mint_token(secret: str, sub: str, roles: list[Role], ttl: timedelta) -> str:
+    """A signed token for `sub` with `roles`, valid for `ttl`."""
+    now = datetime.now(UTC)
+    claims = {"sub": sub, "roles": [r.value for r in roles], "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def actor_from_token(secret: str, token: str) -> Actor:
+    """The caller a token names; only HS256 with our secret is accepted (never `none`)."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidToken(str(error)) from None
+    sub, roles = claims.get("sub"), claims.get("roles", [])
+    if not isinstance(sub, str) or not sub.strip() or len(sub) > 128:
+        raise InvalidToken("sub must be a non-empty string")
+    if not isinstance(roles, list) or not all(r in Role.__members__ for r in roles):
+        raise InvalidToken("roles must be a list of known roles")
+    return Actor(sub, frozenset(Role(r) for r in roles))

@@ -1,0 +1,59 @@
+"""Who may do what (SPEC section 3 and rule 1), as pure functions of the caller, the
+agreement's employee and the employee's current manager in the directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from domain.errors import Forbidden
+from domain.values import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    roles: frozenset[Role]
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+class Party(Enum):
+    """Which side of an agreement an action belongs to."""
+
+    EMPLOYEE = "employee"  # propose, revise, withdraw
+    MANAGER = "manager"  # approve, guardrails, adjustments, reviews, reverts, ...
+    CONTRIBUTOR = "contributor"  # record artifacts: the employee or a manager
+
+
+def acting_role(actor: Actor, party: Party, employee_id: str, manager_id: str | None) -> Role:
+    """The role under which `actor` may act on an agreement of `employee_id`, or
+    Forbidden. Nobody acts as manager on their own agreement, HR included."""
+    is_employee = actor.id == employee_id
+    is_manager = manager_id is not None and actor.id == manager_id and not is_employee
+    if party is not Party.MANAGER and is_employee and actor.has(Role.EMPLOYEE):
+        return Role.EMPLOYEE
+    if party is not Party.EMPLOYEE and is_manager and actor.has(Role.MANAGER):
+        return Role.MANAGER
+    if actor.has(Role.HR) and not (party is Party.MANAGER and is_employee):
+        return Role.HR
+    raise Forbidden()
+
+
+def can_read_agreement(actor: Actor, employee_id: str, manager_id: str | None) -> bool:
+    """Employees read their own; managers their direct reports' (as the directory says
+    now); HR, auditors and integrations read everything."""
+    if actor.roles & {Role.HR, Role.AUDITOR, Role.INTEGRATION}:
+        return True
+    if actor.id == employee_id:
+        return True
+    return actor.has(Role.MANAGER) and manager_id is not None and actor.id == manager_id
+
+
+def require_directory_writer(actor: Actor) -> Role:
+    """Only HR and integrations push the people directory."""
+    for role in (Role.HR, Role.INTEGRATION):
+        if actor.has(role):
+            return role
+    raise Forbidden()

@@ -1,0 +1,379 @@
+"""The crafting agreement aggregate: its lifecycle, content and the rules on them.
+
+Commands check every rule first and only then trigger events, so a broken rule
+raises a DomainError with nothing pending. Who may act (rule 1) is decided by
+`domain.access` before a command is called; this module guards the state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from uuid import uuid4
+
+from eventsourcing.domain import Aggregate
+
+from domain import agreement_events as ev
+from domain import reversal
+from domain.errors import (
+    GuardrailExceeded,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    ProtectedResponsibility,
+)
+from domain.metadata import Meta
+from domain.records import (
+    Adjustment,
+    Artifact,
+    Change,
+    ChangeKind,
+    Reallocation,
+    Review,
+)
+from domain.values import (
+    AdjustmentDraft,
+    AgreementStatus,
+    ArtifactKind,
+    CareerGoal,
+    ChangeStatus,
+    Guardrails,
+    ReviewOutcome,
+    reason,
+)
+
+S = AgreementStatus
+MAX_ADJUSTMENTS_PER_PROPOSAL = 50
+
+
+def _new_id() -> str:
+    return str(uuid4())
+
+
+@dataclass(frozen=True)
+class ReallocationToggle:
+    """A reallocation that a command switched on or off: the hours ledgers of the
+    two people involved must follow in the same save."""
+
+    reallocation: Reallocation
+    active: bool
+
+
+class Agreement(Aggregate):
+    def __init__(
+        self,
+        employee_id: str,
+        title: str,
+        career_goal: CareerGoal,
+        adjustments: tuple[Adjustment, ...],
+    ) -> None:
+        self.employee_id = employee_id
+        self.title = title
+        self.career_goal = career_goal
+        self.status = S.PROPOSED
+        self.manager_id: str | None = None
+        self.approved_version: int | None = None
+        self.guardrails: Guardrails | None = None
+        self.next_review_on: date | None = None
+        self.adjustments: dict[str, Adjustment] = {}
+        self.reallocations: dict[str, Reallocation] = {}
+        self.reviews: list[Review] = []
+        self.artifacts: list[Artifact] = []
+        self.changes: dict[str, Change] = {}
+        self.chains: dict[str, list[str]] = {}
+        for adjustment in adjustments:
+            self.record_adjustment(adjustment, self.INITIAL_VERSION)
+
+    # --- commands -------------------------------------------------------------
+
+    @classmethod
+    def propose(
+        cls,
+        employee_id: str,
+        title: str,
+        career_goal: CareerGoal,
+        drafts: list[AdjustmentDraft],
+        meta: Meta,
+    ) -> Agreement:
+        """Start an agreement in PROPOSED."""
+        return cls._create(
+            ev.Proposed,
+            id=uuid4(),
+            employee_id=employee_id,
+            title=title,
+            career_goal=career_goal,
+            adjustments=_adjustments_from(drafts),
+            **meta.event_fields(),
+        )
+
+    def revise(
+        self, title: str, career_goal: CareerGoal, drafts: list[AdjustmentDraft], meta: Meta
+    ) -> None:
+        self._require(S.PROPOSED, S.CHANGES_REQUESTED, action="revise the proposal")
+        self.trigger_event(
+            ev.ProposalRevised,
+            title=title,
+            career_goal=career_goal,
+            adjustments=_adjustments_from(drafts),
+            **meta.event_fields(),
+        )
+
+    def request_changes(self, meta: Meta) -> None:
+        reason(meta.reason)
+        self._require(S.PROPOSED, action="request changes")
+        self.trigger_event(ev.ChangesRequested, **meta.event_fields())
+
+    def approve(
+        self, manager_id: str | None, guardrails: Guardrails, today: date, meta: Meta
+    ) -> None:
+        self._require(S.PROPOSED, action="approve")
+        self.check_hours_within(guardrails, self.development_hours())
+        self.trigger_event(
+            ev.Approved,
+            manager_id=manager_id,
+            guardrails=guardrails,
+            guardrails_change_id=_new_id(),
+            next_review_on=today + timedelta(days=guardrails.review_every_days),
+            **meta.event_fields(),
+        )
+
+    def reject(self, meta: Meta) -> None:
+        reason(meta.reason)
+        self._require(S.PROPOSED, S.CHANGES_REQUESTED, action="reject")
+        self.trigger_event(ev.Rejected, **meta.event_fields())
+
+    def set_guardrails(self, guardrails: Guardrails, meta: Meta) -> str:
+        """Change the guardrails; returns the change id."""
+        self._require(S.ACTIVE, S.PAUSED, action="set guardrails")
+        if guardrails == self.guardrails:
+            raise InvalidInput("These guardrails are already in place.", "guardrails")
+        self.check_hours_within(guardrails, self.development_hours())
+        self.check_nothing_protected_is_away(guardrails)
+        change_id = _new_id()
+        self.trigger_event(
+            ev.GuardrailsChanged,
+            change_id=change_id,
+            guardrails=guardrails,
+            **meta.event_fields(),
+        )
+        return change_id
+
+    def add_adjustment(self, draft: AdjustmentDraft, meta: Meta) -> Adjustment:
+        self._require(S.ACTIVE, action="add an adjustment")
+        if self.guardrails is not None:
+            self.check_hours_within(
+                self.guardrails, self.development_hours() + draft.hours_per_week
+            )
+        (adjustment,) = _adjustments_from([draft])
+        self.trigger_event(ev.AdjustmentAdded, adjustment=adjustment, **meta.event_fields())
+        return adjustment
+
+    def reallocate(
+        self,
+        task: str,
+        hours_per_week: float,
+        from_person_id: str,
+        to_person_id: str,
+        effective_on: date,
+        meta: Meta,
+    ) -> ReallocationToggle:
+        self._require(S.ACTIVE, action="reallocate a task")
+        why = reason(meta.reason)
+        if hours_per_week <= 0:
+            raise InvalidInput(
+                "hoursPerWeek of a reallocation must be more than zero.", "hoursPerWeek"
+            )
+        if from_person_id == to_person_id:
+            raise InvalidInput("A task cannot be reallocated to the same person.", "toPersonId")
+        if self.guardrails is not None and self.guardrails.protects(task):
+            raise ProtectedResponsibility(
+                f"'{task}' is a protected responsibility and cannot be reallocated.",
+                "task",
+            )
+        item = Reallocation(
+            _new_id(),
+            _new_id(),
+            task,
+            hours_per_week,
+            from_person_id,
+            to_person_id,
+            effective_on,
+            why,
+        )
+        self.trigger_event(ev.TaskReallocated, reallocation=item, **meta.event_fields())
+        return ReallocationToggle(item, active=True)
+
+    def record_review(
+        self,
+        held_on: date,
+        outcome: ReviewOutcome,
+        notes: str | None,
+        next_review_on: date | None,
+        meta: Meta,
+    ) -> Review:
+        self._require(S.ACTIVE, S.PAUSED, action="record a review")
+        if next_review_on is None:
+            every = self.guardrails.review_every_days if self.guardrails else 30
+            next_review_on = held_on + timedelta(days=every)
+        if next_review_on <= held_on:
+            raise InvalidInput("nextReviewOn must be after heldOn.", "nextReviewOn")
+        review = Review(_new_id(), held_on, outcome, notes, next_review_on, meta.actor_id)
+        self.trigger_event(ev.ReviewRecorded, review=review, **meta.event_fields())
+        return review
+
+    def record_artifact(
+        self,
+        title: str,
+        kind: ArtifactKind,
+        url: str | None,
+        skills: tuple[str, ...],
+        recorded_on: date,
+        meta: Meta,
+    ) -> Artifact:
+        self._require(S.ACTIVE, S.PAUSED, action="record an artifact")
+        artifact = Artifact(_new_id(), title, kind, url, skills, meta.actor_id, recorded_on)
+        self.trigger_event(ev.ArtifactRecorded, artifact=artifact, **meta.event_fields())
+        return artifact
+
+    def revert_change(self, change_id: str, meta: Meta) -> list[ReallocationToggle]:
+        """Undo one change (a revert of a revert re-applies the original)."""
+        reason(meta.reason)
+        self._require(S.ACTIVE, S.PAUSED, action="revert a change")
+        head = self.changes.get(change_id)
+        if head is None:
+            raise NotFound("No change with this id in this agreement.", "changeId")
+        reversal.check_revertible(self, head)
+        return self._revert([head.id], meta, to_version=None)
+
+    def revert_to_version(self, version: int, meta: Meta) -> list[ReallocationToggle]:
+        """Atomically undo every change after `version` that is still in effect."""
+        reason(meta.reason)
+        self._require(S.ACTIVE, S.PAUSED, action="revert to a version")
+        assert self.approved_version is not None
+        if not self.approved_version <= version <= self.version:
+            raise InvalidInput(
+                f"version must be between {self.approved_version} (approval) and {self.version}.",
+                "version",
+            )
+        heads = reversal.plan_revert_to_version(self, version)
+        if not heads:
+            raise InvalidInput(f"Nothing has changed since version {version}.", "version")
+        return self._revert(heads, meta, to_version=version)
+
+    def pause(self, meta: Meta) -> None:
+        reason(meta.reason)
+        self._require(S.ACTIVE, action="pause")
+        self.trigger_event(ev.Paused, **meta.event_fields())
+
+    def resume(self, meta: Meta) -> None:
+        self._require(S.PAUSED, action="resume")
+        self.trigger_event(ev.Resumed, **meta.event_fields())
+
+    def complete(self, meta: Meta) -> None:
+        self._require(S.ACTIVE, S.PAUSED, action="complete")
+        self.trigger_event(ev.Completed, **meta.event_fields())
+
+    def withdraw(self, meta: Meta) -> None:
+        reason(meta.reason)
+        if self.status.is_final:
+            raise InvalidTransition(f"The agreement is {self.status} and cannot be withdrawn.")
+        self.trigger_event(ev.Withdrawn, **meta.event_fields())
+
+    # --- state helpers used by events and the reversal planner ---------------
+
+    def development_hours(self) -> float:
+        return sum(
+            a.hours_per_week for a in self.adjustments.values() if a.status is ChangeStatus.ACTIVE
+        )
+
+    def is_effective(self, root_id: str) -> bool:
+        return len(self.chains[root_id]) % 2 == 1
+
+    def add_change(self, change: Change) -> None:
+        self.changes[change.id] = change
+        self.chains.setdefault(change.root_id, []).append(change.id)
+
+    def record_adjustment(self, adjustment: Adjustment, version: int) -> None:
+        self.adjustments[adjustment.id] = adjustment
+        self.add_change(
+            Change(
+                adjustment.change_id,
+                ChangeKind.ADJUSTMENT_ADDED,
+                adjustment.change_id,
+                adjustment.id,
+                version,
+            )
+        )
+
+    def record_guardrails(
+        self, change_id: str, before: Guardrails | None, after: Guardrails, version: int
+    ) -> None:
+        self.guardrails = after
+        self.add_change(
+            Change(
+                change_id,
+                ChangeKind.GUARDRAILS_CHANGED,
+                change_id,
+                change_id,
+                version,
+                guardrails_before=before,
+                guardrails_after=after,
+            )
+        )
+
+    def _revert(
+        self, head_ids: list[str], meta: Meta, to_version: int | None
+    ) -> list[ReallocationToggle]:
+        toggles = []
+        for head_id in head_ids:
+            self.trigger_event(
+                ev.ChangeReverted,
+                change_id=_new_id(),
+                reverted_change_id=head_id,
+                to_version=to_version,
+                **meta.event_fields(),
+            )
+            root = self.changes[self.changes[head_id].root_id]
+            if root.kind is ChangeKind.TASK_REALLOCATED:
+                toggles.append(
+                    ReallocationToggle(
+                        self.reallocations[root.subject_id], self.is_effective(root.id)
+                    )
+                )
+        return toggles
+
+    def _require(self, *allowed: AgreementStatus, action: str) -> None:
+        if self.status not in allowed:
+            raise InvalidTransition(f"Cannot {action}: the agreement is {self.status}.", "status")
+
+    @staticmethod
+    def check_hours_within(guardrails: Guardrails, total: float) -> None:
+        limit = guardrails.max_development_hours_per_week
+        if total > limit:
+            raise GuardrailExceeded(
+                f"Active adjustments would total {total:g} hours per week, "
+                f"above the guardrail of {limit:g}.",
+                "hoursPerWeek",
+            )
+
+    def check_nothing_protected_is_away(self, guardrails: Guardrails) -> None:
+        for item in self.reallocations.values():
+            if item.status is ChangeStatus.ACTIVE and guardrails.protects(item.task):
+                raise ProtectedResponsibility(
+                    f"'{item.task}' is currently reallocated; revert that reallocation "
+                    "before protecting it.",
+                    "guardrails.protectedResponsibilities",
+                )
+
+
+def _adjustments_from(drafts: list[AdjustmentDraft]) -> tuple[Adjustment, ...]:
+    if len(drafts) > MAX_ADJUSTMENTS_PER_PROPOSAL:
+        raise InvalidInput(
+            f"At most {MAX_ADJUSTMENTS_PER_PROPOSAL} adjustments per request.", "adjustments"
+        )
+    return tuple(
+        Adjustment(
+            _new_id(), _new_id(), d.kind, d.description, d.hours_per_week, d.starts_on, d.ends_on
+        )
+        for d in drafts
+    )

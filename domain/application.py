@@ -1,0 +1,299 @@
+"""The application: runs commands atomically, with retries, idempotency keys and
+optimistic concurrency, and reads the write model (including time travel)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+
+from domain import handlers
+from domain.access import Actor, Party, acting_role, can_read_agreement
+from domain.agreement import Agreement
+from domain.agreement_events import AgreementEvent
+from domain.commands import Command
+from domain.errors import (
+    Forbidden,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotFound,
+    UnknownPerson,
+    VersionConflict,
+)
+from domain.idempotency import IdempotencyRecord
+from domain.ledger import HoursLedger
+from domain.metadata import Meta
+from domain.person import Person
+from domain.transcodings import register_all
+from domain.values import Role, optional_text, text
+
+PositionLookup = Callable[[UUID, int], int | None]
+"""Finds the log position of an aggregate's event; wired by infra per database."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asks, under which request id."""
+
+    actor: Actor
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    position: int
+    agreement: Agreement | None = None
+    people: tuple[Person, ...] = ()
+    replayed: bool = False
+
+
+@dataclass
+class Session:
+    """One attempt at one command: what it loaded and what it will save together."""
+
+    app: CraftingApplication
+    request: Request
+    command: Command
+    today: date
+    pending: list[Aggregate] = field(default_factory=list)
+
+    def meta(self, role: Role | str) -> Meta:
+        return Meta(
+            actor_id=self.request.actor.id,
+            actor_role=str(role),
+            correlation_id=self.request.correlation_id,
+            reason=optional_text(self.command.reason, "reason", max_length=2000),
+            idempotency_key=self.command.idempotency_key,
+        )
+
+    def agreement(self, agreement_id: UUID, party: Party) -> tuple[Agreement, Meta]:
+        """Load an agreement the caller may act on as `party`, at the expected version."""
+        agreement = self.app.find_agreement(self.request.actor, agreement_id)
+        role = acting_role(
+            self.request.actor,
+            party,
+            agreement.employee_id,
+            self.app.manager_of(agreement.employee_id),
+        )
+        expected = self.command.expected_version
+        if expected is not None and agreement.version != expected:
+            raise VersionConflict(
+                f"The agreement is at version {agreement.version}, not {expected}.",
+                "expectedVersion",
+            )
+        self.save(agreement)
+        return agreement, self.meta(role)
+
+    def person(self, person_id: str, field_name: str) -> Person:
+        person = self.app.find_person(person_id)
+        if person is None or not person.profile.active:
+            raise UnknownPerson(f"No active person with id '{person_id}'.", field_name)
+        return person
+
+    def ledger(self, person_id: str, meta: Meta) -> HoursLedger:
+        for aggregate in self.pending:
+            if isinstance(aggregate, HoursLedger) and aggregate.person_id == person_id:
+                return aggregate
+        try:
+            ledger: HoursLedger = self.app.repository.get(HoursLedger.id_for(person_id))
+        except AggregateNotFoundError:
+            ledger = HoursLedger.open(person_id, meta)
+        self.save(ledger)
+        return ledger
+
+    def save(self, aggregate: Aggregate) -> None:
+        if all(a is not aggregate for a in self.pending):
+            self.pending.append(aggregate)
+
+
+class CraftingApplication(Application[UUID]):
+    """Every state change goes through `execute`."""
+
+    name = "Crafting"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        max_hours_received_per_week: float = 4.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        attempts: int = 12,
+    ) -> None:
+        super().__init__(env)
+        self.max_hours_received_per_week = max_hours_received_per_week
+        self.clock = clock
+        self.attempts = attempts
+        self._positions: PositionLookup = self._scan_for_position
+
+    def set_position_lookup(self, lookup: PositionLookup) -> None:
+        """Use an indexed lookup of the store (wired by infra) instead of a scan."""
+        self._positions = lookup
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_all(transcoder)
+
+    # --- commands -------------------------------------------------------------
+
+    def execute(self, request: Request, command: Command) -> CommandResult:
+        """Run a command: all its events are recorded together, or none are."""
+        key = command.idempotency_key
+        if key is not None:
+            text(key, "idempotencyKey", max_length=200)
+        for attempt in range(self.attempts):
+            if key is not None and (prior := self._prior_result(request, command)):
+                return prior
+            session = Session(self, request, command, self.clock().date())
+            outcome = handlers.handle(session, command)
+            if key is not None:
+                session.save(self._key_record(session, command, outcome))
+            try:
+                recordings = self.save(*session.pending)
+            except RecordConflictError:
+                # Someone else wrote one of our aggregates first: judge the command
+                # again on the new state (an expectedVersion then fails cleanly).
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 - jitter, not crypto
+                continue
+            position = max((r.notification.id for r in recordings), default=None)
+            if position is None:  # nothing changed (e.g. an unchanged directory push)
+                position = self.recorder.max_notification_id() or 0
+            return self._result(position, outcome)
+        raise VersionConflict("The agreement kept changing while this command ran; please retry.")
+
+    def _key_record(
+        self, session: Session, command: Command, outcome: Agreement | list[Person]
+    ) -> IdempotencyRecord:
+        assert command.idempotency_key is not None
+        meta = session.meta("SYSTEM")
+        if isinstance(outcome, Agreement):
+            return IdempotencyRecord.record(
+                command.idempotency_key,
+                type(command).__name__,
+                command.fingerprint(),
+                meta,
+                agreement_id=outcome.id,
+                agreement_version=outcome.version,
+            )
+        return IdempotencyRecord.record(
+            command.idempotency_key,
+            type(command).__name__,
+            command.fingerprint(),
+            meta,
+            person_ids=[p.person_id for p in outcome],
+        )
+
+    def _prior_result(self, request: Request, command: Command) -> CommandResult | None:
+        assert command.idempotency_key is not None
+        record_id = IdempotencyRecord.id_for(request.actor.id, command.idempotency_key)
+        try:
+            record: IdempotencyRecord = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            return None
+        if record.fingerprint != command.fingerprint():
+            raise IdempotencyKeyReused(
+                "This idempotency key was already used with different input.",
+                "idempotencyKey",
+            )
+        # The key's record is saved last in its command's write, so its position is
+        # the position that command returned the first time.
+        position = self._positions(record_id, 1) or 0
+        if record.agreement_id is not None and record.agreement_version is not None:
+            agreement: Agreement = self.repository.get(
+                UUID(record.agreement_id), version=record.agreement_version
+            )
+            return CommandResult(position, agreement=agreement, replayed=True)
+        people = tuple(p for p in map(self.find_person, record.person_ids) if p is not None)
+        return CommandResult(position, people=people, replayed=True)
+
+    @staticmethod
+    def _result(position: int, outcome: Agreement | list[Person]) -> CommandResult:
+        if isinstance(outcome, Agreement):
+            return CommandResult(position, agreement=outcome)
+        return CommandResult(position, people=tuple(outcome))
+
+    # --- reads of the write model --------------------------------------------
+
+    def find_agreement(self, actor: Actor, agreement_id: UUID) -> Agreement:
+        """The agreement if the caller may read it; otherwise FORBIDDEN, whether or not
+        it exists, so ids cannot be probed (HR and auditors get NOT_FOUND)."""
+        agreement: Aggregate | None
+        try:
+            agreement = self.repository.get(agreement_id)
+        except AggregateNotFoundError:
+            agreement = None
+        if not isinstance(agreement, Agreement):
+            if actor.roles & {Role.HR, Role.AUDITOR, Role.INTEGRATION}:
+                raise NotFound("No agreement with this id.", "agreementId") from None
+            raise Forbidden()
+        if not can_read_agreement(
+            actor, agreement.employee_id, self.manager_of(agreement.employee_id)
+        ):
+            raise Forbidden()
+        return agreement
+
+    def agreement_at(
+        self,
+        actor: Actor,
+        agreement_id: UUID,
+        version: int | None = None,
+        at: datetime | None = None,
+    ) -> Agreement:
+        """The agreement exactly as it was at a version or an instant, from its events."""
+        current = self.find_agreement(actor, agreement_id)
+        if at is not None:
+            if at.tzinfo is None:
+                raise InvalidInput("at must include a time zone.", "at")
+            at_version = self._version_at(agreement_id, at)
+            if at_version is None:
+                raise NotFound("The agreement did not exist yet at that instant.", "at")
+            version = at_version if version is None else min(version, at_version)
+        if version is None:
+            return current
+        if not 1 <= version <= current.version:
+            raise InvalidInput(f"version must be between 1 and {current.version}.", "version")
+        past: Agreement = self.repository.get(agreement_id, version=version)
+        return past
+
+    def history(self, agreement_id: UUID) -> list[Any]:
+        """Every event of the agreement, oldest first."""
+        return list(self.events.get(agreement_id))
+
+    def find_person(self, person_id: str) -> Person | None:
+        try:
+            person: Person = self.repository.get(Person.id_for(person_id))
+        except AggregateNotFoundError:
+            return None
+        return person
+
+    def manager_of(self, employee_id: str) -> str | None:
+        person = self.find_person(employee_id)
+        return None if person is None else person.profile.manager_id
+
+    def _version_at(self, agreement_id: UUID, at: datetime) -> int | None:
+        version = None
+        for event in self.events.get(agreement_id):
+            if cast(AgreementEvent, event).timestamp > at:
+                break
+            version = event.originator_version
+        return version
+
+    def _scan_for_position(self, originator_id: UUID, version: int) -> int | None:
+        # Fallback for stores without an index lookup (the in-memory one in tests).
+        start = 1
+        while batch := self.recorder.select_notifications(start, 500):
+            for n in batch:
+                if n.originator_id == originator_id and n.originator_version == version:
+                    return n.id
+            start = batch[-1].id + 1
+        return None
+
+
+__all__ = ["CommandResult", "CraftingApplication", "Request"]

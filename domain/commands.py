@@ -1,0 +1,137 @@
+"""Commands: what a caller asks for, as given (the handlers validate every field)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from uuid import UUID
+
+from domain.person import Profile
+from domain.values import AdjustmentDraft, CareerGoal, Guardrails
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+    reason: str | None = None
+
+    def fingerprint(self) -> str:
+        """Same command and input = same fingerprint; the key itself is left out."""
+        body = asdict(self)
+        body.pop("idempotency_key")
+        canonical = json.dumps([type(self).__name__, body], sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgreementCommand(Command):
+    agreement_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposeAgreement(Command):
+    employee_id: str | None = None  # default: the caller
+    title: str
+    career_goal: CareerGoal
+    adjustments: list[AdjustmentDraft] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviseProposal(AgreementCommand):
+    title: str
+    career_goal: CareerGoal
+    adjustments: list[AdjustmentDraft] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestChanges(AgreementCommand):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApproveAgreement(AgreementCommand):
+    guardrails: Guardrails
+
+
+@dataclass(frozen=True, kw_only=True)
+class RejectAgreement(AgreementCommand):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetGuardrails(AgreementCommand):
+    guardrails: Guardrails
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddAdjustment(AgreementCommand):
+    adjustment: AdjustmentDraft
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReallocateTask(AgreementCommand):
+    task: str
+    hours_per_week: float
+    to_person_id: str
+    from_person_id: str | None = None  # default: the agreement's employee
+    effective_on: date | None = None  # default: today
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordReview(AgreementCommand):
+    outcome: str
+    held_on: date | None = None  # default: today
+    notes: str | None = None
+    next_review_on: date | None = None  # default: heldOn + reviewEveryDays
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordArtifact(AgreementCommand):
+    title: str
+    kind: str
+    url: str | None = None
+    skills: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevertChange(AgreementCommand):
+    change_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevertToVersion(AgreementCommand):
+    version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PauseAgreement(AgreementCommand):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeAgreement(AgreementCommand):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompleteAgreement(AgreementCommand):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawAgreement(AgreementCommand):
+    pass
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    id: str
+    profile: Profile
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpsertPeople(Command):
+    people: list[PersonInput]

@@ -1,0 +1,69 @@
+"""Domain errors: every rule violation is one of these, with a stable code."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A user error: the command broke a rule, and nothing was recorded."""
+
+    code = "INVALID_INPUT"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    code = "INVALID_INPUT"
+
+
+class ReasonRequired(DomainError):
+    code = "REASON_REQUIRED"
+
+
+class InvalidTransition(DomainError):
+    code = "INVALID_TRANSITION"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class UnknownPerson(DomainError):
+    code = "UNKNOWN_PERSON"
+
+
+class GuardrailExceeded(DomainError):
+    code = "GUARDRAIL_EXCEEDED"
+
+
+class ProtectedResponsibility(DomainError):
+    code = "PROTECTED_RESPONSIBILITY"
+
+
+class ReceiverOverloaded(DomainError):
+    code = "RECEIVER_OVERLOADED"
+
+
+class VersionConflict(DomainError):
+    code = "VERSION_CONFLICT"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class ChangeNotRevertible(DomainError):
+    code = "CHANGE_NOT_REVERTIBLE"
+
+
+class Forbidden(Exception):
+    """The caller may not do this. Deliberately not a DomainError: the API turns it
+    into a GraphQL error that says nothing about whether the object exists."""
+
+    code = "FORBIDDEN"
+
+    def __init__(self, message: str = "You are not allowed to do this.") -> None:
+        super().__init__(message)
+        self.message = message

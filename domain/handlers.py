@@ -1,0 +1,255 @@
+"""One handler per command: validate the input, authorize, call the aggregate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from domain import commands as c
+from domain.access import Party, acting_role, require_directory_writer
+from domain.agreement import Agreement, ReallocationToggle
+from domain.errors import InvalidInput, ReceiverOverloaded, UnknownPerson
+from domain.ledger import Side
+from domain.metadata import Meta
+from domain.person import Person
+from domain.values import (
+    ArtifactKind,
+    ReviewOutcome,
+    choice,
+    day,
+    hours,
+    optional_day,
+    optional_text,
+    person_id,
+    skills,
+    text,
+    url,
+)
+
+if TYPE_CHECKING:
+    from domain.application import Session
+
+Outcome = Agreement | list[Person]
+C = TypeVar("C", bound=c.Command)
+_HANDLERS: dict[type[c.Command], Callable[[Session, Any], Outcome]] = {}
+MAX_PEOPLE_PER_UPSERT = 500
+
+
+def handles(command_type: type[C]) -> Callable[[Callable[[Session, C], Outcome]], None]:
+    def register(func: Callable[[Session, C], Outcome]) -> None:
+        _HANDLERS[command_type] = func
+
+    return register
+
+
+def handle(session: Session, command: c.Command) -> Outcome:
+    """Run the handler registered for the command's type."""
+    return _HANDLERS[type(command)](session, command)
+
+
+@handles(c.ProposeAgreement)
+def _propose(s: Session, cmd: c.ProposeAgreement) -> Outcome:
+    employee_id = person_id(cmd.employee_id or s.request.actor.id, "employeeId")
+    s.person(employee_id, "employeeId")
+    role = acting_role(s.request.actor, Party.EMPLOYEE, employee_id, None)
+    drafts = [a.validated(f"adjustments[{i}]") for i, a in enumerate(cmd.adjustments)]
+    title = text(cmd.title, "title", max_length=200)
+    agreement = Agreement.propose(
+        employee_id, title, cmd.career_goal.validated(), drafts, s.meta(role)
+    )
+    s.save(agreement)
+    return agreement
+
+
+@handles(c.ReviseProposal)
+def _revise(s: Session, cmd: c.ReviseProposal) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.EMPLOYEE)
+    drafts = [a.validated(f"adjustments[{i}]") for i, a in enumerate(cmd.adjustments)]
+    title = text(cmd.title, "title", max_length=200)
+    agreement.revise(title, cmd.career_goal.validated(), drafts, meta)
+    return agreement
+
+
+@handles(c.RequestChanges)
+def _request_changes(s: Session, cmd: c.RequestChanges) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    agreement.request_changes(meta)
+    return agreement
+
+
+@handles(c.ApproveAgreement)
+def _approve(s: Session, cmd: c.ApproveAgreement) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    manager_id = s.app.manager_of(agreement.employee_id)
+    agreement.approve(manager_id, cmd.guardrails.validated(), s.today, meta)
+    return agreement
+
+
+@handles(c.RejectAgreement)
+def _reject(s: Session, cmd: c.RejectAgreement) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    agreement.reject(meta)
+    return agreement
+
+
+@handles(c.SetGuardrails)
+def _set_guardrails(s: Session, cmd: c.SetGuardrails) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    agreement.set_guardrails(cmd.guardrails.validated(), meta)
+    return agreement
+
+
+@handles(c.AddAdjustment)
+def _add_adjustment(s: Session, cmd: c.AddAdjustment) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    agreement.add_adjustment(cmd.adjustment.validated("adjustment"), meta)
+    return agreement
+
+
+@handles(c.ReallocateTask)
+def _reallocate(s: Session, cmd: c.ReallocateTask) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    giver = person_id(cmd.from_person_id or agreement.employee_id, "fromPersonId")
+    receiver = person_id(cmd.to_person_id, "toPersonId")
+    s.person(giver, "fromPersonId")
+    s.person(receiver, "toPersonId")
+    toggle = agreement.reallocate(
+        text(cmd.task, "task", max_length=200),
+        hours(cmd.hours_per_week, "hoursPerWeek", maximum=40),
+        giver,
+        receiver,
+        day(cmd.effective_on or s.today, "effectiveOn"),
+        meta,
+    )
+    _follow_in_ledgers(s, agreement, [toggle], meta)
+    return agreement
+
+
+@handles(c.RecordReview)
+def _record_review(s: Session, cmd: c.RecordReview) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    agreement.record_review(
+        day(cmd.held_on or s.today, "heldOn"),
+        choice(ReviewOutcome, cmd.outcome, "outcome"),
+        optional_text(cmd.notes, "notes", max_length=5000),
+        optional_day(cmd.next_review_on, "nextReviewOn"),
+        meta,
+    )
+    return agreement
+
+
+@handles(c.RecordArtifact)
+def _record_artifact(s: Session, cmd: c.RecordArtifact) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.CONTRIBUTOR)
+    agreement.record_artifact(
+        text(cmd.title, "title", max_length=200),
+        choice(ArtifactKind, cmd.kind, "kind"),
+        url(cmd.url),
+        skills(cmd.skills),
+        s.today,
+        meta,
+    )
+    return agreement
+
+
+@handles(c.RevertChange)
+def _revert_change(s: Session, cmd: c.RevertChange) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    toggles = agreement.revert_change(text(cmd.change_id, "changeId", max_length=64), meta)
+    _follow_in_ledgers(s, agreement, toggles, meta)
+    return agreement
+
+
+@handles(c.RevertToVersion)
+def _revert_to_version(s: Session, cmd: c.RevertToVersion) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    toggles = agreement.revert_to_version(cmd.version, meta)
+    _follow_in_ledgers(s, agreement, toggles, meta)
+    return agreement
+
+
+@handles(c.PauseAgreement)
+def _pause(s: Session, cmd: c.PauseAgreement) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    agreement.pause(meta)
+    return agreement
+
+
+@handles(c.ResumeAgreement)
+def _resume(s: Session, cmd: c.ResumeAgreement) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    agreement.resume(meta)
+    return agreement
+
+
+@handles(c.CompleteAgreement)
+def _complete(s: Session, cmd: c.CompleteAgreement) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
+    agreement.complete(meta)
+    return agreement
+
+
+@handles(c.WithdrawAgreement)
+def _withdraw(s: Session, cmd: c.WithdrawAgreement) -> Outcome:
+    agreement, meta = s.agreement(cmd.agreement_id, Party.EMPLOYEE)
+    agreement.withdraw(meta)
+    return agreement
+
+
+@handles(c.UpsertPeople)
+def _upsert_people(s: Session, cmd: c.UpsertPeople) -> Outcome:
+    meta = s.meta(require_directory_writer(s.request.actor))
+    if not 1 <= len(cmd.people) <= MAX_PEOPLE_PER_UPSERT:
+        raise InvalidInput(f"Send between 1 and {MAX_PEOPLE_PER_UPSERT} people.", "people")
+    batch: dict[str, Person | None] = {}
+    profiles = []
+    for i, entry in enumerate(cmd.people):
+        pid = person_id(entry.id, f"people[{i}].id")
+        if pid in batch:
+            raise InvalidInput(f"'{pid}' appears twice in this request.", f"people[{i}].id")
+        profile = entry.profile.validated(f"people[{i}]")
+        if profile.manager_id == pid:
+            raise InvalidInput("A person cannot manage themselves.", f"people[{i}].managerId")
+        batch[pid] = s.app.find_person(pid)
+        profiles.append((i, pid, profile))
+    people = []
+    for i, pid, profile in profiles:
+        manager = profile.manager_id
+        if manager is not None and manager not in batch and s.app.find_person(manager) is None:
+            raise UnknownPerson(
+                f"Manager '{manager}' is not in the directory.", f"people[{i}].managerId"
+            )
+        person = batch[pid]
+        if person is None:
+            person = Person.register(pid, profile, meta)
+        else:
+            person.update(profile, meta)
+        s.save(person)
+        people.append(person)
+    return people
+
+
+def _follow_in_ledgers(
+    s: Session, agreement: Agreement, toggles: list[ReallocationToggle], meta: Meta
+) -> None:
+    """Book or release the hours of each toggled reallocation in both people's ledgers,
+    then refuse if anyone's net received hours went up past the limit (rule 4)."""
+    before: dict[str, float] = {}
+    for toggle in toggles:
+        item = toggle.reallocation
+        for pid, side in ((item.to_person_id, Side.RECEIVED), (item.from_person_id, Side.GIVEN)):
+            ledger = s.ledger(pid, meta)
+            before.setdefault(pid, ledger.net_received)
+            if toggle.active:
+                ledger.book(item.id, agreement.id, side, item.hours_per_week, meta)
+            else:
+                ledger.release(item.id, agreement.id, meta)
+    limit = s.app.max_hours_received_per_week
+    for pid, was in before.items():
+        now = s.ledger(pid, meta).net_received
+        if now > limit and now > was:
+            raise ReceiverOverloaded(
+                f"'{pid}' would receive {now:g} hours per week net through reallocations, "
+                f"above the limit of {limit:g}.",
+                "toPersonId",
+            )

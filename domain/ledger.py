@@ -1,0 +1,82 @@
+"""Hours a person receives and gives away through reallocations, across agreements.
+
+Every reallocation that switches on or off also records an event here, saved in the
+same atomic write as the agreement's: two concurrent reallocations to one receiver
+then conflict on this ledger's version, so the receiving limit (rule 4) holds under
+concurrency without any read-model check.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.metadata import Meta, RecordedEvent
+
+_NAMESPACE = uuid5(NAMESPACE_URL, "urn:crafting:hours-ledger")
+
+
+class Side(StrEnum):
+    RECEIVED = "RECEIVED"
+    GIVEN = "GIVEN"
+
+
+class HoursLedger(Aggregate):
+    class Opened(RecordedEvent, Aggregate.Created):
+        person_id: str
+
+    class Booked(RecordedEvent):
+        reallocation_id: str
+        agreement_id: str
+        side: str
+        hours_per_week: float
+
+        def apply(self, ledger: HoursLedger) -> None:
+            ledger.entries[self.reallocation_id] = (Side(self.side), self.hours_per_week)
+
+    class Released(RecordedEvent):
+        reallocation_id: str
+        agreement_id: str
+
+        def apply(self, ledger: HoursLedger) -> None:
+            del ledger.entries[self.reallocation_id]
+
+    def __init__(self, person_id: str) -> None:
+        self.person_id = person_id
+        self.entries: dict[str, tuple[Side, float]] = {}
+
+    @staticmethod
+    def id_for(person_id: str) -> UUID:
+        return uuid5(_NAMESPACE, person_id)
+
+    @classmethod
+    def open(cls, person_id: str, meta: Meta) -> HoursLedger:
+        return cls._create(
+            cls.Opened, id=cls.id_for(person_id), person_id=person_id, **meta.event_fields()
+        )
+
+    @property
+    def net_received(self) -> float:
+        return sum(h if side is Side.RECEIVED else -h for side, h in self.entries.values())
+
+    def book(
+        self, reallocation_id: str, agreement_id: UUID, side: Side, hours: float, meta: Meta
+    ) -> None:
+        self.trigger_event(
+            self.Booked,
+            reallocation_id=reallocation_id,
+            agreement_id=str(agreement_id),
+            side=side.value,
+            hours_per_week=hours,
+            **meta.event_fields(),
+        )
+
+    def release(self, reallocation_id: str, agreement_id: UUID, meta: Meta) -> None:
+        self.trigger_event(
+            self.Released,
+            reallocation_id=reallocation_id,
+            agreement_id=str(agreement_id),
+            **meta.event_fields(),
+        )

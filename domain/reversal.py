@@ -1,0 +1,95 @@
+"""Which reverts are allowed, and which reverts bring an agreement back to a version.
+
+Adjustments and reallocations are independent toggles. Guardrails are one value, so
+their changes form a stack: the effective guardrail changes, oldest first, each one
+built on the value the previous one left. Only the top may be undone, and a change is
+re-applied only on top of the value it was built on; that keeps every revert exact.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from domain.errors import ChangeNotRevertible, ProtectedResponsibility
+from domain.records import Change, ChangeKind
+
+if TYPE_CHECKING:
+    from domain.agreement import Agreement
+
+
+def check_revertible(agreement: Agreement, head: Change) -> None:
+    """Raise unless reverting `head` keeps every rule of the agreement."""
+    if head.reverted_by is not None:
+        raise ChangeNotRevertible(
+            f"Change {head.id} was already reverted by change {head.reverted_by}; "
+            "revert that change instead.",
+            "changeId",
+        )
+    root = agreement.changes[head.root_id]
+    reapplying = not agreement.is_effective(root.id)
+    current = agreement.guardrails
+    if root.kind is ChangeKind.GUARDRAILS_CHANGED:
+        _check_guardrail_stack(agreement, root, head, reapplying)
+        restored = head.guardrails_before
+        if restored is not None:
+            agreement.check_hours_within(restored, agreement.development_hours())
+            agreement.check_nothing_protected_is_away(restored)
+    elif reapplying and root.kind is ChangeKind.ADJUSTMENT_ADDED and current is not None:
+        hours = agreement.adjustments[root.subject_id].hours_per_week
+        agreement.check_hours_within(current, agreement.development_hours() + hours)
+    elif reapplying and root.kind is ChangeKind.TASK_REALLOCATED and current is not None:
+        task = agreement.reallocations[root.subject_id].task
+        if current.protects(task):
+            raise ProtectedResponsibility(
+                f"'{task}' is now a protected responsibility; the reallocation "
+                "cannot be re-applied.",
+                "changeId",
+            )
+
+
+def plan_revert_to_version(agreement: Agreement, version: int) -> list[str]:
+    """The chain heads to revert, in order, so the agreement's adjustments,
+    reallocations and guardrails become what they were at `version`.
+
+    Order: switch things off first, then rebuild the guardrail stack, then switch
+    things back on — the end state is the (valid) state at `version`; receiver
+    limits, which depend on other agreements, are checked by the caller.
+    """
+    roots = [c for c in agreement.changes.values() if c.root_id == c.id]
+    toggles = [r for r in roots if r.kind is not ChangeKind.GUARDRAILS_CHANGED]
+    off = [r for r in toggles if agreement.is_effective(r.id) and not _was(agreement, r, version)]
+    on = [r for r in toggles if not agreement.is_effective(r.id) and _was(agreement, r, version)]
+    rails = sorted(
+        (r for r in roots if r.kind is ChangeKind.GUARDRAILS_CHANGED), key=lambda r: r.version
+    )
+    now = [r for r in rails if agreement.is_effective(r.id)]
+    then = [r for r in rails if _was(agreement, r, version)]
+    common = 0
+    while common < min(len(now), len(then)) and now[common].id == then[common].id:
+        common += 1
+    ordered = off + list(reversed(now[common:])) + then[common:] + on
+    return [agreement.chains[r.id][-1] for r in ordered]
+
+
+def _was(agreement: Agreement, root: Change, version: int) -> bool:
+    """Whether the root change was in effect at `version`."""
+    links = sum(1 for cid in agreement.chains[root.id] if agreement.changes[cid].version <= version)
+    return links % 2 == 1
+
+
+def _check_guardrail_stack(
+    agreement: Agreement, root: Change, head: Change, reapplying: bool
+) -> None:
+    newer = [
+        c
+        for c in agreement.changes.values()
+        if c.kind is ChangeKind.GUARDRAILS_CHANGED
+        and c.version > root.version
+        and agreement.is_effective(c.id)
+    ]
+    if newer or (reapplying and head.guardrails_before != agreement.guardrails):
+        raise ChangeNotRevertible(
+            "The guardrails were changed again after this change; revert the newer "
+            "guardrail change first.",
+            "changeId",
+        )

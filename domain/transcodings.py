@@ -1,0 +1,75 @@
+"""How our value types are stored inside events (JSON), and read back typed."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from datetime import date
+from enum import Enum
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from domain.person import Profile
+from domain.records import Adjustment, Artifact, Change, Reallocation, Review
+from domain.values import AdjustmentDraft, CareerGoal, Guardrails
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class RecordAsDict(Transcoding):
+    """A frozen dataclass as a dict of its fields. Enums are `str` subclasses, so JSON
+    stores them as plain strings; decoding turns them (and lists meant as tuples)
+    back into their declared types."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+        self.name = cls.__name__
+        self._fields = [f.name for f in dataclasses.fields(cls)]
+        self._hints = get_type_hints(cls)
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**{k: _coerce(self._hints[k], v) for k, v in data.items()})
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        hint = next(a for a in get_args(hint) if a is not type(None))
+        origin = get_origin(hint)
+    if origin is tuple:
+        return tuple(value)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint(value)
+    return value
+
+
+def register_all(transcoder: JSONTranscoder) -> None:
+    """Register every type our events carry."""
+    transcoder.register(DateAsISO())
+    for cls in (
+        Adjustment,
+        AdjustmentDraft,
+        Artifact,
+        CareerGoal,
+        Change,
+        Guardrails,
+        Profile,
+        Reallocation,
+        Review,
+    ):
+        transcoder.register(RecordAsDict(cls))

@@ -1,0 +1,236 @@
+"""Value objects of the agreement: enums, immutable records and their validation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import TypeVar
+
+from domain.errors import InvalidInput, ReasonRequired
+
+MAX_HOURS_PER_WEEK = 80.0
+HOURS_STEP = 0.25  # quarter hours keep float sums exact, so limit checks never drift
+MIN_DATE = date(2000, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
+_URL = re.compile(r"^https?://[^\s]{1,2000}$")
+
+
+class Role(StrEnum):
+    EMPLOYEE = "EMPLOYEE"
+    MANAGER = "MANAGER"
+    HR = "HR"
+    AUDITOR = "AUDITOR"
+    INTEGRATION = "INTEGRATION"
+
+
+class AgreementStatus(StrEnum):
+    PROPOSED = "PROPOSED"
+    CHANGES_REQUESTED = "CHANGES_REQUESTED"
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    COMPLETED = "COMPLETED"
+    REJECTED = "REJECTED"
+    WITHDRAWN = "WITHDRAWN"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset(
+    {AgreementStatus.COMPLETED, AgreementStatus.REJECTED, AgreementStatus.WITHDRAWN}
+)
+
+
+class AdjustmentKind(StrEnum):
+    TASK = "TASK"
+    RELATIONAL = "RELATIONAL"
+    COGNITIVE = "COGNITIVE"
+    RESOURCE = "RESOURCE"
+
+
+class ChangeStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    REVERTED = "REVERTED"
+
+
+class ReviewOutcome(StrEnum):
+    ON_TRACK = "ON_TRACK"
+    NEEDS_ADJUSTMENT = "NEEDS_ADJUSTMENT"
+    AT_RISK = "AT_RISK"
+    READY_TO_COMPLETE = "READY_TO_COMPLETE"
+
+
+class ArtifactKind(StrEnum):
+    BRIEF = "BRIEF"
+    REPORT = "REPORT"
+    DEMO = "DEMO"
+    PRESENTATION = "PRESENTATION"
+    DOCUMENTATION = "DOCUMENTATION"
+    CODE = "CODE"
+    OTHER = "OTHER"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def choice(enum: type[E], value: str, field: str) -> E:
+    """An enum member from its name, or a clear error listing the allowed ones."""
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise InvalidInput(f"{field} must be one of {allowed}.", field) from None
+
+
+def text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
+    """Strip and check a free-text input; control characters are never stored."""
+    cleaned = value.strip()
+    if required and not cleaned:
+        raise InvalidInput(f"{field} must not be empty.", field)
+    if len(cleaned) > max_length:
+        raise InvalidInput(f"{field} must be at most {max_length} characters.", field)
+    if _CONTROL.search(cleaned):
+        raise InvalidInput(f"{field} must not contain control characters.", field)
+    return cleaned
+
+
+def optional_text(value: str | None, field: str, *, max_length: int) -> str | None:
+    """Like text(), but blank means absent."""
+    if value is None or not value.strip():
+        return None
+    return text(value, field, max_length=max_length)
+
+
+def reason(value: str | None, field: str = "reason") -> str:
+    """A reason is required by rule 7 for the commands that undo or refuse."""
+    if value is None or not value.strip():
+        raise ReasonRequired("A reason is required for this action.", field)
+    return text(value, field, max_length=2000)
+
+
+def hours(value: float, field: str, *, maximum: float = MAX_HOURS_PER_WEEK) -> float:
+    """Hours per week: not negative, not absurd, in quarter hours."""
+    if value != value or value < 0:  # NaN compares unequal to itself
+        raise InvalidInput(f"{field} must be zero or more.", field)
+    if value > maximum:
+        raise InvalidInput(f"{field} must be at most {maximum:g}.", field)
+    if (value / HOURS_STEP) != int(value / HOURS_STEP):
+        raise InvalidInput(f"{field} must be in steps of a quarter hour.", field)
+    return float(value)
+
+
+def day(value: date, field: str) -> date:
+    """A calendar date inside a sane range."""
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise InvalidInput(f"{field} must be between {MIN_DATE} and {MAX_DATE}.", field)
+    return value
+
+
+def optional_day(value: date | None, field: str) -> date | None:
+    return None if value is None else day(value, field)
+
+
+def date_range(starts: date | None, ends: date | None, field: str) -> None:
+    if starts is not None and ends is not None and ends < starts:
+        raise InvalidInput(f"{field} must not be before the start date.", field)
+
+
+def person_id(value: str, field: str) -> str:
+    """HRIS ids are opaque strings; keep them short and printable."""
+    return text(value, field, max_length=128)
+
+
+def email(value: str, field: str = "email") -> str:
+    cleaned = text(value, field, max_length=320)
+    if not _EMAIL.match(cleaned):
+        raise InvalidInput(f"{field} is not a valid email address.", field)
+    return cleaned.lower()
+
+
+def url(value: str | None, field: str = "url") -> str | None:
+    if value is None or not value.strip():
+        return None
+    cleaned = value.strip()
+    if not _URL.match(cleaned):
+        raise InvalidInput(f"{field} must be an http or https URL.", field)
+    return cleaned
+
+
+def skills(values: list[str] | tuple[str, ...], field: str = "skills") -> tuple[str, ...]:
+    """Skills are short labels; duplicates (ignoring case) collapse to the first."""
+    if len(values) > 50:
+        raise InvalidInput(f"{field} may list at most 50 skills.", field)
+    seen: dict[str, str] = {}
+    for index, value in enumerate(values):
+        label = text(value, f"{field}[{index}]", max_length=100)
+        seen.setdefault(label.casefold(), label)
+    return tuple(seen.values())
+
+
+@dataclass(frozen=True)
+class CareerGoal:
+    target_role: str
+    skills: tuple[str, ...]
+    target_date: date | None = None
+
+    def validated(self) -> CareerGoal:
+        return CareerGoal(
+            target_role=text(self.target_role, "careerGoal.targetRole", max_length=200),
+            skills=skills(self.skills, "careerGoal.skills"),
+            target_date=optional_day(self.target_date, "careerGoal.targetDate"),
+        )
+
+
+@dataclass(frozen=True)
+class AdjustmentDraft:
+    """An adjustment as proposed, before it has an id or a change."""
+
+    kind: AdjustmentKind
+    description: str
+    hours_per_week: float
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    def validated(self, field: str = "adjustment") -> AdjustmentDraft:
+        date_range(self.starts_on, self.ends_on, f"{field}.endsOn")
+        return AdjustmentDraft(
+            kind=choice(AdjustmentKind, self.kind, f"{field}.kind"),
+            description=text(self.description, f"{field}.description", max_length=2000),
+            hours_per_week=hours(self.hours_per_week, f"{field}.hoursPerWeek", maximum=40),
+            starts_on=optional_day(self.starts_on, f"{field}.startsOn"),
+            ends_on=optional_day(self.ends_on, f"{field}.endsOn"),
+        )
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    max_development_hours_per_week: float
+    protected_responsibilities: tuple[str, ...]
+    review_every_days: int
+    ends_on: date | None = None
+
+    def validated(self) -> Guardrails:
+        if not 1 <= self.review_every_days <= 365:
+            raise InvalidInput(
+                "reviewEveryDays must be between 1 and 365.", "guardrails.reviewEveryDays"
+            )
+        return Guardrails(
+            max_development_hours_per_week=hours(
+                self.max_development_hours_per_week,
+                "guardrails.maxDevelopmentHoursPerWeek",
+                maximum=40,
+            ),
+            protected_responsibilities=skills(
+                self.protected_responsibilities, "guardrails.protectedResponsibilities"
+            ),
+            review_every_days=self.review_every_days,
+            ends_on=optional_day(self.ends_on, "guardrails.endsOn"),
+        )
+
+    def protects(self, task: str) -> bool:
+        return task.casefold() in {t.casefold() for t in self.protected_responsibilities}

@@ -1,0 +1,46 @@
+"""The one place that reads the environment (CRAFTING_*)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from examples; never accepted outside development.
+PLACEHOLDER_SECRETS = frozenset({"changethis", "changeme", "secret", "password", "test"})
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRAFTING_", extra="ignore")
+
+    database_url: str = "sqlite:///./crafting.db"
+    jwt_secret: SecretStr | None = None
+    dev: bool = Field(default=False, description="GraphiQL, introspection, weak secrets")
+    max_hours_received_per_week: float = Field(default=4.0, gt=0, le=40)
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_secret(self) -> Settings:
+        if self.jwt_secret is not None and not self.dev:
+            check_secret(self.jwt_secret.get_secret_value())
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:///")
+
+
+def check_secret(secret: str) -> None:
+    """Refuse secrets that are guessable: placeholders and short strings."""
+    if secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(
+            f"CRAFTING_JWT_SECRET must be a random string of at least {MIN_SECRET_LENGTH} "
+            "characters (set CRAFTING_DEV=1 only for local development)."
+        )

@@ -1,0 +1,113 @@
+"""Databases for the tests: SQLite always; PostgreSQL from CRAFTING_TEST_POSTGRES_URL,
+else testcontainers when Docker runs, else skipped (a failure when
+CRAFTING_REQUIRE_POSTGRES=1). Each run creates its own PostgreSQL database and drops
+it at the end; each test gets its own schema inside it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from uuid import uuid4
+
+import psycopg
+import pytest
+
+from domain.application import CraftingApplication
+from infra.bootstrap import Container, bootstrap
+from infra.settings import Settings
+
+REQUIRE_POSTGRES = os.environ.get("CRAFTING_REQUIRE_POSTGRES") == "1"
+
+
+def _docker_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(["docker", "info"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server URL, or skip (fail when PostgreSQL is required)."""
+    url = os.environ.get("CRAFTING_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    if _docker_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16-alpine", driver=None) as container:
+            yield container.get_connection_url()
+        return
+    if REQUIRE_POSTGRES:
+        pytest.fail("CRAFTING_REQUIRE_POSTGRES=1 but no PostgreSQL: set CRAFTING_TEST_POSTGRES_URL")
+    pytest.skip("no PostgreSQL (set CRAFTING_TEST_POSTGRES_URL or run Docker)")
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(
+        (
+            parts.scheme.replace("postgresql+psycopg", "postgresql"),
+            parts.netloc,
+            "/" + database,
+            "",
+            "",
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url(postgres_server_url: str) -> Iterator[str]:
+    """A database created for this test run, dropped at its end."""
+    name = f"crafting_test_{uuid4().hex[:12]}"
+    admin = _with_database(
+        postgres_server_url, urlsplit(postgres_server_url).path.lstrip("/") or "postgres"
+    )
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(postgres_server_url, name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _postgres_schema_url(database_url: str) -> str:
+    schema = f"t_{uuid4().hex[:12]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{database_url}?schema={schema}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that takes this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/crafting.db"
+    return _postgres_schema_url(request.getfixturevalue("postgres_database_url"))
+
+
+@pytest.fixture
+def postgres_url(postgres_database_url: str) -> str:
+    """A fresh schema on PostgreSQL, for tests that only make sense there."""
+    return _postgres_schema_url(postgres_database_url)
+
+
+@pytest.fixture
+def container(database_url: str) -> Iterator[Container]:
+    built = bootstrap(Settings(database_url=database_url, jwt_secret=None))
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def memory_app() -> Iterator[CraftingApplication]:
+    """The application on the library's in-memory store: for fast unit tests."""
+    app = CraftingApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    yield app
+    app.close()

@@ -1,0 +1,173 @@
+"""Concurrent commands never lose or duplicate an event, never share a version, and
+never push a receiver past the limit."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from uuid import UUID
+
+from domain import commands as c
+from domain.agreement import Agreement
+from domain.application import CraftingApplication
+from domain.errors import DomainError
+from domain.ledger import HoursLedger
+from domain.person import Profile
+from domain.values import CareerGoal, ChangeStatus, Role
+from infra.bootstrap import bootstrap
+from infra.settings import Settings
+from tests.support import Org, draft, guardrails, request
+
+THREADS = 8
+
+
+def _race(action: Callable[[int], str]) -> Counter[str]:
+    """Start THREADS threads at once; count their outcomes."""
+    barrier = threading.Barrier(THREADS)
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            outcome = action(i)
+        except DomainError as error:
+            outcome = error.code
+        with lock:
+            outcomes[outcome] += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+def _events_of(app: CraftingApplication, aggregate_id: UUID) -> list[object]:
+    return list(app.events.get(aggregate_id))
+
+
+def _check_one_winner_per_version(app: CraftingApplication) -> None:
+    org = Org(app)
+    agreement = org.active(rails=guardrails(40))
+    total_wins = 0
+    for _ in range(4):
+        version = app.repository.get(agreement.id).version
+
+        def add(i: int, version: int = version) -> str:
+            app.execute(
+                org.manager,
+                c.AddAdjustment(
+                    agreement_id=agreement.id,
+                    adjustment=draft(0, description=f"step {i}"),
+                    expected_version=version,
+                ),
+            )
+            return "ok"
+
+        outcomes = _race(add)
+        assert outcomes == Counter({"ok": 1, "VERSION_CONFLICT": THREADS - 1}), outcomes
+        total_wins += 1
+    events = _events_of(app, agreement.id)
+    assert len(events) == agreement.version + total_wins
+    assert [e.originator_version for e in events] == list(range(1, len(events) + 1))
+
+
+def _check_receiver_limit(app: CraftingApplication) -> None:
+    org = Org(app)
+    employees = [f"racer-{i}-{org.suffix}" for i in range(THREADS)]
+    app.execute(
+        org.hr,
+        c.UpsertPeople(
+            people=[
+                c.PersonInput(e, Profile(e, f"{e}@example.com", org.manager_id, "t", 40, True))
+                for e in employees
+            ]
+        ),
+    )
+    agreements: list[UUID] = []
+    for e in employees:
+        proposed = app.execute(
+            request(e, Role.EMPLOYEE),
+            c.ProposeAgreement(title="Grow", career_goal=CareerGoal("Lead", ())),
+        )
+        assert proposed.agreement is not None
+        agreements.append(
+            org.run(
+                org.manager,
+                c.ApproveAgreement(agreement_id=proposed.agreement.id, guardrails=guardrails()),
+            ).id
+        )
+
+    def give(i: int) -> str:
+        app.execute(
+            org.manager,
+            c.ReallocateTask(
+                agreement_id=agreements[i],
+                task=f"Chore {i}",
+                hours_per_week=1,
+                to_person_id=org.mate_id,
+                reason="Concurrent handover",
+            ),
+        )
+        return "ok"
+
+    outcomes = _race(give)
+    assert outcomes["ok"] == 4, outcomes  # limit 4, one hour each: exactly four fit
+    assert set(outcomes) <= {"ok", "RECEIVER_OVERLOADED"}, outcomes
+    ledger: HoursLedger = app.repository.get(HoursLedger.id_for(org.mate_id))
+    assert ledger.net_received == 4
+    active = [
+        r
+        for aid in agreements
+        for r in app.repository.get(aid).reallocations.values()
+        if r.status is ChangeStatus.ACTIVE and r.to_person_id == org.mate_id
+    ]
+    assert len(active) == 4
+    moved = sum(
+        type(e).__name__ == "TaskReallocated" for aid in agreements for e in _events_of(app, aid)
+    )
+    assert moved == 4  # nothing duplicated, nothing lost
+    assert len([e for e in _events_of(app, ledger.id) if type(e).__name__ == "Booked"]) == 4
+
+
+def test_racing_on_one_agreement_gives_exactly_one_winner_per_version(database_url: str) -> None:
+    container = bootstrap(Settings(database_url=database_url))
+    try:
+        _check_one_winner_per_version(container.app)
+    finally:
+        container.close()
+
+
+def test_racing_reallocations_never_push_a_receiver_past_the_limit(database_url: str) -> None:
+    container = bootstrap(Settings(database_url=database_url))
+    try:
+        _check_receiver_limit(container.app)
+    finally:
+        container.close()
+
+
+def test_agreements_are_independent_under_concurrency(database_url: str) -> None:
+    container = bootstrap(Settings(database_url=database_url))
+    app = container.app
+    try:
+        org = Org(app)
+        agreement = org.active(rails=guardrails(40))
+
+        def add(i: int) -> str:  # no expectedVersion: retried until applied
+            app.execute(
+                org.manager,
+                c.AddAdjustment(
+                    agreement_id=agreement.id, adjustment=draft(0.25, description=f"s{i}")
+                ),
+            )
+            return "ok"
+
+        assert _race(add) == Counter({"ok": THREADS})
+        final: Agreement = app.repository.get(agreement.id)
+        assert final.version == agreement.version + THREADS
+        assert final.development_hours() == 2 + THREADS * 0.25
+    finally:
+        container.close()

@@ -1,0 +1,123 @@
+"""The same write-side suite on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
+
+from domain import commands as c
+from domain.agreement import Agreement
+from domain.agreement_events import Proposed
+from domain.values import AgreementStatus, CareerGoal, ChangeStatus
+from infra.bootstrap import Container, bootstrap
+from tests.support import Org, draft, event_types, guardrails
+
+
+def test_a_whole_agreement_lifecycle_is_recorded_and_replayed(container: Container) -> None:
+    org = Org(container.app)
+    agreement = org.active(draft(2))
+    aid = agreement.id
+    org.run(org.manager, c.AddAdjustment(agreement_id=aid, adjustment=draft(1)))
+    moved = org.run(
+        org.manager,
+        c.ReallocateTask(
+            agreement_id=aid,
+            task="Smoke tests",
+            hours_per_week=2,
+            to_person_id=org.mate_id,
+            reason="Two hours a week for customer research",
+        ),
+    )
+    change = next(iter(moved.reallocations.values())).change_id
+    org.run(org.manager, c.RevertChange(agreement_id=aid, change_id=change, reason="Mate busy"))
+    org.run(org.manager, c.RecordReview(agreement_id=aid, outcome="ON_TRACK", notes="Good"))
+    org.run(
+        org.employee,
+        c.RecordArtifact(agreement_id=aid, title="Feature brief", kind="BRIEF", skills=["writing"]),
+    )
+    done = org.run(org.manager, c.CompleteAgreement(agreement_id=aid))
+    assert done.status is AgreementStatus.COMPLETED
+    assert event_types(container.app, aid) == [
+        "Proposed",
+        "Approved",
+        "AdjustmentAdded",
+        "TaskReallocated",
+        "ChangeReverted",
+        "ReviewRecorded",
+        "ArtifactRecorded",
+        "Completed",
+    ]
+    replayed: Agreement = container.app.repository.get(aid)
+    assert replayed.reallocations == done.reallocations
+    assert replayed.adjustments == done.adjustments
+    assert next(iter(replayed.reallocations.values())).status is ChangeStatus.REVERTED
+    notifications = container.app.recorder.select_notifications(1, 1000)
+    ids = [n.id for n in notifications]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+
+
+def test_idempotency_keys_survive_a_restart(container: Container) -> None:
+    org = Org(container.app)
+    agreement = org.active()
+    command = c.PauseAgreement(
+        agreement_id=agreement.id, reason="Crunch", idempotency_key="pause-1"
+    )
+    first = container.app.execute(org.manager, command)
+    settings = container.settings
+    container.close()
+    restarted = bootstrap(settings)
+    try:
+        again = restarted.app.execute(org.manager, command)
+        assert again.replayed
+        assert again.position == first.position
+        assert again.agreement is not None and again.agreement.version == agreement.version + 1
+        assert restarted.app.recorder.max_notification_id() == first.position
+    finally:
+        restarted.close()
+
+
+def test_time_travel_on_the_database(container: Container) -> None:
+    org = Org(container.app)
+    agreement = org.active()
+    instant = datetime.now(UTC)
+    org.run(org.manager, c.SetGuardrails(agreement_id=agreement.id, guardrails=guardrails(9)))
+    then = container.app.agreement_at(org.auditor.actor, agreement.id, at=instant)
+    assert then.guardrails == guardrails()
+    assert (
+        container.app.agreement_at(org.auditor.actor, agreement.id, version=1).status
+        is AgreementStatus.PROPOSED
+    )
+
+
+def test_an_old_event_shape_in_the_database_is_upcast(container: Container) -> None:
+    agreement_id = uuid4()
+    state = {
+        "timestamp": {"_type_": "datetime_iso", "_data_": "2026-01-05T09:00:00+00:00"},
+        "originator_topic": get_topic(Agreement),
+        "actor_id": "e",
+        "actor_role": "EMPLOYEE",
+        "reason": None,
+        "correlation_id": "c",
+        "idempotency_key": None,
+        "employee_id": "e",
+        "title": "Old",
+        "target_role": "PM",
+        "skills": ["a"],
+        "adjustments": [],
+    }
+    container.app.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=agreement_id,
+                originator_version=1,
+                topic=get_topic(Proposed),
+                state=json.dumps(state).encode(),
+            )
+        ]
+    )
+    agreement: Agreement = container.app.repository.get(agreement_id)
+    assert agreement.career_goal == CareerGoal("PM", ("a",))

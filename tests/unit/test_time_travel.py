@@ -1,0 +1,83 @@
+"""The write model at any version or instant, and old event shapes read through upcasters."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
+
+from domain import commands as c
+from domain.agreement import Agreement
+from domain.agreement_events import Proposed
+from domain.application import CraftingApplication
+from domain.errors import Forbidden, InvalidInput, NotFound
+from domain.values import AgreementStatus, CareerGoal
+from tests.support import Org, draft
+
+
+def test_agreement_at_a_version_and_at_an_instant(org: Org) -> None:
+    agreement = org.active()
+    before_pause = datetime.now(UTC)
+    org.run(org.manager, c.PauseAgreement(agreement_id=agreement.id, reason="Crunch"))
+    at_v1 = org.app.agreement_at(org.auditor.actor, agreement.id, version=1)
+    assert at_v1.status is AgreementStatus.PROPOSED and at_v1.version == 1
+    then = org.app.agreement_at(org.auditor.actor, agreement.id, at=before_pause)
+    assert then.status is AgreementStatus.ACTIVE and then.version == agreement.version
+    with pytest.raises(NotFound):
+        org.app.agreement_at(org.auditor.actor, agreement.id, at=before_pause - timedelta(days=1))
+    with pytest.raises(InvalidInput):
+        org.app.agreement_at(org.auditor.actor, agreement.id, version=99)
+    with pytest.raises(InvalidInput):
+        org.app.agreement_at(org.auditor.actor, agreement.id, at=datetime(2026, 1, 1))
+
+
+def test_time_travel_is_authorized_like_any_read(org: Org) -> None:
+    agreement = org.active()
+    with pytest.raises(Forbidden):
+        org.app.agreement_at(org.stranger.actor, agreement.id, version=1)
+    assert org.app.agreement_at(org.manager.actor, agreement.id, version=1).version == 1
+
+
+def test_a_first_release_proposal_is_read_through_its_upcaster(
+    memory_app: CraftingApplication,
+) -> None:
+    # The first release stored targetRole and skills flat on the event.
+    agreement_id = uuid4()
+    v1_state = {
+        "timestamp": {"_type_": "datetime_iso", "_data_": "2026-01-05T09:00:00+00:00"},
+        "originator_topic": get_topic(Agreement),
+        "actor_id": "emp-1",
+        "actor_role": "EMPLOYEE",
+        "reason": None,
+        "correlation_id": "c-1",
+        "idempotency_key": None,
+        "employee_id": "emp-1",
+        "title": "Tester to PM",
+        "target_role": "Product manager",
+        "skills": ["research"],
+        "adjustments": [],
+    }
+    memory_app.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=agreement_id,
+                originator_version=1,
+                topic=get_topic(Proposed),
+                state=json.dumps(v1_state).encode(),
+            )
+        ]
+    )
+    agreement: Agreement = memory_app.repository.get(agreement_id)
+    assert agreement.career_goal == CareerGoal("Product manager", ("research",), None)
+    assert agreement.title == "Tester to PM"
+    assert Proposed.class_version == 2
+
+
+def test_current_events_are_stored_with_their_class_version(org: Org) -> None:
+    agreement = org.propose(draft(1))
+    (stored,) = org.app.recorder.select_events(agreement.id)
+    assert json.loads(stored.state)["class_version"] == 2
