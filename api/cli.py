@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated
 
 import typer
 import uvicorn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.auth import mint_token
 from domain.values import Role
+from infra.bootstrap import bootstrap
 from infra.secrets import MissingSecretError, jwt_secret
 from infra.settings import Settings
 
@@ -36,6 +41,53 @@ def serve(
 
 
 @cli.command()
+def projector() -> None:
+    """Run the projections only (a separate worker; several may run, one leads)."""
+    container = bootstrap()
+    container.runner.ensure_ready(_progress_printer("Rebuilding read models"))
+    stop = container.runner.stop
+    signal.signal(signal.SIGTERM, lambda *_: stop())
+    signal.signal(signal.SIGINT, lambda *_: stop())
+    try:
+        container.runner.run()
+    finally:
+        container.close()
+
+
+@cli.command()
+def rebuild() -> None:
+    """Rebuild the read models from the events into fresh tables, then switch to them."""
+    container = bootstrap()
+    try:
+        container.runner.ensure_ready()
+        with _progress("Rebuilding read models") as advance:
+            applied = container.runner.rebuild(advance)
+        typer.echo(f"Rebuilt the read models from {applied} events.")
+    finally:
+        container.close()
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def _progress_printer(label: str) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        typer.echo(f"{label}: {done}/{total}", err=True)
+
+    return show
+
+
+@cli.command()
 def token(
     sub: Annotated[str, typer.Option(help="The caller's person id or integration name.")],
     role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
@@ -53,3 +105,7 @@ def token(
 def main() -> None:
     """Entry point of the `crafting` script."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

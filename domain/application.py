@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording
 
 from domain import handlers
 from domain.access import Actor, Party, acting_role, can_read_agreement
@@ -132,10 +132,21 @@ class CraftingApplication(Application[UUID]):
         self.clock = clock
         self.attempts = attempts
         self._positions: PositionLookup = self._scan_for_position
+        self._on_saved: list[Callable[[int], None]] = []
 
     def set_position_lookup(self, lookup: PositionLookup) -> None:
         """Use an indexed lookup of the store (wired by infra) instead of a scan."""
         self._positions = lookup
+
+    def on_saved(self, callback: Callable[[int], None]) -> None:
+        """Call `callback(last_position)` after every save (wakes the projections)."""
+        self._on_saved.append(callback)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings:
+            last = recordings[-1].notification.id
+            for callback in self._on_saved:
+                callback(last)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -52,11 +52,18 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
 
 
 def sqlalchemy_url(database_url: str) -> str:
-    """The same database for SQLAlchemy (read models)."""
+    """The same database for SQLAlchemy (read models); a `?schema=` goes into
+    `postgres_schema` instead."""
     if database_url.startswith("sqlite:///"):
         return "sqlite+pysqlite:///" + sqlite_path(database_url)
-    rest = database_url.split("://", 1)[1]
+    rest = database_url.split("://", 1)[1].split("?", 1)[0]
     return "postgresql+psycopg://" + rest
+
+
+def postgres_schema(database_url: str) -> str | None:
+    """The schema named by `?schema=` in a PostgreSQL URL, if any."""
+    values = parse_qs(urlsplit(database_url).query).get("schema")
+    return values[0] if values else None
 
 
 def position_lookup(recorder: ApplicationRecorder) -> Callable[[UUID, int], int | None]:

@@ -18,6 +18,13 @@ class Settings(BaseSettings):
     dev: bool = Field(default=False, description="GraphiQL, introspection, weak secrets")
     max_hours_received_per_week: float = Field(default=4.0, gt=0, le=40)
     log_level: str = "INFO"
+    serve_projections: bool | None = Field(
+        default=None, description="run projections inside serve (default: on SQLite only)"
+    )
+    projector_batch_size: int = Field(default=500, ge=1, le=10_000)
+    projector_batch_pause: float = Field(
+        default=0.0, ge=0, le=60, description="fault injection for crash tests only"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,57 @@
+"""SQLAlchemy engines for the read models, on the event store's database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+from infra.persistence import postgres_schema, sqlalchemy_url
+
+
+@dataclass(frozen=True)
+class Engines:
+    """`writer` for the projections; `reader` for queries. On SQLite they differ:
+    writers take the database's write lock when they begin (BEGIN IMMEDIATE), so a
+    batch never fails half-way on a lock upgrade; readers never take it."""
+
+    writer: Engine
+    reader: Engine
+
+    def dispose(self) -> None:
+        self.writer.dispose()
+        if self.reader is not self.writer:
+            self.reader.dispose()
+
+
+def create_engines(database_url: str) -> Engines:
+    url = sqlalchemy_url(database_url)
+    if not url.startswith("sqlite"):
+        schema = postgres_schema(database_url)
+        options = {"options": f"-csearch_path={schema}"} if schema else {}
+        engine = create_engine(
+            url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=options
+        )
+        return Engines(engine, engine)
+    if url.endswith("/:memory:"):
+        raise ValueError("The read models need a SQLite file, not :memory:.")
+    return Engines(_sqlite(url, "BEGIN IMMEDIATE"), _sqlite(url, "BEGIN"))
+
+
+def _sqlite(url: str, begin: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _: Any) -> None:
+        # Let SQLAlchemy's begin event decide when transactions start.
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA busy_timeout=30000")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine

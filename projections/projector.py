@@ -1,0 +1,413 @@
+"""Applies a batch of events to the read tables: rows are loaded once per batch, changed
+in memory, and written back with one bulk statement per table, so throughput does not
+depend on round trips per event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from domain import agreement_events as ev
+from domain.idempotency import IdempotencyRecord
+from domain.metadata import RecordedEvent
+from domain.person import Person
+from domain.records import Adjustment, Reallocation
+from projections.payload import event_payload, plain
+from projections.tables import ReadModel
+
+Row = dict[str, Any]
+CHUNK = 500  # ids per IN (...) list, below SQLite's parameter limit
+
+
+class BatchProjector:
+    """One batch, one transaction: call `apply` once, on the caller's connection."""
+
+    def __init__(self, conn: Connection, rm: ReadModel) -> None:
+        self.conn, self.rm = conn, rm
+        self.agreements: dict[str, Row] = {}
+        self.changes: dict[str, Row] = {}
+        self.adjustments: dict[str, Row] = {}
+        self.reallocations: dict[str, Row] = {}
+        self.people: dict[str, Row] = {}  # by stream id
+        self.dirty: dict[str, set[str]] = {
+            name: set()
+            for name in ("agreements", "changes", "adjustments", "reallocations", "people")
+        }
+        self.inserts: dict[str, list[Row]] = {
+            name: [] for name in ("reviews", "artifacts", "evidence_skills", "audit_log")
+        }
+        self.revised: set[str] = set()
+
+    def apply(self, items: Sequence[tuple[int, Any]]) -> None:
+        """Project (position, event) pairs, in order, and write the result."""
+        self._preload([event for _, event in items])
+        for position, event in items:
+            if isinstance(event, IdempotencyRecord.Recorded):
+                continue  # bookkeeping of keys, not history
+            self._audit(position, event)
+            if isinstance(event, ev.AgreementEvent):
+                self._agreement_event(position, event)
+            elif isinstance(event, Person.Registered | Person.ProfileChanged):
+                self._person_event(event)
+        self._flush()
+
+    # --- loading --------------------------------------------------------------
+
+    def _preload(self, events: list[Any]) -> None:
+        ids = {str(e.originator_id) for e in events if isinstance(e, ev.AgreementEvent)}
+        deep = {
+            str(e.originator_id)
+            for e in events
+            if isinstance(e, ev.ChangeReverted | ev.ProposalRevised)
+        }
+        rm = self.rm
+        self._load(
+            rm.agreements, rm.agreements.c.agreement_id, ids, self.agreements, "agreement_id"
+        )
+        self._load(rm.changes, rm.changes.c.agreement_id, deep, self.changes, "change_id")
+        self._load(
+            rm.adjustments, rm.adjustments.c.agreement_id, deep, self.adjustments, "adjustment_id"
+        )
+        self._load(
+            rm.reallocations,
+            rm.reallocations.c.agreement_id,
+            deep,
+            self.reallocations,
+            "reallocation_id",
+        )
+        people = {str(e.originator_id) for e in events if isinstance(e, Person.ProfileChanged)}
+        self._load(rm.people, rm.people.c.stream_id, people, self.people, "stream_id")
+
+    def _load(
+        self, table: Table, column: Any, keys: Iterable[str], into: dict[str, Row], key: str
+    ) -> None:
+        wanted = sorted(keys)
+        for start in range(0, len(wanted), CHUNK):
+            rows = self.conn.execute(select(table).where(column.in_(wanted[start : start + CHUNK])))
+            for row in rows.mappings():
+                into[row[key]] = dict(row)
+
+    # --- events ---------------------------------------------------------------
+
+    def _agreement_event(self, position: int, event: Any) -> None:
+        aid = str(event.originator_id)
+        if isinstance(event, ev.Proposed):
+            self.agreements[aid] = {
+                "agreement_id": aid,
+                "employee_id": event.employee_id,
+                "approved_by_manager_id": None,
+                "status": "PROPOSED",
+                "guardrails": None,
+                "development_hours": 0.0,
+                "next_review_on": None,
+                "created_at": event.timestamp,
+                "created_position": position,
+            }
+            self._content(aid, event, position)
+        row = self.agreements[aid]
+        row.update(version=event.originator_version, position=position, updated_at=event.timestamp)
+        self.dirty["agreements"].add(aid)
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, row, event, position)
+
+    def _content(self, aid: str, event: ev.Proposed | ev.ProposalRevised, position: int) -> None:
+        row = self.agreements[aid]
+        goal = event.career_goal
+        row.update(
+            title=event.title,
+            target_role=goal.target_role,
+            skills=list(goal.skills),
+            target_date=goal.target_date,
+            development_hours=0.0,
+        )
+        for item in event.adjustments:
+            self._add_adjustment(row, item, event, position)
+
+    def _add_adjustment(self, row: Row, item: Adjustment, event: Any, position: int) -> None:
+        self.adjustments[item.id] = {
+            "adjustment_id": item.id,
+            "agreement_id": row["agreement_id"],
+            "change_id": item.change_id,
+            "kind": str(item.kind),
+            "description": item.description,
+            "hours_per_week": item.hours_per_week,
+            "starts_on": item.starts_on,
+            "ends_on": item.ends_on,
+            "status": str(item.status),
+            "position": position,
+        }
+        self.dirty["adjustments"].add(item.id)
+        row["development_hours"] += item.hours_per_week
+        self._add_change(row, event, position, item.change_id, "ADJUSTMENT_ADDED", item.id)
+
+    def _add_change(
+        self,
+        row: Row,
+        event: Any,
+        position: int,
+        change_id: str,
+        kind: str,
+        subject_id: str,
+        **extra: Any,
+    ) -> Row:
+        change = {
+            "change_id": change_id,
+            "agreement_id": row["agreement_id"],
+            "kind": kind,
+            "root_id": extra.pop("root_id", change_id),
+            "subject_id": subject_id,
+            "version": event.originator_version,
+            "reverts": None,
+            "reverted_by": None,
+            "effective": True,
+            "guardrails_before": None,
+            "guardrails_after": None,
+            "recorded_at": event.timestamp,
+            "position": position,
+            **extra,
+        }
+        self.changes[change_id] = change
+        self.dirty["changes"].add(change_id)
+        return change
+
+    def revise(self, row: Row, event: ev.ProposalRevised, position: int) -> None:
+        aid = row["agreement_id"]
+        self.revised.add(aid)
+        for name, store in (("adjustments", self.adjustments), ("changes", self.changes)):
+            for key in [k for k, r in store.items() if r["agreement_id"] == aid]:
+                del store[key]
+                self.dirty[name].discard(key)
+        row["status"] = "PROPOSED"
+        self._content(aid, event, position)
+
+    def approve(self, row: Row, event: ev.Approved, position: int) -> None:
+        rails = plain(event.guardrails)
+        row.update(
+            status="ACTIVE",
+            approved_by_manager_id=event.manager_id,
+            next_review_on=event.next_review_on,
+        )
+        self._add_change(
+            row,
+            event,
+            position,
+            event.guardrails_change_id,
+            "GUARDRAILS_CHANGED",
+            event.guardrails_change_id,
+            guardrails_before=row["guardrails"],
+            guardrails_after=rails,
+        )
+        row["guardrails"] = rails
+
+    def set_guardrails(self, row: Row, event: ev.GuardrailsChanged, position: int) -> None:
+        rails = plain(event.guardrails)
+        self._add_change(
+            row,
+            event,
+            position,
+            event.change_id,
+            "GUARDRAILS_CHANGED",
+            event.change_id,
+            guardrails_before=row["guardrails"],
+            guardrails_after=rails,
+        )
+        row["guardrails"] = rails
+
+    def add_adjustment(self, row: Row, event: ev.AdjustmentAdded, position: int) -> None:
+        self._add_adjustment(row, event.adjustment, event, position)
+
+    def reallocate(self, row: Row, event: ev.TaskReallocated, position: int) -> None:
+        item: Reallocation = event.reallocation
+        self.reallocations[item.id] = {
+            "reallocation_id": item.id,
+            "agreement_id": row["agreement_id"],
+            "change_id": item.change_id,
+            "task": item.task,
+            "hours_per_week": item.hours_per_week,
+            "from_person_id": item.from_person_id,
+            "to_person_id": item.to_person_id,
+            "effective_on": item.effective_on,
+            "reason": item.reason,
+            "status": str(item.status),
+            "position": position,
+        }
+        self.dirty["reallocations"].add(item.id)
+        self._add_change(row, event, position, item.change_id, "TASK_REALLOCATED", item.id)
+
+    def revert(self, row: Row, event: ev.ChangeReverted, position: int) -> None:
+        head = self.changes[event.reverted_change_id]
+        head["reverted_by"] = event.change_id
+        root = self.changes[head["root_id"]]
+        root["effective"] = not root["effective"]
+        self.dirty["changes"].update((head["change_id"], root["change_id"]))
+        self._add_change(
+            row,
+            event,
+            position,
+            event.change_id,
+            "CHANGE_REVERTED",
+            root["subject_id"],
+            root_id=root["change_id"],
+            reverts=head["change_id"],
+            guardrails_before=head["guardrails_after"],
+            guardrails_after=head["guardrails_before"],
+        )
+        status = "ACTIVE" if root["effective"] else "REVERTED"
+        if root["kind"] == "ADJUSTMENT_ADDED":
+            adjustment = self.adjustments[root["subject_id"]]
+            adjustment["status"] = status
+            sign = 1 if root["effective"] else -1
+            row["development_hours"] += sign * adjustment["hours_per_week"]
+            self.dirty["adjustments"].add(adjustment["adjustment_id"])
+        elif root["kind"] == "TASK_REALLOCATED":
+            self.reallocations[root["subject_id"]]["status"] = status
+            self.dirty["reallocations"].add(root["subject_id"])
+        else:
+            row["guardrails"] = head["guardrails_before"]
+
+    def review(self, row: Row, event: ev.ReviewRecorded, position: int) -> None:
+        item = event.review
+        row["next_review_on"] = item.next_review_on
+        self.inserts["reviews"].append(
+            {
+                "review_id": item.id,
+                "agreement_id": row["agreement_id"],
+                "held_on": item.held_on,
+                "outcome": str(item.outcome),
+                "notes": item.notes,
+                "next_review_on": item.next_review_on,
+                "held_by": item.held_by,
+                "position": position,
+            }
+        )
+
+    def artifact(self, row: Row, event: ev.ArtifactRecorded, position: int) -> None:
+        item = event.artifact
+        self.inserts["artifacts"].append(
+            {
+                "artifact_id": item.id,
+                "agreement_id": row["agreement_id"],
+                "employee_id": row["employee_id"],
+                "title": item.title,
+                "kind": str(item.kind),
+                "url": item.url,
+                "skills": list(item.skills),
+                "recorded_by": item.recorded_by,
+                "recorded_on": item.recorded_on,
+                "position": position,
+            }
+        )
+        self.inserts["evidence_skills"].extend(
+            {"artifact_id": item.id, "skill": skill, "employee_id": row["employee_id"]}
+            for skill in item.skills
+        )
+
+    def _person_event(self, event: Person.Registered | Person.ProfileChanged) -> None:
+        stream = str(event.originator_id)
+        if isinstance(event, Person.Registered):
+            self.people[stream] = {"person_id": event.person_id, "stream_id": stream}
+        profile = event.profile
+        self.people[stream].update(
+            display_name=profile.display_name,
+            email=profile.email,
+            manager_id=profile.manager_id,
+            team_id=profile.team_id,
+            contracted_hours_per_week=profile.contracted_hours_per_week,
+            active=profile.active,
+            version=event.originator_version,
+            updated_at=event.timestamp,
+        )
+        self.dirty["people"].add(stream)
+
+    def _audit(self, position: int, event: RecordedEvent) -> None:
+        if isinstance(event, ev.AgreementEvent):
+            stream_type, agreement_id = "AGREEMENT", str(event.originator_id)
+        elif isinstance(event, Person.Event):
+            stream_type, agreement_id = "PERSON", None
+        else:
+            stream_type, agreement_id = "LEDGER", None
+        self.inserts["audit_log"].append(
+            {
+                "position": position,
+                "stream_id": str(event.originator_id),
+                "stream_type": stream_type,
+                "agreement_id": agreement_id,
+                "version": event.originator_version,
+                "type": type(event).__name__,
+                "recorded_at": event.timestamp,
+                "actor_id": event.actor_id,
+                "actor_role": event.actor_role,
+                "reason": event.reason,
+                "correlation_id": event.correlation_id,
+                "idempotency_key": event.idempotency_key,
+                "payload": event_payload(event),
+            }
+        )
+
+    # --- writing --------------------------------------------------------------
+
+    def _flush(self) -> None:
+        rm = self.rm
+        for aid_chunk in _chunks(sorted(self.revised)):
+            for table in (rm.adjustments, rm.changes):
+                self.conn.execute(delete(table).where(table.c.agreement_id.in_(aid_chunk)))
+        for name, store in (
+            ("agreements", self.agreements),
+            ("changes", self.changes),
+            ("adjustments", self.adjustments),
+            ("reallocations", self.reallocations),
+            ("people", self.people),
+        ):
+            upsert(self.conn, getattr(rm, name), [store[k] for k in sorted(self.dirty[name])])
+        for name, rows in self.inserts.items():
+            if rows:
+                self.conn.execute(getattr(rm, name).insert(), rows)
+
+
+def _status(status: str) -> Any:
+    def handler(_: BatchProjector, row: Row, __: Any, ___: int) -> None:
+        row["status"] = status
+
+    return handler
+
+
+_HANDLERS: dict[type[Any], Any] = {
+    ev.ProposalRevised: BatchProjector.revise,
+    ev.ChangesRequested: _status("CHANGES_REQUESTED"),
+    ev.Approved: BatchProjector.approve,
+    ev.Rejected: _status("REJECTED"),
+    ev.GuardrailsChanged: BatchProjector.set_guardrails,
+    ev.AdjustmentAdded: BatchProjector.add_adjustment,
+    ev.TaskReallocated: BatchProjector.reallocate,
+    ev.ChangeReverted: BatchProjector.revert,
+    ev.ReviewRecorded: BatchProjector.review,
+    ev.ArtifactRecorded: BatchProjector.artifact,
+    ev.Paused: _status("PAUSED"),
+    ev.Resumed: _status("ACTIVE"),
+    ev.Completed: _status("COMPLETED"),
+    ev.Withdrawn: _status("WITHDRAWN"),
+}
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def upsert(conn: Connection, table: Table, rows: list[Row]) -> None:
+    """Insert or replace rows by primary key, as one bulk statement."""
+    if not rows:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table)
+    keys = [c.name for c in table.primary_key]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+    )
+    conn.execute(stmt, rows)

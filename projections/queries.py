@@ -1,0 +1,259 @@
+"""Read queries: plain selects over the read tables, never a replay of events.
+
+Every list is keyset-paginated on a column that never changes for a row (a log
+position), so paging stays correct while rows are inserted and updated. The
+caller's visibility is part of the SQL, so a page never needs filtering afterwards.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from projections.tables import PROJECTION_NAME, ReadModel, projection_state, read_model
+
+Row = dict[str, Any]
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the caller may read: everything, or their own and (for managers) their
+    direct reports' agreements as the directory says now."""
+
+    person_id: str
+    sees_all: bool
+    is_manager: bool
+
+
+@dataclass(frozen=True)
+class AgreementFilter:
+    status: str | None = None
+    employee_id: str | None = None
+    manager_id: str | None = None
+    team_id: str | None = None
+    updated_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    agreement_id: str | None = None
+    actor_id: str | None = None
+    types: tuple[str, ...] = ()
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+
+
+def live_read_model(conn: Connection) -> ReadModel:
+    """The generation of tables currently serving."""
+    generation = conn.execute(
+        select(projection_state.c.generation).where(projection_state.c.name == PROJECTION_NAME)
+    ).scalar_one()
+    return read_model(generation)
+
+
+def _visible(rm: ReadModel, viewer: Viewer) -> ColumnElement[bool] | None:
+    if viewer.sees_all:
+        return None
+    own = rm.agreements.c.employee_id == viewer.person_id
+    if not viewer.is_manager:
+        return own
+    reports = select(rm.people.c.person_id).where(rm.people.c.manager_id == viewer.person_id)
+    return or_(own, rm.agreements.c.employee_id.in_(reports))
+
+
+def _rows(conn: Connection, query: Select[Any]) -> list[Row]:
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def list_agreements(
+    conn: Connection,
+    rm: ReadModel,
+    viewer: Viewer,
+    where: AgreementFilter,
+    first: int,
+    after: int | None,
+) -> list[Row]:
+    """Up to `first` + 1 agreements (the extra one tells there is a next page), in
+    creation order after the keyset cursor `after`."""
+    a, p = rm.agreements, rm.people
+    query = select(a).order_by(a.c.created_position).limit(first + 1)
+    conditions = [c for c in (_visible(rm, viewer),) if c is not None]
+    if after is not None:
+        conditions.append(a.c.created_position > after)
+    if where.status:
+        conditions.append(a.c.status == where.status)
+    if where.employee_id:
+        conditions.append(a.c.employee_id == where.employee_id)
+    if where.updated_since:
+        conditions.append(a.c.updated_at >= where.updated_since)
+    if where.manager_id or where.team_id:
+        people = select(p.c.person_id)
+        if where.manager_id:
+            people = people.where(p.c.manager_id == where.manager_id)
+        if where.team_id:
+            people = people.where(p.c.team_id == where.team_id)
+        conditions.append(a.c.employee_id.in_(people))
+    return _rows(conn, query.where(*conditions))
+
+
+def agreements_by_id(
+    conn: Connection, rm: ReadModel, viewer: Viewer, ids: Iterable[str]
+) -> dict[str, Row]:
+    """The visible agreements among `ids` (invisible ones are simply absent)."""
+    a = rm.agreements
+    visible = _visible(rm, viewer)
+    found: dict[str, Row] = {}
+    for chunk in _chunks(ids):
+        query = select(a).where(a.c.agreement_id.in_(chunk))
+        if visible is not None:
+            query = query.where(visible)
+        found.update((r["agreement_id"], r) for r in _rows(conn, query))
+    return found
+
+
+def children(
+    conn: Connection, rm: ReadModel, kind: str, agreement_ids: Iterable[str]
+) -> dict[str, list[Row]]:
+    """Adjustments, reallocations, reviews, artifacts or changes of many agreements in
+    one query per 500 agreements, each list in recorded order."""
+    table = getattr(rm, kind)
+    grouped: dict[str, list[Row]] = defaultdict(list)
+    for chunk in _chunks(agreement_ids):
+        query = select(table).where(table.c.agreement_id.in_(chunk)).order_by(table.c.position)
+        for row in _rows(conn, query):
+            grouped[row["agreement_id"]].append(row)
+    return grouped
+
+
+def people_by_id(conn: Connection, rm: ReadModel, ids: Iterable[str]) -> dict[str, Row]:
+    found: dict[str, Row] = {}
+    for chunk in _chunks(ids):
+        query = select(rm.people).where(rm.people.c.person_id.in_(chunk))
+        found.update((r["person_id"], r) for r in _rows(conn, query))
+    return found
+
+
+def audit_log(
+    conn: Connection,
+    rm: ReadModel,
+    where: AuditFilter,
+    first: int,
+    after: int | None,
+    newest_first: bool,
+) -> list[Row]:
+    """Events matching the auditor's filter, by position either way."""
+    log = rm.audit_log
+    order = log.c.position.desc() if newest_first else log.c.position
+    conditions = []
+    if after is not None:
+        conditions.append(log.c.position < after if newest_first else log.c.position > after)
+    if where.agreement_id:
+        conditions.append(log.c.agreement_id == where.agreement_id)
+    if where.actor_id:
+        conditions.append(log.c.actor_id == where.actor_id)
+    if where.types:
+        conditions.append(log.c.type.in_(where.types))
+    if where.recorded_from:
+        conditions.append(log.c.recorded_at >= where.recorded_from)
+    if where.recorded_to:
+        conditions.append(log.c.recorded_at < where.recorded_to)
+    return _rows(conn, select(log).where(*conditions).order_by(order).limit(first + 1))
+
+
+def change_feed(conn: Connection, rm: ReadModel, after: int | None, first: int) -> list[Row]:
+    """Every event once, in commit order, after the cursor position."""
+    log = rm.audit_log
+    query = select(log).order_by(log.c.position).limit(first + 1)
+    if after is not None:
+        query = query.where(log.c.position > after)
+    return _rows(conn, query)
+
+
+def team_workload(conn: Connection, rm: ReadModel, team_id: str) -> list[Row]:
+    """Per team member: contracted, development, received and given hours."""
+    a, r, p = rm.agreements, rm.reallocations, rm.people
+    development = (
+        select(a.c.employee_id, func.sum(a.c.development_hours).label("hours"))
+        .where(a.c.status == "ACTIVE")
+        .group_by(a.c.employee_id)
+        .subquery()
+    )
+    received = (
+        select(r.c.to_person_id.label("person_id"), func.sum(r.c.hours_per_week).label("hours"))
+        .where(r.c.status == "ACTIVE")
+        .group_by(r.c.to_person_id)
+        .subquery()
+    )
+    given = (
+        select(r.c.from_person_id.label("person_id"), func.sum(r.c.hours_per_week).label("hours"))
+        .where(r.c.status == "ACTIVE")
+        .group_by(r.c.from_person_id)
+        .subquery()
+    )
+    query = (
+        select(
+            p.c.person_id,
+            p.c.display_name,
+            p.c.contracted_hours_per_week,
+            func.coalesce(development.c.hours, 0.0).label("development_hours"),
+            func.coalesce(received.c.hours, 0.0).label("hours_received"),
+            func.coalesce(given.c.hours, 0.0).label("hours_given"),
+        )
+        .select_from(p)
+        .outerjoin(development, development.c.employee_id == p.c.person_id)
+        .outerjoin(received, received.c.person_id == p.c.person_id)
+        .outerjoin(given, given.c.person_id == p.c.person_id)
+        .where(p.c.team_id == team_id, p.c.active.is_(True))
+        .order_by(p.c.person_id)
+    )
+    return _rows(conn, query)
+
+
+def reviews_due(
+    conn: Connection,
+    rm: ReadModel,
+    viewer: Viewer,
+    before: date,
+    manager_id: str | None,
+    first: int,
+    after: int | None,
+) -> list[Row]:
+    """Active agreements whose next review is on or before `before`."""
+    a, p = rm.agreements, rm.people
+    conditions = [a.c.status == "ACTIVE", a.c.next_review_on <= before]
+    visible = _visible(rm, viewer)
+    if visible is not None:
+        conditions.append(visible)
+    if manager_id:
+        conditions.append(
+            a.c.employee_id.in_(select(p.c.person_id).where(p.c.manager_id == manager_id))
+        )
+    if after is not None:
+        conditions.append(a.c.created_position > after)
+    query = select(a).where(and_(*conditions)).order_by(a.c.created_position).limit(first + 1)
+    return _rows(conn, query)
+
+
+def skill_evidence(conn: Connection, rm: ReadModel, person_id: str) -> list[Row]:
+    """Skills a person has evidence for, with how many artifacts show each."""
+    e = rm.evidence_skills
+    query = (
+        select(e.c.skill, func.count().label("evidence_count"))
+        .where(e.c.employee_id == person_id)
+        .group_by(e.c.skill)
+        .order_by(func.count().desc(), e.c.skill)
+    )
+    return _rows(conn, query)
+
+
+def _chunks(ids: Iterable[str]) -> Iterable[list[str]]:
+    items = sorted(set(ids))
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]

@@ -1,0 +1,236 @@
+"""The projection runner: reads the notification log in batches and applies each batch
+to the read tables and the tracking position in one transaction.
+
+Exactly once: the position is read before the batch is fetched and decoded, and read
+again under the state row's lock (PostgreSQL `FOR UPDATE`, SQLite's single writer)
+inside the writing transaction; if another runner moved it meanwhile, the batch is
+dropped and fetched again. A crash anywhere rolls the whole batch back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
+from eventsourcing.postgres import PostgresApplicationRecorder
+from sqlalchemy import Connection, Engine, select, update
+
+from projections.projector import BatchProjector
+from projections.tables import (
+    PROJECTION_NAME,
+    READ_MODEL_VERSION,
+    projection_state,
+    read_model,
+    state_metadata,
+)
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        engine: Engine,
+        recorder: ApplicationRecorder,
+        mapper: Mapper[Any],
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        postgres_dsn: str | None = None,
+        reader: Engine | None = None,
+        batch_pause: float = 0.0,
+    ) -> None:
+        self.engine = engine
+        self.reader = reader or engine
+        self.batch_pause = batch_pause
+        self.recorder = recorder
+        self.mapper = mapper
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.postgres_dsn = postgres_dsn
+        self._wake = threading.Event()
+        self.stopping = threading.Event()
+
+    # --- setup ----------------------------------------------------------------
+
+    def ensure_ready(self, progress: Progress | None = None) -> None:
+        """Create the tables on first use; rebuild when the code's version is newer."""
+        state_metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            state = _state(conn)
+            if state is None:
+                read_model(1).metadata.create_all(conn)
+                conn.execute(
+                    projection_state.insert().values(
+                        name=PROJECTION_NAME, generation=1, version=READ_MODEL_VERSION, position=0
+                    )
+                )
+                return
+        if state.version != READ_MODEL_VERSION:
+            log.info("read model version %s -> %s: rebuilding", state.version, READ_MODEL_VERSION)
+            self.rebuild(progress)
+
+    # --- incremental ------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Apply the next batch; the number of events applied (0 when caught up)."""
+        with self.reader.connect() as conn:
+            state = _state(conn)
+        assert state is not None, "call ensure_ready() first"
+        batch = self.recorder.select_notifications(state.position + 1, self.batch_size)
+        if not batch:
+            return 0
+        items = self._decode(batch)
+        with self.engine.begin() as conn:
+            locked = _state(conn, lock=True)
+            assert locked is not None
+            if (locked.position, locked.generation) != (state.position, state.generation):
+                return -1  # another runner (or a rebuild) moved on: fetch again
+            BatchProjector(conn, read_model(locked.generation)).apply(items)
+            if self.batch_pause:  # fault injection: widens the window for crash tests
+                time.sleep(self.batch_pause)
+            _set(conn, position=batch[-1].id)
+        return len(batch)
+
+    def catch_up(self) -> int:
+        """Apply batches until the log is exhausted; the number of events applied."""
+        total = 0
+        while (applied := self.run_once()) != 0:
+            total += max(applied, 0)
+        return total
+
+    def wake(self, _position: int = 0) -> None:
+        """Called after a save in this process: process the new events now."""
+        self._wake.set()
+
+    def run(self) -> None:
+        """Keep the read models caught up until `stopping` is set. On PostgreSQL one
+        runner leads (advisory lock) and wakes on NOTIFY; every wait is bounded."""
+        with self._leadership() as wait_for_news:
+            while not self.stopping.is_set():
+                try:
+                    self.catch_up()
+                except Exception:  # a failed batch rolled back; try again after a pause
+                    log.exception("projection batch failed; retrying")
+                    self.stopping.wait(self.poll_seconds)
+                wait_for_news()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._wake.set()
+
+    @contextmanager
+    def _leadership(self) -> Iterator[Callable[[], None]]:
+        if self.postgres_dsn is None or not isinstance(self.recorder, PostgresApplicationRecorder):
+
+            def wait_local() -> None:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+
+            yield wait_local
+            return
+        channel = self.recorder.channel_name
+        key = f"crafting-projector:{self.recorder.datastore.schema}"
+        with psycopg.connect(self.postgres_dsn, autocommit=True) as listen:
+            while not self.stopping.is_set():
+                row = listen.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
+                if row and row[0]:
+                    break
+                self.stopping.wait(self.poll_seconds)  # another projector leads
+            listen.execute(f'LISTEN "{channel}"')
+
+            def wait_notified() -> None:
+                # Bounded: a lost NOTIFY costs at most one poll interval.
+                for _ in listen.notifies(timeout=self.poll_seconds, stop_after=1):
+                    pass
+                self._wake.clear()
+
+            yield wait_notified
+
+    # --- rebuild ----------------------------------------------------------------
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Fill a fresh generation of tables from position 0 and switch to it; the old
+        tables keep serving until the switch. Returns the number of events applied."""
+        with self.engine.begin() as conn:
+            state = _state(conn, lock=True)
+            assert state is not None
+            if state.building_generation is not None:  # an interrupted rebuild
+                read_model(state.building_generation).metadata.drop_all(conn)
+            target = max(state.generation, state.building_generation or 0) + 1
+            _set(conn, building_generation=target)
+        rm = read_model(target)
+        rm.metadata.drop_all(self.engine)
+        rm.metadata.create_all(self.engine)
+        head = self.recorder.max_notification_id() or 0
+        position = applied = 0
+        while True:
+            batch = self.recorder.select_notifications(position + 1, self.batch_size)
+            final = not batch or batch[-1].id >= head
+            with self.engine.begin() as conn:
+                if final:  # switch under the state lock, so no batch slips in between
+                    locked = _state(conn, lock=True)
+                    assert locked is not None
+                    batch = self.recorder.select_notifications(position + 1, 10**9)
+                if batch:
+                    BatchProjector(conn, rm).apply(self._decode(batch))
+                    position, applied = batch[-1].id, applied + len(batch)
+                if final:
+                    _set(
+                        conn,
+                        generation=target,
+                        position=position,
+                        version=READ_MODEL_VERSION,
+                        building_generation=None,
+                    )
+                    read_model(locked.generation).metadata.drop_all(conn)
+            if progress is not None:
+                progress(position, max(head, position))
+            if final:
+                return applied
+
+    def lag(self) -> int:
+        """Events in the log that the read models have not processed yet."""
+        return max(0, (self.recorder.max_notification_id() or 0) - current_position(self.reader))
+
+    def _decode(self, batch: Sequence[Notification]) -> list[tuple[int, Any]]:
+        return [(n.id, self.mapper.to_domain_event(n)) for n in batch]
+
+
+def _state(conn: Connection, *, lock: bool = False) -> Any:
+    query = select(projection_state).where(projection_state.c.name == PROJECTION_NAME)
+    if lock:
+        query = query.with_for_update()
+    return conn.execute(query).one_or_none()
+
+
+def _set(conn: Connection, **values: Any) -> None:
+    conn.execute(
+        update(projection_state).where(projection_state.c.name == PROJECTION_NAME).values(**values)
+    )
+
+
+def current_position(engine: Engine) -> int:
+    """The last position the read models have processed."""
+    with engine.connect() as conn:
+        state = _state(conn)
+    return 0 if state is None else int(state.position)
+
+
+def wait_for_position(engine: Engine, position: int, timeout: float) -> bool:
+    """Wait (bounded) until the read models reach `position` (read-your-writes)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while current_position(engine) < position:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+    return True

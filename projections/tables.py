@@ -1,0 +1,215 @@
+"""Read-model tables (SQLAlchemy Core), in the event store's database.
+
+The tables of one build carry a generation number in their names (`rm3_agreements`):
+a rebuild fills the next generation beside the live one and then switches
+`projection_state.generation` in one transaction, so the service keeps answering from
+the old tables until the new ones are complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+# Bump when the tables or the way events fill them change: the runner then rebuilds.
+READ_MODEL_VERSION = 1
+PROJECTION_NAME = "read_model"
+
+state_metadata = MetaData()
+projection_state = Table(
+    "crafting_projection_state",
+    state_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("building_generation", Integer, nullable=True),
+)
+
+ID = String(64)
+TS = DateTime(timezone=True)
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    """The tables of one generation."""
+
+    generation: int
+    metadata: MetaData
+    agreements: Table
+    adjustments: Table
+    reallocations: Table
+    changes: Table
+    reviews: Table
+    artifacts: Table
+    evidence_skills: Table
+    people: Table
+    audit_log: Table
+
+
+@cache
+def read_model(generation: int) -> ReadModel:
+    """The Table objects of a generation (built once per process)."""
+    md = MetaData()
+    p = f"rm{generation}_"
+
+    def table(name: str, *columns: Column[object] | Index) -> Table:
+        return Table(p + name, md, *columns)
+
+    agreements = table(
+        "agreements",
+        Column("agreement_id", ID, primary_key=True),
+        Column("employee_id", String(128), nullable=False, index=True),
+        Column("approved_by_manager_id", String(128)),
+        Column("status", String(32), nullable=False),
+        Column("title", Text, nullable=False),
+        Column("target_role", Text, nullable=False),
+        Column("skills", JSON, nullable=False),
+        Column("target_date", Date),
+        Column("guardrails", JSON),
+        Column("development_hours", Float, nullable=False),
+        Column("next_review_on", Date),
+        Column("version", Integer, nullable=False),
+        Column("position", BigInteger, nullable=False),
+        # Keyset order of lists: fixed at creation, so paging never skips a row.
+        Column("created_position", BigInteger, nullable=False, unique=True),
+        Column("created_at", TS, nullable=False),
+        Column("updated_at", TS, nullable=False),
+        Index(f"ix_{p}agreements_updated", "updated_at", "agreement_id"),
+        Index(f"ix_{p}agreements_status_review", "status", "next_review_on"),
+    )
+    adjustments = table(
+        "adjustments",
+        Column("adjustment_id", ID, primary_key=True),
+        Column("agreement_id", ID, nullable=False, index=True),
+        Column("change_id", ID, nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("description", Text, nullable=False),
+        Column("hours_per_week", Float, nullable=False),
+        Column("starts_on", Date),
+        Column("ends_on", Date),
+        Column("status", String(16), nullable=False),
+        Column("position", BigInteger, nullable=False),
+    )
+    reallocations = table(
+        "reallocations",
+        Column("reallocation_id", ID, primary_key=True),
+        Column("agreement_id", ID, nullable=False, index=True),
+        Column("change_id", ID, nullable=False),
+        Column("task", Text, nullable=False),
+        Column("hours_per_week", Float, nullable=False),
+        Column("from_person_id", String(128), nullable=False, index=True),
+        Column("to_person_id", String(128), nullable=False, index=True),
+        Column("effective_on", Date, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("position", BigInteger, nullable=False),
+    )
+    changes = table(
+        "changes",
+        Column("change_id", ID, primary_key=True),
+        Column("agreement_id", ID, nullable=False, index=True),
+        Column("kind", String(32), nullable=False),
+        Column("root_id", ID, nullable=False),
+        Column("subject_id", ID, nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("reverts", ID),
+        Column("reverted_by", ID),
+        Column("effective", Boolean, nullable=False),  # meaningful on root changes
+        Column("guardrails_before", JSON),
+        Column("guardrails_after", JSON),
+        Column("recorded_at", TS, nullable=False),
+        Column("position", BigInteger, nullable=False),
+    )
+    reviews = table(
+        "reviews",
+        Column("review_id", ID, primary_key=True),
+        Column("agreement_id", ID, nullable=False, index=True),
+        Column("held_on", Date, nullable=False),
+        Column("outcome", String(32), nullable=False),
+        Column("notes", Text),
+        Column("next_review_on", Date, nullable=False),
+        Column("held_by", String(128), nullable=False),
+        Column("position", BigInteger, nullable=False),
+    )
+    artifacts = table(
+        "artifacts",
+        Column("artifact_id", ID, primary_key=True),
+        Column("agreement_id", ID, nullable=False, index=True),
+        Column("employee_id", String(128), nullable=False, index=True),
+        Column("title", Text, nullable=False),
+        Column("kind", String(32), nullable=False),
+        Column("url", Text),
+        Column("skills", JSON, nullable=False),
+        Column("recorded_by", String(128), nullable=False),
+        Column("recorded_on", Date, nullable=False),
+        Column("position", BigInteger, nullable=False),
+    )
+    evidence_skills = table(
+        "evidence_skills",
+        Column("artifact_id", ID, primary_key=True),
+        Column("skill", String(100), primary_key=True),
+        Column("employee_id", String(128), nullable=False, index=True),
+    )
+    people = table(
+        "people",
+        Column("person_id", String(128), primary_key=True),
+        Column("stream_id", ID, nullable=False, unique=True),
+        Column("display_name", Text, nullable=False),
+        Column("email", Text, nullable=False),
+        Column("manager_id", String(128), index=True),
+        Column("team_id", String(128), index=True),
+        Column("contracted_hours_per_week", Float, nullable=False),
+        Column("active", Boolean, nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("updated_at", TS, nullable=False),
+    )
+    audit_log = table(
+        "audit_log",
+        Column("position", BigInteger, primary_key=True, autoincrement=False),
+        Column("stream_id", ID, nullable=False),
+        Column("stream_type", String(16), nullable=False),
+        Column("agreement_id", ID),
+        Column("version", Integer, nullable=False),
+        Column("type", String(64), nullable=False),
+        Column("recorded_at", TS, nullable=False),
+        Column("actor_id", String(128), nullable=False),
+        Column("actor_role", String(16), nullable=False),
+        Column("reason", Text),
+        Column("correlation_id", String(128), nullable=False),
+        Column("idempotency_key", String(200)),
+        Column("payload", JSON, nullable=False),
+        Index(f"ix_{p}audit_agreement", "agreement_id", "position"),
+        Index(f"ix_{p}audit_actor", "actor_id", "position"),
+        Index(f"ix_{p}audit_type", "type", "position"),
+        Index(f"ix_{p}audit_recorded", "recorded_at"),
+    )
+    return ReadModel(
+        generation,
+        md,
+        agreements,
+        adjustments,
+        reallocations,
+        changes,
+        reviews,
+        artifacts,
+        evidence_skills,
+        people,
+        audit_log,
+    )

@@ -1,0 +1,154 @@
+"""Read models: incremental equals rebuild, crash safety, concurrent projectors."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from domain import commands as c
+from infra.bootstrap import Container, bootstrap
+from infra.settings import Settings
+from projections.runner import current_position, wait_for_position
+from tests.readmodel import random_workload, snapshot
+from tests.support import Org
+
+
+@pytest.fixture
+def projected(container: Container) -> Container:
+    container.runner.ensure_ready()
+    return container
+
+
+def test_incremental_processing_equals_a_rebuild(projected: Container) -> None:
+    runner = projected.runner
+    runner.batch_size = 7  # many small batches, split at arbitrary events
+    rng = random.Random(20261124)
+    org = Org(projected.app)
+    successes = random_workload(
+        org, rng, 400, between=lambda: rng.random() < 0.2 and runner.run_once()
+    )
+    assert successes > 150
+    runner.catch_up()
+    incremental = snapshot(projected.engines.reader)
+    assert len(incremental["audit_log"]) == projected.app.recorder.max_notification_id()
+    assert {r["status"] for r in incremental["agreements"]} >= {"ACTIVE", "PROPOSED"}
+    runner.batch_size = 1000
+    runner.rebuild()
+    assert snapshot(projected.engines.reader) == incremental
+    assert runner.lag() == 0
+
+
+def test_the_service_keeps_answering_from_the_old_tables_during_a_rebuild(
+    projected: Container,
+) -> None:
+    org = Org(projected.app)
+    org.active()
+    projected.runner.catch_up()
+    before = snapshot(projected.engines.reader)
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+        assert snapshot(projected.engines.reader) == before  # still the live generation
+
+    projected.runner.batch_size = 3
+    projected.runner.rebuild(progress)
+    assert len(seen) > 2
+    assert snapshot(projected.engines.reader) == before
+
+
+def test_read_your_writes_and_lag(projected: Container) -> None:
+    worker = threading.Thread(target=projected.runner.run, daemon=True)
+    worker.start()
+    try:
+        org = Org(projected.app)
+        result = projected.app.execute(
+            org.employee, c.ProposeAgreement(title="T", career_goal=org.propose().career_goal)
+        )
+        assert wait_for_position(projected.engines.reader, result.position, timeout=10)
+        assert current_position(projected.engines.reader) >= result.position
+        assert projected.runner.lag() == 0
+        assert not wait_for_position(projected.engines.reader, result.position + 1000, 0.05)
+    finally:
+        projected.runner.stop()
+        worker.join(timeout=10)
+
+
+def _projector(database_url: str, *, pause: float, batch: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "CRAFTING_DATABASE_URL": database_url,
+        "CRAFTING_PROJECTOR_BATCH_PAUSE": str(pause),
+        "CRAFTING_PROJECTOR_BATCH_SIZE": str(batch),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "projector"], env=env, cwd=Path(__file__).parents[2]
+    )
+
+
+def test_a_projector_killed_mid_batch_resumes_to_the_same_tables(projected: Container) -> None:
+    org = Org(projected.app)
+    random_workload(org, random.Random(7), 150)
+    head = projected.app.recorder.max_notification_id()
+    reader = projected.engines.reader
+    url = projected.settings.database_url
+    for _ in range(2):  # kill it twice, each time inside an open batch transaction
+        start = current_position(reader)
+        process = _projector(url, pause=0.4, batch=25)
+        deadline = time.monotonic() + 60
+        while current_position(reader) == start and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # the next batch is applied and waits before its commit
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        killed_at = current_position(reader)
+        assert start < killed_at < head
+    process = _projector(url, pause=0, batch=25)
+    try:
+        assert wait_for_position(reader, head, timeout=60)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    resumed = snapshot(reader)
+    projected.runner.rebuild()
+    assert snapshot(reader) == resumed
+
+
+@pytest.mark.postgres
+def test_two_projectors_at_once_give_the_same_tables_as_one(postgres_url: str) -> None:
+    first = bootstrap(Settings(database_url=postgres_url))
+    second = bootstrap(Settings(database_url=postgres_url))
+    first.runner.ensure_ready()
+    first.runner.batch_size = second.runner.batch_size = 5
+    workers = [threading.Thread(target=r.run, daemon=True) for r in (first.runner, second.runner)]
+    for worker in workers:
+        worker.start()
+    try:
+        random_workload(Org(first.app), random.Random(3), 120)
+        head = first.app.recorder.max_notification_id() or 0
+        # and two runners racing without leadership: still exactly once
+        racing = [threading.Thread(target=r.catch_up) for r in (first.runner, second.runner)]
+        for thread in racing:
+            thread.start()
+        for thread in racing:
+            thread.join(timeout=60)
+        assert wait_for_position(first.engines.reader, head, timeout=30)
+        together = snapshot(first.engines.reader)
+        assert len(together["audit_log"]) == head
+        first.runner.rebuild()
+        assert snapshot(first.engines.reader) == together
+    finally:
+        for runner in (first.runner, second.runner):
+            runner.stop()
+        for worker in workers:
+            worker.join(timeout=10)
+        first.close()
+        second.close()
