@@ -1,29 +1,48 @@
-"""The HTTP application."""
+"""The HTTP application: GraphQL at /graphql, health, readiness and metrics."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from uuid import uuid4
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
 
+from api import logs
+from api.graphql.router import CraftingGraphQLRouter
+from api.graphql.schema import build_schema
+from api.metrics import LATENCY, PROJECTION_LAG, REQUESTS
 from infra.bootstrap import Container, bootstrap
+from infra.secrets import jwt_secret
+
+log = logging.getLogger("crafting.http")
+MAX_BODY_BYTES = 1_000_000
+_CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+READY_MAX_LAG = 10_000
 
 
 def create_app(container: Container | None = None) -> FastAPI:
     """Build the FastAPI app around a bootstrapped container."""
     owned = container is None
     built = container or bootstrap()
-
     settings = built.settings
+    logs.configure(settings.log_level)
+    secret = jwt_secret(settings, create=True)
     run_projections = (
         settings.is_sqlite if settings.serve_projections is None else settings.serve_projections
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        built.runner.ensure_ready()
+        await asyncio.to_thread(built.runner.ensure_ready)
         worker = None
         if run_projections:
             worker = threading.Thread(target=built.runner.run, name="projections", daemon=True)
@@ -35,12 +54,93 @@ def create_app(container: Container | None = None) -> FastAPI:
         if owned:
             built.close()
 
-    app = FastAPI(title="Crafting agreements", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Crafting agreements",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.container = built
+    graphql = CraftingGraphQLRouter(
+        built,
+        secret,
+        schema=build_schema(introspection=settings.dev),
+        graphql_ide="graphiql" if settings.dev else None,
+    )
+    app.include_router(graphql, prefix="/graphql")
+
+    @app.middleware("http")
+    async def around(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        given = request.headers.get("x-correlation-id", "")
+        correlation = given if _CORRELATION.match(given) else str(uuid4())
+        request.state.correlation_id = correlation
+        token = logs.correlation_id.set(correlation)
+        started = time.perf_counter()
+        path = request.url.path if request.url.path in _KNOWN_PATHS else "other"
+        try:
+            length = int(request.headers.get("content-length") or 0)
+        except ValueError:
+            length = MAX_BODY_BYTES + 1
+        try:
+            if length > MAX_BODY_BYTES:
+                response: Response = JSONResponse({"error": "Request body too large."}, 413)
+            else:
+                response = await call_next(request)
+        except Exception:
+            log.exception("unhandled error")
+            response = JSONResponse({"error": "Unexpected error."}, status_code=500)
+        finally:
+            logs.correlation_id.reset(token)
+        elapsed = time.perf_counter() - started
+        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        LATENCY.labels(path).observe(elapsed)
+        response.headers["x-correlation-id"] = correlation
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": path,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
+        return response
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
 
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        """The database answers and the projections are not far behind."""
+        try:
+            with built.engines.reader.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            lag = built.runner.lag()
+        except Exception:  # any database failure means not ready
+            log.warning("readiness check failed", exc_info=True)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        PROJECTION_LAG.set(lag)
+        ready = lag <= READY_MAX_LAG
+        return JSONResponse(
+            {"status": "ok" if ready else "lagging", "database": "ok", "projection_lag": lag},
+            200 if ready else 503,
+        )
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        """Prometheus text format."""
+        try:
+            PROJECTION_LAG.set(built.runner.lag())
+        except Exception:  # metrics must answer even when the database does not
+            log.warning("could not read projection lag", exc_info=True)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
     return app
+
+
+_KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})

@@ -12,7 +12,7 @@ from domain.values import Role
 ALGORITHM = "HS256"
 
 
-class InvalidToken(Exception):
+class InvalidTokenError(Exception):
     """The token is missing, malformed, expired, or not signed with our secret."""
 
 
@@ -30,10 +30,10 @@ def actor_from_token(secret: str, token: str) -> Actor:
             token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
         )
     except jwt.PyJWTError as error:
-        raise InvalidToken(str(error)) from None
+        raise InvalidTokenError(str(error)) from None
     sub, roles = claims.get("sub"), claims.get("roles", [])
     if not isinstance(sub, str) or not sub.strip() or len(sub) > 128:
-        raise InvalidToken("sub must be a non-empty string")
+        raise InvalidTokenError("sub must be a non-empty string")
     if not isinstance(roles, list) or not all(r in Role.__members__ for r in roles):
-        raise InvalidToken("roles must be a list of known roles")
+        raise InvalidTokenError("roles must be a list of known roles")
     return Actor(sub, frozenset(Role(r) for r in roles))

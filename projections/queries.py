@@ -201,6 +201,7 @@ def team_workload(conn: Connection, rm: ReadModel, team_id: str) -> list[Row]:
         select(
             p.c.person_id,
             p.c.display_name,
+            p.c.manager_id,
             p.c.contracted_hours_per_week,
             func.coalesce(development.c.hours, 0.0).label("development_hours"),
             func.coalesce(received.c.hours, 0.0).label("hours_received"),

@@ -1,0 +1,77 @@
+"""Per-request context: the caller, their visibility, and batched loaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from domain.access import Actor
+from domain.application import Request
+from domain.values import Role
+from infra.bootstrap import Container
+from projections import queries as q
+from projections.tables import ReadModel
+
+T = TypeVar("T")
+Row = dict[str, Any]
+CHILD_KINDS = ("adjustments", "reallocations", "reviews", "artifacts", "changes")
+
+
+@dataclass
+class Context(BaseContext):
+    container: Container
+    actor: Actor
+    correlation_id: str
+    _loaders: dict[str, DataLoader[str, Any]] = field(default_factory=dict)
+
+    @property
+    def command_request(self) -> Request:
+        return Request(self.actor, self.correlation_id)
+
+    @property
+    def viewer(self) -> q.Viewer:
+        return q.Viewer(
+            person_id=self.actor.id,
+            sees_all=bool(self.actor.roles & {Role.HR, Role.AUDITOR, Role.INTEGRATION}),
+            is_manager=self.actor.has(Role.MANAGER),
+        )
+
+    def has_any(self, *roles: Role) -> bool:
+        return bool(self.actor.roles & set(roles))
+
+    async def read(self, query: Callable[[Connection, ReadModel], T]) -> T:
+        """Run a read query in a worker thread, on the live read-model tables, in one
+        transaction (so the generation cannot switch under it)."""
+
+        def run() -> T:
+            with self.container.engines.reader.begin() as conn:
+                return query(conn, q.live_read_model(conn))
+
+        return await asyncio.to_thread(run)
+
+    def children(self, kind: str) -> DataLoader[str, list[Row]]:
+        """Batched children of agreements: one query for the whole page."""
+
+        async def load(ids: list[str]) -> list[list[Row]]:
+            found = await self.read(lambda c, rm: q.children(c, rm, kind, ids))
+            return [found.get(i, []) for i in ids]
+
+        return self._loader(kind, load)
+
+    def people(self) -> DataLoader[str, Row | None]:
+        async def load(ids: list[str]) -> list[Row | None]:
+            found = await self.read(lambda c, rm: q.people_by_id(c, rm, ids))
+            return [found.get(i) for i in ids]
+
+        return self._loader("people", load)
+
+    def _loader(self, name: str, load: Callable[[list[str]], Any]) -> DataLoader[str, Any]:
+        if name not in self._loaders:
+            self._loaders[name] = DataLoader(load_fn=load)
+        return self._loaders[name]

@@ -1,0 +1,80 @@
+"""Opaque global ids (Relay) and keyset cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from uuid import UUID
+
+from api.graphql.errors import BadInputError
+
+_MAX_ID = 300
+
+
+def _encode(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(value: str) -> str | None:
+    if len(value) > _MAX_ID:
+        return None
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def global_id(type_name: str, key: str) -> str:
+    return _encode(f"{type_name}:{key}")
+
+
+def parse_global_id(value: str) -> tuple[str, str]:
+    """(type, key) of a global id, or a clean BAD_USER_INPUT error."""
+    decoded = _decode(value)
+    if decoded is None or ":" not in decoded:
+        raise BadInputError("Not a valid id.", field="id")
+    type_name, key = decoded.split(":", 1)
+    return type_name, key
+
+
+def agreement_uuid(value: str, field: str = "id") -> UUID:
+    """An agreement id: its global id, or the bare UUID integrations store."""
+    try:
+        return UUID(value)
+    except ValueError:
+        pass
+    decoded = _decode(value)
+    if decoded is not None and decoded.startswith("Agreement:"):
+        try:
+            return UUID(decoded.split(":", 1)[1])
+        except ValueError:
+            pass
+    raise BadInputError("Not a valid agreement id.", field=field)
+
+
+def person_key(value: str) -> str:
+    """A person id: its global id, or the HRIS id itself."""
+    decoded = _decode(value)
+    if decoded is not None and decoded.startswith("Person:"):
+        return decoded.split(":", 1)[1]
+    return value
+
+
+def cursor(kind: str, position: int) -> str:
+    return _encode(f"{kind}|{position}")
+
+
+def parse_cursor(kind: str, value: str | None) -> int | None:
+    """The position behind a cursor of this list, or a clean error."""
+    if value is None:
+        return None
+    decoded = _decode(value)
+    if decoded is None or not decoded.startswith(kind + "|"):
+        raise BadInputError("Not a valid cursor for this list.", field="after")
+    try:
+        position = int(decoded.split("|", 1)[1])
+    except ValueError:
+        raise BadInputError("Not a valid cursor for this list.", field="after") from None
+    if position < 0:
+        raise BadInputError("Not a valid cursor for this list.", field="after")
+    return position

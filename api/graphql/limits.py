@@ -1,0 +1,85 @@
+"""Limits on what one request may ask for: depth, tokens, aliases and cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+)
+
+MAX_DEPTH = 10
+MAX_TOKENS = 2000
+MAX_ALIASES = 30
+MAX_COST = 25_000
+DEFAULT_PAGE = 20
+LIST_GUESS = 10  # children lists without `first` (adjustments of one agreement, ...)
+PAGED = {"agreements", "auditLog", "changes", "reviewsDue"}
+LISTS = {
+    "adjustments",
+    "reallocations",
+    "reviews",
+    "artifacts",
+    "changes",
+    "members",
+    "skills",
+    "people",
+    "agreements",
+}
+
+
+class CostLimitRule(ValidationRule):
+    """Estimated cost: each field costs 1 times how many times it will be resolved;
+    a paged field multiplies its selection by `first` (100 when it is a variable),
+    other lists by a fixed guess. Fragments are expanded."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        cost = self._cost(node.selection_set, 1, depth=0)
+        if cost > MAX_COST:
+            self.report_error(
+                GraphQLError(
+                    f"Query is too expensive: estimated cost {cost} exceeds {MAX_COST}. "
+                    "Ask for smaller pages or fewer fields.",
+                    node,
+                    extensions={"code": "QUERY_TOO_COMPLEX"},
+                )
+            )
+
+    def _cost(self, selection_set: SelectionSetNode | None, multiplier: int, depth: int) -> int:
+        if selection_set is None or depth > 50:
+            return 0
+        context: ValidationContext = self.context
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                total += multiplier
+                if depth == 0 and name in PAGED:  # root connections
+                    factor = _page_size(selection)
+                else:
+                    factor = LIST_GUESS if name in LISTS else 1
+                total += self._cost(selection.selection_set, multiplier * factor, depth + 1)
+            elif isinstance(selection, InlineFragmentNode):
+                total += self._cost(selection.selection_set, multiplier, depth + 1)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = context.get_fragment(selection.name.value)
+                if fragment is not None:
+                    total += self._cost(fragment.selection_set, multiplier, depth + 1)
+        return total
+
+
+def _page_size(node: FieldNode) -> int:
+    for argument in node.arguments or ():
+        if argument.name.value == "first":
+            if isinstance(argument.value, IntValueNode):
+                return max(1, min(int(argument.value.value), 100))
+            return 100  # a variable: assume the most it may be
+    return DEFAULT_PAGE if node.name.value != "changes" else 100

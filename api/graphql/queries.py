@@ -1,0 +1,345 @@
+"""The Query type: every query SPEC section 4 names."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.agreement_types import Agreement, Artifact, Review
+from api.graphql.audit_types import (
+    AgreementConnection,
+    AgreementEdge,
+    AuditEvent,
+    AuditEventConnection,
+    AuditEventEdge,
+    PageInfo,
+)
+from api.graphql.context import Context
+from api.graphql.enums import AgreementStatus, AuditOrder
+from api.graphql.errors import BadInputError, ForbiddenError, NotFoundError, NotYetConsistentError
+from api.graphql.ids import agreement_uuid, cursor, parse_cursor, parse_global_id, person_key
+from api.graphql.node import Node
+from api.graphql.people_types import (
+    Person,
+    SkillEvidence,
+    TeamWorkload,
+    Viewer,
+    WorkloadMember,
+)
+from api.graphql.views import agreement_row
+from domain.errors import DomainError, Forbidden
+from domain.values import Role
+from projections import queries as q
+from projections.runner import wait_for_position
+
+Ctx = Info[Context, None]
+Row = dict[str, Any]
+T = TypeVar("T")
+MAX_FIRST = 100
+CONSISTENCY_TIMEOUT_SECONDS = 5.0
+READERS_OF_EVERYTHING = (Role.HR, Role.AUDITOR, Role.INTEGRATION)
+
+
+@strawberry.input
+class AgreementFilter:
+    status: AgreementStatus | None = None
+    employee_id: str | None = None
+    manager_id: str | None = None
+    team_id: str | None = None
+    updated_since: datetime | None = None
+
+
+@strawberry.input
+class AuditLogFilter:
+    agreement_id: strawberry.ID | None = None
+    actor_id: str | None = None
+    types: list[str] | None = None
+    from_: datetime | None = strawberry.field(name="from", default=None)
+    to: datetime | None = None
+
+
+@strawberry.type
+class CareerEvidence:
+    person: Person
+    agreements: list[Agreement]
+    artifacts: list[Artifact]
+    skills: list[SkillEvidence]
+    reviews: list[Review]
+
+
+def _first(first: int) -> int:
+    if not 0 <= first <= MAX_FIRST:
+        raise BadInputError(f"first must be between 0 and {MAX_FIRST}.", field="first")
+    return first
+
+
+async def _consistent(ctx: Context, position: int | None) -> None:
+    """Wait (bounded) until the read models include `position` (read-your-writes)."""
+    if position is None:
+        return
+    reader = ctx.container.engines.reader
+    ok = await asyncio.to_thread(wait_for_position, reader, position, CONSISTENCY_TIMEOUT_SECONDS)
+    if not ok:
+        raise NotYetConsistentError(
+            f"The read models have not reached position {position} yet; retry shortly."
+        )
+
+
+def _page(
+    rows: list[Row], first: int, kind: str, key: str, wrap: Callable[[Row], T]
+) -> tuple[list[tuple[str, T]], PageInfo]:
+    has_next = len(rows) > first
+    edges = [(cursor(kind, int(r[key])), wrap(r)) for r in rows[:first]]
+    info = PageInfo(
+        has_next_page=has_next,
+        has_previous_page=False,
+        start_cursor=edges[0][0] if edges else None,
+        end_cursor=edges[-1][0] if edges else None,
+    )
+    return edges, info
+
+
+def _agreements(rows: list[Row], first: int) -> AgreementConnection:
+    edges, info = _page(rows, first, "agreements", "created_position", lambda r: Agreement(row=r))
+    return AgreementConnection(
+        edges=[AgreementEdge(cursor=c, node=n) for c, n in edges], page_info=info
+    )
+
+
+def _events(rows: list[Row], first: int, kind: str) -> AuditEventConnection:
+    edges, info = _page(rows, first, kind, "position", lambda r: AuditEvent(row=r))
+    return AuditEventConnection(
+        edges=[AuditEventEdge(cursor=c, node=n) for c, n in edges], page_info=info
+    )
+
+
+async def _person_visible(ctx: Context, key: str) -> Row | None:
+    """The person if the caller may read them; FORBIDDEN otherwise, found or not."""
+    row = await ctx.people().load(key)
+    if ctx.has_any(*READERS_OF_EVERYTHING) or key == ctx.actor.id:
+        return row
+    if row is not None and ctx.actor.has(Role.MANAGER) and row["manager_id"] == ctx.actor.id:
+        return row
+    raise ForbiddenError()
+
+
+async def _agreement(ctx: Context, id_: str, consistent_with: int | None) -> Agreement | None:
+    key = str(agreement_uuid(id_))
+    await _consistent(ctx, consistent_with)
+    found = await ctx.read(lambda c, rm: q.agreements_by_id(c, rm, ctx.viewer, [key]))
+    if key in found:
+        return Agreement(row=found[key])
+    if ctx.viewer.sees_all:
+        return None
+    raise ForbiddenError()
+
+
+async def _person(ctx: Context, id_: str) -> Person | None:
+    row = await _person_visible(ctx, person_key(id_))
+    return None if row is None else Person(row=row)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Who the caller is.")
+    def viewer(self, info: Ctx) -> Viewer:
+        actor = info.context.actor
+        return Viewer(id=actor.id, roles=sorted(actor.roles))
+
+    @strawberry.field
+    async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
+        type_name, _ = parse_global_id(id)
+        if type_name == "Agreement":
+            return await _agreement(info.context, id, None)
+        if type_name == "Person":
+            return await _person(info.context, id)
+        raise BadInputError("Not a valid id.", field="id")
+
+    @strawberry.field
+    async def agreement(
+        self, info: Ctx, id: strawberry.ID, consistent_with: int | None = None
+    ) -> Agreement | None:
+        return await _agreement(info.context, id, consistent_with)
+
+    @strawberry.field
+    async def person(self, info: Ctx, id: strawberry.ID) -> Person | None:
+        return await _person(info.context, id)
+
+    @strawberry.field
+    async def agreements(
+        self,
+        info: Ctx,
+        first: int = 20,
+        after: str | None = None,
+        filter: AgreementFilter | None = None,
+        consistent_with: int | None = None,
+    ) -> AgreementConnection:
+        ctx = info.context
+        size, position = _first(first), parse_cursor("agreements", after)
+        f = filter or AgreementFilter()
+        where = q.AgreementFilter(
+            status=f.status.value if f.status else None,
+            employee_id=f.employee_id,
+            manager_id=f.manager_id,
+            team_id=f.team_id,
+            updated_since=f.updated_since,
+        )
+        await _consistent(ctx, consistent_with)
+        rows = await ctx.read(
+            lambda c, rm: q.list_agreements(c, rm, ctx.viewer, where, size, position)
+        )
+        return _agreements(rows, size)
+
+    @strawberry.field(
+        description="The agreement exactly as it was at a version or instant, "
+        "computed from its events."
+    )
+    async def agreement_at(
+        self, info: Ctx, id: strawberry.ID, version: int | None = None, at: datetime | None = None
+    ) -> Agreement:
+        ctx = info.context
+        if version is None and at is None:
+            raise BadInputError("Give a version, an instant (at), or both.", field="version")
+        aid = agreement_uuid(id)
+        app = ctx.container.app
+        try:
+            past = await asyncio.to_thread(app.agreement_at, ctx.actor, aid, version, at)
+        except Forbidden:
+            raise ForbiddenError() from None
+        except DomainError as error:
+            cls = NotFoundError if error.code == "NOT_FOUND" else BadInputError
+            raise cls(error.message, field=error.field) from None
+        return Agreement(row=agreement_row(past))
+
+    @strawberry.field
+    async def audit_log(
+        self,
+        info: Ctx,
+        first: int = 20,
+        after: str | None = None,
+        filter: AuditLogFilter | None = None,
+        order: AuditOrder = AuditOrder.NEWEST_FIRST,
+        consistent_with: int | None = None,
+    ) -> AuditEventConnection:
+        ctx = info.context
+        if not ctx.has_any(*READERS_OF_EVERYTHING):
+            raise ForbiddenError()
+        size, position = _first(first), parse_cursor("audit", after)
+        f = filter or AuditLogFilter()
+        agreement = str(agreement_uuid(f.agreement_id, "agreementId")) if f.agreement_id else None
+        where = q.AuditFilter(
+            agreement_id=agreement,
+            actor_id=f.actor_id,
+            types=tuple(f.types or ()),
+            recorded_from=f.from_,
+            recorded_to=f.to,
+        )
+        await _consistent(ctx, consistent_with)
+        newest = order is AuditOrder.NEWEST_FIRST
+        rows = await ctx.read(lambda c, rm: q.audit_log(c, rm, where, size, position, newest))
+        return _events(rows, size, "audit")
+
+    @strawberry.field(
+        description="Every event exactly once, in commit order; resume from "
+        "the last cursor you saw."
+    )
+    async def changes(
+        self, info: Ctx, after: str | None = None, first: int = MAX_FIRST
+    ) -> AuditEventConnection:
+        ctx = info.context
+        if not ctx.has_any(*READERS_OF_EVERYTHING):
+            raise ForbiddenError()
+        size, position = _first(first), parse_cursor("changes", after)
+        rows = await ctx.read(lambda c, rm: q.change_feed(c, rm, position, size))
+        return _events(rows, size, "changes")
+
+    @strawberry.field
+    async def team_workload(
+        self, info: Ctx, team_id: str, consistent_with: int | None = None
+    ) -> TeamWorkload:
+        ctx = info.context
+        if not ctx.has_any(*READERS_OF_EVERYTHING, Role.MANAGER):
+            raise ForbiddenError()
+        await _consistent(ctx, consistent_with)
+        rows = await ctx.read(lambda c, rm: q.team_workload(c, rm, team_id))
+        manages = any(r["manager_id"] == ctx.actor.id for r in rows)
+        if not ctx.has_any(*READERS_OF_EVERYTHING) and not manages:
+            raise ForbiddenError()
+        limit = ctx.container.settings.max_hours_received_per_week
+        members = []
+        for r in rows:
+            net = float(r["hours_received"]) - float(r["hours_given"])
+            members.append(
+                WorkloadMember(
+                    person_id=r["person_id"],
+                    display_name=r["display_name"],
+                    contracted_hours_per_week=float(r["contracted_hours_per_week"]),
+                    development_hours_per_week=float(r["development_hours"]),
+                    hours_received_per_week=float(r["hours_received"]),
+                    hours_given_per_week=float(r["hours_given"]),
+                    net_hours_received_per_week=net,
+                    receiving_limit_reached=net >= limit,
+                )
+            )
+        return TeamWorkload(team_id=team_id, receiving_limit_per_week=limit, members=members)
+
+    @strawberry.field(
+        description="Active agreements whose next review is due on or before `before`."
+    )
+    async def reviews_due(
+        self,
+        info: Ctx,
+        before: date,
+        manager_id: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> AgreementConnection:
+        ctx = info.context
+        if not ctx.viewer.sees_all:
+            if not ctx.actor.has(Role.MANAGER) or manager_id not in (None, ctx.actor.id):
+                raise ForbiddenError()
+            manager_id = ctx.actor.id
+        size, position = _first(first), parse_cursor("agreements", after)
+        rows = await ctx.read(
+            lambda c, rm: q.reviews_due(c, rm, ctx.viewer, before, manager_id, size, position)
+        )
+        return _agreements(rows, size)
+
+    @strawberry.field
+    async def career_evidence(self, info: Ctx, person_id: str) -> CareerEvidence:
+        ctx = info.context
+        key = person_key(person_id)
+        person = await _person_visible(ctx, key)
+        if person is None:
+            raise NotFoundError("No person with this id.", field="personId")
+
+        def read(
+            c: Any, rm: Any
+        ) -> tuple[list[Row], dict[str, list[Row]], dict[str, list[Row]], list[Row]]:
+            rows = q.list_agreements(
+                c, rm, ctx.viewer, q.AgreementFilter(employee_id=key), 10_000, None
+            )
+            ids = [r["agreement_id"] for r in rows]
+            return (
+                rows,
+                q.children(c, rm, "artifacts", ids),
+                q.children(c, rm, "reviews", ids),
+                q.skill_evidence(c, rm, key),
+            )
+
+        rows, artifacts, reviews, skills = await ctx.read(read)
+        return CareerEvidence(
+            person=Person(row=person),
+            agreements=[Agreement(row=r) for r in rows],
+            artifacts=[Artifact(row=a) for r in rows for a in artifacts.get(r["agreement_id"], [])],
+            skills=[
+                SkillEvidence(skill=s["skill"], evidence_count=int(s["evidence_count"]))
+                for s in skills
+            ],
+            reviews=[Review(row=v) for r in rows for v in reviews.get(r["agreement_id"], [])],
+        )

@@ -1,0 +1,95 @@
+"""GraphQL over HTTP: authentication on every request, the spec's media types and
+status codes, and orjson encoding."""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+import orjson
+from fastapi import HTTPException, Request, Response
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from api.auth import InvalidTokenError, actor_from_token
+from api.graphql.context import Context
+from api.metrics import GRAPHQL_ERRORS
+from infra.bootstrap import Container
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+# The media type and status of the response being built (per request task).
+_reply: contextvars.ContextVar[tuple[str, int]] = contextvars.ContextVar(
+    "graphql_reply", default=("application/json", 200)
+)
+
+
+def bearer_token(request: Request) -> str:
+    """The bearer token, or 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(
+            401, "A bearer token is required.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return token.strip()
+
+
+class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
+    def __init__(self, container: Container, secret: str, **kwargs: Any) -> None:
+        self.container = container
+        self.secret = secret
+        self.dev = container.settings.dev
+
+        async def context_getter(request: Request) -> Context | dict[str, Any]:
+            if self.dev and _wants_ide(request):
+                return {}  # the GraphiQL page itself; its queries carry a token
+            try:
+                actor = actor_from_token(self.secret, bearer_token(request))
+            except InvalidTokenError:
+                raise HTTPException(
+                    401,
+                    "The bearer token is invalid or expired.",
+                    headers={"WWW-Authenticate": "Bearer"},
+                ) from None
+            return Context(container, actor, request.state.correlation_id)
+
+        super().__init__(context_getter=context_getter, **kwargs)  # type: ignore[arg-type]
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        for error in result.errors or ():
+            GRAPHQL_ERRORS.labels((error.extensions or {}).get("code", "GRAPHQL")).inc()
+        # A request error (parse, validation) happens before execution: no `data` entry.
+        request_error = (
+            result.data is None
+            and bool(result.errors)
+            and all(e.path is None for e in result.errors or ())
+        )
+        if request_error:
+            response.pop("data", None)
+        accept = request.headers.get("accept", "")
+        if GRAPHQL_RESPONSE in accept or ("*/*" in accept and "json" not in accept):
+            _reply.set((GRAPHQL_RESPONSE, 400 if request_error else 200))
+        else:
+            _reply.set(("application/json", 200))
+        return response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        media_type, status = _reply.get()
+        return Response(self.encode_json(response_data), media_type=media_type, status_code=status)
+
+
+def _wants_ide(request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    )

@@ -1,0 +1,80 @@
+"""The GraphQL schema and its protective extensions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from api.graphql.agreement_types import Agreement
+from api.graphql.errors import is_public
+from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, CostLimitRule
+from api.graphql.mutations import Mutation
+from api.graphql.people_types import Person
+from api.graphql.queries import Query
+
+log = logging.getLogger("crafting.graphql")
+
+
+class CraftingSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log each error by code and path only: messages can quote the query, and the
+        query can hold personal notes."""
+        for error in errors:
+            original = error.original_error
+            code = (error.extensions or {}).get("code", "GRAPHQL")
+            if original is not None and not is_public(error):
+                log.error(
+                    "unexpected error in a resolver",
+                    exc_info=original,
+                    extra={"code": "INTERNAL", "operation": _path(error)},
+                )
+            else:
+                log.info("graphql error", extra={"code": code, "operation": _path(error)})
+
+
+def _path(error: GraphQLError) -> str | None:
+    return ".".join(str(p) for p in error.path) if error.path else None
+
+
+def build_schema(*, introspection: bool) -> strawberry.Schema:
+    """The schema; introspection (and so GraphiQL) only in development."""
+    rules: list[type] = [CostLimitRule]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    extensions: list[Any] = [
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        AddValidationRules(rules),
+        MaskErrors(should_mask_error=lambda error: not is_public(error)),
+    ]
+    return CraftingSchema(
+        query=Query, mutation=Mutation, types=[Agreement, Person], extensions=extensions
+    )
+
+
+def sdl() -> str:
+    """The schema as SDL (committed as schema.graphql)."""
+    return build_schema(introspection=True).as_str() + "\n"
+
+
+if __name__ == "__main__":
+    print(sdl(), end="")

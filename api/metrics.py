@@ -1,0 +1,11 @@
+"""Prometheus metrics (text format at /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+REQUESTS = Counter("crafting_http_requests_total", "HTTP requests", ["method", "path", "status"])
+LATENCY = Histogram("crafting_http_request_seconds", "HTTP request latency", ["path"])
+GRAPHQL_ERRORS = Counter("crafting_graphql_errors_total", "GraphQL errors by code", ["code"])
+COMMANDS = Counter("crafting_commands_total", "Command outcomes by code", ["command", "code"])
+PROJECTION_LAG = Gauge("crafting_projection_lag_events", "Events not yet projected")
