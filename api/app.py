@@ -92,8 +92,6 @@ def create_app(container: Container | None = None) -> FastAPI:
         except Exception:
             log.exception("unhandled error")
             response = JSONResponse({"error": "Unexpected error."}, status_code=500)
-        finally:
-            logs.correlation_id.reset(token)
         elapsed = time.perf_counter() - started
         REQUESTS.labels(request.method, path, str(response.status_code)).inc()
         LATENCY.labels(path).observe(elapsed)
@@ -107,6 +105,7 @@ def create_app(container: Container | None = None) -> FastAPI:
                 "duration_ms": round(elapsed * 1000, 2),
             },
         )
+        logs.correlation_id.reset(token)
         return response
 
     @app.get("/healthz")

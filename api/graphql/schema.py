@@ -57,14 +57,15 @@ def build_schema(*, introspection: bool) -> strawberry.Schema:
     rules: list[type] = [CostLimitRule]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+    # Factories, so each request gets fresh extension instances (they keep state).
     extensions: list[Any] = [
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        AddValidationRules(rules),
-        MaskErrors(should_mask_error=lambda error: not is_public(error)),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(rules),
+        lambda: MaskErrors(should_mask_error=lambda error: not is_public(error)),
     ]
     return CraftingSchema(
         query=Query, mutation=Mutation, types=[Agreement, Person], extensions=extensions
