@@ -13,6 +13,7 @@ import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.auth import mint_token
+from api.demo import load_demo
 from domain.values import Role
 from infra.bootstrap import bootstrap
 from infra.secrets import MissingSecretError, jwt_secret
@@ -85,6 +86,18 @@ def _progress_printer(label: str) -> Callable[[int, int], None]:
         typer.echo(f"{label}: {done}/{total}", err=True)
 
     return show
+
+
+@cli.command()
+def demo() -> None:
+    """Load a realistic sample organisation and agreements."""
+    container = bootstrap()
+    try:
+        container.runner.ensure_ready()
+        load_demo(container.app, typer.echo)
+        container.runner.catch_up()
+    finally:
+        container.close()
 
 
 @cli.command()

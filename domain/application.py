@@ -76,7 +76,12 @@ class Session:
 
     def agreement(self, agreement_id: UUID, party: Party) -> tuple[Agreement, Meta]:
         """Load an agreement the caller may act on as `party`, at the expected version."""
-        agreement = self.app.find_agreement(self.request.actor, agreement_id)
+        try:
+            agreement = self.app.find_agreement(self.request.actor, agreement_id)
+        except NotFound:
+            if not self.request.actor.has(Role.HR):  # only HR may act on any agreement
+                raise Forbidden() from None
+            raise
         role = acting_role(
             self.request.actor,
             party,

@@ -15,7 +15,8 @@ PROPOSE = """mutation($input: ProposeAgreementInput!) { proposeAgreement(input: 
   agreement { id version status adjustments { id changeId status } } position
   userErrors { field message code } } }"""
 APPROVE = """mutation($input: ApproveAgreementInput!) { approveAgreement(input: $input) {
-  agreement { id version status guardrails { maxDevelopmentHoursPerWeek } } position
+  agreement { id version status guardrails { maxDevelopmentHoursPerWeek }
+  adjustments { id changeId status } } position
   userErrors { field message code } } }"""
 
 

@@ -1,0 +1,42 @@
+"""`crafting demo` loads a realistic organisation that projects cleanly."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from api.demo import load_demo
+from infra.bootstrap import Container
+from projections.queries import live_read_model
+
+
+def test_the_demo_covers_every_stage_and_starts_with_the_seed_story(container: Container) -> None:
+    container.runner.ensure_ready()
+    created = load_demo(container.app, say=lambda _: None)
+    assert created >= 24
+    assert load_demo(container.app, say=lambda _: None) == 0  # loading twice adds nothing
+    container.runner.catch_up()
+    with container.engines.reader.connect() as conn:
+        rm = live_read_model(conn)
+        rows = conn.execute(select(rm.agreements)).mappings().all()
+        statuses = {r["status"] for r in rows}
+        assert statuses == {
+            "PROPOSED",
+            "CHANGES_REQUESTED",
+            "ACTIVE",
+            "PAUSED",
+            "COMPLETED",
+            "REJECTED",
+            "WITHDRAWN",
+        }
+        story = [
+            r
+            for r in rows
+            if r["employee_id"] == "sam-tester"
+            and r["title"] == "From testing toward product management"
+        ]
+        assert len(story) == 1
+        assert story[0]["development_hours"] == 4
+        reverted = conn.execute(
+            select(rm.reallocations).where(rm.reallocations.c.status == "REVERTED")
+        ).all()
+        assert reverted, "the demo includes reverts"
