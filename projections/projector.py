@@ -125,10 +125,12 @@ class BatchProjector:
             target_date=goal.target_date,
             development_hours=0.0,
         )
-        for item in event.adjustments:
-            self._add_adjustment(row, item, event, position)
+        for seq, item in enumerate(event.adjustments):
+            self._add_adjustment(row, item, event, position, seq)
 
-    def _add_adjustment(self, row: Row, item: Adjustment, event: Any, position: int) -> None:
+    def _add_adjustment(
+        self, row: Row, item: Adjustment, event: Any, position: int, seq: int = 0
+    ) -> None:
         self.adjustments[item.id] = {
             "adjustment_id": item.id,
             "agreement_id": row["agreement_id"],
@@ -140,10 +142,11 @@ class BatchProjector:
             "ends_on": item.ends_on,
             "status": str(item.status),
             "position": position,
+            "seq": seq,
         }
         self.dirty["adjustments"].add(item.id)
         row["development_hours"] += item.hours_per_week
-        self._add_change(row, event, position, item.change_id, "ADJUSTMENT_ADDED", item.id)
+        self._add_change(row, event, position, item.change_id, "ADJUSTMENT_ADDED", item.id, seq=seq)
 
     def _add_change(
         self,
@@ -169,6 +172,7 @@ class BatchProjector:
             "guardrails_after": None,
             "recorded_at": event.timestamp,
             "position": position,
+            "seq": 0,
             **extra,
         }
         self.changes[change_id] = change

@@ -126,7 +126,8 @@ def children(
     table = getattr(rm, kind)
     grouped: dict[str, list[Row]] = defaultdict(list)
     for chunk in _chunks(agreement_ids):
-        query = select(table).where(table.c.agreement_id.in_(chunk)).order_by(table.c.position)
+        order = [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
+        query = select(table).where(table.c.agreement_id.in_(chunk)).order_by(*order)
         for row in _rows(conn, query):
             grouped[row["agreement_id"]].append(row)
     return grouped

@@ -106,6 +106,7 @@ def read_model(generation: int) -> ReadModel:
         Column("ends_on", Date),
         Column("status", String(16), nullable=False),
         Column("position", BigInteger, nullable=False),
+        Column("seq", Integer, nullable=False),  # order within one event (a proposal)
     )
     reallocations = table(
         "reallocations",
@@ -136,6 +137,7 @@ def read_model(generation: int) -> ReadModel:
         Column("guardrails_after", JSON),
         Column("recorded_at", TS, nullable=False),
         Column("position", BigInteger, nullable=False),
+        Column("seq", Integer, nullable=False),
     )
     reviews = table(
         "reviews",

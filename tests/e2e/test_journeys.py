@@ -350,3 +350,28 @@ def test_repeating_a_mutation_with_its_idempotency_key(api: Api) -> None:
     assert again["replayed"] and not first["replayed"]
     assert again["position"] == first["position"]
     assert again["agreement"] == first["agreement"]
+
+
+def test_read_and_write_models_agree_on_a_proposal_with_many_adjustments(api: Api) -> None:
+    w = World(api)
+    drafts = [
+        {"kind": kind, "description": f"Step {n}", "hoursPerWeek": n / 4}
+        for n, kind in enumerate(["TASK", "RELATIONAL", "COGNITIVE", "RESOURCE"] * 2)
+    ]
+    proposed = mutate(
+        api,
+        w.employee,
+        "proposeAgreement",
+        "ProposeAgreementInput",
+        title="Many steps",
+        careerGoal={"targetRole": "PM"},
+        adjustments=drafts,
+    )
+    read = api.data(
+        w.employee,
+        "query($id: ID!, $p: Int) { agreement(id: $id, consistentWith: $p) { ...A } }" + AGREEMENT,
+        id=proposed["agreement"]["id"],
+        p=proposed["position"],
+    )["agreement"]
+    assert read == proposed["agreement"]
+    assert [a["description"] for a in read["adjustments"]] == [f"Step {n}" for n in range(8)]
