@@ -254,7 +254,7 @@ class Agreement(Node):
 
     @strawberry.field
     async def employee(self, info: Info[Context, None]) -> Person | None:
-        row = await info.context.people().load(self.row["employee_id"])
+        row = await info.context.visible_person(self.row["employee_id"])
         return None if row is None else Person(row=row)
 
     @strawberry.field(description="The manager who approved it (from the directory then).")

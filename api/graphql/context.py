@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from api.graphql.errors import ForbiddenError
 from domain.access import Actor
 from domain.application import Request
 from domain.values import Role
@@ -70,6 +71,16 @@ class Context(BaseContext):
             return [found.get(i) for i in ids]
 
         return self._loader("people", load)
+
+    async def visible_person(self, person_id: str) -> Row | None:
+        """The person if the caller may read them (everyone for HR, auditors and
+        integrations; yourself; your direct reports), else FORBIDDEN, found or not."""
+        row = await self.people().load(person_id)
+        if self.has_any(Role.HR, Role.AUDITOR, Role.INTEGRATION) or person_id == self.actor.id:
+            return row
+        if row is not None and self.actor.has(Role.MANAGER) and row["manager_id"] == self.actor.id:
+            return row
+        raise ForbiddenError()
 
     def _loader(self, name: str, load: Callable[[list[str]], Any]) -> DataLoader[str, Any]:
         if name not in self._loaders:

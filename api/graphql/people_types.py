@@ -46,7 +46,7 @@ class Person(Node):
         manager_id = self.row["manager_id"]
         if manager_id is None:
             return None
-        row = await info.context.people().load(manager_id)
+        row = await info.context.visible_person(manager_id)
         return None if row is None else Person(row=row)
 
     @strawberry.field

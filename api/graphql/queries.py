@@ -118,16 +118,6 @@ def _events(rows: list[Row], first: int, kind: str) -> AuditEventConnection:
     )
 
 
-async def _person_visible(ctx: Context, key: str) -> Row | None:
-    """The person if the caller may read them; FORBIDDEN otherwise, found or not."""
-    row = await ctx.people().load(key)
-    if ctx.has_any(*READERS_OF_EVERYTHING) or key == ctx.actor.id:
-        return row
-    if row is not None and ctx.actor.has(Role.MANAGER) and row["manager_id"] == ctx.actor.id:
-        return row
-    raise ForbiddenError()
-
-
 async def _agreement(ctx: Context, id_: str, consistent_with: int | None) -> Agreement | None:
     key = str(agreement_uuid(id_))
     await _consistent(ctx, consistent_with)
@@ -140,7 +130,7 @@ async def _agreement(ctx: Context, id_: str, consistent_with: int | None) -> Agr
 
 
 async def _person(ctx: Context, id_: str) -> Person | None:
-    row = await _person_visible(ctx, person_key(id_))
+    row = await ctx.visible_person(person_key(id_))
     return None if row is None else Person(row=row)
 
 
@@ -314,7 +304,7 @@ class Query:
     async def career_evidence(self, info: Ctx, person_id: str) -> CareerEvidence:
         ctx = info.context
         key = person_key(person_id)
-        person = await _person_visible(ctx, key)
+        person = await ctx.visible_person(key)
         if person is None:
             raise NotFoundError("No person with this id.", field="personId")
 
