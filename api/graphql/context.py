@@ -74,11 +74,15 @@ class Context(BaseContext):
 
     async def visible_person(self, person_id: str) -> Row | None:
         """The person if the caller may read them (everyone for HR, auditors and
-        integrations; yourself; your direct reports), else FORBIDDEN, found or not."""
+        integrations; yourself, your own manager, your direct reports), else FORBIDDEN,
+        found or not."""
         row = await self.people().load(person_id)
         if self.has_any(Role.HR, Role.AUDITOR, Role.INTEGRATION) or person_id == self.actor.id:
             return row
         if row is not None and self.actor.has(Role.MANAGER) and row["manager_id"] == self.actor.id:
+            return row
+        me = await self.people().load(self.actor.id)
+        if row is not None and me is not None and me["manager_id"] == person_id:
             return row
         raise ForbiddenError()
 

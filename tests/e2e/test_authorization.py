@@ -189,6 +189,7 @@ def test_every_role_against_every_operation(api: Api) -> None:
     agreement = w.active()
     x = {"agreement": agreement["id"], "change": agreement["adjustments"][0]["changeId"]}
     tokens = _tokens(w)
+    w.sync()
     for op in OPS:
         for role in ROLES:
             before = api.position()
@@ -243,10 +244,13 @@ def test_lists_only_show_what_the_caller_may_read(api: Api) -> None:
     w = World(api)
     mine = w.propose()["id"]
     theirs = World.propose(w, token=w.stranger)["id"]
-    query = "{ agreements(first: 100) { edges { node { id } } } }"
+    query = (
+        "query($p: Int) { agreements(first: 100, consistentWith: $p) { edges { node { id } } } }"
+    )
+    position = api.position()
 
     def ids(token: str) -> set[str]:
-        edges = api.data(token, query)["agreements"]["edges"]
+        edges = api.data(token, query, p=position)["agreements"]["edges"]
         return {e["node"]["id"] for e in edges}
 
     assert mine in ids(w.employee) and theirs not in ids(w.employee)

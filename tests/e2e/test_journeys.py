@@ -269,11 +269,13 @@ def test_an_integration_pages_everything_while_commands_keep_arriving(api: Api) 
     for round_ in range(20):
         page = api.data(
             w.integration,
-            """query($a: String, $e: String) { agreements(first: 2, after: $a,
+            """query($a: String, $e: String, $p: Int) { agreements(first: 2, after: $a,
+            consistentWith: $p,
             filter: {employeeId: $e}) { edges { cursor node { id } }
             pageInfo { hasNextPage endCursor } } }""",
             a=after,
             e=w.ids["emp"],
+            p=api.position(),
         )["agreements"]
         seen += [e["node"]["id"] for e in page["edges"]]
         after = page["pageInfo"]["endCursor"] or after

@@ -68,6 +68,15 @@ class World:
             },
         )
         assert result["upsertPeople"]["userErrors"] == []
+        self.sync()
+
+    def sync(self) -> None:
+        """Wait until the read models include everything written so far."""
+        self.api.data(
+            self.hr,
+            "query($p: Int) { agreements(first: 0, consistentWith: $p) { edges { cursor } } }",
+            p=self.api.position(),
+        )
 
     def propose(self, token: str | None = None, **extra: Any) -> dict[str, Any]:
         payload = self.api.data(
