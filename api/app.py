@@ -42,13 +42,18 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(built.runner.ensure_ready)
-        worker = None
+        await asyncio.to_thread(built.prepare)
+        worker = sealer = None
         if run_projections:
             worker = threading.Thread(target=built.runner.run, name="projections", daemon=True)
             worker.start()
+            sealer = built.sealer()
+            if sealer is not None:
+                threading.Thread(target=sealer.run, name="sealer", daemon=True).start()
         yield
         built.runner.stop()
+        if sealer is not None:
+            sealer.stop()
         if worker is not None:
             worker.join(timeout=10)
         if owned:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
 import typer
 import uvicorn
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from api import cli_audit
 from api.auth import mint_token
 from api.demo import load_demo
 from domain.values import Role
@@ -45,10 +45,18 @@ def serve(
 def projector() -> None:
     """Run the projections only (a separate worker; several may run, one leads)."""
     container = bootstrap()
-    container.runner.ensure_ready(_progress_printer("Rebuilding read models"))
-    stop = container.runner.stop
-    signal.signal(signal.SIGTERM, lambda *_: stop())
-    signal.signal(signal.SIGINT, lambda *_: stop())
+    container.prepare(_progress_printer("Rebuilding read models"))
+    sealer = container.sealer()
+    if sealer is not None:
+        threading.Thread(target=sealer.run, name="sealer", daemon=True).start()
+
+    def stop(*_: object) -> None:
+        container.runner.stop()
+        if sealer is not None:
+            sealer.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         container.runner.run()
     finally:
@@ -60,25 +68,12 @@ def rebuild() -> None:
     """Rebuild the read models from the events into fresh tables, then switch to them."""
     container = bootstrap()
     try:
-        container.runner.ensure_ready()
-        with _progress("Rebuilding read models") as advance:
+        container.prepare()
+        with cli_audit.progress_bar("Rebuilding read models") as advance:
             applied = container.runner.rebuild(advance)
         typer.echo(f"Rebuilt the read models from {applied} events.")
     finally:
         container.close()
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield advance
 
 
 def _progress_printer(label: str) -> Callable[[int, int], None]:
@@ -93,7 +88,7 @@ def demo() -> None:
     """Load a realistic sample organisation and agreements."""
     container = bootstrap()
     try:
-        container.runner.ensure_ready()
+        container.prepare()
         load_demo(container.app, typer.echo)
         container.runner.catch_up()
     finally:
@@ -113,6 +108,16 @@ def token(
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     typer.echo(mint_token(secret, sub, role, timedelta(hours=hours)))
+
+
+for command in (
+    cli_audit.checkpoint,
+    cli_audit.verify,
+    cli_audit.export,
+    cli_audit.history,
+    cli_audit.keys,
+):
+    cli.command()(command)
 
 
 def main() -> None:

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import uuid4
 
-from eventsourcing.domain import Aggregate
-
 from domain import agreement_events as ev
 from domain import reversal
 from domain.errors import (
@@ -22,7 +20,7 @@ from domain.errors import (
     NotFound,
     ProtectedResponsibility,
 )
-from domain.metadata import Meta
+from domain.metadata import ChainedAggregate, Meta
 from domain.records import (
     Adjustment,
     Artifact,
@@ -59,7 +57,7 @@ class ReallocationToggle:
     active: bool
 
 
-class Agreement(Aggregate):
+class Agreement(ChainedAggregate):
     def __init__(
         self,
         employee_id: str,
@@ -96,7 +94,7 @@ class Agreement(Aggregate):
         meta: Meta,
     ) -> Agreement:
         """Start an agreement in PROPOSED."""
-        return cls._create(
+        created: Agreement = cls._create(
             ev.Proposed,
             id=uuid4(),
             employee_id=employee_id,
@@ -105,6 +103,7 @@ class Agreement(Aggregate):
             adjustments=_adjustments_from(drafts),
             **meta.event_fields(),
         )
+        return created
 
     def revise(
         self, title: str, career_goal: CareerGoal, drafts: list[AdjustmentDraft], meta: Meta

@@ -8,12 +8,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.metadata import Meta, RecordedEvent
+from domain.metadata import ChainedAggregate, Meta, RecordedEvent
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:crafting:idempotency-key")
 
 
-class IdempotencyRecord(Aggregate):
+class IdempotencyRecord(ChainedAggregate):
     class Recorded(RecordedEvent, Aggregate.Created):
         command: str
         fingerprint: str
@@ -50,7 +50,7 @@ class IdempotencyRecord(Aggregate):
         agreement_version: int | None = None,
         person_ids: list[str] | None = None,
     ) -> IdempotencyRecord:
-        return cls._create(
+        created: IdempotencyRecord = cls._create(
             cls.Recorded,
             id=cls.id_for(meta.actor_id, key),
             command=command,
@@ -60,3 +60,4 @@ class IdempotencyRecord(Aggregate):
             person_ids=person_ids or [],
             **meta.event_fields(),
         )
+        return created

@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.metadata import Meta, RecordedEvent
+from domain.metadata import ChainedAggregate, Meta, RecordedEvent
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:crafting:hours-ledger")
 
@@ -23,7 +23,7 @@ class Side(StrEnum):
     GIVEN = "GIVEN"
 
 
-class HoursLedger(Aggregate):
+class HoursLedger(ChainedAggregate):
     class Opened(RecordedEvent, Aggregate.Created):
         person_id: str
 
@@ -53,9 +53,10 @@ class HoursLedger(Aggregate):
 
     @classmethod
     def open(cls, person_id: str, meta: Meta) -> HoursLedger:
-        return cls._create(
+        created: HoursLedger = cls._create(
             cls.Opened, id=cls.id_for(person_id), person_id=person_id, **meta.event_fields()
         )
+        return created
 
     @property
     def net_received(self) -> float:

@@ -5,8 +5,12 @@ from the library's base event."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+
+from domain.integrity import GENESIS, event_hash, hashed_fields
 
 
 @dataclass(frozen=True)
@@ -38,3 +42,33 @@ class RecordedEvent(Aggregate.Event):
     reason: str | None
     correlation_id: str
     idempotency_key: str | None
+    previous_hash: str  # the hash of the stream's previous event (tamper evidence)
+
+    def chain_hash(self) -> str:
+        """This event's hash, which the stream's next event carries."""
+        return event_hash(
+            str(self.originator_id),
+            self.originator_version,
+            get_topic(type(self)),
+            hashed_fields(vars(self)),
+        )
+
+    def mutate(self, aggregate: Any) -> Any:
+        mutated = super().mutate(aggregate)
+        assert mutated is not None
+        mutated.chain_head = self.chain_hash()
+        return mutated
+
+
+class ChainedAggregate(Aggregate):
+    """An aggregate whose events form a hash chain: each new event carries the hash of
+    the one before it (see domain.integrity)."""
+
+    chain_head = GENESIS
+
+    @classmethod
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
+        return super()._create(event_class, id=id, previous_hash=GENESIS, **kwargs)
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        super().trigger_event(event_class, previous_hash=self.chain_head, **kwargs)

@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.metadata import Meta, RecordedEvent
+from domain.metadata import ChainedAggregate, Meta, RecordedEvent
 from domain.values import email, hours, optional_text, person_id, text
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:crafting:person")
@@ -39,7 +39,7 @@ class Profile:
         )
 
 
-class Person(Aggregate):
+class Person(ChainedAggregate):
     """A directory entry, keyed by a UUID derived from the HRIS id."""
 
     class Registered(RecordedEvent, Aggregate.Created):
@@ -62,13 +62,14 @@ class Person(Aggregate):
 
     @classmethod
     def register(cls, person_id: str, profile: Profile, meta: Meta) -> Person:
-        return cls._create(
+        created: Person = cls._create(
             cls.Registered,
             id=cls.id_for(person_id),
             person_id=person_id,
             profile=profile,
             **meta.event_fields(),
         )
+        return created
 
     def update(self, profile: Profile, meta: Meta) -> bool:
         """Record the new profile; False when nothing changed (nothing recorded)."""

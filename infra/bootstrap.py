@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from domain.application import CraftingApplication
+from infra.audit import Sealer, Store, ensure_tables
 from infra.database import Engines, create_engines
 from infra.persistence import eventsourcing_env, position_lookup
 from infra.settings import Settings
-from projections.runner import ProjectionRunner
+from infra.signing import MissingSigningKeyError, signing_key
+from projections.runner import Progress, ProjectionRunner
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -17,6 +22,21 @@ class Container:
     app: CraftingApplication
     engines: Engines
     runner: ProjectionRunner
+    store: Store
+
+    def prepare(self, progress: Progress | None = None) -> None:
+        """Create missing tables; rebuild the read models when their version is newer."""
+        ensure_tables(self.engines.writer)
+        self.runner.ensure_ready(progress)
+
+    def sealer(self) -> Sealer | None:
+        """The periodic checkpoint sealer, when a signing key is available."""
+        try:
+            key = signing_key(self.settings)
+        except MissingSigningKeyError:
+            log.warning("no CRAFTING_SIGNING_KEY: checkpoints are not sealed")
+            return None
+        return Sealer(self.store, key, self.settings.checkpoint_seconds)
 
     def close(self) -> None:
         self.runner.stop()
@@ -43,4 +63,5 @@ def bootstrap(settings: Settings | None = None) -> Container:
         batch_pause=settings.projector_batch_pause,
     )
     app.on_saved(runner.wake)
-    return Container(settings=settings, app=app, engines=engines, runner=runner)
+    store = Store(app.recorder, app.mapper.transcoder, engines.writer)
+    return Container(settings=settings, app=app, engines=engines, runner=runner, store=store)

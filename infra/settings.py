@@ -15,6 +15,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./crafting.db"
     jwt_secret: SecretStr | None = None
+    signing_key: SecretStr | None = Field(default=None, description="base64 Ed25519 key")
+    checkpoint_seconds: float = Field(default=300, ge=1, description="seal interval")
     dev: bool = Field(default=False, description="GraphiQL, introspection, weak secrets")
     max_hours_received_per_week: float = Field(default=4.0, gt=0, le=40)
     log_level: str = "INFO"

@@ -23,6 +23,7 @@ from api.graphql.context import Context
 from api.graphql.enums import AgreementStatus, AuditOrder
 from api.graphql.errors import BadInputError, ForbiddenError, NotFoundError, NotYetConsistentError
 from api.graphql.ids import agreement_uuid, cursor, parse_cursor, parse_global_id, person_key
+from api.graphql.integrity import IntegrityReport, verify_integrity
 from api.graphql.node import Node
 from api.graphql.people_types import (
     Person,
@@ -299,6 +300,11 @@ class Query:
             lambda c, rm: q.reviews_due(c, rm, ctx.viewer, before, manager_id, size, position)
         )
         return _agreements(rows, size)
+
+    verify_integrity: IntegrityReport = strawberry.field(
+        resolver=verify_integrity,
+        description="An agreement's hash chain as stored, and the latest signed checkpoint.",
+    )
 
     @strawberry.field
     async def career_evidence(self, info: Ctx, person_id: str) -> CareerEvidence:

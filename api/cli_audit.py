@@ -1,0 +1,217 @@
+"""Auditor commands: checkpoint, verify, export, history, keys."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from domain.access import Actor
+from domain.agreement import Agreement
+from domain.errors import DomainError
+from domain.integrity import Verifier
+from domain.values import Role
+from infra import audit
+from infra.bootstrap import Container, bootstrap
+from infra.signing import MissingSigningKeyError, new_private_key, public_key_b64, signing_key
+
+AUDITOR = Actor("crafting-cli", frozenset({Role.AUDITOR}))
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr, fed with (done, total)."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@contextmanager
+def _container() -> Iterator[Container]:
+    container = bootstrap()
+    try:
+        audit.ensure_tables(container.engines.writer)
+        yield container
+    finally:
+        container.close()
+
+
+def checkpoint() -> None:
+    """Seal a signed checkpoint over the log now."""
+    with _container() as c:
+        try:
+            key = signing_key(c.settings)
+        except MissingSigningKeyError as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(2) from None
+        sealed = audit.seal(c.store, key)
+    if sealed is None:
+        typer.echo("Nothing new since the last checkpoint.")
+    else:
+        typer.echo(
+            f"Checkpoint at position {sealed.position}: {sealed.size} events, root {sealed.root}"
+        )
+
+
+def verify(
+    public_key: Annotated[str | None, typer.Option(help="Base64 key (default: ours).")] = None,
+) -> None:
+    """Walk the whole store: hash chains, checkpoint roots and signatures."""
+    with _container() as c:
+        key = public_key or _own_public_key(c)
+        with progress_bar("Verifying") as advance:
+            result = audit.verify_store(c.store, key, advance)
+    _report(result)
+
+
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .jsonl file to write.")],
+    agreement: Annotated[str | None, typer.Option(help="Only this agreement.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Recorded at or after (UTC).")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Recorded before (UTC).")] = None,
+) -> None:
+    """Export events and checkpoints as JSON Lines (streamed, constant memory)."""
+    stream = _uuid(agreement) if agreement else None
+    with (
+        _container() as c,
+        output.open("w", encoding="utf-8") as out,
+        progress_bar("Exporting") as advance,
+    ):
+        written = audit.export(
+            c.store, out, stream=stream, since=_utc(since), until=_utc(until), progress=advance
+        )
+    typer.echo(
+        f"Wrote {written} events to {output}. Verify it with: python "
+        f"domain/integrity.py {output} --public-key <key from `crafting keys`>"
+    )
+
+
+def history(
+    agreement_id: Annotated[str, typer.Argument(help="The agreement's UUID.")],
+    at: Annotated[datetime | None, typer.Option(help="State at this instant (UTC).")] = None,
+    version: Annotated[int | None, typer.Option(help="State at this version.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Print an agreement's timeline and its state at a version or instant."""
+    aid = _uuid(agreement_id)
+    with _container() as c:
+        try:
+            events = c.app.history(aid)
+            state = c.app.agreement_at(AUDITOR, aid, version, _utc(at) or None)
+        except DomainError as error:
+            typer.echo(error.message, err=True)
+            raise typer.Exit(1) from None
+    timeline = [
+        {
+            "version": e.originator_version,
+            "recordedAt": e.timestamp.isoformat(),
+            "type": type(e).__name__,
+            "actorId": e.actor_id,
+            "actorRole": e.actor_role,
+            "reason": e.reason,
+        }
+        for e in events
+    ]
+    if as_json:
+        typer.echo(json.dumps({"timeline": timeline, "state": _state(state)}, indent=2))
+        return
+    table = Table(title=f"Agreement {aid}")
+    for column in ("version", "recorded at", "event", "actor", "role", "reason"):
+        table.add_column(column)
+    for t in timeline:
+        marker = "▶ " if t["version"] == state.version else ""
+        table.add_row(
+            f"{marker}{t['version']}",
+            str(t["recordedAt"]),
+            str(t["type"]),
+            str(t["actorId"]),
+            str(t["actorRole"]),
+            str(t["reason"] or ""),
+        )
+    console = Console()
+    console.print(table)
+    console.print_json(json.dumps(_state(state)))
+
+
+def keys(
+    new: Annotated[bool, typer.Option("--new", help="Print a fresh private key.")] = False,
+) -> None:
+    """Print the public key auditors verify checkpoints with (or make a new private key)."""
+    if new:
+        typer.echo(new_private_key())
+        return
+    with _container() as c:
+        typer.echo(_own_public_key(c))
+
+
+def _own_public_key(c: Container) -> str:
+    try:
+        return public_key_b64(signing_key(c.settings))
+    except MissingSigningKeyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+
+
+def _report(result: Verifier) -> None:
+    if result.first_break is None:
+        typer.echo(
+            f"OK: {result.events} events in {len(result.heads)} streams and "
+            f"{result.checkpoints} checkpoints verified."
+        )
+        return
+    b = result.first_break
+    typer.echo(
+        f"BROKEN ({b.kind}) at position {b.position}, stream {b.stream}, version "
+        f"{b.version}: {b.detail}",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+def _state(a: Agreement) -> dict[str, Any]:
+    from projections.payload import plain
+
+    return {
+        "version": a.version,
+        "status": a.status.value,
+        "title": a.title,
+        "employeeId": a.employee_id,
+        "careerGoal": plain(a.career_goal),
+        "guardrails": plain(a.guardrails),
+        "developmentHoursPerWeek": a.development_hours(),
+        "adjustments": [plain(x) for x in a.adjustments.values()],
+        "reallocations": [plain(x) for x in a.reallocations.values()],
+        "reviews": [plain(x) for x in a.reviews],
+        "artifacts": [plain(x) for x in a.artifacts],
+    }
+
+
+def _uuid(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        typer.echo(f"Not an agreement id: {value}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    if value is None:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,0 +1,86 @@
+"""`verifyIntegrity`: an agreement's hash chain, and the latest signed checkpoint."""
+
+from __future__ import annotations
+
+import asyncio
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from api.graphql.errors import ForbiddenError, NotFoundError
+from api.graphql.ids import agreement_uuid
+from domain.integrity import Verifier, checkpoint_message, signature_valid
+from domain.values import Role
+from infra import audit
+
+
+@strawberry.type
+class IntegrityBreak:
+    kind: str
+    version: int | None
+    detail: str
+
+
+@strawberry.type
+class SignedCheckpoint:
+    position: int
+    size: int = strawberry.field(description="Events covered (the Merkle tree's leaves).")
+    root: str
+    recorded_at: str
+    signature: str
+    public_key: str
+    signature_valid: bool
+
+
+@strawberry.type
+class IntegrityReport:
+    agreement_id: strawberry.ID
+    intact: bool
+    events_checked: int
+    first_break: IntegrityBreak | None
+    latest_checkpoint: SignedCheckpoint | None
+
+
+async def verify_integrity(
+    info: Info[Context, None], agreement_id: strawberry.ID
+) -> IntegrityReport:
+    """Check one agreement's hash chain as stored (auditors, HR, integrations)."""
+    ctx = info.context
+    if not ctx.has_any(Role.AUDITOR, Role.HR, Role.INTEGRATION):
+        raise ForbiddenError()
+    stream = agreement_uuid(agreement_id, "agreementId")
+    store = ctx.container.store
+
+    def run() -> tuple[Verifier, dict[str, object] | None]:
+        return audit.verify_stream(store, stream), store.latest_checkpoint()
+
+    verifier, latest = await asyncio.to_thread(run)
+    if verifier.events == 0:
+        raise NotFoundError("No agreement with this id.", field="agreementId")
+    found = verifier.first_break
+    return IntegrityReport(
+        agreement_id=agreement_id,
+        intact=found is None,
+        events_checked=verifier.events,
+        first_break=None
+        if found is None
+        else IntegrityBreak(kind=found.kind, version=found.version, detail=found.detail),
+        latest_checkpoint=None if latest is None else _checkpoint(latest),
+    )
+
+
+def _checkpoint(row: dict[str, object]) -> SignedCheckpoint:
+    position, size = int(str(row["position"])), int(str(row["size"]))
+    root, at = str(row["root"]), str(row["recorded_at"])
+    signature, key = str(row["signature"]), str(row["public_key"])
+    valid = signature_valid(key, checkpoint_message(position, size, root, at), signature)
+    return SignedCheckpoint(
+        position=position,
+        size=size,
+        root=root,
+        recorded_at=at,
+        signature=signature,
+        public_key=key,
+        signature_valid=valid,
+    )

@@ -1,0 +1,312 @@
+"""Tamper evidence: hash chains per stream, Merkle roots over the log, signed checkpoints.
+
+This module depends only on the standard library (and, to check signatures, the
+`cryptography` package), so auditors can verify an export without the service:
+
+    python domain/integrity.py export.jsonl --public-key BASE64_KEY
+
+An event's hash covers a canonical JSON encoding of its stream, version, topic and
+every field as it was written (metadata included, `previous_hash` included), so each
+event commits to the whole history of its stream. The Merkle tree follows RFC 6962
+(leaf and node hashes are domain-separated), so checkpoints can be extended
+incrementally from a stored frontier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import dataclasses
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+GENESIS = "0" * 64
+# Fields that are not part of what was written (added by the store or the mapper).
+NOT_HASHED = frozenset({"originator_id", "originator_version", "class_version"})
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready form of a stored value, the same for the domain and the verifier."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def hashed_fields(state: dict[str, Any]) -> dict[str, Any]:
+    """The fields an event hash covers, from an event's attributes or stored state."""
+    return {k: plain(v) for k, v in state.items() if k not in NOT_HASHED}
+
+
+def canonical(stream: str, version: int, topic: str, fields: dict[str, Any]) -> bytes:
+    document = {"stream": stream, "version": version, "topic": topic, "fields": fields}
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def event_hash(stream: str, version: int, topic: str, fields: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(stream, version, topic, fields)).hexdigest()
+
+
+def _leaf(event_hex: str) -> bytes:
+    return hashlib.sha256(b"\x00" + bytes.fromhex(event_hex)).digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+class MerkleFrontier:
+    """The roots of the perfect subtrees covering the leaves so far (like a binary
+    counter): appending is O(log n) and the frontier is all a checkpoint must keep."""
+
+    def __init__(self, size: int = 0, peaks: list[str] | None = None) -> None:
+        self.size = size
+        self.peaks = [bytes.fromhex(p) for p in peaks or []]
+
+    def append(self, event_hex: str) -> None:
+        node, count = _leaf(event_hex), self.size
+        while count & 1:  # merge equal-sized subtrees, as carrying in binary addition
+            node = _node(self.peaks.pop(), node)
+            count >>= 1
+        self.peaks.append(node)
+        self.size += 1
+
+    def root(self) -> str:
+        """RFC 6962 tree hash of all leaves (the empty tree hashes the empty string)."""
+        if not self.peaks:
+            return hashlib.sha256(b"").hexdigest()
+        node = self.peaks[-1]
+        for peak in reversed(self.peaks[:-1]):
+            node = _node(peak, node)
+        return node.hex()
+
+    def state(self) -> list[str]:
+        return [p.hex() for p in self.peaks]
+
+
+def checkpoint_message(position: int, size: int, root: str, recorded_at: str) -> bytes:
+    """What a checkpoint's signature covers."""
+    return json.dumps(
+        {"position": position, "size": size, "root": root, "recordedAt": recorded_at},
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode()
+
+
+def signature_valid(public_key_b64: str, message: bytes, signature_b64: str) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64))
+        key.verify(base64.b64decode(signature_b64), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@dataclasses.dataclass(frozen=True)
+class Break:
+    """The first place where history does not add up."""
+
+    kind: str  # CHAIN_BROKEN, VERSION_GAP, OUT_OF_ORDER, ROOT_MISMATCH, BAD_SIGNATURE
+    position: int | None
+    stream: str | None
+    version: int | None
+    detail: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    position: int
+    stream: str
+    version: int
+    topic: str
+    fields: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    position: int
+    size: int
+    root: str
+    recorded_at: str
+    signature: str
+
+
+class Verifier:
+    """Feed records in log order and checkpoints when their position is reached; the
+    first break is kept. Memory is one hash per stream, not per event."""
+
+    def __init__(self, public_key_b64: str | None, *, partial: bool = False) -> None:
+        self.public_key = public_key_b64
+        self.partial = partial  # an export of one agreement or a time range
+        self.heads: dict[str, tuple[int, str]] = {}
+        self.positions: dict[str, int] = {}  # where each stream's last event sits
+        self.tree = MerkleFrontier()
+        self.last_position = 0
+        self.events = 0
+        self.checkpoints = 0
+        self.first_break: Break | None = None
+
+    def _fail(self, found: Break) -> None:
+        if self.first_break is None:
+            self.first_break = found
+
+    def add(self, record: Record) -> None:
+        self.events += 1
+        if record.position <= self.last_position:
+            self._fail(
+                Break(
+                    "OUT_OF_ORDER",
+                    record.position,
+                    record.stream,
+                    record.version,
+                    "positions must increase",
+                )
+            )
+        self.last_position = record.position
+        if self.partial and record.stream not in self.heads:
+            # A partial export may start inside a stream: trust where it starts.
+            self.heads[record.stream] = (
+                record.version - 1,
+                str(record.fields.get("previous_hash")),
+            )
+        version, head = self.heads.get(record.stream, (0, GENESIS))
+        if record.version != version + 1:
+            self._fail(
+                Break(
+                    "VERSION_GAP",
+                    record.position,
+                    record.stream,
+                    record.version,
+                    f"expected version {version + 1}, found {record.version}",
+                )
+            )
+        if record.fields.get("previous_hash") != head:
+            self._fail(
+                Break(
+                    "CHAIN_BROKEN",
+                    record.position,
+                    record.stream,
+                    record.version,
+                    "previous_hash does not match the previous event's hash: an "
+                    "earlier event of this stream was edited, removed or reordered",
+                )
+            )
+        digest = event_hash(record.stream, record.version, record.topic, record.fields)
+        self.heads[record.stream] = (record.version, digest)
+        self.tree.append(digest)
+
+    def check(self, checkpoint: Checkpoint) -> None:
+        """Call after every record up to `checkpoint.position` was added."""
+        self.checkpoints += 1
+        message = checkpoint_message(
+            checkpoint.position, checkpoint.size, checkpoint.root, checkpoint.recorded_at
+        )
+        if self.public_key is not None and not signature_valid(
+            self.public_key, message, checkpoint.signature
+        ):
+            self._fail(
+                Break(
+                    "BAD_SIGNATURE",
+                    checkpoint.position,
+                    None,
+                    None,
+                    "the checkpoint's signature does not match the public key",
+                )
+            )
+        if not self.partial and (self.tree.size, self.tree.root()) != (
+            checkpoint.size,
+            checkpoint.root,
+        ):
+            self._fail(
+                Break(
+                    "ROOT_MISMATCH",
+                    checkpoint.position,
+                    None,
+                    None,
+                    f"{self.tree.size} events up to this position hash to a root "
+                    f"other than the signed one ({checkpoint.size} events): events "
+                    "were edited, inserted or deleted",
+                )
+            )
+
+
+def verify_export(lines: Iterable[str], public_key_b64: str) -> Verifier:
+    """Verify an export (JSON Lines of events and checkpoints, in log order)."""
+    verifier = Verifier(public_key_b64)
+    pending: list[Checkpoint] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        if item["kind"] == "header":
+            verifier.partial = item.get("scope") != "all"
+        elif item["kind"] == "checkpoint":
+            pending.append(
+                Checkpoint(
+                    item["position"],
+                    item["size"],
+                    item["root"],
+                    item["recordedAt"],
+                    item["signature"],
+                )
+            )
+        elif item["kind"] == "event":
+            for ready in _due(pending, item["position"]):
+                verifier.check(ready)
+            verifier.add(
+                Record(
+                    item["position"], item["stream"], item["version"], item["topic"], item["fields"]
+                )
+            )
+    for ready in _due(pending, None):
+        verifier.check(ready)
+    return verifier
+
+
+def _due(pending: list[Checkpoint], next_position: int | None) -> Iterator[Checkpoint]:
+    while pending and (next_position is None or pending[0].position < next_position):
+        yield pending.pop(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone: verify an export file against the service's public key."""
+    parser = argparse.ArgumentParser(description="Verify a crafting export independently.")
+    parser.add_argument("export", help="the .jsonl file written by `crafting export`")
+    parser.add_argument("--public-key", required=True, help="base64 Ed25519 public key")
+    args = parser.parse_args(argv)
+    with open(args.export, encoding="utf-8") as handle:
+        result = verify_export(handle, args.public_key)
+    if result.first_break is None:
+        scope = " (partial export: chains and signatures only)" if result.partial else ""
+        print(f"OK: {result.events} events, {result.checkpoints} checkpoints verified{scope}.")
+        return 0
+    b = result.first_break
+    print(
+        f"BROKEN ({b.kind}) at position {b.position}, stream {b.stream}, version "
+        f"{b.version}: {b.detail}"
+    )
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

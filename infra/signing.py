@@ -1,0 +1,58 @@
+"""The Ed25519 key that signs checkpoints: CRAFTING_SIGNING_KEY (base64 of the 32-byte
+private key), or on SQLite a key generated once beside the database file."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from infra.persistence import sqlite_path
+from infra.settings import Settings
+
+
+class MissingSigningKeyError(RuntimeError):
+    pass
+
+
+def signing_key(settings: Settings) -> Ed25519PrivateKey:
+    """The configured key; on SQLite without one, the key file beside the database."""
+    if settings.signing_key is not None:
+        raw = base64.b64decode(settings.signing_key.get_secret_value())
+        return Ed25519PrivateKey.from_private_bytes(raw)
+    if not settings.is_sqlite or sqlite_path(settings.database_url) == ":memory:":
+        raise MissingSigningKeyError(
+            "Set CRAFTING_SIGNING_KEY (base64 Ed25519 private key; `crafting keys --new`)."
+        )
+    database = Path(sqlite_path(settings.database_url))
+    path = database.with_name(database.name + ".signing-key")
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(new_private_key())
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_text().strip()))
+
+
+def new_private_key() -> str:
+    """A fresh private key, base64."""
+    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
+
+    key = Ed25519PrivateKey.generate()
+    raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return base64.b64encode(raw).decode()
+
+
+def public_key_b64(key: Ed25519PrivateKey) -> str:
+    """What auditors hold."""
+    return base64.b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+
+def sign(key: Ed25519PrivateKey, message: bytes) -> str:
+    return base64.b64encode(key.sign(message)).decode()

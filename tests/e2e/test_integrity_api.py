@@ -1,0 +1,71 @@
+"""Auditors ask `verifyIntegrity`; the command line verifies, exports and replays."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import cli
+from infra import audit
+from infra.signing import signing_key
+from tests.e2e.conftest import Api
+from tests.e2e.world import World
+
+REPORT = """query($id: ID!) { verifyIntegrity(agreementId: $id) { intact eventsChecked
+  firstBreak { kind version detail } latestCheckpoint { position size root signatureValid
+  publicKey } } }"""
+
+
+@pytest.fixture
+def sqlite_only(api: Api) -> Api:
+    if not api.container.settings.is_sqlite:
+        pytest.skip("the signing key file lives beside the SQLite database")
+    return api
+
+
+def test_an_auditor_verifies_an_agreement(sqlite_only: Api) -> None:
+    api = sqlite_only
+    w = World(api)
+    aid = w.active()["id"]
+    audit.seal(api.container.store, signing_key(api.container.settings))
+    report = api.data(w.auditor, REPORT, id=aid)["verifyIntegrity"]
+    assert report["intact"] is True
+    assert report["eventsChecked"] == 2
+    assert report["firstBreak"] is None
+    assert report["latestCheckpoint"]["signatureValid"] is True
+    assert report["latestCheckpoint"]["position"] == api.position()
+    for token in (w.employee, w.manager):
+        body = api.gql(token, REPORT, id=aid)
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_the_command_line_verifies_exports_and_replays(
+    sqlite_only: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = sqlite_only
+    w = World(api)
+    agreement = w.active()
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", api.container.settings.database_url)
+    runner = CliRunner()
+    assert "Checkpoint at position" in runner.invoke(cli, ["checkpoint"]).output
+    verified = runner.invoke(cli, ["verify"])
+    assert verified.exit_code == 0, verified.output
+    assert "OK:" in verified.output
+    out = tmp_path / "all.jsonl"
+    assert runner.invoke(cli, ["export", "-o", str(out)]).exit_code == 0
+    assert (
+        sum(1 for line in out.read_text().splitlines() if json.loads(line)["kind"] == "event")
+        == api.position()
+    )
+    uuid = agreement["id"]
+    from api.graphql.ids import agreement_uuid
+
+    replay = runner.invoke(cli, ["history", str(agreement_uuid(uuid)), "--version", "1", "--json"])
+    assert replay.exit_code == 0, replay.output
+    body = json.loads(replay.output)
+    assert [t["type"] for t in body["timeline"]] == ["Proposed", "Approved"]
+    assert body["state"]["status"] == "PROPOSED"
+    assert runner.invoke(cli, ["history", "not-a-uuid"]).exit_code == 2

@@ -1,0 +1,212 @@
+"""Tamper evidence on both databases: every kind of direct change to the stored events is
+caught and named; an untouched store verifies; exports verify without the service."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+from domain import commands as c
+from domain.integrity import GENESIS
+from infra import audit
+from infra.bootstrap import Container
+from infra.signing import public_key_b64
+from tests.support import Org, draft
+
+ROOT = Path(__file__).parents[2]
+
+
+class Raw:
+    """Direct SQL on the events table, as an attacker with database access would."""
+
+    def __init__(self, container: Container) -> None:
+        self.recorder: Any = container.app.recorder
+        self.pg = isinstance(self.recorder, PostgresApplicationRecorder)
+        name = self.recorder.events_table_name
+        self.table = f'"{self.recorder.datastore.schema}"."{name}"' if self.pg else name
+        self.position = "notification_id" if self.pg else "rowid"
+
+    def run(self, sql: str, *params: Any) -> list[Any]:
+        sql = sql.format(t=self.table, pos=self.position)
+        if self.pg:
+            sql = sql.replace("?", "%s")
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute(sql, params)
+            try:
+                return list(cursor.fetchall())
+            except Exception:  # statements without rows
+                return []
+
+    def key(self, stream: UUID) -> Any:
+        return stream if self.pg else stream.hex
+
+    def state(self, stream: UUID, version: int) -> bytes:
+        rows = self.run(
+            "SELECT state FROM {t} WHERE originator_id = ? AND originator_version = ?",
+            self.key(stream),
+            version,
+        )
+        return bytes(rows[0][0] if not isinstance(rows[0], dict) else rows[0]["state"])
+
+    def set_state(self, stream: UUID, version: int, state: bytes) -> None:
+        self.run(
+            "UPDATE {t} SET state = ? WHERE originator_id = ? AND originator_version = ?",
+            state,
+            self.key(stream),
+            version,
+        )
+
+
+def _history(container: Container) -> tuple[Org, UUID, Ed25519PrivateKey]:
+    audit.ensure_tables(container.engines.writer)
+    org = Org(container.app)
+    agreement = org.active()  # versions 1, 2
+    for hours in (1, 0.5, 0.25):  # versions 3, 4, 5
+        org.run(org.manager, c.AddAdjustment(agreement_id=agreement.id, adjustment=draft(hours)))
+    key = Ed25519PrivateKey.generate()
+    assert audit.seal(container.store, key) is not None
+    return org, agreement.id, key
+
+
+def _verify(container: Container, key: Ed25519PrivateKey) -> Any:
+    return audit.verify_store(container.store, public_key_b64(key)).first_break
+
+
+def test_an_untouched_store_verifies(container: Container) -> None:
+    org, aid, key = _history(container)
+    org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="x"))
+    assert audit.seal(container.store, key) is not None  # extends the last frontier
+    assert audit.seal(container.store, key) is None  # nothing new
+    result = audit.verify_store(container.store, public_key_b64(key))
+    assert result.first_break is None
+    assert result.checkpoints == 2
+    assert result.events == container.app.recorder.max_notification_id()
+    assert audit.verify_stream(container.store, aid).first_break is None
+
+
+def _edit_payload(raw: Raw, aid: UUID) -> None:
+    state = raw.state(aid, 2)
+    assert b'"review_every_days":14' in state
+    raw.set_state(aid, 2, state.replace(b'"review_every_days":14', b'"review_every_days":15'))
+
+
+def _edit_metadata(raw: Raw, aid: UUID) -> None:
+    state = json.loads(raw.state(aid, 3))
+    state["actor_id"] = "someone-else"
+    raw.set_state(aid, 3, json.dumps(state, separators=(",", ":")).encode())
+
+
+def _delete(raw: Raw, aid: UUID) -> None:
+    raw.run("DELETE FROM {t} WHERE originator_id = ? AND originator_version = 3", raw.key(aid))
+
+
+def _insert(raw: Raw, aid: UUID) -> None:
+    forged = json.loads(raw.state(aid, 5))
+    forged["previous_hash"] = GENESIS
+    topic = raw.run(
+        "SELECT topic FROM {t} WHERE originator_id = ? AND originator_version = 5", raw.key(aid)
+    )[0]
+    topic = topic["topic"] if isinstance(topic, dict) else topic[0]
+    raw.run(
+        "INSERT INTO {t} (originator_id, originator_version, topic, state) VALUES (?, 6, ?, ?)",
+        raw.key(aid),
+        topic,
+        json.dumps(forged).encode(),
+    )
+
+
+def _swap(raw: Raw, aid: UUID) -> None:
+    second, third = raw.state(aid, 2), raw.state(aid, 3)
+    raw.set_state(aid, 2, third)
+    raw.set_state(aid, 3, second)
+
+
+def _edit_last(raw: Raw, aid: UUID) -> None:
+    state = raw.state(aid, 5)
+    raw.set_state(aid, 5, state.replace(b'"hours_per_week":0.25', b'"hours_per_week":0.5'))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "kind", "version"),
+    [
+        (_edit_payload, "CHAIN_BROKEN", 3),
+        (_edit_metadata, "CHAIN_BROKEN", 4),
+        (_delete, "VERSION_GAP", 4),
+        (_insert, "CHAIN_BROKEN", 6),
+        (_swap, "CHAIN_BROKEN", 2),
+        (_edit_last, "ROOT_MISMATCH", None),
+    ],
+)
+def test_direct_tampering_is_caught_and_named(
+    container: Container, tamper: Callable[[Raw, UUID], None], kind: str, version: int | None
+) -> None:
+    _, aid, key = _history(container)
+    tamper(Raw(container), aid)
+    found = _verify(container, key)
+    assert found is not None, "tampering went unnoticed"
+    assert found.kind == kind, found
+    assert found.version == version
+    if version is not None:
+        assert found.stream == str(aid)
+        assert found.position is not None
+
+
+def test_a_checkpoint_signed_with_another_key_is_caught(container: Container) -> None:
+    _, _, key = _history(container)
+    assert _verify(container, Ed25519PrivateKey.generate()).kind == "BAD_SIGNATURE"
+    assert _verify(container, key) is None
+
+
+def _standalone(path: Path, key: Ed25519PrivateKey) -> subprocess.CompletedProcess[str]:
+    # Run the verifier as an auditor would: the file on its own, outside the package.
+    return subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "domain" / "integrity.py"),
+            str(path),
+            "--public-key",
+            public_key_b64(key),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=path.parent,
+    )
+
+
+def test_an_export_verifies_independently_and_one_changed_byte_fails(
+    container: Container, tmp_path: Path
+) -> None:
+    _, _aid, key = _history(container)
+    path = tmp_path / "export.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        written = audit.export(container.store, out)
+    assert written == container.app.recorder.max_notification_id()
+    ok = _standalone(path, key)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "OK:" in ok.stdout
+    text = path.read_text()
+    assert text.count('"hours_per_week": 0.25') == 1
+    path.write_text(text.replace('"hours_per_week": 0.25', '"hours_per_week": 0.35'))
+    broken = _standalone(path, key)
+    assert broken.returncode == 1
+    assert "BROKEN" in broken.stdout
+
+
+def test_a_partial_export_checks_its_chains(container: Container, tmp_path: Path) -> None:
+    _, aid, key = _history(container)
+    path = tmp_path / "one.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        assert audit.export(container.store, out, stream=aid) == 5
+    result = _standalone(path, key)
+    assert result.returncode == 0, result.stdout
+    assert "partial" in result.stdout
