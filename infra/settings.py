@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -27,6 +29,23 @@ class Settings(BaseSettings):
     projector_batch_pause: float = Field(
         default=0.0, ge=0, le=60, description="fault injection for crash tests only"
     )
+
+    @field_validator("jwt_secret", "signing_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("signing_key")
+    @classmethod
+    def _valid_signing_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                raw = base64.b64decode(value.get_secret_value(), validate=True)
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError("must be a base64 Ed25519 private key (crafting keys --new)")
+        return value
 
     @field_validator("database_url")
     @classmethod
