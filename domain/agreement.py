@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 from uuid import uuid4
+
+from eventsourcing.domain import Snapshot as BaseSnapshot
 
 from domain import agreement_events as ev
 from domain import reversal
@@ -58,6 +61,17 @@ class ReallocationToggle:
 
 
 class Agreement(ChainedAggregate):
+    class Snapshot(BaseSnapshot):
+        """The agreement's state every 100 events (the application's interval), so
+        loading it, and time travel, replay at most that many events."""
+
+        def mutate(self, _: None) -> Agreement:
+            agreement = cast(Agreement, super().mutate(None))
+            # JSON keeps enums as plain strings; the records' own enums are restored by
+            # their transcodings, the aggregate's status here.
+            agreement.status = AgreementStatus(agreement.status)
+            return agreement
+
     def __init__(
         self,
         employee_id: str,

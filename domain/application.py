@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -123,6 +123,7 @@ class CraftingApplication(Application[UUID]):
     """Every state change goes through `execute`."""
 
     name = "Crafting"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Agreement: 100}
 
     def __init__(
         self,
@@ -267,7 +268,7 @@ class CraftingApplication(Application[UUID]):
         if at is not None:
             if at.tzinfo is None:
                 raise InvalidInput("at must include a time zone.", "at")
-            at_version = self._version_at(agreement_id, at)
+            at_version = self._version_at(agreement_id, at, current.version)
             if at_version is None:
                 raise NotFound("The agreement did not exist yet at that instant.", "at")
             version = at_version if version is None else min(version, at_version)
@@ -293,13 +294,19 @@ class CraftingApplication(Application[UUID]):
         person = self.find_person(employee_id)
         return None if person is None else person.profile.manager_id
 
-    def _version_at(self, agreement_id: UUID, at: datetime) -> int | None:
-        version = None
-        for event in self.events.get(agreement_id):
-            if cast(AgreementEvent, event).timestamp > at:
-                break
-            version = event.originator_version
-        return version
+    def _version_at(self, agreement_id: UUID, at: datetime, latest: int) -> int | None:
+        """The last version recorded at or before `at`: a binary search over the stream
+        (a stream's timestamps only grow: each event is made after its predecessor was
+        loaded), decoding about log2(versions) events instead of all of them."""
+        low, high, found = 1, latest, None
+        while low <= high:
+            middle = (low + high) // 2
+            (event,) = self.events.get(agreement_id, gt=middle - 1, lte=middle)
+            if cast(AgreementEvent, event).timestamp <= at:
+                found, low = middle, middle + 1
+            else:
+                high = middle - 1
+        return found
 
     def _scan_for_position(self, originator_id: UUID, version: int) -> int | None:
         # Fallback for stores without an index lookup (the in-memory one in tests).

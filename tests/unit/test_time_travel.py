@@ -81,3 +81,21 @@ def test_current_events_are_stored_with_their_class_version(org: Org) -> None:
     agreement = org.propose(draft(1))
     (stored,) = org.app.recorder.select_events(agreement.id)
     assert json.loads(stored.state)["class_version"] == 2
+
+
+def test_long_histories_use_snapshots_and_find_any_instant(org: Org) -> None:
+    agreement = org.active()
+    for n in range(230):
+        org.run(
+            org.manager,
+            c.RecordReview(agreement_id=agreement.id, outcome="ON_TRACK", notes=f"check-in {n}"),
+        )
+    snapshots = [s.originator_version for s in org.app.snapshots.get(agreement.id)]
+    assert snapshots == [100, 200]
+    events = org.app.history(agreement.id)
+    for version in (1, 2, 99, 100, 101, 150, 200, 232):
+        at = events[version - 1].timestamp
+        then = org.app.agreement_at(org.auditor.actor, agreement.id, at=at)
+        assert then.version == version
+        assert len(then.reviews) == max(0, version - 2)
+        assert then == org.app.agreement_at(org.auditor.actor, agreement.id, version=version)
