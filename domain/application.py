@@ -18,7 +18,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recor
 from domain import handlers
 from domain.access import Actor, Party, acting_role, can_read_agreement
 from domain.agreement import Agreement
-from domain.agreement_events import AgreementEvent
+from domain.agreement_events import AgreementEvent, Proposed
 from domain.commands import Command
 from domain.errors import (
     Forbidden,
@@ -264,20 +264,34 @@ class CraftingApplication(Application[UUID]):
         at: datetime | None = None,
     ) -> Agreement:
         """The agreement exactly as it was at a version or an instant, from its events."""
-        current = self.find_agreement(actor, agreement_id)
+        first, latest = self._ends_of(agreement_id)
+        if first is None or latest is None:
+            self.find_agreement(actor, agreement_id)  # FORBIDDEN or NOT_FOUND, as for reads
+            raise NotFound("No agreement with this id.", "agreementId")
+        if not can_read_agreement(actor, first.employee_id, self.manager_of(first.employee_id)):
+            raise Forbidden()
         if at is not None:
             if at.tzinfo is None:
                 raise InvalidInput("at must include a time zone.", "at")
-            at_version = self._version_at(agreement_id, at, current.version)
+            at_version = self._version_at(agreement_id, at, latest)
             if at_version is None:
                 raise NotFound("The agreement did not exist yet at that instant.", "at")
             version = at_version if version is None else min(version, at_version)
         if version is None:
-            return current
-        if not 1 <= version <= current.version:
-            raise InvalidInput(f"version must be between 1 and {current.version}.", "version")
+            version = latest
+        if not 1 <= version <= latest:
+            raise InvalidInput(f"version must be between 1 and {latest}.", "version")
         past: Agreement = self.repository.get(agreement_id, version=version)
         return past
+
+    def _ends_of(self, agreement_id: UUID) -> tuple[Proposed | None, int | None]:
+        """The agreement's first event and its latest version, reading two events (time
+        travel needs the employee and the bounds, not today's whole state)."""
+        first = next(iter(self.events.get(agreement_id, lte=1)), None)
+        if not isinstance(first, Proposed):
+            return None, None
+        last = self.recorder.select_events(agreement_id, desc=True, limit=1)
+        return first, last[0].originator_version
 
     def history(self, agreement_id: UUID) -> list[Any]:
         """Every event of the agreement, oldest first."""

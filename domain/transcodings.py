@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from collections.abc import Callable
 from datetime import date
 from enum import Enum
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -29,33 +30,39 @@ class DateAsISO(Transcoding):
 class RecordAsDict(Transcoding):
     """A frozen dataclass as a dict of its fields. Enums are `str` subclasses, so JSON
     stores them as plain strings; decoding turns them (and lists meant as tuples)
-    back into their declared types."""
+    back into their declared types, with converters worked out once per class."""
 
     def __init__(self, cls: type[Any]) -> None:
         self.type = cls
         self.name = cls.__name__
         self._fields = [f.name for f in dataclasses.fields(cls)]
-        self._hints = get_type_hints(cls)
+        hints = get_type_hints(cls)
+        self._convert = [
+            (name, fn) for name in self._fields if (fn := _converter(hints[name])) is not None
+        ]
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {name: getattr(obj, name) for name in self._fields}
 
     def decode(self, data: dict[str, Any]) -> Any:
-        return self.type(**{k: _coerce(self._hints[k], v) for k, v in data.items()})
+        for name, convert in self._convert:
+            value = data.get(name)
+            if value is not None:
+                data[name] = convert(value)
+        return self.type(**data)
 
 
-def _coerce(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
+def _converter(hint: Any) -> Callable[[Any], Any] | None:
+    """How to restore a declared type from its JSON form (None: as decoded)."""
     origin = get_origin(hint)
     if origin in (Union, types.UnionType):
         hint = next(a for a in get_args(hint) if a is not type(None))
         origin = get_origin(hint)
     if origin is tuple:
-        return tuple(value)
+        return tuple
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(value)
-    return value
+        return hint
+    return None
 
 
 def register_all(transcoder: JSONTranscoder) -> None:

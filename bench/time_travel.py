@@ -1,0 +1,166 @@
+"""Time travel: `agreementAt` on an agreement with 10,000 events, at a random version
+and at a random instant. Target: p99 under 20 ms. Baseline in the same run: the same
+lookups by full replay (no snapshots) and a linear scan for the instant.
+
+    python -m bench.time_travel [--events 10000] [--database-url URL] [--samples 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+from eventsourcing.application import Repository
+
+from domain import commands as c
+from domain.agreement import Agreement
+from domain.values import AdjustmentDraft, AdjustmentKind, Guardrails
+from infra.bootstrap import Container, bootstrap
+from infra.settings import Settings
+from tests.support import Org
+
+
+def _database(url: str | None) -> str:
+    if url is None:
+        return f"sqlite:///{tempfile.mkdtemp()}/time-travel.db"
+    schema = f"bench_tt_{uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{url}?schema={schema}"
+
+
+def _history(container: Container, events: int) -> tuple[Org, UUID]:
+    """One agreement with `events` events of every kind, through the application."""
+    org = Org(container.app)
+    agreement = org.active()
+    aid = agreement.id
+    wide, narrow = Guardrails(40, (), 14), Guardrails(39.75, (), 7)
+    rng = random.Random(7)
+    version, started = agreement.version, time.perf_counter()
+    while version < events:
+        roll = rng.random()
+        if roll < 0.55:
+            command: c.Command = c.RecordReview(
+                agreement_id=aid, outcome="ON_TRACK", notes="weekly check-in"
+            )
+        elif roll < 0.70:
+            command = c.RecordArtifact(
+                agreement_id=aid, title="Notes", kind="DOCUMENTATION", skills=["writing"]
+            )
+        elif roll < 0.85:
+            current: Agreement = container.app.repository.get(aid)
+            active = [a for a in current.adjustments.values() if a.status == "ACTIVE"]
+            if len(active) > 10:
+                command = c.RevertChange(
+                    agreement_id=aid, change_id=active[0].change_id, reason="rotate"
+                )
+            else:
+                command = c.AddAdjustment(
+                    agreement_id=aid,
+                    adjustment=AdjustmentDraft(AdjustmentKind.COGNITIVE, "Reframe the week", 0),
+                )
+        else:
+            current = container.app.repository.get(aid)
+            rails = narrow if current.guardrails == wide else wide
+            command = c.SetGuardrails(agreement_id=aid, guardrails=rails)
+        result = org.run(org.manager, command)
+        version = result.version
+        if version % 1000 == 0:
+            print(f"  {version} events ({time.perf_counter() - started:.0f} s)", flush=True)
+    return org, aid
+
+
+def _percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (
+        f"p50 {statistics.median(ordered):7.2f} ms  p99 {p99:7.2f} ms  "
+        f"max {ordered[-1]:7.2f} ms  (n={len(ordered)})"
+    )
+
+
+def _time(fn: Callable[[], Any], n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--baseline-samples", type=int, default=20)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default SQLite)")
+    args = parser.parse_args()
+    container = bootstrap(Settings(database_url=_database(args.database_url)))
+    app = container.app
+    print(
+        f"Building an agreement with {args.events} events on "
+        f"{'PostgreSQL' if args.database_url else 'SQLite'} ..."
+    )
+    org, aid = _history(container, args.events)
+    auditor = org.auditor.actor
+    history = app.history(aid)
+    first, last = history[0].timestamp, history[-1].timestamp
+    span = (last - first).total_seconds()
+    rng = random.Random(11)
+
+    def at_version() -> Agreement:
+        return app.agreement_at(auditor, aid, version=rng.randint(1, len(history)))
+
+    def at_instant() -> Agreement:
+        instant = first + timedelta(seconds=rng.uniform(0, span))
+        return app.agreement_at(auditor, aid, at=instant)
+
+    # Baseline: no snapshots (full replay) and a linear scan over the timestamps.
+    replay = Repository(app.events)
+
+    def baseline_version() -> Agreement:
+        agreement: Agreement = replay.get(aid, version=rng.randint(1, len(history)))
+        return agreement
+
+    def baseline_instant() -> Agreement:
+        instant = first + timedelta(seconds=rng.uniform(0, span))
+        version = max(e.originator_version for e in app.events.get(aid) if e.timestamp <= instant)
+        agreement: Agreement = replay.get(aid, version=version)
+        return agreement
+
+    at_version()  # warm caches and the connection pool
+    results = {
+        "agreementAt(version)": _time(at_version, args.samples),
+        "agreementAt(at)": _time(at_instant, args.samples),
+        "baseline: full replay at a version": _time(baseline_version, args.baseline_samples),
+        "baseline: linear scan + full replay at an instant": _time(
+            baseline_instant, args.baseline_samples
+        ),
+    }
+    print(
+        f"\nTime travel on one agreement with {len(history)} events (snapshots every 100 events):"
+    )
+    for name, samples in results.items():
+        print(f"  {name:52} {_percentiles(samples)}")
+    base = statistics.median(results["baseline: full replay at a version"])
+    ours = statistics.median(results["agreementAt(version)"])
+    p99 = sorted(results["agreementAt(at)"] + results["agreementAt(version)"])
+    worst = p99[int(len(p99) * 0.99)]
+    print(
+        f"  speed-up at a version (median): {base / ours:.1f}x; target p99 < 20 ms: "
+        f"{'met' if worst < 20 else 'MISSED'} ({worst:.2f} ms)"
+    )
+    container.close()
+
+
+if __name__ == "__main__":
+    main()
