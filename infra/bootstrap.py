@@ -48,7 +48,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
     """Build the application, the read-model engines and the projection runner."""
     settings = settings or Settings()
     app = CraftingApplication(
-        env=eventsourcing_env(settings.database_url),
+        env=eventsourcing_env(settings.database_url, settings.aggregate_cache_size),
         max_hours_received_per_week=settings.max_hours_received_per_week,
     )
     app.set_position_lookup(position_lookup(app.recorder))

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     dev: bool = Field(default=False, description="GraphiQL, introspection, weak secrets")
     max_hours_received_per_week: float = Field(default=4.0, gt=0, le=40)
     log_level: str = "INFO"
+    aggregate_cache_size: int = Field(default=500, ge=0, le=1_000_000)
     serve_projections: bool | None = Field(
         default=None, description="run projections inside serve (default: on SQLite only)"
     )
