@@ -96,6 +96,16 @@ class Agreement(ChainedAggregate):
         for adjustment in adjustments:
             self.record_adjustment(adjustment, self.INITIAL_VERSION)
 
+    def __deepcopy__(self, memo: dict[int, object]) -> Agreement:
+        """The library copies cached aggregates before each command. The records are
+        immutable, so copying the containers is enough (and O(size) pointer copies,
+        not a deep walk of every record)."""
+        copy = object.__new__(type(self))
+        state = {k: v.copy() if isinstance(v, dict | list) else v for k, v in self.__dict__.items()}
+        state["chains"] = {root: list(links) for root, links in self.chains.items()}
+        copy.__dict__.update(state)
+        return copy
+
     # --- commands -------------------------------------------------------------
 
     @classmethod
