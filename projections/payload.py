@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import date, datetime
-from enum import Enum
 from typing import Any
-from uuid import UUID
+
+from domain.integrity import plain as stored_form
 
 # Carried as columns of their own, so left out of the payload.
 METADATA_FIELDS = frozenset(
@@ -20,6 +18,7 @@ METADATA_FIELDS = frozenset(
         "reason",
         "correlation_id",
         "idempotency_key",
+        "previous_hash",
     }
 )
 
@@ -30,19 +29,15 @@ def camel(name: str) -> str:
 
 
 def plain(value: Any) -> Any:
-    """JSON-ready: camelCase keys, ISO dates, enum values, lists for tuples."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {camel(f.name): plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
+    """JSON-ready with camelCase keys, as GraphQL clients read everything else."""
+    return _camel_keys(stored_form(value))
+
+
+def _camel_keys(value: Any) -> Any:
     if isinstance(value, dict):
-        return {camel(str(k)): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
+        return {camel(k): _camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel_keys(v) for v in value]
     return value
 
 
