@@ -143,11 +143,14 @@ class Query:
         return Viewer(id=actor.id, roles=sorted(actor.roles))
 
     @strawberry.field
-    async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
+    async def node(
+        self, info: Ctx, id: strawberry.ID, consistent_with: int | None = None
+    ) -> Node | None:
         type_name, _ = parse_global_id(id)
         if type_name == "Agreement":
-            return await _agreement(info.context, id, None)
+            return await _agreement(info.context, id, consistent_with)
         if type_name == "Person":
+            await _consistent(info.context, consistent_with)
             return await _person(info.context, id)
         raise BadInputError("Not a valid id.", field="id")
 
@@ -158,7 +161,10 @@ class Query:
         return await _agreement(info.context, id, consistent_with)
 
     @strawberry.field
-    async def person(self, info: Ctx, id: strawberry.ID) -> Person | None:
+    async def person(
+        self, info: Ctx, id: strawberry.ID, consistent_with: int | None = None
+    ) -> Person | None:
+        await _consistent(info.context, consistent_with)
         return await _person(info.context, id)
 
     @strawberry.field
@@ -240,11 +246,16 @@ class Query:
         "the last cursor you saw."
     )
     async def changes(
-        self, info: Ctx, after: str | None = None, first: int = MAX_FIRST
+        self,
+        info: Ctx,
+        after: str | None = None,
+        first: int = MAX_FIRST,
+        consistent_with: int | None = None,
     ) -> AuditEventConnection:
         ctx = info.context
         if not ctx.has_any(*READERS_OF_EVERYTHING):
             raise ForbiddenError()
+        await _consistent(ctx, consistent_with)
         size, position = _first(first), parse_cursor("changes", after)
         rows = await ctx.read(lambda c, rm: q.change_feed(c, rm, position, size))
         return _events(rows, size, "changes")
@@ -289,12 +300,14 @@ class Query:
         manager_id: str | None = None,
         first: int = 20,
         after: str | None = None,
+        consistent_with: int | None = None,
     ) -> AgreementConnection:
         ctx = info.context
         if not ctx.viewer.sees_all:
             if not ctx.actor.has(Role.MANAGER) or manager_id not in (None, ctx.actor.id):
                 raise ForbiddenError()
             manager_id = ctx.actor.id
+        await _consistent(ctx, consistent_with)
         size, position = _first(first), parse_cursor("agreements", after)
         rows = await ctx.read(
             lambda c, rm: q.reviews_due(c, rm, ctx.viewer, before, manager_id, size, position)
@@ -307,8 +320,11 @@ class Query:
     )
 
     @strawberry.field
-    async def career_evidence(self, info: Ctx, person_id: str) -> CareerEvidence:
+    async def career_evidence(
+        self, info: Ctx, person_id: str, consistent_with: int | None = None
+    ) -> CareerEvidence:
         ctx = info.context
+        await _consistent(ctx, consistent_with)
         key = person_key(person_id)
         person = await ctx.visible_person(key)
         if person is None:
