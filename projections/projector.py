@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, select
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Connection, Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,14 +21,26 @@ from projections.payload import event_payload, plain
 from projections.tables import ReadModel
 
 Row = dict[str, Any]
+FINAL = frozenset({"COMPLETED", "REJECTED", "WITHDRAWN"})
 CHUNK = 500  # ids per IN (...) list, below SQLite's parameter limit
 
 
 class BatchProjector:
-    """One batch, one transaction: call `apply` once, on the caller's connection."""
+    """Incremental: one batch, one transaction, `apply` once on the caller's connection.
 
-    def __init__(self, conn: Connection, rm: ReadModel) -> None:
-        self.conn, self.rm = conn, rm
+    Rebuild (`remember=True`): one projector for the whole rebuild, fed with `project`
+    and written with `flush` every so often. Rows stay in memory between flushes, so
+    nothing is read back and a row changed by many events is written once per flush;
+    agreements that reached a final status (no event can touch them again) are
+    dropped from memory when flushed. The new tables are invisible until the switch,
+    and an interrupted rebuild starts over, so delaying writes is safe.
+    """
+
+    def __init__(self, conn: Connection | None, rm: ReadModel, *, remember: bool = False) -> None:
+        self.conn: Any = conn
+        self.rm = rm
+        self.remember = remember
+        self.owned: dict[str, set[tuple[str, str]]] = {}  # agreement -> (store, key)
         self.agreements: dict[str, Row] = {}
         self.changes: dict[str, Row] = {}
         self.adjustments: dict[str, Row] = {}
@@ -44,7 +57,14 @@ class BatchProjector:
 
     def apply(self, items: Sequence[tuple[int, Any]]) -> None:
         """Project (position, event) pairs, in order, and write the result."""
-        self._preload([event for _, event in items])
+        self.project(items)
+        self.flush()
+
+    def project(self, items: Sequence[tuple[int, Any]]) -> None:
+        """Apply events to the rows in memory (loading what is missing, unless
+        remembering everything since position 0)."""
+        if not self.remember:
+            self._preload([event for _, event in items])
         for position, event in items:
             if isinstance(event, IdempotencyRecord.Recorded):
                 continue  # bookkeeping of keys, not history
@@ -53,7 +73,6 @@ class BatchProjector:
                 self._agreement_event(position, event)
             elif isinstance(event, Person.Registered | Person.ProfileChanged):
                 self._person_event(event)
-        self._flush()
 
     # --- loading --------------------------------------------------------------
 
@@ -90,6 +109,8 @@ class BatchProjector:
             rows = self.conn.execute(select(table).where(column.in_(wanted[start : start + CHUNK])))
             for row in rows.mappings():
                 into[row[key]] = dict(row)
+                if key != "agreement_id" and "agreement_id" in row:
+                    self._own(row["agreement_id"], into, row[key])
 
     # --- events ---------------------------------------------------------------
 
@@ -145,6 +166,7 @@ class BatchProjector:
             "seq": seq,
         }
         self.dirty["adjustments"].add(item.id)
+        self._own(row["agreement_id"], self.adjustments, item.id)
         row["development_hours"] += item.hours_per_week
         self._add_change(row, event, position, item.change_id, "ADJUSTMENT_ADDED", item.id, seq=seq)
 
@@ -177,15 +199,27 @@ class BatchProjector:
         }
         self.changes[change_id] = change
         self.dirty["changes"].add(change_id)
+        self._own(row["agreement_id"], self.changes, change_id)
         return change
+
+    def _own(self, aid: str, store: dict[str, Row], key: str) -> None:
+        name = (
+            "adjustments"
+            if store is self.adjustments
+            else "changes"
+            if store is self.changes
+            else "reallocations"
+        )
+        self.owned.setdefault(aid, set()).add((name, key))
 
     def revise(self, row: Row, event: ev.ProposalRevised, position: int) -> None:
         aid = row["agreement_id"]
         self.revised.add(aid)
-        for name, store in (("adjustments", self.adjustments), ("changes", self.changes)):
-            for key in [k for k, r in store.items() if r["agreement_id"] == aid]:
-                del store[key]
-                self.dirty[name].discard(key)
+        owned = self.owned.get(aid, set())
+        for name, key in [(n, k) for n, k in owned if n in ("adjustments", "changes")]:
+            getattr(self, name).pop(key, None)
+            self.dirty[name].discard(key)
+            owned.discard((name, key))
         row["status"] = "PROPOSED"
         self._content(aid, event, position)
 
@@ -241,6 +275,7 @@ class BatchProjector:
             "position": position,
         }
         self.dirty["reallocations"].add(item.id)
+        self._own(row["agreement_id"], self.reallocations, item.id)
         self._add_change(row, event, position, item.change_id, "TASK_REALLOCATED", item.id)
 
     def revert(self, row: Row, event: ev.ChangeReverted, position: int) -> None:
@@ -355,7 +390,8 @@ class BatchProjector:
 
     # --- writing --------------------------------------------------------------
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write what changed since the last flush, on `self.conn`."""
         rm = self.rm
         for aid_chunk in _chunks(sorted(self.revised)):
             for table in (rm.adjustments, rm.changes):
@@ -368,9 +404,21 @@ class BatchProjector:
             ("people", self.people),
         ):
             upsert(self.conn, getattr(rm, name), [store[k] for k in sorted(self.dirty[name])])
+            self.dirty[name].clear()
         for name, rows in self.inserts.items():
             if rows:
-                self.conn.execute(getattr(rm, name).insert(), rows)
+                append(self.conn, getattr(rm, name), rows)
+                rows.clear()
+        self.revised.clear()
+        if self.remember:
+            self._forget_final()
+
+    def _forget_final(self) -> None:
+        """Drop written agreements no event can change any more (final statuses)."""
+        for aid in [a for a, r in self.agreements.items() if r["status"] in FINAL]:
+            del self.agreements[aid]
+            for name, key in self.owned.pop(aid, ()):
+                getattr(self, name).pop(key, None)
 
 
 def _status(status: str) -> Any:
@@ -401,6 +449,21 @@ _HANDLERS: dict[type[Any], Any] = {
 def _chunks(items: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
+
+
+def append(conn: Connection, table: Table, rows: list[Row]) -> None:
+    """Insert new rows in bulk: COPY on PostgreSQL, executemany elsewhere."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    names = [c.name for c in table.columns]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    columns = ", ".join(f'"{n}"' for n in names)
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([Json(row[n]) if n in json_columns else row[n] for n in names])
 
 
 def upsert(conn: Connection, table: Table, rows: list[Row]) -> None:

@@ -9,6 +9,7 @@ dropped and fetched again. A crash anywhere rolls the whole batch back.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -31,6 +32,7 @@ from projections.tables import (
 )
 
 log = logging.getLogger(__name__)
+REBUILD_FLUSH_EVENTS = 50_000  # events projected in memory between writes of a rebuild
 Progress = Callable[[int, int], None]
 
 
@@ -170,19 +172,36 @@ class ProjectionRunner:
         rm.metadata.drop_all(self.engine)
         rm.metadata.create_all(self.engine)
         head = self.recorder.max_notification_id() or 0
-        position = applied = 0
-        while True:
-            batch = self.recorder.select_notifications(position + 1, self.batch_size)
-            final = not batch or batch[-1].id >= head
-            with self.engine.begin() as conn:
-                if final:  # switch under the state lock, so no batch slips in between
+        projector = BatchProjector(None, rm, remember=True)
+        position = applied = unflushed = 0
+        collecting = gc.isenabled()
+        gc.disable()  # millions of short-lived rows; nothing cyclic worth collecting
+        try:
+            while True:
+                batch = self.recorder.select_notifications(position + 1, self.batch_size)
+                if batch and batch[-1].id < head:
+                    projector.project(self._decode(batch))
+                    position, applied = batch[-1].id, applied + len(batch)
+                    unflushed += len(batch)
+                    if unflushed >= REBUILD_FLUSH_EVENTS:
+                        with self.engine.begin() as conn:
+                            projector.conn = conn
+                            projector.flush()
+                        unflushed = 0
+                    if progress is not None:
+                        progress(position, head)
+                    continue
+                # The end: catch up and switch under the state lock, so no batch of the
+                # live runner slips in between.
+                with self.engine.begin() as conn:
                     locked = _state(conn, lock=True)
                     assert locked is not None
-                    batch = self.recorder.select_notifications(position + 1, 10**9)
-                if batch:
-                    BatchProjector(conn, rm).apply(self._decode(batch))
-                    position, applied = batch[-1].id, applied + len(batch)
-                if final:
+                    rest = self.recorder.select_notifications(position + 1, 10**9)
+                    if rest:
+                        projector.project(self._decode(rest))
+                        position, applied = rest[-1].id, applied + len(rest)
+                    projector.conn = conn
+                    projector.flush()
                     _set(
                         conn,
                         generation=target,
@@ -191,10 +210,12 @@ class ProjectionRunner:
                         building_generation=None,
                     )
                     read_model(locked.generation).metadata.drop_all(conn)
-            if progress is not None:
-                progress(position, max(head, position))
-            if final:
+                if progress is not None:
+                    progress(position, max(head, position))
                 return applied
+        finally:
+            if collecting:
+                gc.enable()
 
     def lag(self) -> int:
         """Events in the log that the read models have not processed yet."""

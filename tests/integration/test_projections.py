@@ -16,6 +16,7 @@ import pytest
 from domain import commands as c
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
+from projections import runner as runner_module
 from projections.runner import current_position, wait_for_position
 from tests.readmodel import random_workload, snapshot
 from tests.support import Org
@@ -27,7 +28,11 @@ def projected(container: Container) -> Container:
     return container
 
 
-def test_incremental_processing_equals_a_rebuild(projected: Container) -> None:
+def test_incremental_processing_equals_a_rebuild(
+    projected: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a rebuild that writes every 13 events, so flushing and forgetting are exercised
+    monkeypatch.setattr(runner_module, "REBUILD_FLUSH_EVENTS", 13)
     runner = projected.runner
     runner.batch_size = 7  # many small batches, split at arbitrary events
     rng = random.Random(20261124)
@@ -40,6 +45,9 @@ def test_incremental_processing_equals_a_rebuild(projected: Container) -> None:
     incremental = snapshot(projected.engines.reader)
     assert len(incremental["audit_log"]) == projected.app.recorder.max_notification_id()
     assert {r["status"] for r in incremental["agreements"]} >= {"ACTIVE", "PROPOSED"}
+    runner.batch_size = 5
+    runner.rebuild()
+    assert snapshot(projected.engines.reader) == incremental
     runner.batch_size = 1000
     runner.rebuild()
     assert snapshot(projected.engines.reader) == incremental
