@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from domain.integrity import plain as stored_form
@@ -23,6 +24,7 @@ METADATA_FIELDS = frozenset(
 )
 
 
+@cache
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)

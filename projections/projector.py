@@ -54,6 +54,7 @@ class BatchProjector:
             name: [] for name in ("reviews", "artifacts", "evidence_skills", "audit_log")
         }
         self.revised: set[str] = set()
+        self.written: dict[str, set[str]] = {name: set() for name in self.dirty}
 
     def apply(self, items: Sequence[tuple[int, Any]]) -> None:
         """Project (position, event) pairs, in order, and write the result."""
@@ -403,7 +404,14 @@ class BatchProjector:
             ("reallocations", self.reallocations),
             ("people", self.people),
         ):
-            upsert(self.conn, getattr(rm, name), [store[k] for k in sorted(self.dirty[name])])
+            keys = sorted(self.dirty[name])
+            if self.remember:
+                # Rows never written yet are new to the (fresh) tables: append them.
+                fresh = [k for k in keys if k not in self.written[name]]
+                append(self.conn, getattr(rm, name), [store[k] for k in fresh])
+                keys = [k for k in keys if k in self.written[name]]
+                self.written[name].update(fresh)
+            upsert(self.conn, getattr(rm, name), [store[k] for k in keys])
             self.dirty[name].clear()
         for name, rows in self.inserts.items():
             if rows:
@@ -417,8 +425,10 @@ class BatchProjector:
         """Drop written agreements no event can change any more (final statuses)."""
         for aid in [a for a, r in self.agreements.items() if r["status"] in FINAL]:
             del self.agreements[aid]
+            self.written["agreements"].discard(aid)
             for name, key in self.owned.pop(aid, ()):
                 getattr(self, name).pop(key, None)
+                self.written[name].discard(key)
 
 
 def _status(status: str) -> Any:
@@ -453,6 +463,8 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
 
 def append(conn: Connection, table: Table, rows: list[Row]) -> None:
     """Insert new rows in bulk: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
     if conn.dialect.name != "postgresql":
         conn.execute(table.insert(), rows)
         return
