@@ -133,7 +133,7 @@ def main() -> None:
 
     def baseline_instant() -> Agreement:
         instant = first + timedelta(seconds=rng.uniform(0, span))
-        version = max(e.originator_version for e in app.events.get(aid) if e.timestamp <= instant)
+        version = max(e.originator_version for e in app.history(aid) if e.timestamp <= instant)
         agreement: Agreement = replay.get(aid, version=version)
         return agreement
 

@@ -1,0 +1,100 @@
+"""Bulk seeding: a producer process makes the events (bench.seed.Workload) and turns
+them into stored events, while this process inserts them, so making and inserting
+overlap on the two cores. The events go through the application's own mapper and
+recorder (`recorder.insert_events`), as `app.save` would store them."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import random
+from collections.abc import Callable, Iterator
+from queue import Empty
+from typing import Any
+
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from bench.seed import Workload
+from domain.application import CraftingApplication
+from infra.bootstrap import Container
+
+Chunks = Iterator[list[StoredEvent]]
+
+
+def stored_chunks(
+    mapper: Mapper[Any], events: int, chunk: int, people: int, live: int, seed: int
+) -> Chunks:
+    """Lists of about `chunk` stored events, `events` in all; a command's events are
+    never split across two lists."""
+    workload = Workload(random.Random(seed), people=people, live=live)
+    pending: list[Any] = []
+    made = 0
+    for command in workload.commands():
+        pending.extend(command)
+        if len(pending) >= chunk or made + len(pending) >= events:
+            yield [mapper.to_stored_event(e) for e in pending]
+            made += len(pending)
+            pending = []
+            if made >= events:
+                return
+
+
+def _produce(queue: Any, events: int, chunk: int, people: int, live: int, seed: int) -> None:
+    # The same transcodings as the service's application; no database needed here.
+    app = CraftingApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    try:
+        for stored in stored_chunks(app.mapper, events, chunk, people, live, seed):
+            queue.put(stored)
+    finally:
+        queue.put(None)
+        app.close()
+
+
+def _from_process(events: int, chunk: int, people: int, live: int, seed: int) -> Chunks:
+    ctx = mp.get_context("spawn")  # no fork: the parent holds open database connections
+    queue = ctx.Queue(maxsize=8)
+    process = ctx.Process(
+        target=_produce, args=(queue, events, chunk, people, live, seed), daemon=True
+    )
+    process.start()
+    try:
+        while True:
+            try:
+                stored = queue.get(timeout=1)
+            except Empty:
+                if not process.is_alive():
+                    raise RuntimeError(f"the producer died (exit {process.exitcode})") from None
+                continue
+            if stored is None:
+                return
+            yield stored
+    finally:
+        process.join(5)
+        if process.is_alive():
+            process.terminate()
+
+
+def seed_store(
+    container: Container,
+    events: int,
+    *,
+    chunk: int = 5000,
+    people: int = 300,
+    live: int = 2000,
+    seed: int = 42,
+    in_process: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Insert `events` realistic events; returns how many were inserted."""
+    recorder = container.app.recorder
+    chunks = (
+        stored_chunks(container.app.mapper, events, chunk, people, live, seed)
+        if in_process
+        else _from_process(events, chunk, people, live, seed)
+    )
+    written = 0
+    for stored in chunks:
+        recorder.insert_events(stored)
+        written += len(stored)
+        if on_progress is not None:
+            on_progress(written)
+    return written

@@ -1,0 +1,87 @@
+"""`crafting verify` (and `crafting export`) over N events on PostgreSQL: events per
+second, beside the raw read-and-decode rate of the same events in the same run, and
+peak memory of export as the event count grows (it must stay flat).
+
+    python -m bench.verify_throughput --events 1000000 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bench.rebuild_throughput import fresh_schema, measure_raw, vacuum
+from bench.seeding import seed_store
+from infra import audit
+from infra.bootstrap import bootstrap
+from infra.settings import Settings
+from infra.signing import public_key_b64
+
+
+def _export_peak_rss_mib(database_url: str, path: str) -> float:
+    """Peak RSS of `crafting export` in a fresh process (MiB)."""
+    env = {**os.environ, "CRAFTING_DATABASE_URL": database_url}
+    started = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(
+        [sys.executable, "-m", "api.cli", "export", "-o", path],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return max(started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+
+
+def main() -> None:
+    """Seed, then time raw decode, checkpoint sealing, verify and export."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--database-url", required=True)
+    args = parser.parse_args()
+    with fresh_schema(args.database_url, keep=False) as url:
+        container = bootstrap(Settings(database_url=url))
+        audit.ensure_tables(container.engines.writer)
+        started = time.perf_counter()
+        seeded = seed_store(container, args.events)
+        print(f"seeded {seeded} events in {time.perf_counter() - started:.0f} s")
+        vacuum(container)
+        raw, _ = measure_raw(container, 5000)
+        key = Ed25519PrivateKey.generate()
+        began = time.perf_counter()
+        audit.seal(container.store, key)
+        seal_seconds = time.perf_counter() - began
+        began = time.perf_counter()
+        result = audit.verify_store(container.store, public_key_b64(key))
+        verify_seconds = time.perf_counter() - began
+        assert result.first_break is None, result.first_break
+        with tempfile.TemporaryDirectory() as directory:
+            path = f"{directory}/export.jsonl"
+            began = time.perf_counter()
+            rss = _export_peak_rss_mib(url, path)
+            export_seconds = time.perf_counter() - began
+            size_mib = os.path.getsize(path) / 2**20
+        container.close()
+    raw_rate = raw.events / raw.seconds
+    verify_rate = result.events / verify_seconds
+    print(f"\nIntegrity over {result.events} events ({len(result.heads)} streams):")
+    print(f"  raw read + decode            {raw_rate:10,.0f} events/s")
+    print(
+        f"  crafting verify              {verify_rate:10,.0f} events/s "
+        f"({verify_rate / raw_rate:.2f}x raw)"
+    )
+    print(f"  first checkpoint (seal)      {result.events / seal_seconds:10,.0f} events/s")
+    print(
+        f"  crafting export              {result.events / export_seconds:10,.0f} events/s, "
+        f"{size_mib:.0f} MiB written, peak RSS {rss:.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()
