@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -61,8 +63,8 @@ class Api:
         return self.container.app.recorder.max_notification_id() or 0
 
 
-@pytest.fixture
-def api(database_url: str, tmp_path: Any) -> Iterator[Api]:
+@contextmanager
+def _serving(database_url: str) -> Iterator[Api]:
     settings = Settings(
         database_url=database_url,
         serve_projections=True,
@@ -75,3 +77,17 @@ def api(database_url: str, tmp_path: Any) -> Iterator[Api]:
     with TestClient(app) as client:
         yield Api(client, container, jwt_secret(settings, create=True))
     container.close()
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[Api]:
+    """The service on each database in turn."""
+    with _serving(database_url) as served:
+        yield served
+
+
+@pytest.fixture
+def sqlite_api(tmp_path: Path) -> Iterator[Api]:
+    """The service on its embedded default, for what only exists there (key files)."""
+    with _serving(f"sqlite:///{tmp_path}/crafting.db") as served:
+        yield served

@@ -19,15 +19,8 @@ REPORT = """query($id: ID!) { verifyIntegrity(agreementId: $id) { intact eventsC
   publicKey } } }"""
 
 
-@pytest.fixture
-def sqlite_only(api: Api) -> Api:
-    if not api.container.settings.is_sqlite:
-        pytest.skip("the signing key file lives beside the SQLite database")
-    return api
-
-
-def test_an_auditor_verifies_an_agreement(sqlite_only: Api) -> None:
-    api = sqlite_only
+def test_an_auditor_verifies_an_agreement(sqlite_api: Api) -> None:
+    api = sqlite_api
     w = World(api)
     aid = w.active()["id"]
     audit.seal(api.container.store, signing_key(api.container.settings))
@@ -43,9 +36,9 @@ def test_an_auditor_verifies_an_agreement(sqlite_only: Api) -> None:
 
 
 def test_the_command_line_verifies_exports_and_replays(
-    sqlite_only: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    api = sqlite_only
+    api = sqlite_api
     w = World(api)
     agreement = w.active()
     monkeypatch.setenv("CRAFTING_DATABASE_URL", api.container.settings.database_url)
