@@ -31,6 +31,11 @@ def serve(
     """Serve the HTTP API (on SQLite it also runs the projections)."""
     settings = Settings()
     jwt_secret(settings, create=True)  # fail fast, and create it once before workers fork
+    container = bootstrap(settings)
+    try:  # tables and rebuilds once, here, rather than in every worker at the same time
+        container.prepare(_progress_printer("Rebuilding read models"))
+    finally:
+        container.close()
     uvicorn.run(
         "api.app:create_app",
         factory=True,

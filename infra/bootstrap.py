@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from sqlalchemy import text
 
 from domain.application import CraftingApplication
 from infra.audit import Sealer, Store, ensure_tables
 from infra.database import Engines, create_engines
-from infra.persistence import eventsourcing_env, position_lookup
+from infra.persistence import eventsourcing_env, position_lookup, postgres_schema
 from infra.settings import Settings
 from infra.signing import MissingSigningKeyError, signing_key
 from projections.runner import Progress, ProjectionRunner
@@ -25,9 +29,28 @@ class Container:
     store: Store
 
     def prepare(self, progress: Progress | None = None) -> None:
-        """Create missing tables; rebuild the read models when their version is newer."""
-        ensure_tables(self.engines.writer)
-        self.runner.ensure_ready(progress)
+        """Create missing tables; rebuild the read models when their version is newer.
+        Several processes may start at once (workers, projectors): on PostgreSQL they
+        take turns under an advisory lock, as concurrent CREATE TABLE IF NOT EXISTS can
+        still collide there; SQLite's write lock already serializes them."""
+        with self._exclusive("crafting-prepare"):
+            ensure_tables(self.engines.writer)
+            self.runner.ensure_ready(progress)
+
+    @contextmanager
+    def _exclusive(self, name: str) -> Iterator[None]:
+        if self.settings.is_sqlite:
+            yield
+            return
+        key = f"{name}:{postgres_schema(self.settings.database_url) or 'public'}"
+        with self.engines.writer.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(hashtext(:key))"), {"key": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": key})
+                conn.commit()
 
     def sealer(self) -> Sealer | None:
         """The periodic checkpoint sealer, when a signing key is available."""

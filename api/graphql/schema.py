@@ -54,17 +54,22 @@ def _path(error: GraphQLError) -> str | None:
 
 def build_schema(*, introspection: bool) -> strawberry.Schema:
     """The schema; introspection (and so GraphiQL) only in development."""
-    rules: list[type] = [CostLimitRule]
-    if not introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    # Factories, so each request gets fresh extension instances (they keep state).
+    # The limiters make a new rule class per instance; built once here, every request
+    # adds the very same rule classes, so the validation cache (keyed by the rules)
+    # hits for a query text it has seen before.
+    rules: tuple[type, ...] = (
+        CostLimitRule,
+        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+        *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
+    )
+    # Factories, so each request gets fresh extension instances (they keep state); the
+    # parse and validation caches themselves are shared module-level LRU caches.
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: AddValidationRules(rules),
+        lambda: AddValidationRules(list(rules)),
         lambda: MaskErrors(should_mask_error=lambda error: not is_public(error)),
     ]
     return CraftingSchema(

@@ -160,3 +160,23 @@ def test_two_projectors_at_once_give_the_same_tables_as_one(postgres_url: str) -
             worker.join(timeout=10)
         first.close()
         second.close()
+
+
+def test_processes_starting_at_once_on_a_fresh_database_do_not_collide(database_url: str) -> None:
+    containers = [bootstrap(Settings(database_url=database_url)) for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def prepare(container: Container) -> None:
+        try:
+            container.prepare()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=prepare, args=(c,)) for c in containers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for container in containers:
+        container.close()
+    assert errors == []
