@@ -76,12 +76,12 @@ class Session:
 
     def agreement(self, agreement_id: UUID, party: Party) -> tuple[Agreement, Meta]:
         """Load an agreement the caller may act on as `party`, at the expected version."""
-        try:
-            agreement = self.app.find_agreement(self.request.actor, agreement_id)
-        except NotFound:
-            if not self.request.actor.has(Role.HR):  # only HR may act on any agreement
-                raise Forbidden() from None
-            raise
+        agreement = self.app.load_agreement(agreement_id)
+        if agreement is None:
+            if self.request.actor.has(Role.HR):  # only HR may act on any agreement
+                raise NotFound("No agreement with this id.", "agreementId")
+            raise Forbidden()
+        # Whoever may act on an agreement may read it, so one directory lookup serves.
         role = acting_role(
             self.request.actor,
             party,
@@ -241,20 +241,24 @@ class CraftingApplication(Application[UUID]):
     def find_agreement(self, actor: Actor, agreement_id: UUID) -> Agreement:
         """The agreement if the caller may read it; otherwise FORBIDDEN, whether or not
         it exists, so ids cannot be probed (HR and auditors get NOT_FOUND)."""
-        agreement: Aggregate | None
-        try:
-            agreement = self.repository.get(agreement_id)
-        except AggregateNotFoundError:
-            agreement = None
-        if not isinstance(agreement, Agreement):
+        agreement = self.load_agreement(agreement_id)
+        if agreement is None:
             if actor.roles & {Role.HR, Role.AUDITOR, Role.INTEGRATION}:
-                raise NotFound("No agreement with this id.", "agreementId") from None
+                raise NotFound("No agreement with this id.", "agreementId")
             raise Forbidden()
         if not can_read_agreement(
             actor, agreement.employee_id, self.manager_of(agreement.employee_id)
         ):
             raise Forbidden()
         return agreement
+
+    def load_agreement(self, agreement_id: UUID) -> Agreement | None:
+        """The agreement, or None when no agreement has this id (no access check)."""
+        try:
+            found: Aggregate = self.repository.get(agreement_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, Agreement) else None
 
     def agreement_at(
         self,

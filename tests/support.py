@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from domain import commands as c
 from domain.access import Actor
 from domain.agreement import Agreement
-from domain.application import CommandResult, CraftingApplication, Request
+from domain.application import CraftingApplication, Request
 from domain.person import Profile
 from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal, Guardrails, Role
 
@@ -104,7 +104,3 @@ def positions(app: CraftingApplication) -> int:
 
 def event_types(app: CraftingApplication, agreement_id: UUID) -> list[str]:
     return [type(e).__name__ for e in app.history(agreement_id)]
-
-
-def result_of(app: CraftingApplication, req: Request, command: c.Command) -> CommandResult:
-    return app.execute(req, command)
