@@ -225,33 +225,26 @@ class BatchProjector:
         self._content(aid, event, position)
 
     def approve(self, row: Row, event: ev.Approved, position: int) -> None:
-        rails = plain(event.guardrails)
         row.update(
             status="ACTIVE",
             approved_by_manager_id=event.manager_id,
             next_review_on=event.next_review_on,
         )
-        self._add_change(
-            row,
-            event,
-            position,
-            event.guardrails_change_id,
-            "GUARDRAILS_CHANGED",
-            event.guardrails_change_id,
-            guardrails_before=row["guardrails"],
-            guardrails_after=rails,
-        )
-        row["guardrails"] = rails
+        self._change_guardrails(row, event, position, event.guardrails_change_id)
 
     def set_guardrails(self, row: Row, event: ev.GuardrailsChanged, position: int) -> None:
+        self._change_guardrails(row, event, position, event.change_id)
+
+    def _change_guardrails(self, row: Row, event: Any, position: int, change_id: str) -> None:
+        """Approval and later guardrail changes record the same kind of change."""
         rails = plain(event.guardrails)
         self._add_change(
             row,
             event,
             position,
-            event.change_id,
+            change_id,
             "GUARDRAILS_CHANGED",
-            event.change_id,
+            change_id,
             guardrails_before=row["guardrails"],
             guardrails_after=rails,
         )
