@@ -70,7 +70,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     graphql = CraftingGraphQLRouter(
         built,
         secret,
-        schema=build_schema(introspection=settings.dev),
+        build_schema(introspection=settings.dev),
         graphql_ide="graphiql" if settings.dev else None,
     )
     app.include_router(graphql, prefix="/graphql")

@@ -9,3 +9,8 @@ LATENCY = Histogram("crafting_http_request_seconds", "HTTP request latency", ["p
 GRAPHQL_ERRORS = Counter("crafting_graphql_errors_total", "GraphQL errors by code", ["code"])
 COMMANDS = Counter("crafting_commands_total", "Command outcomes by code", ["command", "code"])
 PROJECTION_LAG = Gauge("crafting_projection_lag_events", "Events not yet projected")
+COMPILED_READS = Counter(
+    "crafting_graphql_compiled_reads_total",
+    "Compilable queries served as one SQL statement, or handed to the resolvers",
+    ["outcome"],
+)

@@ -217,7 +217,10 @@ class MemoryWatch:
 
 
 @contextmanager
-def serving(url: str, secret: str, workers: int) -> Iterator[Server]:
+def serving(
+    url: str, secret: str, workers: int, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`crafting serve` in a subprocess, healthy; `settings` add or override CRAFTING_*."""
     port = free_port()
     env = os.environ | {
         "CRAFTING_DATABASE_URL": url,
@@ -225,6 +228,7 @@ def serving(url: str, secret: str, workers: int) -> Iterator[Server]:
         "CRAFTING_SERVE_PROJECTIONS": "1",
         "CRAFTING_LOG_LEVEL": "WARNING",
     }
+    env |= settings or {}
     log = Path(f"/tmp/commands_e2e_server_{port}.log")
     command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]

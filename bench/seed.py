@@ -79,6 +79,7 @@ class Workload:
         self.live: list[Live] = []
         self.touched: list[HoursLedger] = []
         self.steps = 0
+        self.proposed = 0
 
     # --- the stream ---------------------------------------------------------------
 
@@ -131,6 +132,7 @@ class Workload:
         meta = self._meta(employee, "EMPLOYEE")
         agreement = Agreement.propose(employee, f"Towards {goal.target_role}", goal, drafts, meta)
         self.live.append(Live(agreement, self.rng.randint(10, 40)))
+        self.proposed += 1
         return self._collect(agreement)
 
     def _step(self, index: int) -> list[Any]:

@@ -21,15 +21,23 @@ Chunks = Iterator[list[StoredEvent]]
 
 
 def stored_chunks(
-    mapper: Mapper[Any], events: int, chunk: int, people: int, live: int, seed: int
+    mapper: Mapper[Any],
+    events: int,
+    chunk: int,
+    people: int,
+    live: int,
+    seed: int,
+    agreements: int | None = None,
 ) -> Chunks:
-    """Lists of about `chunk` stored events, `events` in all; a command's events are
-    never split across two lists."""
+    """Lists of about `chunk` stored events, `events` in all (or until `agreements`
+    have been proposed); a command's events are never split across two lists."""
     workload = Workload(random.Random(seed), people=people, live=live)
     pending: list[Any] = []
     made = 0
     for command in workload.commands():
         pending.extend(command)
+        if agreements is not None and workload.proposed >= agreements:
+            events = made + len(pending)
         if len(pending) >= chunk or made + len(pending) >= events:
             yield [mapper.to_stored_event(e) for e in pending]
             made += len(pending)
@@ -38,22 +46,28 @@ def stored_chunks(
                 return
 
 
-def _produce(queue: Any, events: int, chunk: int, people: int, live: int, seed: int) -> None:
+def _produce(
+    queue: Any, events: int, chunk: int, people: int, live: int, seed: int, agreements: int | None
+) -> None:
     # The same transcodings as the service's application; no database needed here.
     app = CraftingApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     try:
-        for stored in stored_chunks(app.mapper, events, chunk, people, live, seed):
+        for stored in stored_chunks(app.mapper, events, chunk, people, live, seed, agreements):
             queue.put(stored)
     finally:
         queue.put(None)
         app.close()
 
 
-def _from_process(events: int, chunk: int, people: int, live: int, seed: int) -> Chunks:
+def _from_process(
+    events: int, chunk: int, people: int, live: int, seed: int, agreements: int | None
+) -> Chunks:
     ctx = mp.get_context("spawn")  # no fork: the parent holds open database connections
     queue = ctx.Queue(maxsize=8)
     process = ctx.Process(
-        target=_produce, args=(queue, events, chunk, people, live, seed), daemon=True
+        target=_produce,
+        args=(queue, events, chunk, people, live, seed, agreements),
+        daemon=True,
     )
     process.start()
     try:
@@ -83,13 +97,15 @@ def seed_store(
     seed: int = 42,
     in_process: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    agreements: int | None = None,
 ) -> int:
-    """Insert `events` realistic events; returns how many were inserted."""
+    """Insert `events` realistic events (or as many as it takes to propose
+    `agreements`); returns how many were inserted."""
     recorder = container.app.recorder
     chunks = (
-        stored_chunks(container.app.mapper, events, chunk, people, live, seed)
+        stored_chunks(container.app.mapper, events, chunk, people, live, seed, agreements)
         if in_process
-        else _from_process(events, chunk, people, live, seed)
+        else _from_process(events, chunk, people, live, seed, agreements)
     )
     written = 0
     for stored in chunks:

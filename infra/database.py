@@ -29,9 +29,15 @@ def create_engines(database_url: str) -> Engines:
     url = sqlalchemy_url(database_url)
     if not url.startswith("sqlite"):
         schema = postgres_schema(database_url)
-        options = {"options": f"-csearch_path={schema}"} if schema else {}
+        # UTC sessions: instants come back (and are formatted in SQL, by the compiled
+        # reads) in UTC whatever the server's own time zone is.
+        options = "-ctimezone=UTC" + (f" -csearch_path={schema}" if schema else "")
         engine = create_engine(
-            url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=options
+            url,
+            pool_size=10,
+            max_overflow=10,
+            pool_pre_ping=True,
+            connect_args={"options": options},
         )
         return Engines(engine, engine)
     if url.endswith("/:memory:"):

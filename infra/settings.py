@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     serve_projections: bool | None = Field(
         default=None, description="run projections inside serve (default: on SQLite only)"
     )
+    compiled_reads: bool = Field(
+        default=True, description="agreement lists as one SQL statement (PostgreSQL)"
+    )
     projector_batch_size: int = Field(default=500, ge=1, le=10_000)
     projector_batch_pause: float = Field(
         default=0.0, ge=0, le=60, description="fault injection for crash tests only"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy import Connection, Integer, Select, bindparam, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from projections.tables import PROJECTION_NAME, ReadModel, projection_state, read_model
@@ -39,6 +39,7 @@ class AgreementFilter:
     manager_id: str | None = None
     team_id: str | None = None
     updated_since: datetime | None = None
+    due_before: date | None = None  # next review on or before (reviews due)
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,61 @@ def live_read_model(conn: Connection) -> ReadModel:
 def _visible(rm: ReadModel, viewer: Viewer) -> ColumnElement[bool] | None:
     if viewer.sees_all:
         return None
-    own = rm.agreements.c.employee_id == viewer.person_id
+    own = rm.agreements.c.employee_id == bindparam("viewer_id")
     if not viewer.is_manager:
         return own
-    reports = select(rm.people.c.person_id).where(rm.people.c.manager_id == viewer.person_id)
+    reports = select(rm.people.c.person_id).where(rm.people.c.manager_id == bindparam("viewer_id"))
     return or_(own, rm.agreements.c.employee_id.in_(reports))
 
 
-def _rows(conn: Connection, query: Select[Any]) -> list[Row]:
-    return [dict(r) for r in conn.execute(query).mappings()]
+def _rows(conn: Connection, query: Select[Any], params: dict[str, Any] | None = None) -> list[Row]:
+    return [dict(r) for r in conn.execute(query, params or {}).mappings()]
+
+
+def agreements_page(
+    rm: ReadModel, viewer: Viewer, where: AgreementFilter, first: int, after: int | None
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The select behind every agreement list — up to `first` + 1 agreements (the
+    extra one tells there is a next page), in creation order after the keyset cursor
+    `after` — and its parameters. Values are named parameters, so the SQL depends only
+    on the viewer's kind and which filters are set: the compiled reads
+    (`api.graphql.compiled`) embed this very statement, authorization included."""
+    a, p = rm.agreements, rm.people
+    params: dict[str, Any] = {"page_limit": first + 1}
+    conditions: list[ColumnElement[bool]] = []
+    visible = _visible(rm, viewer)
+    if visible is not None:
+        params["viewer_id"] = viewer.person_id
+        conditions.append(visible)
+
+    def given(name: str, value: Any) -> Any:
+        params[name] = value
+        return bindparam(name)
+
+    if after is not None:
+        conditions.append(a.c.created_position > given("after", after))
+    if where.status:
+        conditions.append(a.c.status == given("status", where.status))
+    if where.employee_id:
+        conditions.append(a.c.employee_id == given("employee_id", where.employee_id))
+    if where.updated_since:
+        conditions.append(a.c.updated_at >= given("updated_since", where.updated_since))
+    if where.due_before:
+        conditions.append(a.c.next_review_on <= given("due_before", where.due_before))
+    if where.manager_id or where.team_id:
+        people = select(p.c.person_id)
+        if where.manager_id:
+            people = people.where(p.c.manager_id == given("manager_id", where.manager_id))
+        if where.team_id:
+            people = people.where(p.c.team_id == given("team_id", where.team_id))
+        conditions.append(a.c.employee_id.in_(people))
+    query = (
+        select(a)
+        .where(*conditions)
+        .order_by(a.c.created_position)
+        .limit(bindparam("page_limit", type_=Integer))
+    )
+    return query, params
 
 
 def list_agreements(
@@ -80,27 +127,8 @@ def list_agreements(
     first: int,
     after: int | None,
 ) -> list[Row]:
-    """Up to `first` + 1 agreements (the extra one tells there is a next page), in
-    creation order after the keyset cursor `after`."""
-    a, p = rm.agreements, rm.people
-    query = select(a).order_by(a.c.created_position).limit(first + 1)
-    conditions = [c for c in (_visible(rm, viewer),) if c is not None]
-    if after is not None:
-        conditions.append(a.c.created_position > after)
-    if where.status:
-        conditions.append(a.c.status == where.status)
-    if where.employee_id:
-        conditions.append(a.c.employee_id == where.employee_id)
-    if where.updated_since:
-        conditions.append(a.c.updated_at >= where.updated_since)
-    if where.manager_id or where.team_id:
-        people = select(p.c.person_id)
-        if where.manager_id:
-            people = people.where(p.c.manager_id == where.manager_id)
-        if where.team_id:
-            people = people.where(p.c.team_id == where.team_id)
-        conditions.append(a.c.employee_id.in_(people))
-    return _rows(conn, query.where(*conditions))
+    """Up to `first` + 1 visible agreements matching `where`, after the cursor."""
+    return _rows(conn, *agreements_page(rm, viewer, where, first, after))
 
 
 def agreements_by_id(
@@ -109,12 +137,13 @@ def agreements_by_id(
     """The visible agreements among `ids` (invisible ones are simply absent)."""
     a = rm.agreements
     visible = _visible(rm, viewer)
+    params = {} if visible is None else {"viewer_id": viewer.person_id}
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):
         query = select(a).where(a.c.agreement_id.in_(chunk))
         if visible is not None:
             query = query.where(visible)
-        found.update((r["agreement_id"], r) for r in _rows(conn, query))
+        found.update((r["agreement_id"], r) for r in _rows(conn, query, params))
     return found
 
 
@@ -215,31 +244,6 @@ def team_workload(conn: Connection, rm: ReadModel, team_id: str) -> list[Row]:
         .where(p.c.team_id == team_id, p.c.active.is_(True))
         .order_by(p.c.person_id)
     )
-    return _rows(conn, query)
-
-
-def reviews_due(
-    conn: Connection,
-    rm: ReadModel,
-    viewer: Viewer,
-    before: date,
-    manager_id: str | None,
-    first: int,
-    after: int | None,
-) -> list[Row]:
-    """Active agreements whose next review is on or before `before`."""
-    a, p = rm.agreements, rm.people
-    conditions = [a.c.status == "ACTIVE", a.c.next_review_on <= before]
-    visible = _visible(rm, viewer)
-    if visible is not None:
-        conditions.append(visible)
-    if manager_id:
-        conditions.append(
-            a.c.employee_id.in_(select(p.c.person_id).where(p.c.manager_id == manager_id))
-        )
-    if after is not None:
-        conditions.append(a.c.created_position > after)
-    query = select(a).where(and_(*conditions)).order_by(a.c.created_position).limit(first + 1)
     return _rows(conn, query)
 
 

@@ -39,8 +39,10 @@ class NotYetConsistentError(PublicError):
 
 
 def is_public(error: GraphQLError) -> bool:
-    """Keep our own errors and GraphQL's validation errors; mask everything else."""
+    """Keep our own errors and GraphQL's parse, validation and input-coercion errors
+    (a bad enum value in a variable arrives wrapped in a GraphQLError); mask
+    everything else."""
     original = error.original_error
     if original is None:
         return True  # parse and validation errors carry no internals
-    return isinstance(original, PublicError)
+    return isinstance(original, GraphQLError)

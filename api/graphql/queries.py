@@ -79,6 +79,36 @@ def _first(first: int) -> int:
     return first
 
 
+def agreements_arguments(
+    first: int, after: str | None, filter: AgreementFilter | None
+) -> tuple[int, int | None, q.AgreementFilter]:
+    """`agreements`' arguments checked: page size, cursor position, filter (the
+    compiled reads check them through here too)."""
+    size, position = _first(first), parse_cursor("agreements", after)
+    f = filter or AgreementFilter()
+    where = q.AgreementFilter(
+        status=f.status.value if f.status else None,
+        employee_id=f.employee_id,
+        manager_id=f.manager_id,
+        team_id=f.team_id,
+        updated_since=f.updated_since,
+    )
+    return size, position, where
+
+
+def reviews_due_arguments(
+    ctx: Context, before: date, manager_id: str | None, first: int, after: str | None
+) -> tuple[int, int | None, q.AgreementFilter]:
+    """`reviewsDue`' arguments checked: a manager sees only their own reports'."""
+    if not ctx.viewer.sees_all:
+        if not ctx.actor.has(Role.MANAGER) or manager_id not in (None, ctx.actor.id):
+            raise ForbiddenError()
+        manager_id = ctx.actor.id
+    size, position = _first(first), parse_cursor("agreements", after)
+    where = q.AgreementFilter(status="ACTIVE", manager_id=manager_id, due_before=before)
+    return size, position, where
+
+
 async def _consistent(ctx: Context, position: int | None) -> None:
     """Wait (bounded) until the read models include `position` (read-your-writes)."""
     if position is None:
@@ -177,15 +207,7 @@ class Query:
         consistent_with: int | None = None,
     ) -> AgreementConnection:
         ctx = info.context
-        size, position = _first(first), parse_cursor("agreements", after)
-        f = filter or AgreementFilter()
-        where = q.AgreementFilter(
-            status=f.status.value if f.status else None,
-            employee_id=f.employee_id,
-            manager_id=f.manager_id,
-            team_id=f.team_id,
-            updated_since=f.updated_since,
-        )
+        size, position, where = agreements_arguments(first, after, filter)
         await _consistent(ctx, consistent_with)
         rows = await ctx.read(
             lambda c, rm: q.list_agreements(c, rm, ctx.viewer, where, size, position)
@@ -303,14 +325,10 @@ class Query:
         consistent_with: int | None = None,
     ) -> AgreementConnection:
         ctx = info.context
-        if not ctx.viewer.sees_all:
-            if not ctx.actor.has(Role.MANAGER) or manager_id not in (None, ctx.actor.id):
-                raise ForbiddenError()
-            manager_id = ctx.actor.id
+        size, position, where = reviews_due_arguments(ctx, before, manager_id, first, after)
         await _consistent(ctx, consistent_with)
-        size, position = _first(first), parse_cursor("agreements", after)
         rows = await ctx.read(
-            lambda c, rm: q.reviews_due(c, rm, ctx.viewer, before, manager_id, size, position)
+            lambda c, rm: q.list_agreements(c, rm, ctx.viewer, where, size, position)
         )
         return _agreements(rows, size)
 

@@ -9,11 +9,13 @@ from typing import Any
 import orjson
 from fastapi import HTTPException, Request, Response
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from api.auth import InvalidTokenError, actor_from_token
+from api.graphql.compiled import CompiledReads
 from api.graphql.context import Context
+from api.graphql.schema import CraftingSchema
 from api.metrics import GRAPHQL_ERRORS
 from infra.bootstrap import Container
 
@@ -36,10 +38,18 @@ def bearer_token(request: Request) -> str:
 
 
 class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
-    def __init__(self, container: Container, secret: str, **kwargs: Any) -> None:
+    def __init__(
+        self, container: Container, secret: str, schema: CraftingSchema, **kwargs: Any
+    ) -> None:
         self.container = container
         self.secret = secret
         self.dev = container.settings.dev
+        on_postgres = container.engines.reader.dialect.name == "postgresql"
+        self.compiled = (
+            CompiledReads(schema._schema, schema.validation_rules)
+            if on_postgres and container.settings.compiled_reads
+            else None
+        )
 
         async def context_getter(request: Request) -> Context | dict[str, Any]:
             if self.dev and _wants_ide(request):
@@ -54,7 +64,27 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
                 ) from None
             return Context(container, actor, request.state.correlation_id)
 
-        super().__init__(context_getter=context_getter, **kwargs)  # type: ignore[arg-type]
+        super().__init__(schema, context_getter=context_getter, **kwargs)  # type: ignore[arg-type]
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        if self.compiled is not None and request_data.query and isinstance(context, Context):
+            data = await self.compiled.execute(
+                context, request_data.query, request_data.variables, request_data.operation_name
+            )
+            if data is not None:
+                # The JSON text goes into the response as it is (orjson.Fragment).
+                return ExecutionResult(data=data, errors=None)  # type: ignore[arg-type]
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

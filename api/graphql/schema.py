@@ -30,6 +30,9 @@ log = logging.getLogger("crafting.graphql")
 
 
 class CraftingSchema(strawberry.Schema):
+    # The validation rules added to GraphQL's own (the compiled reads validate with them).
+    validation_rules: tuple[type, ...] = ()
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -52,7 +55,7 @@ def _path(error: GraphQLError) -> str | None:
     return ".".join(str(p) for p in error.path) if error.path else None
 
 
-def build_schema(*, introspection: bool) -> strawberry.Schema:
+def build_schema(*, introspection: bool) -> CraftingSchema:
     """The schema; introspection (and so GraphiQL) only in development."""
     # The limiters make a new rule class per instance; built once here, every request
     # adds the very same rule classes, so the validation cache (keyed by the rules)
@@ -72,9 +75,11 @@ def build_schema(*, introspection: bool) -> strawberry.Schema:
         lambda: AddValidationRules(list(rules)),
         lambda: MaskErrors(should_mask_error=lambda error: not is_public(error)),
     ]
-    return CraftingSchema(
+    schema = CraftingSchema(
         query=Query, mutation=Mutation, types=[Agreement, Person], extensions=extensions
     )
+    schema.validation_rules = rules
+    return schema
 
 
 def sdl() -> str:

@@ -64,14 +64,11 @@ class Api:
 
 
 @contextmanager
-def _serving(database_url: str) -> Iterator[Api]:
-    settings = Settings(
-        database_url=database_url,
-        serve_projections=True,
-        jwt_secret=None
-        if database_url.startswith("sqlite")
-        else "e2e-" + uuid4().hex + uuid4().hex,
-    )
+def serving(database_url: str, **overrides: Any) -> Iterator[Api]:
+    """The app in-process on `database_url`, with settings overridden."""
+    secret = None if database_url.startswith("sqlite") else "e2e-" + uuid4().hex + uuid4().hex
+    given: dict[str, Any] = {"serve_projections": True, "jwt_secret": secret} | overrides
+    settings = Settings(database_url=database_url, **given)
     container = bootstrap(settings)
     app = create_app(container)
     with TestClient(app) as client:
@@ -82,12 +79,12 @@ def _serving(database_url: str) -> Iterator[Api]:
 @pytest.fixture
 def api(database_url: str) -> Iterator[Api]:
     """The service on each database in turn."""
-    with _serving(database_url) as served:
+    with serving(database_url) as served:
         yield served
 
 
 @pytest.fixture
 def sqlite_api(tmp_path: Path) -> Iterator[Api]:
     """The service on its embedded default, for what only exists there (key files)."""
-    with _serving(f"sqlite:///{tmp_path}/crafting.db") as served:
+    with serving(f"sqlite:///{tmp_path}/crafting.db") as served:
         yield served

@@ -198,6 +198,8 @@ def test_malformed_input_is_a_validation_error(api: Api, variables: dict[str, An
     assert response.status_code in (200, 400)
     body = response.json()
     assert body["errors"] and "Traceback" not in response.text
+    message = body["errors"][0]["message"]
+    assert "$input" in message and message != "Unexpected error.", message
     assert api.position() == before
 
 

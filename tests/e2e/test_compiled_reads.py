@@ -1,0 +1,276 @@
+"""The compiled reads (agreement lists as one SQL statement, PostgreSQL) answer exactly
+as the resolvers do: the same data for every caller, formatted alike, and the same
+errors, because whatever they cannot answer goes to the resolvers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from prometheus_client import REGISTRY
+
+from tests.e2e.conftest import Api, serving
+from tests.e2e.world import World
+
+pytestmark = pytest.mark.postgres
+
+MUTATE = """mutation($i: {input}!) {{ {name}(input: $i) {{ position
+  userErrors {{ code message }} agreement {{ version changes {{ changeId kind }} }} }} }}"""
+
+FULL = """query Sync($n: Int!, $after: String, $f: AgreementFilter) {
+  agreements(first: $n, after: $after, filter: $f) {
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node {
+      id agreementId employeeId approvedByManagerId status title version
+      developmentHoursPerWeek nextReviewOn createdAt updatedAt
+      careerGoal { targetRole skills targetDate }
+      guardrails { maxDevelopmentHoursPerWeek protectedResponsibilities reviewEveryDays endsOn }
+      employee { id personId displayName email managerId teamId contractedHoursPerWeek
+                 active updatedAt }
+      adjustments { id changeId kind description hoursPerWeek startsOn endsOn status }
+      reallocations { id changeId task hoursPerWeek fromPersonId toPersonId effectiveOn
+                      reason status }
+      latestReview { id heldOn outcome notes nextReviewOn heldBy }
+    } }
+  }
+}"""
+
+HISTORY = """{ agreements(first: 20) { edges { node {
+  reviews { id heldOn outcome notes nextReviewOn heldBy }
+  artifacts { id title kind url skills recordedBy recordedOn agreementId }
+  changes { changeId kind subjectId rootChangeId version revertsChangeId
+            revertedByChangeId inEffect }
+} } } }"""
+
+SHAPES = """fragment Who on Person { id personId displayName }
+fragment Deal on Agreement { agreementId title t2: title employee { ...Who email } }
+query Shapes {
+  __typename
+  a: agreements(first: 3) {
+    __typename
+    pageInfo { __typename hasNextPage endCursor }
+    edges { __typename cursor node { __typename ... on Node { id } ...Deal
+      employee { teamId } } }
+  }
+  b: agreements(first: 2, filter: {status: ACTIVE}) {
+    edges { node { title careerGoal { skills } guardrails { reviewEveryDays } } }
+    edges { node { id } }
+  }
+  due: reviewsDue(before: "2100-01-01", first: 5) { edges { node { title nextReviewOn } } }
+}"""
+
+WITH_MANAGER = """{ agreements(first: 5) { edges { node { title
+  employee { displayName manager { displayName personId } } } } } }"""
+
+
+@pytest.fixture
+def pair(postgres_url: str) -> Iterator[tuple[Api, Api]]:
+    """The service twice on one database: compiled reads on, and off."""
+    secret = "e2e-" + uuid4().hex + uuid4().hex
+    with (
+        serving(postgres_url, jwt_secret=secret) as compiled,
+        serving(postgres_url, jwt_secret=secret, compiled_reads=False) as resolved,
+    ):
+        assert compiled.container.settings.compiled_reads
+        yield compiled, resolved
+
+
+def _mutate(api: Api, token: str, name: str, input_type: str, **fields: Any) -> dict[str, Any]:
+    query = MUTATE.format(name=name, input=input_type)
+    payload: dict[str, Any] = api.data(token, query, i=fields)[name]
+    assert payload["userErrors"] == [], payload
+    return payload
+
+
+def _history(w: World) -> None:
+    """Agreements at several stages with every kind of child."""
+    api, i = w.api, w.ids
+    first = w.active(max_hours=6)
+    aid = first["id"]
+    added = _mutate(
+        api,
+        w.manager,
+        "addAdjustment",
+        "AddAdjustmentInput",
+        agreementId=aid,
+        adjustment={
+            "kind": "COGNITIVE",
+            "description": "Pair with a PM",
+            "hoursPerWeek": 1.5,
+            "startsOn": "2026-12-01",
+            "endsOn": "2027-03-31",
+        },
+    )
+    _mutate(
+        api,
+        w.manager,
+        "reallocateTask",
+        "ReallocateTaskInput",
+        agreementId=aid,
+        task="Regression triage",
+        hoursPerWeek=2,
+        toPersonId=i["mate"],
+        reason="Frees time for discovery",
+    )
+    _mutate(
+        api,
+        w.manager,
+        "recordReview",
+        "RecordReviewInput",
+        agreementId=aid,
+        outcome="ON_TRACK",
+        notes='Good start — ünïcode and "quotes"',
+    )
+    _mutate(
+        api,
+        w.employee,
+        "recordArtifact",
+        "RecordArtifactInput",
+        agreementId=aid,
+        title="Feature brief",
+        kind="BRIEF",
+        url="https://example.com/brief",
+        skills=["roadmapping"],
+    )
+    _mutate(
+        api,
+        w.manager,
+        "setGuardrails",
+        "SetGuardrailsInput",
+        agreementId=aid,
+        reason="More room",
+        guardrails={
+            "maxDevelopmentHoursPerWeek": 7.25,
+            "reviewEveryDays": 30,
+            "protectedResponsibilities": [],
+            "endsOn": "2027-06-30",
+        },
+    )
+    change = next(c for c in added["agreement"]["changes"] if c["kind"] == "ADJUSTMENT_ADDED")
+    _mutate(
+        api,
+        w.manager,
+        "revertChange",
+        "RevertChangeInput",
+        agreementId=aid,
+        changeId=change["changeId"],
+        reason="Not this quarter",
+    )
+    w.active(max_hours=4)
+    w.propose(token=w.mate)
+    withdrawn = w.propose()
+    _mutate(
+        api,
+        w.employee,
+        "withdrawAgreement",
+        "AgreementCommandInput",
+        agreementId=withdrawn["id"],
+        reason="Changed my mind",
+    )
+    w.sync()
+
+
+def _served() -> float:
+    value = REGISTRY.get_sample_value(
+        "crafting_graphql_compiled_reads_total", {"outcome": "served"}
+    )
+    return value or 0.0
+
+
+def _same(pair: tuple[Api, Api], token: str, query: str, **variables: Any) -> Any:
+    """Both answers, compared as canonical JSON (key order, value types); returns one."""
+    compiled, resolved = pair
+    one = compiled.post(query, variables, token=token)
+    other = resolved.post(query, variables, token=token)
+    assert one.status_code == other.status_code, (one.text, other.text)
+    canonical = [json.dumps(json.loads(r.text)) for r in (one, other)]
+    assert canonical[0] == canonical[1]
+    return json.loads(one.text)
+
+
+def test_every_caller_gets_what_the_resolvers_give(pair: tuple[Api, Api]) -> None:
+    compiled, _ = pair
+    w = World(compiled)
+    _history(w)
+    callers = {
+        "integration": w.integration,
+        "hr": w.hr,
+        "auditor": w.auditor,
+        "manager": w.manager,
+        "other manager": w.other_manager,
+        "employee": w.employee,
+        "stranger": w.stranger,
+    }
+    before = _served()
+    seen = {}
+    for name, token in callers.items():
+        body = _same(pair, token, FULL, n=100)
+        seen[name] = len(body["data"]["agreements"]["edges"])
+        _same(pair, token, HISTORY)
+        _same(pair, token, SHAPES)
+        _same(pair, token, FULL, n=0)
+    # Every query of every caller compiled, but SHAPES for the two plain employees: its
+    # reviewsDue is refused to them by the resolver.
+    assert _served() - before == 4 * len(callers) - 2
+    assert seen["stranger"] == 0 and seen["employee"] == 3 and seen["manager"] == 4
+    assert seen["integration"] == seen["hr"] == seen["auditor"] == 4
+
+
+def test_pages_and_filters_match(pair: tuple[Api, Api]) -> None:
+    compiled, _ = pair
+    w = World(compiled)
+    _history(w)
+    cursor = None
+    pages = 0
+    while True:
+        body = _same(pair, w.manager, FULL, n=1, after=cursor)
+        info = body["data"]["agreements"]["pageInfo"]
+        pages += 1
+        if not info["hasNextPage"]:
+            break
+        cursor = info["endCursor"]
+    assert pages == 4
+    i = w.ids
+    for f in (
+        {"status": "ACTIVE"},
+        {"employeeId": i["emp"]},
+        {"managerId": i["mgr"], "status": "PROPOSED"},
+        {"teamId": w.team},
+        {"updatedSince": "2020-01-01T00:00:00Z"},
+        {"updatedSince": "2100-01-01T00:00:00+02:00"},
+    ):
+        _same(pair, w.hr, FULL, n=10, f=f)
+        _same(pair, w.manager, FULL, n=10, f=f)
+
+
+def test_what_it_cannot_answer_the_resolvers_answer(pair: tuple[Api, Api]) -> None:
+    compiled, _ = pair
+    w = World(compiled)
+    _history(w)
+    before = _served()
+    refused = [
+        (w.hr, FULL, {"n": 101}),
+        (w.hr, FULL, {"n": 5, "after": "bm90LWEtY3Vyc29y"}),
+        (w.hr, FULL, {"n": 5, "f": {"status": "NOT_A_STATUS"}}),
+        (w.hr, FULL, {}),
+        (w.employee, '{ reviewsDue(before: "2100-01-01") { edges { cursor } } }', {}),
+        (w.hr, "{ agreements(first: 2) { edges { node { nope } } } }", {}),
+        (w.hr, "{ agreements(first: 2) @skip(if: false) { edges { cursor } } }", {}),
+        (w.manager, WITH_MANAGER, {}),
+    ]
+    for token, query, variables in refused:
+        _same(pair, token, query, **variables)
+    assert _served() == before
+    # HR sees every person, so the nested manager compiles for them.
+    _same(pair, w.hr, WITH_MANAGER)
+    assert _served() == before + 1
+    body = _same(
+        pair,
+        w.hr,
+        "query($p: Int) { agreements(first: 1, consistentWith: $p) { edges { cursor } } }",
+        p=compiled.position(),
+    )
+    assert body["data"]["agreements"]["edges"]
