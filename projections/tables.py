@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 # Bump when the tables or the way events fill them change: the runner then rebuilds.
-READ_MODEL_VERSION = 1
+READ_MODEL_VERSION = 2  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -94,10 +94,12 @@ def read_model(generation: int) -> ReadModel:
         Index(f"ix_{p}agreements_updated", "updated_at", "agreement_id"),
         Index(f"ix_{p}agreements_status_review", "status", "next_review_on"),
     )
+    # Children are only read as "this agreement's, in recorded order" (the latest
+    # review: that index backwards), so that is how they are indexed.
     adjustments = table(
         "adjustments",
         Column("adjustment_id", ID, primary_key=True),
-        Column("agreement_id", ID, nullable=False, index=True),
+        Column("agreement_id", ID, nullable=False),
         Column("change_id", ID, nullable=False),
         Column("kind", String(16), nullable=False),
         Column("description", Text, nullable=False),
@@ -107,11 +109,12 @@ def read_model(generation: int) -> ReadModel:
         Column("status", String(16), nullable=False),
         Column("position", BigInteger, nullable=False),
         Column("seq", Integer, nullable=False),  # order within one event (a proposal)
+        Index(f"ix_{p}adjustments_agreement", "agreement_id", "position", "seq"),
     )
     reallocations = table(
         "reallocations",
         Column("reallocation_id", ID, primary_key=True),
-        Column("agreement_id", ID, nullable=False, index=True),
+        Column("agreement_id", ID, nullable=False),
         Column("change_id", ID, nullable=False),
         Column("task", Text, nullable=False),
         Column("hours_per_week", Float, nullable=False),
@@ -121,11 +124,12 @@ def read_model(generation: int) -> ReadModel:
         Column("reason", Text, nullable=False),
         Column("status", String(16), nullable=False),
         Column("position", BigInteger, nullable=False),
+        Index(f"ix_{p}reallocations_agreement", "agreement_id", "position"),
     )
     changes = table(
         "changes",
         Column("change_id", ID, primary_key=True),
-        Column("agreement_id", ID, nullable=False, index=True),
+        Column("agreement_id", ID, nullable=False),
         Column("kind", String(32), nullable=False),
         Column("root_id", ID, nullable=False),
         Column("subject_id", ID, nullable=False),
@@ -138,22 +142,24 @@ def read_model(generation: int) -> ReadModel:
         Column("recorded_at", TS, nullable=False),
         Column("position", BigInteger, nullable=False),
         Column("seq", Integer, nullable=False),
+        Index(f"ix_{p}changes_agreement", "agreement_id", "position", "seq"),
     )
     reviews = table(
         "reviews",
         Column("review_id", ID, primary_key=True),
-        Column("agreement_id", ID, nullable=False, index=True),
+        Column("agreement_id", ID, nullable=False),
         Column("held_on", Date, nullable=False),
         Column("outcome", String(32), nullable=False),
         Column("notes", Text),
         Column("next_review_on", Date, nullable=False),
         Column("held_by", String(128), nullable=False),
         Column("position", BigInteger, nullable=False),
+        Index(f"ix_{p}reviews_agreement", "agreement_id", "position"),
     )
     artifacts = table(
         "artifacts",
         Column("artifact_id", ID, primary_key=True),
-        Column("agreement_id", ID, nullable=False, index=True),
+        Column("agreement_id", ID, nullable=False),
         Column("employee_id", String(128), nullable=False, index=True),
         Column("title", Text, nullable=False),
         Column("kind", String(32), nullable=False),
@@ -162,6 +168,7 @@ def read_model(generation: int) -> ReadModel:
         Column("recorded_by", String(128), nullable=False),
         Column("recorded_on", Date, nullable=False),
         Column("position", BigInteger, nullable=False),
+        Index(f"ix_{p}artifacts_agreement", "agreement_id", "position"),
     )
     evidence_skills = table(
         "evidence_skills",

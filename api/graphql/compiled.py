@@ -96,11 +96,8 @@ def _float(name: str) -> SqlOf:
 def _instant(name: str) -> SqlOf:
     # datetime.isoformat() in UTC: microseconds only when there are any.
     def sql(t: str) -> str:
-        utc = f"({t}.{name} AT TIME ZONE 'UTC')"
-        return (
-            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({utc}, 'US')"
-            f" = '000000' THEN '' ELSE to_char({utc}, '.US') END || '+00:00'"
-        )
+        text = f"to_char({t}.{name} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US+00:00')"
+        return f"replace({text}, '.000000+', '+')"
 
     return sql
 

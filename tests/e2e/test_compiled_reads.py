@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
 
+import psycopg
 import pytest
 from prometheus_client import REGISTRY
 
+from api.graphql.compiled import _float, _global_id, _instant
+from api.graphql.ids import global_id
 from tests.e2e.conftest import Api, serving
 from tests.e2e.world import World
 
@@ -274,3 +278,40 @@ def test_what_it_cannot_answer_the_resolvers_answer(pair: tuple[Api, Api]) -> No
         p=compiled.position(),
     )
     assert body["data"]["agreements"]["edges"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 11, 24, 2, 25, 31, tzinfo=UTC),
+        datetime(2026, 11, 24, 2, 25, 31, 120000, tzinfo=UTC),
+        datetime(1999, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=5))),
+    ],
+)
+def test_instants_are_formatted_as_python_does(postgres_url: str, value: datetime) -> None:
+    assert _in_sql(postgres_url, _instant("v"), value, "timestamptz") == utc_iso(value)
+
+
+@pytest.mark.parametrize("value", [4.0, 0.25, 7.25, 0.1, 40.0, 123456.5, 1e16])
+def test_floats_are_formatted_as_python_does(postgres_url: str, value: float) -> None:
+    assert _in_sql(postgres_url, _float("v"), value, "float8") == json.dumps(value)
+
+
+@pytest.mark.parametrize("key", ["emp-1", "x" * 128, "Zoë/ß+?"])
+def test_global_ids_are_encoded_as_python_does(postgres_url: str, key: str) -> None:
+    assert _in_sql(postgres_url, _global_id("Person", "v"), key, "text") == global_id("Person", key)
+
+
+def utc_iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _in_sql(postgres_url: str, expression: Any, value: Any, type_: str) -> str:
+    """The compiled reads' SQL for a column `v` holding `value`, as text."""
+    base = postgres_url.split("?")[0]
+    with psycopg.connect(base, options="-ctimezone=UTC") as conn:
+        row = conn.execute(
+            f"SELECT ({expression('t')})::text FROM (SELECT %s::{type_} AS v) t", [value]
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
