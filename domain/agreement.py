@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import cast
+from typing import Any, cast
 from uuid import uuid4
 
 from eventsourcing.domain import Snapshot as BaseSnapshot
@@ -24,6 +24,7 @@ from domain.errors import (
     ProtectedResponsibility,
 )
 from domain.metadata import ChainedAggregate, Meta
+from domain.packing import RecordLog, pack, unpack
 from domain.records import (
     Adjustment,
     Artifact,
@@ -60,16 +61,48 @@ class ReallocationToggle:
     active: bool
 
 
+# Snapshots hold these collections packed (domain.packing): records keyed by id, and
+# append-only histories left packed until read.
+PACKED_BY_ID: dict[str, type[Any]] = {
+    "adjustments": Adjustment,
+    "reallocations": Reallocation,
+    "changes": Change,
+}
+PACKED_LOGS: dict[str, type[Any]] = {"reviews": Review, "artifacts": Artifact}
+
+
 class Agreement(ChainedAggregate):
     class Snapshot(BaseSnapshot):
         """The agreement's state every 100 events (the application's interval), so
         loading it, and time travel, replay at most that many events."""
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Agreement.Snapshot:
+            snapshot = super().take(aggregate)
+            state = snapshot.state
+            for name, record in PACKED_BY_ID.items():
+                state[name] = pack(state[name].values(), record)
+            for name in PACKED_LOGS:
+                state[name] = state[name].pack()
+            return snapshot
 
         def mutate(self, _: None) -> Agreement:
             agreement = cast(Agreement, super().mutate(None))
             # JSON keeps enums as plain strings; the records' own enums are restored by
             # their transcodings, the aggregate's status here.
             agreement.status = AgreementStatus(agreement.status)
+            state = agreement.__dict__
+            # Snapshots taken before packing hold the records themselves.
+            for name, record in PACKED_BY_ID.items():
+                if isinstance(state[name], str):
+                    state[name] = {r.id: r for r in unpack(state[name], record)}
+            for name, record in PACKED_LOGS.items():
+                value = state[name]
+                state[name] = (
+                    RecordLog(record, packed=value)
+                    if isinstance(value, str)
+                    else RecordLog(record, value)
+                )
             return agreement
 
     def __init__(
@@ -89,8 +122,8 @@ class Agreement(ChainedAggregate):
         self.next_review_on: date | None = None
         self.adjustments: dict[str, Adjustment] = {}
         self.reallocations: dict[str, Reallocation] = {}
-        self.reviews: list[Review] = []
-        self.artifacts: list[Artifact] = []
+        self.reviews: RecordLog[Review] = RecordLog(Review)
+        self.artifacts: RecordLog[Artifact] = RecordLog(Artifact)
         self.changes: dict[str, Change] = {}
         self.chains: dict[str, list[str]] = {}
         for adjustment in adjustments:
@@ -101,7 +134,10 @@ class Agreement(ChainedAggregate):
         immutable, so copying the containers is enough (and O(size) pointer copies,
         not a deep walk of every record)."""
         copy = object.__new__(type(self))
-        state = {k: v.copy() if isinstance(v, dict | list) else v for k, v in self.__dict__.items()}
+        state = {
+            k: v.copy() if isinstance(v, dict | list | RecordLog) else v
+            for k, v in self.__dict__.items()
+        }
         state["chains"] = {root: list(links) for root, links in self.chains.items()}
         copy.__dict__.update(state)
         return copy

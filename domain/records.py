@@ -15,7 +15,7 @@ from domain.values import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Adjustment:
     id: str
     change_id: str
@@ -27,7 +27,7 @@ class Adjustment:
     status: ChangeStatus = ChangeStatus.ACTIVE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reallocation:
     id: str
     change_id: str
@@ -40,7 +40,7 @@ class Reallocation:
     status: ChangeStatus = ChangeStatus.ACTIVE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Review:
     id: str
     held_on: date
@@ -50,7 +50,7 @@ class Review:
     held_by: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Artifact:
     id: str
     title: str
@@ -68,7 +68,7 @@ class ChangeKind(StrEnum):
     CHANGE_REVERTED = "CHANGE_REVERTED"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """A reversible step. Reverts form a chain on the original ("root") change:
     the newest link is the one in effect, and the chain's length says whether the

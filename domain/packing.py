@@ -1,0 +1,150 @@
+"""Compact forms of an agreement's records, for its snapshots.
+
+A long-lived agreement holds thousands of records (an agreement of 10,000 events:
+5,500 reviews, 1,500 artifacts, 3,000 changes). Through the generic JSON transcoder
+each record is a tagged object decoded by a hook, field by field: loading such a
+snapshot took ~80 ms, so every time-travel lookup did too. Here a collection is one
+JSON array of positional rows (field codecs worked out once per record class), and
+the append-only histories (reviews, artifacts) stay packed until something reads
+them: replaying events after a snapshot only appends to them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from enum import Enum
+from functools import cache
+from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
+
+import orjson
+
+R = TypeVar("R")
+Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]  # (to JSON, from JSON)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@cache
+def _codec(hint: Any) -> Codec:
+    """How one declared type goes to JSON and back."""
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        inner = next(a for a in get_args(hint) if a is not type(None))
+        to, back = _codec(inner)
+        if back is _same:
+            return (_same, _same)
+        return (
+            lambda v: None if v is None else to(v),
+            lambda v: None if v is None else back(v),
+        )
+    if origin is tuple:
+        to, back = _codec(get_args(hint)[0])
+        if back is _same:
+            return (list, tuple)
+        return (lambda v: [to(x) for x in v], lambda v: tuple(back(x) for x in v))
+    if hint is date:
+        return (date.isoformat, date.fromisoformat)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        # A dict lookup: calling an Enum class is several times slower.
+        members = {m.value: m for m in hint}
+        return (lambda v: v.value, members.__getitem__)
+    if dataclasses.is_dataclass(hint):
+        return _row_codec(hint)  # type: ignore[arg-type]
+    return (_same, _same)
+
+
+_ROWS: dict[type[Any], Codec] = {}
+
+
+def _row_codec(cls: type[Any]) -> Codec:
+    """A dataclass as a positional row, and back (worked out once per class). Reading
+    back is a function generated for the class, as `dataclasses` does for `__init__`:
+    thousands of records per snapshot make the per-field overhead count."""
+    if cls in _ROWS:
+        return _ROWS[cls]
+    hints = get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    codecs = [_codec(hints[name]) for name in names]
+
+    def to_row(record: Any) -> list[Any]:
+        return [to(getattr(record, n)) for n, (to, _) in zip(names, codecs, strict=True)]
+
+    scope: dict[str, Any] = {"cls": cls}
+    arguments = []
+    for index, (_, back) in enumerate(codecs):
+        if back is _same:
+            arguments.append(f"row[{index}]")
+        else:
+            scope[f"back{index}"] = back
+            arguments.append(f"back{index}(row[{index}])")
+    source = f"def from_row(row):\n    return cls({', '.join(arguments)})\n"
+    exec(source, scope)  # noqa: S102  (generated from field positions only)
+    _ROWS[cls] = (to_row, scope["from_row"])
+    return _ROWS[cls]
+
+
+def pack(records: Iterable[Any], cls: type[Any]) -> str:
+    """Records of one class as one JSON array of rows."""
+    to_row = _row_codec(cls)[0]
+    return orjson.dumps([to_row(r) for r in records]).decode()
+
+
+def unpack(packed: str, cls: type[R]) -> list[R]:
+    from_row = _row_codec(cls)[1]
+    return [from_row(row) for row in orjson.loads(packed)]
+
+
+class RecordLog(Generic[R]):
+    """An append-only list of records that may still be packed: it is unpacked on the
+    first read, and packs again without unpacking if nobody read it."""
+
+    __slots__ = ("_cls", "_items", "_packed")
+
+    def __init__(self, cls: type[R], items: Iterable[R] = (), packed: str | None = None) -> None:
+        self._cls = cls
+        self._packed = packed  # the older records, before `_items`
+        self._items: list[R] = list(items)
+
+    def _all(self) -> list[R]:
+        if self._packed is not None:
+            self._items[:0] = unpack(self._packed, self._cls)
+            self._packed = None
+        return self._items
+
+    def append(self, record: R) -> None:
+        self._items.append(record)
+
+    def copy(self) -> RecordLog[R]:
+        return RecordLog(self._cls, self._items, self._packed)
+
+    def pack(self) -> str:
+        if self._packed is None:
+            return pack(self._items, self._cls)
+        if not self._items:
+            return self._packed
+        tail = pack(self._items, self._cls)
+        return self._packed[:-1] + ("," if self._packed != "[]" else "") + tail[1:]
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __getitem__(self, index: int) -> R:
+        return self._all()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RecordLog | list):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"RecordLog({list(self)!r})"
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
