@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from uuid import uuid4
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -19,13 +16,12 @@ from sqlalchemy import text
 from api import logs
 from api.graphql.router import CraftingGraphQLRouter
 from api.graphql.schema import build_schema
-from api.metrics import LATENCY, PROJECTION_LAG, REQUESTS
+from api.metrics import PROJECTION_LAG
+from api.middleware import RequestMiddleware
 from infra.bootstrap import Container, bootstrap
 from infra.secrets import jwt_secret
 
 log = logging.getLogger("crafting.http")
-MAX_BODY_BYTES = 1_000_000
-_CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 READY_MAX_LAG = 10_000
 
 
@@ -75,43 +71,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.include_router(graphql, prefix="/graphql")
 
-    @app.middleware("http")
-    async def around(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        given = request.headers.get("x-correlation-id", "")
-        correlation = given if _CORRELATION.match(given) else str(uuid4())
-        request.state.correlation_id = correlation
-        token = logs.correlation_id.set(correlation)
-        started = time.perf_counter()
-        path = request.url.path if request.url.path in _KNOWN_PATHS else "other"
-        try:
-            length = int(request.headers.get("content-length") or 0)
-        except ValueError:
-            length = MAX_BODY_BYTES + 1
-        try:
-            if length > MAX_BODY_BYTES:
-                response: Response = JSONResponse({"error": "Request body too large."}, 413)
-            else:
-                response = await call_next(request)
-        except Exception:
-            log.exception("unhandled error")
-            response = JSONResponse({"error": "Unexpected error."}, status_code=500)
-        elapsed = time.perf_counter() - started
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        LATENCY.labels(path).observe(elapsed)
-        response.headers["x-correlation-id"] = correlation
-        log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "path": path,
-                "status": response.status_code,
-                "duration_ms": round(elapsed * 1000, 2),
-            },
-        )
-        logs.correlation_id.reset(token)
-        return response
+    app.add_middleware(RequestMiddleware)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -145,6 +105,3 @@ def create_app(container: Container | None = None) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-_KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})

@@ -373,3 +373,22 @@ def test_logs_are_json_lines_without_tokens_or_notes(api: Api) -> None:
     assert all(e["correlation_id"] for e in entries if e["message"] == "request")
     assert "private-note" not in out
     assert w.manager not in out  # no tokens
+
+
+def test_every_response_carries_a_correlation_id_and_a_crash_is_a_clean_500(api: Api) -> None:
+    kept = api.client.get("/healthz", headers={"x-correlation-id": "sync-42"})
+    assert kept.headers["x-correlation-id"] == "sync-42"
+    replaced = api.client.get("/healthz", headers={"x-correlation-id": "bad id;"})
+    assert replaced.headers["x-correlation-id"] != "bad id;"
+    assert len(replaced.headers["x-correlation-id"]) == 36  # a fresh UUID
+
+    def boom() -> None:
+        raise RuntimeError("secret internals: /etc/passwd")
+
+    api.client.app.add_api_route("/boom", boom)  # type: ignore[attr-defined]
+    crashed = api.client.get("/boom")
+    assert crashed.status_code == 500
+    assert crashed.json() == {"error": "Unexpected error."}
+    assert crashed.headers["x-correlation-id"]
+    nonsense = api.client.post("/graphql", content=b"{}", headers={"content-length": "lots"})
+    assert nonsense.status_code in (400, 413)
