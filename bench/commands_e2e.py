@@ -261,6 +261,36 @@ def serving(
         stop(process)
 
 
+@contextmanager
+def projecting(
+    url: str, secret: str, wanted: bool
+) -> Iterator[subprocess.Popen[bytes] | None]:
+    """`crafting projector` beside the server (when `wanted`), as deployed."""
+    if not wanted:
+        yield None
+        return
+    env = os.environ | {
+        "CRAFTING_DATABASE_URL": url,
+        "CRAFTING_JWT_SECRET": secret,
+        "CRAFTING_LOG_LEVEL": "WARNING",
+    }
+    log = Path(f"/tmp/commands_e2e_projector_{os.getpid()}.log")
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "projector"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        time.sleep(STARTUP_GRACE)
+        if process.poll() is not None:
+            raise RuntimeError(f"crafting projector exited; see {log}:\n{tail(log)}")
+        yield process
+    finally:
+        stop(process)
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -627,6 +657,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add("--cycles", type=int, default=3, help="adjust/reallocate/review/revert rounds")
     add("--keep", action="store_true", help="keep the schemas (for inspection)")
     add("--hold", action="store_true", help="pause before the load (to attach py-spy)")
+    add(
+        "--projections",
+        choices=("process", "serve"),
+        default="process",
+        help="run the projections in a `crafting projector` process beside serve, as "
+        "docker-compose deploys them (default), or inside serve's workers",
+    )
     return parser.parse_args(argv)
 
 
@@ -646,16 +683,23 @@ def main(argv: list[str] | None = None) -> int:
     secret = secrets.token_urlsafe(48)
     client_cpu = time.process_time()
     with fresh_schema(args.database_url, args.keep) as url:
-        with serving(url, secret, args.workers) as server:
+        in_serve = args.projections == "serve"
+        settings = {"CRAFTING_SERVE_PROJECTIONS": "1" if in_serve else "0"}
+        with (
+            serving(url, secret, args.workers, settings) as server,
+            projecting(url, secret, not in_serve) as projector,
+        ):
             org = build_org(secret, args.clients, args.managers, args.employees)
             upsert_org(server.base, org)
             print(f"server up at {server.base}, pids {server.tree()}; {args.clients} clients")
             if args.hold:
                 input("press Enter to start the load ")
             with MemoryWatch(server) as watch:
-                cpu_before = sum(cpu_seconds(p) for p in server.tree())
+                # The server's processes and the projector's: the service's CPU.
+                pids = server.tree() + ([projector.pid] if projector else [])
+                cpu_before = sum(cpu_seconds(p) for p in pids)
                 api = drive(server.base, org, args.cycles, args.warmup, args.seconds)
-                server_cpu = sum(cpu_seconds(p) for p in server.tree()) - cpu_before
+                server_cpu = sum(cpu_seconds(p) for p in pids) - cpu_before
             client_cpu = time.process_time() - client_cpu
             show("API", api, "commands")
         failures = tail(server.log)
@@ -701,7 +745,8 @@ def summary(
         f"{args.employees} employees per client, {args.cycles} cycles per agreement)",
         "",
         *machine,
-        f"- API (`crafting serve --workers {args.workers}`, projections in serve, "
+        f"- API (`crafting serve --workers {args.workers}`, projections "
+        f"{'in serve' if args.projections == 'serve' else 'in `crafting projector`'}, "
         f"{args.clients} httpx clients in threads): **{api.completed() / api.seconds:,.1f} "
         f"commands/s** ({api.completed():,} in {api.seconds:.1f} s), p50 "
         f"**{percentile(api.latencies(), 50):.1f} ms**, p99 "
@@ -716,7 +761,7 @@ def summary(
         f"- ratio API/bare: **{ratio:.2f}** — target >= {TARGET_RATIO}: **{met}**",
         f"- server process tree: peak RSS (summed, sampled every 0.5 s) "
         f"**{watch.peak_kib / 1024:.0f} MiB**; VmHWM MiB by pid: {hwm}",
-        f"- CPU during the API load: server tree {server_cpu:.1f} s, load generator "
+        f"- CPU during the API load: server tree (and projector) {server_cpu:.1f} s, load generator "
         f"{client_cpu:.1f} s (same machine)",
     ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, cast
@@ -172,6 +173,10 @@ class CraftingApplication(Application[UUID]):
             outcome = handlers.handle(session, command)
             if key is not None:
                 session.save(self._key_record(session, command, outcome))
+            # What the caller is shown: the state this command wrote, copied before the
+            # save puts `outcome` in the aggregate cache, where other requests may
+            # fast-forward it in place (payloads build their children lazily).
+            shown = deepcopy(outcome) if isinstance(outcome, Agreement) else outcome
             try:
                 recordings = self.save(*session.pending)
             except RecordConflictError:
@@ -182,7 +187,7 @@ class CraftingApplication(Application[UUID]):
             position = max((r.notification.id for r in recordings), default=None)
             if position is None:  # nothing changed (e.g. an unchanged directory push)
                 position = self.recorder.max_notification_id() or 0
-            return self._result(position, outcome)
+            return self._result(position, shown)
         raise VersionConflict("The agreement kept changing while this command ran; please retry.")
 
     def _key_record(

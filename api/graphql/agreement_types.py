@@ -302,8 +302,9 @@ class Agreement(Node):
 
     async def _children(self, info: Info[Context, None], kind: str) -> list[Row]:
         embedded = self.row.get("_children")
-        if embedded is not None:
-            return list(embedded[kind])
+        if embedded is not None:  # the write model's agreement (api.graphql.views)
+            built: list[Row] = embedded[kind]()
+            return built
         return await info.context.children(kind).load(self.row["agreement_id"])
 
     @strawberry.field

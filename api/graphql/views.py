@@ -12,11 +12,33 @@ Row = dict[str, Any]
 
 
 def agreement_row(agreement: Agreement, position: int | None = None) -> Row:
-    """A row like `rm_agreements`, with its children embedded under `_children`."""
+    """A row like `rm_agreements`, with its children under `_children`: each kind built
+    only when a query selects it (a long agreement has thousands of reviews that a
+    mutation's payload rarely asks for)."""
     aid = str(agreement.id)
     goal = agreement.career_goal
-    changes = list(agreement.changes.values())
-    roots = {c.id: agreement.is_effective(c.id) for c in changes if c.root_id == c.id}
+
+    def changes() -> list[Row]:
+        ordered = sorted(agreement.changes.values(), key=lambda c: c.version)
+        roots = {c.id: agreement.is_effective(c.id) for c in ordered if c.root_id == c.id}
+        return [
+            {
+                "change_id": c.id,
+                "agreement_id": aid,
+                "kind": str(c.kind),
+                "root_id": c.root_id,
+                "subject_id": c.subject_id,
+                "version": c.version,
+                "reverts": c.reverts,
+                "reverted_by": c.reverted_by,
+                "effective": roots.get(c.id, True),
+                "guardrails_before": plain(c.guardrails_before),
+                "guardrails_after": plain(c.guardrails_after),
+                "recorded_at": None,
+            }
+            for c in ordered
+        ]
+
     return {
         "agreement_id": aid,
         "employee_id": agreement.employee_id,
@@ -34,7 +56,7 @@ def agreement_row(agreement: Agreement, position: int | None = None) -> Row:
         "created_at": agreement.created_on,
         "updated_at": agreement.modified_on,
         "_children": {
-            "adjustments": [
+            "adjustments": lambda: [
                 {
                     "adjustment_id": a.id,
                     "agreement_id": aid,
@@ -48,7 +70,7 @@ def agreement_row(agreement: Agreement, position: int | None = None) -> Row:
                 }
                 for a in agreement.adjustments.values()
             ],
-            "reallocations": [
+            "reallocations": lambda: [
                 {
                     "reallocation_id": r.id,
                     "agreement_id": aid,
@@ -63,7 +85,7 @@ def agreement_row(agreement: Agreement, position: int | None = None) -> Row:
                 }
                 for r in agreement.reallocations.values()
             ],
-            "reviews": [
+            "reviews": lambda: [
                 {
                     "review_id": r.id,
                     "agreement_id": aid,
@@ -75,7 +97,7 @@ def agreement_row(agreement: Agreement, position: int | None = None) -> Row:
                 }
                 for r in agreement.reviews
             ],
-            "artifacts": [
+            "artifacts": lambda: [
                 {
                     "artifact_id": a.id,
                     "agreement_id": aid,
@@ -89,22 +111,6 @@ def agreement_row(agreement: Agreement, position: int | None = None) -> Row:
                 }
                 for a in agreement.artifacts
             ],
-            "changes": [
-                {
-                    "change_id": c.id,
-                    "agreement_id": aid,
-                    "kind": str(c.kind),
-                    "root_id": c.root_id,
-                    "subject_id": c.subject_id,
-                    "version": c.version,
-                    "reverts": c.reverts,
-                    "reverted_by": c.reverted_by,
-                    "effective": roots.get(c.id, True),
-                    "guardrails_before": plain(c.guardrails_before),
-                    "guardrails_after": plain(c.guardrails_after),
-                    "recorded_at": None,
-                }
-                for c in sorted(changes, key=lambda c: c.version)
-            ],
+            "changes": changes,
         },
     }
