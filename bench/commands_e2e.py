@@ -262,9 +262,7 @@ def serving(
 
 
 @contextmanager
-def projecting(
-    url: str, secret: str, wanted: bool
-) -> Iterator[subprocess.Popen[bytes] | None]:
+def projecting(url: str, secret: str, wanted: bool) -> Iterator[subprocess.Popen[bytes] | None]:
     """`crafting projector` beside the server (when `wanted`), as deployed."""
     if not wanted:
         yield None
@@ -660,9 +658,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add(
         "--projections",
         choices=("process", "serve"),
-        default="process",
-        help="run the projections in a `crafting projector` process beside serve, as "
-        "docker-compose deploys them (default), or inside serve's workers",
+        default="serve",
+        help="run the projections inside serve's workers (default; on 2 cores this was "
+        "faster: 293 vs 231 commands/s) or in a `crafting projector` process beside it, "
+        "as docker-compose deploys them",
     )
     return parser.parse_args(argv)
 
@@ -761,7 +760,8 @@ def summary(
         f"- ratio API/bare: **{ratio:.2f}** — target >= {TARGET_RATIO}: **{met}**",
         f"- server process tree: peak RSS (summed, sampled every 0.5 s) "
         f"**{watch.peak_kib / 1024:.0f} MiB**; VmHWM MiB by pid: {hwm}",
-        f"- CPU during the API load: server tree (and projector) {server_cpu:.1f} s, load generator "
+        f"- CPU during the API load: server tree (and projector) {server_cpu:.1f} s, "
+        f"load generator "
         f"{client_cpu:.1f} s (same machine)",
     ]
 

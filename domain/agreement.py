@@ -78,6 +78,7 @@ class Agreement(ChainedAggregate):
 
         @classmethod
         def take(cls, aggregate: Any) -> Agreement.Snapshot:
+            aggregate.resolve_chain_head()  # stored as a hash, not as the last event
             snapshot = super().take(aggregate)
             state = snapshot.state
             for name, record in PACKED_BY_ID.items():

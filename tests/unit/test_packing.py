@@ -95,6 +95,7 @@ def test_a_packed_snapshot_loads_the_same_agreement(org: Org) -> None:
 
 def test_snapshots_taken_before_packing_still_load(org: Org) -> None:
     current = _long_agreement(org)
+    current.resolve_chain_head()
     old = LibrarySnapshot.take.__func__(Agreement.Snapshot, current)  # type: ignore[attr-defined]
     for name in ("reviews", "artifacts"):  # plain lists then
         old.state[name] = list(old.state[name])
