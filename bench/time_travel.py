@@ -24,6 +24,7 @@ from domain import commands as c
 from domain.agreement import Agreement
 from domain.values import AdjustmentDraft, AdjustmentKind, Guardrails
 from infra.bootstrap import Container, bootstrap
+from infra.runtime import tune_gc
 from infra.settings import Settings
 from tests.support import Org
 
@@ -103,8 +104,17 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--baseline-samples", type=int, default=20)
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default SQLite)")
+    parser.add_argument(
+        "--gc",
+        choices=("serve", "default"),
+        default="serve",
+        help="collector settings: as `crafting serve` sets them after startup "
+        "(infra.runtime.tune_gc, default), or CPython's defaults",
+    )
     args = parser.parse_args()
     container = bootstrap(Settings(database_url=_database(args.database_url)))
+    if args.gc == "serve":
+        tune_gc()
     app = container.app
     print(
         f"Building an agreement with {args.events} events on "
@@ -147,7 +157,8 @@ def main() -> None:
         ),
     }
     print(
-        f"\nTime travel on one agreement with {len(history)} events (snapshots every 100 events):"
+        f"\nTime travel on one agreement with {len(history)} events (snapshots every 100 "
+        f"events; collector settings: {args.gc}):"
     )
     for name, samples in results.items():
         print(f"  {name:52} {_percentiles(samples)}")

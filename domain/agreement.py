@@ -7,6 +7,7 @@ raises a DomainError with nothing pending. Who may act (rule 1) is decided by
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, cast
@@ -24,7 +25,7 @@ from domain.errors import (
     ProtectedResponsibility,
 )
 from domain.metadata import ChainedAggregate, Meta
-from domain.packing import RecordLog, pack, unpack
+from domain.packing import RecordLog, RecordTable, pack_by_id
 from domain.records import (
     Adjustment,
     Artifact,
@@ -61,8 +62,8 @@ class ReallocationToggle:
     active: bool
 
 
-# Snapshots hold these collections packed (domain.packing): records keyed by id, and
-# append-only histories left packed until read.
+# Snapshots hold these collections packed (domain.packing); loaded, records by id are
+# read one by one as used, and append-only histories all at once when first read.
 PACKED_BY_ID: dict[str, type[Any]] = {
     "adjustments": Adjustment,
     "reallocations": Reallocation,
@@ -82,7 +83,7 @@ class Agreement(ChainedAggregate):
             snapshot = super().take(aggregate)
             state = snapshot.state
             for name, record in PACKED_BY_ID.items():
-                state[name] = pack(state[name].values(), record)
+                state[name] = pack_by_id(state[name], record)
             for name in PACKED_LOGS:
                 state[name] = state[name].pack()
             return snapshot
@@ -96,7 +97,7 @@ class Agreement(ChainedAggregate):
             # Snapshots taken before packing hold the records themselves.
             for name, record in PACKED_BY_ID.items():
                 if isinstance(state[name], str):
-                    state[name] = {r.id: r for r in unpack(state[name], record)}
+                    state[name] = RecordTable(record, state[name])
             for name, record in PACKED_LOGS.items():
                 value = state[name]
                 state[name] = (
@@ -121,11 +122,12 @@ class Agreement(ChainedAggregate):
         self.approved_version: int | None = None
         self.guardrails: Guardrails | None = None
         self.next_review_on: date | None = None
-        self.adjustments: dict[str, Adjustment] = {}
-        self.reallocations: dict[str, Reallocation] = {}
+        # Dicts, or RecordTables when loaded from a snapshot (domain.packing).
+        self.adjustments: MutableMapping[str, Adjustment] = {}
+        self.reallocations: MutableMapping[str, Reallocation] = {}
         self.reviews: RecordLog[Review] = RecordLog(Review)
         self.artifacts: RecordLog[Artifact] = RecordLog(Artifact)
-        self.changes: dict[str, Change] = {}
+        self.changes: MutableMapping[str, Change] = {}
         self.chains: dict[str, list[str]] = {}
         for adjustment in adjustments:
             self.record_adjustment(adjustment, self.INITIAL_VERSION)
@@ -136,7 +138,7 @@ class Agreement(ChainedAggregate):
         not a deep walk of every record)."""
         copy = object.__new__(type(self))
         state = {
-            k: v.copy() if isinstance(v, dict | list | RecordLog) else v
+            k: v.copy() if isinstance(v, dict | list | RecordLog | RecordTable) else v
             for k, v in self.__dict__.items()
         }
         state["chains"] = {root: list(links) for root, links in self.chains.items()}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from datetime import date
 from enum import Enum
 from functools import cache
@@ -89,9 +89,15 @@ def _row_codec(cls: type[Any]) -> Codec:
 
 
 def pack(records: Iterable[Any], cls: type[Any]) -> str:
-    """Records of one class as one JSON array of rows."""
+    """Records of one class as one JSON array of rows (rows never read stay rows)."""
     to_row = _row_codec(cls)[0]
-    return orjson.dumps([to_row(r) for r in records]).decode()
+    return orjson.dumps([r if type(r) is list else to_row(r) for r in records]).decode()
+
+
+def pack_by_id(records: Mapping[str, Any], cls: type[Any]) -> str:
+    if isinstance(records, RecordTable):
+        return pack(records.raw_values(), cls)
+    return pack(records.values(), cls)
 
 
 def unpack(packed: str, cls: type[R]) -> list[R]:
@@ -148,3 +154,49 @@ class RecordLog(Generic[R]):
         return f"RecordLog({list(self)!r})"
 
     __hash__ = None  # type: ignore[assignment]  # mutable
+
+
+class RecordTable(MutableMapping[str, R]):
+    """Records by id (their first field), as a snapshot held them: a row becomes its
+    record when first used, in place, so replaying a few events after a snapshot reads
+    the few records they touch and the order stays the order of addition."""
+
+    __slots__ = ("_back", "_items")
+
+    def __init__(self, cls: type[R], packed: str | None = None) -> None:
+        self._back = _row_codec(cls)[1]
+        rows = orjson.loads(packed) if packed is not None else []
+        self._items: dict[str, Any] = {row[0]: row for row in rows}
+
+    def __getitem__(self, key: str) -> R:
+        value = self._items[key]
+        if type(value) is list:  # records are never lists
+            value = self._items[key] = self._back(value)
+        return value  # type: ignore[no-any-return]
+
+    def __setitem__(self, key: str, record: R) -> None:
+        self._items[key] = record
+
+    def __delitem__(self, key: str) -> None:
+        del self._items[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def raw_values(self) -> Iterable[Any]:
+        """Records, and rows never read (for packing again without reading them)."""
+        return self._items.values()
+
+    def copy(self) -> RecordTable[R]:
+        twin = RecordTable.__new__(RecordTable)
+        twin._back, twin._items = self._back, dict(self._items)
+        return twin
+
+    def __repr__(self) -> str:
+        return f"RecordTable({dict(self)!r})"

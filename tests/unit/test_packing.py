@@ -12,7 +12,7 @@ from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from domain import commands as c
 from domain.agreement import Agreement
-from domain.packing import RecordLog, pack, unpack
+from domain.packing import RecordLog, RecordTable, pack, pack_by_id, unpack
 from domain.records import Adjustment, Artifact, Change, ChangeKind, Reallocation, Review
 from domain.values import (
     AdjustmentKind,
@@ -97,10 +97,27 @@ def test_snapshots_taken_before_packing_still_load(org: Org) -> None:
     current = _long_agreement(org)
     current.resolve_chain_head()
     old = LibrarySnapshot.take.__func__(Agreement.Snapshot, current)  # type: ignore[attr-defined]
-    for name in ("reviews", "artifacts"):  # plain lists then
+    for name in ("reviews", "artifacts"):  # plain lists and dicts then
         old.state[name] = list(old.state[name])
+    for name in ("adjustments", "reallocations", "changes"):
+        old.state[name] = dict(old.state[name])
     stored = org.app.mapper.to_stored_event(old)
     assert b'"reviews":[{' in stored.state
     loaded = org.app.mapper.to_domain_event(stored).mutate(None)
     assert loaded == current
     assert isinstance(loaded.reviews, RecordLog)
+
+
+def test_a_record_table_reads_rows_as_used_and_keeps_their_order() -> None:
+    adjustments = [r for r in RECORDS if isinstance(r, Adjustment)]
+    packed = pack(adjustments, Adjustment)
+    table: RecordTable[Adjustment] = RecordTable(Adjustment, packed)
+    assert pack_by_id(table, Adjustment) == packed  # untouched rows packed as they were
+    assert "a2" in table and "zz" not in table and len(table) == 2
+    copy = table.copy()
+    table["a1"] = dataclasses.replace(table["a1"], status=ChangeStatus.REVERTED)
+    table["a3"] = adjustments[0]
+    assert list(table) == ["a1", "a2", "a3"]
+    assert table["a2"] == adjustments[1] and copy["a1"] == adjustments[0]
+    assert dict(copy) == {a.id: a for a in adjustments}
+    assert unpack(pack_by_id(table, Adjustment), Adjustment)[0].status is ChangeStatus.REVERTED
