@@ -19,7 +19,7 @@ from api.graphql.schema import build_schema
 from api.metrics import PROJECTION_LAG
 from api.middleware import RequestMiddleware
 from infra.bootstrap import Container, bootstrap
-from infra.runtime import tune_gc
+from infra.runtime import tuned_gc
 from infra.secrets import jwt_secret
 
 log = logging.getLogger("crafting.http")
@@ -40,7 +40,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(built.prepare)
-        tune_gc()  # in each worker, once everything startup needs is loaded
         worker = sealer = None
         if run_projections:
             worker = threading.Thread(target=built.runner.run, name="projections", daemon=True)
@@ -48,7 +47,8 @@ def create_app(container: Container | None = None) -> FastAPI:
             sealer = built.sealer()
             if sealer is not None:
                 threading.Thread(target=sealer.run, name="sealer", daemon=True).start()
-        yield
+        with tuned_gc():  # in each worker, once everything startup needs is loaded
+            yield
         built.runner.stop()
         if sealer is not None:
             sealer.stop()
