@@ -8,8 +8,11 @@ from contextlib import contextmanager
 
 # CPython's default (700 allocations) starts a young collection every few hundred
 # objects; loading a long agreement allocates tens of thousands, and the resulting
-# full collections paused time-travel lookups by ~45 ms each (bench/RESULTS.md).
-GC_YOUNG_THRESHOLD = 50_000
+# full collections paused time-travel lookups by ~45 ms each. Measured (bench/RESULTS.md):
+# 5,000 takes time travel's p99 from 81 to 17 ms; larger values gained no more and let
+# the resolvers' garbage grow serve's RSS under read load (403 MiB untuned, 511 at
+# 5,000, 624 at 10,000, 681 at 50,000).
+GC_YOUNG_THRESHOLD = 5_000
 
 
 def tune_gc() -> tuple[int, int, int]:
