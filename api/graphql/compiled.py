@@ -296,17 +296,27 @@ class _Compiler:
             and self.schema.is_sub_type(abstract, concrete)
         )
 
-    def object(self, type_name: str, nodes: Sequence[FieldNode], t: str) -> str:
-        """json_build_object of the selection on the row `t` of `type_name`."""
+    def built(
+        self,
+        type_name: str,
+        nodes: Sequence[FieldNode],
+        value_of: Callable[[str, list[FieldNode]], str],
+    ) -> str:
+        """json_build_object of the selection on `type_name`, each field's SQL from
+        `value_of(field name, its nodes)`."""
         pairs: list[str] = []
         for key, group in self.fields(type_name, nodes).items():
-            pairs.append(f"'{key}', {self.field(type_name, group, t)}")
+            name = group[0].name.value
+            value = f"'{type_name}'::text" if name == "__typename" else value_of(name, group)
+            pairs.append(f"'{key}', {value}")
         return f"json_build_object({', '.join(pairs)})"
+
+    def object(self, type_name: str, nodes: Sequence[FieldNode], t: str) -> str:
+        """The selection on the row `t` of `type_name`."""
+        return self.built(type_name, nodes, lambda _, group: self.field(type_name, group, t))
 
     def field(self, type_name: str, nodes: list[FieldNode], t: str) -> str:
         name = nodes[0].name.value
-        if name == "__typename":
-            return f"'{type_name}'::text"
         scalar = SCALARS.get(type_name, {}).get(name)
         if scalar is not None:
             return scalar(t)
@@ -353,58 +363,46 @@ class _Compiler:
     def connection(self, nodes: Sequence[FieldNode], page: str) -> str:
         """An AgreementConnection over the page CTE `page` (its first+1 rows)."""
         first = f"%({page}_first)s"
-        pairs: list[str] = []
-        for key, group in self.fields("AgreementConnection", nodes).items():
-            name = group[0].name.value
-            if name == "__typename":
-                value = "'AgreementConnection'::text"
-            elif name == "edges":
+
+        def value_of(name: str, group: list[FieldNode]) -> str:
+            if name == "edges":
                 t = self.alias()
-                edge = self.edge(group, t)
-                value = (
+                edge = self.built("AgreementEdge", group, lambda n, g: self.edge_field(n, g, t))
+                return (
                     f"coalesce((SELECT json_agg({edge} ORDER BY {t}.created_position) FROM "
                     f"(SELECT * FROM {page} ORDER BY created_position LIMIT {first}) {t}),"
                     " '[]'::json)"
                 )
-            elif name == "pageInfo":
-                value = self.page_info(group, page, first)
-            else:
-                raise Unsupported
-            pairs.append(f"'{key}', {value}")
-        return f"json_build_object({', '.join(pairs)})"
+            if name == "pageInfo":
+                return self.page_info(group, page, first)
+            raise Unsupported
 
-    def edge(self, nodes: list[FieldNode], t: str) -> str:
-        pairs: list[str] = []
-        for key, group in self.fields("AgreementEdge", nodes).items():
-            name = group[0].name.value
-            if name == "__typename":
-                value = "'AgreementEdge'::text"
-            elif name == "cursor":
-                value = _cursor("agreements", f"{t}.created_position")
-            elif name == "node":
-                value = self.object("Agreement", group, t)
-            else:
-                raise Unsupported
-            pairs.append(f"'{key}', {value}")
-        return f"json_build_object({', '.join(pairs)})"
+        return self.built("AgreementConnection", nodes, value_of)
+
+    def edge_field(self, name: str, group: list[FieldNode], t: str) -> str:
+        if name == "cursor":
+            return _cursor("agreements", f"{t}.created_position")
+        if name == "node":
+            return self.object("Agreement", group, t)
+        raise Unsupported
 
     def page_info(self, nodes: list[FieldNode], page: str, first: str) -> str:
         values = {
-            "__typename": "'PageInfo'::text",
             "hasNextPage": f"(SELECT count(*) FROM {page}) > {first}",
             "hasPreviousPage": "false",
             "startCursor": _cursor("agreements", "s.lo"),
             "endCursor": _cursor("agreements", "s.hi"),
         }
-        pairs = []
-        for key, group in self.fields("PageInfo", nodes).items():
-            if group[0].name.value not in values:
+
+        def value_of(name: str, _: list[FieldNode]) -> str:
+            if name not in values:
                 raise Unsupported
-            pairs.append(f"'{key}', {values[group[0].name.value]}")
+            return values[name]
+
         return (
-            f"(SELECT json_build_object({', '.join(pairs)}) FROM (SELECT min(created_position)"
-            f" AS lo, max(created_position) AS hi FROM (SELECT created_position FROM {page}"
-            f" ORDER BY created_position LIMIT {first}) x) s)"
+            f"(SELECT {self.built('PageInfo', nodes, value_of)} FROM (SELECT "
+            f"min(created_position) AS lo, max(created_position) AS hi FROM (SELECT "
+            f"created_position FROM {page} ORDER BY created_position LIMIT {first}) x) s)"
         )
 
 
