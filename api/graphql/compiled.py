@@ -22,6 +22,7 @@ It changes nothing a client can see:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -60,6 +61,7 @@ from api.metrics import COMPILED_READS
 from projections import queries as q
 from projections.tables import ReadModel
 
+log = logging.getLogger("crafting.graphql")
 PLANS_KEPT = 512
 # json_build_object takes at most 100 arguments: 50 keys per object.
 MAX_KEYS = 50
@@ -208,12 +210,12 @@ SCALARS: dict[str, dict[str, SqlOf]] = {
 }
 
 # An agreement's lists: table, GraphQL type, order (as projections.queries.children).
-CHILD_LISTS = {
-    "adjustments": ("adjustments", "Adjustment", "position, seq"),
-    "reallocations": ("reallocations", "Reallocation", "position"),
-    "reviews": ("reviews", "Review", "position"),
-    "artifacts": ("artifacts", "Artifact", "position"),
-    "changes": ("changes", "Change", "position, seq"),
+CHILD_LISTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "adjustments": ("adjustments", "Adjustment", ("position", "seq")),
+    "reallocations": ("reallocations", "Reallocation", ("position",)),
+    "reviews": ("reviews", "Review", ("position",)),
+    "artifacts": ("artifacts", "Artifact", ("position",)),
+    "changes": ("changes", "Change", ("position", "seq")),
 }
 ROOT_LISTS = ("agreements", "reviewsDue")
 
@@ -339,7 +341,7 @@ class _Compiler:
         if name in CHILD_LISTS:
             table, type_name, order = CHILD_LISTS[name]
             c = self.alias()
-            ordered = ", ".join(f"{c}.{col.strip()}" for col in order.split(","))
+            ordered = ", ".join(f"{c}.{column}" for column in order)
             return (
                 f"coalesce((SELECT json_agg({self.object(type_name, nodes, c)} ORDER BY "
                 f"{ordered}) FROM {RM}{table} {c} WHERE {c}.agreement_id = {t}.agreement_id),"
@@ -491,13 +493,18 @@ class CompiledReads:
             COMPILED_READS.labels("fallback").inc()
             return None
         viewer = ctx.viewer
-        text = await ctx.read(lambda conn, rm: self._run(conn, rm, plan, pages, viewer))
+        try:
+            text = await ctx.read(lambda conn, rm: self._run(conn, rm, plan, pages, viewer))
+        except Exception:  # a fault here must not cost the answer: the resolvers give it
+            log.exception("compiled read failed; answering with the resolvers")
+            COMPILED_READS.labels("failed").inc()
+            return None
         COMPILED_READS.labels("served").inc()
         return orjson.Fragment(text)
 
     def _pages(self, plan: Plan, ctx: Context, variables: dict[str, Any]) -> list[_Page]:
-        """Each root list's page query and parameters, checked as its resolver checks
-        them (any refusal: the resolver refuses it)."""
+        """Each root list's arguments, checked as its resolver checks them (any
+        refusal: the resolver refuses it, with its own error)."""
         if plan.needs_sees_all and not ctx.viewer.sees_all:
             raise Unsupported
         definitions = plan.operation.variable_definitions or ()

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from prometheus_client import REGISTRY
 
-from api.graphql.compiled import _float, _global_id, _instant
+from api.graphql.compiled import CompiledReads, _float, _global_id, _instant
 from api.graphql.ids import global_id
 from tests.e2e.conftest import Api, serving
 from tests.e2e.world import World
@@ -315,3 +315,25 @@ def _in_sql(postgres_url: str, expression: Any, value: Any, type_: str) -> str:
         ).fetchone()
     assert row is not None
     return str(row[0])
+
+
+def test_a_fault_in_a_compiled_read_is_answered_by_the_resolvers(
+    pair: tuple[Api, Api], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled, _ = pair
+    w = World(compiled)
+    _history(w)
+
+    def broken(*_: Any) -> str:
+        raise RuntimeError("a compiler bug")
+
+    monkeypatch.setattr(CompiledReads, "_run", broken)
+    failed = REGISTRY.get_sample_value(
+        "crafting_graphql_compiled_reads_total", {"outcome": "failed"}
+    )
+    body = _same(pair, w.hr, FULL, n=10)
+    assert len(body["data"]["agreements"]["edges"]) == 4
+    after = REGISTRY.get_sample_value(
+        "crafting_graphql_compiled_reads_total", {"outcome": "failed"}
+    )
+    assert (after or 0) == (failed or 0) + 1
