@@ -32,9 +32,17 @@ from psycopg import sql
 from rich.console import Console
 
 from api.auth import mint_token
-from bench.commands_e2e import MemoryWatch, Server, free_port, serving, stop, tail
+from bench.commands_e2e import (
+    MemoryWatch,
+    Server,
+    cpu_seconds,
+    free_port,
+    serving,
+    stop,
+    tail,
+)
 from bench.rebuild_throughput import fresh_schema, progress_bar, vacuum
-from bench.report import machine_lines
+from bench.report import machine_lines, postgres_cpu_seconds
 from bench.seeding import seed_store
 from domain.values import Role
 from infra.bootstrap import bootstrap
@@ -91,6 +99,8 @@ class Load:
     requests: int
     errors: int
     peak_rss_mib: float | None = None
+    server_cpu_ms: float | None = None  # CPU of the server's processes per request
+    postgres_cpu_ms: float | None = None  # CPU of the local PostgreSQL per request
 
 
 # --- data -------------------------------------------------------------------------------
@@ -334,10 +344,22 @@ def _parse_wrk(out: str, label: str) -> Load:
     )
 
 
-def measured(server: Server, run: Any) -> Load:
+def measured(
+    server: Server, auth: str | None, query: str, root: str, label: str, args: argparse.Namespace
+) -> Load:
+    """Warm up, then the measured load, with the server's peak RSS and the CPU seconds
+    per request of its processes and of the local PostgreSQL (what dominates)."""
+    cursors = page_cursors(server.base, auth, query, root, args.pages)
+    wrk(server.base, auth, query, cursors, args.connections, args.warmup, "warm-up")
     with MemoryWatch(server) as memory:
-        load: Load = run()
+        pids = server.tree()
+        ours, theirs = sum(map(cpu_seconds, pids)), postgres_cpu_seconds()
+        load = wrk(server.base, auth, query, cursors, args.connections, args.seconds, label)
+        ours = sum(map(cpu_seconds, pids)) - ours
+        theirs = postgres_cpu_seconds() - theirs
     load.peak_rss_mib = memory.peak_kib / 1024
+    load.server_cpu_ms = ours / max(load.requests, 1) * 1000
+    load.postgres_cpu_ms = theirs / max(load.requests, 1) * 1000
     return load
 
 
@@ -377,35 +399,19 @@ def main(argv: list[str] | None = None) -> int:
         events = seed(url, args.agreements, args.live)
         postgraphile_comments(url)
 
-        def load(base: str, auth: str | None, query: str, root: str, label: str) -> Load:
-            cursors = page_cursors(base, auth, query, root, args.pages)
-            wrk(base, auth, query, cursors, args.connections, args.warmup, "warm-up")
-            return wrk(base, auth, query, cursors, args.connections, args.seconds, label)
-
         with postgraphile(url, args.workers) as theirs:
             first_theirs = post(theirs.base, None, THEIRS, {"after": None})
-            loads.append(
-                measured(
-                    theirs, lambda: load(theirs.base, None, THEIRS, "allAgreements", "PostGraphile")
-                )
-            )
+            loads.append(measured(theirs, None, THEIRS, "allAgreements", "PostGraphile", args))
         serve = {"CRAFTING_SERVE_PROJECTIONS": "0"}
         with serving(url, secret, args.workers, serve) as ours:
             same_pages(post(ours.base, token, OURS, {"after": None}), first_theirs)
-            loads.append(
-                measured(
-                    ours, lambda: load(ours.base, token, OURS, "agreements", "crafting (compiled)")
-                )
-            )
+            label = "crafting (compiled)"
+            loads.append(measured(ours, token, OURS, "agreements", label, args))
         if not args.skip_resolvers:
             serve |= {"CRAFTING_COMPILED_READS": "0"}
             with serving(url, secret, args.workers, serve) as ours:
-                loads.append(
-                    measured(
-                        ours,
-                        lambda: load(ours.base, token, OURS, "agreements", "crafting (resolvers)"),
-                    )
-                )
+                label = "crafting (resolvers)"
+                loads.append(measured(ours, token, OURS, "agreements", label, args))
         summary(args, events, loads, url.split("?")[0])
     return 1 if any(x.errors for x in loads) else 0
 
@@ -421,14 +427,18 @@ def summary(args: argparse.Namespace, events: int, loads: list[Load], database: 
         f"processes each, {args.pages} pages in turn"
     )
     print(f"- command: python -m bench.hris_read {' '.join(sys.argv[1:])}\n")
-    print("| server | requests/s | p50 ms | p99 ms | vs PostGraphile | peak RSS MiB | errors |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| server | requests/s | p50 ms | p99 ms | vs PostGraphile | peak RSS MiB "
+        "| CPU ms/request: server, PostgreSQL | errors |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for x in loads:
         ratio = x.requests_per_second / baseline.requests_per_second
         rss = f"{x.peak_rss_mib:.0f}" if x.peak_rss_mib is not None else "-"
+        cpu = f"{x.server_cpu_ms or 0:.1f}, {x.postgres_cpu_ms or 0:.1f}"
         print(
             f"| {x.label} | {x.requests_per_second:,.1f} | {x.p50_ms:.1f} | {x.p99_ms:.1f} "
-            f"| {ratio:.2f}x | {rss} | {x.errors} |"
+            f"| {ratio:.2f}x | {rss} | {cpu} | {x.errors} |"
         )
     print("\nTarget: at least 1.0x PostGraphile (goal 3x).")
 
