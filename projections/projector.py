@@ -5,6 +5,7 @@ depend on round trips per event."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from psycopg.types.json import Json
@@ -473,13 +474,17 @@ def append(conn: Connection, table: Table, rows: list[Row]) -> None:
 
 def upsert(conn: Connection, table: Table, rows: list[Row]) -> None:
     """Insert or replace rows by primary key, as one bulk statement."""
-    if not rows:
-        return
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    if rows:
+        conn.execute(_upsert_statement(table, conn.dialect.name), rows)
+
+
+@cache
+def _upsert_statement(table: Table, dialect: str) -> Any:
+    # Built once per table: every projection batch upserts into the same tables.
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(table)
     keys = [c.name for c in table.primary_key]
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=keys,
         set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
     )
-    conn.execute(stmt, rows)
