@@ -534,19 +534,22 @@ class CompiledReads:
         self, conn: Connection, rm: ReadModel, plan: Plan, pages: list[_Page], viewer: q.Viewer
     ) -> str:
         params: dict[str, Any] = {}
-        ctes: list[str] = []
+        selects: list[Any] = []
         key: list[Any] = [rm.generation]
         for page in pages:
             select, values = q.agreements_page(rm, viewer, page.where, page.first, page.after)
             prefix = f"p{page.index}_"
             params.update((prefix + k, v) for k, v in values.items())
             params[prefix + "first"] = page.first
-            shape = (viewer.sees_all, viewer.is_manager, tuple(sorted(values)))
-            key.append(shape)
-            ctes.append(_page_sql(conn, select, (rm.generation, shape, prefix)))
+            selects.append(select)
+            # The page's SQL differs only by the viewer's kind and the filters set.
+            key.append((viewer.sees_all, viewer.is_manager, tuple(sorted(values))))
         statement = plan.statements.get(tuple(key))
-        if statement is None:
-            parts = [f"p{p.index} AS ({sql})" for p, sql in zip(pages, ctes, strict=True)]
+        if statement is None:  # compiled once per generation and page shapes
+            parts = [
+                f"p{p.index} AS ({_page_sql(conn, select, f'p{p.index}_')})"
+                for p, select in zip(pages, selects, strict=True)
+            ]
             body = ", ".join(f'{r.json_sql} AS "{r.key}"' for r in plan.roots)
             with_ = f"WITH {', '.join(parts)} " if parts else ""
             statement = f"{with_}SELECT row_to_json(o)::text FROM (SELECT {body}) o".replace(
@@ -557,20 +560,10 @@ class CompiledReads:
         return text
 
 
-_PAGE_SQL: dict[tuple[Any, ...], str] = {}
-
-
-def _page_sql(conn: Connection, select: Any, key: tuple[Any, ...]) -> str:
-    """The page select as SQL text, its parameters renamed with the root's prefix
-    (the key's last part); compiled once per key (generation, viewer kind, filters
-    set, root)."""
-    sql = _PAGE_SQL.get(key)
-    if sql is None:
-        prefix = key[-1]
-        compiled = str(select.compile(dialect=conn.dialect))
-        sql = _PARAMETER.sub(lambda m: f"%({prefix}{m.group(1)})s", compiled)
-        _PAGE_SQL[key] = sql
-    return sql
+def _page_sql(conn: Connection, select: Any, prefix: str) -> str:
+    """The page select as SQL text, its parameters renamed with the root's prefix."""
+    compiled = str(select.compile(dialect=conn.dialect))
+    return _PARAMETER.sub(lambda m: f"%({prefix}{m.group(1)})s", compiled)
 
 
 def _agreement_filter(value: dict[str, Any] | None) -> AgreementFilter | None:
