@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from api import logs
 from api.graphql.router import CraftingGraphQLRouter
@@ -19,11 +18,12 @@ from api.graphql.schema import build_schema
 from api.metrics import PROJECTION_LAG
 from api.middleware import RequestMiddleware
 from infra.bootstrap import Container, bootstrap
-from infra.runtime import tuned_gc
+from infra.runtime import exit_with_supervisor, tuned_gc
 from infra.secrets import jwt_secret
+from projections.heartbeat import worker_health
+from projections.runner import WORKER_NAME
 
 log = logging.getLogger("crafting.http")
-READY_MAX_LAG = 10_000
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -39,6 +39,7 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        exit_with_supervisor()
         await asyncio.to_thread(built.prepare)
         worker = sealer = None
         if run_projections:
@@ -82,20 +83,32 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @app.get("/readyz")
     def readyz() -> JSONResponse:
-        """The database answers and the projections are not far behind."""
+        """The database answers, and the projector is alive and keeping up."""
         try:
-            with built.engines.reader.connect() as conn:
-                conn.execute(text("SELECT 1"))
             lag = built.runner.lag()
-        except Exception:  # any database failure means not ready
-            log.warning("readiness check failed", exc_info=True)
+            projector = worker_health(
+                built.engines.reader,
+                WORKER_NAME,
+                lag,
+                max_silent_seconds=settings.ready_heartbeat_seconds,
+                max_behind_seconds=settings.ready_max_lag_seconds,
+            )
+        except Exception as error:  # any database failure means not ready
+            log.warning("readiness check failed: %s", type(error).__name__)
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         PROJECTION_LAG.set(lag)
-        ready = lag <= READY_MAX_LAG
-        return JSONResponse(
-            {"status": "ok" if ready else "lagging", "database": "ok", "projection_lag": lag},
-            200 if ready else 503,
-        )
+        body: dict[str, object] = {
+            "status": "ok" if projector.ready else "unavailable",
+            "database": "ok",
+            "projection_lag": lag,
+            "projection_lag_seconds": round(projector.behind_seconds, 1),
+            "projector_heartbeat_age_seconds": (
+                None if projector.silent_seconds is None else round(projector.silent_seconds, 1)
+            ),
+        }
+        if projector.reason is not None:
+            body["reason"] = projector.reason
+        return JSONResponse(body, 200 if projector.ready else 503)
 
     @app.get("/metrics")
     def metrics() -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from api.auth import mint_token
 from api.demo import load_demo
 from domain.values import Role
 from infra.bootstrap import bootstrap
+from infra.database import DatabaseUnavailableError, masked_url
+from infra.runtime import SUPERVISOR_PID_VARIABLE
 from infra.secrets import MissingSecretError, jwt_secret
 from infra.settings import Settings
 
@@ -36,6 +39,10 @@ def serve(
         container.prepare(_progress_printer("Rebuilding read models"))
     finally:
         container.close()
+    here = settings.is_sqlite if settings.serve_projections is None else settings.serve_projections
+    _announce("serve", settings, "projections run here" if here else "run `crafting projector`")
+    if workers > 1:  # the workers stop when this process dies (infra.runtime)
+        os.environ[SUPERVISOR_PID_VARIABLE] = str(os.getpid())
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -51,6 +58,7 @@ def projector() -> None:
     """Run the projections only (a separate worker; several may run, one leads)."""
     container = bootstrap()
     container.prepare(_progress_printer("Rebuilding read models"))
+    _announce("projector", container.settings, "projections run here")
     sealer = container.sealer()
     if sealer is not None:
         threading.Thread(target=sealer.run, name="sealer", daemon=True).start()
@@ -79,6 +87,14 @@ def rebuild() -> None:
         typer.echo(f"Rebuilt the read models from {applied} events.")
     finally:
         container.close()
+
+
+def _announce(command: str, settings: Settings, projections: str) -> None:
+    mode = "development mode" if settings.dev else "production mode"
+    typer.echo(
+        f"crafting {command}: {masked_url(settings.database_url)}, {mode}, {projections}",
+        err=True,
+    )
 
 
 def _progress_printer(label: str) -> Callable[[int, int], None]:
@@ -127,7 +143,11 @@ for command in (
 
 def main() -> None:
     """Entry point of the `crafting` script."""
-    cli()
+    try:
+        cli(standalone_mode=True)
+    except DatabaseUnavailableError as error:
+        typer.echo(f"crafting: {error}", err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

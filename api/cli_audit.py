@@ -45,7 +45,8 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 def _container() -> Iterator[Container]:
     container = bootstrap()
     try:
-        audit.ensure_tables(container.engines.writer)
+        with container.schema_lock():
+            audit.ensure_tables(container.engines.writer)
         yield container
     finally:
         container.close()

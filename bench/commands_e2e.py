@@ -564,9 +564,10 @@ class BareApp(Application[UUID]):
 
 
 def bare_env(url: str, threads: int) -> dict[str, str]:
-    env = eventsourcing_env(url)  # POSTGRES_DBNAME/HOST/PORT/USER/SCHEMA, DB functions on
+    # The service's own store settings: the same safe insert path (commit order =
+    # position order, infra.postgres_store), never the library's unlocked function.
+    env = eventsourcing_env(url)
     env |= {
-        "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
         "CREATE_TABLE": "y",
         "POSTGRES_POOL_SIZE": str(threads),
         "POSTGRES_MAX_OVERFLOW": "0",

@@ -30,7 +30,7 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.idempotency import IdempotencyRecord
-from domain.ledger import HoursLedger
+from domain.ledger import HoursLedger, LedgerOutOfStep
 from domain.metadata import Meta
 from domain.person import Person
 from domain.transcodings import register_all
@@ -170,16 +170,16 @@ class CraftingApplication(Application[UUID]):
             if key is not None and (prior := self._prior_result(request, command)):
                 return prior
             session = Session(self, request, command, self.clock().date())
-            outcome = handlers.handle(session, command)
-            if key is not None:
-                session.save(self._key_record(session, command, outcome))
-            # What the caller is shown: the state this command wrote, copied before the
-            # save puts `outcome` in the aggregate cache, where other requests may
-            # fast-forward it in place (payloads build their children lazily).
-            shown = deepcopy(outcome) if isinstance(outcome, Agreement) else outcome
             try:
+                outcome = handlers.handle(session, command)
+                if key is not None:
+                    session.save(self._key_record(session, command, outcome))
+                # What the caller is shown: the state this command wrote, copied before
+                # the save puts `outcome` in the aggregate cache, where other requests may
+                # fast-forward it in place (payloads build their children lazily).
+                shown = deepcopy(outcome) if isinstance(outcome, Agreement) else outcome
                 recordings = self.save(*session.pending)
-            except RecordConflictError:
+            except (RecordConflictError, LedgerOutOfStep):
                 # Someone else wrote one of our aggregates first: judge the command
                 # again on the new state (an expectedVersion then fails cleanly).
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 - jitter, not crypto

@@ -18,6 +18,11 @@ from domain.metadata import ChainedAggregate, Meta, RecordedEvent
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:crafting:hours-ledger")
 
 
+class LedgerOutOfStep(Exception):
+    """The ledger was loaded after a concurrent command changed it, the agreement
+    before: the command must be judged again on fresh state (never an internal error)."""
+
+
 class Side(StrEnum):
     RECEIVED = "RECEIVED"
     GIVEN = "GIVEN"
@@ -65,6 +70,8 @@ class HoursLedger(ChainedAggregate):
     def book(
         self, reallocation_id: str, agreement_id: UUID, side: Side, hours: float, meta: Meta
     ) -> None:
+        if reallocation_id in self.entries:
+            raise LedgerOutOfStep(reallocation_id)
         self.trigger_event(
             self.Booked,
             reallocation_id=reallocation_id,
@@ -75,6 +82,8 @@ class HoursLedger(ChainedAggregate):
         )
 
     def release(self, reallocation_id: str, agreement_id: UUID, meta: Meta) -> None:
+        if reallocation_id not in self.entries:
+            raise LedgerOutOfStep(reallocation_id)
         self.trigger_event(
             self.Released,
             reallocation_id=reallocation_id,

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-
-from sqlalchemy import text
 
 from domain.application import CraftingApplication
 from infra.audit import Sealer, Store, ensure_tables
-from infra.database import Engines, create_engines
+from infra.database import Engines, check_reachable, create_engines
 from infra.persistence import eventsourcing_env, position_lookup, postgres_schema
+from infra.postgres_store import schema_lock
 from infra.settings import Settings
 from infra.signing import MissingSigningKeyError, signing_key
 from projections.runner import Progress, ProjectionRunner
@@ -30,27 +28,21 @@ class Container:
 
     def prepare(self, progress: Progress | None = None) -> None:
         """Create missing tables; rebuild the read models when their version is newer.
-        Several processes may start at once (workers, projectors): on PostgreSQL they
-        take turns under an advisory lock, as concurrent CREATE TABLE IF NOT EXISTS can
-        still collide there; SQLite's write lock already serializes them."""
-        with self._exclusive("crafting-prepare"):
+        Idempotent, and safe with any number of processes starting at once in any order
+        (serve workers, projectors, the CLI): see `schema_lock`."""
+        with self.schema_lock():
             ensure_tables(self.engines.writer)
             self.runner.ensure_ready(progress)
 
-    @contextmanager
-    def _exclusive(self, name: str) -> Iterator[None]:
+    def schema_lock(self) -> AbstractContextManager[None]:
+        """Take turns with every other process changing this database's tables. On
+        PostgreSQL an advisory lock, the same one the event store's table creation takes
+        (concurrent CREATE … IF NOT EXISTS can still collide there); SQLite's write lock
+        already serializes them."""
+        url = self.settings.database_url
         if self.settings.is_sqlite:
-            yield
-            return
-        key = f"{name}:{postgres_schema(self.settings.database_url) or 'public'}"
-        with self.engines.writer.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(hashtext(:key))"), {"key": key})
-            conn.commit()
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": key})
-                conn.commit()
+            return nullcontext()
+        return schema_lock(postgres_schema(url) or "public", conninfo=url.split("?", 1)[0])
 
     def sealer(self) -> Sealer | None:
         """The periodic checkpoint sealer, when a signing key is available."""
@@ -70,12 +62,13 @@ class Container:
 def bootstrap(settings: Settings | None = None) -> Container:
     """Build the application, the read-model engines and the projection runner."""
     settings = settings or Settings()
+    check_reachable(settings.database_url)
     app = CraftingApplication(
-        env=eventsourcing_env(settings.database_url, settings.aggregate_cache_size),
+        env=eventsourcing_env(settings.database_url, settings.aggregate_cache_size, settings.pool),
         max_hours_received_per_week=settings.max_hours_received_per_week,
     )
     app.set_position_lookup(position_lookup(app.recorder))
-    engines = create_engines(settings.database_url)
+    engines = create_engines(settings.database_url, settings.pool)
     runner = ProjectionRunner(
         engines.writer,
         app.recorder,

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
 
-from infra.persistence import postgres_schema, sqlalchemy_url
+from infra.persistence import PoolSize, postgres_schema, sqlalchemy_url
+
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+class DatabaseUnavailableError(Exception):
+    """The database cannot be reached; the message is one line, with the server's
+    reason and the URL without its password."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +34,9 @@ class Engines:
             self.reader.dispose()
 
 
-def create_engines(database_url: str) -> Engines:
+def create_engines(database_url: str, pool: PoolSize | None = None) -> Engines:
+    """The read models' engines; on PostgreSQL one pool of `pool` connections."""
+    pool = pool or PoolSize()
     url = sqlalchemy_url(database_url)
     if not url.startswith("sqlite"):
         schema = postgres_schema(database_url)
@@ -34,8 +45,9 @@ def create_engines(database_url: str) -> Engines:
         options = "-ctimezone=UTC" + (f" -csearch_path={schema}" if schema else "")
         engine = create_engine(
             url,
-            pool_size=10,
-            max_overflow=10,
+            pool_size=pool.size,
+            max_overflow=pool.overflow,
+            pool_timeout=10,
             pool_pre_ping=True,
             connect_args={"options": options},
         )
@@ -61,3 +73,30 @@ def _sqlite(url: str, begin: str) -> Engine:
         conn.exec_driver_sql(begin)
 
     return engine
+
+
+def check_reachable(database_url: str) -> None:
+    """Connect once, directly and briefly, so that an unreachable server, a missing
+    database or a full server is reported at once with the server's own words (a pool
+    would only say, much later, that it timed out)."""
+    if database_url.startswith("sqlite"):
+        return
+    conninfo = database_url.split("?", 1)[0].replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS):
+            pass
+    except psycopg.Error as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise DatabaseUnavailableError(
+            f"cannot connect to {masked_url(database_url)}: {reason}"
+        ) from None
+
+
+def masked_url(database_url: str) -> str:
+    """The URL with its password replaced by `***`, safe for logs and messages."""
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID, uuid4
@@ -17,15 +18,25 @@ def sqlite_path(database_url: str) -> str:
     return database_url.removeprefix("sqlite:///")
 
 
-def eventsourcing_env(database_url: str, cache_size: int = 500) -> dict[str, str]:
+def eventsourcing_env(
+    database_url: str, cache_size: int = 500, pool: PoolSize | None = None
+) -> dict[str, str]:
     """The library's settings for our database URL. Aggregates are cached and
     fast-forwarded from the store on every load (so other processes' writes are seen),
     which keeps commands on long agreements from decoding their whole state each time."""
     common = {"AGGREGATE_CACHE_MAXSIZE": str(cache_size), "AGGREGATE_CACHE_FASTFORWARD": "y"}
-    return common | _store_env(database_url)
+    return common | _store_env(database_url, pool or PoolSize())
 
 
-def _store_env(database_url: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class PoolSize:
+    """Connections one pool keeps open, and how many more it may open under load."""
+
+    size: int = 2
+    overflow: int = 4
+
+
+def _store_env(database_url: str, pool: PoolSize) -> dict[str, str]:
     if database_url.startswith("sqlite:///"):
         path = sqlite_path(database_url)
         if path == ":memory:":
@@ -41,16 +52,19 @@ def _store_env(database_url: str) -> dict[str, str]:
     parts = urlsplit(database_url)
     query = parse_qs(parts.query)
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # Inserts that commit in log order, schema creation under a lock (postgres_store).
+        "PERSISTENCE_MODULE": "infra.postgres_store:CraftingPostgresFactory",
         "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
         "POSTGRES_HOST": parts.hostname or "localhost",
         "POSTGRES_PORT": str(parts.port or 5432),
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        # Measured about 2x the default insert path (ARCHITECTURE.md).
+        # One round trip per save; our function takes the table lock (bench/RESULTS.md).
         "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
-        "POSTGRES_POOL_SIZE": "10",
-        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_POOL_SIZE": str(pool.size),
+        "POSTGRES_MAX_OVERFLOW": str(pool.overflow),
+        # How long a caller waits for a pooled connection before an error.
+        "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "5",
     }
     if "schema" in query:

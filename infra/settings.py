@@ -7,6 +7,8 @@ import base64
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infra.persistence import PoolSize
+
 # Values people paste from examples; never accepted outside development.
 PLACEHOLDER_SECRETS = frozenset({"changethis", "changeme", "secret", "password", "test"})
 MIN_SECRET_LENGTH = 32
@@ -30,6 +32,18 @@ class Settings(BaseSettings):
         default=True, description="agreement lists as one SQL statement (PostgreSQL)"
     )
     projector_batch_size: int = Field(default=500, ge=1, le=10_000)
+    db_pool_size: int = Field(
+        default=2, ge=1, le=100, description="connections each pool keeps (two pools a process)"
+    )
+    db_max_overflow: int = Field(
+        default=4, ge=0, le=100, description="more connections each pool may open under load"
+    )
+    ready_heartbeat_seconds: float = Field(
+        default=10, gt=0, le=3600, description="/readyz fails when the projector is silent longer"
+    )
+    ready_max_lag_seconds: float = Field(
+        default=30, gt=0, le=86_400, description="/readyz fails when projections are behind longer"
+    )
     projector_batch_pause: float = Field(
         default=0.0, ge=0, le=60, description="fault injection for crash tests only"
     )
@@ -67,6 +81,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:///")
+
+    @property
+    def pool(self) -> PoolSize:
+        return PoolSize(self.db_pool_size, self.db_max_overflow)
 
 
 def check_secret(secret: str) -> None:

@@ -21,7 +21,9 @@ import psycopg
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import DBAPIError
 
+from projections import heartbeat
 from projections.projector import BatchProjector
 from projections.tables import (
     PROJECTION_NAME,
@@ -32,6 +34,11 @@ from projections.tables import (
 )
 
 log = logging.getLogger(__name__)
+WORKER_NAME = "projector"  # its heartbeat row, which /readyz reads
+HEARTBEAT_SECONDS = 1.0
+RETRY_MIN_SECONDS = 0.2
+RETRY_MAX_SECONDS = 10.0
+CONNECT_TIMEOUT_SECONDS = 5
 REBUILD_FLUSH_EVENTS = 50_000  # events projected in memory between writes of a rebuild
 Progress = Callable[[int, int], None]
 
@@ -59,6 +66,8 @@ class ProjectionRunner:
         self.postgres_dsn = postgres_dsn
         self._wake = threading.Event()
         self.stopping = threading.Event()
+        self._last_beat = 0.0
+        self._caught_up_at = time.time()
 
     # --- setup ----------------------------------------------------------------
 
@@ -101,11 +110,13 @@ class ProjectionRunner:
             _set(conn, position=batch[-1].id)
         return len(batch)
 
-    def catch_up(self) -> int:
+    def catch_up(self, after_batch: Callable[[], None] | None = None) -> int:
         """Apply batches until the log is exhausted; the number of events applied."""
         total = 0
         while (applied := self.run_once()) != 0:
             total += max(applied, 0)
+            if after_batch is not None:
+                after_batch()
         return total
 
     def wake(self, _position: int = 0) -> None:
@@ -114,19 +125,39 @@ class ProjectionRunner:
 
     def run(self) -> None:
         """Keep the read models caught up until `stopping` is set. On PostgreSQL one
-        runner leads (advisory lock) and wakes on NOTIFY; every wait is bounded."""
-        with self._leadership() as wait_for_news:
-            while not self.stopping.is_set():
-                try:
-                    self.catch_up()
-                except Exception:  # a failed batch rolled back; try again after a pause
-                    log.exception("projection batch failed; retrying")
-                    self.stopping.wait(self.poll_seconds)
-                wait_for_news()
+        runner leads (advisory lock) and wakes on NOTIFY; every wait is bounded. Lost
+        connections, a restarting server and failing batches are logged and retried
+        after a growing pause (at most RETRY_MAX_SECONDS): only `stop()` ends it."""
+        delay = RETRY_MIN_SECONDS
+        self._caught_up_at = time.time()
+        while not self.stopping.is_set():
+            try:
+                with self._leadership() as wait_for_news:
+                    while not self.stopping.is_set():
+                        self.catch_up(after_batch=lambda: self._beat(caught_up=False))
+                        self._beat(caught_up=True)
+                        delay = RETRY_MIN_SECONDS
+                        wait_for_news()
+            except Exception as error:  # a failed batch rolled back; nothing half-applied
+                if _is_connection_error(error):
+                    log.warning("projector lost its database connection (%s)", _one_line(error))
+                else:
+                    log.exception("projection batch failed")
+                log.info("projector retries in %.1f s", delay)
+                self.stopping.wait(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
 
     def stop(self) -> None:
         self.stopping.set()
         self._wake.set()
+
+    def _beat(self, *, caught_up: bool) -> None:
+        now = time.time()
+        if caught_up:
+            self._caught_up_at = now
+        if now - self._last_beat >= HEARTBEAT_SECONDS:
+            heartbeat.beat(self.engine, WORKER_NAME, now, self._caught_up_at)
+            self._last_beat = now
 
     @contextmanager
     def _leadership(self) -> Iterator[Callable[[], None]]:
@@ -140,7 +171,9 @@ class ProjectionRunner:
             return
         channel = self.recorder.channel_name
         key = f"crafting-projector:{self.recorder.datastore.schema}"
-        with psycopg.connect(self.postgres_dsn, autocommit=True) as listen:
+        with psycopg.connect(
+            self.postgres_dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+        ) as listen:
             while not self.stopping.is_set():
                 row = listen.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()
                 if row and row[0]:
@@ -255,3 +288,15 @@ def wait_for_position(engine: Engine, position: int, timeout: float) -> bool:
         time.sleep(delay)
         delay = min(delay * 2, 0.1)
     return True
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    """A lost or refused connection, from psycopg, SQLAlchemy or the event store."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    names = {cls.__name__ for cls in type(error).__mro__}
+    return bool(names & {"OperationalError", "InterfaceError", "PoolTimeout"})
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:300] or type(error).__name__

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.errors import ForbiddenError
 from domain.access import Actor
 from domain.application import Request
@@ -29,6 +30,7 @@ class Context(BaseContext):
     container: Container
     actor: Actor
     correlation_id: str
+    consistency: ConsistencyWaiter
     _loaders: dict[str, DataLoader[str, Any]] = field(default_factory=dict)
 
     @property

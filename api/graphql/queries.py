@@ -21,7 +21,7 @@ from api.graphql.audit_types import (
 )
 from api.graphql.context import Context
 from api.graphql.enums import AgreementStatus, AuditOrder
-from api.graphql.errors import BadInputError, ForbiddenError, NotFoundError, NotYetConsistentError
+from api.graphql.errors import BadInputError, ForbiddenError, NotFoundError
 from api.graphql.ids import agreement_uuid, cursor, parse_cursor, parse_global_id, person_key
 from api.graphql.integrity import IntegrityReport, verify_integrity
 from api.graphql.node import Node
@@ -36,13 +36,11 @@ from api.graphql.views import agreement_row
 from domain.errors import DomainError, Forbidden
 from domain.values import Role
 from projections import queries as q
-from projections.runner import wait_for_position
 
 Ctx = Info[Context, None]
 Row = dict[str, Any]
 T = TypeVar("T")
 MAX_FIRST = 100
-CONSISTENCY_TIMEOUT_SECONDS = 5.0
 READERS_OF_EVERYTHING = (Role.HR, Role.AUDITOR, Role.INTEGRATION)
 
 
@@ -111,14 +109,8 @@ def reviews_due_arguments(
 
 async def _consistent(ctx: Context, position: int | None) -> None:
     """Wait (bounded) until the read models include `position` (read-your-writes)."""
-    if position is None:
-        return
-    reader = ctx.container.engines.reader
-    ok = await asyncio.to_thread(wait_for_position, reader, position, CONSISTENCY_TIMEOUT_SECONDS)
-    if not ok:
-        raise NotYetConsistentError(
-            f"The read models have not reached position {position} yet; retry shortly."
-        )
+    if position is not None:
+        await ctx.consistency.wait(ctx.actor.id, position)
 
 
 def _page(

@@ -14,6 +14,7 @@ from strawberry.types import ExecutionResult
 
 from api.auth import InvalidTokenError, actor_from_token
 from api.graphql.compiled import CompiledReads
+from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.context import Context
 from api.graphql.schema import CraftingSchema
 from api.metrics import GRAPHQL_ERRORS
@@ -44,6 +45,7 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
         self.container = container
         self.secret = secret
         self.dev = container.settings.dev
+        self.consistency = ConsistencyWaiter(container.engines.reader)
         on_postgres = container.engines.reader.dialect.name == "postgresql"
         self.compiled = (
             CompiledReads(schema._schema, schema.validation_rules)
@@ -62,7 +64,7 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
                     "The bearer token is invalid or expired.",
                     headers={"WWW-Authenticate": "Bearer"},
                 ) from None
-            return Context(container, actor, request.state.correlation_id)
+            return Context(container, actor, request.state.correlation_id, self.consistency)
 
         super().__init__(schema, context_getter=context_getter, **kwargs)  # type: ignore[arg-type]
 

@@ -22,9 +22,10 @@ from tests.support import Org, draft, guardrails, request
 THREADS = 8
 
 
-def _race(action: Callable[[int], str]) -> Counter[str]:
-    """Start THREADS threads at once; count their outcomes."""
-    barrier = threading.Barrier(THREADS)
+def _race(action: Callable[[int], str], threads: int = THREADS) -> Counter[str]:
+    """Start `threads` threads at once; count their outcomes (an unexpected exception
+    counts as INTERNAL: its type)."""
+    barrier = threading.Barrier(threads)
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 
@@ -34,13 +35,15 @@ def _race(action: Callable[[int], str]) -> Counter[str]:
             outcome = action(i)
         except DomainError as error:
             outcome = error.code
+        except Exception as error:
+            outcome = f"INTERNAL: {type(error).__name__}: {error}"
         with lock:
             outcomes[outcome] += 1
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
+    started = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for thread in started:
         thread.start()
-    for thread in threads:
+    for thread in started:
         thread.join(timeout=120)
     return outcomes
 
@@ -169,5 +172,45 @@ def test_agreements_are_independent_under_concurrency(database_url: str) -> None
         final: Agreement = app.repository.get(agreement.id)
         assert final.version == agreement.version + THREADS
         assert final.development_hours() == 2 + THREADS * 0.25
+    finally:
+        container.close()
+
+
+def test_racing_reverts_of_one_reallocation_apply_once_and_never_fail_internally(
+    database_url: str,
+) -> None:
+    container = bootstrap(Settings(database_url=database_url))
+    app = container.app
+    try:
+        org = Org(app)
+        agreement = org.active()
+        moved = org.run(
+            org.manager,
+            c.ReallocateTask(
+                agreement_id=agreement.id,
+                task="Smoke tests",
+                hours_per_week=1,
+                to_person_id=org.mate_id,
+                reason="Frees time",
+            ),
+        )
+        (reallocation,) = moved.reallocations.values()
+
+        def revert(_: int) -> str:
+            app.execute(
+                org.manager,
+                c.RevertChange(
+                    agreement_id=agreement.id, change_id=reallocation.change_id, reason="Undo"
+                ),
+            )
+            return "ok"
+
+        outcomes = _race(revert, threads=16)
+        assert outcomes["ok"] == 1, outcomes
+        assert set(outcomes) <= {"ok", "CHANGE_NOT_REVERTIBLE"}, outcomes
+        ledger: HoursLedger = app.repository.get(HoursLedger.id_for(org.mate_id))
+        assert ledger.net_received == 0
+        released = [e for e in _events_of(app, ledger.id) if type(e).__name__ == "Released"]
+        assert len(released) == 1
     finally:
         container.close()

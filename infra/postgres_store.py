@@ -1,0 +1,121 @@
+"""The PostgreSQL event store as this service runs it: every insert commits in log order,
+and schema creation is one step that concurrent processes take in turns.
+
+Why the insert function is replaced: every reader of the log (projections, the change
+feed, export, the checkpoint sealer) tails it by position, so no transaction may commit
+an event at a position below one a reader has already passed. The library's default
+insert path guarantees this with `LOCK TABLE … IN EXCLUSIVE MODE`; its faster insert
+function (`POSTGRES_ENABLE_DB_FUNCTIONS`, one round trip instead of a pipeline) takes no
+lock in 9.5.6, so with concurrent writers a reader's high-water mark passes positions
+that commit later, and those events are skipped for good. Ours is that function with
+the lock: one round trip, and commit order equals position order (measured in
+bench/RESULTS.md against both of the library's paths).
+
+Not chosen: letting inserts run concurrently and having readers stop below the oldest
+transaction still in flight (`pg_snapshot_xmin`). A position (`nextval`) and the
+inserting transaction's id are not assigned in one step: transaction A may take its id
+before B and its position after B's; with A committed and older than every transaction
+in flight, a reader trusts A's position and passes B's, which B commits later. Every
+reader would also have to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import psycopg
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+)
+from psycopg.sql import SQL, Identifier
+
+# Every process that creates or alters tables (the event store's, the read models',
+# the audit tables) takes this lock first, per schema; see `infra.bootstrap.prepare`.
+SCHEMA_LOCK = "crafting-schema"
+
+
+def schema_lock_key(schema: str) -> str:
+    """The advisory-lock key that serializes schema changes in one PostgreSQL schema."""
+    return f"{SCHEMA_LOCK}:{schema}"
+
+
+@contextmanager
+def schema_lock(schema: str, **connect: Any) -> Iterator[None]:
+    """Hold the schema lock on a connection of its own, made with `psycopg.connect(
+    **connect)` (never a pooled one: what runs under the lock needs the pools)."""
+    with psycopg.connect(**connect, autocommit=True) as conn:
+        key = schema_lock_key(schema)
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+
+def _datastore_lock(datastore: PostgresDatastore) -> AbstractContextManager[None]:
+    given = datastore.pool.kwargs
+    kwargs: dict[str, Any] = dict((given() if callable(given) else given) or {})
+    kwargs.pop("row_factory", None)
+    return schema_lock(datastore.schema, **kwargs)
+
+
+class SchemaLockedAggregateRecorder(PostgresAggregateRecorder):
+    """The snapshot store; its tables are created under the schema lock."""
+
+    def create_table(self) -> None:
+        with _datastore_lock(self.datastore):
+            super().create_table()
+
+
+class OrderedApplicationRecorder(PostgresApplicationRecorder):
+    """The library's insert function, taking the EXCLUSIVE table lock of its default
+    insert path: the function runs as one autocommitted statement, so the lock is held
+    from before the sequence hands out positions until the commit."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.sql_create_pg_function_insert_events = SQL(
+            "CREATE OR REPLACE FUNCTION "
+            "{schema}.{insert_events}(events {schema}.{event}[]) "
+            "RETURNS SETOF bigint "
+            "LANGUAGE plpgsql "
+            "AS "
+            "$BODY$"
+            "BEGIN"
+            "    SET LOCAL lock_timeout = '{lock_timeout}s';"
+            "    LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
+            "    NOTIFY {channel};"
+            "    RETURN QUERY"
+            "    INSERT INTO {schema}.{table} AS t ("
+            "    originator_id, originator_version, topic, state)"
+            "    SELECT originator_id, originator_version, topic, state"
+            "    FROM unnest(events)"
+            "    RETURNING notification_id;"
+            "END;"
+            "$BODY$"
+        ).format(
+            insert_events=Identifier(self.pg_function_name_insert_events),
+            lock_timeout=self.datastore.lock_timeout,
+            channel=Identifier(self.channel_name),
+            event=Identifier(self.stored_event_type_name),
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+        )
+        index = self.create_insert_function_statement_index
+        self.sql_create_statements[index] = self.sql_create_pg_function_insert_events
+
+    def create_table(self) -> None:
+        with _datastore_lock(self.datastore):
+            super().create_table()
+
+
+class CraftingPostgresFactory(PostgresFactory):
+    """`PERSISTENCE_MODULE` for PostgreSQL: the recorders above."""
+
+    aggregate_recorder_class = SchemaLockedAggregateRecorder
+    application_recorder_class = OrderedApplicationRecorder
