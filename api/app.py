@@ -8,15 +8,17 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import logs
+from api.auth import InvalidTokenError, actor_from_token, bearer_token
 from api.graphql.router import CraftingGraphQLRouter
 from api.graphql.schema import build_schema
 from api.metrics import PROJECTION_LAG
 from api.middleware import RequestMiddleware
+from domain.access import sees_all
 from infra.bootstrap import Container, bootstrap
 from infra.runtime import exit_with_supervisor, tuned_gc
 from infra.secrets import jwt_secret
@@ -111,8 +113,19 @@ def create_app(container: Container | None = None) -> FastAPI:
         return JSONResponse(body, 200 if projector.ready else 503)
 
     @app.get("/metrics")
-    def metrics() -> Response:
-        """Prometheus text format."""
+    def metrics(request: Request) -> Response:
+        """Prometheus text format, for HR, auditors and integrations: like every endpoint
+        but the health checks it needs a bearer token (Prometheus: `authorization`)."""
+        try:
+            actor = actor_from_token(secret, bearer_token(request.headers))
+        except InvalidTokenError:
+            return JSONResponse(
+                {"detail": "The bearer token is invalid or expired."},
+                401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not sees_all(actor):
+            return JSONResponse({"detail": "Metrics are for HR, AUDITOR or INTEGRATION."}, 403)
         try:
             PROJECTION_LAG.set(built.runner.lag())
         except Exception:  # metrics must answer even when the database does not

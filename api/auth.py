@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -14,6 +15,14 @@ ALGORITHM = "HS256"
 
 class InvalidTokenError(Exception):
     """The token is missing, malformed, expired, or not signed with our secret."""
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The bearer token of a request's headers (InvalidTokenError when there is none)."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidTokenError("A bearer token is required.")
+    return token.strip()
 
 
 def mint_token(secret: str, sub: str, roles: list[Role], ttl: timedelta) -> str:
@@ -31,9 +40,14 @@ def actor_from_token(secret: str, token: str) -> Actor:
         )
     except jwt.PyJWTError as error:
         raise InvalidTokenError(str(error)) from None
-    sub, roles = claims.get("sub"), claims.get("roles", [])
+    sub, roles = claims.get("sub"), claims.get("roles")
     if not isinstance(sub, str) or not sub.strip() or len(sub) > 128:
         raise InvalidTokenError("sub must be a non-empty string")
-    if not isinstance(roles, list) or not all(r in Role.__members__ for r in roles):
-        raise InvalidTokenError("roles must be a list of known roles")
+    known = set(Role.__members__)
+    if (
+        not isinstance(roles, list)
+        or not roles
+        or not all(isinstance(r, str) and r in known for r in roles)
+    ):
+        raise InvalidTokenError("roles must be a non-empty list of known roles")
     return Actor(sub, frozenset(Role(r) for r in roles))

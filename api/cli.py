@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from api import cli_audit
 from api.auth import mint_token
@@ -148,6 +149,12 @@ def main() -> None:
     except DatabaseUnavailableError as error:
         typer.echo(f"crafting: {error}", err=True)
         raise SystemExit(1) from None
+    except ValidationError as error:  # settings; the values are never shown
+        for problem in error.errors():
+            where = "_".join(str(part) for part in problem["loc"]).upper()
+            name = f"CRAFTING_{where}: " if where else ""
+            typer.echo(f"crafting: configuration: {name}{problem['msg']}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

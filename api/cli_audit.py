@@ -18,11 +18,17 @@ from rich.table import Table
 from domain.access import Actor
 from domain.agreement import Agreement
 from domain.errors import DomainError
-from domain.integrity import Verifier
+from domain.integrity import Verifier, read_anchors
 from domain.values import Role
 from infra import audit
 from infra.bootstrap import Container, bootstrap
-from infra.signing import MissingSigningKeyError, new_private_key, public_key_b64, signing_key
+from infra.signing import (
+    MissingSigningKeyError,
+    new_private_key,
+    public_key_b64,
+    signing_key,
+    tag_key,
+)
 
 AUDITOR = Actor("crafting-cli", frozenset({Role.AUDITOR}))
 
@@ -52,7 +58,15 @@ def _container() -> Iterator[Container]:
         container.close()
 
 
-def checkpoint() -> None:
+def checkpoint(
+    publish: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also append the latest checkpoint to this file, kept outside the database "
+            "(e.g. on write-once storage): `verify --anchors` then notices a removed tail."
+        ),
+    ] = None,
+) -> None:
     """Seal a signed checkpoint over the log now."""
     with _container() as c:
         try:
@@ -61,23 +75,44 @@ def checkpoint() -> None:
             typer.echo(str(error), err=True)
             raise typer.Exit(2) from None
         sealed = audit.seal(c.store, key)
+        latest = c.store.checkpoints()[-1:] if publish is not None else []
     if sealed is None:
         typer.echo("Nothing new since the last checkpoint.")
     else:
         typer.echo(
             f"Checkpoint at position {sealed.position}: {sealed.size} events, root {sealed.root}"
         )
+    if publish is not None and latest:
+        with publish.open("a", encoding="utf-8") as out:
+            out.write(audit.checkpoint_line(latest[0]))
+        typer.echo(f"Published the checkpoint at position {latest[0].position} to {publish}.")
 
 
 def verify(
     public_key: Annotated[str | None, typer.Option(help="Base64 key (default: ours).")] = None,
+    anchors: Annotated[
+        Path | None,
+        typer.Option(help="Checkpoints published with `checkpoint --publish`: each must remain."),
+    ] = None,
 ) -> None:
-    """Walk the whole store: hash chains, checkpoint roots and signatures."""
+    """Walk the whole store: hash chains, checkpoint roots and signatures; then every
+    snapshot: its tag, and its state re-derived from the events."""
     with _container() as c:
         key = public_key or _own_public_key(c)
         with progress_bar("Verifying") as advance:
-            result = audit.verify_store(c.store, key, advance)
+            published = read_anchors(anchors.read_text("utf-8").splitlines()) if anchors else []
+            result = audit.verify_store(c.store, key, advance, published, _events_key(c))
+        snapshots, bad = audit.verify_snapshots(c.app, c.engines.reader)
+    for problem in bad:
+        typer.echo(
+            f"SNAPSHOT NOT TRUSTED ({problem.kind}): agreement {problem.agreement_id} at "
+            f"version {problem.version} (the service ignores it and replays the events)",
+            err=True,
+        )
     _report(result)
+    if bad:
+        raise typer.Exit(1)
+    typer.echo(f"OK: {snapshots} snapshots match the events.")
 
 
 def export(
@@ -158,6 +193,14 @@ def keys(
         return
     with _container() as c:
         typer.echo(_own_public_key(c))
+
+
+def _events_key(c: Container) -> bytes | None:
+    """The key events are tagged with, when this process holds the signing key."""
+    try:
+        return tag_key(signing_key(c.settings), "events")
+    except MissingSigningKeyError:
+        return None
 
 
 def _own_public_key(c: Container) -> str:

@@ -21,9 +21,32 @@ from api.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("crafting.http")
 MAX_BODY_BYTES = 1_000_000
+TOO_LARGE = {"error": f"Request body too large (at most {MAX_BODY_BYTES:,} bytes)."}
 KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _READ_HEADERS = frozenset({b"x-correlation-id", b"content-length"})
+
+
+class BodyTooLargeError(Exception):
+    """The body grew past MAX_BODY_BYTES while it was read (chunked, or a
+    Content-Length that understated it)."""
+
+
+def _limited(receive: Receive) -> Receive:
+    """`receive`, counting the body's bytes as they arrive: a body sent without a
+    Content-Length (chunked) is held to the same limit, and never kept whole."""
+    received = 0
+
+    async def receive_limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise BodyTooLargeError()
+        return message
+
+    return receive_limited
 
 
 class RequestMiddleware:
@@ -56,9 +79,13 @@ class RequestMiddleware:
 
         try:
             if _too_long(headers.get(b"content-length")):
-                await _json(send_with_id, 413, {"error": "Request body too large."})
+                await _json(send_with_id, 413, TOO_LARGE)
             else:
-                await self.app(scope, receive, send_with_id)
+                await self.app(scope, _limited(receive), send_with_id)
+        except BodyTooLargeError:
+            if started_response:
+                raise
+            await _json(send_with_id, 413, TOO_LARGE)
         except Exception:
             log.exception("unhandled error")
             if started_response:

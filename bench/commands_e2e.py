@@ -227,6 +227,7 @@ def serving(
         "CRAFTING_JWT_SECRET": secret,
         "CRAFTING_SERVE_PROJECTIONS": "1",
         "CRAFTING_LOG_LEVEL": "WARNING",
+        "CRAFTING_RATE_LIMIT_PER_SECOND": "0",  # a load generator, not a runaway client
     }
     env |= settings or {}
     log = Path(f"/tmp/commands_e2e_server_{port}.log")
@@ -271,6 +272,7 @@ def projecting(url: str, secret: str, wanted: bool) -> Iterator[subprocess.Popen
         "CRAFTING_DATABASE_URL": url,
         "CRAFTING_JWT_SECRET": secret,
         "CRAFTING_LOG_LEVEL": "WARNING",
+        "CRAFTING_RATE_LIMIT_PER_SECOND": "0",  # a load generator, not a runaway client
     }
     log = Path(f"/tmp/commands_e2e_projector_{os.getpid()}.log")
     with log.open("ab") as out:

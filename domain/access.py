@@ -41,10 +41,18 @@ def acting_role(actor: Actor, party: Party, employee_id: str, manager_id: str | 
     raise Forbidden()
 
 
+READS_EVERYTHING = frozenset({Role.HR, Role.AUDITOR, Role.INTEGRATION})
+
+
+def sees_all(actor: Actor) -> bool:
+    """HR, auditors and integrations read everything."""
+    return bool(actor.roles & READS_EVERYTHING)
+
+
 def can_read_agreement(actor: Actor, employee_id: str, manager_id: str | None) -> bool:
     """Employees read their own; managers their direct reports' (as the directory says
     now); HR, auditors and integrations read everything."""
-    if actor.roles & {Role.HR, Role.AUDITOR, Role.INTEGRATION}:
+    if sees_all(actor):
         return True
     if actor.id == employee_id:
         return True

@@ -21,6 +21,7 @@ from domain.errors import (
     GuardrailExceeded,
     InvalidInput,
     InvalidTransition,
+    LimitReached,
     NotFound,
     ProtectedResponsibility,
 )
@@ -47,6 +48,10 @@ from domain.values import (
 
 S = AgreementStatus
 MAX_ADJUSTMENTS_PER_PROPOSAL = 50
+# How many of each child one agreement may hold over its life (reverted ones count:
+# they stay in the record). Generous for a plan reviewed every two weeks for years,
+# and they bound what one agreement costs to store, load and return.
+CHILD_LIMITS = {"adjustments": 100, "reallocations": 100, "reviews": 200, "artifacts": 200}
 
 
 def _new_id() -> str:
@@ -222,6 +227,7 @@ class Agreement(ChainedAggregate):
 
     def add_adjustment(self, draft: AdjustmentDraft, meta: Meta) -> Adjustment:
         self._require(S.ACTIVE, action="add an adjustment")
+        self._room_for("adjustments", len(self.adjustments))
         if self.guardrails is not None:
             self.check_hours_within(
                 self.guardrails, self.development_hours() + draft.hours_per_week
@@ -241,6 +247,7 @@ class Agreement(ChainedAggregate):
     ) -> ReallocationToggle:
         self._require(S.ACTIVE, action="reallocate a task")
         why = reason(meta.reason)
+        self._room_for("reallocations", len(self.reallocations))
         if hours_per_week <= 0:
             raise InvalidInput(
                 "hoursPerWeek of a reallocation must be more than zero.", "hoursPerWeek"
@@ -274,6 +281,7 @@ class Agreement(ChainedAggregate):
         meta: Meta,
     ) -> Review:
         self._require(S.ACTIVE, S.PAUSED, action="record a review")
+        self._room_for("reviews", len(self.reviews))
         if next_review_on is None:
             every = self.guardrails.review_every_days if self.guardrails else 30
             next_review_on = held_on + timedelta(days=every)
@@ -293,6 +301,7 @@ class Agreement(ChainedAggregate):
         meta: Meta,
     ) -> Artifact:
         self._require(S.ACTIVE, S.PAUSED, action="record an artifact")
+        self._room_for("artifacts", len(self.artifacts))
         artifact = Artifact(_new_id(), title, kind, url, skills, meta.actor_id, recorded_on)
         self.trigger_event(ev.ArtifactRecorded, artifact=artifact, **meta.event_fields())
         return artifact
@@ -403,6 +412,16 @@ class Agreement(ChainedAggregate):
                     )
                 )
         return toggles
+
+    @staticmethod
+    def _room_for(kind: str, held: int) -> None:
+        limit = CHILD_LIMITS[kind]
+        if held >= limit:
+            raise LimitReached(
+                f"This agreement already holds {limit} {kind}, the most one agreement may "
+                "hold; complete it and start a new one.",
+                kind,
+            )
 
     def _require(self, *allowed: AgreementStatus, action: str) -> None:
         if self.status not in allowed:

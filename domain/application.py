@@ -14,10 +14,22 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording
+from eventsourcing.persistence import (
+    EventStore,
+    JSONTranscoder,
+    Mapper,
+    RecordConflictError,
+    Recording,
+)
 
 from domain import handlers
-from domain.access import Actor, Party, acting_role, can_read_agreement
+from domain.access import (
+    Actor,
+    Party,
+    acting_role,
+    can_read_agreement,
+    require_directory_writer,
+)
 from domain.agreement import Agreement
 from domain.agreement_events import AgreementEvent, Proposed
 from domain.commands import Command
@@ -29,10 +41,12 @@ from domain.errors import (
     UnknownPerson,
     VersionConflict,
 )
+from domain.event_tags import TaggingMapper
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger, LedgerOutOfStep
 from domain.metadata import Meta
 from domain.person import Person
+from domain.snapshots import SealedSnapshotStore, Tampered
 from domain.transcodings import register_all
 from domain.values import Role, optional_text, text
 
@@ -133,7 +147,15 @@ class CraftingApplication(Application[UUID]):
         max_hours_received_per_week: float = 4.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         attempts: int = 12,
+        snapshot_key: bytes | None = None,
+        event_tag_key: bytes | None = None,
+        on_tampered_snapshot: Tampered = lambda _id, _version: None,
     ) -> None:
+        # Read by construct_mapper and construct_snapshot_store, which the library calls
+        # while constructing.
+        self._snapshot_key = snapshot_key
+        self._event_tag_key = event_tag_key
+        self._on_tampered_snapshot = on_tampered_snapshot
         super().__init__(env)
         self.max_hours_received_per_week = max_hours_received_per_week
         self.clock = clock
@@ -154,6 +176,20 @@ class CraftingApplication(Application[UUID]):
             last = recordings[-1].notification.id
             for callback in self._on_saved:
                 callback(last)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """With a tag key, every event is stored with its tag (domain.event_tags)."""
+        mapper = super().construct_mapper()
+        return TaggingMapper(
+            mapper.transcoder, self._event_tag_key, mapper.compressor, mapper.cipher
+        )
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """Snapshots tagged with a key only the service holds (domain.snapshots)."""
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return SealedSnapshotStore(
+            self.mapper, recorder, self._snapshot_key, self._on_tampered_snapshot
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -227,11 +263,18 @@ class CraftingApplication(Application[UUID]):
         # The key's record is saved last in its command's write, so its position is
         # the position that command returned the first time.
         position = self._positions(record_id, 1) or 0
+        # A replay shows what the first call showed, so the caller must still be allowed
+        # to see it now (an employee may have moved to another manager meanwhile).
+        actor = request.actor
         if record.agreement_id is not None and record.agreement_version is not None:
             agreement: Agreement = self.repository.get(
                 UUID(record.agreement_id), version=record.agreement_version
             )
+            employee = agreement.employee_id
+            if not can_read_agreement(actor, employee, self.manager_of(employee)):
+                raise Forbidden()
             return CommandResult(position, agreement=agreement, replayed=True)
+        require_directory_writer(actor)
         people = tuple(p for p in map(self.find_person, record.person_ids) if p is not None)
         return CommandResult(position, people=people, replayed=True)
 

@@ -58,6 +58,10 @@ class ChangeNotRevertible(DomainError):
     code = "CHANGE_NOT_REVERTIBLE"
 
 
+class LimitReached(DomainError):
+    code = "LIMIT_REACHED"
+
+
 class Forbidden(Exception):
     """The caller may not do this. Deliberately not a DomainError: the API turns it
     into a GraphQL error that says nothing about whether the object exists."""

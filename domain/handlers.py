@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from domain import commands as c
 from domain.access import Party, acting_role, require_directory_writer
 from domain.agreement import Agreement, ReallocationToggle
-from domain.errors import InvalidInput, ReceiverOverloaded, UnknownPerson
+from domain.errors import Forbidden, InvalidInput, ReceiverOverloaded, UnknownPerson
 from domain.ledger import Side
 from domain.metadata import Meta
-from domain.person import Person
+from domain.person import Person, Profile
 from domain.values import (
     ArtifactKind,
     ReviewOutcome,
+    Role,
     choice,
     day,
     hours,
@@ -50,8 +51,10 @@ def handle(session: Session, command: c.Command) -> Outcome:
 @handles(c.ProposeAgreement)
 def _propose(s: Session, cmd: c.ProposeAgreement) -> Outcome:
     employee_id = person_id(cmd.employee_id or s.request.actor.id, "employeeId")
-    s.person(employee_id, "employeeId")
+    # Who may propose is decided before whether the person exists: otherwise the answer
+    # would tell a caller which ids are in the directory.
     role = acting_role(s.request.actor, Party.EMPLOYEE, employee_id, None)
+    s.person(employee_id, "employeeId")
     drafts = [a.validated(f"adjustments[{i}]") for i, a in enumerate(cmd.adjustments)]
     title = text(cmd.title, "title", max_length=200)
     agreement = Agreement.propose(
@@ -111,8 +114,9 @@ def _reallocate(s: Session, cmd: c.ReallocateTask) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     giver = person_id(cmd.from_person_id or agreement.employee_id, "fromPersonId")
     receiver = person_id(cmd.to_person_id, "toPersonId")
-    s.person(giver, "fromPersonId")
-    s.person(receiver, "toPersonId")
+    for pid, field in ((giver, "fromPersonId"), (receiver, "toPersonId")):
+        _may_move_work_of(s, agreement, pid, meta)
+        s.person(pid, field)
     toggle = agreement.reallocate(
         text(cmd.task, "task", max_length=200),
         hours(cmd.hours_per_week, "hoursPerWeek", maximum=40),
@@ -123,6 +127,23 @@ def _reallocate(s: Session, cmd: c.ReallocateTask) -> Outcome:
     )
     _follow_in_ledgers(s, agreement, [toggle], meta)
     return agreement
+
+
+def _may_move_work_of(s: Session, agreement: Agreement, pid: str, meta: Meta) -> None:
+    """HR may move work between any active people; a manager only between the
+    agreement's employee, the people they manage and themselves (an unknown id is
+    refused the same way, so the answer reveals nothing about the directory)."""
+    if meta.actor_role != Role.MANAGER:
+        return
+    manager = s.request.actor.id
+    if pid in (agreement.employee_id, manager):
+        return
+    person = s.app.find_person(pid)
+    if person is None or person.profile.manager_id != manager:
+        raise Forbidden(
+            "A manager may move work only between the agreement's employee, "
+            "the people they manage and themselves."
+        )
 
 
 @handles(c.RecordReview)
@@ -212,6 +233,7 @@ def _upsert_people(s: Session, cmd: c.UpsertPeople) -> Outcome:
             raise InvalidInput("A person cannot manage themselves.", f"people[{i}].managerId")
         batch[pid] = s.app.find_person(pid)
         profiles.append((i, pid, profile))
+    _refuse_manager_cycles(s, profiles)
     people = []
     for i, pid, profile in profiles:
         manager = profile.manager_id
@@ -227,6 +249,31 @@ def _upsert_people(s: Session, cmd: c.UpsertPeople) -> Outcome:
         s.save(person)
         people.append(person)
     return people
+
+
+def _refuse_manager_cycles(s: Session, profiles: list[tuple[int, str, Profile]]) -> None:
+    """Nobody may end up managing themselves through a chain of managers (A manages B,
+    B manages A): walk up from everyone in the request, the request's own managers
+    taking the place of the directory's."""
+    managers: dict[str, str | None] = {pid: profile.manager_id for _, pid, profile in profiles}
+
+    def manager_of(pid: str) -> str | None:
+        if pid not in managers:
+            person = s.app.find_person(pid)
+            managers[pid] = None if person is None else person.profile.manager_id
+        return managers[pid]
+
+    for i, start, _ in profiles:
+        chain, current = [start], manager_of(start)
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = manager_of(current)
+        if current == start:
+            loop = " → ".join([*chain, start])
+            raise InvalidInput(
+                f"This would make '{start}' their own manager through others ({loop}).",
+                f"people[{i}].managerId",
+            )
 
 
 def _follow_in_ledgers(
@@ -248,8 +295,9 @@ def _follow_in_ledgers(
     for pid, was in before.items():
         now = s.ledger(pid, meta).net_received
         if now > limit and now > was:
+            # Nobody's load is told: the receiver may be outside the caller's reports.
             raise ReceiverOverloaded(
-                f"'{pid}' would receive {now:g} hours per week net through reallocations, "
-                f"above the limit of {limit:g}.",
+                f"'{pid}' cannot take on more reallocated work: the net hours a person "
+                f"receives are limited to {limit:g} per week.",
                 "toPersonId",
             )

@@ -27,8 +27,9 @@ from typing import Any
 from uuid import UUID
 
 GENESIS = "0" * 64
+TAG_FIELD = "_tag"  # the service's HMAC of the event's hash (domain/event_tags.py)
 # Fields that are not part of what was written (added by the store or the mapper).
-NOT_HASHED = frozenset({"originator_id", "originator_version", "class_version"})
+NOT_HASHED = frozenset({"originator_id", "originator_version", "class_version", TAG_FIELD})
 
 
 def plain(value: Any) -> Any:
@@ -140,6 +141,7 @@ class Record:
     version: int
     topic: str
     fields: dict[str, Any]
+    tag: str | None = None  # as stored; the offline verifier has no key to check it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,15 +167,17 @@ class Verifier:
         self.events = 0
         self.checkpoints = 0
         self.first_break: Break | None = None
+        self.seen: dict[int, str] = {}  # checkpoints checked: position -> root
+        self.anchors: list[Checkpoint] = []  # published outside the store: must remain
 
-    def _fail(self, found: Break) -> None:
+    def fail(self, found: Break) -> None:
         if self.first_break is None:
             self.first_break = found
 
     def add(self, record: Record) -> None:
         self.events += 1
         if record.position <= self.last_position:
-            self._fail(
+            self.fail(
                 Break(
                     "OUT_OF_ORDER",
                     record.position,
@@ -191,7 +195,7 @@ class Verifier:
             )
         version, head = self.heads.get(record.stream, (0, GENESIS))
         if record.version != version + 1:
-            self._fail(
+            self.fail(
                 Break(
                     "VERSION_GAP",
                     record.position,
@@ -201,7 +205,7 @@ class Verifier:
                 )
             )
         if record.fields.get("previous_hash") != head:
-            self._fail(
+            self.fail(
                 Break(
                     "CHAIN_BROKEN",
                     record.position,
@@ -218,13 +222,9 @@ class Verifier:
     def check(self, checkpoint: Checkpoint) -> None:
         """Call after every record up to `checkpoint.position` was added."""
         self.checkpoints += 1
-        message = checkpoint_message(
-            checkpoint.position, checkpoint.size, checkpoint.root, checkpoint.recorded_at
-        )
-        if self.public_key is not None and not signature_valid(
-            self.public_key, message, checkpoint.signature
-        ):
-            self._fail(
+        self.seen[checkpoint.position] = checkpoint.root
+        if not self._signed(checkpoint):
+            self.fail(
                 Break(
                     "BAD_SIGNATURE",
                     checkpoint.position,
@@ -237,7 +237,7 @@ class Verifier:
             checkpoint.size,
             checkpoint.root,
         ):
-            self._fail(
+            self.fail(
                 Break(
                     "ROOT_MISMATCH",
                     checkpoint.position,
@@ -249,10 +249,78 @@ class Verifier:
                 )
             )
 
+    def _signed(self, checkpoint: Checkpoint) -> bool:
+        if self.public_key is None:
+            return True
+        message = checkpoint_message(
+            checkpoint.position, checkpoint.size, checkpoint.root, checkpoint.recorded_at
+        )
+        return signature_valid(self.public_key, message, checkpoint.signature)
 
-def verify_export(lines: Iterable[str], public_key_b64: str) -> Verifier:
+    def finish(self) -> None:
+        """Call at the end: every anchored checkpoint (one published outside the store,
+        `crafting checkpoint --publish`) must still be there with the same root, and the
+        log must still reach it. Inside the store, deleting the tail after the last
+        checkpoint, or that checkpoint itself, leaves nothing to compare with."""
+        for anchor in self.anchors:
+            if not self._signed(anchor):
+                self.fail(
+                    Break(
+                        "BAD_ANCHOR",
+                        anchor.position,
+                        None,
+                        None,
+                        "a published checkpoint's signature does not match the public key",
+                    )
+                )
+            elif self.seen.get(anchor.position) != anchor.root:
+                self.fail(
+                    Break(
+                        "ANCHOR_MISSING",
+                        anchor.position,
+                        None,
+                        None,
+                        "a checkpoint published outside the store is missing or differs: "
+                        "checkpoints or the events they covered were removed or rewritten",
+                    )
+                )
+            elif not self.partial and self.last_position < anchor.position:
+                self.fail(
+                    Break(
+                        "TRUNCATED",
+                        anchor.position,
+                        None,
+                        None,
+                        f"the log ends at position {self.last_position}, before a "
+                        "published checkpoint: its tail was removed",
+                    )
+                )
+
+
+def read_anchors(lines: Iterable[str]) -> list[Checkpoint]:
+    """Checkpoints published with `crafting checkpoint --publish` (JSON Lines)."""
+    anchors = []
+    for line in lines:
+        if line.strip():
+            item = json.loads(line)
+            anchors.append(
+                Checkpoint(
+                    item["position"],
+                    item["size"],
+                    item["root"],
+                    item["recordedAt"],
+                    item["signature"],
+                )
+            )
+    return anchors
+
+
+def verify_export(
+    lines: Iterable[str], public_key_b64: str, anchors: Iterable[Checkpoint] = ()
+) -> Verifier:
     """Verify an export (JSON Lines of events and checkpoints, in log order)."""
     verifier = Verifier(public_key_b64)
+    verifier.anchors = list(anchors)
     pending: list[Checkpoint] = []
     for line in lines:
         if not line.strip():
@@ -280,6 +348,7 @@ def verify_export(lines: Iterable[str], public_key_b64: str) -> Verifier:
             )
     for ready in _due(pending, None):
         verifier.check(ready)
+    verifier.finish()
     return verifier
 
 
@@ -293,9 +362,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Verify a crafting export independently.")
     parser.add_argument("export", help="the .jsonl file written by `crafting export`")
     parser.add_argument("--public-key", required=True, help="base64 Ed25519 public key")
+    parser.add_argument(
+        "--anchors",
+        help="checkpoints published outside the store (crafting checkpoint --publish): "
+        "each must still be in the export, and the log must reach it",
+    )
     args = parser.parse_args(argv)
+    anchors: list[Checkpoint] = []
+    if args.anchors:
+        with open(args.anchors, encoding="utf-8") as handle:
+            anchors = read_anchors(handle)
     with open(args.export, encoding="utf-8") as handle:
-        result = verify_export(handle, args.public_key)
+        result = verify_export(handle, args.public_key, anchors)
     if result.first_break is None:
         scope = " (partial export: chains and signatures only)" if result.partial else ""
         print(f"OK: {result.events} events, {result.checkpoints} checkpoints verified{scope}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -14,7 +15,15 @@ MAX_HOURS_PER_WEEK = 80.0
 HOURS_STEP = 0.25  # quarter hours keep float sums exact, so limit checks never drift
 MIN_DATE = date(2000, 1, 1)
 MAX_DATE = date(2100, 12, 31)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Never stored: C0 controls but tab and line breaks, DEL and the C1 controls;
+# bidirectional overrides and isolates (they make "a\u202egnp.exe" read as "aexe.png");
+# lone surrogates (not text at all) and Unicode noncharacters.
+_FORBIDDEN_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+# Person ids (HRIS ids, e-mail addresses): visible ASCII only, so no two ids look alike.
+_PERSON_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 _URL = re.compile(r"^https?://[^\s]{1,2000}$")
 
@@ -88,14 +97,18 @@ def choice(enum: type[E], value: str, field: str) -> E:
 
 
 def text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
-    """Strip and check a free-text input; control characters are never stored."""
-    cleaned = value.strip()
+    """Strip, check and normalise (NFC) a free-text input: control characters,
+    direction overrides and invalid code points are refused, never stored."""
+    if _FORBIDDEN_CHARACTERS.search(value):
+        raise InvalidInput(
+            f"{field} must not contain control characters, direction overrides or invalid Unicode.",
+            field,
+        )
+    cleaned = unicodedata.normalize("NFC", value).strip()
     if required and not cleaned:
         raise InvalidInput(f"{field} must not be empty.", field)
     if len(cleaned) > max_length:
         raise InvalidInput(f"{field} must be at most {max_length} characters.", field)
-    if _CONTROL.search(cleaned):
-        raise InvalidInput(f"{field} must not contain control characters.", field)
     return cleaned
 
 
@@ -141,8 +154,16 @@ def date_range(starts: date | None, ends: date | None, field: str) -> None:
 
 
 def person_id(value: str, field: str) -> str:
-    """HRIS ids are opaque strings; keep them short and printable."""
-    return text(value, field, max_length=128)
+    """HRIS ids are opaque strings of letters, digits and `. _ : @ + -` (so e-mail
+    addresses qualify), at most 128 characters: nothing invisible or look-alike."""
+    cleaned = value.strip()
+    if not _PERSON_ID.match(cleaned):
+        raise InvalidInput(
+            f"{field} must be 1 to 128 characters: ASCII letters, digits and . _ : @ + - "
+            "(starting with a letter or digit).",
+            field,
+        )
+    return cleaned
 
 
 def email(value: str, field: str = "email") -> str:

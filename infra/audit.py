@@ -16,11 +16,17 @@ from typing import IO, Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eventsourcing.persistence import ApplicationRecorder, Notification, Transcoder
-from sqlalchemy import JSON, BigInteger, Column, Engine, MetaData, String, Table, select
+from eventsourcing.application import Repository
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent, Transcoder
+from prometheus_client import Counter
+from sqlalchemy import JSON, BigInteger, Column, Engine, MetaData, String, Table, select, text
 from sqlalchemy.exc import IntegrityError
 
+from domain.application import CraftingApplication
+from domain.event_tags import tag_valid
 from domain.integrity import (
+    TAG_FIELD,
+    Break,
     Checkpoint,
     MerkleFrontier,
     Record,
@@ -28,10 +34,17 @@ from domain.integrity import (
     checkpoint_message,
     event_hash,
     hashed_fields,
+    plain,
 )
-from infra.signing import public_key_b64, sign
+from domain.snapshots import SealedSnapshotStore, opened
+from infra.signing import public_key_b64, sign, tag_key
 
 log = logging.getLogger(__name__)
+INTEGRITY_ALARMS = Counter(
+    "crafting_integrity_alarms_total",
+    "Stored data that failed an integrity check (a snapshot, an event) and was not trusted.",
+    ["kind"],
+)
 Progress = Callable[[int, int], None]
 BATCH = 5000
 
@@ -64,8 +77,10 @@ class Store:
             position = batch[-1].id
 
     def record(self, n: Notification) -> Record:
-        fields = hashed_fields(self.transcoder.decode(n.state))
-        return Record(n.id, str(n.originator_id), n.originator_version, n.topic, fields)
+        state = self.transcoder.decode(n.state)
+        fields = hashed_fields(state)
+        stream, version = str(n.originator_id), n.originator_version
+        return Record(n.id, stream, version, n.topic, fields, state.get(TAG_FIELD))
 
     def checkpoints(self) -> list[Checkpoint]:
         with self.engine.connect() as conn:
@@ -85,6 +100,29 @@ class Store:
         return None if row is None else dict(row)
 
 
+def report_tampered_snapshot(agreement_id: UUID, version: int) -> None:
+    """A snapshot failed its tag: it was not used (the events were replayed instead)."""
+    INTEGRITY_ALARMS.labels("snapshot").inc()
+    log.error(
+        "integrity alarm: the snapshot of %s at version %s failed its check; it was "
+        "discarded and the events replayed (run `crafting verify`)",
+        agreement_id,
+        version,
+    )
+
+
+def report_forged_event(record: Record) -> None:
+    """An event without the service's tag: someone wrote it around the service."""
+    INTEGRITY_ALARMS.labels("event").inc()
+    log.error(
+        "integrity alarm: the event at position %s (stream %s, version %s) does not carry "
+        "the service's tag; it was not sealed, nor anything after it (run `crafting verify`)",
+        record.position,
+        record.stream,
+        record.version,
+    )
+
+
 def ensure_tables(engine: Engine) -> None:
     metadata.create_all(engine)
 
@@ -98,8 +136,18 @@ def seal(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
     if head <= start:
         return None
     tree = MerkleFrontier() if last is None else MerkleFrontier(last["size"], last["peaks"])
+    events_key = tag_key(key, "events")
+    sealed_up_to = start
     for record in store.records(start, head):
-        tree.append(_hash(record))
+        digest = _hash(record)
+        if not tag_valid(events_key, digest, record.tag):
+            report_forged_event(record)
+            break  # a checkpoint covers a prefix of the log: nothing past this one
+        tree.append(digest)
+        sealed_up_to = record.position
+    if sealed_up_to == start:
+        return None
+    head = sealed_up_to
     recorded_at = datetime.now(UTC).isoformat()
     root = tree.root()
     signature = sign(key, checkpoint_message(head, tree.size, root, recorded_at))
@@ -125,19 +173,47 @@ def _hash(record: Record) -> str:
     return event_hash(record.stream, record.version, record.topic, record.fields)
 
 
-def verify_store(store: Store, public_key: str, progress: Progress | None = None) -> Verifier:
-    """Walk every event and checkpoint; the verifier holds the first break, if any."""
+def verify_store(
+    store: Store,
+    public_key: str,
+    progress: Progress | None = None,
+    anchors: list[Checkpoint] | None = None,
+    events_key: bytes | None = None,
+) -> Verifier:
+    """Walk every event and checkpoint; the verifier holds the first break, if any.
+    `anchors`: checkpoints published outside the store, which must still be there.
+    `events_key` (the service's, when this process has the signing key): every event
+    after the last checkpoint must carry the service's tag (earlier ones are covered by
+    signed roots, and may predate tags)."""
     verifier = Verifier(public_key)
+    verifier.anchors = list(anchors or ())
     pending = store.checkpoints()
+    sealed = pending[-1].position if pending else 0
     head = store.recorder.max_notification_id() or 0
     for record in store.records():
         while pending and pending[0].position < record.position:
             verifier.check(pending.pop(0))
         verifier.add(record)
+        if (
+            events_key is not None
+            and record.position > sealed
+            and not tag_valid(events_key, _hash(record), record.tag)
+        ):
+            verifier.fail(
+                Break(
+                    "NOT_WRITTEN_BY_SERVICE",
+                    record.position,
+                    record.stream,
+                    record.version,
+                    "the event does not carry the service's tag: it was written around "
+                    "the service (not sealed)",
+                )
+            )
         if progress is not None and verifier.events % BATCH == 0:
             progress(record.position, head)
     for checkpoint in pending:
         verifier.check(checkpoint)
+    verifier.finish()
     if progress is not None:
         progress(head, head)
     return verifier
@@ -188,7 +264,7 @@ def export(
     written = 0
     for record in store.records():
         while pending and pending[0].position < record.position:
-            out.write(_checkpoint_line(pending.pop(0)))
+            out.write(checkpoint_line(pending.pop(0)))
         if _selected(record, stream, since, until):
             out.write(
                 json.dumps(
@@ -208,7 +284,7 @@ def export(
         if progress is not None and record.position % BATCH == 0:
             progress(record.position, head)
     for checkpoint in pending:
-        out.write(_checkpoint_line(checkpoint))
+        out.write(checkpoint_line(checkpoint))
     if progress is not None:
         progress(head, head)
     return written
@@ -225,7 +301,8 @@ def _selected(
     return (since is None or at >= since) and (until is None or at < until)
 
 
-def _checkpoint_line(c: Checkpoint) -> str:
+def checkpoint_line(c: Checkpoint) -> str:
+    """A checkpoint as one JSON line (exports, published anchors)."""
     return (
         json.dumps(
             {
@@ -257,3 +334,53 @@ class Sealer:
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+@dataclass(frozen=True)
+class SnapshotProblem:
+    """A stored snapshot that may not be trusted: its tag is missing or wrong
+    (BAD_TAG), or its state is not what the events give (STATE_DIFFERS)."""
+
+    agreement_id: str
+    version: int
+    kind: str
+
+
+def verify_snapshots(app: CraftingApplication, engine: Engine) -> tuple[int, list[SnapshotProblem]]:
+    """Check every stored snapshot's tag, and re-derive its state from the events: a
+    snapshot is a cache the service decides on, so it must equal the replayed state."""
+    store = app.snapshots
+    replay: Repository[UUID] = Repository(app.events)  # events only, no snapshots
+    if not isinstance(store, SealedSnapshotStore):
+        return 0, []
+    table = snapshot_table(store)
+    query = text(  # the library's own table name, never input
+        f"SELECT originator_id, originator_version, topic, state FROM {table} "  # noqa: S608
+        "ORDER BY originator_id, originator_version"
+    )
+    checked, problems = 0, []
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            checked += 1
+            aid = UUID(str(row.originator_id))
+            stored = StoredEvent(aid, int(row.originator_version), row.topic, bytes(row.state))
+            inner = None if store.key is None else opened(store.key, stored)
+            if inner is None:
+                problems.append(SnapshotProblem(str(aid), stored.originator_version, "BAD_TAG"))
+                continue
+            kept = app.mapper.to_domain_event(inner)
+            snapshot_class = type(kept)
+            derived = snapshot_class.take(replay.get(aid, version=stored.originator_version))  # type: ignore[attr-defined]
+            if plain(kept.state) != plain(derived.state):  # type: ignore[attr-defined]
+                problems.append(
+                    SnapshotProblem(str(aid), stored.originator_version, "STATE_DIFFERS")
+                )
+    return checked, problems
+
+
+def snapshot_table(store: SealedSnapshotStore) -> str:
+    """The snapshot table's name (the library names it per database)."""
+    name = getattr(store.recorder, "events_table_name", None)
+    if not isinstance(name, str) or not name.replace("_", "").isalnum():
+        raise TypeError(f"No snapshot table name on {type(store.recorder).__name__}")
+    return name

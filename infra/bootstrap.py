@@ -6,13 +6,15 @@ import logging
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from domain.application import CraftingApplication
-from infra.audit import Sealer, Store, ensure_tables
+from infra.audit import Sealer, Store, ensure_tables, report_tampered_snapshot
 from infra.database import Engines, check_reachable, create_engines
 from infra.persistence import eventsourcing_env, position_lookup, postgres_schema
 from infra.postgres_store import schema_lock
 from infra.settings import Settings
-from infra.signing import MissingSigningKeyError, signing_key
+from infra.signing import MissingSigningKeyError, signing_key, tag_key
 from projections.runner import Progress, ProjectionRunner
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,6 @@ class Container:
         try:
             key = signing_key(self.settings)
         except MissingSigningKeyError:
-            log.warning("no CRAFTING_SIGNING_KEY: checkpoints are not sealed")
             return None
         return Sealer(self.store, key, self.settings.checkpoint_seconds)
 
@@ -63,9 +64,17 @@ def bootstrap(settings: Settings | None = None) -> Container:
     """Build the application, the read-model engines and the projection runner."""
     settings = settings or Settings()
     check_reachable(settings.database_url)
+    try:
+        key: Ed25519PrivateKey | None = signing_key(settings)
+    except MissingSigningKeyError:
+        key = None
+        log.warning("no CRAFTING_SIGNING_KEY: no checkpoints are sealed, no snapshots used")
     app = CraftingApplication(
         env=eventsourcing_env(settings.database_url, settings.aggregate_cache_size, settings.pool),
         max_hours_received_per_week=settings.max_hours_received_per_week,
+        snapshot_key=None if key is None else tag_key(key, "snapshots"),
+        event_tag_key=None if key is None else tag_key(key, "events"),
+        on_tampered_snapshot=report_tampered_snapshot,
     )
     app.set_position_lookup(position_lookup(app.recorder))
     engines = create_engines(settings.database_url, settings.pool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ def _store_env(database_url: str, pool: PoolSize) -> dict[str, str]:
             # A named shared in-memory database, so every pooled connection sees it.
             path = f"file:crafting-{uuid4().hex}?mode=memory&cache=shared"
         else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            keep_private(Path(path))
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
@@ -70,6 +71,16 @@ def _store_env(database_url: str, pool: PoolSize) -> dict[str, str]:
     if "schema" in query:
         env["POSTGRES_SCHEMA"] = query["schema"][0]
     return env
+
+
+def keep_private(database: Path) -> None:
+    """The SQLite file (and its WAL files, which SQLite creates with the database's
+    permissions) readable only by its owner: it holds everyone's records."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
 
 
 def sqlalchemy_url(database_url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from itertools import pairwise
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,14 +13,23 @@ from infra.persistence import PoolSize
 # Values people paste from examples; never accepted outside development.
 PLACEHOLDER_SECRETS = frozenset({"changethis", "changeme", "secret", "password", "test"})
 MIN_SECRET_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 8
+COMMON_WORDS = ("password", "passw0rd", "secret", "changeme", "changethis", "qwerty", "letmein")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CRAFTING_", extra="ignore")
+    # Errors about settings never print the values given (they may be secrets).
+    model_config = SettingsConfigDict(
+        env_prefix="CRAFTING_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "sqlite:///./crafting.db"
     jwt_secret: SecretStr | None = None
     signing_key: SecretStr | None = Field(default=None, description="base64 Ed25519 key")
+    trusted_public_keys: str = Field(
+        default="",
+        description="earlier checkpoint public keys still trusted (base64, comma-separated)",
+    )
     checkpoint_seconds: float = Field(default=300, ge=1, description="seal interval")
     dev: bool = Field(default=False, description="GraphiQL, introspection, weak secrets")
     max_hours_received_per_week: float = Field(default=4.0, gt=0, le=40)
@@ -38,6 +48,10 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(
         default=4, ge=0, le=100, description="more connections each pool may open under load"
     )
+    rate_limit_per_second: float = Field(
+        default=50, ge=0, le=100_000, description="requests per caller and process; 0: off"
+    )
+    rate_limit_burst: int = Field(default=100, ge=1, le=1_000_000)
     ready_heartbeat_seconds: float = Field(
         default=10, gt=0, le=3600, description="/readyz fails when the projector is silent longer"
     )
@@ -88,9 +102,35 @@ class Settings(BaseSettings):
 
 
 def check_secret(secret: str) -> None:
-    """Refuse secrets that are guessable: placeholders and short strings."""
-    if secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+    """Refuse secrets that are guessable: short ones, placeholders and common words,
+    a block repeated, long runs (`aaaa`, `1234`), and too few distinct characters. A
+    secret from `secrets.token_urlsafe(48)` passes; what people type usually does not."""
+    problem = secret_weakness(secret)
+    if problem is not None:
         raise ValueError(
-            f"CRAFTING_JWT_SECRET must be a random string of at least {MIN_SECRET_LENGTH} "
-            "characters (set CRAFTING_DEV=1 only for local development)."
+            f"CRAFTING_JWT_SECRET is too weak ({problem}): use a random string of at least "
+            f"{MIN_SECRET_LENGTH} characters, e.g. python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))' (CRAFTING_DEV=1 allows weak secrets locally)."
         )
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why a secret is guessable, or None (the secret itself is never in the answer)."""
+    lowered = secret.strip().lower()
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"shorter than {MIN_SECRET_LENGTH} characters"
+    if lowered in PLACEHOLDER_SECRETS or any(word in lowered for word in COMMON_WORDS):
+        return "a placeholder or common word"
+    if any(_repeats(secret, size) for size in range(1, len(secret) // 2 + 1)):
+        return "a repeated pattern"
+    steps = [ord(b) - ord(a) for a, b in pairwise(secret)]
+    if sum(step in (-1, 0, 1) for step in steps) > len(steps) // 2:
+        return "long runs of the same or consecutive characters"
+    if len(set(secret)) < MIN_DISTINCT_CHARACTERS:
+        return f"fewer than {MIN_DISTINCT_CHARACTERS} distinct characters"
+    return None
+
+
+def _repeats(secret: str, size: int) -> bool:
+    block = secret[:size]
+    return (block * (len(secret) // size + 1))[: len(secret)] == secret

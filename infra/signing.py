@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import base64
 import os
+from contextlib import suppress
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from infra.persistence import sqlite_path
 from infra.settings import Settings
@@ -42,8 +50,6 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
 
 def new_private_key() -> str:
     """A fresh private key, base64."""
-    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
-
     key = Ed25519PrivateKey.generate()
     raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     return base64.b64encode(raw).decode()
@@ -52,6 +58,24 @@ def new_private_key() -> str:
 def public_key_b64(key: Ed25519PrivateKey) -> str:
     """What auditors hold."""
     return base64.b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+
+def trusted_public_keys(settings: Settings) -> frozenset[str]:
+    """The public keys whose checkpoint signatures count: our signing key's, and the
+    earlier ones an operator still trusts after a rotation (CRAFTING_TRUSTED_PUBLIC_KEYS).
+    Never the key a checkpoint row names: whoever can write the row can name any key."""
+    keys = {k.strip() for k in settings.trusted_public_keys.split(",") if k.strip()}
+    with suppress(MissingSigningKeyError):
+        keys.add(public_key_b64(signing_key(settings)))
+    return frozenset(keys)
+
+
+def tag_key(key: Ed25519PrivateKey, purpose: str) -> bytes:
+    """A 32-byte key for HMAC tags (`purpose`: what it tags), derived from the signing
+    key with HKDF: one secret to keep, and keys that each serve one purpose."""
+    raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    hkdf = HKDF(algorithm=SHA256(), length=32, salt=None, info=f"crafting/{purpose}".encode())
+    return hkdf.derive(raw)
 
 
 def sign(key: Ed25519PrivateKey, message: bytes) -> str:

@@ -7,7 +7,7 @@ caller's visibility is part of the SQL, so a page never needs filtering afterwar
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -247,16 +247,11 @@ def team_workload(conn: Connection, rm: ReadModel, team_id: str) -> list[Row]:
     return _rows(conn, query)
 
 
-def skill_evidence(conn: Connection, rm: ReadModel, person_id: str) -> list[Row]:
-    """Skills a person has evidence for, with how many artifacts show each."""
-    e = rm.evidence_skills
-    query = (
-        select(e.c.skill, func.count().label("evidence_count"))
-        .where(e.c.employee_id == person_id)
-        .group_by(e.c.skill)
-        .order_by(func.count().desc(), e.c.skill)
-    )
-    return _rows(conn, query)
+def skill_evidence(artifacts: Iterable[Row]) -> list[Row]:
+    """Skills shown by these artifacts, with how many artifacts show each (most first)."""
+    counts = Counter(skill for a in artifacts for skill in set(a["skills"]))
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [{"skill": skill, "evidence_count": count} for skill, count in ordered]
 
 
 def _chunks(ids: Iterable[str]) -> Iterable[list[str]]:

@@ -19,8 +19,10 @@ import pytest
 from domain.application import CraftingApplication
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
+from infra.signing import new_private_key
 
 REQUIRE_POSTGRES = os.environ.get("CRAFTING_REQUIRE_POSTGRES") == "1"
+SNAPSHOT_KEY = b"tests-snapshot-key-0123456789abc"
 
 
 def _docker_available() -> bool:
@@ -100,7 +102,9 @@ def postgres_url(postgres_database_url: str) -> str:
 
 @pytest.fixture
 def container(database_url: str) -> Iterator[Container]:
-    built = bootstrap(Settings(database_url=database_url, jwt_secret=None))
+    built = bootstrap(
+        Settings(database_url=database_url, jwt_secret=None, signing_key=new_private_key())
+    )
     yield built
     built.close()
 
@@ -108,6 +112,8 @@ def container(database_url: str) -> Iterator[Container]:
 @pytest.fixture
 def memory_app() -> Iterator[CraftingApplication]:
     """The application on the library's in-memory store: for fast unit tests."""
-    app = CraftingApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app = CraftingApplication(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, snapshot_key=SNAPSHOT_KEY
+    )
     yield app
     app.close()

@@ -13,6 +13,7 @@ from api.graphql.ids import agreement_uuid
 from domain.integrity import Verifier, checkpoint_message, signature_valid
 from domain.values import Role
 from infra import audit
+from infra.signing import trusted_public_keys
 
 
 @strawberry.type
@@ -30,7 +31,12 @@ class SignedCheckpoint:
     recorded_at: str
     signature: str
     public_key: str
-    signature_valid: bool
+    public_key_trusted: bool = strawberry.field(
+        description="Whether the key is one this service trusts (its own, or configured)."
+    )
+    signature_valid: bool = strawberry.field(
+        description="Signed by a trusted key, and the signature matches."
+    )
 
 
 @strawberry.type
@@ -66,15 +72,18 @@ async def verify_integrity(
         first_break=None
         if found is None
         else IntegrityBreak(kind=found.kind, version=found.version, detail=found.detail),
-        latest_checkpoint=None if latest is None else _checkpoint(latest),
+        latest_checkpoint=None
+        if latest is None
+        else _checkpoint(latest, trusted_public_keys(ctx.container.settings)),
     )
 
 
-def _checkpoint(row: dict[str, object]) -> SignedCheckpoint:
+def _checkpoint(row: dict[str, object], trusted: frozenset[str]) -> SignedCheckpoint:
     position, size = int(str(row["position"])), int(str(row["size"]))
     root, at = str(row["root"]), str(row["recorded_at"])
     signature, key = str(row["signature"]), str(row["public_key"])
-    valid = signature_valid(key, checkpoint_message(position, size, root, at), signature)
+    message = checkpoint_message(position, size, root, at)
+    valid = key in trusted and signature_valid(key, message, signature)
     return SignedCheckpoint(
         position=position,
         size=size,
@@ -82,5 +91,6 @@ def _checkpoint(row: dict[str, object]) -> SignedCheckpoint:
         recorded_at=at,
         signature=signature,
         public_key=key,
+        public_key_trusted=key in trusted,
         signature_valid=valid,
     )

@@ -41,6 +41,7 @@ Ctx = Info[Context, None]
 Row = dict[str, Any]
 T = TypeVar("T")
 MAX_FIRST = 100
+MAX_TYPES = 50  # event types in an auditLog filter (there are fewer than 50)
 READERS_OF_EVERYTHING = (Role.HR, Role.AUDITOR, Role.INTEGRATION)
 
 
@@ -242,6 +243,8 @@ class Query:
             raise ForbiddenError()
         size, position = _first(first), parse_cursor("audit", after)
         f = filter or AuditLogFilter()
+        if len(f.types or ()) > MAX_TYPES:
+            raise BadInputError(f"List at most {MAX_TYPES} event types.", field="filter.types")
         agreement = str(agreement_uuid(f.agreement_id, "agreementId")) if f.agreement_id else None
         where = q.AuditFilter(
             agreement_id=agreement,
@@ -283,9 +286,12 @@ class Query:
             raise ForbiddenError()
         await _consistent(ctx, consistent_with)
         rows = await ctx.read(lambda c, rm: q.team_workload(c, rm, team_id))
-        manages = any(r["manager_id"] == ctx.actor.id for r in rows)
-        if not ctx.has_any(*READERS_OF_EVERYTHING) and not manages:
-            raise ForbiddenError()
+        if not ctx.has_any(*READERS_OF_EVERYTHING):
+            # A manager sees the members they manage (and themselves), no one else.
+            me = ctx.actor.id
+            rows = [r for r in rows if r["manager_id"] == me or r["person_id"] == me]
+            if not any(r["manager_id"] == me for r in rows):
+                raise ForbiddenError()
         limit = ctx.container.settings.max_hours_received_per_week
         members = []
         for r in rows:
@@ -340,21 +346,16 @@ class Query:
         if person is None:
             raise NotFoundError("No person with this id.", field="personId")
 
-        def read(
-            c: Any, rm: Any
-        ) -> tuple[list[Row], dict[str, list[Row]], dict[str, list[Row]], list[Row]]:
+        def read(c: Any, rm: Any) -> tuple[list[Row], dict[str, list[Row]], dict[str, list[Row]]]:
             rows = q.list_agreements(
                 c, rm, ctx.viewer, q.AgreementFilter(employee_id=key), 10_000, None
             )
             ids = [r["agreement_id"] for r in rows]
-            return (
-                rows,
-                q.children(c, rm, "artifacts", ids),
-                q.children(c, rm, "reviews", ids),
-                q.skill_evidence(c, rm, key),
-            )
+            return rows, q.children(c, rm, "artifacts", ids), q.children(c, rm, "reviews", ids)
 
-        rows, artifacts, reviews, skills = await ctx.read(read)
+        rows, artifacts, reviews = await ctx.read(read)
+        # Evidence only from the agreements this caller may read.
+        skills = q.skill_evidence([a for r in rows for a in artifacts.get(r["agreement_id"], [])])
         return CareerEvidence(
             person=Person(row=person),
             agreements=[Agreement(row=r) for r in rows],

@@ -8,34 +8,33 @@ from typing import Any
 
 import orjson
 from fastapi import HTTPException, Request, Response
+from graphql import GraphQLError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from api.auth import InvalidTokenError, actor_from_token
+from api.auth import InvalidTokenError, actor_from_token, bearer_token
 from api.graphql.compiled import CompiledReads
 from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.context import Context
+from api.graphql.hygiene import request_problem
 from api.graphql.schema import CraftingSchema
 from api.metrics import GRAPHQL_ERRORS
+from api.ratelimit import RateLimiter
 from infra.bootstrap import Container
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+MAX_RESPONSE_BYTES = 8_000_000
+TOO_LARGE = {
+    "message": f"The response would be larger than {MAX_RESPONSE_BYTES:,} bytes; "
+    "ask for fewer objects, children or fields.",
+    "extensions": {"code": "RESPONSE_TOO_LARGE"},
+}
 # The media type and status of the response being built (per request task).
 _reply: contextvars.ContextVar[tuple[str, int]] = contextvars.ContextVar(
     "graphql_reply", default=("application/json", 200)
 )
-
-
-def bearer_token(request: Request) -> str:
-    """The bearer token, or 401."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise HTTPException(
-            401, "A bearer token is required.", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return token.strip()
 
 
 class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
@@ -46,6 +45,8 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
         self.secret = secret
         self.dev = container.settings.dev
         self.consistency = ConsistencyWaiter(container.engines.reader)
+        settings = container.settings
+        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
         on_postgres = container.engines.reader.dialect.name == "postgresql"
         self.compiled = (
             CompiledReads(schema._schema, schema.validation_rules)
@@ -57,13 +58,21 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
             if self.dev and _wants_ide(request):
                 return {}  # the GraphiQL page itself; its queries carry a token
             try:
-                actor = actor_from_token(self.secret, bearer_token(request))
+                token = bearer_token(request.headers)
+            except InvalidTokenError as error:
+                raise HTTPException(401, str(error), headers=CHALLENGE) from None
+            try:
+                actor = actor_from_token(self.secret, token)
             except InvalidTokenError:
                 raise HTTPException(
-                    401,
-                    "The bearer token is invalid or expired.",
-                    headers={"WWW-Authenticate": "Bearer"},
+                    401, "The bearer token is invalid or expired.", headers=CHALLENGE
                 ) from None
+            if wait := self.limiter.retry_after(actor.id):
+                raise HTTPException(
+                    429,
+                    f"Too many requests from this caller; retry in {wait} s.",
+                    headers={"Retry-After": str(wait)},
+                )
             return Context(container, actor, request.state.correlation_id, self.consistency)
 
         super().__init__(schema, context_getter=context_getter, **kwargs)  # type: ignore[arg-type]
@@ -77,6 +86,9 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        if problem := request_problem(request_data.query, request_data.variables):
+            error = GraphQLError(problem, extensions={"code": "BAD_REQUEST"})
+            return ExecutionResult(data=None, errors=[error])
         if self.compiled is not None and request_data.query and isinstance(context, Context):
             data = await self.compiled.execute(
                 context, request_data.query, request_data.variables, request_data.operation_name
@@ -116,7 +128,11 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
         media_type, status = _reply.get()
-        return Response(self.encode_json(response_data), media_type=media_type, status_code=status)
+        body = self.encode_json(response_data)
+        if len(body) > MAX_RESPONSE_BYTES:
+            GRAPHQL_ERRORS.labels("RESPONSE_TOO_LARGE").inc()
+            body = self.encode_json({"data": None, "errors": [TOO_LARGE]})
+        return Response(body, media_type=media_type, status_code=status)
 
 
 def _wants_ide(request: Request) -> bool:

@@ -67,7 +67,11 @@ class Api:
 def serving(database_url: str, **overrides: Any) -> Iterator[Api]:
     """The app in-process on `database_url`, with settings overridden."""
     secret = None if database_url.startswith("sqlite") else "e2e-" + uuid4().hex + uuid4().hex
-    given: dict[str, Any] = {"serve_projections": True, "jwt_secret": secret} | overrides
+    given: dict[str, Any] = {
+        "serve_projections": True,
+        "jwt_secret": secret,
+        "rate_limit_per_second": 0,  # tests drive many requests per caller on purpose
+    } | overrides
     settings = Settings(database_url=database_url, **given)
     container = bootstrap(settings)
     app = create_app(container)

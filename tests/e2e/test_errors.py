@@ -98,9 +98,9 @@ def test_every_rule_violation_is_a_user_error(api: Api) -> None:
         "INVALID_TRANSITION",
         agreementId=aid,
     )
-    refused(
+    refused(  # HR may move anyone's work, so HR learns that "ghost" is nobody
         api,
-        w.manager,
+        w.hr,
         "reallocateTask",
         "ReallocateTaskInput",
         "UNKNOWN_PERSON",

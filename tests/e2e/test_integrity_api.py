@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from api.cli import cli
+from domain.integrity import checkpoint_message
 from infra import audit
-from infra.signing import signing_key
+from infra.signing import public_key_b64, sign, signing_key
 from tests.e2e.conftest import Api
 from tests.e2e.world import World
 
@@ -62,3 +64,24 @@ def test_the_command_line_verifies_exports_and_replays(
     assert [t["type"] for t in body["timeline"]] == ["Proposed", "Approved"]
     assert body["state"]["status"] == "PROPOSED"
     assert runner.invoke(cli, ["history", "not-a-uuid"]).exit_code == 2
+
+
+def test_a_checkpoint_re_signed_with_another_key_is_not_reported_valid(sqlite_api: Api) -> None:
+    api = sqlite_api
+    w = World(api)
+    aid = w.active()["id"]
+    sealed = audit.seal(api.container.store, signing_key(api.container.settings))
+    assert sealed is not None
+    attacker = Ed25519PrivateKey.generate()
+    message = checkpoint_message(sealed.position, sealed.size, sealed.root, sealed.recorded_at)
+    with api.container.engines.writer.begin() as conn:
+        conn.execute(
+            audit.checkpoints.update()
+            .where(audit.checkpoints.c.position == sealed.position)
+            .values(signature=sign(attacker, message), public_key=public_key_b64(attacker))
+        )
+    query = REPORT.replace("publicKey", "publicKey publicKeyTrusted")
+    checkpoint = api.data(w.auditor, query, id=aid)["verifyIntegrity"]["latestCheckpoint"]
+    assert checkpoint["publicKey"] == public_key_b64(attacker)
+    assert checkpoint["publicKeyTrusted"] is False
+    assert checkpoint["signatureValid"] is False

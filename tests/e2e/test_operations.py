@@ -5,10 +5,12 @@ unreachable database."""
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
@@ -16,6 +18,8 @@ from uuid import uuid4
 import psycopg
 import pytest
 
+from api.auth import mint_token
+from domain.values import Role
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
 from projections.runner import wait_for_position
@@ -205,3 +209,26 @@ def test_a_serving_process_keeps_only_its_configured_connections(
         # one pooled connection each for the event store and the read models, and the
         # projector's LISTEN connection: 2 x (size + overflow) + 1
         assert 1 <= count <= 3, count
+
+
+def test_a_chunked_body_without_length_is_held_to_the_size_limit(tmp_path: Path) -> None:
+    port, env = free_port(), service_env(f"sqlite:///{tmp_path}/c.db")
+    token = mint_token(env["CRAFTING_JWT_SECRET"], "hr", [Role.HR], timedelta(hours=1))
+    serve = start(["serve", "--port", str(port)], env, tmp_path / "serve")
+    with running(serve):
+        assert eventually(lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 60)
+        chunk = b"x" * 65_536
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(
+                b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                b"Authorization: Bearer " + token.encode() + b"\r\n\r\n"
+            )
+            try:
+                for _ in range(200):  # 13 MB offered, far past the 1 MB limit
+                    conn.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:
+                pass  # the server answered and closed while we were still sending
+            reply = conn.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+        assert serve.alive

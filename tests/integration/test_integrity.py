@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain import commands as c
-from domain.integrity import GENESIS
+from domain.integrity import GENESIS, event_hash, hashed_fields
 from infra import audit
 from infra.bootstrap import Container
-from infra.signing import public_key_b64
+from infra.signing import public_key_b64, signing_key, tag_key
 from tests.support import Org, draft
 
 ROOT = Path(__file__).parents[2]
@@ -72,7 +72,7 @@ def _history(container: Container) -> tuple[Org, UUID, Ed25519PrivateKey]:
     agreement = org.active()  # versions 1, 2
     for hours in (1, 0.5, 0.25):  # versions 3, 4, 5
         org.run(org.manager, c.AddAdjustment(agreement_id=agreement.id, adjustment=draft(hours)))
-    key = Ed25519PrivateKey.generate()
+    key = signing_key(container.settings)  # the key the service's events are tagged with
     assert audit.seal(container.store, key) is not None
     return org, agreement.id, key
 
@@ -210,3 +210,84 @@ def test_a_partial_export_checks_its_chains(container: Container, tmp_path: Path
     result = _standalone(path, key)
     assert result.returncode == 0, result.stdout
     assert "partial" in result.stdout
+
+
+def _append_forged(raw: Raw, container: Container, aid: UUID) -> None:
+    """An event appended in SQL after the last checkpoint, its chain hash recomputed
+    correctly (the chain is unkeyed), its tag copied from a real event."""
+    last = json.loads(raw.state(aid, 5))
+    topic_row = raw.run(
+        "SELECT topic FROM {t} WHERE originator_id = ? AND originator_version = 5", raw.key(aid)
+    )[0]
+    topic = topic_row["topic"] if isinstance(topic_row, dict) else topic_row[0]
+    stored = container.app.mapper.transcoder.decode(raw.state(aid, 5))
+    forged = dict(last)
+    forged["previous_hash"] = event_hash(str(aid), 5, topic, hashed_fields(stored))
+    forged["actor_id"] = "FORGED: promotion approved by VP"
+    raw.run(
+        "INSERT INTO {t} (originator_id, originator_version, topic, state) VALUES (?, 6, ?, ?)",
+        raw.key(aid),
+        topic,
+        json.dumps(forged).encode(),
+    )
+
+
+def test_an_event_appended_around_the_service_is_never_sealed(container: Container) -> None:
+    _, aid, key = _history(container)
+    raw = Raw(container)
+    _append_forged(raw, container, aid)
+    # The chain itself holds: only the tag tells the forgery apart.
+    assert audit.verify_stream(container.store, aid).first_break is None
+    alarms = audit.INTEGRITY_ALARMS.labels("event")._value.get()
+    assert audit.seal(container.store, key) is None
+    assert audit.INTEGRITY_ALARMS.labels("event")._value.get() == alarms + 1
+    assert audit.verify_store(container.store, public_key_b64(key)).first_break is None
+    found = audit.verify_store(
+        container.store, public_key_b64(key), events_key=tag_key(key, "events")
+    ).first_break
+    assert (found.kind, found.stream, found.version) == ("NOT_WRITTEN_BY_SERVICE", str(aid), 6)
+
+
+def test_a_broken_tag_blocks_sealing_until_the_event_is_restored(
+    container: Container,
+) -> None:
+    org, aid, key = _history(container)
+    org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="x"))  # version 6, real
+    raw = Raw(container)
+    real_head = container.app.recorder.max_notification_id()
+    raw.run(
+        "UPDATE {t} SET state = ? WHERE originator_id = ? AND originator_version = 6",
+        raw.state(aid, 6).replace(b'"_tag":"', b'"_tag":"0'),
+        raw.key(aid),
+    )
+    assert audit.seal(container.store, key) is None  # the only new event is not ours now
+    raw.run(  # restore it: sealing goes on
+        "UPDATE {t} SET state = ? WHERE originator_id = ? AND originator_version = 6",
+        raw.state(aid, 6).replace(b'"_tag":"0', b'"_tag":"'),
+        raw.key(aid),
+    )
+    sealed = audit.seal(container.store, key)
+    assert sealed is not None and sealed.position == real_head
+
+
+def test_a_published_checkpoint_reveals_a_removed_tail_or_checkpoint(
+    container: Container, tmp_path: Path
+) -> None:
+    org, aid, key = _history(container)
+    org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="x"))
+    sealed = audit.seal(container.store, key)
+    assert sealed is not None
+    anchors = [sealed]
+    public = public_key_b64(key)
+    assert audit.verify_store(container.store, public, anchors=anchors).first_break is None
+    raw = Raw(container)
+    # Remove the tail and the checkpoint that covered it: consistent inside the store.
+    raw.run("DELETE FROM {t} WHERE originator_id = ? AND originator_version = 6", raw.key(aid))
+    with container.engines.writer.begin() as conn:
+        conn.execute(
+            audit.checkpoints.delete().where(audit.checkpoints.c.position == sealed.position)
+        )
+    assert audit.verify_store(container.store, public).first_break is None  # unseen inside
+    found = audit.verify_store(container.store, public, anchors=anchors).first_break
+    assert found is not None and found.kind == "ANCHOR_MISSING"
+    assert found.position == sealed.position

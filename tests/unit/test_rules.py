@@ -319,14 +319,12 @@ def test_the_limit_counts_net_hours_received(org: Org) -> None:
 
 def test_reallocating_to_an_unknown_or_the_same_person_is_refused(org: Org) -> None:
     agreement = org.active()
-    refused(
-        org.app,
-        org.manager,
-        c.ReallocateTask(
-            agreement_id=agreement.id, task="x", hours_per_week=1, to_person_id="ghost", reason="x"
-        ),
-        "UNKNOWN_PERSON",
+    ghost = c.ReallocateTask(
+        agreement_id=agreement.id, task="x", hours_per_week=1, to_person_id="ghost", reason="x"
     )
+    refused(org.app, org.hr, ghost, "UNKNOWN_PERSON")
+    # A manager is refused as for another manager's report: no directory oracle.
+    forbidden(org.app, org.manager, ghost)
     refused(
         org.app,
         org.manager,

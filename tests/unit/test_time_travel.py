@@ -11,7 +11,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from domain import commands as c
-from domain.agreement import Agreement
+from domain.agreement import CHILD_LIMITS, Agreement
 from domain.agreement_events import Proposed
 from domain.application import CraftingApplication
 from domain.errors import Forbidden, InvalidInput, NotFound
@@ -83,7 +83,10 @@ def test_current_events_are_stored_with_their_class_version(org: Org) -> None:
     assert json.loads(stored.state)["class_version"] == 2
 
 
-def test_long_histories_use_snapshots_and_find_any_instant(org: Org) -> None:
+def test_long_histories_use_snapshots_and_find_any_instant(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(CHILD_LIMITS, "reviews", 1000)  # longer than allowed, on purpose
     agreement = org.active()
     for n in range(230):
         org.run(

@@ -1,0 +1,128 @@
+"""An edited snapshot is never trusted: decisions and time travel come from the events,
+the discard is reported, and `crafting verify` names it (both databases)."""
+
+from __future__ import annotations
+
+import json
+from uuid import UUID
+
+import pytest
+from sqlalchemy import text
+
+from domain import commands as c
+from domain.application import CraftingApplication
+from domain.errors import GuardrailExceeded
+from domain.snapshots import SealedSnapshotStore
+from infra import audit
+from infra.bootstrap import Container, bootstrap
+from tests.support import Org, draft, guardrails
+
+
+def _long_agreement(org: Org) -> UUID:
+    agreement = org.active(rails=guardrails(6))  # 2 h of development, at most 6
+    for i in range(105):  # a snapshot is taken at version 100
+        org.run(
+            org.manager,
+            c.RecordReview(agreement_id=agreement.id, outcome="ON_TRACK", notes=f"check-in {i}"),
+        )
+    return agreement.id
+
+
+def _table(container: Container) -> str:
+    assert isinstance(container.app.snapshots, SealedSnapshotStore)
+    return audit.snapshot_table(container.app.snapshots)
+
+
+def _snapshot_row(container: Container, aid: UUID) -> tuple[object, bytes]:
+    with container.engines.reader.connect() as conn:
+        row = conn.execute(text(f"SELECT originator_id, state FROM {_table(container)}")).one()
+    assert UUID(str(row.originator_id)) == aid
+    return row.originator_id, bytes(row.state)
+
+
+def _write_state(container: Container, originator_id: object, state: bytes) -> None:
+    with container.engines.writer.begin() as conn:
+        conn.execute(
+            text(f"UPDATE {_table(container)} SET state = :state WHERE originator_id = :id"),
+            {"state": state, "id": originator_id},
+        )
+
+
+def _forged(state: bytes) -> bytes:
+    """The attacker's edit: guardrail 6 -> 40 and a new title, the tag kept as it was."""
+    prefix, tag, body = state.split(b":", 2)
+    document = json.loads(body)
+    state = document["state"]
+    state["title"] = "FORGED title"
+    state["guardrails"]["_data_"]["max_development_hours_per_week"] = 40
+    return b":".join([prefix, tag, json.dumps(document).encode()])
+
+
+@pytest.mark.parametrize("keep_tag", [True, False])
+def test_an_edited_snapshot_is_discarded_and_decisions_use_the_events(
+    container: Container, keep_tag: bool
+) -> None:
+    container.prepare()
+    org = Org(container.app)
+    aid = _long_agreement(org)
+    originator_id, state = _snapshot_row(container, aid)
+    assert state.startswith(b"hmac-sha256:")
+    forged = _forged(state)
+    _write_state(container, originator_id, forged if keep_tag else forged.split(b":", 2)[2])
+
+    alarms = audit.INTEGRITY_ALARMS.labels("snapshot")._value.get()
+    # A fresh process: nothing cached, so the snapshot would be loaded.
+    fresh = bootstrap(container.settings)
+    try:
+        org.app = fresh.app
+        with pytest.raises(GuardrailExceeded):
+            org.run(org.manager, c.AddAdjustment(agreement_id=aid, adjustment=draft(30)))
+        past = fresh.app.agreement_at(org.auditor.actor, aid, version=104)
+        assert past.title == "Tester to product manager"
+        assert past.guardrails is not None
+        assert past.guardrails.max_development_hours_per_week == 6
+        assert audit.INTEGRITY_ALARMS.labels("snapshot")._value.get() > alarms
+        checked, problems = audit.verify_snapshots(fresh.app, fresh.engines.reader)
+        assert checked == 1
+        assert [(p.agreement_id, p.version, p.kind) for p in problems] == [
+            (str(aid), 100, "BAD_TAG")
+        ]
+    finally:
+        fresh.close()
+
+
+def test_verify_finds_nothing_wrong_with_untouched_snapshots(container: Container) -> None:
+    container.prepare()
+    org = Org(container.app)
+    _long_agreement(org)
+    checked, problems = audit.verify_snapshots(container.app, container.engines.reader)
+    assert (checked, problems) == (1, [])
+
+
+def test_a_snapshot_written_with_the_key_but_wrong_state_is_found_by_verify(
+    container: Container,
+) -> None:
+    # An insider with the key (or a bug) could write a well-tagged but wrong snapshot:
+    # verify re-derives every snapshot from the events.
+    container.prepare()
+    org = Org(container.app)
+    aid = _long_agreement(org)
+    snapshots = container.app.snapshots
+    (snapshot,) = snapshots.get(aid)  # type: ignore[union-attr]
+    snapshot.state["title"] = "Wrong but well tagged"  # type: ignore[attr-defined]
+    with container.engines.writer.begin() as conn:
+        conn.execute(text(f"DELETE FROM {_table(container)}"))
+    snapshots.put([snapshot])  # type: ignore[union-attr]
+    _, problems = audit.verify_snapshots(container.app, container.engines.reader)
+    assert [(p.version, p.kind) for p in problems] == [(100, "STATE_DIFFERS")]
+
+
+def test_without_a_key_no_snapshot_is_written_or_used() -> None:
+    app = CraftingApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    try:
+        aid = _long_agreement(Org(app))
+        assert app.snapshots is not None
+        assert list(app.snapshots.recorder.select_events(aid)) == []
+        assert app.repository.get(aid).version > 100
+    finally:
+        app.close()

@@ -1,0 +1,61 @@
+"""Settings refuse guessable secrets without ever repeating them, and the embedded
+database file is private to its owner."""
+
+from __future__ import annotations
+
+import secrets
+import stat
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from infra.persistence import eventsourcing_env
+from infra.settings import Settings
+
+PG = "postgresql://postgres@127.0.0.1:5432/crafting"
+WEAK = [
+    "a" * 32,
+    "changeme" * 4,
+    "0123456789" * 4,
+    "password1234567890abcdefghijklmnop",
+    "abcdefghijklmnopqrstuvwxyz012345",
+    "Secret-Secret-Secret-Secret-Secret",
+    "tiny-1",
+]
+
+
+@pytest.mark.parametrize("weak", WEAK)
+def test_a_guessable_secret_is_refused_and_never_repeated(weak: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(database_url=PG, jwt_secret=weak)
+    shown = str(caught.value)
+    assert "CRAFTING_JWT_SECRET is too weak" in shown
+    assert weak not in shown
+    assert weak[:12] not in shown  # not even a prefix (pydantic showed 22 characters)
+
+
+def test_random_secrets_are_accepted() -> None:
+    for _ in range(200):
+        Settings(database_url=PG, jwt_secret=secrets.token_urlsafe(24))
+        Settings(database_url=PG, jwt_secret=secrets.token_hex(16))
+
+
+def test_development_mode_accepts_a_weak_secret() -> None:
+    assert Settings(database_url=PG, jwt_secret="dev", dev=True).dev
+
+
+def test_the_sqlite_database_file_is_created_private(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "crafting.db"
+    eventsourcing_env(f"sqlite:///{database}")
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_an_existing_sqlite_database_file_is_made_private(tmp_path: Path) -> None:
+    database = tmp_path / "crafting.db"
+    for path in (database, tmp_path / "crafting.db-wal"):
+        path.write_bytes(b"")
+        path.chmod(0o644)
+    eventsourcing_env(f"sqlite:///{database}")
+    for path in (database, tmp_path / "crafting.db-wal"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
