@@ -71,7 +71,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     graphql = CraftingGraphQLRouter(
         built,
         secret,
-        build_schema(introspection=settings.dev),
+        build_schema(),
         graphql_ide="graphiql" if settings.dev else None,
     )
     app.include_router(graphql, prefix="/graphql")

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from api.graphql.errors import BadInputError
+from api.graphql.ids import agreement_uuid
 from domain.access import Actor
 from domain.agreement import Agreement
 from domain.errors import DomainError
@@ -138,7 +140,9 @@ def export(
 
 
 def history(
-    agreement_id: Annotated[str, typer.Argument(help="The agreement's UUID.")],
+    agreement_id: Annotated[
+        str, typer.Argument(help="The agreement's id: as GraphQL gives it, or its UUID.")
+    ],
     at: Annotated[datetime | None, typer.Option(help="State at this instant (UTC).")] = None,
     version: Annotated[int | None, typer.Option(help="State at this version.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -167,13 +171,16 @@ def history(
         typer.echo(json.dumps({"timeline": timeline, "state": _state(state)}, indent=2))
         return
     table = Table(title=f"Agreement {aid}")
-    for column in ("version", "recorded at", "event", "actor", "role", "reason"):
+    table.add_column("version", no_wrap=True)
+    # The instant whole, to the second (20 characters), even at 80 columns.
+    table.add_column("recorded at (UTC)", no_wrap=True, min_width=20)
+    for column in ("event", "actor", "role", "reason"):
         table.add_column(column)
     for t in timeline:
         marker = "▶ " if t["version"] == state.version else ""
         table.add_row(
             f"{marker}{t['version']}",
-            str(t["recordedAt"]),
+            _instant(t["recordedAt"]),
             str(t["type"]),
             str(t["actorId"]),
             str(t["actorRole"]),
@@ -218,12 +225,7 @@ def _report(result: Verifier) -> None:
             f"{result.checkpoints} checkpoints verified."
         )
         return
-    b = result.first_break
-    typer.echo(
-        f"BROKEN ({b.kind}) at position {b.position}, stream {b.stream}, version "
-        f"{b.version}: {b.detail}",
-        err=True,
-    )
+    typer.echo(result.first_break.describe(), err=True)
     raise typer.Exit(1)
 
 
@@ -246,11 +248,20 @@ def _state(a: Agreement) -> dict[str, Any]:
 
 
 def _uuid(value: str) -> UUID:
+    """An agreement id as GraphQL gives it (the global id) or as a bare UUID."""
     try:
-        return UUID(value)
-    except ValueError:
-        typer.echo(f"Not an agreement id: {value}", err=True)
+        return agreement_uuid(value)
+    except BadInputError:
+        typer.echo(f"Not an agreement id (a GraphQL id or a UUID): {value}", err=True)
         raise typer.Exit(2) from None
+
+
+def _instant(value: object) -> str:
+    text = str(value)
+    try:
+        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return text
 
 
 def _utc(value: datetime | None) -> datetime | None:

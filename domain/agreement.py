@@ -312,7 +312,15 @@ class Agreement(ChainedAggregate):
         self._require(S.ACTIVE, S.PAUSED, action="revert a change")
         head = self.changes.get(change_id)
         if head is None:
-            raise NotFound("No change with this id in this agreement.", "changeId")
+            # An adjustment's or a reallocation's own id names its change too.
+            item = self.adjustments.get(change_id) or self.reallocations.get(change_id)
+            head = None if item is None else self.changes.get(item.change_id)
+        if head is None:
+            raise NotFound(
+                "No change with this id in this agreement: pass the changeId (or the id) "
+                "of one of its adjustments, reallocations or guardrail changes.",
+                "changeId",
+            )
         reversal.check_revertible(self, head)
         return self._revert([head.id], meta, to_version=None)
 

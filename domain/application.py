@@ -220,7 +220,16 @@ class CraftingApplication(Application[UUID]):
                 # again on the new state (an expectedVersion then fails cleanly).
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 - jitter, not crypto
                 continue
-            position = max((r.notification.id for r in recordings), default=None)
+            # The position of the command's own last event: the key's bookkeeping
+            # record is saved last but is not part of the feed or the audit log.
+            position = max(
+                (
+                    r.notification.id
+                    for r in recordings
+                    if not isinstance(r.domain_event, IdempotencyRecord.Recorded)
+                ),
+                default=None,
+            )
             if position is None:  # nothing changed (e.g. an unchanged directory push)
                 position = self.recorder.max_notification_id() or 0
             return self._result(position, shown)
@@ -262,7 +271,14 @@ class CraftingApplication(Application[UUID]):
             )
         # The key's record is saved last in its command's write, so its position is
         # the position that command returned the first time.
-        position = self._positions(record_id, 1) or 0
+        # The position the first call returned: its agreement's event; for directory
+        # pushes the event just before the key's record, which the same atomic insert
+        # wrote right after them (positions in one insert are consecutive).
+        if record.agreement_id is not None and record.agreement_version is not None:
+            found = self._positions(UUID(record.agreement_id), record.agreement_version)
+        else:
+            found = (self._positions(record_id, 1) or 1) - 1
+        position = found or 0
         # A replay shows what the first call showed, so the caller must still be allowed
         # to see it now (an employee may have moved to another manager meanwhile).
         actor = request.actor

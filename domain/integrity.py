@@ -123,15 +123,34 @@ def signature_valid(public_key_b64: str, message: bytes, signature_b64: str) -> 
     return True
 
 
+def valid_public_key(public_key_b64: str) -> bool:
+    """Whether this is a base64 Ed25519 public key at all (before blaming signatures)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64, validate=True))
+    except ValueError:
+        return False
+    return True
+
+
 @dataclasses.dataclass(frozen=True)
 class Break:
     """The first place where history does not add up."""
 
-    kind: str  # CHAIN_BROKEN, VERSION_GAP, OUT_OF_ORDER, ROOT_MISMATCH, BAD_SIGNATURE
+    kind: str  # CHAIN_BROKEN, VERSION_GAP, OUT_OF_ORDER, ROOT_MISMATCH, BAD_SIGNATURE, ...
     position: int | None
     stream: str | None
     version: int | None
     detail: str
+
+    def describe(self) -> str:
+        """One line: what broke and where (a stream's version, or a checkpoint)."""
+        if self.stream is None:
+            where = f"at the checkpoint at position {self.position}"
+        else:
+            where = f"at position {self.position}, stream {self.stream}, version {self.version}"
+        return f"BROKEN ({self.kind}) {where}: {self.detail}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,8 +230,10 @@ class Verifier:
                     record.position,
                     record.stream,
                     record.version,
-                    "previous_hash does not match the previous event's hash: an "
-                    "earlier event of this stream was edited, removed or reordered",
+                    f"the link from version {version} to version {record.version} is "
+                    f"broken: version {record.version}'s previous_hash is not the hash of "
+                    f"version {version} as stored, so version {version} (or an earlier "
+                    "one) was edited, removed or reordered",
                 )
             )
         digest = event_hash(record.stream, record.version, record.topic, record.fields)
@@ -368,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
         "each must still be in the export, and the log must reach it",
     )
     args = parser.parse_args(argv)
+    if not valid_public_key(args.public_key):
+        print("--public-key is not a base64 Ed25519 public key (`crafting keys` prints it).")
+        return 2
     anchors: list[Checkpoint] = []
     if args.anchors:
         with open(args.anchors, encoding="utf-8") as handle:
@@ -378,11 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         scope = " (partial export: chains and signatures only)" if result.partial else ""
         print(f"OK: {result.events} events, {result.checkpoints} checkpoints verified{scope}.")
         return 0
-    b = result.first_break
-    print(
-        f"BROKEN ({b.kind}) at position {b.position}, stream {b.stream}, version "
-        f"{b.version}: {b.detail}"
-    )
+    print(result.first_break.describe())
     return 1
 
 

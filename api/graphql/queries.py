@@ -275,7 +275,12 @@ class Query:
         await _consistent(ctx, consistent_with)
         size, position = _first(first), parse_cursor("changes", after)
         rows = await ctx.read(lambda c, rm: q.change_feed(c, rm, position, size))
-        return _events(rows, size, "changes")
+        page = _events(rows, size, "changes")
+        if page.page_info.end_cursor is None:
+            # Caught up: hand back the cursor to resume from, never null (a client
+            # looping on `after = endCursor` would otherwise start over).
+            page.page_info.end_cursor = after
+        return page
 
     @strawberry.field
     async def team_workload(

@@ -117,8 +117,9 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
         )
         if request_error:
             response.pop("data", None)
-        accept = request.headers.get("accept", "")
-        if GRAPHQL_RESPONSE in accept or ("*/*" in accept and "json" not in accept):
+        # application/graphql-response+json only when asked for by name; `*/*`, a
+        # missing Accept and application/json get application/json (GraphQL over HTTP).
+        if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
             _reply.set((GRAPHQL_RESPONSE, 400 if request_error else 200))
         else:
             _reply.set(("application/json", 200))

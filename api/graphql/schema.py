@@ -55,8 +55,9 @@ def _path(error: GraphQLError) -> str | None:
     return ".".join(str(p) for p in error.path) if error.path else None
 
 
-def build_schema(*, introspection: bool) -> CraftingSchema:
-    """The schema; introspection (and so GraphiQL) only in development."""
+def build_schema(*, introspection: bool = True) -> CraftingSchema:
+    """The schema. Introspection is on: the schema is public (schema.graphql), every
+    request is authenticated, and integrators generate clients from it."""
     # The limiters make a new rule class per instance; built once here, every request
     # adds the very same rule classes, so the validation cache (keyed by the rules)
     # hits for a query text it has seen before.

@@ -14,6 +14,7 @@ from uuid import uuid4
 
 import jwt
 import pytest
+from graphql import get_introspection_query
 
 from api.graphql.schema import sdl
 from api.logs import JsonFormatter
@@ -286,11 +287,11 @@ def test_query_limits(api: Api) -> None:
         " employee { displayName } } } }"
     )
     costly = "{ " + " ".join(f"p{n}: {page}" for n in range(3)) + " }"
+    modern = {"accept": "application/graphql-response+json"}
     for query in (deep, aliases, costly):
-        response = api.post(query, token=w.hr)
+        response = api.post(query, token=w.hr, headers=modern)
         assert response.status_code == 400, query
         assert "errors" in response.json() and "data" not in response.json()
-    assert api.post("{ __schema { types { name } } }", token=w.hr).status_code == 400
     huge = api.client.post(
         "/graphql",
         content=b"x" * 2_000_000,
@@ -327,6 +328,23 @@ def test_graphql_over_http(api: Api) -> None:
         headers={"Authorization": f"Bearer {w.hr}", "content-type": "application/json"},
     )
     assert broken.status_code == 400
+    for accept in ("*/*", None):  # a client that says nothing in particular: JSON
+        headers = {} if accept is None else {"accept": accept}
+        plain = api.post("{ nope }", token=w.hr, headers=headers)
+        assert plain.status_code == 200
+        assert plain.headers["content-type"].startswith("application/json")
+
+
+def test_introspection_is_open_to_authenticated_callers_only(api: Api) -> None:
+    w = World(api)
+    query = '{ __schema { queryType { name } } __type(name: "Agreement") { name } }'
+    assert api.data(w.employee, query) == {
+        "__schema": {"queryType": {"name": "Query"}},
+        "__type": {"name": "Agreement"},
+    }
+    assert api.post(query, token=None).status_code == 401
+    full = api.data(w.integration, get_introspection_query(descriptions=True))  # codegen's
+    assert {"Agreement", "Person", "Mutation"} <= {t["name"] for t in full["__schema"]["types"]}
 
 
 def test_unexpected_failures_hide_their_internals(api: Api, monkeypatch: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,11 @@ def test_the_command_line_verifies_exports_and_replays(
     assert [t["type"] for t in body["timeline"]] == ["Proposed", "Approved"]
     assert body["state"]["status"] == "PROPOSED"
     assert runner.invoke(cli, ["history", "not-a-uuid"]).exit_code == 2
+    # The id GraphQL hands out works as it is, and at 80 columns the time is whole.
+    monkeypatch.setenv("COLUMNS", "80")
+    table = runner.invoke(cli, ["history", uuid, "--version", "1"])
+    assert table.exit_code == 0, table.output
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", table.output), table.output
 
 
 def test_a_checkpoint_re_signed_with_another_key_is_not_reported_valid(sqlite_api: Api) -> None:

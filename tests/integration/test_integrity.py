@@ -166,16 +166,11 @@ def test_a_checkpoint_signed_with_another_key_is_caught(container: Container) ->
     assert _verify(container, key) is None
 
 
-def _standalone(path: Path, key: Ed25519PrivateKey) -> subprocess.CompletedProcess[str]:
+def _standalone(path: Path, key: Ed25519PrivateKey | str) -> subprocess.CompletedProcess[str]:
     # Run the verifier as an auditor would: the file on its own, outside the package.
+    public = key if isinstance(key, str) else public_key_b64(key)
     return subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "domain" / "integrity.py"),
-            str(path),
-            "--public-key",
-            public_key_b64(key),
-        ],
+        [sys.executable, str(ROOT / "domain" / "integrity.py"), str(path), "--public-key", public],
         capture_output=True,
         text=True,
         check=False,
@@ -200,6 +195,30 @@ def test_an_export_verifies_independently_and_one_changed_byte_fails(
     broken = _standalone(path, key)
     assert broken.returncode == 1
     assert "BROKEN" in broken.stdout
+
+
+def test_the_standalone_verifier_says_plainly_what_is_wrong(
+    container: Container, tmp_path: Path
+) -> None:
+    _, aid, key = _history(container)
+    path = tmp_path / "export.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        audit.export(container.store, out)
+    not_a_key = _standalone(path, "definitely-not-a-key")
+    assert not_a_key.returncode == 2
+    assert "not a base64 Ed25519 public key" in not_a_key.stdout
+    assert "BAD_SIGNATURE" not in not_a_key.stdout
+    text = path.read_text()
+    edited = text.replace('"hours_per_week": 0.5', '"hours_per_week": 0.75')  # version 4
+    path.write_text(edited)
+    found = _standalone(path, key).stdout
+    assert f"stream {aid}, version 5" in found
+    assert "the link from version 4 to version 5 is broken" in found
+    last = text.replace('"hours_per_week": 0.25', '"hours_per_week": 0.5')  # version 5, last
+    path.write_text(last)
+    root = _standalone(path, key).stdout
+    assert "ROOT_MISMATCH" in root and "at the checkpoint at position" in root
+    assert "None" not in root
 
 
 def test_a_partial_export_checks_its_chains(container: Container, tmp_path: Path) -> None:

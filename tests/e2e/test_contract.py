@@ -1,0 +1,83 @@
+"""What integrators build on: the feed's cursor never resets, a mutation's `position` is
+an event they will see in the feed, and a revert accepts the id they hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import Api
+from tests.e2e.world import World
+
+FEED = """query($after: String, $p: Int) { changes(first: 3, after: $after, consistentWith: $p) {
+  edges { node { position } } pageInfo { hasNextPage endCursor } } }"""
+PAUSE = """mutation($input: AgreementCommandInput!) { pauseAgreement(input: $input) {
+  position userErrors { code } } }"""
+REVERT = """mutation($input: RevertChangeInput!) { revertChange(input: $input) {
+  agreement { reallocations { id status } } userErrors { code message } } }"""
+
+
+def _sync(api: Api, w: World, after: str | None) -> tuple[list[int], str | None]:
+    """The natural loop: follow endCursor until there is no next page."""
+    seen: list[int] = []
+    while True:
+        page = api.data(w.integration, FEED, after=after, p=api.position())["changes"]
+        seen += [e["node"]["position"] for e in page["edges"]]
+        after = page["pageInfo"]["endCursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return seen, after
+
+
+def test_the_change_feed_resumes_from_its_last_cursor_and_never_starts_over(api: Api) -> None:
+    w = World(api)
+    first, cursor = _sync(api, w, None)
+    assert first and cursor is not None
+    again, same = _sync(api, w, cursor)  # caught up: nothing, and the same cursor back
+    assert (again, same) == ([], cursor)
+    w.propose()
+    more, _ = _sync(api, w, cursor)
+    assert more and min(more) > max(first)  # only what is new, nothing twice
+
+
+def test_a_mutation_position_with_an_idempotency_key_is_an_event_of_the_feed(api: Api) -> None:
+    w = World(api)
+    aid = w.active()["id"]
+    fields: dict[str, Any] = {"agreementId": aid, "reason": "Crunch", "idempotencyKey": "k-1"}
+    position = api.data(w.manager, PAUSE, input=fields)["pauseAgreement"]["position"]
+    replayed = api.data(w.manager, PAUSE, input=fields)["pauseAgreement"]["position"]
+    assert replayed == position
+    feed, _ = _sync(api, w, None)
+    assert position in feed
+    log = api.data(
+        w.auditor,
+        "query($p: Int) { auditLog(first: 1, consistentWith: $p) { edges { node { position "
+        "type } } } }",
+        p=position,
+    )["auditLog"]["edges"]
+    assert log[0]["node"] == {"position": position, "type": "Paused"}
+
+
+def test_a_reallocation_is_reverted_by_its_id_as_well_as_its_change_id(api: Api) -> None:
+    w = World(api)
+    aid = w.active()["id"]
+    moved = api.data(
+        w.manager,
+        """mutation($input: ReallocateTaskInput!) { reallocateTask(input: $input) {
+        agreement { reallocations { id changeId } } userErrors { code } } }""",
+        input={
+            "agreementId": aid,
+            "task": "Triage",
+            "hoursPerWeek": 1,
+            "toPersonId": w.ids["mate"],
+            "reason": "x",
+        },
+    )["reallocateTask"]
+    (item,) = moved["agreement"]["reallocations"]
+    unknown = api.data(
+        w.manager, REVERT, input={"agreementId": aid, "changeId": "nope", "reason": "x"}
+    )["revertChange"]["userErrors"]
+    assert unknown[0]["code"] == "NOT_FOUND" and "changeId (or the id)" in unknown[0]["message"]
+    reverted = api.data(
+        w.manager, REVERT, input={"agreementId": aid, "changeId": item["id"], "reason": "x"}
+    )["revertChange"]
+    assert reverted["userErrors"] == []
+    assert reverted["agreement"]["reallocations"] == [{"id": item["id"], "status": "REVERTED"}]
