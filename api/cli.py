@@ -23,10 +23,28 @@ from infra.runtime import SUPERVISOR_PID_VARIABLE
 from infra.secrets import MissingSecretError, jwt_secret
 from infra.settings import Settings
 
-cli = typer.Typer(help="Job-crafting agreements: an event-sourced service.", no_args_is_help=True)
+
+def _environment_help() -> str:
+    database = os.environ.get("CRAFTING_DATABASE_URL") or "sqlite:///./crafting.db"
+    return (
+        f"Database: {masked_url(database)} (CRAFTING_DATABASE_URL). Other settings come "
+        "from the environment too: CRAFTING_JWT_SECRET, CRAFTING_SIGNING_KEY, "
+        "CRAFTING_DEV, CRAFTING_DB_POOL_SIZE, CRAFTING_LOG_LEVEL, … (README: "
+        "Configuration)."
+    )
 
 
-@cli.command()
+ENVIRONMENT = _environment_help()
+# Plain click help: flags as flags (`--json`, not `--json <bool>`).
+cli = typer.Typer(
+    help="Job-crafting agreements: an event-sourced service.",
+    epilog=ENVIRONMENT,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+@cli.command(epilog=ENVIRONMENT)
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
@@ -54,7 +72,7 @@ def serve(
     )
 
 
-@cli.command()
+@cli.command(epilog=ENVIRONMENT)
 def projector() -> None:
     """Run the projections only (a separate worker; several may run, one leads)."""
     container = bootstrap()
@@ -77,7 +95,7 @@ def projector() -> None:
         container.close()
 
 
-@cli.command()
+@cli.command(epilog=ENVIRONMENT)
 def rebuild() -> None:
     """Rebuild the read models from the events into fresh tables, then switch to them."""
     container = bootstrap()
@@ -105,7 +123,7 @@ def _progress_printer(label: str) -> Callable[[int, int], None]:
     return show
 
 
-@cli.command()
+@cli.command(epilog=ENVIRONMENT)
 def demo() -> None:
     """Load a realistic sample organisation and agreements."""
     container = bootstrap()
@@ -117,7 +135,7 @@ def demo() -> None:
         container.close()
 
 
-@cli.command()
+@cli.command(epilog=ENVIRONMENT)
 def token(
     sub: Annotated[str, typer.Option(help="The caller's person id or integration name.")],
     role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
@@ -139,7 +157,7 @@ for command in (
     cli_audit.history,
     cli_audit.keys,
 ):
-    cli.command()(command)
+    cli.command(epilog=ENVIRONMENT)(command)
 
 
 def main() -> None:

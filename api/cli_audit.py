@@ -120,8 +120,13 @@ def verify(
 def export(
     output: Annotated[Path, typer.Option("--output", "-o", help="The .jsonl file to write.")],
     agreement: Annotated[str | None, typer.Option(help="Only this agreement.")] = None,
-    since: Annotated[datetime | None, typer.Option(help="Recorded at or after (UTC).")] = None,
-    until: Annotated[datetime | None, typer.Option(help="Recorded before (UTC).")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(help="Recorded at or after: 2026-11-24 or 2026-11-24T10:00:00Z (UTC)."),
+    ] = None,
+    until: Annotated[
+        datetime | None, typer.Option(help="Recorded before: same form as --since.")
+    ] = None,
 ) -> None:
     """Export events and checkpoints as JSON Lines (streamed, constant memory)."""
     stream = _uuid(agreement) if agreement else None
@@ -143,7 +148,10 @@ def history(
     agreement_id: Annotated[
         str, typer.Argument(help="The agreement's id: as GraphQL gives it, or its UUID.")
     ],
-    at: Annotated[datetime | None, typer.Option(help="State at this instant (UTC).")] = None,
+    at: Annotated[
+        datetime | None,
+        typer.Option(help="State at this instant: 2026-11-24T10:00:00Z (UTC without a zone)."),
+    ] = None,
     version: Annotated[int | None, typer.Option(help="State at this version.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:

@@ -27,6 +27,22 @@ class Party(Enum):
     CONTRIBUTOR = "contributor"  # record artifacts: the employee or a manager
 
 
+# What a refusal says: the role or relationship needed, never anything about the object
+# (an agreement that does not exist is refused with the same words).
+NEEDED = {
+    Party.EMPLOYEE: "This needs the agreement's employee (role EMPLOYEE) or HR.",
+    Party.MANAGER: (
+        "This needs the employee's current manager (role MANAGER) or HR, and nobody acts "
+        "as manager on their own agreement."
+    ),
+    Party.CONTRIBUTOR: "This needs the agreement's employee, their current manager, or HR.",
+}
+READ_AGREEMENT = (
+    "Reading an agreement needs its employee, their current manager, HR, AUDITOR or INTEGRATION."
+)
+WRITE_DIRECTORY = "Changing the directory needs HR or INTEGRATION."
+
+
 def acting_role(actor: Actor, party: Party, employee_id: str, manager_id: str | None) -> Role:
     """The role under which `actor` may act on an agreement of `employee_id`, or
     Forbidden. Nobody acts as manager on their own agreement, HR included."""
@@ -38,7 +54,7 @@ def acting_role(actor: Actor, party: Party, employee_id: str, manager_id: str | 
         return Role.MANAGER
     if actor.has(Role.HR) and not (party is Party.MANAGER and is_employee):
         return Role.HR
-    raise Forbidden()
+    raise Forbidden(NEEDED[party])
 
 
 READS_EVERYTHING = frozenset({Role.HR, Role.AUDITOR, Role.INTEGRATION})
@@ -64,4 +80,4 @@ def require_directory_writer(actor: Actor) -> Role:
     for role in (Role.HR, Role.INTEGRATION):
         if actor.has(role):
             return role
-    raise Forbidden()
+    raise Forbidden(WRITE_DIRECTORY)

@@ -24,6 +24,8 @@ from eventsourcing.persistence import (
 
 from domain import handlers
 from domain.access import (
+    NEEDED,
+    READ_AGREEMENT,
     Actor,
     Party,
     acting_role,
@@ -95,7 +97,7 @@ class Session:
         if agreement is None:
             if self.request.actor.has(Role.HR):  # only HR may act on any agreement
                 raise NotFound("No agreement with this id.", "agreementId")
-            raise Forbidden()
+            raise Forbidden(NEEDED[party])
         # Whoever may act on an agreement may read it, so one directory lookup serves.
         role = acting_role(
             self.request.actor,
@@ -288,7 +290,7 @@ class CraftingApplication(Application[UUID]):
             )
             employee = agreement.employee_id
             if not can_read_agreement(actor, employee, self.manager_of(employee)):
-                raise Forbidden()
+                raise Forbidden(READ_AGREEMENT)
             return CommandResult(position, agreement=agreement, replayed=True)
         require_directory_writer(actor)
         people = tuple(p for p in map(self.find_person, record.person_ids) if p is not None)
@@ -309,11 +311,11 @@ class CraftingApplication(Application[UUID]):
         if agreement is None:
             if actor.roles & {Role.HR, Role.AUDITOR, Role.INTEGRATION}:
                 raise NotFound("No agreement with this id.", "agreementId")
-            raise Forbidden()
+            raise Forbidden(READ_AGREEMENT)
         if not can_read_agreement(
             actor, agreement.employee_id, self.manager_of(agreement.employee_id)
         ):
-            raise Forbidden()
+            raise Forbidden(READ_AGREEMENT)
         return agreement
 
     def load_agreement(self, agreement_id: UUID) -> Agreement | None:
@@ -337,7 +339,7 @@ class CraftingApplication(Application[UUID]):
             self.find_agreement(actor, agreement_id)  # FORBIDDEN or NOT_FOUND, as for reads
             raise NotFound("No agreement with this id.", "agreementId")
         if not can_read_agreement(actor, first.employee_id, self.manager_of(first.employee_id)):
-            raise Forbidden()
+            raise Forbidden(READ_AGREEMENT)
         if at is not None:
             if at.tzinfo is None:
                 raise InvalidInput("at must include a time zone.", "at")

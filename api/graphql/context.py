@@ -86,7 +86,10 @@ class Context(BaseContext):
         me = await self.people().load(self.actor.id)
         if row is not None and me is not None and me["manager_id"] == person_id:
             return row
-        raise ForbiddenError()
+        raise ForbiddenError(
+            "Reading a person needs the person, their manager, one of their direct reports, "
+            "HR, AUDITOR or INTEGRATION."
+        )
 
     def _loader(self, name: str, load: Callable[[list[str]], Any]) -> DataLoader[str, Any]:
         if name not in self._loaders:

@@ -54,7 +54,7 @@ async def verify_integrity(
     """Check one agreement's hash chain as stored (auditors, HR, integrations)."""
     ctx = info.context
     if not ctx.has_any(Role.AUDITOR, Role.HR, Role.INTEGRATION):
-        raise ForbiddenError()
+        raise ForbiddenError("Verifying integrity needs HR, AUDITOR or INTEGRATION.")
     stream = agreement_uuid(agreement_id, "agreementId")
     store = ctx.container.store
 

@@ -100,12 +100,18 @@ class ProposeAgreementInput:
     reason: str | None = None
 
 
+REASON = (
+    "Why: required by pauseAgreement, rejectAgreement, requestChanges and "
+    "withdrawAgreement (REASON_REQUIRED without it); optional otherwise."
+)
+
+
 @strawberry.input(description="Fields every command on an existing agreement takes.")
 class AgreementCommandInput:
     agreement_id: strawberry.ID
     expected_version: int | None = None
     idempotency_key: str | None = None
-    reason: str | None = None
+    reason: str | None = strawberry.field(default=None, description=REASON)
 
     def common(self) -> dict[str, Any]:
         return {
@@ -140,6 +146,7 @@ class AddAdjustmentInput(AgreementCommandInput):
 
 @strawberry.input
 class ReallocateTaskInput(AgreementCommandInput):
+    reason: str = strawberry.field(description="Why the work moves (required).")
     task: str
     hours_per_week: float
     to_person_id: str
@@ -167,11 +174,13 @@ class RecordArtifactInput(AgreementCommandInput):
 
 @strawberry.input
 class RevertChangeInput(AgreementCommandInput):
+    reason: str = strawberry.field(description="Why it is reverted (required).")
     change_id: strawberry.ID
 
 
 @strawberry.input
 class RevertToVersionInput(AgreementCommandInput):
+    reason: str = strawberry.field(description="Why it is reverted (required).")
     version: int
 
 
@@ -205,9 +214,9 @@ async def _execute(ctx: Context, build: Callable[[], c.Command]) -> Any:
     name = type(command).__name__
     try:
         result = await asyncio.to_thread(ctx.container.app.execute, ctx.command_request, command)
-    except Forbidden:
+    except Forbidden as error:
         COMMANDS.labels(name, "FORBIDDEN").inc()
-        raise ForbiddenError() from None
+        raise ForbiddenError(error.message) from None
     except DomainError as error:
         COMMANDS.labels(name, error.code).inc()
         raise

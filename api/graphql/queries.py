@@ -33,6 +33,7 @@ from api.graphql.people_types import (
     WorkloadMember,
 )
 from api.graphql.views import agreement_row
+from domain.access import READ_AGREEMENT
 from domain.errors import DomainError, Forbidden
 from domain.values import Role
 from projections import queries as q
@@ -41,6 +42,7 @@ Ctx = Info[Context, None]
 Row = dict[str, Any]
 T = TypeVar("T")
 MAX_FIRST = 100
+WORKLOAD = "A team's workload needs a manager of its members, HR, AUDITOR or INTEGRATION."
 MAX_TYPES = 50  # event types in an auditLog filter (there are fewer than 50)
 READERS_OF_EVERYTHING = (Role.HR, Role.AUDITOR, Role.INTEGRATION)
 
@@ -101,7 +103,9 @@ def reviews_due_arguments(
     """`reviewsDue`' arguments checked: a manager sees only their own reports'."""
     if not ctx.viewer.sees_all:
         if not ctx.actor.has(Role.MANAGER) or manager_id not in (None, ctx.actor.id):
-            raise ForbiddenError()
+            raise ForbiddenError(
+                "Reviews due need a MANAGER (for their own reports), HR, AUDITOR or INTEGRATION."
+            )
         manager_id = ctx.actor.id
     size, position = _first(first), parse_cursor("agreements", after)
     where = q.AgreementFilter(status="ACTIVE", manager_id=manager_id, due_before=before)
@@ -150,7 +154,7 @@ async def _agreement(ctx: Context, id_: str, consistent_with: int | None) -> Agr
         return Agreement(row=found[key])
     if ctx.viewer.sees_all:
         return None
-    raise ForbiddenError()
+    raise ForbiddenError(READ_AGREEMENT)
 
 
 async def _person(ctx: Context, id_: str) -> Person | None:
@@ -221,8 +225,8 @@ class Query:
         app = ctx.container.app
         try:
             past = await asyncio.to_thread(app.agreement_at, ctx.actor, aid, version, at)
-        except Forbidden:
-            raise ForbiddenError() from None
+        except Forbidden as error:
+            raise ForbiddenError(error.message) from None
         except DomainError as error:
             cls = NotFoundError if error.code == "NOT_FOUND" else BadInputError
             raise cls(error.message, field=error.field) from None
@@ -240,7 +244,7 @@ class Query:
     ) -> AuditEventConnection:
         ctx = info.context
         if not ctx.has_any(*READERS_OF_EVERYTHING):
-            raise ForbiddenError()
+            raise ForbiddenError("The audit log needs HR, AUDITOR or INTEGRATION.")
         size, position = _first(first), parse_cursor("audit", after)
         f = filter or AuditLogFilter()
         if len(f.types or ()) > MAX_TYPES:
@@ -271,7 +275,7 @@ class Query:
     ) -> AuditEventConnection:
         ctx = info.context
         if not ctx.has_any(*READERS_OF_EVERYTHING):
-            raise ForbiddenError()
+            raise ForbiddenError("The change feed needs HR, AUDITOR or INTEGRATION.")
         await _consistent(ctx, consistent_with)
         size, position = _first(first), parse_cursor("changes", after)
         rows = await ctx.read(lambda c, rm: q.change_feed(c, rm, position, size))
@@ -288,7 +292,7 @@ class Query:
     ) -> TeamWorkload:
         ctx = info.context
         if not ctx.has_any(*READERS_OF_EVERYTHING, Role.MANAGER):
-            raise ForbiddenError()
+            raise ForbiddenError(WORKLOAD)
         await _consistent(ctx, consistent_with)
         rows = await ctx.read(lambda c, rm: q.team_workload(c, rm, team_id))
         if not ctx.has_any(*READERS_OF_EVERYTHING):
@@ -296,7 +300,7 @@ class Query:
             me = ctx.actor.id
             rows = [r for r in rows if r["manager_id"] == me or r["person_id"] == me]
             if not any(r["manager_id"] == me for r in rows):
-                raise ForbiddenError()
+                raise ForbiddenError(WORKLOAD)
         limit = ctx.container.settings.max_hours_received_per_week
         members = []
         for r in rows:

@@ -17,7 +17,18 @@ READERS = {"employee", "manager", "hr", "auditor", "integration"}
 EVERYTHING = {"hr", "auditor", "integration"}
 MANAGER_SIDE = {"manager", "hr"}
 EMPLOYEE_SIDE = {"employee", "hr"}
-GENERIC = "You are not allowed to see or do this."
+NEEDS = (
+    "This needs",
+    "Reading",
+    "The audit log needs",
+    "The change feed needs",
+    "A team's workload needs",
+    "Reviews due need",
+    "Changing the directory needs",
+    "Verifying integrity needs",
+    "A manager may move work",
+)
+ROLE_WORDS = ("HR", "AUDITOR", "INTEGRATION", "MANAGER", "EMPLOYEE", "manager", "employee")
 
 
 @dataclass(frozen=True)
@@ -177,7 +188,10 @@ def _tokens(w: World) -> dict[str, str]:
 def _assert_forbidden(api: Api, body: dict[str, Any], op: Op, secret_bits: list[str]) -> None:
     errors = body.get("errors") or []
     assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"], (op.name, body)
-    assert errors[0]["message"] == GENERIC
+    message = errors[0]["message"]
+    # It says which role or relationship is needed, and nothing about the object.
+    assert message.startswith(NEEDS), message
+    assert any(word in message for word in ROLE_WORDS), message
     assert body["data"] is None or body["data"].get(op.name) is None
     text = str(body)
     for bit in secret_bits:
@@ -221,22 +235,28 @@ def test_a_made_up_id_reveals_nothing(api: Api, role: str) -> None:
     w = World(api)
     token = _tokens(w)[role]
     made_up = str(uuid4())
-    body = api.gql(token, "query($id: ID!) { agreement(id: $id) { id } }", id=made_up)
+    theirs = World.propose(w, token=w.stranger)["id"]  # real, and not this caller's
+    read = "query($id: ID!) { agreement(id: $id) { id } }"
+    body = api.gql(token, read, id=made_up)
     if role in EVERYTHING:
         assert body == {"data": {"agreement": None}}
     else:
         _assert_forbidden(api, body, OPS[1], [made_up])
+        assert (
+            body["errors"][0]["message"] == api.gql(token, read, id=theirs)["errors"][0]["message"]
+        ), "a made-up id must be refused in the very words of a real one"
     before = api.position()
-    payload = api.gql(
-        token,
+    pause = (
         "mutation($i: AgreementCommandInput!) { pauseAgreement(input: $i) "
-        "{ position userErrors { code } } }",
-        i={"agreementId": made_up, "reason": "x"},
+        "{ position userErrors { code } } }"
     )
+    payload = api.gql(token, pause, i={"agreementId": made_up, "reason": "x"})
     if role == "hr":
         assert payload["data"]["pauseAgreement"]["userErrors"] == [{"code": "NOT_FOUND"}]
     else:
         _assert_forbidden(api, payload, OPS[-4], [made_up])
+        real = api.gql(token, pause, i={"agreementId": theirs, "reason": "x"})
+        assert payload["errors"][0]["message"] == real["errors"][0]["message"]
     assert api.position() == before
 
 

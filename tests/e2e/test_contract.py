@@ -81,3 +81,19 @@ def test_a_reallocation_is_reverted_by_its_id_as_well_as_its_change_id(api: Api)
     )["revertChange"]
     assert reverted["userErrors"] == []
     assert reverted["agreement"]["reallocations"] == [{"id": item["id"], "status": "REVERTED"}]
+
+
+def test_the_schema_says_where_a_reason_is_required(api: Api) -> None:
+    w = World(api)
+    query = """query($t: String!) { __type(name: $t) { inputFields { name description
+      type { kind } } } }"""
+
+    def reason(type_name: str) -> dict[str, Any]:
+        fields = api.data(w.integration, query, t=type_name)["__type"]["inputFields"]
+        found: dict[str, Any] = next(f for f in fields if f["name"] == "reason")
+        return found
+
+    for required in ("RevertChangeInput", "RevertToVersionInput", "ReallocateTaskInput"):
+        assert reason(required)["type"]["kind"] == "NON_NULL", required
+    shared = reason("AgreementCommandInput")  # also resume and complete, which need none
+    assert "required by pauseAgreement, rejectAgreement" in shared["description"]

@@ -17,7 +17,7 @@ from domain.values import Role
 from tests.e2e.conftest import Api, serving
 from tests.e2e.world import UPSERT, World
 
-GENERIC = "You are not allowed to see or do this."
+NEEDS_EMPLOYEE = "This needs the agreement's employee (role EMPLOYEE) or HR."
 
 
 def _mutation(name: str, input_type: str) -> str:
@@ -182,7 +182,7 @@ def test_proposing_for_someone_else_is_refused_the_same_whether_they_exist(
     before = api.position()
     body = _run(api, token, "proposeAgreement", "ProposeAgreementInput", **fields)
     assert _codes(body) == ["FORBIDDEN"], body
-    assert body["errors"][0]["message"] == GENERIC
+    assert body["errors"][0]["message"] == NEEDS_EMPLOYEE  # the same, exists or not
     assert api.position() == before
 
 

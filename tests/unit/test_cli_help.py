@@ -1,0 +1,30 @@
+"""The command line's help says what a newcomer needs: flags as flags, date formats, and
+which database (password masked) and settings a command uses."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from typer.testing import CliRunner
+
+import api.cli
+
+
+@pytest.mark.parametrize("command", ["history", "export", "serve", "verify", "demo"])
+def test_every_command_help_names_its_database_and_settings(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", "postgresql://crafting:s3cret@db:5432/crafting")
+    cli = importlib.reload(api.cli).cli
+    shown = CliRunner().invoke(cli, [command, "--help"], terminal_width=100).output
+    assert "Database: postgresql://crafting:***@db:5432/crafting" in shown
+    assert "s3cret" not in shown
+    assert "CRAFTING_JWT_SECRET" in shown
+    assert "<bool>" not in shown
+
+
+def test_instants_say_their_format() -> None:
+    shown = CliRunner().invoke(api.cli.cli, ["history", "--help"], terminal_width=100).output
+    assert "2026-11-24T10:00:00Z" in shown
+    assert "--json " in shown
