@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, bindparam, func, or_, select
+from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from projections.tables import PROJECTION_NAME, ReadModel, projection_state, read_model
@@ -73,8 +73,16 @@ def _rows(conn: Connection, query: Select[Any], params: dict[str, Any] | None = 
     return [dict(r) for r in conn.execute(query, params or {}).mappings()]
 
 
+DueKey = tuple[date, int]
+"""Where a reviews-due page resumes: the next review date, then creation position."""
+
+
 def agreements_page(
-    rm: ReadModel, viewer: Viewer, where: AgreementFilter, first: int, after: int | None
+    rm: ReadModel,
+    viewer: Viewer,
+    where: AgreementFilter,
+    first: int,
+    after: int | DueKey | None,
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The select behind every agreement list — up to `first` + 1 agreements (the
     extra one tells there is a next page), in creation order after the keyset cursor
@@ -93,7 +101,16 @@ def agreements_page(
         params[name] = value
         return bindparam(name)
 
-    if after is not None:
+    if isinstance(after, tuple):  # reviews due: by date, then creation
+        due, position = after
+        on_due = a.c.next_review_on == given("after_due", due)
+        conditions.append(
+            or_(
+                a.c.next_review_on > bindparam("after_due"),
+                and_(on_due, a.c.created_position > given("after", position)),
+            )
+        )
+    elif after is not None:
         conditions.append(a.c.created_position > given("after", after))
     if where.status:
         conditions.append(a.c.status == given("status", where.status))
@@ -110,13 +127,12 @@ def agreements_page(
         if where.team_id:
             people = people.where(p.c.team_id == given("team_id", where.team_id))
         conditions.append(a.c.employee_id.in_(people))
-    query = (
-        select(a)
-        .where(*conditions)
-        .order_by(a.c.created_position)
-        .limit(bindparam("page_limit", type_=Integer))
+    # Reviews due come soonest first; every other list in creation order.
+    order = (
+        (a.c.next_review_on, a.c.created_position) if where.due_before else (a.c.created_position,)
     )
-    return query, params
+    query = select(a).where(*conditions).order_by(*order)
+    return query.limit(bindparam("page_limit", type_=Integer)), params
 
 
 def list_agreements(
@@ -125,7 +141,7 @@ def list_agreements(
     viewer: Viewer,
     where: AgreementFilter,
     first: int,
-    after: int | None,
+    after: int | DueKey | None,
 ) -> list[Row]:
     """Up to `first` + 1 visible agreements matching `where`, after the cursor."""
     return _rows(conn, *agreements_page(rm, viewer, where, first, after))

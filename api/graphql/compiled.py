@@ -11,8 +11,8 @@ response (`orjson.Fragment`).
 It changes nothing a client can see:
 - the page is `projections.queries.agreements_page`, the statement the resolvers run,
   so the caller's row filter is the same SQL;
-- arguments go through the resolvers' own checks (`agreements_arguments`,
-  `reviews_due_arguments`); a document that does not validate, another root field,
+- arguments go through the resolvers' own check (`agreements_arguments`); a document
+  that does not validate, another root field (`reviewsDue` included),
   a directive, `consistentWith`, refused arguments, or a nested `manager` for a caller
   who does not see everyone all take the resolvers' path, so every error is theirs;
 - values are formatted as the resolvers format them (floats with their `.0`,
@@ -27,7 +27,6 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import orjson
@@ -56,7 +55,7 @@ from sqlalchemy import Connection
 from api.graphql.context import Context
 from api.graphql.errors import BadInputError, ForbiddenError
 from api.graphql.limits import MAX_TOKENS
-from api.graphql.queries import AgreementFilter, agreements_arguments, reviews_due_arguments
+from api.graphql.queries import AgreementFilter, agreements_arguments
 from api.metrics import COMPILED_READS
 from projections import queries as q
 from projections.tables import ReadModel
@@ -215,7 +214,9 @@ CHILD_LISTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "artifacts": ("artifacts", "Artifact", ("position",)),
     "changes": ("changes", "Change", ("position", "seq")),
 }
-ROOT_LISTS = ("agreements", "reviewsDue")
+# reviewsDue is answered by the resolvers: it is sorted by due date with its own cursors
+# (and a manager's list is short).
+ROOT_LISTS = ("agreements",)
 
 
 # --- compiling a document -----------------------------------------------------------
@@ -224,7 +225,7 @@ ROOT_LISTS = ("agreements", "reviewsDue")
 @dataclass
 class _Root:
     key: str
-    name: str  # agreements | reviewsDue | __typename
+    name: str  # agreements | __typename
     node: FieldNode | None
     json_sql: str  # uses the page CTE named after the root's index
 
@@ -517,14 +518,8 @@ class CompiledReads:
                 args = get_argument_values(definition, root.node, coerced)
                 if args.get("consistentWith") is not None:
                     raise Unsupported  # waits and may time out: the resolver does that
-                if root.name == "agreements":
-                    filter_ = _agreement_filter(args.get("filter"))
-                    size, after, where = agreements_arguments(args["first"], args["after"], filter_)
-                else:
-                    before: date = args["before"]
-                    size, after, where = reviews_due_arguments(
-                        ctx, before, args.get("managerId"), args["first"], args["after"]
-                    )
+                filter_ = _agreement_filter(args.get("filter"))
+                size, after, where = agreements_arguments(args["first"], args["after"], filter_)
             except (GraphQLError, BadInputError, ForbiddenError, KeyError, TypeError) as error:
                 raise Unsupported from error
             pages.append(_Page(index, where, after, size))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import date
 from uuid import UUID
 
 from api.graphql.errors import BadInputError
@@ -62,6 +63,26 @@ def person_key(value: str) -> str:
 
 def cursor(kind: str, position: int) -> str:
     return _encode(f"{kind}|{position}")
+
+
+def due_cursor(due: date, position: int) -> str:
+    """A cursor of `reviewsDue`: the next review date, then the creation position."""
+    return _encode(f"reviewsDue|{due.isoformat()}|{position}")
+
+
+def parse_due_cursor(value: str | None) -> tuple[date, int] | None:
+    """The date and position behind a `reviewsDue` cursor, or a clean error."""
+    if value is None:
+        return None
+    decoded = _decode(value) or ""
+    kind, _, rest = decoded.partition("|")
+    due, _, position = rest.partition("|")
+    try:
+        if kind != "reviewsDue" or int(position) < 0:
+            raise ValueError(decoded)
+        return date.fromisoformat(due), int(position)
+    except ValueError:
+        raise BadInputError("Not a valid cursor for this list.", field="after") from None
 
 
 def parse_cursor(kind: str, value: str | None) -> int | None:

@@ -22,7 +22,15 @@ from api.graphql.audit_types import (
 from api.graphql.context import Context
 from api.graphql.enums import AgreementStatus, AuditOrder
 from api.graphql.errors import BadInputError, ForbiddenError, NotFoundError
-from api.graphql.ids import agreement_uuid, cursor, parse_cursor, parse_global_id, person_key
+from api.graphql.ids import (
+    agreement_uuid,
+    cursor,
+    due_cursor,
+    parse_cursor,
+    parse_due_cursor,
+    parse_global_id,
+    person_key,
+)
 from api.graphql.integrity import IntegrityReport, verify_integrity
 from api.graphql.node import Node
 from api.graphql.people_types import (
@@ -99,7 +107,7 @@ def agreements_arguments(
 
 def reviews_due_arguments(
     ctx: Context, before: date, manager_id: str | None, first: int, after: str | None
-) -> tuple[int, int | None, q.AgreementFilter]:
+) -> tuple[int, q.DueKey | None, q.AgreementFilter]:
     """`reviewsDue`' arguments checked: a manager sees only their own reports'."""
     if not ctx.viewer.sees_all:
         if not ctx.actor.has(Role.MANAGER) or manager_id not in (None, ctx.actor.id):
@@ -107,9 +115,9 @@ def reviews_due_arguments(
                 "Reviews due need a MANAGER (for their own reports), HR, AUDITOR or INTEGRATION."
             )
         manager_id = ctx.actor.id
-    size, position = _first(first), parse_cursor("agreements", after)
+    size, resume = _first(first), parse_due_cursor(after)
     where = q.AgreementFilter(status="ACTIVE", manager_id=manager_id, due_before=before)
-    return size, position, where
+    return size, resume, where
 
 
 async def _consistent(ctx: Context, position: int | None) -> None:
@@ -119,10 +127,10 @@ async def _consistent(ctx: Context, position: int | None) -> None:
 
 
 def _page(
-    rows: list[Row], first: int, kind: str, key: str, wrap: Callable[[Row], T]
+    rows: list[Row], first: int, cursor_of: Callable[[Row], str], wrap: Callable[[Row], T]
 ) -> tuple[list[tuple[str, T]], PageInfo]:
     has_next = len(rows) > first
-    edges = [(cursor(kind, int(r[key])), wrap(r)) for r in rows[:first]]
+    edges = [(cursor_of(r), wrap(r)) for r in rows[:first]]
     info = PageInfo(
         has_next_page=has_next,
         has_previous_page=False,
@@ -132,15 +140,22 @@ def _page(
     return edges, info
 
 
-def _agreements(rows: list[Row], first: int) -> AgreementConnection:
-    edges, info = _page(rows, first, "agreements", "created_position", lambda r: Agreement(row=r))
+def _agreements(rows: list[Row], first: int, by_due: bool = False) -> AgreementConnection:
+    def cursor_of(r: Row) -> str:
+        if by_due:
+            return due_cursor(r["next_review_on"], int(r["created_position"]))
+        return cursor("agreements", int(r["created_position"]))
+
+    edges, info = _page(rows, first, cursor_of, lambda r: Agreement(row=r))
     return AgreementConnection(
         edges=[AgreementEdge(cursor=c, node=n) for c, n in edges], page_info=info
     )
 
 
 def _events(rows: list[Row], first: int, kind: str) -> AuditEventConnection:
-    edges, info = _page(rows, first, kind, "position", lambda r: AuditEvent(row=r))
+    edges, info = _page(
+        rows, first, lambda r: cursor(kind, int(r["position"])), lambda r: AuditEvent(row=r)
+    )
     return AuditEventConnection(
         edges=[AuditEventEdge(cursor=c, node=n) for c, n in edges], page_info=info
     )
@@ -332,12 +347,12 @@ class Query:
         consistent_with: int | None = None,
     ) -> AgreementConnection:
         ctx = info.context
-        size, position, where = reviews_due_arguments(ctx, before, manager_id, first, after)
+        size, resume, where = reviews_due_arguments(ctx, before, manager_id, first, after)
         await _consistent(ctx, consistent_with)
         rows = await ctx.read(
-            lambda c, rm: q.list_agreements(c, rm, ctx.viewer, where, size, position)
+            lambda c, rm: q.list_agreements(c, rm, ctx.viewer, where, size, resume)
         )
-        return _agreements(rows, size)
+        return _agreements(rows, size, by_due=True)
 
     verify_integrity: IntegrityReport = strawberry.field(
         resolver=verify_integrity,

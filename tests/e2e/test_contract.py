@@ -3,6 +3,7 @@ an event they will see in the feed, and a revert accepts the id they hold."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from tests.e2e.conftest import Api
@@ -97,3 +98,36 @@ def test_the_schema_says_where_a_reason_is_required(api: Api) -> None:
         assert reason(required)["type"]["kind"] == "NON_NULL", required
     shared = reason("AgreementCommandInput")  # also resume and complete, which need none
     assert "required by pauseAgreement, rejectAgreement" in shared["description"]
+
+
+def test_reviews_due_come_soonest_first_and_page_in_that_order(api: Api) -> None:
+    w = World(api)
+    review = """mutation($input: RecordReviewInput!) { recordReview(input: $input) {
+      userErrors { code } } }"""
+    due = {}
+    for days in (40, 10, 25, 10):
+        aid = w.active()["id"]
+        next_on = (date(2030, 1, 1) + timedelta(days=days)).isoformat()
+        api.data(
+            w.manager,
+            review,
+            input={
+                "agreementId": aid,
+                "outcome": "ON_TRACK",
+                "heldOn": "2030-01-01",
+                "nextReviewOn": next_on,
+            },
+        )
+        due[aid] = next_on
+    query = """query($after: String, $p: Int) { reviewsDue(before: "2031-01-01", first: 2,
+      after: $after, consistentWith: $p) { edges { node { id nextReviewOn } }
+      pageInfo { hasNextPage endCursor } } }"""
+    seen, after = [], None
+    while True:
+        page = api.data(w.manager, query, after=after, p=api.position())["reviewsDue"]
+        seen += [(e["node"]["nextReviewOn"], e["node"]["id"]) for e in page["edges"]]
+        after = page["pageInfo"]["endCursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+    assert [d for d, _ in seen] == sorted(due.values())
+    assert sorted(i for _, i in seen) == sorted(due)  # each once, none lost between pages
