@@ -221,8 +221,12 @@ def _events_key(c: Container) -> bytes | None:
 def _own_public_key(c: Container) -> str:
     try:
         return public_key_b64(signing_key(c.settings))
-    except MissingSigningKeyError as error:
-        typer.echo(str(error), err=True)
+    except MissingSigningKeyError:
+        typer.echo(
+            "No CRAFTING_SIGNING_KEY here: pass the public key to check against with "
+            "--public-key (`crafting keys` prints it where the service runs).",
+            err=True,
+        )
         raise typer.Exit(2) from None
 
 

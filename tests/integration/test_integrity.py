@@ -3,6 +3,7 @@ caught and named; an untouched store verifies; exports verify without the servic
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -13,12 +14,16 @@ from uuid import UUID
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from eventsourcing.postgres import PostgresApplicationRecorder
+from typer.testing import CliRunner
 
+from api.cli import cli
 from domain import commands as c
 from domain.integrity import GENESIS, event_hash, hashed_fields
 from infra import audit
-from infra.bootstrap import Container
+from infra.bootstrap import Container, bootstrap
+from infra.settings import Settings
 from infra.signing import public_key_b64, signing_key, tag_key
 from tests.support import Org, draft
 
@@ -310,3 +315,27 @@ def test_a_published_checkpoint_reveals_a_removed_tail_or_checkpoint(
     found = audit.verify_store(container.store, public, anchors=anchors).first_break
     assert found is not None and found.kind == "ANCHOR_MISSING"
     assert found.position == sealed.position
+
+
+@pytest.mark.postgres
+def test_an_auditor_verifies_with_the_public_key_alone(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    service = bootstrap(
+        Settings(database_url=postgres_url, signing_key=base64.b64encode(raw).decode())
+    )
+    try:
+        _history(service)
+    finally:
+        service.close()
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", postgres_url)
+    monkeypatch.delenv("CRAFTING_SIGNING_KEY", raising=False)
+    runner = CliRunner()
+    verified = runner.invoke(cli, ["verify", "--public-key", public_key_b64(key)])
+    assert verified.exit_code == 0, verified.output
+    assert "OK:" in verified.output
+    without = runner.invoke(cli, ["verify"])
+    assert without.exit_code == 2
+    assert "--public-key" in without.output
