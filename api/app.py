@@ -10,11 +10,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import logs
 from api.auth import InvalidTokenError, actor_from_token, bearer_token
-from api.graphql.router import CraftingGraphQLRouter
+from api.graphql.router import GRAPHIQL_ASSETS, CraftingGraphQLRouter
 from api.graphql.schema import build_schema
 from api.metrics import PROJECTION_LAG
 from api.middleware import RequestMiddleware
@@ -75,6 +76,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         graphql_ide="graphiql" if settings.dev else None,
     )
     app.include_router(graphql, prefix="/graphql")
+    if settings.dev:  # GraphiQL's scripts and styles, vendored (api/static/graphiql)
+        app.mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql")
 
     app.add_middleware(RequestMiddleware)
 

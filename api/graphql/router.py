@@ -4,10 +4,12 @@ status codes, and orjson encoding."""
 from __future__ import annotations
 
 import contextvars
+from pathlib import Path
 from typing import Any
 
 import orjson
 from fastapi import HTTPException, Request, Response
+from fastapi.responses import HTMLResponse
 from graphql import GraphQLError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -25,6 +27,8 @@ from infra.bootstrap import Container
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
+GRAPHIQL_ASSETS = Path(__file__).parents[1] / "static" / "graphiql"
+GRAPHIQL_PAGE = GRAPHIQL_ASSETS / "index.html"
 MAX_RESPONSE_BYTES = 8_000_000
 TOO_LARGE = {
     "message": f"The response would be larger than {MAX_RESPONSE_BYTES:,} bytes; "
@@ -99,6 +103,10 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL (development mode only) from the service's own files, no CDN."""
+        return HTMLResponse(GRAPHIQL_PAGE.read_text(encoding="utf-8"))
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
