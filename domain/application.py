@@ -271,28 +271,22 @@ class CraftingApplication(Application[UUID]):
                 "This idempotency key was already used with different input.",
                 "idempotencyKey",
             )
-        # The key's record is saved last in its command's write, so its position is
-        # the position that command returned the first time.
-        # The position the first call returned: its agreement's event; for directory
-        # pushes the event just before the key's record, which the same atomic insert
-        # wrote right after them (positions in one insert are consecutive).
-        if record.agreement_id is not None and record.agreement_version is not None:
-            found = self._positions(UUID(record.agreement_id), record.agreement_version)
-        else:
-            found = (self._positions(record_id, 1) or 1) - 1
-        position = found or 0
         # A replay shows what the first call showed, so the caller must still be allowed
-        # to see it now (an employee may have moved to another manager meanwhile).
+        # to see it now (an employee may have moved to another manager meanwhile); its
+        # position is the one the first call returned.
         actor = request.actor
         if record.agreement_id is not None and record.agreement_version is not None:
-            agreement: Agreement = self.repository.get(
-                UUID(record.agreement_id), version=record.agreement_version
-            )
+            aid, version = UUID(record.agreement_id), record.agreement_version
+            agreement: Agreement = self.repository.get(aid, version=version)
             employee = agreement.employee_id
             if not can_read_agreement(actor, employee, self.manager_of(employee)):
                 raise Forbidden(READ_AGREEMENT)
+            position = self._positions(aid, version) or 0
             return CommandResult(position, agreement=agreement, replayed=True)
         require_directory_writer(actor)
+        # The directory's last event is the one just before the key's record: one atomic
+        # insert wrote both, and the positions of one insert are consecutive.
+        position = max(0, (self._positions(record_id, 1) or 1) - 1)
         people = tuple(p for p in map(self.find_person, record.person_ids) if p is not None)
         return CommandResult(position, people=people, replayed=True)
 

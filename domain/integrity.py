@@ -171,6 +171,13 @@ class Checkpoint:
     recorded_at: str
     signature: str
 
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> Checkpoint:
+        """A checkpoint line of an export or of an anchor file."""
+        return cls(
+            item["position"], item["size"], item["root"], item["recordedAt"], item["signature"]
+        )
+
 
 class Verifier:
     """Feed records in log order and checkpoints when their position is reached; the
@@ -320,20 +327,7 @@ class Verifier:
 
 def read_anchors(lines: Iterable[str]) -> list[Checkpoint]:
     """Checkpoints published with `crafting checkpoint --publish` (JSON Lines)."""
-    anchors = []
-    for line in lines:
-        if line.strip():
-            item = json.loads(line)
-            anchors.append(
-                Checkpoint(
-                    item["position"],
-                    item["size"],
-                    item["root"],
-                    item["recordedAt"],
-                    item["signature"],
-                )
-            )
-    return anchors
+    return [Checkpoint.from_json(json.loads(line)) for line in lines if line.strip()]
 
 
 def verify_export(
@@ -350,15 +344,7 @@ def verify_export(
         if item["kind"] == "header":
             verifier.partial = item.get("scope") != "all"
         elif item["kind"] == "checkpoint":
-            pending.append(
-                Checkpoint(
-                    item["position"],
-                    item["size"],
-                    item["root"],
-                    item["recordedAt"],
-                    item["signature"],
-                )
-            )
+            pending.append(Checkpoint.from_json(item))
         elif item["kind"] == "event":
             for ready in _due(pending, item["position"]):
                 verifier.check(ready)
