@@ -111,7 +111,7 @@ class Session:
                 f"The agreement is at version {agreement.version}, not {expected}.",
                 "expectedVersion",
             )
-        self.save(agreement)
+        self.enlist(agreement)
         return agreement, self.meta(role)
 
     def person(self, person_id: str, field_name: str) -> Person:
@@ -128,12 +128,26 @@ class Session:
             ledger: HoursLedger = self.app.repository.get(HoursLedger.id_for(person_id))
         except AggregateNotFoundError:
             ledger = HoursLedger.open(person_id, meta)
-        self.save(ledger)
+        self.enlist(ledger)
         return ledger
 
-    def save(self, aggregate: Aggregate) -> None:
+    def enlist(self, aggregate: Aggregate) -> None:
         if all(a is not aggregate for a in self.pending):
             self.pending.append(aggregate)
+
+    @property
+    def actor(self) -> Actor:
+        return self.request.actor
+
+    @property
+    def max_hours_received_per_week(self) -> float:
+        return self.app.max_hours_received_per_week
+
+    def find_person(self, person_id: str) -> Person | None:
+        return self.app.find_person(person_id)
+
+    def manager_of(self, employee_id: str) -> str | None:
+        return self.app.manager_of(employee_id)
 
 
 class CraftingApplication(Application[UUID]):
@@ -211,7 +225,7 @@ class CraftingApplication(Application[UUID]):
             try:
                 outcome = handlers.handle(session, command)
                 if key is not None:
-                    session.save(self._key_record(session, command, outcome))
+                    session.enlist(self._key_record(session, command, outcome))
                 # What the caller is shown: the state this command wrote, copied before
                 # the save puts `outcome` in the aggregate cache, where other requests may
                 # fast-forward it in place (payloads build their children lazily).

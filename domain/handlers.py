@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from domain import commands as c
 from domain.access import Party, acting_role, require_directory_writer
@@ -12,6 +12,7 @@ from domain.errors import Forbidden, InvalidInput, ReceiverOverloaded, UnknownPe
 from domain.ledger import Side
 from domain.metadata import Meta
 from domain.person import Person, Profile
+from domain.session import CommandSession
 from domain.values import (
     ArtifactKind,
     ReviewOutcome,
@@ -27,45 +28,42 @@ from domain.values import (
     url,
 )
 
-if TYPE_CHECKING:
-    from domain.application import Session
-
 Outcome = Agreement | list[Person]
 C = TypeVar("C", bound=c.Command)
-_HANDLERS: dict[type[c.Command], Callable[[Session, Any], Outcome]] = {}
+_HANDLERS: dict[type[c.Command], Callable[[CommandSession, Any], Outcome]] = {}
 MAX_PEOPLE_PER_UPSERT = 500
 
 
-def handles(command_type: type[C]) -> Callable[[Callable[[Session, C], Outcome]], None]:
-    def register(func: Callable[[Session, C], Outcome]) -> None:
+def handles(command_type: type[C]) -> Callable[[Callable[[CommandSession, C], Outcome]], None]:
+    def register(func: Callable[[CommandSession, C], Outcome]) -> None:
         _HANDLERS[command_type] = func
 
     return register
 
 
-def handle(session: Session, command: c.Command) -> Outcome:
+def handle(session: CommandSession, command: c.Command) -> Outcome:
     """Run the handler registered for the command's type."""
     return _HANDLERS[type(command)](session, command)
 
 
 @handles(c.ProposeAgreement)
-def _propose(s: Session, cmd: c.ProposeAgreement) -> Outcome:
-    employee_id = person_id(cmd.employee_id or s.request.actor.id, "employeeId")
+def _propose(s: CommandSession, cmd: c.ProposeAgreement) -> Outcome:
+    employee_id = person_id(cmd.employee_id or s.actor.id, "employeeId")
     # Who may propose is decided before whether the person exists: otherwise the answer
     # would tell a caller which ids are in the directory.
-    role = acting_role(s.request.actor, Party.EMPLOYEE, employee_id, None)
+    role = acting_role(s.actor, Party.EMPLOYEE, employee_id, None)
     s.person(employee_id, "employeeId")
     drafts = [a.validated(f"adjustments[{i}]") for i, a in enumerate(cmd.adjustments)]
     title = text(cmd.title, "title", max_length=200)
     agreement = Agreement.propose(
         employee_id, title, cmd.career_goal.validated(), drafts, s.meta(role)
     )
-    s.save(agreement)
+    s.enlist(agreement)
     return agreement
 
 
 @handles(c.ReviseProposal)
-def _revise(s: Session, cmd: c.ReviseProposal) -> Outcome:
+def _revise(s: CommandSession, cmd: c.ReviseProposal) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.EMPLOYEE)
     drafts = [a.validated(f"adjustments[{i}]") for i, a in enumerate(cmd.adjustments)]
     title = text(cmd.title, "title", max_length=200)
@@ -74,43 +72,43 @@ def _revise(s: Session, cmd: c.ReviseProposal) -> Outcome:
 
 
 @handles(c.RequestChanges)
-def _request_changes(s: Session, cmd: c.RequestChanges) -> Outcome:
+def _request_changes(s: CommandSession, cmd: c.RequestChanges) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     agreement.request_changes(meta)
     return agreement
 
 
 @handles(c.ApproveAgreement)
-def _approve(s: Session, cmd: c.ApproveAgreement) -> Outcome:
+def _approve(s: CommandSession, cmd: c.ApproveAgreement) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    manager_id = s.app.manager_of(agreement.employee_id)
+    manager_id = s.manager_of(agreement.employee_id)
     agreement.approve(manager_id, cmd.guardrails.validated(), s.today, meta)
     return agreement
 
 
 @handles(c.RejectAgreement)
-def _reject(s: Session, cmd: c.RejectAgreement) -> Outcome:
+def _reject(s: CommandSession, cmd: c.RejectAgreement) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     agreement.reject(meta)
     return agreement
 
 
 @handles(c.SetGuardrails)
-def _set_guardrails(s: Session, cmd: c.SetGuardrails) -> Outcome:
+def _set_guardrails(s: CommandSession, cmd: c.SetGuardrails) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     agreement.set_guardrails(cmd.guardrails.validated(), meta)
     return agreement
 
 
 @handles(c.AddAdjustment)
-def _add_adjustment(s: Session, cmd: c.AddAdjustment) -> Outcome:
+def _add_adjustment(s: CommandSession, cmd: c.AddAdjustment) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     agreement.add_adjustment(cmd.adjustment.validated("adjustment"), meta)
     return agreement
 
 
 @handles(c.ReallocateTask)
-def _reallocate(s: Session, cmd: c.ReallocateTask) -> Outcome:
+def _reallocate(s: CommandSession, cmd: c.ReallocateTask) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     giver = person_id(cmd.from_person_id or agreement.employee_id, "fromPersonId")
     receiver = person_id(cmd.to_person_id, "toPersonId")
@@ -129,16 +127,16 @@ def _reallocate(s: Session, cmd: c.ReallocateTask) -> Outcome:
     return agreement
 
 
-def _may_move_work_of(s: Session, agreement: Agreement, pid: str, meta: Meta) -> None:
+def _may_move_work_of(s: CommandSession, agreement: Agreement, pid: str, meta: Meta) -> None:
     """HR may move work between any active people; a manager only between the
     agreement's employee, the people they manage and themselves (an unknown id is
     refused the same way, so the answer reveals nothing about the directory)."""
     if meta.actor_role != Role.MANAGER:
         return
-    manager = s.request.actor.id
+    manager = s.actor.id
     if pid in (agreement.employee_id, manager):
         return
-    person = s.app.find_person(pid)
+    person = s.find_person(pid)
     if person is None or person.profile.manager_id != manager:
         raise Forbidden(
             "A manager may move work only between the agreement's employee, "
@@ -147,7 +145,7 @@ def _may_move_work_of(s: Session, agreement: Agreement, pid: str, meta: Meta) ->
 
 
 @handles(c.RecordReview)
-def _record_review(s: Session, cmd: c.RecordReview) -> Outcome:
+def _record_review(s: CommandSession, cmd: c.RecordReview) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     agreement.record_review(
         day(cmd.held_on or s.today, "heldOn"),
@@ -160,7 +158,7 @@ def _record_review(s: Session, cmd: c.RecordReview) -> Outcome:
 
 
 @handles(c.RecordArtifact)
-def _record_artifact(s: Session, cmd: c.RecordArtifact) -> Outcome:
+def _record_artifact(s: CommandSession, cmd: c.RecordArtifact) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.CONTRIBUTOR)
     agreement.record_artifact(
         text(cmd.title, "title", max_length=200),
@@ -174,7 +172,7 @@ def _record_artifact(s: Session, cmd: c.RecordArtifact) -> Outcome:
 
 
 @handles(c.RevertChange)
-def _revert_change(s: Session, cmd: c.RevertChange) -> Outcome:
+def _revert_change(s: CommandSession, cmd: c.RevertChange) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     toggles = agreement.revert_change(text(cmd.change_id, "changeId", max_length=64), meta)
     _follow_in_ledgers(s, agreement, toggles, meta)
@@ -182,7 +180,7 @@ def _revert_change(s: Session, cmd: c.RevertChange) -> Outcome:
 
 
 @handles(c.RevertToVersion)
-def _revert_to_version(s: Session, cmd: c.RevertToVersion) -> Outcome:
+def _revert_to_version(s: CommandSession, cmd: c.RevertToVersion) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     toggles = agreement.revert_to_version(cmd.version, meta)
     _follow_in_ledgers(s, agreement, toggles, meta)
@@ -190,36 +188,36 @@ def _revert_to_version(s: Session, cmd: c.RevertToVersion) -> Outcome:
 
 
 @handles(c.PauseAgreement)
-def _pause(s: Session, cmd: c.PauseAgreement) -> Outcome:
+def _pause(s: CommandSession, cmd: c.PauseAgreement) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     agreement.pause(meta)
     return agreement
 
 
 @handles(c.ResumeAgreement)
-def _resume(s: Session, cmd: c.ResumeAgreement) -> Outcome:
+def _resume(s: CommandSession, cmd: c.ResumeAgreement) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     agreement.resume(meta)
     return agreement
 
 
 @handles(c.CompleteAgreement)
-def _complete(s: Session, cmd: c.CompleteAgreement) -> Outcome:
+def _complete(s: CommandSession, cmd: c.CompleteAgreement) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
     agreement.complete(meta)
     return agreement
 
 
 @handles(c.WithdrawAgreement)
-def _withdraw(s: Session, cmd: c.WithdrawAgreement) -> Outcome:
+def _withdraw(s: CommandSession, cmd: c.WithdrawAgreement) -> Outcome:
     agreement, meta = s.agreement(cmd.agreement_id, Party.EMPLOYEE)
     agreement.withdraw(meta)
     return agreement
 
 
 @handles(c.UpsertPeople)
-def _upsert_people(s: Session, cmd: c.UpsertPeople) -> Outcome:
-    meta = s.meta(require_directory_writer(s.request.actor))
+def _upsert_people(s: CommandSession, cmd: c.UpsertPeople) -> Outcome:
+    meta = s.meta(require_directory_writer(s.actor))
     if not 1 <= len(cmd.people) <= MAX_PEOPLE_PER_UPSERT:
         raise InvalidInput(f"Send between 1 and {MAX_PEOPLE_PER_UPSERT} people.", "people")
     batch: dict[str, Person | None] = {}
@@ -231,13 +229,13 @@ def _upsert_people(s: Session, cmd: c.UpsertPeople) -> Outcome:
         profile = entry.profile.validated(f"people[{i}]")
         if profile.manager_id == pid:
             raise InvalidInput("A person cannot manage themselves.", f"people[{i}].managerId")
-        batch[pid] = s.app.find_person(pid)
+        batch[pid] = s.find_person(pid)
         profiles.append((i, pid, profile))
     _refuse_manager_cycles(s, profiles)
     people = []
     for i, pid, profile in profiles:
         manager = profile.manager_id
-        if manager is not None and manager not in batch and s.app.find_person(manager) is None:
+        if manager is not None and manager not in batch and s.find_person(manager) is None:
             raise UnknownPerson(
                 f"Manager '{manager}' is not in the directory.", f"people[{i}].managerId"
             )
@@ -246,12 +244,12 @@ def _upsert_people(s: Session, cmd: c.UpsertPeople) -> Outcome:
             person = Person.register(pid, profile, meta)
         else:
             person.update(profile, meta)
-        s.save(person)
+        s.enlist(person)
         people.append(person)
     return people
 
 
-def _refuse_manager_cycles(s: Session, profiles: list[tuple[int, str, Profile]]) -> None:
+def _refuse_manager_cycles(s: CommandSession, profiles: list[tuple[int, str, Profile]]) -> None:
     """Nobody may end up managing themselves through a chain of managers (A manages B,
     B manages A): walk up from everyone in the request, the request's own managers
     taking the place of the directory's."""
@@ -259,7 +257,7 @@ def _refuse_manager_cycles(s: Session, profiles: list[tuple[int, str, Profile]])
 
     def manager_of(pid: str) -> str | None:
         if pid not in managers:
-            person = s.app.find_person(pid)
+            person = s.find_person(pid)
             managers[pid] = None if person is None else person.profile.manager_id
         return managers[pid]
 
@@ -277,7 +275,7 @@ def _refuse_manager_cycles(s: Session, profiles: list[tuple[int, str, Profile]])
 
 
 def _follow_in_ledgers(
-    s: Session, agreement: Agreement, toggles: list[ReallocationToggle], meta: Meta
+    s: CommandSession, agreement: Agreement, toggles: list[ReallocationToggle], meta: Meta
 ) -> None:
     """Book or release the hours of each toggled reallocation in both people's ledgers,
     then refuse if anyone's net received hours went up past the limit (rule 4)."""
@@ -291,7 +289,7 @@ def _follow_in_ledgers(
                 ledger.book(item.id, agreement.id, side, item.hours_per_week, meta)
             else:
                 ledger.release(item.id, agreement.id, meta)
-    limit = s.app.max_hours_received_per_week
+    limit = s.max_hours_received_per_week
     for pid, was in before.items():
         now = s.ledger(pid, meta).net_received
         if now > limit and now > was:

@@ -1,0 +1,64 @@
+"""What a command handler may use while it runs: a protocol, so the handlers depend on
+these few operations and not on the application that provides them (no import cycle)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.access import Actor, Party
+from domain.agreement import Agreement
+from domain.ledger import HoursLedger
+from domain.metadata import Meta
+from domain.person import Person
+from domain.values import Role
+
+
+class CommandSession(Protocol):
+    """One attempt at one command: what it loads, and what it saves together."""
+
+    @property
+    def actor(self) -> Actor:
+        """Who runs the command."""
+        ...
+
+    @property
+    def today(self) -> date:
+        """The date the command runs on."""
+        ...
+
+    @property
+    def max_hours_received_per_week(self) -> float:
+        """Rule 4's limit."""
+        ...
+
+    def meta(self, role: Role | str) -> Meta:
+        """The metadata of the events this command records, acting as `role`."""
+        ...
+
+    def agreement(self, agreement_id: UUID, party: Party) -> tuple[Agreement, Meta]:
+        """An agreement the caller may act on as `party`, enlisted to be saved."""
+        ...
+
+    def person(self, person_id: str, field_name: str) -> Person:
+        """An active person of the directory, or UNKNOWN_PERSON."""
+        ...
+
+    def find_person(self, person_id: str) -> Person | None:
+        """A person of the directory, active or not."""
+        ...
+
+    def manager_of(self, employee_id: str) -> str | None:
+        """The employee's current manager in the directory."""
+        ...
+
+    def ledger(self, person_id: str, meta: Meta) -> HoursLedger:
+        """The person's hours ledger, enlisted to be saved."""
+        ...
+
+    def enlist(self, aggregate: Aggregate) -> None:
+        """Save `aggregate` with the command's other changes, atomically."""
+        ...
