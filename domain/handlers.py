@@ -113,8 +113,7 @@ def _reallocate(s: CommandSession, cmd: c.ReallocateTask) -> Outcome:
     giver = person_id(cmd.from_person_id or agreement.employee_id, "fromPersonId")
     receiver = person_id(cmd.to_person_id, "toPersonId")
     for pid, field in ((giver, "fromPersonId"), (receiver, "toPersonId")):
-        _may_move_work_of(s, agreement, pid, meta)
-        s.person(pid, field)
+        _party_to_reallocation(s, agreement, pid, field, meta)
     toggle = agreement.reallocate(
         text(cmd.task, "task", max_length=200),
         hours(cmd.hours_per_week, "hoursPerWeek", maximum=40),
@@ -127,21 +126,26 @@ def _reallocate(s: CommandSession, cmd: c.ReallocateTask) -> Outcome:
     return agreement
 
 
-def _may_move_work_of(s: CommandSession, agreement: Agreement, pid: str, meta: Meta) -> None:
-    """HR may move work between any active people; a manager only between the
-    agreement's employee, the people they manage and themselves (an unknown id is
-    refused the same way, so the answer reveals nothing about the directory)."""
-    if meta.actor_role != Role.MANAGER:
-        return
-    manager = s.actor.id
-    if pid in (agreement.employee_id, manager):
-        return
+def _party_to_reallocation(
+    s: CommandSession, agreement: Agreement, pid: str, field: str, meta: Meta
+) -> None:
+    """An active person whose work may move: HR may move anyone's; a manager only the
+    agreement's employee's, their reports' and their own. Who may is decided before
+    whether the person exists (an unknown id is refused like someone else's report), and
+    one directory lookup serves both."""
     person = s.find_person(pid)
-    if person is None or person.profile.manager_id != manager:
+    manager = s.actor.id
+    if (
+        meta.actor_role == Role.MANAGER
+        and pid not in (agreement.employee_id, manager)
+        and (person is None or person.profile.manager_id != manager)
+    ):
         raise Forbidden(
             "A manager may move work only between the agreement's employee, "
             "the people they manage and themselves."
         )
+    if person is None or not person.profile.active:
+        raise UnknownPerson(f"No active person with id '{pid}'.", field)
 
 
 @handles(c.RecordReview)
