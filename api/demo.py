@@ -8,10 +8,10 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from uuid import UUID, uuid4
 
-from domain import commands as c
 from domain.access import Actor
 from domain.agreement import Agreement
 from domain.application import CraftingApplication, Request
+from domain.application import commands as c
 from domain.errors import DomainError
 from domain.person import Profile
 from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal, Guardrails, Role

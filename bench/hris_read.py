@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -108,7 +109,7 @@ class Load:
 
 def seed(url: str, agreements: int, live: int) -> int:
     """Seed until `agreements` are proposed, project everything; the events written."""
-    container = bootstrap(Settings(database_url=url, jwt_secret="x" * 40))
+    container = bootstrap(Settings(database_url=url, jwt_secret=secrets.token_urlsafe(48)))
     try:
         with progress_bar() as bar:
             task = bar.add_task(f"seeding {agreements:,} agreements", total=None)

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from domain import commands as c
 from domain.application import CommandResult, CraftingApplication, Request
+from domain.application import commands as c
 from domain.values import CareerGoal
 from infra.bootstrap import Container
 from projections.runner import current_position

@@ -20,8 +20,8 @@ from uuid import UUID, uuid4
 import psycopg
 from eventsourcing.application import Repository
 
-from domain import commands as c
 from domain.agreement import CHILD_LIMITS, Agreement
+from domain.application import commands as c
 from domain.values import AdjustmentDraft, AdjustmentKind, Guardrails
 from infra.bootstrap import Container, bootstrap
 from infra.runtime import tune_gc

@@ -13,16 +13,25 @@ from sqlalchemy import JSON, Connection, Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from domain import agreement_events as ev
+from domain.agreement import events as ev
 from domain.idempotency import IdempotencyRecord
 from domain.metadata import RecordedEvent
 from domain.person import Person
 from domain.records import Adjustment, Reallocation
+from domain.values import FINAL_STATUSES
 from projections.payload import event_payload, plain
+from projections.rows import (
+    adjustment_row,
+    artifact_row,
+    goal_columns,
+    profile_columns,
+    reallocation_row,
+    review_row,
+)
 from projections.tables import ReadModel
 
 Row = dict[str, Any]
-FINAL = frozenset({"COMPLETED", "REJECTED", "WITHDRAWN"})
+FINAL = frozenset(str(status) for status in FINAL_STATUSES)
 CHUNK = 500  # ids per IN (...) list, below SQLite's parameter limit
 
 
@@ -140,14 +149,7 @@ class BatchProjector:
 
     def _content(self, aid: str, event: ev.Proposed | ev.ProposalRevised, position: int) -> None:
         row = self.agreements[aid]
-        goal = event.career_goal
-        row.update(
-            title=event.title,
-            target_role=goal.target_role,
-            skills=list(goal.skills),
-            target_date=goal.target_date,
-            development_hours=0.0,
-        )
+        row.update(goal_columns(event.title, event.career_goal), development_hours=0.0)
         for seq, item in enumerate(event.adjustments):
             self._add_adjustment(row, item, event, position, seq)
 
@@ -155,15 +157,7 @@ class BatchProjector:
         self, row: Row, item: Adjustment, event: Any, position: int, seq: int = 0
     ) -> None:
         self.adjustments[item.id] = {
-            "adjustment_id": item.id,
-            "agreement_id": row["agreement_id"],
-            "change_id": item.change_id,
-            "kind": str(item.kind),
-            "description": item.description,
-            "hours_per_week": item.hours_per_week,
-            "starts_on": item.starts_on,
-            "ends_on": item.ends_on,
-            "status": str(item.status),
+            **adjustment_row(row["agreement_id"], item),
             "position": position,
             "seq": seq,
         }
@@ -257,16 +251,7 @@ class BatchProjector:
     def reallocate(self, row: Row, event: ev.TaskReallocated, position: int) -> None:
         item: Reallocation = event.reallocation
         self.reallocations[item.id] = {
-            "reallocation_id": item.id,
-            "agreement_id": row["agreement_id"],
-            "change_id": item.change_id,
-            "task": item.task,
-            "hours_per_week": item.hours_per_week,
-            "from_person_id": item.from_person_id,
-            "to_person_id": item.to_person_id,
-            "effective_on": item.effective_on,
-            "reason": item.reason,
-            "status": str(item.status),
+            **reallocation_row(row["agreement_id"], item),
             "position": position,
         }
         self.dirty["reallocations"].add(item.id)
@@ -308,33 +293,13 @@ class BatchProjector:
         item = event.review
         row["next_review_on"] = item.next_review_on
         self.inserts["reviews"].append(
-            {
-                "review_id": item.id,
-                "agreement_id": row["agreement_id"],
-                "held_on": item.held_on,
-                "outcome": str(item.outcome),
-                "notes": item.notes,
-                "next_review_on": item.next_review_on,
-                "held_by": item.held_by,
-                "position": position,
-            }
+            {**review_row(row["agreement_id"], item), "position": position}
         )
 
     def artifact(self, row: Row, event: ev.ArtifactRecorded, position: int) -> None:
         item = event.artifact
         self.inserts["artifacts"].append(
-            {
-                "artifact_id": item.id,
-                "agreement_id": row["agreement_id"],
-                "employee_id": row["employee_id"],
-                "title": item.title,
-                "kind": str(item.kind),
-                "url": item.url,
-                "skills": list(item.skills),
-                "recorded_by": item.recorded_by,
-                "recorded_on": item.recorded_on,
-                "position": position,
-            }
+            {**artifact_row(row["agreement_id"], row["employee_id"], item), "position": position}
         )
         self.inserts["evidence_skills"].extend(
             {"artifact_id": item.id, "skill": skill, "employee_id": row["employee_id"]}
@@ -345,14 +310,8 @@ class BatchProjector:
         stream = str(event.originator_id)
         if isinstance(event, Person.Registered):
             self.people[stream] = {"person_id": event.person_id, "stream_id": stream}
-        profile = event.profile
         self.people[stream].update(
-            display_name=profile.display_name,
-            email=profile.email,
-            manager_id=profile.manager_id,
-            team_id=profile.team_id,
-            contracted_hours_per_week=profile.contracted_hours_per_week,
-            active=profile.active,
+            profile_columns(event.profile),
             version=event.originator_version,
             updated_at=event.timestamp,
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from domain import commands as c
+from domain.application import commands as c
 from domain.errors import DomainError, Forbidden
 from domain.person import Profile
 from domain.values import AdjustmentDraft, CareerGoal, Role

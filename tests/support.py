@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain import commands as c
 from domain.access import Actor
 from domain.agreement import Agreement
 from domain.application import CraftingApplication, Request
+from domain.application import commands as c
 from domain.person import Profile
 from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal, Guardrails, Role
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.application import CraftingApplication, Request
-from domain.commands import Command
+from domain.application.commands import Command
 from domain.errors import DomainError, Forbidden
 from tests.support import positions
 

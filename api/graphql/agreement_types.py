@@ -1,4 +1,5 @@
-"""The agreement and its parts."""
+"""The agreement and its parts, read from the rows of `projections.rows` (one default
+resolver reads a field by its Python name; the GraphQL name is given where it differs)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,7 @@ from api.graphql.enums import (
 )
 from api.graphql.ids import global_id
 from api.graphql.node import Node
-from api.graphql.scalars import utc
-
-Row = dict[str, Any]
+from api.graphql.rows import Row, is_row_of, shown_as
 
 
 @strawberry.type
@@ -53,284 +52,157 @@ class Guardrails:
 
 @strawberry.type
 class Adjustment:
-    row: strawberry.Private[Row]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.row["adjustment_id"])
-
-    @strawberry.field
-    def change_id(self) -> strawberry.ID:
-        return strawberry.ID(self.row["change_id"])
-
-    @strawberry.field
-    def kind(self) -> AdjustmentKind:
-        return AdjustmentKind(self.row["kind"])
-
-    @strawberry.field
-    def description(self) -> str:
-        return str(self.row["description"])
-
-    @strawberry.field
-    def hours_per_week(self) -> float:
-        return float(self.row["hours_per_week"])
-
-    @strawberry.field
-    def starts_on(self) -> date | None:
-        return self.row["starts_on"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def ends_on(self) -> date | None:
-        return self.row["ends_on"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def status(self) -> ChangeStatus:
-        return ChangeStatus(self.row["status"])
+    adjustment_id: strawberry.ID = strawberry.field(name="id")
+    change_id: strawberry.ID
+    kind: AdjustmentKind
+    description: str
+    hours_per_week: float
+    starts_on: date | None
+    ends_on: date | None
+    status: ChangeStatus
 
 
 @strawberry.type
 class Reallocation:
-    row: strawberry.Private[Row]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.row["reallocation_id"])
-
-    @strawberry.field
-    def change_id(self) -> strawberry.ID:
-        return strawberry.ID(self.row["change_id"])
-
-    @strawberry.field
-    def task(self) -> str:
-        return str(self.row["task"])
-
-    @strawberry.field
-    def hours_per_week(self) -> float:
-        return float(self.row["hours_per_week"])
-
-    @strawberry.field
-    def from_person_id(self) -> str:
-        return str(self.row["from_person_id"])
-
-    @strawberry.field
-    def to_person_id(self) -> str:
-        return str(self.row["to_person_id"])
-
-    @strawberry.field
-    def effective_on(self) -> date:
-        return self.row["effective_on"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def reason(self) -> str:
-        return str(self.row["reason"])
-
-    @strawberry.field
-    def status(self) -> ChangeStatus:
-        return ChangeStatus(self.row["status"])
+    reallocation_id: strawberry.ID = strawberry.field(name="id")
+    change_id: strawberry.ID
+    task: str
+    hours_per_week: float
+    from_person_id: str
+    to_person_id: str
+    effective_on: date
+    reason: str
+    status: ChangeStatus
 
 
 @strawberry.type
 class Review:
-    row: strawberry.Private[Row]
+    review_id: strawberry.ID = strawberry.field(name="id")
+    held_on: date
+    outcome: ReviewOutcome
+    notes: str | None
+    next_review_on: date
+    held_by: str
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.row["review_id"])
 
-    @strawberry.field
-    def held_on(self) -> date:
-        return self.row["held_on"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def outcome(self) -> ReviewOutcome:
-        return ReviewOutcome(self.row["outcome"])
-
-    @strawberry.field
-    def notes(self) -> str | None:
-        return self.row["notes"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def next_review_on(self) -> date:
-        return self.row["next_review_on"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def held_by(self) -> str:
-        return str(self.row["held_by"])
+def _agreement_global_id(root: Row) -> strawberry.ID:
+    return strawberry.ID(global_id("Agreement", root["agreement_id"]))
 
 
 @strawberry.type
 class Artifact:
-    row: strawberry.Private[Row]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.row["artifact_id"])
-
-    @strawberry.field
-    def title(self) -> str:
-        return str(self.row["title"])
-
-    @strawberry.field
-    def kind(self) -> ArtifactKind:
-        return ArtifactKind(self.row["kind"])
-
-    @strawberry.field
-    def url(self) -> str | None:
-        return self.row["url"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def skills(self) -> list[str]:
-        return list(self.row["skills"])
-
-    @strawberry.field
-    def recorded_by(self) -> str:
-        return str(self.row["recorded_by"])
-
-    @strawberry.field
-    def recorded_on(self) -> date:
-        return self.row["recorded_on"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def agreement_id(self) -> strawberry.ID:
-        return strawberry.ID(global_id("Agreement", self.row["agreement_id"]))
+    artifact_id: strawberry.ID = strawberry.field(name="id")
+    title: str
+    kind: ArtifactKind
+    url: str | None
+    skills: list[str]
+    recorded_by: str
+    recorded_on: date
+    agreement_id: strawberry.ID = strawberry.field(resolver=_agreement_global_id)
 
 
 @strawberry.type
 class Change:
     """A reversible step: revert it with `revertChange(changeId)`."""
 
-    row: strawberry.Private[Row]
+    change_id: strawberry.ID
+    kind: ChangeKind
+    subject_id: strawberry.ID = strawberry.field(
+        description="The adjustment, reallocation or guardrail change concerned."
+    )
+    root_id: strawberry.ID = strawberry.field(
+        name="rootChangeId", description="The original change this chain of reverts started from."
+    )
+    version: int
+    reverts: strawberry.ID | None = strawberry.field(name="revertsChangeId")
+    reverted_by: strawberry.ID | None = strawberry.field(name="revertedByChangeId")
 
-    @strawberry.field
-    def change_id(self) -> strawberry.ID:
-        return strawberry.ID(self.row["change_id"])
+    in_effect: bool = strawberry.field(
+        resolver=lambda root: root["reverted_by"] is None,
+        description="True while this change is the newest of its chain.",
+    )
 
-    @strawberry.field
-    def kind(self) -> ChangeKind:
-        return ChangeKind(self.row["kind"])
 
-    @strawberry.field(description="The adjustment, reallocation or guardrail change concerned.")
-    def subject_id(self) -> strawberry.ID:
-        return strawberry.ID(self.row["subject_id"])
+async def _employee(root: Row, info: Info[Context, None]) -> Person | None:
+    row = await info.context.visible_person(root["employee_id"])
+    return None if row is None else shown_as(Person, row)
 
-    @strawberry.field(description="The original change this chain of reverts started from.")
-    def root_change_id(self) -> strawberry.ID:
-        return strawberry.ID(self.row["root_id"])
 
-    @strawberry.field
-    def version(self) -> int:
-        return int(self.row["version"])
+def _career_goal(root: Row) -> CareerGoal:
+    return CareerGoal(
+        target_role=root["target_role"],
+        skills=list(root["skills"]),
+        target_date=root["target_date"],
+    )
 
-    @strawberry.field
-    def reverts_change_id(self) -> strawberry.ID | None:
-        value = self.row["reverts"]
-        return None if value is None else strawberry.ID(value)
 
-    @strawberry.field
-    def reverted_by_change_id(self) -> strawberry.ID | None:
-        value = self.row["reverted_by"]
-        return None if value is None else strawberry.ID(value)
+def _guardrails(root: Row) -> Guardrails | None:
+    return Guardrails.from_json(root["guardrails"])
 
-    @strawberry.field(description="True while this change is the newest of its chain.")
-    def in_effect(self) -> bool:
-        return self.row["reverted_by"] is None
+
+async def _children(root: Row, info: Info[Context, None], kind: str) -> list[Row]:
+    """The agreement's children of one kind: built from the write model's agreement
+    (payloads, time travel) or loaded from the read model, batched per request."""
+    embedded = root.get("_children")
+    if embedded is not None:
+        built: list[Row] = embedded[kind]()
+        return built
+    return await info.context.children(kind).load(root["agreement_id"])
+
+
+async def _adjustments(root: Row, info: Info[Context, None]) -> list[Adjustment]:
+    return [shown_as(Adjustment, r) for r in await _children(root, info, "adjustments")]
+
+
+async def _reallocations(root: Row, info: Info[Context, None]) -> list[Reallocation]:
+    return [shown_as(Reallocation, r) for r in await _children(root, info, "reallocations")]
+
+
+async def _reviews(root: Row, info: Info[Context, None]) -> list[Review]:
+    return [shown_as(Review, r) for r in await _children(root, info, "reviews")]
+
+
+async def _latest_review(root: Row, info: Info[Context, None]) -> Review | None:
+    reviews = await _children(root, info, "reviews")
+    return shown_as(Review, reviews[-1]) if reviews else None
+
+
+async def _artifacts(root: Row, info: Info[Context, None]) -> list[Artifact]:
+    return [shown_as(Artifact, r) for r in await _children(root, info, "artifacts")]
+
+
+async def _changes(root: Row, info: Info[Context, None]) -> list[Change]:
+    return [shown_as(Change, r) for r in await _children(root, info, "changes")]
 
 
 @strawberry.type
 class Agreement(Node):
-    row: strawberry.Private[Row]
+    is_type_of = is_row_of("agreement_id", "approved_by_manager_id")
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(global_id("Agreement", self.row["agreement_id"]))
-
-    @strawberry.field(description="The bare UUID, for systems that store it.")
-    def agreement_id(self) -> str:
-        return str(self.row["agreement_id"])
-
-    @strawberry.field
-    def employee_id(self) -> str:
-        return str(self.row["employee_id"])
-
-    @strawberry.field
-    async def employee(self, info: Info[Context, None]) -> Person | None:
-        row = await info.context.visible_person(self.row["employee_id"])
-        return None if row is None else Person(row=row)
-
-    @strawberry.field(description="The manager who approved it (from the directory then).")
-    def approved_by_manager_id(self) -> str | None:
-        return self.row["approved_by_manager_id"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def status(self) -> AgreementStatus:
-        return AgreementStatus(self.row["status"])
-
-    @strawberry.field
-    def title(self) -> str:
-        return str(self.row["title"])
-
-    @strawberry.field
-    def career_goal(self) -> CareerGoal:
-        r = self.row
-        return CareerGoal(
-            target_role=r["target_role"], skills=list(r["skills"]), target_date=r["target_date"]
-        )
-
-    @strawberry.field
-    def guardrails(self) -> Guardrails | None:
-        return Guardrails.from_json(self.row["guardrails"])
-
-    @strawberry.field(description="Sum of ACTIVE adjustments' hours per week.")
-    def development_hours_per_week(self) -> float:
-        return float(self.row["development_hours"])
-
-    @strawberry.field
-    def next_review_on(self) -> date | None:
-        return self.row["next_review_on"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def version(self) -> int:
-        return int(self.row["version"])
-
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return utc(self.row["created_at"])  # type: ignore[return-value]
-
-    @strawberry.field
-    def updated_at(self) -> datetime:
-        return utc(self.row["updated_at"])  # type: ignore[return-value]
-
-    async def _children(self, info: Info[Context, None], kind: str) -> list[Row]:
-        embedded = self.row.get("_children")
-        if embedded is not None:  # the write model's agreement (api.graphql.views)
-            built: list[Row] = embedded[kind]()
-            return built
-        return await info.context.children(kind).load(self.row["agreement_id"])
-
-    @strawberry.field
-    async def adjustments(self, info: Info[Context, None]) -> list[Adjustment]:
-        return [Adjustment(row=r) for r in await self._children(info, "adjustments")]
-
-    @strawberry.field
-    async def reallocations(self, info: Info[Context, None]) -> list[Reallocation]:
-        return [Reallocation(row=r) for r in await self._children(info, "reallocations")]
-
-    @strawberry.field
-    async def reviews(self, info: Info[Context, None]) -> list[Review]:
-        return [Review(row=r) for r in await self._children(info, "reviews")]
-
-    @strawberry.field
-    async def latest_review(self, info: Info[Context, None]) -> Review | None:
-        reviews = await self._children(info, "reviews")
-        return Review(row=reviews[-1]) if reviews else None
-
-    @strawberry.field
-    async def artifacts(self, info: Info[Context, None]) -> list[Artifact]:
-        return [Artifact(row=r) for r in await self._children(info, "artifacts")]
-
-    @strawberry.field
-    async def changes(self, info: Info[Context, None]) -> list[Change]:
-        return [Change(row=r) for r in await self._children(info, "changes")]
+    id: strawberry.ID = strawberry.field(resolver=_agreement_global_id)
+    agreement_id: str = strawberry.field(description="The bare UUID, for systems that store it.")
+    employee_id: str
+    employee: Person | None = strawberry.field(resolver=_employee)
+    approved_by_manager_id: str | None = strawberry.field(
+        description="The manager who approved it (from the directory then)."
+    )
+    status: AgreementStatus
+    title: str
+    career_goal: CareerGoal = strawberry.field(resolver=_career_goal)
+    guardrails: Guardrails | None = strawberry.field(resolver=_guardrails)
+    development_hours: float = strawberry.field(
+        name="developmentHoursPerWeek", description="Sum of ACTIVE adjustments' hours per week."
+    )
+    next_review_on: date | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    adjustments: list[Adjustment] = strawberry.field(resolver=_adjustments)
+    reallocations: list[Reallocation] = strawberry.field(resolver=_reallocations)
+    reviews: list[Review] = strawberry.field(resolver=_reviews)
+    latest_review: Review | None = strawberry.field(resolver=_latest_review)
+    artifacts: list[Artifact] = strawberry.field(resolver=_artifacts)
+    changes: list[Change] = strawberry.field(resolver=_changes)
 
 
 from api.graphql.people_types import Person  # noqa: E402  (mutual reference)

@@ -3,76 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from api.graphql.agreement_types import Agreement
 from api.graphql.ids import global_id
-from api.graphql.scalars import utc
+from api.graphql.rows import Row
 
-Row = dict[str, Any]
+
+def _agreement_global_id(root: Row) -> strawberry.ID | None:
+    value = root["agreement_id"]
+    return None if value is None else strawberry.ID(global_id("Agreement", value))
 
 
 @strawberry.type
 class AuditEvent:
     """One recorded event, exactly as stored, with its metadata."""
 
-    row: strawberry.Private[Row]
+    position: int = strawberry.field(description="Position in the global log (commit order).")
+    stream_type: str
+    stream_id: str
 
-    @strawberry.field(description="Position in the global log (commit order).")
-    def position(self) -> int:
-        return int(self.row["position"])
+    agreement_id: strawberry.ID | None = strawberry.field(resolver=_agreement_global_id)
 
-    @strawberry.field
-    def stream_type(self) -> str:
-        return str(self.row["stream_type"])
-
-    @strawberry.field
-    def stream_id(self) -> str:
-        return str(self.row["stream_id"])
-
-    @strawberry.field
-    def agreement_id(self) -> strawberry.ID | None:
-        value = self.row["agreement_id"]
-        return None if value is None else strawberry.ID(global_id("Agreement", value))
-
-    @strawberry.field(description="The version of its stream this event produced.")
-    def version(self) -> int:
-        return int(self.row["version"])
-
-    @strawberry.field
-    def type(self) -> str:
-        return str(self.row["type"])
-
-    @strawberry.field
-    def recorded_at(self) -> datetime:
-        return utc(self.row["recorded_at"])  # type: ignore[return-value]
-
-    @strawberry.field
-    def actor_id(self) -> str:
-        return str(self.row["actor_id"])
-
-    @strawberry.field
-    def actor_role(self) -> str:
-        return str(self.row["actor_role"])
-
-    @strawberry.field
-    def reason(self) -> str | None:
-        return self.row["reason"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def correlation_id(self) -> str:
-        return str(self.row["correlation_id"])
-
-    @strawberry.field
-    def idempotency_key(self) -> str | None:
-        return self.row["idempotency_key"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def payload(self) -> JSON:
-        return self.row["payload"]  # type: ignore[no-any-return]
+    version: int = strawberry.field(description="The version of its stream this event produced.")
+    type: str
+    recorded_at: datetime
+    actor_id: str
+    actor_role: str
+    reason: str | None
+    correlation_id: str
+    idempotency_key: str | None
+    payload: JSON
 
 
 @strawberry.type

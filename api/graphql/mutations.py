@@ -17,12 +17,13 @@ from api.graphql.enums import AdjustmentKind, ArtifactKind, ReviewOutcome
 from api.graphql.errors import BadInputError, ForbiddenError
 from api.graphql.ids import agreement_uuid
 from api.graphql.people_types import Person
-from api.graphql.views import agreement_row
+from api.graphql.rows import shown_as
 from api.metrics import COMMANDS
-from domain import commands as c
+from domain.application import commands as c
 from domain.errors import DomainError, Forbidden
 from domain.person import Profile
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
+from projections.rows import agreement_row, person_row
 
 Ctx = Info[Context, None]
 
@@ -233,7 +234,7 @@ async def _agreement(ctx: Context, build: Callable[[], c.Command]) -> AgreementP
         )
     row = agreement_row(result.agreement, result.position)
     return AgreementPayload(
-        agreement=Agreement(row=row),
+        agreement=shown_as(Agreement, row),
         position=result.position,
         replayed=result.replayed,
         user_errors=[],
@@ -400,16 +401,4 @@ class Mutation:
 
 def _person_from(person: Any) -> Person:
     """The write model's person, in the read row's shape (the read model may lag)."""
-    profile = person.profile
-    return Person(
-        row={
-            "person_id": person.person_id,
-            "display_name": profile.display_name,
-            "email": profile.email,
-            "manager_id": profile.manager_id,
-            "team_id": profile.team_id,
-            "contracted_hours_per_week": profile.contracted_hours_per_week,
-            "active": profile.active,
-            "updated_at": person.modified_on,
-        }
-    )
+    return shown_as(Person, person_row(person))

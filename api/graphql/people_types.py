@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -12,58 +11,33 @@ from api.graphql.context import Context
 from api.graphql.enums import Role
 from api.graphql.ids import global_id
 from api.graphql.node import Node
-from api.graphql.scalars import utc
+from api.graphql.rows import Row, is_row_of, shown_as
 
-Row = dict[str, Any]
+
+def _person_global_id(root: Row) -> strawberry.ID:
+    return strawberry.ID(global_id("Person", root["person_id"]))
+
+
+async def _manager(root: Row, info: Info[Context, None]) -> Person | None:
+    manager_id = root["manager_id"]
+    row = None if manager_id is None else await info.context.visible_person(manager_id)
+    return None if row is None else shown_as(Person, row)
 
 
 @strawberry.type
 class Person(Node):
-    row: strawberry.Private[Row]
+    is_type_of = is_row_of("person_id", "display_name")
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(global_id("Person", self.row["person_id"]))
-
-    @strawberry.field(description="The HRIS employee id.")
-    def person_id(self) -> str:
-        return str(self.row["person_id"])
-
-    @strawberry.field
-    def display_name(self) -> str:
-        return str(self.row["display_name"])
-
-    @strawberry.field
-    def email(self) -> str:
-        return str(self.row["email"])
-
-    @strawberry.field
-    def manager_id(self) -> str | None:
-        return self.row["manager_id"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    async def manager(self, info: Info[Context, None]) -> Person | None:
-        manager_id = self.row["manager_id"]
-        if manager_id is None:
-            return None
-        row = await info.context.visible_person(manager_id)
-        return None if row is None else Person(row=row)
-
-    @strawberry.field
-    def team_id(self) -> str | None:
-        return self.row["team_id"]  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def contracted_hours_per_week(self) -> float:
-        return float(self.row["contracted_hours_per_week"])
-
-    @strawberry.field
-    def active(self) -> bool:
-        return bool(self.row["active"])
-
-    @strawberry.field
-    def updated_at(self) -> datetime:
-        return utc(self.row["updated_at"])  # type: ignore[return-value]
+    id: strawberry.ID = strawberry.field(resolver=_person_global_id)
+    person_id: str = strawberry.field(description="The HRIS employee id.")
+    display_name: str
+    email: str
+    manager_id: str | None
+    manager: Person | None = strawberry.field(resolver=_manager)
+    team_id: str | None
+    contracted_hours_per_week: float
+    active: bool
+    updated_at: datetime
 
 
 @strawberry.type

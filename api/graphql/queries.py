@@ -40,11 +40,12 @@ from api.graphql.people_types import (
     Viewer,
     WorkloadMember,
 )
-from api.graphql.views import agreement_row
+from api.graphql.rows import shown_as
 from domain.access import READ_AGREEMENT
 from domain.errors import DomainError, Forbidden
 from domain.values import Role
 from projections import queries as q
+from projections.rows import agreement_row
 
 Ctx = Info[Context, None]
 Row = dict[str, Any]
@@ -146,7 +147,7 @@ def _agreements(rows: list[Row], first: int, by_due: bool = False) -> AgreementC
             return due_cursor(r["next_review_on"], int(r["created_position"]))
         return cursor("agreements", int(r["created_position"]))
 
-    edges, info = _page(rows, first, cursor_of, lambda r: Agreement(row=r))
+    edges, info = _page(rows, first, cursor_of, lambda r: shown_as(Agreement, r))
     return AgreementConnection(
         edges=[AgreementEdge(cursor=c, node=n) for c, n in edges], page_info=info
     )
@@ -154,7 +155,7 @@ def _agreements(rows: list[Row], first: int, by_due: bool = False) -> AgreementC
 
 def _events(rows: list[Row], first: int, kind: str) -> AuditEventConnection:
     edges, info = _page(
-        rows, first, lambda r: cursor(kind, int(r["position"])), lambda r: AuditEvent(row=r)
+        rows, first, lambda r: cursor(kind, int(r["position"])), lambda r: shown_as(AuditEvent, r)
     )
     return AuditEventConnection(
         edges=[AuditEventEdge(cursor=c, node=n) for c, n in edges], page_info=info
@@ -166,7 +167,7 @@ async def _agreement(ctx: Context, id_: str, consistent_with: int | None) -> Agr
     await _consistent(ctx, consistent_with)
     found = await ctx.read(lambda c, rm: q.agreements_by_id(c, rm, ctx.viewer, [key]))
     if key in found:
-        return Agreement(row=found[key])
+        return shown_as(Agreement, found[key])
     if ctx.viewer.sees_all:
         return None
     raise ForbiddenError(READ_AGREEMENT)
@@ -174,7 +175,7 @@ async def _agreement(ctx: Context, id_: str, consistent_with: int | None) -> Agr
 
 async def _person(ctx: Context, id_: str) -> Person | None:
     row = await ctx.visible_person(person_key(id_))
-    return None if row is None else Person(row=row)
+    return None if row is None else shown_as(Person, row)
 
 
 @strawberry.type
@@ -245,7 +246,7 @@ class Query:
         except DomainError as error:
             cls = NotFoundError if error.code == "NOT_FOUND" else BadInputError
             raise cls(error.message, field=error.field) from None
-        return Agreement(row=agreement_row(past))
+        return shown_as(Agreement, agreement_row(past))
 
     @strawberry.field
     async def audit_log(
@@ -381,12 +382,14 @@ class Query:
         # Evidence only from the agreements this caller may read.
         skills = q.skill_evidence([a for r in rows for a in artifacts.get(r["agreement_id"], [])])
         return CareerEvidence(
-            person=Person(row=person),
-            agreements=[Agreement(row=r) for r in rows],
-            artifacts=[Artifact(row=a) for r in rows for a in artifacts.get(r["agreement_id"], [])],
+            person=shown_as(Person, person),
+            agreements=[shown_as(Agreement, r) for r in rows],
+            artifacts=[
+                shown_as(Artifact, a) for r in rows for a in artifacts.get(r["agreement_id"], [])
+            ],
             skills=[
                 SkillEvidence(skill=s["skill"], evidence_count=int(s["evidence_count"]))
                 for s in skills
             ],
-            reviews=[Review(row=v) for r in rows for v in reviews.get(r["agreement_id"], [])],
+            reviews=[shown_as(Review, v) for r in rows for v in reviews.get(r["agreement_id"], [])],
         )

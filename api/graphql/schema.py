@@ -17,6 +17,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api.graphql.agreement_types import Agreement
@@ -25,6 +26,7 @@ from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, CostLimitRule
 from api.graphql.mutations import Mutation
 from api.graphql.people_types import Person
 from api.graphql.queries import Query
+from api.graphql.rows import read_field
 
 log = logging.getLogger("crafting.graphql")
 
@@ -77,7 +79,12 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
         lambda: MaskErrors(should_mask_error=lambda error: not is_public(error)),
     ]
     schema = CraftingSchema(
-        query=Query, mutation=Mutation, types=[Agreement, Person], extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        types=[Agreement, Person],
+        extensions=extensions,
+        # The types of agreements, people and audit events are rows (api.graphql.rows).
+        config=StrawberryConfig(default_resolver=read_field),
     )
     schema.validation_rules = rules
     return schema

@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Callable
 from uuid import UUID
 
-from domain import commands as c
 from domain.agreement import Agreement
 from domain.application import CraftingApplication
+from domain.application import commands as c
 from domain.errors import DomainError
 from domain.ledger import HoursLedger
 from domain.person import Profile

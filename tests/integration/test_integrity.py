@@ -19,7 +19,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from typer.testing import CliRunner
 
 from api.cli import cli
-from domain import commands as c
+from domain.application import commands as c
 from domain.integrity import GENESIS, event_hash, hashed_fields
 from infra import audit
 from infra.bootstrap import Container, bootstrap

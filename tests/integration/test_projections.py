@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from domain import commands as c
+from domain.application import commands as c
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
 from projections import runner as runner_module

@@ -9,8 +9,8 @@ from uuid import UUID
 import pytest
 from sqlalchemy import text
 
-from domain import commands as c
 from domain.application import CraftingApplication
+from domain.application import commands as c
 from domain.errors import GuardrailExceeded
 from domain.snapshots import SealedSnapshotStore
 from infra import audit

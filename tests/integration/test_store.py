@@ -9,9 +9,9 @@ from uuid import uuid4
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from domain import commands as c
 from domain.agreement import Agreement
-from domain.agreement_events import Proposed
+from domain.agreement.events import Proposed
+from domain.application import commands as c
 from domain.values import AgreementStatus, CareerGoal, ChangeStatus
 from infra.bootstrap import Container, bootstrap
 from tests.support import Org, draft, event_types, guardrails

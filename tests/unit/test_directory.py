@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain import commands as c
 from domain.application import CraftingApplication
+from domain.application import commands as c
 from domain.person import Person, Profile
 from domain.values import Role
 from tests.support import Org, positions, request

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from domain import commands as c
+from domain.application import commands as c
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
 from tests.support import Org, draft, guardrails
 from tests.support_rules import refused

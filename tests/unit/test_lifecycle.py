@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import commands as c
+from domain.application import commands as c
 from domain.values import AgreementStatus, CareerGoal, Role
 from tests.support import Org, draft, event_types, guardrails, positions
 from tests.support_rules import refused

@@ -10,8 +10,8 @@ from typing import Any
 from eventsourcing.application import Repository
 from eventsourcing.domain import Snapshot as LibrarySnapshot
 
-from domain import commands as c
 from domain.agreement import Agreement
+from domain.application import commands as c
 from domain.packing import RecordLog, RecordTable, pack, pack_by_id, unpack
 from domain.records import Adjustment, Artifact, Change, ChangeKind, Reallocation, Review
 from domain.values import (

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain import commands as c
 from domain.agreement import Agreement
+from domain.application import commands as c
 from domain.ledger import HoursLedger
 from domain.values import CareerGoal, ChangeStatus, Role
 from tests.support import Org, draft, event_types, guardrails, request

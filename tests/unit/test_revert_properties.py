@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import commands as c
 from domain.agreement import Agreement
 from domain.application import CraftingApplication
+from domain.application import commands as c
 from domain.errors import DomainError
 from domain.values import ChangeStatus, Guardrails
 from tests.support import Org, draft, guardrails

@@ -6,9 +6,9 @@ from uuid import uuid4
 
 import pytest
 
-from domain import commands as c
 from domain.access import Actor
 from domain.application import Request
+from domain.application import commands as c
 from domain.errors import NotFound
 from domain.ledger import HoursLedger
 from domain.person import Profile
@@ -453,3 +453,15 @@ def test_undoing_commands_need_a_reason(org: Org, make: object) -> None:
     added = org.run(org.manager, c.AddAdjustment(agreement_id=agreement.id, adjustment=draft(1)))
     change = added.adjustments[next(reversed(added.adjustments))].change_id
     refused(org.app, org.manager, make(agreement.id, change), "REASON_REQUIRED")  # type: ignore[operator]
+
+
+def test_every_command_has_exactly_one_handler() -> None:
+    from domain.application.handlers import HANDLERS
+
+    def concrete(cls: type[c.Command]) -> set[type[c.Command]]:
+        found = set()
+        for sub in cls.__subclasses__():
+            found |= concrete(sub) if sub.__subclasses__() else {sub}
+        return found
+
+    assert set(HANDLERS) == concrete(c.Command) - {c.AgreementCommand}

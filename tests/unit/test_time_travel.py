@@ -10,10 +10,10 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from domain import commands as c
 from domain.agreement import CHILD_LIMITS, Agreement
-from domain.agreement_events import Proposed
+from domain.agreement.events import Proposed
 from domain.application import CraftingApplication
+from domain.application import commands as c
 from domain.errors import Forbidden, InvalidInput, NotFound
 from domain.values import AgreementStatus, CareerGoal
 from tests.support import Org, draft

@@ -15,10 +15,11 @@ from uuid import uuid4
 
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
-from domain import agreement_events as ev
-from domain import reversal
+from domain.agreement import events as ev
+from domain.agreement import reversal, state
+from domain.agreement.snapshot import pack_state, unpack_state
+from domain.agreement.topics import keep_stored_topics
 from domain.errors import (
-    GuardrailExceeded,
     InvalidInput,
     InvalidTransition,
     LimitReached,
@@ -26,7 +27,7 @@ from domain.errors import (
     ProtectedResponsibility,
 )
 from domain.metadata import ChainedAggregate, Meta
-from domain.packing import RecordLog, RecordTable, pack_by_id
+from domain.packing import RecordLog, RecordTable
 from domain.records import (
     Adjustment,
     Artifact,
@@ -40,7 +41,6 @@ from domain.values import (
     AgreementStatus,
     ArtifactKind,
     CareerGoal,
-    ChangeStatus,
     Guardrails,
     ReviewOutcome,
     reason,
@@ -67,16 +67,6 @@ class ReallocationToggle:
     active: bool
 
 
-# Snapshots hold these collections packed (domain.packing); loaded, records by id are
-# read one by one as used, and append-only histories all at once when first read.
-PACKED_BY_ID: dict[str, type[Any]] = {
-    "adjustments": Adjustment,
-    "reallocations": Reallocation,
-    "changes": Change,
-}
-PACKED_LOGS: dict[str, type[Any]] = {"reviews": Review, "artifacts": Artifact}
-
-
 class Agreement(ChainedAggregate):
     class Snapshot(BaseSnapshot):
         """The agreement's state every 100 events (the application's interval), so
@@ -86,30 +76,12 @@ class Agreement(ChainedAggregate):
         def take(cls, aggregate: Any) -> Agreement.Snapshot:
             aggregate.resolve_chain_head()  # stored as a hash, not as the last event
             snapshot = super().take(aggregate)
-            state = snapshot.state
-            for name, record in PACKED_BY_ID.items():
-                state[name] = pack_by_id(state[name], record)
-            for name in PACKED_LOGS:
-                state[name] = state[name].pack()
+            pack_state(snapshot.state)
             return snapshot
 
         def mutate(self, _: None) -> Agreement:
             agreement = cast(Agreement, super().mutate(None))
-            # JSON keeps enums as plain strings; the records' own enums are restored by
-            # their transcodings, the aggregate's status here.
-            agreement.status = AgreementStatus(agreement.status)
-            state = agreement.__dict__
-            # Snapshots taken before packing hold the records themselves.
-            for name, record in PACKED_BY_ID.items():
-                if isinstance(state[name], str):
-                    state[name] = RecordTable(record, state[name])
-            for name, record in PACKED_LOGS.items():
-                value = state[name]
-                state[name] = (
-                    RecordLog(record, packed=value)
-                    if isinstance(value, str)
-                    else RecordLog(record, value)
-                )
+            unpack_state(agreement.__dict__)
             return agreement
 
     def __init__(
@@ -135,7 +107,7 @@ class Agreement(ChainedAggregate):
         self.changes: MutableMapping[str, Change] = {}
         self.chains: dict[str, list[str]] = {}
         for adjustment in adjustments:
-            self.record_adjustment(adjustment, self.INITIAL_VERSION)
+            state.add_adjustment(self, adjustment, self.INITIAL_VERSION)
 
     def __deepcopy__(self, memo: dict[int, object]) -> Agreement:
         """The library copies cached aggregates before each command. The records are
@@ -194,7 +166,7 @@ class Agreement(ChainedAggregate):
         self, manager_id: str | None, guardrails: Guardrails, today: date, meta: Meta
     ) -> None:
         self._require(S.PROPOSED, action="approve")
-        self.check_hours_within(guardrails, self.development_hours())
+        state.check_hours_within(guardrails, self.development_hours())
         self.trigger_event(
             ev.Approved,
             manager_id=manager_id,
@@ -214,8 +186,8 @@ class Agreement(ChainedAggregate):
         self._require(S.ACTIVE, S.PAUSED, action="set guardrails")
         if guardrails == self.guardrails:
             raise InvalidInput("These guardrails are already in place.", "guardrails")
-        self.check_hours_within(guardrails, self.development_hours())
-        self.check_nothing_protected_is_away(guardrails)
+        state.check_hours_within(guardrails, self.development_hours())
+        state.check_nothing_protected_is_away(self, guardrails)
         change_id = _new_id()
         self.trigger_event(
             ev.GuardrailsChanged,
@@ -229,7 +201,7 @@ class Agreement(ChainedAggregate):
         self._require(S.ACTIVE, action="add an adjustment")
         self._room_for("adjustments", len(self.adjustments))
         if self.guardrails is not None:
-            self.check_hours_within(
+            state.check_hours_within(
                 self.guardrails, self.development_hours() + draft.hours_per_week
             )
         (adjustment,) = _adjustments_from([draft])
@@ -358,47 +330,15 @@ class Agreement(ChainedAggregate):
             raise InvalidTransition(f"The agreement is {self.status} and cannot be withdrawn.")
         self.trigger_event(ev.Withdrawn, **meta.event_fields())
 
-    # --- state helpers used by events and the reversal planner ---------------
+    # --- reads ---------------------------------------------------------------
 
     def development_hours(self) -> float:
-        return sum(
-            a.hours_per_week for a in self.adjustments.values() if a.status is ChangeStatus.ACTIVE
-        )
+        """Hours per week of the adjustments in effect."""
+        return state.development_hours(self)
 
     def is_effective(self, root_id: str) -> bool:
-        return len(self.chains[root_id]) % 2 == 1
-
-    def add_change(self, change: Change) -> None:
-        self.changes[change.id] = change
-        self.chains.setdefault(change.root_id, []).append(change.id)
-
-    def record_adjustment(self, adjustment: Adjustment, version: int) -> None:
-        self.adjustments[adjustment.id] = adjustment
-        self.add_change(
-            Change(
-                adjustment.change_id,
-                ChangeKind.ADJUSTMENT_ADDED,
-                adjustment.change_id,
-                adjustment.id,
-                version,
-            )
-        )
-
-    def record_guardrails(
-        self, change_id: str, before: Guardrails | None, after: Guardrails, version: int
-    ) -> None:
-        self.guardrails = after
-        self.add_change(
-            Change(
-                change_id,
-                ChangeKind.GUARDRAILS_CHANGED,
-                change_id,
-                change_id,
-                version,
-                guardrails_before=before,
-                guardrails_after=after,
-            )
-        )
+        """Whether the root change `root_id` is in effect (not reverted)."""
+        return state.is_effective(self, root_id)
 
     def _revert(
         self, head_ids: list[str], meta: Meta, to_version: int | None
@@ -435,25 +375,6 @@ class Agreement(ChainedAggregate):
         if self.status not in allowed:
             raise InvalidTransition(f"Cannot {action}: the agreement is {self.status}.", "status")
 
-    @staticmethod
-    def check_hours_within(guardrails: Guardrails, total: float) -> None:
-        limit = guardrails.max_development_hours_per_week
-        if total > limit:
-            raise GuardrailExceeded(
-                f"Active adjustments would total {total:g} hours per week, "
-                f"above the guardrail of {limit:g}.",
-                "hoursPerWeek",
-            )
-
-    def check_nothing_protected_is_away(self, guardrails: Guardrails) -> None:
-        for item in self.reallocations.values():
-            if item.status is ChangeStatus.ACTIVE and guardrails.protects(item.task):
-                raise ProtectedResponsibility(
-                    f"'{item.task}' is currently reallocated; revert that reallocation "
-                    "before protecting it.",
-                    "guardrails.protectedResponsibilities",
-                )
-
 
 def _adjustments_from(drafts: list[AdjustmentDraft]) -> tuple[Adjustment, ...]:
     if len(drafts) > MAX_ADJUSTMENTS_PER_PROPOSAL:
@@ -466,3 +387,6 @@ def _adjustments_from(drafts: list[AdjustmentDraft]) -> tuple[Adjustment, ...]:
         )
         for d in drafts
     )
+
+
+keep_stored_topics("domain.agreement", Agreement)

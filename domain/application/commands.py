@@ -1,4 +1,5 @@
-"""Commands: what a caller asks for, as given (the handlers validate every field)."""
+"""Commands: what a caller asks for, as given (the handlers validate every field), who
+asks (`Request`), and what a command returns (`CommandResult`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,28 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from uuid import UUID
 
-from domain.person import Profile
+from domain.access import Actor
+from domain.agreement import Agreement
+from domain.person import Person, Profile
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asks, under which request id."""
+
+    actor: Actor
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """A command's outcome: the log position of its last event, and what it changed."""
+
+    position: int
+    agreement: Agreement | None = None
+    people: tuple[Person, ...] = ()
+    replayed: bool = False  # the outcome of an earlier call with the same key
 
 
 @dataclass(frozen=True, kw_only=True)

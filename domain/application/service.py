@@ -7,8 +7,7 @@ import random
 import time
 from collections.abc import Callable
 from copy import deepcopy
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
@@ -22,132 +21,29 @@ from eventsourcing.persistence import (
     Recording,
 )
 
-from domain import handlers
 from domain.access import (
-    NEEDED,
     READ_AGREEMENT,
     Actor,
-    Party,
-    acting_role,
     can_read_agreement,
     require_directory_writer,
+    sees_all,
 )
 from domain.agreement import Agreement
-from domain.agreement_events import AgreementEvent, Proposed
-from domain.commands import Command
-from domain.errors import (
-    Forbidden,
-    IdempotencyKeyReused,
-    InvalidInput,
-    NotFound,
-    UnknownPerson,
-    VersionConflict,
-)
+from domain.agreement.events import AgreementEvent, Proposed
+from domain.application.commands import Command, CommandResult, Request
+from domain.application.handlers import handle
+from domain.application.unit_of_work import UnitOfWork
+from domain.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFound, VersionConflict
 from domain.event_tags import TaggingMapper
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger, LedgerOutOfStep
-from domain.metadata import Meta
 from domain.person import Person
 from domain.snapshots import SealedSnapshotStore, Tampered
 from domain.transcodings import register_all
-from domain.values import Role, optional_text, text
+from domain.values import text
 
 PositionLookup = Callable[[UUID, int], int | None]
 """Finds the log position of an aggregate's event; wired by infra per database."""
-
-
-@dataclass(frozen=True)
-class Request:
-    """Who asks, under which request id."""
-
-    actor: Actor
-    correlation_id: str
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    position: int
-    agreement: Agreement | None = None
-    people: tuple[Person, ...] = ()
-    replayed: bool = False
-
-
-@dataclass
-class Session:
-    """One attempt at one command: what it loaded and what it will save together."""
-
-    app: CraftingApplication
-    request: Request
-    command: Command
-    today: date
-    pending: list[Aggregate] = field(default_factory=list)
-
-    def meta(self, role: Role | str) -> Meta:
-        return Meta(
-            actor_id=self.request.actor.id,
-            actor_role=str(role),
-            correlation_id=self.request.correlation_id,
-            reason=optional_text(self.command.reason, "reason", max_length=2000),
-            idempotency_key=self.command.idempotency_key,
-        )
-
-    def agreement(self, agreement_id: UUID, party: Party) -> tuple[Agreement, Meta]:
-        """Load an agreement the caller may act on as `party`, at the expected version."""
-        agreement = self.app.load_agreement(agreement_id)
-        if agreement is None:
-            if self.request.actor.has(Role.HR):  # only HR may act on any agreement
-                raise NotFound("No agreement with this id.", "agreementId")
-            raise Forbidden(NEEDED[party])
-        # Whoever may act on an agreement may read it, so one directory lookup serves.
-        role = acting_role(
-            self.request.actor,
-            party,
-            agreement.employee_id,
-            self.app.manager_of(agreement.employee_id),
-        )
-        expected = self.command.expected_version
-        if expected is not None and agreement.version != expected:
-            raise VersionConflict(
-                f"The agreement is at version {agreement.version}, not {expected}.",
-                "expectedVersion",
-            )
-        self.enlist(agreement)
-        return agreement, self.meta(role)
-
-    def person(self, person_id: str, field_name: str) -> Person:
-        person = self.app.find_person(person_id)
-        if person is None or not person.profile.active:
-            raise UnknownPerson(f"No active person with id '{person_id}'.", field_name)
-        return person
-
-    def ledger(self, person_id: str, meta: Meta) -> HoursLedger:
-        for aggregate in self.pending:
-            if isinstance(aggregate, HoursLedger) and aggregate.person_id == person_id:
-                return aggregate
-        try:
-            ledger: HoursLedger = self.app.repository.get(HoursLedger.id_for(person_id))
-        except AggregateNotFoundError:
-            ledger = HoursLedger.open(person_id, meta)
-        self.enlist(ledger)
-        return ledger
-
-    def enlist(self, aggregate: Aggregate) -> None:
-        if all(a is not aggregate for a in self.pending):
-            self.pending.append(aggregate)
-
-    @property
-    def actor(self) -> Actor:
-        return self.request.actor
-
-    @property
-    def max_hours_received_per_week(self) -> float:
-        return self.app.max_hours_received_per_week
-
-    def find_person(self, person_id: str) -> Person | None:
-        return self.app.find_person(person_id)
-
-    def manager_of(self, employee_id: str) -> str | None:
-        return self.app.manager_of(employee_id)
 
 
 class CraftingApplication(Application[UUID]):
@@ -221,9 +117,9 @@ class CraftingApplication(Application[UUID]):
         for attempt in range(self.attempts):
             if key is not None and (prior := self._prior_result(request, command)):
                 return prior
-            session = Session(self, request, command, self.clock().date())
+            session = UnitOfWork(self, request, command, self.clock().date())
             try:
-                outcome = handlers.handle(session, command)
+                outcome = handle(session, command)
                 if key is not None:
                     session.enlist(self._key_record(session, command, outcome))
                 # What the caller is shown: the state this command wrote, copied before
@@ -252,7 +148,7 @@ class CraftingApplication(Application[UUID]):
         raise VersionConflict("The agreement kept changing while this command ran; please retry.")
 
     def _key_record(
-        self, session: Session, command: Command, outcome: Agreement | list[Person]
+        self, session: UnitOfWork, command: Command, outcome: Agreement | list[Person]
     ) -> IdempotencyRecord:
         assert command.idempotency_key is not None
         meta = session.meta("SYSTEM")
@@ -317,7 +213,7 @@ class CraftingApplication(Application[UUID]):
         it exists, so ids cannot be probed (HR and auditors get NOT_FOUND)."""
         agreement = self.load_agreement(agreement_id)
         if agreement is None:
-            if actor.roles & {Role.HR, Role.AUDITOR, Role.INTEGRATION}:
+            if sees_all(actor):
                 raise NotFound("No agreement with this id.", "agreementId")
             raise Forbidden(READ_AGREEMENT)
         if not can_read_agreement(
@@ -376,6 +272,7 @@ class CraftingApplication(Application[UUID]):
         return list(self.events.get(agreement_id))
 
     def find_person(self, person_id: str) -> Person | None:
+        """A person of the directory, active or not."""
         try:
             person: Person = self.repository.get(Person.id_for(person_id))
         except AggregateNotFoundError:
@@ -383,8 +280,17 @@ class CraftingApplication(Application[UUID]):
         return person
 
     def manager_of(self, employee_id: str) -> str | None:
+        """The employee's current manager in the directory."""
         person = self.find_person(employee_id)
         return None if person is None else person.profile.manager_id
+
+    def find_ledger(self, person_id: str) -> HoursLedger | None:
+        """The person's hours ledger, or None if nothing was ever booked."""
+        try:
+            ledger: HoursLedger = self.repository.get(HoursLedger.id_for(person_id))
+        except AggregateNotFoundError:
+            return None
+        return ledger
 
     def _version_at(self, agreement_id: UUID, at: datetime, latest: int) -> int | None:
         """The last version recorded at or before `at`: a binary search over the stream
@@ -409,6 +315,3 @@ class CraftingApplication(Application[UUID]):
                     return n.id
             start = batch[-1].id + 1
         return None
-
-
-__all__ = ["CommandResult", "CraftingApplication", "Request"]

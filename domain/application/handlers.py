@@ -1,20 +1,23 @@
-"""One handler per command: validate the input, authorize, call the aggregate."""
+"""One handler per command: validate the input, authorize, call the aggregate. The
+table at the end (`HANDLERS`) says which handler runs which command."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from domain import commands as c
 from domain.access import Party, acting_role, require_directory_writer
 from domain.agreement import Agreement, ReallocationToggle
+from domain.application import commands as c
+from domain.application.session import CommandSession
 from domain.errors import Forbidden, InvalidInput, ReceiverOverloaded, UnknownPerson
 from domain.ledger import Side
 from domain.metadata import Meta
 from domain.person import Person, Profile
-from domain.session import CommandSession
 from domain.values import (
+    AdjustmentDraft,
     ArtifactKind,
+    CareerGoal,
     ReviewOutcome,
     Role,
     choice,
@@ -29,92 +32,63 @@ from domain.values import (
 )
 
 Outcome = Agreement | list[Person]
-C = TypeVar("C", bound=c.Command)
-_HANDLERS: dict[type[c.Command], Callable[[CommandSession, Any], Outcome]] = {}
+Handler = Callable[[CommandSession, Any], Outcome]
+Act = Callable[[CommandSession, Agreement, Any, Meta], None]
+"""What a command does to an agreement the caller may act on (loaded by `on_agreement`)."""
 MAX_PEOPLE_PER_UPSERT = 500
 
 
-def handles(command_type: type[C]) -> Callable[[Callable[[CommandSession, C], Outcome]], None]:
-    def register(func: Callable[[CommandSession, C], Outcome]) -> None:
-        _HANDLERS[command_type] = func
-
-    return register
-
-
 def handle(session: CommandSession, command: c.Command) -> Outcome:
-    """Run the handler registered for the command's type."""
-    return _HANDLERS[type(command)](session, command)
+    """Run the handler of the command's type (see HANDLERS at the end)."""
+    return HANDLERS[type(command)](session, command)
 
 
-@handles(c.ProposeAgreement)
+def on_agreement(party: Party, act: Act) -> Handler:
+    """A handler that loads the agreement as `party` (access and expected version
+    checked), lets `act` change it, and returns it."""
+
+    def run(s: CommandSession, cmd: c.AgreementCommand) -> Outcome:
+        agreement, meta = s.agreement(cmd.agreement_id, party)
+        act(s, agreement, cmd, meta)
+        return agreement
+
+    return run
+
+
 def _propose(s: CommandSession, cmd: c.ProposeAgreement) -> Outcome:
     employee_id = person_id(cmd.employee_id or s.actor.id, "employeeId")
     # Who may propose is decided before whether the person exists: otherwise the answer
     # would tell a caller which ids are in the directory.
     role = acting_role(s.actor, Party.EMPLOYEE, employee_id, None)
     s.person(employee_id, "employeeId")
-    drafts = [a.validated(f"adjustments[{i}]") for i, a in enumerate(cmd.adjustments)]
-    title = text(cmd.title, "title", max_length=200)
-    agreement = Agreement.propose(
-        employee_id, title, cmd.career_goal.validated(), drafts, s.meta(role)
-    )
+    title, goal, drafts = _proposal(cmd)
+    agreement = Agreement.propose(employee_id, title, goal, drafts, s.meta(role))
     s.enlist(agreement)
     return agreement
 
 
-@handles(c.ReviseProposal)
-def _revise(s: CommandSession, cmd: c.ReviseProposal) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.EMPLOYEE)
+def _revise(s: CommandSession, a: Agreement, cmd: c.ReviseProposal, meta: Meta) -> None:
+    a.revise(*_proposal(cmd), meta)
+
+
+def _proposal(
+    cmd: c.ProposeAgreement | c.ReviseProposal,
+) -> tuple[str, CareerGoal, list[AdjustmentDraft]]:
+    """A proposal's title, career goal and adjustments, validated."""
     drafts = [a.validated(f"adjustments[{i}]") for i, a in enumerate(cmd.adjustments)]
-    title = text(cmd.title, "title", max_length=200)
-    agreement.revise(title, cmd.career_goal.validated(), drafts, meta)
-    return agreement
+    return text(cmd.title, "title", max_length=200), cmd.career_goal.validated(), drafts
 
 
-@handles(c.RequestChanges)
-def _request_changes(s: CommandSession, cmd: c.RequestChanges) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    agreement.request_changes(meta)
-    return agreement
+def _approve(s: CommandSession, a: Agreement, cmd: c.ApproveAgreement, meta: Meta) -> None:
+    a.approve(s.manager_of(a.employee_id), cmd.guardrails.validated(), s.today, meta)
 
 
-@handles(c.ApproveAgreement)
-def _approve(s: CommandSession, cmd: c.ApproveAgreement) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    manager_id = s.manager_of(agreement.employee_id)
-    agreement.approve(manager_id, cmd.guardrails.validated(), s.today, meta)
-    return agreement
-
-
-@handles(c.RejectAgreement)
-def _reject(s: CommandSession, cmd: c.RejectAgreement) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    agreement.reject(meta)
-    return agreement
-
-
-@handles(c.SetGuardrails)
-def _set_guardrails(s: CommandSession, cmd: c.SetGuardrails) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    agreement.set_guardrails(cmd.guardrails.validated(), meta)
-    return agreement
-
-
-@handles(c.AddAdjustment)
-def _add_adjustment(s: CommandSession, cmd: c.AddAdjustment) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    agreement.add_adjustment(cmd.adjustment.validated("adjustment"), meta)
-    return agreement
-
-
-@handles(c.ReallocateTask)
-def _reallocate(s: CommandSession, cmd: c.ReallocateTask) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    giver = person_id(cmd.from_person_id or agreement.employee_id, "fromPersonId")
+def _reallocate(s: CommandSession, a: Agreement, cmd: c.ReallocateTask, meta: Meta) -> None:
+    giver = person_id(cmd.from_person_id or a.employee_id, "fromPersonId")
     receiver = person_id(cmd.to_person_id, "toPersonId")
     for pid, field in ((giver, "fromPersonId"), (receiver, "toPersonId")):
-        _party_to_reallocation(s, agreement, pid, field, meta)
-    toggle = agreement.reallocate(
+        _party_to_reallocation(s, a, pid, field, meta)
+    toggle = a.reallocate(
         text(cmd.task, "task", max_length=200),
         hours(cmd.hours_per_week, "hoursPerWeek", maximum=40),
         giver,
@@ -122,8 +96,7 @@ def _reallocate(s: CommandSession, cmd: c.ReallocateTask) -> Outcome:
         day(cmd.effective_on or s.today, "effectiveOn"),
         meta,
     )
-    _follow_in_ledgers(s, agreement, [toggle], meta)
-    return agreement
+    _follow_in_ledgers(s, a, [toggle], meta)
 
 
 def _party_to_reallocation(
@@ -148,23 +121,18 @@ def _party_to_reallocation(
         raise UnknownPerson(f"No active person with id '{pid}'.", field)
 
 
-@handles(c.RecordReview)
-def _record_review(s: CommandSession, cmd: c.RecordReview) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    agreement.record_review(
+def _record_review(s: CommandSession, a: Agreement, cmd: c.RecordReview, meta: Meta) -> None:
+    a.record_review(
         day(cmd.held_on or s.today, "heldOn"),
         choice(ReviewOutcome, cmd.outcome, "outcome"),
         optional_text(cmd.notes, "notes", max_length=5000),
         optional_day(cmd.next_review_on, "nextReviewOn"),
         meta,
     )
-    return agreement
 
 
-@handles(c.RecordArtifact)
-def _record_artifact(s: CommandSession, cmd: c.RecordArtifact) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.CONTRIBUTOR)
-    agreement.record_artifact(
+def _record_artifact(s: CommandSession, a: Agreement, cmd: c.RecordArtifact, meta: Meta) -> None:
+    a.record_artifact(
         text(cmd.title, "title", max_length=200),
         choice(ArtifactKind, cmd.kind, "kind"),
         url(cmd.url),
@@ -172,54 +140,17 @@ def _record_artifact(s: CommandSession, cmd: c.RecordArtifact) -> Outcome:
         s.today,
         meta,
     )
-    return agreement
 
 
-@handles(c.RevertChange)
-def _revert_change(s: CommandSession, cmd: c.RevertChange) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    toggles = agreement.revert_change(text(cmd.change_id, "changeId", max_length=64), meta)
-    _follow_in_ledgers(s, agreement, toggles, meta)
-    return agreement
+def _revert_change(s: CommandSession, a: Agreement, cmd: c.RevertChange, meta: Meta) -> None:
+    change_id = text(cmd.change_id, "changeId", max_length=64)
+    _follow_in_ledgers(s, a, a.revert_change(change_id, meta), meta)
 
 
-@handles(c.RevertToVersion)
-def _revert_to_version(s: CommandSession, cmd: c.RevertToVersion) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    toggles = agreement.revert_to_version(cmd.version, meta)
-    _follow_in_ledgers(s, agreement, toggles, meta)
-    return agreement
+def _revert_to_version(s: CommandSession, a: Agreement, cmd: c.RevertToVersion, meta: Meta) -> None:
+    _follow_in_ledgers(s, a, a.revert_to_version(cmd.version, meta), meta)
 
 
-@handles(c.PauseAgreement)
-def _pause(s: CommandSession, cmd: c.PauseAgreement) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    agreement.pause(meta)
-    return agreement
-
-
-@handles(c.ResumeAgreement)
-def _resume(s: CommandSession, cmd: c.ResumeAgreement) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    agreement.resume(meta)
-    return agreement
-
-
-@handles(c.CompleteAgreement)
-def _complete(s: CommandSession, cmd: c.CompleteAgreement) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.MANAGER)
-    agreement.complete(meta)
-    return agreement
-
-
-@handles(c.WithdrawAgreement)
-def _withdraw(s: CommandSession, cmd: c.WithdrawAgreement) -> Outcome:
-    agreement, meta = s.agreement(cmd.agreement_id, Party.EMPLOYEE)
-    agreement.withdraw(meta)
-    return agreement
-
-
-@handles(c.UpsertPeople)
 def _upsert_people(s: CommandSession, cmd: c.UpsertPeople) -> Outcome:
     meta = s.meta(require_directory_writer(s.actor))
     if not 1 <= len(cmd.people) <= MAX_PEOPLE_PER_UPSERT:
@@ -303,3 +234,40 @@ def _follow_in_ledgers(
                 f"receives are limited to {limit:g} per week.",
                 "toPersonId",
             )
+
+
+def _just(step: Callable[[Agreement, Meta], None]) -> Act:
+    """A command that takes nothing but its reason (pause, reject, ...)."""
+    return lambda _s, agreement, _cmd, meta: step(agreement, meta)
+
+
+def _with(step: Callable[[Agreement, Any, Meta], Any], value: Callable[[Any], Any]) -> Act:
+    """A command that passes one validated value to the agreement."""
+    return lambda _s, agreement, cmd, meta: step(agreement, value(cmd), meta)
+
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.ProposeAgreement: _propose,
+    c.ReviseProposal: on_agreement(Party.EMPLOYEE, _revise),
+    c.WithdrawAgreement: on_agreement(Party.EMPLOYEE, _just(Agreement.withdraw)),
+    c.RequestChanges: on_agreement(Party.MANAGER, _just(Agreement.request_changes)),
+    c.ApproveAgreement: on_agreement(Party.MANAGER, _approve),
+    c.RejectAgreement: on_agreement(Party.MANAGER, _just(Agreement.reject)),
+    c.SetGuardrails: on_agreement(
+        Party.MANAGER, _with(Agreement.set_guardrails, lambda cmd: cmd.guardrails.validated())
+    ),
+    c.AddAdjustment: on_agreement(
+        Party.MANAGER,
+        _with(Agreement.add_adjustment, lambda cmd: cmd.adjustment.validated("adjustment")),
+    ),
+    c.ReallocateTask: on_agreement(Party.MANAGER, _reallocate),
+    c.RecordReview: on_agreement(Party.MANAGER, _record_review),
+    c.RecordArtifact: on_agreement(Party.CONTRIBUTOR, _record_artifact),
+    c.RevertChange: on_agreement(Party.MANAGER, _revert_change),
+    c.RevertToVersion: on_agreement(Party.MANAGER, _revert_to_version),
+    c.PauseAgreement: on_agreement(Party.MANAGER, _just(Agreement.pause)),
+    c.ResumeAgreement: on_agreement(Party.MANAGER, _just(Agreement.resume)),
+    c.CompleteAgreement: on_agreement(Party.MANAGER, _just(Agreement.complete)),
+    c.UpsertPeople: _upsert_people,
+}
+"""Every command and its handler, with the party the caller must be to the agreement."""

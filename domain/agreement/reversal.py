@@ -8,16 +8,18 @@ re-applied only on top of the value it was built on; that keeps every revert exa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from domain.agreement.state import (
+    AgreementState,
+    check_hours_within,
+    check_nothing_protected_is_away,
+    development_hours,
+    is_effective,
+)
 from domain.errors import ChangeNotRevertible, ProtectedResponsibility
 from domain.records import Change, ChangeKind
 
-if TYPE_CHECKING:
-    from domain.agreement import Agreement
 
-
-def check_revertible(agreement: Agreement, head: Change) -> None:
+def check_revertible(agreement: AgreementState, head: Change) -> None:
     """Raise unless reverting `head` keeps every rule of the agreement."""
     if head.reverted_by is not None:
         raise ChangeNotRevertible(
@@ -26,17 +28,17 @@ def check_revertible(agreement: Agreement, head: Change) -> None:
             "changeId",
         )
     root = agreement.changes[head.root_id]
-    reapplying = not agreement.is_effective(root.id)
+    reapplying = not is_effective(agreement, root.id)
     current = agreement.guardrails
     if root.kind is ChangeKind.GUARDRAILS_CHANGED:
         _check_guardrail_stack(agreement, root, head, reapplying)
         restored = head.guardrails_before
         if restored is not None:
-            agreement.check_hours_within(restored, agreement.development_hours())
-            agreement.check_nothing_protected_is_away(restored)
+            check_hours_within(restored, development_hours(agreement))
+            check_nothing_protected_is_away(agreement, restored)
     elif reapplying and root.kind is ChangeKind.ADJUSTMENT_ADDED and current is not None:
         hours = agreement.adjustments[root.subject_id].hours_per_week
-        agreement.check_hours_within(current, agreement.development_hours() + hours)
+        check_hours_within(current, development_hours(agreement) + hours)
     elif reapplying and root.kind is ChangeKind.TASK_REALLOCATED and current is not None:
         task = agreement.reallocations[root.subject_id].task
         if current.protects(task):
@@ -47,7 +49,7 @@ def check_revertible(agreement: Agreement, head: Change) -> None:
             )
 
 
-def plan_revert_to_version(agreement: Agreement, version: int) -> list[str]:
+def plan_revert_to_version(agreement: AgreementState, version: int) -> list[str]:
     """The chain heads to revert, in order, so the agreement's adjustments,
     reallocations and guardrails become what they were at `version`.
 
@@ -57,12 +59,12 @@ def plan_revert_to_version(agreement: Agreement, version: int) -> list[str]:
     """
     roots = [c for c in agreement.changes.values() if c.root_id == c.id]
     toggles = [r for r in roots if r.kind is not ChangeKind.GUARDRAILS_CHANGED]
-    off = [r for r in toggles if agreement.is_effective(r.id) and not _was(agreement, r, version)]
-    on = [r for r in toggles if not agreement.is_effective(r.id) and _was(agreement, r, version)]
+    off = [r for r in toggles if is_effective(agreement, r.id) and not _was(agreement, r, version)]
+    on = [r for r in toggles if not is_effective(agreement, r.id) and _was(agreement, r, version)]
     rails = sorted(
         (r for r in roots if r.kind is ChangeKind.GUARDRAILS_CHANGED), key=lambda r: r.version
     )
-    now = [r for r in rails if agreement.is_effective(r.id)]
+    now = [r for r in rails if is_effective(agreement, r.id)]
     then = [r for r in rails if _was(agreement, r, version)]
     common = 0
     while common < min(len(now), len(then)) and now[common].id == then[common].id:
@@ -71,21 +73,21 @@ def plan_revert_to_version(agreement: Agreement, version: int) -> list[str]:
     return [agreement.chains[r.id][-1] for r in ordered]
 
 
-def _was(agreement: Agreement, root: Change, version: int) -> bool:
+def _was(agreement: AgreementState, root: Change, version: int) -> bool:
     """Whether the root change was in effect at `version`."""
     links = sum(1 for cid in agreement.chains[root.id] if agreement.changes[cid].version <= version)
     return links % 2 == 1
 
 
 def _check_guardrail_stack(
-    agreement: Agreement, root: Change, head: Change, reapplying: bool
+    agreement: AgreementState, root: Change, head: Change, reapplying: bool
 ) -> None:
     newer = [
         c
         for c in agreement.changes.values()
         if c.kind is ChangeKind.GUARDRAILS_CHANGED
         and c.version > root.version
-        and agreement.is_effective(c.id)
+        and is_effective(agreement, c.id)
     ]
     if newer or (reapplying and head.guardrails_before != agreement.guardrails):
         raise ChangeNotRevertible(

@@ -1,0 +1,44 @@
+"""How an agreement's records are held in its snapshots: packed (domain.packing).
+
+Loaded, records by id are read one by one as used, and the append-only histories all
+at once when first read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.packing import RecordLog, RecordTable, pack_by_id
+from domain.records import Adjustment, Artifact, Change, Reallocation, Review
+from domain.values import AgreementStatus
+
+PACKED_BY_ID: dict[str, type[Any]] = {
+    "adjustments": Adjustment,
+    "reallocations": Reallocation,
+    "changes": Change,
+}
+PACKED_LOGS: dict[str, type[Any]] = {"reviews": Review, "artifacts": Artifact}
+
+
+def pack_state(state: dict[str, Any]) -> None:
+    """Pack a snapshot's collections in place, as it is taken."""
+    for name, record in PACKED_BY_ID.items():
+        state[name] = pack_by_id(state[name], record)
+    for name in PACKED_LOGS:
+        state[name] = state[name].pack()
+
+
+def unpack_state(state: dict[str, Any]) -> None:
+    """Restore what JSON flattened in an agreement built from a snapshot, in place."""
+    # JSON keeps enums as plain strings; the records' own enums are restored by their
+    # transcodings, the aggregate's status here.
+    state["status"] = AgreementStatus(state["status"])
+    # Snapshots taken before packing hold the records themselves.
+    for name, record in PACKED_BY_ID.items():
+        if isinstance(state[name], str):
+            state[name] = RecordTable(record, state[name])
+    for name, record in PACKED_LOGS.items():
+        value = state[name]
+        state[name] = (
+            RecordLog(record, packed=value) if isinstance(value, str) else RecordLog(record, value)
+        )

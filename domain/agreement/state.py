@@ -1,0 +1,160 @@
+"""An agreement's state and the plain functions that change and judge it.
+
+The events apply these changes and the commands and the reversal planner judge with
+them, so all three depend on this module and on nothing of each other (no cycle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import replace
+from datetime import date
+from typing import Protocol
+
+from domain.errors import GuardrailExceeded, ProtectedResponsibility
+from domain.packing import RecordLog
+from domain.records import Adjustment, Artifact, Change, ChangeKind, Reallocation, Review
+from domain.values import AgreementStatus, CareerGoal, ChangeStatus, Guardrails
+
+
+class AgreementState(Protocol):
+    """What an agreement holds (the aggregate is the one implementation)."""
+
+    version: int
+    employee_id: str
+    title: str
+    career_goal: CareerGoal
+    status: AgreementStatus
+    manager_id: str | None
+    approved_version: int | None
+    guardrails: Guardrails | None
+    next_review_on: date | None
+    # Dicts, or RecordTables when loaded from a snapshot (domain.packing).
+    adjustments: MutableMapping[str, Adjustment]
+    reallocations: MutableMapping[str, Reallocation]
+    reviews: RecordLog[Review]
+    artifacts: RecordLog[Artifact]
+    changes: MutableMapping[str, Change]
+    # Each change's chain: its root, then the reverts of it in turn.
+    chains: dict[str, list[str]]
+
+
+# --- reading the state ----------------------------------------------------------
+
+
+def development_hours(state: AgreementState) -> float:
+    """Hours per week of the adjustments in effect."""
+    return sum(
+        a.hours_per_week for a in state.adjustments.values() if a.status is ChangeStatus.ACTIVE
+    )
+
+
+def is_effective(state: AgreementState, root_id: str) -> bool:
+    """Whether a root change is in effect: reverted an even number of times."""
+    return len(state.chains[root_id]) % 2 == 1
+
+
+def check_hours_within(guardrails: Guardrails, total: float) -> None:
+    """GUARDRAIL_EXCEEDED unless `total` development hours fit the guardrails."""
+    limit = guardrails.max_development_hours_per_week
+    if total > limit:
+        raise GuardrailExceeded(
+            f"Active adjustments would total {total:g} hours per week, "
+            f"above the guardrail of {limit:g}.",
+            "hoursPerWeek",
+        )
+
+
+def check_nothing_protected_is_away(state: AgreementState, guardrails: Guardrails) -> None:
+    """PROTECTED_RESPONSIBILITY if a task these guardrails protect is reallocated now."""
+    for item in state.reallocations.values():
+        if item.status is ChangeStatus.ACTIVE and guardrails.protects(item.task):
+            raise ProtectedResponsibility(
+                f"'{item.task}' is currently reallocated; revert that reallocation "
+                "before protecting it.",
+                "guardrails.protectedResponsibilities",
+            )
+
+
+# --- changing the state (only events call these) --------------------------------
+
+
+def add_change(state: AgreementState, change: Change) -> None:
+    """Record a change and append it to its chain."""
+    state.changes[change.id] = change
+    state.chains.setdefault(change.root_id, []).append(change.id)
+
+
+def add_adjustment(state: AgreementState, adjustment: Adjustment, version: int) -> None:
+    """Hold an adjustment, and the change that added it."""
+    state.adjustments[adjustment.id] = adjustment
+    add_change(
+        state,
+        Change(
+            adjustment.change_id,
+            ChangeKind.ADJUSTMENT_ADDED,
+            adjustment.change_id,
+            adjustment.id,
+            version,
+        ),
+    )
+
+
+def add_reallocation(state: AgreementState, item: Reallocation, version: int) -> None:
+    """Hold a reallocation, and the change that made it."""
+    state.reallocations[item.id] = item
+    add_change(
+        state,
+        Change(item.change_id, ChangeKind.TASK_REALLOCATED, item.change_id, item.id, version),
+    )
+
+
+def set_guardrails(
+    state: AgreementState, change_id: str, guardrails: Guardrails, version: int
+) -> None:
+    """Put guardrails in place, as a change that knows what it replaced."""
+    before = state.guardrails
+    state.guardrails = guardrails
+    add_change(
+        state,
+        Change(
+            change_id,
+            ChangeKind.GUARDRAILS_CHANGED,
+            change_id,
+            change_id,
+            version,
+            guardrails_before=before,
+            guardrails_after=guardrails,
+        ),
+    )
+
+
+def revert(state: AgreementState, head_id: str, change_id: str, version: int) -> Change:
+    """Undo the chain head `head_id` with the change `change_id`; returns the chain's
+    root, whose subject is now switched on or off (or whose guardrails are restored)."""
+    head = state.changes[head_id]
+    state.changes[head.id] = replace(head, reverted_by=change_id)
+    root = state.changes[head.root_id]
+    add_change(
+        state,
+        Change(
+            change_id,
+            ChangeKind.CHANGE_REVERTED,
+            root.id,
+            root.subject_id,
+            version,
+            reverts=head.id,
+            guardrails_before=head.guardrails_after,
+            guardrails_after=head.guardrails_before,
+        ),
+    )
+    status = ChangeStatus.ACTIVE if is_effective(state, root.id) else ChangeStatus.REVERTED
+    if root.kind is ChangeKind.ADJUSTMENT_ADDED:
+        adjustment = state.adjustments[root.subject_id]
+        state.adjustments[root.subject_id] = replace(adjustment, status=status)
+    elif root.kind is ChangeKind.TASK_REALLOCATED:
+        item = state.reallocations[root.subject_id]
+        state.reallocations[root.subject_id] = replace(item, status=status)
+    else:
+        state.guardrails = head.guardrails_before
+    return root

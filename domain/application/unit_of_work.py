@@ -1,0 +1,127 @@
+"""One attempt at one command: what it loads, and what it saves together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.access import NEEDED, Actor, Party, acting_role
+from domain.agreement import Agreement
+from domain.application.commands import Command, Request
+from domain.errors import Forbidden, NotFound, UnknownPerson, VersionConflict
+from domain.ledger import HoursLedger
+from domain.metadata import Meta
+from domain.person import Person
+from domain.values import Role, optional_text
+
+
+class WriteModel(Protocol):
+    """The reads a unit of work makes of the stored aggregates (the application)."""
+
+    max_hours_received_per_week: float
+
+    def load_agreement(self, agreement_id: UUID) -> Agreement | None:
+        """The agreement, or None (no access check)."""
+        ...
+
+    def find_person(self, person_id: str) -> Person | None:
+        """A person of the directory, active or not."""
+        ...
+
+    def manager_of(self, employee_id: str) -> str | None:
+        """The employee's current manager in the directory."""
+        ...
+
+    def find_ledger(self, person_id: str) -> HoursLedger | None:
+        """The person's hours ledger, or None if nothing was ever booked."""
+        ...
+
+
+@dataclass
+class UnitOfWork:
+    """Implements `CommandSession` for the handlers: loads, checks who may act, and
+    collects every aggregate the command changes, to be saved in one transaction."""
+
+    model: WriteModel
+    request: Request
+    command: Command
+    today: date
+    pending: list[Aggregate] = field(default_factory=list)
+
+    @property
+    def actor(self) -> Actor:
+        """Who runs the command."""
+        return self.request.actor
+
+    @property
+    def max_hours_received_per_week(self) -> float:
+        """Rule 4's limit."""
+        return self.model.max_hours_received_per_week
+
+    def meta(self, role: Role | str) -> Meta:
+        """The metadata of the events this command records, acting as `role`."""
+        return Meta(
+            actor_id=self.request.actor.id,
+            actor_role=str(role),
+            correlation_id=self.request.correlation_id,
+            reason=optional_text(self.command.reason, "reason", max_length=2000),
+            idempotency_key=self.command.idempotency_key,
+        )
+
+    def agreement(self, agreement_id: UUID, party: Party) -> tuple[Agreement, Meta]:
+        """Load an agreement the caller may act on as `party`, at the expected version."""
+        agreement = self.model.load_agreement(agreement_id)
+        if agreement is None:
+            if self.request.actor.has(Role.HR):  # only HR may act on any agreement
+                raise NotFound("No agreement with this id.", "agreementId")
+            raise Forbidden(NEEDED[party])
+        # Whoever may act on an agreement may read it, so one directory lookup serves.
+        role = acting_role(
+            self.request.actor,
+            party,
+            agreement.employee_id,
+            self.model.manager_of(agreement.employee_id),
+        )
+        expected = self.command.expected_version
+        if expected is not None and agreement.version != expected:
+            raise VersionConflict(
+                f"The agreement is at version {agreement.version}, not {expected}.",
+                "expectedVersion",
+            )
+        self.enlist(agreement)
+        return agreement, self.meta(role)
+
+    def person(self, person_id: str, field_name: str) -> Person:
+        """An active person of the directory, or UNKNOWN_PERSON."""
+        person = self.model.find_person(person_id)
+        if person is None or not person.profile.active:
+            raise UnknownPerson(f"No active person with id '{person_id}'.", field_name)
+        return person
+
+    def find_person(self, person_id: str) -> Person | None:
+        """A person of the directory, active or not."""
+        return self.model.find_person(person_id)
+
+    def manager_of(self, employee_id: str) -> str | None:
+        """The employee's current manager in the directory."""
+        return self.model.manager_of(employee_id)
+
+    def ledger(self, person_id: str, meta: Meta) -> HoursLedger:
+        """The person's hours ledger (opened if new), enlisted to be saved."""
+        for aggregate in self.pending:
+            if isinstance(aggregate, HoursLedger) and aggregate.person_id == person_id:
+                return aggregate
+        ledger = self.model.find_ledger(person_id)
+        if ledger is None:
+            ledger = HoursLedger.open(person_id, meta)
+        self.enlist(ledger)
+        return ledger
+
+    def enlist(self, aggregate: Aggregate) -> None:
+        """Save `aggregate` with the command's other changes, atomically."""
+        if all(a is not aggregate for a in self.pending):
+            self.pending.append(aggregate)
