@@ -67,19 +67,19 @@ def load_demo(app: CraftingApplication, say: Callable[[str], None] = print) -> i
     rng = random.Random(20261124)  # noqa: S311 - reproducible sample data, not secrets
     hr = Request(Actor(HR, frozenset({Role.HR})), str(uuid4()))
     people = [
-        c.PersonInput(
+        c.DirectoryEntry(
             HR, Profile("Hana Rivera", "hana.rivera@example.com", None, "people", 40, True)
         )
     ]
     for team, (manager, manager_name, members) in TEAMS.items():
         people.append(
-            c.PersonInput(
+            c.DirectoryEntry(
                 manager,
                 Profile(manager_name, f"{_id(manager_name)}@example.com", None, team, 40, True),
             )
         )
         people += [
-            c.PersonInput(
+            c.DirectoryEntry(
                 _id(m),
                 Profile(m, f"{_id(m)}@example.com", manager, team, rng.choice([32.0, 40.0]), True),
             )

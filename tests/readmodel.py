@@ -116,7 +116,7 @@ def _step(org: Org, rng: random.Random, aid: Any, roll: float) -> tuple[Any, c.C
             org.hr,
             c.UpsertPeople(
                 people=[
-                    c.PersonInput(
+                    c.DirectoryEntry(
                         org.mate_id,
                         Profile(
                             "Mate",

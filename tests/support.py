@@ -64,7 +64,7 @@ class Org:
             self.hr,
             c.UpsertPeople(
                 people=[
-                    c.PersonInput(
+                    c.DirectoryEntry(
                         pid, Profile(pid.title(), f"{pid}@example.com", mgr, team, 40, True)
                     )
                     for pid, mgr in people

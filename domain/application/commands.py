@@ -53,18 +53,22 @@ class AgreementCommand(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProposeAgreement(Command):
-    employee_id: str | None = None  # default: the caller
+class Proposal:
+    """What a proposal holds (proposing and revising)."""
+
     title: str
     career_goal: CareerGoal
     adjustments: list[AdjustmentDraft] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReviseProposal(AgreementCommand):
-    title: str
-    career_goal: CareerGoal
-    adjustments: list[AdjustmentDraft] = field(default_factory=list)
+class ProposeAgreement(Proposal, Command):
+    employee_id: str | None = None  # default: the caller
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviseProposal(Proposal, AgreementCommand):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,11 +152,11 @@ class WithdrawAgreement(AgreementCommand):
 
 
 @dataclass(frozen=True)
-class PersonInput:
+class DirectoryEntry:
     id: str
     profile: Profile
 
 
 @dataclass(frozen=True, kw_only=True)
 class UpsertPeople(Command):
-    people: list[PersonInput]
+    people: list[DirectoryEntry]

@@ -71,9 +71,7 @@ def _revise(s: CommandSession, a: Agreement, cmd: c.ReviseProposal, meta: Meta) 
     a.revise(*_proposal(cmd), meta)
 
 
-def _proposal(
-    cmd: c.ProposeAgreement | c.ReviseProposal,
-) -> tuple[str, CareerGoal, list[AdjustmentDraft]]:
+def _proposal(cmd: c.Proposal) -> tuple[str, CareerGoal, list[AdjustmentDraft]]:
     """A proposal's title, career goal and adjustments, validated."""
     drafts = [a.validated(f"adjustments[{i}]") for i, a in enumerate(cmd.adjustments)]
     return text(cmd.title, "title", max_length=200), cmd.career_goal.validated(), drafts

@@ -85,7 +85,7 @@ def _check_receiver_limit(app: CraftingApplication) -> None:
         org.hr,
         c.UpsertPeople(
             people=[
-                c.PersonInput(e, Profile(e, f"{e}@example.com", org.manager_id, "t", 40, True))
+                c.DirectoryEntry(e, Profile(e, f"{e}@example.com", org.manager_id, "t", 40, True))
                 for e in employees
             ]
         ),

@@ -21,15 +21,17 @@ def test_upsert_registers_then_records_only_real_changes(memory_app: CraftingApp
     memory_app.execute(
         integration,
         c.UpsertPeople(
-            people=[c.PersonInput("boss", _profile()), c.PersonInput("ana", _profile("boss"))]
+            people=[c.DirectoryEntry("boss", _profile()), c.DirectoryEntry("ana", _profile("boss"))]
         ),
     )
     before = positions(memory_app)
-    memory_app.execute(integration, c.UpsertPeople(people=[c.PersonInput("ana", _profile("boss"))]))
+    memory_app.execute(
+        integration, c.UpsertPeople(people=[c.DirectoryEntry("ana", _profile("boss"))])
+    )
     assert positions(memory_app) == before
     memory_app.execute(
         integration,
-        c.UpsertPeople(people=[c.PersonInput("ana", _profile(None, "ANA@example.com"))]),
+        c.UpsertPeople(people=[c.DirectoryEntry("ana", _profile(None, "ANA@example.com"))]),
     )
     history = list(memory_app.events.get(Person.id_for("ana")))
     assert [type(e).__name__ for e in history] == ["Registered", "ProfileChanged"]
@@ -42,17 +44,21 @@ def test_upsert_registers_then_records_only_real_changes(memory_app: CraftingApp
 @pytest.mark.parametrize(
     ("people", "code", "field"),
     [
-        ([c.PersonInput("a", _profile("a"))], "INVALID_INPUT", "people[0].managerId"),
+        ([c.DirectoryEntry("a", _profile("a"))], "INVALID_INPUT", "people[0].managerId"),
         (
-            [c.PersonInput("a", _profile()), c.PersonInput("a", _profile())],
+            [c.DirectoryEntry("a", _profile()), c.DirectoryEntry("a", _profile())],
             "INVALID_INPUT",
             "people[1].id",
         ),
-        ([c.PersonInput("a", _profile("ghost"))], "UNKNOWN_PERSON", "people[0].managerId"),
-        ([c.PersonInput("a", _profile(email="not-an-email"))], "INVALID_INPUT", "people[0].email"),
-        ([c.PersonInput("", _profile())], "INVALID_INPUT", "people[0].id"),
+        ([c.DirectoryEntry("a", _profile("ghost"))], "UNKNOWN_PERSON", "people[0].managerId"),
         (
-            [c.PersonInput("a", Profile("A", "a@example.com", None, None, 200, True))],
+            [c.DirectoryEntry("a", _profile(email="not-an-email"))],
+            "INVALID_INPUT",
+            "people[0].email",
+        ),
+        ([c.DirectoryEntry("", _profile())], "INVALID_INPUT", "people[0].id"),
+        (
+            [c.DirectoryEntry("a", Profile("A", "a@example.com", None, None, 200, True))],
             "INVALID_INPUT",
             "people[0].contractedHoursPerWeek",
         ),
@@ -60,14 +66,14 @@ def test_upsert_registers_then_records_only_real_changes(memory_app: CraftingApp
     ],
 )
 def test_bad_people_are_refused_whole(
-    memory_app: CraftingApplication, people: list[c.PersonInput], code: str, field: str
+    memory_app: CraftingApplication, people: list[c.DirectoryEntry], code: str, field: str
 ) -> None:
     error = refused(memory_app, request("hr", Role.HR), c.UpsertPeople(people=people), code)
     assert error.field == field
 
 
 def test_only_hr_and_integrations_push_people(org: Org) -> None:
-    command = c.UpsertPeople(people=[c.PersonInput("x", _profile())])
+    command = c.UpsertPeople(people=[c.DirectoryEntry("x", _profile())])
     for req in (org.manager, org.employee, org.auditor):
         forbidden(org.app, req, command)
 
@@ -78,7 +84,7 @@ def test_an_inactive_person_cannot_receive_work(org: Org) -> None:
         org.hr,
         c.UpsertPeople(
             people=[
-                c.PersonInput(
+                c.DirectoryEntry(
                     org.mate_id, Profile("Mate", "m@example.com", org.manager_id, "t", 40, False)
                 )
             ]
@@ -102,7 +108,7 @@ def test_repeating_an_upsert_with_its_key_returns_the_people(
     memory_app: CraftingApplication,
 ) -> None:
     hr = request("hr", Role.HR)
-    command = c.UpsertPeople(people=[c.PersonInput("a", _profile())], idempotency_key="sync-1")
+    command = c.UpsertPeople(people=[c.DirectoryEntry("a", _profile())], idempotency_key="sync-1")
     first = memory_app.execute(hr, command)
     again = memory_app.execute(hr, command)
     assert again.replayed and [p.person_id for p in again.people] == ["a"]

@@ -117,7 +117,7 @@ def test_authority_follows_the_directory_as_it_is_now(org: Org) -> None:
         org.hr,
         c.UpsertPeople(
             people=[
-                c.PersonInput(
+                c.DirectoryEntry(
                     org.employee_id,
                     Profile(
                         "Emp", f"{org.employee_id}@example.com", org.other_manager_id, "t", 40, True
