@@ -17,6 +17,7 @@ SAFE_EXTRA = ("method", "path", "status", "duration_ms", "operation", "code", "p
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        """One JSON object per line."""
         entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,

@@ -15,7 +15,7 @@ from infra.persistence import eventsourcing_env, position_lookup, postgres_schem
 from infra.postgres_store import schema_lock
 from infra.settings import Settings
 from infra.signing import MissingSigningKeyError, signing_key, tag_key
-from projections.runner import Progress, ProjectionRunner
+from projections.runner import ProgressCallback, ProjectionRunner
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class Container:
     runner: ProjectionRunner
     store: Store
 
-    def prepare(self, progress: Progress | None = None) -> None:
+    def prepare(self, progress: ProgressCallback | None = None) -> None:
         """Create missing tables; rebuild the read models when their version is newer.
         Idempotent, and safe with any number of processes starting at once in any order
         (serve workers, projectors, the CLI): see `schema_lock`."""

@@ -40,7 +40,7 @@ RETRY_MIN_SECONDS = 0.2
 RETRY_MAX_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 5
 REBUILD_FLUSH_EVENTS = 50_000  # events projected in memory between writes of a rebuild
-Progress = Callable[[int, int], None]
+ProgressCallback = Callable[[int, int], None]
 
 
 class ProjectionRunner:
@@ -71,7 +71,7 @@ class ProjectionRunner:
 
     # --- setup ----------------------------------------------------------------
 
-    def ensure_ready(self, progress: Progress | None = None) -> None:
+    def ensure_ready(self, progress: ProgressCallback | None = None) -> None:
         """Create the tables on first use; rebuild when the code's version is newer."""
         state_metadata.create_all(self.engine)
         with self.engine.begin() as conn:
@@ -191,7 +191,7 @@ class ProjectionRunner:
 
     # --- rebuild ----------------------------------------------------------------
 
-    def rebuild(self, progress: Progress | None = None) -> int:
+    def rebuild(self, progress: ProgressCallback | None = None) -> int:
         """Fill a fresh generation of tables from position 0 and switch to it; the old
         tables keep serving until the switch. Returns the number of events applied."""
         with self.engine.begin() as conn:

@@ -39,6 +39,7 @@ class Guardrails:
 
     @staticmethod
     def from_json(data: dict[str, Any] | None) -> Guardrails | None:
+        """Guardrails as a row holds them (camelCase JSON)."""
         if data is None:
             return None
         ends = data.get("endsOn")

@@ -103,70 +103,87 @@ async def _agreement(ctx: Context, input: object, command: type[c.Command]) -> A
 class Mutation:
     @strawberry.mutation
     async def propose_agreement(self, info: Ctx, input: ProposeAgreementInput) -> AgreementPayload:
+        """An employee (or HR for them) proposes an agreement."""
         return await _agreement(info.context, input, c.ProposeAgreement)
 
     @strawberry.mutation
     async def revise_proposal(self, info: Ctx, input: ReviseProposalInput) -> AgreementPayload:
+        """The employee revises a proposal (PROPOSED or CHANGES_REQUESTED)."""
         return await _agreement(info.context, input, c.ReviseProposal)
 
     @strawberry.mutation
     async def request_changes(self, info: Ctx, input: AgreementCommandInput) -> AgreementPayload:
+        """The manager asks for changes to a proposal (reason required)."""
         return await _agreement(info.context, input, c.RequestChanges)
 
     @strawberry.mutation
     async def approve_agreement(self, info: Ctx, input: ApproveAgreementInput) -> AgreementPayload:
+        """The manager approves a proposal with guardrails; it becomes ACTIVE."""
         return await _agreement(info.context, input, c.ApproveAgreement)
 
     @strawberry.mutation
     async def reject_agreement(self, info: Ctx, input: AgreementCommandInput) -> AgreementPayload:
+        """The manager rejects a proposal (reason required)."""
         return await _agreement(info.context, input, c.RejectAgreement)
 
     @strawberry.mutation
     async def set_guardrails(self, info: Ctx, input: SetGuardrailsInput) -> AgreementPayload:
+        """The manager changes the guardrails (a reversible change)."""
         return await _agreement(info.context, input, c.SetGuardrails)
 
     @strawberry.mutation
     async def add_adjustment(self, info: Ctx, input: AddAdjustmentInput) -> AgreementPayload:
+        """The manager adds an adjustment to an active agreement."""
         return await _agreement(info.context, input, c.AddAdjustment)
 
     @strawberry.mutation
     async def reallocate_task(self, info: Ctx, input: ReallocateTaskInput) -> AgreementPayload:
+        """Move a task's hours to someone else (within the receiver's limit)."""
         return await _agreement(info.context, input, c.ReallocateTask)
 
     @strawberry.mutation
     async def record_review(self, info: Ctx, input: RecordReviewInput) -> AgreementPayload:
+        """The manager records a review and the next review date."""
         return await _agreement(info.context, input, c.RecordReview)
 
     @strawberry.mutation
     async def record_artifact(self, info: Ctx, input: RecordArtifactInput) -> AgreementPayload:
+        """The employee or manager records evidence of progress."""
         return await _agreement(info.context, input, c.RecordArtifact)
 
     @strawberry.mutation
     async def revert_change(self, info: Ctx, input: RevertChangeInput) -> AgreementPayload:
+        """Undo one change still in effect (a revert of a revert re-applies it)."""
         return await _agreement(info.context, input, c.RevertChange)
 
     @strawberry.mutation
     async def revert_to_version(self, info: Ctx, input: RevertToVersionInput) -> AgreementPayload:
+        """Undo every change after a version, atomically."""
         return await _agreement(info.context, input, c.RevertToVersion)
 
     @strawberry.mutation
     async def pause_agreement(self, info: Ctx, input: AgreementCommandInput) -> AgreementPayload:
+        """The manager pauses an active agreement (reason required)."""
         return await _agreement(info.context, input, c.PauseAgreement)
 
     @strawberry.mutation
     async def resume_agreement(self, info: Ctx, input: AgreementCommandInput) -> AgreementPayload:
+        """The manager resumes a paused agreement."""
         return await _agreement(info.context, input, c.ResumeAgreement)
 
     @strawberry.mutation
     async def complete_agreement(self, info: Ctx, input: AgreementCommandInput) -> AgreementPayload:
+        """The manager completes the agreement."""
         return await _agreement(info.context, input, c.CompleteAgreement)
 
     @strawberry.mutation
     async def withdraw_agreement(self, info: Ctx, input: AgreementCommandInput) -> AgreementPayload:
+        """The employee withdraws the agreement (reason required)."""
         return await _agreement(info.context, input, c.WithdrawAgreement)
 
     @strawberry.mutation
     async def upsert_people(self, info: Ctx, input: UpsertPeopleInput) -> UpsertPeoplePayload:
+        """HR or an integration pushes people into the directory."""
         try:
             result = await _execute(info.context, input.command())
         except DomainError as error:

@@ -104,6 +104,7 @@ class CraftingApplication(Application[UUID]):
         )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """Our value objects and records, stored as tagged JSON (domain.transcodings)."""
         super().register_transcodings(transcoder)
         register_all(transcoder)
 

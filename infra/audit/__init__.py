@@ -1,0 +1,36 @@
+"""Integrity over the event store: the store as auditors read it (`store`), signed
+checkpoints (`sealing`), verification (`verification`) and the export (`export`)."""
+
+from infra.audit.export import checkpoint_line, export
+from infra.audit.sealing import Sealer, seal
+from infra.audit.store import (
+    INTEGRITY_ALARMS,
+    Store,
+    checkpoints,
+    ensure_tables,
+    report_tampered_snapshot,
+)
+from infra.audit.verification import (
+    SnapshotProblem,
+    snapshot_table,
+    verify_snapshots,
+    verify_store,
+    verify_stream,
+)
+
+__all__ = [
+    "INTEGRITY_ALARMS",
+    "Sealer",
+    "SnapshotProblem",
+    "Store",
+    "checkpoint_line",
+    "checkpoints",
+    "ensure_tables",
+    "export",
+    "report_tampered_snapshot",
+    "seal",
+    "snapshot_table",
+    "verify_snapshots",
+    "verify_store",
+    "verify_stream",
+]

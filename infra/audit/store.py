@@ -1,0 +1,117 @@
+"""The audit's view of the event store: stored events as records, the checkpoints
+table, and the alarms raised when stored data fails a check.
+
+Events are read as stored (decoded by the transcoder, never upcast), so a hash taken
+when an event was written still matches after its class learns a newer shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Notification, Transcoder
+from prometheus_client import Counter
+from sqlalchemy import JSON, BigInteger, Column, Engine, MetaData, String, Table, select
+
+from domain.integrity import TAG_FIELD, Checkpoint, Record, event_hash, hashed_fields
+
+log = logging.getLogger(__name__)
+INTEGRITY_ALARMS = Counter(
+    "crafting_integrity_alarms_total",
+    "Stored data that failed an integrity check (a snapshot, an event) and was not trusted.",
+    ["kind"],
+)
+BATCH = 5000
+
+metadata = MetaData()
+checkpoints = Table(
+    "crafting_checkpoints",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("root", String(64), nullable=False),
+    Column("peaks", JSON, nullable=False),  # the Merkle frontier, to extend next time
+    Column("recorded_at", String(40), nullable=False),
+    Column("signature", String(100), nullable=False),
+    Column("public_key", String(60), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Store:
+    """The event log as the auditors read it, and its checkpoints."""
+
+    recorder: ApplicationRecorder
+    transcoder: Transcoder
+    engine: Engine
+
+    def records(self, after: int = 0, until: int | None = None) -> Iterator[Record]:
+        """Every stored event after `after` (up to `until`), as stored, in log order."""
+        position = after
+        while batch := self.recorder.select_notifications(position + 1, BATCH, stop=until):
+            for n in batch:
+                yield self.record(n)
+            position = batch[-1].id
+
+    def record(self, n: Notification) -> Record:
+        """One notification as the verifier reads it."""
+        state = self.transcoder.decode(n.state)
+        fields = hashed_fields(state)
+        stream, version = str(n.originator_id), n.originator_version
+        return Record(n.id, stream, version, n.topic, fields, state.get(TAG_FIELD))
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every sealed checkpoint, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(checkpoints).order_by(checkpoints.c.position)).mappings()
+            return [
+                Checkpoint(r["position"], r["size"], r["root"], r["recorded_at"], r["signature"])
+                for r in rows
+            ]
+
+    def latest_checkpoint(self) -> dict[str, Any] | None:
+        """The newest checkpoint's row, or None before the first seal."""
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(checkpoints).order_by(checkpoints.c.position.desc()).limit(1))
+                .mappings()
+                .first()
+            )
+        return None if row is None else dict(row)
+
+
+def report_tampered_snapshot(agreement_id: UUID, version: int) -> None:
+    """A snapshot failed its tag: it was not used (the events were replayed instead)."""
+    INTEGRITY_ALARMS.labels("snapshot").inc()
+    log.error(
+        "integrity alarm: the snapshot of %s at version %s failed its check; it was "
+        "discarded and the events replayed (run `crafting verify`)",
+        agreement_id,
+        version,
+    )
+
+
+def report_forged_event(record: Record) -> None:
+    """An event without the service's tag: someone wrote it around the service."""
+    INTEGRITY_ALARMS.labels("event").inc()
+    log.error(
+        "integrity alarm: the event at position %s (stream %s, version %s) does not carry "
+        "the service's tag; it was not sealed, nor anything after it (run `crafting verify`)",
+        record.position,
+        record.stream,
+        record.version,
+    )
+
+
+def ensure_tables(engine: Engine) -> None:
+    """Create the audit tables (checkpoints) if missing."""
+    metadata.create_all(engine)
+
+
+def record_hash(record: Record) -> str:
+    """The hash of a stored event, as its chain and the checkpoints take it."""
+    return event_hash(record.stream, record.version, record.topic, record.fields)
