@@ -38,7 +38,7 @@ class _Page:
 
 
 class CompiledReads:
-    """Plans by document text (LRU), and their execution."""
+    """One schema's plans by document text (LRU), and their execution."""
 
     def __init__(self) -> None:
         self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
