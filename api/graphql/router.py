@@ -16,7 +16,6 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from api.auth import InvalidTokenError, actor_from_token, bearer_token
-from api.graphql.compiled import CompiledReads
 from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.context import Context
 from api.graphql.hygiene import request_problem
@@ -51,12 +50,6 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
         self.consistency = ConsistencyWaiter(container.engines.reader)
         settings = container.settings
         self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
-        on_postgres = container.engines.reader.dialect.name == "postgresql"
-        self.compiled = (
-            CompiledReads(schema._schema, schema.validation_rules)
-            if on_postgres and container.settings.compiled_reads
-            else None
-        )
 
         async def context_getter(request: Request) -> Context | dict[str, Any]:
             if self.dev and _wants_ide(request):
@@ -90,16 +83,10 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        """Refuse text that is not text before strawberry parses it (BAD_REQUEST)."""
         if problem := request_problem(request_data.query, request_data.variables):
             error = GraphQLError(problem, extensions={"code": "BAD_REQUEST"})
             return ExecutionResult(data=None, errors=[error])
-        if self.compiled is not None and request_data.query and isinstance(context, Context):
-            data = await self.compiled.execute(
-                context, request_data.query, request_data.variables, request_data.operation_name
-            )
-            if data is not None:
-                # The JSON text goes into the response as it is (orjson.Fragment).
-                return ExecutionResult(data=data, errors=None)  # type: ignore[arg-type]
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )

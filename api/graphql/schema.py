@@ -21,6 +21,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api.graphql.agreement_types import Agreement
+from api.graphql.compiled.extension import CompiledReadsExtension
+from api.graphql.compiled.plans import CompiledReads
 from api.graphql.errors import is_public
 from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, CostLimitRule
 from api.graphql.mutations import Mutation
@@ -32,9 +34,6 @@ log = logging.getLogger("crafting.graphql")
 
 
 class CraftingSchema(strawberry.Schema):
-    # The validation rules added to GraphQL's own (the compiled reads validate with them).
-    validation_rules: tuple[type, ...] = ()
-
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -69,6 +68,7 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
         *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
     )
+    reads = CompiledReads()  # its plans, by document text, serve every request
     # Factories, so each request gets fresh extension instances (they keep state); the
     # parse and validation caches themselves are shared module-level LRU caches.
     extensions: list[Any] = [
@@ -77,8 +77,10 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(list(rules)),
         lambda: MaskErrors(should_mask_error=lambda error: not is_public(error)),
+        # Agreement lists as one SQL statement on PostgreSQL (api.graphql.compiled).
+        lambda: CompiledReadsExtension(reads),
     ]
-    schema = CraftingSchema(
+    return CraftingSchema(
         query=Query,
         mutation=Mutation,
         types=[Agreement, Person],
@@ -86,8 +88,6 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
         # The types of agreements, people and audit events are rows (api.graphql.rows).
         config=StrawberryConfig(default_resolver=read_field),
     )
-    schema.validation_rules = rules
-    return schema
 
 
 def sdl() -> str:

@@ -14,7 +14,10 @@ import psycopg
 import pytest
 from prometheus_client import REGISTRY
 
-from api.graphql.compiled import CompiledReads, _float, _global_id, _instant
+from api.graphql.compiled.plans import CompiledReads
+from api.graphql.compiled.sql import float_column as _float
+from api.graphql.compiled.sql import global_id_column as _global_id
+from api.graphql.compiled.sql import instant_column as _instant
 from api.graphql.ids import global_id
 from tests.e2e.conftest import Api, serving
 from tests.e2e.world import World

@@ -1,0 +1,244 @@
+"""A validated query document compiled into the SQL that builds its `data` JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    NamedTypeNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    is_abstract_type,
+)
+from graphql.utilities import get_operation_ast
+
+from api.graphql.compiled.columns import CHILD_LISTS, ROOT_LISTS, SCALARS
+from api.graphql.compiled.sql import RM, cursor
+
+
+class Unsupported(Exception):
+    """This document (or request) takes the resolvers' path."""
+
+
+@dataclass
+class Root:
+    """One root field of the operation and the SQL of its JSON."""
+
+    key: str
+    name: str  # agreements | __typename
+    node: FieldNode | None
+    json_sql: str  # uses the page CTE named after the root's index
+
+
+@dataclass
+class Plan:
+    """One validated document's operation, compiled."""
+
+    operation: OperationDefinitionNode
+    roots: list[Root]
+    needs_sees_all: bool  # selects Person.manager (whose visibility is per row)
+    statements: dict[tuple[Any, ...], str] = field(default_factory=dict)
+
+
+def compile_document(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+) -> Plan | None:
+    """The plan of a validated document's operation, or None when it must take the
+    resolvers' path."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return None
+    compiler = _Compiler(schema, document)
+    roots: list[Root] = []
+    try:
+        if operation.directives:
+            raise Unsupported
+        fields = compiler.grouped("Query", [operation.selection_set])
+        for index, (key, group) in enumerate(fields.items()):
+            name = group[0].name.value
+            if name == "__typename":
+                roots.append(Root(key, name, None, "'Query'::text"))
+            elif name in ROOT_LISTS and len(group) == 1:
+                sql = compiler.connection(group, f"p{index}")
+                roots.append(Root(key, name, group[0], sql))
+            else:
+                raise Unsupported
+    except Unsupported:
+        return None
+    return Plan(operation, roots, compiler.needs_sees_all)
+
+
+class _Compiler:
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
+        self.schema = schema
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.aliases = 0
+        self.needs_sees_all = False
+
+    def alias(self) -> str:
+        self.aliases += 1
+        return f"t{self.aliases}"
+
+    def fields(self, type_name: str, nodes: Sequence[FieldNode]) -> dict[str, list[FieldNode]]:
+        """The sub-fields of `nodes` by response key, fragments expanded and merged."""
+        return self.grouped(type_name, [node.selection_set for node in nodes])
+
+    def grouped(
+        self, type_name: str, selection_sets: Sequence[SelectionSetNode | None]
+    ) -> dict[str, list[FieldNode]]:
+        grouped: dict[str, list[FieldNode]] = {}
+
+        def walk(selection_set: SelectionSetNode | None, seen: set[str]) -> None:
+            for selection in selection_set.selections if selection_set else ():
+                if selection.directives:
+                    raise Unsupported  # @skip/@include depend on variables
+                if isinstance(selection, FieldNode):
+                    key = (selection.alias or selection.name).value
+                    grouped.setdefault(key, []).append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    if self._applies(selection.type_condition, type_name):
+                        walk(selection.selection_set, seen)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if fragment is None or name in seen:
+                        continue
+                    seen.add(name)
+                    if self._applies(fragment.type_condition, type_name):
+                        walk(fragment.selection_set, seen)
+
+        for selection_set in selection_sets:
+            walk(selection_set, set())
+        return grouped
+
+    def _applies(self, condition: NamedTypeNode | None, type_name: str) -> bool:
+        if condition is None or condition.name.value == type_name:
+            return True
+        abstract, concrete = (self.schema.get_type(n) for n in (condition.name.value, type_name))
+        return (
+            is_abstract_type(abstract)
+            and isinstance(concrete, GraphQLObjectType)
+            and self.schema.is_sub_type(abstract, concrete)
+        )
+
+    def built(
+        self,
+        type_name: str,
+        nodes: Sequence[FieldNode],
+        value_of: Callable[[str, list[FieldNode]], str],
+    ) -> str:
+        """The selection on `type_name` as a JSON object, each field's SQL from
+        `value_of(field name, its nodes)`. `row_to_json` of a one-row subselect: ~20%
+        cheaper per object than `json_build_object`, and no spaces in its output."""
+        columns: list[str] = []
+        for key, group in self.fields(type_name, nodes).items():
+            name = group[0].name.value
+            value = f"'{type_name}'::text" if name == "__typename" else value_of(name, group)
+            columns.append(f'{value} AS "{key}"')
+        return f"(SELECT row_to_json(o) FROM (SELECT {', '.join(columns)}) o)"
+
+    def object(self, type_name: str, nodes: Sequence[FieldNode], t: str) -> str:
+        """The selection on the row `t` of `type_name`."""
+        return self.built(type_name, nodes, lambda _, group: self.field(type_name, group, t))
+
+    def field(self, type_name: str, nodes: list[FieldNode], t: str) -> str:
+        name = nodes[0].name.value
+        scalar = SCALARS.get(type_name, {}).get(name)
+        if scalar is not None:
+            return scalar(t)
+        if type_name == "Agreement":
+            return self.agreement_field(name, nodes, t)
+        if type_name == "Person" and name == "manager":
+            self.needs_sees_all = True
+            return self.person(nodes, f"{t}.manager_id")
+        raise Unsupported
+
+    def agreement_field(self, name: str, nodes: list[FieldNode], t: str) -> str:
+        if name == "careerGoal":
+            return self.object("CareerGoal", nodes, t)
+        if name == "guardrails":
+            empty = f"{t}.guardrails IS NULL OR {t}.guardrails::text = 'null'"
+            return f"CASE WHEN {empty} THEN NULL ELSE {self.object('Guardrails', nodes, t)} END"
+        if name == "employee":
+            # Whoever sees an agreement may see its employee (api.graphql.context).
+            return self.person(nodes, f"{t}.employee_id")
+        if name in CHILD_LISTS:
+            table, type_name, order = CHILD_LISTS[name]
+            c = self.alias()
+            ordered = ", ".join(f"{c}.{column}" for column in order)
+            return (
+                f"coalesce((SELECT json_agg({self.object(type_name, nodes, c)} ORDER BY "
+                f"{ordered}) FROM {RM}{table} {c} WHERE {c}.agreement_id = {t}.agreement_id),"
+                " '[]'::json)"
+            )
+        if name == "latestReview":
+            c = self.alias()
+            return (
+                f"(SELECT {self.object('Review', nodes, c)} FROM {RM}reviews {c} "
+                f"WHERE {c}.agreement_id = {t}.agreement_id ORDER BY {c}.position DESC LIMIT 1)"
+            )
+        raise Unsupported
+
+    def person(self, nodes: list[FieldNode], person_id_sql: str) -> str:
+        c = self.alias()
+        return (
+            f"(SELECT {self.object('Person', nodes, c)} FROM {RM}people {c} "
+            f"WHERE {c}.person_id = {person_id_sql})"
+        )
+
+    def connection(self, nodes: Sequence[FieldNode], page: str) -> str:
+        """An AgreementConnection over the page CTE `page` (its first+1 rows)."""
+        first = f"%({page}_first)s"
+
+        def value_of(name: str, group: list[FieldNode]) -> str:
+            if name == "edges":
+                t = self.alias()
+                edge = self.built("AgreementEdge", group, lambda n, g: self.edge_field(n, g, t))
+                return (
+                    f"coalesce((SELECT json_agg({edge} ORDER BY {t}.created_position) FROM "
+                    f"(SELECT * FROM {page} ORDER BY created_position LIMIT {first}) {t}),"
+                    " '[]'::json)"
+                )
+            if name == "pageInfo":
+                return self.page_info(group, page, first)
+            raise Unsupported
+
+        return self.built("AgreementConnection", nodes, value_of)
+
+    def edge_field(self, name: str, group: list[FieldNode], t: str) -> str:
+        if name == "cursor":
+            return cursor("agreements", f"{t}.created_position")
+        if name == "node":
+            return self.object("Agreement", group, t)
+        raise Unsupported
+
+    def page_info(self, nodes: list[FieldNode], page: str, first: str) -> str:
+        values = {
+            "hasNextPage": f"(SELECT count(*) FROM {page}) > {first}",
+            "hasPreviousPage": "false",
+            "startCursor": cursor("agreements", "s.lo"),
+            "endCursor": cursor("agreements", "s.hi"),
+        }
+
+        def value_of(name: str, _: list[FieldNode]) -> str:
+            if name not in values:
+                raise Unsupported
+            return values[name]
+
+        return (
+            f"(SELECT {self.built('PageInfo', nodes, value_of)} FROM (SELECT "
+            f"min(created_position) AS lo, max(created_position) AS hi FROM (SELECT "
+            f"created_position FROM {page} ORDER BY created_position LIMIT {first}) x) s)"
+        )

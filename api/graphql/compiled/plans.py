@@ -1,0 +1,163 @@
+"""Compiled plans kept by document text, and one request's plan run as one statement."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
+from graphql.execution.values import get_argument_values, get_variable_values
+from sqlalchemy import Connection
+
+from api.graphql.compiled.compiler import Plan, Unsupported, compile_document
+from api.graphql.compiled.sql import RM
+from api.graphql.context import Context
+from api.graphql.errors import BadInputError, ForbiddenError
+from api.graphql.queries import AgreementFilter, agreements_arguments
+from api.metrics import COMPILED_READS
+from projections import queries as q
+from projections.tables import ReadModel
+
+log = logging.getLogger("crafting.graphql")
+PLANS_KEPT = 512
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True)
+class _Page:
+    """One root list's checked arguments."""
+
+    index: int
+    where: q.AgreementFilter
+    after: int | None
+    first: int
+
+
+class CompiledReads:
+    """One schema's plans by document text (LRU), and their execution."""
+
+    def __init__(self) -> None:
+        self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+
+    def plan(
+        self, schema: GraphQLSchema, document: DocumentNode, query: str, operation_name: str | None
+    ) -> Plan | None:
+        """The plan of `document` (parsed from `query`), compiled on first sight."""
+        # Keyed by text, not by the document object: the parser cache may parse a text
+        # again once it has dropped it.
+        key = (query, operation_name)
+        if key in self._plans:
+            self._plans.move_to_end(key)
+            return self._plans[key]
+        plan = compile_document(schema, document, operation_name)
+        self._plans[key] = plan
+        if len(self._plans) > PLANS_KEPT:
+            self._plans.popitem(last=False)
+        return plan
+
+    async def execute(
+        self,
+        ctx: Context,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> orjson.Fragment | None:
+        """The response's `data` as JSON text, or None: the resolvers answer instead."""
+        plan = self.plan(schema, document, query, operation_name)
+        if plan is None:
+            return None
+        try:
+            pages = _pages(schema, plan, ctx, variables or {})
+        except Unsupported:
+            COMPILED_READS.labels("fallback").inc()
+            return None
+        viewer = ctx.viewer
+        try:
+            text = await ctx.read(lambda conn, rm: self._run(conn, rm, plan, pages, viewer))
+        except Exception:  # a fault here must not cost the answer: the resolvers give it
+            log.exception("compiled read failed; answering with the resolvers")
+            COMPILED_READS.labels("failed").inc()
+            return None
+        COMPILED_READS.labels("served").inc()
+        return orjson.Fragment(text)
+
+    def _run(
+        self, conn: Connection, rm: ReadModel, plan: Plan, pages: list[_Page], viewer: q.Viewer
+    ) -> str:
+        params: dict[str, Any] = {}
+        selects: list[Any] = []
+        key: list[Any] = [rm.generation]
+        for page in pages:
+            select, values = q.agreements_page(rm, viewer, page.where, page.first, page.after)
+            prefix = f"p{page.index}_"
+            params.update((prefix + k, v) for k, v in values.items())
+            params[prefix + "first"] = page.first
+            selects.append(select)
+            # The page's SQL differs only by the viewer's kind and the filters set.
+            key.append((viewer.sees_all, viewer.is_manager, tuple(sorted(values))))
+        statement = plan.statements.get(tuple(key))
+        if statement is None:  # compiled once per generation and page shapes
+            parts = [
+                f"p{p.index} AS ({_page_sql(conn, select, f'p{p.index}_')})"
+                for p, select in zip(pages, selects, strict=True)
+            ]
+            body = ", ".join(f'{r.json_sql} AS "{r.key}"' for r in plan.roots)
+            with_ = f"WITH {', '.join(parts)} " if parts else ""
+            statement = f"{with_}SELECT row_to_json(o)::text FROM (SELECT {body}) o".replace(
+                RM, f"rm{rm.generation}_"
+            )
+            plan.statements[tuple(key)] = statement
+        text: str = conn.exec_driver_sql(statement, params).scalar_one()
+        return text
+
+
+def _pages(
+    schema: GraphQLSchema, plan: Plan, ctx: Context, variables: dict[str, Any]
+) -> list[_Page]:
+    """Each root list's arguments, checked as its resolver checks them (any refusal:
+    the resolver refuses it, with its own error)."""
+    if plan.needs_sees_all and not ctx.viewer.sees_all:
+        raise Unsupported
+    definitions = plan.operation.variable_definitions or ()
+    coerced = get_variable_values(schema, definitions, variables)
+    if isinstance(coerced, list):
+        raise Unsupported
+    pages = []
+    for index, root in enumerate(plan.roots):
+        if root.node is None:
+            continue
+        definition = schema.query_type.fields[root.name]  # type: ignore[union-attr]
+        try:
+            args = get_argument_values(definition, root.node, coerced)
+            if args.get("consistentWith") is not None:
+                raise Unsupported  # waits and may time out: the resolver does that
+            filter_ = _agreement_filter(args.get("filter"))
+            size, after, where = agreements_arguments(args["first"], args["after"], filter_)
+        except (GraphQLError, BadInputError, ForbiddenError, KeyError, TypeError) as error:
+            raise Unsupported from error
+        pages.append(_Page(index, where, after, size))
+    return pages
+
+
+def _page_sql(conn: Connection, select: Any, prefix: str) -> str:
+    """The page select as SQL text, its parameters renamed with the root's prefix."""
+    compiled = str(select.compile(dialect=conn.dialect))
+    return _PARAMETER.sub(lambda m: f"%({prefix}{m.group(1)})s", compiled)
+
+
+def _agreement_filter(value: dict[str, Any] | None) -> AgreementFilter | None:
+    if value is None:
+        return None
+    return AgreementFilter(
+        status=value.get("status"),
+        employee_id=value.get("employeeId"),
+        manager_id=value.get("managerId"),
+        team_id=value.get("teamId"),
+        updated_since=value.get("updatedSince"),
+    )
