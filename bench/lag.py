@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from bench.team import Team, draft
 from domain.application import CommandResult, CraftingApplication, Request
 from domain.application import commands as c
 from domain.values import CareerGoal
 from infra.bootstrap import Container
 from projections.runner import current_position
-from tests.support import Org, draft
 
 GIVE_UP_SECONDS = 30.0
 
@@ -74,30 +74,30 @@ class Probe:
 
 
 class Load:
-    """A small team (tests.support.Org) and a cycle of everyday commands."""
+    """A small team (bench.team) and a cycle of everyday commands."""
 
     def __init__(self, app: CraftingApplication, agreements: int = 8) -> None:
         self.app = app
-        self.org = Org(app)
-        self.agreements = [self.org.active().id for _ in range(agreements)]
+        self.team = Team(app)
+        self.agreements = [self.team.active().id for _ in range(agreements)]
         self.last_change: dict[Any, str] = {}
 
     def command(self, i: int) -> tuple[Request, c.Command]:
-        org, aid = self.org, self.agreements[(i // 5) % len(self.agreements)]
+        team, aid = self.team, self.agreements[(i // 5) % len(self.agreements)]
         step = i % 5
         if step == 0:
-            return org.manager, c.RecordReview(agreement_id=aid, outcome="ON_TRACK")
+            return team.manager, c.RecordReview(agreement_id=aid, outcome="ON_TRACK")
         if step == 1:
-            return org.employee, c.RecordArtifact(
+            return team.employee, c.RecordArtifact(
                 agreement_id=aid, title="Demo", kind="DEMO", skills=["roadmapping"]
             )
         if step == 2:
-            return org.manager, c.AddAdjustment(agreement_id=aid, adjustment=draft(0.25))
+            return team.manager, c.AddAdjustment(agreement_id=aid, adjustment=draft(0.25))
         if step == 3 and aid in self.last_change:
             change = self.last_change.pop(aid)
-            return org.manager, c.RevertChange(agreement_id=aid, change_id=change, reason="Undo")
+            return team.manager, c.RevertChange(agreement_id=aid, change_id=change, reason="Undo")
         goal = CareerGoal("Product manager", ("roadmapping",), date(2030, 1, 1))
-        return org.employee, c.ProposeAgreement(
+        return team.employee, c.ProposeAgreement(
             title="Another step", career_goal=goal, adjustments=[draft()]
         )
 

@@ -20,13 +20,13 @@ from uuid import UUID, uuid4
 import psycopg
 from eventsourcing.application import Repository
 
+from bench.team import Team
 from domain.agreement import CHILD_LIMITS, Agreement
 from domain.application import commands as c
 from domain.values import AdjustmentDraft, AdjustmentKind, Guardrails
 from infra.bootstrap import Container, bootstrap
 from infra.runtime import tune_gc
 from infra.settings import Settings
-from tests.support import Org
 
 
 def _database(url: str | None) -> str:
@@ -38,14 +38,14 @@ def _database(url: str | None) -> str:
     return f"{url}?schema={schema}"
 
 
-def _history(container: Container, events: int) -> tuple[Org, UUID]:
+def _history(container: Container, events: int) -> tuple[Team, UUID]:
     """One agreement with `events` events of every kind, through the application. The
     per-agreement child limits are lifted: this measures a history far longer than the
     service lets one agreement grow, on purpose."""
     for kind in CHILD_LIMITS:
         CHILD_LIMITS[kind] = 10**9
-    org = Org(container.app)
-    agreement = org.active()
+    team = Team(container.app)
+    agreement = team.active()
     aid = agreement.id
     wide, narrow = Guardrails(40, (), 14), Guardrails(39.75, (), 7)
     rng = random.Random(7)
@@ -76,11 +76,11 @@ def _history(container: Container, events: int) -> tuple[Org, UUID]:
             current = container.app.repository.get(aid)
             rails = narrow if current.guardrails == wide else wide
             command = c.SetGuardrails(agreement_id=aid, guardrails=rails)
-        result = org.run(org.manager, command)
+        result = team.run(team.manager, command)
         version = result.version
         if version % 1000 == 0:
             print(f"  {version} events ({time.perf_counter() - started:.0f} s)", flush=True)
-    return org, aid
+    return team, aid
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -124,8 +124,8 @@ def main() -> None:
         f"Building an agreement with {args.events} events on "
         f"{'PostgreSQL' if args.database_url else 'SQLite'} ..."
     )
-    org, aid = _history(container, args.events)
-    auditor = org.auditor.actor
+    team, aid = _history(container, args.events)
+    auditor = team.auditor.actor
     history = app.history(aid)
     first, last = history[0].timestamp, history[-1].timestamp
     span = (last - first).total_seconds()

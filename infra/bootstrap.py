@@ -85,7 +85,6 @@ def bootstrap(settings: Settings | None = None) -> Container:
         postgres_dsn=None if settings.is_sqlite else settings.database_url.split("?")[0],
         reader=engines.reader,
         batch_size=settings.projector_batch_size,
-        batch_pause=settings.projector_batch_pause,
     )
     app.on_saved(runner.wake)
     store = Store(app.recorder, app.mapper.transcoder, engines.writer)

@@ -58,9 +58,6 @@ class Settings(BaseSettings):
     ready_max_lag_seconds: float = Field(
         default=30, gt=0, le=86_400, description="/readyz fails when projections are behind longer"
     )
-    projector_batch_pause: float = Field(
-        default=0.0, ge=0, le=60, description="fault injection for crash tests only"
-    )
 
     @field_validator("jwt_secret", "signing_key", mode="before")
     @classmethod

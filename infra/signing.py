@@ -4,9 +4,7 @@ private key), or on SQLite a key generated once beside the database file."""
 from __future__ import annotations
 
 import base64
-import os
 from contextlib import suppress
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.hashes import SHA256
@@ -18,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from infra.persistence import sqlite_path
+from infra.key_files import key_file, read_or_create
 from infra.settings import Settings
 
 
@@ -31,21 +29,14 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
     if settings.signing_key is not None:
         raw = base64.b64decode(settings.signing_key.get_secret_value())
         return Ed25519PrivateKey.from_private_bytes(raw)
-    if not settings.is_sqlite or sqlite_path(settings.database_url) == ":memory:":
+    path = key_file(settings, "signing-key")
+    if path is None:
         raise MissingSigningKeyError(
             "Set CRAFTING_SIGNING_KEY (base64 Ed25519 private key; `crafting keys --new`)."
         )
-    database = Path(sqlite_path(settings.database_url))
-    path = database.with_name(database.name + ".signing-key")
-    if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(new_private_key())
-    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_text().strip()))
+    return Ed25519PrivateKey.from_private_bytes(
+        base64.b64decode(read_or_create(path, new_private_key))
+    )
 
 
 def new_private_key() -> str:

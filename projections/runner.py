@@ -54,11 +54,9 @@ class ProjectionRunner:
         poll_seconds: float = 1.0,
         postgres_dsn: str | None = None,
         reader: Engine | None = None,
-        batch_pause: float = 0.0,
     ) -> None:
         self.engine = engine
         self.reader = reader or engine
-        self.batch_pause = batch_pause
         self.recorder = recorder
         self.mapper = mapper
         self.batch_size = batch_size
@@ -105,8 +103,6 @@ class ProjectionRunner:
             if (locked.position, locked.generation) != (state.position, state.generation):
                 return -1  # another runner (or a rebuild) moved on: fetch again
             BatchProjector(conn, read_model(locked.generation)).apply(items)
-            if self.batch_pause:  # fault injection: widens the window for crash tests
-                time.sleep(self.batch_pause)
             _set(conn, position=batch[-1].id)
         return len(batch)
 

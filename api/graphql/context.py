@@ -13,7 +13,7 @@ from strawberry.fastapi import BaseContext
 
 from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.errors import ForbiddenError
-from domain.access import Actor
+from domain.access import Actor, sees_all
 from domain.application import Request
 from domain.values import Role
 from infra.bootstrap import Container
@@ -41,12 +41,9 @@ class Context(BaseContext):
     def viewer(self) -> q.Viewer:
         return q.Viewer(
             person_id=self.actor.id,
-            sees_all=bool(self.actor.roles & {Role.HR, Role.AUDITOR, Role.INTEGRATION}),
+            sees_all=sees_all(self.actor),
             is_manager=self.actor.has(Role.MANAGER),
         )
-
-    def has_any(self, *roles: Role) -> bool:
-        return bool(self.actor.roles & set(roles))
 
     async def read(self, query: Callable[[Connection, ReadModel], T]) -> T:
         """Run a read query in a worker thread, on the live read-model tables, in one
@@ -79,7 +76,7 @@ class Context(BaseContext):
         integrations; yourself, your own manager, your direct reports), else FORBIDDEN,
         found or not."""
         row = await self.people().load(person_id)
-        if self.has_any(Role.HR, Role.AUDITOR, Role.INTEGRATION) or person_id == self.actor.id:
+        if sees_all(self.actor) or person_id == self.actor.id:
             return row
         if row is not None and self.actor.has(Role.MANAGER) and row["manager_id"] == self.actor.id:
             return row

@@ -10,8 +10,8 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.errors import ForbiddenError, NotFoundError
 from api.graphql.ids import agreement_uuid
+from domain.access import sees_all
 from domain.integrity import Verifier, checkpoint_message, signature_valid
-from domain.values import Role
 from infra import audit
 from infra.signing import trusted_public_keys
 
@@ -53,7 +53,7 @@ async def verify_integrity(
 ) -> IntegrityReport:
     """Check one agreement's hash chain as stored (auditors, HR, integrations)."""
     ctx = info.context
-    if not ctx.has_any(Role.AUDITOR, Role.HR, Role.INTEGRATION):
+    if not sees_all(ctx.actor):
         raise ForbiddenError("Verifying integrity needs HR, AUDITOR or INTEGRATION.")
     stream = agreement_uuid(agreement_id, "agreementId")
     store = ctx.container.store

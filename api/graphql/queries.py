@@ -41,7 +41,7 @@ from api.graphql.people_types import (
     WorkloadMember,
 )
 from api.graphql.rows import shown_as
-from domain.access import READ_AGREEMENT
+from domain.access import READ_AGREEMENT, sees_all
 from domain.errors import DomainError, Forbidden
 from domain.values import Role
 from projections import queries as q
@@ -53,7 +53,6 @@ T = TypeVar("T")
 MAX_FIRST = 100
 WORKLOAD = "A team's workload needs a manager of its members, HR, AUDITOR or INTEGRATION."
 MAX_TYPES = 50  # event types in an auditLog filter (there are fewer than 50)
-READERS_OF_EVERYTHING = (Role.HR, Role.AUDITOR, Role.INTEGRATION)
 
 
 @strawberry.input
@@ -259,7 +258,7 @@ class Query:
         consistent_with: int | None = None,
     ) -> AuditEventConnection:
         ctx = info.context
-        if not ctx.has_any(*READERS_OF_EVERYTHING):
+        if not sees_all(ctx.actor):
             raise ForbiddenError("The audit log needs HR, AUDITOR or INTEGRATION.")
         size, position = _first(first), parse_cursor("audit", after)
         f = filter or AuditLogFilter()
@@ -290,7 +289,7 @@ class Query:
         consistent_with: int | None = None,
     ) -> AuditEventConnection:
         ctx = info.context
-        if not ctx.has_any(*READERS_OF_EVERYTHING):
+        if not sees_all(ctx.actor):
             raise ForbiddenError("The change feed needs HR, AUDITOR or INTEGRATION.")
         await _consistent(ctx, consistent_with)
         size, position = _first(first), parse_cursor("changes", after)
@@ -307,11 +306,11 @@ class Query:
         self, info: Ctx, team_id: str, consistent_with: int | None = None
     ) -> TeamWorkload:
         ctx = info.context
-        if not ctx.has_any(*READERS_OF_EVERYTHING, Role.MANAGER):
+        if not (sees_all(ctx.actor) or ctx.actor.has(Role.MANAGER)):
             raise ForbiddenError(WORKLOAD)
         await _consistent(ctx, consistent_with)
         rows = await ctx.read(lambda c, rm: q.team_workload(c, rm, team_id))
-        if not ctx.has_any(*READERS_OF_EVERYTHING):
+        if not sees_all(ctx.actor):
             # A manager sees the members they manage (and themselves), no one else.
             me = ctx.actor.id
             rows = [r for r in rows if r["manager_id"] == me or r["person_id"] == me]

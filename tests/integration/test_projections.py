@@ -94,11 +94,12 @@ def _projector(database_url: str, *, pause: float, batch: int) -> subprocess.Pop
     env = {
         **os.environ,
         "CRAFTING_DATABASE_URL": database_url,
-        "CRAFTING_PROJECTOR_BATCH_PAUSE": str(pause),
         "CRAFTING_PROJECTOR_BATCH_SIZE": str(batch),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "projector"], env=env, cwd=Path(__file__).parents[2]
+        [sys.executable, "-m", "tests.paused_projector", str(pause)],
+        env=env,
+        cwd=Path(__file__).parents[2],
     )
 
 
