@@ -19,6 +19,8 @@ from api.graphql.router import GRAPHIQL_ASSETS, CraftingGraphQLRouter
 from api.graphql.schema import build_schema
 from api.metrics import PROJECTION_LAG
 from api.middleware import RequestMiddleware
+from api.ports import Ports
+from api.ratelimit import RateLimiter
 from domain.access import sees_all
 from infra.bootstrap import Container, bootstrap
 from infra.runtime import exit_with_supervisor, tuned_gc
@@ -70,9 +72,11 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = built
     graphql = CraftingGraphQLRouter(
-        built,
+        Ports.of(built),
         secret,
+        RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         build_schema(),
+        dev=settings.dev,
         graphql_ide="graphiql" if settings.dev else None,
     )
     app.include_router(graphql, prefix="/graphql")

@@ -13,10 +13,10 @@ from strawberry.fastapi import BaseContext
 
 from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.errors import ForbiddenError
+from api.ports import Ports
 from domain.access import Actor, sees_all
 from domain.application import Request
 from domain.values import Role
-from infra.bootstrap import Container
 from projections import queries as q
 from projections.tables import ReadModel
 
@@ -27,7 +27,7 @@ CHILD_KINDS = ("adjustments", "reallocations", "reviews", "artifacts", "changes"
 
 @dataclass
 class Context(BaseContext):
-    container: Container
+    ports: Ports
     actor: Actor
     correlation_id: str
     consistency: ConsistencyWaiter
@@ -49,11 +49,7 @@ class Context(BaseContext):
         """Run a read query in a worker thread, on the live read-model tables, in one
         transaction (so the generation cannot switch under it)."""
 
-        def run() -> T:
-            with self.container.engines.reader.begin() as conn:
-                return query(conn, q.live_read_model(conn))
-
-        return await asyncio.to_thread(run)
+        return await asyncio.to_thread(self.ports.reads.run, query)
 
     def children(self, kind: str) -> DataLoader[str, list[Row]]:
         """Batched children of agreements: one query for the whole page."""

@@ -11,9 +11,7 @@ from api.graphql.context import Context
 from api.graphql.errors import ForbiddenError, NotFoundError
 from api.graphql.ids import agreement_uuid
 from domain.access import sees_all
-from domain.integrity import Verifier, checkpoint_message, signature_valid
-from infra import audit
-from infra.signing import trusted_public_keys
+from domain.integrity import checkpoint_message, signature_valid
 
 
 @strawberry.type
@@ -56,12 +54,7 @@ async def verify_integrity(
     if not sees_all(ctx.actor):
         raise ForbiddenError("Verifying integrity needs HR, AUDITOR or INTEGRATION.")
     stream = agreement_uuid(agreement_id, "agreementId")
-    store = ctx.container.store
-
-    def run() -> tuple[Verifier, dict[str, object] | None]:
-        return audit.verify_stream(store, stream), store.latest_checkpoint()
-
-    verifier, latest = await asyncio.to_thread(run)
+    verifier, latest = await asyncio.to_thread(ctx.ports.audit.check_agreement, stream)
     if verifier.events == 0:
         raise NotFoundError("No agreement with this id.", field="agreementId")
     found = verifier.first_break
@@ -74,7 +67,7 @@ async def verify_integrity(
         else IntegrityBreak(kind=found.kind, version=found.version, detail=found.detail),
         latest_checkpoint=None
         if latest is None
-        else _checkpoint(latest, trusted_public_keys(ctx.container.settings)),
+        else _checkpoint(latest, ctx.ports.audit.trusted_public_keys()),
     )
 
 

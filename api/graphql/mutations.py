@@ -71,7 +71,7 @@ async def _execute(ctx: Context, command: c.Command) -> Any:
     """Run a command off the event loop; DomainError and Forbidden are re-raised."""
     name = type(command).__name__
     try:
-        result = await asyncio.to_thread(ctx.container.app.execute, ctx.command_request, command)
+        result = await asyncio.to_thread(ctx.ports.commands.execute, ctx.command_request, command)
     except Forbidden as error:
         COMMANDS.labels(name, "FORBIDDEN").inc()
         raise ForbiddenError(error.message) from None

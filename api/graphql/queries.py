@@ -237,9 +237,9 @@ class Query:
         if version is None and at is None:
             raise BadInputError("Give a version, an instant (at), or both.", field="version")
         aid = agreement_uuid(id)
-        app = ctx.container.app
+        commands = ctx.ports.commands
         try:
-            past = await asyncio.to_thread(app.agreement_at, ctx.actor, aid, version, at)
+            past = await asyncio.to_thread(commands.agreement_at, ctx.actor, aid, version, at)
         except Forbidden as error:
             raise ForbiddenError(error.message) from None
         except DomainError as error:
@@ -316,7 +316,7 @@ class Query:
             rows = [r for r in rows if r["manager_id"] == me or r["person_id"] == me]
             if not any(r["manager_id"] == me for r in rows):
                 raise ForbiddenError(WORKLOAD)
-        limit = ctx.container.settings.max_hours_received_per_week
+        limit = ctx.ports.reads.receiving_limit_per_week
         members = []
         for r in rows:
             net = float(r["hours_received"]) - float(r["hours_given"])

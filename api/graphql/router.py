@@ -21,8 +21,8 @@ from api.graphql.context import Context
 from api.graphql.hygiene import request_problem
 from api.graphql.schema import CraftingSchema
 from api.metrics import GRAPHQL_ERRORS
+from api.ports import Ports
 from api.ratelimit import RateLimiter
-from infra.bootstrap import Container
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -42,14 +42,19 @@ _reply: contextvars.ContextVar[tuple[str, int]] = contextvars.ContextVar(
 
 class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
     def __init__(
-        self, container: Container, secret: str, schema: CraftingSchema, **kwargs: Any
+        self,
+        ports: Ports,
+        secret: str,
+        limiter: RateLimiter,
+        schema: CraftingSchema,
+        *,
+        dev: bool,
+        **kwargs: Any,
     ) -> None:
-        self.container = container
         self.secret = secret
-        self.dev = container.settings.dev
-        self.consistency = ConsistencyWaiter(container.engines.reader)
-        settings = container.settings
-        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.dev = dev
+        self.consistency = ConsistencyWaiter(ports.reads.engine)
+        self.limiter = limiter
 
         async def context_getter(request: Request) -> Context | dict[str, Any]:
             if self.dev and _wants_ide(request):
@@ -70,7 +75,7 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
                     f"Too many requests from this caller; retry in {wait} s.",
                     headers={"Retry-After": str(wait)},
                 )
-            return Context(container, actor, request.state.correlation_id, self.consistency)
+            return Context(ports, actor, request.state.correlation_id, self.consistency)
 
         super().__init__(schema, context_getter=context_getter, **kwargs)  # type: ignore[arg-type]
 

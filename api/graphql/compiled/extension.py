@@ -49,9 +49,4 @@ class CompiledReadsExtension(SchemaExtension):
 def _serves(context: object) -> bool:
     """Compiled reads serve the request: a caller's (GraphiQL's page has no Context),
     on PostgreSQL (the SQL is PostgreSQL's), with the setting on."""
-    if not isinstance(context, Context):
-        return False
-    container = context.container
-    return (
-        container.settings.compiled_reads and container.engines.reader.dialect.name == "postgresql"
-    )
+    return isinstance(context, Context) and context.ports.reads.compiled

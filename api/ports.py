@@ -1,0 +1,94 @@
+"""What the API may use of the service: three narrow ports instead of the whole
+container. Commands go to the application, reads to the read models, integrity checks
+to the audit store; `Ports.of` wires them from the container (infra.bootstrap)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine
+
+from domain.access import Actor
+from domain.agreement import Agreement
+from domain.application import CommandResult, Request
+from domain.application.commands import Command
+from domain.integrity import Verifier
+from infra import audit
+from infra.bootstrap import Container
+from infra.signing import trusted_public_keys
+from projections import queries as q
+from projections.tables import ReadModel
+
+T = TypeVar("T")
+
+
+class Commands(Protocol):
+    """The write side: commands, and the write model's agreement at a past point."""
+
+    def execute(self, request: Request, command: Command) -> CommandResult:
+        """Run a command atomically (the application's rules and access checks)."""
+        ...
+
+    def agreement_at(
+        self,
+        actor: Actor,
+        agreement_id: UUID,
+        version: int | None = None,
+        at: datetime | None = None,
+    ) -> Agreement:
+        """The agreement as it was at a version or instant, if the caller may read it."""
+        ...
+
+
+@dataclass(frozen=True)
+class Reads:
+    """The read models, on the reader engine."""
+
+    engine: Engine
+    receiving_limit_per_week: float
+    compiled: bool  # queries compiled to one SQL statement (PostgreSQL, setting on)
+
+    def run(self, query: Callable[[Connection, ReadModel], T]) -> T:
+        """Run a read query on the live tables in one transaction (so the generation
+        cannot switch under it); blocking, call it from a worker thread."""
+        with self.engine.begin() as conn:
+            return query(conn, q.live_read_model(conn))
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Integrity checks over the stored events and the checkpoints."""
+
+    store: audit.Store
+    # Read when asked: an operator may add a key file or trusted keys while serving.
+    trusted_public_keys: Callable[[], frozenset[str]]
+
+    def check_agreement(self, agreement_id: UUID) -> tuple[Verifier, dict[str, Any] | None]:
+        """One agreement's hash chain, and the latest checkpoint (blocking)."""
+        return audit.verify_stream(self.store, agreement_id), self.store.latest_checkpoint()
+
+
+@dataclass(frozen=True)
+class Ports:
+    commands: Commands
+    reads: Reads
+    audit: Audit
+
+    @classmethod
+    def of(cls, container: Container) -> Ports:
+        """The ports of a bootstrapped service."""
+        settings, reader = container.settings, container.engines.reader
+        return cls(
+            commands=container.app,
+            reads=Reads(
+                reader,
+                settings.max_hours_received_per_week,
+                compiled=settings.compiled_reads and reader.dialect.name == "postgresql",
+            ),
+            audit=Audit(container.store, partial(trusted_public_keys, settings)),
+        )
