@@ -13,14 +13,14 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api import logs
-from api.auth import InvalidTokenError, actor_from_token, bearer_token
 from api.graphql.router import GRAPHIQL_ASSETS, CraftingGraphQLRouter
 from api.graphql.schema import build_schema
-from api.metrics import PROJECTION_LAG
-from api.middleware import RequestMiddleware
+from api.http import logs
+from api.http.auth import InvalidTokenError, actor_from_token, bearer_token
+from api.http.metrics import PROJECTION_LAG
+from api.http.middleware import RequestMiddleware
+from api.http.ratelimit import RateLimiter
 from api.ports import Ports
-from api.ratelimit import RateLimiter
 from domain.access import sees_all
 from infra.bootstrap import Container, bootstrap
 from infra.runtime import exit_with_supervisor, tuned_gc

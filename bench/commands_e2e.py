@@ -32,7 +32,7 @@ import httpx
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
-from api.auth import mint_token
+from api.http.auth import mint_token
 from bench.rebuild_throughput import fresh_schema
 from bench.report import machine_lines, percentile
 from domain.agreement import Agreement

@@ -32,7 +32,7 @@ import psycopg
 from psycopg import sql
 from rich.console import Console
 
-from api.auth import mint_token
+from api.http.auth import mint_token
 from bench.commands_e2e import (
     MemoryWatch,
     Server,

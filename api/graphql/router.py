@@ -15,14 +15,14 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from api.auth import InvalidTokenError, actor_from_token, bearer_token
 from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.context import Context
 from api.graphql.hygiene import request_problem
 from api.graphql.schema import CraftingSchema
-from api.metrics import GRAPHQL_ERRORS
+from api.http.auth import InvalidTokenError, actor_from_token, bearer_token
+from api.http.metrics import GRAPHQL_ERRORS
+from api.http.ratelimit import RateLimiter
 from api.ports import Ports
-from api.ratelimit import RateLimiter
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 CHALLENGE = {"WWW-Authenticate": "Bearer"}

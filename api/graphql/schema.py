@@ -20,14 +20,14 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from api.graphql.agreement_types import Agreement
+from api.graphql.agreements.types import Agreement
 from api.graphql.compiled.extension import CompiledReadsExtension
 from api.graphql.compiled.plans import CompiledReads
 from api.graphql.errors import is_public
 from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, CostLimitRule
-from api.graphql.mutations import Mutation
-from api.graphql.people_types import Person
-from api.graphql.queries import Query
+from api.graphql.mutation import Mutation
+from api.graphql.people.types import Person
+from api.graphql.query import Query
 from api.graphql.rows import read_field
 
 log = logging.getLogger("crafting.graphql")

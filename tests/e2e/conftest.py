@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.auth import mint_token
+from api.http.auth import mint_token
 from domain.values import Role
 from infra.bootstrap import Container, bootstrap
 from infra.secrets import jwt_secret

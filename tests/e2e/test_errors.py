@@ -17,7 +17,7 @@ import pytest
 from graphql import get_introspection_query
 
 from api.graphql.schema import sdl
-from api.logs import JsonFormatter
+from api.http.logs import JsonFormatter
 from tests.e2e.conftest import Api
 from tests.e2e.world import World
 

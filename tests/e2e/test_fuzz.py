@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 from api.app import create_app
-from api.auth import mint_token
+from api.http.auth import mint_token
 from domain.values import Role
 from infra.bootstrap import bootstrap
 from infra.secrets import jwt_secret

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from api.auth import mint_token
+from api.http.auth import mint_token
 from domain.values import Role
 from tests.processes import REPO, eventually, free_port, get, running, service_env, start
 

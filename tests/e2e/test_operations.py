@@ -18,7 +18,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from api.auth import mint_token
+from api.http.auth import mint_token
 from domain.values import Role
 from infra.bootstrap import bootstrap
 from infra.settings import Settings

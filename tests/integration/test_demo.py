@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from api.demo import load_demo
+from api.cli.demo import load_demo
 from infra.bootstrap import Container
 from projections.queries import live_read_model
 

@@ -8,7 +8,7 @@ import importlib
 import pytest
 from typer.testing import CliRunner
 
-import api.cli
+import api.cli.main
 
 
 @pytest.mark.parametrize("command", ["history", "export", "serve", "verify", "demo"])
@@ -16,7 +16,7 @@ def test_every_command_help_names_its_database_and_settings(
     command: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CRAFTING_DATABASE_URL", "postgresql://crafting:s3cret@db:5432/crafting")
-    cli = importlib.reload(api.cli).cli
+    cli = importlib.reload(api.cli.main).cli
     shown = CliRunner().invoke(cli, [command, "--help"], terminal_width=100).output
     assert "Database: postgresql://crafting:***@db:5432/crafting" in shown
     assert "s3cret" not in shown
@@ -25,6 +25,6 @@ def test_every_command_help_names_its_database_and_settings(
 
 
 def test_instants_say_their_format() -> None:
-    shown = CliRunner().invoke(api.cli.cli, ["history", "--help"], terminal_width=100).output
+    shown = CliRunner().invoke(api.cli.main.cli, ["history", "--help"], terminal_width=100).output
     assert "2026-11-24T10:00:00Z" in shown
     assert "--json " in shown

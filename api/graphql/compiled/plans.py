@@ -13,12 +13,12 @@ from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from graphql.execution.values import get_argument_values, get_variable_values
 from sqlalchemy import Connection
 
+from api.graphql.agreements.queries import AgreementFilter, agreements_arguments
 from api.graphql.compiled.compiler import Plan, Unsupported, compile_document
 from api.graphql.compiled.sql import RM
 from api.graphql.context import Context
 from api.graphql.errors import BadInputError, ForbiddenError
-from api.graphql.queries import AgreementFilter, agreements_arguments
-from api.metrics import COMPILED_READS
+from api.http.metrics import COMPILED_READS
 from projections import queries as q
 from projections.tables import ReadModel
 

@@ -63,9 +63,3 @@ class TeamWorkload:
     team_id: str
     receiving_limit_per_week: float
     members: list[WorkloadMember]
-
-
-@strawberry.type
-class SkillEvidence:
-    skill: str
-    evidence_count: int

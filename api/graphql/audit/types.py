@@ -1,4 +1,4 @@
-"""Audit log entries, and the connections (Relay) lists are served as."""
+"""Audit log entries, and their connection (Relay)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from api.graphql.agreement_types import Agreement
 from api.graphql.ids import global_id
+from api.graphql.paging import PageInfo
 from api.graphql.rows import Row
 
 
@@ -36,26 +36,6 @@ class AuditEvent:
     correlation_id: str
     idempotency_key: str | None
     payload: JSON
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type
-class AgreementEdge:
-    cursor: str
-    node: Agreement
-
-
-@strawberry.type
-class AgreementConnection:
-    edges: list[AgreementEdge]
-    page_info: PageInfo
 
 
 @strawberry.type

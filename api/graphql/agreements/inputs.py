@@ -1,68 +1,15 @@
-"""The mutations' input types, and how an input becomes the domain's command.
-
-An input names its fields as the command and the value objects do, so one function
-(`command_from`) turns any input into its command: nested inputs become the value
-object they stand for (`ValueInput`), enums their values, lists stay lists.
-"""
+"""The inputs of the agreement mutations. Each names its fields as its command and the
+domain's value objects do, so `api.graphql.commands.command_from` makes the command."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
-from enum import Enum
-from typing import Any, ClassVar, TypeVar
 
 import strawberry
 
+from api.graphql.commands import ValueInput
 from api.graphql.enums import AdjustmentKind, ArtifactKind, ReviewOutcome
-from api.graphql.ids import agreement_uuid
-from domain.application import commands as c
-from domain.person import Profile
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
-
-C = TypeVar("C", bound=c.Command)
-
-
-class ValueInput:
-    """An input that stands for one of the domain's value objects (same field names)."""
-
-    VALUE: ClassVar[type[Any]]
-
-    def value(self) -> Any:
-        """The value object, its lists as tuples (value objects are immutable)."""
-        return self.VALUE(
-            **{
-                f.name: _frozen(_plain(getattr(self, f.name)))
-                for f in dataclasses.fields(self.VALUE)
-                if hasattr(self, f.name)
-            }
-        )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, ValueInput):
-        return value.value()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _frozen(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
-
-
-def command_from(input: object, command: type[C]) -> C:
-    """The command a mutation's input asks for; BAD_REQUEST for a malformed id."""
-    values = {
-        f.name: _plain(getattr(input, f.name))
-        for f in dataclasses.fields(command)
-        if hasattr(input, f.name)
-    }
-    if "agreement_id" in values:
-        values["agreement_id"] = agreement_uuid(values["agreement_id"], "agreementId")
-    return command(**values)
 
 
 @strawberry.input
@@ -180,31 +127,3 @@ class RevertChangeInput(AgreementCommandInput):
 class RevertToVersionInput(AgreementCommandInput):
     reason: str = strawberry.field(description="Why it is reverted (required).")
     version: int
-
-
-@strawberry.input
-class PersonInput(ValueInput):
-    VALUE = Profile
-    id: str
-    display_name: str
-    email: str
-    contracted_hours_per_week: float
-    manager_id: str | None = None
-    team_id: str | None = None
-    active: bool = True
-
-    def entry(self) -> c.DirectoryEntry:
-        """The person's id and directory profile, as the directory command takes them."""
-        return c.DirectoryEntry(self.id, self.value())
-
-
-@strawberry.input
-class UpsertPeopleInput:
-    people: list[PersonInput]
-    idempotency_key: str | None = None
-
-    def command(self) -> c.UpsertPeople:
-        """The directory command this input asks for."""
-        return c.UpsertPeople(
-            idempotency_key=self.idempotency_key, people=[p.entry() for p in self.people]
-        )

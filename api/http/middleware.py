@@ -16,8 +16,8 @@ from uuid import uuid4
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import logs
-from api.metrics import LATENCY, REQUESTS
+from api.http import logs
+from api.http.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("crafting.http")
 MAX_BODY_BYTES = 1_000_000

@@ -13,9 +13,9 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 
-from api import cli_audit
-from api.auth import mint_token
-from api.demo import load_demo
+from api.cli import audit as cli_audit
+from api.cli.demo import load_demo
+from api.http.auth import mint_token
 from domain.values import Role
 from infra.bootstrap import bootstrap
 from infra.database import DatabaseUnavailableError, masked_url

@@ -20,6 +20,8 @@ from api.graphql.enums import (
 )
 from api.graphql.ids import global_id
 from api.graphql.node import Node
+from api.graphql.paging import PageInfo
+from api.graphql.people.types import Person
 from api.graphql.rows import Row, is_row_of, shown_as
 
 
@@ -206,4 +208,28 @@ class Agreement(Node):
     changes: list[Change] = strawberry.field(resolver=_changes)
 
 
-from api.graphql.people_types import Person  # noqa: E402  (mutual reference)
+@strawberry.type
+class AgreementEdge:
+    cursor: str
+    node: Agreement
+
+
+@strawberry.type
+class AgreementConnection:
+    edges: list[AgreementEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class SkillEvidence:
+    skill: str
+    evidence_count: int
+
+
+@strawberry.type
+class CareerEvidence:
+    person: Person
+    agreements: list[Agreement]
+    artifacts: list[Artifact]
+    skills: list[SkillEvidence]
+    reviews: list[Review]

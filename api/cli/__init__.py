@@ -1,0 +1,6 @@
+"""The `crafting` command: serving and operating (`main`), auditing (`audit`), and the
+seed story (`demo`)."""
+
+from api.cli.main import cli, main
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,32 @@
+"""The Mutation type: which mutation runs which resolver (api.graphql.agreements and
+api.graphql.people hold them), in the order the schema lists them."""
+
+from __future__ import annotations
+
+import strawberry
+
+from api.graphql.agreements import mutations as writes
+from api.graphql.agreements.mutations import AgreementPayload
+from api.graphql.people import mutations as people_writes
+from api.graphql.people.mutations import UpsertPeoplePayload
+
+
+@strawberry.type
+class Mutation:
+    propose_agreement: AgreementPayload = strawberry.mutation(resolver=writes.propose_agreement)
+    revise_proposal: AgreementPayload = strawberry.mutation(resolver=writes.revise_proposal)
+    request_changes: AgreementPayload = strawberry.mutation(resolver=writes.request_changes)
+    approve_agreement: AgreementPayload = strawberry.mutation(resolver=writes.approve_agreement)
+    reject_agreement: AgreementPayload = strawberry.mutation(resolver=writes.reject_agreement)
+    set_guardrails: AgreementPayload = strawberry.mutation(resolver=writes.set_guardrails)
+    add_adjustment: AgreementPayload = strawberry.mutation(resolver=writes.add_adjustment)
+    reallocate_task: AgreementPayload = strawberry.mutation(resolver=writes.reallocate_task)
+    record_review: AgreementPayload = strawberry.mutation(resolver=writes.record_review)
+    record_artifact: AgreementPayload = strawberry.mutation(resolver=writes.record_artifact)
+    revert_change: AgreementPayload = strawberry.mutation(resolver=writes.revert_change)
+    revert_to_version: AgreementPayload = strawberry.mutation(resolver=writes.revert_to_version)
+    pause_agreement: AgreementPayload = strawberry.mutation(resolver=writes.pause_agreement)
+    resume_agreement: AgreementPayload = strawberry.mutation(resolver=writes.resume_agreement)
+    complete_agreement: AgreementPayload = strawberry.mutation(resolver=writes.complete_agreement)
+    withdraw_agreement: AgreementPayload = strawberry.mutation(resolver=writes.withdraw_agreement)
+    upsert_people: UpsertPeoplePayload = strawberry.mutation(resolver=people_writes.upsert_people)

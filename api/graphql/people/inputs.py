@@ -1,0 +1,37 @@
+"""The inputs of the directory mutation (`upsertPeople`)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from api.graphql.commands import ValueInput
+from domain.application import commands as c
+from domain.person import Profile
+
+
+@strawberry.input
+class PersonInput(ValueInput):
+    VALUE = Profile
+    id: str
+    display_name: str
+    email: str
+    contracted_hours_per_week: float
+    manager_id: str | None = None
+    team_id: str | None = None
+    active: bool = True
+
+    def entry(self) -> c.DirectoryEntry:
+        """The person's id and directory profile, as the directory command takes them."""
+        return c.DirectoryEntry(self.id, self.value())
+
+
+@strawberry.input
+class UpsertPeopleInput:
+    people: list[PersonInput]
+    idempotency_key: str | None = None
+
+    def command(self) -> c.UpsertPeople:
+        """The directory command this input asks for."""
+        return c.UpsertPeople(
+            idempotency_key=self.idempotency_key, people=[p.entry() for p in self.people]
+        )
