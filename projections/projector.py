@@ -19,7 +19,7 @@ from domain.metadata import RecordedEvent
 from domain.person import Person
 from domain.records import Adjustment, Reallocation
 from domain.values import FINAL_STATUSES
-from projections.payload import event_payload, plain
+from projections.payload import camel_json, event_payload
 from projections.rows import (
     adjustment_row,
     artifact_row,
@@ -232,7 +232,7 @@ class BatchProjector:
 
     def _change_guardrails(self, row: Row, event: Any, position: int, change_id: str) -> None:
         """Approval and later guardrail changes record the same kind of change."""
-        rails = plain(event.guardrails)
+        rails = camel_json(event.guardrails)
         self._add_change(
             row,
             event,
