@@ -1,6 +1,7 @@
 """Applies a batch of events to the read tables: rows are loaded once per batch, changed
 in memory, and written back with one bulk statement per table, so throughput does not
-depend on round trips per event."""
+depend on round trips per event. One class (hence its length): every handler changes
+the same in-memory rows of the batch."""
 
 from __future__ import annotations
 
