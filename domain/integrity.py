@@ -1,7 +1,8 @@
 """Tamper evidence: hash chains per stream, Merkle roots over the log, signed checkpoints.
 
 This module depends only on the standard library (and, to check signatures, the
-`cryptography` package), so auditors can verify an export without the service:
+`cryptography` package), so auditors can verify an export without the service — one
+file (hence its length) that an auditor can read and run as it is:
 
     python domain/integrity.py export.jsonl --public-key BASE64_KEY
 

@@ -30,7 +30,7 @@ def camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def plain(value: Any) -> Any:
+def camel_json(value: Any) -> Any:
     """JSON-ready with camelCase keys, as GraphQL clients read everything else."""
     return _camel_keys(stored_form(value))
 
@@ -45,4 +45,4 @@ def _camel_keys(value: Any) -> Any:
 
 def event_payload(event: Any) -> dict[str, Any]:
     """The event's own fields (not its metadata), as JSON."""
-    return {camel(k): plain(v) for k, v in vars(event).items() if k not in METADATA_FIELDS}
+    return {camel(k): camel_json(v) for k, v in vars(event).items() if k not in METADATA_FIELDS}

@@ -1,6 +1,7 @@
 """Applies a batch of events to the read tables: rows are loaded once per batch, changed
 in memory, and written back with one bulk statement per table, so throughput does not
-depend on round trips per event."""
+depend on round trips per event. One class (hence its length): every handler changes
+the same in-memory rows of the batch."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from domain.metadata import RecordedEvent
 from domain.person import Person
 from domain.records import Adjustment, Reallocation
 from domain.values import FINAL_STATUSES
-from projections.payload import event_payload, plain
+from projections.payload import camel_json, event_payload
 from projections.rows import (
     adjustment_row,
     artifact_row,
@@ -232,7 +233,7 @@ class BatchProjector:
 
     def _change_guardrails(self, row: Row, event: Any, position: int, change_id: str) -> None:
         """Approval and later guardrail changes record the same kind of change."""
-        rails = plain(event.guardrails)
+        rails = camel_json(event.guardrails)
         self._add_change(
             row,
             event,

@@ -23,7 +23,7 @@ CHUNK = 500
 
 
 @dataclass(frozen=True)
-class Viewer:
+class ReadScope:
     """What the caller may read: everything, or their own and (for managers) their
     direct reports' agreements as the directory says now."""
 
@@ -33,7 +33,7 @@ class Viewer:
 
 
 @dataclass(frozen=True)
-class AgreementFilter:
+class AgreementCriteria:
     status: str | None = None
     employee_id: str | None = None
     manager_id: str | None = None
@@ -59,7 +59,7 @@ def live_read_model(conn: Connection) -> ReadModel:
     return read_model(generation)
 
 
-def _visible(rm: ReadModel, viewer: Viewer) -> ColumnElement[bool] | None:
+def _visible(rm: ReadModel, viewer: ReadScope) -> ColumnElement[bool] | None:
     if viewer.sees_all:
         return None
     own = rm.agreements.c.employee_id == bindparam("viewer_id")
@@ -79,8 +79,8 @@ DueKey = tuple[date, int]
 
 def agreements_page(
     rm: ReadModel,
-    viewer: Viewer,
-    where: AgreementFilter,
+    viewer: ReadScope,
+    where: AgreementCriteria,
     first: int,
     after: int | DueKey | None,
 ) -> tuple[Select[Any], dict[str, Any]]:
@@ -138,8 +138,8 @@ def agreements_page(
 def list_agreements(
     conn: Connection,
     rm: ReadModel,
-    viewer: Viewer,
-    where: AgreementFilter,
+    viewer: ReadScope,
+    where: AgreementCriteria,
     first: int,
     after: int | DueKey | None,
 ) -> list[Row]:
@@ -148,7 +148,7 @@ def list_agreements(
 
 
 def agreements_by_id(
-    conn: Connection, rm: ReadModel, viewer: Viewer, ids: Iterable[str]
+    conn: Connection, rm: ReadModel, viewer: ReadScope, ids: Iterable[str]
 ) -> dict[str, Row]:
     """The visible agreements among `ids` (invisible ones are simply absent)."""
     a = rm.agreements

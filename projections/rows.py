@@ -17,7 +17,7 @@ from domain.agreement import Agreement
 from domain.person import Person, Profile
 from domain.records import Adjustment, Artifact, Change, Reallocation, Review
 from domain.values import CareerGoal
-from projections.payload import plain
+from projections.payload import camel_json
 
 Row = dict[str, Any]
 CHILD_KINDS = ("adjustments", "reallocations", "reviews", "artifacts", "changes")
@@ -106,8 +106,8 @@ def change_row(
         "reverts": change.reverts,
         "reverted_by": change.reverted_by,
         "effective": effective,
-        "guardrails_before": plain(change.guardrails_before),
-        "guardrails_after": plain(change.guardrails_after),
+        "guardrails_before": camel_json(change.guardrails_before),
+        "guardrails_after": camel_json(change.guardrails_after),
         "recorded_at": recorded_at,
     }
 
@@ -167,7 +167,7 @@ def agreement_row(agreement: Agreement, position: int | None = None) -> Row:
         "approved_by_manager_id": agreement.manager_id,
         "status": str(agreement.status),
         **goal_columns(agreement.title, agreement.career_goal),
-        "guardrails": plain(agreement.guardrails) if agreement.guardrails else None,
+        "guardrails": camel_json(agreement.guardrails) if agreement.guardrails else None,
         "development_hours": agreement.development_hours(),
         "next_review_on": agreement.next_review_on,
         "version": agreement.version,

@@ -242,20 +242,20 @@ def _report(result: Verifier) -> None:
 
 
 def _state(a: Agreement) -> dict[str, Any]:
-    from projections.payload import plain
+    from projections.payload import camel_json
 
     return {
         "version": a.version,
         "status": a.status.value,
         "title": a.title,
         "employeeId": a.employee_id,
-        "careerGoal": plain(a.career_goal),
-        "guardrails": plain(a.guardrails),
+        "careerGoal": camel_json(a.career_goal),
+        "guardrails": camel_json(a.guardrails),
         "developmentHoursPerWeek": a.development_hours(),
-        "adjustments": [plain(x) for x in a.adjustments.values()],
-        "reallocations": [plain(x) for x in a.reallocations.values()],
-        "reviews": [plain(x) for x in a.reviews],
-        "artifacts": [plain(x) for x in a.artifacts],
+        "adjustments": [camel_json(x) for x in a.adjustments.values()],
+        "reallocations": [camel_json(x) for x in a.reallocations.values()],
+        "reviews": [camel_json(x) for x in a.reviews],
+        "artifacts": [camel_json(x) for x in a.artifacts],
     }
 
 

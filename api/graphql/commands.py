@@ -38,20 +38,20 @@ class ValueInput:
         """The value object, its lists as tuples (value objects are immutable)."""
         return self.VALUE(
             **{
-                f.name: _frozen(_plain(getattr(self, f.name)))
+                f.name: _frozen(_as_domain(getattr(self, f.name)))
                 for f in dataclasses.fields(self.VALUE)
                 if hasattr(self, f.name)
             }
         )
 
 
-def _plain(value: Any) -> Any:
+def _as_domain(value: Any) -> Any:
     if isinstance(value, ValueInput):
         return value.value()
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_as_domain(v) for v in value]
     return value
 
 
@@ -63,7 +63,7 @@ def command_from(input: object, command: type[C]) -> C:
     """The command a mutation's input asks for (fields of the same names: nested inputs
     become their value objects, enums their values); BAD_REQUEST for a malformed id."""
     values = {
-        f.name: _plain(getattr(input, f.name))
+        f.name: _as_domain(getattr(input, f.name))
         for f in dataclasses.fields(command)
         if hasattr(input, f.name)
     }

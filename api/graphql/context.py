@@ -35,11 +35,13 @@ class Context(BaseContext):
 
     @property
     def command_request(self) -> Request:
+        """The caller and request id, as the application takes them."""
         return Request(self.actor, self.correlation_id)
 
     @property
-    def viewer(self) -> q.Viewer:
-        return q.Viewer(
+    def scope(self) -> q.ReadScope:
+        """What the caller may read, for the read queries."""
+        return q.ReadScope(
             person_id=self.actor.id,
             sees_all=sees_all(self.actor),
             is_manager=self.actor.has(Role.MANAGER),
@@ -61,6 +63,8 @@ class Context(BaseContext):
         return self._loader(kind, load)
 
     def people(self) -> DataLoader[str, Row | None]:
+        """Batched people by id: one query for every person a response names."""
+
         async def load(ids: list[str]) -> list[Row | None]:
             found = await self.read(lambda c, rm: q.people_by_id(c, rm, ids))
             return [found.get(i) for i in ids]

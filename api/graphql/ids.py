@@ -26,6 +26,7 @@ def _decode(value: str) -> str | None:
 
 
 def global_id(type_name: str, key: str) -> str:
+    """A Relay global id: the type and the key, opaque (base64url)."""
     return _encode(f"{type_name}:{key}")
 
 
@@ -62,6 +63,7 @@ def person_key(value: str) -> str:
 
 
 def cursor(kind: str, position: int) -> str:
+    """An opaque cursor of a list of `kind`, at a log position."""
     return _encode(f"{kind}|{position}")
 
 

@@ -42,6 +42,7 @@ class CostLimitRule(ValidationRule):
     other lists by a fixed guess. Fragments are expanded."""
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        """Refuse the operation if its estimated cost is over the limit."""
         cost = self._cost(node.selection_set, 1, depth=0)
         if cost > MAX_COST:
             self.report_error(

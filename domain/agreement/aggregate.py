@@ -2,7 +2,9 @@
 
 Commands check every rule first and only then trigger events, so a broken rule
 raises a DomainError with nothing pending. Who may act (rule 1) is decided by
-`domain.access` before a command is called; this module guards the state.
+`domain.access` before a command is called; this module guards the state. One class
+(hence its length): the aggregate's commands, each with its rules; the state changes and
+checks they share are in `state`, reverts in `reversal`.
 """
 
 from __future__ import annotations

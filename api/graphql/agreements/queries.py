@@ -54,12 +54,12 @@ class AgreementFilter:
 
 def agreements_arguments(
     first: int, after: str | None, filter: AgreementFilter | None
-) -> tuple[int, int | None, q.AgreementFilter]:
+) -> tuple[int, int | None, q.AgreementCriteria]:
     """`agreements`' arguments checked: page size, cursor position, filter (the
     compiled reads check them through here too)."""
     size, position = page_size(first), parse_cursor("agreements", after)
     f = filter or AgreementFilter()
-    where = q.AgreementFilter(
+    where = q.AgreementCriteria(
         status=f.status.value if f.status else None,
         employee_id=f.employee_id,
         manager_id=f.manager_id,
@@ -71,16 +71,16 @@ def agreements_arguments(
 
 def reviews_due_arguments(
     ctx: Context, before: date, manager_id: str | None, first: int, after: str | None
-) -> tuple[int, q.DueKey | None, q.AgreementFilter]:
+) -> tuple[int, q.DueKey | None, q.AgreementCriteria]:
     """`reviewsDue`' arguments checked: a manager sees only their own reports'."""
-    if not ctx.viewer.sees_all:
+    if not ctx.scope.sees_all:
         if not ctx.actor.has(Role.MANAGER) or manager_id not in (None, ctx.actor.id):
             raise ForbiddenError(
                 "Reviews due need a MANAGER (for their own reports), HR, AUDITOR or INTEGRATION."
             )
         manager_id = ctx.actor.id
     size, resume = page_size(first), parse_due_cursor(after)
-    where = q.AgreementFilter(status="ACTIVE", manager_id=manager_id, due_before=before)
+    where = q.AgreementCriteria(status="ACTIVE", manager_id=manager_id, due_before=before)
     return size, resume, where
 
 
@@ -97,12 +97,13 @@ def _connection(rows: list[Row], first: int, by_due: bool = False) -> AgreementC
 
 
 async def find_agreement(ctx: Context, id_: str, consistent_with: int | None) -> Agreement | None:
+    """One agreement from the read model; FORBIDDEN (not null) when the caller may not read it."""
     key = str(agreement_uuid(id_))
     await consistent(ctx, consistent_with)
-    found = await ctx.read(lambda c, rm: q.agreements_by_id(c, rm, ctx.viewer, [key]))
+    found = await ctx.read(lambda c, rm: q.agreements_by_id(c, rm, ctx.scope, [key]))
     if key in found:
         return shown_as(Agreement, found[key])
-    if ctx.viewer.sees_all:
+    if ctx.scope.sees_all:
         return None
     raise ForbiddenError(READ_AGREEMENT)
 
@@ -110,6 +111,7 @@ async def find_agreement(ctx: Context, id_: str, consistent_with: int | None) ->
 async def agreement(
     info: Ctx, id: strawberry.ID, consistent_with: int | None = None
 ) -> Agreement | None:
+    """One agreement by its global id."""
     return await find_agreement(info.context, id, consistent_with)
 
 
@@ -120,16 +122,18 @@ async def agreements(
     filter: AgreementFilter | None = None,
     consistent_with: int | None = None,
 ) -> AgreementConnection:
+    """The agreements the caller may read, a page at a time, filtered."""
     ctx = info.context
     size, position, where = agreements_arguments(first, after, filter)
     await consistent(ctx, consistent_with)
-    rows = await ctx.read(lambda c, rm: q.list_agreements(c, rm, ctx.viewer, where, size, position))
+    rows = await ctx.read(lambda c, rm: q.list_agreements(c, rm, ctx.scope, where, size, position))
     return _connection(rows, size)
 
 
 async def agreement_at(
     info: Ctx, id: strawberry.ID, version: int | None = None, at: datetime | None = None
 ) -> Agreement:
+    """The agreement as it was at a version or instant, from its events."""
     ctx = info.context
     if version is None and at is None:
         raise BadInputError("Give a version, an instant (at), or both.", field="version")
@@ -153,16 +157,18 @@ async def reviews_due(
     after: str | None = None,
     consistent_with: int | None = None,
 ) -> AgreementConnection:
+    """Active agreements whose next review is due, soonest first."""
     ctx = info.context
     size, resume, where = reviews_due_arguments(ctx, before, manager_id, first, after)
     await consistent(ctx, consistent_with)
-    rows = await ctx.read(lambda c, rm: q.list_agreements(c, rm, ctx.viewer, where, size, resume))
+    rows = await ctx.read(lambda c, rm: q.list_agreements(c, rm, ctx.scope, where, size, resume))
     return _connection(rows, size, by_due=True)
 
 
 async def career_evidence(
     info: Ctx, person_id: str, consistent_with: int | None = None
 ) -> CareerEvidence:
+    """A person's agreements, artifacts, reviews and the skills they evidence."""
     ctx = info.context
     await consistent(ctx, consistent_with)
     key = person_key(person_id)
@@ -172,7 +178,7 @@ async def career_evidence(
 
     def read(c: Any, rm: Any) -> tuple[list[Row], dict[str, list[Row]], dict[str, list[Row]]]:
         rows = q.list_agreements(
-            c, rm, ctx.viewer, q.AgreementFilter(employee_id=key), 10_000, None
+            c, rm, ctx.scope, q.AgreementCriteria(employee_id=key), 10_000, None
         )
         ids = [r["agreement_id"] for r in rows]
         return rows, q.children(c, rm, "artifacts", ids), q.children(c, rm, "reviews", ids)

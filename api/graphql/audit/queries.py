@@ -49,6 +49,7 @@ async def audit_log(
     order: AuditOrder = AuditOrder.NEWEST_FIRST,
     consistent_with: int | None = None,
 ) -> AuditEventConnection:
+    """Recorded events with their metadata, filtered, newest or oldest first."""
     ctx = info.context
     if not sees_all(ctx.actor):
         raise ForbiddenError("The audit log needs HR, AUDITOR or INTEGRATION.")
@@ -76,6 +77,7 @@ async def changes(
     first: int = MAX_FIRST,
     consistent_with: int | None = None,
 ) -> AuditEventConnection:
+    """Every event exactly once, in commit order, from a cursor."""
     ctx = info.context
     if not sees_all(ctx.actor):
         raise ForbiddenError("The change feed needs HR, AUDITOR or INTEGRATION.")

@@ -32,7 +32,7 @@ class _Page:
     """One root list's checked arguments."""
 
     index: int
-    where: q.AgreementFilter
+    where: q.AgreementCriteria
     after: int | None
     first: int
 
@@ -77,7 +77,7 @@ class CompiledReads:
         except Unsupported:
             COMPILED_READS.labels("fallback").inc()
             return None
-        viewer = ctx.viewer
+        viewer = ctx.scope
         try:
             text = await ctx.read(lambda conn, rm: self._run(conn, rm, plan, pages, viewer))
         except Exception:  # a fault here must not cost the answer: the resolvers give it
@@ -88,7 +88,7 @@ class CompiledReads:
         return orjson.Fragment(text)
 
     def _run(
-        self, conn: Connection, rm: ReadModel, plan: Plan, pages: list[_Page], viewer: q.Viewer
+        self, conn: Connection, rm: ReadModel, plan: Plan, pages: list[_Page], viewer: q.ReadScope
     ) -> str:
         params: dict[str, Any] = {}
         selects: list[Any] = []
@@ -122,7 +122,7 @@ def _pages(
 ) -> list[_Page]:
     """Each root list's arguments, checked as its resolver checks them (any refusal:
     the resolver refuses it, with its own error)."""
-    if plan.needs_sees_all and not ctx.viewer.sees_all:
+    if plan.needs_sees_all and not ctx.scope.sees_all:
         raise Unsupported
     definitions = plan.operation.variable_definitions or ()
     coerced = get_variable_values(schema, definitions, variables)

@@ -20,16 +20,19 @@ WORKLOAD = "A team's workload needs a manager of its members, HR, AUDITOR or INT
 
 
 async def find_person(ctx: Context, id_: str) -> Person | None:
+    """A person the caller may read, or None; FORBIDDEN for anyone else."""
     row = await ctx.visible_person(person_key(id_))
     return None if row is None else shown_as(Person, row)
 
 
 def viewer(info: Ctx) -> Viewer:
+    """Who the caller is."""
     actor = info.context.actor
     return Viewer(id=actor.id, roles=sorted(actor.roles))
 
 
 async def person(info: Ctx, id: strawberry.ID, consistent_with: int | None = None) -> Person | None:
+    """One person by global id."""
     await consistent(info.context, consistent_with)
     return await find_person(info.context, id)
 
@@ -37,6 +40,7 @@ async def person(info: Ctx, id: strawberry.ID, consistent_with: int | None = Non
 async def team_workload(
     info: Ctx, team_id: str, consistent_with: int | None = None
 ) -> TeamWorkload:
+    """A team's hours: development, given and received against the limit."""
     ctx = info.context
     if not (sees_all(ctx.actor) or ctx.actor.has(Role.MANAGER)):
         raise ForbiddenError(WORKLOAD)
