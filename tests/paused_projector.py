@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from api import cli
+from api.cli import main as cli
 from projections import runner
 from projections.projector import BatchProjector
 
