@@ -15,7 +15,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -29,6 +28,7 @@ from api.graphql.mutation import Mutation
 from api.graphql.people.types import Person
 from api.graphql.query import Query
 from api.graphql.rows import read_field
+from api.graphql.validation import ValidationByText, ValidationResults
 
 log = logging.getLogger("crafting.graphql")
 
@@ -68,13 +68,15 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
         *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
     )
+    validated = ValidationResults(512)  # by query text, shared by every request
     reads = CompiledReads()  # its plans, by document text, serve every request
     # Factories, so each request gets fresh extension instances (they keep state); the
-    # parse and validation caches themselves are shared module-level LRU caches.
+    # parse cache is a shared module-level LRU, validation results and compiled plans
+    # are shared through the objects made here.
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        lambda: ValidationByText(validated),
         lambda: AddValidationRules(list(rules)),
         lambda: MaskErrors(should_mask_error=lambda error: not is_public(error)),
         # Agreement lists as one SQL statement on PostgreSQL (api.graphql.compiled).
