@@ -4,7 +4,9 @@ when the environment configures none: made once, readable only by their owner.""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 from infra.persistence import sqlite_path
@@ -24,12 +26,15 @@ def read_or_create(path: Path, new_value: Callable[[], str]) -> str:
     """The file's content; a missing file is first written with `new_value()`, mode 0600."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: of two processes starting at once, one writes and both read its value.
+        # Written whole under a temporary name (mkstemp: mode 0600), then linked into
+        # place: linking fails if the file exists, so of processes starting at once one
+        # value wins, and nobody reads a file that is still being written.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(new_value())
+            with suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
