@@ -22,6 +22,7 @@ from domain.records import Adjustment, Reallocation
 from domain.values import FINAL_STATUSES
 from projections.payload import camel_json, event_payload
 from projections.rows import (
+    Row,
     adjustment_row,
     artifact_row,
     goal_columns,
@@ -31,7 +32,6 @@ from projections.rows import (
 )
 from projections.tables import ReadModel
 
-Row = dict[str, Any]
 FINAL = frozenset(str(status) for status in FINAL_STATUSES)
 CHUNK = 500  # ids per IN (...) list, below SQLite's parameter limit
 

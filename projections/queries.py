@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
+from projections.rows import Row
 from projections.tables import PROJECTION_NAME, ReadModel, projection_state, read_model
 
-Row = dict[str, Any]
 CHUNK = 500
 
 

@@ -13,6 +13,7 @@ from strawberry.fastapi import BaseContext
 
 from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.errors import ForbiddenError
+from api.graphql.rows import Row
 from api.ports import Ports
 from domain.access import Actor, sees_all
 from domain.application import Request
@@ -21,7 +22,6 @@ from projections import queries as q
 from projections.tables import ReadModel
 
 T = TypeVar("T")
-Row = dict[str, Any]
 CHILD_KINDS = ("adjustments", "reallocations", "reviews", "artifacts", "changes")
 
 

@@ -4,15 +4,15 @@ the read models to catch up with a caller's own write (read-your-writes)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import strawberry
 
 from api.graphql.context import Context
 from api.graphql.errors import BadInputError
+from api.graphql.rows import Row
 
 T = TypeVar("T")
-Row = dict[str, Any]
 MAX_FIRST = 100
 
 

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-Row = dict[str, Any]
+from projections.rows import Row as Row  # the row contract's type, for the types here
+
 T = TypeVar("T")
 
 

@@ -32,7 +32,7 @@ from api.graphql.ids import (
 )
 from api.graphql.paging import consistent, page, page_size
 from api.graphql.people.types import Person
-from api.graphql.rows import shown_as
+from api.graphql.rows import Row, shown_as
 from domain.access import READ_AGREEMENT
 from domain.errors import DomainError, Forbidden
 from domain.values import Role
@@ -40,7 +40,6 @@ from projections import queries as q
 from projections.rows import agreement_row
 
 Ctx = Info[Context, None]
-Row = dict[str, Any]
 
 
 @strawberry.input

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -14,12 +13,11 @@ from api.graphql.enums import AuditOrder
 from api.graphql.errors import BadInputError, ForbiddenError
 from api.graphql.ids import agreement_uuid, cursor, parse_cursor
 from api.graphql.paging import MAX_FIRST, consistent, page, page_size
-from api.graphql.rows import shown_as
+from api.graphql.rows import Row, shown_as
 from domain.access import sees_all
 from projections import queries as q
 
 Ctx = Info[Context, None]
-Row = dict[str, Any]
 MAX_TYPES = 50  # event types in an auditLog filter (there are fewer than 50)
 
 
