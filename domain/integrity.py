@@ -35,6 +35,8 @@ NOT_HASHED = frozenset({"originator_id", "originator_version", "class_version", 
 
 def plain(value: Any) -> Any:
     """JSON-ready form of a stored value, the same for the domain and the verifier."""
+    if hasattr(value, "stored_form"):  # a sealed value (domain.sealing): its envelope
+        return value.stored_form()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Enum):

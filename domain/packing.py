@@ -21,6 +21,8 @@ from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_
 
 import orjson
 
+from domain.sealing import PREFIX, Sealed
+
 R = TypeVar("R")
 Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]  # (to JSON, from JSON)
 
@@ -33,6 +35,13 @@ def _same(value: Any) -> Any:
 def _codec(hint: Any) -> Codec:
     """How one declared type goes to JSON and back."""
     origin = get_origin(hint)
+    if hint is Sealed or (origin in (Union, types.UnionType) and Sealed in get_args(hint)):
+        # Sealed, or text stored before sealing (a plain string): envelopes start with a
+        # character user text never holds.
+        return (
+            lambda v: v.stored_form() if isinstance(v, Sealed) else v,
+            lambda v: Sealed(v) if isinstance(v, str) and v.startswith(PREFIX) else v,
+        )
     if origin in (Union, types.UnionType):
         inner = next(a for a in get_args(hint) if a is not type(None))
         to, back = _codec(inner)
