@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Engine,
     LargeBinary,
     MetaData,
+    Row,
     String,
     Table,
     select,
@@ -70,27 +72,34 @@ class KeyStore:
     def key_for(self, subject_id: str) -> tuple[str, bytes]:
         """The subject's key id and data key, made on first use (one per subject, also
         when several processes ask at once); SubjectErased once destroyed."""
-        key_id, data_key = secrets.token_urlsafe(12), new_data_key()
-        insert = sqlite_insert if self.engine.dialect.name == "sqlite" else pg_insert
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(data_keys)
-                .values(
-                    subject_id=subject_id,
-                    key_id=key_id,
-                    wrapped=self._wrap(key_id, subject_id, data_key),
-                    created_at=datetime.now(UTC),
+        row = self._row(subject_id)
+        if row is None:  # first use: made here, or by whoever races us to it
+            key_id, data_key = secrets.token_urlsafe(12), new_data_key()
+            insert = sqlite_insert if self.engine.dialect.name == "sqlite" else pg_insert
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(data_keys)
+                    .values(
+                        subject_id=subject_id,
+                        key_id=key_id,
+                        wrapped=self._wrap(key_id, subject_id, data_key),
+                        created_at=datetime.now(UTC),
+                    )
+                    .on_conflict_do_nothing(index_elements=["subject_id"])
                 )
-                .on_conflict_do_nothing(index_elements=["subject_id"])
-            )
-            row = conn.execute(
-                select(data_keys.c.key_id, data_keys.c.wrapped).where(
-                    data_keys.c.subject_id == subject_id
-                )
-            ).one()
+            row = self._row(subject_id)
+            assert row is not None
         if row.wrapped is None:
             raise SubjectErased(subject_id)
         return row.key_id, self._unwrap(row.key_id, subject_id, bytes(row.wrapped))
+
+    def _row(self, subject_id: str) -> Row[Any, Any] | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(data_keys.c.key_id, data_keys.c.wrapped).where(
+                    data_keys.c.subject_id == subject_id
+                )
+            ).one_or_none()
 
     def data_key(self, key_id: str) -> bytes | None:
         """The data key with this id; None once destroyed; KeyError if never made."""

@@ -20,7 +20,6 @@ from domain.values import CareerGoal
 from projections.payload import camel_json
 
 Row = dict[str, Any]
-CHILD_KINDS = ("adjustments", "reallocations", "reviews", "artifacts", "changes")
 
 
 def goal_columns(title: str, goal: CareerGoal) -> Row:

@@ -22,7 +22,6 @@ from projections import queries as q
 from projections.tables import ReadModel
 
 T = TypeVar("T")
-CHILD_KINDS = ("adjustments", "reallocations", "reviews", "artifacts", "changes")
 
 
 @dataclass

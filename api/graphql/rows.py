@@ -3,7 +3,7 @@
 The GraphQL types of agreements, people and audit events are backed by the rows of
 `projections.rows`, as dicts: one default resolver reads a field by its Python name
 (which is the row's key), so no object is built per row and a new column is one
-annotation on its type. Resolvers that compute a field receive the row as `self`.
+annotation on its type. Resolvers that compute a field take the row as `root`.
 """
 
 from __future__ import annotations
@@ -26,11 +26,6 @@ def read_field(root: Any, name: str) -> Any:
             return value.replace(tzinfo=UTC)
         return value
     return getattr(root, name)
-
-
-def row_of(obj: object) -> Row:
-    """The row behind a GraphQL object of ours (a resolver's `self`)."""
-    return cast(Row, obj)
 
 
 def shown_as(_: type[T], row: Row) -> T:
