@@ -41,6 +41,7 @@ READ_AGREEMENT = (
     "Reading an agreement needs its employee, their current manager, HR, AUDITOR or INTEGRATION."
 )
 WRITE_DIRECTORY = "Changing the directory needs HR or INTEGRATION."
+DECIDE_DEACTIVATIONS = "Confirming or dismissing held deactivations needs HR."
 
 
 def acting_role(actor: Actor, party: Party, employee_id: str, manager_id: str | None) -> Role:
@@ -81,3 +82,10 @@ def require_directory_writer(actor: Actor) -> Role:
         if actor.has(role):
             return role
     raise Forbidden(WRITE_DIRECTORY)
+
+
+def require_hr(actor: Actor, needed: str) -> Role:
+    """Only HR decides (held deactivation waves, ...)."""
+    if actor.has(Role.HR):
+        return Role.HR
+    raise Forbidden(needed)

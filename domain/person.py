@@ -39,6 +39,26 @@ class Profile:
         )
 
 
+@dataclass(frozen=True)
+class Provisioning:
+    """What an identity provider (SCIM) keeps about a person beside the profile: its own
+    id for them, the employee number, and whether it removed them (deprovisioned people
+    stay in the directory, inactive: nothing is erased, their history still reads)."""
+
+    external_id: str | None = None
+    employee_number: str | None = None
+    deprovisioned: bool = False
+
+    def validated(self, field: str) -> Provisioning:
+        return Provisioning(
+            external_id=optional_text(self.external_id, f"{field}.externalId", max_length=128),
+            employee_number=optional_text(
+                self.employee_number, f"{field}.employeeNumber", max_length=128
+            ),
+            deprovisioned=self.deprovisioned,
+        )
+
+
 class Person(ChainedAggregate):
     """A directory entry, keyed by a UUID derived from the HRIS id."""
 
@@ -52,9 +72,18 @@ class Person(ChainedAggregate):
         def apply(self, person: Person) -> None:
             person.profile = self.profile
 
+    class ProvisioningChanged(RecordedEvent):
+        provisioning: Provisioning
+
+        def apply(self, person: Person) -> None:
+            person.provisioning = self.provisioning
+
     def __init__(self, person_id: str, profile: Profile) -> None:
         self.person_id = person_id
         self.profile = profile
+        # A separate event, not a profile field: profiles pushed by other front doors
+        # (upsertPeople) leave it as it is, and stored profiles keep their hashes.
+        self.provisioning = Provisioning()
 
     @staticmethod
     def id_for(person_id: str) -> UUID:
@@ -76,4 +105,13 @@ class Person(ChainedAggregate):
         if profile == self.profile:
             return False
         self.trigger_event(self.ProfileChanged, profile=profile, **meta.event_fields())
+        return True
+
+    def provision(self, provisioning: Provisioning, meta: Meta) -> bool:
+        """Record what the identity provider keeps; False when nothing changed."""
+        if provisioning == self.provisioning:
+            return False
+        self.trigger_event(
+            self.ProvisioningChanged, provisioning=provisioning, **meta.event_fields()
+        )
         return True

@@ -11,7 +11,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from domain.person import Profile
+from domain.person import Profile, Provisioning
 from domain.records import Adjustment, Artifact, Change, Reallocation, Review
 from domain.sealing import Sealed
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
@@ -91,6 +91,7 @@ def register_all(transcoder: JSONTranscoder) -> None:
         Change,
         Guardrails,
         Profile,
+        Provisioning,
         Reallocation,
         Review,
     ):

@@ -15,9 +15,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.agreement import events as ev
+from domain.directory_guard import DeactivationGuard
 from domain.idempotency import IdempotencyRecord
 from domain.metadata import RecordedEvent
-from domain.person import Person
+from domain.person import Person, Provisioning
 from domain.records import Adjustment, Reallocation
 from domain.values import FINAL_STATUSES
 from projections.payload import camel_json, event_payload
@@ -27,6 +28,7 @@ from projections.rows import (
     artifact_row,
     goal_columns,
     profile_columns,
+    provisioning_columns,
     reallocation_row,
     review_row,
 )
@@ -83,7 +85,7 @@ class BatchProjector:
             self._audit(position, event)
             if isinstance(event, ev.AgreementEvent):
                 self._agreement_event(position, event)
-            elif isinstance(event, Person.Registered | Person.ProfileChanged):
+            elif isinstance(event, Person.Event):
                 self._person_event(event)
 
     # --- loading --------------------------------------------------------------
@@ -110,7 +112,11 @@ class BatchProjector:
             self.reallocations,
             "reallocation_id",
         )
-        people = {str(e.originator_id) for e in events if isinstance(e, Person.ProfileChanged)}
+        people = {
+            str(e.originator_id)
+            for e in events
+            if isinstance(e, Person.Event) and not isinstance(e, Person.Registered)
+        }
         self._load(rm.people, rm.people.c.stream_id, people, self.people, "stream_id")
 
     def _load(
@@ -307,15 +313,19 @@ class BatchProjector:
             for skill in item.skills
         )
 
-    def _person_event(self, event: Person.Registered | Person.ProfileChanged) -> None:
+    def _person_event(self, event: Person.Event) -> None:
         stream = str(event.originator_id)
         if isinstance(event, Person.Registered):
-            self.people[stream] = {"person_id": event.person_id, "stream_id": stream}
-        self.people[stream].update(
-            profile_columns(event.profile),
-            version=event.originator_version,
-            updated_at=event.timestamp,
-        )
+            self.people[stream] = {
+                "person_id": event.person_id,
+                "stream_id": stream,
+                **provisioning_columns(Provisioning()),
+            }
+        if isinstance(event, Person.Registered | Person.ProfileChanged):
+            self.people[stream].update(profile_columns(event.profile))
+        elif isinstance(event, Person.ProvisioningChanged):
+            self.people[stream].update(provisioning_columns(event.provisioning))
+        self.people[stream].update(version=event.originator_version, updated_at=event.timestamp)
         self.dirty["people"].add(stream)
 
     def _audit(self, position: int, event: RecordedEvent) -> None:
@@ -323,6 +333,8 @@ class BatchProjector:
             stream_type, agreement_id = "AGREEMENT", str(event.originator_id)
         elif isinstance(event, Person.Event):
             stream_type, agreement_id = "PERSON", None
+        elif isinstance(event, DeactivationGuard.Event):
+            stream_type, agreement_id = "DIRECTORY", None
         else:
             stream_type, agreement_id = "LEDGER", None
         self.inserts["audit_log"].append(

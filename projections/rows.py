@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.agreement import Agreement
-from domain.person import Person, Profile
+from domain.person import Person, Profile, Provisioning
 from domain.records import Adjustment, Artifact, Change, Reallocation, Review
 from domain.values import CareerGoal
 from projections.payload import camel_json
@@ -123,11 +123,22 @@ def profile_columns(profile: Profile) -> Row:
     }
 
 
+def provisioning_columns(provisioning: Provisioning) -> Row:
+    """What an identity provider keeps about a person, as the `people` table holds it."""
+    return {
+        "external_id": provisioning.external_id,
+        "employee_number": provisioning.employee_number,
+        "deprovisioned": provisioning.deprovisioned,
+    }
+
+
 def person_row(person: Person) -> Row:
     """The write model's person as a `people` row (without its stream columns)."""
     return {
         "person_id": person.person_id,
         **profile_columns(person.profile),
+        **provisioning_columns(person.provisioning),
+        "version": person.version,
         "updated_at": person.modified_on,
     }
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 # Bump when the tables or the way events fill them change: the runner then rebuilds.
-READ_MODEL_VERSION = 2  # 2: children indexed by (agreement, position)
+READ_MODEL_VERSION = 3  # 2: children indexed by (agreement, position); 3: provisioning
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -186,6 +186,11 @@ def read_model(generation: int) -> ReadModel:
         Column("team_id", String(128), index=True),
         Column("contracted_hours_per_week", Float, nullable=False),
         Column("active", Boolean, nullable=False),
+        # What an identity provider keeps (SCIM): its id for the person, the employee
+        # number, and whether it removed them (then hidden from SCIM, kept here).
+        Column("external_id", String(128), index=True),
+        Column("employee_number", String(128)),
+        Column("deprovisioned", Boolean, nullable=False),
         Column("version", Integer, nullable=False),
         Column("updated_at", TS, nullable=False),
     )

@@ -11,7 +11,8 @@ from uuid import UUID
 
 from domain.access import Actor
 from domain.agreement import Agreement
-from domain.person import Person, Profile
+from domain.directory_guard import GuardPolicy
+from domain.person import Person, Profile, Provisioning
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
 
 
@@ -155,8 +156,27 @@ class WithdrawAgreement(AgreementCommand):
 class DirectoryEntry:
     id: str
     profile: Profile
+    provisioning: Provisioning | None = None  # None: left as it is (upsertPeople)
 
 
 @dataclass(frozen=True, kw_only=True)
 class UpsertPeople(Command):
+    """Push people into the directory. `expected_version` (one person only) is the
+    person's version the caller last read: SCIM's ETags."""
+
     people: list[DirectoryEntry]
+    # Identity providers send people in any order: a manager not yet in the directory
+    # is recorded as given, and the reference resolves when the manager arrives.
+    managers_may_follow: bool = False
+    # Deactivations past the policy's share are held for HR (domain.directory_guard).
+    guard: GuardPolicy | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmDeactivations(Command):
+    """HR applies the held deactivation wave."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DismissDeactivations(Command):
+    """HR drops the held deactivation wave: its people stay active."""

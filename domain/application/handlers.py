@@ -6,14 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from domain.access import Party, acting_role, require_directory_writer
+from domain.access import Party, acting_role
 from domain.agreement import Agreement, ReallocationToggle
 from domain.application import commands as c
+from domain.application.directory import (
+    confirm_deactivations,
+    dismiss_deactivations,
+    upsert_people,
+)
 from domain.application.session import CommandSession
-from domain.errors import Forbidden, InvalidInput, ReceiverOverloaded, UnknownPerson
+from domain.errors import Forbidden, ReceiverOverloaded, UnknownPerson
 from domain.ledger import Side
 from domain.metadata import Meta
-from domain.person import Person, Profile
+from domain.person import Person
 from domain.values import (
     AdjustmentDraft,
     ArtifactKind,
@@ -35,7 +40,6 @@ Outcome = Agreement | list[Person]
 Handler = Callable[[CommandSession, Any], Outcome]
 Act = Callable[[CommandSession, Agreement, Any, Meta], None]
 """What a command does to an agreement the caller may act on (loaded by `on_agreement`)."""
-MAX_PEOPLE_PER_UPSERT = 500
 
 
 def handle(session: CommandSession, command: c.Command) -> Outcome:
@@ -149,64 +153,6 @@ def _revert_to_version(s: CommandSession, a: Agreement, cmd: c.RevertToVersion, 
     _follow_in_ledgers(s, a, a.revert_to_version(cmd.version, meta), meta)
 
 
-def _upsert_people(s: CommandSession, cmd: c.UpsertPeople) -> Outcome:
-    meta = s.meta(require_directory_writer(s.actor))
-    if not 1 <= len(cmd.people) <= MAX_PEOPLE_PER_UPSERT:
-        raise InvalidInput(f"Send between 1 and {MAX_PEOPLE_PER_UPSERT} people.", "people")
-    batch: dict[str, Person | None] = {}
-    profiles = []
-    for i, entry in enumerate(cmd.people):
-        pid = person_id(entry.id, f"people[{i}].id")
-        if pid in batch:
-            raise InvalidInput(f"'{pid}' appears twice in this request.", f"people[{i}].id")
-        profile = entry.profile.validated(f"people[{i}]")
-        if profile.manager_id == pid:
-            raise InvalidInput("A person cannot manage themselves.", f"people[{i}].managerId")
-        batch[pid] = s.find_person(pid)
-        profiles.append((i, pid, profile))
-    _refuse_manager_cycles(s, profiles)
-    people = []
-    for i, pid, profile in profiles:
-        manager = profile.manager_id
-        if manager is not None and manager not in batch and s.find_person(manager) is None:
-            raise UnknownPerson(
-                f"Manager '{manager}' is not in the directory.", f"people[{i}].managerId"
-            )
-        person = batch[pid]
-        if person is None:
-            person = Person.register(pid, profile, meta)
-        else:
-            person.update(profile, meta)
-        s.enlist(person)
-        people.append(person)
-    return people
-
-
-def _refuse_manager_cycles(s: CommandSession, profiles: list[tuple[int, str, Profile]]) -> None:
-    """Nobody may end up managing themselves through a chain of managers (A manages B,
-    B manages A): walk up from everyone in the request, the request's own managers
-    taking the place of the directory's."""
-    managers: dict[str, str | None] = {pid: profile.manager_id for _, pid, profile in profiles}
-
-    def manager_of(pid: str) -> str | None:
-        if pid not in managers:
-            person = s.find_person(pid)
-            managers[pid] = None if person is None else person.profile.manager_id
-        return managers[pid]
-
-    for i, start, _ in profiles:
-        chain, current = [start], manager_of(start)
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = manager_of(current)
-        if current == start:
-            loop = " → ".join([*chain, start])
-            raise InvalidInput(
-                f"This would make '{start}' their own manager through others ({loop}).",
-                f"people[{i}].managerId",
-            )
-
-
 def _follow_in_ledgers(
     s: CommandSession, agreement: Agreement, toggles: list[ReallocationToggle], meta: Meta
 ) -> None:
@@ -266,6 +212,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.PauseAgreement: on_agreement(Party.MANAGER, _just(Agreement.pause)),
     c.ResumeAgreement: on_agreement(Party.MANAGER, _just(Agreement.resume)),
     c.CompleteAgreement: on_agreement(Party.MANAGER, _just(Agreement.complete)),
-    c.UpsertPeople: _upsert_people,
+    c.UpsertPeople: upsert_people,
+    c.ConfirmDeactivations: confirm_deactivations,
+    c.DismissDeactivations: dismiss_deactivations,
 }
 """Every command and its handler, with the party the caller must be to the agreement."""

@@ -33,6 +33,7 @@ from domain.agreement.events import AgreementEvent, Proposed
 from domain.application.commands import Command, CommandResult, Request
 from domain.application.handlers import handle
 from domain.application.unit_of_work import UnitOfWork
+from domain.directory_guard import GUARD_ID, DeactivationGuard
 from domain.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFound, VersionConflict
 from domain.event_tags import TaggingMapper
 from domain.idempotency import IdempotencyRecord
@@ -50,7 +51,10 @@ class CraftingApplication(Application[UUID]):
     """Every state change goes through `execute`."""
 
     name = "Crafting"
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Agreement: 100}
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        Agreement: 100,
+        DeactivationGuard: 100,
+    }
 
     def __init__(
         self,
@@ -118,7 +122,7 @@ class CraftingApplication(Application[UUID]):
         for attempt in range(self.attempts):
             if key is not None and (prior := self._prior_result(request, command)):
                 return prior
-            session = UnitOfWork(self, request, command, self.clock().date())
+            session = UnitOfWork(self, request, command, self.clock())
             try:
                 outcome = handle(session, command)
                 if key is not None:
@@ -292,6 +296,25 @@ class CraftingApplication(Application[UUID]):
         except AggregateNotFoundError:
             return None
         return ledger
+
+    def log_head(self) -> int:
+        """The position of the log's last event (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def find_deactivation_guard(self) -> DeactivationGuard | None:
+        """The directory's deactivation guard, or None if never opened."""
+        try:
+            guard: DeactivationGuard = self.repository.get(GUARD_ID)
+        except AggregateNotFoundError:
+            return None
+        return guard
+
+    def held_deactivations(self) -> list[tuple[str, datetime]]:
+        """The held deactivation wave for HR to decide on: person ids, when held."""
+        guard = self.find_deactivation_guard()
+        if guard is None:
+            return []
+        return sorted(guard.held.items(), key=lambda item: (item[1], item[0]))
 
     def _version_at(self, agreement_id: UUID, at: datetime, latest: int) -> int | None:
         """The last version recorded at or before `at`: a binary search over the stream

@@ -3,7 +3,7 @@ these few operations and not on the application that provides them (no import cy
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.access import Actor, Party
 from domain.agreement import Agreement
+from domain.directory_guard import DeactivationGuard
 from domain.ledger import HoursLedger
 from domain.metadata import Meta
 from domain.person import Person
@@ -28,6 +29,11 @@ class CommandSession(Protocol):
     @property
     def today(self) -> date:
         """The date the command runs on."""
+        ...
+
+    @property
+    def now(self) -> datetime:
+        """The instant the command runs at (UTC)."""
         ...
 
     @property
@@ -57,6 +63,10 @@ class CommandSession(Protocol):
 
     def ledger(self, person_id: str, meta: Meta) -> HoursLedger:
         """The person's hours ledger, enlisted to be saved."""
+        ...
+
+    def deactivation_guard(self, meta: Meta) -> DeactivationGuard:
+        """The directory's deactivation guard (opened if new), enlisted to be saved."""
         ...
 
     def enlist(self, aggregate: Aggregate) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from domain.access import NEEDED, Actor, Party, acting_role
 from domain.agreement import Agreement
 from domain.application.commands import Command, Request
+from domain.directory_guard import DeactivationGuard
 from domain.errors import Forbidden, NotFound, UnknownPerson, VersionConflict
 from domain.ledger import HoursLedger
 from domain.metadata import Meta
@@ -40,6 +41,10 @@ class WriteModel(Protocol):
         """The person's hours ledger, or None if nothing was ever booked."""
         ...
 
+    def find_deactivation_guard(self) -> DeactivationGuard | None:
+        """The directory's deactivation guard, or None if never opened."""
+        ...
+
 
 @dataclass
 class UnitOfWork:
@@ -49,13 +54,18 @@ class UnitOfWork:
     model: WriteModel
     request: Request
     command: Command
-    today: date
+    now: datetime
     pending: list[Aggregate] = field(default_factory=list)
 
     @property
     def actor(self) -> Actor:
         """Who runs the command."""
         return self.request.actor
+
+    @property
+    def today(self) -> date:
+        """The date the command runs on."""
+        return self.now.date()
 
     @property
     def max_hours_received_per_week(self) -> float:
@@ -120,6 +130,15 @@ class UnitOfWork:
             ledger = HoursLedger.open(person_id, meta)
         self.enlist(ledger)
         return ledger
+
+    def deactivation_guard(self, meta: Meta) -> DeactivationGuard:
+        """The directory's deactivation guard (opened if new), enlisted to be saved."""
+        for aggregate in self.pending:
+            if isinstance(aggregate, DeactivationGuard):
+                return aggregate
+        guard = self.model.find_deactivation_guard() or DeactivationGuard.open(meta)
+        self.enlist(guard)
+        return guard
 
     def enlist(self, aggregate: Aggregate) -> None:
         """Save `aggregate` with the command's other changes, atomically."""

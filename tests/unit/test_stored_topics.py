@@ -12,6 +12,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.agreement import Agreement
 from domain.agreement import events as ev
+from domain.directory_guard import DeactivationGuard
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger
 from domain.person import Person
@@ -40,6 +41,16 @@ STORED = {
     "domain.person:Person": Person,
     "domain.person:Person.Registered": Person.Registered,
     "domain.person:Person.ProfileChanged": Person.ProfileChanged,
+    "domain.person:Person.ProvisioningChanged": Person.ProvisioningChanged,
+    "domain.directory_guard:DeactivationGuard": DeactivationGuard,
+    "domain.directory_guard:DeactivationGuard.Opened": DeactivationGuard.Opened,
+    "domain.directory_guard:DeactivationGuard.DeactivationsCounted": (
+        DeactivationGuard.DeactivationsCounted
+    ),
+    "domain.directory_guard:DeactivationGuard.DeactivationsHeld": (
+        DeactivationGuard.DeactivationsHeld
+    ),
+    "domain.directory_guard:DeactivationGuard.HoldReleased": DeactivationGuard.HoldReleased,
     "domain.ledger:HoursLedger": HoursLedger,
     "domain.ledger:HoursLedger.Opened": HoursLedger.Opened,
     "domain.ledger:HoursLedger.Booked": HoursLedger.Booked,
