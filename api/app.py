@@ -1,4 +1,5 @@
-"""The HTTP application: GraphQL at /graphql, health, readiness and metrics."""
+"""The HTTP application: GraphQL at /graphql, SCIM at /scim/v2, health, readiness and
+metrics."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from api.http.metrics import PROJECTION_LAG
 from api.http.middleware import RequestMiddleware
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
+from api.scim.app import ScimApplication
 from domain.access import sees_all
 from infra.bootstrap import Container, bootstrap
 from infra.runtime import exit_with_supervisor, tuned_gc
@@ -71,8 +73,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.container = built
+    ports = Ports.of(built)
     graphql = CraftingGraphQLRouter(
-        Ports.of(built),
+        ports,
         secret,
         RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         build_schema(),
@@ -80,6 +83,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         graphql_ide="graphiql" if settings.dev else None,
     )
     app.include_router(graphql, prefix="/graphql")
+    # Serves /scim/v2/...; scim2-server types its ASGI scope as a plain dict.
+    app.mount("/scim", ScimApplication(ports, secret))  # type: ignore[arg-type]
     if settings.dev:  # GraphiQL's scripts and styles, vendored (api/static/graphiql)
         app.mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
@@ -44,6 +44,14 @@ class Commands(Protocol):
         """The agreement as it was at a version or instant, if the caller may read it."""
         ...
 
+    def held_deactivations(self) -> list[tuple[str, datetime]]:
+        """The held deactivation wave for HR to decide on: person ids, when held."""
+        ...
+
+    def log_head(self) -> int:
+        """The position of the log's last event (0 when empty)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Reads:
@@ -74,10 +82,21 @@ class Audit:
 
 
 @dataclass(frozen=True)
+class Provisioning:
+    """How identity providers provision the directory (SCIM)."""
+
+    default_contracted_hours: float
+    deactivation_share: float
+    deactivation_window: timedelta
+    deactivation_min_people: int
+
+
+@dataclass(frozen=True)
 class Ports:
     commands: Commands
     reads: Reads
     audit: Audit
+    provisioning: Provisioning
 
     @classmethod
     def of(cls, container: Container) -> Ports:
@@ -91,4 +110,10 @@ class Ports:
                 compiled=settings.compiled_reads and reader.dialect.name == "postgresql",
             ),
             audit=Audit(container.store, partial(trusted_public_keys, settings)),
+            provisioning=Provisioning(
+                default_contracted_hours=settings.scim_default_contracted_hours,
+                deactivation_share=settings.scim_deactivation_share,
+                deactivation_window=timedelta(seconds=settings.scim_deactivation_window_seconds),
+                deactivation_min_people=settings.scim_deactivation_min_people,
+            ),
         )

@@ -58,6 +58,22 @@ class Settings(BaseSettings):
     ready_max_lag_seconds: float = Field(
         default=30, gt=0, le=86_400, description="/readyz fails when projections are behind longer"
     )
+    scim_default_contracted_hours: float = Field(
+        default=40, ge=0, le=80, description="SCIM users without our extension's contracted hours"
+    )
+    scim_deactivation_share: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="SCIM deactivations above this share of the directory within the window "
+        "are held for HR",
+    )
+    scim_deactivation_window_seconds: int = Field(
+        default=3600, ge=60, le=7 * 86_400, description="the deactivation guard's window"
+    )
+    scim_deactivation_min_people: int = Field(
+        default=3, ge=0, le=100_000, description="a wave of this many is never held"
+    )
 
     @field_validator("jwt_secret", "signing_key", mode="before")
     @classmethod

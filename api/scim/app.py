@@ -1,0 +1,87 @@
+"""SCIM 2.0 at /scim/v2 (RFC 7643/7644): scim2-server's ASGI application over the
+directory, behind our bearer tokens. Integrations (and HR) may provision; anyone else
+gets SCIM's 403, no or a bad token SCIM's 401 — errors in SCIM's format, always."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scim2_models import (
+    Context,
+    ForbiddenException,
+    Resource,
+    ResponseParameters,
+    UnauthorizedException,
+)
+from scim2_server.applications.asgi import ASGIApplication
+from scim2_server.requests import ScimRequest
+from scim2_server.responses import ScimResponse
+from scim2_server.service import ScimService
+
+from api.graphql.consistency import ConsistencyWaiter
+from api.http import logs
+from api.http.auth import InvalidTokenError, actor_from_token, bearer_token
+from api.ports import Ports
+from api.scim.models import provider
+from api.scim.storage import DirectoryStorage, caller
+from domain.access import Actor
+from domain.values import Role
+
+PROVISIONERS = frozenset({Role.INTEGRATION, Role.HR})
+FORBIDDEN = "SCIM provisioning needs a token with the INTEGRATION (or HR) role."
+
+
+class DirectoryService(ScimService):
+    """scim2-server's protocol, answering a PATCH with the user (200) as Okta expects,
+    rather than the 204 RFC 7644 also allows."""
+
+    def patch_response(
+        self,
+        base_url: str,
+        resource: Resource[Any],
+        response_parameters: ResponseParameters[Any],
+    ) -> ScimResponse:
+        published = self.publish(base_url, resource)
+        return self.resource_response(
+            published, Context.RESOURCE_REPLACEMENT_RESPONSE, response_parameters
+        )
+
+
+class ScimApplication(ASGIApplication):
+    """The SCIM endpoints; each request runs as its token's caller."""
+
+    def __init__(self, ports: Ports, secret: str) -> None:
+        scim = provider()
+        super().__init__(
+            DirectoryStorage(ports, ConsistencyWaiter(ports.reads.engine)),
+            scim,
+            DirectoryService(scim),
+        )
+        self.secret = secret
+        self.log = logging.getLogger("crafting.scim")
+
+    def actor(self, request: ScimRequest) -> Actor:
+        try:
+            return actor_from_token(
+                self.secret, bearer_token({"authorization": request.header("Authorization") or ""})
+            )
+        except InvalidTokenError:
+            raise UnauthorizedException(detail="A valid bearer token is required.") from None
+
+    def check_auth(self, request: ScimRequest) -> None:
+        """A valid token with a role that may provision."""
+        if not self.actor(request).roles & PROVISIONERS:
+            raise ForbiddenException(detail=FORBIDDEN)
+
+    async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
+        if self.needs_auth(request):
+            self.check_auth(request)
+            actor = self.actor(request)
+        else:  # /ServiceProviderConfig is public (RFC 7643 §5); it reads nothing
+            actor = Actor("anonymous", frozenset())
+        token = caller.set((actor, logs.correlation_id.get() or "scim"))
+        try:
+            return await self.handler.handle(request)
+        finally:
+            caller.reset(token)
