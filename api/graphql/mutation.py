@@ -7,6 +7,8 @@ import strawberry
 
 from api.graphql.agreements import mutations as writes
 from api.graphql.agreements.mutations import AgreementPayload
+from api.graphql.directory import mutations as directory_writes
+from api.graphql.directory.types import DeactivationWavePayload
 from api.graphql.people import mutations as people_writes
 from api.graphql.people.mutations import UpsertPeoplePayload
 
@@ -30,3 +32,9 @@ class Mutation:
     complete_agreement: AgreementPayload = strawberry.mutation(resolver=writes.complete_agreement)
     withdraw_agreement: AgreementPayload = strawberry.mutation(resolver=writes.withdraw_agreement)
     upsert_people: UpsertPeoplePayload = strawberry.mutation(resolver=people_writes.upsert_people)
+    confirm_deactivations: DeactivationWavePayload = strawberry.mutation(
+        resolver=directory_writes.confirm_deactivations
+    )
+    dismiss_deactivations: DeactivationWavePayload = strawberry.mutation(
+        resolver=directory_writes.dismiss_deactivations
+    )

@@ -13,6 +13,8 @@ from api.graphql.audit import queries as audit_reads
 from api.graphql.audit.integrity import IntegrityReport, verify_integrity
 from api.graphql.audit.types import AuditEventConnection
 from api.graphql.context import Context
+from api.graphql.directory.queries import held_deactivations
+from api.graphql.directory.types import HeldDeactivation
 from api.graphql.errors import BadInputError
 from api.graphql.ids import parse_global_id
 from api.graphql.node import Node
@@ -64,3 +66,4 @@ class Query:
         description="Active agreements whose next review is due on or before `before`.",
     )
     career_evidence: CareerEvidence = strawberry.field(resolver=agreement_reads.career_evidence)
+    held_deactivations: list[HeldDeactivation] = strawberry.field(resolver=held_deactivations)

@@ -5,47 +5,27 @@ gets SCIM's 403, no or a bad token SCIM's 401 — errors in SCIM's format, alway
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from scim2_models import (
-    Context,
     ForbiddenException,
-    Resource,
-    ResponseParameters,
     UnauthorizedException,
 )
 from scim2_server.applications.asgi import ASGIApplication
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
-from scim2_server.service import ScimService
 
 from api.graphql.consistency import ConsistencyWaiter
 from api.http import logs
 from api.http.auth import InvalidTokenError, actor_from_token, bearer_token
 from api.ports import Ports
 from api.scim.models import provider
+from api.scim.service import DirectoryService
 from api.scim.storage import DirectoryStorage, caller
 from domain.access import Actor
 from domain.values import Role
 
 PROVISIONERS = frozenset({Role.INTEGRATION, Role.HR})
 FORBIDDEN = "SCIM provisioning needs a token with the INTEGRATION (or HR) role."
-
-
-class DirectoryService(ScimService):
-    """scim2-server's protocol, answering a PATCH with the user (200) as Okta expects,
-    rather than the 204 RFC 7644 also allows."""
-
-    def patch_response(
-        self,
-        base_url: str,
-        resource: Resource[Any],
-        response_parameters: ResponseParameters[Any],
-    ) -> ScimResponse:
-        published = self.publish(base_url, resource)
-        return self.resource_response(
-            published, Context.RESOURCE_REPLACEMENT_RESPONSE, response_parameters
-        )
 
 
 class ScimApplication(ASGIApplication):

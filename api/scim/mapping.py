@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from scim2_models import Email, Meta, MutabilityException
+from scim2_models import Meta, MutabilityException
 
-from api.scim.models import CraftingUser, EnterpriseUser, Manager, ScimUser
+from api.scim.models import CraftingUser, Email, EnterpriseUser, Manager, ScimUser
 from domain.application.commands import DirectoryEntry
 from domain.person import Profile, Provisioning
 from projections.rows import Row
@@ -36,7 +36,7 @@ def user_of(row: Row) -> Any:
         user_name=row["person_id"],
         external_id=row["external_id"],
         display_name=row["display_name"],
-        emails=[Email(value=row["email"], type=Email.Type.work, primary=True)],
+        emails=[Email(value=row["email"])],
         active=row["active"],
         meta=Meta(
             resource_type="User",
@@ -63,8 +63,7 @@ def _utc(at: datetime) -> datetime:
 
 def _email(user: Any) -> str:
     emails = user.emails or []
-    primary = [e for e in emails if e.primary] or emails
-    return str(primary[0].value) if primary and primary[0].value else ""
+    return str(emails[0].value) if emails and emails[0].value else ""
 
 
 def entry_of(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, EmailStr
 from scim2_models import (
     URN,
     AuthenticationScheme,
@@ -16,7 +16,6 @@ from scim2_models import (
     CaseExact,
     ChangePassword,
     ComplexAttribute,
-    Email,
     ETag,
     Extension,
     Filter,
@@ -36,22 +35,32 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 CRAFTING = "urn:crafting:params:scim:schemas:extension:crafting:2.0:User"
 
 
+class Email(ComplexAttribute):
+    """The work e-mail: the directory keeps one address, the first one sent (IdPs send
+    one, the work address). Their `type`, `display` and `primary` are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    value: Annotated[EmailStr | None, Required.true] = None
+
+
 class User(Resource[Any]):
     """A person of the directory; `id` and `userName` are the HRIS person id."""
 
     model_config = ConfigDict(extra="ignore")
     __schema__ = URN("urn:ietf:params:scim:schemas:core:2.0:User")
 
-    user_name: Annotated[str | None, Uniqueness.server, Required.true, CaseExact.true] = None
+    user_name: Annotated[
+        str | None, Uniqueness.server, Required.true, CaseExact.true, Mutability.immutable
+    ] = None
     """The person id (the HRIS employee id): 1-128 of A-Z a-z 0-9 . _ : @ + -."""
 
-    display_name: str | None = None
+    display_name: Annotated[str | None, Required.true] = None
     """The name shown everywhere."""
 
-    emails: list[Email] | None = None
-    """The work e-mail (the primary one, or the first)."""
+    emails: Annotated[list[Email] | None, Required.true] = None
+    """The work e-mail (the primary one, or the first): the directory needs one."""
 
-    active: bool | None = None
+    active: Annotated[bool | None, Required.true] = None
     """Whether the person is active; false deactivates (recorded, never erased)."""
 
 
@@ -81,8 +90,8 @@ class CraftingUser(Extension):
     model_config = ConfigDict(extra="ignore")
     __schema__ = URN(CRAFTING)
 
-    contracted_hours_per_week: float | None = None
-    """Contracted hours per week (default: the service's setting)."""
+    contracted_hours_per_week: Annotated[float | None, Required.true] = None
+    """Contracted hours per week (without this extension: the service's setting)."""
 
 
 ScimUser = User[EnterpriseUser | CraftingUser]  # type: ignore[type-arg]

@@ -1,0 +1,1 @@
+"""The directory's provisioning guard: held deactivation waves, and HR's decision."""
