@@ -25,6 +25,7 @@ from domain.access import Actor
 from domain.values import Role
 
 PROVISIONERS = frozenset({Role.INTEGRATION, Role.HR})
+WAITS_PER_IDP = 64
 FORBIDDEN = "SCIM provisioning needs a token with the INTEGRATION (or HR) role."
 
 
@@ -34,7 +35,11 @@ class ScimApplication(ASGIApplication):
     def __init__(self, ports: Ports, secret: str) -> None:
         scim = provider()
         super().__init__(
-            DirectoryStorage(ports, ConsistencyWaiter(ports.reads.engine)),
+            # Every SCIM read waits for the read model to include the log's head (an
+            # IdP reads its own writes); IdPs send many requests at once with one token.
+            DirectoryStorage(
+                ports, ConsistencyWaiter(ports.reads.engine, waits_per_caller=WAITS_PER_IDP)
+            ),
             scim,
             DirectoryService(scim),
         )

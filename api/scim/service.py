@@ -23,6 +23,8 @@ from api.scim.models import CraftingUser
 # Entra ID's default mapping patches `emails[type eq "work"].value`; the directory keeps
 # one address and publishes no `type`, so that path means the address itself.
 _WORK_EMAIL = re.compile(r'^\s*emails\[\s*type\s+eq\s+"work"\s*\]\.value\s*$', re.IGNORECASE)
+# Entra ID sends the manager as a bare id string, not as `{"value": id}`.
+_MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:manager"
 
 
 def _hours(user: Resource[Any]) -> float | None:
@@ -37,7 +39,7 @@ class DirectoryService(ScimService):
     def read_patch(
         self, resource_type: ResourceType, body: bytes, content_type: str | None
     ) -> PatchOp[Any]:
-        return super().read_patch(resource_type, _work_email_as_email(body), content_type)
+        return super().read_patch(resource_type, _entra_quirks_fixed(body), content_type)
 
     def apply_patch(
         self, current: Resource[Any], patch_op: PatchOp[Any], conditions: Conditions
@@ -64,9 +66,10 @@ class DirectoryService(ScimService):
         )
 
 
-def _work_email_as_email(body: bytes) -> bytes:
-    """The body with Entra's work e-mail operations as operations on `emails`; any body
-    that is not such a PATCH is passed on as it is (scim2-server judges it)."""
+def _entra_quirks_fixed(body: bytes) -> bytes:
+    """The body with Entra's work e-mail path as `emails`, and its bare manager id as
+    `{"value": id}`; any body that is not such a PATCH is passed on as it is
+    (scim2-server judges it)."""
     try:
         document = json.loads(body)
         operations = document["Operations"]
@@ -83,5 +86,12 @@ def _work_email_as_email(body: bytes) -> bytes:
             operation["path"] = "emails"
             if "value" in operation:
                 operation["value"] = [{"value": operation["value"]}]
+            changed = True
+        elif (
+            isinstance(path, str)
+            and path.strip().lower() == _MANAGER
+            and isinstance(operation.get("value"), str)
+        ):
+            operation["value"] = {"value": operation["value"]}
             changed = True
     return json.dumps(document).encode() if changed else body

@@ -50,13 +50,15 @@ def upsert_people(s: CommandSession, cmd: c.UpsertPeople) -> list[Person]:
                 f"Manager '{manager}' is not in the directory.", f"people[{i}].managerId"
             )
         person = batch[pid]
-        if pid in held:  # everything but the deactivation itself applies
+        provisioning = cmd.people[i].provisioning
+        if pid in held:  # everything but the deactivation (or removal) itself applies
             profile = replace(profile, active=True)
+            if provisioning is not None:
+                provisioning = replace(provisioning, deprovisioned=False)
         if person is None:
             person = Person.register(pid, profile, meta)
         else:
             person.update(profile, meta)
-        provisioning = cmd.people[i].provisioning
         if provisioning is not None:
             person.provision(provisioning.validated(f"people[{i}]"), meta)
         s.enlist(person)

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
 
+from api.http.auth import mint_token
 from domain.values import Role
-from tests.e2e.conftest import Api, serving
+from tests.e2e.conftest import Api
+from tests.processes import eventually, free_port, get, running, service_env, start
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -100,9 +104,22 @@ def integration(api: Api, name: str = "okta") -> Scim:
 
 
 @contextmanager
-def scim_serving(database_url: str, **overrides: Any) -> Iterator[Scim]:
-    with serving(database_url, **overrides) as api:
-        yield integration(api)
+def scim_process(database_url: str, tmp_path: Path, **env: str) -> Iterator[tuple[str, str]]:
+    """A real `crafting serve` (projections inside it, on both databases): its base URL,
+    and a token for an integration."""
+    variables = service_env(
+        database_url,
+        CRAFTING_SERVE_PROJECTIONS="true",
+        CRAFTING_RATE_LIMIT_PER_SECOND="0",
+        **env,
+    )
+    port = free_port()
+    serve = start(["serve", "--port", str(port)], variables, tmp_path / "serve")
+    with running(serve):
+        base = f"http://127.0.0.1:{port}"
+        assert eventually(lambda: get(f"{base}/healthz")[0] == 200, 60), serve.output()
+        secret = variables["CRAFTING_JWT_SECRET"]
+        yield base, mint_token(secret, "scim-idp", [Role.INTEGRATION], timedelta(hours=1))
 
 
 def error_of(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -29,10 +28,8 @@ from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_models import Required, ResourceType, ScimProvider
 from scim2_tester import Status, check_server
 
-from api.http.auth import mint_token
 from api.scim.models import CraftingUser, EnterpriseUser, User
-from domain.values import Role
-from tests.processes import eventually, free_port, get, running, service_env, start
+from tests.e2e.scim import scim_process
 
 PASSING = {Status.SUCCESS, Status.COMPLIANT, Status.ACCEPTABLE}
 NOT_APPLICABLE = {
@@ -59,25 +56,10 @@ def _described() -> ScimProvider:
 
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A real `crafting serve` (projections inside it, on both databases): its base
-    URL, and a token for an integration."""
-    env = service_env(
-        database_url,
-        CRAFTING_SERVE_PROJECTIONS="true",
-        CRAFTING_RATE_LIMIT_PER_SECOND="0",
-        # The checker creates and deletes users in an otherwise empty directory: every
-        # deletion would be most of it. The guard has its own tests.
-        CRAFTING_SCIM_DEACTIVATION_SHARE="1",
-    )
-    port = free_port()
-    serve = start(["serve", "--port", str(port)], env, tmp_path / "serve")
-    with running(serve):
-        base = f"http://127.0.0.1:{port}"
-        assert eventually(lambda: get(f"{base}/healthz")[0] == 200, 60), serve.output()
-        token = mint_token(
-            env["CRAFTING_JWT_SECRET"], "scim-tester", [Role.INTEGRATION], timedelta(hours=1)
-        )
-        yield base, token
+    # The checker creates and deletes users in an otherwise empty directory: every
+    # deletion would be most of it. The guard has its own tests.
+    with scim_process(database_url, tmp_path, CRAFTING_SCIM_DEACTIVATION_SHARE="1") as served:
+        yield served
 
 
 def test_scim2_tester_passes_every_check_it_runs(served: tuple[str, str]) -> None:
