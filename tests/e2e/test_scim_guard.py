@@ -57,6 +57,19 @@ def test_a_thirty_percent_wave_is_held_and_applied_after_hr_confirms(api: Api) -
     assert api.data(hr, HELD)["heldDeactivations"] == []
     assert scim.get(ids[4])["active"] is False
     assert [u["id"] for u in scim.find("active eq true")] == ids[6:]
+    # The guard's counts and holds are on record, like every other directory event.
+    log = api.data(
+        hr,
+        """query($p: Int) { auditLog(first: 50, order: OLDEST_FIRST, consistentWith: $p,
+        filter: {types: ["DeactivationsCounted", "DeactivationsHeld", "HoldReleased"]}) {
+        edges { node { streamType type actorRole payload } } } }""",
+        p=api.position(),
+    )["auditLog"]["edges"]
+    assert [(e["node"]["streamType"], e["node"]["type"]) for e in log] == [
+        ("DIRECTORY", "DeactivationsCounted")
+    ] * 4 + [("DIRECTORY", "DeactivationsHeld")] * 2 + [("DIRECTORY", "HoldReleased")]
+    assert log[-1]["node"]["actorRole"] == "HR"
+    assert log[-1]["node"]["payload"]["personIds"] == ids[4:6]
 
 
 def test_hr_may_dismiss_a_held_wave_and_the_people_stay_active(api: Api) -> None:

@@ -126,6 +126,16 @@ def test_filters_find_users_by_user_name_external_id_email_and_active(scim: Scim
     assert {u["id"] for u in scim.find(f'userName sw "f" and userName ew "{scim.s}"')} == {a, b}
     assert [u["id"] for u in scim.find(f'displayName co "{b.title()}"')] == [b]
     assert scim.find('userName eq "nobody"') == []
+    employee_number = f'{ENTERPRISE}:employeeNumber eq "n-{a}"'
+    assert [u["id"] for u in scim.find(employee_number)] == [a]
+
+
+def test_creating_an_existing_user_name_is_a_uniqueness_conflict(scim: Scim) -> None:
+    pid = scim.create("twice")["id"]
+    before = scim.api.position()
+    error = error_of(scim.request("POST", "/Users", user(pid, department="other")), 409)
+    assert error["scimType"] == "uniqueness"
+    assert scim.api.position() == before
 
 
 def test_paging_attributes_and_excluded_attributes(scim: Scim) -> None:
@@ -182,9 +192,12 @@ def test_delete_deactivates_hides_and_a_new_create_brings_the_person_back(scim: 
 def test_a_stale_if_match_is_refused_with_412_and_changes_nothing(scim: Scim) -> None:
     created = scim.create("etag")
     pid, version = created["id"], created["meta"]["version"]
-    changed = scim.ok(
+    response = scim.request(
         "PUT", f"/Users/{pid}", user(pid, department="a"), headers={"If-Match": version}
     )
+    assert response.status_code == 200, response.text
+    changed = response.json()
+    assert response.headers["ETag"] == changed["meta"]["version"]
     assert changed["meta"]["version"] != version
     before = scim.api.position()
     stale = scim.request(

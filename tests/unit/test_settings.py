@@ -59,3 +59,30 @@ def test_an_existing_sqlite_database_file_is_made_private(tmp_path: Path) -> Non
     eventsourcing_env(f"sqlite:///{database}")
     for path in (database, tmp_path / "crafting.db-wal"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CRAFTING_SCIM_DEACTIVATION_SHARE", "0"),
+        ("CRAFTING_SCIM_DEACTIVATION_SHARE", "1.5"),
+        ("CRAFTING_SCIM_DEACTIVATION_WINDOW_SECONDS", "10"),
+        ("CRAFTING_SCIM_DEACTIVATION_WINDOW_SECONDS", str(8 * 86_400)),  # past the guard's memory
+        ("CRAFTING_SCIM_DEACTIVATION_MIN_PEOPLE", "-1"),
+        ("CRAFTING_SCIM_DEFAULT_CONTRACTED_HOURS", "-4"),
+        ("CRAFTING_SCIM_DEFAULT_CONTRACTED_HOURS", "1000"),
+    ],
+)
+def test_provisioning_settings_out_of_range_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as caught:
+        Settings(database_url=PG, dev=True)
+    assert name.removeprefix("CRAFTING_").lower() in str(caught.value)
+
+
+def test_the_deactivation_guard_defaults_to_a_fifth_within_an_hour() -> None:
+    settings = Settings(database_url=PG, dev=True)
+    assert settings.scim_deactivation_share == 0.2
+    assert settings.scim_deactivation_window_seconds == 3600
