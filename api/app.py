@@ -74,17 +74,18 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = built
     ports = Ports.of(built)
+    limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     graphql = CraftingGraphQLRouter(
         ports,
         secret,
-        RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        limiter,
         build_schema(),
         dev=settings.dev,
         graphql_ide="graphiql" if settings.dev else None,
     )
     app.include_router(graphql, prefix="/graphql")
     # Serves /scim/v2/...; scim2-server types its ASGI scope as a plain dict.
-    app.mount("/scim", ScimApplication(ports, secret))  # type: ignore[arg-type]
+    app.mount("/scim", ScimApplication(ports, secret, limiter))  # type: ignore[arg-type]
     if settings.dev:  # GraphiQL's scripts and styles, vendored (api/static/graphiql)
         app.mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql")
 

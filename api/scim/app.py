@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from scim2_models import (
-    ForbiddenException,
-    UnauthorizedException,
-)
+from scim2_models import ForbiddenException, SCIMException, UnauthorizedException
 from scim2_server.applications.asgi import ASGIApplication
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
@@ -17,6 +14,7 @@ from scim2_server.responses import ScimResponse
 from api.graphql.consistency import ConsistencyWaiter
 from api.http import logs
 from api.http.auth import InvalidTokenError, actor_from_token, bearer_token
+from api.http.ratelimit import RateLimiter
 from api.ports import Ports
 from api.scim.models import provider
 from api.scim.service import DirectoryService
@@ -29,10 +27,15 @@ WAITS_PER_IDP = 64
 FORBIDDEN = "SCIM provisioning needs a token with the INTEGRATION (or HR) role."
 
 
+class TooManyRequests(SCIMException):
+    status = 429
+    _default_detail = "Too many requests from this caller; retry after Retry-After seconds."
+
+
 class ScimApplication(ASGIApplication):
     """The SCIM endpoints; each request runs as its token's caller."""
 
-    def __init__(self, ports: Ports, secret: str) -> None:
+    def __init__(self, ports: Ports, secret: str, limiter: RateLimiter) -> None:
         scim = provider()
         super().__init__(
             # Every SCIM read waits for the read model to include the log's head (an
@@ -44,6 +47,7 @@ class ScimApplication(ASGIApplication):
             DirectoryService(scim),
         )
         self.secret = secret
+        self.limiter = limiter  # shared with GraphQL: one budget per caller
         self.log = logging.getLogger("crafting.scim")
 
     def actor(self, request: ScimRequest) -> Actor:
@@ -63,6 +67,10 @@ class ScimApplication(ASGIApplication):
         if self.needs_auth(request):
             self.check_auth(request)
             actor = self.actor(request)
+            if wait := self.limiter.retry_after(actor.id):
+                response = self.service.error_response(TooManyRequests())
+                response.headers["Retry-After"] = str(wait)
+                return response
         else:  # /ServiceProviderConfig is public (RFC 7643 §5); it reads nothing
             actor = Actor("anonymous", frozenset())
         token = caller.set((actor, logs.correlation_id.get() or "scim"))

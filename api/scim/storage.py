@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -38,10 +39,11 @@ from domain.directory_guard import GuardPolicy
 from domain.errors import DomainError, Forbidden, VersionConflict
 from domain.person import Person
 from projections import directory as d
-from projections.rows import Row
+from projections.rows import Row, person_row
 from projections.tables import ReadModel
 
 T = TypeVar("T")
+log = logging.getLogger("crafting.scim")
 caller: contextvars.ContextVar[tuple[Actor, str]] = contextvars.ContextVar("scim_caller")
 
 
@@ -190,13 +192,15 @@ class DirectoryStorage(AsyncScimStorage):
             raise ForbiddenException(detail=error.message) from None
         (person,) = result.people
         if person.profile.active and not entry.profile.active:
+            log.warning(
+                "a SCIM deactivation was held by the mass-deactivation guard: "
+                "HR confirms or dismisses the wave (heldDeactivations)"
+            )
             raise DeactivationHeld()
         return self._shown(person)
 
     @staticmethod
     def _shown(person: Person) -> Resource[Any]:
         """The write model's person as the read row would show it (reads may lag)."""
-        from projections.rows import person_row
-
         shown: Resource[Any] = user_of(person_row(person))
         return shown

@@ -9,7 +9,7 @@ import pytest
 
 from api.graphql.ids import global_id
 from domain.values import Role
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, serving
 from tests.e2e.scim import CRAFTING, ENTERPRISE, Scim, error_of, integration, patch, user
 
 PERSON = """query($id: ID!, $p: Int) { person(id: $id, consistentWith: $p) { personId displayName email managerId
@@ -304,3 +304,14 @@ def test_hr_may_provision_and_no_or_a_bad_token_gets_401(api: Api) -> None:
     error_of(forged.request("GET", "/Users"), 401)
     # The configuration is public (RFC 7643 §5): an IdP reads it before it has a token.
     assert api.client.get("/scim/v2/ServiceProviderConfig").status_code == 200
+
+
+def test_an_idp_over_its_rate_gets_429_with_retry_after(tmp_path: Any) -> None:
+    with serving(
+        f"sqlite:///{tmp_path}/c.db", rate_limit_per_second=0.5, rate_limit_burst=2
+    ) as api:
+        idp = integration(api)
+        assert [idp.request("GET", "/Users").status_code for _ in range(2)] == [200, 200]
+        response = idp.request("GET", "/Users")
+        error_of(response, 429)
+        assert int(response.headers["Retry-After"]) >= 1
