@@ -129,5 +129,6 @@ LEFT_TO_RESOLVERS: dict[str, dict[str, str]] = {
         "changes": "the log's own pages",
         "teamWorkload": "totals computed in Python",
         "careerEvidence": "evidence gathered in Python",
+        "heldDeactivations": "the deactivation guard's write model (a short list)",
     },
 }
