@@ -200,3 +200,17 @@ def test_provisioning_is_its_own_event_and_upsert_people_leaves_it_alone(
     with pytest.raises(DomainError) as long_id:
         _push(memory_app, c.DirectoryEntry("bo", _profile(), Provisioning(external_id="x" * 129)))
     assert long_id.value.field == "people[0].externalId"
+
+
+def test_a_long_guard_history_loads_back_as_it_was(memory_app: CraftingApplication) -> None:
+    # Past the 100 events at which aggregates may be snapshotted: the guard's state
+    # (timestamps, held people) must load back exactly, or deactivations would stop.
+    ids = _directory(memory_app, 110)
+    for pid in ids:
+        _push(memory_app, c.DirectoryEntry(pid, _profile(active=False)), guard=_policy(1000))
+    _push(memory_app, c.DirectoryEntry(ids[0], _profile()), guard=_policy(1000))
+    _push(memory_app, c.DirectoryEntry(ids[0], _profile(active=False)), guard=_policy(1))
+    guard = memory_app.find_deactivation_guard()  # the store, no cache in this app
+    assert guard is not None and guard.version == 112
+    assert guard.recent(datetime.now(UTC), timedelta(hours=1)) == 110
+    assert list(guard.held) == [ids[0]]
