@@ -18,6 +18,7 @@ from domain.agreement import Agreement
 from domain.application import CommandResult, Request
 from domain.application.commands import Command
 from domain.integrity import Verifier
+from domain.sealing import Keys, opened_in
 from infra import audit
 from infra.bootstrap import Container
 from infra.signing import trusted_public_keys
@@ -52,12 +53,16 @@ class Reads:
     engine: Engine
     receiving_limit_per_week: float
     compiled: bool  # queries compiled to one SQL statement (PostgreSQL, setting on)
+    keys: Keys  # the read models hold personal data sealed; it is opened here
 
     def run(self, query: Callable[[Connection, ReadModel], T]) -> T:
         """Run a read query on the live tables in one transaction (so the generation
-        cannot switch under it); blocking, call it from a worker thread."""
+        cannot switch under it), its sealed texts opened ("[erased]" once their key is
+        gone); blocking, call it from a worker thread."""
         with self.engine.begin() as conn:
-            return query(conn, q.live_read_model(conn))
+            found = query(conn, q.live_read_model(conn))
+        opened: T = opened_in(found, self.keys)
+        return opened
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ class Ports:
                 reader,
                 settings.max_hours_received_per_week,
                 compiled=settings.compiled_reads and reader.dialect.name == "postgresql",
+                keys=container.keys,
             ),
             audit=Audit(container.store, partial(trusted_public_keys, settings)),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -15,6 +16,8 @@ _NAMESPACE = uuid5(NAMESPACE_URL, "urn:crafting:person")
 
 @dataclass(frozen=True)
 class Profile:
+    PERSONAL: ClassVar[tuple[str, ...]] = ("display_name", "email")  # sealed (domain.sealing)
+
     display_name: str
     email: str
     manager_id: str | None
@@ -41,6 +44,8 @@ class Profile:
 
 class Person(ChainedAggregate):
     """A directory entry, keyed by a UUID derived from the HRIS id."""
+
+    SUBJECT_FIELD = "person_id"  # their name and e-mail are sealed under their own key
 
     class Registered(RecordedEvent, Aggregate.Created):
         person_id: str

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from domain.errors import InvalidInput, ReasonRequired
 
@@ -195,6 +195,8 @@ def skills(values: list[str] | tuple[str, ...], field: str = "skills") -> tuple[
 
 @dataclass(frozen=True)
 class CareerGoal:
+    PERSONAL: ClassVar[tuple[str, ...]] = ("target_role", "skills")
+
     target_role: str
     skills: tuple[str, ...]
     target_date: date | None = None
@@ -230,6 +232,8 @@ class AdjustmentDraft:
 
 @dataclass(frozen=True)
 class Guardrails:
+    PERSONAL: ClassVar[tuple[str, ...]] = ("protected_responsibilities",)
+
     max_development_hours_per_week: float
     protected_responsibilities: tuple[str, ...]
     review_every_days: int

@@ -4,13 +4,17 @@ A subject's data key seals their personal data (domain.sealing). It is stored wr
 (AES-256-GCM under the master key, bound to its key id and subject), so a dump of this
 table alone opens nothing. Destroying it erases the subject: the row stays, without the
 key, so no new key can ever be made for them and their old envelopes read as erased
-rather than as unknown. Not wired into the service yet: bootstrap, settings and the
-commands come with the rest of issue 14.
+rather than as unknown. `KeyRing` is what the service uses: the domain's `Keys`, with
+keys cached per process for a few seconds (so an erasure made by another process takes
+effect within that time) and a key store that cannot be reached reported as
+`KeysUnavailable`, never as an erasure.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,8 +36,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
-from domain.sealing import new_data_key
+from domain.sealing import (
+    ERASED,
+    KeysUnavailable,
+    Sealed,
+    SealError,
+    SubjectErased,
+    new_data_key,
+    opened,
+    seal,
+)
 
 metadata = MetaData()
 data_keys = Table(
@@ -47,10 +61,6 @@ data_keys = Table(
 )
 
 
-class SubjectErased(Exception):
-    """The subject's key was destroyed: nothing can be sealed for them any more."""
-
-
 class WrongMasterKey(Exception):
     """A stored key does not unwrap with this master key (never shown as an erasure)."""
 
@@ -61,6 +71,9 @@ class KeyStore:
 
     engine: Engine
     master_key: bytes
+    # Reads take no write lock: on SQLite the writer engine begins every transaction
+    # IMMEDIATE, and a key is read while this process may hold the write lock (a rebuild).
+    reader: Engine | None = None
 
     def __repr__(self) -> str:
         return f"KeyStore({self.engine.url!r})"  # never the master key
@@ -94,7 +107,7 @@ class KeyStore:
         return row.key_id, self._unwrap(row.key_id, subject_id, bytes(row.wrapped))
 
     def _row(self, subject_id: str) -> Row[Any, Any] | None:
-        with self.engine.connect() as conn:
+        with (self.reader or self.engine).connect() as conn:
             return conn.execute(
                 select(data_keys.c.key_id, data_keys.c.wrapped).where(
                     data_keys.c.subject_id == subject_id
@@ -103,7 +116,7 @@ class KeyStore:
 
     def data_key(self, key_id: str) -> bytes | None:
         """The data key with this id; None once destroyed; KeyError if never made."""
-        with self.engine.connect() as conn:
+        with (self.reader or self.engine).connect() as conn:
             row = conn.execute(
                 select(data_keys.c.subject_id, data_keys.c.wrapped).where(
                     data_keys.c.key_id == key_id
@@ -157,3 +170,66 @@ class KeyStore:
 def _bound(key_id: str, subject_id: str) -> bytes:
     """What a wrapped key is bound to: moved to another row, it does not unwrap."""
     return f"{key_id}|{subject_id}".encode()
+
+
+KEY_CACHE_SECONDS = 5.0
+
+
+class KeyRing:
+    """The domain's `Keys` over a key store: seals and opens values, keys cached."""
+
+    def __init__(self, store: KeyStore, cache_seconds: float = KEY_CACHE_SECONDS) -> None:
+        self.store = store
+        self.cache_seconds = cache_seconds
+        self._lock = threading.Lock()
+        self._by_subject: dict[str, tuple[float, str, bytes]] = {}
+        self._by_kid: dict[str, tuple[float, bytes | None]] = {}
+
+    def __repr__(self) -> str:
+        return f"KeyRing({self.store!r})"  # never a key
+
+    def seal(self, subject_id: str, text: str) -> str:
+        """`text` sealed under the subject's key (made on first use)."""
+        now = time.monotonic()
+        cached = self._by_subject.get(subject_id)
+        if cached is None or now - cached[0] > self.cache_seconds:
+            kid, key = self._reach(lambda: self.store.key_for(subject_id))
+            cached = (now, kid, key)
+            with self._lock:
+                self._by_subject[subject_id] = cached
+        return seal(cached[1], cached[2], text).envelope
+
+    def open(self, envelope: str) -> str:
+        """The text of an envelope; ERASED once its key is destroyed."""
+        try:
+            sealed = Sealed(envelope)
+        except SealError:
+            return envelope  # not an envelope: text as it was written
+        now = time.monotonic()
+        cached = self._by_kid.get(sealed.kid)
+        if cached is None or now - cached[0] > self.cache_seconds:
+            try:
+                key = self._reach(lambda: self.store.data_key(sealed.kid))
+            except KeyError:  # a key this store never made (another deployment's data)
+                key = None
+            cached = (now, key)
+            with self._lock:
+                self._by_kid[sealed.kid] = cached
+        if cached[1] is None:
+            return ERASED
+        try:
+            return opened(sealed, cached[1])
+        except SealError:
+            return ERASED  # altered: the chains report it; nothing is shown
+
+    def forget(self, subject_id: str) -> None:
+        """Drop the subject's cached key (their key was just destroyed here)."""
+        with self._lock:
+            self._by_subject.pop(subject_id, None)
+            self._by_kid.clear()  # erasures are rare; which kid was theirs is not cached
+
+    def _reach(self, fetch: Any) -> Any:
+        try:
+            return fetch()
+        except DBAPIError as error:
+            raise KeysUnavailable("The key store cannot be reached.") from error

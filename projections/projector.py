@@ -19,6 +19,7 @@ from domain.idempotency import IdempotencyRecord
 from domain.metadata import RecordedEvent
 from domain.person import Person
 from domain.records import Adjustment, Reallocation
+from domain.sealing import stored
 from domain.values import FINAL_STATUSES
 from projections.payload import camel_json, event_payload
 from projections.rows import (
@@ -62,7 +63,7 @@ class BatchProjector:
             for name in ("agreements", "changes", "adjustments", "reallocations", "people")
         }
         self.inserts: dict[str, list[Row]] = {
-            name: [] for name in ("reviews", "artifacts", "evidence_skills", "audit_log")
+            name: [] for name in ("reviews", "artifacts", "audit_log")
         }
         self.revised: set[str] = set()
         self.written: dict[str, set[str]] = {name: set() for name in self.dirty}
@@ -302,10 +303,6 @@ class BatchProjector:
         self.inserts["artifacts"].append(
             {**artifact_row(row["agreement_id"], row["employee_id"], item), "position": position}
         )
-        self.inserts["evidence_skills"].extend(
-            {"artifact_id": item.id, "skill": skill, "employee_id": row["employee_id"]}
-            for skill in item.skills
-        )
 
     def _person_event(self, event: Person.Registered | Person.ProfileChanged) -> None:
         stream = str(event.originator_id)
@@ -419,6 +416,7 @@ def append(conn: Connection, table: Table, rows: list[Row]) -> None:
     """Insert new rows in bulk: COPY on PostgreSQL, executemany elsewhere."""
     if not rows:
         return
+    rows = [stored(row) for row in rows]  # sealed texts as their envelopes
     if conn.dialect.name != "postgresql":
         conn.execute(table.insert(), rows)
         return
@@ -435,6 +433,7 @@ def append(conn: Connection, table: Table, rows: list[Row]) -> None:
 def upsert(conn: Connection, table: Table, rows: list[Row]) -> None:
     """Insert or replace rows by primary key, as one bulk statement."""
     if rows:
+        rows = [stored(row) for row in rows]  # sealed texts as their envelopes
         conn.execute(_upsert_statement(table, conn.dialect.name), rows)
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 # Bump when the tables or the way events fill them change: the runner then rebuilds.
-READ_MODEL_VERSION = 2  # 2: children indexed by (agreement, position)
+READ_MODEL_VERSION = 3  # 2: children indexed by (agreement, position); 3: sealed texts
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -58,7 +58,6 @@ class ReadModel:
     changes: Table
     reviews: Table
     artifacts: Table
-    evidence_skills: Table
     people: Table
     audit_log: Table
 
@@ -170,12 +169,6 @@ def read_model(generation: int) -> ReadModel:
         Column("position", BigInteger, nullable=False),
         Index(f"ix_{p}artifacts_agreement", "agreement_id", "position"),
     )
-    evidence_skills = table(
-        "evidence_skills",
-        Column("artifact_id", ID, primary_key=True),
-        Column("skill", String(100), primary_key=True),
-        Column("employee_id", String(128), nullable=False, index=True),
-    )
     people = table(
         "people",
         Column("person_id", String(128), primary_key=True),
@@ -218,7 +211,6 @@ def read_model(generation: int) -> ReadModel:
         changes,
         reviews,
         artifacts,
-        evidence_skills,
         people,
         audit_log,
     )

@@ -24,6 +24,7 @@ from domain.integrity import Verifier, read_anchors
 from domain.values import Role
 from infra import audit
 from infra.bootstrap import Container, bootstrap
+from infra.secrets import new_master_key
 from infra.signing import (
     MissingSigningKeyError,
     new_private_key,
@@ -201,8 +202,14 @@ def history(
 
 def keys(
     new: Annotated[bool, typer.Option("--new", help="Print a fresh private key.")] = False,
+    new_master: Annotated[
+        bool, typer.Option("--new-master", help="Print a fresh master key (CRAFTING_MASTER_KEY).")
+    ] = False,
 ) -> None:
-    """Print the public key auditors verify checkpoints with (or make a new private key)."""
+    """Print the public key auditors verify checkpoints with (or make a new key)."""
+    if new_master:
+        typer.echo(new_master_key())
+        return
     if new:
         typer.echo(new_private_key())
         return

@@ -38,6 +38,7 @@ from domain.event_tags import TaggingMapper
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger, LedgerOutOfStep
 from domain.person import Person
+from domain.sealing import Keys, sealing_with
 from domain.snapshots import SealedSnapshotStore, Tampered
 from domain.transcodings import register_all
 from domain.values import text
@@ -62,12 +63,16 @@ class CraftingApplication(Application[UUID]):
         snapshot_key: bytes | None = None,
         event_tag_key: bytes | None = None,
         on_tampered_snapshot: Tampered = lambda _id, _version: None,
+        keys: Keys | None = None,
+        fingerprint_key: bytes | None = None,
     ) -> None:
         # Read by construct_mapper and construct_snapshot_store, which the library calls
         # while constructing.
         self._snapshot_key = snapshot_key
         self._event_tag_key = event_tag_key
         self._on_tampered_snapshot = on_tampered_snapshot
+        self.keys = keys  # personal data sealed under its subject's key (domain.sealing)
+        self._fingerprint_key = fingerprint_key
         super().__init__(env)
         self.max_hours_received_per_week = max_hours_received_per_week
         self.clock = clock
@@ -93,7 +98,7 @@ class CraftingApplication(Application[UUID]):
         """With a tag key, every event is stored with its tag (domain.event_tags)."""
         mapper = super().construct_mapper()
         return TaggingMapper(
-            mapper.transcoder, self._event_tag_key, mapper.compressor, mapper.cipher
+            mapper.transcoder, self._event_tag_key, mapper.compressor, mapper.cipher, self.keys
         )
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
@@ -120,9 +125,10 @@ class CraftingApplication(Application[UUID]):
                 return prior
             session = UnitOfWork(self, request, command, self.clock().date())
             try:
-                outcome = handle(session, command)
-                if key is not None:
-                    session.enlist(self._key_record(session, command, outcome))
+                with sealing_with(self.keys):
+                    outcome = handle(session, command)
+                    if key is not None:
+                        session.enlist(self._key_record(session, command, outcome))
                 # What the caller is shown: the state this command wrote, copied before
                 # the save puts `outcome` in the aggregate cache, where other requests may
                 # fast-forward it in place (payloads build their children lazily).
@@ -157,7 +163,7 @@ class CraftingApplication(Application[UUID]):
             return IdempotencyRecord.record(
                 command.idempotency_key,
                 type(command).__name__,
-                command.fingerprint(),
+                command.fingerprint(self._fingerprint_key),
                 meta,
                 agreement_id=outcome.id,
                 agreement_version=outcome.version,
@@ -165,7 +171,7 @@ class CraftingApplication(Application[UUID]):
         return IdempotencyRecord.record(
             command.idempotency_key,
             type(command).__name__,
-            command.fingerprint(),
+            command.fingerprint(self._fingerprint_key),
             meta,
             person_ids=[p.person_id for p in outcome],
         )
@@ -177,7 +183,12 @@ class CraftingApplication(Application[UUID]):
             record: IdempotencyRecord = self.repository.get(record_id)
         except AggregateNotFoundError:
             return None
-        if record.fingerprint != command.fingerprint():
+        # Keyed, so the record tells nothing about the input (it may be personal data);
+        # records written before the key was used hold the plain digest.
+        if record.fingerprint not in (
+            command.fingerprint(self._fingerprint_key),
+            command.fingerprint(),
+        ):
             raise IdempotencyKeyReused(
                 "This idempotency key was already used with different input.",
                 "idempotencyKey",
