@@ -45,6 +45,10 @@ class Commands(Protocol):
         """The agreement as it was at a version or instant, if the caller may read it."""
         ...
 
+    def events_in_clear(self, person_id: str, agreement_ids: list[UUID]) -> int:
+        """How many of the person's events hold personal text recorded before sealing."""
+        ...
+
 
 @dataclass(frozen=True)
 class Reads:

@@ -33,12 +33,16 @@ TAG_FIELD = "_tag"  # the service's HMAC of the event's hash (domain/event_tags.
 NOT_HASHED = frozenset({"originator_id", "originator_version", "class_version", TAG_FIELD})
 
 
-def plain(value: Any) -> Any:
-    """JSON-ready form of a stored value, the same for the domain and the verifier."""
-    if hasattr(value, "stored_form"):  # a sealed value (domain.sealing): its envelope
+def plain(value: Any, *, sealed: bool = True) -> Any:
+    """JSON-ready form of a stored value, the same for the domain and the verifier. A
+    sealed value (domain.sealing) is its envelope; with `sealed=False` it stays the
+    value it is in memory (a `str` that still knows its envelope)."""
+    if sealed and hasattr(value, "stored_form"):
         return value.stored_form()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: plain(getattr(value, f.name), sealed=sealed) for f in dataclasses.fields(value)
+        }
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -46,9 +50,9 @@ def plain(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): plain(v, sealed=sealed) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
+        return [plain(v, sealed=sealed) for v in value]
     return value
 
 

@@ -194,6 +194,10 @@ class Keys(Protocol):
         """The text of an envelope, or ERASED once its key is destroyed."""
         ...
 
+    def forget(self, subject_id: str) -> None:
+        """Drop what is cached of the subject's key (it was just destroyed)."""
+        ...
+
 
 keys_in_use: ContextVar[Keys | None] = ContextVar("keys_in_use", default=None)
 
@@ -251,6 +255,25 @@ def _seal(value: Any, seal_text: Callable[[str], str | None], personal: bool) ->
         }
         return dataclasses.replace(value, **changes)
     return value
+
+
+def holds_clear_text(fields: dict[str, Any]) -> bool:
+    """Whether an event's fields hold personal text that is not sealed (written before
+    sealing existed): erasing its subject cannot remove it, only mask it."""
+    return any(_clear(v, name in PERSONAL_EVENT_FIELDS) for name, v in fields.items())
+
+
+def _clear(value: Any, personal: bool) -> bool:
+    if isinstance(value, str):
+        return personal and not isinstance(value, Opened) and value not in ("", ERASED)
+    if isinstance(value, list | tuple):
+        return any(_clear(v, personal) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        mine: frozenset[str] = frozenset(getattr(value, "PERSONAL", ()))
+        return any(
+            _clear(getattr(value, f.name), f.name in mine) for f in dataclasses.fields(value)
+        )
+    return False
 
 
 def stored(value: Any) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -233,3 +234,31 @@ class KeyRing:
             return fetch()
         except DBAPIError as error:
             raise KeysUnavailable("The key store cannot be reached.") from error
+
+
+# --- destruction inside the event store's own transaction ----------------------------
+# The erasure event and the key's destruction commit together or not at all, so a
+# recorded `PersonErased` always means the key is gone. The recorders below run these
+# statements on the cursor that inserts the events (same database only).
+
+_KEEP_DESTROYED = (
+    "INSERT INTO {table} (subject_id, key_id, wrapped, created_at, destroyed_at) "
+    "VALUES ({p}, {p}, NULL, {p}, {p}) ON CONFLICT (subject_id) DO NOTHING"
+)
+_DESTROY = (
+    "UPDATE {table} SET wrapped = NULL, destroyed_at = {p} "
+    "WHERE subject_id = {p} AND wrapped IS NOT NULL"
+)
+
+
+def destroy_on(cursor: Any, subjects: Iterable[str], *, table: str, placeholder: str) -> None:
+    """Destroy the subjects' keys with `cursor` (a DB-API cursor in the caller's open
+    transaction); a subject never keyed gets a destroyed row, so none can appear later."""
+    now: Any = datetime.now(UTC)
+    if placeholder == "?":  # sqlite3: the text form SQLAlchemy reads back
+        now = now.isoformat(sep=" ")
+    keep = _KEEP_DESTROYED.format(table=table, p=placeholder)
+    destroy = _DESTROY.format(table=table, p=placeholder)
+    for subject in subjects:
+        cursor.execute(keep, (subject, secrets.token_urlsafe(12), now, now))
+        cursor.execute(destroy, (now, subject))

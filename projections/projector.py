@@ -84,7 +84,7 @@ class BatchProjector:
             self._audit(position, event)
             if isinstance(event, ev.AgreementEvent):
                 self._agreement_event(position, event)
-            elif isinstance(event, Person.Registered | Person.ProfileChanged):
+            elif isinstance(event, Person.Event):
                 self._person_event(event)
 
     # --- loading --------------------------------------------------------------
@@ -111,7 +111,11 @@ class BatchProjector:
             self.reallocations,
             "reallocation_id",
         )
-        people = {str(e.originator_id) for e in events if isinstance(e, Person.ProfileChanged)}
+        people = {
+            str(e.originator_id)
+            for e in events
+            if isinstance(e, Person.Event) and not isinstance(e, Person.Registered)
+        }
         self._load(rm.people, rm.people.c.stream_id, people, self.people, "stream_id")
 
     def _load(
@@ -304,15 +308,23 @@ class BatchProjector:
             {**artifact_row(row["agreement_id"], row["employee_id"], item), "position": position}
         )
 
-    def _person_event(self, event: Person.Registered | Person.ProfileChanged) -> None:
+    def _person_event(self, event: Person.Event) -> None:
         stream = str(event.originator_id)
         if isinstance(event, Person.Registered):
-            self.people[stream] = {"person_id": event.person_id, "stream_id": stream}
-        self.people[stream].update(
-            profile_columns(event.profile),
-            version=event.originator_version,
-            updated_at=event.timestamp,
-        )
+            self.people[stream] = {
+                "person_id": event.person_id,
+                "stream_id": stream,
+                "legal_hold": False,
+                "erased": False,
+            }
+        row = self.people[stream]
+        if isinstance(event, Person.Registered | Person.ProfileChanged):
+            row.update(profile_columns(event.profile))
+        elif isinstance(event, Person.LegalHoldPlaced | Person.LegalHoldLifted):
+            row["legal_hold"] = isinstance(event, Person.LegalHoldPlaced)
+        elif isinstance(event, Person.Erased):
+            row["erased"] = True
+        row.update(version=event.originator_version, updated_at=event.timestamp)
         self.dirty["people"].add(stream)
 
     def _audit(self, position: int, event: RecordedEvent) -> None:

@@ -178,6 +178,13 @@ def children(
     return grouped
 
 
+def agreement_ids_of(conn: Connection, rm: ReadModel, employee_id: str) -> list[str]:
+    """The ids of every agreement of the employee (no access check: for HR's erasure)."""
+    a = rm.agreements
+    query = select(a.c.agreement_id).where(a.c.employee_id == employee_id)
+    return [str(r[0]) for r in conn.execute(query).all()]
+
+
 def people_by_id(conn: Connection, rm: ReadModel, ids: Iterable[str]) -> dict[str, Row]:
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):

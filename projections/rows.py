@@ -128,6 +128,8 @@ def person_row(person: Person) -> Row:
     return {
         "person_id": person.person_id,
         **profile_columns(person.profile),
+        "legal_hold": person.on_hold,
+        "erased": person.erased,
         "updated_at": person.modified_on,
     }
 

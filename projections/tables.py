@@ -179,6 +179,8 @@ def read_model(generation: int) -> ReadModel:
         Column("team_id", String(128), index=True),
         Column("contracted_hours_per_week", Float, nullable=False),
         Column("active", Boolean, nullable=False),
+        Column("legal_hold", Boolean, nullable=False),
+        Column("erased", Boolean, nullable=False),
         Column("version", Integer, nullable=False),
         Column("updated_at", TS, nullable=False),
     )

@@ -8,7 +8,11 @@ import strawberry
 from api.graphql.agreements import mutations as writes
 from api.graphql.agreements.mutations import AgreementPayload
 from api.graphql.people import mutations as people_writes
-from api.graphql.people.mutations import UpsertPeoplePayload
+from api.graphql.people.mutations import (
+    ErasePersonPayload,
+    PersonActionPayload,
+    UpsertPeoplePayload,
+)
 
 
 @strawberry.type
@@ -30,3 +34,10 @@ class Mutation:
     complete_agreement: AgreementPayload = strawberry.mutation(resolver=writes.complete_agreement)
     withdraw_agreement: AgreementPayload = strawberry.mutation(resolver=writes.withdraw_agreement)
     upsert_people: UpsertPeoplePayload = strawberry.mutation(resolver=people_writes.upsert_people)
+    place_legal_hold: PersonActionPayload = strawberry.mutation(
+        resolver=people_writes.place_legal_hold
+    )
+    lift_legal_hold: PersonActionPayload = strawberry.mutation(
+        resolver=people_writes.lift_legal_hold
+    )
+    erase_person: ErasePersonPayload = strawberry.mutation(resolver=people_writes.erase_person)

@@ -165,3 +165,23 @@ class DirectoryEntry:
 @dataclass(frozen=True, kw_only=True)
 class UpsertPeople(Command):
     people: list[DirectoryEntry]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonCommand(Command):
+    person_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErasePerson(PersonCommand):
+    """Erase a person's data: their key is destroyed with the event that records it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceLegalHold(PersonCommand):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiftLegalHold(PersonCommand):
+    pass

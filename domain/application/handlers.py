@@ -36,6 +36,7 @@ Handler = Callable[[CommandSession, Any], Outcome]
 Act = Callable[[CommandSession, Agreement, Any, Meta], None]
 """What a command does to an agreement the caller may act on (loaded by `on_agreement`)."""
 MAX_PEOPLE_PER_UPSERT = 500
+HR_ONLY = "Legal holds and erasure need HR."
 
 
 def handle(session: CommandSession, command: c.Command) -> Outcome:
@@ -182,6 +183,25 @@ def _upsert_people(s: CommandSession, cmd: c.UpsertPeople) -> Outcome:
     return people
 
 
+def _on_person(step: Callable[[Person, Meta], None], *, erase: bool = False) -> Handler:
+    """A handler of HR's actions on one person of the directory (holds, erasure)."""
+
+    def run(s: CommandSession, cmd: c.PersonCommand) -> Outcome:
+        if not s.actor.has(Role.HR):
+            raise Forbidden(HR_ONLY)
+        pid = person_id(cmd.person_id, "personId")
+        person = s.find_person(pid)
+        if person is None:
+            raise UnknownPerson(f"No person with id '{pid}'.", "personId")
+        step(person, s.meta(Role.HR))
+        s.enlist(person)
+        if erase:
+            s.destroy_key(pid)
+        return [person]
+
+    return run
+
+
 def _refuse_manager_cycles(s: CommandSession, profiles: list[tuple[int, str, Profile]]) -> None:
     """Nobody may end up managing themselves through a chain of managers (A manages B,
     B manages A): walk up from everyone in the request, the request's own managers
@@ -267,5 +287,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ResumeAgreement: on_agreement(Party.MANAGER, _just(Agreement.resume)),
     c.CompleteAgreement: on_agreement(Party.MANAGER, _just(Agreement.complete)),
     c.UpsertPeople: _upsert_people,
+    c.PlaceLegalHold: _on_person(Person.place_hold),
+    c.LiftLegalHold: _on_person(Person.lift_hold),
+    c.ErasePerson: _on_person(Person.erase, erase=True),
 }
 """Every command and its handler, with the party the caller must be to the agreement."""

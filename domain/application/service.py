@@ -12,7 +12,6 @@ from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     EventStore,
     JSONTranscoder,
@@ -38,7 +37,7 @@ from domain.event_tags import TaggingMapper
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger, LedgerOutOfStep
 from domain.person import Person
-from domain.sealing import Keys, sealing_with
+from domain.sealing import ERASED, Keys, Opened, holds_clear_text, sealing_with
 from domain.snapshots import SealedSnapshotStore, Tampered
 from domain.transcodings import register_all
 from domain.values import text
@@ -133,7 +132,7 @@ class CraftingApplication(Application[UUID]):
                 # the save puts `outcome` in the aggregate cache, where other requests may
                 # fast-forward it in place (payloads build their children lazily).
                 shown = deepcopy(outcome) if isinstance(outcome, Agreement) else outcome
-                recordings = self.save(*session.pending)
+                recordings = self.save(*session.pending, **self._erasing(session.destroyed))
             except (RecordConflictError, LedgerOutOfStep):
                 # Someone else wrote one of our aggregates first: judge the command
                 # again on the new state (an expectedVersion then fails cleanly).
@@ -151,8 +150,27 @@ class CraftingApplication(Application[UUID]):
             )
             if position is None:  # nothing changed (e.g. an unchanged directory push)
                 position = self.recorder.max_notification_id() or 0
+            if session.destroyed:
+                shown = self._after_erasure(session.destroyed)
             return self._result(position, shown)
         raise VersionConflict("The agreement kept changing while this command ran; please retry.")
+
+    def _erasing(self, subjects: list[str]) -> dict[str, Any]:
+        """What `save` passes the recorder so the subjects' keys are destroyed in the
+        transaction that records their erasure (a store that cannot is refused)."""
+        if not subjects:
+            return {}
+        if self.keys is None or not getattr(self.recorder, "destroys_keys", False):
+            raise InvalidInput("This store holds no data keys: nothing can be erased.", "personId")
+        return {"destroy_keys": tuple(subjects)}
+
+    def _after_erasure(self, subjects: list[str]) -> list[Person]:
+        """The erased people as everyone now reads them (this process forgets their keys
+        at once; other processes within the key ring's cache time)."""
+        assert self.keys is not None
+        for subject in subjects:
+            self.keys.forget(subject)
+        return [p for p in map(self.find_person, subjects) if p is not None]
 
     def _key_record(
         self, session: UnitOfWork, command: Command, outcome: Agreement | list[Person]
@@ -236,11 +254,27 @@ class CraftingApplication(Application[UUID]):
 
     def load_agreement(self, agreement_id: UUID) -> Agreement | None:
         """The agreement, or None when no agreement has this id (no access check)."""
+        found = self._get(agreement_id, lambda a: a.title if isinstance(a, Agreement) else None)
+        return found if isinstance(found, Agreement) else None
+
+    def _get(self, aggregate_id: UUID, sealed: Callable[[Any], Any]) -> Any:
+        """The aggregate, or None; one cached from before its subject was erased (its
+        `sealed` value still opens in memory) is dropped and read again from the store."""
         try:
-            found: Aggregate = self.repository.get(agreement_id)
+            found: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        return found if isinstance(found, Agreement) else None
+        value = sealed(found)
+        if (
+            self.keys is not None
+            and isinstance(value, Opened)
+            and value != ERASED
+            and self.keys.open(value.envelope) == ERASED
+        ):
+            if self.repository.cache is not None:
+                self.repository.cache.get(aggregate_id, evict=True)
+            found = self.repository.get(aggregate_id)
+        return found
 
     def agreement_at(
         self,
@@ -279,17 +313,28 @@ class CraftingApplication(Application[UUID]):
         last = self.recorder.select_events(agreement_id, desc=True, limit=1)
         return first, last[0].originator_version
 
+    def events_in_clear(self, person_id: str, agreement_ids: list[UUID]) -> int:
+        """How many events of the person (their directory entry, their agreements) hold
+        personal text in clear: recorded before sealing, so erasure only masks them."""
+        streams = [Person.id_for(person_id), *agreement_ids]
+        return sum(
+            1
+            for stream in streams
+            for event in self.events.get(stream)
+            if holds_clear_text(vars(event))
+        )
+
     def history(self, agreement_id: UUID) -> list[Any]:
         """Every event of the agreement, oldest first."""
         return list(self.events.get(agreement_id))
 
     def find_person(self, person_id: str) -> Person | None:
         """A person of the directory, active or not."""
-        try:
-            person: Person = self.repository.get(Person.id_for(person_id))
-        except AggregateNotFoundError:
-            return None
-        return person
+        found = self._get(
+            Person.id_for(person_id),
+            lambda p: p.profile.display_name if isinstance(p, Person) else None,
+        )
+        return found if isinstance(found, Person) else None
 
     def manager_of(self, employee_id: str) -> str | None:
         """The employee's current manager in the directory."""

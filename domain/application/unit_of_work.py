@@ -51,6 +51,7 @@ class UnitOfWork:
     command: Command
     today: date
     pending: list[Aggregate] = field(default_factory=list)
+    destroyed: list[str] = field(default_factory=list)  # subjects whose keys go
 
     @property
     def actor(self) -> Actor:
@@ -125,3 +126,7 @@ class UnitOfWork:
         """Save `aggregate` with the command's other changes, atomically."""
         if all(a is not aggregate for a in self.pending):
             self.pending.append(aggregate)
+
+    def destroy_key(self, subject_id: str) -> None:
+        """Destroy the subject's data key in the transaction that saves the changes."""
+        self.destroyed.append(subject_id)
