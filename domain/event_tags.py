@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from copy import copy
 from typing import Any
 from uuid import UUID
 
@@ -58,6 +59,14 @@ class TaggingMapper(Mapper[UUID]):
         super().__init__(transcoder, compressor=compressor, cipher=cipher)
         self.key = key
         self.keys = keys  # opens what events hold sealed (domain.sealing)
+
+    def keeping_sealed(self) -> TaggingMapper:
+        """This mapper, reading sealed values as their envelopes (plain strings), for
+        readers that only pass them on: the projector writes them as they are stored, so
+        it needs no keys and spends nothing on opening."""
+        twin = copy(self)
+        twin.keys = None
+        return twin
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         topic = get_topic(type(domain_event))

@@ -90,11 +90,14 @@ def bootstrap(settings: Settings | None = None) -> Container:
         keys=keys,
         fingerprint_key=None if key is None else tag_key(key, "fingerprints"),
     )
+    if not settings.seal_personal_data:  # still opens what was sealed before
+        log.warning("CRAFTING_SEAL_PERSONAL_DATA=0: new personal data is stored in clear")
+        app.keys = None
     app.set_position_lookup(position_lookup(app.recorder))
     runner = ProjectionRunner(
         engines.writer,
         app.recorder,
-        app.mapper,
+        app.tagging_mapper.keeping_sealed(),  # read models hold personal data sealed
         postgres_dsn=None if settings.is_sqlite else settings.database_url.split("?")[0],
         reader=engines.reader,
         batch_size=settings.projector_batch_size,

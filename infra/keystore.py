@@ -48,6 +48,7 @@ from domain.sealing import (
     new_data_key,
     opened,
     seal,
+    value_key,
 )
 
 metadata = MetaData()
@@ -223,11 +224,27 @@ class KeyRing:
         except SealError:
             return ERASED  # altered: the chains report it; nothing is shown
 
+    def value_key(self, envelope: str) -> bytes | None:
+        """The key of one sealed value (an export carries it so an auditor can check the
+        text it shows); None once its data key is destroyed."""
+        sealed = Sealed(envelope)
+        if self.open(envelope) == ERASED:
+            return None
+        data_key = self._by_kid[sealed.kid][1]
+        assert data_key is not None
+        return value_key(data_key, sealed.parts()[0])
+
     def forget(self, subject_id: str) -> None:
         """Drop the subject's cached key (their key was just destroyed here)."""
         with self._lock:
             self._by_subject.pop(subject_id, None)
             self._by_kid.clear()  # erasures are rare; which kid was theirs is not cached
+
+    def forget_all(self) -> None:
+        """Drop every cached key (the next use reads the key store)."""
+        with self._lock:
+            self._by_subject.clear()
+            self._by_kid.clear()
 
     def _reach(self, fetch: Any) -> Any:
         try:

@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     keystore_url: str | None = Field(
         default=None, description="database of the data keys (default: the events' database)"
     )
+    seal_personal_data: bool = Field(
+        default=True,
+        description="off: new personal data is stored in clear and cannot be erased "
+        "(for measuring what sealing costs; never in production)",
+    )
+    retention_days_after_leaving: int | None = Field(
+        default=None,
+        ge=1,
+        le=36_500,
+        description="erase people inactive for longer than this (off when unset)",
+    )
     checkpoint_seconds: float = Field(default=300, ge=1, description="seal interval")
     dev: bool = Field(default=False, description="GraphiQL, introspection, weak secrets")
     max_hours_received_per_week: float = Field(default=4.0, gt=0, le=40)

@@ -319,6 +319,10 @@ class BatchProjector:
             }
         row = self.people[stream]
         if isinstance(event, Person.Registered | Person.ProfileChanged):
+            if event.profile.active:
+                row["inactive_since"] = None
+            elif row.get("active", True):  # left now (or registered as gone)
+                row["inactive_since"] = event.timestamp
             row.update(profile_columns(event.profile))
         elif isinstance(event, Person.LegalHoldPlaced | Person.LegalHoldLifted):
             row["legal_hold"] = isinstance(event, Person.LegalHoldPlaced)

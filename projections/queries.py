@@ -185,6 +185,23 @@ def agreement_ids_of(conn: Connection, rm: ReadModel, employee_id: str) -> list[
     return [str(r[0]) for r in conn.execute(query).all()]
 
 
+def due_for_erasure(conn: Connection, rm: ReadModel, left_before: datetime) -> list[str]:
+    """People inactive since before `left_before`, not erased and not on hold
+    (retention), oldest first."""
+    p = rm.people
+    query = (
+        select(p.c.person_id)
+        .where(
+            p.c.active.is_(False),
+            p.c.erased.is_(False),
+            p.c.legal_hold.is_(False),
+            p.c.inactive_since <= left_before,
+        )
+        .order_by(p.c.inactive_since, p.c.person_id)
+    )
+    return [str(r[0]) for r in conn.execute(query).all()]
+
+
 def people_by_id(conn: Connection, rm: ReadModel, ids: Iterable[str]) -> dict[str, Row]:
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):

@@ -181,6 +181,7 @@ def read_model(generation: int) -> ReadModel:
         Column("active", Boolean, nullable=False),
         Column("legal_hold", Boolean, nullable=False),
         Column("erased", Boolean, nullable=False),
+        Column("inactive_since", TS),  # when they left, for retention
         Column("version", Integer, nullable=False),
         Column("updated_at", TS, nullable=False),
     )

@@ -51,7 +51,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 
 @contextmanager
-def _container() -> Iterator[Container]:
+def cli_container() -> Iterator[Container]:
     container = bootstrap()
     try:
         with container.schema_lock():
@@ -71,7 +71,7 @@ def checkpoint(
     ] = None,
 ) -> None:
     """Seal a signed checkpoint over the log now."""
-    with _container() as c:
+    with cli_container() as c:
         try:
             key = signing_key(c.settings)
         except MissingSigningKeyError as error:
@@ -100,7 +100,7 @@ def verify(
 ) -> None:
     """Walk the whole store: hash chains, checkpoint roots and signatures; then every
     snapshot: its tag, and its state re-derived from the events."""
-    with _container() as c:
+    with cli_container() as c:
         key = public_key or _own_public_key(c)
         with progress_bar("Verifying") as advance:
             published = read_anchors(anchors.read_text("utf-8").splitlines()) if anchors else []
@@ -132,12 +132,18 @@ def export(
     """Export events and checkpoints as JSON Lines (streamed, constant memory)."""
     stream = _uuid(agreement) if agreement else None
     with (
-        _container() as c,
+        cli_container() as c,
         output.open("w", encoding="utf-8") as out,
         progress_bar("Exporting") as advance,
     ):
         written = audit.export(
-            c.store, out, stream=stream, since=_utc(since), until=_utc(until), progress=advance
+            c.store,
+            out,
+            stream=stream,
+            since=_utc(since),
+            until=_utc(until),
+            progress=advance,
+            keys=c.keys,
         )
     typer.echo(
         f"Wrote {written} events to {output}. Verify it with: python "
@@ -158,7 +164,7 @@ def history(
 ) -> None:
     """Print an agreement's timeline and its state at a version or instant."""
     aid = _uuid(agreement_id)
-    with _container() as c:
+    with cli_container() as c:
         try:
             events = c.app.history(aid)
             state = c.app.agreement_at(AUDITOR, aid, version, _utc(at) or None)
@@ -213,7 +219,7 @@ def keys(
     if new:
         typer.echo(new_private_key())
         return
-    with _container() as c:
+    with cli_container() as c:
         typer.echo(_own_public_key(c))
 
 

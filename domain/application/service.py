@@ -100,6 +100,12 @@ class CraftingApplication(Application[UUID]):
             mapper.transcoder, self._event_tag_key, mapper.compressor, mapper.cipher, self.keys
         )
 
+    @property
+    def tagging_mapper(self) -> TaggingMapper:
+        """The mapper, as constructed here."""
+        assert isinstance(self.mapper, TaggingMapper)
+        return self.mapper
+
     def construct_snapshot_store(self) -> EventStore[UUID]:
         """Snapshots tagged with a key only the service holds (domain.snapshots)."""
         recorder = self.factory.aggregate_recorder(purpose="snapshots")

@@ -5,13 +5,14 @@ then shows "[erased]", and the history still verifies."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from eventsourcing.persistence import RecordConflictError
-from sqlalchemy import inspect, select, text
+from sqlalchemy import create_engine, inspect, select, text
 
-from api.graphql.ids import agreement_uuid
+from api.graphql.ids import agreement_uuid, global_id
 from domain.access import Actor
 from domain.application import Request
 from domain.application import commands as c
@@ -19,6 +20,8 @@ from domain.metadata import Meta
 from domain.sealing import ERASED, Opened, Sealed
 from domain.values import Role
 from infra import audit
+from infra.keystore import KeyStore
+from infra.retention import erase_past_retention
 from infra.signing import new_private_key, public_key_b64, signing_key
 from tests.e2e.conftest import Api, serving
 from tests.e2e.world import World
@@ -303,3 +306,67 @@ def _kid_of(api: Api, agreement_id: str) -> str:
     agreement = api.container.app.load_agreement(agreement_uuid(agreement_id, "id"))
     assert agreement is not None and isinstance(agreement.title, Opened)
     return Sealed(agreement.title.envelope).kid
+
+
+def test_with_the_key_store_down_commands_record_nothing_and_reads_fail_clearly(
+    api: Api,
+) -> None:
+    story = Story(api)
+    w, keys = story.world, api.container.keys
+    working = keys.store
+    keys.store = KeyStore(
+        create_engine("postgresql+psycopg://postgres@127.0.0.1:9/none?connect_timeout=1"),
+        working.master_key,
+    )
+    keys.forget_all()
+    try:
+        position = api.position()
+        body = api.gql(
+            w.manager,
+            REVIEW,
+            input={"agreementId": story.id, "outcome": "ON_TRACK", "notes": "Fine"},
+        )
+        assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert api.position() == position  # nothing recorded
+        read = api.gql(w.manager, READ, id=story.id)
+        assert read["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert story.secrets["title"] not in repr(read)
+    finally:
+        keys.store = working
+        keys.forget_all()
+    assert api.data(w.manager, READ, id=story.id)["agreement"]["title"] == story.secrets["title"]
+
+
+def test_retention_erases_exactly_the_people_past_the_window(database_url: str) -> None:
+    with serving(database_url, retention_days_after_leaving=30) as api:
+        w = World(api)
+        gone, held = w.ids["mate"], w.ids["mate2"]
+        left = {"managerId": w.ids["mgr"], "teamId": w.team, "contractedHoursPerWeek": 40}
+        api.data(
+            w.hr,
+            "mutation($input: UpsertPeopleInput!) { upsertPeople(input: $input) { position } }",
+            input={
+                "people": [
+                    {"id": pid, "displayName": pid, "email": f"{pid}@example.com", "active": False}
+                    | left
+                    for pid in (gone, held)
+                ]
+            },
+        )
+        api.data(w.hr, HOLD, input={"personId": held, "reason": "Litigation"})
+        w.sync()
+        left_at = datetime.now(UTC)
+        container = api.container
+        assert erase_past_retention(container, left_at + timedelta(days=29)).erased == []
+        run = erase_past_retention(container, left_at + timedelta(days=31))
+        assert run.erased == [gone]  # not the one on hold, nor anyone still active
+        w.sync()
+        erased = {
+            pid: api.data(
+                w.hr, "query($id: ID!) { person(id: $id) { erased } }", id=global_id("Person", pid)
+            )["person"]["erased"]
+            for pid in (gone, held, w.ids["emp"])
+        }
+        assert erased == {gone: True, held: False, w.ids["emp"]: False}
+        again = erase_past_retention(container, left_at + timedelta(days=31))
+        assert again.erased == [] and again.refused == {}
