@@ -54,7 +54,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             sealer = built.sealer()
             if sealer is not None:
                 threading.Thread(target=sealer.run, name="sealer", daemon=True).start()
-            if settings.retention_days_after_leaving is not None:
+            if settings.retention_days_after_leaving or settings.keystore_url:
                 retention = RetentionWorker(built)
                 threading.Thread(target=retention.run, name="retention", daemon=True).start()
         with tuned_gc():  # in each worker, once everything startup needs is loaded

@@ -198,6 +198,11 @@ class Keys(Protocol):
         """Drop what is cached of the subject's key (it was just destroyed)."""
         ...
 
+    def destroy(self, subject_id: str) -> None:
+        """Destroy the subject's key in the key store's own transaction (a key store
+        apart from the events); KeysUnavailable when it cannot be reached."""
+        ...
+
 
 keys_in_use: ContextVar[Keys | None] = ContextVar("keys_in_use", default=None)
 

@@ -88,6 +88,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         event_tag_key=None if key is None else tag_key(key, "events"),
         on_tampered_snapshot=report_tampered_snapshot,
         keys=keys,
+        keys_beside_events=settings.keystore_url is None,
         fingerprint_key=None if key is None else tag_key(key, "fingerprints"),
     )
     if not settings.seal_personal_data:  # still opens what was sealed before

@@ -240,6 +240,11 @@ class KeyRing:
             self._by_subject.pop(subject_id, None)
             self._by_kid.clear()  # erasures are rare; which kid was theirs is not cached
 
+    def destroy(self, subject_id: str) -> None:
+        """Destroy the subject's key in the key store (idempotent)."""
+        self._reach(lambda: self.store.destroy(subject_id))
+        self.forget(subject_id)
+
     def forget_all(self) -> None:
         """Drop every cached key (the next use reads the key store)."""
         with self._lock:

@@ -58,8 +58,20 @@ def erase_past_retention(container: Container, now: datetime | None = None) -> R
     return run
 
 
+def destroy_keys_of_erased(container: Container) -> int:
+    """With a key store apart from the events, an erasure is recorded first and its key
+    destroyed right after; this destroys any that a failure left (idempotent). Returns
+    how many erased people it checked."""
+    with container.engines.reader.connect() as conn:
+        erased = q.erased_people(conn, q.live_read_model(conn))
+    for person_id in erased:
+        container.keys.destroy(person_id)
+    return len(erased)
+
+
 class RetentionWorker:
-    """Runs retention every hour while the process runs (with the projections)."""
+    """Runs retention every hour while the process runs (with the projections), and
+    with a key store of its own, the reconciliation of erased people's keys."""
 
     def __init__(self, container: Container, interval: float = RUN_EVERY_SECONDS) -> None:
         self.container, self.interval = container, interval
@@ -68,6 +80,8 @@ class RetentionWorker:
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
+                if self.container.settings.keystore_url is not None:
+                    destroy_keys_of_erased(self.container)
                 erase_past_retention(self.container)
             except Exception:  # retention must never take the service down; next time
                 log.exception("a retention run failed")

@@ -202,6 +202,12 @@ def due_for_erasure(conn: Connection, rm: ReadModel, left_before: datetime) -> l
     return [str(r[0]) for r in conn.execute(query).all()]
 
 
+def erased_people(conn: Connection, rm: ReadModel) -> list[str]:
+    """The ids of everyone erased."""
+    p = rm.people
+    return [str(r[0]) for r in conn.execute(select(p.c.person_id).where(p.c.erased)).all()]
+
+
 def people_by_id(conn: Connection, rm: ReadModel, ids: Iterable[str]) -> dict[str, Row]:
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):

@@ -84,7 +84,7 @@ def projector() -> None:
     if sealer is not None:
         threading.Thread(target=sealer.run, name="sealer", daemon=True).start()
     retention = None
-    if container.settings.retention_days_after_leaving is not None:
+    if container.settings.retention_days_after_leaving or container.settings.keystore_url:
         retention = RetentionWorker(container)
         threading.Thread(target=retention.run, name="retention", daemon=True).start()
 

@@ -16,7 +16,7 @@ from domain.application import commands as c
 from domain.errors import DomainError
 from domain.sealing import KeysUnavailable
 from domain.values import Role
-from infra.retention import erase_past_retention
+from infra.retention import destroy_keys_of_erased, erase_past_retention
 from projections import queries as q
 
 
@@ -53,8 +53,11 @@ def retention() -> None:
     """Erase everyone inactive for longer than CRAFTING_RETENTION_DAYS_AFTER_LEAVING
     (for cron; the projector and serve on SQLite also run it hourly)."""
     with cli_container() as container:
+        if container.settings.keystore_url is not None:
+            checked = destroy_keys_of_erased(container)
+            typer.echo(f"Checked that the keys of {checked} erased people are destroyed.")
         if container.settings.retention_days_after_leaving is None:
-            typer.echo("CRAFTING_RETENTION_DAYS_AFTER_LEAVING is not set: nothing to do.")
+            typer.echo("CRAFTING_RETENTION_DAYS_AFTER_LEAVING is not set: nobody to erase.")
             return
         run = erase_past_retention(container)
     typer.echo(f"Erased {len(run.erased)} people past the retention window.")

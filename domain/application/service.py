@@ -3,6 +3,7 @@ optimistic concurrency, and reads the write model (including time travel)."""
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -37,11 +38,12 @@ from domain.event_tags import TaggingMapper
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger, LedgerOutOfStep
 from domain.person import Person
-from domain.sealing import ERASED, Keys, Opened, holds_clear_text, sealing_with
+from domain.sealing import ERASED, Keys, KeysUnavailable, Opened, holds_clear_text, sealing_with
 from domain.snapshots import SealedSnapshotStore, Tampered
 from domain.transcodings import register_all
 from domain.values import text
 
+log = logging.getLogger(__name__)
 PositionLookup = Callable[[UUID, int], int | None]
 """Finds the log position of an aggregate's event; wired by infra per database."""
 
@@ -63,6 +65,7 @@ class CraftingApplication(Application[UUID]):
         event_tag_key: bytes | None = None,
         on_tampered_snapshot: Tampered = lambda _id, _version: None,
         keys: Keys | None = None,
+        keys_beside_events: bool = True,
         fingerprint_key: bytes | None = None,
     ) -> None:
         # Read by construct_mapper and construct_snapshot_store, which the library calls
@@ -71,6 +74,9 @@ class CraftingApplication(Application[UUID]):
         self._event_tag_key = event_tag_key
         self._on_tampered_snapshot = on_tampered_snapshot
         self.keys = keys  # personal data sealed under its subject's key (domain.sealing)
+        # Whether the key store is in the events' database: then an erasure destroys the
+        # key in the transaction that records it; else right after (see _after_erasure).
+        self.keys_beside_events = keys_beside_events
         self._fingerprint_key = fingerprint_key
         super().__init__(env)
         self.max_hours_received_per_week = max_hours_received_per_week
@@ -166,8 +172,12 @@ class CraftingApplication(Application[UUID]):
         transaction that records their erasure (a store that cannot is refused)."""
         if not subjects:
             return {}
-        if self.keys is None or not getattr(self.recorder, "destroys_keys", False):
-            raise InvalidInput("This store holds no data keys: nothing can be erased.", "personId")
+        if self.keys is None:
+            raise InvalidInput("Sealing is off here: nothing can be erased.", "personId")
+        if not self.keys_beside_events:
+            return {}
+        if not getattr(self.recorder, "destroys_keys", False):
+            raise InvalidInput("This store cannot destroy data keys.", "personId")
         return {"destroy_keys": tuple(subjects)}
 
     def _after_erasure(self, subjects: list[str]) -> list[Person]:
@@ -175,6 +185,14 @@ class CraftingApplication(Application[UUID]):
         at once; other processes within the key ring's cache time)."""
         assert self.keys is not None
         for subject in subjects:
+            if not self.keys_beside_events:
+                # A key store of its own: destroyed once the erasure is recorded; if that
+                # fails, the erased people's keys are destroyed by the next reconciliation
+                # (infra.retention), so a recorded erasure always ends with its key gone.
+                try:
+                    self.keys.destroy(subject)
+                except KeysUnavailable:
+                    log.warning("an erased person's key is destroyed at the next reconciliation")
             self.keys.forget(subject)
         return [p for p in map(self.find_person, subjects) if p is not None]
 

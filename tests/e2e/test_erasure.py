@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
+import psycopg
 import pytest
 from eventsourcing.persistence import RecordConflictError
 from sqlalchemy import create_engine, inspect, select, text
@@ -17,11 +20,11 @@ from domain.access import Actor
 from domain.application import Request
 from domain.application import commands as c
 from domain.metadata import Meta
-from domain.sealing import ERASED, Opened, Sealed
+from domain.sealing import ERASED, KeysUnavailable, Opened, Sealed
 from domain.values import Role
 from infra import audit
 from infra.keystore import KeyStore
-from infra.retention import erase_past_retention
+from infra.retention import destroy_keys_of_erased, erase_past_retention
 from infra.signing import new_private_key, public_key_b64, signing_key
 from tests.e2e.conftest import Api, serving
 from tests.e2e.world import World
@@ -370,3 +373,40 @@ def test_retention_erases_exactly_the_people_past_the_window(database_url: str) 
         assert erased == {gone: True, held: False, w.ids["emp"]: False}
         again = erase_past_retention(container, left_at + timedelta(days=31))
         assert again.erased == [] and again.refused == {}
+
+
+def test_a_key_store_of_its_own_holds_every_key_and_erasure_destroys_it_there(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if database_url.startswith("sqlite"):
+        keystore_url = f"sqlite:///{tmp_path}/keys.db"
+    else:
+        base, _, _ = database_url.partition("?")
+        schema = f"keys_{uuid4().hex[:8]}"
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        keystore_url = f"{base}?schema={schema}"
+    with serving(database_url, keystore_url=keystore_url) as api:
+        story = Story(api)
+        w, keys = story.world, api.container.keys
+        with api.container.engines.reader.connect() as conn:
+            assert "crafting_data_keys" not in inspect(conn).get_table_names()
+        assert hits(api, list(story.secrets.values())) == {}
+        kid = _kid_of(api, story.id)
+        assert keys.store.data_key(kid) is not None
+        # The key store fails right after the erasure is recorded: the erasure stands,
+        # and the reconciliation destroys the key.
+        destroy = keys.destroy
+        monkeypatch.setattr(keys, "destroy", _unreachable)
+        assert story.erase()["data"]["erasePerson"]["userErrors"] == []
+        assert keys.store.data_key(kid) is not None
+        monkeypatch.setattr(keys, "destroy", destroy)
+        w.sync()
+        assert destroy_keys_of_erased(api.container) >= 1
+        assert keys.store.data_key(kid) is None
+        keys.forget_all()
+        assert api.data(w.manager, READ, id=story.id)["agreement"]["title"] == ERASED
+
+
+def _unreachable(subject_id: str) -> None:
+    raise KeysUnavailable(subject_id)

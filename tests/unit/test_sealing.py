@@ -105,6 +105,9 @@ class MemoryKeys:
     def forget(self, subject_id: str) -> None:
         pass
 
+    def destroy(self, subject_id: str) -> None:
+        self.destroyed.add(subject_id)
+
 
 def _mapper(keys: MemoryKeys) -> TaggingMapper:
     transcoder = JSONTranscoder()
