@@ -4,6 +4,7 @@ then shows "[erased]", and the history still verifies."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -176,8 +177,9 @@ def verified(api: Api) -> audit.Verifier:
 
 
 def test_personal_data_is_sealed_at_rest_and_erasure_leaves_nothing_but_a_verifiable_history(
-    api: Api,
+    api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     story = Story(api)
     w, needles = story.world, list(story.secrets.values())
     events_table = api.container.app.recorder.events_table_name  # type: ignore[attr-defined]
@@ -252,6 +254,9 @@ def test_personal_data_is_sealed_at_rest_and_erasure_leaves_nothing_but_a_verifi
     runner.rebuild()
     assert api.data(w.manager, READ, id=story.id) == incremental
     assert verified(api).first_break is None
+
+    # Nothing personal reached the service's logs either.
+    assert caplog.records and not [n for n in needles if n in caplog.text]
 
     # Erased once: a second erasure is refused, and nothing is recorded.
     position = api.position()
