@@ -375,7 +375,7 @@ def check_openings(verifier: Verifier, item: dict[str, Any]) -> None:
     openings = item.get("opened") or {}
     if not openings:
         return
-    present = set(_strings(item["fields"]))
+    present = set(strings_in(item["fields"]))
     for envelope, opening in openings.items():
         if envelope not in present or not _opens(envelope, opening["key"], opening["text"]):
             verifier.fail(
@@ -390,15 +390,16 @@ def check_openings(verifier: Verifier, item: dict[str, Any]) -> None:
             return
 
 
-def _strings(value: Any) -> Iterator[str]:
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string in a JSON value."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for v in value.values():
-            yield from _strings(v)
+            yield from strings_in(v)
     elif isinstance(value, list):
         for v in value:
-            yield from _strings(v)
+            yield from strings_in(v)
 
 
 def _opens(envelope: str, key_b64: str, text: str) -> bool:

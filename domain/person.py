@@ -67,7 +67,7 @@ class Person(ChainedAggregate):
         def apply(self, person: Person) -> None:
             person.on_hold = False
 
-    class Erased(RecordedEvent):
+    class PersonErased(RecordedEvent):
         """Their data key was destroyed with this event: it holds no personal data
         (its reason is sealed under that key, so it reads as erased too)."""
 
@@ -132,4 +132,4 @@ class Person(ChainedAggregate):
             )
         if self.erased:
             raise InvalidTransition(f"'{self.person_id}' was already erased.")
-        self.trigger_event(self.Erased, **meta.event_fields())
+        self.trigger_event(self.PersonErased, **meta.event_fields())

@@ -326,7 +326,7 @@ class BatchProjector:
             row.update(profile_columns(event.profile))
         elif isinstance(event, Person.LegalHoldPlaced | Person.LegalHoldLifted):
             row["legal_hold"] = isinstance(event, Person.LegalHoldPlaced)
-        elif isinstance(event, Person.Erased):
+        elif isinstance(event, Person.PersonErased):
             row["erased"] = True
         row.update(version=event.originator_version, updated_at=event.timestamp)
         self.dirty["people"].add(stream)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 from uuid import UUID
 
-from domain.integrity import Checkpoint, Record
+from domain.integrity import Checkpoint, Record, strings_in
 from domain.sealing import PREFIX, Sealed, opened_with
 from infra.audit.store import BATCH, Store
 from infra.keystore import KeyRing
@@ -78,24 +77,12 @@ def _openings(fields: dict[str, Any], keys: KeyRing | None) -> dict[str, Any]:
     if keys is None:
         return {}
     opened = {}
-    for envelope in _envelopes(fields):
+    for envelope in (s for s in strings_in(fields) if s.startswith(PREFIX)):
         key = keys.value_key(envelope)
         if key is not None:
             text = opened_with(Sealed(envelope), key)
             opened[envelope] = {"text": text, "key": base64.b64encode(key).decode()}
     return {"opened": opened} if opened else {}
-
-
-def _envelopes(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        if value.startswith(PREFIX):
-            yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _envelopes(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _envelopes(v)
 
 
 def _selected(

@@ -37,7 +37,8 @@ REVIEW = """mutation($input: RecordReviewInput!) { recordReview(input: $input) {
 ARTIFACT = """mutation($input: RecordArtifactInput!) { recordArtifact(input: $input) {
   agreement { version } userErrors { code } } }"""
 REVERT = """mutation($input: RevertChangeInput!) { revertChange(input: $input) {
-  agreement { version reallocations { status reason } } userErrors { code message } } }"""
+  agreement { version reallocations { status reason } changes { changeId revertsChangeId } }
+  userErrors { code message } } }"""
 ERASE = """mutation($input: ErasePersonInput!) { erasePerson(input: $input) {
   person { personId displayName email erased legalHold } position eventsInClear
   userErrors { field message code } } }"""
@@ -245,6 +246,20 @@ def test_personal_data_is_sealed_at_rest_and_erasure_leaves_nothing_but_a_verifi
     )["revertChange"]
     assert reverted["userErrors"] == []
     assert reverted["agreement"]["reallocations"] == [{"status": "REVERTED", "reason": ERASED}]
+    # ... and re-applies it: erased texts compare with nothing (the task and the
+    # protected responsibilities all read "[erased]" now, and are not the same).
+    (undo,) = [
+        ch["changeId"]
+        for ch in reverted["agreement"]["changes"]
+        if ch["revertsChangeId"] == story.reallocation["changeId"]
+    ]
+    again_applied = api.data(
+        w.manager,
+        REVERT,
+        input={"agreementId": story.id, "changeId": undo, "reason": "After all"},
+    )["revertChange"]
+    assert again_applied["userErrors"] == []
+    assert again_applied["agreement"]["reallocations"] == [{"status": "ACTIVE", "reason": ERASED}]
     w.sync()
     assert hits(api, ["Back to the team"], [events_table]) == {}
 
