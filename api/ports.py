@@ -18,9 +18,10 @@ from domain.agreement import Agreement
 from domain.application import CommandResult, Request
 from domain.application.commands import Command
 from domain.integrity import Verifier
-from domain.sealing import Keys, opened_in
+from domain.sealing import opened_in
 from infra import audit
 from infra.bootstrap import Container
+from infra.keystore import KeyRing
 from infra.signing import trusted_public_keys
 from projections import queries as q
 from projections.tables import ReadModel
@@ -57,15 +58,15 @@ class Reads:
     engine: Engine
     receiving_limit_per_week: float
     compiled: bool  # queries compiled to one SQL statement (PostgreSQL, setting on)
-    keys: Keys  # the read models hold personal data sealed; it is opened here
+    keys: KeyRing  # the read models hold personal data sealed; it is opened here
 
     def run(self, query: Callable[[Connection, ReadModel], T]) -> T:
         """Run a read query on the live tables in one transaction (so the generation
         cannot switch under it), its sealed texts opened ("[erased]" once their key is
         gone); blocking, call it from a worker thread."""
-        with self.engine.begin() as conn:
+        with self.engine.begin() as conn, self.keys.reading_on(conn):
             found = query(conn, q.live_read_model(conn))
-        opened: T = opened_in(found, self.keys)
+            opened: T = opened_in(found, self.keys)
         return opened
 
 

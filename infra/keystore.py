@@ -15,7 +15,8 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -116,6 +117,29 @@ class KeyStore:
                 )
             ).one_or_none()
 
+    def data_keys(
+        self, key_ids: list[str], conn: Connection | None = None
+    ) -> dict[str, bytes | None]:
+        """The data keys with these ids that exist (None for destroyed ones); on `conn`
+        when given (a reader's open transaction in the same database)."""
+        if conn is None:
+            with (self.reader or self.engine).connect() as own:
+                return self.data_keys(key_ids, own)
+        found: dict[str, bytes | None] = {}
+        for start in range(0, len(key_ids), 500):
+            rows = conn.execute(
+                select(data_keys.c.key_id, data_keys.c.subject_id, data_keys.c.wrapped).where(
+                    data_keys.c.key_id.in_(key_ids[start : start + 500])
+                )
+            )
+            for row in rows:
+                found[row.key_id] = (
+                    None
+                    if row.wrapped is None
+                    else self._unwrap(row.key_id, row.subject_id, bytes(row.wrapped))
+                )
+        return found
+
     def data_key(self, key_id: str) -> bytes | None:
         """The data key with this id; None once destroyed; KeyError if never made."""
         with (self.reader or self.engine).connect() as conn:
@@ -186,6 +210,18 @@ class KeyRing:
         self._lock = threading.Lock()
         self._by_subject: dict[str, tuple[float, str, bytes]] = {}
         self._by_kid: dict[str, tuple[float, bytes | None]] = {}
+        self._reading = threading.local()  # a reader's connection to look keys up on
+
+    @contextmanager
+    def reading_on(self, conn: Connection) -> Iterator[None]:
+        """Look keys up on `conn` inside the block, when it is the key store's database
+        (one transaction, no second connection for a read)."""
+        shared = conn.engine in (self.store.engine, self.store.reader)
+        self._reading.conn = conn if shared else None
+        try:
+            yield
+        finally:
+            self._reading.conn = None
 
     def __repr__(self) -> str:
         return f"KeyRing({self.store!r})"  # never a key
@@ -223,6 +259,22 @@ class KeyRing:
             return opened(sealed, cached[1])
         except SealError:
             return ERASED  # altered: the chains report it; nothing is shown
+
+    def prefetch(self, kids: set[str]) -> None:
+        """Look up, in one query, the keys with these ids not cached (or stale)."""
+        now = time.monotonic()
+        missing = [
+            kid
+            for kid in kids
+            if (cached := self._by_kid.get(kid)) is None or now - cached[0] > self.cache_seconds
+        ]
+        if not missing:
+            return
+        conn = getattr(self._reading, "conn", None)
+        found = self._reach(lambda: self.store.data_keys(missing, conn))
+        with self._lock:
+            for kid in missing:  # a key this store never made opens nothing
+                self._by_kid[kid] = (now, found.get(kid))
 
     def value_key(self, envelope: str) -> bytes | None:
         """The key of one sealed value (an export carries it so an auditor can check the

@@ -14,7 +14,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 from eventsourcing.persistence import RecordConflictError
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, event, inspect, select, text
 
 from api.graphql.ids import agreement_uuid, global_id
 from domain.access import Actor
@@ -430,3 +430,30 @@ def test_a_key_store_of_its_own_holds_every_key_and_erasure_destroys_it_there(
 
 def _unreachable(subject_id: str) -> None:
     raise KeysUnavailable(subject_id)
+
+
+def test_a_page_looks_its_keys_up_at_once(api: Api) -> None:
+    w = World(api)
+    mate2 = api.token(w.ids["mate2"], Role.EMPLOYEE)
+    for token in (w.employee, w.mate, mate2, w.stranger, w.manager, w.other_manager):
+        w.propose(token)
+    w.sync()
+    statements: list[str] = []
+
+    def counted(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "crafting_data_keys" in statement:
+            statements.append(statement)
+
+    api.container.keys.forget_all()
+    engine = api.container.engines.reader
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        page = api.data(
+            w.hr, "{ agreements(first: 10) { edges { node { title employee { displayName } } } } }"
+        )["agreements"]["edges"]
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+    assert {e["node"]["employee"]["displayName"] for e in page} >= {
+        w.ids[p].title() for p in ("emp", "mate", "mate2", "stranger", "mgr", "mgr2")
+    }
+    assert 1 <= len(statements) <= 2  # the page's, the people's: not one per person

@@ -102,6 +102,9 @@ class MemoryKeys:
                 return ERASED if subject in self.destroyed else opened(sealed, key)
         return ERASED
 
+    def prefetch(self, kids: set[str]) -> None:
+        pass
+
     def forget(self, subject_id: str) -> None:
         pass
 
