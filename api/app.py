@@ -25,6 +25,7 @@ from api.ports import Ports
 from api.scim.app import ScimApplication
 from domain.access import sees_all
 from infra.bootstrap import Container, bootstrap
+from infra.retention import RetentionWorker
 from infra.runtime import exit_with_supervisor, tuned_gc
 from infra.secrets import jwt_secret
 from projections.heartbeat import worker_health
@@ -48,18 +49,22 @@ def create_app(container: Container | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         exit_with_supervisor()
         await asyncio.to_thread(built.prepare)
-        worker = sealer = None
+        worker = sealer = retention = None
         if run_projections:
             worker = threading.Thread(target=built.runner.run, name="projections", daemon=True)
             worker.start()
             sealer = built.sealer()
             if sealer is not None:
                 threading.Thread(target=sealer.run, name="sealer", daemon=True).start()
+            if settings.retention_days_after_leaving or settings.keystore_url:
+                retention = RetentionWorker(built)
+                threading.Thread(target=retention.run, name="retention", daemon=True).start()
         with tuned_gc():  # in each worker, once everything startup needs is loaded
             yield
         built.runner.stop()
-        if sealer is not None:
-            sealer.stop()
+        for background in (sealer, retention):
+            if background is not None:
+                background.stop()
         if worker is not None:
             worker.join(timeout=10)
         if owned:

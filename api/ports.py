@@ -18,8 +18,10 @@ from domain.agreement import Agreement
 from domain.application import CommandResult, Request
 from domain.application.commands import Command
 from domain.integrity import Verifier
+from domain.sealing import opened_in
 from infra import audit
 from infra.bootstrap import Container
+from infra.keystore import KeyRing
 from infra.signing import trusted_public_keys
 from projections import queries as q
 from projections.tables import ReadModel
@@ -44,6 +46,10 @@ class Commands(Protocol):
         """The agreement as it was at a version or instant, if the caller may read it."""
         ...
 
+    def events_in_clear(self, person_id: str, agreement_ids: list[UUID]) -> int:
+        """How many of the person's events hold personal text recorded before sealing."""
+        ...
+
     def held_deactivations(self) -> list[tuple[str, datetime]]:
         """The held deactivation wave for HR to decide on: person ids, when held."""
         ...
@@ -60,12 +66,16 @@ class Reads:
     engine: Engine
     receiving_limit_per_week: float
     compiled: bool  # queries compiled to one SQL statement (PostgreSQL, setting on)
+    keys: KeyRing  # the read models hold personal data sealed; it is opened here
 
     def run(self, query: Callable[[Connection, ReadModel], T]) -> T:
         """Run a read query on the live tables in one transaction (so the generation
-        cannot switch under it); blocking, call it from a worker thread."""
-        with self.engine.begin() as conn:
-            return query(conn, q.live_read_model(conn))
+        cannot switch under it), its sealed texts opened ("[erased]" once their key is
+        gone); blocking, call it from a worker thread."""
+        with self.engine.begin() as conn, self.keys.reading_on(conn):
+            found = query(conn, q.live_read_model(conn))
+            opened: T = opened_in(found, self.keys)
+        return opened
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,7 @@ class Ports:
                 reader,
                 settings.max_hours_received_per_week,
                 compiled=settings.compiled_reads and reader.dialect.name == "postgresql",
+                keys=container.keys,
             ),
             audit=Audit(container.store, partial(trusted_public_keys, settings)),
             provisioning=Provisioning(

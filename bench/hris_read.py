@@ -159,7 +159,7 @@ def postgraphile_comments(url: str) -> None:
             "reviews": f"@name reviews\n@foreignKey (agreement_id) references "
             f"{p}agreements (agreement_id)|@fieldName agreement|@foreignFieldName reviews",
         }
-        for other in ("changes", "artifacts", "evidence_skills", "audit_log"):
+        for other in ("changes", "artifacts", "audit_log"):
             comments[other] = "@omit"
         for (table,) in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema]

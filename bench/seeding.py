@@ -15,7 +15,11 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from bench.seed import Workload
 from domain.application import CraftingApplication
+from domain.sealing import sealing_with
 from infra.bootstrap import Container
+from infra.database import create_engines
+from infra.keystore import KeyRing, KeyStore
+from infra.persistence import PoolSize
 
 Chunks = Iterator[list[StoredEvent]]
 
@@ -47,26 +51,46 @@ def stored_chunks(
 
 
 def _produce(
-    queue: Any, events: int, chunk: int, people: int, live: int, seed: int, agreements: int | None
+    queue: Any,
+    events: int,
+    chunk: int,
+    people: int,
+    live: int,
+    seed: int,
+    agreements: int | None,
+    keystore: tuple[str, bytes] | None,
 ) -> None:
-    # The same transcodings as the service's application; no database needed here.
+    # The same transcodings as the service's application; the database only for the
+    # data keys when the events are sealed, as the service seals them.
+    keys = None
+    if keystore is not None:
+        url, master = keystore
+        engines = create_engines(url, PoolSize(1, 1))
+        keys = KeyRing(KeyStore(engines.writer, master, reader=engines.reader))
     app = CraftingApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     try:
-        for stored in stored_chunks(app.mapper, events, chunk, people, live, seed, agreements):
-            queue.put(stored)
+        with sealing_with(keys):
+            for stored in stored_chunks(app.mapper, events, chunk, people, live, seed, agreements):
+                queue.put(stored)
     finally:
         queue.put(None)
         app.close()
 
 
 def _from_process(
-    events: int, chunk: int, people: int, live: int, seed: int, agreements: int | None
+    events: int,
+    chunk: int,
+    people: int,
+    live: int,
+    seed: int,
+    agreements: int | None,
+    keystore: tuple[str, bytes] | None,
 ) -> Chunks:
     ctx = mp.get_context("spawn")  # no fork: the parent holds open database connections
     queue = ctx.Queue(maxsize=8)
     process = ctx.Process(
         target=_produce,
-        args=(queue, events, chunk, people, live, seed, agreements),
+        args=(queue, events, chunk, people, live, seed, agreements, keystore),
         daemon=True,
     )
     process.start()
@@ -87,6 +111,11 @@ def _from_process(
             process.terminate()
 
 
+def _sealed(keys: KeyRing | None, chunks: Chunks) -> Chunks:
+    with sealing_with(keys):  # the chunks are made as they are drawn
+        yield from chunks
+
+
 def seed_store(
     container: Container,
     events: int,
@@ -98,15 +127,25 @@ def seed_store(
     in_process: bool = False,
     on_progress: Callable[[int], None] | None = None,
     agreements: int | None = None,
+    sealed: bool = False,
 ) -> int:
     """Insert `events` realistic events (or as many as it takes to propose
-    `agreements`); returns how many were inserted."""
+    `agreements`), their personal data sealed as the service seals it when `sealed`;
+    returns how many were inserted."""
     recorder = container.app.recorder
-    chunks = (
-        stored_chunks(container.app.mapper, events, chunk, people, live, seed, agreements)
-        if in_process
-        else _from_process(events, chunk, people, live, seed, agreements)
-    )
+    keys = container.keys if sealed else None
+    if in_process:
+        with sealing_with(keys):
+            chunks: Chunks = iter(
+                list(
+                    stored_chunks(
+                        container.app.mapper, events, chunk, people, live, seed, agreements
+                    )
+                )
+            )
+    else:
+        keystore = (container.settings.database_url, keys.store.master_key) if keys else None
+        chunks = _from_process(events, chunk, people, live, seed, agreements, keystore)
     written = 0
     for stored in chunks:
         recorder.insert_events(stored)

@@ -62,6 +62,10 @@ class LimitReached(DomainError):
     code = "LIMIT_REACHED"
 
 
+class LegalHold(DomainError):
+    code = "LEGAL_HOLD"
+
+
 class Forbidden(Exception):
     """The caller may not do this. Deliberately not a DomainError: the API turns it
     into a GraphQL error that says nothing about whether the object exists."""

@@ -14,14 +14,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from copy import copy
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
+from domain.agreement.snapshot import PACKED
 from domain.integrity import TAG_FIELD, event_hash, hashed_fields
+from domain.packing import OpenedRows
+from domain.sealing import Keys, opened_all
+from domain.sealing import stored as as_stored
+
+_ESCAPED = "\\u001es1."  # an envelope's start, as JSON writes it
+_SEALED = _ESCAPED.encode()
 
 
 def event_tag(key: bytes, event_hash_hex: str) -> str:
@@ -45,13 +54,23 @@ class TaggingMapper(Mapper[UUID]):
         key: bytes | None,
         compressor: Compressor | None = None,
         cipher: Cipher | None = None,
+        keys: Keys | None = None,
     ) -> None:
         super().__init__(transcoder, compressor=compressor, cipher=cipher)
         self.key = key
+        self.keys = keys  # opens what events hold sealed (domain.sealing)
+
+    def keeping_sealed(self) -> TaggingMapper:
+        """This mapper, reading sealed values as their envelopes (plain strings), for
+        readers that only pass them on: the projector writes them as they are stored, so
+        it needs no keys and spends nothing on opening."""
+        twin = copy(self)
+        twin.keys = None
+        return twin
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         topic = get_topic(type(domain_event))
-        state = dict(vars(domain_event))
+        state = as_stored(vars(domain_event))  # sealed values as their envelopes
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
         if self.key is not None:
@@ -70,5 +89,16 @@ class TaggingMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
-        vars(domain_event).pop(TAG_FIELD, None)
+        state = vars(domain_event)
+        state.pop(TAG_FIELD, None)
+        if self.keys is not None and (
+            self.compressor or self.cipher or _SEALED in stored_event.state
+        ):
+            for name, value in state.items():
+                if isinstance(value, str) and name in PACKED and _ESCAPED in value:
+                    # A snapshot's packed records that hold sealed values: opened now,
+                    # while the keys are at hand (domain.packing keeps them as rows).
+                    state[name] = OpenedRows(opened_all(orjson.loads(value), self.keys))
+                else:
+                    state[name] = opened_all(value, self.keys)
         return domain_event

@@ -19,6 +19,7 @@ import argparse
 import base64
 import dataclasses
 import hashlib
+import hmac
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -28,17 +29,22 @@ from typing import Any
 from uuid import UUID
 
 GENESIS = "0" * 64
+SEALED_PREFIX = "\x1es1."  # a sealed value's envelope (domain/sealing.py)
 TAG_FIELD = "_tag"  # the service's HMAC of the event's hash (domain/event_tags.py)
 # Fields that are not part of what was written (added by the store or the mapper).
 NOT_HASHED = frozenset({"originator_id", "originator_version", "class_version", TAG_FIELD})
 
 
-def plain(value: Any) -> Any:
-    """JSON-ready form of a stored value, the same for the domain and the verifier."""
-    if hasattr(value, "stored_form"):  # a sealed value (domain.sealing): its envelope
+def plain(value: Any, *, sealed: bool = True) -> Any:
+    """JSON-ready form of a stored value, the same for the domain and the verifier. A
+    sealed value (domain.sealing) is its envelope; with `sealed=False` it stays the
+    value it is in memory (a `str` that still knows its envelope)."""
+    if sealed and hasattr(value, "stored_form"):
         return value.stored_form()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: plain(getattr(value, f.name), sealed=sealed) for f in dataclasses.fields(value)
+        }
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -46,9 +52,9 @@ def plain(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): plain(v, sealed=sealed) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
+        return [plain(v, sealed=sealed) for v in value]
     return value
 
 
@@ -356,10 +362,63 @@ def verify_export(
                     item["position"], item["stream"], item["version"], item["topic"], item["fields"]
                 )
             )
+            check_openings(verifier, item)
     for ready in _due(pending, None):
         verifier.check(ready)
     verifier.finish()
     return verifier
+
+
+def check_openings(verifier: Verifier, item: dict[str, Any]) -> None:
+    """An export's event line may carry its sealed texts opened (format 2): each one
+    must be what its envelope in the hashed fields holds, under the key given with it."""
+    openings = item.get("opened") or {}
+    if not openings:
+        return
+    present = set(strings_in(item["fields"]))
+    for envelope, opening in openings.items():
+        if envelope not in present or not _opens(envelope, opening["key"], opening["text"]):
+            verifier.fail(
+                Break(
+                    "OPENING_MISMATCH",
+                    item["position"],
+                    item["stream"],
+                    item["version"],
+                    "an opened text is not what the event's sealed value holds",
+                )
+            )
+            return
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string in a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings_in(v)
+
+
+def _opens(envelope: str, key_b64: str, text: str) -> bool:
+    """Whether the value key opens the envelope to `text`: the format of
+    domain/sealing.py (salt, commit, AES-256-GCM with the key id as associated data),
+    repeated here so that this file stays standalone."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        kid, _, body = envelope.removeprefix(SEALED_PREFIX).partition(".")
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        key = base64.b64decode(key_b64, validate=True)
+        commit = hmac.new(key, b"commit", hashlib.sha256).digest()[:16]
+        if not envelope.startswith(SEALED_PREFIX) or not hmac.compare_digest(raw[16:32], commit):
+            return False
+        opened: str = AESGCM(key).decrypt(bytes(12), raw[32:], kid.encode()).decode()
+    except Exception:
+        return False
+    return opened == text
 
 
 def _due(pending: list[Checkpoint], next_position: int | None) -> Iterator[Checkpoint]:

@@ -5,12 +5,13 @@ from the library's base event."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from domain.integrity import GENESIS, event_hash, hashed_fields
+from domain.sealing import seal_event_fields
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class ChainedAggregate(Aggregate):
 
     last_event: RecordedEvent | None = None
     chain_head = GENESIS  # the hash of the last event, as of `last_event` None
+    # The field naming whose personal data its events hold (domain.sealing); None: no
+    # personal text is recorded in its events.
+    SUBJECT_FIELD: ClassVar[str | None] = None
 
     def resolve_chain_head(self) -> str:
         """The hash the next event must carry."""
@@ -91,7 +95,11 @@ class ChainedAggregate(Aggregate):
 
     @classmethod
     def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
-        return super()._create(event_class, id=id, previous_hash=GENESIS, **kwargs)
+        subject = None if cls.SUBJECT_FIELD is None else kwargs[cls.SUBJECT_FIELD]
+        fields = seal_event_fields(kwargs, subject)
+        return super()._create(event_class, id=id, previous_hash=GENESIS, **fields)
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
-        super().trigger_event(event_class, previous_hash=self.resolve_chain_head(), **kwargs)
+        subject = None if self.SUBJECT_FIELD is None else getattr(self, self.SUBJECT_FIELD)
+        fields = seal_event_fields(kwargs, subject)
+        super().trigger_event(event_class, previous_hash=self.resolve_chain_head(), **fields)

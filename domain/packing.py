@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_
 
 import orjson
 
-from domain.sealing import PREFIX, Sealed
+from domain.sealing import Opened
 
 R = TypeVar("R")
 Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]  # (to JSON, from JSON)
@@ -35,13 +35,6 @@ def _same(value: Any) -> Any:
 def _codec(hint: Any) -> Codec:
     """How one declared type goes to JSON and back."""
     origin = get_origin(hint)
-    if hint is Sealed or (origin in (Union, types.UnionType) and Sealed in get_args(hint)):
-        # Sealed, or text stored before sealing (a plain string): envelopes start with a
-        # character user text never holds.
-        return (
-            lambda v: v.stored_form() if isinstance(v, Sealed) else v,
-            lambda v: Sealed(v) if isinstance(v, str) and v.startswith(PREFIX) else v,
-        )
     if origin in (Union, types.UnionType):
         inner = next(a for a in get_args(hint) if a is not type(None))
         to, back = _codec(inner)
@@ -97,10 +90,30 @@ def _row_codec(cls: type[Any]) -> Codec:
     return _ROWS[cls]
 
 
+class OpenedRows(list[Any]):
+    """Packed rows already parsed, their sealed values opened (as the mapper reads a
+    snapshot that holds any: domain.sealing)."""
+
+
+def _stored_text(value: Any) -> str:
+    # orjson hands `str` subclasses here (OPT_PASSTHROUGH_SUBCLASS): an opened value is
+    # written as its envelope, never as its text.
+    if isinstance(value, Opened):
+        return value.envelope
+    if isinstance(value, str):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not packed")
+
+
+def _rows(packed: str | OpenedRows) -> list[Any]:
+    return packed if isinstance(packed, OpenedRows) else orjson.loads(packed)
+
+
 def pack(records: Iterable[Any], cls: type[Any]) -> str:
     """Records of one class as one JSON array of rows (rows never read stay rows)."""
     to_row = _row_codec(cls)[0]
-    return orjson.dumps([r if type(r) is list else to_row(r) for r in records]).decode()
+    rows = [r if type(r) is list else to_row(r) for r in records]
+    return orjson.dumps(rows, default=_stored_text, option=orjson.OPT_PASSTHROUGH_SUBCLASS).decode()
 
 
 def pack_by_id(records: Mapping[str, Any], cls: type[Any]) -> str:
@@ -109,9 +122,9 @@ def pack_by_id(records: Mapping[str, Any], cls: type[Any]) -> str:
     return pack(records.values(), cls)
 
 
-def unpack(packed: str, cls: type[R]) -> list[R]:
+def unpack(packed: str | OpenedRows, cls: type[R]) -> list[R]:
     from_row = _row_codec(cls)[1]
-    return [from_row(row) for row in orjson.loads(packed)]
+    return [from_row(row) for row in _rows(packed)]
 
 
 class RecordLog(Generic[R]):
@@ -120,7 +133,9 @@ class RecordLog(Generic[R]):
 
     __slots__ = ("_cls", "_items", "_packed")
 
-    def __init__(self, cls: type[R], items: Iterable[R] = (), packed: str | None = None) -> None:
+    def __init__(
+        self, cls: type[R], items: Iterable[R] = (), packed: str | OpenedRows | None = None
+    ) -> None:
         self._cls = cls
         self._packed = packed  # the older records, before `_items`
         self._items: list[R] = list(items)
@@ -138,6 +153,8 @@ class RecordLog(Generic[R]):
         return RecordLog(self._cls, self._items, self._packed)
 
     def pack(self) -> str:
+        if isinstance(self._packed, OpenedRows):
+            return pack([*self._packed, *self._items], self._cls)
         if self._packed is None:
             return pack(self._items, self._cls)
         if not self._items:
@@ -172,9 +189,9 @@ class RecordTable(MutableMapping[str, R]):
 
     __slots__ = ("_back", "_items")
 
-    def __init__(self, cls: type[R], packed: str | None = None) -> None:
+    def __init__(self, cls: type[R], packed: str | OpenedRows | None = None) -> None:
         self._back = _row_codec(cls)[1]
-        rows = orjson.loads(packed) if packed is not None else []
+        rows = _rows(packed) if packed is not None else []
         self._items: dict[str, Any] = {row[0]: row for row in rows}
 
     def __getitem__(self, key: str) -> R:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.errors import InvalidTransition, LegalHold
 from domain.metadata import ChainedAggregate, Meta, RecordedEvent
-from domain.values import email, hours, optional_text, person_id, text
+from domain.sealing import ERASED
+from domain.values import email, hours, optional_text, person_id, reason, text
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:crafting:person")
 
 
 @dataclass(frozen=True)
 class Profile:
+    PERSONAL: ClassVar[tuple[str, ...]] = ("display_name", "email")  # sealed (domain.sealing)
+
     display_name: str
     email: str
     manager_id: str | None
@@ -62,6 +67,8 @@ class Provisioning:
 class Person(ChainedAggregate):
     """A directory entry, keyed by a UUID derived from the HRIS id."""
 
+    SUBJECT_FIELD = "person_id"  # their name and e-mail are sealed under their own key
+
     class Registered(RecordedEvent, Aggregate.Created):
         person_id: str
         profile: Profile
@@ -77,6 +84,25 @@ class Person(ChainedAggregate):
 
         def apply(self, person: Person) -> None:
             person.provisioning = self.provisioning
+
+    class LegalHoldPlaced(RecordedEvent):
+        def apply(self, person: Person) -> None:
+            person.on_hold = True
+
+    class LegalHoldLifted(RecordedEvent):
+        def apply(self, person: Person) -> None:
+            person.on_hold = False
+
+    class PersonErased(RecordedEvent):
+        """Their data key was destroyed with this event: it holds no personal data
+        (its reason is sealed under that key, so it reads as erased too)."""
+
+        def apply(self, person: Person) -> None:
+            person.erased = True
+
+    # Read from the class by people registered before holds and erasure existed.
+    on_hold = False
+    erased = False
 
     def __init__(self, person_id: str, profile: Profile) -> None:
         self.person_id = person_id
@@ -101,7 +127,11 @@ class Person(ChainedAggregate):
         return created
 
     def update(self, profile: Profile, meta: Meta) -> bool:
-        """Record the new profile; False when nothing changed (nothing recorded)."""
+        """Record the new profile; False when nothing changed (nothing recorded). Of an
+        erased person only what identifies nobody can change: a directory that still
+        lists them keeps their manager, team and status in step, never their name."""
+        if self.erased:
+            profile = replace(profile, display_name=ERASED, email=ERASED)
         if profile == self.profile:
             return False
         self.trigger_event(self.ProfileChanged, profile=profile, **meta.event_fields())
@@ -115,3 +145,29 @@ class Person(ChainedAggregate):
             self.ProvisioningChanged, provisioning=provisioning, **meta.event_fields()
         )
         return True
+
+    def place_hold(self, meta: Meta) -> None:
+        """Keep their data: erasure is refused until the hold is lifted."""
+        reason(meta.reason)
+        if self.erased:
+            raise InvalidTransition(f"'{self.person_id}' was erased: there is nothing to hold.")
+        if self.on_hold:
+            raise InvalidTransition(f"'{self.person_id}' is already under a legal hold.")
+        self.trigger_event(self.LegalHoldPlaced, **meta.event_fields())
+
+    def lift_hold(self, meta: Meta) -> None:
+        reason(meta.reason)
+        if not self.on_hold:
+            raise InvalidTransition(f"'{self.person_id}' is not under a legal hold.")
+        self.trigger_event(self.LegalHoldLifted, **meta.event_fields())
+
+    def erase(self, meta: Meta) -> None:
+        """Record their erasure (the caller destroys their key in the same transaction)."""
+        reason(meta.reason)
+        if self.on_hold:
+            raise LegalHold(
+                f"'{self.person_id}' is under a legal hold: lift it before erasing them."
+            )
+        if self.erased:
+            raise InvalidTransition(f"'{self.person_id}' was already erased.")
+        self.trigger_event(self.PersonErased, **meta.event_fields())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import ClassVar
 
 from domain.values import (
     AdjustmentKind,
@@ -17,6 +18,8 @@ from domain.values import (
 
 @dataclass(frozen=True, slots=True)
 class Adjustment:
+    PERSONAL: ClassVar[tuple[str, ...]] = ("description",)
+
     id: str
     change_id: str
     kind: AdjustmentKind
@@ -29,6 +32,8 @@ class Adjustment:
 
 @dataclass(frozen=True, slots=True)
 class Reallocation:
+    PERSONAL: ClassVar[tuple[str, ...]] = ("task", "reason")
+
     id: str
     change_id: str
     task: str
@@ -42,6 +47,8 @@ class Reallocation:
 
 @dataclass(frozen=True, slots=True)
 class Review:
+    PERSONAL: ClassVar[tuple[str, ...]] = ("notes",)
+
     id: str
     held_on: date
     outcome: ReviewOutcome
@@ -52,6 +59,8 @@ class Review:
 
 @dataclass(frozen=True, slots=True)
 class Artifact:
+    PERSONAL: ClassVar[tuple[str, ...]] = ("title", "url", "skills")
+
     id: str
     title: str
     kind: ArtifactKind

@@ -10,15 +10,29 @@ The hash chains cover the envelope (`domain.integrity.plain` stores its
 `stored_form()`): destroying a subject's data key erases every value sealed under it
 while the history still verifies. User text never holds `\\x1e` (domain.values refuses
 it), so no input can pass for an envelope.
+
+In memory a sealed value is `Opened`: a `str` (its text, or ERASED once the key is
+gone) that remembers its envelope, so the rules read text while everything that stores,
+hashes or projects an event writes the envelope (`stored`). Values are sealed as events
+are triggered (`seal_event_fields`, with the `Keys` the application puts in `keys_in_use`
+while a command runs), and opened as events are read back (`opened_all`). Which fields
+are personal is declared where they are defined: `PERSONAL` on each value and record
+class, `PERSONAL_EVENT_FIELDS` for an event's own.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
+import json
 import re
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -121,3 +135,248 @@ def _unb64(text: str) -> bytes:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except ValueError:
         raise SealError("Not a sealed value.") from None
+
+
+# --- in memory: opened values, and sealing as events are triggered --------------------
+
+PERSONAL_EVENT_FIELDS = frozenset({"title", "reason"})
+"""An event's own fields that are personal (values and records declare `PERSONAL`)."""
+_ENVELOPE = re.compile(r"\x1es1\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]+)")
+# The same envelope inside JSON text, where the separator is written as an escape.
+_ESCAPED = re.compile(r"\\u001[eE]s1\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]+)")
+
+
+class SubjectErased(Exception):
+    """The subject's key was destroyed: nothing can be sealed for them any more."""
+
+
+class KeysUnavailable(Exception):
+    """The key store cannot be reached: nothing is sealed, opened or recorded."""
+
+    code = "KEYSTORE_UNAVAILABLE"
+
+
+class Opened(str):
+    """A sealed value in memory: its text (ERASED once its key is gone), and the
+    envelope it is stored and hashed as."""
+
+    __slots__ = ("envelope",)
+    envelope: str
+
+    def __new__(cls, text: str, envelope: str) -> Opened:
+        made = super().__new__(cls, text)
+        made.envelope = envelope
+        return made
+
+    def stored_form(self) -> str:
+        """What is stored and hashed: the envelope."""
+        return self.envelope
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Opened, (str(self), self.envelope))
+
+    def __copy__(self) -> Opened:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Opened:
+        return self
+
+
+class Keys(Protocol):
+    """The data keys, as the domain uses them (infra.keystore.KeyRing)."""
+
+    def seal(self, subject_id: str, text: str) -> str:
+        """`text` sealed under the subject's key: its envelope. SubjectErased once the
+        key is destroyed, KeysUnavailable when the key store cannot be reached."""
+        ...
+
+    def open(self, envelope: str) -> str:
+        """The text of an envelope, or ERASED once its key is destroyed."""
+        ...
+
+    def prefetch(self, kids: set[str]) -> None:
+        """Have the keys with these ids at hand (one lookup for a page of rows)."""
+        ...
+
+    def forget(self, subject_id: str) -> None:
+        """Drop what is cached of the subject's key (it was just destroyed)."""
+        ...
+
+    def destroy(self, subject_id: str) -> None:
+        """Destroy the subject's key in the key store's own transaction (a key store
+        apart from the events); KeysUnavailable when it cannot be reached."""
+        ...
+
+
+keys_in_use: ContextVar[Keys | None] = ContextVar("keys_in_use", default=None)
+
+
+@contextmanager
+def sealing_with(keys: Keys | None) -> Iterator[None]:
+    """Seal what events triggered inside the block record, with `keys` (None: as
+    before sealing existed, e.g. the domain's own unit tests)."""
+    token = keys_in_use.set(keys)
+    try:
+        yield
+    finally:
+        keys_in_use.reset(token)
+
+
+def seal_event_fields(fields: dict[str, Any], subject_id: str | None) -> dict[str, Any]:
+    """An event's fields with every personal text sealed under the subject's key. Text
+    already sealed stays as it is; about a subject whose key is destroyed nothing new
+    can be written, so their text is recorded as ERASED; with no subject (ledgers,
+    idempotency records) free text is not recorded at all: it lives on the agreement."""
+    keys = keys_in_use.get()
+    if keys is None:
+        return fields
+    if subject_id is None:
+
+        def seal_text(text: str) -> str | None:  # one signature for both branches
+            return None
+
+    else:
+
+        def seal_text(text: str) -> str | None:
+            if isinstance(text, Opened):
+                return text
+            try:
+                return Opened(text, keys.seal(subject_id, text))
+            except SubjectErased:
+                return ERASED
+
+    return {
+        name: _seal(value, seal_text, name in PERSONAL_EVENT_FIELDS)
+        for name, value in fields.items()
+    }
+
+
+def _seal(value: Any, seal_text: Callable[[str], str | None], personal: bool) -> Any:
+    if isinstance(value, str):
+        return seal_text(value) if personal else value
+    if isinstance(value, list | tuple):
+        return type(value)(_seal(v, seal_text, personal) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        mine: frozenset[str] = frozenset(getattr(value, "PERSONAL", ()))
+        changes = {
+            f.name: _seal(getattr(value, f.name), seal_text, f.name in mine)
+            for f in dataclasses.fields(value)
+        }
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+def holds_clear_text(fields: dict[str, Any]) -> bool:
+    """Whether an event's fields hold personal text that is not sealed (written before
+    sealing existed): erasing its subject cannot remove it, only mask it."""
+    return any(_clear(v, name in PERSONAL_EVENT_FIELDS) for name, v in fields.items())
+
+
+def _clear(value: Any, personal: bool) -> bool:
+    if isinstance(value, str):
+        return personal and not isinstance(value, Opened) and value not in ("", ERASED)
+    if isinstance(value, list | tuple):
+        return any(_clear(v, personal) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        mine: frozenset[str] = frozenset(getattr(value, "PERSONAL", ()))
+        return any(
+            _clear(getattr(value, f.name), f.name in mine) for f in dataclasses.fields(value)
+        )
+    return False
+
+
+def stored(value: Any) -> Any:
+    """`value` as it is written: every opened value as its envelope (dicts, lists,
+    tuples and dataclasses copied only where they hold one)."""
+    if isinstance(value, Opened):
+        return value.envelope
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return {k: stored(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(stored(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: stored(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if _holds_opened(getattr(value, f.name))
+        }
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
+
+
+def _holds_opened(value: Any) -> bool:
+    if isinstance(value, Opened):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_holds_opened(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(_holds_opened(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return False
+
+
+def opened_all(value: Any, keys: Keys) -> Any:
+    """`value` as read back: every envelope in it opened (ERASED once its key is gone)."""
+    if isinstance(value, str):
+        if value.startswith(PREFIX) and not isinstance(value, Opened):
+            return Opened(keys.open(value), value)
+        return value
+    if isinstance(value, dict):
+        return {k: opened_all(v, keys) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(opened_all(v, keys) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: opened_all(getattr(value, f.name), keys) for f in dataclasses.fields(value)
+        }
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+def open_text(text: str, keys: Keys) -> str:
+    """`text` with every envelope in it opened: as a value, or inside JSON text (where
+    the opened text is written JSON-escaped). For what leaves the service: a page of
+    read rows, a compiled JSON answer."""
+    if "\x1e" in text:
+        text = _ENVELOPE.sub(lambda m: keys.open(m.group(0)), text)
+    if "\\u001" in text:
+        text = _ESCAPED.sub(
+            lambda m: json.dumps(keys.open(f"{PREFIX}{m.group(1)}.{m.group(2)}"))[1:-1], text
+        )
+    return text
+
+
+def opened_in(value: Any, keys: Keys) -> Any:
+    """Every string in `value` (rows, lists, JSON text) with its envelopes opened, as
+    plain text; the keys they need are looked up at once."""
+    kids: set[str] = set()
+    _kids_in(value, kids)
+    if not kids:
+        return value
+    keys.prefetch(kids)
+    return _opened_in(value, keys)
+
+
+def _kids_in(value: Any, kids: set[str]) -> None:
+    if isinstance(value, str):
+        if "\x1e" in value:
+            kids.update(m.group(1) for m in _ENVELOPE.finditer(value))
+        if "\\u001" in value:
+            kids.update(m.group(1) for m in _ESCAPED.finditer(value))
+    elif isinstance(value, dict):
+        for v in value.values():
+            _kids_in(v, kids)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _kids_in(v, kids)
+
+
+def _opened_in(value: Any, keys: Keys) -> Any:
+    if isinstance(value, str):
+        return open_text(value, keys) if "\x1e" in value or "\\u001" in value else value
+    if isinstance(value, dict):
+        return {k: _opened_in(v, keys) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_opened_in(v, keys) for v in value)
+    return value

@@ -13,7 +13,6 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.person import Profile, Provisioning
 from domain.records import Adjustment, Artifact, Change, Reallocation, Review
-from domain.sealing import Sealed
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
 
 
@@ -26,19 +25,6 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
-
-
-class SealedAsEnvelope(Transcoding):
-    """A sealed value as its envelope (domain.sealing)."""
-
-    type = Sealed
-    name = "sealed"
-
-    def encode(self, obj: Sealed) -> str:
-        return obj.stored_form()
-
-    def decode(self, data: str) -> Sealed:
-        return Sealed(data)
 
 
 class RecordAsDict(Transcoding):
@@ -82,7 +68,6 @@ def _converter(hint: Any) -> Callable[[Any], Any] | None:
 def register_all(transcoder: JSONTranscoder) -> None:
     """Register every type our events carry."""
     transcoder.register(DateAsISO())
-    transcoder.register(SealedAsEnvelope())
     for cls in (
         Adjustment,
         AdjustmentDraft,

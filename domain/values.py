@@ -7,9 +7,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from domain.errors import InvalidInput, ReasonRequired
+from domain.sealing import ERASED
 
 MAX_HOURS_PER_WEEK = 80.0
 HOURS_STEP = 0.25  # quarter hours keep float sums exact, so limit checks never drift
@@ -195,6 +196,8 @@ def skills(values: list[str] | tuple[str, ...], field: str = "skills") -> tuple[
 
 @dataclass(frozen=True)
 class CareerGoal:
+    PERSONAL: ClassVar[tuple[str, ...]] = ("target_role", "skills")
+
     target_role: str
     skills: tuple[str, ...]
     target_date: date | None = None
@@ -230,6 +233,8 @@ class AdjustmentDraft:
 
 @dataclass(frozen=True)
 class Guardrails:
+    PERSONAL: ClassVar[tuple[str, ...]] = ("protected_responsibilities",)
+
     max_development_hours_per_week: float
     protected_responsibilities: tuple[str, ...]
     review_every_days: int
@@ -254,4 +259,6 @@ class Guardrails:
         )
 
     def protects(self, task: str) -> bool:
+        if task == ERASED:  # erased text compares with nothing: every one reads the same
+            return False
         return task.casefold() in {t.casefold() for t in self.protected_responsibilities}

@@ -7,12 +7,15 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
 
 from domain.application import CraftingApplication
 from infra.audit import Sealer, Store, ensure_tables, report_tampered_snapshot
 from infra.database import Engines, check_reachable, create_engines
+from infra.keystore import KeyRing, KeyStore
 from infra.persistence import eventsourcing_env, position_lookup, postgres_schema
 from infra.postgres_store import schema_lock
+from infra.secrets import master_key
 from infra.settings import Settings
 from infra.signing import MissingSigningKeyError, signing_key, tag_key
 from projections.runner import ProgressCallback, ProjectionRunner
@@ -27,6 +30,7 @@ class Container:
     engines: Engines
     runner: ProjectionRunner
     store: Store
+    keys: KeyRing
 
     def prepare(self, progress: ProgressCallback | None = None) -> None:
         """Create missing tables; rebuild the read models when their version is newer.
@@ -58,6 +62,11 @@ class Container:
         self.runner.stop()
         self.app.close()
         self.engines.dispose()
+        store = self.keys.store
+        if store.engine is not self.engines.writer:  # a key store of its own
+            store.engine.dispose()
+            if store.reader is not None:
+                store.reader.dispose()
 
 
 def bootstrap(settings: Settings | None = None) -> Container:
@@ -69,23 +78,46 @@ def bootstrap(settings: Settings | None = None) -> Container:
     except MissingSigningKeyError:
         key = None
         log.warning("no CRAFTING_SIGNING_KEY: no checkpoints are sealed, no snapshots used")
+    engines = create_engines(settings.database_url, settings.pool)
+    writer, reader = _keystore_engines(settings, engines)
+    keys = KeyRing(KeyStore(writer, master_key(settings), reader=reader))
     app = CraftingApplication(
         env=eventsourcing_env(settings.database_url, settings.aggregate_cache_size, settings.pool),
         max_hours_received_per_week=settings.max_hours_received_per_week,
         snapshot_key=None if key is None else tag_key(key, "snapshots"),
         event_tag_key=None if key is None else tag_key(key, "events"),
         on_tampered_snapshot=report_tampered_snapshot,
+        keys=keys,
+        keys_beside_events=settings.keystore_url is None,
+        fingerprint_key=None if key is None else tag_key(key, "fingerprints"),
     )
+    if not settings.seal_personal_data:  # still opens what was sealed before
+        log.warning("CRAFTING_SEAL_PERSONAL_DATA=0: new personal data is stored in clear")
+        app.keys = None
     app.set_position_lookup(position_lookup(app.recorder))
-    engines = create_engines(settings.database_url, settings.pool)
     runner = ProjectionRunner(
         engines.writer,
         app.recorder,
-        app.mapper,
+        app.tagging_mapper.keeping_sealed(),  # read models hold personal data sealed
         postgres_dsn=None if settings.is_sqlite else settings.database_url.split("?")[0],
         reader=engines.reader,
         batch_size=settings.projector_batch_size,
     )
     app.on_saved(runner.wake)
     store = Store(app.recorder, app.mapper.transcoder, engines.writer)
-    return Container(settings=settings, app=app, engines=engines, runner=runner, store=store)
+    container = Container(
+        settings=settings, app=app, engines=engines, runner=runner, store=store, keys=keys
+    )
+    # Every process seals and opens from its first command or read on, prepared or not.
+    with container.schema_lock():
+        keys.store.ensure_tables()
+    return container
+
+
+def _keystore_engines(settings: Settings, engines: Engines) -> tuple[Engine, Engine]:
+    """The key store's database (writer, reader): its own when configured, else the
+    events'."""
+    if settings.keystore_url is not None:
+        check_reachable(settings.keystore_url)
+        engines = create_engines(settings.keystore_url, settings.pool)
+    return engines.writer, engines.reader

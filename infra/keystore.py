@@ -4,13 +4,19 @@ A subject's data key seals their personal data (domain.sealing). It is stored wr
 (AES-256-GCM under the master key, bound to its key id and subject), so a dump of this
 table alone opens nothing. Destroying it erases the subject: the row stays, without the
 key, so no new key can ever be made for them and their old envelopes read as erased
-rather than as unknown. Not wired into the service yet: bootstrap, settings and the
-commands come with the rest of issue 14.
+rather than as unknown. `KeyRing` is what the service uses: the domain's `Keys`, with
+keys cached per process for a few seconds (so an erasure made by another process takes
+effect within that time) and a key store that cannot be reached reported as
+`KeysUnavailable`, never as an erasure.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,8 +38,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
-from domain.sealing import new_data_key
+from domain.sealing import (
+    ERASED,
+    KeysUnavailable,
+    Sealed,
+    SealError,
+    SubjectErased,
+    new_data_key,
+    opened,
+    seal,
+    value_key,
+)
 
 metadata = MetaData()
 data_keys = Table(
@@ -47,10 +64,6 @@ data_keys = Table(
 )
 
 
-class SubjectErased(Exception):
-    """The subject's key was destroyed: nothing can be sealed for them any more."""
-
-
 class WrongMasterKey(Exception):
     """A stored key does not unwrap with this master key (never shown as an erasure)."""
 
@@ -61,6 +74,9 @@ class KeyStore:
 
     engine: Engine
     master_key: bytes
+    # Reads take no write lock: on SQLite the writer engine begins every transaction
+    # IMMEDIATE, and a key is read while this process may hold the write lock (a rebuild).
+    reader: Engine | None = None
 
     def __repr__(self) -> str:
         return f"KeyStore({self.engine.url!r})"  # never the master key
@@ -94,16 +110,39 @@ class KeyStore:
         return row.key_id, self._unwrap(row.key_id, subject_id, bytes(row.wrapped))
 
     def _row(self, subject_id: str) -> Row[Any, Any] | None:
-        with self.engine.connect() as conn:
+        with (self.reader or self.engine).connect() as conn:
             return conn.execute(
                 select(data_keys.c.key_id, data_keys.c.wrapped).where(
                     data_keys.c.subject_id == subject_id
                 )
             ).one_or_none()
 
+    def data_keys(
+        self, key_ids: list[str], conn: Connection | None = None
+    ) -> dict[str, bytes | None]:
+        """The data keys with these ids that exist (None for destroyed ones); on `conn`
+        when given (a reader's open transaction in the same database)."""
+        if conn is None:
+            with (self.reader or self.engine).connect() as own:
+                return self.data_keys(key_ids, own)
+        found: dict[str, bytes | None] = {}
+        for start in range(0, len(key_ids), 500):
+            rows = conn.execute(
+                select(data_keys.c.key_id, data_keys.c.subject_id, data_keys.c.wrapped).where(
+                    data_keys.c.key_id.in_(key_ids[start : start + 500])
+                )
+            )
+            for row in rows:
+                found[row.key_id] = (
+                    None
+                    if row.wrapped is None
+                    else self._unwrap(row.key_id, row.subject_id, bytes(row.wrapped))
+                )
+        return found
+
     def data_key(self, key_id: str) -> bytes | None:
         """The data key with this id; None once destroyed; KeyError if never made."""
-        with self.engine.connect() as conn:
+        with (self.reader or self.engine).connect() as conn:
             row = conn.execute(
                 select(data_keys.c.subject_id, data_keys.c.wrapped).where(
                     data_keys.c.key_id == key_id
@@ -157,3 +196,143 @@ class KeyStore:
 def _bound(key_id: str, subject_id: str) -> bytes:
     """What a wrapped key is bound to: moved to another row, it does not unwrap."""
     return f"{key_id}|{subject_id}".encode()
+
+
+KEY_CACHE_SECONDS = 5.0
+
+
+class KeyRing:
+    """The domain's `Keys` over a key store: seals and opens values, keys cached."""
+
+    def __init__(self, store: KeyStore, cache_seconds: float = KEY_CACHE_SECONDS) -> None:
+        self.store = store
+        self.cache_seconds = cache_seconds
+        self._lock = threading.Lock()
+        self._by_subject: dict[str, tuple[float, str, bytes]] = {}
+        self._by_kid: dict[str, tuple[float, bytes | None]] = {}
+        self._reading = threading.local()  # a reader's connection to look keys up on
+
+    @contextmanager
+    def reading_on(self, conn: Connection) -> Iterator[None]:
+        """Look keys up on `conn` inside the block, when it is the key store's database
+        (one transaction, no second connection for a read)."""
+        shared = conn.engine in (self.store.engine, self.store.reader)
+        self._reading.conn = conn if shared else None
+        try:
+            yield
+        finally:
+            self._reading.conn = None
+
+    def __repr__(self) -> str:
+        return f"KeyRing({self.store!r})"  # never a key
+
+    def seal(self, subject_id: str, text: str) -> str:
+        """`text` sealed under the subject's key (made on first use)."""
+        now = time.monotonic()
+        cached = self._by_subject.get(subject_id)
+        if cached is None or now - cached[0] > self.cache_seconds:
+            kid, key = self._reach(lambda: self.store.key_for(subject_id))
+            cached = (now, kid, key)
+            with self._lock:
+                self._by_subject[subject_id] = cached
+        return seal(cached[1], cached[2], text).envelope
+
+    def open(self, envelope: str) -> str:
+        """The text of an envelope; ERASED once its key is destroyed."""
+        try:
+            sealed = Sealed(envelope)
+        except SealError:
+            return envelope  # not an envelope: text as it was written
+        now = time.monotonic()
+        cached = self._by_kid.get(sealed.kid)
+        if cached is None or now - cached[0] > self.cache_seconds:
+            try:
+                key = self._reach(lambda: self.store.data_key(sealed.kid))
+            except KeyError:  # a key this store never made (another deployment's data)
+                key = None
+            cached = (now, key)
+            with self._lock:
+                self._by_kid[sealed.kid] = cached
+        if cached[1] is None:
+            return ERASED
+        try:
+            return opened(sealed, cached[1])
+        except SealError:
+            return ERASED  # altered: the chains report it; nothing is shown
+
+    def prefetch(self, kids: set[str]) -> None:
+        """Look up, in one query, the keys with these ids not cached (or stale)."""
+        now = time.monotonic()
+        missing = [
+            kid
+            for kid in kids
+            if (cached := self._by_kid.get(kid)) is None or now - cached[0] > self.cache_seconds
+        ]
+        if not missing:
+            return
+        conn = getattr(self._reading, "conn", None)
+        found = self._reach(lambda: self.store.data_keys(missing, conn))
+        with self._lock:
+            for kid in missing:  # a key this store never made opens nothing
+                self._by_kid[kid] = (now, found.get(kid))
+
+    def value_key(self, envelope: str) -> bytes | None:
+        """The key of one sealed value (an export carries it so an auditor can check the
+        text it shows); None once its data key is destroyed."""
+        sealed = Sealed(envelope)
+        if self.open(envelope) == ERASED:
+            return None
+        data_key = self._by_kid[sealed.kid][1]
+        assert data_key is not None
+        return value_key(data_key, sealed.parts()[0])
+
+    def forget(self, subject_id: str) -> None:
+        """Drop the subject's cached key (their key was just destroyed here)."""
+        with self._lock:
+            self._by_subject.pop(subject_id, None)
+            self._by_kid.clear()  # erasures are rare; which kid was theirs is not cached
+
+    def destroy(self, subject_id: str) -> None:
+        """Destroy the subject's key in the key store (idempotent)."""
+        self._reach(lambda: self.store.destroy(subject_id))
+        self.forget(subject_id)
+
+    def forget_all(self) -> None:
+        """Drop every cached key (the next use reads the key store)."""
+        with self._lock:
+            self._by_subject.clear()
+            self._by_kid.clear()
+
+    def _reach(self, fetch: Any) -> Any:
+        try:
+            return fetch()
+        except DBAPIError as error:
+            raise KeysUnavailable("The key store cannot be reached.") from error
+
+
+# --- destruction inside the event store's own transaction ----------------------------
+# The erasure event and the key's destruction commit together or not at all, so a
+# recorded `PersonErased` always means the key is gone. The recorders below run these
+# statements on the cursor that inserts the events (same database only).
+
+_KEEP_DESTROYED = (
+    "INSERT INTO {table} (subject_id, key_id, wrapped, created_at, destroyed_at) "
+    "VALUES ({p}, {p}, NULL, {p}, {p}) ON CONFLICT (subject_id) DO NOTHING"
+)
+_DESTROY = (
+    "UPDATE {table} SET wrapped = NULL, destroyed_at = {p} "
+    "WHERE subject_id = {p} AND wrapped IS NOT NULL"
+)
+
+
+def destroy_on(cursor: Any, subjects: Iterable[str], *, table: str, placeholder: str) -> None:
+    """Destroy the subjects' keys with `cursor` (a DB-API cursor in the caller's open
+    transaction); a subject never keyed gets a destroyed row, so none can appear later."""
+    now: Any = datetime.now(UTC)
+    if placeholder == "?":  # sqlite3: the text form SQLAlchemy reads back
+        now = now.isoformat(sep=" ")
+    keep = _KEEP_DESTROYED.format(table=table, p=placeholder)
+    destroy = _DESTROY.format(table=table, p=placeholder)
+    for subject in subjects:
+        cursor.execute(keep, (subject, secrets.token_urlsafe(12), now, now))
+        cursor.execute(destroy, (now, subject))

@@ -46,7 +46,8 @@ def _store_env(database_url: str, pool: PoolSize) -> dict[str, str]:
         else:
             keep_private(Path(path))
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            # Inserts that may destroy data keys in their transaction (sqlite_store).
+            "PERSISTENCE_MODULE": "infra.sqlite_store:CraftingSQLiteFactory",
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "30",
         }

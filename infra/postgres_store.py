@@ -21,18 +21,22 @@ reader would also have to change.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import (
     PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresFactory,
 )
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
+
+from infra.keystore import data_keys, destroy_on
 
 # Every process that creates or alters tables (the event store's, the read models',
 # the audit tables) takes this lock first, per schema; see `infra.bootstrap.prepare`.
@@ -112,6 +116,34 @@ class OrderedApplicationRecorder(PostgresApplicationRecorder):
     def create_table(self) -> None:
         with _datastore_lock(self.datastore):
             super().create_table()
+
+    destroys_keys = True
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The insert function's one statement; with `destroy_keys`, that statement and
+        the keys' destruction in one transaction (erasure: infra.keystore)."""
+        subjects = kwargs.get("destroy_keys", ())
+        if not subjects:
+            inserted: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return inserted
+        events = [
+            self.construct_pg_stored_event(
+                originator_id=e.originator_id,
+                originator_version=e.originator_version,
+                topic=e.topic,
+                state=e.state,
+            )
+            for e in stored_events
+        ]
+        table = f'"{self.datastore.schema}"."{data_keys.name}"'
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute(self.sql_invoke_pg_function_insert_events, (events,))
+            positions: list[int] = [r[self.pg_function_name_insert_events] for r in curs.fetchall()]
+            destroy_on(curs, subjects, table=table, placeholder="%s")
+        return positions
 
 
 class CraftingPostgresFactory(PostgresFactory):

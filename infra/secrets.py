@@ -1,8 +1,9 @@
-"""The JWT secret: from the environment, or generated once and kept beside the
-SQLite database file, readable only by its owner."""
+"""The JWT secret and the master key: from the environment, or generated once and kept
+beside the SQLite database file, readable only by their owner."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 
 from infra.key_files import key_file, read_or_create
@@ -26,3 +27,22 @@ def jwt_secret(settings: Settings, *, create: bool) -> str:
             f"No secret yet at {path}: start `crafting serve` once, or set CRAFTING_JWT_SECRET."
         )
     return read_or_create(path, lambda: secrets.token_urlsafe(48))
+
+
+def master_key(settings: Settings) -> bytes:
+    """The key that wraps every data key (infra.keystore): configured, or on SQLite the
+    file beside the database. A PostgreSQL deployment must configure it (and keep it
+    apart from the database's backups: the two together open the personal data)."""
+    if settings.master_key is not None:
+        return base64.b64decode(settings.master_key.get_secret_value())
+    path = key_file(settings, "master-key")
+    if path is None:
+        raise MissingSecretError(
+            "Set CRAFTING_MASTER_KEY (32 random bytes, base64: `crafting keys --new-master`)."
+        )
+    return base64.b64decode(read_or_create(path, new_master_key))
+
+
+def new_master_key() -> str:
+    """A fresh master key, base64."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()

@@ -30,6 +30,23 @@ class Settings(BaseSettings):
         default="",
         description="earlier checkpoint public keys still trusted (base64, comma-separated)",
     )
+    master_key: SecretStr | None = Field(
+        default=None, description="base64 of 32 random bytes: wraps the data keys (erasure)"
+    )
+    keystore_url: str | None = Field(
+        default=None, description="database of the data keys (default: the events' database)"
+    )
+    seal_personal_data: bool = Field(
+        default=True,
+        description="off: new personal data is stored in clear and cannot be erased "
+        "(for measuring what sealing costs; never in production)",
+    )
+    retention_days_after_leaving: int | None = Field(
+        default=None,
+        ge=1,
+        le=36_500,
+        description="erase people inactive for longer than this (off when unset)",
+    )
     checkpoint_seconds: float = Field(default=300, ge=1, description="seal interval")
     dev: bool = Field(default=False, description="GraphiQL, introspection, weak secrets")
     max_hours_received_per_week: float = Field(default=4.0, gt=0, le=40)
@@ -75,7 +92,7 @@ class Settings(BaseSettings):
         default=3, ge=0, le=100_000, description="a wave of this many is never held"
     )
 
-    @field_validator("jwt_secret", "signing_key", mode="before")
+    @field_validator("jwt_secret", "signing_key", "master_key", "keystore_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -83,19 +100,23 @@ class Settings(BaseSettings):
     @field_validator("signing_key")
     @classmethod
     def _valid_signing_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            try:
-                raw = base64.b64decode(value.get_secret_value(), validate=True)
-            except ValueError:
-                raw = b""
-            if len(raw) != 32:
-                raise ValueError("must be a base64 Ed25519 private key (crafting keys --new)")
+        if value is not None and len(_base64(value.get_secret_value())) != 32:
+            raise ValueError("must be a base64 Ed25519 private key (crafting keys --new)")
         return value
 
-    @field_validator("database_url")
+    @field_validator("master_key")
     @classmethod
-    def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+    def _valid_master_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(_base64(value.get_secret_value())) != 32:
+            raise ValueError("must be 32 random bytes, base64 (crafting keys --new-master)")
+        return value
+
+    @field_validator("database_url", "keystore_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(
+            ("sqlite:///", "postgresql://", "postgres://")
+        ):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
 
@@ -112,6 +133,13 @@ class Settings(BaseSettings):
     @property
     def pool(self) -> PoolSize:
         return PoolSize(self.db_pool_size, self.db_max_overflow)
+
+
+def _base64(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        return b""
 
 
 def check_secret(secret: str) -> None:

@@ -1,5 +1,6 @@
 """Read queries of the directory for provisioning (SCIM): people as identity providers
-see them — everyone not deprovisioned — filtered, counted and paged by person id."""
+see them — everyone neither deprovisioned nor erased — filtered, counted and paged by
+person id. Names and e-mails are sealed here: the port opens what a query returns."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from projections.tables import ReadModel
 
 
 def provisioned(rm: ReadModel) -> ColumnElement[bool]:
-    """People an identity provider sees: all but those it removed."""
-    return rm.people.c.deprovisioned.is_(False)
+    """People an identity provider sees: all but those it removed and the erased."""
+    return rm.people.c.deprovisioned.is_(False) & rm.people.c.erased.is_(False)
 
 
 def directory_person(conn: Connection, rm: ReadModel, person_id: str) -> Row | None:
-    """One person, deprovisioned or not (the caller decides what to show)."""
+    """One person, deprovisioned, erased or not (the caller decides what to show)."""
     query = select(rm.people).where(rm.people.c.person_id == person_id)
     row = conn.execute(query).mappings().first()
     return None if row is None else dict(row)

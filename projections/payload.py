@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from domain.integrity import plain as stored_form
+from domain.integrity import plain
 
 # Carried as columns of their own, so left out of the payload.
 METADATA_FIELDS = frozenset(
@@ -31,8 +31,10 @@ def camel(name: str) -> str:
 
 
 def camel_json(value: Any) -> Any:
-    """JSON-ready with camelCase keys, as GraphQL clients read everything else."""
-    return _camel_keys(stored_form(value))
+    """JSON-ready with camelCase keys, as GraphQL clients read everything else. Sealed
+    texts stay opened values: rows are written with `domain.sealing.stored`, payloads
+    shown as they are."""
+    return _camel_keys(plain(value, sealed=False))
 
 
 def _camel_keys(value: Any) -> Any:

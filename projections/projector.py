@@ -20,6 +20,7 @@ from domain.idempotency import IdempotencyRecord
 from domain.metadata import RecordedEvent
 from domain.person import Person, Provisioning
 from domain.records import Adjustment, Reallocation
+from domain.sealing import stored
 from domain.values import FINAL_STATUSES
 from projections.payload import camel_json, event_payload
 from projections.rows import (
@@ -64,7 +65,7 @@ class BatchProjector:
             for name in ("agreements", "changes", "adjustments", "reallocations", "people")
         }
         self.inserts: dict[str, list[Row]] = {
-            name: [] for name in ("reviews", "artifacts", "evidence_skills", "audit_log")
+            name: [] for name in ("reviews", "artifacts", "audit_log")
         }
         self.revised: set[str] = set()
         self.written: dict[str, set[str]] = {name: set() for name in self.dirty}
@@ -308,10 +309,6 @@ class BatchProjector:
         self.inserts["artifacts"].append(
             {**artifact_row(row["agreement_id"], row["employee_id"], item), "position": position}
         )
-        self.inserts["evidence_skills"].extend(
-            {"artifact_id": item.id, "skill": skill, "employee_id": row["employee_id"]}
-            for skill in item.skills
-        )
 
     def _person_event(self, event: Person.Event) -> None:
         stream = str(event.originator_id)
@@ -319,13 +316,24 @@ class BatchProjector:
             self.people[stream] = {
                 "person_id": event.person_id,
                 "stream_id": stream,
+                "legal_hold": False,
+                "erased": False,
                 **provisioning_columns(Provisioning()),
             }
+        row = self.people[stream]
         if isinstance(event, Person.Registered | Person.ProfileChanged):
-            self.people[stream].update(profile_columns(event.profile))
+            if event.profile.active:
+                row["inactive_since"] = None
+            elif row.get("active", True):  # left now (or registered as gone)
+                row["inactive_since"] = event.timestamp
+            row.update(profile_columns(event.profile))
+        elif isinstance(event, Person.LegalHoldPlaced | Person.LegalHoldLifted):
+            row["legal_hold"] = isinstance(event, Person.LegalHoldPlaced)
+        elif isinstance(event, Person.PersonErased):
+            row["erased"] = True
         elif isinstance(event, Person.ProvisioningChanged):
-            self.people[stream].update(provisioning_columns(event.provisioning))
-        self.people[stream].update(version=event.originator_version, updated_at=event.timestamp)
+            row.update(provisioning_columns(event.provisioning))
+        row.update(version=event.originator_version, updated_at=event.timestamp)
         self.dirty["people"].add(stream)
 
     def _audit(self, position: int, event: RecordedEvent) -> None:
@@ -431,6 +439,7 @@ def append(conn: Connection, table: Table, rows: list[Row]) -> None:
     """Insert new rows in bulk: COPY on PostgreSQL, executemany elsewhere."""
     if not rows:
         return
+    rows = [stored(row) for row in rows]  # sealed texts as their envelopes
     if conn.dialect.name != "postgresql":
         conn.execute(table.insert(), rows)
         return
@@ -447,6 +456,7 @@ def append(conn: Connection, table: Table, rows: list[Row]) -> None:
 def upsert(conn: Connection, table: Table, rows: list[Row]) -> None:
     """Insert or replace rows by primary key, as one bulk statement."""
     if rows:
+        rows = [stored(row) for row in rows]  # sealed texts as their envelopes
         conn.execute(_upsert_statement(table, conn.dialect.name), rows)
 
 

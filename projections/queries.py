@@ -178,6 +178,36 @@ def children(
     return grouped
 
 
+def agreement_ids_of(conn: Connection, rm: ReadModel, employee_id: str) -> list[str]:
+    """The ids of every agreement of the employee (no access check: for HR's erasure)."""
+    a = rm.agreements
+    query = select(a.c.agreement_id).where(a.c.employee_id == employee_id)
+    return [str(r[0]) for r in conn.execute(query).all()]
+
+
+def due_for_erasure(conn: Connection, rm: ReadModel, left_before: datetime) -> list[str]:
+    """People inactive since before `left_before`, not erased and not on hold
+    (retention), oldest first."""
+    p = rm.people
+    query = (
+        select(p.c.person_id)
+        .where(
+            p.c.active.is_(False),
+            p.c.erased.is_(False),
+            p.c.legal_hold.is_(False),
+            p.c.inactive_since <= left_before,
+        )
+        .order_by(p.c.inactive_since, p.c.person_id)
+    )
+    return [str(r[0]) for r in conn.execute(query).all()]
+
+
+def erased_people(conn: Connection, rm: ReadModel) -> list[str]:
+    """The ids of everyone erased."""
+    p = rm.people
+    return [str(r[0]) for r in conn.execute(select(p.c.person_id).where(p.c.erased)).all()]
+
+
 def people_by_id(conn: Connection, rm: ReadModel, ids: Iterable[str]) -> dict[str, Row]:
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):

@@ -139,6 +139,9 @@ def person_row(person: Person) -> Row:
         **profile_columns(person.profile),
         **provisioning_columns(person.provisioning),
         "version": person.version,
+        "legal_hold": person.on_hold,
+        "erased": person.erased,
+        "inactive_since": None,  # kept by the projector (retention reads it there)
         "updated_at": person.modified_on,
     }
 

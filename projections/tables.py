@@ -28,7 +28,8 @@ from sqlalchemy import (
 )
 
 # Bump when the tables or the way events fill them change: the runner then rebuilds.
-READ_MODEL_VERSION = 3  # 2: children indexed by (agreement, position); 3: provisioning
+# 3: sealed texts; 4: provisioning (SCIM)
+READ_MODEL_VERSION = 4  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -58,7 +59,6 @@ class ReadModel:
     changes: Table
     reviews: Table
     artifacts: Table
-    evidence_skills: Table
     people: Table
     audit_log: Table
 
@@ -170,12 +170,6 @@ def read_model(generation: int) -> ReadModel:
         Column("position", BigInteger, nullable=False),
         Index(f"ix_{p}artifacts_agreement", "agreement_id", "position"),
     )
-    evidence_skills = table(
-        "evidence_skills",
-        Column("artifact_id", ID, primary_key=True),
-        Column("skill", String(100), primary_key=True),
-        Column("employee_id", String(128), nullable=False, index=True),
-    )
     people = table(
         "people",
         Column("person_id", String(128), primary_key=True),
@@ -191,6 +185,9 @@ def read_model(generation: int) -> ReadModel:
         Column("external_id", String(128), index=True),
         Column("employee_number", String(128)),
         Column("deprovisioned", Boolean, nullable=False),
+        Column("legal_hold", Boolean, nullable=False),
+        Column("erased", Boolean, nullable=False),
+        Column("inactive_since", TS),  # when they left, for retention
         Column("version", Integer, nullable=False),
         Column("updated_at", TS, nullable=False),
     )
@@ -223,7 +220,6 @@ def read_model(generation: int) -> ReadModel:
         changes,
         reviews,
         artifacts,
-        evidence_skills,
         people,
         audit_log,
     )

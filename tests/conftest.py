@@ -18,10 +18,14 @@ import pytest
 
 from domain.application import CraftingApplication
 from infra.bootstrap import Container, bootstrap
+from infra.secrets import new_master_key
 from infra.settings import Settings
 from infra.signing import new_private_key
 
 REQUIRE_POSTGRES = os.environ.get("CRAFTING_REQUIRE_POSTGRES") == "1"
+# One master key for the whole run, as a deployment has one: every process a test starts
+# on one database (serve, projectors, workers) opens what the others sealed.
+os.environ.setdefault("CRAFTING_MASTER_KEY", new_master_key())
 SNAPSHOT_KEY = b"tests-snapshot-key-0123456789abc"
 
 
@@ -103,7 +107,11 @@ def postgres_url(postgres_database_url: str) -> str:
 @pytest.fixture
 def container(database_url: str) -> Iterator[Container]:
     built = bootstrap(
-        Settings(database_url=database_url, jwt_secret=None, signing_key=new_private_key())
+        Settings(
+            database_url=database_url,
+            jwt_secret=None,
+            signing_key=new_private_key(),
+        )
     )
     yield built
     built.close()

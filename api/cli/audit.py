@@ -24,6 +24,7 @@ from domain.integrity import Verifier, read_anchors
 from domain.values import Role
 from infra import audit
 from infra.bootstrap import Container, bootstrap
+from infra.secrets import new_master_key
 from infra.signing import (
     MissingSigningKeyError,
     new_private_key,
@@ -50,7 +51,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 
 @contextmanager
-def _container() -> Iterator[Container]:
+def cli_container() -> Iterator[Container]:
     container = bootstrap()
     try:
         with container.schema_lock():
@@ -70,7 +71,7 @@ def checkpoint(
     ] = None,
 ) -> None:
     """Seal a signed checkpoint over the log now."""
-    with _container() as c:
+    with cli_container() as c:
         try:
             key = signing_key(c.settings)
         except MissingSigningKeyError as error:
@@ -99,7 +100,7 @@ def verify(
 ) -> None:
     """Walk the whole store: hash chains, checkpoint roots and signatures; then every
     snapshot: its tag, and its state re-derived from the events."""
-    with _container() as c:
+    with cli_container() as c:
         key = public_key or _own_public_key(c)
         with progress_bar("Verifying") as advance:
             published = read_anchors(anchors.read_text("utf-8").splitlines()) if anchors else []
@@ -131,12 +132,18 @@ def export(
     """Export events and checkpoints as JSON Lines (streamed, constant memory)."""
     stream = _uuid(agreement) if agreement else None
     with (
-        _container() as c,
+        cli_container() as c,
         output.open("w", encoding="utf-8") as out,
         progress_bar("Exporting") as advance,
     ):
         written = audit.export(
-            c.store, out, stream=stream, since=_utc(since), until=_utc(until), progress=advance
+            c.store,
+            out,
+            stream=stream,
+            since=_utc(since),
+            until=_utc(until),
+            progress=advance,
+            keys=c.keys,
         )
     typer.echo(
         f"Wrote {written} events to {output}. Verify it with: python "
@@ -157,7 +164,7 @@ def history(
 ) -> None:
     """Print an agreement's timeline and its state at a version or instant."""
     aid = _uuid(agreement_id)
-    with _container() as c:
+    with cli_container() as c:
         try:
             events = c.app.history(aid)
             state = c.app.agreement_at(AUDITOR, aid, version, _utc(at) or None)
@@ -201,12 +208,18 @@ def history(
 
 def keys(
     new: Annotated[bool, typer.Option("--new", help="Print a fresh private key.")] = False,
+    new_master: Annotated[
+        bool, typer.Option("--new-master", help="Print a fresh master key (CRAFTING_MASTER_KEY).")
+    ] = False,
 ) -> None:
-    """Print the public key auditors verify checkpoints with (or make a new private key)."""
+    """Print the public key auditors verify checkpoints with (or make a new key)."""
+    if new_master:
+        typer.echo(new_master_key())
+        return
     if new:
         typer.echo(new_private_key())
         return
-    with _container() as c:
+    with cli_container() as c:
         typer.echo(_own_public_key(c))
 
 

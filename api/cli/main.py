@@ -14,11 +14,13 @@ import uvicorn
 from pydantic import ValidationError
 
 from api.cli import audit as cli_audit
+from api.cli import privacy as cli_privacy
 from api.cli.demo import load_demo
 from api.http.auth import mint_token
 from domain.values import Role
 from infra.bootstrap import bootstrap
 from infra.database import DatabaseUnavailableError, masked_url
+from infra.retention import RetentionWorker
 from infra.runtime import SUPERVISOR_PID_VARIABLE
 from infra.secrets import MissingSecretError, jwt_secret
 from infra.settings import Settings
@@ -81,11 +83,16 @@ def projector() -> None:
     sealer = container.sealer()
     if sealer is not None:
         threading.Thread(target=sealer.run, name="sealer", daemon=True).start()
+    retention = None
+    if container.settings.retention_days_after_leaving or container.settings.keystore_url:
+        retention = RetentionWorker(container)
+        threading.Thread(target=retention.run, name="retention", daemon=True).start()
 
     def stop(*_: object) -> None:
         container.runner.stop()
-        if sealer is not None:
-            sealer.stop()
+        for background in (sealer, retention):
+            if background is not None:
+                background.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -156,6 +163,8 @@ for command in (
     cli_audit.export,
     cli_audit.history,
     cli_audit.keys,
+    cli_privacy.erase,
+    cli_privacy.retention,
 ):
     cli.command(epilog=ENVIRONMENT)(command)
 
@@ -167,6 +176,9 @@ def main() -> None:
     except DatabaseUnavailableError as error:
         typer.echo(f"crafting: {error}", err=True)
         raise SystemExit(1) from None
+    except MissingSecretError as error:  # e.g. no CRAFTING_MASTER_KEY on PostgreSQL
+        typer.echo(f"crafting: {error}", err=True)
+        raise SystemExit(2) from None
     except ValidationError as error:  # settings; the values are never shown
         for problem in error.errors():
             where = "_".join(str(part) for part in problem["loc"]).upper()

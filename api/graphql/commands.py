@@ -12,12 +12,13 @@ from typing import Any, ClassVar, TypeVar
 import strawberry
 
 from api.graphql.context import Context
-from api.graphql.errors import BadInputError, ForbiddenError
+from api.graphql.errors import BadInputError, ForbiddenError, UnavailableError
 from api.graphql.ids import agreement_uuid
 from api.http.metrics import COMMANDS
 from domain.application import CommandResult
 from domain.application import commands as c
 from domain.errors import DomainError, Forbidden
+from domain.sealing import KeysUnavailable
 
 C = TypeVar("C", bound=c.Command)
 
@@ -80,6 +81,9 @@ async def execute(ctx: Context, command: c.Command) -> CommandResult:
     except Forbidden as error:
         COMMANDS.labels(name, "FORBIDDEN").inc()
         raise ForbiddenError(error.message) from None
+    except KeysUnavailable:
+        COMMANDS.labels(name, KeysUnavailable.code).inc()
+        raise UnavailableError from None
     except DomainError as error:
         COMMANDS.labels(name, error.code).inc()
         raise

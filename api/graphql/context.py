@@ -12,11 +12,12 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from api.graphql.consistency import ConsistencyWaiter
-from api.graphql.errors import ForbiddenError
+from api.graphql.errors import ForbiddenError, UnavailableError
 from api.graphql.rows import Row
 from api.ports import Ports
 from domain.access import Actor, sees_all
 from domain.application import Request
+from domain.sealing import KeysUnavailable
 from domain.values import Role
 from projections import queries as q
 from projections.tables import ReadModel
@@ -50,7 +51,10 @@ class Context(BaseContext):
         """Run a read query in a worker thread, on the live read-model tables, in one
         transaction (so the generation cannot switch under it)."""
 
-        return await asyncio.to_thread(self.ports.reads.run, query)
+        try:
+            return await asyncio.to_thread(self.ports.reads.run, query)
+        except KeysUnavailable:
+            raise UnavailableError from None
 
     def children(self, kind: str) -> DataLoader[str, list[Row]]:
         """Batched children of agreements: one query for the whole page."""

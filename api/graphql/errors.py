@@ -34,6 +34,17 @@ class NotFoundError(PublicError):
     code = "NOT_FOUND"
 
 
+class UnavailableError(PublicError):
+    """A dependency is down (the key store): nothing was recorded; retry later."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(
+        self, message: str = "The key store cannot be reached: nothing was recorded or read."
+    ) -> None:
+        super().__init__(message)
+
+
 class NotYetConsistentError(PublicError):
     code = "NOT_YET_CONSISTENT"
 

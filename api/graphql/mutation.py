@@ -10,7 +10,11 @@ from api.graphql.agreements.mutations import AgreementPayload
 from api.graphql.directory import mutations as directory_writes
 from api.graphql.directory.types import DeactivationWavePayload
 from api.graphql.people import mutations as people_writes
-from api.graphql.people.mutations import UpsertPeoplePayload
+from api.graphql.people.mutations import (
+    ErasePersonPayload,
+    PersonActionPayload,
+    UpsertPeoplePayload,
+)
 
 
 @strawberry.type
@@ -38,3 +42,10 @@ class Mutation:
     dismiss_deactivations: DeactivationWavePayload = strawberry.mutation(
         resolver=directory_writes.dismiss_deactivations
     )
+    place_legal_hold: PersonActionPayload = strawberry.mutation(
+        resolver=people_writes.place_legal_hold
+    )
+    lift_legal_hold: PersonActionPayload = strawberry.mutation(
+        resolver=people_writes.lift_legal_hold
+    )
+    erase_person: ErasePersonPayload = strawberry.mutation(resolver=people_writes.erase_person)

@@ -1,7 +1,8 @@
 """The SCIM filters identity providers send on every sync (`userName eq`, `externalId
-eq`, `emails.value eq`, `active eq`, joined by `and`) as SQL over the directory. Any
+eq`, `active eq`, the employee number, joined by `and`) as SQL over the directory. Any
 other filter returns None: the storage then matches it on every visible user with
-scim2-models, so every valid filter is answered, the common ones by an index."""
+scim2-models, so every valid filter is answered, the common ones by an index. Names and
+e-mails are sealed in the read model (issue 14), so filters on them are matched too."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from scim2_models.path.expressions import (
     Comparison,
     LogicalExpr,
     LogicalOperator,
-    ValuePath,
 )
-from sqlalchemy import and_, func
+from sqlalchemy import and_
 from sqlalchemy.sql import ColumnElement
 
 from api.scim.models import ENTERPRISE
@@ -30,11 +30,6 @@ def sql_condition(node: Any, rm: ReadModel) -> ColumnElement[bool] | None:
         if any(p is None for p in parts):
             return None
         return and_(*(p for p in parts if p is not None))
-    if isinstance(node, ValuePath) and node.attr_path.attr.lower() == "emails":
-        inner = node.val_filter
-        if isinstance(inner, Comparison) and inner.attr_path.attr.lower() == "value":
-            return _equal(rm, "emails", "value", None, inner)
-        return None
     if isinstance(node, Comparison):
         path = node.attr_path
         return _equal(rm, path.attr.lower(), (path.sub_attr or "").lower() or None, path.uri, node)
@@ -53,8 +48,6 @@ def _equal(
         return c.person_id == value  # caseExact: the person id
     if attr == "externalid" and sub is None and isinstance(value, str):
         return c.external_id == value  # caseExact (RFC 7643 §3.1)
-    if attr == "emails" and sub in (None, "value") and isinstance(value, str):
-        return func.lower(c.email) == value.lower()  # e-mails are not case-exact
     if attr == "active" and sub is None and isinstance(value, bool):
         return c.active.is_(value)
     if attr == "employeenumber" and uri == ENTERPRISE and isinstance(value, str):

@@ -28,8 +28,8 @@ def version_of(tag: str | None) -> int | None:
 
 
 def user_of(row: Row) -> Any:
-    """A directory row as a SCIM User. The one place a person is read for SCIM: where
-    sealed personal data will be opened (issue 14)."""
+    """A directory row as a SCIM User: the one place a person is read for SCIM, from a
+    row whose sealed name and e-mail the read port has opened."""
     manager_id = row["manager_id"]
     return ScimUser(
         id=row["person_id"],

@@ -83,7 +83,7 @@ class DirectoryStorage(AsyncScimStorage):
 
     async def _row(self, person_id: str) -> Row:
         row = await self._read(lambda c, rm: d.directory_person(c, rm, person_id))
-        if row is None or row["deprovisioned"]:
+        if row is None or row["deprovisioned"] or row["erased"]:
             raise NotFoundException(detail=f"No user with id '{person_id}'.")
         return row
 
@@ -110,17 +110,23 @@ class DirectoryStorage(AsyncScimStorage):
         count = min(search_request.count if search_request.count is not None else 100, MAX_RESULTS)
         scim_filter = search_request.filter
 
-        def run(conn: Connection, rm: ReadModel) -> tuple[int, list[Resource[Any]]]:
-            condition = None if scim_filter is None else sql_condition(scim_filter.ast, rm)
-            if scim_filter is None or condition is not None:
-                total, rows = d.directory_page(conn, rm, condition, start, count)
-                return total, [user_of(r) for r in rows]
-            _, rows = d.directory_page(conn, rm, None, 0, None)
-            matched = [u for u in map(user_of, rows) if scim_filter.match(u)]
-            return len(matched), matched[start : start + count]
+        condition_of = None if scim_filter is None else scim_filter.ast
 
-        total, users = await self._read(run)
-        return SearchPage(total=total, resources=users)
+        def indexed(conn: Connection, rm: ReadModel) -> tuple[int, list[Row]] | None:
+            condition = None if condition_of is None else sql_condition(condition_of, rm)
+            if condition_of is not None and condition is None:
+                return None
+            return d.directory_page(conn, rm, condition, start, count)
+
+        page = await self._read(indexed)
+        if page is not None:
+            total, rows = page
+            return SearchPage(total=total, resources=[user_of(r) for r in rows])
+        # Any other filter: matched on every visible user, once their data is opened.
+        _, rows = await self._read(lambda c, rm: d.directory_page(c, rm, None, 0, None))
+        assert scim_filter is not None
+        matched = [u for u in map(user_of, rows) if scim_filter.match(u)]
+        return SearchPage(total=len(matched), resources=matched[start : start + count])
 
     # --- writes -------------------------------------------------------------
 
@@ -128,6 +134,10 @@ class DirectoryStorage(AsyncScimStorage):
         """Provision a person; a deprovisioned one comes back (nothing was erased)."""
         person_id = getattr(resource, "user_name", None) or ""
         current = await self._read(lambda c, rm: d.directory_person(c, rm, person_id))
+        if current is not None and current["erased"]:
+            raise UniquenessException(
+                detail=f"'{person_id}' was erased: the id cannot be provisioned again."
+            )
         if current is not None and not current["deprovisioned"]:
             raise UniquenessException(detail=f"A user with userName '{person_id}' exists.")
         default = self.ports.provisioning.default_contracted_hours

@@ -70,6 +70,8 @@ class ReallocationToggle:
 
 
 class Agreement(ChainedAggregate):
+    SUBJECT_FIELD = "employee_id"  # its free texts are sealed under the employee's key
+
     class Snapshot(BaseSnapshot):
         """The agreement's state every 100 events (the application's interval), so
         loading it, and time travel, replay at most that many events."""

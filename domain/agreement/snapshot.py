@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.packing import RecordLog, RecordTable, pack_by_id
+from domain.packing import OpenedRows, RecordLog, RecordTable, pack_by_id
 from domain.records import Adjustment, Artifact, Change, Reallocation, Review
 from domain.values import AgreementStatus
 
@@ -18,6 +18,7 @@ PACKED_BY_ID: dict[str, type[Any]] = {
     "changes": Change,
 }
 PACKED_LOGS: dict[str, type[Any]] = {"reviews": Review, "artifacts": Artifact}
+PACKED = frozenset(PACKED_BY_ID) | frozenset(PACKED_LOGS)
 
 
 def pack_state(state: dict[str, Any]) -> None:
@@ -35,10 +36,12 @@ def unpack_state(state: dict[str, Any]) -> None:
     state["status"] = AgreementStatus(state["status"])
     # Snapshots taken before packing hold the records themselves.
     for name, record in PACKED_BY_ID.items():
-        if isinstance(state[name], str):
+        if isinstance(state[name], str | OpenedRows):
             state[name] = RecordTable(record, state[name])
     for name, record in PACKED_LOGS.items():
         value = state[name]
         state[name] = (
-            RecordLog(record, packed=value) if isinstance(value, str) else RecordLog(record, value)
+            RecordLog(record, packed=value)
+            if isinstance(value, str | OpenedRows)
+            else RecordLog(record, value)
         )

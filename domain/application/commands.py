@@ -4,6 +4,7 @@ asks (`Request`), and what a command returns (`CommandResult`)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -40,11 +41,15 @@ class Command:
     idempotency_key: str | None = None
     reason: str | None = None
 
-    def fingerprint(self) -> str:
-        """Same command and input = same fingerprint; the key itself is left out."""
+    def fingerprint(self, key: bytes | None = None) -> str:
+        """Same command and input = same fingerprint; the idempotency key itself is left
+        out. With `key`, an HMAC: the input may be personal data, and a plain digest of a
+        short text can be found by guessing."""
         body = asdict(self)
         body.pop("idempotency_key")
         canonical = json.dumps([type(self).__name__, body], sort_keys=True, default=str)
+        if key is not None:
+            return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -180,3 +185,23 @@ class ConfirmDeactivations(Command):
 @dataclass(frozen=True, kw_only=True)
 class DismissDeactivations(Command):
     """HR drops the held deactivation wave: its people stay active."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonCommand(Command):
+    person_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErasePerson(PersonCommand):
+    """Erase a person's data: their key is destroyed with the event that records it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceLegalHold(PersonCommand):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiftLegalHold(PersonCommand):
+    pass

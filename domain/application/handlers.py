@@ -40,6 +40,7 @@ Outcome = Agreement | list[Person]
 Handler = Callable[[CommandSession, Any], Outcome]
 Act = Callable[[CommandSession, Agreement, Any, Meta], None]
 """What a command does to an agreement the caller may act on (loaded by `on_agreement`)."""
+HR_ONLY = "Legal holds and erasure need HR."
 
 
 def handle(session: CommandSession, command: c.Command) -> Outcome:
@@ -153,6 +154,25 @@ def _revert_to_version(s: CommandSession, a: Agreement, cmd: c.RevertToVersion, 
     _follow_in_ledgers(s, a, a.revert_to_version(cmd.version, meta), meta)
 
 
+def _on_person(step: Callable[[Person, Meta], None], *, erase: bool = False) -> Handler:
+    """A handler of HR's actions on one person of the directory (holds, erasure)."""
+
+    def run(s: CommandSession, cmd: c.PersonCommand) -> Outcome:
+        if not s.actor.has(Role.HR):
+            raise Forbidden(HR_ONLY)
+        pid = person_id(cmd.person_id, "personId")
+        person = s.find_person(pid)
+        if person is None:
+            raise UnknownPerson(f"No person with id '{pid}'.", "personId")
+        step(person, s.meta(Role.HR))
+        s.enlist(person)
+        if erase:
+            s.destroy_key(pid)
+        return [person]
+
+    return run
+
+
 def _follow_in_ledgers(
     s: CommandSession, agreement: Agreement, toggles: list[ReallocationToggle], meta: Meta
 ) -> None:
@@ -215,5 +235,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.UpsertPeople: upsert_people,
     c.ConfirmDeactivations: confirm_deactivations,
     c.DismissDeactivations: dismiss_deactivations,
+    c.PlaceLegalHold: _on_person(Person.place_hold),
+    c.LiftLegalHold: _on_person(Person.lift_hold),
+    c.ErasePerson: _on_person(Person.erase, erase=True),
 }
 """Every command and its handler, with the party the caller must be to the agreement."""

@@ -3,6 +3,7 @@ optimistic concurrency, and reads the write model (including time travel)."""
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -12,7 +13,6 @@ from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     EventStore,
     JSONTranscoder,
@@ -39,10 +39,12 @@ from domain.event_tags import TaggingMapper
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger, LedgerOutOfStep
 from domain.person import Person
+from domain.sealing import ERASED, Keys, KeysUnavailable, Opened, holds_clear_text, sealing_with
 from domain.snapshots import SealedSnapshotStore, Tampered
 from domain.transcodings import register_all
 from domain.values import text
 
+log = logging.getLogger(__name__)
 PositionLookup = Callable[[UUID, int], int | None]
 """Finds the log position of an aggregate's event; wired by infra per database."""
 
@@ -65,12 +67,20 @@ class CraftingApplication(Application[UUID]):
         snapshot_key: bytes | None = None,
         event_tag_key: bytes | None = None,
         on_tampered_snapshot: Tampered = lambda _id, _version: None,
+        keys: Keys | None = None,
+        keys_beside_events: bool = True,
+        fingerprint_key: bytes | None = None,
     ) -> None:
         # Read by construct_mapper and construct_snapshot_store, which the library calls
         # while constructing.
         self._snapshot_key = snapshot_key
         self._event_tag_key = event_tag_key
         self._on_tampered_snapshot = on_tampered_snapshot
+        self.keys = keys  # personal data sealed under its subject's key (domain.sealing)
+        # Whether the key store is in the events' database: then an erasure destroys the
+        # key in the transaction that records it; else right after (see _after_erasure).
+        self.keys_beside_events = keys_beside_events
+        self._fingerprint_key = fingerprint_key
         super().__init__(env)
         self.max_hours_received_per_week = max_hours_received_per_week
         self.clock = clock
@@ -96,8 +106,14 @@ class CraftingApplication(Application[UUID]):
         """With a tag key, every event is stored with its tag (domain.event_tags)."""
         mapper = super().construct_mapper()
         return TaggingMapper(
-            mapper.transcoder, self._event_tag_key, mapper.compressor, mapper.cipher
+            mapper.transcoder, self._event_tag_key, mapper.compressor, mapper.cipher, self.keys
         )
+
+    @property
+    def tagging_mapper(self) -> TaggingMapper:
+        """The mapper, as constructed here."""
+        assert isinstance(self.mapper, TaggingMapper)
+        return self.mapper
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         """Snapshots tagged with a key only the service holds (domain.snapshots)."""
@@ -123,14 +139,15 @@ class CraftingApplication(Application[UUID]):
                 return prior
             session = UnitOfWork(self, request, command, self.clock())
             try:
-                outcome = handle(session, command)
-                if key is not None:
-                    session.enlist(self._key_record(session, command, outcome))
+                with sealing_with(self.keys):
+                    outcome = handle(session, command)
+                    if key is not None:
+                        session.enlist(self._key_record(session, command, outcome))
                 # What the caller is shown: the state this command wrote, copied before
                 # the save puts `outcome` in the aggregate cache, where other requests may
                 # fast-forward it in place (payloads build their children lazily).
                 shown = deepcopy(outcome) if isinstance(outcome, Agreement) else outcome
-                recordings = self.save(*session.pending)
+                recordings = self.save(*session.pending, **self._erasing(session.destroyed))
             except (RecordConflictError, LedgerOutOfStep):
                 # Someone else wrote one of our aggregates first: judge the command
                 # again on the new state (an expectedVersion then fails cleanly).
@@ -148,8 +165,39 @@ class CraftingApplication(Application[UUID]):
             )
             if position is None:  # nothing changed (e.g. an unchanged directory push)
                 position = self.recorder.max_notification_id() or 0
+            if session.destroyed:
+                shown = self._after_erasure(session.destroyed)
             return self._result(position, shown)
         raise VersionConflict("The agreement kept changing while this command ran; please retry.")
+
+    def _erasing(self, subjects: list[str]) -> dict[str, Any]:
+        """What `save` passes the recorder so the subjects' keys are destroyed in the
+        transaction that records their erasure (a store that cannot is refused)."""
+        if not subjects:
+            return {}
+        if self.keys is None:
+            raise InvalidInput("Sealing is off here: nothing can be erased.", "personId")
+        if not self.keys_beside_events:
+            return {}
+        if not getattr(self.recorder, "destroys_keys", False):
+            raise InvalidInput("This store cannot destroy data keys.", "personId")
+        return {"destroy_keys": tuple(subjects)}
+
+    def _after_erasure(self, subjects: list[str]) -> list[Person]:
+        """The erased people as everyone now reads them (this process forgets their keys
+        at once; other processes within the key ring's cache time)."""
+        assert self.keys is not None
+        for subject in subjects:
+            if not self.keys_beside_events:
+                # A key store of its own: destroyed once the erasure is recorded; if that
+                # fails, the erased people's keys are destroyed by the next reconciliation
+                # (infra.retention), so a recorded erasure always ends with its key gone.
+                try:
+                    self.keys.destroy(subject)
+                except KeysUnavailable:
+                    log.warning("an erased person's key is destroyed at the next reconciliation")
+            self.keys.forget(subject)
+        return [p for p in map(self.find_person, subjects) if p is not None]
 
     def _key_record(
         self, session: UnitOfWork, command: Command, outcome: Agreement | list[Person]
@@ -160,7 +208,7 @@ class CraftingApplication(Application[UUID]):
             return IdempotencyRecord.record(
                 command.idempotency_key,
                 type(command).__name__,
-                command.fingerprint(),
+                command.fingerprint(self._fingerprint_key),
                 meta,
                 agreement_id=outcome.id,
                 agreement_version=outcome.version,
@@ -168,7 +216,7 @@ class CraftingApplication(Application[UUID]):
         return IdempotencyRecord.record(
             command.idempotency_key,
             type(command).__name__,
-            command.fingerprint(),
+            command.fingerprint(self._fingerprint_key),
             meta,
             person_ids=[p.person_id for p in outcome],
         )
@@ -180,7 +228,12 @@ class CraftingApplication(Application[UUID]):
             record: IdempotencyRecord = self.repository.get(record_id)
         except AggregateNotFoundError:
             return None
-        if record.fingerprint != command.fingerprint():
+        # Keyed, so the record tells nothing about the input (it may be personal data);
+        # records written before the key was used hold the plain digest.
+        if record.fingerprint not in (
+            command.fingerprint(self._fingerprint_key),
+            command.fingerprint(),
+        ):
             raise IdempotencyKeyReused(
                 "This idempotency key was already used with different input.",
                 "idempotencyKey",
@@ -228,11 +281,27 @@ class CraftingApplication(Application[UUID]):
 
     def load_agreement(self, agreement_id: UUID) -> Agreement | None:
         """The agreement, or None when no agreement has this id (no access check)."""
+        found = self._get(agreement_id, lambda a: a.title if isinstance(a, Agreement) else None)
+        return found if isinstance(found, Agreement) else None
+
+    def _get(self, aggregate_id: UUID, sealed: Callable[[Any], Any]) -> Any:
+        """The aggregate, or None; one cached from before its subject was erased (its
+        `sealed` value still opens in memory) is dropped and read again from the store."""
         try:
-            found: Aggregate = self.repository.get(agreement_id)
+            found: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        return found if isinstance(found, Agreement) else None
+        value = sealed(found)
+        if (
+            self.keys is not None
+            and isinstance(value, Opened)
+            and value != ERASED
+            and self.keys.open(value.envelope) == ERASED
+        ):
+            if self.repository.cache is not None:
+                self.repository.cache.get(aggregate_id, evict=True)
+            found = self.repository.get(aggregate_id)
+        return found
 
     def agreement_at(
         self,
@@ -271,17 +340,28 @@ class CraftingApplication(Application[UUID]):
         last = self.recorder.select_events(agreement_id, desc=True, limit=1)
         return first, last[0].originator_version
 
+    def events_in_clear(self, person_id: str, agreement_ids: list[UUID]) -> int:
+        """How many events of the person (their directory entry, their agreements) hold
+        personal text in clear: recorded before sealing, so erasure only masks them."""
+        streams = [Person.id_for(person_id), *agreement_ids]
+        return sum(
+            1
+            for stream in streams
+            for event in self.events.get(stream)
+            if holds_clear_text(vars(event))
+        )
+
     def history(self, agreement_id: UUID) -> list[Any]:
         """Every event of the agreement, oldest first."""
         return list(self.events.get(agreement_id))
 
     def find_person(self, person_id: str) -> Person | None:
         """A person of the directory, active or not."""
-        try:
-            person: Person = self.repository.get(Person.id_for(person_id))
-        except AggregateNotFoundError:
-            return None
-        return person
+        found = self._get(
+            Person.id_for(person_id),
+            lambda p: p.profile.display_name if isinstance(p, Person) else None,
+        )
+        return found if isinstance(found, Person) else None
 
     def manager_of(self, employee_id: str) -> str | None:
         """The employee's current manager in the directory."""

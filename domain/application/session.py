@@ -72,3 +72,7 @@ class CommandSession(Protocol):
     def enlist(self, aggregate: Aggregate) -> None:
         """Save `aggregate` with the command's other changes, atomically."""
         ...
+
+    def destroy_key(self, subject_id: str) -> None:
+        """Destroy the subject's data key in the transaction that saves the changes."""
+        ...

@@ -56,6 +56,7 @@ class UnitOfWork:
     command: Command
     now: datetime
     pending: list[Aggregate] = field(default_factory=list)
+    destroyed: list[str] = field(default_factory=list)  # subjects whose keys go
 
     @property
     def actor(self) -> Actor:
@@ -144,3 +145,7 @@ class UnitOfWork:
         """Save `aggregate` with the command's other changes, atomically."""
         if all(a is not aggregate for a in self.pending):
             self.pending.append(aggregate)
+
+    def destroy_key(self, subject_id: str) -> None:
+        """Destroy the subject's data key in the transaction that saves the changes."""
+        self.destroyed.append(subject_id)

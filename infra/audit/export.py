@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any
 from uuid import UUID
 
-from domain.integrity import Checkpoint, Record
+from domain.integrity import Checkpoint, Record, strings_in
+from domain.sealing import PREFIX, Sealed, opened_with
 from infra.audit.store import BATCH, Store
+from infra.keystore import KeyRing
 from projections.runner import ProgressCallback
 
 
@@ -20,15 +23,19 @@ def export(
     since: datetime | None = None,
     until: datetime | None = None,
     progress: ProgressCallback | None = None,
+    keys: KeyRing | None = None,
 ) -> int:
-    """Write events and checkpoints as JSON Lines, streaming (constant memory)."""
+    """Write events and checkpoints as JSON Lines, streaming (constant memory). With
+    `keys`, each event's sealed texts are carried opened, with their own value keys, so
+    the export is readable and the verifier checks what it shows (format 2); a value
+    whose subject was erased stays sealed."""
     scope = "all" if stream is None and since is None and until is None else "partial"
     out.write(
         json.dumps(
             {
                 "kind": "header",
                 "scope": scope,
-                "format": 1,
+                "format": 2,
                 "exportedAt": datetime.now(UTC).isoformat(),
             }
         )
@@ -50,6 +57,7 @@ def export(
                         "version": record.version,
                         "topic": record.topic,
                         "fields": record.fields,
+                        **_openings(record.fields, keys),
                     },
                     ensure_ascii=False,
                 )
@@ -63,6 +71,18 @@ def export(
     if progress is not None:
         progress(head, head)
     return written
+
+
+def _openings(fields: dict[str, Any], keys: KeyRing | None) -> dict[str, Any]:
+    if keys is None:
+        return {}
+    opened = {}
+    for envelope in (s for s in strings_in(fields) if s.startswith(PREFIX)):
+        key = keys.value_key(envelope)
+        if key is not None:
+            text = opened_with(Sealed(envelope), key)
+            opened[envelope] = {"text": text, "key": base64.b64encode(key).decode()}
+    return {"opened": opened} if opened else {}
 
 
 def _selected(

@@ -16,14 +16,18 @@ PAGE = """query($n: Int!) { agreements(first: $n) { edges { node {
   changes { changeId } } } } }"""
 
 
+KEYS = "crafting_data_keys"
+
+
 def _statements(api: Api, token: str, n: int) -> int:
     count = 0
 
-    def counted(*_: Any) -> None:
+    def counted(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         nonlocal count
         # The projector polls the same engine from its own thread (in serve, on SQLite):
-        # count only the statements the request made.
-        if threading.current_thread().name != "projections":
+        # count only the statements the request made. The key store's lookups depend on
+        # what is cached already (one per read at most: test_erasure checks them).
+        if threading.current_thread().name != "projections" and KEYS not in statement:
             count += 1
 
     engine = api.container.engines.reader

@@ -315,3 +315,27 @@ def test_an_idp_over_its_rate_gets_429_with_retry_after(tmp_path: Any) -> None:
         response = idp.request("GET", "/Users")
         error_of(response, 429)
         assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_an_erased_person_is_gone_for_scim_and_cannot_be_provisioned_again(scim: Scim) -> None:
+    pid = scim.create("erased")["id"]
+    kept = scim.create("kept")["id"]
+    hr = scim.api.token("hr-eraser", Role.HR)
+    erased = scim.api.data(
+        hr,
+        """mutation($input: ErasePersonInput!) { erasePerson(input: $input) {
+        userErrors { code message } } }""",
+        input={"personId": pid, "reason": "Right to erasure (GDPR art. 17)"},
+    )
+    assert erased["erasePerson"]["userErrors"] == []
+    error_of(scim.request("GET", f"/Users/{pid}"), 404)
+    error_of(scim.request("PUT", f"/Users/{pid}", user(pid)), 404)
+    assert scim.find(f'userName eq "{pid}"') == []
+    # A filter matched on opened data (names are sealed) skips them too.
+    assert [u["id"] for u in scim.find(f'displayName co "Tester" and userName ew "{scim.s}"')] == [
+        kept
+    ]
+    before = scim.api.position()
+    again = error_of(scim.request("POST", "/Users", user(pid)), 409)
+    assert again["scimType"] == "uniqueness" and "erased" in again["detail"]
+    assert scim.api.position() == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from api.cli.demo import load_demo
+from domain.sealing import opened_in
 from infra.bootstrap import Container
 from projections.queries import live_read_model
 
@@ -17,7 +18,10 @@ def test_the_demo_covers_every_stage_and_starts_with_the_seed_story(container: C
     container.runner.catch_up()
     with container.engines.reader.connect() as conn:
         rm = live_read_model(conn)
-        rows = conn.execute(select(rm.agreements)).mappings().all()
+        # The read models hold personal texts sealed; readers open them (api.ports).
+        rows = opened_in(
+            [dict(r) for r in conn.execute(select(rm.agreements)).mappings()], container.keys
+        )
         statuses = {r["status"] for r in rows}
         assert statuses == {
             "PROPOSED",

@@ -339,3 +339,62 @@ def test_an_auditor_verifies_with_the_public_key_alone(
     without = runner.invoke(cli, ["verify"])
     assert without.exit_code == 2
     assert "--public-key" in without.output
+
+
+def test_after_an_erasure_exports_read_erased_verify_and_still_catch_tampering(
+    container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org, aid, key = _history(container)
+    app = container.app
+    app.keys = None  # one event recorded as before sealing existed (stays in clear)
+    org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="Legacy pause"))
+    app.keys = container.keys
+    assert container.settings.signing_key is not None
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database_url)
+    monkeypatch.setenv("CRAFTING_SIGNING_KEY", container.settings.signing_key.get_secret_value())
+    container.runner.ensure_ready()
+    container.runner.catch_up()  # `crafting erase` finds the agreements in the read models
+    runner = CliRunner()
+    erased = runner.invoke(cli, ["erase", org.employee_id, "--reason", "Art. 17 request"])
+    assert erased.exit_code == 0, erased.output
+    assert f"Erased {org.employee_id}" in erased.output
+    assert "1 of their events were recorded before personal data was sealed" in erased.output
+    again = runner.invoke(cli, ["erase", org.employee_id, "--reason", "twice"])
+    assert again.exit_code == 1 and "INVALID_TRANSITION" in again.output
+
+    assert audit.seal(container.store, key) is not None
+    assert _verify(container, key) is None  # the history still verifies
+    history = runner.invoke(cli, ["history", str(aid), "--json"])
+    assert history.exit_code == 0, history.output
+    shown = json.loads(history.output)
+    assert shown["state"]["title"] == "[erased]"
+    assert "Tester to product manager" not in history.output
+
+    path = tmp_path / "export.jsonl"
+    exported = runner.invoke(cli, ["export", "--output", str(path)])
+    assert exported.exit_code == 0, exported.output
+    ok = _standalone(path, key)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert lines[0]["format"] == 2
+    opened = {
+        o["text"]
+        for line in lines
+        if line["kind"] == "event"
+        for o in line.get("opened", {}).values()
+    }
+    assert org.manager_id.title() in opened  # readable where the key exists
+    assert "Tester to product manager" not in path.read_text()  # not for the erased
+    # An opened text that is not what its envelope holds is caught.
+    text = path.read_text()
+    manager = org.manager_id.title()
+    path.write_text(text.replace(f'"text": "{manager}"', '"text": "Someone else"', 1))
+    mismatch = _standalone(path, key)
+    assert mismatch.returncode == 1 and "OPENING_MISMATCH" in mismatch.stdout
+    # Tampering with a stored event is still caught after the erasure.
+    raw = Raw(container)
+    state = raw.state(aid, 3)
+    raw.set_state(aid, 3, state.replace(b'"hours_per_week":1.0', b'"hours_per_week":2.0'))
+    assert state != raw.state(aid, 3)
+    found = _verify(container, key)
+    assert found is not None and found.kind == "CHAIN_BROKEN"

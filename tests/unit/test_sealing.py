@@ -6,25 +6,37 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+from typing import Any, ClassVar, cast
 
 import pytest
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 
-from domain.integrity import event_hash, hashed_fields, plain
-from domain.packing import pack, unpack
+from domain.event_tags import TaggingMapper
+from domain.integrity import event_hash, hashed_fields
+from domain.metadata import Meta
+from domain.packing import OpenedRows, pack, unpack
+from domain.person import Person, Profile
 from domain.sealing import (
+    ERASED,
     PREFIX,
+    Opened,
     Sealed,
     SealError,
+    SubjectErased,
     new_data_key,
+    open_text,
     opened,
+    opened_all,
+    opened_in,
     opened_with,
     seal,
+    sealing_with,
     value_key,
 )
 from domain.transcodings import register_all
 
 TEXT = "Two hours a week of customer research, with Ana"
+PROFILE = Profile("Ana Lima", "ana.lima@example.org", None, "qa", 40, active=True)
 
 
 def test_only_the_subjects_key_opens_a_sealed_value() -> None:
@@ -70,31 +82,104 @@ def test_an_export_opens_one_value_with_its_own_key() -> None:
         opened_with(other, own)
 
 
-def test_hashes_and_stored_events_cover_the_envelope() -> None:
-    sealed = seal("emp-42", new_data_key(), TEXT)
-    fields = hashed_fields({"title": sealed, "reason": None})
-    assert fields == {"title": sealed.envelope, "reason": None}
-    assert plain([sealed]) == [sealed.envelope]
-    # what the verifier rebuilds from the stored event hashes the same
-    assert event_hash("s", 1, "t", fields) == event_hash(
-        "s", 1, "t", json.loads(json.dumps(fields))
-    )
+class MemoryKeys:
+    """The domain's `Keys` in memory: one key per subject, destroyable."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, tuple[str, bytes]] = {}
+        self.destroyed: set[str] = set()
+
+    def seal(self, subject_id: str, text: str) -> str:
+        if subject_id in self.destroyed:
+            raise SubjectErased(subject_id)
+        kid, key = self.keys.setdefault(subject_id, (f"k{len(self.keys)}", new_data_key()))
+        return seal(kid, key, text).envelope
+
+    def open(self, envelope: str) -> str:
+        sealed = Sealed(envelope)
+        for subject, (kid, key) in self.keys.items():
+            if kid == sealed.kid:
+                return ERASED if subject in self.destroyed else opened(sealed, key)
+        return ERASED
+
+    def prefetch(self, kids: set[str]) -> None:
+        pass
+
+    def forget(self, subject_id: str) -> None:
+        pass
+
+    def destroy(self, subject_id: str) -> None:
+        self.destroyed.add(subject_id)
+
+
+def _mapper(keys: MemoryKeys) -> TaggingMapper:
     transcoder = JSONTranscoder()
+    for library_own in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(library_own)
     register_all(transcoder)
-    stored = transcoder.encode({"title": sealed})
-    assert TEXT.encode() not in stored
-    assert transcoder.decode(stored) == {"title": sealed}
+    return TaggingMapper(transcoder, None, keys=keys)
+
+
+def test_events_hold_text_in_memory_and_store_and_hash_the_envelope() -> None:
+    keys = MemoryKeys()
+    meta = Meta(actor_id="hr", actor_role="HR", correlation_id="c", reason="Because " + TEXT)
+    with sealing_with(keys):
+        person = Person.register("emp-42", PROFILE, meta)
+    (event,) = person.collect_events()
+    assert person.profile == PROFILE  # the rules read text
+    assert isinstance(person.profile.display_name, Opened)
+    mapper = _mapper(keys)
+    stored = mapper.to_stored_event(event)
+    for text in (PROFILE.display_name, PROFILE.email, TEXT):
+        assert text.encode() not in stored.state
+    # The hash covers the envelope: the domain's and the verifier's (from the stored
+    # JSON) are the same.
+    state = mapper.transcoder.decode(stored.state)
+    state.pop("_tag", None)
+    assert event.chain_hash() == event_hash(
+        str(event.originator_id), 1, stored.topic, hashed_fields(state)
+    )
+    back = _mapper(keys).to_domain_event(stored)
+    assert vars(back)["profile"] == PROFILE and vars(back)["reason"] == "Because " + TEXT
+    keys.destroyed.add("emp-42")
+    erased = _mapper(keys).to_domain_event(stored)
+    assert vars(erased)["profile"].display_name == ERASED
+    assert cast(Any, erased).chain_hash() == event.chain_hash()  # still verifies
+
+
+def test_nothing_new_is_written_about_an_erased_subject() -> None:
+    keys = MemoryKeys()
+    keys.destroyed.add("emp-42")
+    meta = Meta(actor_id="hr", actor_role="HR", correlation_id="c", reason="why")
+    with sealing_with(keys):
+        person = Person.register("emp-42", PROFILE, meta)
+    assert person.profile.display_name == ERASED and person.profile.email == ERASED
 
 
 @dataclasses.dataclass(frozen=True)
 class _Note:
+    PERSONAL: ClassVar[tuple[str, ...]] = ("text",)
+
     id: str
-    text: Sealed | str  # sealed, or stored before sealing
+    text: str
 
 
-def test_snapshots_pack_sealed_and_older_plain_text() -> None:
-    sealed = seal("emp-42", new_data_key(), TEXT)
+def test_snapshots_pack_sealed_text_as_envelopes() -> None:
+    keys = MemoryKeys()
+    sealed = Opened(TEXT, keys.seal("emp-42", TEXT))
     notes = [_Note("a", sealed), _Note("b", "written before sealing")]
     packed = pack(notes, _Note)
-    assert TEXT not in packed
-    assert unpack(packed, _Note) == notes
+    assert TEXT not in packed and sealed.envelope.replace("\x1e", "\\u001e") in packed
+    rows = OpenedRows(opened_all(json.loads(packed), keys))
+    assert unpack(rows, _Note) == notes
+    assert isinstance(unpack(rows, _Note)[0].text, Opened)
+
+
+def test_text_leaving_the_service_is_opened_also_inside_json() -> None:
+    keys = MemoryKeys()
+    envelope = keys.seal("emp-42", 'She said "yes"')
+    assert open_text(f"x {envelope} y", keys) == 'x She said "yes" y'
+    as_json = json.dumps({"notes": envelope})
+    assert json.loads(open_text(as_json, keys)) == {"notes": 'She said "yes"'}
+    keys.destroyed.add("emp-42")
+    assert opened_in({"a": [envelope]}, keys) == {"a": [ERASED]}

@@ -50,6 +50,8 @@ SCALARS: dict[str, dict[str, SqlOf]] = {
         "teamId": column("team_id"),
         "contractedHoursPerWeek": float_column("contracted_hours_per_week"),
         "active": column("active"),
+        "legalHold": column("legal_hold"),
+        "erased": column("erased"),
         "updatedAt": instant_column("updated_at"),
     },
     "Adjustment": {

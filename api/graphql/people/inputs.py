@@ -35,3 +35,17 @@ class UpsertPeopleInput:
         return c.UpsertPeople(
             idempotency_key=self.idempotency_key, people=[p.entry() for p in self.people]
         )
+
+
+@strawberry.input(description="Erase a person (HR): their data key is destroyed.")
+class ErasePersonInput:
+    person_id: str
+    reason: str
+    idempotency_key: str | None = None
+
+
+@strawberry.input(description="Place or lift a legal hold on a person (HR).")
+class LegalHoldInput:
+    person_id: str
+    reason: str
+    idempotency_key: str | None = None

@@ -37,6 +37,12 @@ class Person(Node):
     team_id: str | None
     contracted_hours_per_week: float
     active: bool
+    legal_hold: bool = strawberry.field(
+        description="HR placed a legal hold: the person cannot be erased until it is lifted."
+    )
+    erased: bool = strawberry.field(
+        description='Their personal data was erased: it reads as "[erased]" everywhere.'
+    )
     updated_at: datetime
 
 
