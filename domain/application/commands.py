@@ -33,6 +33,8 @@ class CommandResult:
     agreement: Agreement | None = None
     people: tuple[Person, ...] = ()
     replayed: bool = False  # the outcome of an earlier call with the same key
+    dry_run: bool = False  # judged, nothing recorded: `agreement` is what it would be
+    would_revert: tuple[str, ...] = ()  # a dry run's changes it would revert, in order
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +137,7 @@ class RevertChange(AgreementCommand):
 @dataclass(frozen=True, kw_only=True)
 class RevertToVersion(AgreementCommand):
     version: int
+    dry_run: bool = False  # judge it and tell what it would revert; record nothing
 
 
 @dataclass(frozen=True, kw_only=True)

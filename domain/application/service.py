@@ -29,7 +29,7 @@ from domain.access import (
     sees_all,
 )
 from domain.agreement import Agreement
-from domain.agreement.events import AgreementEvent, Proposed
+from domain.agreement.events import AgreementEvent, ChangeReverted, Proposed
 from domain.application.commands import Command, CommandResult, Request
 from domain.application.handlers import handle
 from domain.application.unit_of_work import UnitOfWork
@@ -141,6 +141,8 @@ class CraftingApplication(Application[UUID]):
             try:
                 with sealing_with(self.keys):
                     outcome = handle(session, command)
+                    if getattr(command, "dry_run", False):
+                        return self._dry_run(outcome)
                     if key is not None:
                         session.enlist(self._key_record(session, command, outcome))
                 # What the caller is shown: the state this command wrote, copied before
@@ -169,6 +171,18 @@ class CraftingApplication(Application[UUID]):
                 shown = self._after_erasure(session.destroyed)
             return self._result(position, shown)
         raise VersionConflict("The agreement kept changing while this command ran; please retry.")
+
+    def _dry_run(self, outcome: Agreement | list[Person]) -> CommandResult:
+        """A command judged on copies (the repository hands out copies of what it
+        caches), its events never saved."""
+        assert isinstance(outcome, Agreement)
+        reverted = tuple(
+            e.reverted_change_id
+            for e in outcome.pending_events
+            if isinstance(e, ChangeReverted) and e.to_version is not None
+        )
+        position = self.recorder.max_notification_id() or 0
+        return CommandResult(position, agreement=outcome, dry_run=True, would_revert=reverted)
 
     def _erasing(self, subjects: list[str]) -> dict[str, Any]:
         """What `save` passes the recorder so the subjects' keys are destroyed in the

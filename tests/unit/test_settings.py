@@ -3,6 +3,7 @@ database file is private to its owner."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 import stat
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from infra.persistence import eventsourcing_env
+from infra.secrets import MissingSecretError, master_key, new_master_key
 from infra.settings import Settings
 
 PG = "postgresql://postgres@127.0.0.1:5432/crafting"
@@ -59,6 +61,23 @@ def test_an_existing_sqlite_database_file_is_made_private(tmp_path: Path) -> Non
     eventsourcing_env(f"sqlite:///{database}")
     for path in (database, tmp_path / "crafting.db-wal"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_master_key_must_be_32_random_bytes_and_is_never_shown(tmp_path: Path) -> None:
+    for bad in ("not base64!", base64.b64encode(b"short").decode(), "A" * 44):
+        with pytest.raises(ValidationError) as caught:
+            Settings(database_url=PG, master_key=bad)
+        assert bad not in str(caught.value)
+        assert "crafting keys --new-master" in str(caught.value) or "32" in str(caught.value)
+    good = new_master_key()
+    assert base64.b64decode(good) and master_key(Settings(database_url=PG, master_key=good))
+    with pytest.raises(MissingSecretError, match="CRAFTING_MASTER_KEY"):
+        master_key(Settings(database_url=PG, master_key=None))
+    # On SQLite: made once beside the database file, readable by its owner only.
+    embedded = Settings(database_url=f"sqlite:///{tmp_path}/c.db", master_key=None)
+    made = master_key(embedded)
+    assert master_key(embedded) == made and len(made) == 32
+    assert stat.S_IMODE((tmp_path / "c.db.master-key").stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize(

@@ -127,3 +127,8 @@ class RevertChangeInput(AgreementCommandInput):
 class RevertToVersionInput(AgreementCommandInput):
     reason: str = strawberry.field(description="Why it is reverted (required).")
     version: int
+    dry_run: bool = strawberry.field(
+        default=False,
+        description="Judge it and answer with what it would revert (`wouldRevert`), "
+        "recording nothing.",
+    )

@@ -20,7 +20,7 @@ from api.graphql.agreements.inputs import (
     ReviseProposalInput,
     SetGuardrailsInput,
 )
-from api.graphql.agreements.types import Agreement
+from api.graphql.agreements.types import Agreement, Change
 from api.graphql.commands import UserError, command_from, execute, user_errors
 from api.graphql.context import Context
 from api.graphql.errors import BadInputError
@@ -37,6 +37,11 @@ class AgreementPayload:
     agreement: Agreement | None
     position: int | None = strawberry.field(description="Log position of the last event.")
     replayed: bool = strawberry.field(description="True when an idempotency key matched.")
+    would_revert: list[Change] | None = strawberry.field(
+        default=None,
+        description="revertToVersion with dryRun: the changes it would revert, in order "
+        "(nothing was recorded; `agreement` is what it would become).",
+    )
     user_errors: list[UserError]
 
 
@@ -50,10 +55,15 @@ async def _run(ctx: Context, input: object, command: type[c.Command]) -> Agreeme
         )
     assert result.agreement is not None
     row = agreement_row(result.agreement, result.position)
+    would_revert = None
+    if result.dry_run:
+        changes = {r["change_id"]: r for r in row["_children"]["changes"]()}
+        would_revert = [shown_as(Change, changes[i]) for i in result.would_revert]
     return AgreementPayload(
         agreement=shown_as(Agreement, row),
         position=result.position,
         replayed=result.replayed,
+        would_revert=would_revert,
         user_errors=[],
     )
 
