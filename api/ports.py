@@ -18,13 +18,16 @@ from domain.agreement import Agreement
 from domain.application import CommandResult, Request
 from domain.application.commands import Command
 from domain.integrity import Verifier
+from domain.webhooks.service import WebhookSubscriptions
 from infra import audit
 from infra.bootstrap import Container
 from infra.signing import trusted_public_keys
+from infra.webhooks import queries as webhook_queries
 from projections import queries as q
 from projections.tables import ReadModel
 
 T = TypeVar("T")
+Row = dict[str, Any]
 
 
 class Commands(Protocol):
@@ -74,10 +77,41 @@ class Audit:
 
 
 @dataclass(frozen=True)
+class Webhooks:
+    """Webhook subscriptions (commands, with their access checks) and the delivery
+    worker's tables (reads, redelivery); blocking, call from a worker thread."""
+
+    subscriptions: WebhookSubscriptions
+    engine: Engine
+    wake: Callable[[], None]
+
+    def subscription_rows(self, owner_id: str | None, first: int, after: int) -> list[Row]:
+        """Subscriptions not deleted, oldest first (an integration's own only)."""
+        return webhook_queries.subscription_rows(self.engine, owner_id, first, after)
+
+    def subscription_row(self, subscription_id: UUID) -> Row | None:
+        """A subscription as the delivery worker knows it."""
+        return webhook_queries.subscription_row(self.engine, str(subscription_id))
+
+    def delivery_rows(self, subscription_id: UUID, first: int, before: int | None) -> list[Row]:
+        """A subscription's delivery log, newest first."""
+        return webhook_queries.delivery_rows(self.engine, str(subscription_id), first, before)
+
+    def redeliver(self, subscription_id: UUID, from_position: int, to_position: int) -> int:
+        """Queue a range of positions again; how many messages were queued."""
+        queued = webhook_queries.redeliver(
+            self.engine, str(subscription_id), from_position, to_position
+        )
+        self.wake()
+        return queued
+
+
+@dataclass(frozen=True)
 class Ports:
     commands: Commands
     reads: Reads
     audit: Audit
+    webhooks: Webhooks
 
     @classmethod
     def of(cls, container: Container) -> Ports:
@@ -91,4 +125,7 @@ class Ports:
                 compiled=settings.compiled_reads and reader.dialect.name == "postgresql",
             ),
             audit=Audit(container.store, partial(trusted_public_keys, settings)),
+            webhooks=Webhooks(
+                container.subscriptions, container.engines.writer, container.webhooks.wake
+            ),
         )

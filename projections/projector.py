@@ -20,6 +20,7 @@ from domain.metadata import RecordedEvent
 from domain.person import Person
 from domain.records import Adjustment, Reallocation
 from domain.values import FINAL_STATUSES
+from domain.webhooks import WebhookSubscription
 from projections.payload import camel_json, event_payload
 from projections.rows import (
     Row,
@@ -323,6 +324,8 @@ class BatchProjector:
             stream_type, agreement_id = "AGREEMENT", str(event.originator_id)
         elif isinstance(event, Person.Event):
             stream_type, agreement_id = "PERSON", None
+        elif isinstance(event, WebhookSubscription.Event):
+            stream_type, agreement_id = "WEBHOOK", None
         else:
             stream_type, agreement_id = "LEDGER", None
         self.inserts["audit_log"].append(

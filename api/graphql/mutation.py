@@ -9,6 +9,8 @@ from api.graphql.agreements import mutations as writes
 from api.graphql.agreements.mutations import AgreementPayload
 from api.graphql.people import mutations as people_writes
 from api.graphql.people.mutations import UpsertPeoplePayload
+from api.graphql.webhooks import mutations as webhook_writes
+from api.graphql.webhooks.mutations import RedeliverWebhooksPayload, WebhookSubscriptionPayload
 
 
 @strawberry.type
@@ -30,3 +32,21 @@ class Mutation:
     complete_agreement: AgreementPayload = strawberry.mutation(resolver=writes.complete_agreement)
     withdraw_agreement: AgreementPayload = strawberry.mutation(resolver=writes.withdraw_agreement)
     upsert_people: UpsertPeoplePayload = strawberry.mutation(resolver=people_writes.upsert_people)
+    create_webhook_subscription: WebhookSubscriptionPayload = strawberry.mutation(
+        resolver=webhook_writes.create_webhook_subscription
+    )
+    pause_webhook_subscription: WebhookSubscriptionPayload = strawberry.mutation(
+        resolver=webhook_writes.pause_webhook_subscription
+    )
+    resume_webhook_subscription: WebhookSubscriptionPayload = strawberry.mutation(
+        resolver=webhook_writes.resume_webhook_subscription
+    )
+    rotate_webhook_secret: WebhookSubscriptionPayload = strawberry.mutation(
+        resolver=webhook_writes.rotate_webhook_secret
+    )
+    delete_webhook_subscription: WebhookSubscriptionPayload = strawberry.mutation(
+        resolver=webhook_writes.delete_webhook_subscription
+    )
+    redeliver_webhooks: RedeliverWebhooksPayload = strawberry.mutation(
+        resolver=webhook_writes.redeliver_webhooks
+    )

@@ -20,6 +20,8 @@ from api.graphql.paging import consistent
 from api.graphql.people import queries as people_reads
 from api.graphql.people.queries import find_person
 from api.graphql.people.types import Person, TeamWorkload, Viewer
+from api.graphql.webhooks import queries as webhook_reads
+from api.graphql.webhooks.types import WebhookDeliveryConnection, WebhookSubscriptionConnection
 
 Ctx = Info[Context, None]
 
@@ -64,3 +66,9 @@ class Query:
         description="Active agreements whose next review is due on or before `before`.",
     )
     career_evidence: CareerEvidence = strawberry.field(resolver=agreement_reads.career_evidence)
+    webhook_subscriptions: WebhookSubscriptionConnection = strawberry.field(
+        resolver=webhook_reads.webhook_subscriptions
+    )
+    webhook_deliveries: WebhookDeliveryConnection = strawberry.field(
+        resolver=webhook_reads.webhook_deliveries
+    )
