@@ -139,4 +139,5 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
         disable_after_seconds=settings.webhooks_disable_after_seconds,
         allow_private=settings.webhooks_allow_private,
         concurrency=settings.webhooks_concurrency,
+        reminder_seconds=settings.webhooks_reminder_seconds,
     )

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     webhooks_secret_grace_seconds: float = Field(
         default=86_400, ge=0, le=30 * 86_400, description="the old secret signs after rotation"
     )
+    webhooks_reminder_seconds: float = Field(
+        default=60, gt=0, le=86_400, description="how often review.due reminders are looked for"
+    )
     webhooks_concurrency: int = Field(
         default=8, ge=1, le=64, description="subscriptions delivered to at once"
     )

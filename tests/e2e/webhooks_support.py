@@ -21,6 +21,7 @@ FAST = {
     "webhooks_retry_min_seconds": 0.05,
     "webhooks_retry_max_seconds": 0.4,
     "webhooks_timeout_seconds": 1.0,
+    "webhooks_reminder_seconds": 0.5,
 }
 CREATE = """mutation($input: CreateWebhookSubscriptionInput!) {
   createWebhookSubscription(input: $input) {
