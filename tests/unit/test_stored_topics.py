@@ -15,6 +15,7 @@ from domain.agreement import events as ev
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger
 from domain.person import Person
+from domain.webhooks import WebhookSubscription
 
 AGREEMENT_EVENTS = [
     "AdjustmentAdded",
@@ -46,6 +47,11 @@ STORED = {
     "domain.ledger:HoursLedger.Released": HoursLedger.Released,
     "domain.idempotency:IdempotencyRecord": IdempotencyRecord,
     "domain.idempotency:IdempotencyRecord.Recorded": IdempotencyRecord.Recorded,
+    "domain.webhooks:WebhookSubscription": WebhookSubscription,
+    **{
+        f"domain.webhooks:WebhookSubscription.{name}": getattr(WebhookSubscription, name)
+        for name in ("Created", "Paused", "Resumed", "Disabled", "Deleted", "SecretRotated")
+    },
 }
 
 

@@ -129,5 +129,7 @@ LEFT_TO_RESOLVERS: dict[str, dict[str, str]] = {
         "changes": "the log's own pages",
         "teamWorkload": "totals computed in Python",
         "careerEvidence": "evidence gathered in Python",
+        "webhookSubscriptions": "the delivery worker's tables, not the read models",
+        "webhookDeliveries": "the delivery worker's tables, not the read models",
     },
 }
