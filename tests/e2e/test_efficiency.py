@@ -21,9 +21,9 @@ def _statements(api: Api, token: str, n: int) -> int:
 
     def counted(*_: Any) -> None:
         nonlocal count
-        # The projector polls the same engine from its own thread (in serve, on SQLite):
-        # count only the statements the request made.
-        if threading.current_thread().name != "projections":
+        # The projector and the webhook worker poll the same engine from their own
+        # threads (in serve): count only the statements the request made.
+        if not threading.current_thread().name.startswith(("projections", "webhook")):
             count += 1
 
     engine = api.container.engines.reader
