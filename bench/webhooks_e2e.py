@@ -15,6 +15,8 @@ time (both measured from the same instant, on the same clock)."""
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
 import os
 import secrets
 import subprocess
@@ -22,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,7 +57,9 @@ DRAIN_SECONDS = 300.0
 
 @dataclass
 class Receiver:
-    """Accepts deliveries after verifying them; notes when each id first arrived."""
+    """Accepts deliveries after verifying them; notes when each id first arrived. Runs
+    in a process of its own (`listening`), so the load generator's threads do not
+    slow it down."""
 
     secret: str = ""
     arrivals: dict[str, tuple[int, float, float]] = field(default_factory=dict)
@@ -83,9 +87,19 @@ class Receiver:
                 )
         return 204
 
+    def state(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "arrivals": dict(self.arrivals),
+                "duplicates": self.duplicates,
+                "rejected": self.rejected,
+            }
 
-@contextmanager
-def listening(receiver: Receiver) -> Iterator[str]:
+
+def serve_receiver(port: int, secret: str) -> None:
+    """The receiver's process: POST deliveries; GET /count and GET /state for the bench."""
+    receiver = Receiver(secret)
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -99,15 +113,40 @@ def listening(receiver: Receiver) -> Iterator[str]:
             self.send_header("content-length", "0")
             self.end_headers()
 
-    port = free_port()
+        def do_GET(self) -> None:
+            state = receiver.state()
+            answer = len(state["arrivals"]) if self.path == "/count" else state
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.serve_forever()
+
+
+@contextmanager
+def listening(secret: str, port: int) -> Iterator[str]:
+    """The receiver in its own process; yields its base URL."""
+    process = multiprocessing.get_context("spawn").Process(
+        target=serve_receiver, args=(port, secret), daemon=True
+    )
+    process.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/count", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
     try:
-        yield f"http://127.0.0.1:{port}/hooks"
+        yield base
     finally:
-        server.shutdown()
-        server.server_close()
+        process.terminate()
+        process.join(10)
 
 
 @dataclass
@@ -194,7 +233,6 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     machine = machine_lines(args.database_url.split("?")[0])
     secret = secrets.token_urlsafe(48)
-    receiver = Receiver()
     in_serve = args.webhooks == "serve"
     settings = {
         "CRAFTING_SERVE_PROJECTIONS": "1",
@@ -204,40 +242,64 @@ def main(argv: list[str] | None = None) -> int:
     }
     with (
         fresh_schema(args.database_url, False) as url,
-        listening(receiver) as hook_url,
         serving(url, secret, args.workers, settings) as server,
         webhook_worker(url, secret, not in_serve),
+        ExitStack() as stack,
     ):
         org = build_org(secret, args.clients, args.managers, args.employees)
+        # The secret exists once the subscription does, and the receiver needs it: so
+        # subscribe first, start the receiver with it (nothing is delivered meanwhile:
+        # no event follows the subscription yet).
+        port = free_port()
         with httpx.Client(base_url=server.base, timeout=60) as client:
             body = post(
-                client, org.hr, SUBSCRIBE, {"input": {"url": hook_url, "eventTypes": ["*"]}}
+                client,
+                org.hr,
+                SUBSCRIBE,
+                {"input": {"url": f"http://127.0.0.1:{port}/hooks", "eventTypes": ["*"]}},
             )
         created = body["data"]["createWebhookSubscription"]
         if created["userErrors"]:
             raise RuntimeError(str(created["userErrors"]))
-        receiver.secret = created["secret"]
+        hook_base = stack.enter_context(listening(created["secret"], port))
         upsert_org(server.base, org)
         probe = ProjectionProbe(url.split("?")[0], url.split("schema=")[1])
         prober = threading.Thread(target=probe.run, daemon=True)
         prober.start()
         load = drive(server.base, org, args.cycles, args.warmup, args.seconds)
-        expected = subscribed_events(url)
         deadline = time.monotonic() + DRAIN_SECONDS
-        while len(receiver.arrivals) < expected and time.monotonic() < deadline:
-            time.sleep(0.05)
+        while time.monotonic() < deadline:
+            expected = subscribed_events(url)  # the planner may still be queuing
+            count = httpx.get(f"{hook_base}/count", timeout=10).json()
+            if expected is not None and count >= expected:
+                break
+            time.sleep(0.2)
         probe.stopping.set()
         prober.join(5)
+        state = httpx.get(f"{hook_base}/state", timeout=30).json()
+        receiver = Receiver(
+            arrivals={k: tuple(v) for k, v in state["arrivals"].items()},
+            duplicates=state["duplicates"],
+            rejected=state["rejected"],
+        )
     show("API", load, "commands")
+    expected = expected or 0
     lines = summary(args, started, machine, receiver, probe, expected, load.completed())
     print("\n".join(["", *lines]))
     return 0 if len(receiver.arrivals) == expected and not receiver.rejected else 1
 
 
-def subscribed_events(url: str) -> int:
-    """Events a `*` subscription receives: agreement and directory events after it."""
+def subscribed_events(url: str) -> int | None:
+    """Messages queued for the subscription once the planner has read the whole log
+    (None before): every agreement and directory event after the subscription."""
     base, schema = url.split("?")[0], url.split("schema=")[1]
     with psycopg.connect(base, autocommit=True) as conn:
+        planned = conn.execute(f'SELECT position FROM "{schema}".crafting_webhook_state').fetchone()
+        head = conn.execute(
+            f'SELECT max(notification_id) FROM "{schema}".crafting_events'
+        ).fetchone()
+        if not planned or not head or planned[0] < (head[0] or 0):
+            return None
         row = conn.execute(f'SELECT count(*) FROM "{schema}".crafting_webhook_outbox').fetchone()
     return int(row[0]) if row else 0
 
