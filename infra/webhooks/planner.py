@@ -111,6 +111,8 @@ class _Batch:
         self.queued: list[dict[str, Any]] = []
         self.owners: dict[str, str] = {}
         self.people: dict[str, str] = {}  # stream -> person id
+        self.new_owners: dict[str, str] = {}  # written at the end of the batch
+        self.changed_people: dict[str, str] = {}
         self.teams: dict[str, str | None] = {}  # person id -> team
 
     def plan(self, items: Sequence[tuple[int, Any]]) -> None:
@@ -125,12 +127,20 @@ class _Batch:
                 aid = str(event.originator_id)
                 if isinstance(event, Proposed):
                     self.owners[aid] = event.employee_id
-                    owner = {"agreement_id": aid, "employee_id": event.employee_id}
-                    self._write(agreement_owners, owner)
+                    self.new_owners[aid] = event.employee_id
                 team = self.teams.get(self.owners.get(aid, ""))
                 self._queue(position, event, team, agreement_id=aid)
         for sid in self.changed:
-            self._write(subscriptions, self.subs[sid], update_only=sid not in self.created)
+            self._write(subscriptions, [self.subs[sid]], update_only=sid not in self.created)
+        if self.new_owners:
+            owners = [{"agreement_id": a, "employee_id": e} for a, e in self.new_owners.items()]
+            self._write(agreement_owners, owners)
+        if self.changed_people:
+            people = [
+                {"stream_id": stream, "person_id": person, "team_id": self.teams[person]}
+                for stream, person in self.changed_people.items()
+            ]
+            self._write(person_teams, people)
         if self.queued:
             self.conn.execute(outbox.insert(), self.queued)
 
@@ -151,10 +161,7 @@ class _Batch:
         person = event.person_id if isinstance(event, Person.Registered) else self.people[stream]
         self.people[stream] = person
         self.teams[person] = event.profile.team_id
-        self._write(
-            person_teams,
-            {"stream_id": stream, "person_id": person, "team_id": event.profile.team_id},
-        )
+        self.changed_people[stream] = person
         return person
 
     def _subscription_event(self, position: int, event: Any) -> None:
@@ -221,15 +228,17 @@ class _Batch:
                 )
             )
 
-    def _write(self, table: Any, row: dict[str, Any], *, update_only: bool = False) -> None:
+    def _write(self, table: Any, rows: list[dict[str, Any]], *, update_only: bool = False) -> None:
+        """Upsert `rows` (all of the same columns) by the table's primary key."""
         key = next(iter(table.primary_key.columns)).name
         if update_only:
-            values = {k: v for k, v in row.items() if k != key}
-            self.conn.execute(update(table).where(table.c[key] == row[key]).values(**values))
+            for row in rows:
+                values = {k: v for k, v in row.items() if k != key}
+                self.conn.execute(update(table).where(table.c[key] == row[key]).values(**values))
             return
-        statement = _insert(self.conn)(table).values(**row)
-        values = {k: statement.excluded[k] for k in row if k != key}
-        self.conn.execute(statement.on_conflict_do_update(index_elements=[key], set_=values))
+        statement = _insert(self.conn)(table)
+        changed = {k: statement.excluded[k] for k in rows[0] if k != key}
+        self.conn.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed), rows)
 
 
 def queue_row(

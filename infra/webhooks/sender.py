@@ -15,7 +15,7 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import ApplicationRecorder, Mapper
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from domain.webhooks.rules import REVIEW_DUE
 from domain.webhooks.service import WebhookSubscriptions
@@ -144,13 +144,19 @@ class Sender:
     def _write(self, outcomes: list[tuple[Any, transport.AttemptResult | None, float]]) -> None:
         if not outcomes:
             return
+        # One executemany per shape of outcome (delivered, failed, skipped).
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row, result, now in outcomes:
+            values = self._outcome(row, result, now)
+            shapes.setdefault(tuple(sorted(values)), []).append({"row_id": row.id, **values})
         with self.engine.begin() as conn:
-            for row, result, now in outcomes:
-                conn.execute(
+            for columns, rows in shapes.items():
+                statement = (
                     update(outbox)
-                    .where(outbox.c.id == row.id, outbox.c.status == PENDING)
-                    .values(**self._outcome(row, result, now))
+                    .where(outbox.c.id == bindparam("row_id"), outbox.c.status == PENDING)
+                    .values({name: bindparam(name) for name in columns})
                 )
+                conn.execute(statement, rows)
 
     def _outcome(
         self, row: Any, result: transport.AttemptResult | None, now: float
