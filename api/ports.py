@@ -82,20 +82,17 @@ class Webhooks:
     worker's tables (reads, redelivery); blocking, call from a worker thread."""
 
     subscriptions: WebhookSubscriptions
-    engine: Engine
+    engine: Engine  # writes (redelivery)
+    reader: Engine
     wake: Callable[[], None]
 
     def subscription_rows(self, owner_id: str | None, first: int, after: int) -> list[Row]:
         """Subscriptions not deleted, oldest first (an integration's own only)."""
-        return webhook_queries.subscription_rows(self.engine, owner_id, first, after)
-
-    def subscription_row(self, subscription_id: UUID) -> Row | None:
-        """A subscription as the delivery worker knows it."""
-        return webhook_queries.subscription_row(self.engine, str(subscription_id))
+        return webhook_queries.subscription_rows(self.reader, owner_id, first, after)
 
     def delivery_rows(self, subscription_id: UUID, first: int, before: int | None) -> list[Row]:
         """A subscription's delivery log, newest first."""
-        return webhook_queries.delivery_rows(self.engine, str(subscription_id), first, before)
+        return webhook_queries.delivery_rows(self.reader, str(subscription_id), first, before)
 
     def redeliver(self, subscription_id: UUID, from_position: int, to_position: int) -> int:
         """Queue a range of positions again; how many messages were queued."""
@@ -126,6 +123,9 @@ class Ports:
             ),
             audit=Audit(container.store, partial(trusted_public_keys, settings)),
             webhooks=Webhooks(
-                container.subscriptions, container.engines.writer, container.webhooks.wake
+                container.subscriptions,
+                container.engines.writer,
+                reader,
+                container.webhooks.wake,
             ),
         )

@@ -48,16 +48,23 @@ def review_message_id(agreement_id: str, due_on: date) -> str:
 
 class Planner:
     def __init__(
-        self, engine: Engine, recorder: ApplicationRecorder, mapper: Mapper[Any], batch: int
+        self,
+        engine: Engine,
+        recorder: ApplicationRecorder,
+        mapper: Mapper[Any],
+        batch: int,
+        *,
+        reader: Engine | None = None,
     ) -> None:
         self.engine = engine
+        self.reader = reader or engine
         self.recorder = recorder
         self.mapper = mapper
         self.batch = batch
 
     def position(self) -> int:
         """The last log position planned."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             value = conn.execute(
                 select(planner_state.c.position).where(planner_state.c.name == NAME)
             ).scalar_one_or_none()

@@ -32,16 +32,6 @@ def subscription_rows(engine: Engine, owner_id: str | None, first: int, after: i
         return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def subscription_row(engine: Engine, subscription_id: str) -> Row | None:
-    """The subscription as the worker knows it (None: not planned yet)."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(subscriptions).where(subscriptions.c.subscription_id == subscription_id)
-        ).mappings()
-        found = row.first()
-    return None if found is None else dict(found)
-
-
 def delivery_rows(
     engine: Engine, subscription_id: str, first: int, before: int | None
 ) -> list[Row]:

@@ -58,8 +58,11 @@ class Sender:
         mapper: Mapper[Any],
         service: WebhookSubscriptions,
         config: DeliveryConfig,
+        *,
+        reader: Engine | None = None,
     ) -> None:
         self.engine = engine
+        self.reader = reader or engine
         self.recorder = recorder
         self.mapper = mapper
         self.service = service
@@ -72,7 +75,7 @@ class Sender:
         in between sends those again, which at-least-once allows and `webhook-id`
         dedups; one commit per message would cap throughput at the disk's fsync rate."""
         sid = sub["subscription_id"]
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(outbox)
                 .where(outbox.c.subscription_id == sid, outbox.c.status == PENDING)
@@ -81,7 +84,7 @@ class Sender:
             ).all()
         now = time.time()
         rows = list(takewhile(lambda r: r.next_attempt_at <= now, rows))
-        keys = signing_keys(self.engine, sid, now)
+        keys = signing_keys(self.reader, sid, now)
         if not rows or not keys:  # nothing due, or deleted meanwhile (secrets gone)
             return 0
         events = self._events([r.position for r in rows])

@@ -60,8 +60,8 @@ class WebhookWorker:
         self.recorder = recorder
         self.config = config
         self.postgres_dsn = postgres_dsn
-        self.planner = Planner(engine, recorder, mapper, batch_size)
-        self.sender = Sender(engine, recorder, mapper, service, config)
+        self.planner = Planner(engine, recorder, mapper, batch_size, reader=reader)
+        self.sender = Sender(engine, recorder, mapper, service, config, reader=reader)
         self.stopping = threading.Event()
         self._wake = threading.Event()
         self._last_beat = 0.0
@@ -107,7 +107,8 @@ class WebhookWorker:
                     delay = min(delay * 2, RETRY_MAX_SECONDS)
 
     def _due_subscriptions(self, now: float) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        # Reads go to the reader engine: on SQLite the writer takes the write lock.
+        with self.reader.connect() as conn:
             due = select(outbox.c.subscription_id).where(
                 outbox.c.status == PENDING, outbox.c.next_attempt_at <= now
             )
@@ -120,7 +121,7 @@ class WebhookWorker:
             return [dict(row) for row in rows]
 
     def _seconds_to_next_attempt(self) -> float:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             soonest = conn.execute(
                 select(func.min(outbox.c.next_attempt_at)).where(
                     outbox.c.status == PENDING,
