@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass
 from itertools import takewhile
@@ -60,9 +61,11 @@ class Sender:
         config: DeliveryConfig,
         *,
         reader: Engine | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.engine = engine
         self.reader = reader or engine
+        self.stopping = stopping or threading.Event()
         self.recorder = recorder
         self.mapper = mapper
         self.service = service
@@ -98,6 +101,8 @@ class Sender:
         )
         try:
             for row in rows:
+                if self.stopping.is_set():
+                    break  # shutting down: the rest waits for the next worker
                 now = time.time()
                 body = self._body(sub, row, events[row.position])
                 if body is None:
@@ -114,6 +119,8 @@ class Sender:
         finally:
             session.close()
             self._write(outcomes[written:])
+        if not outcomes:
+            return 0
         last, outcome, at = outcomes[-1]
         if outcome is not None and not outcome.ok:
             first_failed = last.first_failed_at or at

@@ -60,9 +60,11 @@ class WebhookWorker:
         self.recorder = recorder
         self.config = config
         self.postgres_dsn = postgres_dsn
-        self.planner = Planner(engine, recorder, mapper, batch_size, reader=reader)
-        self.sender = Sender(engine, recorder, mapper, service, config, reader=reader)
         self.stopping = threading.Event()
+        self.planner = Planner(engine, recorder, mapper, batch_size, reader=reader)
+        self.sender = Sender(
+            engine, recorder, mapper, service, config, reader=reader, stopping=self.stopping
+        )
         self._wake = threading.Event()
         self._last_beat = 0.0
         self._last_reminders = 0.0
