@@ -35,7 +35,8 @@ class SecretStore(Protocol):
     """Where signing secrets live (never in an event)."""
 
     def issue(self, subscription_id: UUID, generation: int) -> str:
-        """Create, keep and return the secret of a generation."""
+        """Create, keep and return the secret of a generation; VersionConflict when
+        that generation exists already (a concurrent rotation)."""
         ...
 
     def expire(self, subscription_id: UUID, before_generation: int, at: datetime) -> None:
@@ -117,7 +118,11 @@ class WebhookSubscriptions:
             sub, meta = self._load(request, subscription_id, None)
             now = self.app.clock()
             generation = sub.secret_generation + 1
-            secret = self.secrets.issue(subscription_id, generation)
+            try:
+                secret = self.secrets.issue(subscription_id, generation)
+            except VersionConflict:
+                _pause(attempt)
+                continue
             try:
                 sub.rotate_secret(now + self.rotation_grace, meta)
                 position = self._save(sub)

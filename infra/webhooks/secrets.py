@@ -12,7 +12,9 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Engine, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
+from domain.errors import VersionConflict
 from infra.webhooks.tables import secrets
 
 PREFIX = "whsec_"
@@ -37,15 +39,21 @@ class SqlSecretStore:
     def issue(self, subscription_id: UUID, generation: int) -> str:
         """Create, keep and return the secret of a generation."""
         secret = new_secret()
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(secrets).values(
-                    subscription_id=str(subscription_id),
-                    generation=generation,
-                    secret=secret,
-                    valid_until=None,
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(secrets).values(
+                        subscription_id=str(subscription_id),
+                        generation=generation,
+                        secret=secret,
+                        valid_until=None,
+                    )
                 )
-            )
+        except IntegrityError:  # a concurrent rotation took this generation
+            raise VersionConflict(
+                "The subscription's secret is being rotated by another request; please retry.",
+                "subscriptionId",
+            ) from None
         return secret
 
     def expire(self, subscription_id: UUID, before_generation: int, at: datetime) -> None:

@@ -4,6 +4,7 @@ receivers (server-side request forgery), and secrets shown once and nowhere else
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,33 @@ def test_the_secret_is_shown_once_and_never_in_the_audit_log_or_change_feed(
         raw = b"".join(n.state for n in stored)
         for secret in secrets:
             assert secret.removeprefix("whsec_").encode() not in raw
+
+
+def test_concurrent_rotations_each_get_their_own_secret_or_a_clean_conflict(
+    database_url: str,
+) -> None:
+    with webhook_service(database_url) as api:
+        world = World(api)
+        sid = subscribe(api, world.integration, "http://127.0.0.1:9/x")["subscription"]["id"]
+        results: list[dict] = []
+
+        def rotate() -> None:
+            for _ in range(4):
+                results.append(change(api, world.integration, "rotateWebhookSecret", sid))
+
+        threads = [threading.Thread(target=rotate) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        done = [r for r in results if not r["userErrors"]]
+        refused = [r for r in results if r["userErrors"]]
+        assert len(results) == 12
+        assert all(r["userErrors"][0]["code"] == "VERSION_CONFLICT" for r in refused)
+        assert len({r["secret"] for r in done}) == len(done) >= 1
+        rotated = 'query { auditLog(first: 100, filter: {types: ["SecretRotated"]}) { edges { cursor } } }'
+
+        def recorded() -> int:
+            return len(api.data(world.auditor, rotated)["auditLog"]["edges"])
+
+        assert eventually(lambda: recorded() == len(done), 30)
