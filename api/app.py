@@ -45,11 +45,16 @@ def create_app(container: Container | None = None) -> FastAPI:
         settings.is_sqlite if settings.serve_projections is None else settings.serve_projections
     )
 
+    run_webhooks = run_projections if settings.webhooks_run is None else settings.webhooks_run
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         exit_with_supervisor()
         await asyncio.to_thread(built.prepare)
-        worker = sealer = retention = None
+        worker = sealer = retention = deliveries = None
+        if run_webhooks:
+            deliveries = threading.Thread(target=built.webhooks.run, name="webhooks", daemon=True)
+            deliveries.start()
         if run_projections:
             worker = threading.Thread(target=built.runner.run, name="projections", daemon=True)
             worker.start()
@@ -62,11 +67,14 @@ def create_app(container: Container | None = None) -> FastAPI:
         with tuned_gc():  # in each worker, once everything startup needs is loaded
             yield
         built.runner.stop()
+        built.webhooks.stop()
         for background in (sealer, retention):
             if background is not None:
                 background.stop()
         if worker is not None:
             worker.join(timeout=10)
+        if deliveries is not None:
+            deliveries.join(timeout=10)
         if owned:
             built.close()
 

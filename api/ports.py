@@ -19,14 +19,17 @@ from domain.application import CommandResult, Request
 from domain.application.commands import Command
 from domain.integrity import Verifier
 from domain.sealing import opened_in
+from domain.webhooks.service import WebhookSubscriptions
 from infra import audit
 from infra.bootstrap import Container
 from infra.keystore import KeyRing
 from infra.signing import trusted_public_keys
+from infra.webhooks import queries as webhook_queries
 from projections import queries as q
 from projections.tables import ReadModel
 
 T = TypeVar("T")
+Row = dict[str, Any]
 
 
 class Commands(Protocol):
@@ -102,11 +105,39 @@ class Provisioning:
 
 
 @dataclass(frozen=True)
+class Webhooks:
+    """Webhook subscriptions (commands, with their access checks) and the delivery
+    worker's tables (reads, redelivery); blocking, call from a worker thread."""
+
+    subscriptions: WebhookSubscriptions
+    engine: Engine  # writes (redelivery)
+    reader: Engine
+    wake: Callable[[], None]
+
+    def subscription_rows(self, owner_id: str | None, first: int, after: int) -> list[Row]:
+        """Subscriptions not deleted, oldest first (an integration's own only)."""
+        return webhook_queries.subscription_rows(self.reader, owner_id, first, after)
+
+    def delivery_rows(self, subscription_id: UUID, first: int, before: int | None) -> list[Row]:
+        """A subscription's delivery log, newest first."""
+        return webhook_queries.delivery_rows(self.reader, str(subscription_id), first, before)
+
+    def redeliver(self, subscription_id: UUID, from_position: int, to_position: int) -> int:
+        """Queue a range of positions again; how many messages were queued."""
+        queued = webhook_queries.redeliver(
+            self.engine, str(subscription_id), from_position, to_position
+        )
+        self.wake()
+        return queued
+
+
+@dataclass(frozen=True)
 class Ports:
     commands: Commands
     reads: Reads
     audit: Audit
     provisioning: Provisioning
+    webhooks: Webhooks
 
     @classmethod
     def of(cls, container: Container) -> Ports:
@@ -126,5 +157,11 @@ class Ports:
                 deactivation_share=settings.scim_deactivation_share,
                 deactivation_window=timedelta(seconds=settings.scim_deactivation_window_seconds),
                 deactivation_min_people=settings.scim_deactivation_min_people,
+            ),
+            webhooks=Webhooks(
+                container.subscriptions,
+                container.engines.writer,
+                reader,
+                container.webhooks.wake,
             ),
         )

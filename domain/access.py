@@ -89,3 +89,27 @@ def require_hr(actor: Actor, needed: str) -> Role:
     if actor.has(Role.HR):
         return Role.HR
     raise Forbidden(needed)
+
+
+MANAGE_WEBHOOKS = "Webhook subscriptions need HR or INTEGRATION."
+
+
+def webhook_role(actor: Actor) -> Role:
+    """The role under which `actor` manages webhook subscriptions (and whose read
+    rights bound what its deliveries carry), or Forbidden."""
+    for role in (Role.INTEGRATION, Role.HR):
+        if actor.has(role):
+            return role
+    raise Forbidden(MANAGE_WEBHOOKS)
+
+
+def can_manage_subscription(actor: Actor, owner_id: str) -> bool:
+    """HR manages every subscription; an integration the ones it created."""
+    if actor.has(Role.HR):
+        return True
+    return actor.has(Role.INTEGRATION) and actor.id == owner_id
+
+
+def role_reads_all_events(role: str) -> bool:
+    """Whether a role may read every event's payload (the change feed's rule)."""
+    return role in {str(r) for r in READS_EVERYTHING}

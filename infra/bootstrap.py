@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from domain.application import CraftingApplication
+from domain.webhooks.service import WebhookSubscriptions
 from infra.audit import Sealer, Store, ensure_tables, report_tampered_snapshot
 from infra.database import Engines, check_reachable, create_engines
 from infra.keystore import KeyRing, KeyStore
@@ -18,6 +20,11 @@ from infra.postgres_store import schema_lock
 from infra.secrets import master_key
 from infra.settings import Settings
 from infra.signing import MissingSigningKeyError, signing_key, tag_key
+from infra.webhooks.guard import url_guard
+from infra.webhooks.secrets import SqlSecretStore
+from infra.webhooks.sender import DeliveryConfig
+from infra.webhooks.worker import WebhookWorker
+from infra.webhooks.worker import ensure_tables as ensure_webhook_tables
 from projections.runner import ProgressCallback, ProjectionRunner
 
 log = logging.getLogger(__name__)
@@ -31,6 +38,8 @@ class Container:
     runner: ProjectionRunner
     store: Store
     keys: KeyRing
+    subscriptions: WebhookSubscriptions
+    webhooks: WebhookWorker
 
     def prepare(self, progress: ProgressCallback | None = None) -> None:
         """Create missing tables; rebuild the read models when their version is newer.
@@ -38,6 +47,7 @@ class Container:
         (serve workers, projectors, the CLI): see `schema_lock`."""
         with self.schema_lock():
             ensure_tables(self.engines.writer)
+            ensure_webhook_tables(self.engines.writer)
             self.runner.ensure_ready(progress)
 
     def schema_lock(self) -> AbstractContextManager[None]:
@@ -60,6 +70,7 @@ class Container:
 
     def close(self) -> None:
         self.runner.stop()
+        self.webhooks.stop()
         self.app.close()
         self.engines.dispose()
         store = self.keys.store
@@ -105,8 +116,33 @@ def bootstrap(settings: Settings | None = None) -> Container:
     )
     app.on_saved(runner.wake)
     store = Store(app.recorder, app.mapper.transcoder, engines.writer)
+    subscriptions = WebhookSubscriptions(
+        app,
+        SqlSecretStore(engines.writer),
+        url_guard(settings.webhooks_allow_private),
+        allow_http=settings.dev,
+        rotation_grace=timedelta(seconds=settings.webhooks_secret_grace_seconds),
+    )
+    webhooks = WebhookWorker(
+        engines.writer,
+        engines.reader,
+        app.recorder,
+        app.mapper,
+        subscriptions,
+        delivery_config(settings),
+        postgres_dsn=None if settings.is_sqlite else settings.database_url.split("?")[0],
+        batch_size=settings.projector_batch_size,
+    )
+    app.on_saved(webhooks.wake)
     container = Container(
-        settings=settings, app=app, engines=engines, runner=runner, store=store, keys=keys
+        settings=settings,
+        app=app,
+        engines=engines,
+        runner=runner,
+        store=store,
+        keys=keys,
+        subscriptions=subscriptions,
+        webhooks=webhooks,
     )
     # Every process seals and opens from its first command or read on, prepared or not.
     with container.schema_lock():
@@ -121,3 +157,18 @@ def _keystore_engines(settings: Settings, engines: Engines) -> tuple[Engine, Eng
         check_reachable(settings.keystore_url)
         engines = create_engines(settings.keystore_url, settings.pool)
     return engines.writer, engines.reader
+
+
+def delivery_config(settings: Settings) -> DeliveryConfig:
+    """The delivery worker's settings."""
+    return DeliveryConfig(
+        timeout_seconds=settings.webhooks_timeout_seconds,
+        retry_min_seconds=settings.webhooks_retry_min_seconds,
+        retry_max_seconds=max(
+            settings.webhooks_retry_max_seconds, settings.webhooks_retry_min_seconds
+        ),
+        disable_after_seconds=settings.webhooks_disable_after_seconds,
+        allow_private=settings.webhooks_allow_private,
+        concurrency=settings.webhooks_concurrency,
+        reminder_seconds=settings.webhooks_reminder_seconds,
+    )

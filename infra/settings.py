@@ -91,6 +91,29 @@ class Settings(BaseSettings):
     scim_deactivation_min_people: int = Field(
         default=3, ge=0, le=100_000, description="a wave of this many is never held"
     )
+    # Webhooks (docs/integration.md). Private, loopback and link-local receivers are
+    # refused unless allowed (server-side request forgery); http only in development.
+    webhooks_allow_private: bool = Field(
+        default=False, description="allow loopback and private webhook receivers"
+    )
+    webhooks_run: bool | None = Field(
+        default=None, description="deliver webhooks inside serve (default: as projections)"
+    )
+    webhooks_timeout_seconds: float = Field(default=10, gt=0, le=60, description="per attempt")
+    webhooks_retry_min_seconds: float = Field(default=5, gt=0, le=3600)
+    webhooks_retry_max_seconds: float = Field(default=3600, gt=0, le=86_400)
+    webhooks_disable_after_seconds: float = Field(
+        default=5 * 86_400, gt=0, description="a subscription failing this long is disabled"
+    )
+    webhooks_secret_grace_seconds: float = Field(
+        default=86_400, ge=0, le=30 * 86_400, description="the old secret signs after rotation"
+    )
+    webhooks_reminder_seconds: float = Field(
+        default=60, gt=0, le=86_400, description="how often review.due reminders are looked for"
+    )
+    webhooks_concurrency: int = Field(
+        default=8, ge=1, le=64, description="subscriptions delivered to at once"
+    )
 
     @field_validator("jwt_secret", "signing_key", "master_key", "keystore_url", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from domain.person import Person, Provisioning
 from domain.records import Adjustment, Reallocation
 from domain.sealing import stored
 from domain.values import FINAL_STATUSES
+from domain.webhooks import WebhookSubscription
 from projections.payload import camel_json, event_payload
 from projections.rows import (
     Row,
@@ -343,6 +344,8 @@ class BatchProjector:
             stream_type, agreement_id = "PERSON", None
         elif isinstance(event, DeactivationGuard.Event):
             stream_type, agreement_id = "DIRECTORY", None
+        elif isinstance(event, WebhookSubscription.Event):
+            stream_type, agreement_id = "WEBHOOK", None
         else:
             stream_type, agreement_id = "LEDGER", None
         self.inserts["audit_log"].append(

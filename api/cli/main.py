@@ -103,6 +103,24 @@ def projector() -> None:
 
 
 @cli.command(epilog=ENVIRONMENT)
+def webhooks() -> None:
+    """Deliver webhooks only (a separate worker; several may run, one leads)."""
+    container = bootstrap()
+    container.prepare(_progress_printer("Rebuilding read models"))
+    _announce("webhooks", container.settings, "webhooks are delivered here")
+
+    def stop(*_: object) -> None:
+        container.webhooks.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        container.webhooks.run()
+    finally:
+        container.close()
+
+
+@cli.command(epilog=ENVIRONMENT)
 def rebuild() -> None:
     """Rebuild the read models from the events into fresh tables, then switch to them."""
     container = bootstrap()

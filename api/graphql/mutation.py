@@ -15,6 +15,8 @@ from api.graphql.people.mutations import (
     PersonActionPayload,
     UpsertPeoplePayload,
 )
+from api.graphql.webhooks import mutations as webhook_writes
+from api.graphql.webhooks.mutations import RedeliverWebhooksPayload, WebhookSubscriptionPayload
 
 
 @strawberry.type
@@ -49,3 +51,21 @@ class Mutation:
         resolver=people_writes.lift_legal_hold
     )
     erase_person: ErasePersonPayload = strawberry.mutation(resolver=people_writes.erase_person)
+    create_webhook_subscription: WebhookSubscriptionPayload = strawberry.mutation(
+        resolver=webhook_writes.create_webhook_subscription
+    )
+    pause_webhook_subscription: WebhookSubscriptionPayload = strawberry.mutation(
+        resolver=webhook_writes.pause_webhook_subscription
+    )
+    resume_webhook_subscription: WebhookSubscriptionPayload = strawberry.mutation(
+        resolver=webhook_writes.resume_webhook_subscription
+    )
+    rotate_webhook_secret: WebhookSubscriptionPayload = strawberry.mutation(
+        resolver=webhook_writes.rotate_webhook_secret
+    )
+    delete_webhook_subscription: WebhookSubscriptionPayload = strawberry.mutation(
+        resolver=webhook_writes.delete_webhook_subscription
+    )
+    redeliver_webhooks: RedeliverWebhooksPayload = strawberry.mutation(
+        resolver=webhook_writes.redeliver_webhooks
+    )

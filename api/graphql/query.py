@@ -22,6 +22,8 @@ from api.graphql.paging import consistent
 from api.graphql.people import queries as people_reads
 from api.graphql.people.queries import find_person
 from api.graphql.people.types import Person, TeamWorkload, Viewer
+from api.graphql.webhooks import queries as webhook_reads
+from api.graphql.webhooks.types import WebhookDeliveryConnection, WebhookSubscriptionConnection
 
 Ctx = Info[Context, None]
 
@@ -67,3 +69,9 @@ class Query:
     )
     career_evidence: CareerEvidence = strawberry.field(resolver=agreement_reads.career_evidence)
     held_deactivations: list[HeldDeactivation] = strawberry.field(resolver=held_deactivations)
+    webhook_subscriptions: WebhookSubscriptionConnection = strawberry.field(
+        resolver=webhook_reads.webhook_subscriptions
+    )
+    webhook_deliveries: WebhookDeliveryConnection = strawberry.field(
+        resolver=webhook_reads.webhook_deliveries
+    )

@@ -16,6 +16,7 @@ from domain.directory_guard import DeactivationGuard
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger
 from domain.person import Person
+from domain.webhooks import WebhookSubscription
 
 AGREEMENT_EVENTS = [
     "AdjustmentAdded",
@@ -57,6 +58,11 @@ STORED = {
     "domain.ledger:HoursLedger.Released": HoursLedger.Released,
     "domain.idempotency:IdempotencyRecord": IdempotencyRecord,
     "domain.idempotency:IdempotencyRecord.Recorded": IdempotencyRecord.Recorded,
+    "domain.webhooks:WebhookSubscription": WebhookSubscription,
+    **{
+        f"domain.webhooks:WebhookSubscription.{name}": getattr(WebhookSubscription, name)
+        for name in ("Created", "Paused", "Resumed", "Disabled", "Deleted", "SecretRotated")
+    },
 }
 
 

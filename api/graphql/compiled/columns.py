@@ -132,5 +132,7 @@ LEFT_TO_RESOLVERS: dict[str, dict[str, str]] = {
         "teamWorkload": "totals computed in Python",
         "careerEvidence": "evidence gathered in Python",
         "heldDeactivations": "the deactivation guard's write model (a short list)",
+        "webhookSubscriptions": "the delivery worker's tables, not the read models",
+        "webhookDeliveries": "the delivery worker's tables, not the read models",
     },
 }

@@ -1,0 +1,336 @@
+"""The planner: tails the log with its own position and queues, for each subscription,
+the events it asked for — in one transaction with that position, so each event is
+queued exactly once per subscription whatever crashes. Subscription events update the
+subscriptions table in the same pass, so a subscription receives exactly the events
+recorded after its creation, and its filters apply as of each event's position.
+
+It also queues `review.due` reminders (see `queue_reminders`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from domain.agreement.events import AgreementEvent, Proposed
+from domain.person import Person
+from domain.webhooks import SubscriptionStatus, WebhookSubscription
+from domain.webhooks.rules import REVIEW_DUE, wants
+from infra.webhooks.tables import (
+    PENDING,
+    agreement_owners,
+    outbox,
+    person_teams,
+    planner_state,
+    subscriptions,
+)
+from projections.queries import live_read_model
+
+NAME = "webhooks"
+Sub = dict[str, Any]
+
+
+def event_message_id(event: Any) -> str:
+    """`webhook-id` of an event: its stream and version, stable forever."""
+    return f"evt_{event.originator_id.hex}_{event.originator_version}"
+
+
+def review_message_id(agreement_id: str, due_on: date) -> str:
+    """`webhook-id` of a reminder: one per agreement and due date."""
+    return f"rev_{agreement_id.replace('-', '')}_{due_on:%Y%m%d}"
+
+
+class Planner:
+    def __init__(
+        self,
+        engine: Engine,
+        recorder: ApplicationRecorder,
+        mapper: Mapper[Any],
+        batch: int,
+        *,
+        reader: Engine | None = None,
+    ) -> None:
+        self.engine = engine
+        self.reader = reader or engine
+        self.recorder = recorder
+        self.mapper = mapper
+        self.batch = batch
+
+    def position(self) -> int:
+        """The last log position planned."""
+        with self.reader.connect() as conn:
+            value = conn.execute(
+                select(planner_state.c.position).where(planner_state.c.name == NAME)
+            ).scalar_one_or_none()
+        return int(value or 0)
+
+    def run_once(self) -> int:
+        """Plan the next batch; events planned (0: caught up, -1: lost a race)."""
+        start = self.position()
+        notifications = self.recorder.select_notifications(start + 1, self.batch)
+        if not notifications:
+            return 0
+        items = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+        now = time.time()
+        with self.engine.begin() as conn:
+            locked = conn.execute(
+                select(planner_state.c.position)
+                .where(planner_state.c.name == NAME)
+                .with_for_update()
+            ).scalar_one()
+            if locked != start:
+                return -1
+            _Batch(conn, now).plan(items)
+            conn.execute(
+                update(planner_state)
+                .where(planner_state.c.name == NAME)
+                .values(position=notifications[-1].id)
+            )
+        return len(items)
+
+    def catch_up(self) -> int:
+        total = 0
+        while (planned := self.run_once()) != 0:
+            total += max(planned, 0)
+        return total
+
+
+class _Batch:
+    """One batch's plan: the subscriptions and routes it needs, loaded once."""
+
+    def __init__(self, conn: Connection, now: float) -> None:
+        self.conn = conn
+        self.now = now
+        self.subs: dict[str, Sub] = {
+            row["subscription_id"]: dict(row)
+            for row in conn.execute(
+                select(subscriptions).where(subscriptions.c.status != SubscriptionStatus.DELETED)
+            ).mappings()
+        }
+        self.changed: set[str] = set()
+        self.created: set[str] = set()
+        self.queued: list[dict[str, Any]] = []
+        self.owners: dict[str, str] = {}
+        self.people: dict[str, str] = {}  # stream -> person id
+        self.new_owners: dict[str, str] = {}  # written at the end of the batch
+        self.changed_people: dict[str, str] = {}
+        self.teams: dict[str, str | None] = {}  # person id -> team
+
+    def plan(self, items: Sequence[tuple[int, Any]]) -> None:
+        self._load_routes([event for _, event in items])
+        for position, event in items:
+            if isinstance(event, WebhookSubscription.Event):
+                self._subscription_event(position, event)
+            elif isinstance(event, Person.Registered | Person.ProfileChanged):
+                person = self._person_event(event)
+                self._queue(position, event, self.teams[person], person_id=person)
+            elif isinstance(event, AgreementEvent):
+                aid = str(event.originator_id)
+                if isinstance(event, Proposed):
+                    self.owners[aid] = event.employee_id
+                    self.new_owners[aid] = event.employee_id
+                team = self.teams.get(self.owners.get(aid, ""))
+                self._queue(position, event, team, agreement_id=aid)
+        for sid in self.changed:
+            self._write(subscriptions, [self.subs[sid]], update_only=sid not in self.created)
+        if self.new_owners:
+            owners = [{"agreement_id": a, "employee_id": e} for a, e in self.new_owners.items()]
+            self._write(agreement_owners, owners)
+        if self.changed_people:
+            people = [
+                {"stream_id": stream, "person_id": person, "team_id": self.teams[person]}
+                for stream, person in self.changed_people.items()
+            ]
+            self._write(person_teams, people)
+        if self.queued:
+            self.conn.execute(outbox.insert(), self.queued)
+
+    def _load_routes(self, events: list[Any]) -> None:
+        aids = {str(e.originator_id) for e in events if isinstance(e, AgreementEvent)}
+        if aids:
+            for row in self.conn.execute(
+                select(agreement_owners).where(agreement_owners.c.agreement_id.in_(sorted(aids)))
+            ):
+                self.owners[row.agreement_id] = row.employee_id
+        for row in self.conn.execute(select(person_teams)):
+            # The directory is small next to the log, and team lookups go by person id.
+            self.people[row.stream_id] = row.person_id
+            self.teams[row.person_id] = row.team_id
+
+    def _person_event(self, event: Person.Registered | Person.ProfileChanged) -> str:
+        stream = str(event.originator_id)
+        person = event.person_id if isinstance(event, Person.Registered) else self.people[stream]
+        self.people[stream] = person
+        self.teams[person] = event.profile.team_id
+        self.changed_people[stream] = person
+        return person
+
+    def _subscription_event(self, position: int, event: Any) -> None:
+        sid = str(event.originator_id)
+        at = event.timestamp.timestamp()
+        if isinstance(event, WebhookSubscription.Created):
+            self.subs[sid] = {
+                "subscription_id": sid,
+                "url": event.url,
+                "event_types": list(event.event_types),
+                "team_id": event.team_id,
+                "owner_id": event.owner_id,
+                "role": event.role,
+                "status": SubscriptionStatus.ACTIVE.value,
+                "status_reason": None,
+                "created_position": position,
+                "created_at": at,
+                "updated_at": at,
+            }
+            self.created.add(sid)
+            self.changed.add(sid)
+            return
+        sub = self.subs.get(sid)
+        if sub is None:
+            return
+        status = {
+            WebhookSubscription.Paused: SubscriptionStatus.PAUSED,
+            WebhookSubscription.Resumed: SubscriptionStatus.ACTIVE,
+            WebhookSubscription.Disabled: SubscriptionStatus.DISABLED,
+            WebhookSubscription.Deleted: SubscriptionStatus.DELETED,
+        }.get(type(event))
+        if status is not None:
+            sub["status"] = status.value
+            sub["status_reason"] = event.reason
+        sub["updated_at"] = at
+        self.changed.add(sid)
+
+    def _queue(
+        self,
+        position: int,
+        event: Any,
+        team: str | None,
+        *,
+        agreement_id: str | None = None,
+        person_id: str | None = None,
+    ) -> None:
+        type_name = type(event).__name__
+        for sid, sub in self.subs.items():
+            if sub["status"] == SubscriptionStatus.DELETED or sub["created_position"] >= position:
+                continue
+            if not wants(sub["event_types"], type_name):
+                continue
+            if sub["team_id"] is not None and sub["team_id"] != team:
+                continue
+            self.queued.append(
+                queue_row(
+                    sid,
+                    event_message_id(event),
+                    type_name,
+                    position,
+                    self.now,
+                    agreement_id=agreement_id,
+                    person_id=person_id,
+                )
+            )
+
+    def _write(self, table: Any, rows: list[dict[str, Any]], *, update_only: bool = False) -> None:
+        """Upsert `rows` (all of the same columns) by the table's primary key."""
+        key = next(iter(table.primary_key.columns)).name
+        if update_only:
+            for row in rows:
+                values = {k: v for k, v in row.items() if k != key}
+                self.conn.execute(update(table).where(table.c[key] == row[key]).values(**values))
+            return
+        statement = _insert(self.conn)(table)
+        changed = {k: statement.excluded[k] for k in rows[0] if k != key}
+        self.conn.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed), rows)
+
+
+def queue_row(
+    subscription_id: str,
+    message_id: str,
+    event_type: str,
+    position: int,
+    now: float,
+    *,
+    agreement_id: str | None = None,
+    person_id: str | None = None,
+    due_on: date | None = None,
+) -> dict[str, Any]:
+    """A new message in a subscription's queue, due now."""
+    return {
+        "subscription_id": subscription_id,
+        "message_id": message_id,
+        "event_type": event_type,
+        "position": position,
+        "agreement_id": agreement_id,
+        "person_id": person_id,
+        "due_on": due_on,
+        "status": PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+
+
+def _insert(conn: Connection) -> Any:
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+
+
+def queue_reminders(engine: Engine, reader: Engine, today: date | None = None) -> int:
+    """Queue `review.due` for each active agreement whose next review date has arrived,
+    for each subscription asking for it (and for the agreement's team) whose creation
+    date is on or before that date. The message id is the agreement and the date, and
+    the queue holds each message once per subscription: derived from the events (the
+    read model) and the date, so repeating it — after a restart too — adds nothing."""
+    today = today or datetime.now(UTC).date()
+    with engine.connect() as conn:
+        subs = [
+            dict(row)
+            for row in conn.execute(
+                select(subscriptions).where(subscriptions.c.status != SubscriptionStatus.DELETED)
+            ).mappings()
+            if wants(row["event_types"], REVIEW_DUE)
+        ]
+    if not subs:
+        return 0
+    with reader.begin() as conn:
+        rm = live_read_model(conn)
+        due = conn.execute(
+            select(
+                rm.agreements.c.agreement_id,
+                rm.agreements.c.employee_id,
+                rm.agreements.c.next_review_on,
+                rm.agreements.c.position,
+            ).where(rm.agreements.c.status == "ACTIVE", rm.agreements.c.next_review_on <= today)
+        ).all()
+    if not due:
+        return 0
+    now = time.time()
+    with engine.begin() as conn:
+        teams = {row.person_id: row.team_id for row in conn.execute(select(person_teams))}
+        rows = [
+            queue_row(
+                sub["subscription_id"],
+                review_message_id(agreement.agreement_id, agreement.next_review_on),
+                REVIEW_DUE,
+                agreement.position,
+                now,
+                agreement_id=agreement.agreement_id,
+                person_id=agreement.employee_id,
+                due_on=agreement.next_review_on,
+            )
+            for sub in subs
+            for agreement in due
+            if datetime.fromtimestamp(sub["created_at"], UTC).date() <= agreement.next_review_on
+            and (sub["team_id"] is None or sub["team_id"] == teams.get(agreement.employee_id))
+        ]
+        if not rows:
+            return 0
+        statement = _insert(conn)(outbox).on_conflict_do_nothing(
+            index_elements=["subscription_id", "message_id"]
+        )
+        result = conn.execute(statement, rows)
+    return max(result.rowcount, 0)

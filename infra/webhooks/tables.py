@@ -1,0 +1,104 @@
+"""The delivery worker's tables. Operational state, not read models: they are not
+rebuilt with the projections (the queue and its attempts are history of their own).
+
+Times are seconds since the epoch (the worker's clock), as for the heartbeats."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+webhook_metadata = MetaData()
+ID = String(36)
+
+# Signing secrets: never in an event (immutable, hashed, exported, in the audit log
+# and the change feed). Rows are deleted when a subscription is deleted, and an old
+# generation's row once its grace period is over.
+secrets = Table(
+    "crafting_webhook_secrets",
+    webhook_metadata,
+    Column("subscription_id", ID, primary_key=True),
+    Column("generation", Integer, primary_key=True),
+    Column("secret", String(100), nullable=False),
+    Column("valid_until", Float),  # None: no end (the current generation)
+)
+
+# Subscriptions as their events say, kept by the planner in step with its position.
+subscriptions = Table(
+    "crafting_webhook_subscriptions",
+    webhook_metadata,
+    Column("subscription_id", ID, primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("team_id", String(128)),
+    Column("owner_id", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_reason", String(2000)),
+    Column("created_position", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Routing by team: an agreement's employee, a person's team (as of the log position).
+agreement_owners = Table(
+    "crafting_webhook_agreements",
+    webhook_metadata,
+    Column("agreement_id", ID, primary_key=True),
+    Column("employee_id", String(200), nullable=False),
+)
+person_teams = Table(
+    "crafting_webhook_people",
+    webhook_metadata,
+    Column("stream_id", ID, primary_key=True),
+    Column("person_id", String(200), nullable=False),
+    Column("team_id", String(128)),
+)
+
+planner_state = Table(
+    "crafting_webhook_state",
+    webhook_metadata,
+    Column("name", String(32), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+# The queue and the delivery log: one row per message and subscription, sent in `id`
+# order per subscription (so in log order, hence in order per agreement).
+outbox = Table(
+    "crafting_webhook_outbox",
+    webhook_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscription_id", ID, nullable=False),
+    Column("message_id", String(100), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("agreement_id", ID),
+    Column("person_id", String(200)),
+    Column("due_on", Date),  # review.due only
+    Column("status", String(16), nullable=False),  # PENDING, DELIVERED
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("first_failed_at", Float),
+    Column("last_attempt_at", Float),
+    Column("last_status_code", Integer),
+    Column("last_latency_ms", Float),
+    Column("last_error", String(300)),  # a short excerpt only
+    Column("delivered_at", Float),
+    UniqueConstraint("subscription_id", "message_id", name="uq_webhook_outbox_message"),
+    Index("ix_webhook_outbox_queue", "subscription_id", "status", "id"),
+    Index("ix_webhook_outbox_position", "subscription_id", "position"),
+)
+
+PENDING = "PENDING"
+DELIVERED = "DELIVERED"
