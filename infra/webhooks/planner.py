@@ -127,9 +127,9 @@ class _Batch:
         for position, event in items:
             if isinstance(event, WebhookSubscription.Event):
                 self._subscription_event(position, event)
-            elif isinstance(event, Person.Registered | Person.ProfileChanged):
+            elif isinstance(event, Person.Event):  # every directory event, holds and erasure too
                 person = self._person_event(event)
-                self._queue(position, event, self.teams[person], person_id=person)
+                self._queue(position, event, self.teams.get(person), person_id=person)
             elif isinstance(event, AgreementEvent):
                 aid = str(event.originator_id)
                 if isinstance(event, Proposed):
@@ -163,12 +163,13 @@ class _Batch:
             self.people[row.stream_id] = row.person_id
             self.teams[row.person_id] = row.team_id
 
-    def _person_event(self, event: Person.Registered | Person.ProfileChanged) -> str:
+    def _person_event(self, event: Person.Event) -> str:
         stream = str(event.originator_id)
         person = event.person_id if isinstance(event, Person.Registered) else self.people[stream]
         self.people[stream] = person
-        self.teams[person] = event.profile.team_id
-        self.changed_people[stream] = person
+        if isinstance(event, Person.Registered | Person.ProfileChanged):
+            self.teams[person] = event.profile.team_id
+            self.changed_people[stream] = person
         return person
 
     def _subscription_event(self, position: int, event: Any) -> None:

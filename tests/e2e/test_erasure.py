@@ -4,6 +4,7 @@ then shows "[erased]", and the history still verifies."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,10 @@ from infra.keystore import KeyStore
 from infra.retention import destroy_keys_of_erased, erase_past_retention
 from infra.signing import new_private_key, public_key_b64, signing_key
 from tests.e2e.conftest import Api, serving
+from tests.e2e.webhooks_support import change, subscribe, webhook_service
 from tests.e2e.world import World
+from tests.processes import eventually
+from tests.webhook_receiver import receiving
 
 REALLOCATE = """mutation($input: ReallocateTaskInput!) { reallocateTask(input: $input) {
   agreement { version reallocations { id changeId task reason } } userErrors { code } } }"""
@@ -67,8 +71,8 @@ def api(database_url: str) -> Iterator[Api]:
 class Story:
     """An employee with a unique name, e-mail and free texts on one agreement."""
 
-    def __init__(self, api: Api) -> None:
-        self.world = w = World(api)
+    def __init__(self, api: Api, world: World | None = None) -> None:
+        self.world = w = world or World(api)
         s = w.s
         self.secrets = {
             "name": f"Zelda Quixote {s}",
@@ -457,3 +461,26 @@ def test_a_page_looks_its_keys_up_at_once(api: Api) -> None:
         w.ids[p].title() for p in ("emp", "mate", "mate2", "stranger", "mgr", "mgr2")
     }
     assert 1 <= len(statements) <= 2  # the page's, the people's: not one per person
+
+
+def test_webhooks_carry_personal_data_as_erasure_leaves_it(database_url: str) -> None:
+    """Deliveries are built when sent: events queued before an erasure go out erased."""
+    with webhook_service(database_url) as api, receiving() as receiver:
+        world = World(api)
+        created = subscribe(api, world.hr, receiver.url)
+        receiver.secrets = [created["secret"]]
+        sid = created["subscription"]["id"]
+        paused = change(api, world.hr, "pauseWebhookSubscription", sid, reason="hold")
+        assert paused["subscription"]["status"] == "PAUSED"
+        story = Story(api, world)
+        assert story.erase()["data"]["erasePerson"]["userErrors"] == []
+        change(api, world.hr, "resumeWebhookSubscription", sid)
+        assert eventually(
+            lambda: any(b["type"] == "PersonErased" for b in receiver.accepted), 60
+        ), receiver.accepted
+        shown = json.dumps(receiver.accepted)
+        assert receiver.rejected == []  # every delivery verified (standardwebhooks)
+        assert not [n for n in story.secrets.values() if n in shown]
+        assert ERASED in shown
+        story_agreement = str(agreement_uuid(story.id, "id"))
+        assert any(b.get("agreementId") == story_agreement for b in receiver.accepted)
