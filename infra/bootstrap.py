@@ -118,7 +118,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
     store = Store(app.recorder, app.mapper.transcoder, engines.writer)
     subscriptions = WebhookSubscriptions(
         app,
-        SqlSecretStore(engines.writer),
+        SqlSecretStore(engines.writer, keys.store.master_key, reader=engines.reader),
         url_guard(settings.webhooks_allow_private),
         allow_http=settings.dev,
         rotation_grace=timedelta(seconds=settings.webhooks_secret_grace_seconds),

@@ -47,6 +47,10 @@ class SecretStore(Protocol):
         """Remove one generation's secret, or all of them."""
         ...
 
+    def signing_keys(self, subscription_id: str, now: float) -> list[bytes]:
+        """The keys that sign now, newest first (old ones during their grace)."""
+        ...
+
 
 UrlGuard = Callable[[str], None]
 """Refuses (InvalidInput) a URL that points where deliveries must not go (infra)."""

@@ -21,7 +21,6 @@ from sqlalchemy import Engine, bindparam, select, update
 from domain.webhooks.rules import REVIEW_DUE
 from domain.webhooks.service import WebhookSubscriptions
 from infra.webhooks import transport
-from infra.webhooks.secrets import signing_keys
 from infra.webhooks.signature import headers
 from infra.webhooks.tables import DELIVERED, PENDING, outbox
 from projections.webhook_payload import review_due_payload, webhook_payload
@@ -87,7 +86,7 @@ class Sender:
             ).all()
         now = time.time()
         rows = list(takewhile(lambda r: r.next_attempt_at <= now, rows))
-        keys = signing_keys(self.reader, sid, now)
+        keys = self.service.secrets.signing_keys(sid, now)
         if not rows or not keys:  # nothing due, or deleted meanwhile (secrets gone)
             return 0
         events = self._events([r.position for r in rows])

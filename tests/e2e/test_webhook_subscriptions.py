@@ -3,13 +3,17 @@ receivers (server-side request forgery), and secrets shown once and nowhere else
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from domain.values import Role
+from infra.webhooks.secrets import key_of
+from infra.webhooks.tables import secrets as secret_table
 from tests.e2e.conftest import Api
 from tests.e2e.webhooks_support import (
     CREATE,
@@ -175,6 +179,13 @@ def test_the_secret_is_shown_once_and_never_in_the_audit_log_or_change_feed(
         raw = b"".join(n.state for n in stored)
         for secret in secrets:
             assert secret.removeprefix("whsec_").encode() not in raw
+        # Their own table holds them wrapped by the master key: a dump cannot sign.
+        with api.container.engines.reader.connect() as conn:
+            kept = [r.secret for r in conn.execute(select(secret_table.c.secret))]
+        assert len(kept) == 2 and all(k.startswith("k1.") for k in kept)
+        for secret in secrets:
+            key = key_of(secret)
+            assert secret not in kept and not any(base64.b64encode(key).decode() in k for k in kept)
 
 
 def test_concurrent_rotations_each_get_their_own_secret_or_a_clean_conflict(
