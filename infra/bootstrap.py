@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from domain.application import CraftingApplication
+from infra import used_tokens
 from infra.audit import Sealer, Store, ensure_tables, report_tampered_snapshot
 from infra.database import Engines, check_reachable, create_engines
 from infra.keystore import KeyRing, KeyStore
@@ -38,6 +39,7 @@ class Container:
         (serve workers, projectors, the CLI): see `schema_lock`."""
         with self.schema_lock():
             ensure_tables(self.engines.writer)
+            used_tokens.ensure_tables(self.engines.writer)
             self.runner.ensure_ready(progress)
 
     def schema_lock(self) -> AbstractContextManager[None]:
