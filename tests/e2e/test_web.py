@@ -30,7 +30,7 @@ def test_pages_carry_strict_security_headers_and_no_inline_code(api: Api) -> Non
     assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     assert page.headers["cache-control"] == "no-store"
     assert "crafting login-link" in page.text
     assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)  # no inline script
