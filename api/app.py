@@ -1,5 +1,5 @@
 """The HTTP application: GraphQL at /graphql, SCIM at /scim/v2, health, readiness and
-metrics."""
+metrics, and the web app at / (mounted last: it answers every other path)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from api.http.middleware import RequestMiddleware
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
 from api.scim.app import ScimApplication
+from api.web.app import create_web_app
 from domain.access import sees_all
 from infra.bootstrap import Container, bootstrap
 from infra.retention import RetentionWorker
@@ -158,4 +159,9 @@ def create_app(container: Container | None = None) -> FastAPI:
             log.warning("could not read projection lag", exc_info=True)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    # Last: a mount at / matches every path, so the routes above must come first.
+    app.mount(
+        "/",
+        create_web_app(ports, secret, settings.public_url, settings.session_idle_minutes),
+    )
     return app

@@ -1,6 +1,7 @@
-"""What the API may use of the service: three narrow ports instead of the whole
-container. Commands go to the application, reads to the read models, integrity checks
-to the audit store; `Ports.of` wires them from the container (infra.bootstrap)."""
+"""What the API may use of the service: narrow ports instead of the whole container.
+Commands go to the application, reads to the read models, integrity checks to the
+audit store, single-use web tokens to their table; `Ports.of` wires them from the
+container (infra.bootstrap)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from infra import audit
 from infra.bootstrap import Container
 from infra.keystore import KeyRing
 from infra.signing import trusted_public_keys
+from infra.used_tokens import UsedTokens
 from infra.webhooks import queries as webhook_queries
 from projections import queries as q
 from projections.tables import ReadModel
@@ -104,6 +106,18 @@ class Provisioning:
     deactivation_min_people: int
 
 
+class SingleUse(Protocol):
+    """Ids of sign-in links used and sessions signed out (the web app)."""
+
+    def use(self, token_id: str, expires_at: datetime) -> bool:
+        """Mark the id used; True only for its first use, also under concurrency."""
+        ...
+
+    def used(self, token_id: str) -> bool:
+        """Whether the id was used."""
+        ...
+
+
 @dataclass(frozen=True)
 class Webhooks:
     """Webhook subscriptions (commands, with their access checks) and the delivery
@@ -138,6 +152,7 @@ class Ports:
     audit: Audit
     provisioning: Provisioning
     webhooks: Webhooks
+    single_use: SingleUse
 
     @classmethod
     def of(cls, container: Container) -> Ports:
@@ -164,4 +179,5 @@ class Ports:
                 reader,
                 container.webhooks.wake,
             ),
+            single_use=UsedTokens(container.engines.writer),
         )

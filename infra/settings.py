@@ -114,6 +114,14 @@ class Settings(BaseSettings):
     webhooks_concurrency: int = Field(
         default=8, ge=1, le=64, description="subscriptions delivered to at once"
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="where people open the web app (the base of sign-in links)",
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, le=12 * 60, description="a web session ends after this long unused"
+    )
 
     @field_validator("jwt_secret", "signing_key", "master_key", "keystore_url", mode="before")
     @classmethod

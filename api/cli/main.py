@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from api.cli import audit as cli_audit
 from api.cli import privacy as cli_privacy
 from api.cli.demo import load_demo
+from api.cli.signin import demo_links, login_link
 from api.http.auth import mint_token
 from domain.values import Role
 from infra.bootstrap import bootstrap
@@ -158,6 +159,11 @@ def demo() -> None:
         container.runner.catch_up()
     finally:
         container.close()
+    # Created if missing, as `serve` would: the links must work once it starts.
+    secret = jwt_secret(container.settings, create=True)
+    typer.echo("Web app (after `crafting serve`), each link works once for ten minutes:")
+    for line in demo_links(container.settings, secret):
+        typer.echo(line)
 
 
 @cli.command(epilog=ENVIRONMENT)
@@ -183,6 +189,7 @@ for command in (
     cli_audit.keys,
     cli_privacy.erase,
     cli_privacy.retention,
+    login_link,
 ):
     cli.command(epilog=ENVIRONMENT)(command)
 

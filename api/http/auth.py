@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -33,13 +34,26 @@ def mint_token(secret: str, sub: str, roles: list[Role], ttl: timedelta) -> str:
 
 
 def actor_from_token(secret: str, token: str) -> Actor:
-    """The caller a token names; only HS256 with our secret is accepted (never `none`)."""
+    """The caller a token names; only HS256 with our secret is accepted (never `none`).
+    A token with an audience (a web sign-in link or session) is refused here."""
+    return actor_of(decoded(secret, token))
+
+
+def decoded(secret: str, token: str, audience: str | None = None) -> dict[str, Any]:
+    """A token's claims, checked: signature, expiry and, when given, the audience
+    (without one, PyJWT refuses any token that names an audience)."""
+    required = ["exp", "sub"] + (["aud"] if audience else [])
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        claims: dict[str, Any] = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], audience=audience, options={"require": required}
         )
     except jwt.PyJWTError as error:
         raise InvalidTokenError(str(error)) from None
+    return claims
+
+
+def actor_of(claims: Mapping[str, Any]) -> Actor:
+    """The caller checked claims name: a short `sub`, known roles."""
     sub, roles = claims.get("sub"), claims.get("roles")
     if not isinstance(sub, str) or not sub.strip() or len(sub) > 128:
         raise InvalidTokenError("sub must be a non-empty string")

@@ -1,0 +1,53 @@
+"""`crafting login-link`: a single-use sign-in link for the web app (until OIDC), and
+the links `crafting demo` prints for the people of the seed's story."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.web.sessions import mint_link
+from domain.values import Role
+from infra.secrets import MissingSecretError, jwt_secret
+from infra.settings import Settings
+
+# Who the demo's story is about (api.cli.demo): the tester, their manager, HR, and an
+# auditor (roles live in tokens, so an auditor needs no directory entry).
+DEMO_PEOPLE = (
+    ("the tester", "sam-tester", [Role.EMPLOYEE]),
+    ("their manager", "mgr-qa", [Role.MANAGER, Role.EMPLOYEE]),
+    ("an auditor", "auditor-demo", [Role.AUDITOR]),
+    ("HR", "hr-demo", [Role.HR]),
+)
+
+
+def link_for(settings: Settings, secret: str, sub: str, roles: list[Role]) -> str:
+    return f"{settings.public_url.rstrip('/')}/login/{mint_link(secret, sub, roles)}"
+
+
+def login_link(
+    sub: Annotated[str, typer.Option(help="The person id to sign in as.")],
+    role: Annotated[
+        list[Role] | None, typer.Option(help="A role; repeat for several (default EMPLOYEE).")
+    ] = None,
+) -> None:
+    """Print a sign-in link for the web app: it works once, for ten minutes."""
+    if not sub.strip() or len(sub) > 128:
+        typer.echo("crafting: --sub must be a person id of 1 to 128 characters.", err=True)
+        raise typer.Exit(2)
+    settings = Settings()
+    try:
+        secret = jwt_secret(settings, create=False)
+    except MissingSecretError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(link_for(settings, secret, sub, role or [Role.EMPLOYEE]))
+
+
+def demo_links(settings: Settings, secret: str) -> list[str]:
+    """One line per person of the demo's story: who, and their sign-in link."""
+    return [
+        f"Sign in as {label} ({sub}): {link_for(settings, secret, sub, roles)}"
+        for label, sub, roles in DEMO_PEOPLE
+    ]

@@ -1,0 +1,202 @@
+"""The agreement pages: the signed-in person's agreements, one agreement, and the
+employee's withdrawal (the form pattern every later write follows: CSRF token,
+idempotency key made when the page was rendered, the version the page showed)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from api.graphql.consistency import ConsistencyWaiter
+from api.graphql.errors import NotYetConsistentError
+from api.web import csrf
+from api.web.sessions import Session
+from api.web.site import Site, to_sign_in
+from domain.access import sees_all
+from domain.application import commands as c
+from domain.errors import DomainError, Forbidden, VersionConflict
+from domain.sealing import KeysUnavailable
+from domain.values import AgreementStatus, Role
+from projections import queries as q
+from projections.rows import Row
+from projections.tables import ReadModel
+
+MY_AGREEMENTS_SHOWN = 200
+CONFLICT = "This agreement changed since you opened it. Reload the page to see what changed."
+CHILDREN = ("adjustments", "reallocations", "reviews")
+
+
+def scope_of(session: Session) -> q.ReadScope:
+    """What the person may read, as GraphQL computes it (domain.access)."""
+    actor = session.actor
+    return q.ReadScope(actor.id, sees_all(actor), actor.has(Role.MANAGER))
+
+
+@dataclass(frozen=True)
+class Detail:
+    agreement: Row
+    children: dict[str, list[Row]]
+    names: dict[str, str]  # person id → display name
+
+
+DetailRows = tuple[Row, dict[str, list[Row]], dict[str, str]]
+
+
+def _detail(scope: q.ReadScope, key: str) -> Callable[[Connection, ReadModel], DetailRows | None]:
+    # Plain rows, dicts and tuples: what `Reads.run` opens the sealed texts of.
+    def query(conn: Connection, rm: ReadModel) -> DetailRows | None:
+        found = q.agreements_by_id(conn, rm, scope, [key]).get(key)
+        if found is None:
+            return None
+        kids = {kind: q.children(conn, rm, kind, [key]).get(key, []) for kind in CHILDREN}
+        ids = {found["employee_id"]} | {
+            r[side] for r in kids["reallocations"] for side in ("from_person_id", "to_person_id")
+        }
+        names = {pid: p["display_name"] for pid, p in q.people_by_id(conn, rm, ids).items()}
+        return found, kids, names
+
+    return query
+
+
+def _uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
+class AgreementPages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        # A page after a write waits for the read models to include it (read your writes).
+        self.waiter = ConsistencyWaiter(site.ports.reads.engine)
+
+    async def mine(self, request: Request) -> Response:
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        where = q.AgreementCriteria(employee_id=session.actor.id)
+        scope = scope_of(session)
+        rows = await asyncio.to_thread(
+            self.site.ports.reads.run,
+            lambda conn, rm: q.list_agreements(conn, rm, scope, where, MY_AGREEMENTS_SHOWN, None),
+        )
+        return self.site.render(
+            request, "my_agreements.html", session, agreements=rows[:MY_AGREEMENTS_SHOWN]
+        )
+
+    async def _load(self, session: Session, agreement_id: UUID) -> Detail | None:
+        query = _detail(scope_of(session), str(agreement_id))
+        found = await asyncio.to_thread(self.site.ports.reads.run, query)
+        return None if found is None else Detail(*found)
+
+    def _page(
+        self,
+        request: Request,
+        session: Session,
+        detail: Detail,
+        status: int = 200,
+        **values: Any,
+    ) -> Response:
+        row = detail.agreement
+        may_withdraw = row["employee_id"] == session.actor.id and not (
+            AgreementStatus(row["status"]).is_final
+        )
+        return self.site.render(
+            request,
+            "agreement.html",
+            session,
+            status,
+            a=row,
+            children=detail.children,
+            names=detail.names,
+            may_withdraw=may_withdraw,
+            **values,
+        )
+
+    async def show(self, request: Request) -> Response:
+        """One agreement, if the person may read it; otherwise the same 404 as for one
+        that does not exist."""
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        agreement_id = _uuid(request.path_params["agreement_id"])
+        if agreement_id is None:
+            return self.site.not_found(request, session)
+        recorded = request.query_params.get("recorded", "")
+        if recorded.isdigit() and len(recorded) < 19:
+            # After this person's own write: wait until the page shows it, unless the
+            # projector lags too long (then the page is shown as it is).
+            with suppress(NotYetConsistentError):
+                await self.waiter.wait(session.actor.id, int(recorded))
+        detail = await self._load(session, agreement_id)
+        if detail is None:
+            return self.site.not_found(request, session)
+        return self._page(request, session, detail, recorded=recorded.isdigit())
+
+    async def withdraw(self, request: Request) -> Response:
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        form = await request.form()
+        field = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not self.site.csrf_ok(request, session, field.get(csrf.FIELD)):
+            return self.site.forbidden(request, session)
+        agreement_id = _uuid(request.path_params["agreement_id"])
+        if agreement_id is None:
+            return self.site.not_found(request, session)
+        version = field.get("expected_version", "")
+        key = field.get("idempotency_key", "")
+        if not version.isdigit() or len(version) > 9 or not key:
+            return self.site.render(
+                request,
+                "error.html",
+                session,
+                400,
+                title="This form is incomplete",
+                message="Reload the page and submit the form again.",
+            )
+        command = c.WithdrawAgreement(
+            agreement_id=agreement_id,
+            expected_version=int(version),
+            idempotency_key=key,
+            reason=field.get("reason") or None,
+        )
+        try:
+            result = await asyncio.to_thread(
+                self.site.ports.commands.execute, self.site.command_request(session), command
+            )
+        except Forbidden:
+            return self.site.not_found(request, session)
+        except KeysUnavailable:
+            return self.site.render(
+                request,
+                "error.html",
+                session,
+                503,
+                title="Try again shortly",
+                message="The service cannot reach its key store right now.",
+            )
+        except DomainError as error:
+            detail = await self._load(session, agreement_id)
+            if detail is None:  # NOT_FOUND: an agreement that does not exist
+                return self.site.not_found(request, session)
+            if isinstance(error, VersionConflict):
+                return self._page(request, session, detail, 409, conflict=CONFLICT)
+            return self._page(
+                request,
+                session,
+                detail,
+                422,
+                errors={error.field or "form": error.message},
+                reason=field.get("reason", ""),
+            )
+        return RedirectResponse(f"/agreements/{agreement_id}?recorded={result.position}", 303)

@@ -1,0 +1,85 @@
+"""The web app at /: server-rendered pages on the same ports and rules as GraphQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import partial
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.ports import Ports
+from api.web import signin
+from api.web.agreements import AgreementPages
+from api.web.assets import Assets
+from api.web.headers import SecurityHeaders
+from api.web.site import Site
+
+log = logging.getLogger("crafting.web")
+
+
+def create_web_app(ports: Ports, secret: str, public_url: str, idle_minutes: int) -> Starlette:
+    site = Site(ports, secret, public_url.rstrip("/"), timedelta(minutes=idle_minutes), Assets())
+    pages = AgreementPages(site)
+
+    def guarded(
+        handler: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """An endpoint whose unexpected failure is a plain page (Starlette's own
+        handler for Exception re-raises into the outer middleware after answering)."""
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception:
+                # Logged with its trace for operators; the page shows nothing of it.
+                log.exception("web request failed")
+                return site.render(
+                    request,
+                    "error.html",
+                    None,
+                    500,
+                    title="Something went wrong",
+                    message="The service could not show this page. Try again shortly.",
+                )
+
+        return endpoint
+
+    def bound(
+        handler: Callable[[Site, Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        return guarded(partial(handler, site))
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        status = error.status_code if isinstance(error, HTTPException) else 500
+        if status == 404:
+            return site.not_found(request, None)
+        return site.render(
+            request,
+            "error.html",
+            None,
+            status,
+            title="This did not work",
+            message="The request could not be handled.",
+        )
+
+    return Starlette(
+        routes=[
+            Route("/", guarded(pages.mine)),
+            Route("/agreements/{agreement_id}", guarded(pages.show)),
+            Route("/agreements/{agreement_id}/withdraw", guarded(pages.withdraw), methods=["POST"]),
+            Route("/signin", bound(signin.help_page)),
+            Route("/login/{token}", bound(signin.confirm)),
+            Route("/login/{token}", bound(signin.sign_in), methods=["POST"]),
+            Route("/logout", bound(signin.sign_out), methods=["POST"]),
+            Route("/static/{name}", site.assets.response),
+        ],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: http_error},
+    )

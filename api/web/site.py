@@ -1,0 +1,146 @@
+"""What every web page shares: the templates, the signed-in session (checked on every
+request), the CSRF token, and rendering with the cookie kept fresh."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from api.http import logs
+from api.http.auth import InvalidTokenError
+from api.ports import Ports
+from api.web import csrf
+from api.web.assets import Assets
+from api.web.sessions import COOKIE, REFRESH_AFTER, Session, cookie_value, read_session
+from domain.application import Request as CommandRequest
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def templates(assets: Assets) -> Environment:
+    """Jinja2 with autoescaping everywhere (every value shown may be someone's text)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static"] = assets.url
+    return env
+
+
+@dataclass
+class Site:
+    ports: Ports
+    secret: str
+    public_url: str
+    idle: timedelta
+    assets: Assets
+    env: Environment = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.env = templates(self.assets)
+
+    async def session(self, request: Request) -> Session | None:
+        """The request's session: a valid cookie, not idle too long, not signed out.
+        Kept on the request, to be re-issued with the response (its idle clock)."""
+        value = request.cookies.get(COOKIE)
+        if not value:
+            return None
+        now = datetime.now(UTC)
+        try:
+            session = read_session(self.secret, value, now, self.idle)
+        except InvalidTokenError:
+            return None
+        if await asyncio.to_thread(self.ports.single_use.used, session.session_id):
+            return None  # signed out
+        if now - session.seen_at >= REFRESH_AFTER:
+            request.state.refreshed = session.seen(now)
+        return session
+
+    def secure(self, request: Request) -> bool:
+        return request.url.scheme == "https" or self.public_url.startswith("https://")
+
+    def set_cookie(self, request: Request, response: Response, session: Session) -> None:
+        response.set_cookie(
+            COOKIE,
+            cookie_value(self.secret, session),
+            max_age=max(0, int((session.expires_at - datetime.now(UTC)).total_seconds())),
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=self.secure(request),
+        )
+
+    def clear_cookie(self, request: Request, response: Response) -> None:
+        response.delete_cookie(
+            COOKIE, path="/", httponly=True, samesite="lax", secure=self.secure(request)
+        )
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        session: Session | None,
+        status: int = 200,
+        **values: Any,
+    ) -> HTMLResponse:
+        """A page; a signed-in page gets the CSRF token and a fresh idempotency key
+        (one per rendering: a form submitted twice records once)."""
+        page = self.env.get_template(template).render(
+            session=session,
+            csrf_token=csrf.token_for(self.secret, session.session_id) if session else None,
+            idempotency_key=secrets.token_urlsafe(18),
+            **values,
+        )
+        response = HTMLResponse(page, status)
+        self.keep_fresh(request, response)
+        return response
+
+    def keep_fresh(self, request: Request, response: Response) -> None:
+        refreshed = getattr(request.state, "refreshed", None)
+        if refreshed is not None:
+            self.set_cookie(request, response, refreshed)
+
+    def command_request(self, session: Session) -> CommandRequest:
+        return CommandRequest(session.actor, logs.correlation_id.get() or "web")
+
+    def csrf_ok(self, request: Request, session: Session, form_token: str | None) -> bool:
+        """The token (form field, or htmx's header), from our own site."""
+        presented = form_token or request.headers.get(csrf.HEADER)
+        return csrf.same_site(request.headers, request.url.scheme) and csrf.valid(
+            self.secret, session.session_id, presented
+        )
+
+    def forbidden(self, request: Request, session: Session | None) -> HTMLResponse:
+        return self.render(
+            request,
+            "error.html",
+            session,
+            403,
+            title="This form has expired",
+            message="The page you sent this from is too old or was not ours. Reload the "
+            "page and try again.",
+        )
+
+    def not_found(self, request: Request, session: Session | None) -> HTMLResponse:
+        return self.render(
+            request,
+            "error.html",
+            session,
+            404,
+            title="Not found",
+            message="There is nothing here that you can see.",
+        )
+
+
+def to_sign_in() -> RedirectResponse:
+    return RedirectResponse("/signin", 303)
