@@ -37,6 +37,8 @@ def create_web_app(ports: Ports, secret: str, public_url: str, idle_minutes: int
         async def endpoint(request: Request) -> Response:
             try:
                 return await handler(request)
+            except HTTPException:
+                raise  # e.g. a malformed form body: http_error answers it (400)
             except Exception:
                 # Logged with its trace for operators; the page shows nothing of it.
                 log.exception("web request failed")

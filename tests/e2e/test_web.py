@@ -252,3 +252,14 @@ def test_unknown_web_paths_get_the_not_found_page(api: Api) -> None:
     assert response.status_code == 404
     assert "Not found" in response.text
     assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_a_malformed_form_is_a_clean_400(api: Api) -> None:
+    client = sign_in(api.client, api.secret, "sam", Role.EMPLOYEE)
+    response = client.post(
+        "/logout",
+        content=b"--x\r\nContent-Disposition: form-data\r\n\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status_code == 400
+    assert "This did not work" in response.text and "Traceback" not in response.text
