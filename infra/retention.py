@@ -49,9 +49,11 @@ def erase_past_retention(container: Container, now: datetime | None = None) -> R
             idempotency_key=f"retention:{person_id}",
         )
         try:
-            container.app.execute(Request(RETENTION, f"retention-{person_id}"), command)
+            result = container.app.execute(Request(RETENTION, f"retention-{person_id}"), command)
         except DomainError as error:
             run.refused[person_id] = error.message
+            continue
+        if result.replayed:  # another run erased them first (the same idempotency key)
             continue
         run.erased.append(person_id)
         log.info("retention erased a person", extra={"person_id": person_id})

@@ -7,6 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
@@ -313,7 +314,8 @@ class CraftingApplication(Application[UUID]):
             and self.keys.open(value.envelope) == ERASED
         ):
             if self.repository.cache is not None:
-                self.repository.cache.get(aggregate_id, evict=True)
+                with suppress(KeyError):  # another thread evicted it first
+                    self.repository.cache.get(aggregate_id, evict=True)
             found = self.repository.get(aggregate_id)
         return found
 

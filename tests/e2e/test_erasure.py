@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -484,3 +485,56 @@ def test_webhooks_carry_personal_data_as_erasure_leaves_it(database_url: str) ->
         assert ERASED in shown
         story_agreement = str(agreement_uuid(story.id, "id"))
         assert any(b.get("agreementId") == story_agreement for b in receiver.accepted)
+
+
+def test_retention_run_by_several_processes_at_once_erases_each_person_once(
+    database_url: str,
+) -> None:
+    """Serve workers and projectors may all run retention: each erasure is recorded once."""
+    with serving(database_url, retention_days_after_leaving=30) as api:
+        w = World(api)
+        leavers = [w.ids[p] for p in ("mate", "mate2", "stranger")]
+        api.data(
+            w.hr,
+            "mutation($input: UpsertPeopleInput!) { upsertPeople(input: $input) { position } }",
+            input={
+                "people": [
+                    {
+                        "id": pid,
+                        "displayName": pid,
+                        "email": f"{pid}@example.com",
+                        "managerId": w.ids["mgr"],
+                        "teamId": w.team,
+                        "contractedHoursPerWeek": 40,
+                        "active": False,
+                    }
+                    for pid in leavers
+                ]
+            },
+        )
+        w.sync()
+        later = datetime.now(UTC) + timedelta(days=31)
+        runs: list[Any] = []
+        start = threading.Barrier(4)
+
+        def run() -> None:
+            start.wait()
+            try:
+                runs.append(erase_past_retention(api.container, later))
+            except Exception as error:  # the assertion below shows it
+                runs.append(error)
+
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert len(runs) == 4 and all(not isinstance(r, Exception) for r in runs), runs
+        erased = [pid for r in runs for pid in r.erased]
+        assert sorted(erased) == sorted(leavers)  # once each, across all the runs
+        recorded = [
+            n
+            for n in api.container.app.recorder.select_notifications(1, 100_000)
+            if n.topic.endswith("PersonErased")
+        ]
+        assert len(recorded) == len(leavers)
