@@ -18,9 +18,10 @@ from starlette.responses import RedirectResponse, Response
 from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.errors import NotYetConsistentError
 from api.web import csrf
+from api.web.forms import FieldError, Submitted, uuid_or_none
 from api.web.sessions import Session
 from api.web.site import Site, to_sign_in
-from domain.access import sees_all
+from domain.access import Actor, Party, acting_role, sees_all
 from domain.application import commands as c
 from domain.errors import DomainError, Forbidden, VersionConflict
 from domain.sealing import KeysUnavailable
@@ -34,6 +35,15 @@ CONFLICT = "This agreement changed since you opened it. Reload the page to see w
 CHILDREN = ("adjustments", "reallocations", "reviews")
 
 
+def may_act(actor: Actor, party: Party, employee_id: str, manager_id: str | None) -> bool:
+    """Whether the person acts on this agreement's `party` side (domain.access decides)."""
+    try:
+        acting_role(actor, party, employee_id, manager_id)
+    except Forbidden:
+        return False
+    return True
+
+
 def scope_of(session: Session) -> q.ReadScope:
     """What the person may read, as GraphQL computes it (domain.access)."""
     actor = session.actor
@@ -45,9 +55,13 @@ class Detail:
     agreement: Row
     children: dict[str, list[Row]]
     names: dict[str, str]  # person id → display name
+    manager_id: str | None  # the employee's current manager
 
 
-DetailRows = tuple[Row, dict[str, list[Row]], dict[str, str]]
+DetailRows = tuple[Row, dict[str, list[Row]], dict[str, str], str | None]
+# Makes the command from the form, the agreement id, the version shown, the idempotency
+# key; raises FieldError for a value it cannot read.
+Build = Callable[[Submitted, UUID, int, str], c.Command]
 
 
 def _detail(scope: q.ReadScope, key: str) -> Callable[[Connection, ReadModel], DetailRows | None]:
@@ -60,17 +74,12 @@ def _detail(scope: q.ReadScope, key: str) -> Callable[[Connection, ReadModel], D
         ids = {found["employee_id"]} | {
             r[side] for r in kids["reallocations"] for side in ("from_person_id", "to_person_id")
         }
-        names = {pid: p["display_name"] for pid, p in q.people_by_id(conn, rm, ids).items()}
-        return found, kids, names
+        people = q.people_by_id(conn, rm, ids)
+        names = {pid: p["display_name"] for pid, p in people.items()}
+        employee = people.get(found["employee_id"])
+        return found, kids, names, employee["manager_id"] if employee else None
 
     return query
-
-
-def _uuid(text: str) -> UUID | None:
-    try:
-        return UUID(text)
-    except ValueError:
-        return None
 
 
 class AgreementPages:
@@ -107,6 +116,10 @@ class AgreementPages:
         **values: Any,
     ) -> Response:
         row = detail.agreement
+        may = {
+            party.value: may_act(session.actor, party, row["employee_id"], detail.manager_id)
+            for party in Party
+        }
         may_withdraw = row["employee_id"] == session.actor.id and not (
             AgreementStatus(row["status"]).is_final
         )
@@ -118,6 +131,7 @@ class AgreementPages:
             a=row,
             children=detail.children,
             names=detail.names,
+            may=may,  # which side's forms to show; the commands decide
             may_withdraw=may_withdraw,
             **values,
         )
@@ -128,7 +142,7 @@ class AgreementPages:
         session = await self.site.session(request)
         if session is None:
             return to_sign_in()
-        agreement_id = _uuid(request.path_params["agreement_id"])
+        agreement_id = uuid_or_none(request.path_params["agreement_id"])
         if agreement_id is None:
             return self.site.not_found(request, session)
         recorded = request.query_params.get("recorded", "")
@@ -142,20 +156,23 @@ class AgreementPages:
             return self.site.not_found(request, session)
         return self._page(request, session, detail, recorded=recorded.isdigit())
 
-    async def withdraw(self, request: Request) -> Response:
+    async def act(self, request: Request, action: str, build: Build) -> Response:
+        """Run one agreement command from a form, the way every write on these pages
+        goes: the CSRF token checked, the idempotency key made when the page was
+        rendered (a double submit records once), the version the page showed (a stale
+        page gets the conflict), rule violations shown next to their field, and an
+        agreement the person may not act on answered as one that does not exist."""
         session = await self.site.session(request)
         if session is None:
             return to_sign_in()
-        form = await request.form()
-        field = {k: v for k, v in form.items() if isinstance(v, str)}
-        if not self.site.csrf_ok(request, session, field.get(csrf.FIELD)):
+        form = Submitted.of(await request.form())
+        if not self.site.csrf_ok(request, session, form.get(csrf.FIELD) or None):
             return self.site.forbidden(request, session)
-        agreement_id = _uuid(request.path_params["agreement_id"])
+        agreement_id = uuid_or_none(request.path_params["agreement_id"])
         if agreement_id is None:
             return self.site.not_found(request, session)
-        version = field.get("expected_version", "")
-        key = field.get("idempotency_key", "")
-        if not version.isdigit() or len(version) > 9 or not key:
+        version, key = form.version(), form.idempotency_key()
+        if version is None or key is None:
             return self.site.render(
                 request,
                 "error.html",
@@ -164,13 +181,8 @@ class AgreementPages:
                 title="This form is incomplete",
                 message="Reload the page and submit the form again.",
             )
-        command = c.WithdrawAgreement(
-            agreement_id=agreement_id,
-            expected_version=int(version),
-            idempotency_key=key,
-            reason=field.get("reason") or None,
-        )
         try:
+            command = build(form, agreement_id, version, key)
             result = await asyncio.to_thread(
                 self.site.ports.commands.execute, self.site.command_request(session), command
             )
@@ -185,7 +197,7 @@ class AgreementPages:
                 title="Try again shortly",
                 message="The service cannot reach its key store right now.",
             )
-        except DomainError as error:
+        except (DomainError, FieldError) as error:
             detail = await self._load(session, agreement_id)
             if detail is None:  # NOT_FOUND: an agreement that does not exist
                 return self.site.not_found(request, session)
@@ -196,7 +208,20 @@ class AgreementPages:
                 session,
                 detail,
                 422,
+                failed=action,
                 errors={error.field or "form": error.message},
-                reason=field.get("reason", ""),
+                form=form.values,
             )
         return RedirectResponse(f"/agreements/{agreement_id}?recorded={result.position}", 303)
+
+    async def withdraw(self, request: Request) -> Response:
+        return await self.act(
+            request,
+            "withdraw",
+            lambda form, agreement_id, version, key: c.WithdrawAgreement(
+                agreement_id=agreement_id,
+                expected_version=version,
+                idempotency_key=key,
+                reason=form.text("reason"),
+            ),
+        )
