@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.http.ratelimit import RateLimiter
 from api.ports import Ports
 from api.web import signin
 from api.web.agreements import AgreementPages
@@ -24,8 +25,12 @@ from api.web.site import Site
 log = logging.getLogger("crafting.web")
 
 
-def create_web_app(ports: Ports, secret: str, public_url: str, idle_minutes: int) -> Starlette:
-    site = Site(ports, secret, public_url.rstrip("/"), timedelta(minutes=idle_minutes), Assets())
+def create_web_app(
+    ports: Ports, secret: str, public_url: str, idle_minutes: int, limiter: RateLimiter
+) -> Starlette:
+    site = Site(
+        ports, secret, public_url.rstrip("/"), timedelta(minutes=idle_minutes), Assets(), limiter
+    )
     pages = AgreementPages(site)
 
     def guarded(
@@ -62,6 +67,17 @@ def create_web_app(ports: Ports, secret: str, public_url: str, idle_minutes: int
         status = error.status_code if isinstance(error, HTTPException) else 500
         if status == 404:
             return site.not_found(request, None)
+        if status == 429:
+            busy = site.render(
+                request,
+                "error.html",
+                None,
+                429,
+                title="Too many requests",
+                message="Wait a moment before trying again.",
+            )
+            busy.headers.update(getattr(error, "headers", None) or {})
+            return busy
         return site.render(
             request,
             "error.html",

@@ -57,6 +57,8 @@ async def sign_in(site: Site, request: Request) -> Response:
     """Spend the link (once, also when two requests race) and start a session."""
     if not csrf.same_site(request.headers, request.url.scheme):
         return site.forbidden(request, None)
+    # Nobody is signed in yet: the budget is the client address's.
+    site.throttle(f"web-sign-in:{request.client.host if request.client else '?'}")
     link = _link(site, request)
     if link is None:
         return _invalid(site, request)

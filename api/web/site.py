@@ -11,16 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from api.http import logs
 from api.http.auth import InvalidTokenError
+from api.http.ratelimit import RateLimiter
 from api.ports import Ports
 from api.web import csrf
 from api.web.assets import Assets
 from api.web.sessions import COOKIE, REFRESH_AFTER, Session, cookie_value, read_session
 from domain.application import Request as CommandRequest
+from projections import queries as q
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -44,6 +47,7 @@ class Site:
     public_url: str
     idle: timedelta
     assets: Assets
+    limiter: RateLimiter  # shared with GraphQL and SCIM: one budget per person
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,9 +66,26 @@ class Site:
             return None
         if await asyncio.to_thread(self.ports.single_use.used, session.session_id):
             return None  # signed out
+        self.throttle(session.actor.id)
+        # Shown in the header: the directory's name, not an id ("[erased]" after erasure).
+        request.state.viewer_name = await asyncio.to_thread(self.name_of, session.actor.id)
         if now - session.seen_at >= REFRESH_AFTER:
             request.state.refreshed = session.seen(now)
         return session
+
+    def name_of(self, person_id: str) -> str | None:
+        """A person's display name, opened; None for who is not in the directory (an
+        integration, a person not provisioned yet)."""
+        found = self.ports.reads.run(lambda conn, rm: q.people_by_id(conn, rm, [person_id]))
+        person = found.get(person_id)
+        return None if person is None else str(person["display_name"])
+
+    def throttle(self, caller: str) -> None:
+        """Count one request of the caller; over the limit, a 429 page with
+        Retry-After (the app's HTTP error handler renders it)."""
+        wait = self.limiter.retry_after(caller)
+        if wait:
+            raise HTTPException(429, headers={"Retry-After": str(wait)})
 
     def secure(self, request: Request) -> bool:
         return request.url.scheme == "https" or self.public_url.startswith("https://")
@@ -99,6 +120,7 @@ class Site:
             session=session,
             csrf_token=csrf.token_for(self.secret, session.session_id) if session else None,
             idempotency_key=secrets.token_urlsafe(18),
+            viewer_name=getattr(request.state, "viewer_name", None),
             **values,
         )
         response = HTMLResponse(page, status)

@@ -14,7 +14,7 @@ from api.web.headers import CONTENT_SECURITY_POLICY
 from api.web.sessions import COOKIE, Session, cookie_value, mint_link
 from domain.access import Actor
 from domain.values import Role
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, serving
 from tests.e2e.web import browser, hidden_fields, sign_in
 from tests.e2e.world import World
 
@@ -139,6 +139,7 @@ def test_my_agreements_and_one_agreement(api: Api) -> None:
     aid = agreement_uuid(mine["id"])
     assert f'href="/agreements/{aid}"' in listing.text
     assert str(agreement_uuid(theirs["id"])) not in listing.text
+    assert f"Signed in as {world.ids['emp'].title()}" in listing.text  # the directory's name
     detail = employee.get(f"/agreements/{aid}")
     assert detail.status_code == 200
     for shown in ("Tester to product manager", "Product manager", "Write one feature brief"):
@@ -263,3 +264,23 @@ def test_a_malformed_form_is_a_clean_400(api: Api) -> None:
     )
     assert response.status_code == 400
     assert "This did not work" in response.text and "Traceback" not in response.text
+
+
+def test_a_person_or_address_over_the_rate_limit_gets_a_429_page(tmp_path: Path) -> None:
+    """The pages share GraphQL's budget per person, and sign-in attempts have one per
+    client address: a script hammering either gets 429 with Retry-After, others go on."""
+    with serving(
+        f"sqlite:///{tmp_path}/crafting.db", rate_limit_per_second=0.5, rate_limit_burst=3
+    ) as limited:
+        greedy = sign_in(limited.client, limited.secret, "greedy", Role.EMPLOYEE)
+        assert [greedy.get("/").status_code for _ in range(3)] == [200, 200, 200]
+        refused = greedy.get("/")
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert "Too many requests" in refused.text
+        assert "content-security-policy" in refused.headers  # still one of our pages
+        assert sign_in(limited.client, limited.secret, "polite", Role.EMPLOYEE).get("/").is_success
+        # Sign-in posts from one address (the test client's) are limited too.
+        anyone = browser(limited.client)
+        posts = [anyone.post("/login/not-a-link").status_code for _ in range(4)]
+        assert posts[-1] == 429, posts
