@@ -1,0 +1,275 @@
+"""The web app under load: the manager's inbox over 500 reports' agreements, and the
+first page of a 10,000-event agreement's timeline, rendered by a real `crafting serve`
+for several signed-in browsers at once. Beside each page, in the same run and against
+the same server, the GraphQL query that reads the same data (what an HRIS screen would
+send instead). Target: p95 under 100 ms for each page.
+
+    python -m bench.web_pages [--reports 500] [--events 10000] [--clients 4]
+        [--seconds 15] [--database-url postgresql://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from api.graphql.ids import global_id
+from api.http.auth import mint_token
+from api.web.sessions import mint_link
+from bench.commands_e2e import serving
+from bench.team import GUARDRAILS, Team, draft
+from bench.time_travel import _database, _history
+from domain.access import Actor
+from domain.application import Request
+from domain.application import commands as c
+from domain.person import Profile
+from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal, Role
+from infra.bootstrap import bootstrap
+from infra.settings import Settings
+
+UPSERT_CHUNK = 100
+GOAL = CareerGoal("Product manager", ("customer research",))
+
+INBOX_QUERY = """
+query Inbox($manager: String!, $before: Date!, $since: DateTime!) {
+  proposed: agreements(first: 100, filter: {managerId: $manager, status: PROPOSED}) {
+    edges { node { id title status version updatedAt employee { displayName } } }
+  }
+  changes: agreements(first: 100, filter: {managerId: $manager, status: CHANGES_REQUESTED}) {
+    edges { node { id title status version updatedAt employee { displayName } } }
+  }
+  due: reviewsDue(before: $before, managerId: $manager, first: 100) {
+    edges { node { id title nextReviewOn employee { displayName } } }
+  }
+  recent: agreements(first: 20, filter: {managerId: $manager, updatedSince: $since}) {
+    edges { node { id title status updatedAt employee { displayName } } }
+  }
+}
+"""
+
+TIMELINE_QUERY = """
+query Timeline($id: ID!) {
+  auditLog(first: 50, filter: {agreementId: $id}, order: OLDEST_FIRST) {
+    edges { node { position version type recordedAt actorId actorRole reason correlationId
+                   payload } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def _as(person_id: str, *roles: Role) -> Request:
+    return Request(Actor(person_id, frozenset(roles)), correlation_id=secrets.token_hex(8))
+
+
+def seed_reports(team: Team, reports: int) -> None:
+    """`reports` people reporting to the team's manager, each with one agreement: a
+    third proposed, a sixth with changes requested, the rest approved (their reviews
+    due over the coming weeks)."""
+    app, manager_id = team.app, team.manager.actor.id
+    ids = [f"{manager_id}-r{i:04d}" for i in range(reports)]
+    for start in range(0, reports, UPSERT_CHUNK):
+        people = [
+            c.DirectoryEntry(
+                pid,
+                Profile(pid.title(), f"{pid}@example.com", manager_id, "bench", 40, True),
+            )
+            for pid in ids[start : start + UPSERT_CHUNK]
+        ]
+        app.execute(team.hr, c.UpsertPeople(people=people))
+    kinds = list(AdjustmentKind)
+    began = time.perf_counter()
+    for i, pid in enumerate(ids):
+        proposal = c.ProposeAgreement(
+            title=f"Growth plan {i}",
+            career_goal=GOAL,
+            adjustments=[draft(1), AdjustmentDraft(kinds[i % len(kinds)], "Pair on a study", 1)],
+        )
+        aid = team.run(_as(pid, Role.EMPLOYEE), proposal).id
+        if i % 6 == 1:
+            command: c.Command = c.RequestChanges(agreement_id=aid, reason="Fewer hours, please")
+        elif i % 3 != 0:
+            command = c.ApproveAgreement(agreement_id=aid, guardrails=GUARDRAILS)
+        else:
+            continue
+        team.run(team.manager, command)
+        if (i + 1) % 100 == 0:
+            print(f"  {i + 1} reports' agreements ({time.perf_counter() - began:.0f} s)")
+
+
+@dataclass
+class Browser:
+    """A signed-in browser: its cookies (the session) kept by its own client."""
+
+    client: httpx.Client
+
+    @classmethod
+    def signed_in(cls, base: str, secret: str, person_id: str, *roles: Role) -> Browser:
+        client = httpx.Client(base_url=base, timeout=30)
+        answer = client.post(f"/login/{mint_link(secret, person_id, list(roles))}")
+        assert answer.status_code == 303, answer.text[:300]
+        return cls(client)
+
+
+def timed_load(clients: int, seconds: float, make: Callable[[], Callable[[], None]]) -> list[float]:
+    """`clients` threads calling their own `make()` for `seconds`: latencies in ms."""
+    samples: list[float] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker() -> None:
+        try:
+            call = make()
+            call()  # warm: connections, caches
+            mine = []
+            while time.monotonic() < deadline:
+                start = time.perf_counter()
+                call()
+                mine.append((time.perf_counter() - start) * 1000)
+        except BaseException as error:  # a failed request fails the run, not one thread
+            with lock:
+                failures.append(error)
+            return
+        with lock:
+            samples.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise failures[0]
+    return samples
+
+
+def figures(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"p50 {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms   (n={len(ordered)})"
+
+
+def p95(samples: list[float]) -> float:
+    return sorted(samples)[min(len(samples) - 1, int(len(samples) * 0.95))]
+
+
+def caught_up(base: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = httpx.get(base + "/readyz", timeout=10).json()
+        if body.get("projection_lag") == 0:
+            return
+        time.sleep(1)
+    raise RuntimeError("the projector did not catch up")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reports", type=int, default=500)
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default SQLite)")
+    args = parser.parse_args(argv)
+    url = _database(args.database_url)
+    secret = secrets.token_urlsafe(32)
+    container = bootstrap(Settings(database_url=url, jwt_secret=secret))
+    print(f"Seeding {args.reports} reports and a {args.events}-event agreement ...")
+    team, long_id = _history(container, args.events)
+    seed_reports(team, args.reports)
+    container.close()
+    manager = team.manager.actor.id
+    auditor = team.auditor.actor.id
+    with serving(url, secret, workers=1) as server:
+        caught_up(server.base)
+        base = server.base
+        before = (date.today() + timedelta(days=28)).isoformat()
+        since = (datetime.now(UTC) - timedelta(days=7)).isoformat()
+        aid = str(long_id)
+
+        def page(
+            person: str, role: tuple[Role, ...], path: str
+        ) -> Callable[[], Callable[[], None]]:
+            def make() -> Callable[[], None]:
+                browser = Browser.signed_in(base, secret, person, *role)
+
+                def call() -> None:
+                    answer = browser.client.get(path)
+                    assert answer.status_code == 200, (path, answer.status_code)
+
+                return call
+
+            return make
+
+        def graphql(
+            person: str, role: Role, query: str, variables: dict[str, Any]
+        ) -> Callable[[], Callable[[], None]]:
+            token = mint_token(secret, person, [role], timedelta(hours=1))
+
+            def make() -> Callable[[], None]:
+                client = httpx.Client(base_url=base, timeout=30)
+
+                def call() -> None:
+                    answer = client.post(
+                        "/graphql",
+                        json={"query": query, "variables": variables},
+                        headers={"authorization": f"Bearer {token}"},
+                    )
+                    assert answer.status_code == 200, answer.text[:300]
+                    assert not answer.json().get("errors"), answer.text[:300]
+
+                return call
+
+            return make
+
+        runs = {
+            "web: manager inbox (/inbox)": page(manager, (Role.MANAGER, Role.EMPLOYEE), "/inbox"),
+            "GraphQL: the inbox's lists": graphql(
+                manager,
+                Role.MANAGER,
+                INBOX_QUERY,
+                {"manager": manager, "before": before, "since": since},
+            ),
+            "web: timeline, first page": page(
+                auditor, (Role.AUDITOR,), f"/agreements/{UUID(aid)}/timeline"
+            ),
+            "GraphQL: the timeline's events": graphql(
+                auditor, Role.AUDITOR, TIMELINE_QUERY, {"id": global_id("Agreement", aid)}
+            ),
+        }
+        results = {}
+        for name, make in runs.items():
+            results[name] = timed_load(args.clients, args.seconds, make)
+    print(
+        f"\nWeb pages, {args.clients} signed-in clients each, {args.seconds:g} s per page, "
+        f"{'PostgreSQL' if args.database_url else 'SQLite'}, {args.reports} reports, "
+        f"a {args.events}-event agreement ({datetime.now(UTC):%Y-%m-%d}):"
+    )
+    for name, samples in results.items():
+        print(f"  {name:36} {figures(samples)}")
+    for page_name, api_name in (
+        ("web: manager inbox (/inbox)", "GraphQL: the inbox's lists"),
+        ("web: timeline, first page", "GraphQL: the timeline's events"),
+    ):
+        ours, theirs = p95(results[page_name]), p95(results[api_name])
+        verdict = "met" if ours < 100 else "MISSED"
+        print(
+            f"  {page_name}: p95 {ours:.1f} ms vs GraphQL {theirs:.1f} ms "
+            f"({ours / theirs:.2f}x); target p95 < 100 ms: {verdict}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
