@@ -78,7 +78,7 @@ def test_the_timeline_shows_every_event_to_those_who_may_read_the_agreement(api:
         assert f'id="v{version}"' in text
     assert "Proposed “Tester to product manager”" in text
     assert "Added an adjustment: Shadow a PM" in text
-    assert f"Mgr-{world.s}" in text and "as manager" in text  # display name, role
+    assert world.ids["mgr"].title() in text and "as manager" in text  # display name, role
     assert "Reason: Team crunch" in text
     correlation = api.data(world.hr, LOG, id=aid)["auditLog"]["edges"][3]["node"]
     assert f"<code>{correlation['correlationId']}</code>" in text
@@ -98,7 +98,7 @@ def test_the_timeline_shows_every_event_to_those_who_may_read_the_agreement(api:
         _as(api, world, "emp").get("/agreements/nope/timeline"),
     ]
     assert {r.status_code for r in missing} == {404}
-    assert len({r.text.replace(world.ids["stranger"], "X").split("Signed in")[1] for r in missing[:1]}) == 1
+    assert len({r.text.split("</header>")[1] for r in missing}) == 1
 
 
 def test_the_timeline_pages_by_version_and_a_revert_links_across_pages(
@@ -296,11 +296,11 @@ def test_the_directory_is_for_those_who_read_everything(api: Api) -> None:
     hr = _as(api, world, "hr")
     page = hr.get("/people", params={"q": world.s})
     assert page.status_code == 200
-    assert f"Emp-{world.s}" in page.text and f"emp-{world.s}@example.com" in page.text
-    assert f"<td>Mgr-{world.s}</td>" in page.text  # the manager by name
+    assert world.ids["emp"].title() in page.text and f"emp-{world.s}@example.com" in page.text
+    assert f"<td>{world.ids['mgr'].title()}</td>" in page.text  # the manager by name
     assert world.team in page.text
     one = hr.get("/people", params={"q": f"STRANGER-{world.s}"}).text
-    assert f"Stranger-{world.s}" in one and f"Emp-{world.s}" not in one
+    assert world.ids["stranger"].title() in one and world.ids["emp"].title() not in one
     assert 'href="/people"' in hr.get("/").text  # in the navigation
     for who in ("emp", "mgr"):
         client = _as(api, world, who)
@@ -316,7 +316,7 @@ def test_everyones_agreements_filtered_by_status_employee_and_team(api: Api) -> 
     hr = _as(api, world, "hr")
     team = hr.get("/agreements", params={"team": world.team}).text
     assert active in team and proposed not in team
-    assert f"Emp-{world.s}" in team
+    assert world.ids["emp"].title() in team
     stranger = hr.get("/agreements", params={"employee": world.ids["stranger"]}).text
     assert proposed in stranger and active not in stranger
     status = hr.get("/agreements", params={"status": "PROPOSED", "team": f"other-{world.s}"}).text
