@@ -22,7 +22,7 @@ from tests.e2e.web import hidden_fields, sign_in
 from tests.e2e.world import World
 from tests.integration.test_integrity import Raw
 
-ROOT = Path(__file__).parents[2]
+VERIFIER = Path(__file__).parents[2] / "domain" / "integrity.py"  # runs on its own
 ADD = """mutation($input: AddAdjustmentInput!) { addAdjustment(input: $input) {
   agreement { adjustments { changeId description } } userErrors { code } } }"""
 REVERT = """mutation($input: RevertChangeInput!) { revertChange(input: $input) {
@@ -138,7 +138,9 @@ def test_what_changed_shows_each_field_before_and_after(api: Api) -> None:
     assert f'hx-get="/agreements/{aid}/changes?version=2"' in timeline
     fragment = employee.get(f"/agreements/{aid}/changes?version=2", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.text
-    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th><td>(.*?)</td><td>(.*?)</td></tr>", fragment.text)
+    rows = re.findall(
+        r"<tr><th scope=\"row\">(.*?)</th><td>(.*?)</td><td>(.*?)</td></tr>", fragment.text
+    )
     assert ("Title", "Tester to product manager", "Tester to product owner") in rows
     assert ("Target role", "Product manager", "Product owner") in rows
     assert ("Skills", "customer research, roadmapping", "roadmapping") in rows
@@ -147,7 +149,9 @@ def test_what_changed_shows_each_field_before_and_after(api: Api) -> None:
     assert page.status_code == 200 and "<html" in page.text
     assert employee.get(f"/agreements/{aid}/changes?version=0").status_code == 400
     assert employee.get(f"/agreements/{aid}/changes?version=9").status_code == 400
-    assert _as(api, world, "stranger").get(f"/agreements/{aid}/changes?version=2").status_code == 404
+    assert (
+        _as(api, world, "stranger").get(f"/agreements/{aid}/changes?version=2").status_code == 404
+    )
 
 
 def test_time_travel_shows_the_agreement_as_it_was(api: Api) -> None:
@@ -174,7 +178,14 @@ def test_time_travel_shows_the_agreement_as_it_was(api: Api) -> None:
     assert at.status_code == 200 and "<h1>Tester to product manager" in at.text
     now = employee.get(f"/agreements/{aid}/as-of?version=2")
     assert "<h1>Tester to product owner" in now.text
-    for bad in ("version=0", "version=3", "version=x", "at=yesterday", "at=2000-01-01T00:00:00Z", ""):
+    for bad in (
+        "version=0",
+        "version=3",
+        "version=x",
+        "at=yesterday",
+        "at=2000-01-01T00:00:00Z",
+        "",
+    ):
         response = employee.get(f"/agreements/{aid}/as-of?{bad}")
         assert response.status_code == 400, bad
         assert "Traceback" not in response.text
@@ -207,8 +218,7 @@ def test_the_badge_and_export_verify_and_the_file_passes_the_standalone_verifier
     path = tmp_path / "agreement.jsonl"
     path.write_bytes(download.content)
     checked = subprocess.run(
-        [sys.executable, str(ROOT / "domain" / "integrity.py"), str(path)]
-        + ["--public-key", public_key_b64(key)],
+        [sys.executable, str(VERIFIER), str(path), "--public-key", public_key_b64(key)],
         capture_output=True,
         text=True,
         check=False,
@@ -321,7 +331,9 @@ def test_everyones_agreements_filtered_by_status_employee_and_team(api: Api) -> 
     assert proposed in stranger and active not in stranger
     status = hr.get("/agreements", params={"status": "PROPOSED", "team": f"other-{world.s}"}).text
     assert proposed in status
-    assert active not in hr.get("/agreements", params={"status": "PROPOSED", "team": world.team}).text
+    assert (
+        active not in hr.get("/agreements", params={"status": "PROPOSED", "team": world.team}).text
+    )
     assert hr.get("/agreements", params={"status": "BOGUS"}).status_code == 400
     # An employee's list holds only what they may read (the same scope as GraphQL).
     mine = _as(api, world, "emp").get("/agreements").text
