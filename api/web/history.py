@@ -74,7 +74,7 @@ class HistoryPages:
         )
 
     async def _past(
-        self, request: Request, actor: Actor, aid: UUID, version: int | None, at: datetime | None
+        self, actor: Actor, aid: UUID, version: int | None, at: datetime | None
     ) -> Agreement | str | None:
         """The agreement at a version or instant; a message for a bad version or
         instant; None when the viewer may not read it (or it does not exist)."""
@@ -96,10 +96,10 @@ class HistoryPages:
         version = whole(request.query_params.get("version"), default=-1)
         if version is None or version < 1:
             return bad_query(self.site, request, session, "version must be a number from 1.")
-        after = await self._past(request, session.actor, aid, version, None)
+        after = await self._past(session.actor, aid, version, None)
         before = None
         if version > 1:
-            before = await self._past(request, session.actor, aid, version - 1, None)
+            before = await self._past(session.actor, aid, version - 1, None)
         if isinstance(after, str):
             return bad_query(self.site, request, session, after)
         if after is None or isinstance(before, str):
@@ -138,7 +138,7 @@ class HistoryPages:
             at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
         if version < 1 and at is None:
             return bad_query(self.site, request, session, "Give a version or an instant (at).")
-        past = await self._past(request, session.actor, aid, None if version < 1 else version, at)
+        past = await self._past(session.actor, aid, None if version < 1 else version, at)
         if isinstance(past, str):
             return bad_query(self.site, request, session, past)
         if past is None:
