@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine
@@ -90,6 +90,12 @@ class Audit:
     store: audit.Store
     # Read when asked: an operator may add a key file or trusted keys while serving.
     trusted_public_keys: Callable[[], frozenset[str]]
+    keys: KeyRing | None = None  # opens sealed texts in exports
+
+    def export_agreement(self, agreement_id: UUID, out: IO[str]) -> int:
+        """One agreement's events and the checkpoints, as `crafting export --agreement`
+        writes them (the standalone verifier's input); blocking."""
+        return audit.export(self.store, out, stream=agreement_id, keys=self.keys)
 
     def check_agreement(self, agreement_id: UUID) -> tuple[Verifier, dict[str, Any] | None]:
         """One agreement's hash chain, and the latest checkpoint (blocking)."""
@@ -166,7 +172,7 @@ class Ports:
                 compiled=settings.compiled_reads and reader.dialect.name == "postgresql",
                 keys=container.keys,
             ),
-            audit=Audit(container.store, partial(trusted_public_keys, settings)),
+            audit=Audit(container.store, partial(trusted_public_keys, settings), container.keys),
             provisioning=Provisioning(
                 default_contracted_hours=settings.scim_default_contracted_hours,
                 deactivation_share=settings.scim_deactivation_share,

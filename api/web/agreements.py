@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.errors import NotYetConsistentError
 from api.web import csrf
+from api.web.differences import changed_since
 from api.web.forms import FieldError, Submitted, uuid_or_none
 from api.web.sessions import Session
 from api.web.site import Site, to_sign_in
@@ -31,7 +32,6 @@ from projections.rows import Row
 from projections.tables import ReadModel
 
 MY_AGREEMENTS_SHOWN = 200
-CONFLICT = "This agreement changed since you opened it. Reload the page to see what changed."
 CHILDREN = ("adjustments", "reallocations", "reviews")
 
 
@@ -202,7 +202,8 @@ class AgreementPages:
             if detail is None:  # NOT_FOUND: an agreement that does not exist
                 return self.site.not_found(request, session)
             if isinstance(error, VersionConflict):
-                return self._page(request, session, detail, 409, conflict=CONFLICT)
+                changed = await changed_since(self.site.ports, session.actor, agreement_id, version)
+                return self._page(request, session, detail, 409, conflict=changed)
             return self._page(
                 request,
                 session,

@@ -20,6 +20,7 @@ from api.web import signin
 from api.web.agreements import AgreementPages
 from api.web.assets import Assets
 from api.web.headers import SecurityHeaders
+from api.web.oversight import oversight_routes
 from api.web.site import Site
 
 log = logging.getLogger("crafting.web")
@@ -97,6 +98,7 @@ def create_web_app(
             Route("/login/{token}", bound(signin.sign_in), methods=["POST"]),
             Route("/logout", bound(signin.sign_out), methods=["POST"]),
             Route("/static/{name}", site.assets.response),
+            *oversight_routes(site, guarded),
         ],
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: http_error},

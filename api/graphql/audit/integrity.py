@@ -10,8 +10,8 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.errors import ForbiddenError, NotFoundError
 from api.graphql.ids import agreement_uuid
+from api.integrity import checkpoint_check
 from domain.access import sees_all
-from domain.integrity import checkpoint_message, signature_valid
 
 
 @strawberry.type
@@ -72,18 +72,4 @@ async def verify_integrity(
 
 
 def _checkpoint(row: dict[str, object], trusted: frozenset[str]) -> SignedCheckpoint:
-    position, size = int(str(row["position"])), int(str(row["size"]))
-    root, at = str(row["root"]), str(row["recorded_at"])
-    signature, key = str(row["signature"]), str(row["public_key"])
-    message = checkpoint_message(position, size, root, at)
-    valid = key in trusted and signature_valid(key, message, signature)
-    return SignedCheckpoint(
-        position=position,
-        size=size,
-        root=root,
-        recorded_at=at,
-        signature=signature,
-        public_key=key,
-        public_key_trusted=key in trusted,
-        signature_valid=valid,
-    )
+    return SignedCheckpoint(**vars(checkpoint_check(row, trusted)))

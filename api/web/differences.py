@@ -1,0 +1,170 @@
+"""What changed between two states of an agreement, field by field (before → after):
+the timeline's "what changed" and the conflict a stale page is told about. Both states
+come from the write model (`Commands.agreement_at`), which checks read access."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from api.ports import Ports
+from domain.access import Actor
+from domain.errors import DomainError
+from projections import queries as q
+from projections.rows import Row, agreement_row
+
+NONE = "—"
+CONFLICT = "This agreement changed since you opened it. Reload the page to see what changed."
+CHANGED = "This agreement changed since you opened it: "
+
+
+@dataclass(frozen=True)
+class Difference:
+    what: str
+    before: str
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.before} → {self.after}"
+
+
+def _text(value: Any) -> str:
+    if value is None or value == [] or value == "":
+        return NONE
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _word(value: Any) -> str:
+    """An enum's value as a word (ACTIVE → active, ON_TRACK → on track)."""
+    return str(value).replace("_", " ").lower()
+
+
+FIELDS: tuple[tuple[str, Callable[[Row, Mapping[str, str]], Any]], ...] = (
+    # (label, how to read it from an agreement row, given people's display names)
+    ("Status", lambda a, _: _word(a["status"])),
+    ("Title", lambda a, _: a["title"]),
+    ("Target role", lambda a, _: a["target_role"]),
+    ("Skills", lambda a, _: a["skills"]),
+    ("Target date", lambda a, _: a["target_date"]),
+    ("Next review", lambda a, _: a["next_review_on"]),
+    ("Development hours per week", lambda a, _: a["development_hours"]),
+    ("Approved by", lambda a, n: _person(a["approved_by_manager_id"], n)),
+    ("Most development hours per week", lambda a, _: _guardrail(a, "maxDevelopmentHoursPerWeek")),
+    ("Review every (days)", lambda a, _: _guardrail(a, "reviewEveryDays")),
+    ("Protected responsibilities", lambda a, _: _guardrail(a, "protectedResponsibilities")),
+    ("Guardrails end on", lambda a, _: _guardrail(a, "endsOn")),
+)
+
+
+def _person(person_id: str | None, names: Mapping[str, str]) -> str | None:
+    return None if person_id is None else names.get(person_id, person_id)
+
+
+def _guardrail(row: Row, key: str) -> Any:
+    return (row["guardrails"] or {}).get(key)
+
+
+def _children(row: Row, kind: str) -> list[Row]:
+    build: Callable[[], list[Row]] = row["_children"][kind]
+    return build()
+
+
+Describe = Callable[[Row, Mapping[str, str]], str]
+CHILDREN: tuple[tuple[str, str, str, Describe], ...] = (
+    (
+        "adjustments",
+        "adjustment_id",
+        "Adjustment",
+        lambda r, _: (
+            f"{r['description']} ({_word(r['kind'])}, {_text(r['hours_per_week'])} "
+            f"h/week, {_word(r['status'])})"
+        ),
+    ),
+    (
+        "reallocations",
+        "reallocation_id",
+        "Reallocated task",
+        lambda r, n: (
+            f"{r['task']}: {_text(r['hours_per_week'])} h/week from "
+            f"{n.get(r['from_person_id'], r['from_person_id'])} to "
+            f"{n.get(r['to_person_id'], r['to_person_id'])} ({_word(r['status'])})"
+        ),
+    ),
+    (
+        "reviews",
+        "review_id",
+        "Review",
+        lambda r, _: (
+            f"{r['held_on']}: {_word(r['outcome'])}" + (f" — {r['notes']}" if r["notes"] else "")
+        ),
+    ),
+    ("artifacts", "artifact_id", "Artifact", lambda r, _: f"{r['title']} ({_word(r['kind'])})"),
+)
+
+
+def differences(
+    before: Row | None, after: Row, names: Mapping[str, str] | None = None
+) -> list[Difference]:
+    """The fields of two agreement rows (`projections.rows.agreement_row`, with their
+    children) that differ, in page order; `before` None: the agreement was created."""
+    shown = names or {}
+    found = []
+    for label, read in FIELDS:
+        old = NONE if before is None else _text(read(before, shown))
+        new = _text(read(after, shown))
+        if old != new:
+            found.append(Difference(label, old, new))
+    for kind, key, label, describe in CHILDREN:
+        olds = {} if before is None else {r[key]: r for r in _children(before, kind)}
+        news = {r[key]: r for r in _children(after, kind)}
+        for item_id in [*olds, *(k for k in news if k not in olds)]:
+            old = describe(olds[item_id], shown) if item_id in olds else NONE
+            new = describe(news[item_id], shown) if item_id in news else NONE
+            if old != new:
+                found.append(Difference(label, old, new))
+    return found
+
+
+def people_in(*rows: Row | None) -> set[str]:
+    """The people an agreement row names (the employee, reallocations' sides)."""
+    ids: set[str] = set()
+    for row in rows:
+        if row is not None:
+            ids.add(row["employee_id"])
+            if row["approved_by_manager_id"]:
+                ids.add(row["approved_by_manager_id"])
+            for r in _children(row, "reallocations"):
+                ids |= {r["from_person_id"], r["to_person_id"]}
+    return ids
+
+
+def names_of(ports: Ports, ids: set[str]) -> dict[str, str]:
+    """Display names of these people (blocking)."""
+    people = ports.reads.run(lambda conn, rm: q.people_by_id(conn, rm, ids))
+    return {pid: p["display_name"] for pid, p in people.items()}
+
+
+async def changed_since(ports: Ports, actor: Actor, agreement_id: UUID, version: int) -> str:
+    """What a stale page is told: what changed between the version it showed and now
+    (the plain message when that cannot be read)."""
+
+    def read() -> tuple[Row, Row, dict[str, str]]:
+        then = agreement_row(ports.commands.agreement_at(actor, agreement_id, version))
+        now = agreement_row(ports.commands.agreement_at(actor, agreement_id))
+        return then, now, names_of(ports, people_in(then, now))
+
+    try:
+        then, now, names = await asyncio.to_thread(read)
+    except DomainError:
+        return CONFLICT
+    found = differences(then, now, names)
+    if not found:
+        return CONFLICT
+    return CHANGED + "; ".join(str(d) for d in found) + "."

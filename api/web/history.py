@@ -1,0 +1,158 @@
+"""An agreement's history for everyone who may read it: the timeline (every event with
+who, as what, why, in which request and when), what each version changed, and the
+agreement as it was at a version or instant (time travel, from the events)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.web.agreements import may_act, scope_of
+from api.web.differences import differences, names_of, people_in
+from api.web.events import describe, reverted_change
+from api.web.lookups import PAGE, agreement_viewer, bad_query, partial, whole
+from api.web.site import Site
+from domain.access import Actor, Party
+from domain.agreement import Agreement
+from domain.errors import DomainError, Forbidden
+from projections import history
+from projections.rows import Row, agreement_row
+
+
+class HistoryPages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    async def timeline(self, request: Request) -> Response:
+        """The agreement's events, oldest first, a page at a time (`?after=<version>`)."""
+        seen = await agreement_viewer(self.site, request)
+        if isinstance(seen, Response):
+            return seen
+        session, aid = seen[0], str(seen[1])
+        after = whole(request.query_params.get("after"))
+        if after is None:
+            return bad_query(self.site, request, session, "after must be a version number.")
+        scope = scope_of(session)
+        found = await asyncio.to_thread(
+            self.site.ports.reads.run,
+            lambda conn, rm: history.timeline(conn, rm, scope, aid, after, PAGE),
+        )
+        if found is None:
+            return self.site.not_found(request, session)
+        t = history.Timeline(*found)
+        events, more = t.events[:PAGE], len(t.events) > PAGE
+        shown = {int(e["version"]) for e in events}
+        entries = []
+        for e in events:
+            reverted = reverted_change(e)
+            target = None if reverted is None else t.change_versions.get(reverted)
+            entries.append(
+                {
+                    "event": e,
+                    "says": describe(e, t.names),
+                    "actor": t.names.get(e["actor_id"], e["actor_id"]),
+                    "reverts": target,
+                    # The reverted change is on this page or an earlier one.
+                    "reverts_here": target in shown,
+                }
+            )
+        manager = may_act(session.actor, Party.MANAGER, t.agreement["employee_id"], t.manager_id)
+        return self.site.render(
+            request,
+            "timeline.html",
+            session,
+            a=t.agreement,
+            entries=entries,
+            after=after,
+            next_after=int(events[-1]["version"]) if more else None,
+            may_revert=manager,  # the revert preview decides again
+            employee=t.names.get(t.agreement["employee_id"], t.agreement["employee_id"]),
+        )
+
+    async def _past(
+        self, actor: Actor, aid: UUID, version: int | None, at: datetime | None
+    ) -> Agreement | str | None:
+        """The agreement at a version or instant; a message for a bad version or
+        instant; None when the viewer may not read it (or it does not exist)."""
+        commands = self.site.ports.commands
+        try:
+            return await asyncio.to_thread(commands.agreement_at, actor, aid, version, at)
+        except Forbidden:
+            return None
+        except DomainError as error:
+            return None if error.field == "agreementId" else error.message
+
+    async def what_changed(self, request: Request) -> Response:
+        """What version N changed (`?version=N`), field by field: a fragment for htmx
+        (the timeline's "What changed"), else a page."""
+        seen = await agreement_viewer(self.site, request)
+        if isinstance(seen, Response):
+            return seen
+        session, aid = seen
+        version = whole(request.query_params.get("version"), default=-1)
+        if version is None or version < 1:
+            return bad_query(self.site, request, session, "version must be a number from 1.")
+        after = await self._past(session.actor, aid, version, None)
+        before = None
+        if version > 1:
+            before = await self._past(session.actor, aid, version - 1, None)
+        if isinstance(after, str):
+            return bad_query(self.site, request, session, after)
+        if after is None or isinstance(before, str):
+            return self.site.not_found(request, session)
+        then = None if before is None else agreement_row(before)
+        now = agreement_row(after)
+        names = await asyncio.to_thread(names_of, self.site.ports, people_in(then, now))
+        template = "changes_fragment.html" if partial(request) else "changes.html"
+        return self.site.render(
+            request,
+            template,
+            session,
+            a=now,
+            version=version,
+            found=differences(then, now, names),
+        )
+
+    async def as_of(self, request: Request) -> Response:
+        """The agreement as it was at `?version=N` or `?at=<ISO instant>` (UTC when the
+        instant has no zone, as the form says)."""
+        seen = await agreement_viewer(self.site, request)
+        if isinstance(seen, Response):
+            return seen
+        session, aid = seen
+        raw_version, raw_at = request.query_params.get("version"), request.query_params.get("at")
+        version = whole(raw_version, default=-1)
+        if version is None or (raw_version and version < 1):
+            return bad_query(self.site, request, session, "version must be a number from 1.")
+        at = None
+        if raw_at:
+            try:
+                at = datetime.fromisoformat(raw_at)
+            except ValueError:
+                message = "at must be an instant such as 2026-11-24T10:00:00Z."
+                return bad_query(self.site, request, session, message)
+            at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        if version < 1 and at is None:
+            return bad_query(self.site, request, session, "Give a version or an instant (at).")
+        past = await self._past(session.actor, aid, None if version < 1 else version, at)
+        if isinstance(past, str):
+            return bad_query(self.site, request, session, past)
+        if past is None:
+            return self.site.not_found(request, session)
+        row: Row = agreement_row(past)
+        kids = {kind: row["_children"][kind]() for kind in ("adjustments", "reallocations")}
+        kids["reviews"] = row["_children"]["reviews"]()
+        names = await asyncio.to_thread(names_of, self.site.ports, people_in(row))
+        return self.site.render(
+            request,
+            "agreement_as_of.html",
+            session,
+            a=row,
+            children=kids,
+            names=names,
+            at=at,
+        )
