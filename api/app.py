@@ -177,6 +177,12 @@ def create_app(container: Container | None = None) -> FastAPI:
     # Last: a mount at / matches every path, so the routes above must come first.
     app.mount(
         "/",
-        create_web_app(ports, secret, settings.public_url, settings.session_idle_minutes),
+        create_web_app(
+            ports,
+            secret,
+            settings.public_url,
+            settings.session_idle_minutes,
+            signing_in.web,
+        ),
     )
     return app

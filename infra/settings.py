@@ -228,9 +228,7 @@ class Settings(BaseSettings):
                 "CRAFTING_OIDC_CLIENT_ID and CRAFTING_OIDC_CLIENT_SECRET (web sign-in), or both"
             )
         if (web[0] is None) != (web[1] is None):
-            raise ValueError(
-                "CRAFTING_OIDC_CLIENT_ID and CRAFTING_OIDC_CLIENT_SECRET go together"
-            )
+            raise ValueError("CRAFTING_OIDC_CLIENT_ID and CRAFTING_OIDC_CLIENT_SECRET go together")
         if web[0] is not None and web[0] in self.integration_clients:
             raise ValueError("the web sign-in client cannot be an integration client")
         return self

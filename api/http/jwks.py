@@ -150,9 +150,7 @@ class KeySet:
             raise ProviderUnavailableError("the identity provider does not answer") from None
         # OpenID Connect Discovery 1.0 section 4.3: the document must name the issuer
         # we asked, exactly, or its keys are someone else's.
-        if document.get("issuer") != self.issuer or not isinstance(
-            document.get("jwks_uri"), str
-        ):
+        if document.get("issuer") != self.issuer or not isinstance(document.get("jwks_uri"), str):
             log.error("the discovery document at %s names another issuer or no jwks_uri", url)
             raise ProviderUnavailableError("the identity provider's discovery does not match")
 

@@ -14,19 +14,34 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.http.identity import WebClient
 from api.ports import Ports
 from api.web import signin
 from api.web.agreements import AgreementPages
 from api.web.assets import Assets
 from api.web.headers import SecurityHeaders
+from api.web.oidc import ProviderSignIn, origin
 from api.web.site import Site
 
 log = logging.getLogger("crafting.web")
 
 
-def create_web_app(ports: Ports, secret: str, public_url: str, idle_minutes: int) -> Starlette:
+def create_web_app(
+    ports: Ports,
+    secret: str,
+    public_url: str,
+    idle_minutes: int,
+    provider: WebClient | None = None,
+) -> Starlette:
     site = Site(ports, secret, public_url.rstrip("/"), timedelta(minutes=idle_minutes), Assets())
     pages = AgreementPages(site)
+    sign_in_routes: list[Route] = []
+    form_targets: tuple[str, ...] = ()
+    if provider is not None:
+        provider_sign_in = ProviderSignIn(site, provider)
+        site.provider_name = provider.provider_name
+        site.provider_logout = provider_sign_in.logout_url
+        form_targets = (origin(provider.tokens.issuer),)
 
     def guarded(
         handler: Callable[[Request], Awaitable[Response]],
@@ -52,6 +67,12 @@ def create_web_app(ports: Ports, secret: str, public_url: str, idle_minutes: int
                 )
 
         return endpoint
+
+    if provider is not None:
+        sign_in_routes = [
+            Route("/oidc/login", guarded(provider_sign_in.login)),
+            Route("/oidc/callback", guarded(provider_sign_in.callback)),
+        ]
 
     def bound(
         handler: Callable[[Site, Request], Awaitable[Response]],
@@ -81,7 +102,8 @@ def create_web_app(ports: Ports, secret: str, public_url: str, idle_minutes: int
             Route("/login/{token}", bound(signin.sign_in), methods=["POST"]),
             Route("/logout", bound(signin.sign_out), methods=["POST"]),
             Route("/static/{name}", site.assets.response),
+            *sign_in_routes,
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders, form_targets=form_targets)],
         exception_handlers={HTTPException: http_error},
     )

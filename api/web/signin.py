@@ -41,7 +41,9 @@ async def help_page(site: Site, request: Request) -> Response:
     """How to sign in (where every signed-out request lands)."""
     session = await site.session(request)
     signed_out = request.query_params.get("signed_out") == "1"
-    return site.render(request, "signin.html", session, signed_out=signed_out)
+    return site.render(
+        request, "signin.html", session, signed_out=signed_out, provider=site.provider_name
+    )
 
 
 async def confirm(site: Site, request: Request) -> Response:
@@ -77,6 +79,11 @@ async def sign_out(site: Site, request: Request) -> Response:
     if not site.csrf_ok(request, session, token if isinstance(token, str) else None):
         return site.forbidden(request, session)
     await asyncio.to_thread(site.ports.single_use.use, session.session_id, session.expires_at)
-    response = RedirectResponse("/signin?signed_out=1", 303)
+    # Signed in at the provider: end that session too (RP-initiated logout), which
+    # comes back to our signed-out page.
+    elsewhere = None
+    if session.via_provider and site.provider_logout is not None:
+        elsewhere = await site.provider_logout()
+    response = RedirectResponse(elsewhere or "/signin?signed_out=1", 303)
     site.clear_cookie(request, response)
     return response

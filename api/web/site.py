@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +45,10 @@ class Site:
     public_url: str
     idle: timedelta
     assets: Assets
+    # Web sign-in with the identity provider (api.web.oidc), when configured: its name
+    # for the sign-in page, and where signing out continues (its end-session page).
+    provider_name: str | None = None
+    provider_logout: Callable[[], Awaitable[str | None]] | None = None
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:
