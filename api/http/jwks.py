@@ -82,7 +82,8 @@ class KeySet:
         self._discovery: Discovery | None = None
         self._keys: dict[str, Mapping[str, Any]] = {}
         self._fetched_at: float | None = None  # keys: last success
-        self._attempted_at: float | None = None  # keys or discovery: last try
+        self._attempted_at: float | None = None  # keys: last try
+        self._discovery_attempted_at: float | None = None
 
     def cached(self, kid: str | None) -> Mapping[str, Any] | None:
         """The key, when it is known and fresh (no I/O: safe on the event loop)."""
@@ -115,9 +116,11 @@ class KeySet:
             return self._discovery
         with self._lock:
             if self._discovery is None:
-                if not self._may_fetch():
+                # A failed discovery is retried at most every min_interval, as the keys.
+                last = self._discovery_attempted_at
+                if last is not None and self._clock() - last < self.min_interval:
                     raise ProviderUnavailableError("the identity provider does not answer")
-                self._attempted_at = self._clock()
+                self._discovery_attempted_at = self._clock()
                 self._discovery = self._discover()
             return self._discovery
 
