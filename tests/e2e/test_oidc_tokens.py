@@ -94,14 +94,18 @@ def _confused(provider: Provider) -> str:
     pem = public.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": provider.keys[0]["kid"]}).encode())
+    header = _b64(
+        json.dumps({"alg": "HS256", "typ": "JWT", "kid": provider.keys[0]["kid"]}).encode()
+    )
     payload = _b64(json.dumps(provider.claims()).encode())
     signature = hmac.new(pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
     return f"{header}.{payload}.{_b64(signature)}"
 
 
 def _unsigned(provider: Provider) -> str:
-    header = _b64(json.dumps({"alg": "none", "typ": "JWT", "kid": provider.keys[0]["kid"]}).encode())
+    header = _b64(
+        json.dumps({"alg": "none", "typ": "JWT", "kid": provider.keys[0]["kid"]}).encode()
+    )
     return f"{header}.{_b64(json.dumps(provider.claims()).encode())}."
 
 
@@ -222,7 +226,10 @@ def test_after_key_rotation_new_and_old_tokens_work_until_the_old_ones_expire(
         fetches = own_provider.jwks_fetches()
         new_key_ = own_provider.rotate()
         after = own_provider.person_token("emp-2", Role.EMPLOYEE)
-        assert json.loads(base64.urlsafe_b64decode(after.split(".")[0] + "=="))["kid"] == new_key_["kid"]
+        assert (
+            json.loads(base64.urlsafe_b64decode(after.split(".")[0] + "=="))["kid"]
+            == new_key_["kid"]
+        )
         assert _status(api, after) == 200  # an unknown kid: the keys are fetched again
         assert own_provider.jwks_fetches() == 1  # the restarted provider counts anew
         assert fetches >= 1
@@ -240,8 +247,7 @@ def test_a_burst_of_made_up_key_ids_costs_the_provider_one_fetch(
         assert _status(api, own_provider.person_token("emp-1", Role.EMPLOYEE)) == 200
         fetches = own_provider.jwks_fetches()
         forged = [
-            sign(own_provider.claims(), own_provider.keys[0], kid=f"made-up-{i}")
-            for i in range(40)
+            sign(own_provider.claims(), own_provider.keys[0], kid=f"made-up-{i}") for i in range(40)
         ]
         with ThreadPoolExecutor(8) as pool:
             statuses = list(pool.map(lambda t: _status(api, t), forged))

@@ -69,7 +69,10 @@ def test_signing_in_at_the_provider_starts_our_session(web: Api, oidc_provider: 
     page = web.client.get("/")
     assert page.status_code == 200 and f"Signed in as {login}" in page.text
     session = jwt.decode(
-        web.client.cookies.get(COOKIE), web.secret, algorithms=["HS256"], audience="crafting:web-session"
+        web.client.cookies.get(COOKIE),
+        web.secret,
+        algorithms=["HS256"],
+        audience="crafting:web-session",
     )
     # Only what the app needs: who, roles, clocks, and that the provider signed them in.
     assert set(session) == {"sub", "roles", "aud", "jti", "iat", "seen", "exp", "idp"}
@@ -88,7 +91,9 @@ def test_signing_out_ends_the_session_at_the_provider_too(
     response = web.client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303
     target = urlsplit(response.headers["location"])
-    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{oidc_provider.issuer}/session/end"
+    assert (
+        f"{target.scheme}://{target.netloc}{target.path}" == f"{oidc_provider.issuer}/session/end"
+    )
     assert parse_qs(target.query) == {
         "client_id": [WEB_CLIENT],
         "post_logout_redirect_uri": [f"{PUBLIC}/signin?signed_out=1"],
@@ -125,9 +130,7 @@ def test_a_code_redeemed_with_another_pkce_verifier_is_refused(
     assert COOKIE not in web.client.cookies
 
 
-def test_a_person_with_no_role_of_ours_gets_a_clear_page(
-    web: Api, oidc_provider: Provider
-) -> None:
+def test_a_person_with_no_role_of_ours_gets_a_clear_page(web: Api, oidc_provider: Provider) -> None:
     callback = sign_in_at_provider(_start(web), _person(oidc_provider), PUBLIC)
     response = _back(web, callback)
     assert response.status_code == 403  # type: ignore[attr-defined]
