@@ -17,7 +17,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.graphql.router import GRAPHIQL_ASSETS, CraftingGraphQLRouter
 from api.graphql.schema import build_schema
 from api.http import logs
-from api.http.auth import InvalidTokenError, actor_from_token, bearer_token
+from api.http.auth import bearer_token
+from api.http.authenticator import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE,
+    InvalidTokenError,
+    ProviderUnavailableError,
+    UnmappedTokenError,
+)
+from api.http.identity import identity
 from api.http.metrics import PROJECTION_LAG
 from api.http.middleware import RequestMiddleware
 from api.http.ratelimit import RateLimiter
@@ -88,10 +96,12 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = built
     ports = Ports.of(built)
+    signing_in = identity(settings, secret, ports)
+    authenticator = signing_in.authenticator
     limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     graphql = CraftingGraphQLRouter(
         ports,
-        secret,
+        authenticator,
         limiter,
         build_schema(),
         dev=settings.dev,
@@ -99,7 +109,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.include_router(graphql, prefix="/graphql")
     # Serves /scim/v2/...; scim2-server types its ASGI scope as a plain dict.
-    app.mount("/scim", ScimApplication(ports, secret, limiter))  # type: ignore[arg-type]
+    app.mount("/scim", ScimApplication(ports, authenticator, limiter))  # type: ignore[arg-type]
     if settings.dev:  # GraphiQL's scripts and styles, vendored (api/static/graphiql)
         app.mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql")
 
@@ -144,13 +154,18 @@ def create_app(container: Container | None = None) -> FastAPI:
         """Prometheus text format, for HR, auditors and integrations: like every endpoint
         but the health checks it needs a bearer token (Prometheus: `authorization`)."""
         try:
-            actor = actor_from_token(secret, bearer_token(request.headers))
+            actor = authenticator.actor(bearer_token(request.headers))
         except InvalidTokenError:
             return JSONResponse(
                 {"detail": "The bearer token is invalid or expired."},
                 401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        except UnmappedTokenError as error:
+            return JSONResponse({"detail": str(error)}, 403)
+        except ProviderUnavailableError:
+            retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            return JSONResponse({"detail": UNAVAILABLE}, 503, headers=retry)
         if not sees_all(actor):
             return JSONResponse({"detail": "Metrics are for HR, AUDITOR or INTEGRATION."}, 403)
         try:
@@ -162,6 +177,13 @@ def create_app(container: Container | None = None) -> FastAPI:
     # Last: a mount at / matches every path, so the routes above must come first.
     app.mount(
         "/",
-        create_web_app(ports, secret, settings.public_url, settings.session_idle_minutes, limiter),
+        create_web_app(
+            ports,
+            secret,
+            settings.public_url,
+            settings.session_idle_minutes,
+            limiter,
+            signing_in.web,
+        ),
     )
     return app

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
+import json
 from itertools import pairwise
+from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.values import Role
 from infra.persistence import PoolSize
 
 # Values people paste from examples; never accepted outside development.
@@ -122,8 +127,45 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(
         default=30, ge=1, le=12 * 60, description="a web session ends after this long unused"
     )
+    # OpenID Connect (README: "Sign-in with your identity provider"). The issuer's
+    # discovery document names its keys; API tokens must name the audience; web sign-in
+    # needs the client. Names fixed by SPEC section 8.
+    oidc_issuer: str | None = Field(default=None, description="the provider's issuer URL")
+    oidc_audience: str | None = Field(default=None, description="`aud` of API access tokens")
+    oidc_person_claim: str = Field(default="sub", min_length=1, max_length=200)
+    oidc_roles_claim: str = Field(default="roles", min_length=1, max_length=200)
+    oidc_role_map: Annotated[dict[str, Role], NoDecode] = Field(
+        default_factory=dict, description="JSON: a role or group name -> one of our roles"
+    )
+    oidc_client_id: str | None = Field(default=None, description="web sign-in client")
+    oidc_client_secret: SecretStr | None = None
+    oidc_integration_clients: str = Field(
+        default="",
+        description="client ids (comma-separated) whose tokens are INTEGRATION callers",
+    )
+    oidc_provider_name: str = Field(
+        default="your company account", max_length=80, description='"Sign in with …"'
+    )
+    oidc_scopes: str = Field(default="openid email profile", description="web sign-in scopes")
+    oidc_leeway_seconds: int = Field(default=60, ge=0, le=300, description="clock skew allowed")
+    oidc_jwks_cache_seconds: float = Field(
+        default=600, ge=1, le=86_400, description="the provider's keys are trusted this long"
+    )
+    oidc_jwks_min_refresh_seconds: float = Field(
+        default=30, ge=0, le=3600, description="the keys are fetched at most this often"
+    )
 
-    @field_validator("jwt_secret", "signing_key", "master_key", "keystore_url", mode="before")
+    @field_validator(
+        "jwt_secret",
+        "signing_key",
+        "master_key",
+        "keystore_url",
+        "oidc_issuer",
+        "oidc_audience",
+        "oidc_client_id",
+        "oidc_client_secret",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -151,6 +193,50 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
 
+    @field_validator("oidc_role_map", mode="before")
+    @classmethod
+    def _role_map(cls, value: object) -> object:
+        # Said here rather than by pydantic: which of our roles exist, and never the value.
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError:
+                raise ValueError('must be a JSON object, e.g. {"crafting-hr": "HR"}') from None
+        if not isinstance(value, dict):
+            raise ValueError('must be a JSON object, e.g. {"crafting-hr": "HR"}')
+        known = sorted(Role.__members__)
+        for name, role in value.items():
+            if role not in Role.__members__:
+                raise ValueError(f"maps {name!r} to an unknown role; use one of {known}")
+        return value
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _issuer_url(cls, value: str | None) -> str | None:
+        if value is not None and not _https_or_loopback(value):
+            raise ValueError("must be an https:// URL (http:// only on a loopback address)")
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        issuer, web = self.oidc_issuer, (self.oidc_client_id, self.oidc_client_secret)
+        if issuer is None and (self.oidc_audience or any(v is not None for v in web)):
+            raise ValueError("CRAFTING_OIDC_ISSUER is needed for the other CRAFTING_OIDC_ settings")
+        if issuer is not None and not self.oidc_audience and None in web:
+            raise ValueError(
+                "CRAFTING_OIDC_ISSUER needs CRAFTING_OIDC_AUDIENCE (API tokens), or "
+                "CRAFTING_OIDC_CLIENT_ID and CRAFTING_OIDC_CLIENT_SECRET (web sign-in), or both"
+            )
+        if (web[0] is None) != (web[1] is None):
+            raise ValueError("CRAFTING_OIDC_CLIENT_ID and CRAFTING_OIDC_CLIENT_SECRET go together")
+        if web[0] is not None and web[0] in self.integration_clients:
+            raise ValueError("the web sign-in client cannot be an integration client")
+        return self
+
+    @property
+    def integration_clients(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.oidc_integration_clients.split(",") if c.strip())
+
     @model_validator(mode="after")
     def _no_placeholder_secret(self) -> Settings:
         if self.jwt_secret is not None and not self.dev:
@@ -164,6 +250,22 @@ class Settings(BaseSettings):
     @property
     def pool(self) -> PoolSize:
         return PoolSize(self.db_pool_size, self.db_max_overflow)
+
+
+def _https_or_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    if not parts.hostname or parts.query or parts.fragment:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def _base64(value: str) -> bytes:

@@ -21,6 +21,7 @@ from infra.bootstrap import Container, bootstrap
 from infra.secrets import new_master_key
 from infra.settings import Settings
 from infra.signing import new_private_key
+from tests.oidc import oidc_provider, own_provider  # noqa: F401  (fixtures)
 
 REQUIRE_POSTGRES = os.environ.get("CRAFTING_REQUIRE_POSTGRES") == "1"
 # One master key for the whole run, as a deployment has one: every process a test starts

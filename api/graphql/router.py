@@ -19,7 +19,15 @@ from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.context import Context
 from api.graphql.hygiene import request_problem
 from api.graphql.schema import CraftingSchema
-from api.http.auth import InvalidTokenError, actor_from_token, bearer_token
+from api.http.auth import bearer_token
+from api.http.authenticator import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE,
+    Authenticator,
+    InvalidTokenError,
+    ProviderUnavailableError,
+    UnmappedTokenError,
+)
 from api.http.metrics import GRAPHQL_ERRORS
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
@@ -44,14 +52,14 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
     def __init__(
         self,
         ports: Ports,
-        secret: str,
+        authenticator: Authenticator,
         limiter: RateLimiter,
         schema: CraftingSchema,
         *,
         dev: bool,
         **kwargs: Any,
     ) -> None:
-        self.secret = secret
+        self.authenticator = authenticator
         self.dev = dev
         self.consistency = ConsistencyWaiter(ports.reads.engine)
         self.limiter = limiter
@@ -64,11 +72,16 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
             except InvalidTokenError as error:
                 raise HTTPException(401, str(error), headers=CHALLENGE) from None
             try:
-                actor = actor_from_token(self.secret, token)
+                actor = await self.authenticator.actor_async(token)
             except InvalidTokenError:
                 raise HTTPException(
                     401, "The bearer token is invalid or expired.", headers=CHALLENGE
                 ) from None
+            except UnmappedTokenError as error:
+                raise HTTPException(403, str(error)) from None
+            except ProviderUnavailableError:
+                headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+                raise HTTPException(503, UNAVAILABLE, headers=headers) from None
             if wait := self.limiter.retry_after(actor.id):
                 raise HTTPException(
                     429,

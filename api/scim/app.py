@@ -13,7 +13,15 @@ from scim2_server.responses import ScimResponse
 
 from api.graphql.consistency import ConsistencyWaiter
 from api.http import logs
-from api.http.auth import InvalidTokenError, actor_from_token, bearer_token
+from api.http.auth import bearer_token
+from api.http.authenticator import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE,
+    Authenticator,
+    InvalidTokenError,
+    ProviderUnavailableError,
+    UnmappedTokenError,
+)
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
 from api.scim.models import provider
@@ -27,6 +35,11 @@ WAITS_PER_IDP = 64
 FORBIDDEN = "SCIM provisioning needs a token with the INTEGRATION (or HR) role."
 
 
+class ProviderUnavailable(SCIMException):
+    status = 503
+    _default_detail = UNAVAILABLE
+
+
 class TooManyRequests(SCIMException):
     status = 429
     _default_detail = "Too many requests from this caller; retry after Retry-After seconds."
@@ -35,7 +48,7 @@ class TooManyRequests(SCIMException):
 class ScimApplication(ASGIApplication):
     """The SCIM endpoints; each request runs as its token's caller."""
 
-    def __init__(self, ports: Ports, secret: str, limiter: RateLimiter) -> None:
+    def __init__(self, ports: Ports, authenticator: Authenticator, limiter: RateLimiter) -> None:
         scim = provider()
         super().__init__(
             # Every SCIM read waits for the read model to include the log's head (an
@@ -46,27 +59,38 @@ class ScimApplication(ASGIApplication):
             scim,
             DirectoryService(scim),
         )
-        self.secret = secret
+        self.authenticator = authenticator
         self.limiter = limiter  # shared with GraphQL: one budget per caller
         self.log = logging.getLogger("crafting.scim")
 
-    def actor(self, request: ScimRequest) -> Actor:
+    async def actor(self, request: ScimRequest) -> Actor:
+        """The token's caller, in SCIM's errors: 401 invalid, 403 unmapped, 503 the
+        identity provider is unreachable."""
+        header = {"authorization": request.header("Authorization") or ""}
         try:
-            return actor_from_token(
-                self.secret, bearer_token({"authorization": request.header("Authorization") or ""})
-            )
+            return await self.authenticator.actor_async(bearer_token(header))
         except InvalidTokenError:
             raise UnauthorizedException(detail="A valid bearer token is required.") from None
+        except UnmappedTokenError as error:
+            raise ForbiddenException(detail=str(error)) from None
+        except ProviderUnavailableError:
+            raise ProviderUnavailable() from None
 
-    def check_auth(self, request: ScimRequest) -> None:
+    async def authorized(self, request: ScimRequest) -> Actor:
         """A valid token with a role that may provision."""
-        if not self.actor(request).roles & PROVISIONERS:
+        actor = await self.actor(request)
+        if not actor.roles & PROVISIONERS:
             raise ForbiddenException(detail=FORBIDDEN)
+        return actor
 
     async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
         if self.needs_auth(request):
-            self.check_auth(request)
-            actor = self.actor(request)
+            try:
+                actor = await self.authorized(request)
+            except ProviderUnavailable as error:
+                response = self.service.error_response(error)
+                response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+                return response
             if wait := self.limiter.retry_after(actor.id):
                 response = self.service.error_response(TooManyRequests())
                 response.headers["Retry-After"] = str(wait)

@@ -14,12 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.http.identity import WebClient
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
 from api.web import signin
 from api.web.agreements import AgreementPages
 from api.web.assets import Assets
 from api.web.headers import SecurityHeaders
+from api.web.oidc import ProviderSignIn, origin
 from api.web.oversight import oversight_routes
 from api.web.site import Site
 
@@ -27,12 +29,24 @@ log = logging.getLogger("crafting.web")
 
 
 def create_web_app(
-    ports: Ports, secret: str, public_url: str, idle_minutes: int, limiter: RateLimiter
+    ports: Ports,
+    secret: str,
+    public_url: str,
+    idle_minutes: int,
+    limiter: RateLimiter,
+    provider: WebClient | None = None,
 ) -> Starlette:
     site = Site(
         ports, secret, public_url.rstrip("/"), timedelta(minutes=idle_minutes), Assets(), limiter
     )
     pages = AgreementPages(site)
+    sign_in_routes: list[Route] = []
+    form_targets: tuple[str, ...] = ()
+    if provider is not None:
+        provider_sign_in = ProviderSignIn(site, provider)
+        site.provider_name = provider.provider_name
+        site.provider_logout = provider_sign_in.logout_url
+        form_targets = (origin(provider.tokens.issuer),)
 
     def guarded(
         handler: Callable[[Request], Awaitable[Response]],
@@ -58,6 +72,12 @@ def create_web_app(
                 )
 
         return endpoint
+
+    if provider is not None:
+        sign_in_routes = [
+            Route("/oidc/login", guarded(provider_sign_in.login)),
+            Route("/oidc/callback", guarded(provider_sign_in.callback)),
+        ]
 
     def bound(
         handler: Callable[[Site, Request], Awaitable[Response]],
@@ -98,8 +118,9 @@ def create_web_app(
             Route("/login/{token}", bound(signin.sign_in), methods=["POST"]),
             Route("/logout", bound(signin.sign_out), methods=["POST"]),
             Route("/static/{name}", site.assets.response),
+            *sign_in_routes,
             *oversight_routes(site, guarded),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders, form_targets=form_targets)],
         exception_handlers={HTTPException: http_error},
     )

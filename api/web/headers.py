@@ -33,8 +33,15 @@ SECURITY_HEADERS = {
 class SecurityHeaders:
     """Plain ASGI (like api.http.middleware): adds the headers as the response starts."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, form_targets: tuple[str, ...] = ()) -> None:
         self.app = app
+        # Origins our forms may lead to: signing out redirects to the identity provider's
+        # end-session page, and browsers hold form submissions' redirects to form-action.
+        self.headers = SECURITY_HEADERS | {
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY.replace(
+                "form-action 'self'", " ".join(("form-action 'self'", *form_targets))
+            )
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,7 +51,7 @@ class SecurityHeaders:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
                 if "no-store" not in headers.get("cache-control", "") and not scope[
                     "path"

@@ -68,17 +68,19 @@ class Session:
     session_id: str
     started_at: datetime
     seen_at: datetime
+    # Signed in through the identity provider: signing out also ends its session there.
+    via_provider: bool = False
 
     @property
     def expires_at(self) -> datetime:
         return self.started_at + SESSION_LIFETIME
 
     def seen(self, now: datetime) -> Session:
-        return Session(self.actor, self.session_id, self.started_at, now)
+        return Session(self.actor, self.session_id, self.started_at, now, self.via_provider)
 
 
-def new_session(actor: Actor, now: datetime) -> Session:
-    return Session(actor, secrets.token_urlsafe(16), now, now)
+def new_session(actor: Actor, now: datetime, *, via_provider: bool = False) -> Session:
+    return Session(actor, secrets.token_urlsafe(16), now, now, via_provider)
 
 
 def cookie_value(secret: str, session: Session) -> str:
@@ -91,7 +93,7 @@ def cookie_value(secret: str, session: Session) -> str:
         "iat": _epoch(session.started_at),
         "seen": _epoch(session.seen_at),
         "exp": _epoch(session.expires_at),
-    }
+    } | ({"idp": 1} if session.via_provider else {})
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -107,4 +109,5 @@ def read_session(secret: str, value: str, now: datetime, idle: timedelta) -> Ses
     seen_at = datetime.fromtimestamp(seen, UTC)
     if now - seen_at > idle:
         raise InvalidTokenError("the session was idle too long")
-    return Session(actor_of(claims), session_id, datetime.fromtimestamp(started, UTC), seen_at)
+    started_at = datetime.fromtimestamp(started, UTC)
+    return Session(actor_of(claims), session_id, started_at, seen_at, claims.get("idp") == 1)

@@ -41,7 +41,9 @@ async def help_page(site: Site, request: Request) -> Response:
     """How to sign in (where every signed-out request lands)."""
     session = await site.session(request)
     signed_out = request.query_params.get("signed_out") == "1"
-    return site.render(request, "signin.html", session, signed_out=signed_out)
+    return site.render(
+        request, "signin.html", session, signed_out=signed_out, provider=site.provider_name
+    )
 
 
 async def confirm(site: Site, request: Request) -> Response:
@@ -57,8 +59,7 @@ async def sign_in(site: Site, request: Request) -> Response:
     """Spend the link (once, also when two requests race) and start a session."""
     if not csrf.same_site(request.headers, request.url.scheme):
         return site.forbidden(request, None)
-    # Nobody is signed in yet: the budget is the client address's.
-    site.throttle(f"web-sign-in:{request.client.host if request.client else '?'}")
+    site.throttle_address(request)
     link = _link(site, request)
     if link is None:
         return _invalid(site, request)
@@ -79,6 +80,11 @@ async def sign_out(site: Site, request: Request) -> Response:
     if not site.csrf_ok(request, session, token if isinstance(token, str) else None):
         return site.forbidden(request, session)
     await asyncio.to_thread(site.ports.single_use.use, session.session_id, session.expires_at)
-    response = RedirectResponse("/signin?signed_out=1", 303)
+    # Signed in at the provider: end that session too (RP-initiated logout), which
+    # comes back to our signed-out page.
+    elsewhere = None
+    if session.via_provider and site.provider_logout is not None:
+        elsewhere = await site.provider_logout()
+    response = RedirectResponse(elsewhere or "/signin?signed_out=1", 303)
     site.clear_cookie(request, response)
     return response

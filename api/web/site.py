@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,6 +49,10 @@ class Site:
     idle: timedelta
     assets: Assets
     limiter: RateLimiter  # shared with GraphQL and SCIM: one budget per person
+    # Web sign-in with the identity provider (api.web.oidc), when configured: its name
+    # for the sign-in page, and where signing out continues (its end-session page).
+    provider_name: str | None = None
+    provider_logout: Callable[[], Awaitable[str | None]] | None = None
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +91,11 @@ class Site:
         wait = self.limiter.retry_after(caller)
         if wait:
             raise HTTPException(429, headers={"Retry-After": str(wait)})
+
+    def throttle_address(self, request: Request) -> None:
+        """Before anyone is signed in (sign-in posts, the provider's redirects back):
+        the budget is the client address's."""
+        self.throttle(f"web-sign-in:{request.client.host if request.client else '?'}")
 
     def secure(self, request: Request) -> bool:
         return request.url.scheme == "https" or self.public_url.startswith("https://")

@@ -3,14 +3,16 @@ the object, and record nothing; the allowed calls are not refused."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, serving
 from tests.e2e.world import World
+from tests.oidc import Provider
 
 ROLES = ("employee", "mate", "stranger", "manager", "other_manager", "hr", "auditor", "integration")
 READERS = {"employee", "manager", "hr", "auditor", "integration"}
@@ -29,6 +31,20 @@ NEEDS = (
     "A manager may move work",
 )
 ROLE_WORDS = ("HR", "AUDITOR", "INTEGRATION", "MANAGER", "EMPLOYEE", "manager", "employee")
+
+
+@pytest.fixture(params=["hs256", "provider"])
+def api(request: pytest.FixtureRequest, database_url: str) -> Iterator[Api]:
+    """The service on each database, callers holding our own HS256 tokens, then tokens
+    the identity provider issued (their groups mapped by CRAFTING_OIDC_ROLE_MAP)."""
+    if request.param == "hs256":
+        with serving(database_url) as served:
+            yield served
+        return
+    provider: Provider = request.getfixturevalue("oidc_provider")
+    with serving(database_url, **provider.settings()) as served:
+        served.tokens = provider.person_token
+        yield served
 
 
 @dataclass(frozen=True)
