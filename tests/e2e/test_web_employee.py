@@ -217,24 +217,23 @@ def test_an_employee_revises_a_proposal_the_manager_asked_changes_of(api: Api) -
     assert "Sit in on customer calls" in revised and "Write one feature brief" not in revised
 
 
-def test_a_revision_on_a_stale_page_is_a_conflict_and_errors_keep_the_version(api: Api) -> None:
+def test_a_revision_on_a_stale_page_is_a_conflict_even_after_an_error(api: Api) -> None:
     _, employee, aid = _changes_requested(api)
-    page = employee.get(f"/agreements/{aid}/revise").text
-    fields = hidden_fields(page, f"/agreements/{aid}/revise")
-    # A rule violation keeps the version the page showed (not the latest).
-    bad = employee.post(f"/agreements/{aid}/revise", data=fields | _proposal(title=""))
-    assert bad.status_code == 422
-    assert "must not be empty" in _error_of(bad.text, "f-title")
-    assert "Say which customers, please" in bad.text
-    kept = hidden_fields(bad.text, f"/agreements/{aid}/revise")
-    assert kept["expected_version"] == fields["expected_version"]
+    url = f"/agreements/{aid}/revise"
+    fields = hidden_fields(employee.get(url).text, url)
     # The employee revises in another tab: this page is now stale.
-    other = hidden_fields(
-        employee.get(f"/agreements/{aid}/revise").text, f"/agreements/{aid}/revise"
-    )
-    assert employee.post(f"/agreements/{aid}/revise", data=other | _proposal()).status_code == 303
+    other = hidden_fields(employee.get(url).text, url)
+    assert employee.post(url, data=other | _proposal()).status_code == 303
     before = api.position()
-    stale = employee.post(f"/agreements/{aid}/revise", data=kept | _proposal(title="Late"))
+    # A value the form cannot read comes back with the version the page showed, not
+    # the latest: fixing it must not overwrite the other tab's revision unseen.
+    bad = employee.post(url, data=fields | _proposal(**{"adjustments[0].hoursPerWeek": "two"}))
+    assert bad.status_code == 422
+    assert "must be a number" in _error_of(bad.text, "f-adjustments-0-hoursPerWeek")
+    assert "Say which customers, please" not in bad.text  # revised: no longer requested
+    kept = hidden_fields(bad.text, url)
+    assert kept["expected_version"] == fields["expected_version"]
+    stale = employee.post(url, data=kept | _proposal(title="Late"))
     assert stale.status_code == 409
     assert "This agreement changed since you opened it" in stale.text
     assert api.position() == before
