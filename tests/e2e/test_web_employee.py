@@ -207,6 +207,7 @@ def test_an_employee_revises_a_proposal_the_manager_asked_changes_of(api: Api) -
     first = employee.post(f"/agreements/{aid}/revise", data=sent)
     second = employee.post(f"/agreements/{aid}/revise", data=sent)
     assert first.status_code == second.status_code == 303
+    world.sync()
     after = api.data(world.hr, VERSION, id=aid)["agreement"]
     assert after == {
         "version": version + 1,
@@ -223,7 +224,9 @@ def test_a_revision_on_a_stale_page_is_a_conflict_even_after_an_error(api: Api) 
     fields = hidden_fields(employee.get(url).text, url)
     # The employee revises in another tab: this page is now stale.
     other = hidden_fields(employee.get(url).text, url)
-    assert employee.post(url, data=other | _proposal()).status_code == 303
+    revised = employee.post(url, data=other | _proposal())
+    assert revised.status_code == 303
+    employee.get(revised.headers["location"])  # waits for the read models to include it
     before = api.position()
     # A value the form cannot read comes back with the version the page showed, not
     # the latest: fixing it must not overwrite the other tab's revision unseen.
@@ -302,6 +305,7 @@ def test_employee_and_manager_record_artifacts_once_per_rendered_form(api: Api) 
     first = employee.post(f"/agreements/{aid}/artifacts", data=fields | ARTIFACT)
     second = employee.post(f"/agreements/{aid}/artifacts", data=fields | ARTIFACT)
     assert first.status_code == second.status_code == 303
+    world.sync()
     assert api.data(world.hr, VERSION, id=aid)["agreement"]["version"] == before + 1
     page = employee.get(first.headers["location"]).text
     assert '<a href="https://wiki.example.com/bulk-export" rel="noopener noreferrer">' in page
@@ -310,6 +314,7 @@ def test_employee_and_manager_record_artifacts_once_per_rendered_form(api: Api) 
     form = hidden_fields(manager.get(f"/agreements/{aid}").text, f"/agreements/{aid}/artifacts")
     sent = form | ARTIFACT | {"title": "Demo of the export", "kind": "DEMO", "url": ""}
     assert manager.post(f"/agreements/{aid}/artifacts", data=sent).status_code == 303
+    world.sync()
     page = employee.get(f"/agreements/{aid}").text
     assert "Demo of the export" in page and world.ids["mgr"].title() in page  # by name
 
