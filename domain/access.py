@@ -76,6 +76,16 @@ def can_read_agreement(actor: Actor, employee_id: str, manager_id: str | None) -
     return actor.has(Role.MANAGER) and manager_id is not None and actor.id == manager_id
 
 
+def can_read_person(
+    actor: Actor, person_id: str, their_manager_id: str | None, my_manager_id: str | None
+) -> bool:
+    """HR, auditors and integrations read everyone; anyone reads themselves and their
+    own manager; a manager reads their direct reports (as the directory says now)."""
+    if sees_all(actor) or person_id == actor.id or my_manager_id == person_id:
+        return True
+    return actor.has(Role.MANAGER) and their_manager_id == actor.id
+
+
 def require_directory_writer(actor: Actor) -> Role:
     """Only HR and integrations push the people directory."""
     for role in (Role.HR, Role.INTEGRATION):

@@ -15,7 +15,7 @@ from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.errors import ForbiddenError, UnavailableError
 from api.graphql.rows import Row
 from api.ports import Ports
-from domain.access import Actor, sees_all
+from domain.access import Actor, can_read_person, sees_all
 from domain.application import Request
 from domain.sealing import KeysUnavailable
 from domain.values import Role
@@ -75,16 +75,11 @@ class Context(BaseContext):
         return self._loader("people", load)
 
     async def visible_person(self, person_id: str) -> Row | None:
-        """The person if the caller may read them (everyone for HR, auditors and
-        integrations; yourself, your own manager, your direct reports), else FORBIDDEN,
-        found or not."""
-        row = await self.people().load(person_id)
-        if sees_all(self.actor) or person_id == self.actor.id:
-            return row
-        if row is not None and self.actor.has(Role.MANAGER) and row["manager_id"] == self.actor.id:
-            return row
-        me = await self.people().load(self.actor.id)
-        if row is not None and me is not None and me["manager_id"] == person_id:
+        """The person if the caller may read them (domain.access), else FORBIDDEN,
+        found or not (None: not found, for those who may read anyone)."""
+        row, me = await self.people().load_many([person_id, self.actor.id])
+        theirs = None if row is None else row["manager_id"]
+        if can_read_person(self.actor, person_id, theirs, None if me is None else me["manager_id"]):
             return row
         raise ForbiddenError(
             "Reading a person needs the person, their manager, one of their direct reports, "

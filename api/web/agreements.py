@@ -5,7 +5,7 @@ idempotency key made when the page was rendered, the version the page showed).""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +32,7 @@ from projections.rows import Row
 from projections.tables import ReadModel
 
 MY_AGREEMENTS_SHOWN = 200
-CHILDREN = ("adjustments", "reallocations", "reviews")
+CHILDREN = ("adjustments", "reallocations", "reviews", "artifacts")
 
 
 def may_act(actor: Actor, party: Party, employee_id: str, manager_id: str | None) -> bool:
@@ -62,6 +62,11 @@ DetailRows = tuple[Row, dict[str, list[Row]], dict[str, str], str | None]
 # Makes the command from the form, the agreement id, the version shown, the idempotency
 # key; raises FieldError for a value it cannot read.
 Build = Callable[[Submitted, UUID, int, str], c.Command]
+# Makes the command from the form and the idempotency key; None: what the form is about
+# does not exist (the 404).
+Make = Callable[[Submitted, str], c.Command | None]
+# The page for a rule violation or a value the form could not read.
+Failed = Callable[[Session, Submitted, DomainError | FieldError], Awaitable[Response]]
 
 
 def _detail(scope: q.ReadScope, key: str) -> Callable[[Connection, ReadModel], DetailRows | None]:
@@ -73,6 +78,9 @@ def _detail(scope: q.ReadScope, key: str) -> Callable[[Connection, ReadModel], D
         kids = {kind: q.children(conn, rm, kind, [key]).get(key, []) for kind in CHILDREN}
         ids = {found["employee_id"]} | {
             r[side] for r in kids["reallocations"] for side in ("from_person_id", "to_person_id")
+        }
+        ids |= {r["held_by"] for r in kids["reviews"]} | {
+            r["recorded_by"] for r in kids["artifacts"]
         }
         people = q.people_by_id(conn, rm, ids)
         names = {pid: p["display_name"] for pid, p in people.items()}
@@ -107,6 +115,15 @@ class AgreementPages:
         found = await asyncio.to_thread(self.site.ports.reads.run, query)
         return None if found is None else Detail(*found)
 
+    def may(self, session: Session, detail: Detail) -> dict[str, bool]:
+        """Which sides of the agreement the person acts on: which forms to show (the
+        commands decide)."""
+        row = detail.agreement
+        return {
+            party.value: may_act(session.actor, party, row["employee_id"], detail.manager_id)
+            for party in Party
+        }
+
     def _page(
         self,
         request: Request,
@@ -116,10 +133,7 @@ class AgreementPages:
         **values: Any,
     ) -> Response:
         row = detail.agreement
-        may = {
-            party.value: may_act(session.actor, party, row["employee_id"], detail.manager_id)
-            for party in Party
-        }
+        may = self.may(session, detail)
         may_withdraw = row["employee_id"] == session.actor.id and not (
             AgreementStatus(row["status"]).is_final
         )
@@ -156,23 +170,23 @@ class AgreementPages:
             return self.site.not_found(request, session)
         return self._page(request, session, detail, recorded=recorded.isdigit())
 
-    async def act(self, request: Request, action: str, build: Build) -> Response:
-        """Run one agreement command from a form, the way every write on these pages
-        goes: the CSRF token checked, the idempotency key made when the page was
-        rendered (a double submit records once), the version the page showed (a stale
-        page gets the conflict), rule violations shown next to their field, and an
-        agreement the person may not act on answered as one that does not exist."""
+    async def write(
+        self, request: Request, make: Make, failed: Failed, *, versioned: bool = True
+    ) -> Response:
+        """Run one command from a form, the way every write on these pages goes: the
+        CSRF token checked, the idempotency key made when the page was rendered (a
+        double submit records once), the version the page showed when `versioned` (a
+        stale page gets the conflict), a rule violation handed to `failed` (to show it
+        next to its field), and what the person may not act on answered as what does not
+        exist; then the agreement's page once the read models include the write."""
         session = await self.site.session(request)
         if session is None:
             return to_sign_in()
         form = Submitted.of(await request.form())
         if not self.site.csrf_ok(request, session, form.get(csrf.FIELD) or None):
             return self.site.forbidden(request, session)
-        agreement_id = uuid_or_none(request.path_params["agreement_id"])
-        if agreement_id is None:
-            return self.site.not_found(request, session)
-        version, key = form.version(), form.idempotency_key()
-        if version is None or key is None:
+        key = form.idempotency_key()
+        if key is None or (versioned and form.version() is None):
             return self.site.render(
                 request,
                 "error.html",
@@ -182,7 +196,9 @@ class AgreementPages:
                 message="Reload the page and submit the form again.",
             )
         try:
-            command = build(form, agreement_id, version, key)
+            command = make(form, key)
+            if command is None:
+                return self.site.not_found(request, session)
             result = await asyncio.to_thread(
                 self.site.ports.commands.execute, self.site.command_request(session), command
             )
@@ -198,12 +214,41 @@ class AgreementPages:
                 message="The service cannot reach its key store right now.",
             )
         except (DomainError, FieldError) as error:
+            return await failed(session, form, error)
+        assert result.agreement is not None  # every command these pages send is on one
+        return RedirectResponse(
+            f"/agreements/{result.agreement.id}?recorded={result.position}", 303
+        )
+
+    async def conflict(
+        self, request: Request, session: Session, detail: Detail, form: Submitted
+    ) -> Response:
+        """The agreement's page, saying what changed since the version the form showed."""
+        agreement_id = UUID(detail.agreement["agreement_id"])
+        shown = form.version() or detail.agreement["version"]
+        changed = await changed_since(self.site.ports, session.actor, agreement_id, shown)
+        return self._page(request, session, detail, 409, conflict=changed)
+
+    async def act(self, request: Request, action: str, build: Build) -> Response:
+        """Run one command on the agreement in the path (`write`); a rule violation is
+        shown on the agreement's page, next to its field in the form of `action`."""
+        agreement_id = uuid_or_none(request.path_params["agreement_id"])
+
+        def make(form: Submitted, key: str) -> c.Command | None:
+            version = form.version()
+            if agreement_id is None or version is None:
+                return None
+            return build(form, agreement_id, version, key)
+
+        async def failed(
+            session: Session, form: Submitted, error: DomainError | FieldError
+        ) -> Response:
+            assert agreement_id is not None
             detail = await self._load(session, agreement_id)
             if detail is None:  # NOT_FOUND: an agreement that does not exist
                 return self.site.not_found(request, session)
             if isinstance(error, VersionConflict):
-                changed = await changed_since(self.site.ports, session.actor, agreement_id, version)
-                return self._page(request, session, detail, 409, conflict=changed)
+                return await self.conflict(request, session, detail, form)
             return self._page(
                 request,
                 session,
@@ -213,7 +258,8 @@ class AgreementPages:
                 errors={error.field or "form": error.message},
                 form=form.values,
             )
-        return RedirectResponse(f"/agreements/{agreement_id}?recorded={result.position}", 303)
+
+        return await self.write(request, make, failed)
 
     async def withdraw(self, request: Request) -> Response:
         return await self.act(

@@ -20,6 +20,7 @@ from api.ports import Ports
 from api.web import signin
 from api.web.agreements import AgreementPages
 from api.web.assets import Assets
+from api.web.employee import employee_routes
 from api.web.headers import SecurityHeaders
 from api.web.oidc import ProviderSignIn, origin
 from api.web.oversight import oversight_routes
@@ -110,6 +111,7 @@ def create_web_app(
 
     return Starlette(
         routes=[
+            *employee_routes(pages, guarded),
             Route("/", guarded(pages.mine)),
             Route("/agreements/{agreement_id}", guarded(pages.show)),
             Route("/agreements/{agreement_id}/withdraw", guarded(pages.withdraw), methods=["POST"]),

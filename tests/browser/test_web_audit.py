@@ -11,9 +11,9 @@ from pathlib import Path
 
 from api.web.sessions import mint_link
 from domain.values import Role
-from tests.browser.test_web_journey import Service, _scene, chromium, service
+from tests.browser.conftest import Service
+from tests.browser.test_web_journey import _scene
 
-__all__ = ["chromium", "service"]  # the fixtures, shared with the employee's journey
 
 
 def test_an_auditor_and_hr_read_history_integrity_and_the_organisation(

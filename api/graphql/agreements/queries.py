@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -36,6 +35,7 @@ from api.graphql.rows import Row, shown_as
 from domain.access import READ_AGREEMENT
 from domain.errors import DomainError, Forbidden
 from domain.values import Role
+from projections import career
 from projections import queries as q
 from projections.rows import agreement_row
 
@@ -174,25 +174,15 @@ async def career_evidence(
     person = await ctx.visible_person(key)
     if person is None:
         raise NotFoundError("No person with this id.", field="personId")
-
-    def read(c: Any, rm: Any) -> tuple[list[Row], dict[str, list[Row]], dict[str, list[Row]]]:
-        rows = q.list_agreements(
-            c, rm, ctx.scope, q.AgreementCriteria(employee_id=key), 10_000, None
-        )
-        ids = [r["agreement_id"] for r in rows]
-        return rows, q.children(c, rm, "artifacts", ids), q.children(c, rm, "reviews", ids)
-
-    rows, artifacts, reviews = await ctx.read(read)
-    # Evidence only from the agreements this caller may read.
-    skills = q.skill_evidence([a for r in rows for a in artifacts.get(r["agreement_id"], [])])
+    rows = await ctx.read(lambda c, rm: career.career_rows(c, rm, ctx.scope, key))
+    found = career.career_evidence(rows)
     return CareerEvidence(
         person=shown_as(Person, person),
-        agreements=[shown_as(Agreement, r) for r in rows],
-        artifacts=[
-            shown_as(Artifact, a) for r in rows for a in artifacts.get(r["agreement_id"], [])
-        ],
+        agreements=[shown_as(Agreement, r) for r in found.agreements],
+        artifacts=[shown_as(Artifact, a) for a in found.artifacts],
         skills=[
-            SkillEvidence(skill=s["skill"], evidence_count=int(s["evidence_count"])) for s in skills
+            SkillEvidence(skill=s["skill"], evidence_count=int(s["evidence_count"]))
+            for s in found.skills
         ],
-        reviews=[shown_as(Review, v) for r in rows for v in reviews.get(r["agreement_id"], [])],
+        reviews=[shown_as(Review, v) for v in found.reviews],
     )

@@ -1,0 +1,317 @@
+"""The employee's pages: proposing an agreement, revising a proposal, recording an
+artifact, and career evidence (their own, or a person's for whoever may read it).
+Every write goes through `AgreementPages.write`/`act`; the commands decide who may."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from api.web.agreements import AgreementPages, Detail, scope_of
+from api.web.forms import FieldError, Submitted, uuid_or_none
+from api.web.proposal_form import (
+    MOST_ROWS,
+    ProposalInput,
+    fields,
+    read_proposal,
+    row_count,
+    values_of,
+)
+from api.web.sessions import Session
+from api.web.site import to_sign_in
+from domain.access import can_read_person
+from domain.application import commands as c
+from domain.errors import DomainError, VersionConflict
+from domain.values import AdjustmentKind, AgreementStatus, ArtifactKind, Role
+from projections import queries as q
+from projections.career import CareerRows, career_evidence, career_rows
+from projections.rows import Row
+from projections.tables import ReadModel
+
+REVISABLE = (AgreementStatus.PROPOSED, AgreementStatus.CHANGES_REQUESTED)
+# What the person sees of a career: themselves, the rows the viewer may read.
+Career = tuple[Row, CareerRows]
+Endpoint = Callable[[Request], Awaitable[Response]]
+Guard = Callable[[Endpoint], Endpoint]  # app.py's: an unexpected failure is a plain page
+
+
+ADJUSTMENT_KINDS = {
+    AdjustmentKind.TASK: "Task: what you do",
+    AdjustmentKind.RELATIONAL: "Relational: who you work with",
+    AdjustmentKind.COGNITIVE: "Cognitive: how you see your work",
+    AdjustmentKind.RESOURCE: "Resource: what you draw on",
+}
+
+
+class EmployeePages:
+    def __init__(self, pages: AgreementPages) -> None:
+        self.pages = pages
+        self.site = pages.site
+        # The choices of the forms, from the domain's enums.
+        self.site.env.globals.update(
+            adjustment_kinds=[(k.value, ADJUSTMENT_KINDS[k]) for k in AdjustmentKind],
+            artifact_kinds=[(k.value, k.value.capitalize()) for k in ArtifactKind],
+        )
+
+    # --- proposing and revising ---------------------------------------------------
+
+    def _form(
+        self,
+        request: Request,
+        session: Session,
+        status: int = 200,
+        *,
+        detail: Detail | None = None,
+        values: dict[str, Any],
+        rows: int,
+        **extra: Any,
+    ) -> Response:
+        return self.site.render(
+            request,
+            "proposal.html",
+            session,
+            status,
+            a=None if detail is None else detail.agreement,
+            values=values,
+            rows=rows,
+            most_rows=MOST_ROWS,
+            for_others=session.actor.has(Role.HR),
+            **{"errors": {}, "focus_row": None} | extra,
+        )
+
+    async def new(self, request: Request) -> Response:
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        return self._form(request, session, values={}, rows=1)
+
+    async def row(self, request: Request) -> Response:
+        """One more adjustment row (htmx appends it; without script, the form's "Add
+        another adjustment" button posts the form and gets it back one row longer)."""
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        raw = request.query_params.get("index", "")
+        if not raw.isdigit() or int(raw) >= MOST_ROWS:
+            return self.site.not_found(request, session)
+        return self.site.render(
+            request,
+            "proposal_row_added.html",
+            session,
+            i=int(raw),
+            focus_row=int(raw),
+            most_rows=MOST_ROWS,
+            values={},
+            errors={},
+        )
+
+    def _more(self, request: Request, session: Session, form: Submitted, **extra: Any) -> Response:
+        rows = min(MOST_ROWS, row_count(form) + 1)
+        return self._form(
+            request, session, values=form.values, rows=rows, focus_row=rows - 1, **extra
+        )
+
+    def _failed_proposal(
+        self,
+        request: Request,
+        read: list[ProposalInput],
+        detail: Detail | None = None,
+        **extra: Any,
+    ) -> Any:
+        async def failed(
+            session: Session, form: Submitted, error: DomainError | FieldError
+        ) -> Response:
+            rows = row_count(form)
+            shown = fields(rows)
+            # A value the form could not read names its form field; a rule the domain
+            # checked names the adjustment by its place among the non-blank rows.
+            where = read[0].field(error.field, shown) if read else error.field or "form"
+            return self._form(
+                request,
+                session,
+                422,
+                detail=detail,
+                values=form.values,
+                rows=rows,
+                errors={where if where in shown else "form": error.message},
+                **extra,
+            )
+
+        return failed
+
+    async def propose(self, request: Request) -> Response:
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        form = Submitted.of(await request.form())
+        if form.get("more"):
+            return self._more(request, session, form)
+        read: list[ProposalInput] = []
+
+        def make(form: Submitted, key: str) -> c.Command:
+            read.append(read_proposal(form))
+            return c.ProposeAgreement(
+                idempotency_key=key,
+                title=read[0].title,
+                career_goal=read[0].career_goal,
+                adjustments=read[0].adjustments,
+                employee_id=form.text("employeeId"),
+            )
+
+        failed = self._failed_proposal(request, read)
+        return await self.pages.write(request, make, failed, versioned=False)
+
+    async def _revisable(self, request: Request, session: Session) -> Detail | Response:
+        agreement_id = uuid_or_none(request.path_params["agreement_id"])
+        detail = None if agreement_id is None else await self.pages._load(session, agreement_id)
+        if detail is None or not self.pages.may(session, detail)["employee"]:
+            return self.site.not_found(request, session)
+        if AgreementStatus(detail.agreement["status"]) not in REVISABLE:
+            return RedirectResponse(f"/agreements/{agreement_id}", 303)
+        return detail
+
+    async def _requested(self, detail: Detail) -> str | None:
+        """The reason the manager gave when asking for the changes, while they are asked."""
+        if detail.agreement["status"] != AgreementStatus.CHANGES_REQUESTED:
+            return None
+        where = q.AuditFilter(
+            agreement_id=detail.agreement["agreement_id"], types=("ChangesRequested",)
+        )
+        found = await asyncio.to_thread(
+            self.site.ports.reads.run, lambda conn, rm: q.audit_log(conn, rm, where, 1, None, True)
+        )
+        return found[0]["reason"] if found else None
+
+    async def revise_form(self, request: Request) -> Response:
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        detail = await self._revisable(request, session)
+        if isinstance(detail, Response):
+            return detail
+        adjustments = detail.children["adjustments"]
+        return self._form(
+            request,
+            session,
+            detail=detail,
+            values=values_of(detail.agreement, adjustments),
+            rows=max(1, len(adjustments)),
+            requested=await self._requested(detail),
+        )
+
+    async def revise(self, request: Request) -> Response:
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        detail = await self._revisable(request, session)
+        if isinstance(detail, Response):
+            return detail
+        form = Submitted.of(await request.form())
+        requested = await self._requested(detail)
+        if form.get("more"):
+            return self._more(request, session, form, detail=detail, requested=requested)
+        read: list[ProposalInput] = []
+        agreement_id = UUID(detail.agreement["agreement_id"])
+
+        def make(form: Submitted, key: str) -> c.Command | None:
+            version = form.version()
+            if version is None:
+                return None
+            read.append(read_proposal(form))
+            return c.ReviseProposal(
+                agreement_id=agreement_id,
+                expected_version=version,
+                idempotency_key=key,
+                title=read[0].title,
+                career_goal=read[0].career_goal,
+                adjustments=read[0].adjustments,
+            )
+
+        proposal_failed = self._failed_proposal(request, read, detail, requested=requested)
+
+        async def failed(
+            session: Session, form: Submitted, error: DomainError | FieldError
+        ) -> Response:
+            if isinstance(error, VersionConflict):
+                return await self.pages.conflict(request, session, detail, form)
+            response: Response = await proposal_failed(session, form, error)
+            return response
+
+        return await self.pages.write(request, make, failed)
+
+    # --- artifacts ------------------------------------------------------------------
+
+    async def record_artifact(self, request: Request) -> Response:
+        return await self.pages.act(
+            request,
+            "artifact",
+            lambda form, agreement_id, version, key: c.RecordArtifact(
+                agreement_id=agreement_id,
+                expected_version=version,
+                idempotency_key=key,
+                title=form.get("title"),
+                kind=form.get("kind"),
+                url=form.text("url"),
+                skills=form.words("skills"),
+            ),
+        )
+
+    # --- career evidence ------------------------------------------------------------
+
+    async def career(self, request: Request) -> Response:
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        person_id = request.path_params.get("person_id", session.actor.id)
+        actor, scope = session.actor, scope_of(session)
+
+        def read(conn: Connection, rm: ReadModel) -> Career | None:
+            people = q.people_by_id(conn, rm, {person_id, actor.id})
+            person, me = people.get(person_id), people.get(actor.id)
+            mine = None if me is None else me["manager_id"]
+            theirs = None if person is None else person["manager_id"]
+            if person is None or not can_read_person(actor, person_id, theirs, mine):
+                return None
+            return person, career_rows(conn, rm, scope, person_id)
+
+        found = await asyncio.to_thread(self.site.ports.reads.run, read)
+        if found is None:
+            return self.site.not_found(request, session)
+        person, rows = found
+        evidence = career_evidence(rows)
+        titles = {a["agreement_id"]: a["title"] for a in evidence.agreements}
+        return self.site.render(
+            request,
+            "career.html",
+            session,
+            person=person,
+            own=person_id == actor.id,
+            evidence=evidence,
+            titles=titles,
+        )
+
+
+def employee_routes(pages: AgreementPages, guarded: Guard) -> list[Route]:
+    """The employee's routes; before the agreement page's, which would take /agreements/new."""
+    employee = EmployeePages(pages)
+    return [
+        Route("/agreements/new", guarded(employee.new)),
+        Route("/agreements/new", guarded(employee.propose), methods=["POST"]),
+        Route("/agreements/new/row", guarded(employee.row)),
+        Route("/agreements/{agreement_id}/revise", guarded(employee.revise_form)),
+        Route("/agreements/{agreement_id}/revise", guarded(employee.revise), methods=["POST"]),
+        Route(
+            "/agreements/{agreement_id}/artifacts",
+            guarded(employee.record_artifact),
+            methods=["POST"],
+        ),
+        Route("/career", guarded(employee.career)),
+        Route("/people/{person_id}/career", guarded(employee.career)),
+    ]
