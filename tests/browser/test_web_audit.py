@@ -15,7 +15,6 @@ from tests.browser.conftest import Service
 from tests.browser.test_web_journey import _scene
 
 
-
 def test_an_auditor_and_hr_read_history_integrity_and_the_organisation(
     chromium: str, service: Service, tmp_path: Path
 ) -> None:
