@@ -5,9 +5,9 @@ idempotency key made when the page was rendered, the version the page showed).""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -56,15 +56,24 @@ class Detail:
     children: dict[str, list[Row]]
     names: dict[str, str]  # person id → display name
     manager_id: str | None  # the employee's current manager
+    more: dict[str, Any] = field(default_factory=dict)  # what the sections added
 
 
-DetailRows = tuple[Row, dict[str, list[Row]], dict[str, str], str | None]
+DetailRows = tuple[Row, dict[str, list[Row]], dict[str, str], str | None, dict[str, Any]]
+Section = Callable[[Connection, ReadModel, q.ReadScope, Detail], dict[str, Any]]
+"""More of the agreement page, read in the same transaction as the rest (plain rows,
+so their sealed texts are opened too): each role's pages add theirs as template values."""
 # Makes the command from the form, the agreement id, the version shown, the idempotency
 # key; raises FieldError for a value it cannot read.
 Build = Callable[[Submitted, UUID, int, str], c.Command]
+# Shows a refused form again (status 409 or 422, and the template values act passes);
+# by default the agreement page.
+Refused = Callable[[Request, Session, Detail, int, dict[str, Any]], Awaitable[Response]]
 
 
-def _detail(scope: q.ReadScope, key: str) -> Callable[[Connection, ReadModel], DetailRows | None]:
+def _detail(
+    scope: q.ReadScope, key: str, sections: Sequence[Section]
+) -> Callable[[Connection, ReadModel], DetailRows | None]:
     # Plain rows, dicts and tuples: what `Reads.run` opens the sealed texts of.
     def query(conn: Connection, rm: ReadModel) -> DetailRows | None:
         found = q.agreements_by_id(conn, rm, scope, [key]).get(key)
@@ -77,14 +86,17 @@ def _detail(scope: q.ReadScope, key: str) -> Callable[[Connection, ReadModel], D
         people = q.people_by_id(conn, rm, ids)
         names = {pid: p["display_name"] for pid, p in people.items()}
         employee = people.get(found["employee_id"])
-        return found, kids, names, employee["manager_id"] if employee else None
+        detail = Detail(found, kids, names, employee["manager_id"] if employee else None)
+        more = {k: v for section in sections for k, v in section(conn, rm, scope, detail).items()}
+        return found, kids, names, detail.manager_id, more
 
     return query
 
 
 class AgreementPages:
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, sections: Sequence[Section] = ()) -> None:
         self.site = site
+        self.sections = sections
         # A page after a write waits for the read models to include it (read your writes).
         self.waiter = ConsistencyWaiter(site.ports.reads.engine)
 
@@ -103,7 +115,7 @@ class AgreementPages:
         )
 
     async def _load(self, session: Session, agreement_id: UUID) -> Detail | None:
-        query = _detail(scope_of(session), str(agreement_id))
+        query = _detail(scope_of(session), str(agreement_id), self.sections)
         found = await asyncio.to_thread(self.site.ports.reads.run, query)
         return None if found is None else Detail(*found)
 
@@ -133,6 +145,7 @@ class AgreementPages:
             names=detail.names,
             may=may,  # which side's forms to show; the commands decide
             may_withdraw=may_withdraw,
+            **detail.more,
             **values,
         )
 
@@ -156,7 +169,9 @@ class AgreementPages:
             return self.site.not_found(request, session)
         return self._page(request, session, detail, recorded=recorded.isdigit())
 
-    async def act(self, request: Request, action: str, build: Build) -> Response:
+    async def act(
+        self, request: Request, action: str, build: Build, refused: Refused | None = None
+    ) -> Response:
         """Run one agreement command from a form, the way every write on these pages
         goes: the CSRF token checked, the idempotency key made when the page was
         rendered (a double submit records once), the version the page showed (a stale
@@ -202,16 +217,16 @@ class AgreementPages:
             if detail is None:  # NOT_FOUND: an agreement that does not exist
                 return self.site.not_found(request, session)
             if isinstance(error, VersionConflict):
-                return self._page(request, session, detail, 409, conflict=CONFLICT)
-            return self._page(
-                request,
-                session,
-                detail,
-                422,
-                failed=action,
-                errors={error.field or "form": error.message},
-                form=form.values,
-            )
+                status, values = 409, {"conflict": CONFLICT}
+            else:
+                status, values = 422, {
+                    "failed": action,
+                    "errors": {error.field or "form": error.message},
+                    "form": form.values,
+                }
+            if refused is not None:
+                return await refused(request, session, detail, status, values)
+            return self._page(request, session, detail, status, **values)
         return RedirectResponse(f"/agreements/{agreement_id}?recorded={result.position}", 303)
 
     async def withdraw(self, request: Request) -> Response:

@@ -19,14 +19,17 @@ from api.web import signin
 from api.web.agreements import AgreementPages
 from api.web.assets import Assets
 from api.web.headers import SecurityHeaders
+from api.web.manager import ManagerPages, agreement_section
 from api.web.site import Site
+from api.web.team import TeamPages
 
 log = logging.getLogger("crafting.web")
 
 
 def create_web_app(ports: Ports, secret: str, public_url: str, idle_minutes: int) -> Starlette:
     site = Site(ports, secret, public_url.rstrip("/"), timedelta(minutes=idle_minutes), Assets())
-    pages = AgreementPages(site)
+    pages = AgreementPages(site, [agreement_section])
+    team = TeamPages(site)
 
     def guarded(
         handler: Callable[[Request], Awaitable[Response]],
@@ -76,6 +79,9 @@ def create_web_app(ports: Ports, secret: str, public_url: str, idle_minutes: int
             Route("/", guarded(pages.mine)),
             Route("/agreements/{agreement_id}", guarded(pages.show)),
             Route("/agreements/{agreement_id}/withdraw", guarded(pages.withdraw), methods=["POST"]),
+            *ManagerPages(pages).routes(guarded),
+            Route("/inbox", guarded(team.inbox)),
+            Route("/team", guarded(team.team)),
             Route("/signin", bound(signin.help_page)),
             Route("/login/{token}", bound(signin.confirm)),
             Route("/login/{token}", bound(signin.sign_in), methods=["POST"]),
