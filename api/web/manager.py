@@ -169,7 +169,7 @@ class ManagerPages:
         except (DomainError, ValueError) as error:
             field = getattr(error, "field", None) or "version"
             shown["errors"] = {field: getattr(error, "message", str(error))} | shown["errors"]
-            status = max(status, 422)
+            status = status if status >= 400 else 422
         else:
             by_id = {ch["change_id"]: ch for ch in detail.more.get("changes", [])}
             shown["would_revert"] = [by_id[i] for i in result.would_revert if i in by_id]
