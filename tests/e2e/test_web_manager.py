@@ -331,3 +331,94 @@ def test_a_revert_to_a_version_is_previewed_without_recording_then_confirmed(api
     assert "changed since you opened it" in again.text
     bad = manager.get(f"/agreements/{aid}/revert-to", params={"version": "99"})
     assert bad.status_code == 422 and "version must be between" in _field_error(bad.text, "preview-version")
+
+
+ACTIONS = {
+    "approve": {"guardrails.maxDevelopmentHoursPerWeek": "4", "guardrails.reviewEveryDays": "14"},
+    "request-changes": {"reason": "More"},
+    "reject": {"reason": "No"},
+    "guardrails": {"guardrails.maxDevelopmentHoursPerWeek": "9", "guardrails.reviewEveryDays": "7"},
+    "adjust": {"adjustment.kind": "TASK", "adjustment.description": "X", "adjustment.hoursPerWeek": "1"},
+    "reallocate": {"task": "T", "hoursPerWeek": "1", "toPersonId": "x", "reason": "R"},
+    "review": {"outcome": "ON_TRACK"},
+    "pause": {"reason": "P"},
+    "resume": {},
+    "complete": {},
+    "revert": {"changeId": "x", "reason": "R"},
+    "revert-to": {"version": "2", "reason": "R"},
+}
+
+
+def test_anyone_but_the_manager_or_hr_gets_the_same_404_and_records_nothing(api: Api) -> None:
+    world = World(api)
+    proposed = str(agreement_uuid(world.propose()["id"]))
+    active = str(agreement_uuid(world.active()["id"]))
+    world.sync()
+    # A real form's hidden fields (a valid CSRF token of each session comes from its page).
+    outsiders = {
+        "other manager": sign_in(api.client, api.secret, world.ids["mgr2"], Role.MANAGER, Role.EMPLOYEE),
+        "employee": sign_in(api.client, api.secret, world.ids["emp"], Role.EMPLOYEE),
+        "auditor": sign_in(api.client, api.secret, "auditor-x", Role.AUDITOR),
+        "the employee as manager": sign_in(api.client, api.secret, world.ids["emp"], Role.MANAGER),
+    }
+    before = api.position()
+    for who, client in outsiders.items():
+        token = hidden_fields(client.get("/").text, "/logout")["csrf_token"]
+        for aid in (proposed, active, "00000000-0000-4000-8000-000000000000", "not-an-id"):
+            page = client.get(f"/agreements/{aid}").text
+            assert "Manage this agreement" not in page, who
+            for action, values in ACTIONS.items():
+                sent = {"csrf_token": token, "idempotency_key": f"k-{action}", "expected_version": "1"}
+                response = client.post(f"/agreements/{aid}/{action}", data=sent | values)
+                assert response.status_code == 404, (who, action, response.text)
+                assert "There is nothing here that you can see." in response.text
+            for path in ("revert-to?version=1", "reallocate/check?toPersonId=x&hoursPerWeek=1"):
+                assert client.get(f"/agreements/{aid}/{path}").status_code == 404, (who, path)
+    assert api.position() == before
+    # HR acts as the manager does.
+    hr = sign_in(api.client, api.secret, world.ids["hr"], Role.HR)
+    assert "Manage this agreement" in hr.get(f"/agreements/{active}").text
+    assert _submit(hr, active, "review", {"outcome": "ON_TRACK"}).status_code == 303
+
+
+def test_manager_forms_need_the_csrf_token_and_a_fresh_version(api: Api) -> None:
+    world = World(api)
+    aid = str(agreement_uuid(world.active()["id"]))
+    world.sync()
+    manager = _manager(api, world)
+    page = manager.get(f"/agreements/{aid}").text
+    fields = hidden_fields(page, f"/agreements/{aid}/pause")
+    before = api.position()
+    for sent in ({k: v for k, v in fields.items() if k != "csrf_token"}, fields | {"csrf_token": "0" * 64}):
+        refused = manager.post(f"/agreements/{aid}/pause", data=sent | {"reason": "Crunch"})
+        assert refused.status_code == 403
+    assert api.position() == before
+    # The employee's manager reviews it elsewhere first: this page is stale.
+    assert _submit(manager, aid, "review", {"outcome": "ON_TRACK"}).status_code == 303
+    stale = manager.post(f"/agreements/{aid}/pause", data=fields | {"reason": "Crunch"})
+    assert stale.status_code == 409
+    assert "This agreement changed since you opened it" in stale.text
+    assert _state(api, world, aid)["status"] == "ACTIVE"
+
+
+def test_the_team_chart_shows_the_managers_team_against_the_receiving_limit(api: Api) -> None:
+    world = World(api)
+    _with_reallocation(api, world, 3)
+    world.sync()
+    page = _manager(api, world).get("/team")
+    assert page.status_code == 200
+    html = page.text
+    assert '<svg role="img" aria-labelledby="chart-title chart-desc"' in html
+    assert "receiving limit 4 h" in html
+    row = re.search(rf"<th scope=\"row\">{world.ids['mate'].title()}</th>(.*?)</tr>", html)
+    assert row is not None
+    assert re.findall(r"<td>([^<]*)</td>", row.group(1)) == ["40", "0", "0", "3", "3", "no"]
+    assert world.ids["stranger"].title() not in html  # another team's
+    # Another team's manager and an employee see nothing of it; HR picks any team.
+    other = sign_in(api.client, api.secret, world.ids["mgr2"], Role.MANAGER)
+    assert other.get("/team", params={"team": world.team}).status_code == 404
+    assert sign_in(api.client, api.secret, "e", Role.EMPLOYEE).get("/team").status_code == 404
+    hr = sign_in(api.client, api.secret, world.ids["hr"], Role.HR)
+    chosen = hr.get("/team", params={"team": world.team})
+    assert chosen.status_code == 200 and world.ids["mate"].title() in chosen.text
+    assert f'<option value="{world.team}" selected>' in chosen.text
