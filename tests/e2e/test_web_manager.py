@@ -66,9 +66,15 @@ def test_inbox_shows_what_awaits_the_manager_and_nothing_of_another_team(api: Ap
     page = _manager(api, world).get("/inbox")
     assert page.status_code == 200
     html = page.text
-    ids = {k: str(agreement_uuid(v["id"])) for k, v in (
-        ("proposed", proposed), ("asked", asked), ("active", active), ("theirs", theirs)
-    )}
+    ids = {
+        k: str(agreement_uuid(v["id"]))
+        for k, v in (
+            ("proposed", proposed),
+            ("asked", asked),
+            ("active", active),
+            ("theirs", theirs),
+        )
+    }
     sections = re.split(r'<h2 id="', html)
     by_id = {s.split('"', 1)[0]: s for s in sections[1:]}
     assert ids["proposed"] in by_id["awaiting"] and ids["active"] not in by_id["awaiting"]
@@ -83,7 +89,9 @@ def test_inbox_shows_what_awaits_the_manager_and_nothing_of_another_team(api: Ap
     # HR sees everyone's; an employee or an auditor has no inbox.
     assert ids["theirs"] in sign_in(api.client, api.secret, "hr-x", Role.HR).get("/inbox").text
     for role in (Role.EMPLOYEE, Role.AUDITOR):
-        assert sign_in(api.client, api.secret, world.ids["emp"], role).get("/inbox").status_code == 404
+        assert (
+            sign_in(api.client, api.secret, world.ids["emp"], role).get("/inbox").status_code == 404
+        )
     assert 'href="/inbox"' in page.text
     assert 'href="/inbox"' not in sign_in(api.client, api.secret, "e", Role.EMPLOYEE).get("/").text
 
@@ -113,10 +121,21 @@ def test_the_inbox_reads_in_the_same_number_of_queries_however_many_reports(api:
 
     few = queries()
     more = [f"report{i}-{world.s}" for i in range(6)]
-    people = [{"id": pid, "displayName": pid.title(), "email": f"{pid}@example.com",
-               "managerId": world.ids["mgr"], "teamId": world.team, "contractedHoursPerWeek": 40}
-              for pid in more]
-    assert api.data(world.integration, UPSERT, input={"people": people})["upsertPeople"]["userErrors"] == []
+    people = [
+        {
+            "id": pid,
+            "displayName": pid.title(),
+            "email": f"{pid}@example.com",
+            "managerId": world.ids["mgr"],
+            "teamId": world.team,
+            "contractedHoursPerWeek": 40,
+        }
+        for pid in more
+    ]
+    assert (
+        api.data(world.integration, UPSERT, input={"people": people})["upsertPeople"]["userErrors"]
+        == []
+    )
     for pid in more:
         world.propose(api.token(pid, Role.EMPLOYEE))
     world.active()
@@ -171,8 +190,12 @@ def test_a_guardrail_below_the_proposed_hours_is_refused_next_to_its_field(api: 
     assert "above the guardrail of 1" in message
     assert 'value="1"' in response.text  # the value sent is shown again
     assert api.position() == before
-    bad_days = _submit(_manager(api, world), aid, "approve", {
-        "guardrails.maxDevelopmentHoursPerWeek": "4", "guardrails.reviewEveryDays": "soon"})
+    bad_days = _submit(
+        _manager(api, world),
+        aid,
+        "approve",
+        {"guardrails.maxDevelopmentHoursPerWeek": "4", "guardrails.reviewEveryDays": "soon"},
+    )
     assert bad_days.status_code == 422
     assert "whole number" in _field_error(bad_days.text, "approve-guardrails-reviewEveryDays")
     assert api.position() == before
@@ -186,21 +209,55 @@ def test_each_manager_action_records_through_its_form(api: Api) -> None:
     aid = str(agreement_uuid(world.active()["id"]))
     world.sync()
     steps: list[tuple[str, str, dict[str, str], Any]] = [
-        (proposed, "request-changes", {"reason": "Say more"}, lambda s: s["status"] == "CHANGES_REQUESTED"),
+        (
+            proposed,
+            "request-changes",
+            {"reason": "Say more"},
+            lambda s: s["status"] == "CHANGES_REQUESTED",
+        ),
         (rejected, "reject", {"reason": "Not now"}, lambda s: s["status"] == "REJECTED"),
-        (aid, "adjust", {"adjustment.kind": "RELATIONAL", "adjustment.description": "Shadow a PM",
-                         "adjustment.hoursPerWeek": "1.5"},
-         lambda s: {"description": "Shadow a PM", "status": "ACTIVE"} in s["adjustments"]),
-        (aid, "review", {"outcome": "AT_RISK", "notes": "Slow start"},
-         lambda s: s["reviews"] == [{"outcome": "AT_RISK"}]),
-        (aid, "guardrails", {"guardrails.maxDevelopmentHoursPerWeek": "8",
-                             "guardrails.reviewEveryDays": "7",
-                             "guardrails.protectedResponsibilities": "Release sign-off"},
-         lambda s: s["guardrails"]["maxDevelopmentHoursPerWeek"] == 8),
-        (aid, "reallocate", {"task": "Regression runs", "hoursPerWeek": "2",
-                             "toPersonId": world.ids["mate"], "reason": "Time for briefs"},
-         lambda s: s["reallocations"] == [
-             {"task": "Regression runs", "toPersonId": world.ids["mate"], "status": "ACTIVE"}]),
+        (
+            aid,
+            "adjust",
+            {
+                "adjustment.kind": "RELATIONAL",
+                "adjustment.description": "Shadow a PM",
+                "adjustment.hoursPerWeek": "1.5",
+            },
+            lambda s: {"description": "Shadow a PM", "status": "ACTIVE"} in s["adjustments"],
+        ),
+        (
+            aid,
+            "review",
+            {"outcome": "AT_RISK", "notes": "Slow start"},
+            lambda s: s["reviews"] == [{"outcome": "AT_RISK"}],
+        ),
+        (
+            aid,
+            "guardrails",
+            {
+                "guardrails.maxDevelopmentHoursPerWeek": "8",
+                "guardrails.reviewEveryDays": "7",
+                "guardrails.protectedResponsibilities": "Release sign-off",
+            },
+            lambda s: s["guardrails"]["maxDevelopmentHoursPerWeek"] == 8,
+        ),
+        (
+            aid,
+            "reallocate",
+            {
+                "task": "Regression runs",
+                "hoursPerWeek": "2",
+                "toPersonId": world.ids["mate"],
+                "reason": "Time for briefs",
+            },
+            lambda s: (
+                s["reallocations"]
+                == [
+                    {"task": "Regression runs", "toPersonId": world.ids["mate"], "status": "ACTIVE"}
+                ]
+            ),
+        ),
         (aid, "pause", {"reason": "Release crunch"}, lambda s: s["status"] == "PAUSED"),
         (aid, "resume", {}, lambda s: s["status"] == "ACTIVE"),
         (aid, "complete", {}, lambda s: s["status"] == "COMPLETED"),
@@ -223,16 +280,27 @@ def test_a_reason_is_required_where_the_command_takes_one(api: Api) -> None:
     for agreement, action in ((proposed, "reject"), (proposed, "request-changes"), (aid, "pause")):
         response = _submit(manager, agreement, action, {"reason": "  "})
         assert response.status_code == 422, action
-        assert _field_error(response.text, f"{action}-reason") == "A reason is required for this action."
+        assert (
+            _field_error(response.text, f"{action}-reason")
+            == "A reason is required for this action."
+        )
     assert api.position() == before
 
 
 def _with_reallocation(api: Api, world: World, hours: float) -> str:
     """An active agreement with `hours` of the employee's work given to the mate."""
     agreement = world.active()
-    payload = api.data(world.manager, REALLOCATE, input={
-        "agreementId": agreement["id"], "task": "Regression runs", "hoursPerWeek": hours,
-        "toPersonId": world.ids["mate"], "reason": "Room to grow"})["reallocateTask"]
+    payload = api.data(
+        world.manager,
+        REALLOCATE,
+        input={
+            "agreementId": agreement["id"],
+            "task": "Regression runs",
+            "hoursPerWeek": hours,
+            "toPersonId": world.ids["mate"],
+            "reason": "Room to grow",
+        },
+    )["reallocateTask"]
     assert payload["userErrors"] == []
     return str(agreement_uuid(agreement["id"]))
 
@@ -248,16 +316,26 @@ def test_the_fairness_limit_is_checked_live_and_refuses_the_reallocation(api: Ap
     check = f"/agreements/{aid}/reallocate/check"
     over = manager.get(check, params={"toPersonId": world.ids["mate"], "hoursPerWeek": "2"})
     assert over.status_code == 200
-    assert f"{mate} receives 3 of 4 h/week allowed; this would make 5 — over the limit." in over.text
+    assert (
+        f"{mate} receives 3 of 4 h/week allowed; this would make 5 — over the limit." in over.text
+    )
     within = manager.get(check, params={"toPersonId": world.ids["mate"], "hoursPerWeek": "1"})
     assert "this would make 4 — within the limit" in within.text
     unknown = manager.get(check, params={"toPersonId": world.ids["stranger"], "hoursPerWeek": "1"})
     assert "Choose who receives" in unknown.text  # not one of theirs: nothing told
     assert "receives" not in unknown.text.replace("who receives", "")
     before = api.position()
-    refused = _submit(manager, aid, "reallocate", {
-        "task": "Bug triage", "hoursPerWeek": "2", "toPersonId": world.ids["mate"],
-        "reason": "More room"})
+    refused = _submit(
+        manager,
+        aid,
+        "reallocate",
+        {
+            "task": "Bug triage",
+            "hoursPerWeek": "2",
+            "toPersonId": world.ids["mate"],
+            "reason": "More room",
+        },
+    )
     assert refused.status_code == 422
     assert "limited to 4 per week" in _field_error(refused.text, "reallocate-toPersonId")
     assert 'value="Bug triage"' in refused.text
@@ -277,15 +355,26 @@ def test_reverting_a_change_needs_a_reason_and_gives_the_hours_back(api: Api) ->
     change_ids = re.findall(r'name="changeId" value="([^"]+)"', page)
     assert len(change_ids) == 3  # guardrails on approval, the proposed adjustment, the reallocation
     state = _state(api, world, aid)
-    target = next(c for c in change_ids if f"revert-{c}-label" in page and
-                  "Regression runs" in page.split(f'id="revert-{c}-label"')[1].split("</p>")[0])
+    target = next(
+        c
+        for c in change_ids
+        if f"revert-{c}-label" in page
+        and "Regression runs" in page.split(f'id="revert-{c}-label"')[1].split("</p>")[0]
+    )
     fields = hidden_fields(page, f"/agreements/{aid}/revert")
     before = api.position()
-    blank = manager.post(f"/agreements/{aid}/revert", data=fields | {"changeId": target, "reason": ""})
+    blank = manager.post(
+        f"/agreements/{aid}/revert", data=fields | {"changeId": target, "reason": ""}
+    )
     assert blank.status_code == 422
-    assert _field_error(blank.text, f"revert-{target}-reason") == "A reason is required for this action."
+    assert (
+        _field_error(blank.text, f"revert-{target}-reason")
+        == "A reason is required for this action."
+    )
     assert api.position() == before
-    done = manager.post(f"/agreements/{aid}/revert", data=fields | {"changeId": target, "reason": "Mate is busy"})
+    done = manager.post(
+        f"/agreements/{aid}/revert", data=fields | {"changeId": target, "reason": "Mate is busy"}
+    )
     assert done.status_code == 303
     shown = manager.get(done.headers["location"]).text
     after = _state(api, world, aid)
@@ -300,8 +389,19 @@ def test_a_revert_to_a_version_is_previewed_without_recording_then_confirmed(api
     aid = _with_reallocation(api, world, 2)  # version 3: approved at 2
     world.sync()
     manager = _manager(api, world)
-    assert _submit(manager, aid, "adjust", {"adjustment.kind": "TASK",
-        "adjustment.description": "Run a discovery interview", "adjustment.hoursPerWeek": "1"}).status_code == 303
+    assert (
+        _submit(
+            manager,
+            aid,
+            "adjust",
+            {
+                "adjustment.kind": "TASK",
+                "adjustment.description": "Run a discovery interview",
+                "adjustment.hoursPerWeek": "1",
+            },
+        ).status_code
+        == 303
+    )
     before = api.position()
     preview = manager.get(f"/agreements/{aid}/revert-to", params={"version": "2"})
     assert preview.status_code == 200
@@ -314,7 +414,9 @@ def test_a_revert_to_a_version_is_previewed_without_recording_then_confirmed(api
     assert fields["expected_version"] == "4" and fields["version"] == "2"
     no_reason = manager.post(f"/agreements/{aid}/revert-to", data=fields | {"reason": ""})
     assert no_reason.status_code == 422
-    assert _field_error(no_reason.text, "revert-to-reason") == "A reason is required for this action."
+    assert (
+        _field_error(no_reason.text, "revert-to-reason") == "A reason is required for this action."
+    )
     assert "This would revert 2 changes" in no_reason.text
     assert api.position() == before
     confirmed = manager.post(f"/agreements/{aid}/revert-to", data=fields | {"reason": "Start over"})
@@ -323,14 +425,20 @@ def test_a_revert_to_a_version_is_previewed_without_recording_then_confirmed(api
     state = _state(api, world, aid)
     assert state["version"] == 6  # one revert per change, recorded together
     assert state["reallocations"][0]["status"] == "REVERTED"
-    assert {"description": "Run a discovery interview", "status": "REVERTED"} in state["adjustments"]
+    assert {"description": "Run a discovery interview", "status": "REVERTED"} in state[
+        "adjustments"
+    ]
     # The same confirmation again (a stale preview): the conflict, with the preview as now.
-    again = manager.post(f"/agreements/{aid}/revert-to", data=fields | {"reason": "Start over"}
-                         | {"idempotency_key": "another-key"})
+    again = manager.post(
+        f"/agreements/{aid}/revert-to",
+        data=fields | {"reason": "Start over"} | {"idempotency_key": "another-key"},
+    )
     assert again.status_code == 409
     assert "changed since you opened it" in again.text
     bad = manager.get(f"/agreements/{aid}/revert-to", params={"version": "99"})
-    assert bad.status_code == 422 and "version must be between" in _field_error(bad.text, "preview-version")
+    assert bad.status_code == 422 and "version must be between" in _field_error(
+        bad.text, "preview-version"
+    )
 
 
 ACTIONS = {
@@ -338,7 +446,11 @@ ACTIONS = {
     "request-changes": {"reason": "More"},
     "reject": {"reason": "No"},
     "guardrails": {"guardrails.maxDevelopmentHoursPerWeek": "9", "guardrails.reviewEveryDays": "7"},
-    "adjust": {"adjustment.kind": "TASK", "adjustment.description": "X", "adjustment.hoursPerWeek": "1"},
+    "adjust": {
+        "adjustment.kind": "TASK",
+        "adjustment.description": "X",
+        "adjustment.hoursPerWeek": "1",
+    },
     "reallocate": {"task": "T", "hoursPerWeek": "1", "toPersonId": "x", "reason": "R"},
     "review": {"outcome": "ON_TRACK"},
     "pause": {"reason": "P"},
@@ -356,7 +468,9 @@ def test_anyone_but_the_manager_or_hr_gets_the_same_404_and_records_nothing(api:
     world.sync()
     # A real form's hidden fields (a valid CSRF token of each session comes from its page).
     outsiders = {
-        "other manager": sign_in(api.client, api.secret, world.ids["mgr2"], Role.MANAGER, Role.EMPLOYEE),
+        "other manager": sign_in(
+            api.client, api.secret, world.ids["mgr2"], Role.MANAGER, Role.EMPLOYEE
+        ),
         "employee": sign_in(api.client, api.secret, world.ids["emp"], Role.EMPLOYEE),
         "auditor": sign_in(api.client, api.secret, "auditor-x", Role.AUDITOR),
         "the employee as manager": sign_in(api.client, api.secret, world.ids["emp"], Role.MANAGER),
@@ -368,7 +482,11 @@ def test_anyone_but_the_manager_or_hr_gets_the_same_404_and_records_nothing(api:
             page = client.get(f"/agreements/{aid}").text
             assert "Manage this agreement" not in page, who
             for action, values in ACTIONS.items():
-                sent = {"csrf_token": token, "idempotency_key": f"k-{action}", "expected_version": "1"}
+                sent = {
+                    "csrf_token": token,
+                    "idempotency_key": f"k-{action}",
+                    "expected_version": "1",
+                }
                 response = client.post(f"/agreements/{aid}/{action}", data=sent | values)
                 assert response.status_code == 404, (who, action, response.text)
                 assert "There is nothing here that you can see." in response.text
@@ -389,7 +507,10 @@ def test_manager_forms_need_the_csrf_token_and_a_fresh_version(api: Api) -> None
     page = manager.get(f"/agreements/{aid}").text
     fields = hidden_fields(page, f"/agreements/{aid}/pause")
     before = api.position()
-    for sent in ({k: v for k, v in fields.items() if k != "csrf_token"}, fields | {"csrf_token": "0" * 64}):
+    for sent in (
+        {k: v for k, v in fields.items() if k != "csrf_token"},
+        fields | {"csrf_token": "0" * 64},
+    ):
         refused = manager.post(f"/agreements/{aid}/pause", data=sent | {"reason": "Crunch"})
         assert refused.status_code == 403
     assert api.position() == before

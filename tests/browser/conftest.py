@@ -1,0 +1,73 @@
+"""What the browser tests share: Debian's chromium, and a real `crafting serve` with a
+GraphQL client for setting the scene."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.http.auth import mint_token
+from api.web.sessions import mint_link
+from domain.values import Role
+from tests.processes import eventually, free_port, get, running, service_env, start
+
+REQUIRED = os.environ.get("CRAFTING_REQUIRE_TOOLS") == "1"  # CI: never skipped
+CHROMIUM = os.environ.get("CRAFTING_CHROMIUM", "/usr/bin/chromium")
+MUTATE = """mutation($input: %s!) { %s(input: $input) {
+  %s userErrors { field message code } } }"""
+
+
+@pytest.fixture
+def chromium() -> str:
+    if not shutil.which(CHROMIUM):
+        if REQUIRED:
+            pytest.fail(f"the browser tests need chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(f"needs chromium at {CHROMIUM}")
+    return CHROMIUM
+
+
+class Service:
+    """A running `crafting serve` and a GraphQL client for setting the scene."""
+
+    def __init__(self, base: str, secret: str) -> None:
+        self.base, self.secret = base, secret
+
+    def gql(self, sub: str, role: Role, name: str, kind: str, picked: str, **input: Any) -> Any:
+        token = mint_token(self.secret, sub, [role, Role.EMPLOYEE], timedelta(minutes=5))
+        response = httpx.post(
+            f"{self.base}/graphql",
+            json={"query": MUTATE % (kind, name, picked), "variables": {"input": input}},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        payload = response.json()["data"][name]
+        assert payload["userErrors"] == [], payload
+        return payload
+
+    def link(self, sub: str, *roles: Role) -> str:
+        return f"{self.base}/login/{mint_link(self.secret, sub, list(roles) or [Role.EMPLOYEE])}"
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = service_env(
+        database_url,
+        CRAFTING_SERVE_PROJECTIONS="true",
+        CRAFTING_RATE_LIMIT_PER_SECOND="0",
+        CRAFTING_PUBLIC_URL=base,
+    )
+    serve = start(["serve", "--port", str(port)], env, tmp_path / "serve")
+    with running(serve):
+        assert eventually(lambda: get(f"{base}/healthz")[0] == 200, 60), serve.output()
+        yield Service(base, env["CRAFTING_JWT_SECRET"])
+    assert "Traceback" not in serve.output()
