@@ -216,10 +216,11 @@ class AgreementPages:
             detail = await self._load(session, agreement_id)
             if detail is None:  # NOT_FOUND: an agreement that does not exist
                 return self.site.not_found(request, session)
-            if isinstance(error, VersionConflict):
-                status, values = 409, {"conflict": CONFLICT}
-            else:
-                status, values = 422, {
+            values: dict[str, Any] = {"conflict": CONFLICT}
+            status = 409
+            if not isinstance(error, VersionConflict):
+                status = 422
+                values = {
                     "failed": action,
                     "errors": {error.field or "form": error.message},
                     "form": form.values,

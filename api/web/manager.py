@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.web import manager_forms as forms
-from api.web.agreements import AgreementPages, Detail, may_act, scope_of
+from api.web.agreements import AgreementPages, Detail, may_act
 from api.web.forms import Submitted, uuid_or_none
 from api.web.sessions import Session
 from api.web.site import to_sign_in
@@ -190,7 +190,9 @@ class ManagerPages:
         if isinstance(found, Response):
             return found
         session, detail = found
-        return await self._preview(request, session, detail, request.query_params.get("version", ""))
+        return await self._preview(
+            request, session, detail, request.query_params.get("version", "")
+        )
 
     async def revert_to(self, request: Request) -> Response:
         """Confirmed: runs at the version the preview was computed at (a changed

@@ -106,7 +106,10 @@ def with_reason(command: type[c.AgreementCommand]) -> Build:
 
     def build(form: Submitted, aid: UUID, version: int, key: str) -> c.Command:
         return command(
-            agreement_id=aid, expected_version=version, idempotency_key=key, reason=form.text("reason")
+            agreement_id=aid,
+            expected_version=version,
+            idempotency_key=key,
+            reason=form.text("reason"),
         )
 
     return build

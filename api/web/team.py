@@ -30,7 +30,9 @@ def event_label(type_name: str) -> str:
 def chart(members: list[dict[str, Any]], limit: float) -> dict[str, Any]:
     """Bars per person (development hours, hours given, hours received net) on one
     scale that always shows the receiving limit."""
-    top = max([limit, 1.0] + [m[k] for m in members for k in ("development", "given", "net")])
+    top = max(
+        [limit, 1.0] + [float(m[k]) for m in members for k in ("development", "given", "net")]
+    )
 
     def width(hours: float) -> int:
         return round(max(hours, 0.0) / top * CHART_WIDTH)
@@ -61,7 +63,13 @@ class TeamPages:
         for row in found["activity"]:
             row["label"] = event_label(row["type"])
         return self.site.render(
-            request, "inbox.html", session, shown=SHOWN, today=today, everyone=manager_id is None, **found
+            request,
+            "inbox.html",
+            session,
+            shown=SHOWN,
+            today=today,
+            everyone=manager_id is None,
+            **found,
         )
 
     async def team(self, request: Request) -> Response:
