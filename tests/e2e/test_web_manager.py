@@ -389,19 +389,18 @@ def test_a_revert_to_a_version_is_previewed_without_recording_then_confirmed(api
     aid = _with_reallocation(api, world, 2)  # version 3: approved at 2
     world.sync()
     manager = _manager(api, world)
-    assert (
-        _submit(
-            manager,
-            aid,
-            "adjust",
-            {
-                "adjustment.kind": "TASK",
-                "adjustment.description": "Run a discovery interview",
-                "adjustment.hoursPerWeek": "1",
-            },
-        ).status_code
-        == 303
+    added = _submit(
+        manager,
+        aid,
+        "adjust",
+        {
+            "adjustment.kind": "TASK",
+            "adjustment.description": "Run a discovery interview",
+            "adjustment.hoursPerWeek": "1",
+        },
     )
+    assert added.status_code == 303
+    manager.get(added.headers["location"])  # waits for the read models
     before = api.position()
     preview = manager.get(f"/agreements/{aid}/revert-to", params={"version": "2"})
     assert preview.status_code == 200
