@@ -58,6 +58,23 @@ def acting_role(actor: Actor, party: Party, employee_id: str, manager_id: str | 
     raise Forbidden(NEEDED[party])
 
 
+MOVE_WORK = (
+    "A manager may move work only between the agreement's employee, the people they "
+    "manage and themselves."
+)
+
+
+def may_move_work_of(
+    role: str, actor_id: str, employee_id: str, person_id: str, persons_manager_id: str | None
+) -> bool:
+    """Whether one acting as `role` on an agreement of `employee_id` may move work to
+    or from `person_id`: HR anyone's; a manager only the employee's, their own reports'
+    (as the directory says now) and their own."""
+    if role != Role.MANAGER:
+        return True
+    return person_id in (employee_id, actor_id) or persons_manager_id == actor_id
+
+
 READS_EVERYTHING = frozenset({Role.HR, Role.AUDITOR, Role.INTEGRATION})
 
 

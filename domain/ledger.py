@@ -90,3 +90,15 @@ class HoursLedger(ChainedAggregate):
             agreement_id=str(agreement_id),
             **meta.event_fields(),
         )
+
+
+def overloads(net_before: float, net_after: float, limit: float) -> bool:
+    """Team fairness (rule 4): whether a change leaves a person receiving more, net,
+    than `limit` hours per week. Only a rise counts: a change that leaves someone
+    already past the limit (the limit was lowered) no worse is allowed."""
+    return net_after > limit and net_after > net_before
+
+
+def limit_reached(net_received: float, limit: float) -> bool:
+    """Whether a person can take on no more reallocated work."""
+    return net_received >= limit

@@ -216,6 +216,13 @@ def people_by_id(conn: Connection, rm: ReadModel, ids: Iterable[str]) -> dict[st
     return found
 
 
+def reports_of(conn: Connection, rm: ReadModel, manager_id: str) -> list[Row]:
+    """The active people `manager_id` manages, as the directory says now."""
+    p = rm.people
+    query = select(p).where(p.c.manager_id == manager_id, p.c.active.is_(True))
+    return _rows(conn, query.order_by(p.c.person_id))
+
+
 def audit_log(
     conn: Connection,
     rm: ReadModel,
@@ -241,6 +248,50 @@ def audit_log(
     if where.recorded_to:
         conditions.append(log.c.recorded_at < where.recorded_to)
     return _rows(conn, select(log).where(*conditions).order_by(order).limit(first + 1))
+
+
+def recent_activity(
+    conn: Connection, rm: ReadModel, viewer: ReadScope, manager_id: str | None, first: int
+) -> list[Row]:
+    """The newest events of the visible agreements (of `manager_id`'s reports, when
+    given), each with its agreement's title and employee: one query, however many
+    reports (the log is read backwards by position and stops at `first`)."""
+    log, a, p = rm.audit_log, rm.agreements, rm.people
+    params: dict[str, Any] = {"page_limit": first}
+    conditions: list[ColumnElement[bool]] = []
+    visible = _visible(rm, viewer)
+    if visible is not None:
+        params["viewer_id"] = viewer.person_id
+        conditions.append(visible)
+    if manager_id is not None:
+        params["manager_id"] = manager_id
+        reports = select(p.c.person_id).where(p.c.manager_id == bindparam("manager_id"))
+        conditions.append(a.c.employee_id.in_(reports))
+    query = (
+        select(log, a.c.title, a.c.employee_id)
+        .join(a, a.c.agreement_id == log.c.agreement_id)
+        .where(*conditions)
+        .order_by(log.c.position.desc())
+        .limit(bindparam("page_limit", type_=Integer))
+    )
+    return _rows(conn, query, params)
+
+
+def net_received(conn: Connection, rm: ReadModel, person_ids: Iterable[str]) -> dict[str, float]:
+    """Hours per week each person receives, net of what they give, through ACTIVE
+    reallocations across all agreements (what the receiving limit counts)."""
+    r = rm.reallocations
+    net: dict[str, float] = dict.fromkeys(person_ids, 0.0)
+    for chunk in _chunks(net):
+        for column, sign in ((r.c.to_person_id, 1.0), (r.c.from_person_id, -1.0)):
+            query = (
+                select(column, func.sum(r.c.hours_per_week))
+                .where(column.in_(chunk), r.c.status == "ACTIVE")
+                .group_by(column)
+            )
+            for pid, total in conn.execute(query).all():
+                net[pid] += sign * float(total)
+    return net
 
 
 def change_feed(conn: Connection, rm: ReadModel, after: int | None, first: int) -> list[Row]:

@@ -5,9 +5,9 @@ idempotency key made when the page was rendered, the version the page showed).""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -56,9 +56,13 @@ class Detail:
     children: dict[str, list[Row]]
     names: dict[str, str]  # person id → display name
     manager_id: str | None  # the employee's current manager
+    more: dict[str, Any] = field(default_factory=dict)  # what the sections added
 
 
-DetailRows = tuple[Row, dict[str, list[Row]], dict[str, str], str | None]
+DetailRows = tuple[Row, dict[str, list[Row]], dict[str, str], str | None, dict[str, Any]]
+Section = Callable[[Connection, ReadModel, q.ReadScope, Detail], dict[str, Any]]
+"""More of the agreement page, read in the same transaction as the rest (plain rows,
+so their sealed texts are opened too): each role's pages add theirs as template values."""
 # Makes the command from the form, the agreement id, the version shown, the idempotency
 # key; raises FieldError for a value it cannot read.
 Build = Callable[[Submitted, UUID, int, str], c.Command]
@@ -67,9 +71,14 @@ Build = Callable[[Submitted, UUID, int, str], c.Command]
 Make = Callable[[Submitted, str], c.Command | None]
 # The page for a rule violation or a value the form could not read.
 Failed = Callable[[Session, Submitted, DomainError | FieldError], Awaitable[Response]]
+# Shows a refused form again (status 409 or 422, and the template values act passes);
+# by default the agreement page.
+Refused = Callable[[Request, Session, Detail, int, dict[str, Any]], Awaitable[Response]]
 
 
-def _detail(scope: q.ReadScope, key: str) -> Callable[[Connection, ReadModel], DetailRows | None]:
+def _detail(
+    scope: q.ReadScope, key: str, sections: Sequence[Section]
+) -> Callable[[Connection, ReadModel], DetailRows | None]:
     # Plain rows, dicts and tuples: what `Reads.run` opens the sealed texts of.
     def query(conn: Connection, rm: ReadModel) -> DetailRows | None:
         found = q.agreements_by_id(conn, rm, scope, [key]).get(key)
@@ -85,13 +94,16 @@ def _detail(scope: q.ReadScope, key: str) -> Callable[[Connection, ReadModel], D
         people = q.people_by_id(conn, rm, ids)
         names = {pid: p["display_name"] for pid, p in people.items()}
         employee = people.get(found["employee_id"])
-        return found, kids, names, employee["manager_id"] if employee else None
+        detail = Detail(found, kids, names, employee["manager_id"] if employee else None)
+        more = {k: v for section in sections for k, v in section(conn, rm, scope, detail).items()}
+        return found, kids, names, detail.manager_id, more
 
     return query
 
 
 class AgreementPages:
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, sections: Sequence[Section] = ()) -> None:
+        self.sections = sections
         self.site = site
         # A page after a write waits for the read models to include it (read your writes).
         self.waiter = ConsistencyWaiter(site.ports.reads.engine)
@@ -111,7 +123,7 @@ class AgreementPages:
         )
 
     async def _load(self, session: Session, agreement_id: UUID) -> Detail | None:
-        query = _detail(scope_of(session), str(agreement_id))
+        query = _detail(scope_of(session), str(agreement_id), self.sections)
         found = await asyncio.to_thread(self.site.ports.reads.run, query)
         return None if found is None else Detail(*found)
 
@@ -147,6 +159,7 @@ class AgreementPages:
             names=detail.names,
             may=may,  # which side's forms to show; the commands decide
             may_withdraw=may_withdraw,
+            **detail.more,
             **values,
         )
 
@@ -220,16 +233,15 @@ class AgreementPages:
             f"/agreements/{result.agreement.id}?recorded={result.position}", 303
         )
 
-    async def conflict(
-        self, request: Request, session: Session, detail: Detail, form: Submitted
-    ) -> Response:
-        """The agreement's page, saying what changed since the version the form showed."""
+    async def what_changed(self, session: Session, detail: Detail, form: Submitted) -> str:
+        """The conflict message: what changed since the version the form showed."""
         agreement_id = UUID(detail.agreement["agreement_id"])
         shown = form.version() or detail.agreement["version"]
-        changed = await changed_since(self.site.ports, session.actor, agreement_id, shown)
-        return self._page(request, session, detail, 409, conflict=changed)
+        return await changed_since(self.site.ports, session.actor, agreement_id, shown)
 
-    async def act(self, request: Request, action: str, build: Build) -> Response:
+    async def act(
+        self, request: Request, action: str, build: Build, refused: Refused | None = None
+    ) -> Response:
         """Run one command on the agreement in the path (`write`); a rule violation is
         shown on the agreement's page, next to its field in the form of `action`."""
         agreement_id = uuid_or_none(request.path_params["agreement_id"])
@@ -247,17 +259,21 @@ class AgreementPages:
             detail = await self._load(session, agreement_id)
             if detail is None:  # NOT_FOUND: an agreement that does not exist
                 return self.site.not_found(request, session)
+            values: dict[str, Any]
             if isinstance(error, VersionConflict):
-                return await self.conflict(request, session, detail, form)
-            return self._page(
-                request,
-                session,
-                detail,
-                422,
-                failed=action,
-                errors={error.field or "form": error.message},
-                form=form.values,
-            )
+                status, values = 409, {"conflict": await self.what_changed(session, detail, form)}
+            else:
+                status, values = (
+                    422,
+                    {
+                        "failed": action,
+                        "errors": {error.field or "form": error.message},
+                        "form": form.values,
+                    },
+                )
+            if refused is not None:
+                return await refused(request, session, detail, status, values)
+            return self._page(request, session, detail, status, **values)
 
         return await self.write(request, make, failed)
 

@@ -22,9 +22,11 @@ from api.web.agreements import AgreementPages
 from api.web.assets import Assets
 from api.web.employee import employee_routes
 from api.web.headers import SecurityHeaders
+from api.web.manager import ManagerPages, agreement_section
 from api.web.oidc import ProviderSignIn, origin
 from api.web.oversight import oversight_routes
 from api.web.site import Site
+from api.web.team import TeamPages
 
 log = logging.getLogger("crafting.web")
 
@@ -40,7 +42,8 @@ def create_web_app(
     site = Site(
         ports, secret, public_url.rstrip("/"), timedelta(minutes=idle_minutes), Assets(), limiter
     )
-    pages = AgreementPages(site)
+    pages = AgreementPages(site, [agreement_section])
+    team = TeamPages(site)
     sign_in_routes: list[Route] = []
     form_targets: tuple[str, ...] = ()
     if provider is not None:
@@ -115,6 +118,9 @@ def create_web_app(
             Route("/", guarded(pages.mine)),
             Route("/agreements/{agreement_id}", guarded(pages.show)),
             Route("/agreements/{agreement_id}/withdraw", guarded(pages.withdraw), methods=["POST"]),
+            *ManagerPages(pages).routes(guarded),
+            Route("/inbox", guarded(team.inbox)),
+            Route("/team", guarded(team.team)),
             Route("/signin", bound(signin.help_page)),
             Route("/login/{token}", bound(signin.confirm)),
             Route("/login/{token}", bound(signin.sign_in), methods=["POST"]),

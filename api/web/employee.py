@@ -240,7 +240,8 @@ class EmployeePages:
             session: Session, form: Submitted, error: DomainError | FieldError
         ) -> Response:
             if isinstance(error, VersionConflict):
-                return await self.pages.conflict(request, session, detail, form)
+                changed = await self.pages.what_changed(session, detail, form)
+                return self.pages._page(request, session, detail, 409, conflict=changed)
             response: Response = await proposal_failed(session, form, error)
             return response
 

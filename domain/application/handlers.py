@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from domain.access import Party, acting_role
+from domain.access import MOVE_WORK, Party, acting_role, may_move_work_of
 from domain.agreement import Agreement, ReallocationToggle
 from domain.application import commands as c
 from domain.application.directory import (
@@ -16,7 +16,7 @@ from domain.application.directory import (
 )
 from domain.application.session import CommandSession
 from domain.errors import Forbidden, ReceiverOverloaded, UnknownPerson
-from domain.ledger import Side
+from domain.ledger import Side, overloads
 from domain.metadata import Meta
 from domain.person import Person
 from domain.values import (
@@ -110,16 +110,9 @@ def _party_to_reallocation(
     whether the person exists (an unknown id is refused like someone else's report), and
     one directory lookup serves both."""
     person = s.find_person(pid)
-    manager = s.actor.id
-    if (
-        meta.actor_role == Role.MANAGER
-        and pid not in (agreement.employee_id, manager)
-        and (person is None or person.profile.manager_id != manager)
-    ):
-        raise Forbidden(
-            "A manager may move work only between the agreement's employee, "
-            "the people they manage and themselves."
-        )
+    managed_by = None if person is None else person.profile.manager_id
+    if not may_move_work_of(meta.actor_role, s.actor.id, agreement.employee_id, pid, managed_by):
+        raise Forbidden(MOVE_WORK)
     if person is None or not person.profile.active:
         raise UnknownPerson(f"No active person with id '{pid}'.", field)
 
@@ -191,7 +184,7 @@ def _follow_in_ledgers(
     limit = s.max_hours_received_per_week
     for pid, was in before.items():
         now = s.ledger(pid, meta).net_received
-        if now > limit and now > was:
+        if overloads(was, now, limit):
             # Nobody's load is told: the receiver may be outside the caller's reports.
             raise ReceiverOverloaded(
                 f"'{pid}' cannot take on more reallocated work: the net hours a person "

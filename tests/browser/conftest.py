@@ -52,8 +52,8 @@ class Service:
         assert payload["userErrors"] == [], payload
         return payload
 
-    def link(self, sub: str) -> str:
-        return f"{self.base}/login/{mint_link(self.secret, sub, [Role.EMPLOYEE])}"
+    def link(self, sub: str, *roles: Role) -> str:
+        return f"{self.base}/login/{mint_link(self.secret, sub, list(roles) or [Role.EMPLOYEE])}"
 
 
 @pytest.fixture

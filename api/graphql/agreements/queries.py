@@ -35,7 +35,7 @@ from api.graphql.rows import Row, shown_as
 from domain.access import READ_AGREEMENT
 from domain.errors import DomainError, Forbidden
 from domain.values import Role
-from projections import career
+from projections import career, inbox
 from projections import queries as q
 from projections.rows import agreement_row
 
@@ -79,8 +79,7 @@ def reviews_due_arguments(
             )
         manager_id = ctx.actor.id
     size, resume = page_size(first), parse_due_cursor(after)
-    where = q.AgreementCriteria(status="ACTIVE", manager_id=manager_id, due_before=before)
-    return size, resume, where
+    return size, resume, inbox.reviews_due(manager_id, before)
 
 
 def _connection(rows: list[Row], first: int, by_due: bool = False) -> AgreementConnection:

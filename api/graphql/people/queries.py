@@ -11,9 +11,8 @@ from api.graphql.ids import person_key
 from api.graphql.paging import consistent
 from api.graphql.people.types import Person, TeamWorkload, Viewer, WorkloadMember
 from api.graphql.rows import shown_as
-from domain.access import sees_all
-from domain.values import Role
-from projections import queries as q
+from domain.ledger import limit_reached
+from projections import workload
 
 Ctx = Info[Context, None]
 WORKLOAD = "A team's workload needs a manager of its members, HR, AUDITOR or INTEGRATION."
@@ -42,16 +41,12 @@ async def team_workload(
 ) -> TeamWorkload:
     """A team's hours: development, given and received against the limit."""
     ctx = info.context
-    if not (sees_all(ctx.actor) or ctx.actor.has(Role.MANAGER)):
+    if not workload.may_see_workloads(ctx.scope):
         raise ForbiddenError(WORKLOAD)
     await consistent(ctx, consistent_with)
-    rows = await ctx.read(lambda c, rm: q.team_workload(c, rm, team_id))
-    if not sees_all(ctx.actor):
-        # A manager sees the members they manage (and themselves), no one else.
-        me = ctx.actor.id
-        rows = [r for r in rows if r["manager_id"] == me or r["person_id"] == me]
-        if not any(r["manager_id"] == me for r in rows):
-            raise ForbiddenError(WORKLOAD)
+    rows = await ctx.read(lambda c, rm: workload.team_members(c, rm, ctx.scope, team_id))
+    if rows is None:
+        raise ForbiddenError(WORKLOAD)
     limit = ctx.ports.reads.receiving_limit_per_week
     members = []
     for r in rows:
@@ -65,7 +60,7 @@ async def team_workload(
                 hours_received_per_week=float(r["hours_received"]),
                 hours_given_per_week=float(r["hours_given"]),
                 net_hours_received_per_week=net,
-                receiving_limit_reached=net >= limit,
+                receiving_limit_reached=limit_reached(net, limit),
             )
         )
     return TeamWorkload(team_id=team_id, receiving_limit_per_week=limit, members=members)

@@ -1,0 +1,207 @@
+"""The manager's side of the agreement page: its actions (each through
+`AgreementPages.act`), reverting a change, the live check of a reallocation's receiver
+against the fairness limit, and the preview of a revert to a version."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.web import manager_forms as forms
+from api.web.agreements import AgreementPages, Detail, may_act
+from api.web.forms import Submitted, uuid_or_none
+from api.web.sessions import Session
+from api.web.site import to_sign_in
+from domain.access import Party, acting_role, may_move_work_of
+from domain.application import commands as c
+from domain.errors import DomainError, Forbidden, VersionConflict
+from domain.ledger import overloads
+from projections import queries as q
+from projections.tables import ReadModel
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+PREVIEW_CONFLICT = (
+    "This agreement changed since you opened the preview. Here is what a revert to this "
+    "version would undo now."
+)
+
+
+def agreement_section(
+    conn: Connection, rm: ReadModel, scope: q.ReadScope, detail: Detail
+) -> dict[str, Any]:
+    """What the manager's forms need: the agreement's changes (a revert for each one
+    in effect) and who may receive reallocated work — the people the employee's manager
+    manages, and the manager (`domain.access.may_move_work_of` has the last word)."""
+    if not (scope.sees_all or scope.is_manager):
+        return {}
+    key = str(detail.agreement["agreement_id"])
+    changes = q.children(conn, rm, "changes", [key]).get(key, [])
+    receivers = []
+    if detail.manager_id is not None:
+        receivers = q.reports_of(conn, rm, detail.manager_id)
+        receivers += q.people_by_id(conn, rm, [detail.manager_id]).values()
+    employee = detail.agreement["employee_id"]
+    return {"changes": changes, "receivers": [r for r in receivers if r["person_id"] != employee]}
+
+
+class ManagerPages:
+    def __init__(self, pages: AgreementPages) -> None:
+        self.pages = pages
+        self.site = pages.site
+
+    def routes(self, guarded: Callable[[Endpoint], Endpoint]) -> list[Route]:
+        """Every route of the manager's side of an agreement."""
+        base = "/agreements/{agreement_id}"
+        actions = [
+            Route(
+                f"{base}/{name}",
+                guarded(partial(self.pages.act, action=name, build=build)),
+                methods=["POST"],
+            )
+            for name, build in forms.BUILDS.items()
+        ]
+        return [
+            *actions,
+            Route(f"{base}/revert", guarded(self.revert), methods=["POST"]),
+            Route(f"{base}/revert-to", guarded(self.revert_to_preview)),
+            Route(f"{base}/revert-to", guarded(self.revert_to), methods=["POST"]),
+            Route(f"{base}/reallocate/check", guarded(self.check_receiver)),
+        ]
+
+    async def revert(self, request: Request) -> Response:
+        # Each change has its own form: the refusal is shown by the one that was sent.
+        change_id = Submitted.of(await request.form()).get("changeId")
+        return await self.pages.act(request, f"revert-{change_id}", forms.revert_change)
+
+    async def _manager_detail(self, request: Request) -> tuple[Session, Detail] | Response:
+        """The signed-in person and the agreement, if they act on it as its manager
+        (or HR); otherwise the page every unknown agreement gets."""
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        agreement_id = uuid_or_none(request.path_params["agreement_id"])
+        detail = None if agreement_id is None else await self.pages._load(session, agreement_id)
+        if detail is None or not may_act(
+            session.actor, Party.MANAGER, detail.agreement["employee_id"], detail.manager_id
+        ):
+            return self.site.not_found(request, session)
+        return session, detail
+
+    async def check_receiver(self, request: Request) -> Response:
+        """A reallocation's receiver against the receiving limit, as the form is filled
+        in (htmx): judged by the rule the command applies (`domain.ledger.overloads`),
+        on the read models' hours."""
+        found = await self._manager_detail(request)
+        if isinstance(found, Response):
+            return found
+        session, detail = found
+        employee = detail.agreement["employee_id"]
+        role = acting_role(session.actor, Party.MANAGER, employee, detail.manager_id)
+        pid = request.query_params.get("toPersonId", "")[:128]
+        read = self.site.ports.reads
+        person, net = await asyncio.to_thread(
+            read.run,
+            lambda conn, rm: (
+                q.people_by_id(conn, rm, [pid]).get(pid),
+                q.net_received(conn, rm, [pid])[pid],
+            ),
+        )
+        values: dict[str, Any] = {"limit": read.receiving_limit_per_week}
+        # Nobody's load is told but that of someone this person may move work to.
+        if (
+            person is not None
+            and person["active"]
+            and pid != employee
+            and may_move_work_of(role, session.actor.id, employee, pid, person["manager_id"])
+        ):
+            values |= {"name": person["display_name"], "net": net}
+            try:
+                hours = Submitted({"h": request.query_params.get("hoursPerWeek", "")}, {}).number(
+                    "h", "Hours per week"
+                )
+            except ValueError:
+                hours = None
+            if hours is not None and hours > 0:
+                after = net + hours
+                values |= {"after": after, "over": overloads(net, after, values["limit"])}
+        return self.site.render(request, "manager_check.html", session, **values)
+
+    async def _preview(
+        self,
+        request: Request,
+        session: Session,
+        detail: Detail,
+        version_text: str,
+        status: int = 200,
+        values: dict[str, Any] | None = None,
+    ) -> Response:
+        """What a revert to the version would undo, judged by the command itself on a
+        dry run at the version this page shows (nothing is recorded)."""
+        shown: dict[str, Any] = {"version": version_text, "errors": {}, "form": {}}
+        shown |= values or {}
+        row = detail.agreement
+        try:
+            version = Submitted({"version": version_text}, {}).whole("version", "Version")
+            result = await asyncio.to_thread(
+                self.site.ports.commands.execute,
+                self.site.command_request(session),
+                c.RevertToVersion(
+                    agreement_id=UUID(str(row["agreement_id"])),
+                    expected_version=row["version"],
+                    reason=forms.PREVIEW_REASON,
+                    version=version,
+                    dry_run=True,
+                ),
+            )
+        except Forbidden:
+            return self.site.not_found(request, session)
+        except VersionConflict:  # the read models are behind the agreement
+            shown["conflict"] = PREVIEW_CONFLICT
+            status = 409
+        except (DomainError, ValueError) as error:
+            field = getattr(error, "field", None) or "version"
+            shown["errors"] = {field: getattr(error, "message", str(error))} | shown["errors"]
+            status = status if status >= 400 else 422
+        else:
+            by_id = {ch["change_id"]: ch for ch in detail.more.get("changes", [])}
+            shown["would_revert"] = [by_id[i] for i in result.would_revert if i in by_id]
+        return self.site.render(
+            request,
+            "revert_to.html",
+            session,
+            status,
+            a=row,
+            children=detail.children,
+            names=detail.names,
+            changes_all=detail.more.get("changes", []),
+            **shown,
+        )
+
+    async def revert_to_preview(self, request: Request) -> Response:
+        found = await self._manager_detail(request)
+        if isinstance(found, Response):
+            return found
+        session, detail = found
+        return await self._preview(
+            request, session, detail, request.query_params.get("version", "")
+        )
+
+    async def revert_to(self, request: Request) -> Response:
+        """Confirmed: runs at the version the preview was computed at (a changed
+        agreement gets the conflict, with the preview as it would be now)."""
+        version_text = Submitted.of(await request.form()).get("version")
+
+        async def refused(
+            request: Request, session: Session, detail: Detail, status: int, values: dict[str, Any]
+        ) -> Response:
+            return await self._preview(request, session, detail, version_text, status, values)
+
+        return await self.pages.act(request, "revert-to", forms.revert_to_version, refused)

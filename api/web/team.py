@@ -1,0 +1,116 @@
+"""The manager's own pages: the inbox (what awaits them on their reports' agreements)
+and the team's workload as a chart."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.web.agreements import scope_of
+from api.web.site import Site, to_sign_in
+from domain.ledger import limit_reached
+from domain.values import Role
+from projections import inbox, workload
+
+SHOWN = 50  # per inbox list; the rest are reached through the agreements themselves
+REVIEW_HORIZON = timedelta(days=14)  # reviews due this soon are in the inbox
+CHART_WIDTH = 360  # px of the longest bar
+
+
+def event_label(type_name: str) -> str:
+    """'TaskReallocated' → 'Task reallocated'."""
+    return re.sub(r"(?<!^)([A-Z])", lambda m: " " + m.group(1).lower(), type_name)
+
+
+def chart(members: list[dict[str, Any]], limit: float) -> dict[str, Any]:
+    """Bars per person (development hours, hours given, hours received net) on one
+    scale that always shows the receiving limit."""
+    top = max(
+        [limit, 1.0] + [float(m[k]) for m in members for k in ("development", "given", "net")]
+    )
+
+    def width(hours: float) -> int:
+        return round(max(hours, 0.0) / top * CHART_WIDTH)
+
+    return {"width": width, "limit_x": width(limit), "full": CHART_WIDTH}
+
+
+class TeamPages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    async def inbox(self, request: Request) -> Response:
+        """HR sees everyone's; a manager their reports'; anyone else has no inbox."""
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        actor = session.actor
+        if not (actor.has(Role.HR) or actor.has(Role.MANAGER)):
+            return self.site.not_found(request, session)
+        manager_id = None if actor.has(Role.HR) else actor.id
+        scope, today = scope_of(session), datetime.now(UTC).date()
+        found = await asyncio.to_thread(
+            self.site.ports.reads.run,
+            lambda conn, rm: inbox.inbox(
+                conn, rm, scope, manager_id, today + REVIEW_HORIZON, SHOWN
+            ),
+        )
+        for row in found["activity"]:
+            row["label"] = event_label(row["type"])
+        return self.site.render(
+            request,
+            "inbox.html",
+            session,
+            shown=SHOWN,
+            today=today,
+            everyone=manager_id is None,
+            **found,
+        )
+
+    async def team(self, request: Request) -> Response:
+        """A team's hours, as GraphQL's teamWorkload gives them to the same person."""
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        scope = scope_of(session)
+        wanted = request.query_params.get("team", "")[:128]
+        reads = self.site.ports.reads
+
+        def read(conn: Any, rm: Any) -> tuple[list[str], list[dict[str, Any]] | None]:
+            teams = workload.visible_teams(conn, rm, scope)
+            team = wanted or (teams[0] if teams else "")
+            return teams, workload.team_members(conn, rm, scope, team) if team else None
+
+        teams, rows = await asyncio.to_thread(reads.run, read)
+        if not workload.may_see_workloads(scope) or (wanted and rows is None):
+            return self.site.not_found(request, session)
+        limit = reads.receiving_limit_per_week
+        members = [
+            {
+                "id": r["person_id"],
+                "name": r["display_name"],
+                "contracted": float(r["contracted_hours_per_week"]),
+                "development": float(r["development_hours"]),
+                "given": float(r["hours_given"]),
+                "received": float(r["hours_received"]),
+                "net": float(r["hours_received"]) - float(r["hours_given"]),
+            }
+            for r in rows or []
+        ]
+        for m in members:
+            m["reached"] = limit_reached(m["net"], limit)
+        return self.site.render(
+            request,
+            "team.html",
+            session,
+            teams=teams,
+            team=wanted or (teams[0] if teams else None),
+            members=members,
+            limit=limit,
+            chart=chart(members, limit),
+        )

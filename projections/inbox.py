@@ -1,0 +1,52 @@
+"""A manager's inbox: what awaits them on their reports' agreements, in a fixed
+number of queries however many reports they have (each list is one indexed select,
+bounded; the names shown are one more)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from projections import queries as q
+from projections.tables import ReadModel
+
+
+def reviews_due(manager_id: str | None, before: date) -> q.AgreementCriteria:
+    """Active agreements whose next review is on or before `before` (of `manager_id`'s
+    reports, when given), soonest — so most overdue — first. GraphQL's `reviewsDue`
+    asks for the same."""
+    return q.AgreementCriteria(status="ACTIVE", manager_id=manager_id, due_before=before)
+
+
+def inbox(
+    conn: Connection,
+    rm: ReadModel,
+    viewer: q.ReadScope,
+    manager_id: str | None,
+    due_before: date,
+    shown: int,
+) -> dict[str, Any]:
+    """Proposals awaiting a decision, changes requested, reviews due and the recent
+    activity on the agreements of `manager_id`'s reports (everyone's when None, for
+    HR), within what `viewer` may read. Each list holds up to `shown` + 1 rows (the
+    extra one tells there are more); `names` has the display name of everyone shown."""
+
+    def listed(where: q.AgreementCriteria) -> list[dict[str, Any]]:
+        return q.list_agreements(conn, rm, viewer, where, shown, None)
+
+    found: dict[str, Any] = {
+        "awaiting": listed(q.AgreementCriteria(status="PROPOSED", manager_id=manager_id)),
+        "changes_requested": listed(
+            q.AgreementCriteria(status="CHANGES_REQUESTED", manager_id=manager_id)
+        ),
+        "reviews_due": listed(reviews_due(manager_id, due_before)),
+        "activity": q.recent_activity(conn, rm, viewer, manager_id, shown),
+    }
+    people = {r["employee_id"] for rows in found.values() for r in rows}
+    people |= {r["actor_id"] for r in found["activity"]}
+    found["names"] = {
+        pid: row["display_name"] for pid, row in q.people_by_id(conn, rm, people).items()
+    }
+    return found
