@@ -12,8 +12,8 @@ from uuid import uuid4
 import pytest
 
 from domain.values import Role
+from tests.browser.conftest import Service
 from tests.browser.pages import accessible
-from tests.browser.test_web_journey import Service, chromium  # noqa: F401  (fixture)
 from tests.oidc import Provider, node
 from tests.processes import eventually, free_port, get, running, service_env, start
 
@@ -41,7 +41,7 @@ def signed_in_service(database_url: str, tmp_path: Path) -> Iterator[tuple[Servi
 
 
 def test_a_person_signs_in_with_the_provider_and_signs_out_there_too(
-    chromium: str,  # noqa: F811
+    chromium: str,
     signed_in_service: tuple[Service, Provider],
 ) -> None:
     from playwright.sync_api import expect, sync_playwright

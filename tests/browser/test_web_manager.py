@@ -178,7 +178,7 @@ def test_a_manager_works_through_the_inbox_and_an_agreement(
             review.get_by_label("Notes (optional)").fill("Slow start")
             review.get_by_role("button", name="Record review").click()
             expect(page.get_by_role("status")).to_have_text("Your change is recorded.")
-            expect(page.get_by_text("at risk — Slow start")).to_be_visible()
+            expect(page.get_by_role("row", name="Slow start")).to_contain_text("at risk")
             accessible(page)
 
             page.get_by_role("link", name="Team workload").click()
