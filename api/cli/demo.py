@@ -17,6 +17,7 @@ from domain.person import Profile
 from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal, Guardrails, Role
 
 HR = "hr-demo"
+STORY_EMPLOYEE, STORY_MANAGER = "sam-tester", "mgr-qa"
 TEAMS = {
     "qa": ("mgr-qa", "Priya Raman", ["Sam Tester", "Lena Okafor", "Diego Alves", "Mia Chen"]),
     "platform": (
@@ -89,6 +90,8 @@ def load_demo(app: CraftingApplication, say: Callable[[str], None] = print) -> i
     created = _seed_story(app)
     for team, (manager, _, members) in TEAMS.items():
         for member in members:
+            if _id(member) == STORY_EMPLOYEE:
+                continue  # the story's tester grows toward product management only
             for _ in range(rng.randint(2, 3)):
                 created += _random_agreement(app, rng, _id(member), manager, team, members)
     say(
@@ -106,8 +109,9 @@ def _run(app: CraftingApplication, actor_id: str, role: Role, command: c.Command
 
 
 def _seed_story(app: CraftingApplication) -> int:
-    """The tester who wants product management (the seed's scenario)."""
-    sam, manager = "sam-tester", "mgr-qa"
+    """The tester who wants product management (the seed's scenario): the first step
+    approved, reallocated, evidenced and reviewed, and the next one proposed."""
+    sam, manager = STORY_EMPLOYEE, STORY_MANAGER
     aid = _run(
         app,
         sam,
@@ -185,7 +189,26 @@ def _seed_story(app: CraftingApplication) -> int:
             notes="Findings landed well at the sprint review; keep the research hours.",
         ),
     )
-    return 1
+    # The next step, awaiting the manager: whoever opens the demo as the manager has a
+    # proposal in their inbox to approve (or to ask changes of).
+    _run(
+        app,
+        sam,
+        Role.EMPLOYEE,
+        c.ProposeAgreement(
+            title="Own the discovery for bulk export v2",
+            career_goal=CareerGoal(
+                "Product manager", ("customer research", "roadmapping", "product writing")
+            ),
+            adjustments=[
+                AdjustmentDraft(AdjustmentKind.TASK, "Interview five customers who export", 2.0),
+                AdjustmentDraft(
+                    AdjustmentKind.RELATIONAL, "Pair with the product manager on the roadmap", 1.0
+                ),
+            ],
+        ),
+    )
+    return 2
 
 
 def _random_agreement(

@@ -57,7 +57,15 @@ class Service:
 
 
 @pytest.fixture
-def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
+def service_variables() -> dict[str, str]:
+    """More of the service's environment: a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def service(
+    database_url: str, tmp_path: Path, service_variables: dict[str, str]
+) -> Iterator[Service]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = service_env(
@@ -65,6 +73,7 @@ def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
         CRAFTING_SERVE_PROJECTIONS="true",
         CRAFTING_RATE_LIMIT_PER_SECOND="0",
         CRAFTING_PUBLIC_URL=base,
+        **service_variables,
     )
     serve = start(["serve", "--port", str(port)], env, tmp_path / "serve")
     with running(serve):

@@ -13,6 +13,7 @@ import pytest
 
 from domain.values import Role
 from tests.browser.conftest import Service
+from tests.browser.pages import accessible
 from tests.oidc import Provider, node
 from tests.processes import eventually, free_port, get, running, service_env, start
 
@@ -43,8 +44,7 @@ def test_a_person_signs_in_with_the_provider_and_signs_out_there_too(
     chromium: str,
     signed_in_service: tuple[Service, Provider],
 ) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import Page, expect, sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     service, provider = signed_in_service
     s = uuid4().hex[:8]
@@ -78,13 +78,7 @@ def test_a_person_signs_in_with_the_provider_and_signs_out_there_too(
         adjustments=[{"kind": "TASK", "description": "Write a brief", "hoursPerWeek": 1}],
     )
     provider.person_token(emp, Role.EMPLOYEE)  # the account, in the employees' group
-    axe = Axe()
     problems: list[str] = []
-
-    def accessible(page: Page) -> None:
-        violations = axe.run(page).response["violations"]
-        serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
-        assert serious == [], (page.url, serious)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium)

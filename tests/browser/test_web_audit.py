@@ -12,13 +12,13 @@ from pathlib import Path
 from api.web.sessions import mint_link
 from domain.values import Role
 from tests.browser.conftest import Service
+from tests.browser.pages import accessible
 from tests.browser.test_web_journey import _scene
 
 
 def test_an_auditor_and_hr_read_history_integrity_and_the_organisation(
     chromium: str, service: Service, tmp_path: Path
 ) -> None:
-    from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import Page, expect, sync_playwright
 
     ids = _scene(service)
@@ -42,14 +42,8 @@ def test_an_auditor_and_hr_read_history_integrity_and_the_organisation(
         changeId=change,
         reason="Team crunch",
     )
-    axe = Axe()
     problems: list[str] = []
     failed: list[str] = []  # responses of 400 and above
-
-    def accessible(page: Page) -> None:
-        violations = axe.run(page).response["violations"]
-        serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
-        assert serious == [], (page.url, serious)
 
     def signed_in(page: Page, sub: str, role: Role) -> None:
         page.goto(f"{service.base}/login/{mint_link(service.secret, sub, [role])}")

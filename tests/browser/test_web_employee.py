@@ -10,12 +10,12 @@ from uuid import uuid4
 
 from domain.values import Role
 from tests.browser.conftest import Service
+from tests.browser.pages import accessible
 
 
 def test_an_employee_proposes_revises_records_an_artifact_and_reads_their_evidence(
     chromium: str, service: Service
 ) -> None:
-    from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import Page, expect, sync_playwright
 
     s = uuid4().hex[:8]
@@ -38,13 +38,7 @@ def test_an_employee_proposes_revises_records_an_artifact_and_reads_their_eviden
             for pid in (mgr, emp)
         ],
     )
-    axe = Axe()
     problems: list[str] = []
-
-    def accessible(page: Page) -> None:
-        violations = axe.run(page).response["violations"]
-        serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
-        assert serious == [], (page.url, serious)
 
     def as_manager(name: str, kind: str, **input: object) -> None:
         service.gql(mgr, Role.MANAGER, name, kind, "agreement { version }", **input)

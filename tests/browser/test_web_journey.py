@@ -14,6 +14,7 @@ from api.graphql.ids import agreement_uuid
 from api.http.auth import mint_token
 from domain.values import Role
 from tests.browser.conftest import Service
+from tests.browser.pages import accessible
 
 
 def _scene(service: Service) -> dict[str, str]:
@@ -68,17 +69,10 @@ def _scene(service: Service) -> dict[str, str]:
 def test_an_employee_signs_in_reads_withdraws_and_signs_out(
     chromium: str, service: Service
 ) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import Page, Route, expect, sync_playwright
+    from playwright.sync_api import Route, expect, sync_playwright
 
     ids = _scene(service)
-    axe = Axe()
     problems: list[str] = []
-
-    def accessible(page: Page) -> None:
-        violations = axe.run(page).response["violations"]
-        serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
-        assert serious == [], (page.url, serious)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from api.cli.demo import load_demo
 from domain.sealing import opened_in
 from infra.bootstrap import Container
-from projections.queries import live_read_model
+from projections.inbox import inbox
+from projections.queries import ReadScope, live_read_model
 
 
 def test_the_demo_covers_every_stage_and_starts_with_the_seed_story(container: Container) -> None:
@@ -40,6 +43,14 @@ def test_the_demo_covers_every_stage_and_starts_with_the_seed_story(container: C
         ]
         assert len(story) == 1
         assert story[0]["development_hours"] == 4
+        # The story starts with something for the manager to do: the tester's next
+        # step, in the manager's inbox to approve.
+        awaiting = inbox(conn, rm, ReadScope("mgr-qa", False, True), "mgr-qa", date.today(), 50)
+        assert [
+            (r["employee_id"], r["title"])
+            for r in opened_in(awaiting["awaiting"], container.keys)
+            if r["employee_id"] == "sam-tester"
+        ] == [("sam-tester", "Own the discovery for bulk export v2")]
         reverted = conn.execute(
             select(rm.reallocations).where(rm.reallocations.c.status == "REVERTED")
         ).all()

@@ -1,0 +1,100 @@
+"""The README's pictures of the web app, taken anew on every run so they stay true: a
+real `crafting serve` on SQLite (one database is enough for pictures) loaded with
+`crafting demo` — the seed's tester growing toward product management, their manager,
+an auditor and HR — and chromium at a fixed viewport, saving docs/screenshots/*.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.values import Role
+from tests.browser.conftest import Service
+from tests.browser.pages import Console
+from tests.processes import service_env, start
+
+SHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 900}
+STORY = "From testing toward product management"
+NEXT_STEP = "Own the discovery for bulk export v2"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only, with the demo organisation loaded before the service starts."""
+    url = f"sqlite:///{tmp_path}/crafting.db"
+    demo = start(["demo"], service_env(url), tmp_path / "demo")
+    assert demo.process.wait(timeout=180) == 0, demo.output()
+    return url
+
+
+def test_the_readme_screenshots(chromium: str, service: Service) -> None:
+    from playwright.sync_api import Page, expect, sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    console = Console()
+
+    def shot(page: Page, name: str, *, full_page: bool = False) -> None:
+        page.wait_for_load_state("networkidle")  # htmx fragments (the badge) are in
+        page.screenshot(path=SHOTS / f"{name}.png", full_page=full_page, animations="disabled")
+
+    def signed_in(browser: Any, sub: str, *roles: Role) -> Page:
+        page: Page = console.watch(browser.new_context(viewport=VIEWPORT).new_page())
+        page.goto(service.link(sub, *roles))
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="My agreements")).to_be_visible()
+        return page
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        try:
+            page = console.watch(browser.new_context(viewport=VIEWPORT).new_page())
+            page.goto(f"{service.base}/")
+            expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+            shot(page, "sign-in")
+
+            sam = signed_in(browser, "sam-tester", Role.EMPLOYEE)
+            expect(sam.get_by_role("link", name=NEXT_STEP)).to_be_visible()
+            shot(sam, "my-agreements")
+            sam.get_by_role("link", name="Propose").click()
+            expect(sam.get_by_role("heading", name="Propose an agreement")).to_be_visible()
+            shot(sam, "propose")
+            sam.get_by_role("link", name="Career evidence").click()
+            expect(sam.get_by_role("img", name="Artifacts per skill")).to_be_visible()
+            shot(sam, "career-evidence")
+
+            manager = signed_in(browser, "mgr-qa", Role.MANAGER, Role.EMPLOYEE)
+            manager.get_by_role("link", name="Inbox").click()
+            awaiting = manager.locator("section", has=manager.locator("#awaiting"))
+            expect(awaiting.get_by_role("link", name=NEXT_STEP)).to_be_visible()
+            shot(manager, "inbox")
+            manager.get_by_role("link", name="Team workload").click()
+            expect(manager.get_by_role("img").first).to_be_visible()
+            shot(manager, "team-workload", full_page=True)
+            # The tester's next step, awaiting the manager: the page with its actions.
+            manager.get_by_role("link", name="Inbox").click()
+            awaiting.get_by_role("link", name=NEXT_STEP).click()
+            expect(manager.get_by_role("heading", name="Approve with guardrails")).to_be_visible()
+            shot(manager, "agreement-as-manager", full_page=True)
+            manager.get_by_role("link", name="Inbox").click()
+            manager.get_by_role("link", name=STORY).first.click()
+            expect(manager.get_by_role("heading", name=STORY)).to_be_visible()
+            story = manager.url.split("?")[0]
+            manager.goto(f"{story}/revert-to?version=2")
+            expect(
+                manager.get_by_role("heading", name="This would revert 2 changes")
+            ).to_be_visible()
+            shot(manager, "revert-to-version-preview")
+
+            auditor = signed_in(browser, "auditor-demo", Role.AUDITOR)
+            auditor.goto(f"{story}/timeline")
+            expect(auditor.get_by_role("heading", name=f"Timeline: {STORY}")).to_be_visible()
+            shot(auditor, "timeline")
+            auditor.get_by_role("link", name="Audit log").click()
+            expect(auditor.get_by_role("heading", name="Audit log")).to_be_visible()
+            shot(auditor, "audit-log")
+        finally:
+            browser.close()
+    assert console.unexpected() == []
