@@ -41,6 +41,27 @@ def agreement_events(
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def reverted_change(event: Row) -> str | None:
+    """The change a revert reverted (its change id), or None for any other event."""
+    if event["type"] != "ChangeReverted":
+        return None
+    found = (event["payload"] or {}).get("revertedChangeId")
+    return None if found is None else str(found)
+
+
+def change_versions(
+    conn: Connection, rm: ReadModel, agreement_id: str, change_ids: set[str]
+) -> dict[str, int]:
+    """The version that recorded each of these changes of the agreement."""
+    if not change_ids:
+        return {}
+    ch = rm.changes
+    query = select(ch.c.change_id, ch.c.version).where(
+        ch.c.change_id.in_(sorted(change_ids)), ch.c.agreement_id == agreement_id
+    )
+    return {str(r.change_id): int(r.version) for r in conn.execute(query)}
+
+
 def timeline(
     conn: Connection,
     rm: ReadModel,
@@ -57,14 +78,16 @@ def timeline(
     if found is None:
         return None
     events = agreement_events(conn, rm, agreement_id, after_version, first)
-    changes = q.children(conn, rm, "changes", [agreement_id]).get(agreement_id, [])
+    # Only the changes this page's reverts name: a long history has thousands.
+    reverted = {r for r in map(reverted_change, events) if r is not None}
+    changes = change_versions(conn, rm, agreement_id, reverted)
     ids = {e["actor_id"] for e in events} | {found["employee_id"]}
     people = q.people_by_id(conn, rm, ids)
     employee = people.get(found["employee_id"])
     return (
         found,
         events,
-        {c["change_id"]: int(c["version"]) for c in changes},
+        changes,
         {pid: p["display_name"] for pid, p in people.items()},
         None if employee is None else employee["manager_id"],
     )

@@ -91,11 +91,3 @@ def describe(event: Row, names: Mapping[str, str]) -> str:
         return known(event["payload"] or {}, names)
     words = re.sub(r"(?<!^)(?=[A-Z])", " ", event["type"]).lower()
     return f"{event['stream_type'].title()}: {words}"
-
-
-def reverted_change(event: Row) -> str | None:
-    """The change a revert reverted (its change id), or None for any other event."""
-    if event["type"] != "ChangeReverted":
-        return None
-    found = (event["payload"] or {}).get("revertedChangeId")
-    return None if found is None else str(found)

@@ -13,13 +13,14 @@ from starlette.responses import Response
 
 from api.web.agreements import may_act, scope_of
 from api.web.differences import differences, names_of, people_in
-from api.web.events import describe, reverted_change
+from api.web.events import describe
 from api.web.lookups import PAGE, agreement_viewer, bad_query, partial, whole
 from api.web.site import Site
 from domain.access import Actor, Party
 from domain.agreement import Agreement
 from domain.errors import DomainError, Forbidden
 from projections import history
+from projections.history import reverted_change
 from projections.rows import Row, agreement_row
 
 

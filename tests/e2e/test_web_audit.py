@@ -133,6 +133,7 @@ def test_what_changed_shows_each_field_before_and_after(api: Api) -> None:
         },
     )["reviseProposal"]
     assert revised["userErrors"] == []
+    world.sync()  # the timeline reads the read models
     employee = _as(api, world, "emp")
     timeline = employee.get(f"/agreements/{aid}/timeline").text
     assert f'hx-get="/agreements/{aid}/changes?version=2"' in timeline
