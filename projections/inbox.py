@@ -13,6 +13,24 @@ from projections import queries as q
 from projections.tables import ReadModel
 
 
+LISTED = ("agreement_id", "title", "employee_id", "status", "next_review_on", "updated_at")
+SHOWN_FIELDS = {
+    "awaiting": LISTED,
+    "changes_requested": LISTED,
+    "reviews_due": LISTED,
+    "activity": (
+        "agreement_id",
+        "title",
+        "employee_id",
+        "actor_id",
+        "type",
+        "reason",
+        "recorded_at",
+        "position",
+    ),
+}
+
+
 def reviews_due(manager_id: str | None, before: date) -> q.AgreementCriteria:
     """Active agreements whose next review is on or before `before` (of `manager_id`'s
     reports, when given), soonest — so most overdue — first. GraphQL's `reviewsDue`
@@ -44,6 +62,10 @@ def inbox(
         "reviews_due": listed(reviews_due(manager_id, due_before)),
         "activity": q.recent_activity(conn, rm, viewer, manager_id, shown),
     }
+    # Only what the inbox shows: every sealed value returned is opened (decrypted), and
+    # the rows' other texts and the events' payloads would be most of that work.
+    for name, fields in SHOWN_FIELDS.items():
+        found[name] = [{k: row[k] for k in fields} for row in found[name]]
     people = {r["employee_id"] for rows in found.values() for r in rows}
     people |= {r["actor_id"] for r in found["activity"]}
     found["names"] = {
