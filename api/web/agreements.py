@@ -146,9 +146,8 @@ class AgreementPages:
     ) -> Response:
         row = detail.agreement
         may = self.may(session, detail)
-        may_withdraw = row["employee_id"] == session.actor.id and not (
-            AgreementStatus(row["status"]).is_final
-        )
+        # The employee's side withdraws (HR too): the form shows where the command allows.
+        may_withdraw = may[Party.EMPLOYEE.value] and not AgreementStatus(row["status"]).is_final
         return self.site.render(
             request,
             "agreement.html",

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from api.web.agreements import AgreementPages, Detail, scope_of
+from api.web.agreements import AgreementPages, Detail, may_act, scope_of
 from api.web.forms import FieldError, Submitted, uuid_or_none
 from api.web.proposal_form import (
     MOST_ROWS,
@@ -26,7 +26,7 @@ from api.web.proposal_form import (
 )
 from api.web.sessions import Session
 from api.web.site import to_sign_in
-from domain.access import can_read_person
+from domain.access import Actor, Party, can_read_person
 from domain.application import commands as c
 from domain.errors import DomainError, VersionConflict
 from domain.values import AdjustmentKind, AgreementStatus, ArtifactKind, Role
@@ -50,6 +50,11 @@ ADJUSTMENT_KINDS = {
 }
 
 
+def may_propose(actor: Actor) -> bool:
+    """Whether the person may propose an agreement (for themselves; HR for anyone)."""
+    return may_act(actor, Party.EMPLOYEE, actor.id, None)
+
+
 class EmployeePages:
     def __init__(self, pages: AgreementPages) -> None:
         self.pages = pages
@@ -58,6 +63,7 @@ class EmployeePages:
         self.site.env.globals.update(
             adjustment_kinds=[(k.value, ADJUSTMENT_KINDS[k]) for k in AdjustmentKind],
             artifact_kinds=[(k.value, k.value.capitalize()) for k in ArtifactKind],
+            may_propose=may_propose,  # the nav's link to the proposal form
         )
 
     # --- proposing and revising ---------------------------------------------------
@@ -90,6 +96,8 @@ class EmployeePages:
         session = await self.site.session(request)
         if session is None:
             return to_sign_in()
+        if not may_propose(session.actor):
+            return self.site.not_found(request, session)
         return self._form(request, session, values={}, rows=1)
 
     async def row(self, request: Request) -> Response:
@@ -99,7 +107,7 @@ class EmployeePages:
         if session is None:
             return to_sign_in()
         raw = request.query_params.get("index", "")
-        if not raw.isdigit() or int(raw) >= MOST_ROWS:
+        if not may_propose(session.actor) or not raw.isdigit() or int(raw) >= MOST_ROWS:
             return self.site.not_found(request, session)
         return self.site.render(
             request,
