@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from api.web.agreements import AgreementPages, Detail, may_act, scope_of
-from api.web.forms import FieldError, Submitted, uuid_or_none
+from api.web.forms import FieldError, Submitted
 from api.web.proposal_form import (
     MOST_ROWS,
     ProposalInput,
@@ -176,14 +176,15 @@ class EmployeePages:
         failed = self._failed_proposal(request, read)
         return await self.pages.write(request, make, failed, versioned=False)
 
-    async def _revisable(self, request: Request, session: Session) -> Detail | Response:
-        agreement_id = uuid_or_none(request.path_params["agreement_id"])
-        detail = None if agreement_id is None else await self.pages._load(session, agreement_id)
-        if detail is None or not self.pages.may(session, detail)["employee"]:
-            return self.site.not_found(request, session)
-        if AgreementStatus(detail.agreement["status"]) not in REVISABLE:
-            return RedirectResponse(f"/agreements/{agreement_id}", 303)
-        return detail
+    async def _revisable(self, request: Request) -> tuple[Session, Detail] | Response:
+        """The person and the proposal they revise (a decided one: back to its page)."""
+        found = await self.pages.acting(request, Party.EMPLOYEE)
+        if isinstance(found, Response):
+            return found
+        row = found[1].agreement
+        if AgreementStatus(row["status"]) not in REVISABLE:
+            return RedirectResponse(f"/agreements/{row['agreement_id']}", 303)
+        return found
 
     async def _requested(self, detail: Detail) -> str | None:
         """The reason the manager gave when asking for the changes, while they are asked."""
@@ -198,12 +199,10 @@ class EmployeePages:
         return found[0]["reason"] if found else None
 
     async def revise_form(self, request: Request) -> Response:
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
-        detail = await self._revisable(request, session)
-        if isinstance(detail, Response):
-            return detail
+        found = await self._revisable(request)
+        if isinstance(found, Response):
+            return found
+        session, detail = found
         adjustments = detail.children["adjustments"]
         return self._form(
             request,
@@ -215,12 +214,10 @@ class EmployeePages:
         )
 
     async def revise(self, request: Request) -> Response:
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
-        detail = await self._revisable(request, session)
-        if isinstance(detail, Response):
-            return detail
+        found = await self._revisable(request)
+        if isinstance(found, Response):
+            return found
+        session, detail = found
         form = Submitted.of(await request.form())
         requested = await self._requested(detail)
         if form.get("more"):
