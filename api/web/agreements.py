@@ -127,6 +127,21 @@ class AgreementPages:
         found = await asyncio.to_thread(self.site.ports.reads.run, query)
         return None if found is None else Detail(*found)
 
+    async def acting(self, request: Request, party: Party) -> tuple[Session, Detail] | Response:
+        """The signed-in person and the agreement in the path, if they act on its `party`
+        side (`domain.access` decides); otherwise the way to sign in, or the page every
+        agreement gets that does not exist."""
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
+        agreement_id = uuid_or_none(request.path_params["agreement_id"])
+        detail = None if agreement_id is None else await self._load(session, agreement_id)
+        if detail is None or not may_act(
+            session.actor, party, detail.agreement["employee_id"], detail.manager_id
+        ):
+            return self.site.not_found(request, session)
+        return session, detail
+
     def may(self, session: Session, detail: Detail) -> dict[str, bool]:
         """Which sides of the agreement the person acts on: which forms to show (the
         commands decide)."""
@@ -146,9 +161,8 @@ class AgreementPages:
     ) -> Response:
         row = detail.agreement
         may = self.may(session, detail)
-        may_withdraw = row["employee_id"] == session.actor.id and not (
-            AgreementStatus(row["status"]).is_final
-        )
+        # The employee's side withdraws (HR too): the form shows where the command allows.
+        may_withdraw = may[Party.EMPLOYEE.value] and not AgreementStatus(row["status"]).is_final
         return self.site.render(
             request,
             "agreement.html",

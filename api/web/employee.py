@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from api.web.agreements import AgreementPages, Detail, scope_of
-from api.web.forms import FieldError, Submitted, uuid_or_none
+from api.web.agreements import AgreementPages, Detail, may_act, scope_of
+from api.web.forms import FieldError, Submitted
 from api.web.proposal_form import (
     MOST_ROWS,
     ProposalInput,
@@ -26,7 +26,7 @@ from api.web.proposal_form import (
 )
 from api.web.sessions import Session
 from api.web.site import to_sign_in
-from domain.access import can_read_person
+from domain.access import Actor, Party, can_read_person
 from domain.application import commands as c
 from domain.errors import DomainError, VersionConflict
 from domain.values import AdjustmentKind, AgreementStatus, ArtifactKind, Role
@@ -50,6 +50,11 @@ ADJUSTMENT_KINDS = {
 }
 
 
+def may_propose(actor: Actor) -> bool:
+    """Whether the person may propose an agreement (for themselves; HR for anyone)."""
+    return may_act(actor, Party.EMPLOYEE, actor.id, None)
+
+
 class EmployeePages:
     def __init__(self, pages: AgreementPages) -> None:
         self.pages = pages
@@ -58,6 +63,7 @@ class EmployeePages:
         self.site.env.globals.update(
             adjustment_kinds=[(k.value, ADJUSTMENT_KINDS[k]) for k in AdjustmentKind],
             artifact_kinds=[(k.value, k.value.capitalize()) for k in ArtifactKind],
+            may_propose=may_propose,  # the nav's link to the proposal form
         )
 
     # --- proposing and revising ---------------------------------------------------
@@ -90,6 +96,8 @@ class EmployeePages:
         session = await self.site.session(request)
         if session is None:
             return to_sign_in()
+        if not may_propose(session.actor):
+            return self.site.not_found(request, session)
         return self._form(request, session, values={}, rows=1)
 
     async def row(self, request: Request) -> Response:
@@ -99,7 +107,7 @@ class EmployeePages:
         if session is None:
             return to_sign_in()
         raw = request.query_params.get("index", "")
-        if not raw.isdigit() or int(raw) >= MOST_ROWS:
+        if not may_propose(session.actor) or not raw.isdigit() or int(raw) >= MOST_ROWS:
             return self.site.not_found(request, session)
         return self.site.render(
             request,
@@ -168,14 +176,15 @@ class EmployeePages:
         failed = self._failed_proposal(request, read)
         return await self.pages.write(request, make, failed, versioned=False)
 
-    async def _revisable(self, request: Request, session: Session) -> Detail | Response:
-        agreement_id = uuid_or_none(request.path_params["agreement_id"])
-        detail = None if agreement_id is None else await self.pages._load(session, agreement_id)
-        if detail is None or not self.pages.may(session, detail)["employee"]:
-            return self.site.not_found(request, session)
-        if AgreementStatus(detail.agreement["status"]) not in REVISABLE:
-            return RedirectResponse(f"/agreements/{agreement_id}", 303)
-        return detail
+    async def _revisable(self, request: Request) -> tuple[Session, Detail] | Response:
+        """The person and the proposal they revise (a decided one: back to its page)."""
+        found = await self.pages.acting(request, Party.EMPLOYEE)
+        if isinstance(found, Response):
+            return found
+        row = found[1].agreement
+        if AgreementStatus(row["status"]) not in REVISABLE:
+            return RedirectResponse(f"/agreements/{row['agreement_id']}", 303)
+        return found
 
     async def _requested(self, detail: Detail) -> str | None:
         """The reason the manager gave when asking for the changes, while they are asked."""
@@ -190,12 +199,10 @@ class EmployeePages:
         return found[0]["reason"] if found else None
 
     async def revise_form(self, request: Request) -> Response:
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
-        detail = await self._revisable(request, session)
-        if isinstance(detail, Response):
-            return detail
+        found = await self._revisable(request)
+        if isinstance(found, Response):
+            return found
+        session, detail = found
         adjustments = detail.children["adjustments"]
         return self._form(
             request,
@@ -207,12 +214,10 @@ class EmployeePages:
         )
 
     async def revise(self, request: Request) -> Response:
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
-        detail = await self._revisable(request, session)
-        if isinstance(detail, Response):
-            return detail
+        found = await self._revisable(request)
+        if isinstance(found, Response):
+            return found
+        session, detail = found
         form = Submitted.of(await request.form())
         requested = await self._requested(detail)
         if form.get("more"):

@@ -16,10 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.web import manager_forms as forms
-from api.web.agreements import AgreementPages, Detail, may_act
-from api.web.forms import Submitted, uuid_or_none
+from api.web.agreements import AgreementPages, Detail
+from api.web.forms import Submitted
 from api.web.sessions import Session
-from api.web.site import to_sign_in
 from domain.access import Party, acting_role, may_move_work_of
 from domain.application import commands as c
 from domain.errors import DomainError, Forbidden, VersionConflict
@@ -81,25 +80,11 @@ class ManagerPages:
         change_id = Submitted.of(await request.form()).get("changeId")
         return await self.pages.act(request, f"revert-{change_id}", forms.revert_change)
 
-    async def _manager_detail(self, request: Request) -> tuple[Session, Detail] | Response:
-        """The signed-in person and the agreement, if they act on it as its manager
-        (or HR); otherwise the page every unknown agreement gets."""
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
-        agreement_id = uuid_or_none(request.path_params["agreement_id"])
-        detail = None if agreement_id is None else await self.pages._load(session, agreement_id)
-        if detail is None or not may_act(
-            session.actor, Party.MANAGER, detail.agreement["employee_id"], detail.manager_id
-        ):
-            return self.site.not_found(request, session)
-        return session, detail
-
     async def check_receiver(self, request: Request) -> Response:
         """A reallocation's receiver against the receiving limit, as the form is filled
         in (htmx): judged by the rule the command applies (`domain.ledger.overloads`),
         on the read models' hours."""
-        found = await self._manager_detail(request)
+        found = await self.pages.acting(request, Party.MANAGER)
         if isinstance(found, Response):
             return found
         session, detail = found
@@ -186,7 +171,7 @@ class ManagerPages:
         )
 
     async def revert_to_preview(self, request: Request) -> Response:
-        found = await self._manager_detail(request)
+        found = await self.pages.acting(request, Party.MANAGER)
         if isinstance(found, Response):
             return found
         session, detail = found
