@@ -12,7 +12,6 @@ from sqlalchemy import Connection
 from projections import queries as q
 from projections.tables import ReadModel
 
-
 LISTED = ("agreement_id", "title", "employee_id", "status", "next_review_on", "updated_at")
 SHOWN_FIELDS = {
     "awaiting": LISTED,
