@@ -22,6 +22,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import psycopg
 
 from api.graphql.ids import global_id
 from api.http.auth import mint_token
@@ -174,6 +175,17 @@ def caught_up(base: str, timeout: float = 300) -> None:
     raise RuntimeError("the projector did not catch up")
 
 
+def analyze(url: str) -> None:
+    """Planner statistics for the freshly seeded tables, as autovacuum would have them
+    long before a manager has 500 reports (without them PostgreSQL guesses one row per
+    table and picks nested loops: the inbox's reads took 5x longer)."""
+    base, _, query = url.partition("?")
+    schema = dict(p.split("=", 1) for p in query.split("&") if "=" in p)["schema"]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{schema}"')
+        conn.execute("ANALYZE")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reports", type=int, default=500)
@@ -189,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     team, long_id = _history(container, args.events)
     seed_reports(team, args.reports)
     container.close()
+    if args.database_url:
+        analyze(url)
     manager = team.manager.actor.id
     auditor = team.auditor.actor.id
     with serving(url, secret, workers=1) as server:
