@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -51,6 +52,35 @@ class Service:
         payload = response.json()["data"][name]
         assert payload["userErrors"] == [], payload
         return payload
+
+    def team(
+        self, *keys: str, names: dict[str, str] | None = None, team: str = "team"
+    ) -> tuple[str, dict[str, str]]:
+        """People of one new team in the directory, all reporting to "mgr" (one of
+        `keys`), with fresh ids: (the ids' suffix, key → person id). A name in `names`
+        is shown with the suffix; others are their id, title-cased."""
+        s = uuid4().hex[:8]
+        ids = {k: f"{k}-{s}" for k in keys}
+        shown = names or {}
+        self.gql(
+            f"hr-{s}",
+            Role.HR,
+            "upsertPeople",
+            "UpsertPeopleInput",
+            "people { personId }",
+            people=[
+                {
+                    "id": ids[k],
+                    "displayName": f"{shown[k]} {s}" if k in shown else ids[k].title(),
+                    "email": f"{ids[k]}@example.com",
+                    "managerId": None if k == "mgr" else ids["mgr"],
+                    "teamId": f"{team}-{s}",
+                    "contractedHoursPerWeek": 40,
+                }
+                for k in keys
+            ],
+        )
+        return s, ids
 
     def link(self, sub: str, *roles: Role) -> str:
         return f"{self.base}/login/{mint_link(self.secret, sub, list(roles) or [Role.EMPLOYEE])}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 
@@ -47,26 +46,7 @@ def test_a_person_signs_in_with_the_provider_and_signs_out_there_too(
     from playwright.sync_api import expect, sync_playwright
 
     service, provider = signed_in_service
-    s = uuid4().hex[:8]
-    mgr, emp = f"mgr-{s}", f"emp-{s}"
-    service.gql(
-        f"hr-{s}",
-        Role.HR,
-        "upsertPeople",
-        "UpsertPeopleInput",
-        "people { personId }",
-        people=[
-            {
-                "id": pid,
-                "displayName": pid.title(),
-                "email": f"{pid}@example.com",
-                "managerId": None if pid == mgr else mgr,
-                "teamId": f"team-{s}",
-                "contractedHoursPerWeek": 40,
-            }
-            for pid in (mgr, emp)
-        ],
-    )
+    emp = service.team("mgr", "emp")[1]["emp"]
     service.gql(
         emp,
         Role.EMPLOYEE,

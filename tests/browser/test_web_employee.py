@@ -6,8 +6,6 @@ the browser reports no CSP violation."""
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 from domain.values import Role
 from tests.browser.conftest import Service
 from tests.browser.pages import accessible
@@ -18,26 +16,8 @@ def test_an_employee_proposes_revises_records_an_artifact_and_reads_their_eviden
 ) -> None:
     from playwright.sync_api import Page, expect, sync_playwright
 
-    s = uuid4().hex[:8]
-    emp, mgr = f"emp-{s}", f"mgr-{s}"
-    service.gql(
-        f"hr-{s}",
-        Role.HR,
-        "upsertPeople",
-        "UpsertPeopleInput",
-        "people { personId }",
-        people=[
-            {
-                "id": pid,
-                "displayName": pid.title(),
-                "email": f"{pid}@example.com",
-                "managerId": None if pid == mgr else mgr,
-                "teamId": f"team-{s}",
-                "contractedHoursPerWeek": 40,
-            }
-            for pid in (mgr, emp)
-        ],
-    )
+    ids = service.team("mgr", "emp")[1]
+    emp, mgr = ids["emp"], ids["mgr"]
     problems: list[str] = []
 
     def as_manager(name: str, kind: str, **input: object) -> None:

@@ -6,7 +6,6 @@ finds no serious or critical accessibility problem on any page shown."""
 from __future__ import annotations
 
 from datetime import timedelta
-from uuid import uuid4
 
 import httpx
 
@@ -18,26 +17,8 @@ from tests.browser.pages import accessible
 
 
 def _scene(service: Service) -> dict[str, str]:
-    s = uuid4().hex[:8]
-    ids = {k: f"{k}-{s}" for k in ("hr", "mgr", "emp", "other")}
-    service.gql(
-        ids["hr"],
-        Role.HR,
-        "upsertPeople",
-        "UpsertPeopleInput",
-        "people { personId }",
-        people=[
-            {
-                "id": pid,
-                "displayName": pid.title(),
-                "email": f"{pid}@example.com",
-                "managerId": None if pid == ids["mgr"] else ids["mgr"],
-                "teamId": f"team-{s}",
-                "contractedHoursPerWeek": 40,
-            }
-            for pid in (ids["mgr"], ids["emp"], ids["other"])
-        ],
-    )
+    s, ids = service.team("mgr", "emp", "other")
+    ids["hr"] = f"hr-{s}"
 
     def propose(employee: str, title: str) -> str:
         agreement = service.gql(

@@ -6,8 +6,6 @@ and revert journey again by keyboard alone."""
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 from api.graphql.ids import agreement_uuid
 from domain.values import Role
 from tests.browser.conftest import Service
@@ -17,27 +15,9 @@ from tests.browser.pages import RESPONDED, accessible
 def _scene(service: Service) -> dict[str, str]:
     """A manager, an employee with a proposal and a teammate already receiving 3 of the
     4 hours a person may receive (from another agreement)."""
-    s = uuid4().hex[:8]
-    ids = {k: f"{k}-{s}" for k in ("hr", "mgr", "emp", "mate", "peer")}
     names = {"mgr": "Morgan Manager", "emp": "Erin Tester", "mate": "Alex Mate", "peer": "Pat Peer"}
-    service.gql(
-        ids["hr"],
-        Role.HR,
-        "upsertPeople",
-        "UpsertPeopleInput",
-        "people { personId }",
-        people=[
-            {
-                "id": ids[k],
-                "displayName": f"{name} {s}",
-                "email": f"{ids[k]}@example.com",
-                "managerId": None if k == "mgr" else ids["mgr"],
-                "teamId": f"team-{s}",
-                "contractedHoursPerWeek": 40,
-            }
-            for k, name in names.items()
-        ],
-    )
+    s, ids = service.team(*names, names=names)
+    ids["hr"] = f"hr-{s}"
 
     def propose(employee: str, title: str) -> str:
         agreement = service.gql(

@@ -13,7 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
@@ -37,27 +36,9 @@ def service_variables() -> dict[str, str]:
 
 
 def _people(service: Service) -> dict[str, str]:
-    s = uuid4().hex[:8]
-    ids = {k: f"{k}-{s}" for k in ("hr", "mgr", "emp", "mate")}
     names = {"mgr": "Priya Raman", "emp": "Sam Tester", "mate": "Lena Okafor"}
-    service.gql(
-        ids["hr"],
-        Role.HR,
-        "upsertPeople",
-        "UpsertPeopleInput",
-        "people { personId }",
-        people=[
-            {
-                "id": ids[k],
-                "displayName": f"{name} {s}",
-                "email": f"{ids[k]}@example.com",
-                "managerId": None if k == "mgr" else ids["mgr"],
-                "teamId": f"qa-{s}",
-                "contractedHoursPerWeek": 40,
-            }
-            for k, name in names.items()
-        ],
-    )
+    s, ids = service.team(*names, names=names, team="qa")
+    ids["hr"] = f"hr-{s}"
     return {**ids, "s": s}
 
 
