@@ -97,6 +97,8 @@ def seed_reports(team: Team, reports: int) -> None:
             adjustments=[draft(1), AdjustmentDraft(kinds[i % len(kinds)], "Pair on a study", 1)],
         )
         aid = team.run(_as(pid, Role.EMPLOYEE), proposal).id
+        if (i + 1) % 100 == 0:
+            print(f"  {i + 1} reports' agreements ({time.perf_counter() - began:.0f} s)")
         if i % 6 == 1:
             command: c.Command = c.RequestChanges(agreement_id=aid, reason="Fewer hours, please")
         elif i % 3 != 0:
@@ -104,8 +106,6 @@ def seed_reports(team: Team, reports: int) -> None:
         else:
             continue
         team.run(team.manager, command)
-        if (i + 1) % 100 == 0:
-            print(f"  {i + 1} reports' agreements ({time.perf_counter() - began:.0f} s)")
 
 
 @dataclass
@@ -177,7 +177,8 @@ def caught_up(base: str, timeout: float = 300) -> None:
 
 def report(args: argparse.Namespace, clients: int, results: dict[str, list[float]]) -> None:
     print(
-        f"\nWeb pages, {clients} signed-in client(s) at once, {args.seconds:g} s per page, "
+        f"\nWeb pages, {clients} signed-in client(s) at once, {args.workers} serve worker(s), "
+        f"{args.seconds:g} s per page, "
         f"{'PostgreSQL' if args.database_url else 'SQLite'}, {args.reports} reports, "
         f"a {args.events}-event agreement ({datetime.now(UTC):%Y-%m-%d}):"
     )
@@ -211,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, default=500)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--clients", default="1,4", help="signed-in clients at once; several: 1,4")
+    parser.add_argument("--workers", type=int, default=1, help="crafting serve --workers")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default SQLite)")
     args = parser.parse_args(argv)
@@ -225,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         analyze(url)
     manager = team.manager.actor.id
     auditor = team.auditor.actor.id
-    with serving(url, secret, workers=1) as server:
+    with serving(url, secret, workers=args.workers) as server:
         caught_up(server.base)
         base = server.base
         before = (date.today() + timedelta(days=28)).isoformat()
