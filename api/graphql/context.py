@@ -11,9 +11,9 @@ from sqlalchemy import Connection
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.errors import ForbiddenError, UnavailableError
 from api.graphql.rows import Row
+from api.http.consistency import ConsistencyWaiter
 from api.ports import Ports
 from domain.access import Actor, can_read_person, sees_all
 from domain.application import Request

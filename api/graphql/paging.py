@@ -9,8 +9,9 @@ from typing import TypeVar
 import strawberry
 
 from api.graphql.context import Context
-from api.graphql.errors import BadInputError
+from api.graphql.errors import BadInputError, NotYetConsistentError
 from api.graphql.rows import Row
+from api.http.consistency import NotYetConsistent
 
 T = TypeVar("T")
 MAX_FIRST = 100
@@ -49,4 +50,7 @@ def page(
 async def consistent(ctx: Context, position: int | None) -> None:
     """Wait (bounded) until the read models include `position` (read-your-writes)."""
     if position is not None:
-        await ctx.consistency.wait(ctx.actor.id, position)
+        try:
+            await ctx.consistency.wait(ctx.actor.id, position)
+        except NotYetConsistent as error:
+            raise NotYetConsistentError(str(error)) from None

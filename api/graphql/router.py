@@ -15,7 +15,6 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from api.graphql.consistency import ConsistencyWaiter
 from api.graphql.context import Context
 from api.graphql.hygiene import request_problem
 from api.graphql.schema import CraftingSchema
@@ -28,6 +27,7 @@ from api.http.authenticator import (
     ProviderUnavailableError,
     UnmappedTokenError,
 )
+from api.http.consistency import ConsistencyWaiter
 from api.http.metrics import GRAPHQL_ERRORS
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports

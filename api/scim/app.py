@@ -11,7 +11,6 @@ from scim2_server.applications.asgi import ASGIApplication
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 
-from api.graphql.consistency import ConsistencyWaiter
 from api.http import logs
 from api.http.auth import bearer_token
 from api.http.authenticator import (
@@ -22,6 +21,7 @@ from api.http.authenticator import (
     ProviderUnavailableError,
     UnmappedTokenError,
 )
+from api.http.consistency import ConsistencyWaiter
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
 from api.scim.models import provider

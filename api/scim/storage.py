@@ -26,8 +26,7 @@ from scim2_models import (
 from scim2_server.storage import AsyncScimStorage, SearchPage
 from sqlalchemy import Connection
 
-from api.graphql.consistency import ConsistencyWaiter
-from api.graphql.errors import NotYetConsistentError
+from api.http.consistency import ConsistencyWaiter, NotYetConsistent
 from api.ports import Ports
 from api.scim.filters import sql_condition
 from api.scim.mapping import entry_of, removal_of, user_of, version_of
@@ -77,7 +76,7 @@ class DirectoryStorage(AsyncScimStorage):
         head = await asyncio.to_thread(self.ports.commands.log_head)
         try:
             await self.consistency.wait(actor.id, head)
-        except NotYetConsistentError:
+        except NotYetConsistent:
             raise UnavailableException() from None
         return await asyncio.to_thread(self.ports.reads.run, query)
 

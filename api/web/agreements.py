@@ -15,8 +15,7 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from api.graphql.consistency import ConsistencyWaiter
-from api.graphql.errors import NotYetConsistentError
+from api.http.consistency import ConsistencyWaiter, NotYetConsistent
 from api.web import csrf
 from api.web.differences import changed_since
 from api.web.forms import FieldError, Submitted, uuid_or_none
@@ -190,7 +189,7 @@ class AgreementPages:
         if recorded.isdigit() and len(recorded) < 19:
             # After this person's own write: wait until the page shows it, unless the
             # projector lags too long (then the page is shown as it is).
-            with suppress(NotYetConsistentError):
+            with suppress(NotYetConsistent):
                 await self.waiter.wait(session.actor.id, int(recorded))
         detail = await self._load(session, agreement_id)
         if detail is None:

@@ -1,4 +1,5 @@
-"""Read-your-writes (`consistentWith`): wait until the read models include a position.
+"""Read-your-writes for every front door (GraphQL's `consistentWith`, SCIM, the web
+app's page after a write): wait until the read models include a position.
 
 Waits happen on the event loop, never in a worker thread: a thread would be held for the
 whole wait, and a few dozen waiting requests would then starve every other caller's
@@ -13,12 +14,16 @@ from collections import Counter
 
 from sqlalchemy import Engine
 
-from api.graphql.errors import NotYetConsistentError
 from projections.runner import current_position
 
 TIMEOUT_SECONDS = 5.0
 WAITS_PER_CALLER = 4
 _FIRST_DELAY, _MAX_DELAY = 0.005, 0.1
+
+
+class NotYetConsistent(Exception):
+    """The read models did not reach the position in time, or the caller already holds
+    as many waits as it may (each front door says so in its own way)."""
 
 
 class ConsistencyWaiter:
@@ -44,14 +49,14 @@ class ConsistencyWaiter:
         if position <= self._reached:
             return
         if self._waits[caller] >= self.waits_per_caller:
-            raise NotYetConsistentError(
+            raise NotYetConsistent(
                 f"At most {self.waits_per_caller} reads of one caller may wait for "
                 "consistency at once; retry shortly."
             )
         self._waits[caller] += 1
         try:
             if not await self._until(position):
-                raise NotYetConsistentError(
+                raise NotYetConsistent(
                     f"The read models have not reached position {position} yet; retry shortly."
                 )
         finally:
