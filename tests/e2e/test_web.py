@@ -284,3 +284,25 @@ def test_a_person_or_address_over_the_rate_limit_gets_a_429_page(tmp_path: Path)
         anyone = browser(limited.client)
         posts = [anyone.post("/login/not-a-link").status_code for _ in range(4)]
         assert posts[-1] == 429, posts
+
+
+def test_the_navigation_offers_only_what_the_person_may_open(api: Api) -> None:
+    """Career evidence for people in the directory (others have none: a 404), team
+    workload for everyone who may read it (auditors too), the inbox for managers and HR."""
+    world = World(api)
+    nav = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
+
+    def links(person: str, *roles: Role) -> str:
+        page = sign_in(api.client, api.secret, person, *roles).get("/")
+        found = nav.search(page.text)
+        assert found is not None
+        return found.group(1)
+
+    employee = links(world.ids["emp"], Role.EMPLOYEE)
+    assert "Career evidence" in employee
+    assert "Team workload" not in employee and "Inbox" not in employee
+    auditor = links(f"auditor-{world.s}", Role.AUDITOR)
+    assert "Career evidence" not in auditor and "Inbox" not in auditor
+    assert "Team workload" in auditor and "Audit log" in auditor
+    manager = links(world.ids["mgr"], Role.MANAGER, Role.EMPLOYEE)
+    assert "Inbox" in manager and "Team workload" in manager
