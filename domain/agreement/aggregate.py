@@ -18,7 +18,8 @@ from uuid import uuid4
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
 from domain.agreement import events as ev
-from domain.agreement import reversal, state
+from domain.agreement import lifecycle, reversal, state
+from domain.agreement.lifecycle import Action
 from domain.agreement.snapshot import pack_state, unpack_state
 from domain.agreement.topics import keep_stored_topics
 from domain.errors import (
@@ -152,7 +153,7 @@ class Agreement(ChainedAggregate):
     def revise(
         self, title: str, career_goal: CareerGoal, drafts: list[AdjustmentDraft], meta: Meta
     ) -> None:
-        self._require(S.PROPOSED, S.CHANGES_REQUESTED, action="revise the proposal")
+        self._require(Action.REVISE)
         self.trigger_event(
             ev.ProposalRevised,
             title=title,
@@ -163,13 +164,13 @@ class Agreement(ChainedAggregate):
 
     def request_changes(self, meta: Meta) -> None:
         reason(meta.reason)
-        self._require(S.PROPOSED, action="request changes")
+        self._require(Action.REQUEST_CHANGES)
         self.trigger_event(ev.ChangesRequested, **meta.event_fields())
 
     def approve(
         self, manager_id: str | None, guardrails: Guardrails, today: date, meta: Meta
     ) -> None:
-        self._require(S.PROPOSED, action="approve")
+        self._require(Action.APPROVE)
         state.check_hours_within(guardrails, self.development_hours())
         self.trigger_event(
             ev.Approved,
@@ -182,12 +183,12 @@ class Agreement(ChainedAggregate):
 
     def reject(self, meta: Meta) -> None:
         reason(meta.reason)
-        self._require(S.PROPOSED, S.CHANGES_REQUESTED, action="reject")
+        self._require(Action.REJECT)
         self.trigger_event(ev.Rejected, **meta.event_fields())
 
     def set_guardrails(self, guardrails: Guardrails, meta: Meta) -> str:
         """Change the guardrails; returns the change id."""
-        self._require(S.ACTIVE, S.PAUSED, action="set guardrails")
+        self._require(Action.SET_GUARDRAILS)
         if guardrails == self.guardrails:
             raise InvalidInput("These guardrails are already in place.", "guardrails")
         state.check_hours_within(guardrails, self.development_hours())
@@ -202,7 +203,7 @@ class Agreement(ChainedAggregate):
         return change_id
 
     def add_adjustment(self, draft: AdjustmentDraft, meta: Meta) -> Adjustment:
-        self._require(S.ACTIVE, action="add an adjustment")
+        self._require(Action.ADD_ADJUSTMENT)
         self._room_for("adjustments", len(self.adjustments))
         if self.guardrails is not None:
             state.check_hours_within(
@@ -221,7 +222,7 @@ class Agreement(ChainedAggregate):
         effective_on: date,
         meta: Meta,
     ) -> ReallocationToggle:
-        self._require(S.ACTIVE, action="reallocate a task")
+        self._require(Action.REALLOCATE)
         why = reason(meta.reason)
         self._room_for("reallocations", len(self.reallocations))
         if hours_per_week <= 0:
@@ -256,7 +257,7 @@ class Agreement(ChainedAggregate):
         next_review_on: date | None,
         meta: Meta,
     ) -> Review:
-        self._require(S.ACTIVE, S.PAUSED, action="record a review")
+        self._require(Action.RECORD_REVIEW)
         self._room_for("reviews", len(self.reviews))
         if next_review_on is None:
             every = self.guardrails.review_every_days if self.guardrails else 30
@@ -276,7 +277,7 @@ class Agreement(ChainedAggregate):
         recorded_on: date,
         meta: Meta,
     ) -> Artifact:
-        self._require(S.ACTIVE, S.PAUSED, action="record an artifact")
+        self._require(Action.RECORD_ARTIFACT)
         self._room_for("artifacts", len(self.artifacts))
         artifact = Artifact(_new_id(), title, kind, url, skills, meta.actor_id, recorded_on)
         self.trigger_event(ev.ArtifactRecorded, artifact=artifact, **meta.event_fields())
@@ -285,7 +286,7 @@ class Agreement(ChainedAggregate):
     def revert_change(self, change_id: str, meta: Meta) -> list[ReallocationToggle]:
         """Undo one change (a revert of a revert re-applies the original)."""
         reason(meta.reason)
-        self._require(S.ACTIVE, S.PAUSED, action="revert a change")
+        self._require(Action.REVERT)
         head = self.changes.get(change_id)
         if head is None:
             # An adjustment's or a reallocation's own id names its change too.
@@ -303,7 +304,7 @@ class Agreement(ChainedAggregate):
     def revert_to_version(self, version: int, meta: Meta) -> list[ReallocationToggle]:
         """Atomically undo every change after `version` that is still in effect."""
         reason(meta.reason)
-        self._require(S.ACTIVE, S.PAUSED, action="revert to a version")
+        self._require(Action.REVERT, words="revert to a version")
         assert self.approved_version is not None
         if not self.approved_version <= version <= self.version:
             raise InvalidInput(
@@ -317,20 +318,20 @@ class Agreement(ChainedAggregate):
 
     def pause(self, meta: Meta) -> None:
         reason(meta.reason)
-        self._require(S.ACTIVE, action="pause")
+        self._require(Action.PAUSE)
         self.trigger_event(ev.Paused, **meta.event_fields())
 
     def resume(self, meta: Meta) -> None:
-        self._require(S.PAUSED, action="resume")
+        self._require(Action.RESUME)
         self.trigger_event(ev.Resumed, **meta.event_fields())
 
     def complete(self, meta: Meta) -> None:
-        self._require(S.ACTIVE, S.PAUSED, action="complete")
+        self._require(Action.COMPLETE)
         self.trigger_event(ev.Completed, **meta.event_fields())
 
     def withdraw(self, meta: Meta) -> None:
         reason(meta.reason)
-        if self.status.is_final:
+        if not lifecycle.allows(self.status, Action.WITHDRAW):
             raise InvalidTransition(f"The agreement is {self.status} and cannot be withdrawn.")
         self.trigger_event(ev.Withdrawn, **meta.event_fields())
 
@@ -375,9 +376,10 @@ class Agreement(ChainedAggregate):
                 kind,
             )
 
-    def _require(self, *allowed: AgreementStatus, action: str) -> None:
-        if self.status not in allowed:
-            raise InvalidTransition(f"Cannot {action}: the agreement is {self.status}.", "status")
+    def _require(self, action: Action, words: str | None = None) -> None:
+        if not lifecycle.allows(self.status, action):
+            what = words or lifecycle.ACTION_WORDS[action]
+            raise InvalidTransition(f"Cannot {what}: the agreement is {self.status}.", "status")
 
 
 def _adjustments_from(drafts: list[AdjustmentDraft]) -> tuple[Adjustment, ...]:
