@@ -7,13 +7,21 @@ from dataclasses import dataclass
 from enum import Enum
 
 from domain.errors import Forbidden
-from domain.values import Role
+from domain.values import PERSON_ID_RULE, Role, is_person_id
 
 
 @dataclass(frozen=True)
 class Actor:
+    """Who acts: a person id or an integration's name, under the person-id rule (the
+    front doors refuse anything else before they get here; this is the last guard, so
+    no caller's id with a NUL, a direction override or a look-alike is ever recorded)."""
+
     id: str
     roles: frozenset[Role]
+
+    def __post_init__(self) -> None:
+        if not is_person_id(self.id):
+            raise ValueError(f"an actor's id must be {PERSON_ID_RULE}")
 
     def has(self, role: Role) -> bool:
         return role in self.roles
