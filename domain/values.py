@@ -209,9 +209,9 @@ def email_key(value: object) -> str | None:
 def url(value: str | None, field: str = "url") -> str | None:
     """An http(s) link: nothing invisible in it at all (no whitespace, no control or
     format character, no noncharacter), so what is shown is what is followed."""
-    if value is None or not value.strip():
+    if value is None or not value.strip(" "):
         return None
-    cleaned = value.strip()
+    cleaned = value.strip(" ")  # only the spaces a paste brings; anything else is refused
     if any(_invisible(character) for character in cleaned):
         raise InvalidInput(
             f"{field} must not contain spaces, control characters or invisible Unicode.", field
