@@ -34,7 +34,18 @@ FORBIDDEN = st.sampled_from(NEVER)
 
 
 def _allowed(ch: str, multiline: bool) -> bool:
-    return ch not in (NEVER if multiline else NEVER_ON_ONE_LINE)
+    """The rule restated from the code points (not from the lists above)."""
+    cp = ord(ch)
+    if cp < 0x20:
+        return multiline and ch in "\t\n\r"
+    return not (
+        0x7F <= cp <= 0x9F
+        or 0x202A <= cp <= 0x202E
+        or 0x2066 <= cp <= 0x2069
+        or 0xD800 <= cp <= 0xDFFF
+        or 0xFDD0 <= cp <= 0xFDEF
+        or cp & 0xFFFE == 0xFFFE
+    )
 
 
 @given(st.text(ANY_CHARACTER, max_size=50), st.booleans())
