@@ -111,6 +111,21 @@ def can_read_person(
     return actor.has(Role.MANAGER) and their_manager_id == actor.id
 
 
+READ_EVIDENCE = (
+    "Reading a person's career evidence needs the person, their manager, HR, AUDITOR or "
+    "INTEGRATION."
+)
+
+
+def can_read_evidence(actor: Actor, person_id: str, their_manager_id: str | None) -> bool:
+    """A person's career evidence (agreements, artifacts, reviews): the person, their
+    current manager (as the directory says now), HR, auditors and integrations. Stricter
+    than reading the person: an employee sees their manager's name, not their career."""
+    if sees_all(actor) or person_id == actor.id:
+        return True
+    return actor.has(Role.MANAGER) and their_manager_id == actor.id
+
+
 def require_directory_writer(actor: Actor) -> Role:
     """Only HR and integrations push the people directory."""
     for role in (Role.HR, Role.INTEGRATION):

@@ -33,7 +33,7 @@ from api.graphql.ids import (
 from api.graphql.paging import consistent, page, page_size
 from api.graphql.people.types import Person
 from api.graphql.rows import Row, shown_as
-from domain.access import READ_AGREEMENT
+from domain.access import READ_AGREEMENT, READ_EVIDENCE, can_read_evidence
 from domain.errors import DomainError, Forbidden
 from domain.values import Role
 from projections import career, inbox
@@ -174,6 +174,8 @@ async def career_evidence(
     person = await ctx.visible_person(key)
     if person is None:
         raise NotFoundError("No person with this id.", field="personId")
+    if not can_read_evidence(ctx.actor, key, person["manager_id"]):
+        raise ForbiddenError(READ_EVIDENCE)
     rows = await ctx.read(lambda c, rm: career.career_rows(c, rm, ctx.scope, key))
     found = career.career_evidence(rows)
     return CareerEvidence(
