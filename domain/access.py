@@ -7,13 +7,21 @@ from dataclasses import dataclass
 from enum import Enum
 
 from domain.errors import Forbidden
-from domain.values import Role
+from domain.values import PERSON_ID_RULE, Role, is_person_id
 
 
 @dataclass(frozen=True)
 class Actor:
+    """Who acts: a person id or an integration's name, under the person-id rule (the
+    front doors refuse anything else before they get here; this is the last guard, so
+    no caller's id with a NUL, a direction override or a look-alike is ever recorded)."""
+
     id: str
     roles: frozenset[Role]
+
+    def __post_init__(self) -> None:
+        if not is_person_id(self.id):
+            raise ValueError(f"an actor's id must be {PERSON_ID_RULE}")
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -99,6 +107,21 @@ def can_read_person(
     """HR, auditors and integrations read everyone; anyone reads themselves and their
     own manager; a manager reads their direct reports (as the directory says now)."""
     if sees_all(actor) or person_id == actor.id or my_manager_id == person_id:
+        return True
+    return actor.has(Role.MANAGER) and their_manager_id == actor.id
+
+
+READ_EVIDENCE = (
+    "Reading a person's career evidence needs the person, their manager, HR, AUDITOR or "
+    "INTEGRATION."
+)
+
+
+def can_read_evidence(actor: Actor, person_id: str, their_manager_id: str | None) -> bool:
+    """A person's career evidence (agreements, artifacts, reviews): the person, their
+    current manager (as the directory says now), HR, auditors and integrations. Stricter
+    than reading the person: an employee sees their manager's name, not their career."""
+    if sees_all(actor) or person_id == actor.id:
         return True
     return actor.has(Role.MANAGER) and their_manager_id == actor.id
 

@@ -16,17 +16,25 @@ MAX_HOURS_PER_WEEK = 80.0
 HOURS_STEP = 0.25  # quarter hours keep float sums exact, so limit checks never drift
 MIN_DATE = date(2000, 1, 1)
 MAX_DATE = date(2100, 12, 31)
-# Never stored: C0 controls but tab and line breaks, DEL and the C1 controls;
+# Never stored: C0 controls (but tab and line breaks in multi-line texts), DEL and C1;
 # bidirectional overrides and isolates (they make "a\u202egnp.exe" read as "aexe.png");
 # lone surrogates (not text at all) and Unicode noncharacters.
-_FORBIDDEN_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
 )
+_NEVER = "\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff" + _NONCHARACTERS
+# Single-line texts (titles, names, labels) take no C0 control at all; multi-line ones
+# (descriptions, notes, reasons) keep tab and line breaks.
+_FORBIDDEN_CHARACTERS = re.compile(f"[\x00-\x1f{_NEVER}]")
+_NONCHARACTER = re.compile(f"[{_NONCHARACTERS}]")
+_FORBIDDEN_MULTILINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_NEVER}]")
 # Person ids (HRIS ids, e-mail addresses): visible ASCII only, so no two ids look alike.
-_PERSON_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
-_URL = re.compile(r"^https?://[^\s]{1,2000}$")
+_PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}")
+PERSON_ID_RULE = (
+    "1 to 128 characters: ASCII letters, digits and . _ : @ + - (starting with a letter or digit)"
+)
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}")
+_URL = re.compile(r"https?://\S{1,2000}")
 
 
 class Role(StrEnum):
@@ -97,12 +105,17 @@ def choice(enum: type[E], value: str, field: str) -> E:
         raise InvalidInput(f"{field} must be one of {allowed}.", field) from None
 
 
-def text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
-    """Strip, check and normalise (NFC) a free-text input: control characters,
-    direction overrides and invalid code points are refused, never stored."""
-    if _FORBIDDEN_CHARACTERS.search(value):
+def text(
+    value: str, field: str, *, max_length: int, required: bool = True, multiline: bool = False
+) -> str:
+    """Strip, check and normalise (NFC) a free-text input: control characters (line
+    breaks and tabs only where `multiline`), direction overrides and isolates, lone
+    surrogates and noncharacters are refused, never stored."""
+    if (_FORBIDDEN_MULTILINE if multiline else _FORBIDDEN_CHARACTERS).search(value):
+        breaks = "" if multiline else "line breaks, "
         raise InvalidInput(
-            f"{field} must not contain control characters, direction overrides or invalid Unicode.",
+            f"{field} must not contain control characters, {breaks}direction overrides "
+            "or invalid Unicode.",
             field,
         )
     cleaned = unicodedata.normalize("NFC", value).strip()
@@ -113,18 +126,20 @@ def text(value: str, field: str, *, max_length: int, required: bool = True) -> s
     return cleaned
 
 
-def optional_text(value: str | None, field: str, *, max_length: int) -> str | None:
+def optional_text(
+    value: str | None, field: str, *, max_length: int, multiline: bool = False
+) -> str | None:
     """Like text(), but blank means absent."""
     if value is None or not value.strip():
         return None
-    return text(value, field, max_length=max_length)
+    return text(value, field, max_length=max_length, multiline=multiline)
 
 
 def reason(value: str | None, field: str = "reason") -> str:
     """A reason is required by rule 7 for the commands that undo or refuse."""
     if value is None or not value.strip():
         raise ReasonRequired("A reason is required for this action.", field)
-    return text(value, field, max_length=2000)
+    return text(value, field, max_length=2000, multiline=True)
 
 
 def hours(value: float, field: str, *, maximum: float = MAX_HOURS_PER_WEEK) -> float:
@@ -154,33 +169,66 @@ def date_range(starts: date | None, ends: date | None, field: str) -> None:
         raise InvalidInput(f"{field} must not be before the start date.", field)
 
 
+def is_person_id(value: object) -> bool:
+    """Whether `value` is exactly a person id (no trimming): what every front door
+    checks of the ids callers name themselves by (tokens, sign-in, integrations)."""
+    return isinstance(value, str) and _PERSON_ID.fullmatch(value) is not None
+
+
 def person_id(value: str, field: str) -> str:
     """HRIS ids are opaque strings of letters, digits and `. _ : @ + -` (so e-mail
     addresses qualify), at most 128 characters: nothing invisible or look-alike."""
     cleaned = value.strip()
-    if not _PERSON_ID.match(cleaned):
-        raise InvalidInput(
-            f"{field} must be 1 to 128 characters: ASCII letters, digits and . _ : @ + - "
-            "(starting with a letter or digit).",
-            field,
-        )
+    if not is_person_id(cleaned):
+        raise InvalidInput(f"{field} must be {PERSON_ID_RULE}.", field)
     return cleaned
 
 
 def email(value: str, field: str = "email") -> str:
     cleaned = text(value, field, max_length=320)
-    if not _EMAIL.match(cleaned):
+    if not _EMAIL.fullmatch(cleaned):
         raise InvalidInput(f"{field} is not a valid email address.", field)
     return cleaned.lower()
 
 
-def url(value: str | None, field: str = "url") -> str | None:
-    if value is None or not value.strip():
+def email_key(value: object) -> str | None:
+    """The form two addresses are compared in when one names a person (sign-in by
+    e-mail): ASCII only, lower-cased as ASCII; None for anything else. Never
+    str.lower() or NFKC on Unicode, which make look-alikes equal ("\u212a" KELVIN
+    SIGN lowers to "k")."""
+    if not isinstance(value, str):
         return None
     cleaned = value.strip()
-    if not _URL.match(cleaned):
+    if not cleaned.isascii() or not _EMAIL.fullmatch(cleaned):
+        return None
+    if any(not character.isprintable() for character in cleaned):
+        return None
+    return cleaned.lower()
+
+
+def url(value: str | None, field: str = "url") -> str | None:
+    """An http(s) link: nothing invisible in it at all (no whitespace, no control or
+    format character, no noncharacter), so what is shown is what is followed."""
+    if value is None or not value.strip(" "):
+        return None
+    cleaned = value.strip(" ")  # only the spaces a paste brings; anything else is refused
+    if any(_invisible(character) for character in cleaned):
+        raise InvalidInput(
+            f"{field} must not contain spaces, control characters or invisible Unicode.", field
+        )
+    if not _URL.fullmatch(cleaned):
         raise InvalidInput(f"{field} must be an http or https URL.", field)
     return cleaned
+
+
+def _invisible(character: str) -> bool:
+    """Whitespace, or a control, format, surrogate, private-use or unassigned code
+    point (Unicode category C*), or a noncharacter."""
+    return (
+        character.isspace()
+        or unicodedata.category(character).startswith("C")
+        or _NONCHARACTER.fullmatch(character) is not None
+    )
 
 
 def skills(values: list[str] | tuple[str, ...], field: str = "skills") -> tuple[str, ...]:
@@ -224,7 +272,9 @@ class AdjustmentDraft:
         date_range(self.starts_on, self.ends_on, f"{field}.endsOn")
         return AdjustmentDraft(
             kind=choice(AdjustmentKind, self.kind, f"{field}.kind"),
-            description=text(self.description, f"{field}.description", max_length=2000),
+            description=text(
+                self.description, f"{field}.description", max_length=2000, multiline=True
+            ),
             hours_per_week=hours(self.hours_per_week, f"{field}.hoursPerWeek", maximum=40),
             starts_on=optional_day(self.starts_on, f"{field}.startsOn"),
             ends_on=optional_day(self.ends_on, f"{field}.endsOn"),

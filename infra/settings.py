@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from domain.values import Role
+from domain.values import PERSON_ID_RULE, Role, is_person_id
 from infra.persistence import PoolSize
 
 # Values people paste from examples; never accepted outside development.
@@ -231,6 +231,13 @@ class Settings(BaseSettings):
             raise ValueError("CRAFTING_OIDC_CLIENT_ID and CRAFTING_OIDC_CLIENT_SECRET go together")
         if web[0] is not None and web[0] in self.integration_clients:
             raise ValueError("the web sign-in client cannot be an integration client")
+        # An integration client's id is the caller's id in every event it records.
+        for client in sorted(self.integration_clients):
+            if not is_person_id(client):
+                raise ValueError(
+                    f"CRAFTING_OIDC_INTEGRATION_CLIENTS: {client!r} is not an id we record "
+                    f"(each must be {PERSON_ID_RULE})"
+                )
         return self
 
     @property

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from api.cli import audit as cli_audit
 from api.cli import privacy as cli_privacy
 from api.cli.demo import load_demo
-from api.cli.signin import demo_links, login_link
+from api.cli.signin import checked_sub, demo_links, login_link
 from api.http.auth import mint_token
 from domain.values import Role
 from infra import deployment
@@ -159,6 +159,7 @@ def token(
     hours: Annotated[float, typer.Option(min=0.01, max=24 * 365, help="Validity.")] = 12,
 ) -> None:
     """Mint a token with the configured secret."""
+    sub = checked_sub(sub)
     try:
         secret = jwt_secret(Settings(), create=False)
     except MissingSecretError as error:

@@ -15,7 +15,7 @@ from domain.application import Request
 from domain.application import commands as c
 from domain.errors import DomainError
 from domain.sealing import KeysUnavailable
-from domain.values import Role
+from domain.values import Role, is_person_id
 from infra.retention import destroy_keys_of_erased, erase_past_retention
 from projections import queries as q
 
@@ -26,7 +26,9 @@ def erase(
 ) -> None:
     """Erase a person: their data key is destroyed with the event that records it, and
     what was theirs reads "[erased]" everywhere; the history still verifies."""
-    actor = Actor(f"cli:{getpass.getuser()}", frozenset({Role.HR}))
+    user = f"cli:{getpass.getuser()}"
+    # The operator's login name as the actor, when it is an id we record ("cli" if not).
+    actor = Actor(user if is_person_id(user) else "cli", frozenset({Role.HR}))
     with cli_container() as container:
         try:
             container.app.execute(

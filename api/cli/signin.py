@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from api.web.sessions import mint_link
-from domain.values import Role
+from domain.values import PERSON_ID_RULE, Role, is_person_id
 from infra.secrets import MissingSecretError, jwt_secret
 from infra.settings import Settings
 
@@ -22,6 +22,14 @@ DEMO_PEOPLE = (
 )
 
 
+def checked_sub(sub: str) -> str:
+    """`--sub` under the person-id rule, or exit 2 with the rule (nothing is minted)."""
+    if not is_person_id(sub):
+        typer.echo(f"crafting: --sub must be a person id: {PERSON_ID_RULE}.", err=True)
+        raise typer.Exit(2)
+    return sub
+
+
 def link_for(settings: Settings, secret: str, sub: str, roles: list[Role]) -> str:
     return f"{settings.public_url.rstrip('/')}/login/{mint_link(secret, sub, roles)}"
 
@@ -33,9 +41,7 @@ def login_link(
     ] = None,
 ) -> None:
     """Print a sign-in link for the web app: it works once, for ten minutes."""
-    if not sub.strip() or len(sub) > 128:
-        typer.echo("crafting: --sub must be a person id of 1 to 128 characters.", err=True)
-        raise typer.Exit(2)
+    sub = checked_sub(sub)
     settings = Settings()
     try:
         secret = jwt_secret(settings, create=False)

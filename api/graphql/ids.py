@@ -8,6 +8,7 @@ from datetime import date
 from uuid import UUID
 
 from api.graphql.errors import BadInputError
+from domain.values import PERSON_ID_RULE, is_person_id
 
 _MAX_ID = 300
 
@@ -54,11 +55,19 @@ def agreement_uuid(value: str, field: str = "id") -> UUID:
     raise BadInputError("Not a valid agreement id.", field=field)
 
 
-def person_key(value: str) -> str:
-    """A person id: its global id, or the HRIS id itself."""
+def person_key(value: str, field: str = "id") -> str:
+    """A person id: its global id, or the HRIS id itself; BAD_USER_INPUT when it is
+    neither (no id outside the person-id rule reaches a query)."""
     decoded = _decode(value)
     if decoded is not None and decoded.startswith("Person:"):
-        return decoded.split(":", 1)[1]
+        value = decoded.split(":", 1)[1]
+    return person_filter(value, field) or ""
+
+
+def person_filter(value: str | None, field: str) -> str | None:
+    """A person id a filter names (None: no filter), under the person-id rule."""
+    if value is not None and not is_person_id(value):
+        raise BadInputError(f"{field} must be a person id: {PERSON_ID_RULE}.", field=field)
     return value
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import jwt
 
 from domain.access import Actor
-from domain.values import Role
+from domain.values import PERSON_ID_RULE, Role, is_person_id
 
 ALGORITHM = "HS256"
 
@@ -27,7 +27,10 @@ def bearer_token(headers: Mapping[str, str]) -> str:
 
 
 def mint_token(secret: str, sub: str, roles: list[Role], ttl: timedelta) -> str:
-    """A signed token for `sub` with `roles`, valid for `ttl`."""
+    """A signed token for `sub` (a person id: ValueError otherwise) with `roles`,
+    valid for `ttl`."""
+    if not is_person_id(sub):
+        raise ValueError(f"sub must be {PERSON_ID_RULE}")
     now = datetime.now(UTC)
     claims = {"sub": sub, "roles": [r.value for r in roles], "iat": now, "exp": now + ttl}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
@@ -53,10 +56,10 @@ def decoded(secret: str, token: str, audience: str | None = None) -> dict[str, A
 
 
 def actor_of(claims: Mapping[str, Any]) -> Actor:
-    """The caller checked claims name: a short `sub`, known roles."""
+    """The caller checked claims name: a `sub` under the person-id rule, known roles."""
     sub, roles = claims.get("sub"), claims.get("roles")
-    if not isinstance(sub, str) or not sub.strip() or len(sub) > 128:
-        raise InvalidTokenError("sub must be a non-empty string")
+    if not isinstance(sub, str) or not is_person_id(sub):
+        raise InvalidTokenError(f"sub must be {PERSON_ID_RULE}")
     known = set(Role.__members__)
     if (
         not isinstance(roles, list)

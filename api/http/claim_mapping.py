@@ -18,13 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.access import Actor
-from domain.values import Role
+from domain.values import PERSON_ID_RULE, Role, email_key, is_person_id
 
 CLIENT_CLAIMS = ("client_id", "azp", "cid")
 EMAIL_CLAIMS = frozenset({"email", "upn"})
-MAX_ID_LENGTH = 128
 
-FindByEmail = Callable[[str], str | None]
+
+class Ambiguous:
+    """Several people of the directory have the address: it names none of them."""
+
+
+AMBIGUOUS = Ambiguous()
+# The person id an e-mail address names, None (nobody), or AMBIGUOUS.
+FindByEmail = Callable[[str], str | Ambiguous | None]
 
 
 class UnmappedTokenError(Exception):
@@ -65,8 +71,13 @@ class ClaimMapping:
         roles = self.roles(claims)
         person = claim(claims, self.person_claim)
         if person is None and Role.INTEGRATION in roles and client is not None:
+            if not is_person_id(client):
+                raise UnmappedTokenError(
+                    f"The token's client id is not one we can record as a caller (it must "
+                    f"be {PERSON_ID_RULE})."
+                )
             return Actor(client, roles)
-        person_id = self.person_id(person)
+        person_id = self.person_id(person, claims)
         if not roles:
             raise UnmappedTokenError(
                 f"The token's `{self.roles_claim}` claim maps to none of our roles "
@@ -92,21 +103,44 @@ class ClaimMapping:
                 found.add(Role(value))
         return frozenset(found)
 
-    def person_id(self, value: Any) -> str:
-        """The person id the person claim's value names."""
+    def person_id(self, value: Any, claims: Mapping[str, Any] | None = None) -> str:
+        """The person id the person claim's value names: the value itself under the
+        person-id rule, or the one person of the directory with that address (for
+        `email`, only once the provider says it verified it)."""
         if not isinstance(value, str) or not value.strip():
             raise UnmappedTokenError(
                 f"The token has no `{self.person_claim}` claim naming a person "
                 "(CRAFTING_OIDC_PERSON_CLAIM)."
             )
         if self.looks_up:
-            found = self.find_by_email(value) if self.find_by_email else None
-            if found is None:
-                raise UnmappedTokenError(
-                    f"No one in the directory has the e-mail address of the token's "
-                    f"`{self.person_claim}` claim."
-                )
-            return found
-        if len(value) > MAX_ID_LENGTH:
-            raise UnmappedTokenError(f"The token's `{self.person_claim}` claim is too long.")
+            return self._person_by_email(value, claims or {})
+        if not is_person_id(value):
+            raise UnmappedTokenError(
+                f"The token's `{self.person_claim}` claim is not a person id we accept (it "
+                f"must be {PERSON_ID_RULE}); ask your administrator to set "
+                "CRAFTING_OIDC_PERSON_CLAIM to the claim holding your employee id."
+            )
         return value
+
+    def _person_by_email(self, value: str, claims: Mapping[str, Any]) -> str:
+        # A provider may let anyone put any address in `email`: only a verified one
+        # names a person. (`upn` is assigned by the tenant's administrators.)
+        if self.person_claim == "email" and claims.get("email_verified") is not True:
+            raise UnmappedTokenError(
+                "The token's e-mail address is not verified by the identity provider "
+                "(`email_verified`), so it cannot sign you in."
+            )
+        wanted = email_key(value)
+        found = None if wanted is None or self.find_by_email is None else self.find_by_email(wanted)
+        if isinstance(found, Ambiguous):
+            raise UnmappedTokenError(
+                f"Several people in the directory have the e-mail address of the token's "
+                f"`{self.person_claim}` claim, so it names none of them; ask HR to correct "
+                "the directory."
+            )
+        if found is None or not is_person_id(found):
+            raise UnmappedTokenError(
+                f"No one in the directory has the e-mail address of the token's "
+                f"`{self.person_claim}` claim."
+            )
+        return found

@@ -10,7 +10,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from api.http.claim_mapping import AMBIGUOUS, Ambiguous
 from api.ports import Reads
+from domain.values import email_key
 from projections import directory as d
 
 REMEMBER_SECONDS = 60.0
@@ -22,24 +24,29 @@ class PeopleByEmail:
         self.reads = reads
         self.clock = clock
         self._lock = threading.Lock()
-        self._known: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+        self._known: OrderedDict[str, tuple[float, str | Ambiguous | None]] = OrderedDict()
 
-    def __call__(self, email: str) -> str | None:
-        """The id of the one person with this address (case-insensitive), or None
-        (nobody, erased, or several people: an address must name one person)."""
-        wanted = email.strip().lower()
+    def __call__(self, email: str) -> str | Ambiguous | None:
+        """The id of the one person with this address, compared as normalised ASCII
+        (domain.values.email_key); None (nobody, erased, or not an ASCII address) or
+        AMBIGUOUS (several people: an address must name one person)."""
+        wanted = email_key(email)
+        if wanted is None:
+            return None
         now = self.clock()
         with self._lock:
             known = self._known.get(wanted)
             if known is not None and now - known[0] < REMEMBER_SECONDS:
                 return known[1]
         _, rows = self.reads.run(lambda conn, rm: d.directory_page(conn, rm, None, 0, None))
-        matches = [
-            r["person_id"]
-            for r in rows
-            if not r["erased"] and isinstance(r["email"], str) and r["email"].lower() == wanted
-        ]
-        found = matches[0] if len(matches) == 1 else None
+        matches = {
+            r["person_id"] for r in rows if not r["erased"] and email_key(r["email"]) == wanted
+        }
+        found: str | Ambiguous | None = None
+        if len(matches) > 1:
+            found = AMBIGUOUS
+        elif matches:
+            (found,) = matches
         with self._lock:
             self._known[wanted] = (now, found)
             self._known.move_to_end(wanted)

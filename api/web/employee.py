@@ -26,7 +26,7 @@ from api.web.proposal_form import (
 )
 from api.web.sessions import Session
 from api.web.site import to_sign_in
-from domain.access import Actor, Party, can_read_person
+from domain.access import Actor, Party, can_read_evidence
 from domain.application import commands as c
 from domain.errors import DomainError, VersionConflict
 from domain.values import AdjustmentKind, AgreementStatus, ArtifactKind, Role
@@ -279,11 +279,9 @@ class EmployeePages:
         actor, scope = session.actor, scope_of(session)
 
         def read(conn: Connection, rm: ReadModel) -> Career | None:
-            people = q.people_by_id(conn, rm, {person_id, actor.id})
-            person, me = people.get(person_id), people.get(actor.id)
-            mine = None if me is None else me["manager_id"]
+            person = q.people_by_id(conn, rm, {person_id}).get(person_id)
             theirs = None if person is None else person["manager_id"]
-            if person is None or not can_read_person(actor, person_id, theirs, mine):
+            if person is None or not can_read_evidence(actor, person_id, theirs):
                 return None
             return person, career_rows(conn, rm, scope, person_id)
 

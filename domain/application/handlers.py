@@ -121,7 +121,7 @@ def _record_review(s: CommandSession, a: Agreement, cmd: c.RecordReview, meta: M
     a.record_review(
         day(cmd.held_on or s.today, "heldOn"),
         choice(ReviewOutcome, cmd.outcome, "outcome"),
-        optional_text(cmd.notes, "notes", max_length=5000),
+        optional_text(cmd.notes, "notes", max_length=5000, multiline=True),
         optional_day(cmd.next_review_on, "nextReviewOn"),
         meta,
     )

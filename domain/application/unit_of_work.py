@@ -79,7 +79,7 @@ class UnitOfWork:
             actor_id=self.request.actor.id,
             actor_role=str(role),
             correlation_id=self.request.correlation_id,
-            reason=optional_text(self.command.reason, "reason", max_length=2000),
+            reason=optional_text(self.command.reason, "reason", max_length=2000, multiline=True),
             idempotency_key=self.command.idempotency_key,
         )
 

@@ -207,7 +207,7 @@ def _meta(request: Request, role: object, reason: str | None = None) -> Meta:
         actor_id=request.actor.id,
         actor_role=str(role),
         correlation_id=request.correlation_id,
-        reason=optional_text(reason, "reason", max_length=2000),
+        reason=optional_text(reason, "reason", max_length=2000, multiline=True),
     )
 
 

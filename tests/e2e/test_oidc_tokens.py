@@ -205,10 +205,12 @@ def test_the_person_may_be_found_by_email_in_the_directory(
             p=api.position(),
         )
         token = oidc_provider.person_token(
-            "okta-uid-1", Role.EMPLOYEE, email=f"{person.upper()}@example.com"
+            "okta-uid-1", Role.EMPLOYEE, email=f"{person.upper()}@example.com", email_verified=True
         )
         assert api.data(token, VIEWER)["viewer"]["id"] == person
-        unknown = oidc_provider.person_token("okta-uid-2", Role.EMPLOYEE, email="no@example.com")
+        unknown = oidc_provider.person_token(
+            "okta-uid-2", Role.EMPLOYEE, email="no@example.com", email_verified=True
+        )
         response = api.post(VIEWER, token=unknown)
         assert response.status_code == 403
         assert "No one in the directory has the e-mail address" in response.json()["detail"]

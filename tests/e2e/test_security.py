@@ -98,9 +98,18 @@ def test_career_evidence_shows_only_what_the_caller_may_read(api: Api) -> None:
     query = (
         "query($p: String!) { careerEvidence(personId: $p) { skills { skill } agreements { id } } }"
     )
-    seen = api.data(w.employee, query, p=w.ids["mgr"])["careerEvidence"]
-    assert seen == {"skills": [], "agreements": []}
-    assert "confidential" not in str(api.gql(w.employee, query, p=w.ids["mgr"]))
+    # The employee may read their manager's name, never their career (SPEC section 3):
+    # FORBIDDEN, with no data, as for anyone they may not see.
+    refused = api.gql(w.employee, query, p=w.ids["mgr"])
+    assert refused["data"] is None, refused
+    (error,) = refused["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert "confidential" not in str(refused)
+    stranger = api.gql(w.employee, query, p=w.ids["mgr2"])
+    assert stranger["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert api.gql(w.employee, "query($p: ID!) { person(id: $p) { id } }", p=w.ids["mgr"])["data"][
+        "person"
+    ]  # their manager as a person stays readable
     by_hr = api.data(w.hr, query, p=w.ids["mgr"])["careerEvidence"]
     assert by_hr["skills"] == [{"skill": "confidential-reorg-planning"}]
 

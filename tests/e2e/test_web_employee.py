@@ -384,6 +384,8 @@ def test_career_evidence_for_the_person_and_whoever_may_read_them(api: Api) -> N
         sign_in(api.client, api.secret, world.ids["mate"], Role.EMPLOYEE).get(path),
         sign_in(api.client, api.secret, world.ids["mgr2"], Role.MANAGER).get(path),
         employee.get("/people/nobody-here/career"),
+        # Their own manager: readable as a person, but their career is not the employee's.
+        employee.get(f"/people/{world.ids['mgr']}/career"),
     ]
     assert {r.status_code for r in refused} == {404}
     assert len({r.text.split("<main")[1] for r in refused}) == 1

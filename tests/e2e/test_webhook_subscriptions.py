@@ -27,6 +27,17 @@ from tests.e2e.world import World
 from tests.processes import eventually
 
 PUBLIC = "https://hooks.example.com/crafting"  # resolves nowhere here: refused as such
+EMBEDDING_OR_SPECIAL = [
+    "[64:ff9b::a9fe:a9fe]",  # NAT64 of 169.254.169.254
+    "[::7f00:1]",  # IPv4-compatible 127.0.0.1
+    "[::a9fe:a9fe]",  # IPv4-compatible 169.254.169.254
+    "[64:ff9b:1::a00:1]",  # local-use NAT64 of 10.0.0.1
+    "[2002:a9fe:a9fe::1]",  # 6to4 of 169.254.169.254
+    "[::ffff:0:a9fe:a9fe]",  # IPv4-translated 169.254.169.254
+    "[fec0::1]",  # deprecated site-local
+    "192.0.0.8",  # IETF protocol assignments
+    "192.88.99.1",  # deprecated 6to4 relay anycast
+]
 
 
 @pytest.fixture
@@ -56,6 +67,8 @@ def _listed(api: Api, token: str) -> list[dict]:
         "http://[::1]:9/hooks",
         "http://[::ffff:127.0.0.1]:9/hooks",
         "http://0.0.0.0:9/hooks",
+        # IPv6 forms that embed a private IPv4 address, deprecated and special ranges.
+        *(f"http://{host}/hooks" for host in EMBEDDING_OR_SPECIAL),
     ],
 )
 def test_private_loopback_and_link_local_receivers_are_refused(

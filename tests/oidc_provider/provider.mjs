@@ -51,7 +51,7 @@ const provider = new Provider(issuer, {
   // Every claim of an account may be asked for with the scopes below.
   claims: {
     openid: ['sub'],
-    email: ['email'],
+    email: ['email', 'email_verified'],
     profile: ['name', 'employee_id'],
     groups: ['groups', 'roles'],
   },

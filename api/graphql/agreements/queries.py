@@ -27,12 +27,13 @@ from api.graphql.ids import (
     due_cursor,
     parse_cursor,
     parse_due_cursor,
+    person_filter,
     person_key,
 )
 from api.graphql.paging import consistent, page, page_size
 from api.graphql.people.types import Person
 from api.graphql.rows import Row, shown_as
-from domain.access import READ_AGREEMENT
+from domain.access import READ_AGREEMENT, READ_EVIDENCE, can_read_evidence
 from domain.errors import DomainError, Forbidden
 from domain.values import Role
 from projections import career, inbox
@@ -60,8 +61,8 @@ def agreements_arguments(
     f = filter or AgreementFilter()
     where = q.AgreementCriteria(
         status=f.status.value if f.status else None,
-        employee_id=f.employee_id,
-        manager_id=f.manager_id,
+        employee_id=person_filter(f.employee_id, "filter.employeeId"),
+        manager_id=person_filter(f.manager_id, "filter.managerId"),
         team_id=f.team_id,
         updated_since=f.updated_since,
     )
@@ -79,7 +80,7 @@ def reviews_due_arguments(
             )
         manager_id = ctx.actor.id
     size, resume = page_size(first), parse_due_cursor(after)
-    return size, resume, inbox.reviews_due(manager_id, before)
+    return size, resume, inbox.reviews_due(person_filter(manager_id, "managerId"), before)
 
 
 def _connection(rows: list[Row], first: int, by_due: bool = False) -> AgreementConnection:
@@ -169,10 +170,12 @@ async def career_evidence(
     """A person's agreements, artifacts, reviews and the skills they evidence."""
     ctx = info.context
     await consistent(ctx, consistent_with)
-    key = person_key(person_id)
+    key = person_key(person_id, "personId")
     person = await ctx.visible_person(key)
     if person is None:
         raise NotFoundError("No person with this id.", field="personId")
+    if not can_read_evidence(ctx.actor, key, person["manager_id"]):
+        raise ForbiddenError(READ_EVIDENCE)
     rows = await ctx.read(lambda c, rm: career.career_rows(c, rm, ctx.scope, key))
     found = career.career_evidence(rows)
     return CareerEvidence(

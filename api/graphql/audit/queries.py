@@ -11,7 +11,7 @@ from api.graphql.audit.types import AuditEvent, AuditEventConnection, AuditEvent
 from api.graphql.context import Context
 from api.graphql.enums import AuditOrder
 from api.graphql.errors import BadInputError, ForbiddenError
-from api.graphql.ids import agreement_uuid, cursor, parse_cursor
+from api.graphql.ids import agreement_uuid, cursor, parse_cursor, person_filter
 from api.graphql.paging import MAX_FIRST, consistent, page, page_size
 from api.graphql.rows import Row, shown_as
 from domain.access import sees_all
@@ -58,7 +58,7 @@ async def audit_log(
     agreement = str(agreement_uuid(f.agreement_id, "agreementId")) if f.agreement_id else None
     where = q.AuditFilter(
         agreement_id=agreement,
-        actor_id=f.actor_id,
+        actor_id=person_filter(f.actor_id, "filter.actorId"),
         types=tuple(f.types or ()),
         recorded_from=f.from_,
         recorded_to=f.to,
