@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.http.consistency import ConsistencyWaiter, NotYetConsistent
 from api.web import csrf
+from api.web.checks import FormErrors, Labels
 from api.web.differences import changed_since
 from api.web.forms import FieldError, Submitted, uuid_or_none
 from api.web.sessions import Session
@@ -68,8 +69,11 @@ Build = Callable[[Submitted, UUID, int, str], c.Command]
 # Makes the command from the form and the idempotency key; None: what the form is about
 # does not exist (the 404).
 Make = Callable[[Submitted, str], c.Command | None]
-# The page for a rule violation or a value the form could not read.
-Failed = Callable[[Session, Submitted, DomainError | FieldError], Awaitable[Response]]
+# The page for a rule violation or the values the form could not read (every one).
+Failed = Callable[[Session, Submitted, DomainError | FormErrors], Awaitable[Response]]
+# A refusal told in the page's words with what the form's reader knows (e.g. how many
+# hours the chosen receiver can still take); None: the domain's message, worded.
+Explain = Callable[[Session, Detail, Submitted, DomainError], Awaitable[str | None]]
 # Shows a refused form again (status 409 or 422, and the template values act passes);
 # by default the agreement page.
 Refused = Callable[[Request, Session, Detail, int, dict[str, Any]], Awaitable[Response]]
@@ -239,11 +243,15 @@ class AgreementPages:
                 title="Try again shortly",
                 message="The service cannot reach its key store right now.",
             )
-        except (DomainError, FieldError) as error:
+        except FieldError as error:
+            return await failed(session, form, FormErrors({error.field: error.message}))
+        except (DomainError, FormErrors) as error:
             return await failed(session, form, error)
         assert result.agreement is not None  # every command these pages send is on one
+        # The page opens at its notice (an explicit fragment: a redirect would otherwise
+        # keep the form's, and open the page at a form that is gone).
         return RedirectResponse(
-            f"/agreements/{result.agreement.id}?recorded={result.position}", 303
+            f"/agreements/{result.agreement.id}?recorded={result.position}#recorded", 303
         )
 
     async def what_changed(self, session: Session, detail: Detail, form: Submitted) -> str:
@@ -253,10 +261,20 @@ class AgreementPages:
         return await changed_since(self.site.ports, session.actor, agreement_id, shown)
 
     async def act(
-        self, request: Request, action: str, build: Build, refused: Refused | None = None
+        self,
+        request: Request,
+        action: str,
+        build: Build,
+        refused: Refused | None = None,
+        *,
+        labels: Labels = lambda _field: None,
+        where: Callable[[str], str] = lambda field: field,
+        explain: Explain | None = None,
     ) -> Response:
         """Run one command on the agreement in the path (`write`); a rule violation is
-        shown on the agreement's page, next to its field in the form of `action`."""
+        shown on the agreement's page, next to its field in the form of `action`, in
+        the page's words (`labels`: the form's label of a field; `where`: the form
+        field a domain field is shown at)."""
         agreement_id = uuid_or_none(request.path_params["agreement_id"])
 
         def make(form: Submitted, key: str) -> c.Command | None:
@@ -266,7 +284,7 @@ class AgreementPages:
             return build(form, agreement_id, version, key)
 
         async def failed(
-            session: Session, form: Submitted, error: DomainError | FieldError
+            session: Session, form: Submitted, error: DomainError | FormErrors
         ) -> Response:
             assert agreement_id is not None
             detail = await self._load(session, agreement_id)
@@ -276,13 +294,14 @@ class AgreementPages:
             if isinstance(error, VersionConflict):
                 status, values = 409, {"conflict": await self.what_changed(session, detail, form)}
             else:
+                if isinstance(error, DomainError):
+                    told = None if explain is None else await explain(session, detail, form, error)
+                    error = FormErrors.of(error, labels, where)
+                    if told is not None:
+                        error.errors = {k: told for k in error.errors}
                 status, values = (
                     422,
-                    {
-                        "failed": action,
-                        "errors": {error.field or "form": error.message},
-                        "form": form.values,
-                    },
+                    {"failed": action, "errors": error.errors, "form": form.values},
                 )
             if refused is not None:
                 return await refused(request, session, detail, status, values)

@@ -15,11 +15,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from api.web.agreements import AgreementPages, Detail, may_act, scope_of
-from api.web.forms import FieldError, Submitted
+from api.web.checks import FormErrors
+from api.web.forms import Submitted
 from api.web.proposal_form import (
     MOST_ROWS,
     ProposalInput,
     fields,
+    label,
     read_proposal,
     row_count,
     values_of,
@@ -48,6 +50,9 @@ ADJUSTMENT_KINDS = {
     AdjustmentKind.COGNITIVE: "Cognitive: how you see your work",
     AdjustmentKind.RESOURCE: "Resource: what you draw on",
 }
+
+
+ARTIFACT_LABELS = {"title": "Artifact title", "kind": "Kind", "url": "Link", "skills": "Skills"}
 
 
 def may_propose(actor: Actor) -> bool:
@@ -134,13 +139,18 @@ class EmployeePages:
         **extra: Any,
     ) -> Any:
         async def failed(
-            session: Session, form: Submitted, error: DomainError | FieldError
+            session: Session, form: Submitted, error: DomainError | FormErrors
         ) -> Response:
             rows = row_count(form)
             shown = fields(rows)
-            # A value the form could not read names its form field; a rule the domain
-            # checked names the adjustment by its place among the non-blank rows.
-            where = read[0].field(error.field, shown) if read else error.field or "form"
+            if isinstance(error, DomainError):
+                # A rule the domain checked names the adjustment by its place among the
+                # non-blank rows: shown at its form row, in the form's words.
+                def where(field: str) -> str:
+                    return read[0].field(field, shown) if read else field
+
+                error = FormErrors.of(error, label, where)
+            errors = {(k if k in shown else "form"): m for k, m in error.errors.items()}
             return self._form(
                 request,
                 session,
@@ -148,7 +158,7 @@ class EmployeePages:
                 detail=detail,
                 values=form.values,
                 rows=rows,
-                errors={where if where in shown else "form": error.message},
+                errors=errors,
                 **extra,
             )
 
@@ -164,7 +174,7 @@ class EmployeePages:
         read: list[ProposalInput] = []
 
         def make(form: Submitted, key: str) -> c.Command:
-            read.append(read_proposal(form))
+            read.append(read_proposal(form, session.actor.has(Role.HR)))
             return c.ProposeAgreement(
                 idempotency_key=key,
                 title=read[0].title,
@@ -242,7 +252,7 @@ class EmployeePages:
         proposal_failed = self._failed_proposal(request, read, detail, requested=requested)
 
         async def failed(
-            session: Session, form: Submitted, error: DomainError | FieldError
+            session: Session, form: Submitted, error: DomainError | FormErrors
         ) -> Response:
             if isinstance(error, VersionConflict):
                 changed = await self.pages.what_changed(session, detail, form)
@@ -267,6 +277,8 @@ class EmployeePages:
                 url=form.text("url"),
                 skills=form.words("skills"),
             ),
+            labels=ARTIFACT_LABELS.get,
+            where=lambda field: "skills" if field.startswith("skills") else field,
         )
 
     # --- career evidence ------------------------------------------------------------

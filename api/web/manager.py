@@ -21,7 +21,7 @@ from api.web.forms import Submitted
 from api.web.sessions import Session
 from domain.access import Party, acting_role, may_move_work_of
 from domain.application import commands as c
-from domain.errors import DomainError, Forbidden, VersionConflict
+from domain.errors import DomainError, Forbidden, ReceiverOverloaded, VersionConflict
 from domain.ledger import overloads
 from projections import queries as q
 from projections.tables import ReadModel
@@ -62,7 +62,16 @@ class ManagerPages:
         actions = [
             Route(
                 f"{base}/{name}",
-                guarded(partial(self.pages.act, action=name, build=build)),
+                guarded(
+                    partial(
+                        self.pages.act,
+                        action=name,
+                        build=build,
+                        labels=forms.label,
+                        where=forms.where(name),
+                        explain=self.room_left if name == "reallocate" else None,
+                    )
+                ),
                 methods=["POST"],
             )
             for name, build in forms.BUILDS.items()
@@ -78,7 +87,47 @@ class ManagerPages:
     async def revert(self, request: Request) -> Response:
         # Each change has its own form: the refusal is shown by the one that was sent.
         change_id = Submitted.of(await request.form()).get("changeId")
-        return await self.pages.act(request, f"revert-{change_id}", forms.revert_change)
+        return await self.pages.act(
+            request, f"revert-{change_id}", forms.revert_change, labels=forms.label
+        )
+
+    async def _load_of(
+        self, session: Session, detail: Detail, pid: str
+    ) -> tuple[str, float] | None:
+        """A receiver's name and net received hours, if this person may move the
+        agreement's work to them (nobody else's load is told)."""
+        employee = detail.agreement["employee_id"]
+        role = acting_role(session.actor, Party.MANAGER, employee, detail.manager_id)
+        person, net = await asyncio.to_thread(
+            self.site.ports.reads.run,
+            lambda conn, rm: (
+                q.people_by_id(conn, rm, [pid]).get(pid),
+                q.net_received(conn, rm, [pid])[pid],
+            ),
+        )
+        if (
+            person is None
+            or not person["active"]
+            or pid == employee
+            or not may_move_work_of(role, session.actor.id, employee, pid, person["manager_id"])
+        ):
+            return None
+        return str(person["display_name"]), float(net)
+
+    async def room_left(
+        self, session: Session, detail: Detail, form: Submitted, error: DomainError
+    ) -> str | None:
+        """A reallocation over the receiving limit, told as what would fit."""
+        if not isinstance(error, ReceiverOverloaded):
+            return None
+        found = await self._load_of(session, detail, form.get("toPersonId")[:128])
+        if found is None:
+            return None
+        name, net = found
+        room = max(0.0, self.site.ports.reads.receiving_limit_per_week - net)
+        if room == 0:
+            return f"{name} cannot take more reallocated work: they are at the limit already."
+        return f"{name} can take {room:g} h more a week."
 
     async def check_receiver(self, request: Request) -> Response:
         """A reallocation's receiver against the receiving limit, as the form is filled
@@ -88,26 +137,11 @@ class ManagerPages:
         if isinstance(found, Response):
             return found
         session, detail = found
-        employee = detail.agreement["employee_id"]
-        role = acting_role(session.actor, Party.MANAGER, employee, detail.manager_id)
         pid = request.query_params.get("toPersonId", "")[:128]
-        read = self.site.ports.reads
-        person, net = await asyncio.to_thread(
-            read.run,
-            lambda conn, rm: (
-                q.people_by_id(conn, rm, [pid]).get(pid),
-                q.net_received(conn, rm, [pid])[pid],
-            ),
-        )
-        values: dict[str, Any] = {"limit": read.receiving_limit_per_week}
-        # Nobody's load is told but that of someone this person may move work to.
-        if (
-            person is not None
-            and person["active"]
-            and pid != employee
-            and may_move_work_of(role, session.actor.id, employee, pid, person["manager_id"])
-        ):
-            values |= {"name": person["display_name"], "net": net}
+        values: dict[str, Any] = {"limit": self.site.ports.reads.receiving_limit_per_week}
+        load = await self._load_of(session, detail, pid)
+        if load is not None:
+            values |= {"name": load[0], "net": load[1]}
             try:
                 hours = Submitted({"h": request.query_params.get("hoursPerWeek", "")}, {}).number(
                     "h", "Hours per week"
@@ -115,8 +149,8 @@ class ManagerPages:
             except ValueError:
                 hours = None
             if hours is not None and hours > 0:
-                after = net + hours
-                values |= {"after": after, "over": overloads(net, after, values["limit"])}
+                after = load[1] + hours
+                values |= {"after": after, "over": overloads(load[1], after, values["limit"])}
         return self.site.render(request, "manager_check.html", session, **values)
 
     async def _preview(

@@ -4,28 +4,99 @@ violation lands next to the field it is about; the commands judge every value.""
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable
+from datetime import date
 from uuid import UUID
 
 from api.web.agreements import Build
+from api.web.checks import Checked
 from api.web.forms import Submitted
+from domain import values as v
 from domain.application import commands as c
-from domain.values import AdjustmentDraft, AdjustmentKind, Guardrails
+from domain.values import AdjustmentDraft, AdjustmentKind, Guardrails, ReviewOutcome
 
 # The reason the preview of a revert to a version is judged with: the dry run records
 # nothing, and the confirming form asks for the real reason.
 PREVIEW_REASON = "Preview"
 
 
+LABELS = {
+    "guardrails.maxDevelopmentHoursPerWeek": "Most development hours per week",
+    "guardrails.reviewEveryDays": "Review every (days)",
+    "guardrails.protectedResponsibilities": "Protected responsibilities",
+    "guardrails.endsOn": "Ends on",
+    "task": "Task",
+    "toPersonId": "Receiver",
+    "hoursPerWeek": "Hours per week",
+    "effectiveOn": "Effective on",
+    "reason": "Reason",
+    "adjustment.kind": "Kind",
+    "adjustment.description": "Description",
+    "adjustment.hoursPerWeek": "Hours per week",
+    "adjustment.startsOn": "Starts on",
+    "adjustment.endsOn": "Ends on",
+    "outcome": "Outcome",
+    "heldOn": "Held on",
+    "notes": "Notes",
+    "nextReviewOn": "Next review on",
+    "version": "Version",
+}
+"""The label each field of the manager's forms shows, for messages in its words."""
+
+# The form field an error the domain names is shown at, by action: the development
+# hours the guardrail is judged on are the guardrail's field, or the adjustment's.
+WHERE: dict[str, dict[str, str]] = {
+    "approve": {"hoursPerWeek": "guardrails.maxDevelopmentHoursPerWeek"},
+    "guardrails": {"hoursPerWeek": "guardrails.maxDevelopmentHoursPerWeek"},
+    "adjust": {"hoursPerWeek": "adjustment.hoursPerWeek"},
+}
+
+
+def label(field: str) -> str | None:
+    return LABELS.get(field)
+
+
+def where(action: str) -> Callable[[str], str]:
+    """Where the form of `action` shows an error the domain names `field`."""
+    moved = WHERE.get(action, {})
+    return lambda field: moved.get(field, field)
+
+
+def _hours(check: Checked, field: str) -> float | None:
+    given = check.number(field)
+    if given is None:
+        return None
+    return check.check(field, lambda: v.hours(given, field, maximum=40))
+
+
+def _day(check: Checked, field: str) -> date | None:
+    found = check.day(field)
+    check.check(field, lambda: v.optional_day(found, field))
+    return found
+
+
 def guardrails(form: Submitted) -> Guardrails:
-    """Guardrails as given on approval or when changing them."""
-    return Guardrails(
-        max_development_hours_per_week=form.number(
-            "guardrails.maxDevelopmentHoursPerWeek", "Most development hours per week"
+    """Guardrails as given on approval or when changing them; every field checked by
+    the domain's rules, all mistakes told at once."""
+    check = Checked(form, label)
+    most = _hours(check, "guardrails.maxDevelopmentHoursPerWeek")
+    every = check.whole("guardrails.reviewEveryDays")
+    if every is not None and not 1 <= every <= 365:
+        check.errors["guardrails.reviewEveryDays"] = "Review every (days) must be 1 to 365."
+    protected = check.check(
+        "guardrails.protectedResponsibilities",
+        lambda: v.skills(
+            form.words("guardrails.protectedResponsibilities"),
+            "guardrails.protectedResponsibilities",
         ),
-        protected_responsibilities=tuple(form.words("guardrails.protectedResponsibilities")),
-        review_every_days=form.whole("guardrails.reviewEveryDays", "Review every (days)"),
-        ends_on=form.day("guardrails.endsOn", "Ends on"),
+    )
+    ends = _day(check, "guardrails.endsOn")
+    check.done()
+    return Guardrails(
+        max_development_hours_per_week=most or 0,
+        protected_responsibilities=protected or (),
+        review_every_days=every or 0,
+        ends_on=ends,
     )
 
 
@@ -42,13 +113,28 @@ def set_guardrails(form: Submitted, aid: UUID, version: int, key: str) -> c.Comm
 
 
 def add_adjustment(form: Submitted, aid: UUID, version: int, key: str) -> c.Command:
+    check = Checked(form, label)
+    kind = check.check(
+        "adjustment.kind",
+        lambda: v.choice(AdjustmentKind, form.get("adjustment.kind"), "adjustment.kind"),
+    )
+    check.check(
+        "adjustment.description",
+        lambda: v.text(
+            form.get("adjustment.description"), "adjustment.description", max_length=2000
+        ),
+    )
+    hours = _hours(check, "adjustment.hoursPerWeek")
+    starts = _day(check, "adjustment.startsOn")
+    ends = _day(check, "adjustment.endsOn")
+    check.check("adjustment.endsOn", lambda: v.date_range(starts, ends, "adjustment.endsOn"))
+    check.done()
     draft = AdjustmentDraft(
-        # As given: `validated` names the allowed kinds when it is not one of them.
-        kind=cast(AdjustmentKind, form.get("adjustment.kind")),
+        kind=kind or AdjustmentKind.TASK,
         description=form.get("adjustment.description"),
-        hours_per_week=form.number("adjustment.hoursPerWeek", "Hours per week"),
-        starts_on=form.day("adjustment.startsOn", "Starts on"),
-        ends_on=form.day("adjustment.endsOn", "Ends on"),
+        hours_per_week=hours or 0,
+        starts_on=starts,
+        ends_on=ends,
     )
     return c.AddAdjustment(
         agreement_id=aid, expected_version=version, idempotency_key=key, adjustment=draft
@@ -56,27 +142,41 @@ def add_adjustment(form: Submitted, aid: UUID, version: int, key: str) -> c.Comm
 
 
 def reallocate(form: Submitted, aid: UUID, version: int, key: str) -> c.Command:
+    check = Checked(form, label)
+    check.check("task", lambda: v.text(form.get("task"), "task", max_length=200))
+    if not form.text("toPersonId"):
+        check.errors["toPersonId"] = "Choose who receives the task."
+    hours = _hours(check, "hoursPerWeek")
+    effective = _day(check, "effectiveOn")
+    check.check("reason", lambda: v.reason(form.text("reason")))
+    check.done()
     return c.ReallocateTask(
         agreement_id=aid,
         expected_version=version,
         idempotency_key=key,
         reason=form.text("reason"),
         task=form.get("task"),
-        hours_per_week=form.number("hoursPerWeek", "Hours per week"),
+        hours_per_week=hours or 0,
         to_person_id=form.get("toPersonId"),
-        effective_on=form.day("effectiveOn", "Effective on"),
+        effective_on=effective,
     )
 
 
 def record_review(form: Submitted, aid: UUID, version: int, key: str) -> c.Command:
+    check = Checked(form, label)
+    check.check("outcome", lambda: v.choice(ReviewOutcome, form.get("outcome"), "outcome"))
+    held = _day(check, "heldOn")
+    check.check("notes", lambda: v.optional_text(form.text("notes"), "notes", max_length=5000))
+    after = _day(check, "nextReviewOn")
+    check.done()
     return c.RecordReview(
         agreement_id=aid,
         expected_version=version,
         idempotency_key=key,
         outcome=form.get("outcome"),
-        held_on=form.day("heldOn", "Held on"),
+        held_on=held,
         notes=form.text("notes"),
-        next_review_on=form.day("nextReviewOn", "Next review on"),
+        next_review_on=after,
     )
 
 

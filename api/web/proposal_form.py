@@ -9,8 +9,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from api.web.checks import Checked, adjustment_label
 from api.web.forms import Submitted
-from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal, choice
+from domain import values as v
+from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal
 from projections.rows import Row
 
 MOST_ROWS = 20  # adjustment rows a form shows; more is not a job-crafting plan
@@ -55,30 +57,71 @@ class ProposalInput:
         return name if name in shown else "form"
 
 
-def read_proposal(form: Submitted) -> ProposalInput:
-    """The proposal as submitted (FieldError for a value that is not a number or a
-    date; the domain judges the rest). A row left entirely blank is no adjustment."""
+LABELS = {
+    "title": "Title",
+    "employeeId": "Employee id",
+    "careerGoal.targetRole": "Target role",
+    "careerGoal.skills": "Skills to build",
+    "careerGoal.targetDate": "Target date",
+}
+
+
+def label(field: str) -> str | None:
+    """The label the form shows for a field (`adjustments[2].hoursPerWeek`: "Adjustment
+    3: hours per week", the form's row)."""
+    name = _LIST_ITEM.sub("", field)
+    return LABELS.get(name) or adjustment_label(name)
+
+
+def _row(check: Checked, form: Submitted, i: int) -> AdjustmentDraft:
+    """One adjustment row, each field checked (mistakes kept in `check`)."""
+    f = {n: row_field(i, n) for n in ADJUSTMENT}
+    kind = check.check(f["kind"], lambda: v.choice(AdjustmentKind, form.get(f["kind"]), f["kind"]))
+    description = check.check(
+        f["description"],
+        lambda: v.text(form.get(f["description"]), f["description"], max_length=2000),
+    )
+    hours = check.number(f["hoursPerWeek"])
+    if hours is not None:
+        given = hours
+        hours = check.check(
+            f["hoursPerWeek"], lambda: v.hours(given, f["hoursPerWeek"], maximum=40)
+        )
+    starts = check.day(f["startsOn"])
+    ends = check.day(f["endsOn"])
+    check.check(f["startsOn"], lambda: v.optional_day(starts, f["startsOn"]))
+    check.check(f["endsOn"], lambda: v.optional_day(ends, f["endsOn"]))
+    check.check(f["endsOn"], lambda: v.date_range(starts, ends, f["endsOn"]))
+    return AdjustmentDraft(kind or AdjustmentKind.TASK, description or "", hours or 0, starts, ends)
+
+
+def read_proposal(form: Submitted, for_others: bool = False) -> ProposalInput:
+    """The proposal as submitted, every field checked by the domain's own rules so that
+    all mistakes are told at once, in the form's order (FormErrors); the command judges
+    it again, with the rules that span fields. A row left entirely blank is no
+    adjustment."""
+    check = Checked(form, label)
+    if for_others and form.text("employeeId"):
+        check.check("employeeId", lambda: v.person_id(form.get("employeeId"), "employeeId"))
+    title = check.check("title", lambda: v.text(form.get("title"), "title", max_length=200))
+    role = check.check(
+        "careerGoal.targetRole",
+        lambda: v.text(form.get("careerGoal.targetRole"), "careerGoal.targetRole", max_length=200),
+    )
+    skills = check.check(
+        "careerGoal.skills", lambda: v.skills(form.words("careerGoal.skills"), "careerGoal.skills")
+    )
+    target = check.day("careerGoal.targetDate")
+    check.check("careerGoal.targetDate", lambda: v.optional_day(target, "careerGoal.targetDate"))
     drafts: list[AdjustmentDraft] = []
     row_of: list[int] = []
     for i in range(row_count(form)):
-        if not any(form.text(row_field(i, n)) for n in ADJUSTMENT if n != "kind"):
-            continue
-        drafts.append(
-            AdjustmentDraft(
-                kind=choice(AdjustmentKind, form.get(row_field(i, "kind")), row_field(i, "kind")),
-                description=form.get(row_field(i, "description")),
-                hours_per_week=form.number(row_field(i, "hoursPerWeek"), "Hours per week"),
-                starts_on=form.day(row_field(i, "startsOn"), "Start date"),
-                ends_on=form.day(row_field(i, "endsOn"), "End date"),
-            )
-        )
-        row_of.append(i)
-    goal = CareerGoal(
-        target_role=form.get("careerGoal.targetRole"),
-        skills=tuple(form.words("careerGoal.skills")),
-        target_date=form.day("careerGoal.targetDate", "Target date"),
-    )
-    return ProposalInput(form.get("title"), goal, drafts, row_of)
+        if any(form.text(row_field(i, n)) for n in ADJUSTMENT if n != "kind"):
+            drafts.append(_row(check, form, i))
+            row_of.append(i)
+    check.done()
+    goal = CareerGoal(target_role=role or "", skills=skills or (), target_date=target)
+    return ProposalInput(title or "", goal, drafts, row_of)
 
 
 def values_of(agreement: Row, adjustments: list[Row]) -> dict[str, Any]:

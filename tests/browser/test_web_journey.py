@@ -110,7 +110,7 @@ def test_an_employee_signs_in_reads_withdraws_and_signs_out(
             # The reason is required: the error sits by its field.
             page.reload()
             page.get_by_role("button", name="Withdraw").click()
-            expect(page.locator("#reason-error")).to_have_text(
+            expect(page.locator("#withdraw-reason-error")).to_have_text(
                 "A reason is required for this action."
             )
             expect(page.get_by_label("Reason (required)")).to_have_attribute("aria-invalid", "true")

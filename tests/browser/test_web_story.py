@@ -130,8 +130,8 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
             )
             form.get_by_label("Reason (required)").fill("More room for briefs")
             form.get_by_role("button", name="Reallocate").click()
-            expect(mgr.locator("#reallocate-toPersonId-error")).to_contain_text(
-                "limited to 4 per week"
+            expect(mgr.locator("#reallocate-toPersonId-error")).to_have_text(
+                f"Lena Okafor {s} can take 2 h more a week."
             )
             receiver = mgr.locator("form[action$='/reallocate']").get_by_label("Receiver")
             expect(receiver).to_have_attribute("aria-invalid", "true")

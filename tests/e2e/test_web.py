@@ -188,8 +188,8 @@ def test_withdraw_errors_show_next_to_their_field(api: Api) -> None:
     _, employee, aid, fields = _withdraw_form(api)
     response = employee.post(f"/agreements/{aid}/withdraw", data=fields | {"reason": " "})  # type: ignore[attr-defined]
     assert response.status_code == 422
-    assert 'aria-describedby="reason-error"' in response.text
-    assert re.search(r'id="reason-error">A reason is required', response.text)
+    assert 'aria-describedby="withdraw-reason-error"' in response.text
+    assert re.search(r'id="withdraw-reason-error">A reason is required', response.text)
 
 
 def test_a_stale_page_is_told_the_agreement_changed(api: Api) -> None:

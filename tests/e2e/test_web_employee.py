@@ -95,12 +95,16 @@ def test_a_proposal_the_rules_refuse_shows_why_next_to_the_field_and_records_not
     fields = _new_form(employee)
     before = api.position()
     cases = [
-        ({"adjustments[1].kind": "SIDE_QUEST"}, "f-adjustments-1-kind", "must be one of TASK"),
+        (
+            {"adjustments[1].kind": "SIDE_QUEST"},
+            "f-adjustments-1-kind",
+            "Adjustment 2: kind must be one of the choices offered.",
+        ),
         ({"adjustments[0].hoursPerWeek": "-3"}, "f-adjustments-0-hoursPerWeek", "zero or more"),
         ({"adjustments[1].hoursPerWeek": "500"}, "f-adjustments-1-hoursPerWeek", "at most 40"),
         ({"adjustments[0].hoursPerWeek": "lots"}, "f-adjustments-0-hoursPerWeek", "a number"),
         ({"adjustments[1].startsOn": "soon"}, "f-adjustments-1-startsOn", "a date"),
-        ({"title": "x" * 201}, "f-title", "title must be at most 200 characters."),
+        ({"title": "x" * 201}, "f-title", "Title must be at most 200 characters."),
         ({"careerGoal.targetRole": " "}, "f-careerGoal-targetRole", "must not be empty"),
         ({"careerGoal.skills": "ok, " + "y" * 101}, "f-careerGoal-skills", "at most 100"),
         # A blank first row is left out: the domain's adjustments[0] is the form's row 1.
@@ -118,7 +122,7 @@ def test_a_proposal_the_rules_refuse_shows_why_next_to_the_field_and_records_not
         response = employee.post("/agreements/new", data=fields | _proposal(**change))
         assert response.status_code == 422, change
         assert message in _error_of(response.text, field_id), change
-        assert 'role="alert"' in response.text
+        assert 'id="error-summary"' in response.text
         # What was typed is still there.
         assert "Sit in on customer calls" in response.text
     assert api.position() == before
@@ -324,7 +328,7 @@ def test_an_artifact_the_rules_refuse_shows_why_by_its_field(api: Api) -> None:
     before = api.position()
     for change, field_id, message in (
         ({"url": "javascript:alert(1)"}, "f-url", "http or https URL"),
-        ({"kind": "POEM"}, "f-kind", "must be one of BRIEF"),
+        ({"kind": "POEM"}, "f-kind", "Kind must be one of the choices offered."),
         ({"title": "t" * 201}, "f-title", "at most 200 characters"),
         ({"skills": "fine, " + "s" * 101}, "f-skills", "at most 100 characters"),
     ):

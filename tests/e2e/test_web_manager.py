@@ -342,7 +342,7 @@ def test_the_fairness_limit_is_checked_live_and_refuses_the_reallocation(api: Ap
         },
     )
     assert refused.status_code == 422
-    assert "limited to 4 per week" in _field_error(refused.text, "reallocate-toPersonId")
+    assert "can take 1 h more a week" in _field_error(refused.text, "reallocate-toPersonId")
     assert 'value="Bug triage"' in refused.text
     assert api.position() == before
     # Another team's manager gets no answer about this agreement.
