@@ -13,6 +13,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from api.cli import audit as cli_audit
+from api.cli import operations as cli_operations
 from api.cli import privacy as cli_privacy
 from api.cli.demo import load_demo
 from api.cli.signin import demo_links, login_link
@@ -167,6 +168,8 @@ def token(
     typer.echo(mint_token(secret, sub, role, timedelta(hours=hours)))
 
 
+cli.add_typer(cli_operations.quarantine_cli, name="quarantine")
+cli.add_typer(cli_operations.alarms_cli, name="alarms")
 for command in (
     cli_audit.checkpoint,
     cli_audit.verify,

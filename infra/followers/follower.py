@@ -226,6 +226,8 @@ class Follower:
                 ) as lead:
                     if lead is None:
                         return
+                    self._last_beat = 0.0  # say at once who leads now
+                    self._beat(caught_up=False)
                     while not self.stopping.is_set():
                         lead.check()
                         self.catch_up(after_batch=lambda: self._beat(caught_up=False))
