@@ -61,7 +61,7 @@ def serve(
         container.prepare(_progress_printer("Rebuilding read models"))
     finally:
         container.close()
-    here = ", ".join(role.name for role in deployment.roles_for("serve", settings))
+    here = ", ".join(role.name for role in deployment.roles_for("serve", container))
     _announce("serve", settings, f"followers here: {here}" if here else "run `crafting projector`")
     if workers > 1:  # the workers stop when this process dies (infra.runtime)
         os.environ[SUPERVISOR_PID_VARIABLE] = str(os.getpid())

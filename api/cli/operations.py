@@ -84,8 +84,8 @@ def acknowledge_quarantined(
 
 def _follower(container: Container, name: str) -> Follower:
     role = next((r for r in FOLLOWERS if r.name == name), None)
-    if role is None or not role.enabled(container.settings):
-        names = ", ".join(r.name for r in FOLLOWERS if r.enabled(container.settings))
+    if role is None or not role.enabled(container):
+        names = ", ".join(r.name for r in FOLLOWERS if r.enabled(container))
         typer.echo(f"No follower {name!r} here (followers: {names}).", err=True)
         raise typer.Exit(2)
     return role.build(container)

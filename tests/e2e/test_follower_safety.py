@@ -133,6 +133,9 @@ def test_a_stuck_webhook_follower_turns_readyz_red(
         assert webhooks["ready"] is False
         assert webhooks["last_error"].startswith("RuntimeError at test_follower_safety.py:")
         assert "webhooks follower has been silent" in body["reason"]
+        assert 'crafting_follower_ready{follower="webhooks"} 0.0' in _metrics(
+            api, World(api).integration
+        )
         projector = next(f for f in body["followers"] if f["name"] == "projector")
         assert projector["ready"] is True
         logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
