@@ -21,7 +21,8 @@ from sqlalchemy import Connection, select
 from typer.testing import CliRunner
 
 from api.cli.main import cli
-from domain.person import Person
+from domain.application import commands as c
+from domain.person import Person, Profile
 from infra.alarms import open_alarms
 from infra.bootstrap import Container, bootstrap
 from infra.followers import Follower
@@ -29,8 +30,10 @@ from infra.followers.follower import STALLED
 from infra.followers.quarantine import QUARANTINED, listed
 from infra.followers.read_models import current_position, wait_for_position
 from infra.followers.tables import status
+from infra.retention import erase_past_retention
 from infra.settings import Settings
 from infra.signing import new_private_key
+from tests.forgery import RawStore
 from tests.processes import eventually, service_env, start
 from tests.readmodel import random_workload, snapshot
 from tests.support import Org
@@ -170,6 +173,32 @@ def test_a_consumer_bug_is_logged_with_its_traceback_and_backs_off(
     assert said and not [text for text in said if "sam@" in text]
     gaps = [b - a for a, b in zip(consumer.attempts, consumer.attempts[1:], strict=False)]
     assert max(gaps) <= 10.5
+
+
+def test_retention_never_acts_on_an_event_written_around_the_service(database_url: str) -> None:
+    settings = Settings(
+        database_url=database_url, signing_key=new_private_key(), retention_days_after_leaving=30
+    )
+    container = bootstrap(settings)
+    try:
+        container.prepare()
+        org = Org(container.app)
+        leaving = Profile("Emp", "emp@example.com", org.manager_id, "team", 40, False)
+        container.app.execute(
+            org.hr, c.UpsertPeople(people=[c.DirectoryEntry(org.employee_id, leaving)])
+        )
+        # The attacker backdates the deactivation by two years, so that retention
+        # would erase the employee now.
+        position = container.app.recorder.max_notification_id() or 0
+        RawStore(container).backdate_and_untag(position, "2024-01-02T09:00:00+00:00")
+        container.projector.catch_up()
+        assert erase_past_retention(container).erased == []
+        with container.engines.reader.connect() as conn:
+            assert ("event.untagged", f"position {position}") in {
+                (a.kind, a.subject) for a in open_alarms(conn)
+            }
+    finally:
+        container.close()
 
 
 def _terminate_other_backends(url: str) -> int:
