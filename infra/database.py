@@ -50,6 +50,7 @@ def create_engines(database_url: str, pool: PoolSize | None = None) -> Engines:
             pool_timeout=10,
             pool_pre_ping=True,
             connect_args={"options": options},
+            hide_parameters=True,  # a statement's values are personal data: never in errors
         )
         return Engines(engine, engine)
     if url.endswith("/:memory:"):
@@ -58,7 +59,11 @@ def create_engines(database_url: str, pool: PoolSize | None = None) -> Engines:
 
 
 def _sqlite(url: str, begin: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        url,
+        connect_args={"timeout": 30, "check_same_thread": False},
+        hide_parameters=True,  # a statement's values are personal data: never in errors
+    )
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _: Any) -> None:

@@ -10,6 +10,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from infra.persistence import sqlite_path
+from infra.private_files import ensure_owner_only
 from infra.settings import Settings
 
 
@@ -23,7 +24,8 @@ def key_file(settings: Settings, suffix: str) -> Path | None:
 
 
 def read_or_create(path: Path, new_value: Callable[[], str]) -> str:
-    """The file's content; a missing file is first written with `new_value()`, mode 0600."""
+    """The file's content; a missing file is first written with `new_value()`, mode 0600;
+    one that others may read is narrowed to 0600, with a warning (infra.private_files)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written whole under a temporary name (mkstemp: mode 0600), then linked into
@@ -37,4 +39,5 @@ def read_or_create(path: Path, new_value: Callable[[], str]) -> str:
                 os.link(temporary, path)
         finally:
             os.unlink(temporary)
+    ensure_owner_only(path)
     return path.read_text().strip()

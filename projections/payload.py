@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from domain.integrity import plain
+from domain.webhooks.subscription import WebhookSubscription
 
 # Carried as columns of their own, so left out of the payload.
 METADATA_FIELDS = frozenset(
@@ -46,5 +48,25 @@ def _camel_keys(value: Any) -> Any:
 
 
 def event_payload(event: Any) -> dict[str, Any]:
-    """The event's own fields (not its metadata), as JSON."""
-    return {camel(k): camel_json(v) for k, v in vars(event).items() if k not in METADATA_FIELDS}
+    """The event's own fields (not its metadata), as JSON; a webhook subscription's URL
+    only as its receiver (see `receiver`)."""
+    payload = {camel(k): camel_json(v) for k, v in vars(event).items() if k not in METADATA_FIELDS}
+    if isinstance(event, WebhookSubscription.Created):
+        del payload["url"]
+        payload["receiver"] = receiver(event.url)
+    return payload
+
+
+def receiver(url: str) -> str:
+    """Where a subscription delivers, as the audit log and the change feed show it to
+    everyone who reads them: scheme, host and port. Its path and query often hold the
+    receiver's own token (`/hooks/workday?token=…`, `/services/T0/B0/XXXX`); the full
+    URL is read only by those who manage the subscription (`webhookSubscriptions`)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return "[redacted]"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")

@@ -28,8 +28,8 @@ from sqlalchemy import (
 )
 
 # Bump when the tables or the way events fill them change: they are then rebuilt.
-# 3: sealed texts; 4: provisioning (SCIM)
-READ_MODEL_VERSION = 4  # 2: children indexed by (agreement, position)
+# 3: sealed texts; 4: provisioning (SCIM); 5: webhook URLs only as their receiver
+READ_MODEL_VERSION = 5  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()

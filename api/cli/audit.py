@@ -24,6 +24,7 @@ from domain.integrity import Verifier, read_anchors
 from domain.values import Role
 from infra import audit
 from infra.bootstrap import Container, bootstrap
+from infra.private_files import open_private
 from infra.secrets import new_master_key
 from infra.signing import (
     MissingSigningKeyError,
@@ -119,7 +120,12 @@ def verify(
 
 
 def export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="The .jsonl file to write.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="The .jsonl file to write (mode 0600: it holds personal data)."
+        ),
+    ],
     agreement: Annotated[str | None, typer.Option(help="Only this agreement.")] = None,
     since: Annotated[
         datetime | None,
@@ -133,7 +139,7 @@ def export(
     stream = _uuid(agreement) if agreement else None
     with (
         cli_container() as c,
-        output.open("w", encoding="utf-8") as out,
+        open_private(output) as out,  # opened personal data: the owner's only
         progress_bar("Exporting") as advance,
     ):
         written = audit.export(

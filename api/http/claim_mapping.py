@@ -127,8 +127,9 @@ class ClaimMapping:
         # names a person. (`upn` is assigned by the tenant's administrators.)
         if self.person_claim == "email" and claims.get("email_verified") is not True:
             raise UnmappedTokenError(
-                "The token's e-mail address is not verified by the identity provider "
-                "(`email_verified`), so it cannot sign you in."
+                "Your e-mail address is not verified by the identity provider (its "
+                "`email_verified` claim), so it cannot sign you in: verify it there, or ask "
+                "your administrator."
             )
         wanted = email_key(value)
         found = None if wanted is None or self.find_by_email is None else self.find_by_email(wanted)

@@ -63,6 +63,21 @@ class ScimApplication(ASGIApplication):
         self.limiter = limiter  # shared with GraphQL: one budget per caller
         self.log = logging.getLogger("crafting.scim")
 
+    def handle_exception(self, request: ScimRequest, exception: Exception) -> ScimResponse:
+        """The SCIM error response, logged without what the request or the database
+        said: a client's error by its status and SCIM type only (its detail may quote
+        the input: an e-mail address), anything else by its type and where it was
+        raised (api.http.logs), never its message (a database error's message carries
+        the statement's parameters)."""
+        if isinstance(exception, SCIMException):
+            self.log.info(
+                "SCIM request refused",
+                extra={"status": exception.status, "code": exception.scim_type},
+            )
+        else:
+            self.log.error("SCIM request failed: %s", type(exception).__name__, exc_info=exception)
+        return self.service.error_response(exception)
+
     async def actor(self, request: ScimRequest) -> Actor:
         """The token's caller, in SCIM's errors: 401 invalid, 403 unmapped, 503 the
         identity provider is unreachable."""

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from api.graphql.compiled.columns import ROOT_LISTS
 from domain.values import Role
 from infra.webhooks.secrets import key_of
 from infra.webhooks.tables import secrets as secret_table
 from tests.e2e.conftest import Api
+from tests.e2e.web import sign_in
 from tests.e2e.webhooks_support import (
     CREATE,
     DELIVERIES,
@@ -229,3 +231,42 @@ def test_concurrent_rotations_each_get_their_own_secret_or_a_clean_conflict(
             return len(api.data(world.auditor, rotated)["auditLog"]["edges"])
 
         assert eventually(lambda: recorded() == len(done), 30)
+
+
+def test_a_receivers_url_is_shown_only_to_who_manages_the_subscription(
+    database_url: str,
+) -> None:
+    """The change feed and the audit log show a subscription's receiver (scheme, host,
+    port) to every reader; the path and query, which often hold the receiver's own
+    token, only `webhookSubscriptions` shows, to the owner and HR."""
+    with webhook_service(database_url) as api:
+        world = World(api)
+        url = "http://127.0.0.1:9/hooks/workday?token=tok-5ecret-of-workday"
+        created = subscribe(api, world.integration, url)
+        world.sync()
+        other = api.token(f"personio-{world.s}", Role.INTEGRATION)
+        feed = api.data(
+            other, "query { changes(first: 100) { edges { node { streamType payload } } } }"
+        )["changes"]["edges"]
+        audit = api.data(
+            world.auditor,
+            """query { auditLog(first: 100, filter: {types: ["Created"]}) {
+              edges { node { streamType payload } } } }""",
+        )["auditLog"]["edges"]
+        # Both are served by their resolvers: the compiled path (one SQL statement per
+        # document) serves neither; should it ever, it reads the same payload column.
+        assert not {"changes", "auditLog"} & set(ROOT_LISTS)
+        for edges in (feed, audit):
+            (shown,) = [e["node"]["payload"] for e in edges if e["node"]["streamType"] == "WEBHOOK"]
+            assert shown["receiver"] == "http://127.0.0.1:9" and "url" not in shown
+            text = json.dumps(edges)
+            assert "tok-5ecret" not in text and "/hooks/workday" not in text
+        # The web's audit pages read the same rows.
+        auditor = sign_in(api.client, api.secret, f"auditor-{world.s}", Role.AUDITOR)
+        page = auditor.get("/audit", params={"types": "Created"})
+        assert page.status_code == 200 and "Webhook" in page.text
+        assert "tok-5ecret" not in page.text
+        # Whoever manages it reads it whole; another integration is refused.
+        assert [n["url"] for n in _listed(api, world.integration)] == [url]
+        assert url in {n["url"] for n in _listed(api, world.hr)}
+        assert created["subscription"]["id"] not in {n["id"] for n in _listed(api, other)}

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from infra.webhooks.guard import is_public
+from domain.errors import InvalidInput
+from infra.webhooks.guard import is_public, url_guard
 from infra.webhooks.transport import EXCERPT_BYTES, post
 from tests.processes import free_port
 from tests.webhook_receiver import receiving
@@ -111,6 +112,17 @@ def test_a_name_resolving_to_a_special_address_is_refused_at_delivery_time(
     assert asked == ["hooks.example.test"]
     assert not result.ok and result.status_code is None and not connected
     assert "private, loopback or link-local" in (result.error or "")
+
+
+@pytest.mark.parametrize("address", REFUSED_ANSWERS)
+def test_a_name_resolving_to_a_special_address_is_refused_when_subscribing(
+    monkeypatch: pytest.MonkeyPatch, address: str
+) -> None:
+    _answering(monkeypatch, address)
+    with pytest.raises(InvalidInput, match="private, loopback or link-local") as refused:
+        url_guard(allow_private=False)("https://hooks.example.test/x")
+    assert refused.value.field == "url"
+    url_guard(allow_private=True)("https://hooks.example.test/x")  # development allows it
 
 
 @pytest.mark.parametrize(
