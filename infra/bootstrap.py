@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -16,6 +16,9 @@ from infra import used_tokens
 from infra.audit import Sealer, Store, ensure_tables, report_tampered_snapshot
 from infra.database import Engines, check_reachable, create_engines
 from infra.keystore import KeyRing, KeyStore
+from infra.notifications.adapter import ensure_tables as ensure_notification_tables
+from infra.notifications.service import Notifications, build_notifications
+from infra.notifications.transport import Transport
 from infra.persistence import eventsourcing_env, position_lookup, postgres_schema
 from infra.postgres_store import schema_lock
 from infra.secrets import master_key
@@ -41,6 +44,7 @@ class Container:
     keys: KeyRing
     subscriptions: WebhookSubscriptions
     webhooks: WebhookWorker
+    _notifications: Notifications | None = field(default=None, init=False, repr=False)
 
     def prepare(self, progress: ProgressCallback | None = None) -> None:
         """Create missing tables; rebuild the read models when their version is newer.
@@ -50,6 +54,7 @@ class Container:
             ensure_tables(self.engines.writer)
             ensure_webhook_tables(self.engines.writer)
             used_tokens.ensure_tables(self.engines.writer)
+            ensure_notification_tables(self.engines.writer)
             self.runner.ensure_ready(progress)
 
     def schema_lock(self) -> AbstractContextManager[None]:
@@ -69,6 +74,26 @@ class Container:
         except MissingSigningKeyError:
             return None
         return Sealer(self.store, key, self.settings.checkpoint_seconds)
+
+    def notifications(self, secret: str, transport: Transport | None = None) -> Notifications:
+        """Notifications by e-mail; `secret` signs their unsubscribe links."""
+        if self._notifications is None:
+            try:
+                key: bytes | None = tag_key(signing_key(self.settings), "events")
+            except MissingSigningKeyError:
+                key = None
+            self._notifications = build_notifications(
+                self.settings,
+                self.engines.writer,
+                self.engines.reader,
+                self.app.recorder,
+                self.app.tagging_mapper,
+                self.keys.store,
+                key,
+                secret,
+                transport,
+            )
+        return self._notifications
 
     def close(self) -> None:
         self.runner.stop()

@@ -1,0 +1,110 @@
+"""A real SMTP server for the tests (aiosmtpd), run in its own process so a test can
+kill and restart it: `python -m tests.smtp_sink PORT DIR [--refuse SUFFIX]`. Each
+message it accepts is written to DIR as one file (written, then renamed: a reader
+never sees half a mail). Recipients ending in SUFFIX are refused with 550."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from tests.processes import free_port
+
+
+class Sink:
+    """Writes every accepted message to a directory."""
+
+    def __init__(self, directory: Path, refuse: str | None) -> None:
+        self.directory, self.refuse = directory, refuse
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.refuse and address.endswith(self.refuse):
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        name = f"{time.time_ns()}-{uuid.uuid4().hex}"
+        tmp = self.directory / f".{name}.tmp"
+        tmp.write_bytes(envelope.original_content or envelope.content)
+        tmp.rename(self.directory / f"{name}.eml")
+        return "250 Message accepted"
+
+
+def main() -> None:
+    from aiosmtpd.controller import Controller
+
+    port, directory = int(sys.argv[1]), Path(sys.argv[2])
+    refuse = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--refuse" else None
+    controller = Controller(Sink(directory, refuse), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        controller.stop()
+
+
+class SmtpServer:
+    """The sink as a child process, on a fixed port so it can come back after a kill."""
+
+    def __init__(self, directory: Path, refuse: str | None = None) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.refuse = refuse
+        self.process: subprocess.Popen[str] | None = None
+        directory.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        args = [sys.executable, "-m", "tests.smtp_sink", str(self.port), str(self.directory)]
+        if self.refuse:
+            args += ["--refuse", self.refuse]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line.strip() == "ready", line
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+    def messages(self) -> list[EmailMessage]:
+        found = []
+        for path in sorted(self.directory.glob("*.eml")):
+            parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
+            assert isinstance(parsed, EmailMessage)
+            found.append(parsed)
+        return found
+
+
+@contextmanager
+def smtp_server(directory: Path, refuse: str | None = None) -> Iterator[SmtpServer]:
+    """A running SMTP sink, killed at the end."""
+    server = SmtpServer(directory, refuse)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+if __name__ == "__main__":
+    main()
