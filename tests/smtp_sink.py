@@ -5,7 +5,8 @@ never sees half a mail). Recipients ending in SUFFIX are refused with 550."""
 
 from __future__ import annotations
 
-import os
+import argparse
+import asyncio
 import subprocess
 import sys
 import time
@@ -17,14 +18,14 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from tests.processes import free_port
+from tests.processes import REPO, free_port
 
 
 class Sink:
     """Writes every accepted message to a directory."""
 
-    def __init__(self, directory: Path, refuse: str | None) -> None:
-        self.directory, self.refuse = directory, refuse
+    def __init__(self, directory: Path, refuse: str | None, delay: float = 0.0) -> None:
+        self.directory, self.refuse, self.delay = directory, refuse, delay
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -35,6 +36,8 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         name = f"{time.time_ns()}-{uuid.uuid4().hex}"
         tmp = self.directory / f".{name}.tmp"
         tmp.write_bytes(envelope.original_content or envelope.content)
@@ -45,9 +48,14 @@ class Sink:
 def main() -> None:
     from aiosmtpd.controller import Controller
 
-    port, directory = int(sys.argv[1]), Path(sys.argv[2])
-    refuse = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--refuse" else None
-    controller = Controller(Sink(directory, refuse), hostname="127.0.0.1", port=port)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--refuse")
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args()
+    sink = Sink(args.directory, args.refuse, args.delay)
+    controller = Controller(sink, hostname="127.0.0.1", port=args.port)
     controller.start()
     print("ready", flush=True)
     try:
@@ -60,10 +68,11 @@ def main() -> None:
 class SmtpServer:
     """The sink as a child process, on a fixed port so it can come back after a kill."""
 
-    def __init__(self, directory: Path, refuse: str | None = None) -> None:
+    def __init__(self, directory: Path, refuse: str | None = None, delay: float = 0.0) -> None:
         self.directory = directory
         self.port = free_port()
         self.refuse = refuse
+        self.delay = delay
         self.process: subprocess.Popen[str] | None = None
         directory.mkdir(parents=True, exist_ok=True)
 
@@ -75,7 +84,9 @@ class SmtpServer:
         args = [sys.executable, "-m", "tests.smtp_sink", str(self.port), str(self.directory)]
         if self.refuse:
             args += ["--refuse", self.refuse]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+        if self.delay:
+            args += ["--delay", str(self.delay)]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=REPO)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         assert line.strip() == "ready", line
@@ -85,6 +96,9 @@ class SmtpServer:
             self.process.kill()
             self.process.wait(10)
             self.process = None
+
+    def count(self) -> int:
+        return len(list(self.directory.glob("*.eml")))
 
     def messages(self) -> list[EmailMessage]:
         found = []
@@ -96,9 +110,11 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server(directory: Path, refuse: str | None = None) -> Iterator[SmtpServer]:
+def smtp_server(
+    directory: Path, refuse: str | None = None, delay: float = 0.0
+) -> Iterator[SmtpServer]:
     """A running SMTP sink, killed at the end."""
-    server = SmtpServer(directory, refuse)
+    server = SmtpServer(directory, refuse, delay)
     server.start()
     try:
         yield server
