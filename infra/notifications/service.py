@@ -18,6 +18,7 @@ from infra.notifications.adapter import LogPlanner
 from infra.notifications.compose import Letterhead
 from infra.notifications.consumer import NotificationConsumer
 from infra.notifications.dispatcher import Backlog, DispatchConfig, Dispatcher, backlog
+from infra.notifications.feed import FeedItem, feed, mark_read, unread_count
 from infra.notifications.reminders import queue_reminders
 from infra.notifications.transport import MailboxTransport, SmtpSettings, SmtpTransport, Transport
 from infra.notifications.unsubscribe import link_key
@@ -68,6 +69,19 @@ class Notifications:
         return queue_reminders(
             self.engine, self.reader, self.review_days_before, self.consumer.hr_people
         )
+
+    def feed(self, person_id: str, limit: int = 50) -> list[FeedItem]:
+        """The person's latest notifications for the web app, newest first."""
+        d = self.dispatcher
+        return feed(self.reader, d.recorder, d.mapper, d.keys, d.letterhead, person_id, limit)
+
+    def unread(self, person_id: str) -> int:
+        """How many notifications the person has not seen yet."""
+        return unread_count(self.reader, person_id)
+
+    def mark_read(self, person_id: str) -> None:
+        """The person saw their notifications."""
+        mark_read(self.engine, person_id)
 
     def backlog(self) -> Backlog:
         """The messages waiting to be sent, and the age of the oldest."""
