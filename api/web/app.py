@@ -23,6 +23,7 @@ from api.web.assets import Assets
 from api.web.employee import employee_routes
 from api.web.headers import SecurityHeaders
 from api.web.manager import ManagerPages, agreement_section
+from api.web.notifications import NotificationPages
 from api.web.oidc import ProviderSignIn, origin
 from api.web.oversight import oversight_routes
 from api.web.site import Site
@@ -128,6 +129,7 @@ def create_web_app(
             Route("/static/{name}", site.assets.response),
             *sign_in_routes,
             *oversight_routes(site, guarded),
+            *NotificationPages(site).routes(guarded),
         ],
         middleware=[Middleware(SecurityHeaders, form_targets=form_targets)],
         exception_handlers={HTTPException: http_error},

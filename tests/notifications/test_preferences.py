@@ -85,7 +85,7 @@ def test_the_unsubscribe_link_is_for_its_person_and_kind_only() -> None:
     key = link_key(SECRET)
     token = unsubscribe_token(key, "priya", Kind.DECISION_NEEDED)
     assert read_token(key, token) == ("priya", Kind.DECISION_NEEDED)
-    body, _, mac = token.partition(".")
+    _body, _, mac = token.partition(".")
     other = unsubscribe_token(key, "sam", Kind.DECISION_NEEDED).partition(".")[0]
     assert read_token(key, f"{other}.{mac}") is None  # someone else's body, Priya's signature
     assert read_token(key, token[:-2] + ("AA" if token[-2:] != "AA" else "BB")) is None
