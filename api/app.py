@@ -26,7 +26,7 @@ from api.http.authenticator import (
     UnmappedTokenError,
 )
 from api.http.identity import identity
-from api.http.metrics import PROJECTION_LAG
+from api.http.metrics import NOTIFICATION_BACKLOG, NOTIFICATION_BACKLOG_AGE, PROJECTION_LAG
 from api.http.middleware import RequestMiddleware
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
@@ -147,7 +147,20 @@ def create_app(container: Container | None = None) -> FastAPI:
         }
         if projector.reason is not None:
             body["reason"] = projector.reason
+        body["notifications"] = _notification_backlog()
         return JSONResponse(body, 200 if projector.ready else 503)
+
+    def _notification_backlog() -> dict[str, object] | None:
+        """Mails waiting (the mail server down or slow): shown, never a reason to take
+        the API out of service — they wait, and go once it answers."""
+        try:
+            waiting = ports.notices.service.backlog()
+        except Exception:
+            log.warning("could not read the notification backlog", exc_info=True)
+            return None
+        NOTIFICATION_BACKLOG.set(waiting.pending)
+        NOTIFICATION_BACKLOG_AGE.set(waiting.oldest_seconds)
+        return {"backlog": waiting.pending, "oldest_seconds": round(waiting.oldest_seconds, 1)}
 
     @app.get("/metrics")
     def metrics(request: Request) -> Response:
@@ -172,6 +185,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             PROJECTION_LAG.set(built.runner.lag())
         except Exception:  # metrics must answer even when the database does not
             log.warning("could not read projection lag", exc_info=True)
+        _notification_backlog()
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     # Last: a mount at / matches every path, so the routes above must come first.

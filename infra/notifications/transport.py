@@ -6,6 +6,7 @@ without one, a local mailbox file. Errors are sorted into: delivered, try again 
 from __future__ import annotations
 
 import mailbox
+import os
 import smtplib
 import ssl
 import threading
@@ -150,6 +151,8 @@ class MailboxTransport:
         return "mailbox"
 
     def open(self) -> MailboxConnection:
+        if not self.path.exists():  # personal data: readable by the service's user only
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         return MailboxConnection(self.path, self._lock)
 
 

@@ -86,3 +86,19 @@ def test_one_click_unsubscribe_works_without_a_session_for_its_person_and_kind_o
     refused = stranger.post(f"/notifications/unsubscribe/{tampered}")
     assert refused.status_code == 400 and "This link does not work" in refused.text
     assert choices_of(engine, story.sam).modes[Kind.DECISION_NEEDED] == Mode.IMMEDIATE
+
+
+def test_readiness_and_metrics_show_the_mails_waiting_and_for_how_long(api: Api) -> None:
+    story = Story(api.container.app)
+    story.propose()
+    settle(api.container)
+    _notify(api).planner.catch_up()  # queued, not sent yet (as while the server is down)
+    ready = api.client.get("/readyz").json()
+    assert ready["notifications"]["backlog"] == 1
+    assert ready["notifications"]["oldest_seconds"] >= 0
+    token = api.token("hr-metrics", Role.HR)
+    metrics = api.client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
+    assert "crafting_notifications_backlog 1.0" in metrics
+    assert "crafting_notifications_backlog_oldest_seconds" in metrics
+    _notify(api).dispatcher.dispatch()
+    assert api.client.get("/readyz").json()["notifications"]["backlog"] == 0

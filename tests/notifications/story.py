@@ -66,6 +66,17 @@ class Story:
     def run(self, req: Request, command: c.Command) -> None:
         self.app.execute(req, command)
 
+    def revise(self, aid: UUID) -> None:
+        self.run(
+            self.as_sam,
+            c.ReviseProposal(
+                agreement_id=aid,
+                title="From testing toward product management",
+                career_goal=CareerGoal("Product manager", ("customer research",)),
+                adjustments=[AdjustmentDraft(AdjustmentKind.TASK, "Brief bulk export v2", 2)],
+            ),
+        )
+
     def approve(self, aid: UUID) -> None:
         self.run(
             self.as_priya, c.ApproveAgreement(agreement_id=aid, guardrails=Guardrails(6, (), 14))
