@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.sealing import ERASED, Keys
+from infra.keystore import KeyRing
 from infra.notifications.compose import (
     Letterhead,
     agreement_link,
@@ -57,6 +59,7 @@ class DispatchConfig:
     retry_min_seconds: float = 5
     retry_max_seconds: float = 1800
     batch: int = 200
+    connections: int = 4  # SMTP sessions at once
 
     def backoff(self, attempts: int) -> float:
         """Doubling from the minimum to the maximum, with jitter (half to all of it)."""
@@ -91,6 +94,11 @@ class Dispatcher:
         sent = self._immediate()
         return sent + self._digests()
 
+    def forget_keys(self) -> None:
+        """Keys are kept for one batch at most: an erasure is seen by the next."""
+        if isinstance(self.keys, KeyRing):
+            self.keys.forget_all()
+
     def _due(self, delivery: str, now: float) -> list[Any]:
         with self.reader.connect() as conn:
             return list(
@@ -110,9 +118,29 @@ class Dispatcher:
         rows = self._due(IMMEDIATE, time.time())
         if not rows:
             return 0
+        self.forget_keys()
         batch = gather(rows, self.recorder, self.mapper, self.reader, self.keys)
         offs = self._offs({r.recipient_id for r in rows})
         bounced = self._bounced({r.recipient_id for r in rows})
+        lanes = max(1, min(self.config.connections, len(rows) // WRITE_EVERY + 1))
+        if lanes == 1:
+            return self._lane(rows, batch, offs, bounced)
+        # Several SMTP sessions at once: a relay answers each command after a round
+        # trip, and mail has no order to keep.
+        with ThreadPoolExecutor(lanes, thread_name_prefix="mail") as pool:
+            return sum(
+                pool.map(lambda i: self._lane(rows[i::lanes], batch, offs, bounced), range(lanes))
+            )
+
+    def _lane(
+        self,
+        rows: list[Any],
+        batch: BatchFacts,
+        offs: set[tuple[str, str]],
+        bounced: dict[str, set[str]],
+    ) -> int:
+        """Send `rows` in order over one SMTP session; outcomes are written every
+        WRITE_EVERY messages (a crash in between sends those again, same Message-ID)."""
         outcomes: list[dict[str, Any]] = []
         written = sent = 0
         connection = None
@@ -262,6 +290,7 @@ class Dispatcher:
         rows = self._due(DIGEST, time.time())
         if not rows:
             return 0
+        self.forget_keys()
         by_person: dict[str, list[Any]] = defaultdict(list)
         for row in rows:
             by_person[row.recipient_id].append(row)

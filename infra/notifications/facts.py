@@ -100,9 +100,14 @@ def gather(
     """Read what `rows` need, in a few queries."""
     positions = sorted({r.position for r in rows if r.event_type not in _REMINDERS})
     events: dict[int, Any] = {}
-    for position in positions:
-        for n in recorder.select_notifications(position, 1, stop=position):
-            if n.id == position:
+    if positions:
+        low, high, wanted_positions = positions[0], positions[-1], set(positions)
+        if high - low < 4 * len(positions) + 100:  # close together: one range
+            found = recorder.select_notifications(low, high - low + 1, stop=high)
+        else:
+            found = [n for p in positions for n in recorder.select_notifications(p, 1, stop=p)]
+        for n in found:
+            if n.id in wanted_positions:
                 events[n.id] = mapper.to_domain_event(n)
     wanted = {r.recipient_id for r in rows} | {
         r.subject_person_id for r in rows if r.subject_person_id

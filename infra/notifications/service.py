@@ -73,6 +73,7 @@ class Notifications:
     def feed(self, person_id: str, limit: int = 50) -> list[FeedItem]:
         """The person's latest notifications for the web app, newest first."""
         d = self.dispatcher
+        d.forget_keys()
         return feed(self.reader, d.recorder, d.mapper, d.keys, d.letterhead, person_id, limit)
 
     def unread(self, person_id: str) -> int:
@@ -99,8 +100,7 @@ def build_notifications(
     secret: str,
     transport: Transport | None = None,
 ) -> Notifications:
-    """Notifications over the service's store; keys are looked up fresh for every
-    message (no cache), so an erasure is seen at once."""
+    """Notifications over the service's store."""
     consumer = NotificationConsumer(settings.hr_people)
     planner = LogPlanner(
         engine,
@@ -110,7 +110,9 @@ def build_notifications(
         events_key,
         settings.projector_batch_size,
     )
-    fresh = KeyRing(key_store, cache_seconds=0.0)
+    # Its own key ring, emptied before each batch (dispatcher): keys a batch looked up
+    # are not used for the next, so an erasure stops every message after it.
+    fresh = KeyRing(key_store, cache_seconds=60.0)
     opening = copy(mapper)
     opening.keys = fresh
     dispatcher = Dispatcher(
