@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from api.graphql.router import GRAPHIQL_ASSETS, CraftingGraphQLRouter
 from api.graphql.schema import build_schema
@@ -25,6 +24,7 @@ from api.http.authenticator import (
     ProviderUnavailableError,
     UnmappedTokenError,
 )
+from api.http.followers import FollowerCollector, readiness_body, report
 from api.http.identity import identity
 from api.http.metrics import NOTIFICATION_BACKLOG, NOTIFICATION_BACKLOG_AGE, PROJECTION_LAG
 from api.http.middleware import RequestMiddleware
@@ -33,12 +33,10 @@ from api.ports import Ports
 from api.scim.app import ScimApplication
 from api.web.app import create_web_app
 from domain.access import sees_all
+from infra import deployment
 from infra.bootstrap import Container, bootstrap
-from infra.retention import RetentionWorker
 from infra.runtime import exit_with_supervisor, tuned_gc
 from infra.secrets import jwt_secret
-from projections.heartbeat import worker_health
-from projections.runner import WORKER_NAME
 
 log = logging.getLogger("crafting.http")
 
@@ -50,40 +48,17 @@ def create_app(container: Container | None = None) -> FastAPI:
     settings = built.settings
     logs.configure(settings.log_level)
     secret = jwt_secret(settings, create=True)
-    run_projections = (
-        settings.is_sqlite if settings.serve_projections is None else settings.serve_projections
-    )
-
-    run_webhooks = run_projections if settings.webhooks_run is None else settings.webhooks_run
+    database_series = CollectorRegistry(auto_describe=False)
+    database_series.register(FollowerCollector(built))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         exit_with_supervisor()
         await asyncio.to_thread(built.prepare)
-        worker = sealer = retention = deliveries = None
-        if run_webhooks:
-            deliveries = threading.Thread(target=built.webhooks.run, name="webhooks", daemon=True)
-            deliveries.start()
-        if run_projections:
-            worker = threading.Thread(target=built.runner.run, name="projections", daemon=True)
-            worker.start()
-            sealer = built.sealer()
-            if sealer is not None:
-                threading.Thread(target=sealer.run, name="sealer", daemon=True).start()
-            if settings.retention_days_after_leaving or settings.keystore_url:
-                retention = RetentionWorker(built)
-                threading.Thread(target=retention.run, name="retention", daemon=True).start()
+        running = deployment.start("serve", built)  # infra.deployment: which run here
         with tuned_gc():  # in each worker, once everything startup needs is loaded
             yield
-        built.runner.stop()
-        built.webhooks.stop()
-        for background in (sealer, retention):
-            if background is not None:
-                background.stop()
-        if worker is not None:
-            worker.join(timeout=10)
-        if deliveries is not None:
-            deliveries.join(timeout=10)
+        await asyncio.to_thread(running.stop)
         if owned:
             built.close()
 
@@ -122,33 +97,18 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @app.get("/readyz")
     def readyz() -> JSONResponse:
-        """The database answers, and the projector is alive and keeping up."""
+        """The database answers, and every follower of the log is alive and keeping
+        up; every follower's figures and the open alarms."""
         try:
-            lag = built.runner.lag()
-            projector = worker_health(
-                built.engines.reader,
-                WORKER_NAME,
-                lag,
-                max_silent_seconds=settings.ready_heartbeat_seconds,
-                max_behind_seconds=settings.ready_max_lag_seconds,
-            )
+            found = report(built)
         except Exception as error:  # any database failure means not ready
             log.warning("readiness check failed: %s", type(error).__name__)
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        PROJECTION_LAG.set(lag)
-        body: dict[str, object] = {
-            "status": "ok" if projector.ready else "unavailable",
-            "database": "ok",
-            "projection_lag": lag,
-            "projection_lag_seconds": round(projector.behind_seconds, 1),
-            "projector_heartbeat_age_seconds": (
-                None if projector.silent_seconds is None else round(projector.silent_seconds, 1)
-            ),
-        }
-        if projector.reason is not None:
-            body["reason"] = projector.reason
+        projector = found.follower("projector")
+        PROJECTION_LAG.set(0 if projector is None else projector.lag or 0)
+        body = readiness_body(found)
         body["notifications"] = _notification_backlog()
-        return JSONResponse(body, 200 if projector.ready else 503)
+        return JSONResponse(body, 200 if found.ready else 503)
 
     def _notification_backlog() -> dict[str, object] | None:
         """Mails waiting (the mail server down or slow): shown, never a reason to take
@@ -182,11 +142,13 @@ def create_app(container: Container | None = None) -> FastAPI:
         if not sees_all(actor):
             return JSONResponse({"detail": "Metrics are for HR, AUDITOR or INTEGRATION."}, 403)
         try:
-            PROJECTION_LAG.set(built.runner.lag())
+            PROJECTION_LAG.set(built.projector.lag())
+            from_database = generate_latest(database_series)
         except Exception:  # metrics must answer even when the database does not
-            log.warning("could not read projection lag", exc_info=True)
+            log.warning("could not read the followers' figures", exc_info=True)
+            from_database = b""
         _notification_backlog()
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest() + from_database, media_type=CONTENT_TYPE_LATEST)
 
     # Last: a mount at / matches every path, so the routes above must come first.
     app.mount(

@@ -1,4 +1,4 @@
-"""Where a rebuild spends its time, measured from outside the runner: its fetches, its
+"""Where a rebuild spends its time, measured from outside the projector: its fetches, its
 decoding and the projector's phases are wrapped with timers for the duration of one
 `with Breakdown(runner):` block (a few timer calls per batch, so the figures it wraps
 stay comparable). Nothing in projections/ is changed."""
@@ -11,17 +11,17 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
-import projections.runner as runner_module
+import infra.followers.read_models as read_models_module
 from bench.report import postgres_cpu_seconds
+from infra.followers import Follower
 from projections.projector import BatchProjector
-from projections.runner import ProjectionRunner
 
 F = TypeVar("F", bound=Callable[..., Any])
 PHASES = ("fetch", "decode", "preload", "project", "flush", "other")
 
 
 class Breakdown:
-    def __init__(self, runner: ProjectionRunner) -> None:
+    def __init__(self, runner: Follower) -> None:
         self.runner = runner
         self.seconds: dict[str, float] = defaultdict(float)
         self.started = self.total = 0.0
@@ -44,7 +44,7 @@ class Breakdown:
         runner.recorder.select_notifications = timed(  # type: ignore[method-assign]
             "fetch", runner.recorder.select_notifications
         )
-        runner._decode = timed("decode", runner._decode)  # type: ignore[method-assign]
+        runner.decode = timed("decode", runner.decode)  # type: ignore[method-assign]
         seconds = self.seconds
 
         class TimedProjector(BatchProjector):
@@ -63,7 +63,7 @@ class Breakdown:
                 seconds["flush"] += elapsed
                 seconds["apply"] += elapsed
 
-        vars(runner_module)["BatchProjector"] = TimedProjector
+        vars(read_models_module)["BatchProjector"] = TimedProjector
         self.python_cpu, self.postgres_cpu = time.process_time(), postgres_cpu_seconds()
         self.started = time.perf_counter()
         return self
@@ -77,9 +77,9 @@ class Breakdown:
         self.total = time.perf_counter() - self.started
         self.python_cpu = time.process_time() - self.python_cpu
         self.postgres_cpu = postgres_cpu_seconds() - self.postgres_cpu
-        vars(runner_module)["BatchProjector"] = BatchProjector
+        vars(read_models_module)["BatchProjector"] = BatchProjector
         del self.runner.recorder.select_notifications  # back to the class's method
-        del self.runner._decode
+        del self.runner.decode
 
     def shares(self) -> dict[str, float]:
         """Seconds per phase; `project` is the projector's in-memory work, `other` is

@@ -121,11 +121,13 @@ def seed(url: str, agreements: int, live: int) -> int:
                 on_progress=lambda done: bar.update(task, completed=done),
             )
         vacuum(container)
-        runner = container.runner
-        runner.ensure_ready()
+        runner = container.projector
+        container.prepare()
         with progress_bar() as bar:
             task = bar.add_task("projecting", total=runner.lag() or None)
-            runner.rebuild(lambda position, head: bar.update(task, completed=position, total=head))
+            container.rebuild(
+                lambda position, head: bar.update(task, completed=position, total=head)
+            )
         with container.engines.reader.begin() as conn:
             rm = live_read_model(conn)
             conn.exec_driver_sql("ANALYZE")

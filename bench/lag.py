@@ -1,4 +1,4 @@
-"""Projection lag under a steady command load: the runner runs in a thread (woken by
+"""Projection lag under a steady command load: the projector runs in a thread (woken by
 NOTIFY after each save), commands go through `app.execute` at a fixed rate, and a probe
 thread polls the read models' position until each command's position is reached."""
 
@@ -19,7 +19,7 @@ from domain.application import CommandResult, CraftingApplication, Request
 from domain.application import commands as c
 from domain.values import CareerGoal
 from infra.bootstrap import Container
-from projections.runner import current_position
+from infra.followers.read_models import current_position
 
 GIVE_UP_SECONDS = 30.0
 
@@ -112,8 +112,8 @@ def measure_lag(
     rate: float,
     on_tick: Callable[[int], None] | None = None,
 ) -> LagResult:
-    """Run the runner in a thread and commands at `rate` per second for `seconds`."""
-    app, runner, reader = container.app, container.runner, container.engines.reader
+    """Run the projector in a thread and commands at `rate` per second for `seconds`."""
+    app, runner, reader = container.app, container.projector, container.engines.reader
     load = Load(app)
     runner.stopping.clear()
     thread = threading.Thread(target=runner.run, name="projection-runner", daemon=True)

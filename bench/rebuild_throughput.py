@@ -129,7 +129,7 @@ def measure_raw(container: Container, limit: int) -> tuple[Rate, float]:
 def measure_rebuild(
     container: Container, batch_size: int, profile_to: str | None
 ) -> tuple[Rate, Breakdown]:
-    runner = container.runner
+    runner = container.projector
     runner.batch_size = batch_size
     profiler = cProfile.Profile() if profile_to else None
     with progress_bar() as bar, Breakdown(runner) as breakdown:
@@ -140,7 +140,7 @@ def measure_rebuild(
 
         if profiler is not None:
             profiler.enable()
-        applied = runner.rebuild(report)
+        applied = container.rebuild(report)
         if profiler is not None:
             profiler.disable()
     if profiler is not None and profile_to:
@@ -180,7 +180,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="PostgreSQL server and database; a fresh schema is made inside it",
     )
-    add("--batch-size", default="5000", help="runner.batch_size; a comma list runs each")
+    add("--batch-size", default="5000", help="the projector's batch size; a comma list runs each")
     add("--read-limit", type=int, default=5000, help="notifications per raw read")
     add("--chunk", type=int, default=5000, help="events per insert while seeding")
     add("--people", type=int, default=300)
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             vacuum(container)
             raw, fetch = measure_raw(container, args.read_limit)
             console.print(f"raw read+decode: {raw.per_second:,.0f} events/s")
-            container.runner.ensure_ready()
+            container.prepare()
             rebuilds = []
             for i, size in enumerate(sizes):
                 rate, breakdown = measure_rebuild(container, size, args.profile if i == 0 else None)
@@ -272,7 +272,7 @@ def summary(
         f"- ratio rebuild/raw (batch_size={best_size}): **{ratio:.2f}** — target "
         f">= {TARGET_RATIO} x raw: **{met}**",
         f"- projection lag, {lag.commands} commands at {args.lag_rate:g}/s over "
-        f"{lag.seconds:.1f} s (runner thread woken by NOTIFY, probe polling every 1 ms): "
+        f"{lag.seconds:.1f} s (projector thread woken by NOTIFY, probe polling every 1 ms): "
         f"p50 **{percentile(lag.lags_ms, 50):.1f} ms**, p99 **{percentile(lag.lags_ms, 99):.1f} "
         f"ms**, max {max(lag.lags_ms, default=float('nan')):.1f} ms"
         + (f", {lag.timed_out} timed out" if lag.timed_out else ""),

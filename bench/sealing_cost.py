@@ -33,7 +33,7 @@ def rebuild_rate(database_url: str, events: int, sealed: bool) -> Rate:
         try:
             seed_store(container, events, sealed=sealed)
             vacuum(container)
-            container.runner.ensure_ready()
+            container.prepare()
             rate, _ = measure_rebuild(container, 5000, None)
         finally:
             container.close()

@@ -12,11 +12,15 @@ from sqlalchemy import Engine
 
 from domain.application import CraftingApplication
 from domain.webhooks.service import WebhookSubscriptions
-from infra import used_tokens
-from infra.audit import Sealer, Store, ensure_tables, report_tampered_snapshot
+from infra import alarms, followers, used_tokens
+from infra.audit import Sealing, Store, ensure_tables, report_tampered_snapshot
+from infra.audit.store import ProgressCallback
 from infra.database import Engines, check_reachable, create_engines
+from infra.followers import EventTrust, Follower, read_models
+from infra.followers.read_models import ReadModels
 from infra.keystore import KeyRing, KeyStore
-from infra.notifications.adapter import ensure_tables as ensure_notification_tables
+from infra.notifications.schema import ensure_tables as ensure_notification_tables
+from infra.notifications.service import NAME as NOTIFICATIONS
 from infra.notifications.service import Notifications, build_notifications
 from infra.notifications.transport import Transport
 from infra.persistence import eventsourcing_env, position_lookup, postgres_schema
@@ -24,12 +28,12 @@ from infra.postgres_store import schema_lock
 from infra.secrets import master_key
 from infra.settings import Settings
 from infra.signing import MissingSigningKeyError, signing_key, tag_key
+from infra.webhooks.delivery import Deliveries
+from infra.webhooks.delivery import ensure_tables as ensure_webhook_tables
 from infra.webhooks.guard import url_guard
+from infra.webhooks.planner import WebhookPlanner
 from infra.webhooks.secrets import SqlSecretStore
 from infra.webhooks.sender import DeliveryConfig
-from infra.webhooks.worker import WebhookWorker
-from infra.webhooks.worker import ensure_tables as ensure_webhook_tables
-from projections.runner import ProgressCallback, ProjectionRunner
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +43,14 @@ class Container:
     settings: Settings
     app: CraftingApplication
     engines: Engines
-    runner: ProjectionRunner
+    projector: Follower  # the read models (infra.followers.read_models)
     store: Store
     keys: KeyRing
     subscriptions: WebhookSubscriptions
-    webhooks: WebhookWorker
+    webhooks: Follower  # plans webhook messages and delivers them
+    trust: EventTrust
     _notifications: Notifications | None = field(default=None, init=False, repr=False)
+    _prepared: bool = field(default=False, init=False, repr=False)
 
     def prepare(self, progress: ProgressCallback | None = None) -> None:
         """Create missing tables; rebuild the read models when their version is newer.
@@ -52,10 +58,46 @@ class Container:
         (serve workers, projectors, the CLI): see `schema_lock`."""
         with self.schema_lock():
             ensure_tables(self.engines.writer)
-            ensure_webhook_tables(self.engines.writer)
             used_tokens.ensure_tables(self.engines.writer)
+            alarms.ensure_tables(self.engines.writer)
+            followers.ensure_tables(self.engines.writer)
+            self.webhooks.prepare(ensure_webhook_tables(self.engines.writer))
             ensure_notification_tables(self.engines.writer)
-            self.runner.ensure_ready(progress)
+            read_models.ensure_ready(self.projector, progress)
+            if self._notifications is not None:
+                self._start_notifications(self._notifications.follower)
+        self._prepared = True
+
+    def _start_notifications(self, follower: Follower) -> None:
+        """Notifications start at the log's end when first deployed: nobody is mailed
+        about history."""
+        follower.prepare(self.app.recorder.max_notification_id() or 0)
+
+    def rebuild(self, progress: ProgressCallback | None = None) -> int:
+        """Rebuild the read models into fresh tables and switch to them (`crafting
+        rebuild`); the number of events applied."""
+        return read_models.rebuild(self.projector, progress)
+
+    def follower(
+        self,
+        name: str,
+        consumer: followers.Consumer | None = None,
+        dispatchers: tuple[followers.Dispatcher, ...] = (),
+    ) -> Follower:
+        """A follower of this container's log (leadership on its database)."""
+        settings = self.settings
+        return Follower(
+            name,
+            self.engines.writer,
+            self.app.recorder,
+            self.app.mapper,
+            self.trust,
+            consumer=consumer,
+            dispatchers=dispatchers,
+            reader=self.engines.reader,
+            postgres_dsn=_postgres_dsn(settings),
+            batch_size=settings.projector_batch_size,
+        )
 
     def schema_lock(self) -> AbstractContextManager[None]:
         """Take turns with every other process changing this database's tables. On
@@ -67,37 +109,41 @@ class Container:
             return nullcontext()
         return schema_lock(postgres_schema(url) or "public", conninfo=url.split("?", 1)[0])
 
-    def sealer(self) -> Sealer | None:
-        """The periodic checkpoint sealer, when a signing key is available."""
+    def sealer(self) -> Follower | None:
+        """The follower sealing checkpoints periodically, when a signing key is
+        available."""
         try:
             key = signing_key(self.settings)
         except MissingSigningKeyError:
             return None
-        return Sealer(self.store, key, self.settings.checkpoint_seconds)
+        sealing = Sealing(self.store, key, self.settings.checkpoint_seconds)
+        return self.follower("sealer", dispatchers=(sealing,))
 
     def notifications(self, secret: str, transport: Transport | None = None) -> Notifications:
-        """Notifications by e-mail; `secret` signs their unsubscribe links."""
+        """E-mail notifications, a follower of the log of their own (built once);
+        `secret` signs their unsubscribe links, `transport` replaces the configured one
+        (tests)."""
         if self._notifications is None:
-            try:
-                key: bytes | None = tag_key(signing_key(self.settings), "events")
-            except MissingSigningKeyError:
-                key = None
+            follower = self.follower(NOTIFICATIONS)
             self._notifications = build_notifications(
                 self.settings,
-                self.engines.writer,
-                self.engines.reader,
-                self.app.recorder,
+                follower,
                 self.app.tagging_mapper,
                 self.keys.store,
-                key,
+                self.trust,
                 secret,
                 transport,
             )
+            if self._prepared:
+                self._start_notifications(follower)
+            self.app.on_saved(follower.wake)
         return self._notifications
 
     def close(self) -> None:
-        self.runner.stop()
+        self.projector.stop()
         self.webhooks.stop()
+        if self._notifications is not None:
+            self._notifications.follower.stop()
         self.app.close()
         self.engines.dispose()
         store = self.keys.store
@@ -108,7 +154,7 @@ class Container:
 
 
 def bootstrap(settings: Settings | None = None) -> Container:
-    """Build the application, the read-model engines and the projection runner."""
+    """Build the application, the read-model engines and the followers of its log."""
     settings = settings or Settings()
     check_reachable(settings.database_url)
     try:
@@ -133,16 +179,21 @@ def bootstrap(settings: Settings | None = None) -> Container:
         log.warning("CRAFTING_SEAL_PERSONAL_DATA=0: new personal data is stored in clear")
         app.keys = None
     app.set_position_lookup(position_lookup(app.recorder))
-    runner = ProjectionRunner(
+    store = Store(app.recorder, app.mapper.transcoder, engines.writer)
+    trust = EventTrust(store, None if key is None else tag_key(key, "events"), engines.reader)
+    dsn = _postgres_dsn(settings)
+    projector = Follower(
+        read_models.NAME,
         engines.writer,
         app.recorder,
         app.tagging_mapper.keeping_sealed(),  # read models hold personal data sealed
-        postgres_dsn=None if settings.is_sqlite else settings.database_url.split("?")[0],
+        trust,
+        consumer=ReadModels(),
         reader=engines.reader,
+        postgres_dsn=dsn,
         batch_size=settings.projector_batch_size,
     )
-    app.on_saved(runner.wake)
-    store = Store(app.recorder, app.mapper.transcoder, engines.writer)
+    app.on_saved(projector.wake)
     subscriptions = WebhookSubscriptions(
         app,
         SqlSecretStore(engines.writer, keys.store.master_key, reader=engines.reader),
@@ -150,31 +201,50 @@ def bootstrap(settings: Settings | None = None) -> Container:
         allow_http=settings.dev,
         rotation_grace=timedelta(seconds=settings.webhooks_secret_grace_seconds),
     )
-    webhooks = WebhookWorker(
+    webhooks = Follower(
+        "webhooks",
         engines.writer,
-        engines.reader,
         app.recorder,
         app.mapper,
-        subscriptions,
-        delivery_config(settings),
-        postgres_dsn=None if settings.is_sqlite else settings.database_url.split("?")[0],
+        trust,
+        consumer=WebhookPlanner(),
+        reader=engines.reader,
+        postgres_dsn=dsn,
         batch_size=settings.projector_batch_size,
+    )
+    webhooks.dispatchers.append(
+        Deliveries(
+            engines.writer,
+            engines.reader,
+            app.recorder,
+            app.mapper,
+            subscriptions,
+            delivery_config(settings),
+            trust,
+            webhooks.stopping,
+        )
     )
     app.on_saved(webhooks.wake)
     container = Container(
         settings=settings,
         app=app,
         engines=engines,
-        runner=runner,
+        projector=projector,
         store=store,
         keys=keys,
         subscriptions=subscriptions,
         webhooks=webhooks,
+        trust=trust,
     )
     # Every process seals and opens from its first command or read on, prepared or not.
     with container.schema_lock():
         keys.store.ensure_tables()
     return container
+
+
+def _postgres_dsn(settings: Settings) -> str | None:
+    """The libpq URL leaders lock and listen on (None on SQLite)."""
+    return None if settings.is_sqlite else settings.database_url.split("?")[0]
 
 
 def _keystore_engines(settings: Settings, engines: Engines) -> tuple[Engine, Engine]:
@@ -187,7 +257,7 @@ def _keystore_engines(settings: Settings, engines: Engines) -> tuple[Engine, Eng
 
 
 def delivery_config(settings: Settings) -> DeliveryConfig:
-    """The delivery worker's settings."""
+    """The webhook sender's settings."""
     return DeliveryConfig(
         timeout_seconds=settings.webhooks_timeout_seconds,
         retry_min_seconds=settings.webhooks_retry_min_seconds,

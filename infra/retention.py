@@ -4,13 +4,14 @@ are erased, each erasure recorded like HR's own (`ErasePerson`, by `crafting-ret
 Who is due comes from the read models (inactive since, not erased, not on hold); the
 command judges each person again on the write model, so a hold placed meanwhile, or
 another process erasing them first, refuses that one and the run goes on. Any number
-of processes may run it at once: an erasure is recorded once.
+of processes may run it at once (`crafting retention`, the follower's leader): an
+erasure is recorded once.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -71,23 +72,24 @@ def destroy_keys_of_erased(container: Container) -> int:
     return len(erased)
 
 
-class RetentionWorker:
-    """Runs retention every hour while the process runs (with the projections), and
-    with a key store of its own, the reconciliation of erased people's keys."""
+class Retention:
+    """Runs retention every `interval` seconds (the follower `retention` calls it; only
+    its leader runs it), and with a key store of its own, the reconciliation of erased
+    people's keys. Who is due comes from the read models, which hold only events the
+    service wrote: an event written around the service never makes anyone due."""
+
+    name = "retention"
 
     def __init__(self, container: Container, interval: float = RUN_EVERY_SECONDS) -> None:
         self.container, self.interval = container, interval
-        self.stopping = threading.Event()
+        self._next = 0.0  # at once after a start, then every interval
 
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                if self.container.settings.keystore_url is not None:
-                    destroy_keys_of_erased(self.container)
-                erase_past_retention(self.container)
-            except Exception:  # retention must never take the service down; next time
-                log.exception("a retention run failed")
-            self.stopping.wait(self.interval)
-
-    def stop(self) -> None:
-        self.stopping.set()
+    def dispatch(self) -> float:
+        """Run when the interval has passed; the seconds until the next run."""
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + self.interval
+            if self.container.settings.keystore_url is not None:
+                destroy_keys_of_erased(self.container)
+            erase_past_retention(self.container)
+        return self._next - now

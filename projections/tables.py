@@ -27,7 +27,7 @@ from sqlalchemy import (
     Text,
 )
 
-# Bump when the tables or the way events fill them change: the runner then rebuilds.
+# Bump when the tables or the way events fill them change: they are then rebuilt.
 # 3: sealed texts; 4: provisioning (SCIM)
 READ_MODEL_VERSION = 4  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
@@ -39,7 +39,8 @@ projection_state = Table(
     Column("name", String(64), primary_key=True),
     Column("generation", Integer, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("position", BigInteger, nullable=False),
+    # The read models' position lives with every follower's (crafting_follower_positions);
+    # databases of older releases still have a `position` column here, unused.
     Column("building_generation", Integer, nullable=True),
 )
 

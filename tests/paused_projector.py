@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from api.cli import main as cli
-from projections import runner
+from infra.followers import read_models
 from projections.projector import BatchProjector
 
 
@@ -29,8 +29,8 @@ def paused(seconds: float) -> type[BatchProjector]:
 
 
 if __name__ == "__main__":
-    # The runner applies each batch with BatchProjector(...).apply and sets the position
+    # The projector applies each batch with BatchProjector(...).apply and sets the position
     # after it in the same transaction, so the pause falls between the two.
-    runner.BatchProjector = paused(float(sys.argv[1]))
+    read_models.BatchProjector = paused(float(sys.argv[1]))  # type: ignore[misc]
     sys.argv = ["crafting", "projector"]
     cli.main()

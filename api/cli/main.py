@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
@@ -20,9 +19,9 @@ from api.cli.demo import load_demo
 from api.cli.signin import demo_links, login_link
 from api.http.auth import mint_token
 from domain.values import Role
+from infra import deployment
 from infra.bootstrap import bootstrap
 from infra.database import DatabaseUnavailableError, masked_url
-from infra.retention import RetentionWorker
 from infra.runtime import SUPERVISOR_PID_VARIABLE
 from infra.secrets import MissingSecretError, jwt_secret
 from infra.settings import Settings
@@ -75,8 +74,8 @@ def serve(
         container.prepare(_progress_printer("Rebuilding read models"))
     finally:
         container.close()
-    here = settings.is_sqlite if settings.serve_projections is None else settings.serve_projections
-    _announce("serve", settings, "projections run here" if here else "run `crafting projector`")
+    here = ", ".join(role.name for role in deployment.roles_for("serve", settings))
+    _announce("serve", settings, f"followers here: {here}" if here else "run `crafting projector`")
     if workers > 1:  # the workers stop when this process dies (infra.runtime)
         os.environ[SUPERVISOR_PID_VARIABLE] = str(os.getpid())
     uvicorn.run(
@@ -91,47 +90,35 @@ def serve(
 
 @cli.command(epilog=ENVIRONMENT)
 def projector() -> None:
-    """Run the projections only (a separate worker; several may run, one leads)."""
-    container = bootstrap()
-    container.prepare(_progress_printer("Rebuilding read models"))
-    _announce("projector", container.settings, "projections run here")
-    sealer = container.sealer()
-    if sealer is not None:
-        threading.Thread(target=sealer.run, name="sealer", daemon=True).start()
-    retention = None
-    if container.settings.retention_days_after_leaving or container.settings.keystore_url:
-        retention = RetentionWorker(container)
-        threading.Thread(target=retention.run, name="retention", daemon=True).start()
-
-    def stop(*_: object) -> None:
-        container.runner.stop()
-        for background in (sealer, retention):
-            if background is not None:
-                background.stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        container.runner.run()
-    finally:
-        container.close()
+    """Run the read models' projector, the checkpoint sealer and retention only (a
+    separate worker; several may run, one leads each)."""
+    _follow("projector", "projections run here")
 
 
 @cli.command(epilog=ENVIRONMENT)
 def webhooks() -> None:
-    """Deliver webhooks only (a separate worker; several may run, one leads)."""
+    """Deliver webhooks and e-mail notifications only (a separate worker; several may
+    run, one leads)."""
+    _follow("webhooks", "webhooks and notifications are delivered here")
+
+
+def _follow(command: str, what: str) -> None:
+    """Run the followers of `command` (infra.deployment) until SIGTERM or SIGINT."""
     container = bootstrap()
     container.prepare(_progress_printer("Rebuilding read models"))
-    _announce("webhooks", container.settings, "webhooks are delivered here")
+    _announce(command, container.settings, what)
+    running = deployment.start(command, container)
 
     def stop(*_: object) -> None:
-        container.webhooks.stop()
+        for follower in running.followers:
+            follower.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        container.webhooks.run()
+        running.wait()
     finally:
+        running.stop()
         container.close()
 
 
@@ -142,7 +129,7 @@ def rebuild() -> None:
     try:
         container.prepare()
         with cli_audit.progress_bar("Rebuilding read models") as advance:
-            applied = container.runner.rebuild(advance)
+            applied = container.rebuild(advance)
         typer.echo(f"Rebuilt the read models from {applied} events.")
     finally:
         container.close()
@@ -170,7 +157,7 @@ def demo() -> None:
     try:
         container.prepare()
         load_demo(container.app, typer.echo)
-        container.runner.catch_up()
+        container.projector.catch_up()
     finally:
         container.close()
     # Created if missing, as `serve` would: the links must work once it starts.

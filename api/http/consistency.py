@@ -14,7 +14,7 @@ from collections import Counter
 
 from sqlalchemy import Engine
 
-from projections.runner import current_position
+from infra.followers.read_models import current_position
 
 TIMEOUT_SECONDS = 5.0
 WAITS_PER_CALLER = 4

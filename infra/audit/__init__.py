@@ -2,9 +2,10 @@
 checkpoints (`sealing`), verification (`verification`) and the export (`export`)."""
 
 from infra.audit.export import checkpoint_line, export
-from infra.audit.sealing import Sealer, seal
+from infra.audit.sealing import Sealing, seal
 from infra.audit.store import (
     INTEGRITY_ALARMS,
+    UNTAGGED_EVENT,
     Store,
     checkpoints,
     ensure_tables,
@@ -20,7 +21,8 @@ from infra.audit.verification import (
 
 __all__ = [
     "INTEGRITY_ALARMS",
-    "Sealer",
+    "UNTAGGED_EVENT",
+    "Sealing",
     "SnapshotProblem",
     "Store",
     "checkpoint_line",

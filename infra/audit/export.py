@@ -10,9 +10,8 @@ from uuid import UUID
 
 from domain.integrity import Checkpoint, Record, strings_in
 from domain.sealing import PREFIX, Sealed, opened_with
-from infra.audit.store import BATCH, Store
+from infra.audit.store import BATCH, ProgressCallback, Store
 from infra.keystore import KeyRing
-from projections.runner import ProgressCallback
 
 
 def export(

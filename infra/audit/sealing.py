@@ -1,10 +1,11 @@
 """Signed checkpoints: a Merkle root over the log up to a position, signed with the
-service's key, sealed now (`seal`) or every few seconds (`Sealer`)."""
+service's key, sealed now (`seal`) or every few seconds (`Sealing`, a dispatcher of the
+follower `sealer`)."""
 
 from __future__ import annotations
 
 import logging
-import threading
+import time
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -12,7 +13,14 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.event_tags import tag_valid
 from domain.integrity import Checkpoint, MerkleFrontier, checkpoint_message
-from infra.audit.store import Store, checkpoints, record_hash, report_forged_event
+from infra.alarms import raise_alarm
+from infra.audit.store import (
+    UNTAGGED_EVENT,
+    Store,
+    checkpoints,
+    record_hash,
+    report_forged_event,
+)
 from infra.signing import public_key_b64, sign, tag_key
 
 log = logging.getLogger(__name__)
@@ -33,6 +41,16 @@ def seal(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
         digest = record_hash(record)
         if not tag_valid(events_key, digest, record.tag):
             report_forged_event(record)
+            with store.engine.begin() as conn:
+                raise_alarm(
+                    conn,
+                    UNTAGGED_EVENT,
+                    f"position {record.position}",
+                    f"The event at position {record.position} (stream {record.stream}, "
+                    f"version {record.version}) does not carry the service's tag: it was "
+                    "written around the service. Nothing from it on is sealed; no follower "
+                    "acts on it. Run `crafting verify`.",
+                )
             break  # a checkpoint covers a prefix of the log: nothing past this one
         tree.append(digest)
         sealed_up_to = record.position
@@ -60,21 +78,20 @@ def seal(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
     return Checkpoint(head, tree.size, root, recorded_at, signature)
 
 
-class Sealer:
-    """Seals a checkpoint every `interval` seconds while new events arrive."""
+class Sealing:
+    """Seals a checkpoint every `interval` seconds while new events arrive (the
+    follower `sealer` calls it; only its leader seals)."""
+
+    name = "sealer"
 
     def __init__(self, store: Store, key: Ed25519PrivateKey, interval: float) -> None:
         self.store, self.key, self.interval = store, key, interval
-        self.stopping = threading.Event()
+        self._next = time.monotonic() + interval
 
-    def run(self) -> None:
-        """Seal until stopped (a failed seal is logged and retried next time)."""
-        while not self.stopping.wait(self.interval):
-            try:
-                seal(self.store, self.key)
-            except Exception:  # sealing must never take the service down; retry later
-                log.exception("sealing a checkpoint failed")
-
-    def stop(self) -> None:
-        """Stop after the current seal."""
-        self.stopping.set()
+    def dispatch(self) -> float:
+        """Seal when the interval has passed; the seconds until the next seal."""
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + self.interval
+            seal(self.store, self.key)
+        return self._next - now

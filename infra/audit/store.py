@@ -8,7 +8,7 @@ when an event was written still matches after its class learns a newer shape.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -26,6 +26,8 @@ INTEGRITY_ALARMS = Counter(
     ["kind"],
 )
 BATCH = 5000
+UNTAGGED_EVENT = "event.untagged"  # the alarm's kind (infra.alarms)
+ProgressCallback = Callable[[int, int], None]  # (position reached, log's end)
 
 metadata = MetaData()
 checkpoints = Table(

@@ -14,8 +14,7 @@ from domain.application import CraftingApplication
 from domain.event_tags import tag_valid
 from domain.integrity import Break, Checkpoint, Record, Verifier, hashed_fields, plain
 from domain.snapshots import SealedSnapshotStore, opened
-from infra.audit.store import BATCH, Store, record_hash
-from projections.runner import ProgressCallback
+from infra.audit.store import BATCH, ProgressCallback, Store, record_hash
 
 
 def verify_store(

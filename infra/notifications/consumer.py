@@ -1,7 +1,7 @@
-"""Notifications as a consumer of the log: given a batch of (position, event) and the
-follower's open transaction, it plans the batch and writes the outbox rows and the
-routes it learned in that same transaction — so each event is planned exactly once,
-whatever crashes."""
+"""Notifications as a consumer of the shared follower (infra.followers): given a batch
+of (position, event) and the follower's open transaction, it plans the batch and
+writes the outbox rows and the routes it learned in that same transaction — so each
+event is planned exactly once, whatever crashes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,12 +34,13 @@ class NotificationConsumer:
     def __init__(self, hr_people: frozenset[str] = frozenset()) -> None:
         self.hr_people = hr_people
 
-    def handle(self, conn: Connection, items: Sequence[tuple[int, Any]]) -> int:
-        """Plan `items` on `conn`; the number of messages queued."""
-        directory = load_directory(conn, items, self.hr_people)
-        rows = plan(items, directory, load_preferences(conn), time.time())
+    def handle(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        """Plan `events` (only those carrying the service's tag: the follower drops
+        the others) on `conn`, the follower's transaction."""
+        directory = load_directory(conn, events, self.hr_people)
+        rows = plan(events, directory, load_preferences(conn), time.time())
         save_directory(conn, directory)
-        return insert_rows(conn, rows)
+        insert_rows(conn, rows)
 
 
 def load_directory(
@@ -112,10 +113,3 @@ def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
         insert(outbox).on_conflict_do_nothing(index_elements=["message_key"]).returning(outbox.c.id)
     )
     return len(conn.execute(statement, rows).all())
-
-
-def mark_erased(conn: Connection, person_id: str) -> None:
-    """Pending messages to or about an erased person are dropped (nothing to send)."""
-    conn.execute(
-        update(notify_people).where(notify_people.c.person_id == person_id).values(erased=True)
-    )

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.sealing import ERASED, Keys
+from infra.followers import EventTrust
 from infra.keystore import KeyRing
 from infra.notifications.compose import (
     Letterhead,
@@ -75,6 +76,7 @@ class Dispatcher:
         recorder: ApplicationRecorder,
         mapper: Mapper[Any],
         keys: Keys | None,
+        trust: EventTrust,
         transport: Transport,
         letterhead: Letterhead,
         config: DispatchConfig,
@@ -83,6 +85,7 @@ class Dispatcher:
     ) -> None:
         self.engine, self.reader = engine, reader
         self.recorder, self.mapper, self.keys = recorder, mapper, keys
+        self.trust = trust
         self.transport = transport
         self.letterhead = letterhead
         self.config = config
@@ -119,7 +122,7 @@ class Dispatcher:
         if not rows:
             return 0
         self.forget_keys()
-        batch = gather(rows, self.recorder, self.mapper, self.reader, self.keys)
+        batch = gather(rows, self.recorder, self.mapper, self.reader, self.keys, self.trust)
         offs = self._offs({r.recipient_id for r in rows})
         bounced = self._bounced({r.recipient_id for r in rows})
         lanes = max(1, min(self.config.connections, len(rows) // WRITE_EVERY + 1))
@@ -294,7 +297,7 @@ class Dispatcher:
         by_person: dict[str, list[Any]] = defaultdict(list)
         for row in rows:
             by_person[row.recipient_id].append(row)
-        batch = gather(rows, self.recorder, self.mapper, self.reader, self.keys)
+        batch = gather(rows, self.recorder, self.mapper, self.reader, self.keys, self.trust)
         sent = 0
         connection = None
         try:

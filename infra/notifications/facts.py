@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 
 from domain.agreement.events import TaskReallocated
 from domain.sealing import ERASED, Keys, opened_in
+from infra.followers import EventTrust
 from infra.notifications.kinds import REVIEW_OVERDUE, REVIEW_SOON
 from infra.notifications.wording import Facts
 from projections.queries import live_read_model
@@ -52,7 +53,11 @@ class BatchFacts:
             raise NotYet
         if not recipient.reachable:
             return None
-        event = self.events.get(row.position) if row.event_type not in _REMINDERS else None
+        event = None
+        if row.event_type not in _REMINDERS:
+            event = self.events.get(row.position)
+            if event is None:
+                return None  # not written by the service: nothing is said of it
         agreement = self.agreements.get(row.agreement_id) if row.agreement_id else None
         if row.agreement_id and agreement is None:
             raise NotYet
@@ -96,6 +101,7 @@ def gather(
     mapper: Mapper[Any],
     reader: Engine,
     keys: Keys | None,
+    trust: EventTrust,
 ) -> BatchFacts:
     """Read what `rows` need, in a few queries."""
     positions = sorted({r.position for r in rows if r.event_type not in _REMINDERS})
@@ -106,8 +112,9 @@ def gather(
             found = recorder.select_notifications(low, high - low + 1, stop=high)
         else:
             found = [n for p in positions for n in recorder.select_notifications(p, 1, stop=p)]
+        untrusted = {n.id for n in trust.untrusted(found)}  # altered since it was planned
         for n in found:
-            if n.id in wanted_positions:
+            if n.id in wanted_positions and n.id not in untrusted:
                 events[n.id] = mapper.to_domain_event(n)
     wanted = {r.recipient_id for r in rows} | {
         r.subject_person_id for r in rows if r.subject_person_id

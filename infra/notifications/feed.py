@@ -12,6 +12,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper
 from sqlalchemy import Engine, and_, func, or_, select, update
 
 from domain.sealing import Keys
+from infra.followers import EventTrust
 from infra.notifications.compose import Letterhead, agreement_link
 from infra.notifications.facts import NotYet, gather
 from infra.notifications.tables import SKIPPED, outbox
@@ -56,6 +57,7 @@ def feed(
     recorder: ApplicationRecorder,
     mapper: Mapper[Any],
     keys: Keys | None,
+    trust: EventTrust,
     letterhead: Letterhead,
     person_id: str,
     limit: int = 50,
@@ -72,7 +74,7 @@ def feed(
         )
     if not rows:
         return []
-    batch = gather(rows, recorder, mapper, reader, keys)
+    batch = gather(rows, recorder, mapper, reader, keys, trust)
     items = []
     for row in rows:
         try:

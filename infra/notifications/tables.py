@@ -22,14 +22,6 @@ notify_metadata = MetaData()
 ID = String(36)
 PERSON = String(200)
 
-# The planner's position in the log (until it runs inside the shared follower).
-notify_state = Table(
-    "crafting_notify_state",
-    notify_metadata,
-    Column("name", String(32), primary_key=True),
-    Column("position", Integer, nullable=False),
-)
-
 # Routing as of the planner's position: who manages whom, who owns which agreement.
 notify_people = Table(
     "crafting_notify_people",

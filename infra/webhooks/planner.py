@@ -1,6 +1,6 @@
-"""The planner: tails the log with its own position and queues, for each subscription,
-the events it asked for — in one transaction with that position, so each event is
-queued exactly once per subscription whatever crashes. Subscription events update the
+"""The planner: a consumer of the log (the follower `webhooks`) that queues, for each
+subscription, the events it asked for — in one transaction with its position, so each
+event is queued exactly once per subscription whatever crashes. Subscription events update the
 subscriptions table in the same pass, so a subscription receives exactly the events
 recorded after its creation, and its filters apply as of each event's position.
 
@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -27,7 +26,6 @@ from infra.webhooks.tables import (
     agreement_owners,
     outbox,
     person_teams,
-    planner_state,
     subscriptions,
 )
 from projections.queries import live_read_model
@@ -46,59 +44,15 @@ def review_message_id(agreement_id: str, due_on: date) -> str:
     return f"rev_{agreement_id.replace('-', '')}_{due_on:%Y%m%d}"
 
 
-class Planner:
-    def __init__(
-        self,
-        engine: Engine,
-        recorder: ApplicationRecorder,
-        mapper: Mapper[Any],
-        batch: int,
-        *,
-        reader: Engine | None = None,
-    ) -> None:
-        self.engine = engine
-        self.reader = reader or engine
-        self.recorder = recorder
-        self.mapper = mapper
-        self.batch = batch
+class WebhookPlanner:
+    """The consumer `webhooks`: queues each batch's events for the subscriptions that
+    asked for them, in the follower's transaction (infra.followers.interface)."""
 
-    def position(self) -> int:
-        """The last log position planned."""
-        with self.reader.connect() as conn:
-            value = conn.execute(
-                select(planner_state.c.position).where(planner_state.c.name == NAME)
-            ).scalar_one_or_none()
-        return int(value or 0)
+    name = NAME
 
-    def run_once(self) -> int:
-        """Plan the next batch; events planned (0: caught up, -1: lost a race)."""
-        start = self.position()
-        notifications = self.recorder.select_notifications(start + 1, self.batch)
-        if not notifications:
-            return 0
-        items = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
-        now = time.time()
-        with self.engine.begin() as conn:
-            locked = conn.execute(
-                select(planner_state.c.position)
-                .where(planner_state.c.name == NAME)
-                .with_for_update()
-            ).scalar_one()
-            if locked != start:
-                return -1
-            _Batch(conn, now).plan(items)
-            conn.execute(
-                update(planner_state)
-                .where(planner_state.c.name == NAME)
-                .values(position=notifications[-1].id)
-            )
-        return len(items)
-
-    def catch_up(self) -> int:
-        total = 0
-        while (planned := self.run_once()) != 0:
-            total += max(planned, 0)
-        return total
+    def handle(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        """Queue `events` (and keep the subscriptions and routes in step with them)."""
+        _Batch(conn, time.time()).plan(events)
 
 
 class _Batch:

@@ -1,7 +1,13 @@
 """Sends one subscription's queue, oldest first: a message is attempted only when
 every earlier one was delivered, so the receiver sees the log's order (and so each
 agreement's). A failure schedules the next attempt with exponential backoff and
-jitter; a subscription failing for longer than allowed is disabled, saying why."""
+jitter, and is logged (subscription, message id, attempt, status: never the URL, the
+body or the receiver's answer); a subscription failing for longer than allowed is
+disabled, saying why.
+
+A message whose event is gone from the store, or no longer carries the service's tag
+(edited around the service after it was queued), is skipped with an alarm: never sent,
+and never left at the head of the queue to jam everything behind it."""
 
 from __future__ import annotations
 
@@ -16,17 +22,23 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import ApplicationRecorder, Mapper
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.webhooks.rules import REVIEW_DUE
 from domain.webhooks.service import WebhookSubscriptions
+from infra.alarms import raise_alarm
+from infra.followers.trust import EventTrust
 from infra.webhooks import transport
 from infra.webhooks.signature import headers
-from infra.webhooks.tables import DELIVERED, PENDING, outbox
+from infra.webhooks.tables import DELIVERED, PENDING, delivery_stats, outbox
 from projections.webhook_payload import review_due_payload, webhook_payload
 
 log = logging.getLogger(__name__)
 SKIPPED = "SKIPPED"
+MISSING = "webhook.event_missing"
+UNTAGGED_AT_SEND = "webhook.event_untagged"
 WRITE_EVERY = 20  # messages
 WRITE_SECONDS = 0.25  # the subscriber's role may not read it: nothing sent
 
@@ -58,6 +70,7 @@ class Sender:
         mapper: Mapper[Any],
         service: WebhookSubscriptions,
         config: DeliveryConfig,
+        trust: EventTrust,
         *,
         reader: Engine | None = None,
         stopping: threading.Event | None = None,
@@ -69,6 +82,7 @@ class Sender:
         self.mapper = mapper
         self.service = service
         self.config = config
+        self.trust = trust
 
     def drain(self, sub: dict[str, Any], limit: int = 200) -> int:
         """Attempt the subscription's due messages in order until one fails, the
@@ -89,8 +103,8 @@ class Sender:
         keys = self.service.secrets.signing_keys(sid, now)
         if not rows or not keys:  # nothing due, or deleted meanwhile (secrets gone)
             return 0
-        events = self._events([r.position for r in rows])
-        outcomes: list[tuple[Any, transport.AttemptResult | None, float]] = []
+        events, unusable = self._events([r.position for r in rows])
+        outcomes: list[tuple[Any, transport.AttemptResult | str | None, float]] = []
         delivered = written = 0
         flushed = time.time()
         session = transport.Session(
@@ -103,6 +117,9 @@ class Sender:
                 if self.stopping.is_set():
                     break  # shutting down: the rest waits for the next worker
                 now = time.time()
+                if row.position in unusable:
+                    outcomes.append((row, unusable[row.position], now))
+                    continue
                 body = self._body(sub, row, events[row.position])
                 if body is None:
                     outcomes.append((row, None, now))
@@ -110,6 +127,7 @@ class Sender:
                 result = session.post(body, headers(keys, row.message_id, int(now), body))
                 outcomes.append((row, result, now))
                 if not result.ok:
+                    self._log_failure(sid, row, result)
                     break  # the head waits for its retry: nothing may overtake it
                 delivered += 1
                 if len(outcomes) - written >= WRITE_EVERY or now - flushed >= WRITE_SECONDS:
@@ -121,25 +139,53 @@ class Sender:
         if not outcomes:
             return 0
         last, outcome, at = outcomes[-1]
-        if outcome is not None and not outcome.ok:
+        if isinstance(outcome, transport.AttemptResult) and not outcome.ok:
             first_failed = last.first_failed_at or at
             if at - first_failed >= self.config.disable_after_seconds:
                 self._disable(sid, at - first_failed, outcome)
         return delivered
 
-    def _events(self, positions: list[int]) -> dict[int, Any]:
-        """The events at `positions`, read in one range when they are close together."""
+    def _events(self, positions: list[int]) -> tuple[dict[int, Any], dict[int, str]]:
+        """The events at `positions`, read in one range when they are close together;
+        and why the others cannot be sent (gone from the store, or without the
+        service's tag), each alarmed."""
         low, high = min(positions), max(positions)
         wanted = set(positions)
         if high - low < 4 * len(positions) + 100:
             found = self.recorder.select_notifications(low, high - low + 1, stop=high)
         else:
             found = [n for p in sorted(wanted) for n in self.recorder.select_notifications(p, 1)]
-        events = {n.id: self.mapper.to_domain_event(n) for n in found if n.id in wanted}
-        missing = wanted - events.keys()
-        if missing:
-            raise LookupError(f"no event at positions {sorted(missing)[:5]}")
-        return events
+        found = [n for n in found if n.id in wanted]
+        untagged = {n.id for n in self.trust.untrusted(found)}
+        events = {n.id: self.mapper.to_domain_event(n) for n in found if n.id not in untagged}
+        unusable = {p: "the event does not carry the service's tag" for p in untagged}
+        unusable |= {
+            p: "the event is missing from the store" for p in wanted - {n.id for n in found}
+        }
+        if unusable:
+            with self.engine.begin() as conn:
+                for position, why in sorted(unusable.items()):
+                    self._alarm(conn, position, why)
+        return events, unusable
+
+    def _alarm(self, conn: Connection, position: int, why: str) -> None:
+        kind = UNTAGGED_AT_SEND if "tag" in why else MISSING
+        detail = (
+            f"Webhook messages for the event at position {position} were skipped, not "
+            f"sent: {why}. Run `crafting verify`."
+        )
+        if raise_alarm(conn, kind, f"position {position}", detail):
+            log.error("webhook messages for position %s skipped: %s", position, why)
+
+    def _log_failure(self, sid: str, row: Any, result: transport.AttemptResult) -> None:
+        what = f"HTTP {result.status_code}" if result.status_code else "no response"
+        log.warning(
+            "webhook delivery failed: subscription %s, message %s, attempt %s: %s",
+            sid,
+            row.message_id,
+            row.attempts + 1,
+            what,
+        )
 
     def _body(self, sub: dict[str, Any], row: Any, event: Any) -> bytes | None:
         if row.event_type == REVIEW_DUE:
@@ -150,7 +196,9 @@ class Sender:
             payload = webhook_payload(event, row.position, sub["role"], person_id=row.person_id)
         return None if payload is None else orjson.dumps(payload)
 
-    def _write(self, outcomes: list[tuple[Any, transport.AttemptResult | None, float]]) -> None:
+    def _write(
+        self, outcomes: list[tuple[Any, transport.AttemptResult | str | None, float]]
+    ) -> None:
         if not outcomes:
             return
         # One executemany per shape of outcome (delivered, failed, skipped).
@@ -166,12 +214,15 @@ class Sender:
                     .values({name: bindparam(name) for name in columns})
                 )
                 conn.execute(statement, rows)
+            _count(conn, outcomes)
 
     def _outcome(
-        self, row: Any, result: transport.AttemptResult | None, now: float
+        self, row: Any, result: transport.AttemptResult | str | None, now: float
     ) -> dict[str, Any]:
         if result is None:  # nothing the subscriber's role may read: nothing sent
             return {"status": SKIPPED, "delivered_at": now}
+        if isinstance(result, str):  # the event cannot be sent (alarmed)
+            return {"status": SKIPPED, "delivered_at": now, "last_error": result[:300]}
         values: dict[str, Any] = {
             "attempts": row.attempts + 1,
             "last_attempt_at": now,
@@ -195,3 +246,32 @@ class Sender:
         )
         if self.service.disable(UUID(sid), why):
             log.warning("webhook subscription %s disabled: %s", sid, last)
+
+
+def _count(
+    conn: Connection, outcomes: list[tuple[Any, transport.AttemptResult | str | None, float]]
+) -> None:
+    """Add the attempts and failures of `outcomes` to their subscriptions' counts."""
+    counts: dict[str, list[int]] = {}
+    for row, result, _ in outcomes:
+        if isinstance(result, transport.AttemptResult):
+            count = counts.setdefault(row.subscription_id, [0, 0])
+            count[0] += 1
+            count[1] += 0 if result.ok else 1
+    if not counts:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(delivery_stats)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["subscription_id"],
+            set_={
+                "attempts": delivery_stats.c.attempts + statement.excluded.attempts,
+                "failures": delivery_stats.c.failures + statement.excluded.failures,
+            },
+        ),
+        [
+            {"subscription_id": sid, "attempts": attempts, "failures": failures}
+            for sid, (attempts, failures) in counts.items()
+        ],
+    )

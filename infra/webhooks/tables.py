@@ -1,12 +1,13 @@
-"""The delivery worker's tables. Operational state, not read models: they are not
+"""The webhook follower's tables. Operational state, not read models: they are not
 rebuilt with the projections (the queue and its attempts are history of their own).
 
-Times are seconds since the epoch (the worker's clock), as for the heartbeats."""
+Times are seconds since the epoch (the sender's clock), as for the followers' status."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Date,
     Float,
@@ -45,7 +46,7 @@ subscriptions = Table(
     Column("role", String(32), nullable=False),
     Column("status", String(16), nullable=False),
     Column("status_reason", String(2000)),
-    Column("created_position", Integer, nullable=False),
+    Column("created_position", BigInteger, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
@@ -65,12 +66,8 @@ person_teams = Table(
     Column("team_id", String(128)),
 )
 
-planner_state = Table(
-    "crafting_webhook_state",
-    webhook_metadata,
-    Column("name", String(32), primary_key=True),
-    Column("position", Integer, nullable=False),
-)
+# Where an older release's planner was; its position now lives with every follower's.
+LEGACY_PLANNER_STATE = "crafting_webhook_state"
 
 # The queue and the delivery log: one row per message and subscription, sent in `id`
 # order per subscription (so in log order, hence in order per agreement).
@@ -81,7 +78,7 @@ outbox = Table(
     Column("subscription_id", ID, nullable=False),
     Column("message_id", String(100), nullable=False),
     Column("event_type", String(64), nullable=False),
-    Column("position", Integer, nullable=False),
+    Column("position", BigInteger, nullable=False),
     Column("agreement_id", ID),
     Column("person_id", String(200)),
     Column("due_on", Date),  # review.due only
@@ -102,3 +99,13 @@ outbox = Table(
 
 PENDING = "PENDING"
 DELIVERED = "DELIVERED"
+
+# Attempts and failures per subscription, added to as outcomes are written: /metrics of
+# every process reads them (the sender may run in another process).
+delivery_stats = Table(
+    "crafting_webhook_delivery_stats",
+    webhook_metadata,
+    Column("subscription_id", ID, primary_key=True),
+    Column("attempts", BigInteger, nullable=False),
+    Column("failures", BigInteger, nullable=False),
+)

@@ -269,9 +269,8 @@ def test_personal_data_is_sealed_at_rest_and_erasure_leaves_nothing_but_a_verifi
     assert hits(api, ["Back to the team"], [events_table]) == {}
 
     # A rebuild after the erasure equals the incremental read models.
-    runner = api.container.runner
     incremental = api.data(w.manager, READ, id=story.id)
-    runner.rebuild()
+    api.container.rebuild()
     assert api.data(w.manager, READ, id=story.id) == incremental
     assert verified(api).first_break is None
 

@@ -21,8 +21,8 @@ import pytest
 from api.http.auth import mint_token
 from domain.values import Role
 from infra.bootstrap import bootstrap
+from infra.followers.read_models import wait_for_position
 from infra.settings import Settings
-from projections.runner import wait_for_position
 from tests.processes import (
     children_of,
     eventually,
@@ -136,7 +136,7 @@ def test_the_projector_survives_dropped_connections_and_readiness_follows_it(
             assert status == 503
             assert "silent" in body["reason"]
             incremental = snapshot(reader)
-            container.runner.rebuild()
+            container.rebuild()
             assert snapshot(reader) == incremental
             assert len(incremental["audit_log"]) == head
 

@@ -5,16 +5,20 @@ without a session and only for its person and kind."""
 from __future__ import annotations
 
 import re
+import time
 from html import unescape
+from pathlib import Path
 
 from domain.values import Role
 from infra.notifications.kinds import Kind, Mode
 from infra.notifications.preferences import choices_of
 from infra.notifications.service import Notifications
 from infra.notifications.unsubscribe import unsubscribe_token
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, serving
 from tests.e2e.web import browser, hidden_fields, sign_in
 from tests.notifications.story import Story, settle
+from tests.processes import eventually, free_port
+from tests.smtp_sink import SmtpServer
 
 
 def _notify(api: Api) -> Notifications:
@@ -25,7 +29,7 @@ def test_the_navigation_counts_and_the_page_lists_what_concerns_the_person(api: 
     story = Story(api.container.app)
     aid = story.propose()
     settle(api.container)
-    _notify(api).planner.catch_up()
+    _notify(api).follower.catch_up()
     priya = sign_in(api.client, api.secret, story.priya, Role.MANAGER, Role.EMPLOYEE)
     home = unescape(priya.get("/").text)
     assert re.search(r'href="/inbox">Inbox <span class="nav-count">1</span>', home)
@@ -88,17 +92,38 @@ def test_one_click_unsubscribe_works_without_a_session_for_its_person_and_kind_o
     assert choices_of(engine, story.sam).modes[Kind.DECISION_NEEDED] == Mode.IMMEDIATE
 
 
-def test_readiness_and_metrics_show_the_mails_waiting_and_for_how_long(api: Api) -> None:
-    story = Story(api.container.app)
-    story.propose()
-    settle(api.container)
-    _notify(api).planner.catch_up()  # queued, not sent yet (as while the server is down)
-    ready = api.client.get("/readyz").json()
-    assert ready["notifications"]["backlog"] == 1
-    assert ready["notifications"]["oldest_seconds"] >= 0
-    token = api.token("hr-metrics", Role.HR)
-    metrics = api.client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
-    assert "crafting_notifications_backlog 1.0" in metrics
-    assert "crafting_notifications_backlog_oldest_seconds" in metrics
-    _notify(api).dispatcher.dispatch()
-    assert api.client.get("/readyz").json()["notifications"]["backlog"] == 0
+def test_readiness_and_metrics_show_the_mails_waiting_while_the_mail_server_is_down(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = free_port()  # nothing listens there yet: the mail server is down
+    with serving(
+        database_url,
+        smtp_url=f"smtp://127.0.0.1:{port}",
+        notify_retry_min_seconds=0.1,
+        notify_retry_max_seconds=0.5,
+    ) as api:
+        story = Story(api.container.app)
+        story.propose()
+        settle(api.container)
+        assert eventually(lambda: _backlog(api)["backlog"] == 1, timeout=10)
+        time.sleep(0.2)
+        waiting = _backlog(api)
+        assert waiting["backlog"] == 1 and waiting["oldest_seconds"] > 0
+        token = api.token("hr-metrics", Role.HR)
+        metrics = api.client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
+        assert "crafting_notifications_backlog 1.0" in metrics
+        assert "crafting_notifications_backlog_oldest_seconds" in metrics
+        server = SmtpServer(tmp_path / "mail")
+        server.port = port
+        server.start()  # the server is back: the service's follower sends what waited
+        try:
+            assert eventually(lambda: _backlog(api)["backlog"] == 0, timeout=15)
+            (mail,) = server.messages()
+            assert story.address(story.priya) in str(mail["To"])
+        finally:
+            server.kill()
+
+
+def _backlog(api: Api) -> dict[str, float]:
+    found: dict[str, float] = api.client.get("/readyz").json()["notifications"]
+    return found

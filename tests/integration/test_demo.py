@@ -14,11 +14,11 @@ from projections.queries import ReadScope, live_read_model
 
 
 def test_the_demo_covers_every_stage_and_starts_with_the_seed_story(container: Container) -> None:
-    container.runner.ensure_ready()
+    container.prepare()
     created = load_demo(container.app, say=lambda _: None)
     assert created >= 24
     assert load_demo(container.app, say=lambda _: None) == 0  # loading twice adds nothing
-    container.runner.catch_up()
+    container.projector.catch_up()
     with container.engines.reader.connect() as conn:
         rm = live_read_model(conn)
         # The read models hold personal texts sealed; readers open them (api.ports).

@@ -352,8 +352,8 @@ def test_after_an_erasure_exports_read_erased_verify_and_still_catch_tampering(
     assert container.settings.signing_key is not None
     monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database_url)
     monkeypatch.setenv("CRAFTING_SIGNING_KEY", container.settings.signing_key.get_secret_value())
-    container.runner.ensure_ready()
-    container.runner.catch_up()  # `crafting erase` finds the agreements in the read models
+    container.prepare()
+    container.projector.catch_up()  # `crafting erase` finds the agreements in the read models
     runner = CliRunner()
     erased = runner.invoke(cli, ["erase", org.employee_id, "--reason", "Art. 17 request"])
     assert erased.exit_code == 0, erased.output

@@ -14,9 +14,9 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from infra.bootstrap import Container, bootstrap
+from infra.followers.read_models import wait_for_position
 from infra.settings import Settings
 from projections.queries import change_feed, live_read_model
-from projections.runner import wait_for_position
 from tests.readmodel import snapshot
 from tests.support import Org, draft
 
@@ -101,7 +101,7 @@ def test_many_writers_a_tailing_projector_and_feed_readers_miss_nothing(
             fed.extend(int(r["position"]) for r in rows)
             after = int(rows[-1]["position"]) if rows else after
 
-    projector = threading.Thread(target=store.runner.run, daemon=True)
+    projector = threading.Thread(target=store.projector.run, daemon=True)
     readers = [threading.Thread(target=f, daemon=True) for f in (tail_log, read_feed)]
     errors: list[BaseException] = []
     writers = [
@@ -119,7 +119,7 @@ def test_many_writers_a_tailing_projector_and_feed_readers_miss_nothing(
         time.sleep(0.3)  # the readers' last pages
     finally:
         stop.set()
-        store.runner.stop()
+        store.projector.stop()
         for thread in [projector, *readers]:
             thread.join(timeout=30)
     every = [n.id for n in app.recorder.select_notifications(1, 10**7)]
@@ -128,5 +128,5 @@ def test_many_writers_a_tailing_projector_and_feed_readers_miss_nothing(
     assert fed == every
     incremental = snapshot(reader)
     assert [r["position"] for r in incremental["audit_log"]] == every
-    store.runner.rebuild()
+    store.rebuild()
     assert snapshot(reader) == incremental

@@ -15,16 +15,16 @@ import pytest
 
 from domain.application import commands as c
 from infra.bootstrap import Container, bootstrap
+from infra.followers import read_models
+from infra.followers.read_models import current_position, wait_for_position
 from infra.settings import Settings
-from projections import runner as runner_module
-from projections.runner import current_position, wait_for_position
 from tests.readmodel import random_workload, snapshot
 from tests.support import Org
 
 
 @pytest.fixture
 def projected(container: Container) -> Container:
-    container.runner.ensure_ready()
+    container.prepare()
     return container
 
 
@@ -32,8 +32,8 @@ def test_incremental_processing_equals_a_rebuild(
     projected: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a rebuild that writes every 13 events, so flushing and forgetting are exercised
-    monkeypatch.setattr(runner_module, "REBUILD_FLUSH_EVENTS", 13)
-    runner = projected.runner
+    monkeypatch.setattr(read_models, "REBUILD_FLUSH_EVENTS", 13)
+    runner = projected.projector
     runner.batch_size = 7  # many small batches, split at arbitrary events
     rng = random.Random(20261124)
     org = Org(projected.app)
@@ -46,10 +46,10 @@ def test_incremental_processing_equals_a_rebuild(
     assert len(incremental["audit_log"]) == projected.app.recorder.max_notification_id()
     assert {r["status"] for r in incremental["agreements"]} >= {"ACTIVE", "PROPOSED"}
     runner.batch_size = 5
-    runner.rebuild()
+    projected.rebuild()
     assert snapshot(projected.engines.reader) == incremental
     runner.batch_size = 1000
-    runner.rebuild()
+    projected.rebuild()
     assert snapshot(projected.engines.reader) == incremental
     assert runner.lag() == 0
 
@@ -59,7 +59,7 @@ def test_the_service_keeps_answering_from_the_old_tables_during_a_rebuild(
 ) -> None:
     org = Org(projected.app)
     org.active()
-    projected.runner.catch_up()
+    projected.projector.catch_up()
     before = snapshot(projected.engines.reader)
     seen: list[int] = []
 
@@ -67,14 +67,14 @@ def test_the_service_keeps_answering_from_the_old_tables_during_a_rebuild(
         seen.append(done)
         assert snapshot(projected.engines.reader) == before  # still the live generation
 
-    projected.runner.batch_size = 3
-    projected.runner.rebuild(progress)
+    projected.projector.batch_size = 3
+    projected.rebuild(progress)
     assert len(seen) > 2
     assert snapshot(projected.engines.reader) == before
 
 
 def test_read_your_writes_and_lag(projected: Container) -> None:
-    worker = threading.Thread(target=projected.runner.run, daemon=True)
+    worker = threading.Thread(target=projected.projector.run, daemon=True)
     worker.start()
     try:
         org = Org(projected.app)
@@ -83,18 +83,21 @@ def test_read_your_writes_and_lag(projected: Container) -> None:
         )
         assert wait_for_position(projected.engines.reader, result.position, timeout=10)
         assert current_position(projected.engines.reader) >= result.position
-        assert projected.runner.lag() == 0
+        assert projected.projector.lag() == 0
         assert not wait_for_position(projected.engines.reader, result.position + 1000, 0.05)
     finally:
-        projected.runner.stop()
+        projected.projector.stop()
         worker.join(timeout=10)
 
 
-def _projector(database_url: str, *, pause: float, batch: int) -> subprocess.Popen[bytes]:
+def _projector(container: Container, *, pause: float, batch: int) -> subprocess.Popen[bytes]:
+    key = container.settings.signing_key
     env = {
         **os.environ,
-        "CRAFTING_DATABASE_URL": database_url,
+        "CRAFTING_DATABASE_URL": container.settings.database_url,
         "CRAFTING_PROJECTOR_BATCH_SIZE": str(batch),
+        # the service's key: the events carry its tags, which the projector checks
+        **({"CRAFTING_SIGNING_KEY": key.get_secret_value()} if key is not None else {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "tests.paused_projector", str(pause)],
@@ -108,10 +111,9 @@ def test_a_projector_killed_mid_batch_resumes_to_the_same_tables(projected: Cont
     random_workload(org, random.Random(7), 150)
     head = projected.app.recorder.max_notification_id()
     reader = projected.engines.reader
-    url = projected.settings.database_url
     for _ in range(2):  # kill it twice, each time inside an open batch transaction
         start = current_position(reader)
-        process = _projector(url, pause=0.4, batch=25)
+        process = _projector(projected, pause=0.4, batch=25)
         deadline = time.monotonic() + 60
         while current_position(reader) == start and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -120,14 +122,14 @@ def test_a_projector_killed_mid_batch_resumes_to_the_same_tables(projected: Cont
         process.wait(timeout=10)
         killed_at = current_position(reader)
         assert start < killed_at < head
-    process = _projector(url, pause=0, batch=25)
+    process = _projector(projected, pause=0, batch=25)
     try:
         assert wait_for_position(reader, head, timeout=60)
     finally:
         process.terminate()
         process.wait(timeout=10)
     resumed = snapshot(reader)
-    projected.runner.rebuild()
+    projected.rebuild()
     assert snapshot(reader) == resumed
 
 
@@ -135,16 +137,18 @@ def test_a_projector_killed_mid_batch_resumes_to_the_same_tables(projected: Cont
 def test_two_projectors_at_once_give_the_same_tables_as_one(postgres_url: str) -> None:
     first = bootstrap(Settings(database_url=postgres_url))
     second = bootstrap(Settings(database_url=postgres_url))
-    first.runner.ensure_ready()
-    first.runner.batch_size = second.runner.batch_size = 5
-    workers = [threading.Thread(target=r.run, daemon=True) for r in (first.runner, second.runner)]
+    first.prepare()
+    first.projector.batch_size = second.projector.batch_size = 5
+    workers = [
+        threading.Thread(target=r.run, daemon=True) for r in (first.projector, second.projector)
+    ]
     for worker in workers:
         worker.start()
     try:
         random_workload(Org(first.app), random.Random(3), 120)
         head = first.app.recorder.max_notification_id() or 0
-        # and two runners racing without leadership: still exactly once
-        racing = [threading.Thread(target=r.catch_up) for r in (first.runner, second.runner)]
+        # and two projectors racing without leadership: still exactly once
+        racing = [threading.Thread(target=r.catch_up) for r in (first.projector, second.projector)]
         for thread in racing:
             thread.start()
         for thread in racing:
@@ -152,10 +156,10 @@ def test_two_projectors_at_once_give_the_same_tables_as_one(postgres_url: str) -
         assert wait_for_position(first.engines.reader, head, timeout=30)
         together = snapshot(first.engines.reader)
         assert len(together["audit_log"]) == head
-        first.runner.rebuild()
+        first.rebuild()
         assert snapshot(first.engines.reader) == together
     finally:
-        for runner in (first.runner, second.runner):
+        for runner in (first.projector, second.projector):
             runner.stop()
         for worker in workers:
             worker.join(timeout=10)

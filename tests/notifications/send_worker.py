@@ -12,6 +12,7 @@ def main() -> None:
     container = bootstrap()
     try:
         notify = container.notifications(jwt_secret(container.settings, create=False))
+        container.prepare()
         deadline = time.time() + 60
         while time.time() < deadline:
             notify.round()

@@ -101,4 +101,4 @@ def html(message: EmailMessage) -> str:
 
 def settle(container: Container) -> None:
     """The read models caught up (the dispatcher reads names and titles there)."""
-    container.runner.catch_up()
+    container.projector.catch_up()

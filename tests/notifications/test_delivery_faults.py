@@ -48,7 +48,7 @@ def test_a_mail_server_killed_mid_batch_and_restarted_loses_nothing(
         story = Story(container.app)
         _proposals(story, 60)
         settle(container)
-        notify.planner.catch_up()
+        notify.follower.catch_up()
         sending = threading.Thread(target=notify.dispatcher.dispatch)
         sending.start()
         deadline = time.time() + 20
@@ -93,6 +93,7 @@ def test_the_sending_process_killed_mid_send_loses_nothing(tmp_path: Path) -> No
     container = bootstrap(Settings(database_url=database, signing_key=env["CRAFTING_SIGNING_KEY"]))
     try:
         container.prepare()
+        container.notifications(env["CRAFTING_JWT_SECRET"])  # deployed: follows from here
         story = Story(container.app)
         _proposals(story, 80)
         settle(container)

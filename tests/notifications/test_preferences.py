@@ -99,7 +99,7 @@ def test_turning_a_kind_off_drops_what_waits_for_it(container: Container) -> Non
     story = Story(container.app)
     story.propose()
     settle(container)
-    notify.planner.catch_up()
+    notify.follower.catch_up()
     turn_off(container.engines.writer, story.priya, Kind.DECISION_NEEDED)
     assert notify.backlog().pending == 0
     assert choices_of(container.engines.writer, story.priya).modes[Kind.DECISION_NEEDED] == Mode.OFF

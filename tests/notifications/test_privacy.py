@@ -31,7 +31,7 @@ def test_an_employee_erased_between_event_and_send_is_not_sent_about(
         story = Story(container.app)
         story.propose()
         settle(container)
-        notify.planner.catch_up()  # Priya's message is queued: ids only
+        notify.follower.catch_up()  # Priya's message is queued: ids only
         with container.engines.reader.connect() as conn:
             (row,) = conn.execute(select(outbox)).mappings().all()
         stored = " ".join(str(v) for v in row.values())
@@ -53,7 +53,7 @@ def test_an_erased_recipient_gets_nothing(container: Container, tmp_path: Path) 
         story = Story(container.app)
         story.propose()
         settle(container)
-        notify.planner.catch_up()
+        notify.follower.catch_up()
         story.run(story.as_hr, c.ErasePerson(person_id=story.priya, reason="Asked to be erased"))
         # Not even waiting for the read models: her key is gone, her address unreadable.
         notify.dispatcher.dispatch()

@@ -1,0 +1,240 @@
+"""The read models as a consumer of the log (`ReadModels`, the follower `projector`):
+each batch is applied to the live generation's tables in the follower's transaction,
+with the position (exactly once, see infra.followers.interface). Also their lifecycle:
+tables created on first use, and rebuilt — into a fresh generation, switched to in one
+transaction — when the code's version is newer or an operator asks (`crafting rebuild`).
+
+A rebuild applies the same rules as the follower: events without the service's tag are
+left out (alarm), and an event the database refuses is quarantined and left out rather
+than failing the rebuild, so one bad event can never stop every read.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, inspect, select, text, update
+
+from infra.audit.store import ProgressCallback
+from infra.followers import positions, quarantine
+from infra.followers.errors import described, is_connection_error
+from infra.followers.follower import Follower
+from infra.followers.interface import Item
+from infra.followers.trust import alarm_untagged
+from projections.projector import BatchProjector
+from projections.tables import (
+    PROJECTION_NAME,
+    READ_MODEL_VERSION,
+    ReadModel,
+    projection_state,
+    read_model,
+    state_metadata,
+)
+
+log = logging.getLogger(__name__)
+NAME = "projector"  # the follower, its consumer's position, its heartbeat
+REBUILD_FLUSH_EVENTS = 50_000  # events projected in memory between writes of a rebuild
+
+
+class ReadModels:
+    """The read models' consumer: one batch, one transaction, on the live tables."""
+
+    name = NAME
+
+    def handle(self, conn: Connection, events: Sequence[Item]) -> None:
+        """Apply `events` to the live generation's tables."""
+        state = _state(conn)
+        assert state is not None, "call ensure_ready() first"
+        BatchProjector(conn, read_model(state.generation)).apply(events)
+
+
+def ensure_ready(follower: Follower, progress: ProgressCallback | None = None) -> None:
+    """Create the tables on first use; rebuild when the code's version is newer."""
+    engine = follower.engine
+    state_metadata.create_all(engine)
+    with engine.begin() as conn:
+        state = _state(conn)
+        if state is None:
+            read_model(1).metadata.create_all(conn)
+            conn.execute(
+                projection_state.insert().values(
+                    name=PROJECTION_NAME, generation=1, version=READ_MODEL_VERSION
+                )
+            )
+    follower.prepare(_legacy_position(engine))
+    if state is not None and state.version != READ_MODEL_VERSION:
+        log.info("read model version %s -> %s: rebuilding", state.version, READ_MODEL_VERSION)
+        rebuild(follower, progress)
+
+
+def _legacy_position(engine: Engine) -> int:
+    """Where an older release's projector was (its position lived in the state row)."""
+    columns = {c["name"] for c in inspect(engine).get_columns(projection_state.name)}
+    if "position" not in columns:
+        return 0
+    with engine.connect() as conn:
+        found = conn.execute(
+            text(f"SELECT position FROM {projection_state.name} WHERE name = :name"),  # noqa: S608
+            {"name": PROJECTION_NAME},
+        ).scalar()
+    return int(found or 0)
+
+
+def rebuild(follower: Follower, progress: ProgressCallback | None = None) -> int:
+    """Fill a fresh generation of tables from position 0 and switch to it; the old
+    tables keep serving until the switch. Returns the number of events applied."""
+    engine = follower.engine
+    with engine.begin() as conn:
+        state = _state(conn, lock=True)
+        assert state is not None
+        if state.building_generation is not None:  # an interrupted rebuild
+            read_model(state.building_generation).metadata.drop_all(conn)
+        target = max(state.generation, state.building_generation or 0) + 1
+        _set(conn, building_generation=target)
+    rm = read_model(target)
+    try:
+        return _Rebuild(follower, rm, progress).in_memory()
+    except Exception as error:
+        if is_connection_error(error):
+            raise
+        log.warning(
+            "the rebuild failed in memory (%s): rebuilding again batch by batch, "
+            "quarantining the events the database refuses",
+            described(error),
+        )
+        return _Rebuild(follower, rm, progress).batch_by_batch()
+
+
+class _Rebuild:
+    def __init__(self, follower: Follower, rm: ReadModel, progress: ProgressCallback | None):
+        self.follower, self.rm, self.progress = follower, rm, progress
+        self.engine = follower.engine
+        self.position = self.applied = 0
+        rm.metadata.drop_all(self.engine)
+        rm.metadata.create_all(self.engine)
+        self.head = follower.recorder.max_notification_id() or 0
+
+    def _fetch(self, limit: int) -> Any:
+        return self.follower.recorder.select_notifications(self.position + 1, limit)
+
+    def _decoded(self, conn: Connection | None, batch: Any) -> list[Item]:
+        items, untrusted = self.follower.decode(batch)
+        if untrusted and conn is not None:
+            for n in untrusted:
+                alarm_untagged(conn, NAME, n)
+        elif untrusted:
+            with self.engine.begin() as own:
+                for n in untrusted:
+                    alarm_untagged(own, NAME, n)
+        self.position, self.applied = batch[-1].id, self.applied + len(batch)
+        return items
+
+    def in_memory(self) -> int:
+        """Project everything in memory, writing every REBUILD_FLUSH_EVENTS events:
+        nothing is read back, and a row changed by many events is written once."""
+        projector = BatchProjector(None, self.rm, remember=True)
+        unflushed = 0
+        collecting = gc.isenabled()
+        gc.disable()  # millions of short-lived rows; nothing cyclic worth collecting
+        try:
+            while True:
+                batch = self._fetch(self.follower.batch_size)
+                if batch and batch[-1].id < self.head:
+                    projector.project(self._decoded(None, batch))
+                    unflushed += len(batch)
+                    if unflushed >= REBUILD_FLUSH_EVENTS:
+                        with self.engine.begin() as conn:
+                            projector.conn = conn
+                            projector.flush()
+                        unflushed = 0
+                    self._report()
+                    continue
+
+                def finish(conn: Connection, rest: Any) -> None:
+                    if rest:
+                        projector.project(self._decoded(conn, rest))
+                    projector.conn = conn
+                    projector.flush()
+
+                return self._switch(finish)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def batch_by_batch(self) -> int:
+        """Apply each batch in a transaction of its own; when one fails, its events one
+        at a time, quarantining those that fail alone."""
+        while True:
+            batch = self._fetch(self.follower.batch_size)
+            if not batch or batch[-1].id >= self.head:
+                return self._switch(self._apply_carefully)
+            with self.engine.begin() as conn:
+                self._apply_carefully(conn, batch)
+            self._report()
+
+    def _apply_carefully(self, conn: Connection, batch: Any) -> None:
+        if not batch:
+            return
+        items = self._decoded(conn, batch)
+        try:
+            with conn.begin_nested():
+                BatchProjector(conn, self.rm).apply(items)
+            return
+        except Exception as error:
+            if is_connection_error(error):
+                raise
+        for position, event in items:
+            try:
+                with conn.begin_nested():
+                    BatchProjector(conn, self.rm).apply([(position, event)])
+            except Exception as error:
+                if is_connection_error(error):
+                    raise
+                (n,) = self.follower.recorder.select_notifications(position, 1)
+                quarantine.put(conn, NAME, n, described(error))
+
+    def _switch(self, finish: Callable[[Connection, Any], None]) -> int:
+        # The end: catch up and switch under the position's lock, so no batch of the
+        # live follower slips in between.
+        with self.engine.begin() as conn:
+            locked = _state(conn, lock=True)
+            assert locked is not None
+            positions.read(conn, NAME, lock=True)
+            finish(conn, self._fetch(10**9))
+            _set(conn, generation=self.rm.generation, version=READ_MODEL_VERSION)
+            _set(conn, building_generation=None)
+            positions.move(conn, NAME, self.position)
+            read_model(locked.generation).metadata.drop_all(conn)
+        if self.progress is not None:
+            self.progress(self.position, max(self.head, self.position))
+        return self.applied
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            self.progress(self.position, self.head)
+
+
+def _state(conn: Connection, *, lock: bool = False) -> Any:
+    query = select(projection_state).where(projection_state.c.name == PROJECTION_NAME)
+    if lock:
+        query = query.with_for_update()
+    return conn.execute(query).one_or_none()
+
+
+def _set(conn: Connection, **values: Any) -> None:
+    conn.execute(
+        update(projection_state).where(projection_state.c.name == PROJECTION_NAME).values(**values)
+    )
+
+
+def current_position(engine: Engine) -> int:
+    """The last position the read models have processed."""
+    return positions.current_position(engine, NAME)
+
+
+def wait_for_position(engine: Engine, position: int, timeout: float) -> bool:
+    """Wait (bounded) until the read models reach `position` (read-your-writes)."""
+    return positions.wait_for_position(engine, NAME, position, timeout)
