@@ -11,6 +11,7 @@ from domain.application import commands as c
 from infra.bootstrap import Container
 from infra.notifications.tables import SKIPPED, outbox
 from infra.notifications.transport import SmtpSettings, SmtpTransport
+from tests.integration.test_integrity import Raw
 from tests.notifications.story import Story, settle
 from tests.smtp_sink import smtp_server
 
@@ -63,3 +64,24 @@ def test_an_erased_recipient_gets_nothing(container: Container, tmp_path: Path) 
         settle(container)
         notify.round()
         assert server.count() == 0
+
+
+def test_an_event_without_the_services_tag_tells_nobody_anything(
+    container: Container, tmp_path: Path
+) -> None:
+    container.prepare()
+    with smtp_server(tmp_path / "mail") as server:
+        notify = container.notifications(SECRET, SmtpTransport(SmtpSettings.from_url(server.url)))
+        story = Story(container.app)
+        aid = story.propose()
+        story.run(story.as_priya, c.RequestChanges(agreement_id=aid, reason="Say more"))
+        raw = Raw(container)  # someone with database access alters the event
+        raw.run(
+            "UPDATE {t} SET state = ? WHERE originator_id = ? AND originator_version = 2",
+            raw.state(aid, 2).replace(b'"_tag":"', b'"_tag":"0'),
+            raw.key(aid),
+        )
+        settle(container)
+        notify.round()
+        (only,) = server.messages()
+        assert story.address(story.priya) in str(only["To"])  # the proposal, nothing else
