@@ -160,6 +160,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             settings.session_idle_minutes,
             limiter,
             signing_in.web,
+            settings.email_signin,
         ),
     )
     return app

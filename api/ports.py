@@ -20,11 +20,12 @@ from domain.application import CommandResult, Request
 from domain.application.commands import Command
 from domain.integrity import Verifier
 from domain.sealing import opened_in
+from domain.values import Role
 from domain.webhooks.service import WebhookSubscriptions
 from infra import audit
 from infra.bootstrap import Container
 from infra.keystore import KeyRing
-from infra.notifications import feed, preferences
+from infra.notifications import feed, preferences, signin_mail
 from infra.notifications.feed import FeedItem
 from infra.notifications.kinds import Kind
 from infra.notifications.service import Notifications
@@ -99,6 +100,18 @@ class Notices:
     def save(self, person_id: str, choices: preferences.Choices) -> None:
         """Store the person's settings (InvalidPreference: not a possible choice)."""
         preferences.save_choices(self.service.engine, person_id, choices)
+
+    def mail_sign_in_link(self, person_id: str, link_for: Callable[[list[Role]], str]) -> bool:
+        """E-mail the person a sign-in link (made by `link_for` with their roles: an
+        employee, and a manager when someone reports to them); False for someone
+        unknown, inactive or erased, or when the mail server refused it."""
+        card = signin_mail.card_of(self.service, person_id)
+        if card is None or not card.reachable:
+            return False
+        roles = [Role.EMPLOYEE]
+        if signin_mail.manages_anyone(self.service, person_id):
+            roles.append(Role.MANAGER)
+        return signin_mail.send_signin_link(self.service, card, link_for(roles))
 
     def unsubscribe(self, token: str, *, apply: bool) -> tuple[str, Kind] | None:
         """Whose and which kind a link stops (None: not a valid link); with `apply`,

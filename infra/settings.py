@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     notify_hr_people: str = Field(
         default="", description="person ids (comma-separated) told of legal holds and held waves"
     )
+    email_signin: bool | None = Field(
+        default=None,
+        description='"e-mail me a sign-in link" on /signin (default: on without OIDC web sign-in)',
+    )
     notify_review_days_before: int = Field(default=3, ge=0, le=60)
     notify_retry_min_seconds: float = Field(default=5, gt=0, le=3600)
     notify_retry_max_seconds: float = Field(default=1800, gt=0, le=86_400)

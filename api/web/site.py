@@ -54,6 +54,7 @@ class Site:
     # for the sign-in page, and where signing out continues (its end-session page).
     provider_name: str | None = None
     provider_logout: Callable[[], Awaitable[str | None]] | None = None
+    email_sign_in: bool = False  # "e-mail me a sign-in link" on /signin
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:

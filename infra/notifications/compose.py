@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
 import css_inline
@@ -167,5 +167,30 @@ def compose_digest(
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(env.get_template("digest.txt").render(context), cte="quoted-printable")
     html = _INLINER.inline(env.get_template("digest.html").render(context))
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return _for_sending(message)
+
+
+def compose_signin(
+    env: Environment,
+    letterhead: Letterhead,
+    *,
+    recipient_name: str,
+    to_address: str,
+    link: str,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The e-mail carrying a single-use sign-in link (no unsubscribe: it was asked for)."""
+    now = now or datetime.now(UTC)
+    context = {"recipient_name": recipient_name, "link": link}
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = "Your sign-in link for Crafting agreements"
+    message["From"] = letterhead.mail_from
+    message["To"] = formataddr((recipient_name, to_address))
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=letterhead.domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(env.get_template("signin.txt").render(context), cte="quoted-printable")
+    html = _INLINER.inline(env.get_template("signin.html").render(context))
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     return _for_sending(message)
