@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from api.web import csrf
@@ -66,7 +66,8 @@ class NotificationPages:
         if session is None:
             return to_sign_in()
         choices = await asyncio.to_thread(self.site.ports.notices.choices, session.actor.id)
-        return self._settings_page(request, session, choices)
+        saved = request.query_params.get("saved") == "1"
+        return self._settings_page(request, session, choices, saved=saved)
 
     async def save(self, request: Request) -> Response:
         """Store the settings sent; an impossible choice is said next to its field."""
@@ -93,7 +94,7 @@ class NotificationPages:
             await asyncio.to_thread(self.site.ports.notices.save, session.actor.id, chosen)
         except InvalidPreference as error:
             return self._settings_page(request, session, chosen, error=str(error), status=400)
-        return self._settings_page(request, session, chosen, saved=True)
+        return RedirectResponse("/notifications/settings?saved=1", 303)
 
     def _settings_page(
         self,

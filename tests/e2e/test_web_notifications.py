@@ -53,7 +53,8 @@ def test_settings_are_saved_and_impossible_ones_refused_in_words(api: Api) -> No
     fields = hidden_fields(page, "/notifications/settings")
     sent = {**fields, "mode-decision_needed": "DAILY", "hour": "7", "time_zone": "Europe/Berlin"}
     saved = priya.post("/notifications/settings", data=sent)
-    assert saved.status_code == 200 and "Saved." in saved.text
+    assert saved.status_code == 303
+    assert "Saved." in priya.get(saved.headers["location"]).text
     chosen = choices_of(api.container.engines.writer, story.priya)
     assert chosen.modes[Kind.DECISION_NEEDED] == Mode.DAILY
     assert (chosen.hour, chosen.time_zone) == (7, "Europe/Berlin")
