@@ -26,7 +26,6 @@ from infra.followers import Follower
 from infra.retention import Retention
 from infra.secrets import jwt_secret
 from infra.settings import Settings
-from infra.signing import MissingSigningKeyError, signing_key
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +38,13 @@ class Role:
     command: str  # the `crafting` command that runs it on its own
     group: str  # the `serve` setting that runs it inside serve: projections, webhooks
     build: Callable[[Container], Follower]
-    enabled: Callable[[Settings], bool] = lambda _: True
+    enabled: Callable[[Container], bool] = lambda _: True
     # /readyz judges it once it has run (the projector: always, reads depend on it)
     required: bool = False
 
 
-def _has_signing_key(settings: Settings) -> bool:
-    try:
-        signing_key(settings)
-    except MissingSigningKeyError:
-        return False
-    return True
+def _has_signing_key(container: Container) -> bool:
+    return container.trust.events_key is not None  # the events' key derives from it
 
 
 def _sealer(container: Container) -> Follower:
@@ -75,7 +70,7 @@ FOLLOWERS: tuple[Role, ...] = (
         "projector",
         "projections",
         _retention,
-        enabled=lambda s: bool(s.retention_days_after_leaving or s.keystore_url),
+        enabled=lambda c: bool(c.settings.retention_days_after_leaving or c.settings.keystore_url),
     ),
     Role("webhooks", "webhooks", "webhooks", lambda c: c.webhooks),
     # E-mail goes out with the webhooks: `crafting webhooks` runs both outbound senders.
@@ -94,19 +89,20 @@ def serve_groups(settings: Settings) -> frozenset[str]:
     return frozenset(group for group, on in groups if on)
 
 
-def roles_for(command: str, settings: Settings) -> list[Role]:
-    """The followers `command` (serve, projector, webhooks) runs with these settings."""
+def roles_for(command: str, container: Container) -> list[Role]:
+    """The followers `command` (serve, projector, webhooks) runs with this container's
+    settings."""
     if command == "serve":
-        groups = serve_groups(settings)
+        groups = serve_groups(container.settings)
         chosen = [role for role in FOLLOWERS if role.group in groups]
     else:
         chosen = [role for role in FOLLOWERS if role.command == command]
-    return [role for role in chosen if role.enabled(settings)]
+    return [role for role in chosen if role.enabled(container)]
 
 
-def reported(settings: Settings) -> list[Role]:
+def reported(container: Container) -> list[Role]:
     """The followers this deployment runs somewhere (what /readyz and /metrics report)."""
-    return [role for role in FOLLOWERS if role.enabled(settings)]
+    return [role for role in FOLLOWERS if role.enabled(container)]
 
 
 class Running:
@@ -141,6 +137,6 @@ class Running:
 
 def start(command: str, container: Container) -> Running:
     """Build and start the followers `command` runs."""
-    roles = roles_for(command, container.settings)
+    roles = roles_for(command, container)
     log.info("followers running here: %s", ", ".join(r.name for r in roles) or "none")
     return Running([role.build(container) for role in roles]).start()

@@ -14,6 +14,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from api.cli import audit as cli_audit
+from api.cli import operations as cli_operations
 from api.cli import privacy as cli_privacy
 from api.cli.demo import load_demo
 from api.cli.signin import demo_links, login_link
@@ -74,7 +75,7 @@ def serve(
         container.prepare(_progress_printer("Rebuilding read models"))
     finally:
         container.close()
-    here = ", ".join(role.name for role in deployment.roles_for("serve", settings))
+    here = ", ".join(role.name for role in deployment.roles_for("serve", container))
     _announce("serve", settings, f"followers here: {here}" if here else "run `crafting projector`")
     if workers > 1:  # the workers stop when this process dies (infra.runtime)
         os.environ[SUPERVISOR_PID_VARIABLE] = str(os.getpid())
@@ -182,6 +183,8 @@ def token(
     typer.echo(mint_token(secret, sub, role, timedelta(hours=hours)))
 
 
+cli.add_typer(cli_operations.quarantine_cli, name="quarantine")
+cli.add_typer(cli_operations.alarms_cli, name="alarms")
 for command in (
     cli_audit.checkpoint,
     cli_audit.verify,

@@ -56,7 +56,7 @@ def report(container: Container) -> Report:
                     now=now,
                 ),
             )
-            for role in reported(settings)
+            for role in reported(container)
         ]
         alarms = open_alarms(conn)
     judged = [s for role, s in pairs if role.required or s.leader is not None]

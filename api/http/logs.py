@@ -7,6 +7,7 @@ import contextvars
 import json
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -27,13 +28,13 @@ class JsonFormatter(logging.Formatter):
         }
         entry.update({k: getattr(record, k) for k in SAFE_EXTRA if hasattr(record, k)})
         if record.exc_info and record.exc_info[0] is not None:
-            # The type and where it was raised; never its message or locals (values).
+            # The type, where it was raised and the traceback's frames (file, line,
+            # function); never its message or locals (values).
             entry["error"] = record.exc_info[0].__name__
-            tb = record.exc_info[2]
-            while tb is not None and tb.tb_next is not None:
-                tb = tb.tb_next
-            if tb is not None:
-                entry["where"] = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+            frames = traceback.extract_tb(record.exc_info[2])
+            if frames:
+                entry["where"] = f"{frames[-1].filename}:{frames[-1].lineno}"
+                entry["traceback"] = [f"{f.filename}:{f.lineno} in {f.name}" for f in frames]
         return json.dumps(entry, default=str)
 
 

@@ -83,6 +83,7 @@ class Follower:
         self._careful_until = 0  # positions up to here are consumed one at a time
         self._failures: dict[int, int] = {}  # position -> failures of the event alone
         self._quarantined_in_a_row = 0
+        self._moves = 0  # batches committed and events quarantined: progress
 
     # --- the consumer ------------------------------------------------------------
 
@@ -156,6 +157,7 @@ class Follower:
                 consumer.handle(conn, items)
             positions.move(conn, consumer.name, batch[-1].id)
         self._position = batch[-1].id
+        self._moves += 1
         if items:
             self._quarantined_in_a_row = 0
         self._failures = {p: n for p, n in self._failures.items() if p > batch[-1].id}
@@ -184,6 +186,7 @@ class Follower:
             quarantine.put(conn, consumer.name, n, described(error))
             positions.move(conn, consumer.name, n.id)
         self._position = n.id
+        self._moves += 1
         self._quarantined_in_a_row += 1
         self._failures.pop(n.id, None)
         return True
@@ -214,6 +217,7 @@ class Follower:
         """Follow the log until `stop()`; see the module's docstring."""
         delay = RETRY_MIN_SECONDS
         self._caught_up_at = time.time()
+        moves_at_failure = self._moves
         while not self.stopping.is_set():
             try:
                 with leadership(
@@ -226,6 +230,8 @@ class Follower:
                 ) as lead:
                     if lead is None:
                         return
+                    self._last_beat = 0.0  # say at once who leads now
+                    self._beat(caught_up=False)
                     while not self.stopping.is_set():
                         lead.check()
                         self.catch_up(after_batch=lambda: self._beat(caught_up=False))
@@ -236,6 +242,9 @@ class Follower:
                         delay = RETRY_MIN_SECONDS
                         lead.wait(wait)
             except Exception as error:  # each batch and outcome is committed or not
+                if self._moves != moves_at_failure:
+                    delay = RETRY_MIN_SECONDS  # it went on since (quarantined one, say)
+                moves_at_failure = self._moves
                 if is_connection_error(error):
                     log.warning("%s lost its database connection (%s)", self.name, one_line(error))
                 else:
