@@ -57,10 +57,8 @@ def message_id(message_key: str, letterhead: Letterhead) -> str:
 
 
 def agreement_link(letterhead: Letterhead, agreement_id: str | None, event_type: str) -> str:
-    """Where the reader acts: the agreement's page (the directory for HR alerts)."""
+    """Where the reader acts: the agreement's page (the directory for HR's alerts)."""
     base = letterhead.public_url
-    if event_type == "DeactivationsHeld":
-        return f"{base}/people?held=1"
     if agreement_id is None:
         return f"{base}/people"
     return f"{base}/agreements/{agreement_id}"

@@ -202,14 +202,17 @@ def words(facts: Facts) -> Wording:
         )
     if kind == "DeactivationsHeld":
         count = len(event.person_ids) if event is not None else 0
+        people = f"{count} {'person' if count == 1 else 'people'}"
         return Wording(
-            f"{count} deactivations held for your decision",
+            f"{people} held from deactivation for your decision",
             "A deactivation wave is held",
             [
-                f"The identity provider deactivated {count} people at once, more than the guard "
-                "allows. They stay active until HR confirms or releases the wave."
+                f"The identity provider deactivated {people} at once, more than the guard "
+                "allows. They stay active until HR confirms the wave "
+                "(confirmDeactivations) or dismisses it (dismissDeactivations); "
+                "heldDeactivations lists them.",
             ],
             [],
-            "Decide on the wave",
+            "Open the directory",
         )
     raise ValueError(f"no wording for {kind}")
