@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ssl
 import subprocess
 import sys
 import time
@@ -53,9 +54,34 @@ def main() -> None:
     parser.add_argument("directory", type=Path)
     parser.add_argument("--refuse")
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--cert")  # with --key: STARTTLS required (or implicit TLS)
+    parser.add_argument("--key")
+    parser.add_argument("--implicit", action="store_true")
+    parser.add_argument("--login")  # user:password, required after TLS
     args = parser.parse_args()
     sink = Sink(args.directory, args.refuse, args.delay)
-    controller = Controller(sink, hostname="127.0.0.1", port=args.port)
+    options: dict[str, Any] = {}
+    if args.cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+        if args.implicit:
+            options["ssl_context"] = context
+        else:
+            options |= {"tls_context": context, "require_starttls": True}
+    if args.login:
+        user, _, password = args.login.partition(":")
+
+        def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+            from aiosmtpd.smtp import AuthResult, LoginPassword
+
+            ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+                user.encode(),
+                password.encode(),
+            )
+            return AuthResult(success=ok)
+
+        options |= {"authenticator": check, "auth_required": True, "auth_require_tls": True}
+    controller = Controller(sink, hostname="127.0.0.1", port=args.port, **options)
     controller.start()
     print("ready", flush=True)
     try:
@@ -68,11 +94,18 @@ def main() -> None:
 class SmtpServer:
     """The sink as a child process, on a fixed port so it can come back after a kill."""
 
-    def __init__(self, directory: Path, refuse: str | None = None, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        refuse: str | None = None,
+        delay: float = 0.0,
+        extra: tuple[str, ...] = (),
+    ) -> None:
         self.directory = directory
         self.port = free_port()
         self.refuse = refuse
         self.delay = delay
+        self.extra = extra  # --cert/--key/--implicit/--login
         self.process: subprocess.Popen[str] | None = None
         directory.mkdir(parents=True, exist_ok=True)
 
@@ -86,10 +119,13 @@ class SmtpServer:
             args += ["--refuse", self.refuse]
         if self.delay:
             args += ["--delay", str(self.delay)]
+        args += list(self.extra)
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=REPO)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         assert line.strip() == "ready", line
+        if "--implicit" in self.extra:  # aiosmtpd's TLS handshake check may still be running
+            time.sleep(0.2)
 
     def kill(self) -> None:
         if self.process is not None:
@@ -124,3 +160,42 @@ def smtp_server(
 
 if __name__ == "__main__":
     main()
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (PEM files): (cert, key)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "smtp-cert.pem", directory / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
