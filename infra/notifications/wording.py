@@ -123,8 +123,8 @@ def words(facts: Facts) -> Wording:
         details = [
             ("Task", r.task),
             ("Time", _hours(r.hours_per_week)),
-            ("From", giver),
-            ("To", to),
+            ("Given by", giver),
+            ("Given to", to),
             ("Starting", _date(r.effective_on)),
             ("Reason", r.reason),
         ]

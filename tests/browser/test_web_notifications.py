@@ -76,3 +76,32 @@ def test_the_nav_counts_and_the_notifications_pages(
         finally:
             browser.close()
     assert console.unexpected() == []
+
+
+def test_sign_in_by_email_pages(chromium: str, service: Service) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    console = Console()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        try:
+            for width in WIDTHS:
+                page = console.watch(browser.new_page(viewport={"width": width, "height": 800}))
+                page.goto(f"{service.base}/signin")
+                field = page.get_by_label("Your work e-mail address")
+                expect(field).to_be_visible()
+                accessible(page)
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=SHOTS / f"signin-{width}.png", full_page=True)
+                page.get_by_role("button", name="E-mail me a sign-in link").click()
+                expect(page.get_by_text("Enter your work e-mail address")).to_be_visible()
+                accessible(page)
+                page.get_by_label("Your work e-mail address").fill(f"someone-{width}@example.com")
+                page.get_by_role("button", name="E-mail me a sign-in link").click()
+                expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+                accessible(page)
+                page.screenshot(path=SHOTS / f"signin-sent-{width}.png", full_page=True)
+                page.context.close()
+        finally:
+            browser.close()
+    assert [e for e in console.unexpected() if "400" not in e] == []

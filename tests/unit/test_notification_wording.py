@@ -93,7 +93,7 @@ def test_every_kind_reads_as_a_person_would_say_it(memory_app: CraftingApplicati
         assert "None" not in text, (name, text)
     assert "Say which feature" in dict(worded["ChangesRequested"].details)["Reason"]
     assert "Not this quarter" in dict(worded["Rejected"].details)["Reason"]
-    assert dict(worded["TaskReallocated"].details)["To"] == "Lena Okafor"
+    assert dict(worded["TaskReallocated"].details)["Given to"] == "Lena Okafor"
     assert "2 people" in worded["DeactivationsHeld"].subject
     assert worded[REVIEW_OVERDUE].subject.startswith("Review overdue")
     assert "Saturday 19 December 2026" in worded[REVIEW_SOON].subject
