@@ -26,7 +26,7 @@ from api.http.authenticator import (
 )
 from api.http.followers import FollowerCollector, readiness_body, report
 from api.http.identity import identity
-from api.http.metrics import PROJECTION_LAG
+from api.http.metrics import NOTIFICATION_BACKLOG, NOTIFICATION_BACKLOG_AGE, PROJECTION_LAG
 from api.http.middleware import RequestMiddleware
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
@@ -106,7 +106,21 @@ def create_app(container: Container | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         projector = found.follower("projector")
         PROJECTION_LAG.set(0 if projector is None else projector.lag or 0)
-        return JSONResponse(readiness_body(found), 200 if found.ready else 503)
+        body = readiness_body(found)
+        body["notifications"] = _notification_backlog()
+        return JSONResponse(body, 200 if found.ready else 503)
+
+    def _notification_backlog() -> dict[str, object] | None:
+        """Mails waiting (the mail server down or slow): shown, never a reason to take
+        the API out of service — they wait, and go once it answers."""
+        try:
+            waiting = ports.notices.service.backlog()
+        except Exception:
+            log.warning("could not read the notification backlog", exc_info=True)
+            return None
+        NOTIFICATION_BACKLOG.set(waiting.pending)
+        NOTIFICATION_BACKLOG_AGE.set(waiting.oldest_seconds)
+        return {"backlog": waiting.pending, "oldest_seconds": round(waiting.oldest_seconds, 1)}
 
     @app.get("/metrics")
     def metrics(request: Request) -> Response:
@@ -133,6 +147,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         except Exception:  # metrics must answer even when the database does not
             log.warning("could not read the followers' figures", exc_info=True)
             from_database = b""
+        _notification_backlog()
         return Response(generate_latest() + from_database, media_type=CONTENT_TYPE_LATEST)
 
     # Last: a mount at / matches every path, so the routes above must come first.
@@ -145,6 +160,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             settings.session_idle_minutes,
             limiter,
             signing_in.web,
+            settings.email_signin,
         ),
     )
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import IO, Any, Protocol, TypeVar
 from uuid import UUID
@@ -20,10 +20,17 @@ from domain.application import CommandResult, Request
 from domain.application.commands import Command
 from domain.integrity import Verifier
 from domain.sealing import opened_in
+from domain.values import Role
 from domain.webhooks.service import WebhookSubscriptions
 from infra import audit
 from infra.bootstrap import Container
 from infra.keystore import KeyRing
+from infra.notifications import feed, preferences, signin_mail
+from infra.notifications.feed import FeedItem
+from infra.notifications.kinds import Kind
+from infra.notifications.service import Notifications
+from infra.notifications.unsubscribe import read_token
+from infra.secrets import jwt_secret
 from infra.signing import trusted_public_keys
 from infra.used_tokens import UsedTokens
 from infra.webhooks import queries as webhook_queries
@@ -62,6 +69,57 @@ class Commands(Protocol):
     def log_head(self) -> int:
         """The position of the log's last event (0 when empty)."""
         ...
+
+
+@dataclass(frozen=True)
+class Notices:
+    """E-mail notifications as people see and steer them (blocking: call from a thread)."""
+
+    service: Notifications
+
+    def feed(self, person_id: str) -> list[FeedItem]:
+        """The person's latest notifications, newest first."""
+        return self.service.feed(person_id)
+
+    def unread(self, person_id: str) -> int:
+        """How many the person has not seen on the Notifications page."""
+        return self.service.unread(person_id)
+
+    def mark_read(self, person_id: str) -> None:
+        """The person has seen their notifications."""
+        self.service.mark_read(person_id)
+
+    def awaiting(self, manager_id: str | None) -> int:
+        """What awaits a manager's action (everyone's for HR: None)."""
+        return feed.awaiting_count(self.service.reader, manager_id, datetime.now(UTC).date())
+
+    def choices(self, person_id: str) -> preferences.Choices:
+        """The person's notification settings."""
+        return preferences.choices_of(self.service.engine, person_id)
+
+    def save(self, person_id: str, choices: preferences.Choices) -> None:
+        """Store the person's settings (InvalidPreference: not a possible choice)."""
+        preferences.save_choices(self.service.engine, person_id, choices)
+
+    def mail_sign_in_link(self, person_id: str, link_for: Callable[[list[Role]], str]) -> bool:
+        """E-mail the person a sign-in link (made by `link_for` with their roles: an
+        employee, and a manager when someone reports to them); False for someone
+        unknown, inactive or erased, or when the mail server refused it."""
+        card = signin_mail.card_of(self.service, person_id)
+        if card is None or not card.reachable:
+            return False
+        roles = [Role.EMPLOYEE]
+        if signin_mail.manages_anyone(self.service, person_id):
+            roles.append(Role.MANAGER)
+        return signin_mail.send_signin_link(self.service, card, link_for(roles))
+
+    def unsubscribe(self, token: str, *, apply: bool) -> tuple[str, Kind] | None:
+        """Whose and which kind a link stops (None: not a valid link); with `apply`,
+        it stops."""
+        found = read_token(self.service.dispatcher.letterhead.link_key, token)
+        if found is not None and apply:
+            preferences.turn_off(self.service.engine, *found)
+        return found
 
 
 @dataclass(frozen=True)
@@ -159,6 +217,7 @@ class Ports:
     provisioning: Provisioning
     webhooks: Webhooks
     single_use: SingleUse
+    notices: Notices
 
     @classmethod
     def of(cls, container: Container) -> Ports:
@@ -186,4 +245,5 @@ class Ports:
                 container.webhooks.wake,
             ),
             single_use=UsedTokens(container.engines.writer),
+            notices=Notices(container.notifications(jwt_secret(settings, create=True))),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,6 +19,10 @@ from infra.database import Engines, check_reachable, create_engines
 from infra.followers import EventTrust, Follower, read_models
 from infra.followers.read_models import ReadModels
 from infra.keystore import KeyRing, KeyStore
+from infra.notifications.schema import ensure_tables as ensure_notification_tables
+from infra.notifications.service import NAME as NOTIFICATIONS
+from infra.notifications.service import Notifications, build_notifications
+from infra.notifications.transport import Transport
 from infra.persistence import eventsourcing_env, position_lookup, postgres_schema
 from infra.postgres_store import schema_lock
 from infra.secrets import master_key
@@ -45,6 +49,8 @@ class Container:
     subscriptions: WebhookSubscriptions
     webhooks: Follower  # plans webhook messages and delivers them
     trust: EventTrust
+    _notifications: Notifications | None = field(default=None, init=False, repr=False)
+    _prepared: bool = field(default=False, init=False, repr=False)
 
     def prepare(self, progress: ProgressCallback | None = None) -> None:
         """Create missing tables; rebuild the read models when their version is newer.
@@ -56,7 +62,16 @@ class Container:
             alarms.ensure_tables(self.engines.writer)
             followers.ensure_tables(self.engines.writer)
             self.webhooks.prepare(ensure_webhook_tables(self.engines.writer))
+            ensure_notification_tables(self.engines.writer)
             read_models.ensure_ready(self.projector, progress)
+            if self._notifications is not None:
+                self._start_notifications(self._notifications.follower)
+        self._prepared = True
+
+    def _start_notifications(self, follower: Follower) -> None:
+        """Notifications start at the log's end when first deployed: nobody is mailed
+        about history."""
+        follower.prepare(self.app.recorder.max_notification_id() or 0)
 
     def rebuild(self, progress: ProgressCallback | None = None) -> int:
         """Rebuild the read models into fresh tables and switch to them (`crafting
@@ -104,9 +119,31 @@ class Container:
         sealing = Sealing(self.store, key, self.settings.checkpoint_seconds)
         return self.follower("sealer", dispatchers=(sealing,))
 
+    def notifications(self, secret: str, transport: Transport | None = None) -> Notifications:
+        """E-mail notifications, a follower of the log of their own (built once);
+        `secret` signs their unsubscribe links, `transport` replaces the configured one
+        (tests)."""
+        if self._notifications is None:
+            follower = self.follower(NOTIFICATIONS)
+            self._notifications = build_notifications(
+                self.settings,
+                follower,
+                self.app.tagging_mapper,
+                self.keys.store,
+                self.trust,
+                secret,
+                transport,
+            )
+            if self._prepared:
+                self._start_notifications(follower)
+            self.app.on_saved(follower.wake)
+        return self._notifications
+
     def close(self) -> None:
         self.projector.stop()
         self.webhooks.stop()
+        if self._notifications is not None:
+            self._notifications.follower.stop()
         self.app.close()
         self.engines.dispose()
         store = self.keys.store

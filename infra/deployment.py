@@ -6,7 +6,8 @@ projector` and `crafting webhooks` start from, and that `/readyz` and `/metrics`
 - `crafting serve` runs, in each of its processes, the followers of the group its
   settings turn on: "projections" with CRAFTING_SERVE_PROJECTIONS (default: on SQLite,
   where one process runs everything), "webhooks" with CRAFTING_WEBHOOKS_RUN (default:
-  as projections). On PostgreSQL several may run any follower: one leads.
+  as projections), "notifications" with CRAFTING_NOTIFY_RUN (default: as webhooks). On
+  PostgreSQL several may run any follower: one leads.
 - A follower not `enabled` by the settings (no signing key: no sealer; no retention
   window nor key store: no retention) runs nowhere and is not reported.
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from infra.bootstrap import Container
 from infra.followers import Follower
 from infra.retention import Retention
+from infra.secrets import jwt_secret
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,11 @@ def _sealer(container: Container) -> Follower:
     return sealer
 
 
+def _notifications(container: Container) -> Follower:
+    # The JWT secret signs the mails' unsubscribe links (any process can check them).
+    return container.notifications(jwt_secret(container.settings, create=True)).follower
+
+
 def _retention(container: Container) -> Follower:
     return container.follower("retention", dispatchers=(Retention(container),))
 
@@ -66,6 +73,8 @@ FOLLOWERS: tuple[Role, ...] = (
         enabled=lambda c: bool(c.settings.retention_days_after_leaving or c.settings.keystore_url),
     ),
     Role("webhooks", "webhooks", "webhooks", lambda c: c.webhooks),
+    # E-mail goes out with the webhooks: `crafting webhooks` runs both outbound senders.
+    Role("notifications", "webhooks", "notifications", _notifications),
 )
 
 
@@ -75,9 +84,9 @@ def serve_groups(settings: Settings) -> frozenset[str]:
         settings.is_sqlite if settings.serve_projections is None else settings.serve_projections
     )
     webhooks = projections if settings.webhooks_run is None else settings.webhooks_run
-    return frozenset(
-        group for group, on in (("projections", projections), ("webhooks", webhooks)) if on
-    )
+    mail = webhooks if settings.notify_run is None else settings.notify_run
+    groups = (("projections", projections), ("webhooks", webhooks), ("notifications", mail))
+    return frozenset(group for group, on in groups if on)
 
 
 def roles_for(command: str, container: Container) -> list[Role]:

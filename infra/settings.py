@@ -124,6 +124,33 @@ class Settings(BaseSettings):
         pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
         description="where people open the web app (the base of sign-in links)",
     )
+    # E-mail notifications (README: "Notifications"). SMTP URL and sender fixed by SPEC
+    # section 9; without a URL, mail goes to a local mailbox file and the web app.
+    smtp_url: SecretStr | None = Field(
+        default=None, description="smtp://user:password@host:587 (STARTTLS) or smtps://…:465"
+    )
+    mail_from: str = Field(
+        default="Crafting agreements <crafting@localhost>",
+        pattern=r"^[^\r\n]*@[^\r\n]*$",
+        max_length=200,
+        description="the From of every notification",
+    )
+    mailbox_path: str | None = Field(
+        default=None, description="the local mailbox without SMTP (default: beside the database)"
+    )
+    notify_run: bool | None = Field(
+        default=None, description="send notifications inside serve (default: as projections)"
+    )
+    notify_hr_people: str = Field(
+        default="", description="person ids (comma-separated) told of legal holds and held waves"
+    )
+    email_signin: bool | None = Field(
+        default=None,
+        description='"e-mail me a sign-in link" on /signin (default: on without OIDC web sign-in)',
+    )
+    notify_review_days_before: int = Field(default=3, ge=0, le=60)
+    notify_retry_min_seconds: float = Field(default=5, gt=0, le=3600)
+    notify_retry_max_seconds: float = Field(default=1800, gt=0, le=86_400)
     session_idle_minutes: int = Field(
         default=30, ge=1, le=12 * 60, description="a web session ends after this long unused"
     )
@@ -164,6 +191,8 @@ class Settings(BaseSettings):
         "oidc_audience",
         "oidc_client_id",
         "oidc_client_secret",
+        "smtp_url",
+        "mailbox_path",
         mode="before",
     )
     @classmethod
@@ -239,6 +268,17 @@ class Settings(BaseSettings):
                     f"(each must be {PERSON_ID_RULE})"
                 )
         return self
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in ("smtp", "smtps"):
+            raise ValueError("must start with smtp:// (STARTTLS when offered) or smtps://")
+        return value
+
+    @property
+    def hr_people(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.notify_hr_people.split(",") if p.strip())
 
     @property
     def integration_clients(self) -> frozenset[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
@@ -47,6 +48,16 @@ cli = typer.Typer(
 )
 
 
+def public_url_of(host: str, port: int) -> str:
+    """The web app's address as `serve`'s bind gives it (a wildcard bind: this host's
+    name)."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
+        host = socket.gethostname()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @cli.command(epilog=ENVIRONMENT)
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -54,6 +65,9 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the HTTP API (on SQLite it also runs the projections)."""
+    # Links in e-mails and sign-in links point here unless CRAFTING_PUBLIC_URL says
+    # otherwise (a proxy in front, another name); the workers inherit it.
+    os.environ.setdefault("CRAFTING_PUBLIC_URL", public_url_of(host, port))
     settings = Settings()
     jwt_secret(settings, create=True)  # fail fast, and create it once before workers fork
     container = bootstrap(settings)
@@ -84,8 +98,9 @@ def projector() -> None:
 
 @cli.command(epilog=ENVIRONMENT)
 def webhooks() -> None:
-    """Deliver webhooks only (a separate worker; several may run, one leads)."""
-    _follow("webhooks", "webhooks are delivered here")
+    """Deliver webhooks and e-mail notifications only (a separate worker; several may
+    run, one leads)."""
+    _follow("webhooks", "webhooks and notifications are delivered here")
 
 
 def _follow(command: str, what: str) -> None:

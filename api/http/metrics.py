@@ -14,3 +14,9 @@ COMPILED_READS = Counter(
     "Compilable queries served as one SQL statement, or handed to the resolvers",
     ["outcome"],
 )
+NOTIFICATION_BACKLOG = Gauge(
+    "crafting_notifications_backlog", "E-mail notifications waiting to be sent (not digests)"
+)
+NOTIFICATION_BACKLOG_AGE = Gauge(
+    "crafting_notifications_backlog_oldest_seconds", "Age of the oldest waiting notification"
+)

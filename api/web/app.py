@@ -15,14 +15,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.http.identity import WebClient
+from api.http.people_lookup import PeopleByEmail
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
 from api.web import signin
 from api.web.agreements import AgreementPages
 from api.web.assets import Assets
+from api.web.email_signin import EmailSignIn
 from api.web.employee import employee_routes
 from api.web.headers import SecurityHeaders
 from api.web.manager import ManagerPages, agreement_section
+from api.web.notifications import NotificationPages
 from api.web.oidc import ProviderSignIn, origin
 from api.web.oversight import oversight_routes
 from api.web.site import Site
@@ -38,10 +41,13 @@ def create_web_app(
     idle_minutes: int,
     limiter: RateLimiter,
     provider: WebClient | None = None,
+    email_sign_in: bool | None = None,
 ) -> Starlette:
     site = Site(
         ports, secret, public_url.rstrip("/"), timedelta(minutes=idle_minutes), Assets(), limiter
     )
+    # Sign-in by e-mail: on unless the company's identity provider signs people in.
+    site.email_sign_in = provider is None if email_sign_in is None else email_sign_in
     pages = AgreementPages(site, [agreement_section])
     team = TeamPages(site)
     sign_in_routes: list[Route] = []
@@ -82,6 +88,11 @@ def create_web_app(
             Route("/oidc/login", guarded(provider_sign_in.login)),
             Route("/oidc/callback", guarded(provider_sign_in.callback)),
         ]
+
+    email_routes: list[Route] = []
+    if site.email_sign_in:
+        by_email = EmailSignIn(site, PeopleByEmail(ports.reads))
+        email_routes = [Route("/signin/email", guarded(by_email.request_link), methods=["POST"])]
 
     def bound(
         handler: Callable[[Site, Request], Awaitable[Response]],
@@ -128,6 +139,8 @@ def create_web_app(
             Route("/static/{name}", site.assets.response),
             *sign_in_routes,
             *oversight_routes(site, guarded),
+            *NotificationPages(site).routes(guarded),
+            *email_routes,
         ],
         middleware=[Middleware(SecurityHeaders, form_targets=form_targets)],
         exception_handlers={HTTPException: http_error},

@@ -42,7 +42,12 @@ async def help_page(site: Site, request: Request) -> Response:
     session = await site.session(request)
     signed_out = request.query_params.get("signed_out") == "1"
     return site.render(
-        request, "signin.html", session, signed_out=signed_out, provider=site.provider_name
+        request,
+        "signin.html",
+        session,
+        signed_out=signed_out,
+        provider=site.provider_name,
+        email_sign_in=site.email_sign_in,
     )
 
 

@@ -24,6 +24,7 @@ from api.web import csrf
 from api.web.assets import Assets
 from api.web.sessions import COOKIE, REFRESH_AFTER, Session, cookie_value, read_session
 from domain.application import Request as CommandRequest
+from domain.values import Role
 from projections import queries as q
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -53,6 +54,7 @@ class Site:
     # for the sign-in page, and where signing out continues (its end-session page).
     provider_name: str | None = None
     provider_logout: Callable[[], Awaitable[str | None]] | None = None
+    email_sign_in: bool = False  # "e-mail me a sign-in link" on /signin
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +76,7 @@ class Site:
         self.throttle(session.actor.id)
         # Shown in the header: the directory's name, not an id ("[erased]" after erasure).
         request.state.viewer_name = await asyncio.to_thread(self.name_of, session.actor.id)
+        request.state.nav_counts = await asyncio.to_thread(self.counts_of, session)
         if now - session.seen_at >= REFRESH_AFTER:
             request.state.refreshed = session.seen(now)
         return session
@@ -84,6 +87,14 @@ class Site:
         found = self.ports.reads.run(lambda conn, rm: q.people_by_id(conn, rm, [person_id]))
         person = found.get(person_id)
         return None if person is None else str(person["display_name"])
+
+    def counts_of(self, session: Session) -> dict[str, int]:
+        """The navigation's counts: unseen notifications, and what awaits a manager."""
+        actor, notices = session.actor, self.ports.notices
+        counts = {"notifications": notices.unread(actor.id)}
+        if actor.has(Role.HR) or actor.has(Role.MANAGER):
+            counts["inbox"] = notices.awaiting(None if actor.has(Role.HR) else actor.id)
+        return counts
 
     def throttle(self, caller: str) -> None:
         """Count one request of the caller; over the limit, a 429 page with
@@ -131,6 +142,7 @@ class Site:
             csrf_token=csrf.token_for(self.secret, session.session_id) if session else None,
             idempotency_key=secrets.token_urlsafe(18),
             viewer_name=getattr(request.state, "viewer_name", None),
+            nav_counts=getattr(request.state, "nav_counts", {}),
             **values,
         )
         response = HTMLResponse(page, status)

@@ -1,0 +1,1 @@
+"""E-mail notifications from the log: planned per event, built and sent from an outbox."""

@@ -1,0 +1,194 @@
+"""Builds one e-mail from its facts: multipart/alternative (plain text, then HTML
+with its CSS inlined), a Message-ID fixed by the outbox row, List-Unsubscribe with
+one-click (RFC 8058), and for review reminders a calendar part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from pathlib import Path
+
+import css_inline
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from infra.notifications.ics import review_invite
+from infra.notifications.kinds import REVIEW_OVERDUE, REVIEW_SOON, Kind
+from infra.notifications.unsubscribe import unsubscribe_token
+from infra.notifications.wording import Facts, Wording, words
+
+# Beside the web app's templates (its package holds both; infra reads files, imports
+# nothing of the web app).
+TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "web" / "templates" / "mail"
+_INLINER = css_inline.CSSInliner(keep_style_tags=False)
+# Long headers (List-Unsubscribe's URL) must stay literal: folded as encoded words,
+# mail clients would not find the link. 998 is RFC 5322's limit for a line.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """What every message shares: the sender, the links' base, the link key."""
+
+    mail_from: str
+    public_url: str
+    link_key: bytes
+
+    @property
+    def domain(self) -> str:
+        return self.mail_from.rpartition("@")[2].strip("> ") or "localhost"
+
+
+def environment() -> Environment:
+    """Jinja for the mail templates (HTML autoescaped, plain text not)."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def message_id(message_key: str, letterhead: Letterhead) -> str:
+    """The Message-ID of an outbox row: the same on every attempt."""
+    return f"<{message_key}@{letterhead.domain}>"
+
+
+def agreement_link(letterhead: Letterhead, agreement_id: str | None, event_type: str) -> str:
+    """Where the reader acts: the agreement's page (the directory for HR's alerts)."""
+    base = letterhead.public_url
+    if agreement_id is None:
+        return f"{base}/people"
+    return f"{base}/agreements/{agreement_id}"
+
+
+def compose(
+    env: Environment,
+    letterhead: Letterhead,
+    facts: Facts,
+    *,
+    to_address: str,
+    message_key: str,
+    agreement_id: str | None,
+    kind: Kind,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The message for one outbox row, ready for SMTP."""
+    now = now or datetime.now(UTC)
+    wording = words(facts)
+    link = agreement_link(letterhead, agreement_id, facts.event_type)
+    unsubscribe = (
+        f"{letterhead.public_url}/notifications/unsubscribe/"
+        f"{unsubscribe_token(letterhead.link_key, facts.recipient_id, kind)}"
+    )
+    context = _context(wording, facts, link, unsubscribe, letterhead)
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = wording.subject
+    message["From"] = letterhead.mail_from
+    message["To"] = formataddr((facts.recipient_name, to_address))
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id(message_key, letterhead)
+    message["List-Unsubscribe"] = f"<{unsubscribe}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(env.get_template("message.txt").render(context), cte="quoted-printable")
+    html = _INLINER.inline(env.get_template("message.html").render(context))
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if facts.event_type in (REVIEW_SOON, REVIEW_OVERDUE) and facts.due_on is not None:
+        invite = review_invite(
+            f"review-{agreement_id}-{facts.due_on:%Y%m%d}@{letterhead.domain}",
+            facts.due_on,
+            f"Review: {facts.title or 'crafting agreement'}",
+            link,
+            now,
+        )
+        message.add_alternative(
+            invite,
+            maintype="text",
+            subtype="calendar",
+            params={"method": "PUBLISH"},
+            filename="review.ics",
+        )
+    return _for_sending(message)
+
+
+def _for_sending(message: EmailMessage) -> EmailMessage:
+    """Bodies were encoded with 76-character lines (quoted-printable: any relay takes
+    them); headers are now written with RFC 5322's own limit, so none is mangled."""
+    message.policy = MAIL_POLICY
+    return message
+
+
+def _context(
+    wording: Wording, facts: Facts, link: str, unsubscribe: str, letterhead: Letterhead
+) -> dict[str, object]:
+    return {
+        "subject": wording.subject,
+        "headline": wording.headline,
+        "paragraphs": wording.paragraphs,
+        "details": wording.details,
+        "action": wording.action,
+        "link": link,
+        "recipient_name": facts.recipient_name,
+        "settings_link": f"{letterhead.public_url}/notifications/settings",
+        "unsubscribe_link": unsubscribe,
+    }
+
+
+def compose_digest(
+    env: Environment,
+    letterhead: Letterhead,
+    *,
+    recipient_name: str,
+    to_address: str,
+    digest_key: str,
+    entries: list[tuple[str, str]],
+    now: datetime | None = None,
+) -> EmailMessage:
+    """One daily digest: a line and a link per update (subject, link)."""
+    now = now or datetime.now(UTC)
+    subject = f"Your daily digest: {len(entries)} update{'s' if len(entries) != 1 else ''}"
+    context = {
+        "subject": subject,
+        "recipient_name": recipient_name,
+        "entries": [{"subject": s, "link": link} for s, link in entries],
+        "settings_link": f"{letterhead.public_url}/notifications/settings",
+    }
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = subject
+    message["From"] = letterhead.mail_from
+    message["To"] = formataddr((recipient_name, to_address))
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id(digest_key, letterhead)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(env.get_template("digest.txt").render(context), cte="quoted-printable")
+    html = _INLINER.inline(env.get_template("digest.html").render(context))
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return _for_sending(message)
+
+
+def compose_signin(
+    env: Environment,
+    letterhead: Letterhead,
+    *,
+    recipient_name: str,
+    to_address: str,
+    link: str,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The e-mail carrying a single-use sign-in link (no unsubscribe: it was asked for)."""
+    now = now or datetime.now(UTC)
+    context = {"recipient_name": recipient_name, "link": link}
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = "Your sign-in link for Crafting agreements"
+    message["From"] = letterhead.mail_from
+    message["To"] = formataddr((recipient_name, to_address))
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=letterhead.domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(env.get_template("signin.txt").render(context), cte="quoted-printable")
+    html = _INLINER.inline(env.get_template("signin.html").render(context))
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return _for_sending(message)

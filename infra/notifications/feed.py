@@ -1,0 +1,112 @@
+"""A person's notifications as the web app shows them: each one's subject and link,
+worked out now from the ids the outbox holds (like the mails themselves)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+from sqlalchemy import Engine, and_, func, or_, select, update
+
+from domain.sealing import Keys
+from infra.followers import EventTrust
+from infra.notifications.compose import Letterhead, agreement_link
+from infra.notifications.facts import NotYet, gather
+from infra.notifications.tables import SKIPPED, outbox
+from infra.notifications.wording import words
+from projections.queries import live_read_model
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    subject: str
+    path: str  # inside the web app
+    at: float
+    unread: bool
+
+
+def unread_count(reader: Engine, person_id: str) -> int:
+    """How many of the person's notifications they have not seen on the page."""
+    with reader.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).where(
+                    outbox.c.recipient_id == person_id,
+                    outbox.c.status != SKIPPED,
+                    outbox.c.read_at.is_(None),
+                )
+            ).scalar_one()
+        )
+
+
+def mark_read(engine: Engine, person_id: str) -> None:
+    """Everything shown to the person counts as seen."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.recipient_id == person_id, outbox.c.read_at.is_(None))
+            .values(read_at=time.time())
+        )
+
+
+def feed(
+    reader: Engine,
+    recorder: ApplicationRecorder,
+    mapper: Mapper[Any],
+    keys: Keys | None,
+    trust: EventTrust,
+    letterhead: Letterhead,
+    person_id: str,
+    limit: int = 50,
+) -> list[FeedItem]:
+    """The person's latest notifications, newest first (none about erased people)."""
+    with reader.connect() as conn:
+        rows = list(
+            conn.execute(
+                select(outbox)
+                .where(outbox.c.recipient_id == person_id, outbox.c.status != SKIPPED)
+                .order_by(outbox.c.id.desc())
+                .limit(limit)
+            ).all()
+        )
+    if not rows:
+        return []
+    batch = gather(rows, recorder, mapper, reader, keys, trust)
+    items = []
+    for row in rows:
+        try:
+            found = batch.facts(row)
+        except NotYet:
+            continue
+        if found is None:
+            continue
+        link = agreement_link(letterhead, row.agreement_id, row.event_type)
+        items.append(
+            FeedItem(
+                words(found[0]).subject,
+                link.removeprefix(letterhead.public_url) or "/",
+                row.created_at,
+                row.read_at is None,
+            )
+        )
+    return items
+
+
+def awaiting_count(reader: Engine, manager_id: str | None, today: date) -> int:
+    """What a manager's inbox holds for them to act on: proposals awaiting a decision
+    and reviews due by today, on their reports' agreements (everyone's for HR: None)."""
+    with reader.connect() as conn:
+        rm = live_read_model(conn)
+        a = rm.agreements
+        waiting = or_(
+            a.c.status == "PROPOSED",
+            and_(a.c.status == "ACTIVE", a.c.next_review_on <= today),
+        )
+        query = select(func.count()).select_from(a).where(waiting)
+        if manager_id is not None:
+            reports = select(rm.people.c.person_id).where(rm.people.c.manager_id == manager_id)
+            query = query.where(a.c.employee_id.in_(reports))
+        return int(conn.execute(query).scalar_one())
