@@ -1,6 +1,6 @@
 """Where a rebuild spends its time, measured from outside the projector: its fetches, its
 decoding and the projector's phases are wrapped with timers for the duration of one
-`with Breakdown(runner):` block (a few timer calls per batch, so the figures it wraps
+`with Breakdown(container.projector):` block (a few timer calls per batch, so the figures it wraps
 stay comparable). Nothing in projections/ is changed."""
 
 from __future__ import annotations

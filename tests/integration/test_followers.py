@@ -289,3 +289,37 @@ def test_a_killed_leader_is_replaced_and_nothing_is_skipped_or_applied_twice(
         for process in processes.values():
             process.stop()
         container.close()
+
+
+class Counting:
+    """A dispatcher that counts its calls (as a sender would send)."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def dispatch(self) -> float | None:
+        self.calls += 1
+        return 0.05
+
+
+def test_on_sqlite_one_process_leads_each_follower(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/crafting.db"
+    first, second = (bootstrap(Settings(database_url=url)) for _ in range(2))
+    try:
+        first.prepare()
+        ones, twos = Counting(), Counting()
+        one = first.follower("counted", dispatchers=(ones,))
+        two = second.follower("counted", dispatchers=(twos,))
+        threads = {one: _run(one)}
+        assert eventually(lambda: ones.calls > 3, 10)
+        threads[two] = _run(two)
+        time.sleep(1)
+        assert twos.calls == 0  # the lock file beside the database: one leads
+        _stop(one, threads[one])
+        assert eventually(lambda: twos.calls > 3, 10)  # and the other takes over
+        _stop(two, threads[two])
+    finally:
+        first.close()
+        second.close()
