@@ -1,6 +1,7 @@
 """Integrity over the event store: the store as auditors read it (`store`), signed
 checkpoints (`sealing`), verification (`verification`) and the export (`export`)."""
 
+from infra.audit.agreement_check import AgreementIntegrity, Status, check_agreement
 from infra.audit.export import checkpoint_line, export
 from infra.audit.sealing import Sealer, seal
 from infra.audit.store import (
@@ -20,9 +21,12 @@ from infra.audit.verification import (
 
 __all__ = [
     "INTEGRITY_ALARMS",
+    "AgreementIntegrity",
     "Sealer",
     "SnapshotProblem",
+    "Status",
     "Store",
+    "check_agreement",
     "checkpoint_line",
     "checkpoints",
     "ensure_tables",

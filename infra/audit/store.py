@@ -18,6 +18,7 @@ from prometheus_client import Counter
 from sqlalchemy import JSON, BigInteger, Column, Engine, MetaData, String, Table, select
 
 from domain.integrity import TAG_FIELD, Checkpoint, Record, event_hash, hashed_fields
+from infra.audit import merkle_index
 
 log = logging.getLogger(__name__)
 INTEGRITY_ALARMS = Counter(
@@ -108,8 +109,10 @@ def report_forged_event(record: Record) -> None:
 
 
 def ensure_tables(engine: Engine) -> None:
-    """Create the audit tables (checkpoints) if missing."""
+    """Create the audit tables (checkpoints, the Merkle index) if missing."""
     metadata.create_all(engine)
+    with engine.begin() as conn:
+        merkle_index.ensure_tables(conn)
 
 
 def record_hash(record: Record) -> str:
