@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from domain.application import CraftingApplication
 from domain.webhooks.service import WebhookSubscriptions
-from infra import used_tokens
+from infra import alarms, used_tokens
 from infra.audit import Sealer, Store, ensure_tables, report_tampered_snapshot
 from infra.database import Engines, check_reachable, create_engines
 from infra.keystore import KeyRing, KeyStore
@@ -50,6 +50,7 @@ class Container:
             ensure_tables(self.engines.writer)
             ensure_webhook_tables(self.engines.writer)
             used_tokens.ensure_tables(self.engines.writer)
+            alarms.ensure_tables(self.engines.writer)
             self.runner.ensure_ready(progress)
 
     def schema_lock(self) -> AbstractContextManager[None]:
