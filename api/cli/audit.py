@@ -22,7 +22,7 @@ from domain.agreement import Agreement
 from domain.errors import DomainError
 from domain.integrity import Verifier, read_anchors
 from domain.values import Role
-from infra import audit
+from infra import alarms, audit
 from infra.bootstrap import Container, bootstrap
 from infra.secrets import new_master_key
 from infra.signing import (
@@ -106,16 +106,21 @@ def verify(
             published = read_anchors(anchors.read_text("utf-8").splitlines()) if anchors else []
             result = audit.verify_store(c.store, key, advance, published, _events_key(c))
         snapshots, bad = audit.verify_snapshots(c.app, c.engines.reader)
+        keys_checked, key_problems = audit.verify_keys(c.store, c.keys.store)
+        record_alarms(c, key_problems)
     for problem in bad:
         typer.echo(
             f"SNAPSHOT NOT TRUSTED ({problem.kind}): agreement {problem.agreement_id} at "
             f"version {problem.version} (the service ignores it and replays the events)",
             err=True,
         )
+    for key_problem in key_problems:
+        typer.echo(key_problem.describe(), err=True)
     _report(result)
-    if bad:
+    if bad or key_problems:
         raise typer.Exit(1)
     typer.echo(f"OK: {snapshots} snapshots match the events.")
+    typer.echo(f"OK: {keys_checked} data keys: every missing one was erased, the rest unwrap.")
 
 
 def export(
@@ -221,6 +226,22 @@ def keys(
         return
     with cli_container() as c:
         typer.echo(_own_public_key(c))
+
+
+def record_alarms(c: Container, problems: list[audit.KeyProblem]) -> None:
+    """Raise each problem as an alarm (kept in the database: every process shows it),
+    named by key id, never by the person."""
+    if not problems:
+        return
+    alarms.ensure_tables(c.engines.writer)
+    with c.engines.writer.begin() as conn:
+        for problem in problems:
+            alarms.raise_alarm(
+                conn,
+                f"key.{problem.kind.removeprefix('KEY_').lower()}",
+                f"data key {problem.key_id}",
+                problem.kind + ": found by `crafting verify`; run it for the person concerned",
+            )
 
 
 def _events_key(c: Container) -> bytes | None:

@@ -3,6 +3,7 @@ checkpoints (`sealing`), verification (`verification`) and the export (`export`)
 
 from infra.audit.agreement_check import AgreementIntegrity, Status, check_agreement
 from infra.audit.export import checkpoint_line, export
+from infra.audit.keys_check import KeyProblem, verify_keys
 from infra.audit.sealing import Sealer, seal
 from infra.audit.store import (
     INTEGRITY_ALARMS,
@@ -22,6 +23,7 @@ from infra.audit.verification import (
 __all__ = [
     "INTEGRITY_ALARMS",
     "AgreementIntegrity",
+    "KeyProblem",
     "Sealer",
     "SnapshotProblem",
     "Status",
@@ -34,6 +36,7 @@ __all__ = [
     "report_tampered_snapshot",
     "seal",
     "snapshot_table",
+    "verify_keys",
     "verify_snapshots",
     "verify_store",
     "verify_stream",
