@@ -13,6 +13,7 @@ from typing import IO, Any, Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from domain.access import Actor
 from domain.agreement import Agreement
@@ -20,7 +21,8 @@ from domain.application import CommandResult, Request
 from domain.application.commands import Command
 from domain.sealing import opened_in
 from domain.webhooks.service import WebhookSubscriptions
-from infra import audit
+from infra import alarms, audit
+from infra.alarms import Alarm
 from infra.bootstrap import Container
 from infra.keystore import KeyRing
 from infra.signing import events_key, trusted_public_keys
@@ -96,6 +98,15 @@ class Audit:
         """One agreement's events and the checkpoints, as `crafting export --agreement`
         writes them (the standalone verifier's input); blocking."""
         return audit.export(self.store, out, stream=agreement_id, keys=self.keys)
+
+    def open_alarms(self) -> list[Alarm]:
+        """The alarms open now, raised by any process (blocking); none when the
+        database cannot say (the badge must still answer)."""
+        try:
+            with self.store.engine.connect() as conn:
+                return alarms.open_alarms(conn)
+        except DBAPIError:
+            return []
 
     def check_agreement(self, agreement_id: UUID) -> audit.AgreementIntegrity:
         """One agreement's chain, its events proven part of the latest signed checkpoint

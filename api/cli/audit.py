@@ -20,7 +20,7 @@ from api.graphql.ids import agreement_uuid
 from domain.access import Actor
 from domain.agreement import Agreement
 from domain.errors import DomainError
-from domain.integrity import Verifier, read_anchors
+from domain.integrity import Break, Verifier, read_anchors
 from domain.values import Role
 from infra import alarms, audit
 from infra.bootstrap import Container, bootstrap
@@ -107,7 +107,7 @@ def verify(
             result = audit.verify_store(c.store, key, advance, published, _events_key(c))
         snapshots, bad = audit.verify_snapshots(c.app, c.engines.reader)
         keys_checked, key_problems = audit.verify_keys(c.store, c.keys.store)
-        record_alarms(c, key_problems)
+        record_alarms(c, key_problems, result.first_break)
     for problem in bad:
         typer.echo(
             f"SNAPSHOT NOT TRUSTED ({problem.kind}): agreement {problem.agreement_id} at "
@@ -228,13 +228,24 @@ def keys(
         typer.echo(_own_public_key(c))
 
 
-def record_alarms(c: Container, problems: list[audit.KeyProblem]) -> None:
-    """Raise each problem as an alarm (kept in the database: every process shows it),
-    named by key id, never by the person."""
-    if not problems:
+def record_alarms(
+    c: Container, problems: list[audit.KeyProblem], found: Break | None = None
+) -> None:
+    """Raise what verify found as alarms (kept in the database: every process shows
+    them, and the integrity badge those about its agreement); keys named by key id,
+    never by the person."""
+    if not problems and found is None:
         return
     alarms.ensure_tables(c.engines.writer)
     with c.engines.writer.begin() as conn:
+        if found is not None:
+            where = "checkpoint" if found.stream is None else "position"
+            alarms.raise_alarm(
+                conn,
+                "integrity.break",
+                f"{where} {found.position}",
+                found.describe() + " (found by `crafting verify`)",
+            )
         for problem in problems:
             alarms.raise_alarm(
                 conn,

@@ -46,6 +46,8 @@ class VerificationPages:
             lambda conn, rm: q.agreements_by_id(conn, rm, scope, [key]).get(key),
         )
         trusted = audit.trusted_public_keys()
+        raised = [a for a in await asyncio.to_thread(audit.open_alarms) if _integrity(a.kind)]
+        mine = [a for a in raised if key in a.subject or key in a.detail]
         latest = found.checkpoint
         checkpoint = None if latest is None else checkpoint_check(latest, trusted)
         return self.site.render(
@@ -58,6 +60,8 @@ class VerificationPages:
             verdict=found.status.value,
             checkpoint=checkpoint,
             fingerprint=None if checkpoint is None else key_fingerprint(checkpoint.public_key),
+            alarms=mine,
+            other_alarms=len(raised) - len(mine),
         )
 
     async def export(self, request: Request) -> Response:
@@ -94,3 +98,8 @@ class VerificationPages:
             os.unlink(path)
             return None
         return path
+
+
+def _integrity(kind: str) -> bool:
+    """Alarms about stored data (events, snapshots, keys, read models), not operations."""
+    return kind.split(".", 1)[0] in {"integrity", "event", "key", "read_model"}

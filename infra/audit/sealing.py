@@ -14,7 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from domain.event_tags import tag_valid
 from domain.integrity import Checkpoint, MerkleFrontier, checkpoint_message
 from infra.audit import merkle_index
-from infra.audit.store import Store, checkpoints, record_hash, report_forged_event
+from infra.audit.store import (
+    Store,
+    checkpoints,
+    keep_alarm,
+    record_hash,
+    report_forged_event,
+)
 from infra.signing import public_key_b64, sign, tag_key
 
 log = logging.getLogger(__name__)
@@ -85,6 +91,14 @@ def index_sealed(store: Store, last: dict[str, Any]) -> None:
             "integrity alarm: the events up to the checkpoint at position %s no longer hash "
             "to its signed root (run `crafting verify`); proofs of the edited agreements fail",
             last["position"],
+        )
+        keep_alarm(
+            store.engine,
+            "integrity.root",
+            f"checkpoint {last['position']}",
+            f"The events up to the checkpoint at position {last['position']} no longer hash "
+            "to its signed root: sealed events were edited, inserted or deleted. Run "
+            "`crafting verify`.",
         )
     try:
         with store.engine.begin() as conn:

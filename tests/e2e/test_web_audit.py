@@ -16,6 +16,7 @@ import pytest
 from api.graphql.ids import agreement_uuid
 from domain.values import Role
 from infra import audit
+from infra.audit import report_tampered_snapshot
 from infra.signing import new_private_key, public_key_b64, signing_key
 from tests.e2e.conftest import Api, serving
 from tests.e2e.web import hidden_fields, sign_in
@@ -385,3 +386,21 @@ def test_everyones_agreements_filtered_by_status_employee_and_team(api: Api) -> 
     # An employee's list holds only what they may read (the same scope as GraphQL).
     mine = _as(api, world, "emp").get("/agreements").text
     assert active in mine and proposed not in mine
+
+
+def test_an_alarm_about_the_agreement_keeps_the_badge_from_green(database_url: str) -> None:
+    with serving(database_url, signing_key=new_private_key()) as api:
+        world = World(api)
+        aid, _ = _reverted(world)
+        other, _ = _reverted(world)
+        assert audit.seal(api.container.store, signing_key(api.container.settings)) is not None
+        auditor = _as(api, world, "auditor")
+        assert "badge-ok" in _badge(auditor, aid)
+        # Raised by another process (a projector replaying past a forged snapshot).
+        report_tampered_snapshot(agreement_uuid(aid), 3, api.container.engines.writer)
+        badge = _badge(auditor, aid)
+        assert "badge-ok" not in badge and "Integrity: alarm raised" in badge
+        assert f"The snapshot of agreement {aid} at version 3 failed its tag" in badge
+        elsewhere = _badge(auditor, other)
+        assert "badge-ok" in elsewhere
+        assert "1 alarm about stored data elsewhere in the service is open" in elsewhere

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from api.cli import cli
 from domain.application import commands as c
 from domain.integrity import GENESIS, event_hash, hashed_fields
-from infra import audit
+from infra import alarms, audit
 from infra.audit import merkle_index
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
@@ -447,3 +447,19 @@ def test_an_edited_index_cannot_make_an_edited_event_pass(container: Container) 
     found = _check(container, aid)
     assert found.status is audit.Status.BROKEN
     assert found.first_break is not None and found.first_break.kind == "NOT_IN_CHECKPOINT"
+
+
+def test_what_crafting_verify_finds_is_an_alarm_every_process_shows(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, aid, _key = _history(container)
+    assert container.settings.signing_key is not None
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database_url)
+    monkeypatch.setenv("CRAFTING_SIGNING_KEY", container.settings.signing_key.get_secret_value())
+    Raw(container).edit(aid, 3, actor_id="someone-else")
+    found = CliRunner().invoke(cli, ["verify"])
+    assert found.exit_code == 1, found.output
+    with container.engines.reader.connect() as conn:
+        kept = alarms.open_alarms(conn)
+    assert [a.kind for a in kept] == ["integrity.break"]
+    assert f"stream {aid}, version 4" in kept[0].detail
