@@ -32,6 +32,7 @@ from infra.signing import (
     signing_key,
     tag_key,
 )
+from projections.runner import current_position
 
 AUDITOR = Actor("crafting-cli", frozenset({Role.AUDITOR}))
 
@@ -97,9 +98,19 @@ def verify(
         Path | None,
         typer.Option(help="Checkpoints published with `checkpoint --publish`: each must remain."),
     ] = None,
+    read_models: Annotated[
+        bool,
+        typer.Option(
+            "--read-models",
+            help="Also rebuild the read models into scratch tables and compare them with the "
+            "live ones (differences by agreement and column; the scratch tables are dropped).",
+        ),
+    ] = False,
 ) -> None:
     """Walk the whole store: hash chains, checkpoint roots and signatures; then every
-    snapshot: its tag, and its state re-derived from the events."""
+    snapshot (its tag, and its state re-derived from the events) and every data key
+    (missing only for people erased, the rest unwrap)."""
+    differences: list[audit.Difference] = []
     with cli_container() as c:
         key = public_key or _own_public_key(c)
         with progress_bar("Verifying") as advance:
@@ -108,6 +119,9 @@ def verify(
         snapshots, bad = audit.verify_snapshots(c.app, c.engines.reader)
         keys_checked, key_problems = audit.verify_keys(c.store, c.keys.store)
         record_alarms(c, key_problems, result.first_break)
+        if read_models:
+            compared = _compare_read_models(c)
+            differences = compared.differences
     for problem in bad:
         typer.echo(
             f"SNAPSHOT NOT TRUSTED ({problem.kind}): agreement {problem.agreement_id} at "
@@ -116,11 +130,48 @@ def verify(
         )
     for key_problem in key_problems:
         typer.echo(key_problem.describe(), err=True)
+    for difference in differences[:SHOWN]:
+        typer.echo(difference.describe(), err=True)
+    if len(differences) > SHOWN:
+        typer.echo(f"… and {len(differences) - SHOWN} more read-model differences.", err=True)
     _report(result)
-    if bad or key_problems:
+    if bad or key_problems or differences:
         raise typer.Exit(1)
     typer.echo(f"OK: {snapshots} snapshots match the events.")
     typer.echo(f"OK: {keys_checked} data keys: every missing one was erased, the rest unwrap.")
+    if read_models:
+        typer.echo(
+            f"OK: the read models match the events up to position {compared.position} "
+            f"({compared.rows} rows compared)."
+        )
+
+
+SHOWN = 50  # differences printed; all are counted
+
+
+def _compare_read_models(c: Container) -> audit.ReadModelReport:
+    """Rebuild into scratch tables and compare; each agreement that differs becomes an
+    alarm (by agreement id: no personal data)."""
+    c.prepare()  # the live tables exist and are of this release
+    with progress_bar("Comparing read models"):
+        compared = audit.verify_read_models(
+            c.engines.writer,
+            c.app.recorder,
+            c.app.tagging_mapper.keeping_sealed(),  # as the projector reads events
+            current_position,
+        )
+    about = sorted({d.agreement_id or f"{d.table} {d.key}" for d in compared.differences})
+    if about:
+        with c.engines.writer.begin() as conn:
+            for subject in about[:SHOWN]:
+                alarms.raise_alarm(
+                    conn,
+                    "read_model.differs",
+                    subject if " " in subject else f"agreement {subject}",
+                    f"The read models of {subject} differ from what the events give (found "
+                    "by `crafting verify --read-models`): run `crafting rebuild`.",
+                )
+    return compared
 
 
 def export(

@@ -4,6 +4,7 @@ checkpoints (`sealing`), verification (`verification`) and the export (`export`)
 from infra.audit.agreement_check import AgreementIntegrity, Status, check_agreement
 from infra.audit.export import checkpoint_line, export
 from infra.audit.keys_check import KeyProblem, verify_keys
+from infra.audit.read_models_check import Difference, ReadModelReport, verify_read_models
 from infra.audit.sealing import Sealer, seal
 from infra.audit.store import (
     INTEGRITY_ALARMS,
@@ -23,7 +24,9 @@ from infra.audit.verification import (
 __all__ = [
     "INTEGRITY_ALARMS",
     "AgreementIntegrity",
+    "Difference",
     "KeyProblem",
+    "ReadModelReport",
     "Sealer",
     "SnapshotProblem",
     "Status",
@@ -37,6 +40,7 @@ __all__ = [
     "seal",
     "snapshot_table",
     "verify_keys",
+    "verify_read_models",
     "verify_snapshots",
     "verify_store",
     "verify_stream",
