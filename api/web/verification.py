@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+from datetime import UTC, datetime
 from uuid import UUID
 
 from starlette.background import BackgroundTask
@@ -60,6 +61,7 @@ class VerificationPages:
             verdict=found.status.value,
             checkpoint=checkpoint,
             fingerprint=None if checkpoint is None else key_fingerprint(checkpoint.public_key),
+            sealed_at=None if checkpoint is None else _instant(checkpoint.recorded_at),
             alarms=mine,
             other_alarms=len(raised) - len(mine),
         )
@@ -103,3 +105,11 @@ class VerificationPages:
 def _integrity(kind: str) -> bool:
     """Alarms about stored data (events, snapshots, keys, read models), not operations."""
     return kind.split(".", 1)[0] in {"integrity", "event", "key", "read_model"}
+
+
+def _instant(iso: str) -> str:
+    """A checkpoint's time as people read it (to the minute, UTC)."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso

@@ -177,7 +177,7 @@ def _prove(
             sid,
             changed[0] if changed else None,
             (
-                f"version {changed[0]} is not the event the signed checkpoint sealed: it "
+                "the event is not the one the signed checkpoint sealed at this version: it "
                 "was edited after sealing"
             )
             if changed

@@ -212,7 +212,7 @@ def test_the_badge_and_export_verify_and_the_file_passes_the_standalone_verifier
     audit.seal(api.container.store, key)
     badge = auditor.get(f"/agreements/{aid}/integrity").text
     assert "Integrity: verified" in badge and "badge-ok" in badge
-    assert "4 of 4 events, each shown to be part of the checkpoint signed" in badge
+    assert "4 of 4 events shown to be part of the checkpoint signed" in badge
     assert public_key_b64(key) in badge
     download = auditor.get(f"/agreements/{aid}/export")
     assert download.status_code == 200
