@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from domain.event_tags import tag_valid
 from domain.integrity import (
+    TAG_FIELD,
     Break,
     Record,
     Verifier,
@@ -69,7 +70,7 @@ def check_agreement(
             s.originator_version,
             s.topic,
             hashed_fields(state := store.transcoder.decode(s.state)),
-            state.get("_tag"),
+            state.get(TAG_FIELD),
         )
         for s in stored
     ]
