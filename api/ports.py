@@ -93,6 +93,7 @@ class Audit:
     trusted_public_keys: Callable[[], frozenset[str]]
     keys: KeyRing | None = None  # opens sealed texts in exports
     events_key: bytes | None = None  # checks the service's tags on events not yet sealed
+    reader: Engine | None = None  # reads without the write lock (SQLite)
 
     def export_agreement(self, agreement_id: UUID, out: IO[str]) -> int:
         """One agreement's events and the checkpoints, as `crafting export --agreement`
@@ -103,7 +104,7 @@ class Audit:
         """The alarms open now, raised by any process (blocking); none when the
         database cannot say (the badge must still answer)."""
         try:
-            with self.store.engine.connect() as conn:
+            with (self.reader or self.store.engine).connect() as conn:
                 return alarms.open_alarms(conn)
         except DBAPIError:
             return []
@@ -112,7 +113,7 @@ class Audit:
         """One agreement's chain, its events proven part of the latest signed checkpoint
         and the newer ones' tags (blocking)."""
         return audit.check_agreement(
-            self.store, agreement_id, self.trusted_public_keys(), self.events_key
+            self.store, agreement_id, self.trusted_public_keys(), self.events_key, self.reader
         )
 
 
@@ -191,6 +192,7 @@ class Ports:
                 partial(trusted_public_keys, settings),
                 container.keys,
                 events_key(settings),
+                reader,
             ),
             provisioning=Provisioning(
                 default_contracted_hours=settings.scim_default_contracted_hours,

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, select
 
 from domain.event_tags import tag_valid
 from domain.integrity import (
@@ -27,7 +27,7 @@ from domain.integrity import (
     signature_valid,
 )
 from infra.audit import merkle_index
-from infra.audit.store import Store, record_hash
+from infra.audit.store import Store, checkpoints, record_hash
 
 
 class Status(Enum):
@@ -58,9 +58,15 @@ class AgreementIntegrity:
 
 
 def check_agreement(
-    store: Store, stream: UUID, trusted: frozenset[str], events_key: bytes | None
+    store: Store,
+    stream: UUID,
+    trusted: frozenset[str],
+    events_key: bytes | None,
+    reader: Engine | None = None,
 ) -> AgreementIntegrity:
-    """Check one agreement's events against the latest signed checkpoint (blocking)."""
+    """Check one agreement's events against the latest signed checkpoint (blocking);
+    the index is read on `reader` when given (on SQLite the writer engine would take
+    the write lock for the whole check)."""
     sid = str(stream)
     stored = list(store.recorder.select_events(stream))
     records = [
@@ -78,7 +84,13 @@ def check_agreement(
     for record in records:
         chain.add(record)  # a stream read has no positions: versions order it the same way
     found: list[Break] = [] if chain.first_break is None else [chain.first_break]
-    latest = store.latest_checkpoint()
+    with (reader or store.engine).connect() as conn:
+        found_row = (
+            conn.execute(select(checkpoints).order_by(checkpoints.c.position.desc()).limit(1))
+            .mappings()
+            .first()
+        )
+    latest = None if found_row is None else dict(found_row)
     signed = latest is not None and _signed(latest, trusted)
     if latest is not None and not signed:
         found.append(
@@ -92,7 +104,7 @@ def check_agreement(
             )
         )
     size = int(latest["size"]) if latest is not None and signed else 0
-    with store.engine.connect() as conn:
+    with (reader or store.engine).connect() as conn:
         complete = size == 0 or merkle_index.indexed_size(conn) >= size
         sealed = merkle_index.stream_leaves(conn, sid, size) if complete else {}
         hashes = {r.version: record_hash(r) for r in records}
