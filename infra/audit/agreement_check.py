@@ -27,7 +27,7 @@ from domain.integrity import (
     signature_valid,
 )
 from infra.audit import merkle_index
-from infra.audit.store import Store, checkpoints, record_hash
+from infra.audit.store import Store, checkpoints
 
 
 class Status(Enum):
@@ -81,8 +81,10 @@ def check_agreement(
         for s in stored
     ]
     chain = Verifier(None)
+    hashes: dict[int, str] = {}
     for record in records:
         chain.add(record)  # a stream read has no positions: versions order it the same way
+        hashes[record.version] = chain.heads[sid][1]  # the event's hash, taken once
     found: list[Break] = [] if chain.first_break is None else [chain.first_break]
     with (reader or store.engine).connect() as conn:
         found_row = (
@@ -107,7 +109,6 @@ def check_agreement(
     with (reader or store.engine).connect() as conn:
         complete = size == 0 or merkle_index.indexed_size(conn) >= size
         sealed = merkle_index.stream_leaves(conn, sid, size) if complete else {}
-        hashes = {r.version: record_hash(r) for r in records}
         root = str(latest["root"]) if latest is not None else ""
         proven = _prove(conn, sid, (size, root), sealed, hashes, found) if sealed else 0
     if not complete:  # the index is still being built: nothing proven yet, nothing judged
