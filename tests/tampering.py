@@ -103,6 +103,20 @@ def edit_middle_rechained(raw: Raw, stream: UUID) -> None:
         raw.edit(stream, version, previous_hash=raw.hash_of(stream, version - 1))
 
 
+def edit_middle(raw: Raw, stream: UUID) -> None:
+    """Version 2 edited in place (the later links left as they were)."""
+    raw.edit(stream, 2, actor_id="someone-else")
+
+
+def forged_tail_with_copied_tag(raw: Raw, stream: UUID) -> None:
+    """Like `forged_tail`, with the tag of the last real event copied onto it."""
+    last = raw.last_version(stream)
+    forged = json.loads(raw.state(stream, last))
+    forged["previous_hash"] = raw.hash_of(stream, last)
+    forged["actor_id"] = "FORGED: approved by the VP"
+    raw.insert(stream, last + 1, raw.topic(stream, last), forged)
+
+
 def forged_tail(raw: Raw, stream: UUID) -> None:
     """A copy of the last event appended as the next version, linked to the stream's
     last hash, without the service's tag."""
@@ -138,8 +152,10 @@ def reorder(raw: Raw, stream: UUID) -> None:
 # Each kind, and the first version a per-agreement check must name.
 TAMPERS: dict[str, tuple[Callable[[Raw, UUID], None], Callable[[int], int]]] = {
     "edited last event": (edit_last, lambda last: last),
+    "edited middle event": (edit_middle, lambda _: 2),
     "edited middle event, chain recomputed": (edit_middle_rechained, lambda _: 2),
     "forged untagged tail": (forged_tail, lambda last: last + 1),
+    "forged tail with a copied tag": (forged_tail_with_copied_tag, lambda last: last + 1),
     "deleted event": (delete_middle, lambda _: 2),
     "deleted last event": (delete_last, lambda last: last),
     "reordered events": (reorder, lambda _: 2),
