@@ -113,6 +113,9 @@ def main() -> None:
     for name, spent in cpu.items():
         print(f"CPU time, {name:10}: median {statistics.median(spent):.0f} ms")
     container.close()
+    if args.database_url:  # the schema made for this run
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{url.split("schema=")[1]}" CASCADE')
 
 
 def _said(html: str) -> str:
