@@ -153,13 +153,13 @@ def _compare_read_models(c: Container) -> audit.ReadModelReport:
     """Rebuild into scratch tables and compare; each agreement that differs becomes an
     alarm (by agreement id: no personal data)."""
     c.prepare()  # the live tables exist and are of this release
-    with progress_bar("Comparing read models"):
-        compared = audit.verify_read_models(
-            c.engines.writer,
-            c.app.recorder,
-            c.app.tagging_mapper.keeping_sealed(),  # as the projector reads events
-            current_position,
-        )
+    typer.echo("Rebuilding the read models into scratch tables to compare…", err=True)
+    compared = audit.verify_read_models(
+        c.engines.writer,
+        c.app.recorder,
+        c.app.tagging_mapper.keeping_sealed(),  # as the projector reads events
+        current_position,
+    )
     about = sorted({d.agreement_id or f"{d.table} {d.key}" for d in compared.differences})
     if about:
         with c.engines.writer.begin() as conn:
