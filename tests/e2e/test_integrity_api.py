@@ -16,6 +16,7 @@ from api.cli import cli
 from api.graphql.ids import agreement_uuid
 from domain.integrity import checkpoint_message
 from infra import audit
+from infra.audit import report_tampered_snapshot
 from infra.signing import new_private_key, public_key_b64, sign, signing_key
 from tests.e2e.conftest import Api, serving
 from tests.e2e.world import World
@@ -157,3 +158,20 @@ def test_events_newer_than_the_last_checkpoint_are_not_yet_verified(database_url
             "eventsPending": 1,
             "firstBreak": None,
         }
+
+
+def test_verify_integrity_lists_the_open_alarms_about_the_agreement(database_url: str) -> None:
+    with _signing_service(database_url) as api:
+        w = World(api)
+        aid, other = w.active()["id"], w.active()["id"]
+        stream = agreement_uuid(aid)
+        # Raised by another process meeting a snapshot that failed its tag.
+        report_tampered_snapshot(stream, 2, api.container.engines.writer)
+        query = """query($id: ID!) { verifyIntegrity(agreementId: $id) {
+          openAlarms { kind subject detail raisedAt } } }"""
+        alarms = api.data(w.auditor, query, id=aid)["verifyIntegrity"]["openAlarms"]
+        assert [(a["kind"], a["subject"]) for a in alarms] == [
+            ("integrity.snapshot", f"agreement {stream} version 2")
+        ]
+        assert alarms[0]["raisedAt"].endswith("+00:00")
+        assert api.data(w.auditor, query, id=other)["verifyIntegrity"]["openAlarms"] == []

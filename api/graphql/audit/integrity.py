@@ -5,6 +5,7 @@ on every event not yet sealed)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from enum import Enum
 
 import strawberry
@@ -47,6 +48,14 @@ class SignedCheckpoint:
     )
 
 
+@strawberry.type(description="An open alarm about this agreement's stored data.")
+class IntegrityAlarm:
+    kind: str
+    subject: str
+    detail: str
+    raised_at: datetime
+
+
 @strawberry.type
 class IntegrityReport:
     agreement_id: strawberry.ID
@@ -69,6 +78,10 @@ class IntegrityReport:
     )
     first_break: IntegrityBreak | None
     latest_checkpoint: SignedCheckpoint | None
+    open_alarms: list[IntegrityAlarm] = strawberry.field(
+        description="Open alarms about this agreement's stored data, raised by any "
+        "process (a snapshot that failed its tag, what `crafting verify` found)."
+    )
 
 
 async def verify_integrity(
@@ -81,6 +94,7 @@ async def verify_integrity(
         raise ForbiddenError("Verifying integrity needs HR, AUDITOR or INTEGRATION.")
     stream = agreement_uuid(agreement_id, "agreementId")
     found = await asyncio.to_thread(ctx.ports.audit.check_agreement, stream)
+    raised = await asyncio.to_thread(ctx.ports.audit.open_alarms)
     if found.events == 0:
         raise NotFoundError("No agreement with this id.", field="agreementId")
     broken, status = found.first_break, IntegrityStatus(found.status.value)
@@ -97,6 +111,16 @@ async def verify_integrity(
         latest_checkpoint=None
         if found.checkpoint is None
         else _checkpoint(found.checkpoint, ctx.ports.audit.trusted_public_keys()),
+        open_alarms=[
+            IntegrityAlarm(
+                kind=a.kind,
+                subject=a.subject,
+                detail=a.detail,
+                raised_at=datetime.fromtimestamp(a.raised_at, UTC),
+            )
+            for a in raised
+            if str(stream) in a.subject or str(stream) in a.detail
+        ],
     )
 
 
