@@ -13,16 +13,17 @@ from typing import IO, Any, Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from domain.access import Actor
 from domain.agreement import Agreement
 from domain.application import CommandResult, Request
 from domain.application.commands import Command
-from domain.integrity import Verifier
 from domain.sealing import opened_in
 from domain.values import Role
 from domain.webhooks.service import WebhookSubscriptions
-from infra import audit
+from infra import alarms, audit
+from infra.alarms import Alarm
 from infra.bootstrap import Container
 from infra.keystore import KeyRing
 from infra.notifications import feed, preferences, signin_mail
@@ -31,7 +32,7 @@ from infra.notifications.kinds import Kind
 from infra.notifications.service import Notifications
 from infra.notifications.unsubscribe import read_token
 from infra.secrets import jwt_secret
-from infra.signing import trusted_public_keys
+from infra.signing import events_key, trusted_public_keys
 from infra.used_tokens import UsedTokens
 from infra.webhooks import queries as webhook_queries
 from projections import queries as q
@@ -149,15 +150,29 @@ class Audit:
     # Read when asked: an operator may add a key file or trusted keys while serving.
     trusted_public_keys: Callable[[], frozenset[str]]
     keys: KeyRing | None = None  # opens sealed texts in exports
+    events_key: bytes | None = None  # checks the service's tags on events not yet sealed
+    reader: Engine | None = None  # reads without the write lock (SQLite)
 
     def export_agreement(self, agreement_id: UUID, out: IO[str]) -> int:
         """One agreement's events and the checkpoints, as `crafting export --agreement`
         writes them (the standalone verifier's input); blocking."""
         return audit.export(self.store, out, stream=agreement_id, keys=self.keys)
 
-    def check_agreement(self, agreement_id: UUID) -> tuple[Verifier, dict[str, Any] | None]:
-        """One agreement's hash chain, and the latest checkpoint (blocking)."""
-        return audit.verify_stream(self.store, agreement_id), self.store.latest_checkpoint()
+    def open_alarms(self) -> list[Alarm]:
+        """The alarms open now, raised by any process (blocking); none when the
+        database cannot say (the badge must still answer)."""
+        try:
+            with (self.reader or self.store.engine).connect() as conn:
+                return alarms.open_alarms(conn)
+        except DBAPIError:
+            return []
+
+    def check_agreement(self, agreement_id: UUID) -> audit.AgreementIntegrity:
+        """One agreement's chain, its events proven part of the latest signed checkpoint
+        and the newer ones' tags (blocking)."""
+        return audit.check_agreement(
+            self.store, agreement_id, self.trusted_public_keys(), self.events_key, self.reader
+        )
 
 
 @dataclass(frozen=True)
@@ -231,7 +246,13 @@ class Ports:
                 compiled=settings.compiled_reads and reader.dialect.name == "postgresql",
                 keys=container.keys,
             ),
-            audit=Audit(container.store, partial(trusted_public_keys, settings), container.keys),
+            audit=Audit(
+                container.store,
+                partial(trusted_public_keys, settings),
+                container.keys,
+                events_key(settings),
+                reader,
+            ),
             provisioning=Provisioning(
                 default_contracted_hours=settings.scim_default_contracted_hours,
                 deactivation_share=settings.scim_deactivation_share,

@@ -22,7 +22,8 @@ import hashlib
 import hmac
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -90,11 +91,16 @@ class MerkleFrontier:
         self.size = size
         self.peaks = [bytes.fromhex(p) for p in peaks or []]
 
-    def append(self, event_hex: str) -> None:
-        node, count = _leaf(event_hex), self.size
+    def append(self, event_hex: str, formed: list[tuple[int, int, str]] | None = None) -> None:
+        """Add a leaf; `formed` (when given) receives every complete subtree this
+        completes above the leaf, as (level, index at that level, hash)."""
+        node, count, level = _leaf(event_hex), self.size, 0
         while count & 1:  # merge equal-sized subtrees, as carrying in binary addition
             node = _node(self.peaks.pop(), node)
             count >>= 1
+            level += 1
+            if formed is not None:
+                formed.append((level, self.size >> level, node.hex()))
         self.peaks.append(node)
         self.size += 1
 
@@ -109,6 +115,74 @@ class MerkleFrontier:
 
     def state(self) -> list[str]:
         return [p.hex() for p in self.peaks]
+
+
+def _complete(width: int) -> bool:
+    return width & (width - 1) == 0
+
+
+def _walk(
+    lo: int,
+    hi: int,
+    targets: list[int],
+    a: int,
+    b: int,
+    leaf: Callable[[int], bytes],
+    subtree: Callable[[int, int], bytes],
+) -> bytes:
+    """RFC 6962's tree hash of leaves [lo, hi): the leaves `targets[a:b]` (sorted, all in
+    the range) from `leaf`, every complete subtree holding none of them from `subtree`."""
+    if a == b and _complete(hi - lo):
+        return subtree(lo, hi)
+    if hi - lo == 1:
+        return leaf(lo)
+    mid = lo + (1 << ((hi - lo - 1).bit_length() - 1))  # the largest power of two < width
+    m = bisect_left(targets, mid, a, b)
+    return _node(
+        _walk(lo, mid, targets, a, m, leaf, subtree), _walk(mid, hi, targets, m, b, leaf, subtree)
+    )
+
+
+def proof_subtrees(size: int, targets: list[int]) -> list[tuple[int, int]]:
+    """The complete subtrees [lo, hi) an inclusion proof of the leaves `targets` (sorted)
+    in a tree of `size` leaves needs: every one beside the targets' paths to the root."""
+    needed: list[tuple[int, int]] = []
+    if size:
+
+        def note(lo: int, hi: int) -> bytes:
+            needed.append((lo, hi))
+            return b""
+
+        _walk(0, size, targets, 0, len(targets), lambda _: b"", note)
+    return needed
+
+
+def root_with(size: int, leaves: dict[int, str], subtrees: dict[tuple[int, int], bytes]) -> str:
+    """The root of a tree of `size` leaves with the events `leaves` (leaf index -> event
+    hash) at their places and the rest given by `subtrees` (proof_subtrees' ranges ->
+    subtree hash): equal to a signed root only if those events are the ones sealed there
+    (multi-leaf inclusion proof, RFC 6962 hashing)."""
+    if not size:
+        return hashlib.sha256(b"").hexdigest()
+    targets = sorted(leaves)
+    node = _walk(
+        0,
+        size,
+        targets,
+        0,
+        len(targets),
+        lambda i: _leaf(leaves[i]),
+        lambda lo, hi: subtrees[(lo, hi)],
+    )
+    return node.hex()
+
+
+def subtree_hash(event_hexes: list[str]) -> bytes:
+    """The hash of a complete subtree (a power of two of leaves), from its events' hashes."""
+    nodes = [_leaf(h) for h in event_hexes]
+    while len(nodes) > 1:
+        nodes = [_node(nodes[i], nodes[i + 1]) for i in range(0, len(nodes), 2)]
+    return nodes[0]
 
 
 def checkpoint_message(position: int, size: int, root: str, recorded_at: str) -> bytes:

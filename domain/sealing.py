@@ -39,6 +39,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PREFIX = "\x1es1."
 ERASED = "[erased]"  # what every reader shows where an erased subject's data was
+# Where the subject was not erased but their key is missing or damaged (never ERASED).
+UNREADABLE = "[unreadable]"
 _KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SALT, _COMMIT = 16, 16
 _NONCE = bytes(12)  # fixed: every value key seals exactly one value

@@ -172,7 +172,9 @@ def bootstrap(settings: Settings | None = None) -> Container:
         max_hours_received_per_week=settings.max_hours_received_per_week,
         snapshot_key=None if key is None else tag_key(key, "snapshots"),
         event_tag_key=None if key is None else tag_key(key, "events"),
-        on_tampered_snapshot=report_tampered_snapshot,
+        on_tampered_snapshot=lambda aid, version: report_tampered_snapshot(
+            aid, version, engines.writer
+        ),
         keys=keys,
         keys_beside_events=settings.keystore_url is None,
         fingerprint_key=None if key is None else tag_key(key, "fingerprints"),

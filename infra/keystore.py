@@ -12,6 +12,7 @@ effect within that time) and a key store that cannot be reached reported as
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -42,6 +43,7 @@ from sqlalchemy.exc import DBAPIError
 
 from domain.sealing import (
     ERASED,
+    UNREADABLE,
     KeysUnavailable,
     Sealed,
     SealError,
@@ -52,6 +54,7 @@ from domain.sealing import (
     value_key,
 )
 
+log = logging.getLogger(__name__)
 metadata = MetaData()
 data_keys = Table(
     "crafting_data_keys",
@@ -66,6 +69,13 @@ data_keys = Table(
 
 class WrongMasterKey(Exception):
     """A stored key does not unwrap with this master key (never shown as an erasure)."""
+
+
+# What a reader gets for a key that exists but cannot be used: its row lost the wrapped
+# key without a recorded destruction, or the wrapped key does not unwrap (damaged, or a
+# wrong master key). Its texts read as UNREADABLE, never as erased; `crafting verify`
+# names the subject. A real data key is 32 bytes, so this can never be one.
+UNREADABLE_KEY = b""
 
 
 @dataclass(frozen=True)
@@ -105,17 +115,42 @@ class KeyStore:
                 )
             row = self._row(subject_id)
             assert row is not None
-        if row.wrapped is None:
+        if row.wrapped is None and row.destroyed_at is not None:
             raise SubjectErased(subject_id)
-        return row.key_id, self._unwrap(row.key_id, subject_id, bytes(row.wrapped))
+        key = self._usable(row.key_id, subject_id, row.wrapped, row.destroyed_at)
+        if not key:  # nothing may be recorded as if they were erased: refuse instead
+            raise KeysUnavailable(
+                "A data key cannot be used (missing or damaged): nothing was recorded."
+            )
+        return row.key_id, key
 
-    def _row(self, subject_id: str) -> Row[Any, Any] | None:
+    def _row(self, subject_id: str) -> Row[Any, Any, Any] | None:
         with (self.reader or self.engine).connect() as conn:
             return conn.execute(
-                select(data_keys.c.key_id, data_keys.c.wrapped).where(
+                select(data_keys.c.key_id, data_keys.c.wrapped, data_keys.c.destroyed_at).where(
                     data_keys.c.subject_id == subject_id
                 )
             ).one_or_none()
+
+    def _usable(
+        self, key_id: str, subject_id: str, wrapped: bytes | None, destroyed_at: object
+    ) -> bytes | None:
+        """The data key of a row: None once destroyed (an erasure), UNREADABLE_KEY when
+        it is missing without a destruction or does not unwrap (logged, by key id)."""
+        if wrapped is None:
+            if destroyed_at is not None:
+                return None
+            log.error("data key %s is missing without an erasure (run `crafting verify`)", key_id)
+            return UNREADABLE_KEY
+        try:
+            return self._unwrap(key_id, subject_id, bytes(wrapped))
+        except WrongMasterKey:
+            log.error(
+                "data key %s does not unwrap: damaged, or not this master key (run "
+                "`crafting verify`)",
+                key_id,
+            )
+            return UNREADABLE_KEY
 
     def data_keys(
         self, key_ids: list[str], conn: Connection | None = None
@@ -128,15 +163,16 @@ class KeyStore:
         found: dict[str, bytes | None] = {}
         for start in range(0, len(key_ids), 500):
             rows = conn.execute(
-                select(data_keys.c.key_id, data_keys.c.subject_id, data_keys.c.wrapped).where(
-                    data_keys.c.key_id.in_(key_ids[start : start + 500])
-                )
+                select(
+                    data_keys.c.key_id,
+                    data_keys.c.subject_id,
+                    data_keys.c.wrapped,
+                    data_keys.c.destroyed_at,
+                ).where(data_keys.c.key_id.in_(key_ids[start : start + 500]))
             )
             for row in rows:
-                found[row.key_id] = (
-                    None
-                    if row.wrapped is None
-                    else self._unwrap(row.key_id, row.subject_id, bytes(row.wrapped))
+                found[row.key_id] = self._usable(
+                    row.key_id, row.subject_id, row.wrapped, row.destroyed_at
                 )
         return found
 
@@ -144,15 +180,13 @@ class KeyStore:
         """The data key with this id; None once destroyed; KeyError if never made."""
         with (self.reader or self.engine).connect() as conn:
             row = conn.execute(
-                select(data_keys.c.subject_id, data_keys.c.wrapped).where(
+                select(data_keys.c.subject_id, data_keys.c.wrapped, data_keys.c.destroyed_at).where(
                     data_keys.c.key_id == key_id
                 )
             ).one_or_none()
         if row is None:
             raise KeyError(key_id)
-        if row.wrapped is None:
-            return None
-        return self._unwrap(key_id, row.subject_id, bytes(row.wrapped))
+        return self._usable(key_id, row.subject_id, row.wrapped, row.destroyed_at)
 
     def destroy(self, subject_id: str, conn: Connection | None = None) -> None:
         """Destroy the subject's key (kept as a destroyed row even if they had none yet),
@@ -179,6 +213,14 @@ class KeyStore:
             .where(data_keys.c.subject_id == subject_id, data_keys.c.wrapped.is_not(None))
             .values(wrapped=None, destroyed_at=now)
         )
+
+    def unwraps(self, key_id: str, subject_id: str, wrapped: bytes) -> bool:
+        """Whether a stored wrapped key opens with the master key (`crafting verify`)."""
+        try:
+            self._unwrap(key_id, subject_id, wrapped)
+        except WrongMasterKey:
+            return False
+        return True
 
     def _wrap(self, key_id: str, subject_id: str, data_key: bytes) -> bytes:
         nonce = secrets.token_bytes(12)
@@ -255,6 +297,8 @@ class KeyRing:
                 self._by_kid[sealed.kid] = cached
         if cached[1] is None:
             return ERASED
+        if cached[1] == UNREADABLE_KEY:
+            return UNREADABLE
         try:
             return opened(sealed, cached[1])
         except SealError:
@@ -280,7 +324,7 @@ class KeyRing:
         """The key of one sealed value (an export carries it so an auditor can check the
         text it shows); None once its data key is destroyed."""
         sealed = Sealed(envelope)
-        if self.open(envelope) == ERASED:
+        if self.open(envelope) in (ERASED, UNREADABLE):
             return None
         data_key = self._by_kid[sealed.kid][1]
         assert data_key is not None

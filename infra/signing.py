@@ -61,6 +61,14 @@ def trusted_public_keys(settings: Settings) -> frozenset[str]:
     return frozenset(keys)
 
 
+def events_key(settings: Settings) -> bytes | None:
+    """The key the service tags its events with, when this process holds the signing key."""
+    try:
+        return tag_key(signing_key(settings), "events")
+    except MissingSigningKeyError:
+        return None
+
+
 def tag_key(key: Ed25519PrivateKey, purpose: str) -> bytes:
     """A 32-byte key for HMAC tags (`purpose`: what it tags), derived from the signing
     key with HKDF: one secret to keep, and keys that each serve one purpose."""

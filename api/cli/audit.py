@@ -20,10 +20,11 @@ from api.graphql.ids import agreement_uuid
 from domain.access import Actor
 from domain.agreement import Agreement
 from domain.errors import DomainError
-from domain.integrity import Verifier, read_anchors
+from domain.integrity import Break, Verifier, read_anchors
 from domain.values import Role
-from infra import audit
+from infra import alarms, audit
 from infra.bootstrap import Container, bootstrap
+from infra.followers.read_models import current_position
 from infra.private_files import open_private
 from infra.secrets import new_master_key
 from infra.signing import (
@@ -98,25 +99,80 @@ def verify(
         Path | None,
         typer.Option(help="Checkpoints published with `checkpoint --publish`: each must remain."),
     ] = None,
+    read_models: Annotated[
+        bool,
+        typer.Option(
+            "--read-models",
+            help="Also rebuild the read models into scratch tables and compare them with the "
+            "live ones (differences by agreement and column; the scratch tables are dropped).",
+        ),
+    ] = False,
 ) -> None:
     """Walk the whole store: hash chains, checkpoint roots and signatures; then every
-    snapshot: its tag, and its state re-derived from the events."""
+    snapshot (its tag, and its state re-derived from the events) and every data key
+    (missing only for people erased, the rest unwrap)."""
+    differences: list[audit.Difference] = []
     with cli_container() as c:
         key = public_key or _own_public_key(c)
         with progress_bar("Verifying") as advance:
             published = read_anchors(anchors.read_text("utf-8").splitlines()) if anchors else []
             result = audit.verify_store(c.store, key, advance, published, _events_key(c))
         snapshots, bad = audit.verify_snapshots(c.app, c.engines.reader)
+        keys_checked, key_problems = audit.verify_keys(c.store, c.keys.store)
+        record_alarms(c, key_problems, result.first_break)
+        if read_models:
+            compared = _compare_read_models(c)
+            differences = compared.differences
     for problem in bad:
         typer.echo(
             f"SNAPSHOT NOT TRUSTED ({problem.kind}): agreement {problem.agreement_id} at "
             f"version {problem.version} (the service ignores it and replays the events)",
             err=True,
         )
+    for key_problem in key_problems:
+        typer.echo(key_problem.describe(), err=True)
+    for difference in differences[:SHOWN]:
+        typer.echo(difference.describe(), err=True)
+    if len(differences) > SHOWN:
+        typer.echo(f"… and {len(differences) - SHOWN} more read-model differences.", err=True)
     _report(result)
-    if bad:
+    if bad or key_problems or differences:
         raise typer.Exit(1)
     typer.echo(f"OK: {snapshots} snapshots match the events.")
+    typer.echo(f"OK: {keys_checked} data keys: every missing one was erased, the rest unwrap.")
+    if read_models:
+        typer.echo(
+            f"OK: the read models match the events up to position {compared.position} "
+            f"({compared.rows} rows compared)."
+        )
+
+
+SHOWN = 50  # differences printed; all are counted
+
+
+def _compare_read_models(c: Container) -> audit.ReadModelReport:
+    """Rebuild into scratch tables and compare; each agreement that differs becomes an
+    alarm (by agreement id: no personal data)."""
+    c.prepare()  # the live tables exist and are of this release
+    typer.echo("Rebuilding the read models into scratch tables to compare…", err=True)
+    compared = audit.verify_read_models(
+        c.engines.writer,
+        c.app.recorder,
+        c.app.tagging_mapper.keeping_sealed(),  # as the projector reads events
+        current_position,
+    )
+    about = sorted({d.agreement_id or f"{d.table} {d.key}" for d in compared.differences})
+    if about:
+        with c.engines.writer.begin() as conn:
+            for subject in about[:SHOWN]:
+                alarms.raise_alarm(
+                    conn,
+                    "read_model.differs",
+                    subject if " " in subject else f"agreement {subject}",
+                    f"The read models of {subject} differ from what the events give (found "
+                    "by `crafting verify --read-models`): run `crafting rebuild`.",
+                )
+    return compared
 
 
 def export(
@@ -227,6 +283,33 @@ def keys(
         return
     with cli_container() as c:
         typer.echo(_own_public_key(c))
+
+
+def record_alarms(
+    c: Container, problems: list[audit.KeyProblem], found: Break | None = None
+) -> None:
+    """Raise what verify found as alarms (kept in the database: every process shows
+    them, and the integrity badge those about its agreement); keys named by key id,
+    never by the person."""
+    if not problems and found is None:
+        return
+    alarms.ensure_tables(c.engines.writer)
+    with c.engines.writer.begin() as conn:
+        if found is not None:
+            where = "checkpoint" if found.stream is None else "position"
+            alarms.raise_alarm(
+                conn,
+                "integrity.break",
+                f"{where} {found.position}",
+                found.describe() + " (found by `crafting verify`)",
+            )
+        for problem in problems:
+            alarms.raise_alarm(
+                conn,
+                f"key.{problem.kind.removeprefix('KEY_').lower()}",
+                f"data key {problem.key_id}",
+                problem.kind + ": found by `crafting verify`; run it for the person concerned",
+            )
 
 
 def _events_key(c: Container) -> bytes | None:

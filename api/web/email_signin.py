@@ -78,8 +78,8 @@ class EmailSignIn:
         """Look the address up and mail a link (in the background; never raises)."""
         try:
             person = self.people(address)
-            if person is None:
-                return
+            if not isinstance(person, str):
+                return  # nobody, or an address several people share: it names no one
             secret, base = self.site.secret, self.site.public_url
 
             def link_for(roles: list[Role]) -> str:

@@ -1,13 +1,15 @@
 """An agreement's integrity for those who read everything (HR, auditors), as GraphQL's
-`verifyIntegrity` has it: the badge (its hash chain, whether the latest signed
-checkpoint covers its last event, the signing key's fingerprint) and the download of
-its verifiable export, the file `python domain/integrity.py` checks on its own."""
+`verifyIntegrity` has it: the badge (green only when every event is proven part of the
+latest signed checkpoint; "not yet verified" for events newer than it; red for a break;
+the signing key's fingerprint) and the download of its verifiable export, the file
+`python domain/integrity.py` checks on its own."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import tempfile
+from datetime import UTC, datetime
 from uuid import UUID
 
 from starlette.background import BackgroundTask
@@ -37,34 +39,31 @@ class VerificationPages:
         if not sees_all(session.actor):
             return self.site.not_found(request, session)
         audit, scope, key = self.site.ports.audit, scope_of(session), str(aid)
-        verifier, latest = await asyncio.to_thread(audit.check_agreement, aid)
-        if verifier.events == 0:
+        found = await asyncio.to_thread(audit.check_agreement, aid)
+        if found.events == 0:
             return self.site.not_found(request, session)
         row = await asyncio.to_thread(
             self.site.ports.reads.run,
             lambda conn, rm: q.agreements_by_id(conn, rm, scope, [key]).get(key),
         )
         trusted = audit.trusted_public_keys()
+        raised = [a for a in await asyncio.to_thread(audit.open_alarms) if _integrity(a.kind)]
+        mine = [a for a in raised if key in a.subject or key in a.detail]
+        latest = found.checkpoint
         checkpoint = None if latest is None else checkpoint_check(latest, trusted)
-        # Covered when the read model has every event of the stream (its version) and
-        # the last one's position is inside the signed prefix of the log.
-        covered = (
-            checkpoint is not None
-            and checkpoint.signature_valid
-            and row is not None
-            and int(row["version"]) == verifier.events
-            and int(row["position"]) <= checkpoint.position
-        )
         return self.site.render(
             request,
             "integrity_fragment.html" if partial(request) else "integrity.html",
             session,
             agreement_id=key,
             title=None if row is None else row["title"],
-            verifier=verifier,
+            found=found,
+            verdict=found.status.value,
             checkpoint=checkpoint,
-            covered=covered,
             fingerprint=None if checkpoint is None else key_fingerprint(checkpoint.public_key),
+            sealed_at=None if checkpoint is None else _instant(checkpoint.recorded_at),
+            alarms=mine,
+            other_alarms=len(raised) - len(mine),
         )
 
     async def export(self, request: Request) -> Response:
@@ -101,3 +100,16 @@ class VerificationPages:
             os.unlink(path)
             return None
         return path
+
+
+def _integrity(kind: str) -> bool:
+    """Alarms about stored data (events, snapshots, keys, read models), not operations."""
+    return kind.split(".", 1)[0] in {"integrity", "event", "key", "read_model"}
+
+
+def _instant(iso: str) -> str:
+    """A checkpoint's time as people read it (to the minute, UTC)."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.exc import IntegrityError
@@ -14,10 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from domain.event_tags import tag_valid
 from domain.integrity import Checkpoint, MerkleFrontier, checkpoint_message
 from infra.alarms import raise_alarm
+from infra.audit import merkle_index
 from infra.audit.store import (
     UNTAGGED_EVENT,
     Store,
     checkpoints,
+    keep_alarm,
     record_hash,
     report_forged_event,
 )
@@ -30,6 +33,11 @@ def seal(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
     """Record a signed checkpoint over the whole log up to its current end; None when
     nothing was written since the last one. Extends the last frontier: O(new events)."""
     last = store.latest_checkpoint()
+    if last is not None:
+        index_sealed(store, last)
+    else:  # nothing sealed: an index left from removed checkpoints proves nothing
+        with store.engine.begin() as conn:
+            merkle_index.clear(conn)
     head = store.recorder.max_notification_id() or 0
     start = 0 if last is None else int(last["position"])
     if head <= start:
@@ -37,6 +45,7 @@ def seal(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
     tree = MerkleFrontier() if last is None else MerkleFrontier(last["size"], last["peaks"])
     events_key = tag_key(key, "events")
     sealed_up_to = start
+    growth = merkle_index.Growth()
     for record in store.records(start, head):
         digest = record_hash(record)
         if not tag_valid(events_key, digest, record.tag):
@@ -52,7 +61,7 @@ def seal(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
                     "acts on it. Run `crafting verify`.",
                 )
             break  # a checkpoint covers a prefix of the log: nothing past this one
-        tree.append(digest)
+        growth.add(tree, record, digest)
         sealed_up_to = record.position
     if sealed_up_to == start:
         return None
@@ -73,9 +82,43 @@ def seal(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
                     public_key=public_key_b64(key),
                 )
             )
+            growth.write(conn)  # with the checkpoint, or not at all
     except IntegrityError:
-        return None  # another process sealed the same position first
+        return None  # another process sealed the same position (or these leaves) first
     return Checkpoint(head, tree.size, root, recorded_at, signature)
+
+
+def index_sealed(store: Store, last: dict[str, Any]) -> None:
+    """Build the Merkle index up to the latest checkpoint when it lags behind (a store
+    sealed before the index existed): once, from the log as stored now. An event edited
+    since it was sealed then fails its proof, as it should."""
+    size = int(last["size"])
+    with store.engine.connect() as conn:
+        if merkle_index.indexed_size(conn) == size:
+            return
+    tree, growth = MerkleFrontier(), merkle_index.Growth()
+    for record in store.records(0, int(last["position"])):
+        growth.add(tree, record, record_hash(record))
+    if (tree.size, tree.root()) != (size, last["root"]):
+        log.error(
+            "integrity alarm: the events up to the checkpoint at position %s no longer hash "
+            "to its signed root (run `crafting verify`); proofs of the edited agreements fail",
+            last["position"],
+        )
+        keep_alarm(
+            store.engine,
+            "integrity.root",
+            f"checkpoint {last['position']}",
+            f"The events up to the checkpoint at position {last['position']} no longer hash "
+            "to its signed root: sealed events were edited, inserted or deleted. Run "
+            "`crafting verify`.",
+        )
+    try:
+        with store.engine.begin() as conn:
+            merkle_index.clear(conn)
+            growth.write(conn)
+    except IntegrityError:
+        return  # another process built it at the same time
 
 
 class Sealing:

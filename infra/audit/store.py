@@ -19,6 +19,7 @@ from sqlalchemy import JSON, BigInteger, Column, Engine, MetaData, String, Table
 
 from domain.integrity import TAG_FIELD, Checkpoint, Record, event_hash, hashed_fields
 from infra import alarms
+from infra.audit import merkle_index
 
 log = logging.getLogger(__name__)
 INTEGRITY_ALARMS = Counter(
@@ -87,8 +88,11 @@ class Store:
         return None if row is None else dict(row)
 
 
-def report_tampered_snapshot(agreement_id: UUID, version: int) -> None:
-    """A snapshot failed its tag: it was not used (the events were replayed instead)."""
+def report_tampered_snapshot(
+    agreement_id: UUID, version: int, engine: Engine | None = None
+) -> None:
+    """A snapshot failed its tag: it was not used (the events were replayed instead).
+    With `engine`, the alarm is also kept in the database, where every process shows it."""
     INTEGRITY_ALARMS.labels("snapshot").inc()
     log.error(
         "integrity alarm: the snapshot of %s at version %s failed its check; it was "
@@ -96,6 +100,14 @@ def report_tampered_snapshot(agreement_id: UUID, version: int) -> None:
         agreement_id,
         version,
     )
+    if engine is not None:
+        keep_alarm(
+            engine,
+            "integrity.snapshot",
+            f"agreement {agreement_id} version {version}",
+            f"The snapshot of agreement {agreement_id} at version {version} failed its "
+            "tag: it was discarded and the events replayed. Run `crafting verify`.",
+        )
 
 
 def report_forged_event(record: Record) -> None:
@@ -110,10 +122,22 @@ def report_forged_event(record: Record) -> None:
     )
 
 
+def keep_alarm(engine: Engine, kind: str, subject: str, detail: str) -> None:
+    """Raise the alarm in the database (once while open); a failure to do so is logged,
+    never raised: the alarm is already in the log and the process's counter."""
+    try:
+        with engine.begin() as conn:
+            alarms.raise_alarm(conn, kind, subject, detail)
+    except Exception:  # the database may be what is failing
+        log.warning("could not record the alarm %s (%s) in the database", kind, subject)
+
+
 def ensure_tables(engine: Engine) -> None:
-    """Create the audit tables (checkpoints, and the alarms sealing raises) if missing."""
+    """Create the audit tables (checkpoints, the Merkle index, alarms) if missing."""
     metadata.create_all(engine)
     alarms.ensure_tables(engine)
+    with engine.begin() as conn:
+        merkle_index.ensure_tables(conn)
 
 
 def record_hash(record: Record) -> str:

@@ -62,7 +62,7 @@ def test_an_auditor_and_hr_read_history_integrity_and_the_organisation(
             accessible(page)
             page.get_by_role("link", name="Tester to product manager").click()
             # The badge arrives through htmx once the page has loaded.
-            expect(page.get_by_text("Verified: 4 events")).to_be_visible()
+            expect(page.get_by_text("4 in this agreement's history.")).to_be_visible()
             accessible(page)
 
             with page.expect_download() as download:

@@ -172,13 +172,13 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
             expect(aud.get_by_role("heading", name="All agreements")).to_be_visible()
             accessible(aud)
             aud.get_by_role("link", name=title).click()
-            expect(aud.get_by_text("Verified: 5 events")).to_be_visible()
+            expect(aud.get_by_text("5 in this agreement's history.")).to_be_visible()
             for _ in range(30):  # sealed every second
-                if aud.get_by_text("Covered by the latest signed checkpoint").count():
+                if aud.get_by_text("Integrity: verified").count():
                     break
                 aud.wait_for_timeout(500)
                 aud.reload()
-            expect(aud.get_by_text("Covered by the latest signed checkpoint")).to_be_visible()
+            expect(aud.get_by_text("Integrity: verified")).to_be_visible()
             accessible(aud)
             shown_key = aud.locator(".badge dt:text('Public key') + dd code").inner_text()
             assert shown_key == PUBLIC_KEY

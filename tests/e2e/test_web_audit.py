@@ -16,11 +16,12 @@ import pytest
 from api.graphql.ids import agreement_uuid
 from domain.values import Role
 from infra import audit
-from infra.signing import public_key_b64, signing_key
-from tests.e2e.conftest import Api
+from infra.audit import report_tampered_snapshot
+from infra.signing import new_private_key, public_key_b64, signing_key
+from tests.e2e.conftest import Api, serving
 from tests.e2e.web import hidden_fields, sign_in
 from tests.e2e.world import World
-from tests.integration.test_integrity import Raw
+from tests.tampering import TAMPERS, Raw
 
 VERIFIER = Path(__file__).parents[2] / "domain" / "integrity.py"  # runs on its own
 ADD = """mutation($input: AddAdjustmentInput!) { addAdjustment(input: $input) {
@@ -206,12 +207,12 @@ def test_the_badge_and_export_verify_and_the_file_passes_the_standalone_verifier
     assert f'hx-get="/agreements/{aid}/integrity"' in page
     assert f'href="/agreements/{aid}/export"' in page
     before = auditor.get(f"/agreements/{aid}/integrity", headers={"HX-Request": "true"}).text
-    assert "Verified: 4 events" in before
-    assert "Not yet covered" in before or "None sealed yet" in before
+    assert "Integrity: not yet verified" in before and "badge-pending" in before
+    assert "badge-ok" not in before
     audit.seal(api.container.store, key)
     badge = auditor.get(f"/agreements/{aid}/integrity").text
-    assert "Verified: 4 events" in badge
-    assert "Covered by the latest signed checkpoint" in badge
+    assert "Integrity: verified" in badge and "badge-ok" in badge
+    assert "4 of 4 events shown to be part of the checkpoint signed" in badge
     assert public_key_b64(key) in badge
     download = auditor.get(f"/agreements/{aid}/export")
     assert download.status_code == 200
@@ -247,8 +248,54 @@ def test_a_tampered_event_breaks_the_badge(api: Api) -> None:
     assert b'"review_every_days":14' in state
     raw.set_state(stream, 2, state.replace(b'"review_every_days":14', b'"review_every_days":15'))
     badge = _as(api, world, "auditor").get(f"/agreements/{aid}/integrity").text
-    assert "Broken at version 3" in badge
-    assert "badge-bad" in badge
+    if api.container.settings.is_sqlite:  # the service's key is at hand: the tag tells first
+        assert "At version 2: the event does not carry the service&#39;s tag" in badge
+    else:  # no signing key configured: the chain tells
+        assert "At version 3: the link from version 2 to version 3 is broken" in badge
+    assert "badge-bad" in badge and "Integrity: history altered" in badge
+
+
+def _badge(client: Any, aid: str) -> str:
+    response = client.get(f"/agreements/{aid}/integrity", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    return str(response.text)
+
+
+@pytest.mark.parametrize("kind", list(TAMPERS))
+def test_the_badge_is_never_green_for_forged_history(database_url: str, kind: str) -> None:
+    with serving(database_url, signing_key=new_private_key()) as api:
+        world = World(api)
+        aid, _ = _reverted(world)  # versions 1 to 4
+        assert audit.seal(api.container.store, signing_key(api.container.settings)) is not None
+        auditor = _as(api, world, "auditor")
+        assert "badge-ok" in _badge(auditor, aid)
+        tamper, first = TAMPERS[kind]
+        tamper(Raw(api.container), agreement_uuid(aid))
+        badge = _badge(auditor, aid)
+        assert "badge-bad" in badge and "badge-ok" not in badge, badge
+        assert "Integrity: history altered" in badge
+        assert f"At version {first(4)}:" in badge
+
+
+def test_the_badge_shows_events_after_the_last_seal_as_not_yet_verified(
+    database_url: str,
+) -> None:
+    with serving(database_url, signing_key=new_private_key()) as api:
+        world = World(api)
+        aid, _ = _reverted(world)
+        key = signing_key(api.container.settings)
+        assert audit.seal(api.container.store, key) is not None
+        pause = """mutation($input: AgreementCommandInput!) { pauseAgreement(input: $input) {
+          userErrors { code } } }"""
+        paused = api.data(world.manager, pause, input={"agreementId": aid, "reason": "x"})
+        assert paused["pauseAgreement"]["userErrors"] == []
+        badge = _badge(_as(api, world, "auditor"), aid)
+        assert "badge-pending" in badge and "badge-ok" not in badge
+        assert "Integrity: not yet verified" in badge
+        assert "4 of 5 events" in badge
+        assert "1 newer event, sealed into the next checkpoint shortly" in badge
+        assert audit.seal(api.container.store, key) is not None
+        assert "badge-ok" in _badge(_as(api, world, "auditor"), aid)
 
 
 def test_a_stale_form_is_told_what_changed(api: Api) -> None:
@@ -339,3 +386,21 @@ def test_everyones_agreements_filtered_by_status_employee_and_team(api: Api) -> 
     # An employee's list holds only what they may read (the same scope as GraphQL).
     mine = _as(api, world, "emp").get("/agreements").text
     assert active in mine and proposed not in mine
+
+
+def test_an_alarm_about_the_agreement_keeps_the_badge_from_green(database_url: str) -> None:
+    with serving(database_url, signing_key=new_private_key()) as api:
+        world = World(api)
+        aid, _ = _reverted(world)
+        other, _ = _reverted(world)
+        assert audit.seal(api.container.store, signing_key(api.container.settings)) is not None
+        auditor = _as(api, world, "auditor")
+        assert "badge-ok" in _badge(auditor, aid)
+        # Raised by another process (a projector replaying past a forged snapshot).
+        report_tampered_snapshot(agreement_uuid(aid), 3, api.container.engines.writer)
+        badge = _badge(auditor, aid)
+        assert "badge-ok" not in badge and "Integrity: alarm raised" in badge
+        assert f"The snapshot of agreement {aid} at version 3 failed its tag" in badge
+        elsewhere = _badge(auditor, other)
+        assert "badge-ok" in elsewhere
+        assert "1 alarm about stored data elsewhere in the service is open" in elsewhere

@@ -15,60 +15,26 @@ from uuid import UUID
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from eventsourcing.postgres import PostgresApplicationRecorder
 from typer.testing import CliRunner
 
 from api.cli import cli
 from domain.application import commands as c
 from domain.integrity import GENESIS, event_hash, hashed_fields
-from infra import audit
+from infra import alarms, audit
+from infra.audit import merkle_index
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
-from infra.signing import public_key_b64, signing_key, tag_key
+from infra.signing import (
+    events_key,
+    public_key_b64,
+    signing_key,
+    tag_key,
+    trusted_public_keys,
+)
 from tests.support import Org, draft
+from tests.tampering import TAMPERS, Raw
 
 ROOT = Path(__file__).parents[2]
-
-
-class Raw:
-    """Direct SQL on the events table, as an attacker with database access would."""
-
-    def __init__(self, container: Container) -> None:
-        self.recorder: Any = container.app.recorder
-        self.pg = isinstance(self.recorder, PostgresApplicationRecorder)
-        name = self.recorder.events_table_name
-        self.table = f'"{self.recorder.datastore.schema}"."{name}"' if self.pg else name
-        self.position = "notification_id" if self.pg else "rowid"
-
-    def run(self, sql: str, *params: Any) -> list[Any]:
-        sql = sql.format(t=self.table, pos=self.position)
-        if self.pg:
-            sql = sql.replace("?", "%s")
-        with self.recorder.datastore.transaction(commit=True) as cursor:
-            cursor.execute(sql, params)
-            try:
-                return list(cursor.fetchall())
-            except Exception:  # statements without rows
-                return []
-
-    def key(self, stream: UUID) -> Any:
-        return stream if self.pg else stream.hex
-
-    def state(self, stream: UUID, version: int) -> bytes:
-        rows = self.run(
-            "SELECT state FROM {t} WHERE originator_id = ? AND originator_version = ?",
-            self.key(stream),
-            version,
-        )
-        return bytes(rows[0][0] if not isinstance(rows[0], dict) else rows[0]["state"])
-
-    def set_state(self, stream: UUID, version: int, state: bytes) -> None:
-        self.run(
-            "UPDATE {t} SET state = ? WHERE originator_id = ? AND originator_version = ?",
-            state,
-            self.key(stream),
-            version,
-        )
 
 
 def _history(container: Container) -> tuple[Org, UUID, Ed25519PrivateKey]:
@@ -398,3 +364,102 @@ def test_after_an_erasure_exports_read_erased_verify_and_still_catch_tampering(
     assert state != raw.state(aid, 3)
     found = _verify(container, key)
     assert found is not None and found.kind == "CHAIN_BROKEN"
+
+
+def _check(container: Container, aid: UUID) -> audit.AgreementIntegrity:
+    """What `verifyIntegrity` and the web badge show for one agreement."""
+    settings = container.settings
+    return audit.check_agreement(
+        container.store, aid, trusted_public_keys(settings), events_key(settings)
+    )
+
+
+@pytest.mark.parametrize("kind", list(TAMPERS))
+def test_the_agreement_check_catches_what_crafting_verify_catches(
+    container: Container, kind: str
+) -> None:
+    org, aid, key = _history(container)
+    bystander = org.active().id  # sealed too, and untouched
+    assert audit.seal(container.store, key) is not None
+    assert _check(container, aid).status is audit.Status.VERIFIED
+    raw = Raw(container)
+    tamper, first = TAMPERS[kind]
+    last = raw.last_version(aid)
+    tamper(raw, aid)
+    found = _check(container, aid)
+    assert found.status is audit.Status.BROKEN, found
+    assert found.first_break is not None and found.first_break.version == first(last), found
+    whole = audit.verify_store(
+        container.store, public_key_b64(key), events_key=tag_key(key, "events")
+    )
+    assert whole.first_break is not None  # `crafting verify` agrees
+    # Another agreement's proof does not depend on the tampered one's events.
+    assert _check(container, bystander).status is audit.Status.VERIFIED
+
+
+def test_events_after_the_last_seal_are_not_yet_verified_until_sealed(
+    container: Container,
+) -> None:
+    org, aid, key = _history(container)
+    checked = _check(container, aid)
+    assert (checked.status, checked.verified, checked.pending) == (audit.Status.VERIFIED, 5, 0)
+    org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="x"))
+    pending = _check(container, aid)
+    assert pending.status is audit.Status.NOT_YET_VERIFIED
+    assert (pending.verified, pending.pending, pending.first_break) == (5, 1, None)
+    assert audit.seal(container.store, key) is not None
+    assert _check(container, aid).status is audit.Status.VERIFIED
+
+
+def test_without_any_checkpoint_nothing_is_verified(container: Container) -> None:
+    audit.ensure_tables(container.engines.writer)
+    org = Org(container.app)
+    aid = org.active().id
+    found = _check(container, aid)
+    assert found.status is audit.Status.NOT_YET_VERIFIED
+    assert (found.verified, found.pending, found.checkpoint) == (0, 2, None)
+
+
+def test_a_store_sealed_before_the_index_existed_is_indexed_at_the_next_seal(
+    container: Container,
+) -> None:
+    org, aid, key = _history(container)
+    with container.engines.writer.begin() as conn:
+        merkle_index.clear(conn)  # as a store sealed by an earlier release
+    assert _check(container, aid).status is audit.Status.NOT_YET_VERIFIED
+    org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="x"))
+    assert audit.seal(container.store, key) is not None
+    found = _check(container, aid)
+    assert (found.status, found.verified) == (audit.Status.VERIFIED, 6)
+
+
+def test_an_edited_index_cannot_make_an_edited_event_pass(container: Container) -> None:
+    _, aid, _key = _history(container)
+    raw = Raw(container)
+    raw.edit(aid, 5, actor_id="someone-else")
+    forged = raw.hash_of(aid, 5)
+    with container.engines.writer.begin() as conn:  # the attacker rewrites the index too
+        conn.execute(
+            merkle_index.leaves.update()
+            .where(merkle_index.leaves.c.stream == str(aid), merkle_index.leaves.c.version == 5)
+            .values(hash=forged)
+        )
+    found = _check(container, aid)
+    assert found.status is audit.Status.BROKEN
+    assert found.first_break is not None and found.first_break.kind == "NOT_IN_CHECKPOINT"
+
+
+def test_what_crafting_verify_finds_is_an_alarm_every_process_shows(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, aid, _key = _history(container)
+    assert container.settings.signing_key is not None
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database_url)
+    monkeypatch.setenv("CRAFTING_SIGNING_KEY", container.settings.signing_key.get_secret_value())
+    Raw(container).edit(aid, 3, actor_id="someone-else")
+    found = CliRunner().invoke(cli, ["verify"])
+    assert found.exit_code == 1, found.output
+    with container.engines.reader.connect() as conn:
+        kept = alarms.open_alarms(conn)
+    assert [a.kind for a in kept] == ["integrity.break"]
+    assert f"stream {aid}, version 4" in kept[0].detail

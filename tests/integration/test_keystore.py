@@ -9,8 +9,9 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from domain.sealing import KeysUnavailable
 from infra.bootstrap import Container
-from infra.keystore import KeyStore, SubjectErased, WrongMasterKey, data_keys
+from infra.keystore import UNREADABLE_KEY, KeyStore, SubjectErased, data_keys
 
 WRITERS = 8
 
@@ -76,6 +77,9 @@ def test_a_destruction_commits_with_its_transaction_or_not_at_all(store: KeyStor
 def test_keys_do_not_open_without_the_master_key(store: KeyStore) -> None:
     key_id, _ = store.key_for("emp-42")
     other = KeyStore(store.engine, secrets.token_bytes(32))
-    with pytest.raises(WrongMasterKey):
-        other.data_key(key_id)
+    # Unreadable, never a key and never "erased"; and nothing can be sealed with it.
+    assert other.data_key(key_id) == UNREADABLE_KEY
+    assert other.data_keys([key_id]) == {key_id: UNREADABLE_KEY}
+    with pytest.raises(KeysUnavailable):
+        other.key_for("emp-42")
     assert store.master_key.hex() not in repr(store)

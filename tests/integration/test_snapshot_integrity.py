@@ -14,6 +14,7 @@ from domain.application import commands as c
 from domain.errors import GuardrailExceeded
 from domain.snapshots import SealedSnapshotStore
 from infra import audit
+from infra.alarms import open_alarms
 from infra.bootstrap import Container, bootstrap
 from tests.support import Org, draft, guardrails
 
@@ -82,6 +83,10 @@ def test_an_edited_snapshot_is_discarded_and_decisions_use_the_events(
         assert past.guardrails is not None
         assert past.guardrails.max_development_hours_per_week == 6
         assert audit.INTEGRITY_ALARMS.labels("snapshot")._value.get() > alarms
+        # Kept in the database too: every process (serve's /readyz, /metrics) shows it.
+        with container.engines.reader.connect() as conn:
+            kept = [(a.kind, a.subject) for a in open_alarms(conn)]
+        assert ("integrity.snapshot", f"agreement {aid} version 100") in kept
         checked, problems = audit.verify_snapshots(fresh.app, fresh.engines.reader)
         assert checked == 1
         assert [(p.agreement_id, p.version, p.kind) for p in problems] == [
