@@ -103,3 +103,23 @@ def test_the_seed_story_reaches_each_person_once_with_what_they_need(
             assert event.decoded("dtstart") == review_on
         ids = [m["Message-ID"] for m in server.messages()]
         assert len(ids) == len(set(ids))
+
+
+def test_deployed_on_an_existing_service_it_tells_nothing_old_and_everything_new(
+    container: Container, tmp_path: Path
+) -> None:
+    container.prepare()
+    story = Story(container.app)
+    aid = story.propose()  # history: before notifications were deployed
+    settle(container)
+    with smtp_server(tmp_path / "mail") as server:
+        notify = container.notifications(SECRET, SmtpTransport(SmtpSettings.from_url(server.url)))
+        notify.round()
+        assert server.count() == 0  # nobody is mailed about history
+        story.run(story.as_priya, c.RequestChanges(agreement_id=aid, reason="Say which feature"))
+        story.revise(aid)
+        settle(container)
+        notify.round()
+        # Who manages whom and who owns the agreement were known from the start.
+        told = sorted(str(m["To"]).split("<")[1].rstrip(">") for m in server.messages())
+        assert told == sorted([story.address(story.sam), story.address(story.priya)])
