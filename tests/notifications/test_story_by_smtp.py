@@ -37,6 +37,9 @@ def test_the_seed_story_reaches_each_person_once_with_what_they_need(
         assert f'href="http://127.0.0.1:8000/agreements/{aid}"' in html(to_priya)
         assert 'style="' in html(to_priya)  # CSS inlined for mail clients
         assert to_priya["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # Literal, as mail clients read it (not folded into encoded words).
+        (raw,) = [p.read_bytes() for p in server.directory.glob("*.eml")]
+        assert b"\nList-Unsubscribe: <http://127.0.0.1:8000/notifications/unsubscribe/" in raw
 
         story.run(
             story.as_priya,
