@@ -18,6 +18,7 @@ from infra.audit.store import ProgressCallback
 from infra.database import Engines, check_reachable, create_engines
 from infra.followers import EventTrust, Follower, read_models
 from infra.followers.read_models import ReadModels
+from infra.key_files import key_file
 from infra.keystore import KeyRing, KeyStore
 from infra.notifications.schema import ensure_tables as ensure_notification_tables
 from infra.notifications.schema import start_where_the_read_models_are
@@ -97,6 +98,7 @@ class Container:
             dispatchers=dispatchers,
             reader=self.engines.reader,
             postgres_dsn=_postgres_dsn(settings),
+            lock_file=key_file(settings, f"{name}.lock"),
             batch_size=settings.projector_batch_size,
         )
 
@@ -192,6 +194,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         consumer=ReadModels(),
         reader=engines.reader,
         postgres_dsn=dsn,
+        lock_file=key_file(settings, f"{read_models.NAME}.lock"),
         batch_size=settings.projector_batch_size,
     )
     app.on_saved(projector.wake)
@@ -211,6 +214,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         consumer=WebhookPlanner(),
         reader=engines.reader,
         postgres_dsn=dsn,
+        lock_file=key_file(settings, "webhooks.lock"),
         batch_size=settings.projector_batch_size,
     )
     webhooks.dispatchers.append(

@@ -64,3 +64,12 @@ class RawStore:
     def delete(self, position: int) -> None:
         """Delete the event at `position` from the log."""
         self.run("DELETE FROM {t} WHERE {pos} = ?", position)
+
+    def backdate_and_untag(self, position: int, timestamp: str) -> None:
+        """Edit the event at `position` in place: its time set to `timestamp` (ISO), its
+        tag dropped (whoever lacks the key cannot make a new one)."""
+        ((state,),) = self.run("SELECT state FROM {t} WHERE {pos} = ?", position)
+        edited = json.loads(bytes(state))
+        edited.pop(TAG_FIELD, None)
+        edited["timestamp"]["_data_"] = timestamp
+        self.run("UPDATE {t} SET state = ? WHERE {pos} = ?", json.dumps(edited).encode(), position)

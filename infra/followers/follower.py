@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
@@ -61,6 +62,7 @@ class Follower:
         dispatchers: Sequence[Dispatcher] = (),
         reader: Engine | None = None,
         postgres_dsn: str | None = None,
+        lock_file: Path | None = None,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
     ) -> None:
@@ -73,6 +75,7 @@ class Follower:
         self.consumer = consumer
         self.dispatchers = list(dispatchers)
         self.postgres_dsn = postgres_dsn
+        self.lock_file = lock_file  # SQLite: who leads (infra.followers.leadership)
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.stopping = threading.Event()
@@ -227,6 +230,7 @@ class Follower:
                     poll_seconds=self.poll_seconds,
                     stopping=self.stopping,
                     wake=self._wake,
+                    lock_file=self.lock_file,
                 ) as lead:
                     if lead is None:
                         return

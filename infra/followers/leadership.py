@@ -5,8 +5,10 @@ connection of its own, which is also the connection that LISTENs to the event st
 NOTIFY. Before each round the leader checks that connection is alive (a leader whose
 lock connection died has lost its lock: it stops, and the next round tries to take it
 again), and every wait is bounded by the poll interval, so a lost NOTIFY costs at most
-one interval. On SQLite one process runs everything (`crafting serve`): it waits on an
-in-process event set after each save, bounded the same way.
+one interval. On SQLite the leader holds an exclusive lock (flock) on a file beside the
+database, `<database>.<follower>.lock`, so of several processes (`serve --workers N`)
+one runs each follower; it waits on an in-process event set after each save, bounded
+the same way (a save in another process is seen within the poll interval).
 
 eventsourcing 9.5 offers `recorder.subscribe()` (`eventsourcing.projection` builds on
 it): it is not used here because SQLite's recorder has no subscriptions; its iterator
@@ -18,9 +20,11 @@ commit in one transaction with our consumers' SQLAlchemy writes.
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Protocol
 
 import psycopg
@@ -77,11 +81,28 @@ def leadership(
     poll_seconds: float,
     stopping: threading.Event,
     wake: threading.Event,
+    lock_file: Path | None = None,
 ) -> Iterator[Lead | None]:
     """Lead the follower `name`: yields once this process leads (None when stopped
     while waiting for the lock). Leaving the block gives the lock up."""
     if postgres_dsn is None or not isinstance(recorder, PostgresApplicationRecorder):
-        yield _Local(wake)
+        if lock_file is None:
+            yield _Local(wake)
+            return
+        with lock_file.open("a") as held:
+            while not stopping.is_set():
+                try:
+                    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    stopping.wait(poll_seconds)  # another process leads
+            else:
+                yield None
+                return
+            try:
+                yield _Local(wake)
+            finally:
+                fcntl.flock(held, fcntl.LOCK_UN)
         return
     key = f"crafting-{name}:{recorder.datastore.schema}"  # as before: projector, webhooks
     with psycopg.connect(

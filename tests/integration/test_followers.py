@@ -21,7 +21,8 @@ from sqlalchemy import Connection, select
 from typer.testing import CliRunner
 
 from api.cli.main import cli
-from domain.person import Person
+from domain.application import commands as c
+from domain.person import Person, Profile
 from infra.alarms import open_alarms
 from infra.bootstrap import Container, bootstrap
 from infra.followers import Follower
@@ -29,8 +30,10 @@ from infra.followers.follower import STALLED
 from infra.followers.quarantine import QUARANTINED, listed
 from infra.followers.read_models import current_position, wait_for_position
 from infra.followers.tables import status
+from infra.retention import erase_past_retention
 from infra.settings import Settings
 from infra.signing import new_private_key
+from tests.forgery import RawStore
 from tests.processes import eventually, service_env, start
 from tests.readmodel import random_workload, snapshot
 from tests.support import Org
@@ -172,6 +175,32 @@ def test_a_consumer_bug_is_logged_with_its_traceback_and_backs_off(
     assert max(gaps) <= 10.5
 
 
+def test_retention_never_acts_on_an_event_written_around_the_service(database_url: str) -> None:
+    settings = Settings(
+        database_url=database_url, signing_key=new_private_key(), retention_days_after_leaving=30
+    )
+    container = bootstrap(settings)
+    try:
+        container.prepare()
+        org = Org(container.app)
+        leaving = Profile("Emp", "emp@example.com", org.manager_id, "team", 40, False)
+        container.app.execute(
+            org.hr, c.UpsertPeople(people=[c.DirectoryEntry(org.employee_id, leaving)])
+        )
+        # The attacker backdates the deactivation by two years, so that retention
+        # would erase the employee now.
+        position = container.app.recorder.max_notification_id() or 0
+        RawStore(container).backdate_and_untag(position, "2024-01-02T09:00:00+00:00")
+        container.projector.catch_up()
+        assert erase_past_retention(container).erased == []
+        with container.engines.reader.connect() as conn:
+            assert ("event.untagged", f"position {position}") in {
+                (a.kind, a.subject) for a in open_alarms(conn)
+            }
+    finally:
+        container.close()
+
+
 def _terminate_other_backends(url: str) -> int:
     with psycopg.connect(url.split("?")[0], autocommit=True) as conn:
         rows = conn.execute(
@@ -260,3 +289,37 @@ def test_a_killed_leader_is_replaced_and_nothing_is_skipped_or_applied_twice(
         for process in processes.values():
             process.stop()
         container.close()
+
+
+class Counting:
+    """A dispatcher that counts its calls (as a sender would send)."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def dispatch(self) -> float | None:
+        self.calls += 1
+        return 0.05
+
+
+def test_on_sqlite_one_process_leads_each_follower(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/crafting.db"
+    first, second = (bootstrap(Settings(database_url=url)) for _ in range(2))
+    try:
+        first.prepare()
+        ones, twos = Counting(), Counting()
+        one = first.follower("counted", dispatchers=(ones,))
+        two = second.follower("counted", dispatchers=(twos,))
+        threads = {one: _run(one)}
+        assert eventually(lambda: ones.calls > 3, 10)
+        threads[two] = _run(two)
+        time.sleep(1)
+        assert twos.calls == 0  # the lock file beside the database: one leads
+        _stop(one, threads[one])
+        assert eventually(lambda: twos.calls > 3, 10)  # and the other takes over
+        _stop(two, threads[two])
+    finally:
+        first.close()
+        second.close()
