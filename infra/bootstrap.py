@@ -21,6 +21,7 @@ from infra.followers.read_models import ReadModels
 from infra.key_files import key_file
 from infra.keystore import KeyRing, KeyStore
 from infra.notifications.schema import ensure_tables as ensure_notification_tables
+from infra.notifications.schema import start_where_the_read_models_are
 from infra.notifications.service import NAME as NOTIFICATIONS
 from infra.notifications.service import Notifications, build_notifications
 from infra.notifications.transport import Transport
@@ -70,9 +71,9 @@ class Container:
         self._prepared = True
 
     def _start_notifications(self, follower: Follower) -> None:
-        """Notifications start at the log's end when first deployed: nobody is mailed
-        about history."""
-        follower.prepare(self.app.recorder.max_notification_id() or 0)
+        """Notifications start where the read models are when first deployed (with
+        their routes): nobody is mailed about history."""
+        start_where_the_read_models_are(self.engines.writer, NOTIFICATIONS)
 
     def rebuild(self, progress: ProgressCallback | None = None) -> int:
         """Rebuild the read models into fresh tables and switch to them (`crafting

@@ -155,7 +155,12 @@ class Dispatcher:
                 if (row.recipient_id, row.kind) in offs:
                     outcomes.append(_skipped(row, now, "turned off"))
                     continue
-                prepared = self._prepare(row, batch)
+                try:
+                    prepared = self._prepare(row, batch)
+                except Exception:  # one message that cannot be built holds up no other
+                    log.exception("notification %s could not be built; skipped", row.id)
+                    outcomes.append(_skipped(row, now, "could not be built"))
+                    continue
                 if prepared is None or isinstance(prepared, str):
                     outcomes.append(
                         _deferred(row, now)
@@ -314,9 +319,15 @@ class Dispatcher:
                     if found is None:
                         done.append(_skipped(row, now, "erased or inactive"))
                         continue
-                    facts, card = found
+                    try:
+                        subject = words(found[0]).subject
+                    except Exception:  # one entry that cannot be worded holds up no other
+                        log.exception("notification %s could not be built; skipped", row.id)
+                        done.append(_skipped(row, now, "could not be built"))
+                        continue
+                    card = found[1]
                     link = agreement_link(self.letterhead, row.agreement_id, row.event_type)
-                    entries.append((words(facts).subject, link))
+                    entries.append((subject, link))
                     done.append(
                         {
                             "row_id": row.id,

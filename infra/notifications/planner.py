@@ -159,8 +159,10 @@ def _person_event(directory: Directory, event: Any) -> str:
     if isinstance(event, Person.Registered):
         person = event.person_id
         directory.streams[stream] = person
+    elif stream in directory.streams:
+        person = directory.streams[stream]
     else:
-        person = directory.streams.get(stream, "")
+        return ""  # someone from before the routes were kept: nothing to update
     route = directory.people.get(person)
     if isinstance(event, Person.Registered | Person.ProfileChanged):
         profile = event.profile

@@ -5,6 +5,7 @@ and the heartbeat are the follower's."""
 
 from __future__ import annotations
 
+import logging
 import time
 from copy import copy
 from dataclasses import dataclass, field
@@ -21,28 +22,41 @@ from infra.notifications.dispatcher import Backlog, DispatchConfig, Dispatcher, 
 from infra.notifications.feed import FeedItem, feed, mark_read, unread_count
 from infra.notifications.reminders import queue_reminders
 from infra.notifications.tables import PENDING, outbox
-from infra.notifications.transport import MailboxTransport, SmtpSettings, SmtpTransport, Transport
+from infra.notifications.transport import (
+    MailboxTransport,
+    SmtpSettings,
+    SmtpTransport,
+    Transport,
+    WebOnlyTransport,
+)
 from infra.notifications.unsubscribe import link_key
 from infra.settings import Settings
 
+log = logging.getLogger(__name__)
 NAME = "notifications"
 REMINDER_SECONDS = 60.0
 
 
 def transport_for(settings: Settings) -> Transport:
-    """SMTP when `CRAFTING_SMTP_URL` is set, else the local mailbox file."""
+    """SMTP when `CRAFTING_SMTP_URL` is set; else a local mailbox file (configured, or
+    beside the SQLite database); else (PostgreSQL) the web app's Notifications page only."""
     if settings.smtp_url is not None:
         return SmtpTransport(SmtpSettings.from_url(settings.smtp_url.get_secret_value()))
-    return MailboxTransport(mailbox_path(settings))
+    path = mailbox_path(settings)
+    if path is None:
+        log.warning("no CRAFTING_SMTP_URL: notifications are shown in the web app only")
+        return WebOnlyTransport()
+    return MailboxTransport(path)
 
 
-def mailbox_path(settings: Settings) -> Path:
-    """The local mailbox: configured, or beside the SQLite file (`crafting.db.mailbox`)."""
+def mailbox_path(settings: Settings) -> Path | None:
+    """The local mailbox: configured, or beside the SQLite file (`crafting.db.mailbox`);
+    None on PostgreSQL (several hosts: no one file)."""
     if settings.mailbox_path:
         return Path(settings.mailbox_path)
     if settings.is_sqlite:
         return Path(settings.database_url.removeprefix("sqlite:///") + ".mailbox")
-    return Path("crafting.mailbox")
+    return None
 
 
 @dataclass

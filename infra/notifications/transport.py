@@ -177,3 +177,23 @@ class MailboxConnection:
 
     def close(self) -> None:
         return None
+
+
+class WebOnlyTransport:
+    """No mail server and no mailbox file (PostgreSQL without CRAFTING_SMTP_URL): the
+    messages count as sent and are read on the web app's Notifications page."""
+
+    @property
+    def name(self) -> str:
+        return "web-only"
+
+    def open(self) -> WebOnlyConnection:
+        return WebOnlyConnection()
+
+
+class WebOnlyConnection:
+    def send(self, message: EmailMessage, to_address: str) -> Result:
+        return Result(Outcome.SENT)
+
+    def close(self) -> None:
+        return None

@@ -24,10 +24,13 @@ def _statements(api: Api, token: str, n: int) -> int:
 
     def counted(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         nonlocal count
-        # The projector and the webhook worker poll the same engine from their own
-        # threads (in serve): count only the statements the request made. The key store's
-        # lookups depend on what is cached already (test_erasure checks they are batched).
-        worker = threading.current_thread().name.startswith(("projections", "webhook"))
+        # The followers (projector, webhooks, notifications and its mail senders) use the
+        # same engine from their own threads (in serve): count only the statements the
+        # request made. The key store's lookups depend on what is cached already
+        # (test_erasure checks they are batched).
+        worker = threading.current_thread().name.startswith(
+            ("projections", "webhook", "follower-", "mail")
+        )
         if not worker and KEYS not in statement:
             count += 1
 

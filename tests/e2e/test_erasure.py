@@ -442,6 +442,10 @@ def test_a_page_looks_its_keys_up_at_once(api: Api) -> None:
     for token in (w.employee, w.mate, mate2, w.stranger, w.manager, w.other_manager):
         w.propose(token)
     w.sync()
+    # The service's notifications open keys too as they send (on their own threads):
+    # let them go out first, so only the page's look-ups are counted.
+    notices = api.container.notifications(api.secret)
+    assert eventually(lambda: notices.backlog().pending == 0, timeout=20)
     statements: list[str] = []
 
     def counted(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:

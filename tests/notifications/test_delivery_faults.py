@@ -147,3 +147,27 @@ def test_a_hard_bounce_marks_the_address_and_stops_retries(
         notify.round()
         (mail,) = server.messages()
         assert f"{story.priya}@example.org" in str(mail["To"])
+
+
+def test_a_message_that_cannot_be_built_holds_up_no_other(
+    container: Container, tmp_path: Path
+) -> None:
+    container.prepare()
+    with smtp_server(tmp_path / "mail") as server:
+        notify = container.notifications(SECRET, SmtpTransport(SmtpSettings.from_url(server.url)))
+        story = Story(container.app)
+        story.propose()
+        story.propose()
+        settle(container)
+        notify.follower.catch_up()
+        with container.engines.writer.begin() as conn:  # a kind this code has no words for
+            first = conn.execute(outbox.select().order_by(outbox.c.id)).first()
+            assert first is not None
+            conn.execute(
+                outbox.update().where(outbox.c.id == first.id).values(event_type="Unheard")
+            )
+        notify.round()
+        assert server.count() == 1  # the other one went out
+        with container.engines.reader.connect() as conn:
+            statuses = [r.status for r in conn.execute(outbox.select().order_by(outbox.c.id))]
+        assert statuses == ["SKIPPED", "SENT"]

@@ -37,6 +37,9 @@ def test_the_seed_story_reaches_each_person_once_with_what_they_need(
         assert f'href="http://127.0.0.1:8000/agreements/{aid}"' in html(to_priya)
         assert 'style="' in html(to_priya)  # CSS inlined for mail clients
         assert to_priya["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # Literal, as mail clients read it (not folded into encoded words).
+        (raw,) = [p.read_bytes() for p in server.directory.glob("*.eml")]
+        assert b"\nList-Unsubscribe: <http://127.0.0.1:8000/notifications/unsubscribe/" in raw
 
         story.run(
             story.as_priya,
@@ -103,3 +106,23 @@ def test_the_seed_story_reaches_each_person_once_with_what_they_need(
             assert event.decoded("dtstart") == review_on
         ids = [m["Message-ID"] for m in server.messages()]
         assert len(ids) == len(set(ids))
+
+
+def test_deployed_on_an_existing_service_it_tells_nothing_old_and_everything_new(
+    container: Container, tmp_path: Path
+) -> None:
+    container.prepare()
+    story = Story(container.app)
+    aid = story.propose()  # history: before notifications were deployed
+    settle(container)
+    with smtp_server(tmp_path / "mail") as server:
+        notify = container.notifications(SECRET, SmtpTransport(SmtpSettings.from_url(server.url)))
+        notify.round()
+        assert server.count() == 0  # nobody is mailed about history
+        story.run(story.as_priya, c.RequestChanges(agreement_id=aid, reason="Say which feature"))
+        story.revise(aid)
+        settle(container)
+        notify.round()
+        # Who manages whom and who owns the agreement were known from the start.
+        told = sorted(str(m["To"]).split("<")[1].rstrip(">") for m in server.messages())
+        assert told == sorted([story.address(story.sam), story.address(story.priya)])
