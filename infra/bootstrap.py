@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from domain.application import CraftingApplication
 from domain.webhooks.service import WebhookSubscriptions
-from infra import used_tokens
-from infra.audit import Sealer, Store, ensure_tables, report_tampered_snapshot
+from infra import migrations
+from infra.audit import Sealer, Store, report_tampered_snapshot
 from infra.database import Engines, check_reachable, create_engines
 from infra.keystore import KeyRing, KeyStore
 from infra.persistence import eventsourcing_env, position_lookup, postgres_schema
@@ -24,8 +24,7 @@ from infra.signing import MissingSigningKeyError, signing_key, tag_key
 from infra.webhooks.guard import url_guard
 from infra.webhooks.secrets import SqlSecretStore
 from infra.webhooks.sender import DeliveryConfig
-from infra.webhooks.worker import WebhookWorker
-from infra.webhooks.worker import ensure_tables as ensure_webhook_tables
+from infra.webhooks.worker import WebhookWorker, ensure_position
 from projections.runner import ProgressCallback, ProjectionRunner
 
 log = logging.getLogger(__name__)
@@ -43,14 +42,23 @@ class Container:
     webhooks: WebhookWorker
 
     def prepare(self, progress: ProgressCallback | None = None) -> None:
-        """Create missing tables; rebuild the read models when their version is newer.
-        Idempotent, and safe with any number of processes starting at once in any order
-        (serve workers, projectors, the CLI): see `schema_lock`."""
+        """Migrate the tables that cannot be rebuilt; create the read models, or rebuild
+        them when their version is newer. Idempotent, and safe with any number of
+        processes starting at once in any order (serve workers, projectors, the CLI):
+        see `schema_lock`."""
         with self.schema_lock():
-            ensure_tables(self.engines.writer)
-            ensure_webhook_tables(self.engines.writer)
-            used_tokens.ensure_tables(self.engines.writer)
+            self._migrate()
             self.runner.ensure_ready(progress)
+
+    def migrate(self) -> list[str]:
+        """Run the migrations the database lacks (`crafting migrate`); the revisions run."""
+        with self.schema_lock():
+            return self._migrate()
+
+    def _migrate(self) -> list[str]:
+        ran = migrations.upgrade(self.engines.writer)
+        ensure_position(self.engines.writer)
+        return ran
 
     def schema_lock(self) -> AbstractContextManager[None]:
         """Take turns with every other process changing this database's tables. On
@@ -148,7 +156,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
     )
     # Every process seals and opens from its first command or read on, prepared or not.
     with container.schema_lock():
-        keys.store.ensure_tables()
+        keys.store.migrate()
     return container
 
 

@@ -54,8 +54,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 def cli_container() -> Iterator[Container]:
     container = bootstrap()
     try:
-        with container.schema_lock():
-            audit.ensure_tables(container.engines.writer)
+        container.migrate()
         yield container
     finally:
         container.close()

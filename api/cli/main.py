@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from api.cli import audit as cli_audit
 from api.cli import privacy as cli_privacy
+from api.cli import schema as cli_schema
 from api.cli.demo import load_demo
 from api.cli.signin import demo_links, login_link
 from api.http.auth import mint_token
@@ -189,6 +190,7 @@ for command in (
     cli_audit.keys,
     cli_privacy.erase,
     cli_privacy.retention,
+    cli_schema.migrate,
     login_link,
 ):
     cli.command(epilog=ENVIRONMENT)(command)

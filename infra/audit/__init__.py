@@ -7,7 +7,6 @@ from infra.audit.store import (
     INTEGRITY_ALARMS,
     Store,
     checkpoints,
-    ensure_tables,
     report_tampered_snapshot,
 )
 from infra.audit.verification import (
@@ -25,7 +24,6 @@ __all__ = [
     "Store",
     "checkpoint_line",
     "checkpoints",
-    "ensure_tables",
     "export",
     "report_tampered_snapshot",
     "seal",

@@ -107,11 +107,6 @@ def report_forged_event(record: Record) -> None:
     )
 
 
-def ensure_tables(engine: Engine) -> None:
-    """Create the audit tables (checkpoints) if missing."""
-    metadata.create_all(engine)
-
-
 def record_hash(record: Record) -> str:
     """The hash of a stored event, as its chain and the checkpoints take it."""
     return event_hash(record.stream, record.version, record.topic, record.fields)

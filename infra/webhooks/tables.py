@@ -1,5 +1,6 @@
 """The delivery worker's tables. Operational state, not read models: they are not
-rebuilt with the projections (the queue and its attempts are history of their own).
+rebuilt with the projections (the queue and its attempts are history of their own), so a
+change here is a migration in infra/migrations/service (docs/migrations.md).
 
 Times are seconds since the epoch (the worker's clock), as for the heartbeats."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Date,
     Float,
@@ -45,7 +47,7 @@ subscriptions = Table(
     Column("role", String(32), nullable=False),
     Column("status", String(16), nullable=False),
     Column("status_reason", String(2000)),
-    Column("created_position", Integer, nullable=False),
+    Column("created_position", BigInteger, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
@@ -69,7 +71,7 @@ planner_state = Table(
     "crafting_webhook_state",
     webhook_metadata,
     Column("name", String(32), primary_key=True),
-    Column("position", Integer, nullable=False),
+    Column("position", BigInteger, nullable=False),
 )
 
 # The queue and the delivery log: one row per message and subscription, sent in `id`
@@ -81,7 +83,7 @@ outbox = Table(
     Column("subscription_id", ID, nullable=False),
     Column("message_id", String(100), nullable=False),
     Column("event_type", String(64), nullable=False),
-    Column("position", Integer, nullable=False),
+    Column("position", BigInteger, nullable=False),
     Column("agreement_id", ID),
     Column("person_id", String(200)),
     Column("due_on", Date),  # review.due only

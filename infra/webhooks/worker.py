@@ -23,7 +23,7 @@ from domain.webhooks import SubscriptionStatus
 from domain.webhooks.service import WebhookSubscriptions
 from infra.webhooks.planner import NAME, Planner, queue_reminders
 from infra.webhooks.sender import DeliveryConfig, Sender
-from infra.webhooks.tables import PENDING, outbox, planner_state, subscriptions, webhook_metadata
+from infra.webhooks.tables import PENDING, outbox, planner_state, subscriptions
 from projections import heartbeat
 from projections.runner import CONNECT_TIMEOUT_SECONDS, RETRY_MAX_SECONDS, RETRY_MIN_SECONDS
 
@@ -33,9 +33,8 @@ HEARTBEAT_SECONDS = 1.0
 MIN_WAIT_SECONDS = 0.02
 
 
-def ensure_tables(engine: Engine) -> None:
-    """Create the worker's tables and its position on first use."""
-    webhook_metadata.create_all(engine)
+def ensure_position(engine: Engine) -> None:
+    """Record the worker's position on first use (its tables come from the migrations)."""
     with engine.begin() as conn:
         found = conn.execute(select(planner_state).where(planner_state.c.name == NAME)).first()
         if found is None:
