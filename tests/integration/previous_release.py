@@ -125,8 +125,18 @@ AGREEMENT = "6f1c2a9e-0000-4000-8000-000000000002"
 WHEN = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 ROWS: dict[str, list[dict[str, Any]]] = {
     "crafting_webhook_secrets": [
-        {"subscription_id": SUBSCRIPTION, "generation": 1, "secret": "whsec_old", "valid_until": 1.5},
-        {"subscription_id": SUBSCRIPTION, "generation": 2, "secret": "whsec_new", "valid_until": None},
+        {
+            "subscription_id": SUBSCRIPTION,
+            "generation": 1,
+            "secret": "whsec_old",
+            "valid_until": 1.5,
+        },
+        {
+            "subscription_id": SUBSCRIPTION,
+            "generation": 2,
+            "secret": "whsec_new",
+            "valid_until": None,
+        },
     ],
     "crafting_webhook_subscriptions": [
         {
@@ -145,7 +155,11 @@ ROWS: dict[str, list[dict[str, Any]]] = {
     ],
     "crafting_webhook_agreements": [{"agreement_id": AGREEMENT, "employee_id": "sam-tester"}],
     "crafting_webhook_people": [
-        {"stream_id": "6f1c2a9e-0000-4000-8000-000000000003", "person_id": "sam-tester", "team_id": "qa"}
+        {
+            "stream_id": "6f1c2a9e-0000-4000-8000-000000000003",
+            "person_id": "sam-tester",
+            "team_id": "qa",
+        }
     ],
     "crafting_webhook_state": [{"name": "planner", "position": 2_000_000_000}],
     "crafting_webhook_outbox": [

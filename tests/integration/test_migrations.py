@@ -50,7 +50,9 @@ def _differences(engine: Engine, metadata: MetaData) -> list[Any]:
 def _rows(engine: Engine, metadata: MetaData) -> dict[str, list[dict[str, Any]]]:
     with engine.connect() as conn:
         return {
-            name: [dict(r._mapping) for r in conn.execute(select(table).order_by(*table.primary_key))]
+            name: [
+                dict(r._mapping) for r in conn.execute(select(table).order_by(*table.primary_key))
+            ]
             for name, table in metadata.tables.items()
         }
 
