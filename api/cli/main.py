@@ -17,7 +17,7 @@ from api.cli import audit as cli_audit
 from api.cli import privacy as cli_privacy
 from api.cli import schema as cli_schema
 from api.cli.demo import load_demo
-from api.cli.signin import demo_links, login_link
+from api.cli.signin import ROLES_HELP, demo_links, login_link
 from api.http.auth import mint_token
 from domain.values import Role
 from infra.bootstrap import bootstrap
@@ -33,8 +33,9 @@ def _environment_help() -> str:
     return (
         f"Database: {masked_url(database)} (CRAFTING_DATABASE_URL). Other settings come "
         "from the environment too: CRAFTING_JWT_SECRET, CRAFTING_SIGNING_KEY, "
-        "CRAFTING_DEV, CRAFTING_DB_POOL_SIZE, CRAFTING_LOG_LEVEL, … (README: "
-        "Configuration)."
+        "CRAFTING_MASTER_KEY (required on PostgreSQL), CRAFTING_PUBLIC_URL (the base of "
+        "sign-in links), CRAFTING_DEV, CRAFTING_DB_POOL_SIZE, CRAFTING_LOG_LEVEL, … "
+        "(README: Configuration)."
     )
 
 
@@ -170,7 +171,9 @@ def demo() -> None:
 @cli.command(epilog=ENVIRONMENT)
 def token(
     sub: Annotated[str, typer.Option(help="The caller's person id or integration name.")],
-    role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
+    role: Annotated[
+        list[Role], typer.Option(metavar="<role>", help=f"{ROLES_HELP}; repeat for several.")
+    ],
     hours: Annotated[float, typer.Option(min=0.01, max=24 * 365, help="Validity.")] = 12,
 ) -> None:
     """Mint a token with the configured secret."""

@@ -22,6 +22,9 @@ DEMO_PEOPLE = (
 )
 
 
+ROLES_HELP = f"A role: {', '.join(role.value for role in Role)}"
+
+
 def link_for(settings: Settings, secret: str, sub: str, roles: list[Role]) -> str:
     return f"{settings.public_url.rstrip('/')}/login/{mint_link(secret, sub, roles)}"
 
@@ -29,7 +32,10 @@ def link_for(settings: Settings, secret: str, sub: str, roles: list[Role]) -> st
 def login_link(
     sub: Annotated[str, typer.Option(help="The person id to sign in as.")],
     role: Annotated[
-        list[Role] | None, typer.Option(help="A role; repeat for several (default EMPLOYEE).")
+        list[Role] | None,
+        typer.Option(
+            metavar="<role>", help=f"{ROLES_HELP}; repeat for several (default EMPLOYEE)."
+        ),
     ] = None,
 ) -> None:
     """Print a sign-in link for the web app: it works once, for ten minutes."""
