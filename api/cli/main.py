@@ -12,10 +12,12 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import ValidationError
+from uvicorn.config import STARTUP_FAILURE
 
 from api.cli import audit as cli_audit
 from api.cli import privacy as cli_privacy
 from api.cli import schema as cli_schema
+from api.cli import workers as cli_workers
 from api.cli.demo import load_demo
 from api.cli.signin import ROLES_HELP, demo_links, login_link
 from api.http.auth import mint_token
@@ -67,7 +69,7 @@ def serve(
     _announce("serve", settings, "projections run here" if here else "run `crafting projector`")
     if workers > 1:  # the workers stop when this process dies (infra.runtime)
         os.environ[SUPERVISOR_PID_VARIABLE] = str(os.getpid())
-    uvicorn.run(
+    config = uvicorn.Config(
         "api.app:create_app",
         factory=True,
         host=host,
@@ -75,6 +77,13 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
     )
+    if workers > 1:  # a supervisor patient with starting workers (api/cli/workers.py)
+        cli_workers.run(config)
+    else:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:  # as uvicorn.run: the app could not start
+            raise SystemExit(STARTUP_FAILURE)
 
 
 @cli.command(epilog=ENVIRONMENT)

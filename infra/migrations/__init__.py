@@ -20,6 +20,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
+# Alembic tells at INFO its dialect and each step, in every process that starts; the one
+# line `upgrade` logs says what ran.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 FOLDER = Path(__file__).parent
 
 
