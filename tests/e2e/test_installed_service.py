@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 from pathlib import Path
 
 import httpx
 
+from infra import migrations
 from tests.processes import crafting_command, eventually, free_port, get, running, start
 
 
@@ -43,6 +45,9 @@ def test_serve_from_an_empty_directory_serves_the_web_app_and_graphiql(tmp_path:
     with running(serve), httpx.Client(base_url=base, timeout=30) as client:
         assert eventually(lambda: get(f"{base}/healthz")[0] == 200, 60), serve.output()
         assert (home / "crafting.db").exists()  # its data went where it was started
+        with sqlite3.connect(home / "crafting.db") as db:  # `serve` ran the migrations
+            (revision,) = db.execute("SELECT version_num FROM crafting_schema_version").fetchone()
+        assert revision == migrations.SERVICE.head()
 
         signin = client.get("/signin")
         assert signin.status_code == 200, signin.text
