@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from sqlalchemy import (
     Column,
     Connection,
-    Engine,
     Float,
     Index,
     Integer,
@@ -70,11 +69,6 @@ class Alarm:
     resolved_at: float | None = None
     resolved_by: str | None = None
     resolution: str | None = None
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the alarms table if missing."""
-    metadata.create_all(engine)
 
 
 def raise_alarm(conn: Connection, kind: str, subject: str, detail: str) -> bool:

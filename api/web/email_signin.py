@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.http.claim_mapping import Ambiguous
 from api.http.people_lookup import PeopleByEmail
 from api.http.ratelimit import RateLimiter
 from api.web import csrf
@@ -78,8 +79,8 @@ class EmailSignIn:
         """Look the address up and mail a link (in the background; never raises)."""
         try:
             person = self.people(address)
-            if person is None:
-                return
+            if person is None or isinstance(person, Ambiguous):
+                return  # nobody, or two people share it: no link (the page said the same)
             secret, base = self.site.secret, self.site.public_url
 
             def link_for(roles: list[Role]) -> str:

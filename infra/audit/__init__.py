@@ -8,7 +8,6 @@ from infra.audit.store import (
     UNTAGGED_EVENT,
     Store,
     checkpoints,
-    ensure_tables,
     report_tampered_snapshot,
 )
 from infra.audit.verification import (
@@ -27,7 +26,6 @@ __all__ = [
     "Store",
     "checkpoint_line",
     "checkpoints",
-    "ensure_tables",
     "export",
     "report_tampered_snapshot",
     "seal",

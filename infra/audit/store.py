@@ -18,7 +18,6 @@ from prometheus_client import Counter
 from sqlalchemy import JSON, BigInteger, Column, Engine, MetaData, String, Table, select
 
 from domain.integrity import TAG_FIELD, Checkpoint, Record, event_hash, hashed_fields
-from infra import alarms
 
 log = logging.getLogger(__name__)
 INTEGRITY_ALARMS = Counter(
@@ -108,12 +107,6 @@ def report_forged_event(record: Record) -> None:
         record.stream,
         record.version,
     )
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the audit tables (checkpoints, and the alarms sealing raises) if missing."""
-    metadata.create_all(engine)
-    alarms.ensure_tables(engine)
 
 
 def record_hash(record: Record) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    Engine,
     Float,
     Index,
     Integer,
@@ -68,8 +67,3 @@ quarantine = Table(
         postgresql_where=text("resolved_at IS NULL"),
     ),
 )
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the followers' tables if missing."""
-    metadata.create_all(engine)

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from api.cli import cli
 from domain.application import commands as c
 from domain.integrity import GENESIS, event_hash, hashed_fields
-from infra import audit
+from infra import audit, migrations
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
 from infra.signing import public_key_b64, signing_key, tag_key
@@ -72,7 +72,7 @@ class Raw:
 
 
 def _history(container: Container) -> tuple[Org, UUID, Ed25519PrivateKey]:
-    audit.ensure_tables(container.engines.writer)
+    migrations.upgrade(container.engines.writer)
     org = Org(container.app)
     agreement = org.active()  # versions 1, 2
     for hours in (1, 0.5, 0.25):  # versions 3, 4, 5
