@@ -34,6 +34,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 metadata = MetaData()
+# Not a read model (it cannot be rebuilt from the log): a change here is a migration in
+# infra/migrations/service (docs/migrations.md).
 alarms = Table(
     "crafting_alarms",
     metadata,

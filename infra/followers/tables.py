@@ -1,7 +1,8 @@
 """The followers' tables: one position per consumer, one status row per follower (its
 heartbeat, leader and last error), and the events a consumer could not process.
 
-Operational state, not read models: a rebuild of the read models does not touch them."""
+Operational state, not read models: a rebuild of the read models does not touch them, so
+a change here is a migration in infra/migrations/service (docs/migrations.md)."""
 
 from __future__ import annotations
 
