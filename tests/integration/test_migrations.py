@@ -17,6 +17,7 @@ from sqlalchemy import Engine, MetaData, insert, select, text, update
 from infra import migrations
 from infra.alarms import metadata as alarms_metadata
 from infra.audit.store import metadata as audit_metadata
+from infra.bootstrap import Container
 from infra.database import create_engines
 from infra.followers.tables import metadata as followers_metadata
 from infra.followers.tables import positions
@@ -124,6 +125,23 @@ def test_the_previous_release_s_tables_keep_their_rows(engine: Engine) -> None:
         with engine.begin() as conn:
             conn.execute(update(table).values(position=FAR))
             assert conn.execute(select(table.c.position)).scalar_one() == FAR
+
+
+def test_the_webhook_follower_goes_on_from_the_previous_release_s_planner(
+    container: Container,
+) -> None:
+    engine = container.engines.writer
+    planner = previous_release.tables.tables["crafting_webhook_state"]
+    planner.create(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(planner), previous_release.ROWS["crafting_webhook_state"])
+
+    container.prepare()  # migrates, then gives each follower its position unless it has one
+
+    assert (
+        container.webhooks.position()
+        == previous_release.ROWS["crafting_webhook_state"][0]["position"]
+    )
 
 
 def test_processes_migrating_at_once_migrate_once(database_url: str, tmp_path: Path) -> None:
