@@ -28,7 +28,12 @@ from infra.bootstrap import Container
 from infra.keystore import KeyRing
 from infra.notifications import feed, preferences, signin_mail
 from infra.notifications.feed import FeedItem
-from infra.notifications.kinds import Kind
+from infra.notifications.kinds import KIND_LABELS as KIND_LABELS
+from infra.notifications.kinds import Kind as Kind
+from infra.notifications.kinds import Mode as Mode
+from infra.notifications.preferences import Choices as Choices
+from infra.notifications.preferences import InvalidPreference as InvalidPreference
+from infra.notifications.preferences import time_zones as time_zones
 from infra.notifications.service import Notifications
 from infra.notifications.unsubscribe import read_token
 from infra.secrets import jwt_secret

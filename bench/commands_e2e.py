@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -299,6 +299,40 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         print("server did not stop within 30 s of SIGTERM; killing it", file=sys.stderr)
         process.kill()
         process.wait()
+
+
+def spawn_group(command: list[str], log: Path, **kw: Any) -> subprocess.Popen[bytes]:
+    """Start `command` as the leader of a process group of its own (output to `log`), so
+    that `stop_group` reaches every process it starts (npx's node, its cluster workers)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kw
+        )
+
+
+def stop_group(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGTERM to the whole group `spawn_group` made, SIGKILL to what is left of it after
+    `timeout`: a signal to the leader alone leaves the children it does not pass it to
+    (npx does not forward it; PostGraphile's cluster workers outlive their master)."""
+    group = process.pid
+    try:
+        os.killpg(group, signal.SIGTERM)
+    except ProcessLookupError:
+        process.wait()
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        process.poll()  # reap the leader, so only live members keep the group
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            process.wait()
+            return
+        time.sleep(0.1)
+    print(f"process group {group} still running {timeout:g} s after SIGTERM; killing it")
+    with suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+    process.wait()
 
 
 def wait_healthy(server: Server, timeout: float = 90.0) -> None:

@@ -39,7 +39,8 @@ from bench.commands_e2e import (
     cpu_seconds,
     free_port,
     serving,
-    stop,
+    spawn_group,
+    stop_group,
     tail,
 )
 from bench.rebuild_throughput import fresh_schema, progress_bar, vacuum
@@ -184,8 +185,7 @@ def postgraphile(url: str, workers: int) -> Iterator[Server]:
     command += ["--host", "127.0.0.1", "--port", str(port), "--disable-query-log"]
     command += ["--disable-graphiql", "--disable-default-mutations", "--no-ignore-rbac"]
     command += ["--cluster-workers", str(workers)]
-    with log.open("ab") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    process = spawn_group(command, log)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
         deadline = time.monotonic() + 120
@@ -206,7 +206,7 @@ def postgraphile(url: str, workers: int) -> Iterator[Server]:
         time.sleep(2)  # every cluster worker listening
         yield server
     finally:
-        stop(process)
+        stop_group(process)
 
 
 def post(base: str, token: str | None, query: str, variables: dict[str, Any]) -> Any:

@@ -1,6 +1,6 @@
 """What sealing personal data costs: commands end to end and rebuild throughput with
-sealing on, beside the same measurements with it off, in the same run (issue 14's
-target: at most 10%).
+sealing on, beside the same measurements with it off, in the same run (the target:
+sealing costs at most 10%).
 
     python -m bench.sealing_cost --events 50000 --clients 8 --seconds 20 \
         --database-url postgresql://postgres@127.0.0.1:5432/postgres

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.rebuild_throughput import fresh_schema, measure_raw, vacuum
 from bench.seeding import seed_store
-from infra import audit
+from infra import audit, migrations
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
 from infra.signing import public_key_b64
@@ -47,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     with fresh_schema(args.database_url, keep=False) as url:
         container = bootstrap(Settings(database_url=url))
-        audit.ensure_tables(container.engines.writer)
+        migrations.upgrade(container.engines.writer)
         started = time.perf_counter()
         seeded = seed_store(container, args.events)
         print(f"seeded {seeded} events in {time.perf_counter() - started:.0f} s")

@@ -330,7 +330,9 @@ def subscribed_events(url: str) -> int | None:
     (None before): every agreement and directory event after the subscription."""
     base, schema = url.split("?")[0], url.split("schema=")[1]
     with psycopg.connect(base, autocommit=True) as conn:
-        planned = conn.execute(f'SELECT position FROM "{schema}".crafting_webhook_state').fetchone()
+        planned = conn.execute(
+            f"SELECT position FROM \"{schema}\".crafting_follower_positions WHERE name = 'webhooks'"
+        ).fetchone()
         head = conn.execute(
             f'SELECT max(notification_id) FROM "{schema}".crafting_events'
         ).fetchone()

@@ -1,4 +1,5 @@
-"""Personal data sealed under its data subject's key (crypto-shredding, issue 14).
+"""Personal data sealed under its data subject's key (crypto-shredding:
+erasure destroys the key, and every copy of the data becomes unreadable).
 
 Where an event holds personal data it stores a `Sealed` value: the envelope
 `\\x1es1.<kid>.<base64url(salt | commit | ciphertext and tag)>`. Each value has its own

@@ -1,0 +1,1 @@
+"""Settings and wiring: the event stores, engines, keys, migrations, audit and webhook delivery."""

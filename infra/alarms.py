@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from sqlalchemy import (
     Column,
     Connection,
-    Engine,
     Float,
     Index,
     Integer,
@@ -35,6 +34,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 metadata = MetaData()
+# Not a read model (it cannot be rebuilt from the log): a change here is a migration in
+# infra/migrations/service (docs/migrations.md).
 alarms = Table(
     "crafting_alarms",
     metadata,
@@ -70,11 +71,6 @@ class Alarm:
     resolved_at: float | None = None
     resolved_by: str | None = None
     resolution: str | None = None
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the alarms table if missing."""
-    metadata.create_all(engine)
 
 
 def raise_alarm(conn: Connection, kind: str, subject: str, detail: str) -> bool:

@@ -12,18 +12,17 @@ from sqlalchemy import Engine
 
 from domain.application import CraftingApplication
 from domain.webhooks.service import WebhookSubscriptions
-from infra import alarms, followers, used_tokens
-from infra.audit import Sealing, Store, ensure_tables, report_tampered_snapshot
+from infra import followers, migrations
+from infra.audit import Sealing, Store, report_tampered_snapshot
 from infra.audit.store import ProgressCallback
 from infra.database import Engines, check_reachable, create_engines
 from infra.followers import EventTrust, Follower, read_models
 from infra.followers.read_models import ReadModels
 from infra.key_files import key_file
 from infra.keystore import KeyRing, KeyStore
-from infra.notifications.schema import ensure_tables as ensure_notification_tables
-from infra.notifications.schema import start_where_the_read_models_are
 from infra.notifications.service import NAME as NOTIFICATIONS
 from infra.notifications.service import Notifications, build_notifications
+from infra.notifications.start import start_where_the_read_models_are
 from infra.notifications.transport import Transport
 from infra.persistence import eventsourcing_env, position_lookup, postgres_schema
 from infra.postgres_store import schema_lock
@@ -31,7 +30,6 @@ from infra.secrets import master_key
 from infra.settings import Settings
 from infra.signing import MissingSigningKeyError, signing_key, tag_key
 from infra.webhooks.delivery import Deliveries
-from infra.webhooks.delivery import ensure_tables as ensure_webhook_tables
 from infra.webhooks.guard import url_guard
 from infra.webhooks.planner import WebhookPlanner
 from infra.webhooks.secrets import SqlSecretStore
@@ -55,16 +53,12 @@ class Container:
     _prepared: bool = field(default=False, init=False, repr=False)
 
     def prepare(self, progress: ProgressCallback | None = None) -> None:
-        """Create missing tables; rebuild the read models when their version is newer.
-        Idempotent, and safe with any number of processes starting at once in any order
-        (serve workers, projectors, the CLI): see `schema_lock`."""
+        """Migrate the tables that cannot be rebuilt; create the read models, or rebuild
+        them when their version is newer. Idempotent, and safe with any number of
+        processes starting at once in any order (serve workers, projectors, the CLI):
+        see `schema_lock`."""
         with self.schema_lock():
-            ensure_tables(self.engines.writer)
-            used_tokens.ensure_tables(self.engines.writer)
-            alarms.ensure_tables(self.engines.writer)
-            followers.ensure_tables(self.engines.writer)
-            self.webhooks.prepare(ensure_webhook_tables(self.engines.writer))
-            ensure_notification_tables(self.engines.writer)
+            self._migrate()
             read_models.ensure_ready(self.projector, progress)
             if self._notifications is not None:
                 self._start_notifications(self._notifications.follower)
@@ -101,6 +95,18 @@ class Container:
             lock_file=key_file(settings, f"{name}.lock"),
             batch_size=settings.projector_batch_size,
         )
+
+    def migrate(self) -> list[str]:
+        """Run the migrations the database lacks (`crafting migrate`); the revisions run."""
+        with self.schema_lock():
+            return self._migrate()
+
+    def _migrate(self) -> list[str]:
+        ran = migrations.upgrade(self.engines.writer)
+        # A new database's webhook planner starts at the log's beginning (a previous
+        # release's position was moved into the followers' table by a migration).
+        self.webhooks.prepare()
+        return ran
 
     def schema_lock(self) -> AbstractContextManager[None]:
         """Take turns with every other process changing this database's tables. On
@@ -245,7 +251,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
     )
     # Every process seals and opens from its first command or read on, prepared or not.
     with container.schema_lock():
-        keys.store.ensure_tables()
+        keys.store.migrate()
     return container
 
 

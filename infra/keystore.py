@@ -1,4 +1,5 @@
-"""Data keys, one per data subject for life, wrapped by the master key (issue 14).
+"""Data keys, one per data subject for life, wrapped by the master key:
+destroying a key erases everything sealed under it (crypto-shredding).
 
 A subject's data key seals their personal data (domain.sealing). It is stored wrapped
 (AES-256-GCM under the master key, bound to its key id and subject), so a dump of this
@@ -53,6 +54,7 @@ from domain.sealing import (
     seal,
     value_key,
 )
+from infra import migrations
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -91,9 +93,10 @@ class KeyStore:
     def __repr__(self) -> str:
         return f"KeyStore({self.engine.url!r})"  # never the master key
 
-    def ensure_tables(self) -> None:
-        """Create the key table if missing."""
-        metadata.create_all(self.engine)
+    def migrate(self) -> list[str]:
+        """Bring the key table to the code's version (created on first use); the
+        revisions run."""
+        return migrations.upgrade(self.engine, migrations.KEYS)
 
     def key_for(self, subject_id: str) -> tuple[str, bytes]:
         """The subject's key id and data key, made on first use (one per subject, also

@@ -22,11 +22,6 @@ used_tokens = Table(
 )
 
 
-def ensure_tables(engine: Engine) -> None:
-    """Create the table if missing."""
-    metadata.create_all(engine)
-
-
 @dataclass(frozen=True)
 class UsedTokens:
     """The used token ids, on the writer engine (a use must see every earlier use)."""

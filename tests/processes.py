@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -63,13 +64,21 @@ class Crafting:
                 self.process.wait(timeout=10)
 
 
-def start(args: list[str], env: dict[str, str], log: Path) -> Crafting:
-    """Start `crafting ARGS` (as `python -m api.cli`) in the repository."""
+def crafting_command() -> list[str]:
+    """How the tests run `crafting`: CRAFTING_TEST_SERVICE_COMMAND when set (CI points it
+    at the executable a wheel installed in a fresh venv, as the image has it), else
+    `python -m api.cli` from this checkout."""
+    configured = os.environ.get("CRAFTING_TEST_SERVICE_COMMAND", "").strip()
+    return shlex.split(configured) if configured else [sys.executable, "-m", "api.cli"]
+
+
+def start(args: list[str], env: dict[str, str], log: Path, cwd: Path = REPO) -> Crafting:
+    """Start `crafting ARGS` (see `crafting_command`) in `cwd`, the repository by default."""
     out = log.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", *args],
+        [*crafting_command(), *args],
         env=env,
-        cwd=REPO,
+        cwd=cwd,
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,

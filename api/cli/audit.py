@@ -56,8 +56,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 def cli_container() -> Iterator[Container]:
     container = bootstrap()
     try:
-        with container.schema_lock():
-            audit.ensure_tables(container.engines.writer)
+        container.migrate()
         yield container
     finally:
         container.close()
@@ -138,7 +137,10 @@ def verify(
     _report(result)
     if bad or key_problems or differences:
         raise typer.Exit(1)
-    typer.echo(f"OK: {snapshots} snapshots match the events.")
+    if snapshots:
+        typer.echo(f"OK: {counted(snapshots, 'snapshot')} match the events.")
+    else:
+        typer.echo("OK: no snapshots to check yet (they are taken as agreements grow).")
     typer.echo(f"OK: {keys_checked} data keys: every missing one was erased, the rest unwrap.")
     if read_models:
         typer.echo(
@@ -249,10 +251,13 @@ def history(
         return
     table = Table(title=f"Agreement {aid}")
     table.add_column("version", no_wrap=True)
-    # The instant whole, to the second (20 characters), even at 80 columns.
+    # The instant whole, to the second (20 characters), even at 80 columns; ids and
+    # event names whole too (a cut id names nobody): only the reason wraps.
     table.add_column("recorded at (UTC)", no_wrap=True, min_width=20)
-    for column in ("event", "actor", "role", "reason"):
-        table.add_column(column)
+    for column, key in (("event", "type"), ("actor", "actorId"), ("role", "actorRole")):
+        widest = max([len(column), *(len(str(t[key])) for t in timeline)])
+        table.add_column(column, no_wrap=True, min_width=widest)
+    table.add_column("reason", overflow="fold")
     for t in timeline:
         marker = "▶ " if t["version"] == state.version else ""
         table.add_row(
@@ -293,7 +298,7 @@ def record_alarms(
     never by the person."""
     if not problems and found is None:
         return
-    alarms.ensure_tables(c.engines.writer)
+    c.migrate()  # the alarms table exists
     with c.engines.writer.begin() as conn:
         if found is not None:
             where = "checkpoint" if found.stream is None else "position"
@@ -332,11 +337,16 @@ def _own_public_key(c: Container) -> str:
         raise typer.Exit(2) from None
 
 
+def counted(number: int, noun: str) -> str:
+    """`1 checkpoint`, `2 checkpoints`: the number with its noun in the right number."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _report(result: Verifier) -> None:
     if result.first_break is None:
         typer.echo(
-            f"OK: {result.events} events in {len(result.heads)} streams and "
-            f"{result.checkpoints} checkpoints verified."
+            f"OK: {counted(result.events, 'event')} in {counted(len(result.heads), 'stream')} "
+            f"and {counted(result.checkpoints, 'checkpoint')} verified."
         )
         return
     typer.echo(result.first_break.describe(), err=True)

@@ -12,12 +12,15 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import ValidationError
+from uvicorn.config import STARTUP_FAILURE
 
 from api.cli import audit as cli_audit
 from api.cli import operations as cli_operations
 from api.cli import privacy as cli_privacy
+from api.cli import schema as cli_schema
+from api.cli import workers as cli_workers
 from api.cli.demo import load_demo
-from api.cli.signin import checked_sub, demo_links, login_link
+from api.cli.signin import ROLES_HELP, checked_sub, demo_links, login_link
 from api.http.auth import mint_token
 from domain.values import Role
 from infra import deployment
@@ -33,8 +36,9 @@ def _environment_help() -> str:
     return (
         f"Database: {masked_url(database)} (CRAFTING_DATABASE_URL). Other settings come "
         "from the environment too: CRAFTING_JWT_SECRET, CRAFTING_SIGNING_KEY, "
-        "CRAFTING_DEV, CRAFTING_DB_POOL_SIZE, CRAFTING_LOG_LEVEL, … (README: "
-        "Configuration)."
+        "CRAFTING_MASTER_KEY (required on PostgreSQL), CRAFTING_PUBLIC_URL (the base of "
+        "sign-in links), CRAFTING_DEV, CRAFTING_DB_POOL_SIZE, CRAFTING_LOG_LEVEL, … "
+        "(README: Configuration)."
     )
 
 
@@ -79,7 +83,7 @@ def serve(
     _announce("serve", settings, f"followers here: {here}" if here else "run `crafting projector`")
     if workers > 1:  # the workers stop when this process dies (infra.runtime)
         os.environ[SUPERVISOR_PID_VARIABLE] = str(os.getpid())
-    uvicorn.run(
+    config = uvicorn.Config(
         "api.app:create_app",
         factory=True,
         host=host,
@@ -87,6 +91,13 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
     )
+    if workers > 1:  # a supervisor patient with starting workers (api/cli/workers.py)
+        cli_workers.run(config)
+    else:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:  # as uvicorn.run: the app could not start
+            raise SystemExit(STARTUP_FAILURE)
 
 
 @cli.command(epilog=ENVIRONMENT)
@@ -171,7 +182,9 @@ def demo() -> None:
 @cli.command(epilog=ENVIRONMENT)
 def token(
     sub: Annotated[str, typer.Option(help="The caller's person id or integration name.")],
-    role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
+    role: Annotated[
+        list[Role], typer.Option(metavar="<role>", help=f"{ROLES_HELP}; repeat for several.")
+    ],
     hours: Annotated[float, typer.Option(min=0.01, max=24 * 365, help="Validity.")] = 12,
 ) -> None:
     """Mint a token with the configured secret."""
@@ -194,6 +207,7 @@ for command in (
     cli_audit.keys,
     cli_privacy.erase,
     cli_privacy.retention,
+    cli_schema.migrate,
     login_link,
 ):
     cli.command(epilog=ENVIRONMENT)(command)

@@ -22,6 +22,9 @@ DEMO_PEOPLE = (
 )
 
 
+ROLES_HELP = f"A role: {', '.join(role.value for role in Role)}"
+
+
 def checked_sub(sub: str) -> str:
     """`--sub` under the person-id rule, or exit 2 with the rule (nothing is minted)."""
     if not is_person_id(sub):
@@ -37,7 +40,10 @@ def link_for(settings: Settings, secret: str, sub: str, roles: list[Role]) -> st
 def login_link(
     sub: Annotated[str, typer.Option(help="The person id to sign in as.")],
     role: Annotated[
-        list[Role] | None, typer.Option(help="A role; repeat for several (default EMPLOYEE).")
+        list[Role] | None,
+        typer.Option(
+            metavar="<role>", help=f"{ROLES_HELP}; repeat for several (default EMPLOYEE)."
+        ),
     ] = None,
 ) -> None:
     """Print a sign-in link for the web app: it works once, for ten minutes."""

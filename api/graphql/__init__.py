@@ -1,0 +1,1 @@
+"""GraphQL at /graphql: the schema, one folder per feature, and the compiled fast path."""

@@ -2,7 +2,8 @@
 eq`, `active eq`, the employee number, joined by `and`) as SQL over the directory. Any
 other filter returns None: the storage then matches it on every visible user with
 scim2-models, so every valid filter is answered, the common ones by an index. Names and
-e-mails are sealed in the read model (issue 14), so filters on them are matched too."""
+e-mails are sealed in the read model (erasure destroys their key), so filters on them
+are matched too."""
 
 from __future__ import annotations
 

@@ -12,12 +12,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from api.ports import KIND_LABELS, Choices, InvalidPreference, Kind, Mode, time_zones
 from api.web import csrf
 from api.web.sessions import Session
 from api.web.site import Site, to_sign_in
 from domain.values import Role
-from infra.notifications.kinds import KIND_LABELS, Kind, Mode
-from infra.notifications.preferences import Choices, InvalidPreference, time_zones
 
 MODE_LABELS = {Mode.IMMEDIATE: "Right away", Mode.DAILY: "In a daily digest", Mode.OFF: "Never"}
 Handler = Callable[[Request], Awaitable[Response]]

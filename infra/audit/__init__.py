@@ -11,7 +11,6 @@ from infra.audit.store import (
     UNTAGGED_EVENT,
     Store,
     checkpoints,
-    ensure_tables,
     report_tampered_snapshot,
 )
 from infra.audit.verification import (
@@ -36,7 +35,6 @@ __all__ = [
     "check_agreement",
     "checkpoint_line",
     "checkpoints",
-    "ensure_tables",
     "export",
     "report_tampered_snapshot",
     "seal",

@@ -87,11 +87,6 @@ class Growth:
                 conn.execute(table.insert(), rows[start : start + CHUNK])
 
 
-def ensure_tables(conn: Connection) -> None:
-    """Create the index's tables if missing."""
-    metadata.create_all(conn)
-
-
 def indexed_size(conn: Connection) -> int:
     """How many leaves the index holds (0 when empty)."""
     return int(conn.execute(select(func.coalesce(func.max(leaves.c.idx), -1))).scalar_one()) + 1

@@ -19,7 +19,6 @@ from sqlalchemy import JSON, BigInteger, Column, Engine, MetaData, String, Table
 
 from domain.integrity import TAG_FIELD, Checkpoint, Record, event_hash, hashed_fields
 from infra import alarms
-from infra.audit import merkle_index
 
 log = logging.getLogger(__name__)
 INTEGRITY_ALARMS = Counter(
@@ -130,14 +129,6 @@ def keep_alarm(engine: Engine, kind: str, subject: str, detail: str) -> None:
             alarms.raise_alarm(conn, kind, subject, detail)
     except Exception:  # the database may be what is failing
         log.warning("could not record the alarm %s (%s) in the database", kind, subject)
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the audit tables (checkpoints, the Merkle index, alarms) if missing."""
-    metadata.create_all(engine)
-    alarms.ensure_tables(engine)
-    with engine.begin() as conn:
-        merkle_index.ensure_tables(conn)
 
 
 def record_hash(record: Record) -> str:

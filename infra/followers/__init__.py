@@ -3,7 +3,6 @@ heartbeat and positions, that every consumer of the log plugs into."""
 
 from infra.followers.follower import Follower
 from infra.followers.interface import Consumer, Dispatcher, Item
-from infra.followers.tables import ensure_tables
 from infra.followers.trust import EventTrust
 
-__all__ = ["Consumer", "Dispatcher", "EventTrust", "Follower", "Item", "ensure_tables"]
+__all__ = ["Consumer", "Dispatcher", "EventTrust", "Follower", "Item"]

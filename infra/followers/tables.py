@@ -1,14 +1,14 @@
 """The followers' tables: one position per consumer, one status row per follower (its
 heartbeat, leader and last error), and the events a consumer could not process.
 
-Operational state, not read models: a rebuild of the read models does not touch them."""
+Operational state, not read models: a rebuild of the read models does not touch them, so
+a change here is a migration in infra/migrations/service (docs/migrations.md)."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
     Column,
-    Engine,
     Float,
     Index,
     Integer,
@@ -68,8 +68,3 @@ quarantine = Table(
         postgresql_where=text("resolved_at IS NULL"),
     ),
 )
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the followers' tables if missing."""
-    metadata.create_all(engine)

@@ -1,5 +1,6 @@
 """The notification tables. Operational state, not read models: not rebuilt with the
-projections. The outbox holds ids only (who, which event, which kind), never an
+projections, so a change here is a migration in infra/migrations/service
+(docs/migrations.md). The outbox holds ids only (who, which event, which kind), never an
 address or a text: a message is built when it is sent, so an erasure before then
 leaves nothing personal to send. Times are seconds since the epoch."""
 

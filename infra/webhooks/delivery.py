@@ -11,29 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
-from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import Engine, func, select
 
 from domain.webhooks import SubscriptionStatus
 from domain.webhooks.service import WebhookSubscriptions
 from infra.followers.trust import EventTrust
-from infra.webhooks.planner import NAME, queue_reminders
+from infra.webhooks.planner import queue_reminders
 from infra.webhooks.sender import DeliveryConfig, Sender
-from infra.webhooks.tables import LEGACY_PLANNER_STATE, PENDING, outbox, subscriptions
-from infra.webhooks.tables import webhook_metadata as metadata
-
-
-def ensure_tables(engine: Engine) -> int:
-    """Create the webhook tables if missing; the position an older release's planner
-    had reached (0 if none), for the follower to start from."""
-    metadata.create_all(engine)
-    if not inspect(engine).has_table(LEGACY_PLANNER_STATE):
-        return 0
-    with engine.connect() as conn:
-        found = conn.execute(
-            text(f"SELECT position FROM {LEGACY_PLANNER_STATE} WHERE name = :name"),  # noqa: S608
-            {"name": NAME},
-        ).scalar()
-    return int(found or 0)
+from infra.webhooks.tables import PENDING, outbox, subscriptions
 
 
 class Deliveries:

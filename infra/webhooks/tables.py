@@ -1,5 +1,6 @@
 """The webhook follower's tables. Operational state, not read models: they are not
-rebuilt with the projections (the queue and its attempts are history of their own).
+rebuilt with the projections (the queue and its attempts are history of their own), so a
+change here is a migration in infra/migrations/service (docs/migrations.md).
 
 Times are seconds since the epoch (the sender's clock), as for the followers' status."""
 
@@ -66,8 +67,8 @@ person_teams = Table(
     Column("team_id", String(128)),
 )
 
-# Where an older release's planner was; its position now lives with every follower's.
-LEGACY_PLANNER_STATE = "crafting_webhook_state"
+# An older release's planner kept its position in crafting_webhook_state; migration
+# s0003 moved it with every follower's (crafting_follower_positions) and dropped it.
 
 # The queue and the delivery log: one row per message and subscription, sent in `id`
 # order per subscription (so in log order, hence in order per agreement).

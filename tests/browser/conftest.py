@@ -105,7 +105,7 @@ def service(
         CRAFTING_PUBLIC_URL=base,
         **service_variables,
     )
-    serve = start(["serve", "--port", str(port)], env, tmp_path / "serve")
+    serve = start(["serve", "--port", str(port)], env, tmp_path / "serve", cwd=tmp_path)
     with running(serve):
         assert eventually(lambda: get(f"{base}/healthz")[0] == 200, 60), serve.output()
         yield Service(base, env["CRAFTING_JWT_SECRET"])

@@ -1,10 +1,13 @@
 """The README's pictures of the web app, taken anew on every run so they stay true: a
 real `crafting serve` on SQLite (one database is enough for pictures) loaded with
 `crafting demo` — the seed's tester growing toward product management, their manager,
-an auditor and HR — and chromium at a fixed viewport, saving docs/screenshots/*.png."""
+an auditor and HR — and chromium at a fixed viewport. Every run takes them (so every
+page shown is exercised); only CRAFTING_RETAKE_SCREENSHOTS=1 saves them over the tracked
+docs/screenshots/*.png, so a plain `pytest` leaves a clone clean."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from tests.browser.pages import Console
 from tests.processes import service_env, start
 
 SHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+RETAKE = "CRAFTING_RETAKE_SCREENSHOTS"
 VIEWPORT = {"width": 1280, "height": 900}
 STORY = "From testing toward product management"
 NEXT_STEP = "Own the discovery for bulk export v2"
@@ -30,15 +34,33 @@ def database_url(tmp_path: Path) -> str:
     return url
 
 
-def test_the_readme_screenshots(chromium: str, service: Service) -> None:
+def screenshot_folder(scratch: Path) -> Path:
+    """Where the pictures go: the README's folder when asked to retake them, else
+    `scratch`."""
+    return SHOTS if os.environ.get(RETAKE) == "1" else scratch
+
+
+def test_screenshots_are_saved_over_the_readme_s_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(RETAKE, raising=False)
+    assert screenshot_folder(tmp_path) == tmp_path
+    monkeypatch.setenv(RETAKE, "1")
+    assert screenshot_folder(tmp_path) == SHOTS
+
+
+def test_the_readme_screenshots(chromium: str, service: Service, tmp_path: Path) -> None:
     from playwright.sync_api import Page, expect, sync_playwright
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    folder = screenshot_folder(tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
     console = Console()
 
     def shot(page: Page, name: str, *, full_page: bool = False) -> None:
         page.wait_for_load_state("networkidle")  # htmx fragments (the badge) are in
-        page.screenshot(path=SHOTS / f"{name}.png", full_page=full_page, animations="disabled")
+        path = folder / f"{name}.png"
+        page.screenshot(path=path, full_page=full_page, animations="disabled")
+        assert path.stat().st_size > 0
 
     def signed_in(browser: Any, sub: str, *roles: Role) -> Page:
         page: Page = console.watch(browser.new_context(viewport=VIEWPORT).new_page())

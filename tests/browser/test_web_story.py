@@ -1,4 +1,4 @@
-"""Issue 15's story across roles, in real browsers (Playwright driving Debian's chromium)
+"""The web app's story across roles, in real browsers (Playwright driving Debian's chromium)
 against a real `crafting serve`, on SQLite and PostgreSQL. Each person signs in with
 their own link in their own browser and works through the pages: the employee proposes;
 the manager approves with guardrails, reallocates a task, is refused a second one by

@@ -1,4 +1,4 @@
-"""Erasure (issue 14), over HTTP on both databases: personal data is sealed at rest,
+"""Erasure by crypto-shredding, over HTTP on both databases: personal data is sealed at rest,
 `erasePerson` destroys the person's key with the event that records it, every place
 then shows "[erased]", and the history still verifies."""
 

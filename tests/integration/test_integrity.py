@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from api.cli import cli
 from domain.application import commands as c
 from domain.integrity import GENESIS, event_hash, hashed_fields
-from infra import alarms, audit
+from infra import alarms, audit, migrations
 from infra.audit import merkle_index
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
@@ -38,7 +38,7 @@ ROOT = Path(__file__).parents[2]
 
 
 def _history(container: Container) -> tuple[Org, UUID, Ed25519PrivateKey]:
-    audit.ensure_tables(container.engines.writer)
+    migrations.upgrade(container.engines.writer)
     org = Org(container.app)
     agreement = org.active()  # versions 1, 2
     for hours in (1, 0.5, 0.25):  # versions 3, 4, 5
@@ -412,7 +412,7 @@ def test_events_after_the_last_seal_are_not_yet_verified_until_sealed(
 
 
 def test_without_any_checkpoint_nothing_is_verified(container: Container) -> None:
-    audit.ensure_tables(container.engines.writer)
+    migrations.upgrade(container.engines.writer)
     org = Org(container.app)
     aid = org.active().id
     found = _check(container, aid)

@@ -19,7 +19,7 @@ WRITERS = 8
 @pytest.fixture
 def store(container: Container) -> KeyStore:
     keys = KeyStore(container.engines.writer, secrets.token_bytes(32))
-    keys.ensure_tables()
+    keys.migrate()
     return keys
 
 

@@ -8,14 +8,13 @@ from threading import Barrier
 
 from sqlalchemy import func, select
 
-from api.ports import Ports
 from infra.bootstrap import Container
-from infra.used_tokens import used_tokens
+from infra.used_tokens import UsedTokens, used_tokens
 
 
 def test_concurrent_uses_of_one_token_let_exactly_one_through(container: Container) -> None:
     container.prepare()
-    single_use = Ports.of(container).single_use
+    single_use = UsedTokens(container.engines.writer)
     expires = datetime.now(UTC) + timedelta(minutes=10)
     start = Barrier(8)
 
@@ -31,7 +30,7 @@ def test_concurrent_uses_of_one_token_let_exactly_one_through(container: Contain
 
 def test_expired_ids_are_dropped_as_new_ones_are_used(container: Container) -> None:
     container.prepare()
-    single_use = Ports.of(container).single_use
+    single_use = UsedTokens(container.engines.writer)
     assert single_use.use("old", datetime.now(UTC) - timedelta(seconds=1))
     assert single_use.use("new", datetime.now(UTC) + timedelta(minutes=10))
     with container.engines.writer.connect() as conn:

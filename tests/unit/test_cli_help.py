@@ -28,3 +28,26 @@ def test_instants_say_their_format() -> None:
     shown = CliRunner().invoke(api.cli.main.cli, ["history", "--help"], terminal_width=100).output
     assert "2026-11-24T10:00:00Z" in shown
     assert "--json " in shown
+
+
+def test_the_footer_names_the_settings_a_newcomer_must_set() -> None:
+    output = CliRunner().invoke(api.cli.main.cli, ["serve", "--help"], terminal_width=100).output
+    shown = " ".join(output.split())
+    assert "CRAFTING_MASTER_KEY (required on PostgreSQL)" in shown
+    assert "CRAFTING_PUBLIC_URL" in shown
+
+
+@pytest.mark.parametrize("command", ["token", "login-link"])
+def test_roles_are_listed_in_words(command: str) -> None:
+    shown = CliRunner().invoke(api.cli.main.cli, [command, "--help"], terminal_width=100).output
+    assert "list[" not in shown
+    assert "--role <role>" in shown
+    assert "EMPLOYEE, MANAGER, HR, AUDITOR, INTEGRATION" in " ".join(shown.split())
+
+
+def test_counts_agree_with_their_nouns() -> None:
+    from api.cli.audit import counted
+
+    assert counted(1, "checkpoint") == "1 checkpoint"
+    assert counted(0, "checkpoint") == "0 checkpoints"
+    assert counted(2, "stream") == "2 streams"

@@ -1,0 +1,1 @@
+"""Agreements in GraphQL: their types, queries, mutations and inputs."""

@@ -1,0 +1,1 @@
+"""The audit in GraphQL: the audit log, the change feed and integrity checks."""

@@ -1,0 +1,1 @@
+"""People in GraphQL: the directory, the caller, team workload and career evidence."""

@@ -1,0 +1,1 @@
+"""Webhook subscriptions in GraphQL: subscribing, the delivery log and redelivery."""

@@ -1,6 +1,6 @@
-"""Notifications' tables, and where the follower `notifications` starts when first
-deployed (its position is kept with every other consumer's, in
-crafting_follower_positions)."""
+"""Where the follower `notifications` starts when first deployed (its position is kept
+with every other consumer's, in crafting_follower_positions; its tables are made by the
+migrations)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from infra.followers import positions
 from infra.followers.read_models import NAME as PROJECTOR
-from infra.notifications.tables import notify_agreements, notify_metadata, notify_people
+from infra.notifications.tables import notify_agreements, notify_people
 from projections.queries import live_read_model
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the notification tables on first use."""
-    notify_metadata.create_all(engine)
 
 
 def start_where_the_read_models_are(engine: Engine, name: str) -> None:

@@ -1,0 +1,1 @@
+"""The migrations of the data-key table (see infra.migrations)."""

@@ -1,0 +1,1 @@
+"""One file per migration, each naming its predecessor (`down_revision`)."""

@@ -1,0 +1,1 @@
+"""The migrations of the service's operational tables (see infra.migrations)."""
