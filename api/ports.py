@@ -18,9 +18,9 @@ from domain.access import Actor
 from domain.agreement import Agreement
 from domain.application import CommandResult, Request
 from domain.application.commands import Command
+from domain.application.subscriptions import WebhookSubscriptions
 from domain.integrity import Verifier
 from domain.sealing import opened_in
-from domain.webhooks.service import WebhookSubscriptions
 from infra import audit
 from infra.bootstrap import Container
 from infra.keystore import KeyRing

@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from domain.application import CraftingApplication
-from domain.webhooks.service import WebhookSubscriptions
+from domain.application.subscriptions import WebhookSubscriptions
+from domain.webhooks.policy import WebhookPolicy
 from infra import used_tokens
 from infra.audit import Sealer, Store, ensure_tables, report_tampered_snapshot
 from infra.database import Engines, check_reachable, create_engines
@@ -118,13 +119,14 @@ def bootstrap(settings: Settings | None = None) -> Container:
     )
     app.on_saved(runner.wake)
     store = Store(app.recorder, app.mapper.transcoder, engines.writer)
-    subscriptions = WebhookSubscriptions(
-        app,
+    policy = WebhookPolicy(
         SqlSecretStore(engines.writer, keys.store.master_key, reader=engines.reader),
         url_guard(settings.webhooks_allow_private),
         allow_http=settings.dev,
         rotation_grace=timedelta(seconds=settings.webhooks_secret_grace_seconds),
     )
+    app.use_webhooks(policy)
+    subscriptions = WebhookSubscriptions(app, policy.secrets)
     webhooks = WebhookWorker(
         engines.writer,
         engines.reader,

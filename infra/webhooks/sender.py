@@ -18,8 +18,8 @@ import orjson
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 from sqlalchemy import Engine, bindparam, select, update
 
+from domain.application.subscriptions import WebhookSubscriptions
 from domain.webhooks.rules import REVIEW_DUE
-from domain.webhooks.service import WebhookSubscriptions
 from infra.webhooks import transport
 from infra.webhooks.signature import headers
 from infra.webhooks.tables import DELIVERED, PENDING, outbox

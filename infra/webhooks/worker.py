@@ -19,8 +19,8 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper
 from eventsourcing.postgres import PostgresApplicationRecorder
 from sqlalchemy import Engine, func, insert, select
 
+from domain.application.subscriptions import WebhookSubscriptions
 from domain.webhooks import SubscriptionStatus
-from domain.webhooks.service import WebhookSubscriptions
 from infra.webhooks.planner import NAME, Planner, queue_reminders
 from infra.webhooks.sender import DeliveryConfig, Sender
 from infra.webhooks.tables import PENDING, outbox, planner_state, subscriptions, webhook_metadata
