@@ -235,3 +235,28 @@ def test_a_pause_reason_is_sealed_on_an_agreement_and_in_clear_on_a_subscription
             w.auditor, "query { auditLog(first: 100) { edges { node { type reason } } } }"
         )["auditLog"]["edges"]
         assert {said, note} <= {e["node"]["reason"] for e in log}
+
+
+FEED = """query($p: Int) { changes(first: 100, consistentWith: $p) { edges { node {
+  streamType streamId agreementId agreementUuid subscriptionId } } } }"""
+READ = "query($id: ID!) { agreement(id: $id) { id } }"
+
+
+def test_the_feed_names_agreements_and_subscriptions_both_ways(database_url: str) -> None:
+    with webhook_service(database_url) as api:
+        w = World(api)
+        agreement = w.propose()
+        created = _create(api, w.integration)
+        sid = created["subscription"]["id"]
+        feed = api.data(w.hr, FEED, p=created["position"])["changes"]["edges"]
+        nodes = [e["node"] for e in feed]
+        (mine,) = [n for n in nodes if n["agreementId"] == agreement["id"]]
+        assert mine["agreementUuid"] == mine["streamId"]
+        # The bare UUID reaches the agreement as its global id does.
+        found = api.data(w.hr, READ, id=mine["agreementUuid"])["agreement"]
+        assert found["id"] == agreement["id"]
+        (hook,) = [n for n in nodes if n["streamType"] == "WEBHOOK"]
+        assert hook["subscriptionId"] == sid  # as webhookSubscriptions names it
+        assert hook["streamId"] == str(subscription_uuid(sid))
+        assert hook["agreementId"] is None and hook["agreementUuid"] is None
+        assert all(n["subscriptionId"] is None for n in nodes if n["streamType"] != "WEBHOOK")
