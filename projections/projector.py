@@ -343,6 +343,7 @@ class BatchProjector:
                 "stream_id": stream,
                 "legal_hold": False,
                 "erased": False,
+                "created_at": event.timestamp,
                 **provisioning_columns(Provisioning()),
             }
         row = self.people[stream]

@@ -28,8 +28,8 @@ from sqlalchemy import (
 )
 
 # Bump when the tables or the way events fill them change: the runner then rebuilds.
-# 3: sealed texts; 4: provisioning (SCIM)
-READ_MODEL_VERSION = 4  # 2: children indexed by (agreement, position)
+# 3: sealed texts; 4: provisioning (SCIM); 5: when a person was registered (SCIM meta)
+READ_MODEL_VERSION = 5  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -189,6 +189,7 @@ def read_model(generation: int) -> ReadModel:
         Column("erased", Boolean, nullable=False),
         Column("inactive_since", TS),  # when they left, for retention
         Column("version", Integer, nullable=False),
+        Column("created_at", TS, nullable=False),  # registered (SCIM's meta.created)
         Column("updated_at", TS, nullable=False),
     )
     audit_log = table(
