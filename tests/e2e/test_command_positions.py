@@ -17,6 +17,8 @@ REVERT = """mutation($input: RevertChangeInput!) { revertChange(input: $input) {
 AUDIT = """query($id: ID!, $p: Int) {
   auditLog(first: 100, filter: {agreementId: $id}, consistentWith: $p) {
     edges { node { position version type } } } }"""
+FEED = """query($p: Int) { changes(first: 100, consistentWith: $p) {
+  edges { node { position streamType } } } }"""
 WORKLOAD = """query($t: String!, $p: Int) { teamWorkload(teamId: $t, consistentWith: $p) {
   members { personId hoursReceivedPerWeek } } }"""
 
@@ -64,8 +66,11 @@ def test_reallocate_and_revert_answer_with_the_agreements_own_position(api: Api)
         },
     )["reallocateTask"]
     assert again["replayed"] is True and again["position"] == moved["position"]
-    # lastPosition covers the hours booked: the receiver's workload shows them.
-    members = api.data(w.manager, WORKLOAD, t=w.team, p=moved["lastPosition"])["teamWorkload"]
+    # lastPosition is the command's last event: the receiver's hours-ledger booking.
+    feed = api.data(w.hr, FEED, p=moved["lastPosition"])["changes"]["edges"]
+    (last,) = [e["node"] for e in feed if e["node"]["position"] == moved["lastPosition"]]
+    assert last["streamType"] == "LEDGER"
+    members = api.data(w.manager, WORKLOAD, t=w.team, p=moved["position"])["teamWorkload"]
     received = {m["personId"]: m["hoursReceivedPerWeek"] for m in members["members"]}
     assert received[w.ids["mate"]] == 2
 
@@ -80,6 +85,6 @@ def test_reallocate_and_revert_answer_with_the_agreements_own_position(api: Api)
     log = _audit(api, w, aid, reverted["position"])
     assert reverted["position"] in {e["position"] for e in log}
     assert log[0]["position"] == reverted["position"]  # newest first: the revert
-    members = api.data(w.manager, WORKLOAD, t=w.team, p=reverted["lastPosition"])["teamWorkload"]
+    members = api.data(w.manager, WORKLOAD, t=w.team, p=reverted["position"])["teamWorkload"]
     received = {m["personId"]: m["hoursReceivedPerWeek"] for m in members["members"]}
     assert received[w.ids["mate"]] == 0

@@ -43,8 +43,9 @@ class AgreementPayload:
         default=None,
         description="Log position of the command's last event. Equal to `position` "
         "except when the command also booked hours (reallocateTask, reverting a "
-        "reallocation): their hours-ledger events follow the agreement's. Pass it as "
-        "consistentWith to read everything the command wrote (teamWorkload).",
+        "reallocation): its hours-ledger events follow the agreement's. Pass it as "
+        "consistentWith to see those too in changes and auditLog; a replay answers "
+        "with `position`.",
     )
     replayed: bool = strawberry.field(description="True when an idempotency key matched.")
     would_revert: list[Change] | None = strawberry.field(
