@@ -4,7 +4,7 @@ idempotency keys, expected versions, retries, metrics and error mapping are the 
 A subscription's `reason` (pause, resume, delete, disable) is an operator's note about
 an integration, not personal data of a data subject: it is recorded in clear, like the
 subscription's URL and event types, and stays readable when anyone is erased. Put no
-personal data in it (docs/webhooks.md, "Reasons")."""
+personal data in it (docs/integration.md, "Reasons")."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ class WebhookSubscription(ChainedAggregate):
 
     # Its reasons (paused, resumed, deleted, disabled) are an operator's notes about an
     # integration, not a data subject's personal data: recorded in clear, readable after
-    # any erasure, shown in the audit log (docs/webhooks.md, "Reasons").
+    # any erasure, shown in the audit log (docs/integration.md, "Reasons").
     PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
     class Created(RecordedEvent, Aggregate.Created):

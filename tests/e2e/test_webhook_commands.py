@@ -206,7 +206,7 @@ def test_a_pause_reason_is_sealed_on_an_agreement_and_in_clear_on_a_subscription
     database_url: str,
 ) -> None:
     """Decided: an agreement's reason is about its employee (sealed under their key);
-    a subscription's is an operator's note about an integration (docs/webhooks.md)."""
+    a subscription's is an operator's note about an integration (docs/integration.md, "Reasons")."""
     with webhook_service(database_url) as api:
         w = World(api)
         agreement = w.active()
