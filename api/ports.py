@@ -19,9 +19,9 @@ from domain.access import Actor
 from domain.agreement import Agreement
 from domain.application import CommandResult, Request
 from domain.application.commands import Command
+from domain.application.subscriptions import WebhookSubscriptions
 from domain.sealing import opened_in
 from domain.values import Role
-from domain.webhooks.service import WebhookSubscriptions
 from infra import alarms, audit
 from infra.alarms import Alarm
 from infra.bootstrap import Container

@@ -20,6 +20,10 @@ class IdempotencyRecord(ChainedAggregate):
         agreement_id: str | None
         agreement_version: int | None
         person_ids: list[str]
+        # A webhook subscription command's. Records stored before these fields existed
+        # read them as the class defaults (stored state is not re-hashed with them).
+        subscription_id: str | None = None
+        subscription_version: int | None = None
 
     def __init__(
         self,
@@ -28,12 +32,16 @@ class IdempotencyRecord(ChainedAggregate):
         agreement_id: str | None,
         agreement_version: int | None,
         person_ids: list[str],
+        subscription_id: str | None = None,
+        subscription_version: int | None = None,
     ) -> None:
         self.command = command
         self.fingerprint = fingerprint
         self.agreement_id = agreement_id
         self.agreement_version = agreement_version
         self.person_ids = person_ids
+        self.subscription_id = subscription_id
+        self.subscription_version = subscription_version
 
     @staticmethod
     def id_for(actor_id: str, key: str) -> UUID:
@@ -49,6 +57,8 @@ class IdempotencyRecord(ChainedAggregate):
         agreement_id: UUID | None = None,
         agreement_version: int | None = None,
         person_ids: list[str] | None = None,
+        subscription_id: UUID | None = None,
+        subscription_version: int | None = None,
     ) -> IdempotencyRecord:
         created: IdempotencyRecord = cls._create(
             cls.Recorded,
@@ -58,6 +68,8 @@ class IdempotencyRecord(ChainedAggregate):
             agreement_id=None if agreement_id is None else str(agreement_id),
             agreement_version=agreement_version,
             person_ids=person_ids or [],
+            subscription_id=None if subscription_id is None else str(subscription_id),
+            subscription_version=subscription_version,
             **meta.event_fields(),
         )
         return created

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from domain.integrity import GENESIS, event_hash, hashed_fields
-from domain.sealing import seal_event_fields
+from domain.sealing import PERSONAL_EVENT_FIELDS, seal_event_fields
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ class ChainedAggregate(Aggregate):
     # The field naming whose personal data its events hold (domain.sealing); None: no
     # personal text is recorded in its events.
     SUBJECT_FIELD: ClassVar[str | None] = None
+    # Which event fields hold personal text (sealed, or with no subject not recorded).
+    PERSONAL_FIELDS: ClassVar[frozenset[str]] = PERSONAL_EVENT_FIELDS
 
     def resolve_chain_head(self) -> str:
         """The hash the next event must carry."""
@@ -96,10 +98,10 @@ class ChainedAggregate(Aggregate):
     @classmethod
     def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
         subject = None if cls.SUBJECT_FIELD is None else kwargs[cls.SUBJECT_FIELD]
-        fields = seal_event_fields(kwargs, subject)
+        fields = seal_event_fields(kwargs, subject, cls.PERSONAL_FIELDS)
         return super()._create(event_class, id=id, previous_hash=GENESIS, **fields)
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         subject = None if self.SUBJECT_FIELD is None else getattr(self, self.SUBJECT_FIELD)
-        fields = seal_event_fields(kwargs, subject)
+        fields = seal_event_fields(kwargs, subject, self.PERSONAL_FIELDS)
         super().trigger_event(event_class, previous_hash=self.resolve_chain_head(), **fields)

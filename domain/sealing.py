@@ -225,11 +225,17 @@ def sealing_with(keys: Keys | None) -> Iterator[None]:
         keys_in_use.reset(token)
 
 
-def seal_event_fields(fields: dict[str, Any], subject_id: str | None) -> dict[str, Any]:
+def seal_event_fields(
+    fields: dict[str, Any],
+    subject_id: str | None,
+    personal: frozenset[str] = PERSONAL_EVENT_FIELDS,
+) -> dict[str, Any]:
     """An event's fields with every personal text sealed under the subject's key. Text
     already sealed stays as it is; about a subject whose key is destroyed nothing new
     can be written, so their text is recorded as ERASED; with no subject (ledgers,
-    idempotency records) free text is not recorded at all: it lives on the agreement."""
+    idempotency records) free text is not recorded at all: it lives on the agreement.
+    `personal` names the event fields that hold personal text (an aggregate whose
+    texts are not about a data subject names none)."""
     keys = keys_in_use.get()
     if keys is None:
         return fields
@@ -248,10 +254,7 @@ def seal_event_fields(fields: dict[str, Any], subject_id: str | None) -> dict[st
             except SubjectErased:
                 return ERASED
 
-    return {
-        name: _seal(value, seal_text, name in PERSONAL_EVENT_FIELDS)
-        for name, value in fields.items()
-    }
+    return {name: _seal(value, seal_text, name in personal) for name, value in fields.items()}
 
 
 def _seal(value: Any, seal_text: Callable[[str], str | None], personal: bool) -> Any:

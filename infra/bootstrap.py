@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from domain.application import CraftingApplication
-from domain.webhooks.service import WebhookSubscriptions
+from domain.application.subscriptions import WebhookSubscriptions
+from domain.webhooks.policy import WebhookPolicy
 from infra import followers, migrations
 from infra.audit import Sealing, Store, report_tampered_snapshot
 from infra.audit.store import ProgressCallback
@@ -206,13 +207,14 @@ def bootstrap(settings: Settings | None = None) -> Container:
         batch_size=settings.projector_batch_size,
     )
     app.on_saved(projector.wake)
-    subscriptions = WebhookSubscriptions(
-        app,
+    policy = WebhookPolicy(
         SqlSecretStore(engines.writer, keys.store.master_key, reader=engines.reader),
         url_guard(settings.webhooks_allow_private),
         allow_http=settings.dev,
         rotation_grace=timedelta(seconds=settings.webhooks_secret_grace_seconds),
     )
+    app.use_webhooks(policy)
+    subscriptions = WebhookSubscriptions(app, policy.secrets)
     webhooks = Follower(
         "webhooks",
         engines.writer,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from domain.agreement.lifecycle import REVIEWS_DUE_IN
 from projections import queries as q
 from projections.tables import ReadModel
 
@@ -34,7 +35,7 @@ def reviews_due(manager_id: str | None, before: date) -> q.AgreementCriteria:
     """Active agreements whose next review is on or before `before` (of `manager_id`'s
     reports, when given), soonest — so most overdue — first. GraphQL's `reviewsDue`
     asks for the same."""
-    return q.AgreementCriteria(status="ACTIVE", manager_id=manager_id, due_before=before)
+    return q.AgreementCriteria(status=str(REVIEWS_DUE_IN), manager_id=manager_id, due_before=before)
 
 
 def inbox(

@@ -15,13 +15,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.agreement import events as ev
+from domain.agreement.state import hours_in_effect
 from domain.directory_guard import DeactivationGuard
 from domain.idempotency import IdempotencyRecord
 from domain.metadata import RecordedEvent
 from domain.person import Person, Provisioning
-from domain.records import Adjustment, Reallocation
+from domain.records import Adjustment, ChangeKind, Reallocation
 from domain.sealing import stored
-from domain.values import FINAL_STATUSES
+from domain.values import FINAL_STATUSES, AgreementStatus, ChangeStatus
 from domain.webhooks import WebhookSubscription
 from projections.payload import camel_json, event_payload
 from projections.rows import (
@@ -99,13 +100,19 @@ class BatchProjector:
             for e in events
             if isinstance(e, ev.ChangeReverted | ev.ProposalRevised)
         }
+        # The development hours are summed over all of an agreement's adjustments.
+        summed = deep | {str(e.originator_id) for e in events if isinstance(e, ev.AdjustmentAdded)}
         rm = self.rm
         self._load(
             rm.agreements, rm.agreements.c.agreement_id, ids, self.agreements, "agreement_id"
         )
         self._load(rm.changes, rm.changes.c.agreement_id, deep, self.changes, "change_id")
         self._load(
-            rm.adjustments, rm.adjustments.c.agreement_id, deep, self.adjustments, "adjustment_id"
+            rm.adjustments,
+            rm.adjustments.c.agreement_id,
+            summed,
+            self.adjustments,
+            "adjustment_id",
         )
         self._load(
             rm.reallocations,
@@ -141,7 +148,7 @@ class BatchProjector:
                 "agreement_id": aid,
                 "employee_id": event.employee_id,
                 "approved_by_manager_id": None,
-                "status": "PROPOSED",
+                "status": str(AgreementStatus.PROPOSED),
                 "guardrails": None,
                 "development_hours": 0.0,
                 "next_review_on": None,
@@ -158,9 +165,23 @@ class BatchProjector:
 
     def _content(self, aid: str, event: ev.Proposed | ev.ProposalRevised, position: int) -> None:
         row = self.agreements[aid]
-        row.update(goal_columns(event.title, event.career_goal), development_hours=0.0)
+        row.update(goal_columns(event.title, event.career_goal))
         for seq, item in enumerate(event.adjustments):
             self._add_adjustment(row, item, event, position, seq)
+        self._sum_development_hours(row)
+
+    def _sum_development_hours(self, row: Row) -> None:
+        """The agreement's development hours, derived from its adjustments as the
+        aggregate derives them (domain.agreement.state.hours_in_effect), never kept
+        as a running total."""
+        owned = self.owned.get(row["agreement_id"], set())
+        items = sorted(
+            (self.adjustments[key] for name, key in owned if name == "adjustments"),
+            key=lambda a: (a["position"], a["seq"]),
+        )
+        row["development_hours"] = hours_in_effect(
+            (a["hours_per_week"], a["status"]) for a in items
+        )
 
     def _add_adjustment(
         self, row: Row, item: Adjustment, event: Any, position: int, seq: int = 0
@@ -172,8 +193,9 @@ class BatchProjector:
         }
         self.dirty["adjustments"].add(item.id)
         self._own(row["agreement_id"], self.adjustments, item.id)
-        row["development_hours"] += item.hours_per_week
-        self._add_change(row, event, position, item.change_id, "ADJUSTMENT_ADDED", item.id, seq=seq)
+        self._add_change(
+            row, event, position, item.change_id, str(ChangeKind.ADJUSTMENT_ADDED), item.id, seq=seq
+        )
 
     def _add_change(
         self,
@@ -225,12 +247,12 @@ class BatchProjector:
             getattr(self, name).pop(key, None)
             self.dirty[name].discard(key)
             owned.discard((name, key))
-        row["status"] = "PROPOSED"
+        row["status"] = str(AgreementStatus.PROPOSED)
         self._content(aid, event, position)
 
     def approve(self, row: Row, event: ev.Approved, position: int) -> None:
         row.update(
-            status="ACTIVE",
+            status=str(AgreementStatus.ACTIVE),
             approved_by_manager_id=event.manager_id,
             next_review_on=event.next_review_on,
         )
@@ -247,7 +269,7 @@ class BatchProjector:
             event,
             position,
             change_id,
-            "GUARDRAILS_CHANGED",
+            str(ChangeKind.GUARDRAILS_CHANGED),
             change_id,
             guardrails_before=row["guardrails"],
             guardrails_after=rails,
@@ -256,6 +278,7 @@ class BatchProjector:
 
     def add_adjustment(self, row: Row, event: ev.AdjustmentAdded, position: int) -> None:
         self._add_adjustment(row, event.adjustment, event, position)
+        self._sum_development_hours(row)
 
     def reallocate(self, row: Row, event: ev.TaskReallocated, position: int) -> None:
         item: Reallocation = event.reallocation
@@ -265,7 +288,9 @@ class BatchProjector:
         }
         self.dirty["reallocations"].add(item.id)
         self._own(row["agreement_id"], self.reallocations, item.id)
-        self._add_change(row, event, position, item.change_id, "TASK_REALLOCATED", item.id)
+        self._add_change(
+            row, event, position, item.change_id, str(ChangeKind.TASK_REALLOCATED), item.id
+        )
 
     def revert(self, row: Row, event: ev.ChangeReverted, position: int) -> None:
         head = self.changes[event.reverted_change_id]
@@ -278,21 +303,20 @@ class BatchProjector:
             event,
             position,
             event.change_id,
-            "CHANGE_REVERTED",
+            str(ChangeKind.CHANGE_REVERTED),
             root["subject_id"],
             root_id=root["change_id"],
             reverts=head["change_id"],
             guardrails_before=head["guardrails_after"],
             guardrails_after=head["guardrails_before"],
         )
-        status = "ACTIVE" if root["effective"] else "REVERTED"
-        if root["kind"] == "ADJUSTMENT_ADDED":
+        status = str(ChangeStatus.ACTIVE if root["effective"] else ChangeStatus.REVERTED)
+        if root["kind"] == ChangeKind.ADJUSTMENT_ADDED:
             adjustment = self.adjustments[root["subject_id"]]
             adjustment["status"] = status
-            sign = 1 if root["effective"] else -1
-            row["development_hours"] += sign * adjustment["hours_per_week"]
             self.dirty["adjustments"].add(adjustment["adjustment_id"])
-        elif root["kind"] == "TASK_REALLOCATED":
+            self._sum_development_hours(row)
+        elif root["kind"] == ChangeKind.TASK_REALLOCATED:
             self.reallocations[root["subject_id"]]["status"] = status
             self.dirty["reallocations"].add(root["subject_id"])
         else:
@@ -319,6 +343,7 @@ class BatchProjector:
                 "stream_id": stream,
                 "legal_hold": False,
                 "erased": False,
+                "created_at": event.timestamp,
                 **provisioning_columns(Provisioning()),
             }
         row = self.people[stream]
@@ -408,28 +433,28 @@ class BatchProjector:
                 self.written[name].discard(key)
 
 
-def _status(status: str) -> Any:
+def _status(status: AgreementStatus) -> Any:
     def handler(_: BatchProjector, row: Row, __: Any, ___: int) -> None:
-        row["status"] = status
+        row["status"] = str(status)
 
     return handler
 
 
 _HANDLERS: dict[type[Any], Any] = {
     ev.ProposalRevised: BatchProjector.revise,
-    ev.ChangesRequested: _status("CHANGES_REQUESTED"),
+    ev.ChangesRequested: _status(AgreementStatus.CHANGES_REQUESTED),
     ev.Approved: BatchProjector.approve,
-    ev.Rejected: _status("REJECTED"),
+    ev.Rejected: _status(AgreementStatus.REJECTED),
     ev.GuardrailsChanged: BatchProjector.set_guardrails,
     ev.AdjustmentAdded: BatchProjector.add_adjustment,
     ev.TaskReallocated: BatchProjector.reallocate,
     ev.ChangeReverted: BatchProjector.revert,
     ev.ReviewRecorded: BatchProjector.review,
     ev.ArtifactRecorded: BatchProjector.artifact,
-    ev.Paused: _status("PAUSED"),
-    ev.Resumed: _status("ACTIVE"),
-    ev.Completed: _status("COMPLETED"),
-    ev.Withdrawn: _status("WITHDRAWN"),
+    ev.Paused: _status(AgreementStatus.PAUSED),
+    ev.Resumed: _status(AgreementStatus.ACTIVE),
+    ev.Completed: _status(AgreementStatus.COMPLETED),
+    ev.Withdrawn: _status(AgreementStatus.WITHDRAWN),
 }
 
 

@@ -142,6 +142,7 @@ def person_row(person: Person) -> Row:
         "legal_hold": person.on_hold,
         "erased": person.erased,
         "inactive_since": None,  # kept by the projector (retention reads it there)
+        "created_at": person.created_on,
         "updated_at": person.modified_on,
     }
 

@@ -28,8 +28,9 @@ from sqlalchemy import (
 )
 
 # Bump when the tables or the way events fill them change: they are then rebuilt.
-# 3: sealed texts; 4: provisioning (SCIM); 5: webhook URLs only as their receiver
-READ_MODEL_VERSION = 5  # 2: children indexed by (agreement, position)
+# 3: sealed texts; 4: provisioning (SCIM); 5: webhook URLs only as their receiver;
+# 6: when a person was registered (SCIM meta)
+READ_MODEL_VERSION = 6  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -190,6 +191,7 @@ def read_model(generation: int) -> ReadModel:
         Column("erased", Boolean, nullable=False),
         Column("inactive_since", TS),  # when they left, for retention
         Column("version", Integer, nullable=False),
+        Column("created_at", TS, nullable=False),  # registered (SCIM's meta.created)
         Column("updated_at", TS, nullable=False),
     )
     audit_log = table(

@@ -11,6 +11,7 @@ from typing import Any
 from domain.access import role_reads_all_events
 from domain.agreement.events import AgreementEvent
 from domain.webhooks.rules import REVIEW_DUE
+from projections.global_ids import global_id
 from projections.payload import event_payload
 
 
@@ -28,7 +29,7 @@ def webhook_payload(
         "recordedAt": _instant(event.timestamp),
     }
     if isinstance(event, AgreementEvent):
-        body["agreementId"] = str(event.originator_id)
+        body.update(_agreement_ids(str(event.originator_id)))
     else:
         body["personId"] = person_id
     body["data"] = event_payload(event)
@@ -44,9 +45,15 @@ def review_due_payload(
         "type": REVIEW_DUE,
         "position": position,
         "recordedAt": _instant(recorded_at),
-        "agreementId": agreement_id,
+        **_agreement_ids(agreement_id),
         "data": {"employeeId": employee_id, "nextReviewOn": due_on.isoformat()},
     }
+
+
+def _agreement_ids(agreement_id: str) -> dict[str, str]:
+    """The agreement as both kinds of client name it: the bare UUID, and the global id
+    that GraphQL's `agreement(id)`, `changes` and the mutations use."""
+    return {"agreementId": agreement_id, "agreementGlobalId": global_id("Agreement", agreement_id)}
 
 
 def _instant(value: datetime) -> str:

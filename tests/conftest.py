@@ -30,6 +30,19 @@ os.environ.setdefault("CRAFTING_MASTER_KEY", new_master_key())
 SNAPSHOT_KEY = b"tests-snapshot-key-0123456789abc"
 
 
+@pytest.fixture(autouse=True)
+def read_lag(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CRAFTING_TEST_READ_LAG=SECONDS: every projection batch of this process commits that
+    much later, so a test that reads its own write without waiting for its position
+    (`consistentWith`, `World.sync`) fails every time instead of once under load."""
+    lag = float(os.environ.get("CRAFTING_TEST_READ_LAG") or 0)
+    if lag > 0:
+        from projections import runner
+        from tests.paused_projector import paused
+
+        monkeypatch.setattr(runner, "BatchProjector", paused(lag))
+
+
 def _docker_available() -> bool:
     if shutil.which("docker") is None:
         return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
@@ -21,6 +22,7 @@ from domain.errors import DomainError, Forbidden
 from domain.sealing import KeysUnavailable
 
 C = TypeVar("C", bound=c.Command)
+T = TypeVar("T")
 
 
 @strawberry.type
@@ -75,9 +77,19 @@ def command_from(input: object, command: type[C]) -> C:
 
 async def execute(ctx: Context, command: c.Command) -> CommandResult:
     """Run a command off the event loop; DomainError and Forbidden are re-raised."""
-    name = type(command).__name__
+    return await counted(
+        type(command).__name__,
+        lambda: ctx.ports.commands.execute(ctx.command_request, command),
+    )
+
+
+async def counted(name: str, call: Callable[[], T]) -> T:
+    """Run `call` off the event loop, counted in the commands metric under `name`; a
+    refusal as FORBIDDEN, an unreachable key store as SERVICE_UNAVAILABLE, a broken
+    rule re-raised (for `userErrors`). `execute` for commands; also the operations that
+    are not events (redelivering webhooks)."""
     try:
-        result = await asyncio.to_thread(ctx.ports.commands.execute, ctx.command_request, command)
+        result = await asyncio.to_thread(call)
     except Forbidden as error:
         COMMANDS.labels(name, "FORBIDDEN").inc()
         raise ForbiddenError(error.message) from None

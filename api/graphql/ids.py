@@ -9,12 +9,12 @@ from uuid import UUID
 
 from api.graphql.errors import BadInputError
 from domain.values import PERSON_ID_RULE, is_person_id
+from projections.global_ids import encoded as _encode
+from projections.global_ids import global_id
+
+__all__ = ["global_id"]  # re-exported: the encoding is projections.global_ids'
 
 _MAX_ID = 300
-
-
-def _encode(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def _decode(value: str) -> str | None:
@@ -24,11 +24,6 @@ def _decode(value: str) -> str | None:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-
-
-def global_id(type_name: str, key: str) -> str:
-    """A Relay global id: the type and the key, opaque (base64url)."""
-    return _encode(f"{type_name}:{key}")
 
 
 def parse_global_id(value: str) -> tuple[str, str]:

@@ -40,6 +40,7 @@ def user_of(row: Row) -> Any:
         active=row["active"],
         meta=Meta(
             resource_type="User",
+            created=_utc(row["created_at"]),
             last_modified=_utc(row["updated_at"]),
             version=etag(row["version"]),
         ),

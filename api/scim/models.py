@@ -60,8 +60,9 @@ class User(Resource[Any]):
     emails: Annotated[list[Email] | None, Required.true] = None
     """The work e-mail (the primary one, or the first): the directory needs one."""
 
-    active: Annotated[bool | None, Required.true] = None
-    """Whether the person is active; false deactivates (recorded, never erased)."""
+    active: bool | None = None
+    """Whether the person is active; false deactivates (recorded, never erased). Optional
+    (RFC 7643 §4.1.1): a new user without it is active, a replace without it keeps it."""
 
 
 class Manager(ComplexAttribute):

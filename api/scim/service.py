@@ -32,9 +32,15 @@ def _hours(user: Resource[Any]) -> float | None:
     return None if extension is None else extension.contracted_hours_per_week
 
 
+def _active(user: Resource[Any]) -> bool | None:
+    active: bool | None = getattr(user, "active", None)
+    return active
+
+
 class DirectoryService(ScimService):
     """Answers a PATCH with the user (200, as Okta expects; RFC 7644 also allows 204),
-    understands Entra's work e-mail path, and refuses to remove contracted hours."""
+    understands Entra's work e-mail path, and refuses to remove contracted hours or
+    `active`."""
 
     def read_patch(
         self, resource_type: ResourceType, body: bytes, content_type: str | None
@@ -46,11 +52,17 @@ class DirectoryService(ScimService):
     ) -> Resource[Any] | None:
         # A PUT without our extension keeps the hours (IdPs seldom map it); a PATCH
         # that removes them asks for what the directory cannot hold: say so.
-        had = _hours(current)
+        had, was_active = _hours(current), _active(current)  # the patch changes `current`
         patched = super().apply_patch(current, patch_op, conditions)
         if patched is not None and had is not None and _hours(patched) is None:
             raise MutabilityException(
                 detail="A person always has contracted hours: replace them, do not remove them."
+            )
+        # `active` is optional on a write (a new user is active, a PUT without it keeps
+        # it), but every person is active or not: removing it is refused the same way.
+        if patched is not None and was_active is not None and _active(patched) is None:
+            raise MutabilityException(
+                detail="A person is always active or not: set active to false to deactivate."
             )
         return patched
 

@@ -23,10 +23,11 @@ from api.web.forms import FieldError, Submitted, uuid_or_none
 from api.web.sessions import Session
 from api.web.site import Site, to_sign_in
 from domain.access import Actor, Party, acting_role, sees_all
+from domain.agreement.lifecycle import Action, allows
 from domain.application import commands as c
 from domain.errors import DomainError, Forbidden, VersionConflict
 from domain.sealing import KeysUnavailable
-from domain.values import AgreementStatus, Role
+from domain.values import Role
 from projections import queries as q
 from projections.rows import Row
 from projections.tables import ReadModel
@@ -165,7 +166,7 @@ class AgreementPages:
         row = detail.agreement
         may = self.may(session, detail)
         # The employee's side withdraws (HR too): the form shows where the command allows.
-        may_withdraw = may[Party.EMPLOYEE.value] and not AgreementStatus(row["status"]).is_final
+        may_withdraw = may[Party.EMPLOYEE.value] and allows(row["status"], Action.WITHDRAW)
         return self.site.render(
             request,
             "agreement.html",

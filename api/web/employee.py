@@ -29,6 +29,7 @@ from api.web.proposal_form import (
 from api.web.sessions import Session
 from api.web.site import to_sign_in
 from domain.access import Actor, Party, can_read_evidence
+from domain.agreement.lifecycle import Action, allows
 from domain.application import commands as c
 from domain.errors import DomainError, VersionConflict
 from domain.values import AdjustmentKind, AgreementStatus, ArtifactKind, Role
@@ -37,7 +38,6 @@ from projections.career import CareerRows, career_evidence, career_rows
 from projections.rows import Row
 from projections.tables import ReadModel
 
-REVISABLE = (AgreementStatus.PROPOSED, AgreementStatus.CHANGES_REQUESTED)
 # What the person sees of a career: themselves, the rows the viewer may read.
 Career = tuple[Row, CareerRows]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -192,7 +192,7 @@ class EmployeePages:
         if isinstance(found, Response):
             return found
         row = found[1].agreement
-        if AgreementStatus(row["status"]) not in REVISABLE:
+        if not allows(row["status"], Action.REVISE):
             return RedirectResponse(f"/agreements/{row['agreement_id']}", 303)
         return found
 

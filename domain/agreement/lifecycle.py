@@ -75,6 +75,11 @@ ALLOWED_IN: Mapping[Action, frozenset[AgreementStatus]] = {
 # Statuses in which reviews are due and reallocations hold hours: the agreement runs.
 RUNNING: frozenset[AgreementStatus] = _RUNNING
 
+# The status whose due reviews are listed and reminded (`reviewsDue`, the inbox, the
+# `review.due` webhook): a paused agreement still accepts a review, but nobody is chased
+# for one while it is paused.
+REVIEWS_DUE_IN: AgreementStatus = S.ACTIVE
+
 
 def allows(status: AgreementStatus | str, action: Action) -> bool:
     """Whether an agreement in this status accepts this action."""

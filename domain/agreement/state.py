@@ -6,7 +6,7 @@ them, so all three depend on this module and on nothing of each other (no cycle)
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import replace
 from datetime import date
 from typing import Protocol
@@ -44,9 +44,14 @@ class AgreementState(Protocol):
 
 def development_hours(state: AgreementState) -> float:
     """Hours per week of the adjustments in effect."""
-    return sum(
-        a.hours_per_week for a in state.adjustments.values() if a.status is ChangeStatus.ACTIVE
-    )
+    return hours_in_effect((a.hours_per_week, a.status) for a in state.adjustments.values())
+
+
+def hours_in_effect(adjustments: Iterable[tuple[float, str]]) -> float:
+    """The development hours of (hours per week, status) pairs: the sum over those in
+    effect. The aggregate judges rule 2 with it; the read model derives its
+    `development_hours` with it (projections/projector.py), so both sum alike."""
+    return sum(hours for hours, status in adjustments if status == ChangeStatus.ACTIVE)
 
 
 def is_effective(state: AgreementState, root_id: str) -> bool:

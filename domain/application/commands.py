@@ -15,6 +15,7 @@ from domain.agreement import Agreement
 from domain.directory_guard import GuardPolicy
 from domain.person import Person, Profile, Provisioning
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
+from domain.webhooks import WebhookSubscription
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,9 @@ class Request:
 
 @dataclass(frozen=True)
 class CommandResult:
-    """A command's outcome: the log position of its last event, and what it changed."""
+    """A command's outcome: the log position of the last event of what it acted on (the
+    agreement, the subscription; for the directory its last event), and what it
+    changed."""
 
     position: int
     agreement: Agreement | None = None
@@ -35,6 +38,11 @@ class CommandResult:
     replayed: bool = False  # the outcome of an earlier call with the same key
     dry_run: bool = False  # judged, nothing recorded: `agreement` is what it would be
     would_revert: tuple[str, ...] = ()  # a dry run's changes it would revert, in order
+    subscription: WebhookSubscription | None = None  # a webhook subscription command's
+    secret: str | None = None  # a subscription's new signing secret (create, rotate)
+    # The command's last event (hours-ledger bookings follow the agreement's event);
+    # None when not known (a replay, a dry run): then `position`.
+    last_position: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,3 +216,44 @@ class PlaceLegalHold(PersonCommand):
 @dataclass(frozen=True, kw_only=True)
 class LiftLegalHold(PersonCommand):
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateWebhookSubscription(Command):
+    """Subscribe a URL to event types (optionally one team's); its secret is issued."""
+
+    url: str
+    event_types: list[str]
+    team_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionCommand(Command):
+    """A command on one webhook subscription; `expected_version` is the subscription's."""
+
+    subscription_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class PauseWebhookSubscription(SubscriptionCommand):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeWebhookSubscription(SubscriptionCommand):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteWebhookSubscription(SubscriptionCommand):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class RotateWebhookSecret(SubscriptionCommand):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisableWebhookSubscription(SubscriptionCommand):
+    """The delivery worker's: deliveries failed for too long (`reason` says how)."""

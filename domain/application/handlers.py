@@ -9,6 +9,7 @@ from typing import Any
 from domain.access import MOVE_WORK, Party, acting_role, may_move_work_of
 from domain.agreement import Agreement, ReallocationToggle
 from domain.application import commands as c
+from domain.application import webhooks
 from domain.application.directory import (
     confirm_deactivations,
     dismiss_deactivations,
@@ -35,8 +36,9 @@ from domain.values import (
     text,
     url,
 )
+from domain.webhooks.policy import SubscriptionChange
 
-Outcome = Agreement | list[Person]
+Outcome = Agreement | list[Person] | SubscriptionChange
 Handler = Callable[[CommandSession, Any], Outcome]
 Act = Callable[[CommandSession, Agreement, Any, Meta], None]
 """What a command does to an agreement the caller may act on (loaded by `on_agreement`)."""
@@ -231,5 +233,11 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.PlaceLegalHold: _on_person(Person.place_hold),
     c.LiftLegalHold: _on_person(Person.lift_hold),
     c.ErasePerson: _on_person(Person.erase, erase=True),
+    c.CreateWebhookSubscription: webhooks.create,
+    c.PauseWebhookSubscription: webhooks.pause,
+    c.ResumeWebhookSubscription: webhooks.resume,
+    c.DeleteWebhookSubscription: webhooks.delete,
+    c.RotateWebhookSecret: webhooks.rotate,
+    c.DisableWebhookSubscription: webhooks.disable,
 }
 """Every command and its handler, with the party the caller must be to the agreement."""

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from copy import deepcopy
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
@@ -23,16 +24,20 @@ from eventsourcing.persistence import (
 )
 
 from domain.access import (
+    MANAGE_WEBHOOKS,
     READ_AGREEMENT,
     Actor,
+    can_manage_subscription,
     can_read_agreement,
     require_directory_writer,
     sees_all,
 )
 from domain.agreement import Agreement
 from domain.agreement.events import AgreementEvent, ChangeReverted, Proposed
+from domain.application import commands as c
 from domain.application.commands import Command, CommandResult, Request
-from domain.application.handlers import handle
+from domain.application.handlers import Outcome, handle
+from domain.application.session import Contended
 from domain.application.unit_of_work import UnitOfWork
 from domain.directory_guard import GUARD_ID, DeactivationGuard
 from domain.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFound, VersionConflict
@@ -44,6 +49,8 @@ from domain.sealing import ERASED, Keys, KeysUnavailable, Opened, holds_clear_te
 from domain.snapshots import SealedSnapshotStore, Tampered
 from domain.transcodings import register_all
 from domain.values import text
+from domain.webhooks import WebhookSubscription
+from domain.webhooks.policy import DELIVERY_WORKER, SubscriptionChange, WebhookPolicy
 
 log = logging.getLogger(__name__)
 PositionLookup = Callable[[UUID, int], int | None]
@@ -88,6 +95,11 @@ class CraftingApplication(Application[UUID]):
         self.attempts = attempts
         self._positions: PositionLookup = self._scan_for_position
         self._on_saved: list[Callable[[int], None]] = []
+        self.webhooks: WebhookPolicy | None = None  # set by infra (use_webhooks)
+
+    def use_webhooks(self, policy: WebhookPolicy) -> None:
+        """Where subscription secrets live, which URLs are allowed (wired by infra)."""
+        self.webhooks = policy
 
     def set_position_lookup(self, lookup: PositionLookup) -> None:
         """Use an indexed lookup of the store (wired by infra) instead of a scan."""
@@ -151,29 +163,49 @@ class CraftingApplication(Application[UUID]):
                 # fast-forward it in place (payloads build their children lazily).
                 shown = deepcopy(outcome) if isinstance(outcome, Agreement) else outcome
                 recordings = self.save(*session.pending, **self._erasing(session.destroyed))
-            except (RecordConflictError, LedgerOutOfStep):
+            except (RecordConflictError, LedgerOutOfStep, Contended):
                 # Someone else wrote one of our aggregates first: judge the command
                 # again on the new state (an expectedVersion then fails cleanly).
+                session.aborted()
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 - jitter, not crypto
                 continue
-            # The position of the command's own last event: the key's bookkeeping
-            # record is saved last but is not part of the feed or the audit log.
-            position = max(
-                (
-                    r.notification.id
-                    for r in recordings
-                    if not isinstance(r.domain_event, IdempotencyRecord.Recorded)
-                ),
-                default=None,
-            )
-            if position is None:  # nothing changed (e.g. an unchanged directory push)
-                position = self.recorder.max_notification_id() or 0
+            except BaseException:
+                session.aborted()
+                raise
+            session.saved()
+            position, last = self._positions_of(recordings, outcome)
             if session.destroyed:
                 shown = self._after_erasure(session.destroyed)
-            return self._result(position, shown)
-        raise VersionConflict("The agreement kept changing while this command ran; please retry.")
+            return replace(self._result(position, shown), last_position=last)
+        raise VersionConflict("What this command changes kept changing while it ran; please retry.")
 
-    def _dry_run(self, outcome: Agreement | list[Person]) -> CommandResult:
+    def _positions_of(self, recordings: list[Recording[UUID]], outcome: Outcome) -> tuple[int, int]:
+        """The positions a command answers with: the last event of the agreement or
+        subscription it acted on (not of the hours ledgers it also booked, so that
+        `auditLog(filter: {agreementId})` finds it; else the command's last event), and
+        the command's last event (to wait for everything it wrote). The key's
+        bookkeeping record is neither: it is not part of the feed or the log."""
+        acted_on = (
+            outcome.id
+            if isinstance(outcome, Agreement)
+            else outcome.subscription.id
+            if isinstance(outcome, SubscriptionChange)
+            else None
+        )
+        events = [
+            r for r in recordings if not isinstance(r.domain_event, IdempotencyRecord.Recorded)
+        ]
+        if not events:  # nothing changed (e.g. an unchanged directory push)
+            head = self.recorder.max_notification_id() or 0
+            return head, head
+        last = max(r.notification.id for r in events)
+        own = max(
+            (r.notification.id for r in events if r.domain_event.originator_id == acted_on),
+            default=last,
+        )
+        return own, last
+
+    def _dry_run(self, outcome: Outcome) -> CommandResult:
         """A command judged on copies (the repository hands out copies of what it
         caches), its events never saved."""
         assert isinstance(outcome, Agreement)
@@ -215,10 +247,19 @@ class CraftingApplication(Application[UUID]):
         return [p for p in map(self.find_person, subjects) if p is not None]
 
     def _key_record(
-        self, session: UnitOfWork, command: Command, outcome: Agreement | list[Person]
+        self, session: UnitOfWork, command: Command, outcome: Outcome
     ) -> IdempotencyRecord:
         assert command.idempotency_key is not None
         meta = session.meta("SYSTEM")
+        if isinstance(outcome, SubscriptionChange):
+            return IdempotencyRecord.record(
+                command.idempotency_key,
+                type(command).__name__,
+                command.fingerprint(self._fingerprint_key),
+                meta,
+                subscription_id=outcome.subscription.id,
+                subscription_version=outcome.subscription.version,
+            )
         if isinstance(outcome, Agreement):
             return IdempotencyRecord.record(
                 command.idempotency_key,
@@ -265,6 +306,10 @@ class CraftingApplication(Application[UUID]):
                 raise Forbidden(READ_AGREEMENT)
             position = self._positions(aid, version) or 0
             return CommandResult(position, agreement=agreement, replayed=True)
+        if record.subscription_id is not None and record.subscription_version is not None:
+            return self._prior_subscription(
+                actor, UUID(record.subscription_id), record.subscription_version, record.command
+            )
         require_directory_writer(actor)
         # The directory's last event is the one just before the key's record: one atomic
         # insert wrote both, and the positions of one insert are consecutive.
@@ -272,10 +317,29 @@ class CraftingApplication(Application[UUID]):
         people = tuple(p for p in map(self.find_person, record.person_ids) if p is not None)
         return CommandResult(position, people=people, replayed=True)
 
+    def _prior_subscription(
+        self, actor: Actor, sid: UUID, version: int, command: str
+    ) -> CommandResult:
+        """A replayed subscription command: the subscription as the first call left it,
+        and the secret it issued while that still signs (a caller that lost the answer
+        to a creation retries with its key; without the secret it would have to rotate)."""
+        sub: WebhookSubscription = self.repository.get(sid, version=version)
+        if actor is not DELIVERY_WORKER and not can_manage_subscription(actor, sub.owner_id):
+            raise Forbidden(MANAGE_WEBHOOKS)
+        secret = None
+        issuing = {c.CreateWebhookSubscription.__name__, c.RotateWebhookSecret.__name__}
+        if self.webhooks is not None and command in issuing:
+            # The subscription at the recorded version holds the generation it issued.
+            secret = self.webhooks.secrets.reveal(sid, sub.secret_generation)
+        position = self._positions(sid, version) or 0
+        return CommandResult(position, subscription=sub, secret=secret, replayed=True)
+
     @staticmethod
-    def _result(position: int, outcome: Agreement | list[Person]) -> CommandResult:
+    def _result(position: int, outcome: Outcome) -> CommandResult:
         if isinstance(outcome, Agreement):
             return CommandResult(position, agreement=outcome)
+        if isinstance(outcome, SubscriptionChange):
+            return CommandResult(position, subscription=outcome.subscription, secret=outcome.secret)
         return CommandResult(position, people=tuple(outcome))
 
     # --- reads of the write model --------------------------------------------
@@ -370,6 +434,14 @@ class CraftingApplication(Application[UUID]):
     def history(self, agreement_id: UUID) -> list[Any]:
         """Every event of the agreement, oldest first."""
         return list(self.events.get(agreement_id))
+
+    def load_subscription(self, subscription_id: UUID) -> WebhookSubscription | None:
+        """The webhook subscription, or None (no access check)."""
+        try:
+            found: Any = self.repository.get(subscription_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, WebhookSubscription) else None
 
     def find_person(self, person_id: str) -> Person | None:
         """A person of the directory, active or not."""

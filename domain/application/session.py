@@ -3,6 +3,7 @@ these few operations and not on the application that provides them (no import cy
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
@@ -16,6 +17,13 @@ from domain.ledger import HoursLedger
 from domain.metadata import Meta
 from domain.person import Person
 from domain.values import Role
+from domain.webhooks import WebhookSubscription
+from domain.webhooks.policy import WebhookPolicy
+
+
+class Contended(Exception):
+    """Raised by a handler when something it relies on was taken by a concurrent
+    command (a secret's generation): the command is judged again on the new state."""
 
 
 class CommandSession(Protocol):
@@ -67,6 +75,24 @@ class CommandSession(Protocol):
 
     def deactivation_guard(self, meta: Meta) -> DeactivationGuard:
         """The directory's deactivation guard (opened if new), enlisted to be saved."""
+        ...
+
+    def subscription(self, subscription_id: UUID) -> tuple[WebhookSubscription, Meta]:
+        """A webhook subscription the caller may manage, at the expected version,
+        enlisted to be saved."""
+        ...
+
+    @property
+    def webhooks(self) -> WebhookPolicy:
+        """The secrets, URL guard and settings of webhook subscriptions."""
+        ...
+
+    def on_abort(self, undo: Callable[[], None]) -> None:
+        """Call `undo` if this attempt records nothing (refused, failed or retried)."""
+        ...
+
+    def after_save(self, step: Callable[[], None]) -> None:
+        """Call `step` once this attempt's events are recorded."""
         ...
 
     def enlist(self, aggregate: Aggregate) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -9,21 +10,32 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.access import NEEDED, Actor, Party, acting_role
+from domain.access import (
+    MANAGE_WEBHOOKS,
+    NEEDED,
+    Actor,
+    Party,
+    acting_role,
+    can_manage_subscription,
+    webhook_role,
+)
 from domain.agreement import Agreement
 from domain.application.commands import Command, Request
 from domain.directory_guard import DeactivationGuard
-from domain.errors import Forbidden, NotFound, UnknownPerson, VersionConflict
+from domain.errors import Forbidden, InvalidInput, NotFound, UnknownPerson, VersionConflict
 from domain.ledger import HoursLedger
 from domain.metadata import Meta
 from domain.person import Person
 from domain.values import Role, optional_text
+from domain.webhooks import WebhookSubscription
+from domain.webhooks.policy import DELIVERY_WORKER, SYSTEM_ROLE, WebhookPolicy
 
 
 class WriteModel(Protocol):
     """The reads a unit of work makes of the stored aggregates (the application)."""
 
     max_hours_received_per_week: float
+    webhooks: WebhookPolicy | None
 
     def load_agreement(self, agreement_id: UUID) -> Agreement | None:
         """The agreement, or None (no access check)."""
@@ -45,6 +57,10 @@ class WriteModel(Protocol):
         """The directory's deactivation guard, or None if never opened."""
         ...
 
+    def load_subscription(self, subscription_id: UUID) -> WebhookSubscription | None:
+        """The webhook subscription, or None (no access check)."""
+        ...
+
 
 @dataclass
 class UnitOfWork:
@@ -57,6 +73,8 @@ class UnitOfWork:
     now: datetime
     pending: list[Aggregate] = field(default_factory=list)
     destroyed: list[str] = field(default_factory=list)  # subjects whose keys go
+    undo: list[Callable[[], None]] = field(default_factory=list)  # if nothing is recorded
+    then: list[Callable[[], None]] = field(default_factory=list)  # once recorded
 
     @property
     def actor(self) -> Actor:
@@ -140,6 +158,49 @@ class UnitOfWork:
         guard = self.model.find_deactivation_guard() or DeactivationGuard.open(meta)
         self.enlist(guard)
         return guard
+
+    def subscription(self, subscription_id: UUID) -> tuple[WebhookSubscription, Meta]:
+        """Load a webhook subscription the caller may manage, at the expected version:
+        FORBIDDEN whether or not it exists, so ids cannot be probed. The delivery
+        worker acts on any subscription."""
+        worker = self.request.actor is DELIVERY_WORKER
+        role = SYSTEM_ROLE if worker else webhook_role(self.request.actor)
+        sub = self.model.load_subscription(subscription_id)
+        if sub is None or not (worker or can_manage_subscription(self.actor, sub.owner_id)):
+            raise Forbidden(MANAGE_WEBHOOKS + " An integration manages its own only.")
+        expected = self.command.expected_version
+        if expected is not None and sub.version != expected:
+            raise VersionConflict(
+                f"The subscription is at version {sub.version}, not {expected}.",
+                "expectedVersion",
+            )
+        self.enlist(sub)
+        return sub, self.meta(role)
+
+    @property
+    def webhooks(self) -> WebhookPolicy:
+        """The secrets, URL guard and settings of webhook subscriptions."""
+        if self.model.webhooks is None:
+            raise InvalidInput("Webhooks are not set up in this process.", "subscriptionId")
+        return self.model.webhooks
+
+    def on_abort(self, undo: Callable[[], None]) -> None:
+        """Call `undo` if this attempt records nothing (refused, failed or retried)."""
+        self.undo.append(undo)
+
+    def after_save(self, step: Callable[[], None]) -> None:
+        """Call `step` once this attempt's events are recorded."""
+        self.then.append(step)
+
+    def aborted(self) -> None:
+        """This attempt recorded nothing: undo what it did outside the event store."""
+        for undo in reversed(self.undo):
+            undo()
+
+    def saved(self) -> None:
+        """This attempt's events are recorded: run what waited for them."""
+        for step in self.then:
+            step()
 
     def enlist(self, aggregate: Aggregate) -> None:
         """Save `aggregate` with the command's other changes, atomically."""

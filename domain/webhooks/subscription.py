@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
@@ -29,6 +30,11 @@ class SubscriptionStatus(StrEnum):
 class WebhookSubscription(ChainedAggregate):
     """Deliveries go to `url` for the `event_types` asked for (`*`: all), optionally
     only those of one team; payloads show what `role` may read."""
+
+    # Its reasons (paused, resumed, deleted, disabled) are an operator's notes about an
+    # integration, not a data subject's personal data: recorded in clear, readable after
+    # any erasure, shown in the audit log (docs/integration.md, "Reasons").
+    PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
     class Created(RecordedEvent, Aggregate.Created):
         url: str

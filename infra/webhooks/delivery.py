@@ -13,8 +13,8 @@ from typing import Any
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 from sqlalchemy import Engine, func, select
 
+from domain.application.subscriptions import WebhookSubscriptions
 from domain.webhooks import SubscriptionStatus
-from domain.webhooks.service import WebhookSubscriptions
 from infra.followers.trust import EventTrust
 from infra.webhooks.planner import queue_reminders
 from infra.webhooks.sender import DeliveryConfig, Sender

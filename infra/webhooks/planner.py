@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.agreement.events import AgreementEvent, Proposed
+from domain.agreement.lifecycle import REVIEWS_DUE_IN
 from domain.person import Person
 from domain.webhooks import SubscriptionStatus, WebhookSubscription
 from domain.webhooks.rules import REVIEW_DUE, wants
@@ -259,7 +260,10 @@ def queue_reminders(engine: Engine, reader: Engine, today: date | None = None) -
                 rm.agreements.c.employee_id,
                 rm.agreements.c.next_review_on,
                 rm.agreements.c.position,
-            ).where(rm.agreements.c.status == "ACTIVE", rm.agreements.c.next_review_on <= today)
+            ).where(
+                rm.agreements.c.status == str(REVIEWS_DUE_IN),
+                rm.agreements.c.next_review_on <= today,
+            )
         ).all()
     if not due:
         return 0

@@ -61,7 +61,7 @@ def unwrap(key: bytes, subscription_id: str, generation: int, stored: str) -> by
 
 
 class SqlSecretStore:
-    """Implements domain.webhooks.service.SecretStore on the service's database."""
+    """Implements domain.webhooks.policy.SecretStore on the service's database."""
 
     def __init__(self, engine: Engine, master_key: bytes, reader: Engine | None = None) -> None:
         self.engine = engine
@@ -90,6 +90,23 @@ class SqlSecretStore:
                 "subscriptionId",
             ) from None
         return secret
+
+    def reveal(self, subscription_id: UUID, generation: int) -> str | None:
+        """The secret of a generation while it still signs, as it was shown (a replayed
+        command answers what the first call answered); None once gone. From the writer:
+        a replica may not have the row yet."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(secrets.c.secret).where(
+                    secrets.c.subscription_id == str(subscription_id),
+                    secrets.c.generation == generation,
+                    or_(secrets.c.valid_until.is_(None), secrets.c.valid_until > time.time()),
+                )
+            ).first()
+        if row is None:
+            return None
+        key = unwrap(self._key, str(subscription_id), generation, row.secret)
+        return PREFIX + base64.b64encode(key).decode()
 
     def expire(self, subscription_id: UUID, before_generation: int, at: datetime) -> None:
         """Older generations stop signing at `at`; expired ones are deleted."""

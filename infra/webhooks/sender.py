@@ -26,8 +26,8 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from domain.application.subscriptions import WebhookSubscriptions
 from domain.webhooks.rules import REVIEW_DUE
-from domain.webhooks.service import WebhookSubscriptions
 from infra.alarms import raise_alarm
 from infra.followers.trust import EventTrust
 from infra.webhooks import transport

@@ -229,18 +229,12 @@ def test_a_manager_sees_reviews_due_and_team_workload(api: Api) -> None:
         reason="Growth",
     )
     soon = (date.today() + timedelta(days=30)).isoformat()
-    due = api.data(
-        w.manager, "query($d: Date!) { reviewsDue(before: $d) { edges { node { id } } } }", d=soon
-    )["reviewsDue"]["edges"]
+    due_query = """query($d: Date!, $p: Int) {
+      reviewsDue(before: $d, consistentWith: $p) { edges { node { id } } } }"""
+    due = api.data(w.manager, due_query, d=soon, p=moved["position"])["reviewsDue"]["edges"]
     assert [e["node"]["id"] for e in due] == [aid]
-    assert (
-        api.data(
-            w.manager,
-            "query($d: Date!) { reviewsDue(before: $d) { edges { node { id } } } }",
-            d="2000-01-01",
-        )["reviewsDue"]["edges"]
-        == []
-    )
+    none_due = api.data(w.manager, due_query, d="2000-01-01", p=moved["position"])
+    assert none_due["reviewsDue"]["edges"] == []
     workload = api.data(
         w.manager,
         """query($t: String!, $p: Int) {

@@ -7,11 +7,14 @@ What it does not run, and why (none of these is something we claim to support, a
   `department`, not a group with members an IdP could manage); no /Groups resource type.
 - Bulk, sort, change password, cursor paging: `supported: false` in the configuration.
 
-One check result does not apply, and is asserted as refused instead:
+Two check results do not apply, and are asserted as refused instead:
 - `check_remove_attribute` on our extension as a whole: the checker removes every
   optional attribute with PATCH, and our extension is optional for IdPs that do not
   map contracted hours — but a person always has them, so removing them is answered
   with a `mutability` error (a PUT without the extension keeps them).
+- `check_remove_attribute` on `active`: optional when writing (RFC 7643 lets a server
+  default it: a new user is active, a PUT without it keeps it), but every person is
+  active or not, so removing it is a `mutability` error too.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from tests.e2e.scim import scim_process
 
 PASSING = {Status.SUCCESS, Status.COMPLIANT, Status.ACCEPTABLE}
 NOT_APPLICABLE = {
-    ("check_remove_attribute", "urn:crafting:params:scim:schemas:extension:crafting:2.0:User")
+    ("check_remove_attribute", "urn:crafting:params:scim:schemas:extension:crafting:2.0:User"),
+    ("check_remove_attribute", "active"),
 }
 
 

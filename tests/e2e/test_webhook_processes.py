@@ -11,7 +11,7 @@ from uuid import uuid4
 
 from domain.access import Actor
 from domain.application import Request
-from domain.application.commands import DirectoryEntry, UpsertPeople
+from domain.application.commands import CreateWebhookSubscription, DirectoryEntry, UpsertPeople
 from domain.person import Profile
 from domain.values import Role
 from infra.bootstrap import Container, bootstrap
@@ -63,8 +63,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_the_receiver_accepts_eac
 ) -> None:
     tag = uuid4().hex[:6]
     with writer(database_url) as container, receiving(hold_at=5) as receiver:
-        outcome = container.subscriptions.create(
-            Request(INTEGRATION, "subscribe"), receiver.url, ["*"], None
+        outcome = container.app.execute(
+            Request(INTEGRATION, "subscribe"),
+            CreateWebhookSubscription(url=receiver.url, event_types=["*"]),
         )
         receiver.secrets = [outcome.secret or ""]
         positions = push_people(container, rounds=4, people=5, tag=tag)
@@ -92,8 +93,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_the_receiver_accepts_eac
 def test_two_workers_on_postgres_deliver_nothing_twice(postgres_url: str, tmp_path: Path) -> None:
     tag = uuid4().hex[:6]
     with writer(postgres_url) as container, receiving() as receiver:
-        outcome = container.subscriptions.create(
-            Request(INTEGRATION, "subscribe"), receiver.url, ["*"], None
+        outcome = container.app.execute(
+            Request(INTEGRATION, "subscribe"),
+            CreateWebhookSubscription(url=receiver.url, event_types=["*"]),
         )
         receiver.secrets = [outcome.secret or ""]
         one = worker(postgres_url, tmp_path / "one.log")

@@ -35,7 +35,18 @@ Ctx = Info[Context, None]
 @strawberry.type
 class AgreementPayload:
     agreement: Agreement | None
-    position: int | None = strawberry.field(description="Log position of the last event.")
+    position: int | None = strawberry.field(
+        description="Log position of the agreement's last event after the command: "
+        "auditLog(filter: {agreementId}) lists it; a replay returns the same one."
+    )
+    last_position: int | None = strawberry.field(
+        default=None,
+        description="Log position of the command's last event. Equal to `position` "
+        "except when the command also booked hours (reallocateTask, reverting a "
+        "reallocation): its hours-ledger events follow the agreement's. Pass it as "
+        "consistentWith to see those too in changes and auditLog; a replay answers "
+        "with `position`.",
+    )
     replayed: bool = strawberry.field(description="True when an idempotency key matched.")
     would_revert: list[Change] | None = strawberry.field(
         default=None,
@@ -62,6 +73,7 @@ async def _run(ctx: Context, input: object, command: type[c.Command]) -> Agreeme
     return AgreementPayload(
         agreement=shown_as(Agreement, row),
         position=result.position,
+        last_position=result.last_position or result.position,
         replayed=result.replayed,
         would_revert=would_revert,
         user_errors=[],

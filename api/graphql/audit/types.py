@@ -17,6 +17,17 @@ def _agreement_global_id(root: Row) -> strawberry.ID | None:
     return None if value is None else strawberry.ID(global_id("Agreement", value))
 
 
+def _agreement_uuid(root: Row) -> str | None:
+    value: str | None = root["agreement_id"]
+    return value
+
+
+def _subscription_global_id(root: Row) -> strawberry.ID | None:
+    if root["stream_type"] != "WEBHOOK":
+        return None
+    return strawberry.ID(global_id("WebhookSubscription", root["stream_id"]))
+
+
 @strawberry.type
 class AuditEvent:
     """One recorded event, exactly as stored, with its metadata."""
@@ -25,7 +36,19 @@ class AuditEvent:
     stream_type: str
     stream_id: str
 
-    agreement_id: strawberry.ID | None = strawberry.field(resolver=_agreement_global_id)
+    agreement_id: strawberry.ID | None = strawberry.field(
+        resolver=_agreement_global_id,
+        description="The agreement's global id (agreement(id), the mutations).",
+    )
+    agreement_uuid: str | None = strawberry.field(
+        description="The agreement's bare UUID, as webhook bodies' agreementId names it.",
+        resolver=_agreement_uuid,
+    )
+    subscription_id: strawberry.ID | None = strawberry.field(
+        resolver=_subscription_global_id,
+        description="For WEBHOOK events: the subscription's global id, as "
+        "webhookSubscriptions names it (streamId is its bare UUID).",
+    )
 
     version: int = strawberry.field(description="The version of its stream this event produced.")
     type: str

@@ -3,28 +3,23 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import TypeVar
-
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.commands import UserError, user_errors
+from api.graphql.commands import UserError, counted, execute, user_errors
 from api.graphql.context import Context
-from api.graphql.errors import BadInputError, ForbiddenError
+from api.graphql.errors import BadInputError
 from api.graphql.webhooks.inputs import (
     CreateWebhookSubscriptionInput,
     RedeliverWebhooksInput,
     WebhookSubscriptionInput,
 )
 from api.graphql.webhooks.types import SubscriptionNode, subscription_uuid
-from api.http.metrics import COMMANDS
-from domain.errors import DomainError, Forbidden
-from domain.webhooks.service import Outcome
+from domain.application import CommandResult
+from domain.application import commands as c
+from domain.errors import DomainError
 
 Ctx = Info[Context, None]
-T = TypeVar("T")
 MAX_REDELIVER_SPAN = 1_000_000  # positions; larger ranges are split by the caller
 
 
@@ -32,9 +27,18 @@ MAX_REDELIVER_SPAN = 1_000_000  # positions; larger ranges are split by the call
 class WebhookSubscriptionPayload:
     subscription: SubscriptionNode | None
     secret: str | None = strawberry.field(
-        description="The signing secret (whsec_…): shown only here, only now."
+        description="The signing secret (whsec_…): only in the answer to the command that "
+        "issued it (create, rotate) and to a replay of that command with its "
+        "idempotencyKey while the secret still signs."
     )
-    position: int | None
+    position: int | None = strawberry.field(
+        description="Log position of the subscription's event (auditLog, changes)."
+    )
+    version: int | None = strawberry.field(
+        description="The subscription's version after the command: pass it as "
+        "expectedVersion to the next command on it."
+    )
+    replayed: bool = strawberry.field(description="True when an idempotency key matched.")
     user_errors: list[UserError]
 
 
@@ -44,31 +48,27 @@ class RedeliverWebhooksPayload:
     user_errors: list[UserError]
 
 
-async def _run(ctx: Context, name: str, call: Callable[[], T]) -> T:
-    try:
-        result = await asyncio.to_thread(call)
-    except Forbidden as error:
-        COMMANDS.labels(name, "FORBIDDEN").inc()
-        raise ForbiddenError(error.message) from None
-    except DomainError as error:
-        COMMANDS.labels(name, error.code).inc()
-        raise
-    COMMANDS.labels(name, "OK").inc()
-    return result
-
-
-def _payload(outcome: Outcome, reason: str | None = None) -> WebhookSubscriptionPayload:
+def _payload(result: CommandResult, reason: str | None = None) -> WebhookSubscriptionPayload:
+    sub = result.subscription
+    assert sub is not None
     return WebhookSubscriptionPayload(
-        subscription=SubscriptionNode.of_aggregate(outcome.subscription, reason),
-        secret=outcome.secret,
-        position=outcome.position,
+        subscription=SubscriptionNode.of_aggregate(sub, None if result.replayed else reason),
+        secret=result.secret,
+        position=result.position,
+        version=sub.version,
+        replayed=result.replayed,
         user_errors=[],
     )
 
 
 def _refused(error: DomainError | BadInputError) -> WebhookSubscriptionPayload:
     return WebhookSubscriptionPayload(
-        subscription=None, secret=None, position=None, user_errors=user_errors(error)
+        subscription=None,
+        secret=None,
+        position=None,
+        version=None,
+        replayed=False,
+        user_errors=user_errors(error),
     )
 
 
@@ -76,74 +76,64 @@ async def create_webhook_subscription(
     info: Ctx, input: CreateWebhookSubscriptionInput
 ) -> WebhookSubscriptionPayload:
     """Subscribe a URL to event types (optionally one team's); returns the secret once."""
-    ctx = info.context
-    service = ctx.ports.webhooks.subscriptions
+    command = c.CreateWebhookSubscription(
+        url=input.url,
+        event_types=list(input.event_types),
+        team_id=input.team_id,
+        idempotency_key=input.idempotency_key,
+    )
     try:
-        outcome = await _run(
-            ctx,
-            "CreateWebhookSubscription",
-            lambda: service.create(
-                ctx.command_request, input.url, list(input.event_types), input.team_id
-            ),
-        )
+        result = await execute(info.context, command)
     except DomainError as error:
         return _refused(error)
-    return _payload(outcome)
+    return _payload(result)
 
 
 async def _change(
-    info: Ctx, input: WebhookSubscriptionInput, name: str
+    info: Ctx, input: WebhookSubscriptionInput, command: type[c.SubscriptionCommand]
 ) -> WebhookSubscriptionPayload:
-    ctx = info.context
-    service = ctx.ports.webhooks.subscriptions
-    steps = {
-        "PauseWebhookSubscription": service.pause,
-        "ResumeWebhookSubscription": service.resume,
-        "DeleteWebhookSubscription": service.delete,
-    }
+    """Run a command on one subscription, as every command runs (`execute`)."""
     try:
-        sid = subscription_uuid(input.subscription_id)
-        outcome = await _run(ctx, name, lambda: steps[name](ctx.command_request, sid, input.reason))
+        result = await execute(
+            info.context,
+            command(
+                subscription_id=subscription_uuid(input.subscription_id),
+                reason=input.reason,
+                expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
+            ),
+        )
     except (DomainError, BadInputError) as error:
         return _refused(error)
-    return _payload(outcome, input.reason)
+    return _payload(result, input.reason)
 
 
 async def pause_webhook_subscription(
     info: Ctx, input: WebhookSubscriptionInput
 ) -> WebhookSubscriptionPayload:
     """Stop deliveries; what happens meanwhile is delivered on resume."""
-    return await _change(info, input, "PauseWebhookSubscription")
+    return await _change(info, input, c.PauseWebhookSubscription)
 
 
 async def resume_webhook_subscription(
     info: Ctx, input: WebhookSubscriptionInput
 ) -> WebhookSubscriptionPayload:
     """Deliver again (paused or disabled), from where deliveries stopped."""
-    return await _change(info, input, "ResumeWebhookSubscription")
+    return await _change(info, input, c.ResumeWebhookSubscription)
 
 
 async def delete_webhook_subscription(
     info: Ctx, input: WebhookSubscriptionInput
 ) -> WebhookSubscriptionPayload:
     """Stop for good and destroy the secrets."""
-    return await _change(info, input, "DeleteWebhookSubscription")
+    return await _change(info, input, c.DeleteWebhookSubscription)
 
 
 async def rotate_webhook_secret(
     info: Ctx, input: WebhookSubscriptionInput
 ) -> WebhookSubscriptionPayload:
     """A new secret, shown once; the old one also signs until the grace period ends."""
-    ctx = info.context
-    service = ctx.ports.webhooks.subscriptions
-    try:
-        sid = subscription_uuid(input.subscription_id)
-        outcome = await _run(
-            ctx, "RotateWebhookSecret", lambda: service.rotate(ctx.command_request, sid)
-        )
-    except (DomainError, BadInputError) as error:
-        return _refused(error)
-    return _payload(outcome)
+    return await _change(info, input, c.RotateWebhookSecret)
 
 
 async def redeliver_webhooks(info: Ctx, input: RedeliverWebhooksInput) -> RedeliverWebhooksPayload:
@@ -165,7 +155,7 @@ async def redeliver_webhooks(info: Ctx, input: RedeliverWebhooksInput) -> Redeli
             port.subscriptions.find(ctx.actor, sid)
             return port.redeliver(sid, input.from_position, input.to_position)
 
-        queued = await _run(ctx, "RedeliverWebhooks", run)
+        queued = await counted("RedeliverWebhooks", run)
     except (DomainError, BadInputError) as error:
         return RedeliverWebhooksPayload(queued=0, user_errors=user_errors(error))
     return RedeliverWebhooksPayload(queued=queued, user_errors=[])
