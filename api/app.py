@@ -113,7 +113,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     if settings.dev:  # GraphiQL's scripts and styles, vendored (api/static/graphiql)
         app.mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql")
 
-    app.add_middleware(RequestMiddleware)
+    app.add_middleware(RequestMiddleware, body_seconds=settings.request_body_seconds)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -113,6 +113,26 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
         """GraphiQL (development mode only) from the service's own files, no CDN."""
         return HTMLResponse(GRAPHIQL_PAGE.read_text(encoding="utf-8"))
 
+    def decode_json(self, data: str | bytes) -> object:
+        """A request body (or `variables` in a GET): a JSON object, or a list of them
+        for batching (refused later). orjson refuses invalid UTF-8 and nesting deeper
+        than it recurses as malformed JSON (400), where `json` raised RecursionError;
+        a bare string, number or null is refused here rather than failing later."""
+        decoded = orjson.loads(data)
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return decoded
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request's operation; `operationName` must be a string when given."""
+        parsed = await super().parse_http_body(request)
+        for data in parsed if isinstance(parsed, list) else [parsed]:
+            if not isinstance(data.operation_name, str | None):
+                raise HTTPException(
+                    400, "The GraphQL operation's `operationName` must be a string."
+                )
+        return parsed
+
     def encode_json(self, data: object) -> bytes:
         """orjson: fast, and it writes the compiled reads' JSON text as it is."""
         return orjson.dumps(data)

@@ -4,10 +4,12 @@ gets SCIM's 403, no or a bad token SCIM's 401 — errors in SCIM's format, alway
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from typing import Any
 
 from scim2_models import ForbiddenException, SCIMException, UnauthorizedException
-from scim2_server.applications.asgi import ASGIApplication
+from scim2_server.applications.asgi import ASGIApplication, Receive, Scope, Send
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 
@@ -22,6 +24,7 @@ from api.http.authenticator import (
     UnmappedTokenError,
 )
 from api.http.consistency import ConsistencyWaiter
+from api.http.middleware import BodyRefusedError
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
 from api.scim.models import provider
@@ -33,6 +36,12 @@ from domain.values import Role
 PROVISIONERS = frozenset({Role.INTEGRATION, Role.HR})
 WAITS_PER_IDP = 64
 FORBIDDEN = "SCIM provisioning needs a token with the INTEGRATION (or HR) role."
+# The request's body, read only once its caller is authenticated and within its budget.
+_body: contextvars.ContextVar[Receive] = contextvars.ContextVar("scim_body")
+
+
+async def _no_body() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 class ProviderUnavailable(SCIMException):
@@ -83,6 +92,36 @@ class ScimApplication(ASGIApplication):
             raise ForbiddenException(detail=FORBIDDEN)
         return actor
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve a request: its headers first; the body only for an admitted caller."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = await self.read_request(scope, _no_body)
+        token = _body.set(receive)
+        try:
+            response = await self.serve(request)
+        finally:
+            _body.reset(token)
+        await self.send_response(response, send)
+
+    async def _read_body(self, request: ScimRequest) -> None:
+        """The body, as scim2-server reads it (one byte past the limit, for its 413)."""
+        receive, limit = _body.get(_no_body), self.service.max_body_size(request)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if limit is None or len(body) <= limit:
+                body += message.get("body", b"")
+            more = message.get("more_body", False)
+        request.body = body if limit is None else body[: limit + 1]
+
+    def handle_exception(self, request: ScimRequest, exception: Exception) -> ScimResponse:
+        """A body over the size or time limit is the HTTP middleware's to answer."""
+        if isinstance(exception, BodyRefusedError):
+            raise exception
+        return super().handle_exception(request, exception)
+
     async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
         if self.needs_auth(request):
             try:
@@ -97,6 +136,7 @@ class ScimApplication(ASGIApplication):
                 return response
         else:  # /ServiceProviderConfig is public (RFC 7643 §5); it reads nothing
             actor = Actor("anonymous", frozenset())
+        await self._read_body(request)
         token = caller.set((actor, logs.correlation_id.get() or "scim"))
         try:
             return await self.handler.handle(request)
