@@ -168,6 +168,9 @@ def create_app(container: Container | None = None) -> FastAPI:
             return JSONResponse({"detail": UNAVAILABLE}, 503, headers=retry)
         if not sees_all(actor):
             return JSONResponse({"detail": "Metrics are for HR, AUDITOR or INTEGRATION."}, 403)
+        if wait := limiter.retry_after(actor.id):  # the caller's budget, as for GraphQL
+            too_many = {"detail": f"Too many requests from this caller; retry in {wait} s."}
+            return JSONResponse(too_many, 429, headers={"Retry-After": str(wait)})
         try:
             PROJECTION_LAG.set(built.runner.lag())
         except Exception:  # metrics must answer even when the database does not

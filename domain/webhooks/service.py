@@ -54,6 +54,9 @@ class SecretStore(Protocol):
 
 UrlGuard = Callable[[str], None]
 """Refuses (InvalidInput) a URL that points where deliveries must not go (infra)."""
+HeldBy = Callable[[str], int]
+"""How many live subscriptions an owner holds, counting any whose secret is issued but
+which are not yet known to belong to someone else (infra)."""
 
 
 @dataclass(frozen=True)
@@ -74,12 +77,16 @@ class WebhookSubscriptions:
         *,
         allow_http: bool,
         rotation_grace: timedelta,
+        held_by: HeldBy = lambda owner: 0,
+        most_subscriptions: int = rules.MOST_SUBSCRIPTIONS,
     ) -> None:
         self.app = app
         self.secrets = secrets
         self.guard = guard
         self.allow_http = allow_http
         self.rotation_grace = rotation_grace
+        self.held_by = held_by
+        self.most_subscriptions = most_subscriptions
 
     def create(
         self, request: Request, url: str, event_types: list[str], team_id: str | None
@@ -95,6 +102,7 @@ class WebhookSubscriptions:
         sub = WebhookSubscription.create(sid, checked, types, team, meta)
         secret = self.secrets.issue(sid, 1)
         try:
+            rules.room_for_another(self.held_by(request.actor.id), self.most_subscriptions)
             position = self._save(sub)
         except BaseException:
             self.secrets.forget(sid)
