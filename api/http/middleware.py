@@ -28,6 +28,9 @@ NUL_IN_ADDRESS = {"error": "The address contains a NUL character (%00)."}
 KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _READ_HEADERS = frozenset({b"x-correlation-id", b"content-length"})
+# What an HTTP server refuses in a header value (it drops the connection rather than
+# answer): control characters but the tab.
+_NOT_IN_HEADER = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class BodyRefusedError(Exception):
@@ -111,7 +114,7 @@ class RequestMiddleware:
             if message["type"] == "http.response.start":
                 status, started_response = message["status"], True
                 message["headers"] = [
-                    *message.get("headers", ()),
+                    *map(_sendable, message.get("headers", ())),
                     (b"x-correlation-id", correlation.encode()),
                 ]
             await send(message)
@@ -147,6 +150,15 @@ class RequestMiddleware:
                 },
             )
             logs.correlation_id.reset(token)
+
+
+def _sendable(header: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+    """The header with any control character in its value percent-encoded (one built
+    from request input, such as a Location), so the response can still be sent."""
+    name, value = header
+    if _NOT_IN_HEADER.search(value) is None:
+        return header
+    return name, _NOT_IN_HEADER.sub(lambda m: b"%%%02X" % m.group()[0], value)
 
 
 def _too_long(length: bytes | None) -> bool:

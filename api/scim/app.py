@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from scim2_models import ForbiddenException, SCIMException, UnauthorizedException
 from scim2_server.applications.asgi import ASGIApplication, Receive, Scope, Send
@@ -115,6 +116,15 @@ class ScimApplication(ASGIApplication):
                 body += message.get("body", b"")
             more = message.get("more_body", False)
         request.body = body if limit is None else body[: limit + 1]
+
+    def finalize_response(self, request: ScimRequest, response: ScimResponse) -> ScimResponse:
+        """scim2-server's headers, with `Location` percent-encoded: it is built from the
+        decoded path, and a control character in a header makes the HTTP server drop
+        the connection instead of answering."""
+        finalized = super().finalize_response(request, response)
+        if location := finalized.headers.get("Location"):
+            finalized.headers["Location"] = quote(location, safe=":/?#[]@!$&'()*+,;=~")
+        return finalized
 
     def handle_exception(self, request: ScimRequest, exception: Exception) -> ScimResponse:
         """A body over the size or time limit is the HTTP middleware's to answer."""

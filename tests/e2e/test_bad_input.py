@@ -5,6 +5,7 @@ bits, digits `int` cannot read ("²" passes `str.isdigit`), and NUL in addresses
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
@@ -158,6 +159,7 @@ FORMS = {
         },
     ),
     "revert-to-version": ("revert-to", {"version": "²", "reason": "Start over"}),
+    "csrf-token-not-ascii": ("pause", {"csrf_token": "é", "reason": "Crunch"}),
 }
 
 
@@ -195,3 +197,17 @@ def test_scim_if_match_with_digits_int_cannot_read_is_a_precondition_failure(api
     headers = SCIM_HEADERS | {"Authorization": f"Bearer {token}", "If-Match": 'W/"²"'.encode()}
     response = api.client.delete(f"/scim/v2/Users/{world.ids['mate2']}", headers=headers)
     assert response.status_code == 412, response.text
+
+
+@pytest.mark.parametrize("segment", ["%1F", "a%0Db", "%7F", "%C3%A9"])
+def test_scim_answers_with_headers_an_http_server_can_send(api: Api, segment: str) -> None:
+    """scim2-server's Location is the decoded path: a control character in it made
+    uvicorn drop the connection instead of answering."""
+    token = api.token(f"workday-{uuid4().hex[:6]}", Role.INTEGRATION)
+    response = api.client.get(
+        f"/scim/v2/Users/{segment}", headers=SCIM_HEADERS | {"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 404, response.text
+    for name, value in response.headers.raw:
+        assert re.search(rb"[\x00-\x08\x0a-\x1f\x7f]", value) is None, (name, value)
+    assert response.headers["location"].endswith("/scim/v2/Users/" + segment)
