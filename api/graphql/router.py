@@ -4,6 +4,7 @@ status codes, and orjson encoding."""
 from __future__ import annotations
 
 import contextvars
+import json
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +116,17 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         """A request body (or `variables` in a GET): a JSON object, or a list of them
-        for batching (refused later). orjson refuses invalid UTF-8 and nesting deeper
-        than it recurses as malformed JSON (400), where `json` raised RecursionError;
-        a bare string, number or null is refused here rather than failing later."""
-        decoded = orjson.loads(data)
+        for batching (refused later). orjson first (fast); what it refuses goes to
+        `json`, which also reads escaped lone surrogates (refused later with a GraphQL
+        error that says so). Malformed JSON, invalid UTF-8 and nesting deeper than the
+        parser recurses are a 400; so is a bare string, number or null."""
+        try:
+            decoded = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            try:
+                decoded = json.loads(data)
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                raise HTTPException(400, "Unable to parse request body as JSON") from None
         if not isinstance(decoded, dict | list):
             raise HTTPException(400, "The request body must be a JSON object.")
         return decoded

@@ -211,3 +211,21 @@ def test_scim_answers_with_headers_an_http_server_can_send(api: Api, segment: st
     for name, value in response.headers.raw:
         assert re.search(rb"[\x00-\x08\x0a-\x1f\x7f]", value) is None, (name, value)
     assert response.headers["location"].endswith("/scim/v2/Users/" + segment)
+
+
+def test_a_web_form_body_over_the_limit_is_a_413_not_a_500(web: Web) -> None:
+    """Sent chunked (no Content-Length), so only counting while reading catches it."""
+    page = web.client.get(f"/agreements/{web.aid}").text
+    target = f"/agreements/{web.aid}/pause"
+    fields = "&".join(f"{k}={v}" for k, v in hidden_fields(page, target).items())
+
+    def chunks() -> Iterator[bytes]:
+        yield (fields + "&reason=").encode()
+        for _ in range(11):
+            yield b"x" * 100_000
+
+    response = web.client.post(
+        target, content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 413, response.text[:300]
+    assert "This form was too large" in response.text
