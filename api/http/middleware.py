@@ -25,6 +25,16 @@ MAX_BODY_BYTES = 1_000_000
 BODY_SECONDS = 20.0  # the default of `request_body_seconds`
 TOO_LARGE = {"error": f"Request body too large (at most {MAX_BODY_BYTES:,} bytes)."}
 NUL_IN_ADDRESS = {"error": "The address contains a NUL character (%00)."}
+# The same for a person in the web app (every path but the APIs'): a page, not JSON.
+NUL_IN_ADDRESS_PAGE = (
+    b'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    b'<meta name="viewport" content="width=device-width, initial-scale=1">'
+    b"<title>This address is not valid</title></head><body><main>"
+    b"<h1>This address is not valid</h1><p>It contains a character no page of this "
+    b'service has (%00). Check the link, or <a href="/">go to the start page</a>.</p>'
+    b"</main></body></html>"
+)
+API_PREFIXES = ("/graphql", "/scim/", "/metrics", "/healthz", "/readyz")
 KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _READ_HEADERS = frozenset({b"x-correlation-id", b"content-length"})
@@ -123,7 +133,7 @@ class RequestMiddleware:
             if _too_long(headers.get(b"content-length")):
                 await _json(send_with_id, 413, TOO_LARGE)
             elif _nul_in_address(scope):
-                await _json(send_with_id, 400, NUL_IN_ADDRESS)
+                await _nul_refused(scope["path"], send_with_id)
             else:
                 deadline = asyncio.get_running_loop().time() + self.body_seconds
                 await self.app(scope, _limited(receive, deadline), send_with_id)
@@ -159,6 +169,19 @@ def _sendable(header: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
     if _NOT_IN_HEADER.search(value) is None:
         return header
     return name, _NOT_IN_HEADER.sub(lambda m: b"%%%02X" % m.group()[0], value)
+
+
+async def _nul_refused(path: str, send: Any) -> None:
+    """400: JSON for the APIs, a page for a person in the web app."""
+    if path.startswith(API_PREFIXES):
+        await _json(send, 400, NUL_IN_ADDRESS)
+        return
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(NUL_IN_ADDRESS_PAGE)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": NUL_IN_ADDRESS_PAGE})
 
 
 def _too_long(length: bytes | None) -> bool:

@@ -145,6 +145,9 @@ def test_a_web_page_refuses_a_malformed_number_or_nul_without_a_500(web: Web, ca
     client = web.hr if "/audit" in path or "/agreements?" in path else web.client
     response = client.get(path.format(aid=web.aid))
     assert response.status_code == status, (case, response.status_code, response.text[:300])
+    if case.startswith("nul-"):  # a person gets a page that says what is wrong
+        assert response.headers["content-type"].startswith("text/html")
+        assert "This address is not valid" in response.text
 
 
 FORMS = {
