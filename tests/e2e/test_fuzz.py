@@ -82,7 +82,7 @@ def hr_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestCl
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_the_server_fail(case: Any, hr_client: tuple[TestClient, str]) -> None:
     client, token = hr_client
     response = client.post(
