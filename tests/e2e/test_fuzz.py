@@ -19,6 +19,7 @@ databases (the example counts below are what bounds it)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -33,7 +34,14 @@ import httpx
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from graphql import GraphQLScalarType, get_named_type
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    get_named_type,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scim2_server.routing import ROUTES as SCIM_ROUTES
@@ -57,7 +65,7 @@ from tests.processes import eventually, free_port, get, running, service_env, st
 schema = schemathesis.graphql.from_path(Path(__file__).parents[2] / "schema.graphql")
 
 # How many examples each fuzzed target gets: what bounds the runtime (see the docstring).
-EXAMPLES_PER_FIELD = 6
+EXAMPLES_PER_FIELD = 10
 EXAMPLES_PER_ROUTE = 12
 EXAMPLES_PER_BODY = 40
 FUZZ = settings(
@@ -218,12 +226,44 @@ TEXT = st.one_of(
     st.sampled_from(["", "0", "-1", "²", "٣", "1e400", "NaN", "\x00", "a\x00b", " 1", "9" * 30]),
     st.sampled_from(["2026-02-30", "2026-01-01T25:00", "null", "[]", "{}", "%00", "..", "/"]),
 )
+# Numbers as a person or a script might write them where a number is expected: past
+# 64 bits, digits int() refuses or reads differently, signs, exponents, blanks.
+NUMBERS = st.one_of(
+    st.sampled_from(["²", "٣", "-1", " 7", "1e3", "0", "", str(2**63), str(2**31), "9" * 25]),
+    st.integers(min_value=2**63, max_value=2**80).map(str),  # past BIGINT
+    st.integers(min_value=0, max_value=50).map(str),
+)
+VALUE = st.one_of(NUMBERS, TEXT)
+# The prefix of each list's keyset cursors (base64url of "<prefix>|<position>").
+KIND_OF = {
+    "changes": "changes",
+    "agreements": "agreements",
+    "auditLog": "audit",
+    "webhookSubscriptions": "webhookSubscriptions",
+    "webhookDeliveries": "webhookDeliveries",
+    "reviewsDue": "reviewsDue|2026-01-01",
+}
+
+
+def cursors(field: str | None = None) -> st.SearchStrategy[str]:
+    """Cursors as the service writes them, with odd positions (mostly of `field`'s own
+    list): every list's cursor parser gets numbers it must refuse cleanly."""
+    own = [KIND_OF[field]] * 3 if field in KIND_OF else []
+    return st.builds(
+        lambda kind, number: base64.urlsafe_b64encode(f"{kind}|{number}".encode()).decode(),
+        st.sampled_from([*own, *KIND_OF.values()]),
+        NUMBERS,
+    )
+
+
+CURSORS = cursors()
 JSON = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=False, allow_infinity=False)
-    | TEXT,
+    | TEXT
+    | CURSORS,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(TEXT, children, max_size=4),
     max_leaves=12,
 )
@@ -241,6 +281,9 @@ FORM_NAMES = sorted(
 # --- GraphQL ----------------------------------------------------------------------
 
 
+_SCHEMA = build_schema()._schema
+
+
 def _root_fields() -> list[tuple[str, str]]:
     """Every root field as (operation type, field name)."""
     graphql_schema = build_schema()._schema
@@ -252,6 +295,37 @@ def _root_fields() -> list[tuple[str, str]]:
         assert root is not None
         found += [(kind, name) for name in sorted(root.fields)]
     return found
+
+
+def _plausible(arg_type: Any, depth: int = 0) -> st.SearchStrategy[Any]:
+    """Values of a GraphQL input type, mostly well-typed (so a request gets past input
+    coercion to the resolver) with odd contents; random JSON now and then."""
+    inner = arg_type.of_type if isinstance(arg_type, GraphQLNonNull) else arg_type
+    if isinstance(inner, GraphQLList):
+        return st.lists(_plausible(inner.of_type, depth + 1), max_size=3)
+    named = get_named_type(inner)
+    if isinstance(named, GraphQLInputObjectType) and depth < 3:
+        fields = {k: _plausible(f.type, depth + 1) for k, f in named.fields.items()}
+        return st.fixed_dictionaries({}, optional=fields)
+    if isinstance(named, GraphQLEnumType):
+        return st.sampled_from(sorted(named.values)) | TEXT
+    by_name: dict[str, st.SearchStrategy[Any]] = {
+        # Small: `consistentWith` beyond the log's head would wait its full timeout.
+        "Int": st.integers(min_value=-1, max_value=5),
+        "Float": st.floats(min_value=-1, max_value=100, allow_nan=False),
+        "Boolean": st.booleans(),
+        "String": VALUE,
+        "ID": TEXT,
+        "Date": st.dates().map(lambda d: d.isoformat()),
+        "DateTime": st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat()),
+    }
+    return by_name.get(named.name, JSON)
+
+
+def _variable(field: str, name: str, arg_type: Any) -> st.SearchStrategy[Any]:
+    plausible = cursors(field) if name == "after" else _plausible(arg_type)
+    maybe_none = st.nothing() if isinstance(arg_type, GraphQLNonNull) else st.none()
+    return st.one_of(*[plausible] * 8, maybe_none, JSON)  # mostly past input coercion
 
 
 def _operation(kind: str, name: str) -> tuple[str, list[str]]:
@@ -278,11 +352,10 @@ def test_random_variables_for_every_graphql_field(
     live: Live, kind: str, name: str, data: st.DataObject
 ) -> None:
     query, names = _operation(kind, name)
-    variables = {n: data.draw(JSON, label=n) for n in names}
-    # Inputs often need an object: give each a chance to be one with plausible keys.
-    for n in names:
-        if data.draw(st.booleans(), label=f"{n} as object"):
-            variables[n] = data.draw(st.dictionaries(TEXT, JSON, max_size=5), label=f"{n}{{}}")
+    root = _SCHEMA.query_type if kind == "query" else _SCHEMA.mutation_type
+    assert root is not None
+    arguments = root.fields[name].args
+    variables = {n: data.draw(_variable(name, n, arguments[n].type), label=n) for n in names}
     token = data.draw(st.sampled_from([live.hr, live.integration]), label="token")
     sent = {"query": query, "variables": variables}
     response = _answered(
@@ -372,16 +445,19 @@ def _fuzz_web_route(live: Live, method: str, path: str, data: st.DataObject) -> 
     # A random path segment now and then, else the real agreement or person.
     segment = data.draw(st.none() | st.none() | _segment(), label="segment")
     url = _fill(live, path, segment or None)
+    # Each parameter a page reads, half the time; now and then one no page reads.
     params = data.draw(
-        st.dictionaries(st.sampled_from(QUERY_NAMES) | TEXT, TEXT, max_size=4), label="query"
+        st.fixed_dictionaries({}, optional=dict.fromkeys(QUERY_NAMES, VALUE)), label="query"
     )
+    params |= data.draw(st.dictionaries(TEXT, TEXT, max_size=1), label="more query")
     if method == "GET":
         response = _answered(lambda: live.web.get(url, params=params))
         _no_failure(response, (url, params))
         return
     form = data.draw(
-        st.dictionaries(st.sampled_from(FORM_NAMES) | TEXT, TEXT, max_size=8), label="form"
+        st.fixed_dictionaries({}, optional=dict.fromkeys(FORM_NAMES, VALUE)), label="form"
     )
+    form |= data.draw(st.dictionaries(TEXT, TEXT, max_size=1), label="more form")
     # A valid CSRF token mostly, so the form is processed rather than refused at the door.
     form["csrf_token"] = data.draw(
         st.sampled_from([live.csrf, live.csrf, live.csrf, ""]) | TEXT, label="csrf"
