@@ -88,7 +88,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     if settings.dev:  # GraphiQL's scripts and styles, vendored (api/static/graphiql)
         app.mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql")
 
-    app.add_middleware(RequestMiddleware)
+    app.add_middleware(RequestMiddleware, body_seconds=settings.request_body_seconds)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -141,6 +141,9 @@ def create_app(container: Container | None = None) -> FastAPI:
             return JSONResponse({"detail": UNAVAILABLE}, 503, headers=retry)
         if not sees_all(actor):
             return JSONResponse({"detail": "Metrics are for HR, AUDITOR or INTEGRATION."}, 403)
+        if wait := limiter.retry_after(actor.id):  # the caller's budget, as for GraphQL
+            too_many = {"detail": f"Too many requests from this caller; retry in {wait} s."}
+            return JSONResponse(too_many, 429, headers={"Retry-After": str(wait)})
         try:
             PROJECTION_LAG.set(built.projector.lag())
             from_database = generate_latest(database_series)

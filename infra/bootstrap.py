@@ -6,6 +6,7 @@ import logging
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
@@ -30,6 +31,7 @@ from infra.postgres_store import schema_lock
 from infra.secrets import master_key
 from infra.settings import Settings
 from infra.signing import MissingSigningKeyError, signing_key, tag_key
+from infra.webhooks import queries as webhook_queries
 from infra.webhooks.delivery import Deliveries
 from infra.webhooks.guard import url_guard
 from infra.webhooks.planner import WebhookPlanner
@@ -212,6 +214,8 @@ def bootstrap(settings: Settings | None = None) -> Container:
         url_guard(settings.webhooks_allow_private),
         allow_http=settings.dev,
         rotation_grace=timedelta(seconds=settings.webhooks_secret_grace_seconds),
+        held_by=partial(webhook_queries.held_by, engines.writer),
+        most_subscriptions=settings.webhooks_max_subscriptions,
     )
     app.use_webhooks(policy)
     subscriptions = WebhookSubscriptions(app, policy.secrets)

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         default=50, ge=0, le=100_000, description="requests per caller and process; 0: off"
     )
     rate_limit_burst: int = Field(default=100, ge=1, le=1_000_000)
+    request_body_seconds: float = Field(
+        default=20,
+        gt=0,
+        le=600,
+        description="a request body must arrive whole within this long (else 408)",
+    )
     ready_heartbeat_seconds: float = Field(
         default=10, gt=0, le=3600, description="/readyz fails when the projector is silent longer"
     )
@@ -115,6 +121,9 @@ class Settings(BaseSettings):
     )
     webhooks_reminder_seconds: float = Field(
         default=60, gt=0, le=86_400, description="how often review.due reminders are looked for"
+    )
+    webhooks_max_subscriptions: int = Field(
+        default=20, ge=1, le=1000, description="subscriptions one integration may hold"
     )
     webhooks_concurrency: int = Field(
         default=8, ge=1, le=64, description="subscriptions delivered to at once"

@@ -8,6 +8,7 @@ from datetime import date
 from uuid import UUID
 
 from api.graphql.errors import BadInputError
+from api.http.numbers import whole_number
 from domain.values import PERSON_ID_RULE, is_person_id
 from projections.global_ids import encoded as _encode
 from projections.global_ids import global_id
@@ -80,28 +81,26 @@ def parse_due_cursor(value: str | None) -> tuple[date, int] | None:
     """The date and position behind a `reviewsDue` cursor, or a clean error."""
     if value is None:
         return None
-    decoded = _decode(value) or ""
-    kind, _, rest = decoded.partition("|")
-    due, _, position = rest.partition("|")
+    kind, _, rest = (_decode(value) or "").partition("|")
+    due, _, written = rest.partition("|")
+    position = whole_number(written)
     try:
-        if kind != "reviewsDue" or int(position) < 0:
-            raise ValueError(decoded)
-        return date.fromisoformat(due), int(position)
+        if kind != "reviewsDue" or position is None:
+            raise ValueError(value)
+        return date.fromisoformat(due), position
     except ValueError:
         raise BadInputError("Not a valid cursor for this list.", field="after") from None
 
 
 def parse_cursor(kind: str, value: str | None) -> int | None:
-    """The position behind a cursor of this list, or a clean error."""
+    """The position behind a cursor of this list (a 64-bit log position), or a clean
+    error."""
     if value is None:
         return None
     decoded = _decode(value)
-    if decoded is None or not decoded.startswith(kind + "|"):
-        raise BadInputError("Not a valid cursor for this list.", field="after")
-    try:
-        position = int(decoded.split("|", 1)[1])
-    except ValueError:
-        raise BadInputError("Not a valid cursor for this list.", field="after") from None
-    if position < 0:
+    position = None
+    if decoded is not None and decoded.startswith(kind + "|"):
+        position = whole_number(decoded.split("|", 1)[1])
+    if position is None:
         raise BadInputError("Not a valid cursor for this list.", field="after")
     return position

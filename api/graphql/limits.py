@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -15,6 +16,8 @@ from graphql import (
     ValidationContext,
     ValidationRule,
 )
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import MaxTokensLimiter
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
@@ -22,6 +25,7 @@ MAX_ALIASES = 30
 MAX_COST = 25_000
 DEFAULT_PAGE = 20
 LIST_GUESS = 10  # children lists without `first` (adjustments of one agreement, ...)
+TOO_COMPLEX = "QUERY_TOO_COMPLEX"  # the code of every refusal here (docs/integration.md)
 PAGED = {"agreements", "auditLog", "changes", "reviewsDue"}
 LISTS = {
     "adjustments",
@@ -34,6 +38,51 @@ LISTS = {
     "people",
     "agreements",
 }
+
+
+def coded(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+    """`rule` (strawberry's depth or alias limit), its refusals carrying QUERY_TOO_COMPLEX
+    like the cost limit's, so a client can tell them from a mistake in the query."""
+
+    class Coded(rule):  # type: ignore[valid-type,misc]
+        # strawberry's limiters judge the whole document in __init__ and report through
+        # the context, not through the rule: mark what they report meanwhile.
+        def __init__(self, context: ValidationContext) -> None:
+            report = context.on_error
+
+            def marked(error: GraphQLError) -> None:
+                error.extensions = {**(error.extensions or {}), "code": TOO_COMPLEX}
+                report(error)
+
+            context.on_error = marked  # type: ignore[method-assign]
+            try:
+                super().__init__(context)
+            finally:
+                context.on_error = report  # type: ignore[method-assign]
+
+    Coded.__name__ = Coded.__qualname__ = f"Coded{rule.__name__}"
+    return Coded
+
+
+class TokenLimiter(MaxTokensLimiter):
+    """The parser's token limit, its refusal carrying QUERY_TOO_COMPLEX (the parser
+    raises it as a plain syntax error)."""
+
+    def on_operation(self) -> Iterator[None]:
+        """Set the parser's limit; mark its refusal with the code. The parse cache
+        parses inside its own hook, so the refusal passes through here as an
+        exception (a parse without the cache leaves it in the context's errors)."""
+        try:
+            yield from super().on_operation()
+        except GraphQLError as refused:
+            self._mark(refused)
+            raise
+        for error in self.execution_context.pre_execution_errors or ():
+            self._mark(error)
+
+    def _mark(self, error: GraphQLError) -> None:
+        if f"more than {self.max_token_count} tokens" in error.message:
+            error.extensions = {**(error.extensions or {}), "code": TOO_COMPLEX}
 
 
 class CostLimitRule(ValidationRule):
@@ -50,7 +99,7 @@ class CostLimitRule(ValidationRule):
                     f"Query is too expensive: estimated cost {cost} exceeds {MAX_COST}. "
                     "Ask for smaller pages or fewer fields.",
                     node,
-                    extensions={"code": "QUERY_TOO_COMPLEX"},
+                    extensions={"code": TOO_COMPLEX},
                 )
             )
 

@@ -4,6 +4,7 @@ status codes, and orjson encoding."""
 from __future__ import annotations
 
 import contextvars
+import json
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,33 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL (development mode only) from the service's own files, no CDN."""
         return HTMLResponse(GRAPHIQL_PAGE.read_text(encoding="utf-8"))
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A request body (or `variables` in a GET): a JSON object, or a list of them
+        for batching (refused later). orjson first (fast); what it refuses goes to
+        `json`, which also reads escaped lone surrogates (refused later with a GraphQL
+        error that says so). Malformed JSON, invalid UTF-8 and nesting deeper than the
+        parser recurses are a 400; so is a bare string, number or null."""
+        try:
+            decoded = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            try:
+                decoded = json.loads(data)
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return decoded
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request's operation; `operationName` must be a string when given."""
+        parsed = await super().parse_http_body(request)
+        for data in parsed if isinstance(parsed, list) else [parsed]:
+            if not isinstance(data.operation_name, str | None):
+                raise HTTPException(
+                    400, "The GraphQL operation's `operationName` must be a string."
+                )
+        return parsed
 
     def encode_json(self, data: object) -> bytes:
         """orjson: fast, and it writes the compiled reads' JSON text as it is."""

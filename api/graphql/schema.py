@@ -12,7 +12,6 @@ from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
 )
@@ -23,7 +22,14 @@ from api.graphql.agreements.types import Agreement
 from api.graphql.compiled.extension import CompiledReadsExtension
 from api.graphql.compiled.plans import CompiledReads
 from api.graphql.errors import is_public
-from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, CostLimitRule
+from api.graphql.limits import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_TOKENS,
+    CostLimitRule,
+    TokenLimiter,
+    coded,
+)
 from api.graphql.mutation import Mutation
 from api.graphql.people.types import Person
 from api.graphql.query import Query
@@ -64,8 +70,8 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
     # hits for a query text it has seen before.
     rules: tuple[type, ...] = (
         CostLimitRule,
-        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+        *map(coded, QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules),
+        *map(coded, MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules),
         *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
     )
     validated = ValidationResults(512)  # by query text, shared by every request
@@ -74,7 +80,7 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
     # parse cache is a shared module-level LRU, validation results and compiled plans
     # are shared through the objects made here.
     extensions: list[Any] = [
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: TokenLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationByText(validated),
         lambda: AddValidationRules(list(rules)),

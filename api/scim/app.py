@@ -4,10 +4,13 @@ gets SCIM's 403, no or a bad token SCIM's 401 — errors in SCIM's format, alway
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from typing import Any
+from urllib.parse import quote
 
 from scim2_models import ForbiddenException, SCIMException, UnauthorizedException
-from scim2_server.applications.asgi import ASGIApplication
+from scim2_server.applications.asgi import ASGIApplication, Receive, Scope, Send
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 
@@ -22,6 +25,7 @@ from api.http.authenticator import (
     UnmappedTokenError,
 )
 from api.http.consistency import ConsistencyWaiter
+from api.http.middleware import BodyRefusedError
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
 from api.scim.models import provider
@@ -33,6 +37,12 @@ from domain.values import Role
 PROVISIONERS = frozenset({Role.INTEGRATION, Role.HR})
 WAITS_PER_IDP = 64
 FORBIDDEN = "SCIM provisioning needs a token with the INTEGRATION (or HR) role."
+# The request's body, read only once its caller is authenticated and within its budget.
+_body: contextvars.ContextVar[Receive] = contextvars.ContextVar("scim_body")
+
+
+async def _no_body() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 class ProviderUnavailable(SCIMException):
@@ -68,7 +78,10 @@ class ScimApplication(ASGIApplication):
         said: a client's error by its status and SCIM type only (its detail may quote
         the input: an e-mail address), anything else by its type and where it was
         raised (api.http.logs), never its message (a database error's message carries
-        the statement's parameters)."""
+        the statement's parameters). A body over the size or time limit is the HTTP
+        middleware's to answer."""
+        if isinstance(exception, BodyRefusedError):
+            raise exception
         if isinstance(exception, SCIMException):
             self.log.info(
                 "SCIM request refused",
@@ -98,6 +111,39 @@ class ScimApplication(ASGIApplication):
             raise ForbiddenException(detail=FORBIDDEN)
         return actor
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve a request: its headers first; the body only for an admitted caller."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = await self.read_request(scope, _no_body)
+        token = _body.set(receive)
+        try:
+            response = await self.serve(request)
+        finally:
+            _body.reset(token)
+        await self.send_response(response, send)
+
+    async def _read_body(self, request: ScimRequest) -> None:
+        """The body, as scim2-server reads it (one byte past the limit, for its 413)."""
+        receive, limit = _body.get(_no_body), self.service.max_body_size(request)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if limit is None or len(body) <= limit:
+                body += message.get("body", b"")
+            more = message.get("more_body", False)
+        request.body = body if limit is None else body[: limit + 1]
+
+    def finalize_response(self, request: ScimRequest, response: ScimResponse) -> ScimResponse:
+        """scim2-server's headers, with `Location` percent-encoded: it is built from the
+        decoded path, and a control character in a header makes the HTTP server drop
+        the connection instead of answering."""
+        finalized = super().finalize_response(request, response)
+        if location := finalized.headers.get("Location"):
+            finalized.headers["Location"] = quote(location, safe=":/?#[]@!$&'()*+,;=~")
+        return finalized
+
     async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
         if self.needs_auth(request):
             try:
@@ -112,6 +158,7 @@ class ScimApplication(ASGIApplication):
                 return response
         else:  # /ServiceProviderConfig is public (RFC 7643 §5); it reads nothing
             actor = Actor("anonymous", frozenset())
+        await self._read_body(request)
         token = caller.set((actor, logs.correlation_id.get() or "scim"))
         try:
             return await self.handler.handle(request)

@@ -8,6 +8,7 @@ from typing import Any
 
 from scim2_models import Meta, MutabilityException
 
+from api.http.numbers import version_number
 from api.scim.models import CraftingUser, Email, EnterpriseUser, Manager, ScimUser
 from domain.application.commands import DirectoryEntry
 from domain.person import Profile, Provisioning
@@ -23,8 +24,7 @@ def version_of(tag: str | None) -> int | None:
     """The person version an ETag names, or None when it names none of ours."""
     if tag is None:
         return None
-    digits = tag.removeprefix("W/").strip('"')
-    return int(digits) if digits.isdigit() else None
+    return version_number(tag.removeprefix("W/").strip('"'))
 
 
 def user_of(row: Row) -> Any:

@@ -13,11 +13,13 @@ from scim2_models import (
     Resource,
     ResourceType,
     ResponseParameters,
+    SearchRequest,
 )
 from scim2_server.conditions import Conditions
 from scim2_server.responses import ScimResponse
 from scim2_server.service import ScimService
 
+from api.scim.filters import check_filter_cost, check_filter_text
 from api.scim.models import CraftingUser
 
 # Entra ID's default mapping patches `emails[type eq "work"].value`; the directory keeps
@@ -41,6 +43,19 @@ class DirectoryService(ScimService):
     """Answers a PATCH with the user (200, as Okta expects; RFC 7644 also allows 204),
     understands Entra's work e-mail path, and refuses to remove contracted hours or
     `active`."""
+
+    def read_search(
+        self, resource_types: list[ResourceType], payload: Any
+    ) -> tuple[SearchRequest[Any], Any]:
+        """The search, its filter within the length, comparisons and nesting allowed."""
+        if isinstance(payload, dict):
+            for key, value in payload.items():
+                if isinstance(key, str) and key.casefold() == "filter":
+                    check_filter_text(value)
+        search_request, position = super().read_search(resource_types, payload)
+        if search_request.filter is not None:
+            check_filter_cost(search_request.filter.ast)
+        return search_request, position
 
     def read_patch(
         self, resource_type: ResourceType, body: bytes, content_type: str | None

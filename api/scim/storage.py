@@ -27,6 +27,7 @@ from scim2_server.storage import AsyncScimStorage, SearchPage
 from sqlalchemy import Connection
 
 from api.http.consistency import ConsistencyWaiter, NotYetConsistent
+from api.http.numbers import INT64_MAX
 from api.ports import Ports
 from api.scim.filters import sql_condition
 from api.scim.mapping import entry_of, removal_of, user_of, version_of
@@ -105,8 +106,11 @@ class DirectoryStorage(AsyncScimStorage):
         position: Any = None,
     ) -> SearchPage:
         """Filter in SQL where the filter allows it, else match every visible user."""
-        start = max((search_request.start_index or 1) - 1, 0)
+        # RFC 7644 §3.4.2.4: below 1 means 1, past the last result an empty page; an
+        # index beyond what SQL's 64-bit OFFSET holds is past every result too.
+        start = min(max((search_request.start_index or 1) - 1, 0), INT64_MAX)
         count = min(search_request.count if search_request.count is not None else 100, MAX_RESULTS)
+        count = max(count, 0)
         scim_filter = search_request.filter
 
         condition_of = None if scim_filter is None else scim_filter.ast

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from api.http.consistency import ConsistencyWaiter, NotYetConsistent
+from api.http.numbers import whole_number
 from api.web import csrf
 from api.web.checks import FormErrors, Labels
 from api.web.differences import changed_since
@@ -191,15 +192,16 @@ class AgreementPages:
         if agreement_id is None:
             return self.site.not_found(request, session)
         recorded = request.query_params.get("recorded", "")
-        if recorded.isdigit() and len(recorded) < 19:
+        position = whole_number(recorded)
+        if position is not None:
             # After this person's own write: wait until the page shows it, unless the
             # projector lags too long (then the page is shown as it is).
             with suppress(NotYetConsistent):
-                await self.waiter.wait(session.actor.id, int(recorded))
+                await self.waiter.wait(session.actor.id, position)
         detail = await self._load(session, agreement_id)
         if detail is None:
             return self.site.not_found(request, session)
-        return self._page(request, session, detail, recorded=recorded.isdigit())
+        return self._page(request, session, detail, recorded=position is not None)
 
     async def write(
         self, request: Request, make: Make, failed: Failed, *, versioned: bool = True

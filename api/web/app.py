@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.http.identity import WebClient
+from api.http.middleware import BodyRefusedError
 from api.http.people_lookup import PeopleByEmail
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
@@ -67,8 +68,10 @@ def create_web_app(
         async def endpoint(request: Request) -> Response:
             try:
                 return await handler(request)
-            except HTTPException:
-                raise  # e.g. a malformed form body: http_error answers it (400)
+            except (HTTPException, BodyRefusedError):
+                # e.g. a malformed form body: http_error answers it (400); a body too
+                # large or too slow: the request middleware answers it (413, 408)
+                raise
             except Exception:
                 # Logged with its trace for operators; the page shows nothing of it.
                 log.exception("web request failed")
@@ -98,6 +101,24 @@ def create_web_app(
         handler: Callable[[Site, Request], Awaitable[Response]],
     ) -> Callable[[Request], Awaitable[Response]]:
         return guarded(partial(handler, site))
+
+    async def body_refused(request: Request, error: Exception) -> Response:
+        """A form too large or too slow to arrive (the request middleware's limits):
+        the page says so; the connection is closed (the body was not read whole)."""
+        status = error.status if isinstance(error, BodyRefusedError) else 400
+        large = status == 413
+        page = site.render(
+            request,
+            "error.html",
+            None,
+            status,
+            title="This form was too large" if large else "This form took too long to arrive",
+            message="Shorten what you wrote and send it again."
+            if large
+            else "Check your connection and send it again.",
+        )
+        page.headers["Connection"] = "close"
+        return page
 
     async def http_error(request: Request, error: Exception) -> Response:
         status = error.status_code if isinstance(error, HTTPException) else 500
@@ -143,5 +164,5 @@ def create_web_app(
             *email_routes,
         ],
         middleware=[Middleware(SecurityHeaders, form_targets=form_targets)],
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, BodyRefusedError: body_refused},
     )

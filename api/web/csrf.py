@@ -19,7 +19,12 @@ def token_for(secret: str, session_id: str) -> str:
 
 
 def valid(secret: str, session_id: str, presented: str | None) -> bool:
-    return presented is not None and hmac.compare_digest(token_for(secret, session_id), presented)
+    """Whether `presented` is the session's token (compared as bytes: compare_digest
+    refuses str with non-ASCII characters, which anyone may send)."""
+    if presented is None:
+        return False
+    expected = token_for(secret, session_id).encode()
+    return hmac.compare_digest(expected, presented.encode("utf-8", "surrogatepass"))
 
 
 def same_site(headers: Mapping[str, str], scheme: str) -> bool:

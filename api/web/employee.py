@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from api.http.numbers import whole_number
 from api.web.agreements import AgreementPages, Detail, may_act, scope_of
 from api.web.checks import FormErrors
 from api.web.forms import Submitted
@@ -111,15 +112,15 @@ class EmployeePages:
         session = await self.site.session(request)
         if session is None:
             return to_sign_in()
-        raw = request.query_params.get("index", "")
-        if not may_propose(session.actor) or not raw.isdigit() or int(raw) >= MOST_ROWS:
+        index = whole_number(request.query_params.get("index"))
+        if not may_propose(session.actor) or index is None or index >= MOST_ROWS:
             return self.site.not_found(request, session)
         return self.site.render(
             request,
             "proposal_row_added.html",
             session,
-            i=int(raw),
-            focus_row=int(raw),
+            i=index,
+            focus_row=index,
             most_rows=MOST_ROWS,
             values={},
             errors={},

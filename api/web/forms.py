@@ -11,6 +11,8 @@ from uuid import UUID
 
 from starlette.datastructures import FormData
 
+from api.http.numbers import INT32_MAX, version_number, whole_number
+
 MAX_FIELD = 5000  # longer than any rule allows: the domain gives the precise message
 
 
@@ -63,10 +65,10 @@ class Submitted:
         return value
 
     def whole(self, name: str, label: str) -> int:
-        raw = self.get(name).strip()
-        if not raw.isdigit() or len(raw) > 9:
+        value = whole_number(self.get(name).strip(), most=INT32_MAX)
+        if value is None:
             raise FieldError(name, f"{label} must be a whole number.")
-        return int(raw)
+        return value
 
     def day(self, name: str, label: str) -> date | None:
         """An ISO date (what <input type=date> sends); blank is None."""
@@ -84,8 +86,7 @@ class Submitted:
         return [w.strip() for w in raw.split(",") if w.strip()]
 
     def version(self) -> int | None:
-        raw = self.get("expected_version")
-        return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+        return version_number(self.get("expected_version"))
 
     def idempotency_key(self) -> str | None:
         return self.text("idempotency_key")

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from api.web.agreements import may_act, scope_of
 from api.web.differences import differences, names_of, people_in
 from api.web.events import describe
-from api.web.lookups import PAGE, agreement_viewer, bad_query, partial, whole
+from api.web.lookups import PAGE, agreement_viewer, bad_query, partial, version_param
 from api.web.site import Site
 from domain.access import Actor, Party
 from domain.agreement import Agreement
@@ -34,7 +34,7 @@ class HistoryPages:
         if isinstance(seen, Response):
             return seen
         session, aid = seen[0], str(seen[1])
-        after = whole(request.query_params.get("after"))
+        after = version_param(request.query_params.get("after"))
         if after is None:
             return bad_query(self.site, request, session, "after must be a version number.")
         scope = scope_of(session)
@@ -94,7 +94,7 @@ class HistoryPages:
         if isinstance(seen, Response):
             return seen
         session, aid = seen
-        version = whole(request.query_params.get("version"), default=-1)
+        version = version_param(request.query_params.get("version"), default=-1)
         if version is None or version < 1:
             return bad_query(self.site, request, session, "version must be a number from 1.")
         after = await self._past(session.actor, aid, version, None)
@@ -126,7 +126,7 @@ class HistoryPages:
             return seen
         session, aid = seen
         raw_version, raw_at = request.query_params.get("version"), request.query_params.get("at")
-        version = whole(raw_version, default=-1)
+        version = version_param(raw_version, default=-1)
         if version is None or (raw_version and version < 1):
             return bad_query(self.site, request, session, "version must be a number from 1.")
         at = None

@@ -8,6 +8,7 @@ from uuid import UUID
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from api.http.numbers import INT32_MAX, INT64_MAX, whole_number
 from api.web.forms import uuid_or_none
 from api.web.sessions import Session
 from api.web.site import Site, to_sign_in
@@ -33,11 +34,16 @@ async def agreement_viewer(site: Site, request: Request) -> tuple[Session, UUID]
     return session, agreement_id
 
 
-def whole(raw: str | None, default: int = 0) -> int | None:
-    """A whole number from the query (a version, a position); None when malformed."""
+def whole(raw: str | None, default: int = 0, *, most: int = INT64_MAX) -> int | None:
+    """A whole number from the query (a log position); None when malformed."""
     if raw is None or raw == "":
         return default
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+    return whole_number(raw, most=most)
+
+
+def version_param(raw: str | None, default: int = 0) -> int | None:
+    """A version from the query (versions are 32-bit); None when malformed."""
+    return whole(raw, default, most=INT32_MAX)
 
 
 def bad_query(site: Site, request: Request, session: Session, message: str) -> HTMLResponse:

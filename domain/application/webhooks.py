@@ -29,6 +29,8 @@ def create(s: CommandSession, cmd: c.CreateWebhookSubscription) -> SubscriptionC
     s.enlist(sub)
     secret = policy.secrets.issue(sid, 1)
     s.on_abort(lambda: policy.secrets.forget(sid))
+    # Counted after the secret is reserved, so concurrent creations see each other.
+    rules.room_for_another(policy.held_by(s.actor.id), policy.most_subscriptions)
     return SubscriptionChange(sub, secret)
 
 

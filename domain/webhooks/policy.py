@@ -17,6 +17,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.access import Actor
+from domain.webhooks import rules
 from domain.webhooks.subscription import WebhookSubscription
 
 SYSTEM_ACTOR = "webhook-delivery"  # who disables a subscription that keeps failing
@@ -54,6 +55,13 @@ class SecretStore(Protocol):
 
 UrlGuard = Callable[[str], None]
 """Refuses (InvalidInput) a URL that points where deliveries must not go (infra)."""
+HeldBy = Callable[[str], int]
+"""How many live subscriptions an owner holds, counting any whose secret is issued but
+which are not yet known to belong to someone else (infra)."""
+
+
+def _none_held(_owner: str) -> int:
+    return 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ class WebhookPolicy:
     guard: UrlGuard
     allow_http: bool  # development only: http receivers
     rotation_grace: timedelta  # how long a rotated-out secret keeps signing
+    held_by: HeldBy = _none_held
+    most_subscriptions: int = rules.MOST_SUBSCRIPTIONS  # per owner: each is sent every event
 
 
 @dataclass(frozen=True)

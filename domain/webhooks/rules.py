@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from domain.agreement import events as ev
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, LimitReached
 from domain.person import Person
 from domain.values import optional_text, text
 
@@ -13,6 +13,7 @@ REVIEW_DUE = "review.due"
 ALL = "*"
 MAX_URL_LENGTH = 2000
 MAX_EVENT_TYPES = 50
+MOST_SUBSCRIPTIONS = 20  # per owner, unless configured: each is sent every event it names
 
 
 def deliverable_types() -> frozenset[str]:
@@ -63,6 +64,16 @@ def event_types(values: list[str]) -> list[str]:
             f"Unknown event type {unknown[0]!r}; known types: {known}.", "eventTypes"
         )
     return sorted(wanted)
+
+
+def room_for_another(held: int, most: int) -> None:
+    """Refuse a subscription beyond `most` for one owner; `held` counts the new one too
+    (its secret is reserved first, so concurrent creations see each other)."""
+    if held > most:
+        raise LimitReached(
+            f"An integration may hold at most {most} webhook subscriptions; delete one it "
+            'no longer needs (one subscription can name several event types, or "*").'
+        )
 
 
 def team(value: str | None) -> str | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from domain.webhooks import SubscriptionStatus
-from infra.webhooks.tables import PENDING, outbox, subscriptions
+from infra.webhooks.tables import PENDING, outbox, secrets, subscriptions
 
 Row = dict[str, Any]
 
@@ -30,6 +30,27 @@ def subscription_rows(engine: Engine, owner_id: str | None, first: int, after: i
         query = query.where(subscriptions.c.owner_id == owner_id)
     with engine.connect() as conn:
         return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def held_by(engine: Engine, owner_id: str) -> int:
+    """The owner's live subscriptions, for the cap on them: those with a secret (issued
+    when one is created, before its event is saved; destroyed when it is deleted) that
+    the planner lists as the owner's, plus every one it does not list yet (whoever's
+    they are: a burst of creations is counted before the planner has caught up)."""
+    live = select(secrets.c.subscription_id).distinct()
+    planned = select(subscriptions.c.subscription_id)
+    owned = planned.where(subscriptions.c.owner_id == owner_id)
+    query = select(
+        select(func.count())
+        .select_from(live.where(secrets.c.subscription_id.in_(owned)).subquery())
+        .scalar_subquery(),
+        select(func.count())
+        .select_from(live.where(secrets.c.subscription_id.not_in(planned)).subquery())
+        .scalar_subquery(),
+    )
+    with engine.connect() as conn:
+        mine, unplanned = conn.execute(query).one()
+    return int(mine) + int(unplanned)
 
 
 def delivery_rows(
