@@ -90,7 +90,13 @@ def read_status(
             name, None, None, None, None, 0.0, None, False, f"no {name} follower has run yet"
         )
     lag = None if row.position is None else max(0, head - int(row.position))
-    silent = max(0.0, now - row.beat_at)
+    last_sign_of_life = row.beat_at
+    if row.last_error_at is not None and row.last_error_at > row.caught_up_at:
+        # Failing since its last good round: the beat of each retry (taking the lead
+        # again) shows the process, not the follower, is alive; judged from the last
+        # good round, a follower failing every round stays red instead of flapping.
+        last_sign_of_life = min(row.beat_at, row.caught_up_at)
+    silent = max(0.0, now - last_sign_of_life)
     behind = 0.0 if not lag else max(0.0, now - row.caught_up_at)
     reason = None
     if silent > max_silent_seconds:

@@ -65,6 +65,10 @@ def test_an_employee_signs_in_reads_withdraws_and_signs_out(
 
             page.goto(f"{service.base}/")
             expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+            # Without single sign-on: a link by e-mail first, the operator's command
+            # one click away.
+            expect(page.get_by_label("Your work e-mail address")).to_be_visible()
+            page.get_by_text("No e-mail address in the directory?").click()
             expect(page.get_by_text("crafting login-link --sub")).to_be_visible()
             accessible(page)
 
