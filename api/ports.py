@@ -181,7 +181,7 @@ class Audit:
 
 
 @dataclass(frozen=True)
-class Provisioning:
+class ProvisioningPolicy:
     """How identity providers provision the directory (SCIM)."""
 
     default_contracted_hours: float
@@ -234,7 +234,7 @@ class Ports:
     commands: Commands
     reads: Reads
     audit: Audit
-    provisioning: Provisioning
+    provisioning: ProvisioningPolicy
     webhooks: Webhooks
     single_use: SingleUse
     notices: Notices
@@ -258,7 +258,7 @@ class Ports:
                 events_key(settings),
                 reader,
             ),
-            provisioning=Provisioning(
+            provisioning=ProvisioningPolicy(
                 default_contracted_hours=settings.scim_default_contracted_hours,
                 deactivation_share=settings.scim_deactivation_share,
                 deactivation_window=timedelta(seconds=settings.scim_deactivation_window_seconds),

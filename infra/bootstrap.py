@@ -15,7 +15,7 @@ from domain.application import CraftingApplication
 from domain.application.subscriptions import WebhookSubscriptions
 from domain.webhooks.policy import WebhookPolicy
 from infra import followers, migrations
-from infra.audit import Sealing, Store, report_tampered_snapshot
+from infra.audit import Checkpointing, Store, report_tampered_snapshot
 from infra.audit.store import ProgressCallback
 from infra.database import Engines, check_reachable, create_engines
 from infra.followers import EventTrust, Follower, read_models
@@ -121,15 +121,15 @@ class Container:
             return nullcontext()
         return schema_lock(postgres_schema(url) or "public", conninfo=url.split("?", 1)[0])
 
-    def sealer(self) -> Follower | None:
-        """The follower sealing checkpoints periodically, when a signing key is
+    def checkpointer(self) -> Follower | None:
+        """The follower signing checkpoints periodically, when a signing key is
         available."""
         try:
             key = signing_key(self.settings)
         except MissingSigningKeyError:
             return None
-        sealing = Sealing(self.store, key, self.settings.checkpoint_seconds)
-        return self.follower("sealer", dispatchers=(sealing,))
+        checkpointing = Checkpointing(self.store, key, self.settings.checkpoint_seconds)
+        return self.follower("sealer", dispatchers=(checkpointing,))
 
     def notifications(self, secret: str, transport: Transport | None = None) -> Notifications:
         """E-mail notifications, a follower of the log of their own (built once);
@@ -173,7 +173,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         key: Ed25519PrivateKey | None = signing_key(settings)
     except MissingSigningKeyError:
         key = None
-        log.warning("no CRAFTING_SIGNING_KEY: no checkpoints are sealed, no snapshots used")
+        log.warning("no CRAFTING_SIGNING_KEY: no checkpoints are signed, no snapshots used")
     engines = create_engines(settings.database_url, settings.pool)
     writer, reader = _keystore_engines(settings, engines)
     keys = KeyRing(KeyStore(writer, master_key(settings), reader=reader))

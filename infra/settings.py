@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         le=36_500,
         description="erase people inactive for longer than this (off when unset)",
     )
-    checkpoint_seconds: float = Field(default=300, ge=1, description="seal interval")
+    checkpoint_seconds: float = Field(default=300, ge=1, description="checkpoint interval")
     dev: bool = Field(default=False, description="GraphiQL, introspection, weak secrets")
     max_hours_received_per_week: float = Field(default=4.0, gt=0, le=40)
     log_level: str = "INFO"
