@@ -72,7 +72,9 @@ FOLLOWERS: tuple[Role, ...] = (
         "projector",
         "projections",
         _retention,
-        enabled=lambda c: bool(c.settings.retention_days_after_leaving or c.settings.keystore_url),
+        enabled=lambda c: bool(
+            c.settings.retention.days_after_leaving or c.settings.keys.keystore_url
+        ),
     ),
     Role("webhooks", "webhooks", "webhooks", lambda c: c.webhooks),
     # E-mail goes out with the webhooks: `crafting webhooks` runs both outbound senders.
@@ -83,10 +85,12 @@ FOLLOWERS: tuple[Role, ...] = (
 def serve_groups(settings: Settings) -> frozenset[str]:
     """The groups of followers `crafting serve` runs in each of its processes."""
     projections = (
-        settings.is_sqlite if settings.serve_projections is None else settings.serve_projections
+        settings.database.is_sqlite
+        if settings.projections.serve is None
+        else settings.projections.serve
     )
-    webhooks = projections if settings.webhooks_run is None else settings.webhooks_run
-    mail = webhooks if settings.notify_run is None else settings.notify_run
+    webhooks = projections if settings.webhooks.run is None else settings.webhooks.run
+    mail = webhooks if settings.notifications.run is None else settings.notifications.run
     groups = (("projections", projections), ("webhooks", webhooks), ("notifications", mail))
     return frozenset(group for group, on in groups if on)
 

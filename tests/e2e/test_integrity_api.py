@@ -49,7 +49,7 @@ def test_the_command_line_verifies_exports_and_replays(
     api = sqlite_api
     w = World(api)
     agreement = w.active()
-    monkeypatch.setenv("CRAFTING_DATABASE_URL", api.container.settings.database_url)
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", api.container.settings.database.url)
     runner = CliRunner()
     assert "Checkpoint at position" in runner.invoke(cli, ["checkpoint"]).output
     verified = runner.invoke(cli, ["verify"])

@@ -248,7 +248,9 @@ def test_a_tampered_event_breaks_the_badge(api: Api) -> None:
     assert b'"review_every_days":14' in state
     raw.set_state(stream, 2, state.replace(b'"review_every_days":14', b'"review_every_days":15'))
     badge = _as(api, world, "auditor").get(f"/agreements/{aid}/integrity").text
-    if api.container.settings.is_sqlite:  # the service's key is at hand: the tag tells first
+    if (
+        api.container.settings.database.is_sqlite
+    ):  # the service's key is at hand: the tag tells first
         assert "At version 2: the event does not carry the service&#39;s tag" in badge
     else:  # no signing key configured: the chain tells
         assert "At version 3: the link from version 2 to version 3 is broken" in badge

@@ -315,9 +315,11 @@ def test_after_an_erasure_exports_read_erased_verify_and_still_catch_tampering(
     app.keys = None  # one event recorded as before sealing existed (stays in clear)
     org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="Legacy pause"))
     app.keys = container.keys
-    assert container.settings.signing_key is not None
-    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database_url)
-    monkeypatch.setenv("CRAFTING_SIGNING_KEY", container.settings.signing_key.get_secret_value())
+    assert container.settings.keys.signing_key is not None
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database.url)
+    monkeypatch.setenv(
+        "CRAFTING_SIGNING_KEY", container.settings.keys.signing_key.get_secret_value()
+    )
     container.prepare()
     container.projector.catch_up()  # `crafting erase` finds the agreements in the read models
     runner = CliRunner()
@@ -453,9 +455,11 @@ def test_what_crafting_verify_finds_is_an_alarm_every_process_shows(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, aid, _key = _history(container)
-    assert container.settings.signing_key is not None
-    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database_url)
-    monkeypatch.setenv("CRAFTING_SIGNING_KEY", container.settings.signing_key.get_secret_value())
+    assert container.settings.keys.signing_key is not None
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database.url)
+    monkeypatch.setenv(
+        "CRAFTING_SIGNING_KEY", container.settings.keys.signing_key.get_secret_value()
+    )
     Raw(container).edit(aid, 3, actor_id="someone-else")
     found = CliRunner().invoke(cli, ["verify"])
     assert found.exit_code == 1, found.output

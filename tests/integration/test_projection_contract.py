@@ -66,8 +66,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
             max_hours_received_per_week=40,
         )
     )
-    built.runner.ensure_ready()
-    built.runner.batch_size = 3  # batches end anywhere, also inside one command's events
+    built.prepare()  # migrations, then the read models built
+    built.projector.batch_size = 3  # batches end anywhere, also inside one command's events
     yield built
     built.close()
 
@@ -175,7 +175,7 @@ def test_every_read_row_equals_the_row_contract_of_the_write_model(
     ids: list[UUID] = []
     for step in steps:
         if step[0] == "project":
-            service.runner.run_once()
+            service.projector.run_once()
             continue
         found = _command(org, ids, step)
         if found is None:
@@ -186,6 +186,6 @@ def test_every_read_row_equals_the_row_contract_of_the_write_model(
             if isinstance(command, c.ProposeAgreement):
                 assert result.agreement is not None
                 ids.append(result.agreement.id)
-    service.runner.catch_up()
+    service.projector.catch_up()
     for aid in ids:
         _assert_rows_match_the_write_model(service, aid)
