@@ -102,7 +102,7 @@ def serve(
 
 @cli.command(epilog=ENVIRONMENT)
 def projector() -> None:
-    """Run the read models' projector, the checkpoint sealer and retention only (a
+    """Run the read models' projector, the checkpoint follower and retention only (a
     separate worker; several may run, one leads each)."""
     _follow("projector", "projections run here")
 

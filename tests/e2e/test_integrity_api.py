@@ -81,14 +81,14 @@ def test_a_checkpoint_re_signed_with_another_key_is_not_reported_valid(sqlite_ap
     api = sqlite_api
     w = World(api)
     aid = w.active()["id"]
-    sealed = audit.sign_checkpoint(api.container.store, signing_key(api.container.settings))
-    assert sealed is not None
+    signed = audit.sign_checkpoint(api.container.store, signing_key(api.container.settings))
+    assert signed is not None
     attacker = Ed25519PrivateKey.generate()
-    message = checkpoint_message(sealed.position, sealed.size, sealed.root, sealed.recorded_at)
+    message = checkpoint_message(signed.position, signed.size, signed.root, signed.recorded_at)
     with api.container.engines.writer.begin() as conn:
         conn.execute(
             audit.checkpoints.update()
-            .where(audit.checkpoints.c.position == sealed.position)
+            .where(audit.checkpoints.c.position == signed.position)
             .values(signature=sign(attacker, message), public_key=public_key_b64(attacker))
         )
     query = REPORT.replace("publicKey", "publicKey publicKeyTrusted")

@@ -222,7 +222,7 @@ def _append_forged(raw: Raw, container: Container, aid: UUID) -> None:
     )
 
 
-def test_an_event_appended_around_the_service_is_never_sealed(container: Container) -> None:
+def test_an_event_appended_around_the_service_is_never_checkpointed(container: Container) -> None:
     _, aid, key = _history(container)
     raw = Raw(container)
     _append_forged(raw, container, aid)
@@ -256,8 +256,8 @@ def test_a_broken_tag_blocks_sealing_until_the_event_is_restored(
         raw.state(aid, 6).replace(b'"_tag":"0', b'"_tag":"'),
         raw.key(aid),
     )
-    sealed = audit.sign_checkpoint(container.store, key)
-    assert sealed is not None and sealed.position == real_head
+    signed = audit.sign_checkpoint(container.store, key)
+    assert signed is not None and signed.position == real_head
 
 
 def test_a_published_checkpoint_reveals_a_removed_tail_or_checkpoint(
@@ -265,9 +265,9 @@ def test_a_published_checkpoint_reveals_a_removed_tail_or_checkpoint(
 ) -> None:
     org, aid, key = _history(container)
     org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="x"))
-    sealed = audit.sign_checkpoint(container.store, key)
-    assert sealed is not None
-    anchors = [sealed]
+    signed = audit.sign_checkpoint(container.store, key)
+    assert signed is not None
+    anchors = [signed]
     public = public_key_b64(key)
     assert audit.verify_store(container.store, public, anchors=anchors).first_break is None
     raw = Raw(container)
@@ -275,12 +275,12 @@ def test_a_published_checkpoint_reveals_a_removed_tail_or_checkpoint(
     raw.run("DELETE FROM {t} WHERE originator_id = ? AND originator_version = 6", raw.key(aid))
     with container.engines.writer.begin() as conn:
         conn.execute(
-            audit.checkpoints.delete().where(audit.checkpoints.c.position == sealed.position)
+            audit.checkpoints.delete().where(audit.checkpoints.c.position == signed.position)
         )
     assert audit.verify_store(container.store, public).first_break is None  # unseen inside
     found = audit.verify_store(container.store, public, anchors=anchors).first_break
     assert found is not None and found.kind == "ANCHOR_MISSING"
-    assert found.position == sealed.position
+    assert found.position == signed.position
 
 
 @pytest.mark.postgres
@@ -399,7 +399,7 @@ def test_the_agreement_check_catches_what_crafting_verify_catches(
     assert _check(container, bystander).status is audit.Status.VERIFIED
 
 
-def test_events_after_the_last_seal_are_not_yet_verified_until_sealed(
+def test_events_after_the_last_checkpoint_are_not_yet_verified_until_checkpointed(
     container: Container,
 ) -> None:
     org, aid, key = _history(container)
@@ -422,12 +422,12 @@ def test_without_any_checkpoint_nothing_is_verified(container: Container) -> Non
     assert (found.verified, found.pending, found.checkpoint) == (0, 2, None)
 
 
-def test_a_store_sealed_before_the_index_existed_is_indexed_at_the_next_seal(
+def test_a_store_checkpointed_before_the_index_existed_is_indexed_at_the_next_checkpoint(
     container: Container,
 ) -> None:
     org, aid, key = _history(container)
     with container.engines.writer.begin() as conn:
-        merkle_index.clear(conn)  # as a store sealed by an earlier release
+        merkle_index.clear(conn)  # as a store checkpointed by an earlier release
     assert _check(container, aid).status is audit.Status.NOT_YET_VERIFIED
     org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="x"))
     assert audit.sign_checkpoint(container.store, key) is not None
