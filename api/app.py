@@ -73,7 +73,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     ports = Ports.of(built)
     signing_in = identity(settings, secret, ports)
     authenticator = signing_in.authenticator
-    limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    limiter = RateLimiter(settings.limits.rate_per_second, settings.limits.rate_burst)
     graphql = CraftingGraphQLRouter(
         ports,
         authenticator,
@@ -88,7 +88,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     if settings.dev:  # GraphiQL's scripts and styles, vendored (api/static/graphiql)
         app.mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql")
 
-    app.add_middleware(RequestMiddleware, body_seconds=settings.request_body_seconds)
+    app.add_middleware(RequestMiddleware, body_seconds=settings.limits.request_body_seconds)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -159,11 +159,11 @@ def create_app(container: Container | None = None) -> FastAPI:
         create_web_app(
             ports,
             secret,
-            settings.public_url,
-            settings.session_idle_minutes,
+            settings.web.public_url,
+            settings.web.session_idle_minutes,
             limiter,
             signing_in.web,
-            settings.email_signin,
+            settings.web.email_signin,
         ),
     )
     return app

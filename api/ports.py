@@ -181,7 +181,7 @@ class Audit:
 
 
 @dataclass(frozen=True)
-class Provisioning:
+class ProvisioningPolicy:
     """How identity providers provision the directory (SCIM)."""
 
     default_contracted_hours: float
@@ -234,7 +234,7 @@ class Ports:
     commands: Commands
     reads: Reads
     audit: Audit
-    provisioning: Provisioning
+    provisioning: ProvisioningPolicy
     webhooks: Webhooks
     single_use: SingleUse
     notices: Notices
@@ -247,8 +247,9 @@ class Ports:
             commands=container.app,
             reads=Reads(
                 reader,
-                settings.max_hours_received_per_week,
-                compiled=settings.compiled_reads and reader.dialect.name == "postgresql",
+                settings.limits.max_hours_received_per_week,
+                compiled=settings.projections.compiled_reads
+                and reader.dialect.name == "postgresql",
                 keys=container.keys,
             ),
             audit=Audit(
@@ -258,11 +259,11 @@ class Ports:
                 events_key(settings),
                 reader,
             ),
-            provisioning=Provisioning(
-                default_contracted_hours=settings.scim_default_contracted_hours,
-                deactivation_share=settings.scim_deactivation_share,
-                deactivation_window=timedelta(seconds=settings.scim_deactivation_window_seconds),
-                deactivation_min_people=settings.scim_deactivation_min_people,
+            provisioning=ProvisioningPolicy(
+                default_contracted_hours=settings.scim.default_contracted_hours,
+                deactivation_share=settings.scim.deactivation_share,
+                deactivation_window=timedelta(seconds=settings.scim.deactivation_window_seconds),
+                deactivation_min_people=settings.scim.deactivation_min_people,
             ),
             webhooks=Webhooks(
                 container.subscriptions,

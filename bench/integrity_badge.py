@@ -74,7 +74,7 @@ def main() -> None:
         if version % 2000 == 0:
             print(f"  {version} events ({time.perf_counter() - started:.0f} s)", flush=True)
     began = time.perf_counter()
-    audit.seal(container.store, signing_key(settings))
+    audit.sign_checkpoint(container.store, signing_key(settings))
     print(f"sealing the first checkpoint over the log: {time.perf_counter() - began:.1f} s")
     container.projector.catch_up()
     head = container.app.recorder.max_notification_id()

@@ -99,7 +99,7 @@ def vacuum(container: Container) -> None:
     recorder = container.app.recorder
     assert isinstance(recorder, PostgresApplicationRecorder)
     table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
-    with psycopg.connect(container.settings.database_url.split("?")[0], autocommit=True) as conn:
+    with psycopg.connect(container.settings.database.url.split("?")[0], autocommit=True) as conn:
         conn.execute(f"VACUUM (ANALYZE) {table}")
 
 

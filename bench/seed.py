@@ -185,7 +185,7 @@ class Workload:
         away = [
             c
             for c in agreement.changes.values()
-            if c.kind is ChangeKind.TASK_REALLOCATED and agreement.is_effective(c.id)
+            if c.kind is ChangeKind.TASK_REALLOCATED and agreement.is_in_effect(c.id)
         ]
         if away:  # hand the tasks back first, so the receivers' ledgers free up
             head = agreement.changes[agreement.chains[away[0].id][-1]]
@@ -255,7 +255,7 @@ class Workload:
             raise DomainError("nothing to revert")
         head = self.rng.choice(heads)
         root = agreement.changes[head.root_id]
-        if root.kind is ChangeKind.TASK_REALLOCATED and not agreement.is_effective(root.id):
+        if root.kind is ChangeKind.TASK_REALLOCATED and not agreement.is_in_effect(root.id):
             item = agreement.reallocations[root.subject_id]
             if self._received(item.to_person_id) + item.hours_per_week > MAX_RECEIVED:
                 raise DomainError("re-applying would overload the receiver")

@@ -144,7 +144,7 @@ def seed_store(
                 )
             )
     else:
-        keystore = (container.settings.database_url, keys.store.master_key) if keys else None
+        keystore = (container.settings.database.url, keys.store.master_key) if keys else None
         chunks = _from_process(events, chunk, people, live, seed, agreements, keystore)
     written = 0
     for stored in chunks:

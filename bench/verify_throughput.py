@@ -55,7 +55,7 @@ def main() -> None:
         raw, _ = measure_raw(container, 5000)
         key = Ed25519PrivateKey.generate()
         began = time.perf_counter()
-        audit.seal(container.store, key)
+        audit.sign_checkpoint(container.store, key)
         seal_seconds = time.perf_counter() - began
         began = time.perf_counter()
         result = audit.verify_store(container.store, public_key_b64(key))

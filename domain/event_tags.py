@@ -2,10 +2,10 @@
 
 The hash chains make history tamper-evident only up to the last signed checkpoint:
 whoever can write the database can append an event after it with a correctly
-recomputed `previous_hash`, and the next checkpoint would seal it. So every event is
+recomputed `previous_hash`, and the next checkpoint would cover it. So every event is
 stored with a tag, HMAC-SHA256 of its hash under a key only the service holds (derived
 from the checkpoint signing key). The checkpoint sealer and the projector accept an
-event only with a valid tag; one without raises an integrity alarm and is never sealed
+event only with a valid tag; one without raises an integrity alarm and is never checkpointed
 or shown. The tag is kept beside the event's fields (`_tag`), outside what its hash
 covers, so chains, checkpoints and exports are unchanged.
 """

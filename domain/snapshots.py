@@ -52,7 +52,7 @@ def opened(key: bytes, stored: StoredEvent) -> StoredEvent | None:
     return inner if hmac.compare_digest(given, tag(key, inner)) else None
 
 
-class SealedSnapshotStore(EventStore[UUID]):
+class TaggedSnapshotStore(EventStore[UUID]):
     """The application's snapshot store: tags what it puts, checks what it gets."""
 
     def __init__(

@@ -15,7 +15,7 @@ from domain.application import CraftingApplication
 from domain.application.subscriptions import WebhookSubscriptions
 from domain.webhooks.policy import WebhookPolicy
 from infra import followers, migrations
-from infra.audit import Sealing, Store, report_tampered_snapshot
+from infra.audit import Checkpointing, Store, report_tampered_snapshot
 from infra.audit.store import ProgressCallback
 from infra.database import Engines, check_reachable, create_engines
 from infra.followers import EventTrust, Follower, read_models
@@ -96,7 +96,7 @@ class Container:
             reader=self.engines.reader,
             postgres_dsn=_postgres_dsn(settings),
             lock_file=key_file(settings, f"{name}.lock"),
-            batch_size=settings.projector_batch_size,
+            batch_size=settings.projections.batch_size,
         )
 
     def migrate(self) -> list[str]:
@@ -116,20 +116,20 @@ class Container:
         PostgreSQL an advisory lock, the same one the event store's table creation takes
         (concurrent CREATE … IF NOT EXISTS can still collide there); SQLite's write lock
         already serializes them."""
-        url = self.settings.database_url
-        if self.settings.is_sqlite:
+        url = self.settings.database.url
+        if self.settings.database.is_sqlite:
             return nullcontext()
         return schema_lock(postgres_schema(url) or "public", conninfo=url.split("?", 1)[0])
 
-    def sealer(self) -> Follower | None:
-        """The follower sealing checkpoints periodically, when a signing key is
+    def checkpointer(self) -> Follower | None:
+        """The follower signing checkpoints periodically, when a signing key is
         available."""
         try:
             key = signing_key(self.settings)
         except MissingSigningKeyError:
             return None
-        sealing = Sealing(self.store, key, self.settings.checkpoint_seconds)
-        return self.follower("sealer", dispatchers=(sealing,))
+        checkpointing = Checkpointing(self.store, key, self.settings.keys.checkpoint_seconds)
+        return self.follower("sealer", dispatchers=(checkpointing,))
 
     def notifications(self, secret: str, transport: Transport | None = None) -> Notifications:
         """E-mail notifications, a follower of the log of their own (built once);
@@ -168,28 +168,30 @@ class Container:
 def bootstrap(settings: Settings | None = None) -> Container:
     """Build the application, the read-model engines and the followers of its log."""
     settings = settings or Settings()
-    check_reachable(settings.database_url)
+    check_reachable(settings.database.url)
     try:
         key: Ed25519PrivateKey | None = signing_key(settings)
     except MissingSigningKeyError:
         key = None
-        log.warning("no CRAFTING_SIGNING_KEY: no checkpoints are sealed, no snapshots used")
-    engines = create_engines(settings.database_url, settings.pool)
+        log.warning("no CRAFTING_SIGNING_KEY: no checkpoints are signed, no snapshots used")
+    engines = create_engines(settings.database.url, settings.database.pool)
     writer, reader = _keystore_engines(settings, engines)
     keys = KeyRing(KeyStore(writer, master_key(settings), reader=reader))
     app = CraftingApplication(
-        env=eventsourcing_env(settings.database_url, settings.aggregate_cache_size, settings.pool),
-        max_hours_received_per_week=settings.max_hours_received_per_week,
+        env=eventsourcing_env(
+            settings.database.url, settings.projections.aggregate_cache_size, settings.database.pool
+        ),
+        max_hours_received_per_week=settings.limits.max_hours_received_per_week,
         snapshot_key=None if key is None else tag_key(key, "snapshots"),
         event_tag_key=None if key is None else tag_key(key, "events"),
         on_tampered_snapshot=lambda aid, version: report_tampered_snapshot(
             aid, version, engines.writer
         ),
         keys=keys,
-        keys_beside_events=settings.keystore_url is None,
+        keys_beside_events=settings.keys.keystore_url is None,
         fingerprint_key=None if key is None else tag_key(key, "fingerprints"),
     )
-    if not settings.seal_personal_data:  # still opens what was sealed before
+    if not settings.keys.seal_personal_data:  # still opens what was sealed before
         log.warning("CRAFTING_SEAL_PERSONAL_DATA=0: new personal data is stored in clear")
         app.keys = None
     app.set_position_lookup(position_lookup(app.recorder))
@@ -206,16 +208,16 @@ def bootstrap(settings: Settings | None = None) -> Container:
         reader=engines.reader,
         postgres_dsn=dsn,
         lock_file=key_file(settings, f"{read_models.NAME}.lock"),
-        batch_size=settings.projector_batch_size,
+        batch_size=settings.projections.batch_size,
     )
     app.on_saved(projector.wake)
     policy = WebhookPolicy(
         SqlSecretStore(engines.writer, keys.store.master_key, reader=engines.reader),
-        url_guard(settings.webhooks_allow_private),
+        url_guard(settings.webhooks.allow_private),
         allow_http=settings.dev,
-        rotation_grace=timedelta(seconds=settings.webhooks_secret_grace_seconds),
+        rotation_grace=timedelta(seconds=settings.webhooks.secret_grace_seconds),
         held_by=partial(webhook_queries.held_by, engines.writer),
-        most_subscriptions=settings.webhooks_max_subscriptions,
+        most_subscriptions=settings.webhooks.max_subscriptions,
     )
     app.use_webhooks(policy)
     subscriptions = WebhookSubscriptions(app, policy.secrets)
@@ -229,7 +231,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         reader=engines.reader,
         postgres_dsn=dsn,
         lock_file=key_file(settings, "webhooks.lock"),
-        batch_size=settings.projector_batch_size,
+        batch_size=settings.projections.batch_size,
     )
     webhooks.dispatchers.append(
         Deliveries(
@@ -263,28 +265,28 @@ def bootstrap(settings: Settings | None = None) -> Container:
 
 def _postgres_dsn(settings: Settings) -> str | None:
     """The libpq URL leaders lock and listen on (None on SQLite)."""
-    return None if settings.is_sqlite else settings.database_url.split("?")[0]
+    return None if settings.database.is_sqlite else settings.database.url.split("?")[0]
 
 
 def _keystore_engines(settings: Settings, engines: Engines) -> tuple[Engine, Engine]:
     """The key store's database (writer, reader): its own when configured, else the
     events'."""
-    if settings.keystore_url is not None:
-        check_reachable(settings.keystore_url)
-        engines = create_engines(settings.keystore_url, settings.pool)
+    if settings.keys.keystore_url is not None:
+        check_reachable(settings.keys.keystore_url)
+        engines = create_engines(settings.keys.keystore_url, settings.database.pool)
     return engines.writer, engines.reader
 
 
 def delivery_config(settings: Settings) -> DeliveryConfig:
     """The webhook sender's settings."""
     return DeliveryConfig(
-        timeout_seconds=settings.webhooks_timeout_seconds,
-        retry_min_seconds=settings.webhooks_retry_min_seconds,
+        timeout_seconds=settings.webhooks.timeout_seconds,
+        retry_min_seconds=settings.webhooks.retry_min_seconds,
         retry_max_seconds=max(
-            settings.webhooks_retry_max_seconds, settings.webhooks_retry_min_seconds
+            settings.webhooks.retry_max_seconds, settings.webhooks.retry_min_seconds
         ),
-        disable_after_seconds=settings.webhooks_disable_after_seconds,
-        allow_private=settings.webhooks_allow_private,
-        concurrency=settings.webhooks_concurrency,
-        reminder_seconds=settings.webhooks_reminder_seconds,
+        disable_after_seconds=settings.webhooks.disable_after_seconds,
+        allow_private=settings.webhooks.allow_private,
+        concurrency=settings.webhooks.concurrency,
+        reminder_seconds=settings.webhooks.reminder_seconds,
     )

@@ -47,10 +47,10 @@ def _has_signing_key(container: Container) -> bool:
     return container.trust.events_key is not None  # the events' key derives from it
 
 
-def _sealer(container: Container) -> Follower:
-    sealer = container.sealer()
-    assert sealer is not None, "enabled only with a signing key"
-    return sealer
+def _checkpointer(container: Container) -> Follower:
+    checkpointer = container.checkpointer()
+    assert checkpointer is not None, "enabled only with a signing key"
+    return checkpointer
 
 
 def _notifications(container: Container) -> Follower:
@@ -64,13 +64,17 @@ def _retention(container: Container) -> Follower:
 
 FOLLOWERS: tuple[Role, ...] = (
     Role("projector", "projector", "projections", lambda c: c.projector, required=True),
-    Role("sealer", "projector", "projections", _sealer, enabled=_has_signing_key),
+    # "sealer": the checkpoint follower's name, kept as it is: its position row,
+    # /readyz and /metrics carry it.
+    Role("sealer", "projector", "projections", _checkpointer, enabled=_has_signing_key),
     Role(
         "retention",
         "projector",
         "projections",
         _retention,
-        enabled=lambda c: bool(c.settings.retention_days_after_leaving or c.settings.keystore_url),
+        enabled=lambda c: bool(
+            c.settings.retention.days_after_leaving or c.settings.keys.keystore_url
+        ),
     ),
     Role("webhooks", "webhooks", "webhooks", lambda c: c.webhooks),
     # E-mail goes out with the webhooks: `crafting webhooks` runs both outbound senders.
@@ -81,10 +85,12 @@ FOLLOWERS: tuple[Role, ...] = (
 def serve_groups(settings: Settings) -> frozenset[str]:
     """The groups of followers `crafting serve` runs in each of its processes."""
     projections = (
-        settings.is_sqlite if settings.serve_projections is None else settings.serve_projections
+        settings.database.is_sqlite
+        if settings.projections.serve is None
+        else settings.projections.serve
     )
-    webhooks = projections if settings.webhooks_run is None else settings.webhooks_run
-    mail = webhooks if settings.notify_run is None else settings.notify_run
+    webhooks = projections if settings.webhooks.run is None else settings.webhooks.run
+    mail = webhooks if settings.notifications.run is None else settings.notifications.run
     groups = (("projections", projections), ("webhooks", webhooks), ("notifications", mail))
     return frozenset(group for group, on in groups if on)
 

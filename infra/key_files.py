@@ -17,9 +17,9 @@ from infra.settings import Settings
 def key_file(settings: Settings, suffix: str) -> Path | None:
     """`<database>.<suffix>` beside the SQLite database file; None on PostgreSQL and
     in memory, where there is no file to keep it beside."""
-    if not settings.is_sqlite or sqlite_path(settings.database_url) == ":memory:":
+    if not settings.database.is_sqlite or sqlite_path(settings.database.url) == ":memory:":
         return None
-    database = Path(sqlite_path(settings.database_url))
+    database = Path(sqlite_path(settings.database.url))
     return database.with_name(f"{database.name}.{suffix}")
 
 

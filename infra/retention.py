@@ -36,7 +36,7 @@ class RetentionRun:
 
 def erase_past_retention(container: Container, now: datetime | None = None) -> RetentionRun:
     """Erase everyone past the retention window (nothing when it is not set)."""
-    days = container.settings.retention_days_after_leaving
+    days = container.settings.retention.days_after_leaving
     run = RetentionRun()
     if days is None:
         return run
@@ -89,7 +89,7 @@ class Retention:
         now = time.monotonic()
         if now >= self._next:
             self._next = now + self.interval
-            if self.container.settings.keystore_url is not None:
+            if self.container.settings.keys.keystore_url is not None:
                 destroy_keys_of_erased(self.container)
             erase_past_retention(self.container)
         return self._next - now

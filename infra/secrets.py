@@ -17,8 +17,8 @@ class MissingSecretError(RuntimeError):
 def jwt_secret(settings: Settings, *, create: bool) -> str:
     """The configured secret; on SQLite without one, the file beside the database
     (created when `create`). PostgreSQL deployments must configure it."""
-    if settings.jwt_secret is not None:
-        return settings.jwt_secret.get_secret_value()
+    if settings.auth.jwt_secret is not None:
+        return settings.auth.jwt_secret.get_secret_value()
     path = key_file(settings, "jwt-secret")
     if path is None:
         raise MissingSecretError("Set CRAFTING_JWT_SECRET (at least 32 random characters).")
@@ -33,8 +33,8 @@ def master_key(settings: Settings) -> bytes:
     """The key that wraps every data key (infra.keystore): configured, or on SQLite the
     file beside the database. A PostgreSQL deployment must configure it (and keep it
     apart from the database's backups: the two together open the personal data)."""
-    if settings.master_key is not None:
-        return base64.b64decode(settings.master_key.get_secret_value())
+    if settings.keys.master_key is not None:
+        return base64.b64decode(settings.keys.master_key.get_secret_value())
     path = key_file(settings, "master-key")
     if path is None:
         raise MissingSecretError(

@@ -26,8 +26,8 @@ class MissingSigningKeyError(RuntimeError):
 
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The configured key; on SQLite without one, the key file beside the database."""
-    if settings.signing_key is not None:
-        raw = base64.b64decode(settings.signing_key.get_secret_value())
+    if settings.keys.signing_key is not None:
+        raw = base64.b64decode(settings.keys.signing_key.get_secret_value())
         return Ed25519PrivateKey.from_private_bytes(raw)
     path = key_file(settings, "signing-key")
     if path is None:
@@ -55,7 +55,7 @@ def trusted_public_keys(settings: Settings) -> frozenset[str]:
     """The public keys whose checkpoint signatures count: our signing key's, and the
     earlier ones an operator still trusts after a rotation (CRAFTING_TRUSTED_PUBLIC_KEYS).
     Never the key a checkpoint row names: whoever can write the row can name any key."""
-    keys = {k.strip() for k in settings.trusted_public_keys.split(",") if k.strip()}
+    keys = {k.strip() for k in settings.keys.trusted_public_keys.split(",") if k.strip()}
     with suppress(MissingSigningKeyError):
         keys.add(public_key_b64(signing_key(settings)))
     return frozenset(keys)

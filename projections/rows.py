@@ -92,9 +92,10 @@ def artifact_row(agreement_id: str, employee_id: str, item: Artifact) -> Row:
 
 
 def change_row(
-    agreement_id: str, change: Change, *, effective: bool, recorded_at: datetime | None
+    agreement_id: str, change: Change, *, in_effect: bool, recorded_at: datetime | None
 ) -> Row:
-    """A reversible step; `effective` is whether a root change is in effect now."""
+    """A reversible step; `in_effect` is whether a root change is in effect now (stored in
+    the column `effective`)."""
     return {
         "change_id": change.id,
         "agreement_id": agreement_id,
@@ -104,7 +105,7 @@ def change_row(
         "version": change.version,
         "reverts": change.reverts,
         "reverted_by": change.reverted_by,
-        "effective": effective,
+        "effective": in_effect,
         "guardrails_before": camel_json(change.guardrails_before),
         "guardrails_after": camel_json(change.guardrails_after),
         "recorded_at": recorded_at,
@@ -159,7 +160,7 @@ def agreement_row(agreement: Agreement, position: int | None = None) -> Row:
             change_row(
                 aid,
                 c,
-                effective=agreement.is_effective(c.id) if c.root_id == c.id else True,
+                in_effect=agreement.is_in_effect(c.id) if c.root_id == c.id else True,
                 recorded_at=None,
             )
             for c in ordered

@@ -71,20 +71,20 @@ def checkpoint(
         ),
     ] = None,
 ) -> None:
-    """Seal a signed checkpoint over the log now."""
+    """Sign a checkpoint over the log now."""
     with cli_container() as c:
         try:
             key = signing_key(c.settings)
         except MissingSigningKeyError as error:
             typer.echo(str(error), err=True)
             raise typer.Exit(2) from None
-        sealed = audit.seal(c.store, key)
+        signed = audit.sign_checkpoint(c.store, key)
         latest = c.store.checkpoints()[-1:] if publish is not None else []
-    if sealed is None:
+    if signed is None:
         typer.echo("Nothing new since the last checkpoint.")
     else:
         typer.echo(
-            f"Checkpoint at position {sealed.position}: {sealed.size} events, root {sealed.root}"
+            f"Checkpoint at position {signed.position}: {signed.size} events, root {signed.root}"
         )
     if publish is not None and latest:
         with publish.open("a", encoding="utf-8") as out:

@@ -102,7 +102,7 @@ def serve(
 
 @cli.command(epilog=ENVIRONMENT)
 def projector() -> None:
-    """Run the read models' projector, the checkpoint sealer and retention only (a
+    """Run the read models' projector, the checkpoint follower and retention only (a
     separate worker; several may run, one leads each)."""
     _follow("projector", "projections run here")
 
@@ -150,7 +150,7 @@ def rebuild() -> None:
 def _announce(command: str, settings: Settings, projections: str) -> None:
     mode = "development mode" if settings.dev else "production mode"
     typer.echo(
-        f"crafting {command}: {masked_url(settings.database_url)}, {mode}, {projections}",
+        f"crafting {command}: {masked_url(settings.database.url)}, {mode}, {projections}",
         err=True,
     )
 
@@ -224,9 +224,12 @@ def main() -> None:
         typer.echo(f"crafting: {error}", err=True)
         raise SystemExit(2) from None
     except ValidationError as error:  # settings; the values are never shown
+        names = Settings.flat_names()
         for problem in error.errors():
-            where = "_".join(str(part) for part in problem["loc"]).upper()
-            name = f"CRAFTING_{where}: " if where else ""
+            # The variable's flat name (the last part of where the error is); an error
+            # about a whole group names its variables itself.
+            where = str(problem["loc"][-1]) if problem["loc"] else ""
+            name = f"CRAFTING_{where.upper()}: " if where in names else ""
             typer.echo(f"crafting: configuration: {name}{problem['msg']}", err=True)
         raise SystemExit(2) from None
 

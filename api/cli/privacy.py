@@ -55,10 +55,10 @@ def retention() -> None:
     """Erase everyone inactive for longer than CRAFTING_RETENTION_DAYS_AFTER_LEAVING
     (for cron; the projector and serve on SQLite also run it hourly)."""
     with cli_container() as container:
-        if container.settings.keystore_url is not None:
+        if container.settings.keys.keystore_url is not None:
             checked = destroy_keys_of_erased(container)
             typer.echo(f"Checked that the keys of {checked} erased people are destroyed.")
-        if container.settings.retention_days_after_leaving is None:
+        if container.settings.retention.days_after_leaving is None:
             typer.echo("CRAFTING_RETENTION_DAYS_AFTER_LEAVING is not set: nobody to erase.")
             return
         run = erase_past_retention(container)

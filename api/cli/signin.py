@@ -34,7 +34,7 @@ def checked_sub(sub: str) -> str:
 
 
 def link_for(settings: Settings, secret: str, sub: str, roles: list[Role]) -> str:
-    return f"{settings.public_url.rstrip('/')}/login/{mint_link(secret, sub, roles)}"
+    return f"{settings.web.public_url.rstrip('/')}/login/{mint_link(secret, sub, roles)}"
 
 
 def login_link(

@@ -51,8 +51,8 @@ def report(container: Container) -> Report:
                     conn,
                     role.name,
                     head,
-                    max_silent_seconds=settings.ready_heartbeat_seconds,
-                    max_behind_seconds=settings.ready_max_lag_seconds,
+                    max_silent_seconds=settings.projections.ready_heartbeat_seconds,
+                    max_behind_seconds=settings.projections.ready_max_lag_seconds,
                     now=now,
                 ),
             )

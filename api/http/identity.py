@@ -35,29 +35,29 @@ class Identity:
 def identity(settings: Settings, secret: str, ports: Ports) -> Identity:
     """The authenticator (our HS256 tokens, and the provider's when configured) and
     the web sign-in client (when configured)."""
-    if settings.oidc_issuer is None:
+    if settings.oidc.issuer is None:
         return Identity(Authenticator(secret), None)
     keys = KeySet(
-        settings.oidc_issuer,
-        fresh_for=settings.oidc_jwks_cache_seconds,
-        min_interval=settings.oidc_jwks_min_refresh_seconds,
+        settings.oidc.issuer,
+        fresh_for=settings.oidc.jwks_cache_seconds,
+        min_interval=settings.oidc.jwks_min_refresh_seconds,
     )
-    tokens = ProviderTokens(keys, settings.oidc_leeway_seconds)
+    tokens = ProviderTokens(keys, settings.oidc.leeway_seconds)
     mapping = ClaimMapping(
-        settings.oidc_person_claim,
-        settings.oidc_roles_claim,
-        settings.oidc_role_map,
-        settings.integration_clients,
+        settings.oidc.person_claim,
+        settings.oidc.roles_claim,
+        settings.oidc.role_map,
+        settings.oidc.integration_clients,
         PeopleByEmail(ports.reads),
     )
     web = None
-    if settings.oidc_client_id is not None and settings.oidc_client_secret is not None:
+    if settings.oidc.client_id is not None and settings.oidc.client_secret is not None:
         web = WebClient(
             tokens,
             mapping,
-            settings.oidc_client_id,
-            settings.oidc_client_secret.get_secret_value(),
-            settings.oidc_scopes,
-            settings.oidc_provider_name,
+            settings.oidc.client_id,
+            settings.oidc.client_secret.get_secret_value(),
+            settings.oidc.scopes,
+            settings.oidc.provider_name,
         )
-    return Identity(Authenticator(secret, tokens, settings.oidc_audience, mapping), web)
+    return Identity(Authenticator(secret, tokens, settings.oidc.audience, mapping), web)

@@ -341,9 +341,9 @@ class Agreement(ChainedAggregate):
         """Hours per week of the adjustments in effect."""
         return state.development_hours(self)
 
-    def is_effective(self, root_id: str) -> bool:
+    def is_in_effect(self, root_id: str) -> bool:
         """Whether the root change `root_id` is in effect (not reverted)."""
-        return state.is_effective(self, root_id)
+        return state.is_in_effect(self, root_id)
 
     def _revert(
         self, head_ids: list[str], meta: Meta, to_version: int | None
@@ -361,7 +361,7 @@ class Agreement(ChainedAggregate):
             if root.kind is ChangeKind.TASK_REALLOCATED:
                 toggles.append(
                     ReallocationToggle(
-                        self.reallocations[root.subject_id], self.is_effective(root.id)
+                        self.reallocations[root.subject_id], self.is_in_effect(root.id)
                     )
                 )
         return toggles

@@ -13,7 +13,7 @@ from domain.agreement.state import (
     check_hours_within,
     check_nothing_protected_is_away,
     development_hours,
-    is_effective,
+    is_in_effect,
 )
 from domain.errors import ChangeNotRevertible, ProtectedResponsibility
 from domain.records import Change, ChangeKind
@@ -28,7 +28,7 @@ def check_revertible(agreement: AgreementState, head: Change) -> None:
             "changeId",
         )
     root = agreement.changes[head.root_id]
-    reapplying = not is_effective(agreement, root.id)
+    reapplying = not is_in_effect(agreement, root.id)
     current = agreement.guardrails
     if root.kind is ChangeKind.GUARDRAILS_CHANGED:
         _check_guardrail_stack(agreement, root, head, reapplying)
@@ -59,12 +59,12 @@ def plan_revert_to_version(agreement: AgreementState, version: int) -> list[str]
     """
     roots = [c for c in agreement.changes.values() if c.root_id == c.id]
     toggles = [r for r in roots if r.kind is not ChangeKind.GUARDRAILS_CHANGED]
-    off = [r for r in toggles if is_effective(agreement, r.id) and not _was(agreement, r, version)]
-    on = [r for r in toggles if not is_effective(agreement, r.id) and _was(agreement, r, version)]
+    off = [r for r in toggles if is_in_effect(agreement, r.id) and not _was(agreement, r, version)]
+    on = [r for r in toggles if not is_in_effect(agreement, r.id) and _was(agreement, r, version)]
     rails = sorted(
         (r for r in roots if r.kind is ChangeKind.GUARDRAILS_CHANGED), key=lambda r: r.version
     )
-    now = [r for r in rails if is_effective(agreement, r.id)]
+    now = [r for r in rails if is_in_effect(agreement, r.id)]
     then = [r for r in rails if _was(agreement, r, version)]
     common = 0
     while common < min(len(now), len(then)) and now[common].id == then[common].id:
@@ -87,7 +87,7 @@ def _check_guardrail_stack(
         for c in agreement.changes.values()
         if c.kind is ChangeKind.GUARDRAILS_CHANGED
         and c.version > root.version
-        and is_effective(agreement, c.id)
+        and is_in_effect(agreement, c.id)
     ]
     if newer or (reapplying and head.guardrails_before != agreement.guardrails):
         raise ChangeNotRevertible(

@@ -54,7 +54,7 @@ def hours_in_effect(adjustments: Iterable[tuple[float, str]]) -> float:
     return sum(hours for hours, status in adjustments if status == ChangeStatus.ACTIVE)
 
 
-def is_effective(state: AgreementState, root_id: str) -> bool:
+def is_in_effect(state: AgreementState, root_id: str) -> bool:
     """Whether a root change is in effect: reverted an even number of times."""
     return len(state.chains[root_id]) % 2 == 1
 
@@ -153,7 +153,7 @@ def revert(state: AgreementState, head_id: str, change_id: str, version: int) ->
             guardrails_after=head.guardrails_before,
         ),
     )
-    status = ChangeStatus.ACTIVE if is_effective(state, root.id) else ChangeStatus.REVERTED
+    status = ChangeStatus.ACTIVE if is_in_effect(state, root.id) else ChangeStatus.REVERTED
     if root.kind is ChangeKind.ADJUSTMENT_ADDED:
         adjustment = state.adjustments[root.subject_id]
         state.adjustments[root.subject_id] = replace(adjustment, status=status)

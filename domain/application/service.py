@@ -46,7 +46,7 @@ from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger, LedgerOutOfStep
 from domain.person import Person
 from domain.sealing import ERASED, Keys, KeysUnavailable, Opened, holds_clear_text, sealing_with
-from domain.snapshots import SealedSnapshotStore, Tampered
+from domain.snapshots import TaggedSnapshotStore, Tampered
 from domain.transcodings import register_all
 from domain.values import text
 from domain.webhooks import WebhookSubscription
@@ -131,7 +131,7 @@ class CraftingApplication(Application[UUID]):
     def construct_snapshot_store(self) -> EventStore[UUID]:
         """Snapshots tagged with a key only the service holds (domain.snapshots)."""
         recorder = self.factory.aggregate_recorder(purpose="snapshots")
-        return SealedSnapshotStore(
+        return TaggedSnapshotStore(
             self.mapper, recorder, self._snapshot_key, self._on_tampered_snapshot
         )
 

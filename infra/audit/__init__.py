@@ -1,11 +1,11 @@
 """Integrity over the event store: the store as auditors read it (`store`), signed
-checkpoints (`sealing`), verification (`verification`) and the export (`export`)."""
+checkpoints (`checkpointing`), verification (`verification`) and the export (`export`)."""
 
 from infra.audit.agreement_check import AgreementIntegrity, Status, check_agreement
+from infra.audit.checkpointing import Checkpointing, sign_checkpoint
 from infra.audit.export import checkpoint_line, export
 from infra.audit.keys_check import KeyProblem, verify_keys
 from infra.audit.read_models_check import Difference, ReadModelReport, verify_read_models
-from infra.audit.sealing import Sealing, seal
 from infra.audit.store import (
     INTEGRITY_ALARMS,
     UNTAGGED_EVENT,
@@ -25,10 +25,10 @@ __all__ = [
     "INTEGRITY_ALARMS",
     "UNTAGGED_EVENT",
     "AgreementIntegrity",
+    "Checkpointing",
     "Difference",
     "KeyProblem",
     "ReadModelReport",
-    "Sealing",
     "SnapshotProblem",
     "Status",
     "Store",
@@ -37,7 +37,7 @@ __all__ = [
     "checkpoints",
     "export",
     "report_tampered_snapshot",
-    "seal",
+    "sign_checkpoint",
     "snapshot_table",
     "verify_keys",
     "verify_read_models",

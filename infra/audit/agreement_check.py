@@ -1,8 +1,8 @@
 """One agreement's integrity, as GraphQL's `verifyIntegrity` and the web app's badge show
-it: its hash chain, every sealed event proven part of the latest signed checkpoint (a
+it: its hash chain, every checkpointed event proven part of the latest signed checkpoint (a
 Merkle inclusion proof against its root), and every event after it carrying the
 service's tag. Only events so proven count as verified; the rest are "not yet
-verified" (awaiting the next seal) or a break.
+verified" (awaiting the next checkpoint) or a break.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from infra.audit.store import Store, checkpoints
 
 class Status(Enum):
     VERIFIED = "VERIFIED"  # every event proven part of a signed checkpoint
-    NOT_YET_VERIFIED = "NOT_YET_VERIFIED"  # nothing wrong found; some events await a seal
+    NOT_YET_VERIFIED = "NOT_YET_VERIFIED"  # nothing wrong; some events await a checkpoint
     BROKEN = "BROKEN"  # history was altered (or cannot be proven)
 
 
@@ -108,36 +108,36 @@ def check_agreement(
     size = int(latest["size"]) if latest is not None and signed else 0
     with (reader or store.engine).connect() as conn:
         complete = size == 0 or merkle_index.indexed_size(conn) >= size
-        sealed = merkle_index.stream_leaves(conn, sid, size) if complete else {}
+        checkpointed = merkle_index.stream_leaves(conn, sid, size) if complete else {}
         root = str(latest["root"]) if latest is not None else ""
-        proven = _prove(conn, sid, (size, root), sealed, hashes, found) if sealed else 0
+        proven = _prove(conn, sid, (size, root), checkpointed, hashes, found) if checkpointed else 0
     if not complete:  # the index is still being built: nothing proven yet, nothing judged
         return AgreementIntegrity(len(records), 0, 0, _first(found), latest, signed)
     present = {r.version for r in records}
-    for version in sorted(set(sealed) - present):
+    for version in sorted(set(checkpointed) - present):
         found.append(
             Break(
                 "EVENT_MISSING",
                 None,
                 sid,
                 version,
-                f"version {version} was sealed in a signed checkpoint and is no longer in "
+                f"version {version} was covered by a signed checkpoint and is no longer in "
                 "the store: it was deleted",
             )
         )
-    newest_sealed = max(sealed, default=0)
+    newest_checkpointed = max(checkpointed, default=0)
     pending = 0
     for record in records:
-        if record.version in sealed:
+        if record.version in checkpointed:
             continue
-        if record.version < newest_sealed:
+        if record.version < newest_checkpointed:
             found.append(
                 Break(
                     "NOT_IN_CHECKPOINT",
                     None,
                     sid,
                     record.version,
-                    "the event sits before sealed events but is not in the signed "
+                    "the event sits before checkpointed events but is not in the signed "
                     "checkpoint: it was inserted or replaced",
                 )
             )
@@ -163,13 +163,13 @@ def _prove(
     conn: Connection,
     sid: str,
     signed: tuple[int, str],
-    sealed: dict[int, int],
+    checkpointed: dict[int, int],
     hashes: dict[int, str],
     found: list[Break],
 ) -> int:
     """Recompute the signed root with this stream's events as stored now at their
-    leaves; how many were proven (all of the stream's sealed events, or none)."""
-    at = {leaf: hashes[v] for v, leaf in sealed.items() if v in hashes}
+    leaves; how many were proven (all of the stream's checkpointed events, or none)."""
+    at = {leaf: hashes[v] for v, leaf in checkpointed.items() if v in hashes}
     if not at:
         return 0
     size, signed_root = signed
@@ -182,7 +182,7 @@ def _prove(
         return len(at)
     indexed = merkle_index.leaf_hashes(conn, at)
     changed = sorted(
-        v for v, leaf in sealed.items() if v in hashes and indexed.get(leaf) != hashes[v]
+        v for v, leaf in checkpointed.items() if v in hashes and indexed.get(leaf) != hashes[v]
     )
     found.append(
         Break(
@@ -191,8 +191,8 @@ def _prove(
             sid,
             changed[0] if changed else None,
             (
-                "the event is not the one the signed checkpoint sealed at this version: it "
-                "was edited after sealing"
+                "the event is not the one the signed checkpoint covers at this version: it "
+                "was edited after checkpointing"
             )
             if changed
             else "the agreement's events do not prove part of the signed checkpoint",

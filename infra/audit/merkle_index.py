@@ -1,5 +1,5 @@
-"""The sealed Merkle tree, kept so that one agreement's events can be proven part of a
-signed checkpoint without rehashing the log: each sealed event's leaf (its index, log
+"""The checkpointed Merkle tree, kept so that one agreement's events can be proven part of a
+signed checkpoint without rehashing the log: each checkpointed event's leaf (its index, log
 position, stream, version and hash) and the complete subtrees of 2**8 leaves and more.
 Smaller subtrees are recomputed from the leaves (at most 255 hashes each).
 
@@ -56,7 +56,7 @@ nodes = Table(
 
 @dataclass
 class Growth:
-    """What sealing adds to the tree: the new leaves and the subtrees they complete."""
+    """What checkpointing adds to the tree: the new leaves and the subtrees they complete."""
 
     leaf_rows: list[dict[str, object]] = field(default_factory=list)
     node_rows: list[dict[str, object]] = field(default_factory=list)
@@ -99,7 +99,7 @@ def clear(conn: Connection) -> None:
 
 
 def stream_leaves(conn: Connection, stream: str, size: int) -> dict[int, int]:
-    """The sealed versions of one stream inside the first `size` leaves: version -> leaf."""
+    """The checkpointed versions of one stream inside the first `size` leaves: version -> leaf."""
     rows = conn.execute(
         select(leaves.c.version, leaves.c.idx).where(leaves.c.stream == stream, leaves.c.idx < size)
     )

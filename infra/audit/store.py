@@ -68,7 +68,7 @@ class Store:
         return Record(n.id, stream, version, n.topic, fields, state.get(TAG_FIELD))
 
     def checkpoints(self) -> list[Checkpoint]:
-        """Every sealed checkpoint, oldest first."""
+        """Every signed checkpoint, oldest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(checkpoints).order_by(checkpoints.c.position)).mappings()
             return [
@@ -77,7 +77,7 @@ class Store:
             ]
 
     def latest_checkpoint(self) -> dict[str, Any] | None:
-        """The newest checkpoint's row, or None before the first seal."""
+        """The newest checkpoint's row, or None before the first checkpoint."""
         with self.engine.connect() as conn:
             row = (
                 conn.execute(select(checkpoints).order_by(checkpoints.c.position.desc()).limit(1))
@@ -114,7 +114,7 @@ def report_forged_event(record: Record) -> None:
     INTEGRITY_ALARMS.labels("event").inc()
     log.error(
         "integrity alarm: the event at position %s (stream %s, version %s) does not carry "
-        "the service's tag; it was not sealed, nor anything after it (run `crafting verify`)",
+        "the service's tag; it was not checkpointed, nor anything after it (run `crafting verify`)",
         record.position,
         record.stream,
         record.version,

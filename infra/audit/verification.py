@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from domain.application import CraftingApplication
 from domain.event_tags import tag_valid
 from domain.integrity import Break, Checkpoint, Record, Verifier, hashed_fields, plain
-from domain.snapshots import SealedSnapshotStore, opened
+from domain.snapshots import TaggedSnapshotStore, opened
 from infra.audit.store import BATCH, ProgressCallback, Store, record_hash
 
 
@@ -32,7 +32,7 @@ def verify_store(
     verifier = Verifier(public_key)
     verifier.anchors = list(anchors or ())
     pending = store.checkpoints()
-    sealed = pending[-1].position if pending else 0
+    checkpointed = pending[-1].position if pending else 0
     head = store.recorder.max_notification_id() or 0
     for record in store.records():
         while pending and pending[0].position < record.position:
@@ -40,7 +40,7 @@ def verify_store(
         verifier.add(record)
         if (
             events_key is not None
-            and record.position > sealed
+            and record.position > checkpointed
             and not tag_valid(events_key, record_hash(record), record.tag)
         ):
             verifier.fail(
@@ -50,7 +50,7 @@ def verify_store(
                     record.stream,
                     record.version,
                     "the event does not carry the service's tag: it was written around "
-                    "the service (not sealed)",
+                    "the service (not checkpointed)",
                 )
             )
         if progress is not None and verifier.events % BATCH == 0:
@@ -96,7 +96,7 @@ def verify_snapshots(app: CraftingApplication, engine: Engine) -> tuple[int, lis
     snapshot is a cache the service decides on, so it must equal the replayed state."""
     store = app.snapshots
     replay: Repository[UUID] = Repository(app.events)  # events only, no snapshots
-    if not isinstance(store, SealedSnapshotStore):
+    if not isinstance(store, TaggedSnapshotStore):
         return 0, []
     table = snapshot_table(store)
     query = text(  # the library's own table name, never input
@@ -123,7 +123,7 @@ def verify_snapshots(app: CraftingApplication, engine: Engine) -> tuple[int, lis
     return checked, problems
 
 
-def snapshot_table(store: SealedSnapshotStore) -> str:
+def snapshot_table(store: TaggedSnapshotStore) -> str:
     """The snapshot table's name (the library names it per database)."""
     name = getattr(store.recorder, "events_table_name", None)
     if not isinstance(name, str) or not name.replace("_", "").isalnum():

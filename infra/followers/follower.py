@@ -1,6 +1,6 @@
 """The follower: the one loop that tails the event log for a consumer and drives its
 dispatchers (infra.followers.interface), used by every consumer of the log — the read
-models, webhook planning and delivery, checkpoint sealing, retention, notifications.
+models, webhook planning and delivery, checkpoint signing, retention, notifications.
 
 Leadership and wake-ups are in infra.followers.leadership: one leader per follower on
 PostgreSQL, woken by NOTIFY, every wait bounded. A round: check the lock's connection,

@@ -29,23 +29,23 @@ class EventTrust:
         self.store = store
         self.events_key = events_key  # None: no signing key, so no tags to check
         self.reader = reader  # never the writer: callers may hold SQLite's write lock
-        self._sealed = 0
+        self._checkpointed = 0
 
     def untrusted(self, batch: Sequence[Notification]) -> list[Notification]:
         """The events of `batch` that do not carry the service's tag."""
-        if self.events_key is None or not batch or batch[-1].id <= self._sealed:
+        if self.events_key is None or not batch or batch[-1].id <= self._checkpointed:
             return []
-        self._sealed = self._sealed_position()
+        self._checkpointed = self._checkpointed_position()
         found = []
         for n in batch:
-            if n.id <= self._sealed:
+            if n.id <= self._checkpointed:
                 continue
             record = self.store.record(n)
             if not tag_valid(self.events_key, record_hash(record), record.tag):
                 found.append(n)
         return found
 
-    def _sealed_position(self) -> int:
+    def _checkpointed_position(self) -> int:
         with self.reader.connect() as conn:
             value = conn.execute(select(func.max(checkpoints.c.position))).scalar()
         return int(value or 0)
@@ -57,7 +57,7 @@ def alarm_untagged(conn: Connection, follower: str, n: Notification) -> None:
         f"The event at position {n.id} (stream {n.originator_id}, version "
         f"{n.originator_version}, {n.topic.rsplit('.', 1)[-1]}) does not carry the "
         "service's tag: it was written around the service. No follower acts on it "
-        "(not sealed, projected, delivered, notified). Run `crafting verify`."
+        "(not checkpointed, projected, delivered, notified). Run `crafting verify`."
     )
     if raise_alarm(conn, UNTAGGED_EVENT, f"position {n.id}", detail):
         INTEGRITY_ALARMS.labels("event").inc()

@@ -40,8 +40,10 @@ REMINDER_SECONDS = 60.0
 def transport_for(settings: Settings) -> Transport:
     """SMTP when `CRAFTING_SMTP_URL` is set; else a local mailbox file (configured, or
     beside the SQLite database); else (PostgreSQL) the web app's Notifications page only."""
-    if settings.smtp_url is not None:
-        return SmtpTransport(SmtpSettings.from_url(settings.smtp_url.get_secret_value()))
+    if settings.notifications.smtp_url is not None:
+        return SmtpTransport(
+            SmtpSettings.from_url(settings.notifications.smtp_url.get_secret_value())
+        )
     path = mailbox_path(settings)
     if path is None:
         log.warning("no CRAFTING_SMTP_URL: notifications are shown in the web app only")
@@ -52,10 +54,10 @@ def transport_for(settings: Settings) -> Transport:
 def mailbox_path(settings: Settings) -> Path | None:
     """The local mailbox: configured, or beside the SQLite file (`crafting.db.mailbox`);
     None on PostgreSQL (several hosts: no one file)."""
-    if settings.mailbox_path:
-        return Path(settings.mailbox_path)
-    if settings.is_sqlite:
-        return Path(settings.database_url.removeprefix("sqlite:///") + ".mailbox")
+    if settings.notifications.mailbox_path:
+        return Path(settings.notifications.mailbox_path)
+    if settings.database.is_sqlite:
+        return Path(settings.database.url.removeprefix("sqlite:///") + ".mailbox")
     return None
 
 
@@ -158,7 +160,7 @@ def build_notifications(
 ) -> Notifications:
     """Notifications plugged into `follower` (its consumer and a dispatcher)."""
     engine, reader = follower.engine, follower.reader
-    consumer = NotificationConsumer(settings.hr_people)
+    consumer = NotificationConsumer(settings.notifications.hr_people)
     # Its own key ring, emptied before each batch (Dispatcher.forget_keys): keys one
     # batch looked up are not used for the next, so an erasure stops every later mail.
     ring = KeyRing(key_store, cache_seconds=60.0)
@@ -172,14 +174,18 @@ def build_notifications(
         ring,
         trust,
         transport or transport_for(settings),
-        Letterhead(settings.mail_from, settings.public_url.rstrip("/"), link_key(secret)),
+        Letterhead(
+            settings.notifications.mail_from, settings.web.public_url.rstrip("/"), link_key(secret)
+        ),
         DispatchConfig(
-            settings.notify_retry_min_seconds,
-            max(settings.notify_retry_max_seconds, settings.notify_retry_min_seconds),
+            settings.notifications.retry_min_seconds,
+            max(settings.notifications.retry_max_seconds, settings.notifications.retry_min_seconds),
         ),
         stopping=follower.stopping,
     )
-    delivery = Delivery(dispatcher, consumer, engine, reader, settings.notify_review_days_before)
+    delivery = Delivery(
+        dispatcher, consumer, engine, reader, settings.notifications.review_days_before
+    )
     follower.consumer = consumer
     follower.dispatchers.append(delivery)
     return Notifications(follower, delivery)

@@ -107,7 +107,7 @@ class Sender:
         outcomes: list[tuple[Any, transport.AttemptResult | str | None, float]] = []
         delivered = written = 0
         flushed = time.time()
-        session = transport.Session(
+        connection = transport.ReceiverConnection(
             sub["url"],
             timeout=self.config.timeout_seconds,
             allow_private=self.config.allow_private,
@@ -124,7 +124,7 @@ class Sender:
                 if body is None:
                     outcomes.append((row, None, now))
                     continue
-                result = session.post(body, headers(keys, row.message_id, int(now), body))
+                result = connection.post(body, headers(keys, row.message_id, int(now), body))
                 outcomes.append((row, result, now))
                 if not result.ok:
                     self._log_failure(sid, row, result)
@@ -134,7 +134,7 @@ class Sender:
                     self._write(outcomes[written:])
                     written, flushed = len(outcomes), now
         finally:
-            session.close()
+            connection.close()
             self._write(outcomes[written:])
         if not outcomes:
             return 0

@@ -54,9 +54,9 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-class Session:
+class ReceiverConnection:
     """Attempts to one receiver, reusing the connection while the receiver keeps it
-    open. The receiver's addresses are checked once per session: every connection goes
+    open. The receiver's addresses are checked once per connection: every connection goes
     to the checked address, so a name that resolves elsewhere later cannot redirect it."""
 
     def __init__(self, url: str, *, timeout: float, allow_private: bool) -> None:
@@ -70,7 +70,7 @@ class Session:
         self._target: tuple[Address, int] | None = None
         self._connection: http.client.HTTPConnection | None = None
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> ReceiverConnection:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -124,5 +124,5 @@ def post(
     url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_private: bool
 ) -> AttemptResult:
     """One attempt on a connection of its own."""
-    with Session(url, timeout=timeout, allow_private=allow_private) as session:
-        return session.post(body, headers)
+    with ReceiverConnection(url, timeout=timeout, allow_private=allow_private) as connection:
+        return connection.post(body, headers)

@@ -30,7 +30,7 @@ PUBLIC_KEY = public_key_b64(signing_key(Settings(signing_key=KEY)))
 @pytest.fixture
 def service_variables() -> dict[str, str]:
     # A signing key of its own (on PostgreSQL there is no key file beside the
-    # database), and a checkpoint sealed every second so the export's events are
+    # database), and a checkpoint signed every second so the export's events are
     # covered by a signature while the auditor waits.
     return {"CRAFTING_SIGNING_KEY": KEY, "CRAFTING_CHECKPOINT_SECONDS": "1"}
 

@@ -23,7 +23,7 @@ def test_history_shows_every_id_whole_at_80_columns(
     aid = w.active()["id"]
     paused = sqlite_api.data(w.manager, PAUSE, input={"agreementId": aid, "reason": REASON})
     assert paused["pauseAgreement"]["userErrors"] == []
-    monkeypatch.setenv("CRAFTING_DATABASE_URL", sqlite_api.container.settings.database_url)
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", sqlite_api.container.settings.database.url)
     monkeypatch.setenv("COLUMNS", "80")
     table = CliRunner().invoke(cli, ["history", str(agreement_uuid(aid))])
     assert table.exit_code == 0, table.output
@@ -37,7 +37,7 @@ def test_history_shows_every_id_whole_at_80_columns(
 
 def test_verify_counts_in_words(sqlite_api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     World(sqlite_api).active()
-    monkeypatch.setenv("CRAFTING_DATABASE_URL", sqlite_api.container.settings.database_url)
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", sqlite_api.container.settings.database.url)
     runner = CliRunner()
     assert runner.invoke(cli, ["checkpoint"]).exit_code == 0
     verified = runner.invoke(cli, ["verify"])

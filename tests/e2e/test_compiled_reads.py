@@ -81,7 +81,7 @@ def pair(postgres_url: str) -> Iterator[tuple[Api, Api]]:
         serving(postgres_url, jwt_secret=secret) as compiled,
         serving(postgres_url, jwt_secret=secret, compiled_reads=False) as resolved,
     ):
-        assert compiled.container.settings.compiled_reads
+        assert compiled.container.settings.projections.compiled_reads
         yield compiled, resolved
 
 

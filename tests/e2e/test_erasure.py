@@ -178,7 +178,7 @@ def hits(api: Api, needles: list[str], tables: list[str] | None = None) -> dict[
 
 def verified(api: Api) -> audit.Verifier:
     container = api.container
-    audit.seal(container.store, signing_key(container.settings))
+    audit.sign_checkpoint(container.store, signing_key(container.settings))
     return audit.verify_store(container.store, public_key_b64(signing_key(container.settings)))
 
 

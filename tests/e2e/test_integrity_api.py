@@ -31,7 +31,7 @@ def test_an_auditor_verifies_an_agreement(sqlite_api: Api) -> None:
     api = sqlite_api
     w = World(api)
     aid = w.active()["id"]
-    audit.seal(api.container.store, signing_key(api.container.settings))
+    audit.sign_checkpoint(api.container.store, signing_key(api.container.settings))
     report = api.data(w.auditor, REPORT, id=aid)["verifyIntegrity"]
     assert report["intact"] is True
     assert report["eventsChecked"] == 2
@@ -49,7 +49,7 @@ def test_the_command_line_verifies_exports_and_replays(
     api = sqlite_api
     w = World(api)
     agreement = w.active()
-    monkeypatch.setenv("CRAFTING_DATABASE_URL", api.container.settings.database_url)
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", api.container.settings.database.url)
     runner = CliRunner()
     assert "Checkpoint at position" in runner.invoke(cli, ["checkpoint"]).output
     verified = runner.invoke(cli, ["verify"])
@@ -81,14 +81,14 @@ def test_a_checkpoint_re_signed_with_another_key_is_not_reported_valid(sqlite_ap
     api = sqlite_api
     w = World(api)
     aid = w.active()["id"]
-    sealed = audit.seal(api.container.store, signing_key(api.container.settings))
-    assert sealed is not None
+    signed = audit.sign_checkpoint(api.container.store, signing_key(api.container.settings))
+    assert signed is not None
     attacker = Ed25519PrivateKey.generate()
-    message = checkpoint_message(sealed.position, sealed.size, sealed.root, sealed.recorded_at)
+    message = checkpoint_message(signed.position, signed.size, signed.root, signed.recorded_at)
     with api.container.engines.writer.begin() as conn:
         conn.execute(
             audit.checkpoints.update()
-            .where(audit.checkpoints.c.position == sealed.position)
+            .where(audit.checkpoints.c.position == signed.position)
             .values(signature=sign(attacker, message), public_key=public_key_b64(attacker))
         )
     query = REPORT.replace("publicKey", "publicKey publicKeyTrusted")
@@ -127,7 +127,10 @@ def test_verify_integrity_is_never_intact_for_forged_history(database_url: str, 
     with _signing_service(database_url) as api:
         w = World(api)
         aid = _three_versions(api, w)
-        assert audit.seal(api.container.store, signing_key(api.container.settings)) is not None
+        assert (
+            audit.sign_checkpoint(api.container.store, signing_key(api.container.settings))
+            is not None
+        )
         before = api.data(w.auditor, STATUS, id=aid)["verifyIntegrity"]
         assert (before["intact"], before["status"], before["eventsVerified"]) == (
             True,
@@ -146,7 +149,10 @@ def test_events_newer_than_the_last_checkpoint_are_not_yet_verified(database_url
     with _signing_service(database_url) as api:
         w = World(api)
         aid = w.active()["id"]
-        assert audit.seal(api.container.store, signing_key(api.container.settings)) is not None
+        assert (
+            audit.sign_checkpoint(api.container.store, signing_key(api.container.settings))
+            is not None
+        )
         adjustment = {"kind": "TASK", "description": "Write one brief", "hoursPerWeek": 1}
         api.data(w.manager, ADD, input={"agreementId": aid, "adjustment": adjustment})
         report = api.data(w.auditor, STATUS, id=aid)["verifyIntegrity"]

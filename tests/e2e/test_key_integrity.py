@@ -108,7 +108,7 @@ def test_crafting_verify_reports_a_missing_key_and_raises_an_alarm(
     api = sqlite_api
     w = World(api)
     w.active()
-    monkeypatch.setenv("CRAFTING_DATABASE_URL", api.container.settings.database_url)
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", api.container.settings.database.url)
     runner = CliRunner()
     clean = runner.invoke(cli, ["verify"])
     assert clean.exit_code == 0, clean.output

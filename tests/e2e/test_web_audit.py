@@ -209,7 +209,7 @@ def test_the_badge_and_export_verify_and_the_file_passes_the_standalone_verifier
     before = auditor.get(f"/agreements/{aid}/integrity", headers={"HX-Request": "true"}).text
     assert "Integrity: not yet verified" in before and "badge-pending" in before
     assert "badge-ok" not in before
-    audit.seal(api.container.store, key)
+    audit.sign_checkpoint(api.container.store, key)
     badge = auditor.get(f"/agreements/{aid}/integrity").text
     assert "Integrity: verified" in badge and "badge-ok" in badge
     assert "4 of 4 events shown to be part of the checkpoint signed" in badge
@@ -248,7 +248,9 @@ def test_a_tampered_event_breaks_the_badge(api: Api) -> None:
     assert b'"review_every_days":14' in state
     raw.set_state(stream, 2, state.replace(b'"review_every_days":14', b'"review_every_days":15'))
     badge = _as(api, world, "auditor").get(f"/agreements/{aid}/integrity").text
-    if api.container.settings.is_sqlite:  # the service's key is at hand: the tag tells first
+    if (
+        api.container.settings.database.is_sqlite
+    ):  # the service's key is at hand: the tag tells first
         assert "At version 2: the event does not carry the service&#39;s tag" in badge
     else:  # no signing key configured: the chain tells
         assert "At version 3: the link from version 2 to version 3 is broken" in badge
@@ -266,7 +268,10 @@ def test_the_badge_is_never_green_for_forged_history(database_url: str, kind: st
     with serving(database_url, signing_key=new_private_key()) as api:
         world = World(api)
         aid, _ = _reverted(world)  # versions 1 to 4
-        assert audit.seal(api.container.store, signing_key(api.container.settings)) is not None
+        assert (
+            audit.sign_checkpoint(api.container.store, signing_key(api.container.settings))
+            is not None
+        )
         auditor = _as(api, world, "auditor")
         assert "badge-ok" in _badge(auditor, aid)
         tamper, first = TAMPERS[kind]
@@ -284,7 +289,7 @@ def test_the_badge_shows_events_after_the_last_seal_as_not_yet_verified(
         world = World(api)
         aid, _ = _reverted(world)
         key = signing_key(api.container.settings)
-        assert audit.seal(api.container.store, key) is not None
+        assert audit.sign_checkpoint(api.container.store, key) is not None
         pause = """mutation($input: AgreementCommandInput!) { pauseAgreement(input: $input) {
           userErrors { code } } }"""
         paused = api.data(world.manager, pause, input={"agreementId": aid, "reason": "x"})
@@ -294,7 +299,7 @@ def test_the_badge_shows_events_after_the_last_seal_as_not_yet_verified(
         assert "Integrity: not yet verified" in badge
         assert "4 of 5 events" in badge
         assert "1 newer event, sealed into the next checkpoint shortly" in badge
-        assert audit.seal(api.container.store, key) is not None
+        assert audit.sign_checkpoint(api.container.store, key) is not None
         assert "badge-ok" in _badge(_as(api, world, "auditor"), aid)
 
 
@@ -393,7 +398,10 @@ def test_an_alarm_about_the_agreement_keeps_the_badge_from_green(database_url: s
         world = World(api)
         aid, _ = _reverted(world)
         other, _ = _reverted(world)
-        assert audit.seal(api.container.store, signing_key(api.container.settings)) is not None
+        assert (
+            audit.sign_checkpoint(api.container.store, signing_key(api.container.settings))
+            is not None
+        )
         auditor = _as(api, world, "auditor")
         assert "badge-ok" in _badge(auditor, aid)
         # Raised by another process (a projector replaying past a forged snapshot).

@@ -74,7 +74,7 @@ def test_an_event_postgresql_refuses_is_quarantined_and_the_projector_goes_on(
 ) -> None:
     settings = Settings(database_url=postgres_url, signing_key=new_private_key())
     monkeypatch.setenv("CRAFTING_DATABASE_URL", postgres_url)
-    monkeypatch.setenv("CRAFTING_SIGNING_KEY", settings.signing_key.get_secret_value())  # type: ignore[union-attr]
+    monkeypatch.setenv("CRAFTING_SIGNING_KEY", settings.keys.signing_key.get_secret_value())  # type: ignore[union-attr]
     container = bootstrap(settings)
     try:
         container.prepare()

@@ -44,7 +44,7 @@ def _history(container: Container) -> tuple[Org, UUID, Ed25519PrivateKey]:
     for hours in (1, 0.5, 0.25):  # versions 3, 4, 5
         org.run(org.manager, c.AddAdjustment(agreement_id=agreement.id, adjustment=draft(hours)))
     key = signing_key(container.settings)  # the key the service's events are tagged with
-    assert audit.seal(container.store, key) is not None
+    assert audit.sign_checkpoint(container.store, key) is not None
     return org, agreement.id, key
 
 
@@ -55,8 +55,8 @@ def _verify(container: Container, key: Ed25519PrivateKey) -> Any:
 def test_an_untouched_store_verifies(container: Container) -> None:
     org, aid, key = _history(container)
     org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="x"))
-    assert audit.seal(container.store, key) is not None  # extends the last frontier
-    assert audit.seal(container.store, key) is None  # nothing new
+    assert audit.sign_checkpoint(container.store, key) is not None  # extends the last frontier
+    assert audit.sign_checkpoint(container.store, key) is None  # nothing new
     result = audit.verify_store(container.store, public_key_b64(key))
     assert result.first_break is None
     assert result.checkpoints == 2
@@ -222,14 +222,14 @@ def _append_forged(raw: Raw, container: Container, aid: UUID) -> None:
     )
 
 
-def test_an_event_appended_around_the_service_is_never_sealed(container: Container) -> None:
+def test_an_event_appended_around_the_service_is_never_checkpointed(container: Container) -> None:
     _, aid, key = _history(container)
     raw = Raw(container)
     _append_forged(raw, container, aid)
     # The chain itself holds: only the tag tells the forgery apart.
     assert audit.verify_stream(container.store, aid).first_break is None
     alarms = audit.INTEGRITY_ALARMS.labels("event")._value.get()
-    assert audit.seal(container.store, key) is None
+    assert audit.sign_checkpoint(container.store, key) is None
     assert audit.INTEGRITY_ALARMS.labels("event")._value.get() == alarms + 1
     assert audit.verify_store(container.store, public_key_b64(key)).first_break is None
     found = audit.verify_store(
@@ -250,14 +250,14 @@ def test_a_broken_tag_blocks_sealing_until_the_event_is_restored(
         raw.state(aid, 6).replace(b'"_tag":"', b'"_tag":"0'),
         raw.key(aid),
     )
-    assert audit.seal(container.store, key) is None  # the only new event is not ours now
+    assert audit.sign_checkpoint(container.store, key) is None  # the only new event is not ours now
     raw.run(  # restore it: sealing goes on
         "UPDATE {t} SET state = ? WHERE originator_id = ? AND originator_version = 6",
         raw.state(aid, 6).replace(b'"_tag":"0', b'"_tag":"'),
         raw.key(aid),
     )
-    sealed = audit.seal(container.store, key)
-    assert sealed is not None and sealed.position == real_head
+    signed = audit.sign_checkpoint(container.store, key)
+    assert signed is not None and signed.position == real_head
 
 
 def test_a_published_checkpoint_reveals_a_removed_tail_or_checkpoint(
@@ -265,9 +265,9 @@ def test_a_published_checkpoint_reveals_a_removed_tail_or_checkpoint(
 ) -> None:
     org, aid, key = _history(container)
     org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="x"))
-    sealed = audit.seal(container.store, key)
-    assert sealed is not None
-    anchors = [sealed]
+    signed = audit.sign_checkpoint(container.store, key)
+    assert signed is not None
+    anchors = [signed]
     public = public_key_b64(key)
     assert audit.verify_store(container.store, public, anchors=anchors).first_break is None
     raw = Raw(container)
@@ -275,12 +275,12 @@ def test_a_published_checkpoint_reveals_a_removed_tail_or_checkpoint(
     raw.run("DELETE FROM {t} WHERE originator_id = ? AND originator_version = 6", raw.key(aid))
     with container.engines.writer.begin() as conn:
         conn.execute(
-            audit.checkpoints.delete().where(audit.checkpoints.c.position == sealed.position)
+            audit.checkpoints.delete().where(audit.checkpoints.c.position == signed.position)
         )
     assert audit.verify_store(container.store, public).first_break is None  # unseen inside
     found = audit.verify_store(container.store, public, anchors=anchors).first_break
     assert found is not None and found.kind == "ANCHOR_MISSING"
-    assert found.position == sealed.position
+    assert found.position == signed.position
 
 
 @pytest.mark.postgres
@@ -315,9 +315,11 @@ def test_after_an_erasure_exports_read_erased_verify_and_still_catch_tampering(
     app.keys = None  # one event recorded as before sealing existed (stays in clear)
     org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="Legacy pause"))
     app.keys = container.keys
-    assert container.settings.signing_key is not None
-    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database_url)
-    monkeypatch.setenv("CRAFTING_SIGNING_KEY", container.settings.signing_key.get_secret_value())
+    assert container.settings.keys.signing_key is not None
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database.url)
+    monkeypatch.setenv(
+        "CRAFTING_SIGNING_KEY", container.settings.keys.signing_key.get_secret_value()
+    )
     container.prepare()
     container.projector.catch_up()  # `crafting erase` finds the agreements in the read models
     runner = CliRunner()
@@ -328,7 +330,7 @@ def test_after_an_erasure_exports_read_erased_verify_and_still_catch_tampering(
     again = runner.invoke(cli, ["erase", org.employee_id, "--reason", "twice"])
     assert again.exit_code == 1 and "INVALID_TRANSITION" in again.output
 
-    assert audit.seal(container.store, key) is not None
+    assert audit.sign_checkpoint(container.store, key) is not None
     assert _verify(container, key) is None  # the history still verifies
     history = runner.invoke(cli, ["history", str(aid), "--json"])
     assert history.exit_code == 0, history.output
@@ -380,7 +382,7 @@ def test_the_agreement_check_catches_what_crafting_verify_catches(
 ) -> None:
     org, aid, key = _history(container)
     bystander = org.active().id  # sealed too, and untouched
-    assert audit.seal(container.store, key) is not None
+    assert audit.sign_checkpoint(container.store, key) is not None
     assert _check(container, aid).status is audit.Status.VERIFIED
     raw = Raw(container)
     tamper, first = TAMPERS[kind]
@@ -397,7 +399,7 @@ def test_the_agreement_check_catches_what_crafting_verify_catches(
     assert _check(container, bystander).status is audit.Status.VERIFIED
 
 
-def test_events_after_the_last_seal_are_not_yet_verified_until_sealed(
+def test_events_after_the_last_checkpoint_are_not_yet_verified_until_checkpointed(
     container: Container,
 ) -> None:
     org, aid, key = _history(container)
@@ -407,7 +409,7 @@ def test_events_after_the_last_seal_are_not_yet_verified_until_sealed(
     pending = _check(container, aid)
     assert pending.status is audit.Status.NOT_YET_VERIFIED
     assert (pending.verified, pending.pending, pending.first_break) == (5, 1, None)
-    assert audit.seal(container.store, key) is not None
+    assert audit.sign_checkpoint(container.store, key) is not None
     assert _check(container, aid).status is audit.Status.VERIFIED
 
 
@@ -420,15 +422,15 @@ def test_without_any_checkpoint_nothing_is_verified(container: Container) -> Non
     assert (found.verified, found.pending, found.checkpoint) == (0, 2, None)
 
 
-def test_a_store_sealed_before_the_index_existed_is_indexed_at_the_next_seal(
+def test_a_store_checkpointed_before_the_index_existed_is_indexed_at_the_next_checkpoint(
     container: Container,
 ) -> None:
     org, aid, key = _history(container)
     with container.engines.writer.begin() as conn:
-        merkle_index.clear(conn)  # as a store sealed by an earlier release
+        merkle_index.clear(conn)  # as a store checkpointed by an earlier release
     assert _check(container, aid).status is audit.Status.NOT_YET_VERIFIED
     org.run(org.manager, c.PauseAgreement(agreement_id=aid, reason="x"))
-    assert audit.seal(container.store, key) is not None
+    assert audit.sign_checkpoint(container.store, key) is not None
     found = _check(container, aid)
     assert (found.status, found.verified) == (audit.Status.VERIFIED, 6)
 
@@ -453,9 +455,11 @@ def test_what_crafting_verify_finds_is_an_alarm_every_process_shows(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, aid, _key = _history(container)
-    assert container.settings.signing_key is not None
-    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database_url)
-    monkeypatch.setenv("CRAFTING_SIGNING_KEY", container.settings.signing_key.get_secret_value())
+    assert container.settings.keys.signing_key is not None
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database.url)
+    monkeypatch.setenv(
+        "CRAFTING_SIGNING_KEY", container.settings.keys.signing_key.get_secret_value()
+    )
     Raw(container).edit(aid, 3, actor_id="someone-else")
     found = CliRunner().invoke(cli, ["verify"])
     assert found.exit_code == 1, found.output

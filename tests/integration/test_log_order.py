@@ -83,7 +83,7 @@ def test_many_writers_a_tailing_projector_and_feed_readers_miss_nothing(
 ) -> None:
     app, reader = store.app, store.engines.reader
     stop = threading.Event()
-    tailed: list[int] = []  # what a raw log reader saw (like export and the sealer)
+    tailed: list[int] = []  # what a raw log reader saw (like export and the checkpoint follower)
     fed: list[int] = []  # what a `changes` client saw, page after page
 
     def tail_log() -> None:

@@ -66,7 +66,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
             max_hours_received_per_week=40,
         )
     )
-    built.prepare()  # the migrations, then the read models
+    built.prepare()  # migrations, then the read models built
     built.projector.batch_size = 3  # batches end anywhere, also inside one command's events
     yield built
     built.close()

@@ -91,10 +91,10 @@ def test_read_your_writes_and_lag(projected: Container) -> None:
 
 
 def _projector(container: Container, *, pause: float, batch: int) -> subprocess.Popen[bytes]:
-    key = container.settings.signing_key
+    key = container.settings.keys.signing_key
     env = {
         **os.environ,
-        "CRAFTING_DATABASE_URL": container.settings.database_url,
+        "CRAFTING_DATABASE_URL": container.settings.database.url,
         "CRAFTING_PROJECTOR_BATCH_SIZE": str(batch),
         # the service's key: the events carry its tags, which the projector checks
         **({"CRAFTING_SIGNING_KEY": key.get_secret_value()} if key is not None else {}),

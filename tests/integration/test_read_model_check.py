@@ -84,9 +84,11 @@ def test_crafting_verify_read_models_reports_and_raises_an_alarm(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, first, _ = _world(container)
-    assert container.settings.signing_key is not None
-    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database_url)
-    monkeypatch.setenv("CRAFTING_SIGNING_KEY", container.settings.signing_key.get_secret_value())
+    assert container.settings.keys.signing_key is not None
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database.url)
+    monkeypatch.setenv(
+        "CRAFTING_SIGNING_KEY", container.settings.keys.signing_key.get_secret_value()
+    )
     runner = CliRunner()
     clean = runner.invoke(cli, ["verify", "--read-models"])
     assert clean.exit_code == 0, clean.output

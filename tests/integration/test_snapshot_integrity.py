@@ -12,7 +12,7 @@ from sqlalchemy import text
 from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.errors import GuardrailExceeded
-from domain.snapshots import SealedSnapshotStore
+from domain.snapshots import TaggedSnapshotStore
 from infra import audit
 from infra.alarms import open_alarms
 from infra.bootstrap import Container, bootstrap
@@ -30,7 +30,7 @@ def _long_agreement(org: Org) -> UUID:
 
 
 def _table(container: Container) -> str:
-    assert isinstance(container.app.snapshots, SealedSnapshotStore)
+    assert isinstance(container.app.snapshots, TaggedSnapshotStore)
     return audit.snapshot_table(container.app.snapshots)
 
 

@@ -19,7 +19,7 @@ def settings(**given: Any) -> Settings:
 
 def test_the_role_map_is_json_of_our_roles() -> None:
     mapped = settings(oidc_issuer=ISSUER, oidc_audience="api", oidc_role_map='{"g-hr": "HR"}')
-    assert mapped.oidc_role_map == {"g-hr": "HR"}
+    assert mapped.oidc.role_map == {"g-hr": "HR"}
 
 
 @pytest.mark.parametrize(
@@ -69,5 +69,5 @@ def test_the_client_secret_is_never_shown() -> None:
 
 
 def test_http_is_only_for_a_provider_on_this_machine() -> None:
-    assert settings(oidc_issuer="http://127.0.0.1:9000", oidc_audience="api").oidc_issuer
-    assert settings(oidc_issuer="http://localhost:9000", oidc_audience="api").oidc_issuer
+    assert settings(oidc_issuer="http://127.0.0.1:9000", oidc_audience="api").oidc.issuer
+    assert settings(oidc_issuer="http://localhost:9000", oidc_audience="api").oidc.issuer

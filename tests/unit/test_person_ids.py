@@ -110,4 +110,4 @@ def test_integration_clients_of_the_settings_follow_the_rule() -> None:
         oidc_audience="api://crafting",
         oidc_integration_clients="workday, sap-sf",
     )
-    assert fine.integration_clients == {"workday", "sap-sf"}
+    assert fine.oidc.integration_clients == {"workday", "sap-sf"}

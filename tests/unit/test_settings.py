@@ -103,5 +103,5 @@ def test_provisioning_settings_out_of_range_are_refused(
 
 def test_the_deactivation_guard_defaults_to_a_fifth_within_an_hour() -> None:
     settings = Settings(database_url=PG, dev=True)
-    assert settings.scim_deactivation_share == 0.2
-    assert settings.scim_deactivation_window_seconds == 3600
+    assert settings.scim.deactivation_share == 0.2
+    assert settings.scim.deactivation_window_seconds == 3600

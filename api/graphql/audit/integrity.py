@@ -1,6 +1,6 @@
 """`verifyIntegrity`: an agreement's events proven part of the latest signed checkpoint
 (its hash chain, a Merkle inclusion proof against the signed root, and the service's tag
-on every event not yet sealed)."""
+on every event not yet checkpointed)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class IntegrityReport:
         description="VERIFIED: every event proven part of the latest signed checkpoint "
         "(a Merkle inclusion proof against its signed root). NOT_YET_VERIFIED: nothing "
         "wrong found, but some events are newer than that checkpoint (they carry the "
-        "service's tag) and await the next seal. BROKEN: see firstBreak."
+        "service's tag) and await the next checkpoint. BROKEN: see firstBreak."
     )
     events_checked: int
     events_verified: int = strawberry.field(

@@ -1,6 +1,6 @@
 """Signed checkpoints: a Merkle root over the log up to a position, signed with the
-service's key, sealed now (`seal`) or every few seconds (`Sealing`, a dispatcher of the
-follower `sealer`)."""
+service's key, signed now (`sign_checkpoint`) or every few seconds (`Checkpointing`, a
+dispatcher of the follower `sealer`, a name kept because positions and /metrics carry it)."""
 
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ from infra.signing import public_key_b64, sign, tag_key
 log = logging.getLogger(__name__)
 
 
-def seal(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
+def sign_checkpoint(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
     """Record a signed checkpoint over the whole log up to its current end; None when
     nothing was written since the last one. Extends the last frontier: O(new events)."""
     last = store.latest_checkpoint()
     if last is not None:
-        index_sealed(store, last)
-    else:  # nothing sealed: an index left from removed checkpoints proves nothing
+        index_checkpointed(store, last)
+    else:  # no checkpoint yet: an index left from removed checkpoints proves nothing
         with store.engine.begin() as conn:
             merkle_index.clear(conn)
     head = store.recorder.max_notification_id() or 0
@@ -44,7 +44,7 @@ def seal(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
         return None
     tree = MerkleFrontier() if last is None else MerkleFrontier(last["size"], last["peaks"])
     events_key = tag_key(key, "events")
-    sealed_up_to = start
+    covered_up_to = start
     growth = merkle_index.Growth()
     for record in store.records(start, head):
         digest = record_hash(record)
@@ -57,15 +57,15 @@ def seal(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
                     f"position {record.position}",
                     f"The event at position {record.position} (stream {record.stream}, "
                     f"version {record.version}) does not carry the service's tag: it was "
-                    "written around the service. Nothing from it on is sealed; no follower "
-                    "acts on it. Run `crafting verify`.",
+                    "written around the service. No checkpoint covers it or anything after "
+                    "it; no follower acts on it. Run `crafting verify`.",
                 )
             break  # a checkpoint covers a prefix of the log: nothing past this one
         growth.add(tree, record, digest)
-        sealed_up_to = record.position
-    if sealed_up_to == start:
+        covered_up_to = record.position
+    if covered_up_to == start:
         return None
-    head = sealed_up_to
+    head = covered_up_to
     recorded_at = datetime.now(UTC).isoformat()
     root = tree.root()
     signature = sign(key, checkpoint_message(head, tree.size, root, recorded_at))
@@ -84,14 +84,14 @@ def seal(store: Store, key: Ed25519PrivateKey) -> Checkpoint | None:
             )
             growth.write(conn)  # with the checkpoint, or not at all
     except IntegrityError:
-        return None  # another process sealed the same position (or these leaves) first
+        return None  # another process signed the same position (or these leaves) first
     return Checkpoint(head, tree.size, root, recorded_at, signature)
 
 
-def index_sealed(store: Store, last: dict[str, Any]) -> None:
+def index_checkpointed(store: Store, last: dict[str, Any]) -> None:
     """Build the Merkle index up to the latest checkpoint when it lags behind (a store
-    sealed before the index existed): once, from the log as stored now. An event edited
-    since it was sealed then fails its proof, as it should."""
+    checkpointed before the index existed): once, from the log as stored now. An event edited
+    since it was checkpointed then fails its proof, as it should."""
     size = int(last["size"])
     with store.engine.connect() as conn:
         if merkle_index.indexed_size(conn) == size:
@@ -110,7 +110,7 @@ def index_sealed(store: Store, last: dict[str, Any]) -> None:
             "integrity.root",
             f"checkpoint {last['position']}",
             f"The events up to the checkpoint at position {last['position']} no longer hash "
-            "to its signed root: sealed events were edited, inserted or deleted. Run "
+            "to its signed root: checkpointed events were edited, inserted or deleted. Run "
             "`crafting verify`.",
         )
     try:
@@ -121,9 +121,9 @@ def index_sealed(store: Store, last: dict[str, Any]) -> None:
         return  # another process built it at the same time
 
 
-class Sealing:
-    """Seals a checkpoint every `interval` seconds while new events arrive (the
-    follower `sealer` calls it; only its leader seals)."""
+class Checkpointing:
+    """Signs a checkpoint every `interval` seconds while new events arrive (the
+    follower `sealer` calls it; only its leader signs)."""
 
     name = "sealer"
 
@@ -132,9 +132,9 @@ class Sealing:
         self._next = time.monotonic() + interval
 
     def dispatch(self) -> float:
-        """Seal when the interval has passed; the seconds until the next seal."""
+        """Sign a checkpoint when the interval has passed; the seconds until the next one."""
         now = time.monotonic()
         if now >= self._next:
             self._next = now + self.interval
-            seal(self.store, self.key)
+            sign_checkpoint(self.store, self.key)
         return self._next - now
