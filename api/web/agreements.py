@@ -23,6 +23,7 @@ from api.web.forms import FieldError, Submitted, uuid_or_none
 from api.web.sessions import Session
 from api.web.site import Site, to_sign_in
 from domain.access import Actor, Party, acting_role, sees_all
+from domain.agreement.lifecycle import actions
 from domain.application import commands as c
 from domain.errors import DomainError, Forbidden, VersionConflict
 from domain.sealing import KeysUnavailable
@@ -48,6 +49,32 @@ def scope_of(session: Session) -> q.ReadScope:
     """What the person may read, as GraphQL computes it (domain.access)."""
     actor = session.actor
     return q.ReadScope(actor.id, sees_all(actor), actor.has(Role.MANAGER))
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """An action that cannot be undone, asked before it runs: who acts, the button's
+    word, and what follows."""
+
+    party: Party
+    verb: str
+    consequence: str
+
+
+CONFIRM: dict[str, Confirm] = {
+    "withdraw": Confirm(
+        Party.EMPLOYEE, "Withdraw", "The agreement ends here and cannot be reopened."
+    ),
+    "reject": Confirm(Party.MANAGER, "Reject", "The proposal is closed and cannot be revised."),
+    "pause": Confirm(Party.MANAGER, "Pause", "Its work stops until it is resumed."),
+    "complete": Confirm(
+        Party.MANAGER, "Complete", "The agreement ends here and cannot be reopened."
+    ),
+    "revert": Confirm(
+        Party.MANAGER, "Revert", "The change is undone (the revert can itself be reverted)."
+    ),
+}
+"""The actions asked before they run, by form: red buttons, a dialog (script) or a page."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +203,8 @@ class AgreementPages:
             names=detail.names,
             may=may,  # which side's forms to show; the commands decide
             may_withdraw=may_withdraw,
+            actions=actions(row["status"]),  # what the lifecycle allows now
+            confirmations=CONFIRM,
             **detail.more,
             **values,
         )
@@ -270,11 +299,17 @@ class AgreementPages:
         labels: Labels = lambda _field: None,
         where: Callable[[str], str] = lambda field: field,
         explain: Explain | None = None,
+        confirm: Confirm | None = None,
     ) -> Response:
         """Run one command on the agreement in the path (`write`); a rule violation is
         shown on the agreement's page, next to its field in the form of `action`, in
         the page's words (`labels`: the form's label of a field; `where`: the form
-        field a domain field is shown at)."""
+        field a domain field is shown at). An action that cannot be undone (`confirm`)
+        asks first: a page that asks (when no script asked already)."""
+        if confirm is not None:
+            asked = await self.confirmed(request, confirm)
+            if asked is not None:
+                return asked
         agreement_id = uuid_or_none(request.path_params["agreement_id"])
 
         def make(form: Submitted, key: str) -> c.Command | None:
@@ -309,6 +344,28 @@ class AgreementPages:
 
         return await self.write(request, make, failed)
 
+    async def confirmed(self, request: Request, confirm: Confirm) -> Response | None:
+        """None when the form says it was confirmed; otherwise the page that asks, with
+        the form's values carried in its own form (nothing is recorded yet)."""
+        form = Submitted.of(await request.form())
+        if form.get("confirmed") == "yes":
+            return None
+        found = await self.acting(request, confirm.party)
+        if isinstance(found, Response):
+            return found
+        session, detail = found
+        if not self.site.csrf_ok(request, session, form.get(csrf.FIELD) or None):
+            return self.site.forbidden(request, session)
+        return self.site.render(
+            request,
+            "confirm.html",
+            session,
+            a=detail.agreement,
+            confirm=confirm,
+            action=request.url.path,
+            fields=[(k, v) for k, v in form.values.items() if k != "confirmed"],
+        )
+
     async def withdraw(self, request: Request) -> Response:
         return await self.act(
             request,
@@ -319,4 +376,5 @@ class AgreementPages:
                 idempotency_key=key,
                 reason=form.text("reason"),
             ),
+            confirm=CONFIRM["withdraw"],
         )

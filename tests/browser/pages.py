@@ -38,3 +38,9 @@ class Console:
     def unexpected(self) -> list[str]:
         """All but the 4xx answers a test asked for."""
         return [e for e in self.errors if not e.startswith(RESPONDED)]
+
+
+def confirm(page: Any) -> None:
+    """Say yes in the dialog an action that cannot be undone opens."""
+    dialog = page.locator("#confirm-dialog")
+    dialog.locator("#confirm-go").click()

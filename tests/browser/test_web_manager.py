@@ -9,7 +9,7 @@ from __future__ import annotations
 from api.graphql.ids import agreement_uuid
 from domain.values import Role
 from tests.browser.conftest import Service
-from tests.browser.pages import RESPONDED, accessible
+from tests.browser.pages import RESPONDED, accessible, confirm
 
 
 def _scene(service: Service) -> dict[str, str]:
@@ -125,6 +125,7 @@ def test_a_manager_works_through_the_inbox_and_an_agreement(
             # Revert it, with a reason (without one, the error sits by the field).
             item = page.locator("ul.changes li", has_text="Reallocation of “Bug triage”")
             item.get_by_role("button", name="Revert").click()
+            confirm(page)
             item = page.locator("ul.changes li", has_text="Reallocation of “Bug triage”")
             expect(item.locator(".field-error")).to_have_text(
                 "A reason is required for this action."
@@ -132,6 +133,7 @@ def test_a_manager_works_through_the_inbox_and_an_agreement(
             accessible(page)
             item.get_by_label("Reason for reverting (required)").fill("Alex is on call")
             item.get_by_role("button", name="Revert").click()
+            confirm(page)
             expect(page.get_by_role("status")).to_have_text("Your change is recorded.")
             expect(page.get_by_text("Revert of Reallocation of “Bug triage”")).to_be_visible()
 
@@ -223,6 +225,10 @@ def test_the_manager_approves_and_reverts_by_keyboard_alone(
             page.keyboard.type("Not needed after all")
             page.keyboard.press("Tab")
             assert page.evaluate("document.activeElement.textContent.trim()") == "Revert"
+            page.keyboard.press("Enter")
+            # Asked first, by keyboard: the dialog opens on Cancel; Shift+Tab to Revert.
+            expect(page.locator("#confirm-dialog")).to_be_visible()
+            page.keyboard.press("Shift+Tab")
             page.keyboard.press("Enter")
             expect(page.get_by_role("status")).to_have_text("Your change is recorded.")
             expect(page.get_by_text("Write a brief — task, 1.0 h/week (reverted)")).to_be_visible()

@@ -20,7 +20,7 @@ from domain.values import Role
 from infra.settings import Settings
 from infra.signing import new_private_key, public_key_b64, signing_key
 from tests.browser.conftest import Service
-from tests.browser.pages import Console, accessible
+from tests.browser.pages import Console, accessible, confirm
 
 VERIFIER = Path(__file__).parents[2] / "domain" / "integrity.py"  # runs on its own
 KEY = new_private_key()
@@ -143,6 +143,7 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
             item = mgr.locator("ul.changes li", has_text="Reallocation of “Regression triage”")
             item.get_by_label("Reason for reverting (required)").fill("Lena is on call")
             item.get_by_role("button", name="Revert").click()
+            confirm(mgr)
             expect(mgr.get_by_role("status")).to_have_text(recorded)
             expect(mgr.get_by_text("Revert of Reallocation of “Regression triage”")).to_be_visible()
             accessible(mgr)

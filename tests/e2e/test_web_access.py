@@ -331,7 +331,11 @@ class Matrix:
         target = self.url(path, aid)
         if fields is None:
             fields = self.form(who, aid, path)
-        sent = fields | {"csrf_token": self.tokens[who], "idempotency_key": uuid4().hex}
+        sent = fields | {
+            "csrf_token": self.tokens[who],
+            "idempotency_key": uuid4().hex,
+            "confirmed": "yes",  # the actions that cannot be undone are asked first
+        }
         return self.clients[who].post(target, data=sent)
 
 

@@ -18,7 +18,7 @@ from domain.values import Role
 from infra import audit
 from infra.signing import public_key_b64, signing_key
 from tests.e2e.conftest import Api
-from tests.e2e.web import hidden_fields, sign_in
+from tests.e2e.web import CONFIRMED, hidden_fields, sign_in
 from tests.e2e.world import World
 from tests.integration.test_integrity import Raw
 
@@ -263,7 +263,9 @@ def test_a_stale_form_is_told_what_changed(api: Api) -> None:
         userErrors { code } } }""",
         id=aid,
     )
-    response = employee.post(f"/agreements/{aid}/withdraw", data=fields | {"reason": "Moving on"})
+    response = employee.post(
+        f"/agreements/{aid}/withdraw", data=fields | {"reason": "Moving on"} | CONFIRMED
+    )
     assert response.status_code == 409
     assert "This agreement changed since you opened it: Status: active → paused." in response.text
 
