@@ -20,35 +20,21 @@ from api.web import csrf
 from api.web.checks import FormErrors, Labels
 from api.web.differences import changed_since
 from api.web.forms import FieldError, Submitted, uuid_or_none
+from api.web.navigation import may_act
 from api.web.sessions import Session
-from api.web.site import Site, to_sign_in
-from domain.access import Actor, Party, acting_role, sees_all
+from api.web.site import Site, scope_of, to_sign_in
+from domain.access import Party
 from domain.agreement.lifecycle import actions
 from domain.application import commands as c
 from domain.errors import DomainError, Forbidden, VersionConflict
 from domain.sealing import KeysUnavailable
-from domain.values import AgreementStatus, Role
+from domain.values import AgreementStatus
 from projections import queries as q
 from projections.rows import Row
 from projections.tables import ReadModel
 
 MY_AGREEMENTS_SHOWN = 200
 CHILDREN = ("adjustments", "reallocations", "reviews", "artifacts")
-
-
-def may_act(actor: Actor, party: Party, employee_id: str, manager_id: str | None) -> bool:
-    """Whether the person acts on this agreement's `party` side (domain.access decides)."""
-    try:
-        acting_role(actor, party, employee_id, manager_id)
-    except Forbidden:
-        return False
-    return True
-
-
-def scope_of(session: Session) -> q.ReadScope:
-    """What the person may read, as GraphQL computes it (domain.access)."""
-    actor = session.actor
-    return q.ReadScope(actor.id, sees_all(actor), actor.has(Role.MANAGER))
 
 
 @dataclass(frozen=True)
@@ -121,19 +107,33 @@ def _detail(
         ids |= {r["held_by"] for r in kids["reviews"]} | {
             r["recorded_by"] for r in kids["artifacts"]
         }
-        people = q.people_by_id(conn, rm, ids)
+        employee = q.people_by_id(conn, rm, [found["employee_id"]]).get(found["employee_id"])
+        manager_id = employee["manager_id"] if employee else None
+        people = q.people_by_id(conn, rm, ids | ({manager_id} if manager_id else set()))
         names = {pid: p["display_name"] for pid, p in people.items()}
-        employee = people.get(found["employee_id"])
-        detail = Detail(found, kids, names, employee["manager_id"] if employee else None)
+        detail = Detail(found, kids, names, manager_id)
         more = {k: v for section in sections for k, v in section(conn, rm, scope, detail).items()}
         return found, kids, names, detail.manager_id, more
 
     return query
 
 
+def requested_section(
+    conn: Connection, rm: ReadModel, scope: q.ReadScope, detail: Detail
+) -> dict[str, Any]:
+    """While changes are asked of a proposal: the reason the manager gave, and who
+    they are (shown to everyone who reads the agreement)."""
+    row = detail.agreement
+    if row["status"] != AgreementStatus.CHANGES_REQUESTED:
+        return {}
+    where = q.AuditFilter(agreement_id=row["agreement_id"], types=("ChangesRequested",))
+    found = q.audit_log(conn, rm, where, 1, None, True)
+    return {"requested": found[0]["reason"] if found else None}
+
+
 class AgreementPages:
     def __init__(self, site: Site, sections: Sequence[Section] = ()) -> None:
-        self.sections = sections
+        self.sections = [requested_section, *sections]
         self.site = site
         # A page after a write waits for the read models to include it (read your writes).
         self.waiter = ConsistencyWaiter(site.ports.reads.engine)
@@ -181,7 +181,7 @@ class AgreementPages:
             for party in Party
         }
 
-    def _page(
+    def page(
         self,
         request: Request,
         session: Session,
@@ -204,6 +204,7 @@ class AgreementPages:
             may=may,  # which side's forms to show; the commands decide
             may_withdraw=may_withdraw,
             actions=actions(row["status"]),  # what the lifecycle allows now
+            manager_name=detail.names.get(detail.manager_id or ""),
             confirmations=CONFIRM,
             **detail.more,
             **values,
@@ -227,7 +228,7 @@ class AgreementPages:
         detail = await self._load(session, agreement_id)
         if detail is None:
             return self.site.not_found(request, session)
-        return self._page(request, session, detail, recorded=recorded.isdigit())
+        return self.page(request, session, detail, recorded=recorded.isdigit())
 
     async def write(
         self, request: Request, make: Make, failed: Failed, *, versioned: bool = True
@@ -340,7 +341,7 @@ class AgreementPages:
                 )
             if refused is not None:
                 return await refused(request, session, detail, status, values)
-            return self._page(request, session, detail, status, **values)
+            return self.page(request, session, detail, status, **values)
 
         return await self.write(request, make, failed)
 

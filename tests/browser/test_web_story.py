@@ -60,7 +60,7 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
         expect(page.get_by_role("heading", name=f"Sign in as {sub}?")).to_be_visible()
         accessible(page)
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="My agreements")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         accessible(page)
         return page
 
@@ -80,7 +80,7 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
             first.get_by_label("Description").fill("Write one feature brief")
             first.get_by_label("Hours per week").fill("1")
             emp.get_by_role("button", name="Propose", exact=True).click()
-            expect(emp.get_by_role("status")).to_have_text(recorded)
+            expect(emp.get_by_role("status")).to_contain_text(f"{recorded} Sent to Priya Raman")
             expect(emp.get_by_role("heading", name=title)).to_be_visible()
             expect(emp.get_by_text("proposed", exact=True)).to_be_visible()
             accessible(emp)
