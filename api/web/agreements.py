@@ -34,6 +34,7 @@ from projections.rows import Row
 from projections.tables import ReadModel
 
 MY_AGREEMENTS_SHOWN = 200
+REVIEWS_SHOWN = 5  # the latest; "all" shows every one
 CHILDREN = ("adjustments", "reallocations", "reviews", "artifacts")
 
 
@@ -205,6 +206,8 @@ class AgreementPages:
             may_withdraw=may_withdraw,
             actions=actions(row["status"]),  # what the lifecycle allows now
             manager_name=detail.names.get(detail.manager_id or ""),
+            all_reviews=request.query_params.get("reviews") == "all",
+            reviews_shown=REVIEWS_SHOWN,
             confirmations=CONFIRM,
             **detail.more,
             **values,

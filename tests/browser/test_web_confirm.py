@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from domain.values import Role
 from tests.browser.conftest import Service
-from tests.browser.pages import Console, accessible
+from tests.browser.pages import Console, accessible, open_action
 from tests.browser.test_web_manager import _scene
 
 RED = "rgb(161, 21, 15)"  # the stylesheet's --bad
@@ -38,11 +38,17 @@ def test_complete_and_pause_are_red_and_asked_in_a_dialog(chromium: str, service
             page.goto(service.link(ids["mgr"], Role.MANAGER, Role.EMPLOYEE))
             page.get_by_role("button", name="Sign in").click()
             page.goto(f"{service.base}/agreements/{ids['mine']}")
-            for name in ("Pause", "Complete", "Revert"):
-                button = page.get_by_role("button", name=name, exact=True).first
-                assert button.evaluate("b => getComputedStyle(b).backgroundColor") == RED, name
-            plain = page.get_by_role("button", name="Record review")
+            for form in ("form[action$='/revert']", "form[action$='/pause']"):
+                open_action(page, form)  # one group open at a time: this one
+                assert page.locator("details.group[open]").count() == 1
+                for name in ("Pause", "Complete", "Revert"):
+                    button = page.get_by_role("button", name=name, exact=True)
+                    if button.count() and button.first.is_visible():
+                        red = button.first.evaluate("b => getComputedStyle(b).backgroundColor")
+                        assert red == RED, name
+            plain = open_action(page, "form[action$='/review']").get_by_role("button")
             assert plain.evaluate("b => getComputedStyle(b).backgroundColor") != RED
+            open_action(page, "form[action$='/complete']")
 
             page.get_by_role("button", name="Complete", exact=True).click()
             dialog = page.get_by_role("dialog")
@@ -54,6 +60,7 @@ def test_complete_and_pause_are_red_and_asked_in_a_dialog(chromium: str, service
             page.reload()
             expect(page.get_by_text("active", exact=True)).to_be_visible()
 
+            open_action(page, "form[action$='/complete']")
             page.get_by_role("button", name="Complete", exact=True).click()
             page.get_by_role("dialog").get_by_role("button", name="Complete").click()
             expect(page.get_by_role("status")).to_have_text("Your change is recorded.")
@@ -74,7 +81,7 @@ def test_without_script_pausing_is_asked_on_a_page_first(chromium: str, service:
             page.goto(service.link(ids["mgr"], Role.MANAGER, Role.EMPLOYEE))
             page.get_by_role("button", name="Sign in").click()
             page.goto(f"{service.base}/agreements/{ids['mine']}")
-            form = page.locator("form[action$='/pause']")
+            form = open_action(page, "form[action$='/pause']")
             form.get_by_label("Reason (required)").fill("Release crunch")
             form.get_by_role("button", name="Pause").click()
             expect(page.get_by_role("heading", level=1)).to_contain_text("Pause “")
@@ -82,7 +89,7 @@ def test_without_script_pausing_is_asked_on_a_page_first(chromium: str, service:
             page.get_by_role("link", name="Cancel, keep it as it is").click()
             expect(page.get_by_text("active", exact=True)).to_be_visible()
 
-            form = page.locator("form[action$='/pause']")
+            form = open_action(page, "form[action$='/pause']")
             form.get_by_label("Reason (required)").fill("Release crunch")
             form.get_by_role("button", name="Pause").click()
             page.get_by_role("button", name="Pause").click()

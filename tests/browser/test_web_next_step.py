@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from domain.values import Role
 from tests.browser.conftest import Service
-from tests.browser.pages import Console, accessible
+from tests.browser.pages import Console, accessible, open_action
 from tests.browser.test_web_manager import _scene
 
 
@@ -24,8 +24,8 @@ def test_each_role_lands_where_its_work_is_with_counts(chromium: str, service: S
             page.get_by_role("button", name="Sign in").click()
             expect(page.get_by_role("heading", name="Inbox", exact=True)).to_be_visible()
             # One proposal awaits, one review is due within two weeks: 2 in the nav.
-            expect(page.locator("#awaiting ~ table tbody tr")).to_have_count(1)
-            expect(page.locator("#reviews-due ~ table tbody tr")).to_have_count(1)
+            expect(page.locator("#awaiting ~ .table-wrap tbody tr")).to_have_count(1)
+            expect(page.locator("#reviews-due ~ .table-wrap tbody tr")).to_have_count(1)
             nav = page.get_by_role("navigation", name="Main")
             expect(nav.get_by_role("link", name="Inbox 2 waiting")).to_have_attribute(
                 "aria-current", "page"
@@ -79,7 +79,7 @@ def test_a_proposal_says_who_decides_and_a_request_for_changes_why(
             manager.goto(service.link(ids["mgr"], Role.MANAGER, Role.EMPLOYEE))
             manager.get_by_role("button", name="Sign in").click()
             manager.goto(agreement)
-            form = manager.locator("form[action$='/request-changes']")
+            form = open_action(manager, "form[action$='/request-changes']")
             form.get_by_label("Reason (required)").fill("Name the product you would own.")
             form.get_by_role("button", name="Request changes").click()
             expect(manager.get_by_role("status")).to_have_text("Your change is recorded.")
