@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import IO, Any, Protocol, TypeVar
 from uuid import UUID
@@ -26,7 +26,7 @@ from infra import alarms, audit
 from infra.alarms import Alarm
 from infra.bootstrap import Container
 from infra.keystore import KeyRing
-from infra.notifications import feed, preferences, signin_mail
+from infra.notifications import preferences, signin_mail
 from infra.notifications.feed import FeedItem
 from infra.notifications.kinds import KIND_LABELS as KIND_LABELS
 from infra.notifications.kinds import Kind as Kind
@@ -94,10 +94,6 @@ class Notices:
     def mark_read(self, person_id: str) -> None:
         """The person has seen their notifications."""
         self.service.mark_read(person_id)
-
-    def awaiting(self, manager_id: str | None) -> int:
-        """What awaits a manager's action (everyone's for HR: None)."""
-        return feed.awaiting_count(self.service.reader, manager_id, datetime.now(UTC).date())
 
     def choices(self, person_id: str) -> preferences.Choices:
         """The person's notification settings."""

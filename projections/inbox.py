@@ -72,3 +72,25 @@ def inbox(
         pid: row["display_name"] for pid, row in q.people_by_id(conn, rm, people).items()
     }
     return found
+
+
+def waiting(
+    conn: Connection,
+    rm: ReadModel,
+    viewer: q.ReadScope,
+    manager_id: str | None,
+    due_before: date,
+    cap: int,
+) -> int:
+    """How many proposals await a decision and reviews are due (of `manager_id`'s
+    reports; everyone's when None), counted up to `cap`: the navigation's count. Only
+    ids are read (nothing sealed is opened)."""
+    total = 0
+    for where in (
+        q.AgreementCriteria(status="PROPOSED", manager_id=manager_id),
+        reviews_due(manager_id, due_before),
+    ):
+        query, params = q.agreements_page(rm, viewer, where, cap, None)
+        ids = query.with_only_columns(rm.agreements.c.agreement_id)
+        total += len(conn.execute(ids, params).all())
+    return min(total, cap)

@@ -21,35 +21,48 @@ from api.web import csrf
 from api.web.checks import FormErrors, Labels
 from api.web.differences import changed_since
 from api.web.forms import FieldError, Submitted, uuid_or_none
+from api.web.navigation import may_act
 from api.web.sessions import Session
-from api.web.site import Site, to_sign_in
-from domain.access import Actor, Party, acting_role, sees_all
-from domain.agreement.lifecycle import Action, allows
+from api.web.site import Site, scope_of, to_sign_in
+from domain.access import Party
+from domain.agreement.lifecycle import Action, actions, allows
 from domain.application import commands as c
 from domain.errors import DomainError, Forbidden, VersionConflict
 from domain.sealing import KeysUnavailable
-from domain.values import Role
+from domain.values import AgreementStatus
 from projections import queries as q
 from projections.rows import Row
 from projections.tables import ReadModel
 
 MY_AGREEMENTS_SHOWN = 200
+REVIEWS_SHOWN = 5  # the latest; "all" shows every one
 CHILDREN = ("adjustments", "reallocations", "reviews", "artifacts")
 
 
-def may_act(actor: Actor, party: Party, employee_id: str, manager_id: str | None) -> bool:
-    """Whether the person acts on this agreement's `party` side (domain.access decides)."""
-    try:
-        acting_role(actor, party, employee_id, manager_id)
-    except Forbidden:
-        return False
-    return True
+@dataclass(frozen=True)
+class Confirm:
+    """An action that cannot be undone, asked before it runs: who acts, the button's
+    word, and what follows."""
+
+    party: Party
+    verb: str
+    consequence: str
 
 
-def scope_of(session: Session) -> q.ReadScope:
-    """What the person may read, as GraphQL computes it (domain.access)."""
-    actor = session.actor
-    return q.ReadScope(actor.id, sees_all(actor), actor.has(Role.MANAGER))
+CONFIRM: dict[str, Confirm] = {
+    "withdraw": Confirm(
+        Party.EMPLOYEE, "Withdraw", "The agreement ends here and cannot be reopened."
+    ),
+    "reject": Confirm(Party.MANAGER, "Reject", "The proposal is closed and cannot be revised."),
+    "pause": Confirm(Party.MANAGER, "Pause", "Its work stops until it is resumed."),
+    "complete": Confirm(
+        Party.MANAGER, "Complete", "The agreement ends here and cannot be reopened."
+    ),
+    "revert": Confirm(
+        Party.MANAGER, "Revert", "The change is undone (the revert can itself be reverted)."
+    ),
+}
+"""The actions asked before they run, by form: red buttons, a dialog (script) or a page."""
 
 
 @dataclass(frozen=True)
@@ -96,19 +109,33 @@ def _detail(
         ids |= {r["held_by"] for r in kids["reviews"]} | {
             r["recorded_by"] for r in kids["artifacts"]
         }
-        people = q.people_by_id(conn, rm, ids)
+        employee = q.people_by_id(conn, rm, [found["employee_id"]]).get(found["employee_id"])
+        manager_id = employee["manager_id"] if employee else None
+        people = q.people_by_id(conn, rm, ids | ({manager_id} if manager_id else set()))
         names = {pid: p["display_name"] for pid, p in people.items()}
-        employee = people.get(found["employee_id"])
-        detail = Detail(found, kids, names, employee["manager_id"] if employee else None)
+        detail = Detail(found, kids, names, manager_id)
         more = {k: v for section in sections for k, v in section(conn, rm, scope, detail).items()}
         return found, kids, names, detail.manager_id, more
 
     return query
 
 
+def requested_section(
+    conn: Connection, rm: ReadModel, scope: q.ReadScope, detail: Detail
+) -> dict[str, Any]:
+    """While changes are asked of a proposal: the reason the manager gave, and who
+    they are (shown to everyone who reads the agreement)."""
+    row = detail.agreement
+    if row["status"] != AgreementStatus.CHANGES_REQUESTED:
+        return {}
+    where = q.AuditFilter(agreement_id=row["agreement_id"], types=("ChangesRequested",))
+    found = q.audit_log(conn, rm, where, 1, None, True)
+    return {"requested": found[0]["reason"] if found else None}
+
+
 class AgreementPages:
     def __init__(self, site: Site, sections: Sequence[Section] = ()) -> None:
-        self.sections = sections
+        self.sections = [requested_section, *sections]
         self.site = site
         # A page after a write waits for the read models to include it (read your writes).
         self.waiter = ConsistencyWaiter(site.ports.reads.engine)
@@ -156,7 +183,7 @@ class AgreementPages:
             for party in Party
         }
 
-    def _page(
+    def page(
         self,
         request: Request,
         session: Session,
@@ -178,6 +205,11 @@ class AgreementPages:
             names=detail.names,
             may=may,  # which side's forms to show; the commands decide
             may_withdraw=may_withdraw,
+            actions=actions(row["status"]),  # what the lifecycle allows now
+            manager_name=detail.names.get(detail.manager_id or ""),
+            all_reviews=request.query_params.get("reviews") == "all",
+            reviews_shown=REVIEWS_SHOWN,
+            confirmations=CONFIRM,
             **detail.more,
             **values,
         )
@@ -201,7 +233,7 @@ class AgreementPages:
         detail = await self._load(session, agreement_id)
         if detail is None:
             return self.site.not_found(request, session)
-        return self._page(request, session, detail, recorded=position is not None)
+        return self.page(request, session, detail, recorded=position is not None)
 
     async def write(
         self, request: Request, make: Make, failed: Failed, *, versioned: bool = True
@@ -273,11 +305,17 @@ class AgreementPages:
         labels: Labels = lambda _field: None,
         where: Callable[[str], str] = lambda field: field,
         explain: Explain | None = None,
+        confirm: Confirm | None = None,
     ) -> Response:
         """Run one command on the agreement in the path (`write`); a rule violation is
         shown on the agreement's page, next to its field in the form of `action`, in
         the page's words (`labels`: the form's label of a field; `where`: the form
-        field a domain field is shown at)."""
+        field a domain field is shown at). An action that cannot be undone (`confirm`)
+        asks first: a page that asks (when no script asked already)."""
+        if confirm is not None:
+            asked = await self.confirmed(request, confirm)
+            if asked is not None:
+                return asked
         agreement_id = uuid_or_none(request.path_params["agreement_id"])
 
         def make(form: Submitted, key: str) -> c.Command | None:
@@ -308,9 +346,31 @@ class AgreementPages:
                 )
             if refused is not None:
                 return await refused(request, session, detail, status, values)
-            return self._page(request, session, detail, status, **values)
+            return self.page(request, session, detail, status, **values)
 
         return await self.write(request, make, failed)
+
+    async def confirmed(self, request: Request, confirm: Confirm) -> Response | None:
+        """None when the form says it was confirmed; otherwise the page that asks, with
+        the form's values carried in its own form (nothing is recorded yet)."""
+        form = Submitted.of(await request.form())
+        if form.get("confirmed") == "yes":
+            return None
+        found = await self.acting(request, confirm.party)
+        if isinstance(found, Response):
+            return found
+        session, detail = found
+        if not self.site.csrf_ok(request, session, form.get(csrf.FIELD) or None):
+            return self.site.forbidden(request, session)
+        return self.site.render(
+            request,
+            "confirm.html",
+            session,
+            a=detail.agreement,
+            confirm=confirm,
+            action=request.url.path,
+            fields=[(k, v) for k, v in form.values.items() if k != "confirmed"],
+        )
 
     async def withdraw(self, request: Request) -> Response:
         return await self.act(
@@ -322,4 +382,5 @@ class AgreementPages:
                 idempotency_key=key,
                 reason=form.text("reason"),
             ),
+            confirm=CONFIRM["withdraw"],
         )

@@ -12,9 +12,8 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.web.agreements import scope_of
 from api.web.lookups import PAGE, bad_query, viewer, whole
-from api.web.site import Site
+from api.web.site import Site, scope_of
 from domain.access import sees_all
 from domain.values import AgreementStatus
 from projections import history

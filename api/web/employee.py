@@ -15,9 +15,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from api.http.numbers import whole_number
-from api.web.agreements import AgreementPages, Detail, may_act, scope_of
+from api.web.agreements import AgreementPages, Detail
 from api.web.checks import FormErrors
 from api.web.forms import Submitted
+from api.web.navigation import may_propose
 from api.web.proposal_form import (
     MOST_ROWS,
     ProposalInput,
@@ -28,12 +29,12 @@ from api.web.proposal_form import (
     values_of,
 )
 from api.web.sessions import Session
-from api.web.site import to_sign_in
-from domain.access import Actor, Party, can_read_evidence
+from api.web.site import scope_of, to_sign_in
+from domain.access import Party, can_read_evidence
 from domain.agreement.lifecycle import Action, allows
 from domain.application import commands as c
 from domain.errors import DomainError, VersionConflict
-from domain.values import AdjustmentKind, AgreementStatus, ArtifactKind, Role
+from domain.values import Role
 from projections import queries as q
 from projections.career import CareerRows, career_evidence, career_rows
 from projections.rows import Row
@@ -45,32 +46,13 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 Guard = Callable[[Endpoint], Endpoint]  # app.py's: an unexpected failure is a plain page
 
 
-ADJUSTMENT_KINDS = {
-    AdjustmentKind.TASK: "Task: what you do",
-    AdjustmentKind.RELATIONAL: "Relational: who you work with",
-    AdjustmentKind.COGNITIVE: "Cognitive: how you see your work",
-    AdjustmentKind.RESOURCE: "Resource: what you draw on",
-}
-
-
 ARTIFACT_LABELS = {"title": "Artifact title", "kind": "Kind", "url": "Link", "skills": "Skills"}
-
-
-def may_propose(actor: Actor) -> bool:
-    """Whether the person may propose an agreement (for themselves; HR for anyone)."""
-    return may_act(actor, Party.EMPLOYEE, actor.id, None)
 
 
 class EmployeePages:
     def __init__(self, pages: AgreementPages) -> None:
         self.pages = pages
         self.site = pages.site
-        # The choices of the forms, from the domain's enums.
-        self.site.env.globals.update(
-            adjustment_kinds=[(k.value, ADJUSTMENT_KINDS[k]) for k in AdjustmentKind],
-            artifact_kinds=[(k.value, k.value.capitalize()) for k in ArtifactKind],
-            may_propose=may_propose,  # the nav's link to the proposal form
-        )
 
     # --- proposing and revising ---------------------------------------------------
 
@@ -197,18 +179,6 @@ class EmployeePages:
             return RedirectResponse(f"/agreements/{row['agreement_id']}", 303)
         return found
 
-    async def _requested(self, detail: Detail) -> str | None:
-        """The reason the manager gave when asking for the changes, while they are asked."""
-        if detail.agreement["status"] != AgreementStatus.CHANGES_REQUESTED:
-            return None
-        where = q.AuditFilter(
-            agreement_id=detail.agreement["agreement_id"], types=("ChangesRequested",)
-        )
-        found = await asyncio.to_thread(
-            self.site.ports.reads.run, lambda conn, rm: q.audit_log(conn, rm, where, 1, None, True)
-        )
-        return found[0]["reason"] if found else None
-
     async def revise_form(self, request: Request) -> Response:
         found = await self._revisable(request)
         if isinstance(found, Response):
@@ -221,7 +191,7 @@ class EmployeePages:
             detail=detail,
             values=values_of(detail.agreement, adjustments),
             rows=max(1, len(adjustments)),
-            requested=await self._requested(detail),
+            requested=detail.more.get("requested"),
         )
 
     async def revise(self, request: Request) -> Response:
@@ -230,7 +200,7 @@ class EmployeePages:
             return found
         session, detail = found
         form = Submitted.of(await request.form())
-        requested = await self._requested(detail)
+        requested = detail.more.get("requested")
         if form.get("more"):
             return self._more(request, session, form, detail=detail, requested=requested)
         read: list[ProposalInput] = []
@@ -257,7 +227,7 @@ class EmployeePages:
         ) -> Response:
             if isinstance(error, VersionConflict):
                 changed = await self.pages.what_changed(session, detail, form)
-                return self.pages._page(request, session, detail, 409, conflict=changed)
+                return self.pages.page(request, session, detail, 409, conflict=changed)
             response: Response = await proposal_failed(session, form, error)
             return response
 

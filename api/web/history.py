@@ -11,11 +11,11 @@ from uuid import UUID
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.web.agreements import may_act, scope_of
 from api.web.differences import differences, names_of, people_in
 from api.web.events import describe
 from api.web.lookups import PAGE, agreement_viewer, bad_query, partial, version_param
-from api.web.site import Site
+from api.web.navigation import may_act
+from api.web.site import Site, scope_of
 from domain.access import Actor, Party
 from domain.agreement import Agreement
 from domain.errors import DomainError, Forbidden

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.web import manager_forms as forms
-from api.web.agreements import AgreementPages, Detail
+from api.web.agreements import CONFIRM, AgreementPages, Detail
 from api.web.forms import Submitted
 from api.web.sessions import Session
 from domain.access import Party, acting_role, may_move_work_of
@@ -70,6 +70,7 @@ class ManagerPages:
                         labels=forms.label,
                         where=forms.where(name),
                         explain=self.room_left if name == "reallocate" else None,
+                        confirm=CONFIRM.get(name),
                     )
                 ),
                 methods=["POST"],
@@ -88,7 +89,11 @@ class ManagerPages:
         # Each change has its own form: the refusal is shown by the one that was sent.
         change_id = Submitted.of(await request.form()).get("changeId")
         return await self.pages.act(
-            request, f"revert-{change_id}", forms.revert_change, labels=forms.label
+            request,
+            f"revert-{change_id}",
+            forms.revert_change,
+            labels=forms.label,
+            confirm=CONFIRM["revert"],
         )
 
     async def _load_of(

@@ -28,6 +28,7 @@ from api.http.auth import ALGORITHM, InvalidTokenError
 from api.http.claim_mapping import UnmappedTokenError
 from api.http.identity import WebClient
 from api.http.jwks import Discovery, ProviderUnavailableError
+from api.web.navigation import landing
 from api.web.sessions import new_session
 from api.web.site import Site
 
@@ -126,7 +127,7 @@ class ProviderSignIn:
             return self._page(request, 400, "This sign-in did not work", "Start again.")
         except UnmappedTokenError as error:
             return self._page(request, 403, "You cannot use this service yet", str(error))
-        response = RedirectResponse("/", 303)
+        response = RedirectResponse(landing(actor), 303)  # where their work is
         session = new_session(actor, datetime.now(UTC), via_provider=True)
         self.site.set_cookie(request, response, session)
         response.delete_cookie(FLOW_COOKIE, path="/oidc", secure=self.site.secure(request))

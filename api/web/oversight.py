@@ -14,15 +14,12 @@ from api.web.directory import DirectoryPages
 from api.web.history import HistoryPages
 from api.web.site import Site
 from api.web.verification import VerificationPages
-from domain.access import sees_all
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def oversight_routes(site: Site, guarded: Callable[[Endpoint], Endpoint]) -> list[Route]:
     """The routes, each `guarded` (an unexpected failure is a plain page)."""
-    # Templates show these pages' links to those who may open them (the pages decide).
-    site.env.globals["sees_all"] = sees_all
     history, integrity = HistoryPages(site), VerificationPages(site)
     audit, directory = AuditLogPages(site), DirectoryPages(site)
     return [

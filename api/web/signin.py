@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.http.auth import InvalidTokenError
 from api.web import csrf
+from api.web.navigation import landing
 from api.web.sessions import SignInLink, new_session, read_link
 from api.web.site import Site, to_sign_in
 
@@ -70,7 +71,9 @@ async def sign_in(site: Site, request: Request) -> Response:
         return _invalid(site, request)
     if not await asyncio.to_thread(site.ports.single_use.use, link.token_id, link.expires_at):
         return _used(site, request)
-    response = RedirectResponse("/", 303)
+    # Each person lands where their work is (a manager on the inbox, HR and auditors on
+    # all agreements).
+    response = RedirectResponse(landing(link.actor), 303)
     site.set_cookie(request, response, new_session(link.actor, datetime.now(UTC)))
     return response
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -22,12 +23,22 @@ from api.http.ratelimit import RateLimiter
 from api.ports import Ports
 from api.web import csrf
 from api.web.assets import Assets
+from api.web.navigation import COUNTED, REVIEW_HORIZON, has_inbox, links
 from api.web.sessions import COOKIE, REFRESH_AFTER, Session, cookie_value, read_session
+from domain.access import sees_all
 from domain.application import Request as CommandRequest
-from domain.values import Role
+from domain.values import AdjustmentKind, ArtifactKind, Role
+from projections import inbox
 from projections import queries as q
+from projections.tables import ReadModel
 
 TEMPLATES = Path(__file__).parent / "templates"
+ADJUSTMENT_KINDS = {
+    AdjustmentKind.TASK: "Task: what you do",
+    AdjustmentKind.RELATIONAL: "Relational: who you work with",
+    AdjustmentKind.COGNITIVE: "Cognitive: how you see your work",
+    AdjustmentKind.RESOURCE: "Resource: what you draw on",
+}
 
 
 def templates(assets: Assets) -> Environment:
@@ -38,7 +49,15 @@ def templates(assets: Assets) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals["static"] = assets.url
+    # Every global is installed here, once: what a template can call does not depend
+    # on which routes were built.
+    env.globals.update(
+        static=assets.url,
+        sees_all=sees_all,  # which oversight links a page shows (the pages decide)
+        # The choices of the forms, from the domain's enums.
+        adjustment_kinds=[(k.value, ADJUSTMENT_KINDS[k]) for k in AdjustmentKind],
+        artifact_kinds=[(k.value, k.value.capitalize()) for k in ArtifactKind],
+    )
     return env
 
 
@@ -74,27 +93,32 @@ class Site:
         if await asyncio.to_thread(self.ports.single_use.used, session.session_id):
             return None  # signed out
         self.throttle(session.actor.id)
-        # Shown in the header: the directory's name, not an id ("[erased]" after erasure).
-        request.state.viewer_name = await asyncio.to_thread(self.name_of, session.actor.id)
-        request.state.nav_counts = await asyncio.to_thread(self.counts_of, session)
+        # Shown in the header: the directory's name, not an id ("[erased]" after erasure),
+        # how much awaits the person in their inbox, and their unseen notifications.
+        header = await asyncio.to_thread(self.header_of, session)
+        request.state.viewer_name, request.state.waiting, request.state.unread = header
         if now - session.seen_at >= REFRESH_AFTER:
             request.state.refreshed = session.seen(now)
         return session
 
-    def name_of(self, person_id: str) -> str | None:
-        """A person's display name, opened; None for who is not in the directory (an
-        integration, a person not provisioned yet)."""
-        found = self.ports.reads.run(lambda conn, rm: q.people_by_id(conn, rm, [person_id]))
-        person = found.get(person_id)
-        return None if person is None else str(person["display_name"])
+    def header_of(self, session: Session) -> tuple[str | None, int | None, int]:
+        """The person's display name, for whoever has an inbox how many proposals and
+        reviews await them there (one read), and how many notifications they have not
+        seen yet."""
+        actor = session.actor
+        scope = scope_of(session)
+        manager_id = None if actor.has(Role.HR) else actor.id
+        due = datetime.now(UTC).date() + REVIEW_HORIZON
 
-    def counts_of(self, session: Session) -> dict[str, int]:
-        """The navigation's counts: unseen notifications, and what awaits a manager."""
-        actor, notices = session.actor, self.ports.notices
-        counts = {"notifications": notices.unread(actor.id)}
-        if actor.has(Role.HR) or actor.has(Role.MANAGER):
-            counts["inbox"] = notices.awaiting(None if actor.has(Role.HR) else actor.id)
-        return counts
+        def read(conn: Connection, rm: ReadModel) -> tuple[str | None, int | None]:
+            person = q.people_by_id(conn, rm, [actor.id]).get(actor.id)
+            name = None if person is None else str(person["display_name"])
+            if not has_inbox(actor):
+                return name, None
+            return name, inbox.waiting(conn, rm, scope, manager_id, due, COUNTED)
+
+        name, waiting = self.ports.reads.run(read)
+        return name, waiting, self.ports.notices.unread(actor.id)
 
     def throttle(self, caller: str) -> None:
         """Count one request of the caller; over the limit, a 429 page with
@@ -142,7 +166,16 @@ class Site:
             csrf_token=csrf.token_for(self.secret, session.session_id) if session else None,
             idempotency_key=secrets.token_urlsafe(18),
             viewer_name=getattr(request.state, "viewer_name", None),
-            nav_counts=getattr(request.state, "nav_counts", {}),
+            nav=[]
+            if session is None
+            else links(
+                session.actor,
+                getattr(request.state, "viewer_name", None) is not None,
+                getattr(request.state, "waiting", None),
+                getattr(request.state, "unread", None),
+            ),
+            here=request.url.path if status < 400 else None,  # the nav's current page
+            counted=COUNTED,
             **values,
         )
         response = HTMLResponse(page, status)
@@ -184,6 +217,12 @@ class Site:
             title="Not found",
             message="There is nothing here that you can see.",
         )
+
+
+def scope_of(session: Session) -> q.ReadScope:
+    """What the person may read, as GraphQL computes it (domain.access)."""
+    actor = session.actor
+    return q.ReadScope(actor.id, sees_all(actor), actor.has(Role.MANAGER))
 
 
 def to_sign_in() -> RedirectResponse:

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.web.agreements import scope_of
-from api.web.site import Site, to_sign_in
+from api.web.navigation import REVIEW_HORIZON
+from api.web.site import Site, scope_of, to_sign_in
 from domain.ledger import limit_reached
 from domain.values import Role
 from projections import inbox, workload
 
 SHOWN = 50  # per inbox list; the rest are reached through the agreements themselves
-REVIEW_HORIZON = timedelta(days=14)  # reviews due this soon are in the inbox
 CHART_WIDTH = 360  # px of the longest bar
 
 

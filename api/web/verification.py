@@ -17,9 +17,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from api.integrity import checkpoint_check, key_fingerprint
-from api.web.agreements import scope_of
 from api.web.lookups import agreement_viewer, partial
-from api.web.site import Site
+from api.web.site import Site, scope_of
 from domain.access import sees_all
 from projections import queries as q
 

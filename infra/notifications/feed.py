@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, func, select, update
 
 from domain.sealing import Keys
 from infra.followers import EventTrust
@@ -17,7 +16,6 @@ from infra.notifications.compose import Letterhead, agreement_link
 from infra.notifications.facts import NotYet, gather
 from infra.notifications.tables import SKIPPED, outbox
 from infra.notifications.wording import words
-from projections.queries import live_read_model
 
 
 @dataclass(frozen=True)
@@ -93,20 +91,3 @@ def feed(
             )
         )
     return items
-
-
-def awaiting_count(reader: Engine, manager_id: str | None, today: date) -> int:
-    """What a manager's inbox holds for them to act on: proposals awaiting a decision
-    and reviews due by today, on their reports' agreements (everyone's for HR: None)."""
-    with reader.connect() as conn:
-        rm = live_read_model(conn)
-        a = rm.agreements
-        waiting = or_(
-            a.c.status == "PROPOSED",
-            and_(a.c.status == "ACTIVE", a.c.next_review_on <= today),
-        )
-        query = select(func.count()).select_from(a).where(waiting)
-        if manager_id is not None:
-            reports = select(rm.people.c.person_id).where(rm.people.c.manager_id == manager_id)
-            query = query.where(a.c.employee_id.in_(reports))
-        return int(conn.execute(query).scalar_one())

@@ -38,3 +38,18 @@ class Console:
     def unexpected(self) -> list[str]:
         """All but the 4xx answers a test asked for."""
         return [e for e in self.errors if not e.startswith(RESPONDED)]
+
+
+def confirm(page: Any) -> None:
+    """Say yes in the dialog an action that cannot be undone opens."""
+    dialog = page.locator("#confirm-dialog")
+    dialog.locator("#confirm-go").click()
+
+
+def open_action(page: Any, form: str) -> Any:
+    """Open the manager's group of actions holding `form` (a selector), as a person
+    would: by its summary. Returns the form."""
+    group = page.locator("details.group", has=page.locator(form))
+    if group.get_attribute("open") is None:
+        group.locator("summary").click()
+    return page.locator(form)

@@ -66,7 +66,7 @@ def test_the_readme_screenshots(chromium: str, service: Service, tmp_path: Path)
         page: Page = console.watch(browser.new_context(viewport=VIEWPORT).new_page())
         page.goto(service.link(sub, *roles))
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="My agreements")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         return page
 
     with sync_playwright() as playwright:

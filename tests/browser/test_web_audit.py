@@ -48,7 +48,7 @@ def test_an_auditor_and_hr_read_history_integrity_and_the_organisation(
     def signed_in(page: Page, sub: str, role: Role) -> None:
         page.goto(f"{service.base}/login/{mint_link(service.secret, sub, [role])}")
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="My agreements")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium)

@@ -13,7 +13,7 @@ from api.graphql.ids import agreement_uuid
 from api.http.auth import mint_token
 from domain.values import Role
 from tests.browser.conftest import Service
-from tests.browser.pages import accessible
+from tests.browser.pages import accessible, confirm
 
 
 def _scene(service: Service) -> dict[str, str]:
@@ -65,9 +65,7 @@ def test_an_employee_signs_in_reads_withdraws_and_signs_out(
 
             page.goto(f"{service.base}/")
             expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-            # Without single sign-on: a link by e-mail first, the operator's command
-            # one click away.
-            expect(page.get_by_label("Your work e-mail address")).to_be_visible()
+            # E-mail sign-in first; the operator's link for who has no address, one click on.
             page.get_by_text("No e-mail address in the directory?").click()
             expect(page.get_by_text("crafting login-link --sub")).to_be_visible()
             accessible(page)
@@ -106,6 +104,7 @@ def test_an_employee_signs_in_reads_withdraws_and_signs_out(
             )["agreement"]["version"]
             page.get_by_label("Reason (required)").fill("Moving to another team")
             page.get_by_role("button", name="Withdraw").click()
+            confirm(page)
             expect(page.get_by_role("alert")).to_contain_text(
                 "This agreement changed since you opened it"
             )
@@ -114,6 +113,7 @@ def test_an_employee_signs_in_reads_withdraws_and_signs_out(
             # The reason is required: the error sits by its field.
             page.reload()
             page.get_by_role("button", name="Withdraw").click()
+            confirm(page)
             expect(page.locator("#withdraw-reason-error")).to_have_text(
                 "A reason is required for this action."
             )
@@ -129,7 +129,8 @@ def test_an_employee_signs_in_reads_withdraws_and_signs_out(
 
             page.route("**/withdraw", twice)
             page.get_by_label("Reason (required)").fill("Moving to another team")
-            page.get_by_role("button", name="Withdraw").dblclick()
+            page.get_by_role("button", name="Withdraw").click()
+            page.locator("#confirm-go").dblclick()
             expect(page.get_by_role("status")).to_have_text("Your change is recorded.")
             expect(page.get_by_text("withdrawn", exact=True)).to_be_visible()
             expect(page.get_by_role("alert")).to_have_count(0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from api.graphql.ids import agreement_uuid
 from domain.values import Role
 from tests.browser.conftest import Service
-from tests.browser.pages import RESPONDED, accessible
+from tests.browser.pages import RESPONDED, accessible, confirm, open_action
 
 
 def _scene(service: Service) -> dict[str, str]:
@@ -94,7 +94,7 @@ def test_a_manager_works_through_the_inbox_and_an_agreement(
             expect(page.get_by_text("active", exact=True)).to_be_visible()
 
             # A reallocation within the limit, checked live, then one over it.
-            form = page.locator("form[action$='/reallocate']")
+            form = open_action(page, "form[action$='/reallocate']")
             form.get_by_label("Task").fill("Bug triage")
             form.get_by_label("Receiver").select_option(label=f"Alex Mate {s}")
             form.get_by_label("Hours per week").fill("2")
@@ -113,18 +113,21 @@ def test_a_manager_works_through_the_inbox_and_an_agreement(
                 f"Alex Mate {s} can take 1 h more a week."
             )
             expect(
-                page.locator("form[action$='/reallocate']").get_by_label("Receiver")
+                open_action(page, "form[action$='/reallocate']").get_by_label("Receiver")
             ).to_have_attribute("aria-invalid", "true")
             accessible(page)
-            form = page.locator("form[action$='/reallocate']")
+            form = open_action(page, "form[action$='/reallocate']")
             form.get_by_label("Hours per week").fill("1")
             expect(check).to_contain_text("within the limit")
             form.get_by_role("button", name="Reallocate").click()
             expect(page.get_by_role("status")).to_have_text("Your change is recorded.")
 
             # Revert it, with a reason (without one, the error sits by the field).
+            open_action(page, "ul.changes")
             item = page.locator("ul.changes li", has_text="Reallocation of “Bug triage”")
             item.get_by_role("button", name="Revert").click()
+            confirm(page)
+            open_action(page, "ul.changes")
             item = page.locator("ul.changes li", has_text="Reallocation of “Bug triage”")
             expect(item.locator(".field-error")).to_have_text(
                 "A reason is required for this action."
@@ -132,15 +135,18 @@ def test_a_manager_works_through_the_inbox_and_an_agreement(
             accessible(page)
             item.get_by_label("Reason for reverting (required)").fill("Alex is on call")
             item.get_by_role("button", name="Revert").click()
+            confirm(page)
             expect(page.get_by_role("status")).to_have_text("Your change is recorded.")
+            open_action(page, "ul.changes")
             expect(page.get_by_text("Revert of Reallocation of “Bug triage”")).to_be_visible()
 
             # An adjustment, then a revert to the version of the approval, previewed.
-            adjust = page.locator("form[action$='/adjust']")
+            adjust = open_action(page, "form[action$='/adjust']")
             adjust.get_by_label("Description").fill("Shadow a product manager")
             adjust.get_by_label("Hours per week").fill("1")
             adjust.get_by_role("button", name="Add adjustment").click()
             expect(page.get_by_role("status")).to_have_text("Your change is recorded.")
+            open_action(page, "#revert-to-version")
             page.get_by_label("Version", exact=True).fill("2")
             page.get_by_role("button", name="Preview the revert").click()
             expect(page.get_by_role("heading", name="This would revert 1 change")).to_be_visible()
@@ -153,7 +159,7 @@ def test_a_manager_works_through_the_inbox_and_an_agreement(
                 page.get_by_text("Shadow a product manager — task, 1.0 h/week (reverted)")
             ).to_be_visible()
 
-            review = page.locator("form[action$='/review']")
+            review = open_action(page, "form[action$='/review']")
             review.get_by_label("Outcome").select_option(label="At risk")
             review.get_by_label("Notes (optional)").fill("Slow start")
             review.get_by_role("button", name="Record review").click()
@@ -195,9 +201,7 @@ def test_the_manager_approves_and_reverts_by_keyboard_alone(
             page.goto(service.link(ids["mgr"], Role.MANAGER, Role.EMPLOYEE))
             tab_to(page, "e.tagName === 'BUTTON' && e.textContent.trim() === 'Sign in'")
             page.keyboard.press("Enter")
-            expect(page.get_by_role("heading", name="My agreements")).to_be_visible()
-            tab_to(page, "e.textContent.trim().startsWith('Inbox')")
-            page.keyboard.press("Enter")
+            # A manager lands on the inbox.
             expect(page.get_by_role("heading", name="Inbox", exact=True)).to_be_visible()
             tab_to(page, f"e.textContent === 'Tester to product manager {s}'")
             page.keyboard.press("Enter")
@@ -219,10 +223,17 @@ def test_the_manager_approves_and_reverts_by_keyboard_alone(
                 .get_by_label("Reason for reverting (required)")
                 .get_attribute("id")
             )
+            # The reverts' group opens from its summary, by keyboard too.
+            tab_to(page, "e.tagName === 'SUMMARY' && e.textContent.startsWith('Revert')")
+            page.keyboard.press("Enter")
             tab_to(page, f"e.id === '{reason}'")
             page.keyboard.type("Not needed after all")
             page.keyboard.press("Tab")
             assert page.evaluate("document.activeElement.textContent.trim()") == "Revert"
+            page.keyboard.press("Enter")
+            # Asked first, by keyboard: the dialog opens on Cancel; Shift+Tab to Revert.
+            expect(page.locator("#confirm-dialog")).to_be_visible()
+            page.keyboard.press("Shift+Tab")
             page.keyboard.press("Enter")
             expect(page.get_by_role("status")).to_have_text("Your change is recorded.")
             expect(page.get_by_text("Write a brief — task, 1.0 h/week (reverted)")).to_be_visible()

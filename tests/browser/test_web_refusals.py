@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.values import Role
 from tests.browser.conftest import Service
-from tests.browser.pages import Console, accessible
+from tests.browser.pages import Console, accessible, open_action
 from tests.browser.test_web_manager import _scene
 
 CODE_WORDS = re.compile(r"\w+\.\w+|\[\d+\]|[A-Z]{3,}_?[A-Z]*|'[a-z]+-[0-9a-f]+'")
@@ -105,7 +105,7 @@ def test_a_refused_approval_and_reallocation_are_told_in_the_page_s_words(
             assert not page.title().startswith("Error")
 
             # Alex receives 3 of the 4 hours allowed: 2 more is refused with what fits.
-            form = page.locator("form[action*='/reallocate']")
+            form = open_action(page, "form[action$='/reallocate']")
             form.get_by_label("Task").fill("Bug triage")
             form.get_by_label("Receiver").select_option(label=f"Alex Mate {s}")
             form.get_by_label("Hours per week").fill("2")
@@ -117,7 +117,7 @@ def test_a_refused_approval_and_reallocation_are_told_in_the_page_s_words(
             )
 
             # Three mistakes in one reallocation: three errors.
-            form = page.locator("form[action*='/reallocate']")
+            form = open_action(page, "form[action$='/reallocate']")
             form.get_by_label("Task").fill("")
             form.get_by_label("Hours per week").fill("0.3")
             form.get_by_label("Reason (required)").fill("")

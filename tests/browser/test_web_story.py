@@ -20,7 +20,7 @@ from domain.values import Role
 from infra.settings import Settings
 from infra.signing import new_private_key, public_key_b64, signing_key
 from tests.browser.conftest import Service
-from tests.browser.pages import Console, accessible
+from tests.browser.pages import Console, accessible, confirm, open_action
 
 VERIFIER = Path(__file__).parents[2] / "domain" / "integrity.py"  # runs on its own
 KEY = new_private_key()
@@ -60,7 +60,7 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
         expect(page.get_by_role("heading", name=f"Sign in as {sub}?")).to_be_visible()
         accessible(page)
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="My agreements")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         accessible(page)
         return page
 
@@ -80,7 +80,7 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
             first.get_by_label("Description").fill("Write one feature brief")
             first.get_by_label("Hours per week").fill("1")
             emp.get_by_role("button", name="Propose", exact=True).click()
-            expect(emp.get_by_role("status")).to_have_text(recorded)
+            expect(emp.get_by_role("status")).to_contain_text(f"{recorded} Sent to Priya Raman")
             expect(emp.get_by_role("heading", name=title)).to_be_visible()
             expect(emp.get_by_text("proposed", exact=True)).to_be_visible()
             accessible(emp)
@@ -108,7 +108,7 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
             accessible(mgr)
 
             # Reallocates a chore to a teammate: within the receiving limit.
-            form = mgr.locator("form[action$='/reallocate']")
+            form = open_action(mgr, "form[action$='/reallocate']")
             form.get_by_label("Task").fill("Regression triage")
             form.get_by_label("Receiver").select_option(label=f"Lena Okafor {s}")
             form.get_by_label("Hours per week").fill("2")
@@ -117,11 +117,12 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
             form.get_by_label("Reason (required)").fill("Frees two hours of customer research")
             form.get_by_role("button", name="Reallocate").click()
             expect(mgr.get_by_role("status")).to_have_text(recorded)
+            open_action(mgr, "ul.changes")
             expect(mgr.get_by_text("Reallocation of “Regression triage”")).to_be_visible()
 
             # A second one would take the teammate over the limit: told while typing,
             # refused on submit with the message by the receiver, nothing recorded.
-            form = mgr.locator("form[action$='/reallocate']")
+            form = open_action(mgr, "form[action$='/reallocate']")
             form.get_by_label("Task").fill("Ticket grooming")
             form.get_by_label("Receiver").select_option(label=f"Lena Okafor {s}")
             form.get_by_label("Hours per week").fill("3")
@@ -133,22 +134,25 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
             expect(mgr.locator("#reallocate-toPersonId-error")).to_have_text(
                 f"Lena Okafor {s} can take 2 h more a week."
             )
-            receiver = mgr.locator("form[action$='/reallocate']").get_by_label("Receiver")
+            receiver = open_action(mgr, "form[action$='/reallocate']").get_by_label("Receiver")
             expect(receiver).to_have_attribute("aria-invalid", "true")
             accessible(mgr)
             mgr.goto(agreement)
             expect(mgr.get_by_text("Ticket grooming")).to_have_count(0)
 
             # Reverts the first reallocation, with a reason.
+            open_action(mgr, "ul.changes")
             item = mgr.locator("ul.changes li", has_text="Reallocation of “Regression triage”")
             item.get_by_label("Reason for reverting (required)").fill("Lena is on call")
             item.get_by_role("button", name="Revert").click()
+            confirm(mgr)
             expect(mgr.get_by_role("status")).to_have_text(recorded)
+            open_action(mgr, "ul.changes")
             expect(mgr.get_by_text("Revert of Reallocation of “Regression triage”")).to_be_visible()
             accessible(mgr)
 
             # Reviews it.
-            review = mgr.locator("form[action$='/review']")
+            review = open_action(mgr, "form[action$='/review']")
             review.get_by_label("Outcome").select_option(label="On track")
             review.get_by_label("Notes (optional)").fill("The first brief is in review")
             review.get_by_role("button", name="Record review").click()

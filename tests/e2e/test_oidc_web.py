@@ -65,7 +65,8 @@ def test_signing_in_at_the_provider_starts_our_session(web: Api, oidc_provider: 
     login = _person(oidc_provider, Role.EMPLOYEE, Role.MANAGER)
     callback = sign_in_at_provider(_start(web), login, PUBLIC)
     response = _back(web, callback)
-    assert response.status_code == 303 and response.headers["location"] == "/"  # type: ignore[attr-defined]
+    # A manager lands on the inbox, where their work is.
+    assert response.status_code == 303 and response.headers["location"] == "/inbox"  # type: ignore[attr-defined]
     page = web.client.get("/")
     assert page.status_code == 200 and f"Signed in as {login}" in page.text
     session = jwt.decode(

@@ -15,7 +15,7 @@ from api.web.sessions import COOKIE, Session, cookie_value, mint_link
 from domain.access import Actor
 from domain.values import Role
 from tests.e2e.conftest import Api, serving
-from tests.e2e.web import browser, hidden_fields, sign_in
+from tests.e2e.web import CONFIRMED, browser, hidden_fields, sign_in
 from tests.e2e.world import World
 
 HTMX_SHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
@@ -42,7 +42,7 @@ def test_pages_carry_strict_security_headers_and_no_inline_code(api: Api) -> Non
 def test_static_files_are_served_by_content_hash_for_a_year(api: Api) -> None:
     page = browser(api.client).get("/signin").text
     urls = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
-    assert len(urls) == 3  # the stylesheet, htmx, the CSRF header script
+    assert len(urls) == 4  # the stylesheet, htmx, the CSRF header script, the confirm dialog
     for url in urls:
         name, digest, ext = url.removeprefix("/static/").rsplit(".", 2)
         body = browser(api.client).get(url)
@@ -173,7 +173,7 @@ def test_withdraw_records_once_per_rendered_form(api: Api) -> None:
     world, employee, aid, fields = _withdraw_form(api)
     assert set(fields) == {"csrf_token", "idempotency_key", "expected_version"}
     before = api.data(world.hr, VERSION, id=aid)["agreement"]["version"]
-    sent = fields | {"reason": "Moving to another team"}
+    sent = fields | {"reason": "Moving to another team"} | CONFIRMED
     first = employee.post(f"/agreements/{aid}/withdraw", data=sent)  # type: ignore[attr-defined]
     second = employee.post(f"/agreements/{aid}/withdraw", data=sent)  # type: ignore[attr-defined]
     assert first.status_code == second.status_code == 303
@@ -184,9 +184,27 @@ def test_withdraw_records_once_per_rendered_form(api: Api) -> None:
     assert "Withdraw this agreement" not in shown.text
 
 
+def test_withdrawing_without_script_is_asked_on_a_page_first(api: Api) -> None:
+    world, employee, aid, fields = _withdraw_form(api)
+    url = f"/agreements/{aid}/withdraw"
+    asked = employee.post(url, data=fields | {"reason": "Moving on"})  # type: ignore[attr-defined]
+    assert asked.status_code == 200
+    assert "Withdraw “" in asked.text and "cannot be reopened" in asked.text
+    assert api.data(world.hr, VERSION, id=aid)["agreement"]["status"] == "ACTIVE"
+    confirmed = hidden_fields(asked.text, url)
+    assert confirmed["confirmed"] == "yes" and confirmed["reason"] == "Moving on"
+    done = employee.post(url, data=confirmed)  # type: ignore[attr-defined]
+    assert done.status_code == 303
+    # The page it leads to waits until the read models show the write (then GraphQL does).
+    assert "Your change is recorded." in employee.get(done.headers["location"]).text  # type: ignore[attr-defined]
+    assert api.data(world.hr, VERSION, id=aid)["agreement"]["status"] == "WITHDRAWN"
+
+
 def test_withdraw_errors_show_next_to_their_field(api: Api) -> None:
     _, employee, aid, fields = _withdraw_form(api)
-    response = employee.post(f"/agreements/{aid}/withdraw", data=fields | {"reason": " "})  # type: ignore[attr-defined]
+    response = employee.post(
+        f"/agreements/{aid}/withdraw", data=fields | {"reason": " "} | CONFIRMED
+    )  # type: ignore[attr-defined]
     assert response.status_code == 422
     assert 'aria-describedby="withdraw-reason-error"' in response.text
     assert re.search(r'id="withdraw-reason-error">A reason is required', response.text)
@@ -201,7 +219,7 @@ def test_a_stale_page_is_told_the_agreement_changed(api: Api) -> None:
         id=aid,
     )
     response = employee.post(  # type: ignore[attr-defined]
-        f"/agreements/{aid}/withdraw", data=fields | {"reason": "Moving on"}
+        f"/agreements/{aid}/withdraw", data=fields | {"reason": "Moving on"} | CONFIRMED
     )
     assert response.status_code == 409
     assert "This agreement changed since you opened it" in response.text
@@ -210,7 +228,7 @@ def test_a_stale_page_is_told_the_agreement_changed(api: Api) -> None:
 
 def test_unsafe_requests_need_the_sessions_csrf_token(api: Api) -> None:
     world, employee, aid, fields = _withdraw_form(api)
-    url, reason = f"/agreements/{aid}/withdraw", {"reason": "Moving on"}
+    url, reason = f"/agreements/{aid}/withdraw", {"reason": "Moving on"} | CONFIRMED
     other = sign_in(api.client, api.secret, "someone-else", Role.EMPLOYEE)
     foreign_token = hidden_fields(other.get("/").text, "/logout")["csrf_token"]
     for sent in (

@@ -257,9 +257,10 @@ def form_fields(html: str, action: str) -> tuple[dict[str, str], set[str]]:
 
 
 def _same_page(html: str) -> str:
-    """A page without what each rendering makes anew (and the navigation's counts:
-    notifications arrive between two requests)."""
-    html = re.sub(r' <span class="nav-count">.*?(?=</a>)', "", html)
+    """A page without what each rendering makes anew, and without the navigation's
+    counts (what awaits the viewer changes as the matrix records; notifications arrive
+    between two requests)."""
+    html = re.sub(r' <span class="count">.*?</span></span>', "", html)
     return re.sub(r'name="idempotency_key" value="[^"]*"', "", html)
 
 
@@ -341,7 +342,11 @@ class Matrix:
         target = self.url(path, aid)
         if fields is None:
             fields = self.form(who, aid, path)
-        sent = fields | {"csrf_token": self.tokens[who], "idempotency_key": uuid4().hex}
+        sent = fields | {
+            "csrf_token": self.tokens[who],
+            "idempotency_key": uuid4().hex,
+            "confirmed": "yes",  # the actions that cannot be undone are asked first
+        }
         return self.clients[who].post(target, data=sent)
 
 

@@ -19,7 +19,7 @@ from infra import audit
 from infra.audit import report_tampered_snapshot
 from infra.signing import new_private_key, public_key_b64, signing_key
 from tests.e2e.conftest import Api, serving
-from tests.e2e.web import hidden_fields, sign_in
+from tests.e2e.web import CONFIRMED, hidden_fields, sign_in
 from tests.e2e.world import World
 from tests.tampering import TAMPERS, Raw
 
@@ -315,7 +315,9 @@ def test_a_stale_form_is_told_what_changed(api: Api) -> None:
         userErrors { code } } }""",
         id=aid,
     )
-    response = employee.post(f"/agreements/{aid}/withdraw", data=fields | {"reason": "Moving on"})
+    response = employee.post(
+        f"/agreements/{aid}/withdraw", data=fields | {"reason": "Moving on"} | CONFIRMED
+    )
     assert response.status_code == 409
     assert "This agreement changed since you opened it: Status: active → paused." in response.text
 

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from api.graphql.ids import agreement_uuid
 from domain.values import Role
 from tests.e2e.conftest import Api
-from tests.e2e.web import hidden_fields, sign_in
+from tests.e2e.web import CONFIRMED, hidden_fields, sign_in
 from tests.e2e.world import UPSERT, World
 
 AGREEMENT = """query($id: ID!) { agreement(id: $id) { version status
@@ -45,7 +45,7 @@ def _submit(
     page = client.get(f"/agreements/{aid}")
     assert page.status_code == 200, page.text
     fields = hidden_fields(page.text, target)
-    return client.post(target, data=fields | values)
+    return client.post(target, data=fields | values | CONFIRMED)
 
 
 def _field_error(html: str, field_id: str) -> str:
@@ -369,7 +369,7 @@ def test_reverting_a_change_needs_a_reason_and_gives_the_hours_back(api: Api) ->
     fields = hidden_fields(page, f"/agreements/{aid}/revert")
     before = api.position()
     blank = manager.post(
-        f"/agreements/{aid}/revert", data=fields | {"changeId": target, "reason": ""}
+        f"/agreements/{aid}/revert", data=fields | {"changeId": target, "reason": ""} | CONFIRMED
     )
     assert blank.status_code == 422
     assert (
@@ -378,7 +378,8 @@ def test_reverting_a_change_needs_a_reason_and_gives_the_hours_back(api: Api) ->
     )
     assert api.position() == before
     done = manager.post(
-        f"/agreements/{aid}/revert", data=fields | {"changeId": target, "reason": "Mate is busy"}
+        f"/agreements/{aid}/revert",
+        data=fields | {"changeId": target, "reason": "Mate is busy"} | CONFIRMED,
     )
     assert done.status_code == 303
     shown = manager.get(done.headers["location"]).text
@@ -520,7 +521,7 @@ def test_manager_forms_need_the_csrf_token_and_a_fresh_version(api: Api) -> None
     assert api.position() == before
     # The employee's manager reviews it elsewhere first: this page is stale.
     assert _submit(manager, aid, "review", {"outcome": "ON_TRACK"}).status_code == 303
-    stale = manager.post(f"/agreements/{aid}/pause", data=fields | {"reason": "Crunch"})
+    stale = manager.post(f"/agreements/{aid}/pause", data=fields | {"reason": "Crunch"} | CONFIRMED)
     assert stale.status_code == 409
     assert "This agreement changed since you opened it" in stale.text
     assert _state(api, world, aid)["status"] == "ACTIVE"

@@ -32,8 +32,9 @@ def test_the_navigation_counts_and_the_page_lists_what_concerns_the_person(api: 
     _notify(api).follower.catch_up()
     priya = sign_in(api.client, api.secret, story.priya, Role.MANAGER, Role.EMPLOYEE)
     home = unescape(priya.get("/").text)
-    assert re.search(r'href="/inbox">Inbox <span class="nav-count">1</span>', home)
-    assert re.search(r'href="/notifications">Notifications <span class="nav-count">1<', home)
+    assert re.search(r'href="/inbox">Inbox <span class="count">1<', home)
+    assert re.search(r'href="/notifications">Notifications <span class="count">1<', home)
+    assert '<span class="visually-hidden"> new</span>' in home  # what the 1 counts, said
     page = unescape(priya.get("/notifications").text)
     assert f'href="/agreements/{aid}"' in page
     assert "Sam Tester proposed “From testing toward product management”" in page

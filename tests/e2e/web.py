@@ -37,3 +37,8 @@ def hidden_fields(html: str, action: str) -> dict[str, Any]:
     start = html.index(f'action="{action}"')
     form = html[start : html.index("</form>", start)]
     return dict(_HIDDEN.findall(form))
+
+
+CONFIRMED = {"confirmed": "yes"}
+"""What a form that cannot be undone carries once the person confirmed (its dialog, or
+the page that asks when script does not run)."""
