@@ -16,7 +16,7 @@ from api.graphql.ids import agreement_uuid
 from domain.values import Role
 from tests.conftest import _postgres_schema_url
 from tests.e2e.conftest import Api, serving
-from tests.e2e.web import hidden_fields, sign_in
+from tests.e2e.web import CONFIRMED, hidden_fields, sign_in
 from tests.e2e.world import World
 
 HUGE = "99999999999999999999999"  # beyond 64 bits
@@ -151,8 +151,12 @@ def test_a_web_page_refuses_a_malformed_number_or_nul_without_a_500(web: Web, ca
 
 
 FORMS = {
-    "expected_version": ("pause", {"expected_version": "²", "reason": "Crunch"}),
-    "expected_version-huge": ("pause", {"expected_version": HUGE, "reason": "Crunch"}),
+    # Pausing is asked first (a confirmation page): these are the confirmed forms.
+    "expected_version": ("pause", {"expected_version": "²", "reason": "Crunch"} | CONFIRMED),
+    "expected_version-huge": (
+        "pause",
+        {"expected_version": HUGE, "reason": "Crunch"} | CONFIRMED,
+    ),
     "reviewEveryDays": (
         "guardrails",
         {
