@@ -55,6 +55,7 @@ def _wrapped(api: Api, subject: str) -> bytes:
 def test_a_key_removed_in_sql_reads_unreadable_and_verify_names_it(api: Api) -> None:
     w = World(api)
     aid = w.active()["id"]
+    w.sync()  # the reads below are of the read models
     employee = w.ids["emp"]
     _set_wrapped(api, employee, None)
     body = api.gql(w.hr, READ, id=aid)
@@ -75,6 +76,7 @@ def test_a_key_removed_in_sql_reads_unreadable_and_verify_names_it(api: Api) -> 
 def test_a_damaged_key_reads_unreadable_everywhere_and_verify_names_it(api: Api) -> None:
     w = World(api)
     aid = w.active()["id"]
+    w.sync()  # the reads below are of the read models
     employee = w.ids["emp"]
     wrapped = bytearray(_wrapped(api, employee))
     wrapped[-1] ^= 0x01
