@@ -37,10 +37,10 @@ def read_lag(monkeypatch: pytest.MonkeyPatch) -> None:
     (`consistentWith`, `World.sync`) fails every time instead of once under load."""
     lag = float(os.environ.get("CRAFTING_TEST_READ_LAG") or 0)
     if lag > 0:
-        from projections import runner
+        from infra.followers import read_models
         from tests.paused_projector import paused
 
-        monkeypatch.setattr(runner, "BatchProjector", paused(lag))
+        monkeypatch.setattr(read_models, "BatchProjector", paused(lag))
 
 
 def _docker_available() -> bool:

@@ -243,6 +243,7 @@ def test_the_body_carries_type_position_time_id_and_the_public_payload(
         )
         assert delivered_count(receiver, 2)
         proposed, changed = receiver.accepted[:2]
+        world.sync()  # deliveries follow the log, the feed below the read models
         feed = api.data(
             world.hr, "query { changes(first: 100) { edges { node { position type payload } } } }"
         )["changes"]["edges"]
