@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from domain.agreement.outcomes import OutcomeKind
 from domain.records import ChangeKind
 from domain.values import (
     AdjustmentKind,
@@ -25,6 +26,7 @@ for _enum in (
     ArtifactKind,
     Role,
     ChangeKind,
+    OutcomeKind,
 ):
     strawberry.enum(_enum)
 

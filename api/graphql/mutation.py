@@ -37,6 +37,8 @@ class Mutation:
     resume_agreement: AgreementPayload = strawberry.mutation(resolver=writes.resume_agreement)
     complete_agreement: AgreementPayload = strawberry.mutation(resolver=writes.complete_agreement)
     withdraw_agreement: AgreementPayload = strawberry.mutation(resolver=writes.withdraw_agreement)
+    record_outcome: AgreementPayload = strawberry.mutation(resolver=writes.record_outcome)
+    revert_outcome: AgreementPayload = strawberry.mutation(resolver=writes.revert_outcome)
     upsert_people: UpsertPeoplePayload = strawberry.mutation(resolver=people_writes.upsert_people)
     confirm_deactivations: DeactivationWavePayload = strawberry.mutation(
         resolver=directory_writes.confirm_deactivations

@@ -71,6 +71,8 @@ DESCRIBE: dict[str, Callable[[Payload, Mapping[str, str]], str]] = {
     "Resumed": lambda p, _: "Resumed",
     "Completed": lambda p, _: "Completed",
     "Withdrawn": lambda p, _: "Withdrawn",
+    "OutcomeRecorded": lambda p, _: f"Recorded the outcome: {_word(p.get('kind'))}",
+    "OutcomeReverted": lambda p, _: "Reverted the outcome",
 }
 # Types a search offers (any stored type may still be asked for by name).
 PERSON_TYPES = (

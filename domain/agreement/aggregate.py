@@ -19,10 +19,12 @@ from eventsourcing.domain import Snapshot as BaseSnapshot
 
 from domain.agreement import events as ev
 from domain.agreement import lifecycle, reversal, state
+from domain.agreement import outcomes as oc
 from domain.agreement.lifecycle import Action
 from domain.agreement.snapshot import pack_state, unpack_state
 from domain.agreement.topics import keep_stored_topics
 from domain.errors import (
+    ChangeNotRevertible,
     InvalidInput,
     InvalidTransition,
     LimitReached,
@@ -72,6 +74,9 @@ class ReallocationToggle:
 
 class Agreement(ChainedAggregate):
     SUBJECT_FIELD = "employee_id"  # its free texts are sealed under the employee's key
+    # Its outcomes, oldest first (domain.agreement.outcomes). A class default: agreements
+    # loaded from snapshots taken before outcomes existed have none.
+    outcomes: tuple[oc.OutcomeEntry, ...] = ()
 
     class Snapshot(BaseSnapshot):
         """The agreement's state every 100 events (the application's interval), so
@@ -334,6 +339,33 @@ class Agreement(ChainedAggregate):
         if not lifecycle.allows(self.status, Action.WITHDRAW):
             raise InvalidTransition(f"The agreement is {self.status} and cannot be withdrawn.")
         self.trigger_event(ev.Withdrawn, **meta.event_fields())
+
+    def record_outcome(self, kind: oc.OutcomeKind, achieved_on: date, meta: Meta) -> str:
+        """Record what the ended agreement led to; returns the outcome's id."""
+        if kind in oc.NEEDS_REASON:
+            reason(meta.reason)
+        self._require(Action.RECORD_OUTCOME)
+        now = oc.current(self.outcomes)
+        if now is not None and now["kind"] == kind and now["on"] == achieved_on.isoformat():
+            raise InvalidInput("This outcome is already recorded.", "kind")
+        outcome_id = _new_id()
+        self.trigger_event(
+            oc.OutcomeRecorded,
+            outcome_id=outcome_id,
+            kind=str(kind),
+            achieved_on=achieved_on,
+            **meta.event_fields(),
+        )
+        return outcome_id
+
+    def revert_outcome(self, meta: Meta) -> None:
+        """Undo the outcome in effect (the one before it, if any, is in effect again)."""
+        reason(meta.reason)
+        self._require(Action.REVERT_OUTCOME)
+        now = oc.current(self.outcomes)
+        if now is None:
+            raise ChangeNotRevertible("No outcome is in effect on this agreement.", "agreementId")
+        self.trigger_event(oc.OutcomeReverted, outcome_id=now["id"], **meta.event_fields())
 
     # --- reads ---------------------------------------------------------------
 

@@ -32,6 +32,8 @@ class Action(StrEnum):
     RESUME = "resume"
     COMPLETE = "complete"
     WITHDRAW = "withdraw"
+    RECORD_OUTCOME = "record_outcome"
+    REVERT_OUTCOME = "revert_outcome"
 
 
 # What each action is called in an error message ("Cannot approve: …").
@@ -50,10 +52,13 @@ ACTION_WORDS: Mapping[Action, str] = {
     Action.RESUME: "resume",
     Action.COMPLETE: "complete",
     Action.WITHDRAW: "withdraw",
+    Action.RECORD_OUTCOME: "record an outcome",
+    Action.REVERT_OUTCOME: "revert an outcome",
 }
 
 _OPEN = frozenset({S.PROPOSED, S.CHANGES_REQUESTED})
 _RUNNING = frozenset({S.ACTIVE, S.PAUSED})
+_ENDED = frozenset({S.COMPLETED, S.WITHDRAWN})
 
 ALLOWED_IN: Mapping[Action, frozenset[AgreementStatus]] = {
     Action.REVISE: _OPEN,
@@ -70,6 +75,10 @@ ALLOWED_IN: Mapping[Action, frozenset[AgreementStatus]] = {
     Action.RESUME: frozenset({S.PAUSED}),
     Action.COMPLETE: _RUNNING,
     Action.WITHDRAW: frozenset(s for s in S if not s.is_final),
+    # What an agreement led to is known once it has ended (domain.agreement.outcomes):
+    # the one thing still recorded on a final agreement, as a move can come later.
+    Action.RECORD_OUTCOME: _ENDED,
+    Action.REVERT_OUTCOME: _ENDED,
 }
 
 # Statuses in which reviews are due and reallocations hold hours: the agreement runs.

@@ -168,6 +168,19 @@ class WithdrawAgreement(AgreementCommand):
     pass
 
 
+@dataclass(frozen=True, kw_only=True)
+class RecordOutcome(AgreementCommand):
+    """What an ended agreement led to (domain.agreement.outcomes)."""
+
+    kind: str
+    achieved_on: date | None = None  # default: today
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevertOutcome(AgreementCommand):
+    pass
+
+
 @dataclass(frozen=True)
 class DirectoryEntry:
     id: str

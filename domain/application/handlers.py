@@ -10,13 +10,14 @@ from domain.access import MOVE_WORK, Party, acting_role, may_move_work_of
 from domain.agreement import Agreement, ReallocationToggle
 from domain.application import commands as c
 from domain.application import webhooks
+from domain.agreement.outcomes import OutcomeKind
 from domain.application.directory import (
     confirm_deactivations,
     dismiss_deactivations,
     upsert_people,
 )
 from domain.application.session import CommandSession
-from domain.errors import Forbidden, ReceiverOverloaded, UnknownPerson
+from domain.errors import Forbidden, InvalidInput, ReceiverOverloaded, UnknownPerson
 from domain.ledger import Side, overloads
 from domain.metadata import Meta
 from domain.person import Person
@@ -149,6 +150,13 @@ def _revert_to_version(s: CommandSession, a: Agreement, cmd: c.RevertToVersion, 
     _follow_in_ledgers(s, a, a.revert_to_version(cmd.version, meta), meta)
 
 
+def _record_outcome(s: CommandSession, a: Agreement, cmd: c.RecordOutcome, meta: Meta) -> None:
+    achieved_on = day(cmd.achieved_on or s.today, "achievedOn")
+    if achieved_on > s.today:
+        raise InvalidInput("achievedOn cannot be in the future.", "achievedOn")
+    a.record_outcome(choice(OutcomeKind, cmd.kind, "kind"), achieved_on, meta)
+
+
 def _on_person(step: Callable[[Person, Meta], None], *, erase: bool = False) -> Handler:
     """A handler of HR's actions on one person of the directory (holds, erasure)."""
 
@@ -227,6 +235,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.PauseAgreement: on_agreement(Party.MANAGER, _just(Agreement.pause)),
     c.ResumeAgreement: on_agreement(Party.MANAGER, _just(Agreement.resume)),
     c.CompleteAgreement: on_agreement(Party.MANAGER, _just(Agreement.complete)),
+    c.RecordOutcome: on_agreement(Party.MANAGER, _record_outcome),
+    c.RevertOutcome: on_agreement(Party.MANAGER, _just(Agreement.revert_outcome)),
     c.UpsertPeople: upsert_people,
     c.ConfirmDeactivations: confirm_deactivations,
     c.DismissDeactivations: dismiss_deactivations,

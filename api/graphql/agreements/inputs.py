@@ -9,6 +9,7 @@ import strawberry
 
 from api.graphql.commands import ValueInput
 from api.graphql.enums import AdjustmentKind, ArtifactKind, ReviewOutcome
+from domain.agreement.outcomes import OutcomeKind
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
 
 
@@ -132,3 +133,19 @@ class RevertToVersionInput(AgreementCommandInput):
         description="Judge it and answer with what it would revert (`wouldRevert`), "
         "recording nothing.",
     )
+
+
+@strawberry.input(description="What a completed or withdrawn agreement led to.")
+class RecordOutcomeInput(AgreementCommandInput):
+    kind: OutcomeKind
+    achieved_on: date | None = strawberry.field(
+        default=None, description="When it happened (default: today; not in the future)."
+    )
+    reason: str | None = strawberry.field(
+        default=None, description="Why: required for STOPPED and GOAL_CHANGED."
+    )
+
+
+@strawberry.input
+class RevertOutcomeInput(AgreementCommandInput):
+    reason: str = strawberry.field(description="Why it is reverted (required).")

@@ -14,8 +14,10 @@ from api.graphql.agreements.inputs import (
     ProposeAgreementInput,
     ReallocateTaskInput,
     RecordArtifactInput,
+    RecordOutcomeInput,
     RecordReviewInput,
     RevertChangeInput,
+    RevertOutcomeInput,
     RevertToVersionInput,
     ReviseProposalInput,
     SetGuardrailsInput,
@@ -158,3 +160,13 @@ async def complete_agreement(info: Ctx, input: AgreementCommandInput) -> Agreeme
 async def withdraw_agreement(info: Ctx, input: AgreementCommandInput) -> AgreementPayload:
     """The employee withdraws the agreement (reason required)."""
     return await _run(info.context, input, c.WithdrawAgreement)
+
+
+async def record_outcome(info: Ctx, input: RecordOutcomeInput) -> AgreementPayload:
+    """The manager or HR records what an ended agreement led to (again to correct it)."""
+    return await _run(info.context, input, c.RecordOutcome)
+
+
+async def revert_outcome(info: Ctx, input: RevertOutcomeInput) -> AgreementPayload:
+    """Undo the outcome in effect; the one recorded before it, if any, is back."""
+    return await _run(info.context, input, c.RevertOutcome)

@@ -1,0 +1,141 @@
+"""What the insights are computed from, read in one go from the read models: the
+directory's history (who was in which team, active, when), each agreement's running
+period and outcomes (from the audit log, so the monthly series come from the log and
+not only from today's rows), and today's agreements and reallocations.
+
+`read_facts` runs inside `Reads.run`, which opens the sealed texts (the target roles;
+an erased person's read "[erased]" and are never shown, see figures.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from projections.tables import ReadModel
+
+LIFECYCLE = ("Approved", "Completed", "Withdrawn")
+OUTCOME_EVENTS = ("OutcomeRecorded", "OutcomeReverted")
+PROFILE_EVENTS = ("Registered", "ProfileChanged")
+
+
+@dataclass
+class Membership:
+    """A person's team and whether they were active, from `since` on."""
+
+    since: datetime
+    team_id: str | None
+    active: bool
+
+
+@dataclass
+class AgreementFacts:
+    agreement_id: str
+    employee_id: str
+    status: str
+    target_role: str
+    development_hours: float
+    next_review_on: date | None
+    approved_at: datetime | None = None
+    ended_at: datetime | None = None
+    # Outcomes in effect, as (id, kind, achieved_on), oldest first.
+    outcomes: list[tuple[str, str, date]] = field(default_factory=list)
+
+    def running_at(self, instant: datetime) -> bool:
+        """Approved by `instant` and not yet completed or withdrawn (paused counts)."""
+        if self.approved_at is None or self.approved_at > instant:
+            return False
+        return self.ended_at is None or self.ended_at > instant
+
+    @property
+    def outcome(self) -> tuple[str, str, date] | None:
+        return self.outcomes[-1] if self.outcomes else None
+
+
+@dataclass
+class Facts:
+    # person id -> their memberships, oldest first
+    memberships: dict[str, list[Membership]]
+    contracted_hours: dict[str, float]  # person id -> hours per week now
+    agreements: list[AgreementFacts]
+    # (from person, to person, hours per week) of the reallocations in effect now
+    reallocations: list[tuple[str, str, float]]
+
+
+def read_facts(conn: Connection, rm: ReadModel) -> Facts:
+    """Everything the insights need, in a handful of selects."""
+    p, a, log = rm.people, rm.agreements, rm.audit_log
+    people = conn.execute(
+        select(p.c.person_id, p.c.stream_id, p.c.contracted_hours_per_week)
+    ).all()
+    person_of = {stream: pid for pid, stream, _ in people}
+    contracted = {pid: float(hours) for pid, _, hours in people}
+    memberships: dict[str, list[Membership]] = {pid: [] for pid in contracted}
+    agreements = {
+        r.agreement_id: AgreementFacts(
+            r.agreement_id,
+            r.employee_id,
+            r.status,
+            r.target_role,
+            float(r.development_hours),
+            r.next_review_on,
+        )
+        for r in conn.execute(
+            select(
+                a.c.agreement_id,
+                a.c.employee_id,
+                a.c.status,
+                a.c.target_role,
+                a.c.development_hours,
+                a.c.next_review_on,
+            )
+        )
+    }
+    events = conn.execute(
+        select(log.c.type, log.c.stream_id, log.c.agreement_id, log.c.recorded_at, log.c.payload)
+        .where(log.c.type.in_(LIFECYCLE + OUTCOME_EVENTS + PROFILE_EVENTS))
+        .order_by(log.c.position)
+    )
+    for kind, stream_id, agreement_id, stored_at, payload in events:
+        recorded_at = utc(stored_at)
+        if kind in PROFILE_EVENTS:
+            pid = person_of.get(stream_id)
+            profile: dict[str, Any] = (payload or {}).get("profile") or {}
+            if pid is not None:
+                memberships[pid].append(
+                    Membership(recorded_at, profile.get("teamId"), bool(profile.get("active")))
+                )
+            continue
+        found = agreements.get(agreement_id)
+        if found is not None:
+            _lifecycle(found, kind, recorded_at, payload or {})
+    reallocations = [
+        (r.from_person_id, r.to_person_id, float(r.hours_per_week))
+        for r in conn.execute(
+            select(
+                rm.reallocations.c.from_person_id,
+                rm.reallocations.c.to_person_id,
+                rm.reallocations.c.hours_per_week,
+            ).where(rm.reallocations.c.status == "ACTIVE")
+        )
+    ]
+    return Facts(memberships, contracted, list(agreements.values()), reallocations)
+
+
+def _lifecycle(found: AgreementFacts, kind: str, at: datetime, payload: dict[str, Any]) -> None:
+    if kind == "Approved":
+        found.approved_at = at
+    elif kind in ("Completed", "Withdrawn"):
+        found.ended_at = at
+    elif kind == "OutcomeRecorded":
+        achieved = date.fromisoformat(str(payload["achievedOn"]))
+        found.outcomes.append((str(payload["outcomeId"]), str(payload["kind"]), achieved))
+    elif kind == "OutcomeReverted":
+        found.outcomes = [o for o in found.outcomes if o[0] != payload.get("outcomeId")]
+
+
+def utc(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,307 @@
+"""The released insight tables, computed from `Facts` and suppressed
+(`suppression.suppress`): fixed groupings only (by team, by target role, by month), so
+no caller can ask for "the team minus one filter". The method and its limits are in
+docs/insights.md.
+
+Each table counts people, split in two (with / without the attribute). Teams are the
+directory's at the instant a figure describes (from the log), so a closed month's table
+never changes once the month is over. Erased people are counted like everyone else
+(counts hold no text of theirs); their target role cannot be read any more and is never
+shown: it joins the hidden row of the target-role table.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from domain.agreement.outcomes import PROGRESSED
+from domain.sealing import ERASED, UNREADABLE
+from projections.insights.facts import AgreementFacts, Facts
+from projections.insights.suppression import Counts, suppress
+
+MONTHS = 12
+HIDDEN_ROLES = "Other target roles"
+# The key of target roles that cannot be read (erased people's): always withheld, so
+# nothing about them is ever labelled.
+UNREAD = ""
+Measure = Callable[[Sequence[str]], float | None]
+
+
+@dataclass(frozen=True)
+class ReleasedRow:
+    group: str
+    counts: Counts | None  # None: suppressed
+    measure: float | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: tuple[ReleasedRow, ...]
+    total: ReleasedRow | None  # None: withheld (the table is below the minimum)
+
+    @property
+    def suppressed(self) -> int:
+        return sum(1 for r in self.rows if r.counts is None)
+
+
+@dataclass(frozen=True)
+class Month:
+    month: str  # YYYY-MM
+    table: Table
+
+
+@dataclass(frozen=True)
+class Insights:
+    minimum: int
+    as_of: datetime
+    participation: Table
+    participation_by_month: tuple[Month, ...]
+    development_time: Table  # measure: development hours as % of contracted hours
+    hours_given: Table  # measure: hours per week given through reallocations
+    hours_received: Table  # measure: hours per week received
+    outcomes_by_team: Table  # measure: median days from approval to outcome
+    outcomes_by_target_role: Table
+    reviews: Table  # with: people with an overdue review
+
+
+def release(
+    rows: dict[str, Counts],
+    minimum: int,
+    measure: Measure | None = None,
+    forced: frozenset[str] = frozenset(),
+    hide_labels: bool = False,
+) -> Table:
+    """A table as released: suppressed rows without figures (and, with `hide_labels`,
+    merged into one row without its label's texts), totals unless withheld."""
+    hidden = suppress(rows, minimum, forced)
+    shown = []
+    for key in sorted(rows):
+        if hidden.shows(key):
+            shown.append(ReleasedRow(key, rows[key], measure([key]) if measure else None))
+        elif not hide_labels:
+            shown.append(ReleasedRow(key, None))
+    if hide_labels and hidden.rows:
+        shown.append(ReleasedRow(HIDDEN_ROLES, None))
+    total = None
+    if not hidden.totals_withheld:
+        counts = (sum(r[0] for r in rows.values()), sum(r[1] for r in rows.values()))
+        total = ReleasedRow("All", counts, measure(list(rows)) if measure else None)
+    return Table(tuple(shown), total)
+
+
+def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
+    """Every released table as of `now`."""
+    people = _Directory(facts)
+    by_person: dict[str, list[AgreementFacts]] = defaultdict(list)
+    for agreement in facts.agreements:
+        by_person[agreement.employee_id].append(agreement)
+    teams_now = people.teams_at(now)
+
+    def running(pid: str, instant: datetime) -> list[AgreementFacts]:
+        return [a for a in by_person.get(pid, []) if a.running_at(instant)]
+
+    def participation_at(instant: datetime) -> dict[str, Counts]:
+        return _split(people.teams_at(instant), lambda pid: bool(running(pid, instant)))
+
+    participation = participation_at(now)
+
+    def development_share(teams: Sequence[str]) -> float | None:
+        members = [pid for t in teams for pid in teams_now[t]]
+        contracted = sum(facts.contracted_hours.get(pid, 0.0) for pid in members)
+        hours = sum(a.development_hours for pid in members for a in running(pid, now))
+        return None if contracted <= 0 else round(100 * hours / contracted, 1)
+
+    given: dict[str, float] = defaultdict(float)
+    received: dict[str, float] = defaultdict(float)
+    for giver, taker, hours in facts.reallocations:
+        given[giver] += hours
+        received[taker] += hours
+
+    def hours_of(ledger: dict[str, float]) -> Measure:
+        return lambda teams: round(sum(ledger.get(p, 0.0) for t in teams for p in teams_now[t]), 1)
+
+    team_outcomes, role_outcomes, days = _outcomes(people, by_person, now)
+    outcome_rows = {t: _count(m, days) for t, m in team_outcomes.items()}
+    role_rows = {r: _count(m, days) for r, m in role_outcomes.items()}
+    by_team = release(outcome_rows, minimum, _median_days(team_outcomes, days))
+    forced = _nested_differences(team_outcomes, role_outcomes, by_team, minimum) | {UNREAD}
+    today = now.date()
+    return Insights(
+        minimum=minimum,
+        as_of=now,
+        participation=release(participation, minimum),
+        participation_by_month=tuple(
+            Month(label, release(participation_at(instant), minimum))
+            for label, instant in _month_ends(facts, now)
+        ),
+        development_time=release(participation, minimum, development_share),
+        hours_given=release(_split(teams_now, lambda p: given[p] > 0), minimum, hours_of(given)),
+        hours_received=release(
+            _split(teams_now, lambda p: received[p] > 0), minimum, hours_of(received)
+        ),
+        outcomes_by_team=by_team,
+        outcomes_by_target_role=release(
+            role_rows,
+            minimum,
+            _median_days(role_outcomes, days),
+            forced=forced,
+            hide_labels=True,
+        ),
+        reviews=release(_reviews(teams_now, by_person, today), minimum),
+    )
+
+
+class _Directory:
+    """Who was in which team, active, at an instant (from the log)."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.memberships = facts.memberships
+
+    def team_at(self, pid: str, instant: datetime) -> str | None:
+        team = None
+        for m in self.memberships.get(pid, []):
+            if m.since > instant:
+                break
+            team = m.team_id if m.active else None
+        return team
+
+    def teams_at(self, instant: datetime) -> dict[str, list[str]]:
+        teams: dict[str, list[str]] = defaultdict(list)
+        for pid in self.memberships:
+            team = self.team_at(pid, instant)
+            if team is not None:
+                teams[team].append(pid)
+        return teams
+
+
+def _split(teams: dict[str, list[str]], has: Callable[[str], bool]) -> dict[str, Counts]:
+    rows = {}
+    for team, members in teams.items():
+        yes = sum(1 for pid in members if has(pid))
+        rows[team] = (yes, len(members) - yes)
+    return rows
+
+
+Outcome = tuple[str, str, date, AgreementFacts]  # person, kind, achieved on, agreement
+
+
+def _outcomes(
+    people: _Directory, by_person: dict[str, list[AgreementFacts]], now: datetime
+) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, Outcome]]:
+    """Each person's latest outcome in effect, grouped by their team when it happened and
+    by the target role it was for; and per person that outcome."""
+    latest: dict[str, Outcome] = {}
+    for pid, agreements in by_person.items():
+        for a in agreements:
+            if a.outcome is not None:
+                _, kind, on = a.outcome
+                if pid not in latest or on > latest[pid][2]:
+                    latest[pid] = (pid, kind, on, a)
+    teams: dict[str, set[str]] = defaultdict(set)
+    roles: dict[str, set[str]] = defaultdict(set)
+    labels: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for pid, (_, _, on, agreement) in latest.items():
+        end_of_day = datetime.combine(on, time.max, tzinfo=UTC)
+        team = people.team_at(pid, end_of_day) or people.team_at(pid, now)
+        if team is not None:
+            teams[team].add(pid)
+        key = _role_key(agreement.target_role)
+        roles[key].add(pid)
+        labels[key][agreement.target_role.strip()] += 1
+    # A role is shown by its most used spelling (ties: the first in order).
+    named = {}
+    for key, members in roles.items():
+        spelling = min(labels[key].items(), key=lambda s: (-s[1], s[0]))[0]
+        named[UNREAD if key == UNREAD else spelling] = members
+    return teams, named, latest
+
+
+def _role_key(role: str) -> str:
+    """Target roles grouped regardless of case and spacing; unreadable ones (erased
+    people's) under a key that is never shown (see release's hide_labels)."""
+    if role in (ERASED, UNREADABLE):
+        return UNREAD
+    return " ".join(role.split()).casefold()
+
+
+def _count(members: set[str], latest: dict[str, Outcome]) -> Counts:
+    progressed = sum(1 for pid in members if latest[pid][1] in PROGRESSED)
+    return (progressed, len(members) - progressed)
+
+
+def _median_days(groups: dict[str, set[str]], latest: dict[str, Outcome]) -> Measure:
+    def median(keys: Sequence[str]) -> float | None:
+        days = []
+        for key in keys:
+            for pid in groups[key]:
+                _, _, on, agreement = latest[pid]
+                if agreement.approved_at is not None:
+                    days.append((on - agreement.approved_at.date()).days)
+        return float(statistics.median(days)) if days else None
+
+    return median
+
+
+def _nested_differences(
+    teams: dict[str, set[str]], roles: dict[str, set[str]], by_team: Table, minimum: int
+) -> frozenset[str]:
+    """Target roles to withhold because a released team and a released role would, by
+    difference, describe fewer than `minimum` people (a team of 6 and a role of 5 of
+    them tell the sixth person's outcome)."""
+    released_teams = [teams[r.group] for r in by_team.rows if r.counts is not None]
+    forced = set()
+    for role, members in roles.items():
+        for team in released_teams:
+            for inner, outer in ((members, team), (team, members)):
+                # Strictly nested, and the difference is a group below the minimum.
+                if inner < outer and len(outer - inner) < minimum:
+                    forced.add(role)
+    return frozenset(forced)
+
+
+def _reviews(
+    teams: dict[str, list[str]], by_person: dict[str, list[AgreementFacts]], today: date
+) -> dict[str, Counts]:
+    """Per team, of the people with an active agreement: those with a review overdue."""
+    rows = {}
+    for team, members in teams.items():
+        active = [
+            [a for a in by_person.get(pid, []) if a.status == "ACTIVE"] for pid in members
+        ]
+        reviewed = [agreements for agreements in active if agreements]
+        overdue = sum(
+            1
+            for agreements in reviewed
+            if any(a.next_review_on is not None and a.next_review_on < today for a in agreements)
+        )
+        rows[team] = (overdue, len(reviewed) - overdue)
+    return rows
+
+
+def _month_ends(facts: Facts, now: datetime) -> Iterable[tuple[str, datetime]]:
+    """The last MONTHS months up to now: closed ones at their last instant, the current
+    one now; none before the first approval."""
+    starts = [a.approved_at for a in facts.agreements if a.approved_at is not None]
+    if not starts:
+        return []
+    first = min(starts)
+    months: list[tuple[str, datetime]] = []
+    year, month = now.year, now.month
+    for _ in range(MONTHS):
+        start = datetime(year, month, 1, tzinfo=UTC)
+        end = now if not months else _next_month(start) - timedelta(microseconds=1)
+        months.append((f"{year:04d}-{month:02d}", end))
+        if start <= first:
+            break
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return list(reversed(months))
+
+
+def _next_month(start: datetime) -> datetime:
+    return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(
+        month=start.month + 1
+    )
