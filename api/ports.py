@@ -41,6 +41,10 @@ from infra.signing import events_key, trusted_public_keys
 from infra.used_tokens import UsedTokens
 from infra.webhooks import queries as webhook_queries
 from projections import queries as q
+from projections import workload
+from projections.insights.facts import Facts, read_facts
+from projections.insights.figures import Insights, compute
+from projections.insights.views import for_teams
 from projections.tables import ReadModel
 
 T = TypeVar("T")
@@ -132,6 +136,7 @@ class Reads:
     receiving_limit_per_week: float
     compiled: bool  # queries compiled to one SQL statement (PostgreSQL, setting on)
     keys: KeyRing  # the read models hold personal data sealed; it is opened here
+    insights_min_group: int = 5  # CRAFTING_INSIGHTS_MIN_GROUP (docs/insights.md)
 
     def run(self, query: Callable[[Connection, ReadModel], T]) -> T:
         """Run a read query on the live tables in one transaction (so the generation
@@ -141,6 +146,25 @@ class Reads:
             found = query(conn, q.live_read_model(conn))
             opened: T = opened_in(found, self.keys)
         return opened
+
+    def insights(self, person_id: str, reach: str, now: datetime) -> Insights:
+        """The released insight tables (docs/insights.md): all of them for `reach`
+        "all", a manager's teams' rows otherwise; blocking."""
+
+        def read(conn: Connection, rm: ReadModel) -> tuple[Facts, list[str], list[str]]:
+            facts = read_facts(conn, rm)
+            # A manager's teams, whatever else they may read (an INTEGRATION role too).
+            scope = q.ReadScope(person_id, sees_all=False, is_manager=True)
+            teams = [] if reach == "all" else workload.visible_teams(conn, rm, scope)
+            return facts, [a.target_role for a in facts.agreements], teams
+
+        with self.engine.begin() as conn, self.keys.reading_on(conn):
+            facts, roles, teams = read(conn, q.live_read_model(conn))
+            opened = opened_in(roles, self.keys)
+        for agreement, role in zip(facts.agreements, opened, strict=True):
+            agreement.target_role = role
+        released = compute(facts, self.insights_min_group, now)
+        return released if reach == "all" else for_teams(released, teams)
 
 
 @dataclass(frozen=True)
@@ -247,6 +271,7 @@ class Ports:
                 compiled=settings.projections.compiled_reads
                 and reader.dialect.name == "postgresql",
                 keys=container.keys,
+                insights_min_group=settings.limits.insights_min_group,
             ),
             audit=Audit(
                 container.store,

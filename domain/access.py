@@ -163,3 +163,18 @@ def can_manage_subscription(actor: Actor, owner_id: str) -> bool:
 def role_reads_all_events(role: str) -> bool:
     """Whether a role may read every event's payload (the change feed's rule)."""
     return role in {str(r) for r in READS_EVERYTHING}
+
+
+READ_INSIGHTS = "Insights need HR or AUDITOR, or MANAGER for the teams of the people they manage."
+
+
+def insights_reach(actor: Actor) -> str | None:
+    """How much of the insights `actor` reads: "all" (HR, auditors), "own teams"
+    (managers: the teams of their reports, and only figures released org-wide), or None.
+    Integrations are left out: aggregate figures about people are for people who answer
+    for them, not for a sync job."""
+    if actor.has(Role.HR) or actor.has(Role.AUDITOR):
+        return "all"
+    if actor.has(Role.MANAGER):
+        return "own teams"
+    return None

@@ -367,6 +367,13 @@ class LimitSettings(Group):
     max_hours_received_per_week: float = Field(
         default=4.0, gt=0, le=40, validation_alias="max_hours_received_per_week"
     )
+    insights_min_group: int = Field(
+        default=5,
+        ge=2,
+        le=1000,
+        validation_alias="insights_min_group",
+        description="insights withhold any figure about fewer people (docs/insights.md)",
+    )
 
 
 class ScimSettings(Group):

@@ -57,8 +57,7 @@ class OutcomeReverted(AgreementEvent):
 
     def apply(self, agreement: Any) -> None:
         agreement.outcomes = tuple(
-            {**e, "reverted": True} if e["id"] == self.outcome_id else e
-            for e in agreement.outcomes
+            {**e, "reverted": True} if e["id"] == self.outcome_id else e for e in agreement.outcomes
         )
 
 

@@ -67,9 +67,7 @@ class Facts:
 def read_facts(conn: Connection, rm: ReadModel) -> Facts:
     """Everything the insights need, in a handful of selects."""
     p, a, log = rm.people, rm.agreements, rm.audit_log
-    people = conn.execute(
-        select(p.c.person_id, p.c.stream_id, p.c.contracted_hours_per_week)
-    ).all()
+    people = conn.execute(select(p.c.person_id, p.c.stream_id, p.c.contracted_hours_per_week)).all()
     person_of = {stream: pid for pid, stream, _ in people}
     contracted = {pid: float(hours) for pid, _, hours in people}
     memberships: dict[str, list[Membership]] = {pid: [] for pid in contracted}

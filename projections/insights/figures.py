@@ -269,9 +269,7 @@ def _reviews(
     """Per team, of the people with an active agreement: those with a review overdue."""
     rows = {}
     for team, members in teams.items():
-        active = [
-            [a for a in by_person.get(pid, []) if a.status == "ACTIVE"] for pid in members
-        ]
+        active = [[a for a in by_person.get(pid, []) if a.status == "ACTIVE"] for pid in members]
         reviewed = [agreements for agreements in active if agreements]
         overdue = sum(
             1
@@ -302,6 +300,8 @@ def _month_ends(facts: Facts, now: datetime) -> Iterable[tuple[str, datetime]]:
 
 
 def _next_month(start: datetime) -> datetime:
-    return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(
-        month=start.month + 1
+    return (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
     )

@@ -70,7 +70,10 @@ def test_an_outcome_waits_for_the_agreement_to_end(org: Org) -> None:
 def test_unknown_kinds_and_future_dates_are_refused(org: Org) -> None:
     agreement = _completed(org)
     refused(
-        org.app, org.manager, c.RecordOutcome(agreement_id=agreement.id, kind="FIRED"), "INVALID_INPUT"
+        org.app,
+        org.manager,
+        c.RecordOutcome(agreement_id=agreement.id, kind="FIRED"),
+        "INVALID_INPUT",
     )
     tomorrow = datetime.now(UTC).date() + timedelta(days=2)
     refused(
@@ -84,7 +87,9 @@ def test_unknown_kinds_and_future_dates_are_refused(org: Org) -> None:
 def test_the_employee_and_other_managers_may_not_record_outcomes(org: Org) -> None:
     agreement = _completed(org)
     for who in (org.employee, org.other_manager, org.auditor):
-        forbidden(org.app, who, c.RecordOutcome(agreement_id=agreement.id, kind="PROMOTED_IN_PLACE"))
+        forbidden(
+            org.app, who, c.RecordOutcome(agreement_id=agreement.id, kind="PROMOTED_IN_PLACE")
+        )
 
 
 def test_reverting_an_outcome_brings_back_the_one_before(org: Org) -> None:

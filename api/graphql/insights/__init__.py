@@ -1,0 +1,1 @@
+"""The insights query: aggregate figures with a minimum group size (docs/insights.md)."""

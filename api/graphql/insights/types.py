@@ -1,0 +1,117 @@
+"""The insight tables as GraphQL types: each row a group of people split in two, its
+figures null when withheld."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from projections.insights import figures as f
+
+
+@strawberry.type(description="One group's figures; all null when withheld (suppressed).")
+class InsightRow:
+    group: str = strawberry.field(description="The team, the target role, or 'All'.")
+    suppressed: bool
+    count: int | None = strawberry.field(description="People with the attribute.")
+    others: int | None = strawberry.field(description="People of the group without it.")
+    value: float | None = strawberry.field(
+        description="The table's measure for the group (see the table's `measure`)."
+    )
+
+
+@strawberry.type(description="A released table: fixed groups, never a caller's filter.")
+class InsightTable:
+    counts: str = strawberry.field(description="What `count` counts (and `others` not).")
+    measure: str | None = strawberry.field(description="What `value` is, if anything.")
+    rows: list[InsightRow]
+    total: InsightRow | None = strawberry.field(
+        description="The whole organisation; null when withheld, and for managers."
+    )
+    suppressed_rows: int
+
+
+@strawberry.type
+class InsightMonth:
+    month: str = strawberry.field(description="YYYY-MM; the current month so far.")
+    table: InsightTable
+
+
+@strawberry.type(
+    description="Aggregate figures. Any figure about fewer than `minimumGroupSize` people "
+    "is withheld, with other rows withheld with it so that totals, overlapping tables or "
+    "two moments one person apart cannot give it away (docs/insights.md)."
+)
+class Insights:
+    minimum_group_size: int
+    as_of: datetime
+    participation: InsightTable
+    participation_by_month: list[InsightMonth]
+    development_time: InsightTable
+    hours_given: InsightTable
+    hours_received: InsightTable
+    outcomes_by_team: InsightTable
+    outcomes_by_target_role: InsightTable
+    reviews: InsightTable
+    fairness_refusals_recorded: bool = strawberry.field(
+        description="False: a reallocation refused by the receiving limit records nothing "
+        "(rule 4), so how often it happened is not in the log; see the "
+        "crafting_commands_total metric's RECEIVER_OVERLOADED count."
+    )
+
+
+# (what `count` counts, what `value` is) per table.
+WORDS = {
+    "participation": ("people with an agreement in effect", None),
+    "development_time": (
+        "people with an agreement in effect",
+        "development hours as a % of contracted hours",
+    ),
+    "hours_given": ("people giving reallocated work", "hours per week given"),
+    "hours_received": ("people receiving reallocated work", "hours per week received"),
+    "outcomes_by_team": (
+        "people whose latest outcome was a move or a promotion",
+        "median days from approval to outcome",
+    ),
+    "outcomes_by_target_role": (
+        "people whose latest outcome was a move or a promotion",
+        "median days from approval to outcome",
+    ),
+    "reviews": ("people with an active agreement whose review is overdue", None),
+}
+
+
+def _row(row: f.ReleasedRow) -> InsightRow:
+    counts = row.counts
+    return InsightRow(
+        group=row.group,
+        suppressed=counts is None,
+        count=None if counts is None else counts[0],
+        others=None if counts is None else counts[1],
+        value=row.measure,
+    )
+
+
+def table(name: str, released: f.Table) -> InsightTable:
+    counts, measure = WORDS[name]
+    return InsightTable(
+        counts=counts,
+        measure=measure,
+        rows=[_row(r) for r in released.rows],
+        total=None if released.total is None else _row(released.total),
+        suppressed_rows=released.suppressed,
+    )
+
+
+def insights(released: f.Insights) -> Insights:
+    return Insights(
+        minimum_group_size=released.minimum,
+        as_of=released.as_of,
+        participation_by_month=[
+            InsightMonth(month=m.month, table=table("participation", m.table))
+            for m in released.participation_by_month
+        ],
+        fairness_refusals_recorded=False,
+        **{name: table(name, getattr(released, name)) for name in WORDS},
+    )

@@ -1,0 +1,195 @@
+"""Outcomes through GraphQL, and the insights query: what each role sees, and that a
+manager's team below the minimum stays hidden (docs/insights.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from domain.values import Role
+from tests.e2e.conftest import Api, serving
+from tests.e2e.world import APPROVE, PROPOSE, UPSERT
+
+RECORD = """mutation($input: RecordOutcomeInput!) { recordOutcome(input: $input) {
+  agreement { id version status } position userErrors { field code message } } }"""
+REVERT = """mutation($input: RevertOutcomeInput!) { revertOutcome(input: $input) {
+  agreement { version } position userErrors { field code } } }"""
+COMPLETE = """mutation($input: AgreementCommandInput!) { completeAgreement(input: $input) {
+  agreement { version status } userErrors { code } } }"""
+INSIGHTS = """query($p: Int) { insights(consistentWith: $p) { minimumGroupSize
+  participation { counts rows { group suppressed count others } total { count others }
+    suppressedRows }
+  participationByMonth { month table { rows { group count } } }
+  developmentTime { rows { group value } total { value } }
+  outcomesByTeam { rows { group suppressed count others value } total { count others } }
+  outcomesByTargetRole { rows { group count } }
+  reviews { rows { group suppressed } } fairnessRefusalsRecorded } }"""
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[Api]:
+    with serving(database_url, insights_min_group=2) as served:
+        yield served
+
+
+class Org:
+    """Teams qa, web and data (a manager and 4 reports each) and ops (2 people)."""
+
+    def __init__(self, api: Api) -> None:
+        self.api, s = api, uuid4().hex[:8]
+        self.s = s
+        self.hr = api.token(f"hr-{s}", Role.HR)
+        self.auditor = api.token(f"aud-{s}", Role.AUDITOR)
+        self.integration = api.token(f"sync-{s}", Role.INTEGRATION)
+        people: list[tuple[str, str | None, str | None]] = [(f"hr-{s}", None, None)]
+        for team, size in (("qa", 4), ("web", 4), ("data", 4), ("ops", 1)):
+            people.append((f"{team}-mgr-{s}", None, f"{team}-{s}"))
+            people += [(f"{team}-{i}-{s}", f"{team}-mgr-{s}", f"{team}-{s}") for i in range(size)]
+        result = api.data(
+            self.integration,
+            UPSERT,
+            input={
+                "people": [
+                    {
+                        "id": pid,
+                        "displayName": pid.title(),
+                        "email": f"{pid}@example.com",
+                        "managerId": mgr,
+                        "teamId": team,
+                        "contractedHoursPerWeek": 40,
+                    }
+                    for pid, mgr, team in people
+                ]
+            },
+        )
+        assert result["upsertPeople"]["userErrors"] == []
+
+    def manager(self, team: str) -> str:
+        return self.api.token(f"{team}-mgr-{self.s}", Role.MANAGER, Role.EMPLOYEE)
+
+    def active(self, team: str, i: int, role: str = "Product manager") -> str:
+        employee = self.api.token(f"{team}-{i}-{self.s}", Role.EMPLOYEE)
+        proposed = self.api.data(
+            employee,
+            PROPOSE,
+            input={
+                "title": "Growth plan",
+                "careerGoal": {"targetRole": role, "skills": ["research"]},
+                "adjustments": [{"kind": "TASK", "description": "Brief", "hoursPerWeek": 4}],
+            },
+        )["proposeAgreement"]["agreement"]
+        approved = self.api.data(
+            self.manager(team),
+            APPROVE,
+            input={
+                "agreementId": proposed["id"],
+                "guardrails": {"maxDevelopmentHoursPerWeek": 6, "reviewEveryDays": 14},
+            },
+        )["approveAgreement"]
+        assert approved["userErrors"] == [], approved
+        return str(proposed["id"])
+
+    def insights(self, token: str) -> dict[str, Any]:
+        return self.api.gql(token, INSIGHTS, p=self.api.position())
+
+
+def _rows(table: dict[str, Any]) -> dict[str, Any]:
+    return {r["group"]: r for r in table["rows"]}
+
+
+def test_an_outcome_is_recorded_and_reverted_through_graphql(api: Api) -> None:
+    org = Org(api)
+    aid = org.active("qa", 0)
+    manager = org.manager("qa")
+    early = api.data(manager, RECORD, input={"agreementId": aid, "kind": "PROMOTED_IN_PLACE"})
+    assert [e["code"] for e in early["recordOutcome"]["userErrors"]] == ["INVALID_TRANSITION"]
+    done = api.data(manager, COMPLETE, input={"agreementId": aid})["completeAgreement"]
+    stale = api.data(
+        manager,
+        RECORD,
+        input={"agreementId": aid, "kind": "PROMOTED_IN_PLACE", "expectedVersion": 1},
+    )["recordOutcome"]
+    assert [e["code"] for e in stale["userErrors"]] == ["VERSION_CONFLICT"]
+    unexplained = api.data(manager, RECORD, input={"agreementId": aid, "kind": "STOPPED"})
+    assert unexplained["recordOutcome"]["userErrors"][0]["code"] == "REASON_REQUIRED"
+    recorded = api.data(
+        manager,
+        RECORD,
+        input={
+            "agreementId": aid,
+            "kind": "MOVED_TO_TARGET_ROLE",
+            "expectedVersion": done["agreement"]["version"],
+            "idempotencyKey": f"outcome-{aid}",
+        },
+    )["recordOutcome"]
+    assert recorded["userErrors"] == []
+    assert recorded["agreement"]["status"] == "COMPLETED"
+    again = api.data(
+        manager,
+        RECORD,
+        input={
+            "agreementId": aid,
+            "kind": "MOVED_TO_TARGET_ROLE",
+            "expectedVersion": done["agreement"]["version"],
+            "idempotencyKey": f"outcome-{aid}",
+        },
+    )["recordOutcome"]
+    assert again["position"] == recorded["position"]
+    employee = api.token(f"qa-0-{org.s}", Role.EMPLOYEE)
+    refused = api.gql(employee, RECORD, input={"agreementId": aid, "kind": "PROMOTED_IN_PLACE"})
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    reverted = api.data(org.hr, REVERT, input={"agreementId": aid, "reason": "Too early"})
+    assert reverted["revertOutcome"]["userErrors"] == []
+    log = api.data(
+        org.auditor,
+        """query($a: ID!, $p: Int) { auditLog(first: 10, filter: {agreementId: $a},
+           consistentWith: $p) { edges { node { type actorRole reason payload } } } }""",
+        a=aid,
+        p=reverted["revertOutcome"]["position"],
+    )
+    events = [e["node"] for e in log["auditLog"]["edges"]]
+    outcome = [e for e in events if e["type"] == "OutcomeRecorded"]
+    assert outcome[0]["payload"]["kind"] == "MOVED_TO_TARGET_ROLE"
+    assert [e for e in events if e["type"] == "OutcomeReverted"][0]["reason"] == "Too early"
+
+
+def test_who_sees_which_insights(api: Api) -> None:
+    org = Org(api)
+    s = org.s
+    for team in ("qa", "web", "data"):
+        for i in range(2):
+            org.active(team, i)
+    org.active("ops", 0)  # ops: 1 of 2 people (its manager and one report)
+    everything = org.insights(org.hr)
+    assert "errors" not in everything, everything
+    ins = everything["data"]["insights"]
+    assert ins["minimumGroupSize"] == 2
+    rows = _rows(ins["participation"])
+    assert (rows[f"qa-{s}"]["count"], rows[f"qa-{s}"]["others"]) == (2, 3)
+    assert (rows[f"web-{s}"]["count"], rows[f"web-{s}"]["others"]) == (2, 3)
+    # ops (1 of 2) is below the minimum; the total would give it away, so the smallest
+    # other team (data, before qa and web by name) is withheld with it.
+    assert rows[f"ops-{s}"]["suppressed"] and rows[f"ops-{s}"]["count"] is None
+    assert rows[f"data-{s}"]["suppressed"] and rows[f"data-{s}"]["count"] is None
+    assert ins["participation"]["suppressedRows"] == 2
+    assert ins["participation"]["total"] == {"count": 7, "others": 10}
+    assert ins["fairnessRefusalsRecorded"] is False
+    assert ins["participationByMonth"][-1]["table"]["rows"]
+    assert org.insights(org.auditor)["data"]["insights"] == ins
+
+    qa = org.insights(org.manager("qa"))["data"]["insights"]
+    assert [r["group"] for r in qa["participation"]["rows"]] == [f"qa-{s}"]
+    assert qa["participation"]["total"] is None
+    assert qa["outcomesByTargetRole"]["rows"] == []
+    ops = org.insights(org.manager("ops"))["data"]["insights"]
+    (only,) = ops["participation"]["rows"]
+    assert only["group"] == f"ops-{s}" and only["suppressed"] and only["count"] is None
+    assert ops["developmentTime"]["rows"][0]["value"] is None
+
+    for token in (api.token(f"qa-3-{s}", Role.EMPLOYEE), org.integration):
+        body = org.insights(token)
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert body.get("data") is None
