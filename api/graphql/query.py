@@ -18,7 +18,7 @@ from api.graphql.directory.types import HeldDeactivation
 from api.graphql.errors import BadInputError
 from api.graphql.ids import parse_global_id
 from api.graphql.insights import queries as insight_reads
-from api.graphql.insights.types import Insights
+from api.graphql.insights.types import CareerStep, Insights
 from api.graphql.node import Node
 from api.graphql.paging import consistent
 from api.graphql.people import queries as people_reads
@@ -71,6 +71,7 @@ class Query:
     )
     career_evidence: CareerEvidence = strawberry.field(resolver=agreement_reads.career_evidence)
     insights: Insights = strawberry.field(resolver=insight_reads.read_insights)
+    career_path: list[CareerStep] = strawberry.field(resolver=insight_reads.career_path)
     held_deactivations: list[HeldDeactivation] = strawberry.field(resolver=held_deactivations)
     webhook_subscriptions: WebhookSubscriptionConnection = strawberry.field(
         resolver=webhook_reads.webhook_subscriptions

@@ -8,9 +8,9 @@ from typing import Any
 
 from domain.access import MOVE_WORK, Party, acting_role, may_move_work_of
 from domain.agreement import Agreement, ReallocationToggle
+from domain.agreement.outcomes import OutcomeKind
 from domain.application import commands as c
 from domain.application import webhooks
-from domain.agreement.outcomes import OutcomeKind
 from domain.application.directory import (
     confirm_deactivations,
     dismiss_deactivations,

@@ -108,7 +108,7 @@ def read_facts(conn: Connection, rm: ReadModel) -> Facts:
             continue
         found = agreements.get(agreement_id)
         if found is not None:
-            _lifecycle(found, kind, recorded_at, payload or {})
+            apply_event(found, kind, recorded_at, payload or {})
     reallocations = [
         (r.from_person_id, r.to_person_id, float(r.hours_per_week))
         for r in conn.execute(
@@ -122,7 +122,8 @@ def read_facts(conn: Connection, rm: ReadModel) -> Facts:
     return Facts(memberships, contracted, list(agreements.values()), reallocations)
 
 
-def _lifecycle(found: AgreementFacts, kind: str, at: datetime, payload: dict[str, Any]) -> None:
+def apply_event(found: AgreementFacts, kind: str, at: datetime, payload: dict[str, Any]) -> None:
+    """What one lifecycle or outcome event of the audit log tells about its agreement."""
     if kind == "Approved":
         found.approved_at = at
     elif kind in ("Completed", "Withdrawn"):

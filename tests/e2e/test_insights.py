@@ -139,6 +139,26 @@ def test_an_outcome_is_recorded_and_reverted_through_graphql(api: Api) -> None:
     )["recordOutcome"]
     assert again["position"] == recorded["position"]
     employee = api.token(f"qa-0-{org.s}", Role.EMPLOYEE)
+    path = api.data(
+        employee,
+        """query($p: String!, $at: Int) { careerPath(personId: $p, consistentWith: $at) {
+           agreement { id careerGoal { targetRole } } startedAt endedAt outcome outcomeOn
+           daysToOutcome hoursInvested } }""",
+        p=f"qa-0-{org.s}",
+        at=recorded["position"],
+    )["careerPath"]
+    (step,) = path
+    assert step["agreement"]["id"] == aid
+    assert step["agreement"]["careerGoal"]["targetRole"] == "Product manager"
+    assert step["outcome"] == "MOVED_TO_TARGET_ROLE" and step["daysToOutcome"] == 0
+    assert step["startedAt"] is not None and step["endedAt"] is not None
+    assert 0 <= step["hoursInvested"] < 1  # 4 hours a week for a few seconds
+    stranger = api.gql(
+        api.token(f"web-0-{org.s}", Role.EMPLOYEE),
+        "query($p: String!) { careerPath(personId: $p) { outcome } }",
+        p=f"qa-0-{org.s}",
+    )
+    assert stranger["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "NOT_FOUND")
     refused = api.gql(employee, RECORD, input={"agreementId": aid, "kind": "PROMOTED_IN_PLACE"})
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     reverted = api.data(org.hr, REVERT, input={"agreementId": aid, "reason": "Too early"})
@@ -153,7 +173,7 @@ def test_an_outcome_is_recorded_and_reverted_through_graphql(api: Api) -> None:
     events = [e["node"] for e in log["auditLog"]["edges"]]
     outcome = [e for e in events if e["type"] == "OutcomeRecorded"]
     assert outcome[0]["payload"]["kind"] == "MOVED_TO_TARGET_ROLE"
-    assert [e for e in events if e["type"] == "OutcomeReverted"][0]["reason"] == "Too early"
+    assert next(e for e in events if e["type"] == "OutcomeReverted")["reason"] == "Too early"
 
 
 def test_who_sees_which_insights(api: Api) -> None:

@@ -3,10 +3,12 @@ figures null when withheld."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 
+from api.graphql.agreements.types import Agreement
+from domain.agreement.outcomes import OutcomeKind
 from projections.insights import figures as f
 
 
@@ -114,4 +116,18 @@ def insights(released: f.Insights) -> Insights:
         ],
         fairness_refusals_recorded=False,
         **{name: table(name, getattr(released, name)) for name in WORDS},
+    )
+
+
+@strawberry.type(description="One agreement on a person's path: its goal and what it led to.")
+class CareerStep:
+    agreement: Agreement
+    started_at: datetime | None = strawberry.field(description="Approved.")
+    ended_at: datetime | None = strawberry.field(description="Completed or withdrawn.")
+    outcome: OutcomeKind | None = strawberry.field(description="The outcome in effect.")
+    outcome_on: date | None
+    days_to_outcome: int | None = strawberry.field(description="From approval to outcome.")
+    hours_invested: float = strawberry.field(
+        description="Estimate: development hours per week in effect (at the end) times "
+        "the weeks from approval to the end or today."
     )
