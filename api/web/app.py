@@ -25,6 +25,7 @@ from api.web.assets import Assets
 from api.web.email_signin import EmailSignIn
 from api.web.employee import employee_routes
 from api.web.headers import SecurityHeaders
+from api.web.insights import InsightsPage
 from api.web.manager import ManagerPages, agreement_section
 from api.web.notifications import NotificationPages
 from api.web.oidc import ProviderSignIn, origin
@@ -153,6 +154,7 @@ def create_web_app(
             *ManagerPages(pages).routes(guarded),
             Route("/inbox", guarded(team.inbox)),
             Route("/team", guarded(team.team)),
+            Route("/insights", guarded(InsightsPage(site).show)),
             Route("/signin", bound(signin.help_page)),
             Route("/login/{token}", bound(signin.confirm)),
             Route("/login/{token}", bound(signin.sign_in), methods=["POST"]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domain.access import Actor, Party, acting_role, sees_all
+from domain.access import Actor, Party, acting_role, insights_reach, sees_all
 from domain.errors import Forbidden
 from domain.values import Role
 
@@ -63,6 +63,8 @@ def links(
         found += [Link("/agreements", "All agreements"), Link("/people", "People")]
     if actor.has(Role.MANAGER) or sees_all(actor):
         found.append(Link("/team", "Team workload"))
+    if insights_reach(actor) is not None:
+        found.append(Link("/insights", "Insights"))
     if sees_all(actor):
         found.append(Link("/audit", "Audit log"))
     found.append(Link("/", "My agreements"))

@@ -87,7 +87,7 @@ def release(
     if hide_labels and hidden.rows:
         shown.append(ReleasedRow(HIDDEN_ROLES, None))
     total = None
-    if not hidden.totals_withheld:
+    if rows and not hidden.totals_withheld:  # no rows: nobody to count, no total
         counts = (sum(r[0] for r in rows.values()), sum(r[1] for r in rows.values()))
         total = ReleasedRow("All", counts, measure(list(rows)) if measure else None)
     return Table(tuple(shown), total)

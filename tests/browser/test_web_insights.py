@@ -1,0 +1,110 @@
+"""The insights page in a real browser: HR sees the released tables, each chart with its
+table, withheld rows said in words; a manager only their team; axe finds nothing
+serious, and nothing scrolls sideways at 320, 390 or 1280 px (screenshots kept)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.values import Role
+from tests.browser.conftest import Service
+from tests.browser.pages import Console, accessible
+
+WIDTHS = (320, 390, 1280)
+
+
+@pytest.fixture
+def service_variables() -> dict[str, str]:
+    return {"CRAFTING_INSIGHTS_MIN_GROUP": "2"}
+
+
+def _active(service: Service, employee: str, manager: str, role: str) -> None:
+    proposed = service.gql(
+        employee,
+        Role.EMPLOYEE,
+        "proposeAgreement",
+        "ProposeAgreementInput",
+        "agreement { id }",
+        title="Growth plan",
+        careerGoal={"targetRole": role, "skills": ["research"]},
+        adjustments=[{"kind": "TASK", "description": "Write a brief", "hoursPerWeek": 3}],
+    )
+    service.gql(
+        manager,
+        Role.MANAGER,
+        "approveAgreement",
+        "ApproveAgreementInput",
+        "agreement { id }",
+        agreementId=proposed["agreement"]["id"],
+        guardrails={"maxDevelopmentHoursPerWeek": 6, "reviewEveryDays": 14},
+    )
+
+
+def _organisation(service: Service) -> dict[str, str]:
+    """Three teams: quality (6 and a manager, 3 crafting), platform (5 and a manager,
+    2 crafting) and design (1 and a manager, 1 crafting: below the minimum)."""
+    found = {}
+    for team, size, crafting in (("quality", 6, 3), ("platform", 5, 2), ("design", 1, 1)):
+        keys = ["mgr", *(f"p{i}" for i in range(size))]
+        s, ids = service.team(*keys, team=team)
+        for i in range(crafting):
+            _active(service, ids[f"p{i}"], ids["mgr"], "Product manager")
+        found[team] = ids["mgr"]
+        found[f"{team}-team"] = f"{team}-{s}"
+        found["hr"] = f"hr-{s}"
+    return found
+
+
+def _overflow(page: Any) -> int:
+    return int(page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth"))
+
+
+def test_insights_page_for_hr_and_a_manager(
+    chromium: str, service: Service, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    org = _organisation(service)
+    shots = tmp_path  # looked at by hand; not compared
+    console = Console()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        page = console.watch(browser.new_page(viewport={"width": 1280, "height": 900}))
+        page.goto(service.link(org["hr"], Role.HR))
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="Insights").click()
+        expect(page.get_by_role("heading", name="Insights", level=1)).to_be_visible()
+        participation = page.get_by_role(
+            "table", name="Participation: people who have an agreement in effect"
+        )
+        quality = participation.get_by_role("row", name=org["quality-team"])
+        expect(quality).to_contain_text("3")
+        design = participation.get_by_role("row", name=org["design-team"])
+        expect(design).to_contain_text("Withheld (too few people)")
+        # Each chart is an image named for what it shows, its figures in the table.
+        expect(
+            page.get_by_role("img", name="Participation: share of each group", exact=False)
+        ).to_be_visible()
+        accessible(page)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(shots / f"insights-hr-{width}.png"), full_page=True)
+            assert _overflow(page) == 0, width
+        manager = console.watch(browser.new_page(viewport={"width": 390, "height": 900}))
+        manager.goto(service.link(org["quality"], Role.MANAGER, Role.EMPLOYEE))
+        manager.get_by_role("button", name="Sign in").click()
+        manager.goto(f"{service.base}/insights")
+        table = manager.get_by_role(
+            "table", name="Participation: people who have an agreement in effect"
+        )
+        expect(table.get_by_role("row")).to_have_count(2)  # the header and their team
+        expect(table).to_contain_text(org["quality-team"])
+        expect(table).not_to_contain_text(org["platform-team"])
+        accessible(manager)
+        manager.screenshot(path=str(shots / "insights-manager-390.png"), full_page=True)
+        assert _overflow(manager) == 0
+        browser.close()
+    assert console.unexpected() == []
