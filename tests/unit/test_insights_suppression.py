@@ -1,6 +1,6 @@
 """Minimum group size with complementary suppression (projections.insights): random
 organisations against an attacker who knows every team's headcount and solves the
-released tables exhaustively, and the differencing attacks of issue 30 one by one."""
+released tables exhaustively, and the differencing attacks (totals, overlapping tables, two moments) one by one."""
 
 from __future__ import annotations
 

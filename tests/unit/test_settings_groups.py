@@ -24,6 +24,7 @@ VARIABLES = [
     "DB_POOL_SIZE",
     "DEV",
     "EMAIL_SIGNIN",
+    "INSIGHTS_MIN_GROUP",
     "JWT_SECRET",
     "KEYSTORE_URL",
     "LOG_LEVEL",

@@ -12,6 +12,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.agreement import Agreement
 from domain.agreement import events as ev
+from domain.agreement import outcomes
 from domain.directory_guard import DeactivationGuard
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger
@@ -26,6 +27,8 @@ AGREEMENT_EVENTS = [
     "ChangesRequested",
     "Completed",
     "GuardrailsChanged",
+    "OutcomeRecorded",
+    "OutcomeReverted",
     "Paused",
     "ProposalRevised",
     "Proposed",
@@ -38,7 +41,10 @@ AGREEMENT_EVENTS = [
 STORED = {
     "domain.agreement:Agreement": Agreement,
     "domain.agreement:Agreement.Snapshot": Agreement.Snapshot,
-    **{f"domain.agreement_events:{name}": getattr(ev, name) for name in AGREEMENT_EVENTS},
+    **{
+        f"domain.agreement_events:{name}": getattr(ev, name, None) or getattr(outcomes, name)
+        for name in AGREEMENT_EVENTS
+    },
     "domain.person:Person": Person,
     "domain.person:Person.Registered": Person.Registered,
     "domain.person:Person.ProfileChanged": Person.ProfileChanged,

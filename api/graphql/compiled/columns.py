@@ -131,6 +131,8 @@ LEFT_TO_RESOLVERS: dict[str, dict[str, str]] = {
         "changes": "the log's own pages",
         "teamWorkload": "totals computed in Python",
         "careerEvidence": "evidence gathered in Python",
+        "insights": "tables computed and suppressed in Python (docs/insights.md)",
+        "careerPath": "a person's agreements with their lifecycle from the log",
         "heldDeactivations": "the deactivation guard's write model (a short list)",
         "webhookSubscriptions": "the delivery worker's tables, not the read models",
         "webhookDeliveries": "the delivery worker's tables, not the read models",
