@@ -59,6 +59,9 @@ READ_THE_EMPLOYEE = READERS
 # whoever reads everything, but not another team's manager.
 INBOX = frozenset({"manager", "other manager", "hr"})
 TEAM = frozenset({"manager", "hr", "auditor", "integration"})
+# Insights (docs/insights.md): HR, auditors and every manager (their own teams' rows);
+# not integrations.
+INSIGHTS = frozenset({"manager", "other manager", "hr", "auditor"})
 
 # Routes without a signed-in person's access to judge: sign-in, static files.
 PUBLIC = {
@@ -113,6 +116,7 @@ PAGES: dict[str, Page] = {
     ),
     "/inbox": Page(INBOX),
     "/team": Page(TEAM, query="team={team}"),
+    "/insights": Page(INSIGHTS),
     "/career": Page(IN_DIRECTORY),
     "/people/{person_id}/career": Page(READ_THE_EMPLOYEE),
     "/people": Page(SEES_ALL),
