@@ -13,6 +13,7 @@ shown: it joins the hidden row of the target-role table.
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -99,20 +100,25 @@ def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
     by_person: dict[str, list[AgreementFacts]] = defaultdict(list)
     for agreement in facts.agreements:
         by_person[agreement.employee_id].append(agreement)
-    teams_now = people.teams_at(now)
-
-    def running(pid: str, instant: datetime) -> list[AgreementFacts]:
-        return [a for a in by_person.get(pid, []) if a.running_at(instant)]
+    months = list(_month_ends(facts, now))
+    instants = sorted({now, *(instant for _, instant in months)})
+    teams_at = people.teams_at_each(instants)
+    running_at = _running_at_each(facts.agreements, instants)
+    teams_now = teams_at[now]
 
     def participation_at(instant: datetime) -> dict[str, Counts]:
-        return _split(people.teams_at(instant), lambda pid: bool(running(pid, instant)))
+        return _split(teams_at[instant], running_at[instant].__contains__)
 
     participation = participation_at(now)
+    development: dict[str, float] = defaultdict(float)
+    for agreement in facts.agreements:
+        if agreement.running_at(now):
+            development[agreement.employee_id] += agreement.development_hours
 
     def development_share(teams: Sequence[str]) -> float | None:
         members = [pid for t in teams for pid in teams_now[t]]
         contracted = sum(facts.contracted_hours.get(pid, 0.0) for pid in members)
-        hours = sum(a.development_hours for pid in members for a in running(pid, now))
+        hours = sum(development.get(pid, 0.0) for pid in members)
         return None if contracted <= 0 else round(100 * hours / contracted, 1)
 
     given: dict[str, float] = defaultdict(float)
@@ -135,8 +141,7 @@ def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
         as_of=now,
         participation=release(participation, minimum),
         participation_by_month=tuple(
-            Month(label, release(participation_at(instant), minimum))
-            for label, instant in _month_ends(facts, now)
+            Month(label, release(participation_at(instant), minimum)) for label, instant in months
         ),
         development_time=release(participation, minimum, development_share),
         hours_given=release(_split(teams_now, lambda p: given[p] > 0), minimum, hours_of(given)),
@@ -169,13 +174,34 @@ class _Directory:
             team = m.team_id if m.active else None
         return team
 
-    def teams_at(self, instant: datetime) -> dict[str, list[str]]:
-        teams: dict[str, list[str]] = defaultdict(list)
-        for pid in self.memberships:
-            team = self.team_at(pid, instant)
-            if team is not None:
-                teams[team].append(pid)
-        return teams
+    def teams_at_each(self, instants: list[datetime]) -> dict[datetime, dict[str, list[str]]]:
+        """Per instant (sorted), the teams' members then: one walk of each person's
+        memberships alongside the instants."""
+        found: dict[datetime, dict[str, list[str]]] = {i: defaultdict(list) for i in instants}
+        for pid, history in self.memberships.items():
+            at, team = 0, None
+            for instant in instants:
+                while at < len(history) and history[at].since <= instant:
+                    team = history[at].team_id if history[at].active else None
+                    at += 1
+                if team is not None:
+                    found[instant][team].append(pid)
+        return found
+
+
+def _running_at_each(
+    agreements: list[AgreementFacts], instants: list[datetime]
+) -> dict[datetime, set[str]]:
+    """Per instant (sorted), the people with an agreement running then."""
+    found: dict[datetime, set[str]] = {i: set() for i in instants}
+    for a in agreements:
+        if a.approved_at is None:
+            continue
+        first = bisect_left(instants, a.approved_at)
+        last = len(instants) if a.ended_at is None else bisect_left(instants, a.ended_at)
+        for instant in instants[first:last]:
+            found[instant].add(a.employee_id)
+    return found
 
 
 def _split(teams: dict[str, list[str]], has: Callable[[str], bool]) -> dict[str, Counts]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 Counts = tuple[int, int]  # (with the attribute, without)
 
@@ -35,7 +36,7 @@ class Suppressed:
     complementary: frozenset[str]
     totals_withheld: bool
 
-    @property
+    @cached_property
     def rows(self) -> frozenset[str]:
         return self.primary | self.complementary
 
@@ -53,21 +54,25 @@ def suppress(
         key for key, counts in rows.items() if min(counts) < minimum or key in forced
     )
     chosen = set(primary)
+    sums = [sum(rows[k][i] for k in chosen) for i in (0, 1)]  # kept as rows are added
     # Smallest groups first (their figures say least), then by key: the same data
     # always gives the same pattern, so asking twice reveals nothing new.
-    candidates = sorted((k for k in rows if k not in chosen), key=lambda k: (sum(rows[k]), k))
-    while chosen and not _covered(rows, chosen, minimum) and candidates:
-        chosen.add(candidates.pop(0))
-    withheld = bool(chosen) and not _covered(rows, chosen, minimum)
+    candidates = iter(sorted((k for k in rows if k not in chosen), key=lambda k: (sum(rows[k]), k)))
+    while chosen and not _covered(len(chosen), sums, minimum):
+        added = next(candidates, None)
+        if added is None:
+            break
+        chosen.add(added)
+        sums = [sums[i] + rows[added][i] for i in (0, 1)]
+    withheld = bool(chosen) and not _covered(len(chosen), sums, minimum)
     if withheld:
         chosen = set(rows)
     return Suppressed(primary, frozenset(chosen - primary), withheld)
 
 
-def _covered(rows: Mapping[str, Counts], chosen: set[str], minimum: int) -> bool:
-    if len(chosen) < 2:
-        return False
-    return all(sum(rows[k][i] for k in chosen) >= minimum for i in (0, 1))
+def _covered(withheld: int, sums: list[int], minimum: int) -> bool:
+    """At least two rows withheld, and each count summed over them reaches the minimum."""
+    return withheld >= 2 and min(sums) >= minimum
 
 
 def column_totals(rows: Mapping[str, Sequence[int]]) -> Counts:
