@@ -10,9 +10,8 @@ import sys
 import pytest
 from eventsourcing.utils import get_topic, resolve_topic
 
-from domain.agreement import Agreement
+from domain.agreement import Agreement, outcomes
 from domain.agreement import events as ev
-from domain.agreement import outcomes
 from domain.directory_guard import DeactivationGuard
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import HoursLedger
