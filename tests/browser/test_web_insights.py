@@ -4,11 +4,14 @@ serious, and nothing scrolls sideways at 320, 390 or 1280 px (screenshots kept).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from api.http.auth import mint_token
 from domain.values import Role
 from tests.browser.conftest import Service
 from tests.browser.pages import Console, accessible
@@ -21,7 +24,8 @@ def service_variables() -> dict[str, str]:
     return {"CRAFTING_INSIGHTS_MIN_GROUP": "2"}
 
 
-def _active(service: Service, employee: str, manager: str, role: str) -> None:
+def _active(service: Service, employee: str, manager: str, role: str) -> int:
+    """Propose and approve an agreement; the approval's log position."""
     proposed = service.gql(
         employee,
         Role.EMPLOYEE,
@@ -32,29 +36,42 @@ def _active(service: Service, employee: str, manager: str, role: str) -> None:
         careerGoal={"targetRole": role, "skills": ["research"]},
         adjustments=[{"kind": "TASK", "description": "Write a brief", "hoursPerWeek": 3}],
     )
-    service.gql(
+    approved = service.gql(
         manager,
         Role.MANAGER,
         "approveAgreement",
         "ApproveAgreementInput",
-        "agreement { id }",
+        "agreement { id } position",
         agreementId=proposed["agreement"]["id"],
         guardrails={"maxDevelopmentHoursPerWeek": 6, "reviewEveryDays": 14},
     )
+    return int(approved["position"])
 
 
 def _organisation(service: Service) -> dict[str, str]:
     """Three teams: quality (6 and a manager, 3 crafting), platform (5 and a manager,
     2 crafting) and design (1 and a manager, 1 crafting: below the minimum)."""
-    found = {}
+    found, last = {}, 0
     for team, size, crafting in (("quality", 6, 3), ("platform", 5, 2), ("design", 1, 1)):
         keys = ["mgr", *(f"p{i}" for i in range(size))]
         s, ids = service.team(*keys, team=team)
         for i in range(crafting):
-            _active(service, ids[f"p{i}"], ids["mgr"], "Product manager")
+            last = _active(service, ids[f"p{i}"], ids["mgr"], "Product manager")
         found[team] = ids["mgr"]
         found[f"{team}-team"] = f"{team}-{s}"
         found["hr"] = f"hr-{s}"
+    # The pages read the read models: wait until they include the last approval.
+    token = mint_token(service.secret, found["hr"], [Role.HR], timedelta(minutes=5))
+    waited = httpx.post(
+        f"{service.base}/graphql",
+        json={
+            "query": "query($p: Int) { insights(consistentWith: $p) { minimumGroupSize } }",
+            "variables": {"p": last},
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert "errors" not in waited.json(), waited.text
     return found
 
 
