@@ -151,18 +151,26 @@ class Reads:
         """The released insight tables (docs/insights.md): all of them for `reach`
         "all", a manager's teams' rows otherwise; blocking."""
 
-        def read(conn: Connection, rm: ReadModel) -> tuple[Facts, list[str], list[str]]:
+        def read(conn: Connection, rm: ReadModel) -> tuple[Facts, list[str]]:
             facts = read_facts(conn, rm)
             # A manager's teams, whatever else they may read (an INTEGRATION role too).
             scope = q.ReadScope(person_id, sees_all=False, is_manager=True)
             teams = [] if reach == "all" else workload.visible_teams(conn, rm, scope)
-            return facts, [a.target_role for a in facts.agreements], teams
+            return facts, teams
 
         with self.engine.begin() as conn, self.keys.reading_on(conn):
-            facts, roles, teams = read(conn, q.live_read_model(conn))
-            opened = opened_in(roles, self.keys)
-        for agreement, role in zip(facts.agreements, opened, strict=True):
-            agreement.target_role = role
+            facts, teams = read(conn, q.live_read_model(conn))
+            # The texts the tables group by are sealed: opened here, all at once.
+            texts = [
+                [[a.target_role, *a.skills] for a in facts.agreements],
+                [skills for _, skills in facts.evidence],
+            ]
+            goals, evidenced = opened_in(texts, self.keys)
+        for agreement, (role, *skills) in zip(facts.agreements, goals, strict=True):
+            agreement.target_role, agreement.skills = role, skills
+        facts.evidence = [
+            (pid, skills) for (pid, _), skills in zip(facts.evidence, evidenced, strict=True)
+        ]
         released = compute(facts, self.insights_min_group, now)
         return released if reach == "all" else for_teams(released, teams)
 

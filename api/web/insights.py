@@ -69,6 +69,16 @@ def sections(found: Insights) -> list[Section]:
             "Median days from approval to outcome",
         ),
         section(
+            "Skills in career goals",
+            "name the skill in a goal (of those with an approved agreement)",
+            found.skills_targeted,
+        ),
+        section(
+            "Skills shown by evidence",
+            "have evidence of the skill (of those with an approved agreement)",
+            found.skills_evidenced,
+        ),
+        section(
             "Reviews",
             "have a review overdue (of those with an active agreement)",
             found.reviews,

@@ -42,6 +42,7 @@ class AgreementFacts:
     ended_at: datetime | None = None
     # Outcomes in effect, as (id, kind, achieved_on), oldest first.
     outcomes: list[tuple[str, str, date]] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)  # of the career goal
 
     def running_at(self, instant: datetime) -> bool:
         """Approved by `instant` and not yet completed or withdrawn (paused counts)."""
@@ -62,6 +63,8 @@ class Facts:
     agreements: list[AgreementFacts]
     # (from person, to person, hours per week) of the reallocations in effect now
     reallocations: list[tuple[str, str, float]]
+    # (person, skills) of each artifact recorded on their agreements
+    evidence: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 def read_facts(conn: Connection, rm: ReadModel) -> Facts:
@@ -79,6 +82,7 @@ def read_facts(conn: Connection, rm: ReadModel) -> Facts:
             r.target_role,
             float(r.development_hours),
             r.next_review_on,
+            skills=list(r.skills or []),
         )
         for r in conn.execute(
             select(
@@ -88,6 +92,7 @@ def read_facts(conn: Connection, rm: ReadModel) -> Facts:
                 a.c.target_role,
                 a.c.development_hours,
                 a.c.next_review_on,
+                a.c.skills,
             )
         )
     }
@@ -119,7 +124,12 @@ def read_facts(conn: Connection, rm: ReadModel) -> Facts:
             ).where(rm.reallocations.c.status == "ACTIVE")
         )
     ]
-    return Facts(memberships, contracted, list(agreements.values()), reallocations)
+    art = rm.artifacts
+    evidence = [
+        (employee, list(skills or []))
+        for employee, skills in conn.execute(select(art.c.employee_id, art.c.skills))
+    ]
+    return Facts(memberships, contracted, list(agreements.values()), reallocations, evidence)
 
 
 def apply_event(found: AgreementFacts, kind: str, at: datetime, payload: dict[str, Any]) -> None:

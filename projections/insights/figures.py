@@ -67,6 +67,10 @@ class Insights:
     outcomes_by_team: Table  # measure: median days from approval to outcome
     outcomes_by_target_role: Table
     reviews: Table  # with: people with an overdue review
+    # Of the people with an approved agreement: those targeting / evidencing each skill
+    # (a person counts once per skill); no totals, withheld skills unlabelled.
+    skills_targeted: Table = Table((), None)
+    skills_evidenced: Table = Table((), None)
 
 
 def release(
@@ -157,6 +161,10 @@ def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
             hide_labels=True,
         ),
         reviews=release(_reviews(teams_now, by_person, today), minimum),
+        skills_targeted=_skills(
+            {a.employee_id: a.skills for a in facts.agreements if a.approved_at}, facts, minimum
+        ),
+        skills_evidenced=_skills(facts.evidence, facts, minimum),
     )
 
 
@@ -287,6 +295,41 @@ def _nested_differences(
                 if inner < outer and len(outer - inner) < minimum:
                     forced.add(role)
     return frozenset(forced)
+
+
+HIDDEN_SKILLS = "Other skills"
+MOST_SKILLS = 20
+
+
+def _skills(
+    held: dict[str, list[str]] | list[tuple[str, list[str]]], facts: Facts, minimum: int
+) -> Table:
+    """Skills by how many people (of those with an approved agreement) name them. The
+    rows overlap (one person, several skills), so no totals are released and no
+    complement is needed: a row is shown when both its counts reach the minimum, and the
+    others are one unlabelled line (a rare skill's text could name its person)."""
+    population = {a.employee_id for a in facts.agreements if a.approved_at is not None}
+    people: dict[str, set[str]] = defaultdict(set)
+    spellings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    pairs = held.items() if isinstance(held, dict) else held
+    for pid, skills in pairs:
+        if pid not in population:
+            continue
+        for skill in skills:
+            key = _role_key(skill)
+            people[key].add(pid)
+            spellings[key][skill.strip()] += 1
+    shown, hidden = [], False
+    for key, members in people.items():
+        counts = (len(members), len(population) - len(members))
+        if key == UNREAD or min(counts) < minimum:
+            hidden = True
+            continue
+        label = min(spellings[key].items(), key=lambda s: (-s[1], s[0]))[0]
+        shown.append(ReleasedRow(label, counts))
+    shown.sort(key=lambda r: (-(r.counts or (0, 0))[0], r.group))
+    rows = shown[:MOST_SKILLS] + ([ReleasedRow(HIDDEN_SKILLS, None)] if hidden else [])
+    return Table(tuple(rows), None)
 
 
 def _reviews(

@@ -30,4 +30,6 @@ def for_teams(insights: Insights, teams: Collection[str]) -> Insights:
         outcomes_by_team=only(insights.outcomes_by_team),
         outcomes_by_target_role=Table((), None),
         reviews=only(insights.reviews),
+        skills_targeted=Table((), None),
+        skills_evidenced=Table((), None),
     )

@@ -26,7 +26,8 @@ INSIGHTS = """query($p: Int) { insights(consistentWith: $p) { minimumGroupSize
   developmentTime { rows { group value } total { value } }
   outcomesByTeam { rows { group suppressed count others value } total { count others } }
   outcomesByTargetRole { rows { group count } }
-  reviews { rows { group suppressed } } fairnessRefusalsRecorded } }"""
+  reviews { rows { group suppressed } } skillsTargeted { rows { group count } total { count } }
+  skillsEvidenced { rows { group } } fairnessRefusalsRecorded } }"""
 
 
 @pytest.fixture
@@ -197,6 +198,11 @@ def test_who_sees_which_insights(api: Api) -> None:
     assert ins["participation"]["suppressedRows"] == 2
     assert ins["participation"]["total"] == {"count": 7, "others": 10}
     assert ins["fairnessRefusalsRecorded"] is False
+    # Every one of the 7 names "research": 7 of 7 would tell each goal, so it is withheld.
+    assert ins["skillsTargeted"] == {
+        "rows": [{"group": "Other skills", "count": None}],
+        "total": None,
+    }
     assert ins["participationByMonth"][-1]["table"]["rows"]
     assert org.insights(org.auditor)["data"]["insights"] == ins
 
@@ -204,6 +210,7 @@ def test_who_sees_which_insights(api: Api) -> None:
     assert [r["group"] for r in qa["participation"]["rows"]] == [f"qa-{s}"]
     assert qa["participation"]["total"] is None
     assert qa["outcomesByTargetRole"]["rows"] == []
+    assert qa["skillsTargeted"]["rows"] == []
     ops = org.insights(org.manager("ops"))["data"]["insights"]
     (only,) = ops["participation"]["rows"]
     assert only["group"] == f"ops-{s}" and only["suppressed"] and only["count"] is None

@@ -205,3 +205,20 @@ def test_erased_people_count_but_their_target_role_is_never_shown() -> None:
     assert insights.outcomes_by_team.rows[0].counts == (6, 6)  # erased ones counted
     groups = [r.group for r in insights.outcomes_by_target_role.rows]
     assert "[erased]" not in groups and "" not in groups
+
+
+def test_skills_are_listed_when_enough_people_name_them_and_rare_ones_never_by_name() -> None:
+    facts = _facts({"qa": 12}, {"qa": 12})
+    for i, agreement in enumerate(facts.agreements):
+        agreement.skills = ["Roadmapping"] + (["Underwater welding"] if i == 0 else [])
+        if i >= 9:
+            agreement.skills.append("[erased]")
+    facts.evidence = [(f"qa-{i}", ["customer research "]) for i in range(6)]
+    insights = compute(facts, 3, datetime(2026, 3, 1, tzinfo=UTC))
+    targeted = {r.group: r.counts for r in insights.skills_targeted.rows}
+    # Everyone names roadmapping: 12 of 12 tells each person's goal, so it is withheld;
+    # one person's rare skill and the erased people's unreadable ones are never named.
+    assert targeted == {"Other skills": None}
+    assert insights.skills_targeted.total is None
+    evidenced = {r.group: r.counts for r in insights.skills_evidenced.rows}
+    assert evidenced == {"customer research": (6, 6)}

@@ -56,6 +56,12 @@ class Insights:
     outcomes_by_team: InsightTable
     outcomes_by_target_role: InsightTable
     reviews: InsightTable
+    skills_targeted: InsightTable = strawberry.field(
+        description="Skills in career goals, most named first (top 20); no totals."
+    )
+    skills_evidenced: InsightTable = strawberry.field(
+        description="Skills shown by artifacts, most evidenced first (top 20); no totals."
+    )
     fairness_refusals_recorded: bool = strawberry.field(
         description="False: a reallocation refused by the receiving limit records nothing "
         "(rule 4), so how often it happened is not in the log; see the "
@@ -81,6 +87,8 @@ WORDS = {
         "median days from approval to outcome",
     ),
     "reviews": ("people with an active agreement whose review is overdue", None),
+    "skills_targeted": ("people with an approved agreement whose goal names the skill", None),
+    "skills_evidenced": ("people with an approved agreement with evidence of the skill", None),
 }
 
 
