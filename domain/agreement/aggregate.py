@@ -74,8 +74,9 @@ class Agreement(ChainedAggregate):
     SUBJECT_FIELD = "employee_id"  # its free texts are sealed under the employee's key
 
     class Snapshot(BaseSnapshot):
-        """The agreement's state every 100 events (the application's interval), so
-        loading it, and time travel, replay at most that many events."""
+        """The agreement's state every 100 events, more sparsely on long histories
+        (`snapshot.snapshot_step`), so loading it, and time travel, replay at most that
+        many events."""
 
         @classmethod
         def take(cls, aggregate: Any) -> Agreement.Snapshot:
