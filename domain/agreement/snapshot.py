@@ -51,6 +51,8 @@ def pack_state(state: dict[str, Any]) -> None:
         state[name] = pack_by_id(state[name], record)
     for name in PACKED_LOGS:
         state[name] = state[name].pack()
+    # Stored as lists, as before chains were tuples in memory.
+    state["chains"] = {root: list(links) for root, links in state["chains"].items()}
 
 
 def unpack_state(state: dict[str, Any]) -> None:
@@ -58,6 +60,7 @@ def unpack_state(state: dict[str, Any]) -> None:
     # JSON keeps enums as plain strings; the records' own enums are restored by their
     # transcodings, the aggregate's status here.
     state["status"] = AgreementStatus(state["status"])
+    state["chains"] = {root: tuple(links) for root, links in state["chains"].items()}
     # Snapshots taken before packing hold the records themselves.
     for name, record in PACKED_BY_ID.items():
         if isinstance(state[name], str | OpenedRows):
