@@ -169,7 +169,7 @@ def main() -> None:
     }
     print(
         f"\nTime travel on one agreement with {len(history)} events (snapshots every 100 "
-        f"events; collector settings: {args.gc}):"
+        f"events, sparser past 8,000; collector settings: {args.gc}):"
     )
     for name, samples in results.items():
         print(f"  {name:52} {_percentiles(samples)}")
