@@ -22,6 +22,7 @@ from eventsourcing.application import Repository
 
 from bench.team import Team
 from domain.agreement import CHILD_LIMITS, Agreement
+from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.values import AdjustmentDraft, AdjustmentKind, Guardrails
 from infra.bootstrap import Container, bootstrap
@@ -38,6 +39,39 @@ def _database(url: str | None) -> str:
     return f"{url}?schema={schema}"
 
 
+def command_at(app: CraftingApplication, aid: UUID) -> Callable[[], c.Command]:
+    """The next command of the mix, drawn at random (the same draws every run): reviews,
+    artifacts, added adjustments (reverted once more than 10 are active), guardrail
+    changes."""
+    wide, narrow = Guardrails(40, (), 14), Guardrails(39.75, (), 7)
+    rng = random.Random(7)
+
+    def command() -> c.Command:
+        roll = rng.random()
+        if roll < 0.55:
+            return c.RecordReview(agreement_id=aid, outcome="ON_TRACK", notes="weekly check-in")
+        if roll < 0.70:
+            return c.RecordArtifact(
+                agreement_id=aid, title="Notes", kind="DOCUMENTATION", skills=["writing"]
+            )
+        current: Agreement = app.repository.get(aid)
+        if roll < 0.85:
+            active = [a for a in current.adjustments.values() if a.status == "ACTIVE"]
+            if len(active) > 10:
+                return c.RevertChange(
+                    agreement_id=aid, change_id=active[0].change_id, reason="rotate"
+                )
+            return c.AddAdjustment(
+                agreement_id=aid,
+                adjustment=AdjustmentDraft(AdjustmentKind.COGNITIVE, "Reframe the week", 0),
+            )
+        return c.SetGuardrails(
+            agreement_id=aid, guardrails=narrow if current.guardrails == wide else wide
+        )
+
+    return command
+
+
 def _history(container: Container, events: int) -> tuple[Team, UUID]:
     """One agreement with `events` events of every kind, through the application. The
     per-agreement child limits are lifted: this measures a history far longer than the
@@ -47,37 +81,10 @@ def _history(container: Container, events: int) -> tuple[Team, UUID]:
     team = Team(container.app)
     agreement = team.active()
     aid = agreement.id
-    wide, narrow = Guardrails(40, (), 14), Guardrails(39.75, (), 7)
-    rng = random.Random(7)
+    command = command_at(container.app, aid)
     version, started = agreement.version, time.perf_counter()
     while version < events:
-        roll = rng.random()
-        if roll < 0.55:
-            command: c.Command = c.RecordReview(
-                agreement_id=aid, outcome="ON_TRACK", notes="weekly check-in"
-            )
-        elif roll < 0.70:
-            command = c.RecordArtifact(
-                agreement_id=aid, title="Notes", kind="DOCUMENTATION", skills=["writing"]
-            )
-        elif roll < 0.85:
-            current: Agreement = container.app.repository.get(aid)
-            active = [a for a in current.adjustments.values() if a.status == "ACTIVE"]
-            if len(active) > 10:
-                command = c.RevertChange(
-                    agreement_id=aid, change_id=active[0].change_id, reason="rotate"
-                )
-            else:
-                command = c.AddAdjustment(
-                    agreement_id=aid,
-                    adjustment=AdjustmentDraft(AdjustmentKind.COGNITIVE, "Reframe the week", 0),
-                )
-        else:
-            current = container.app.repository.get(aid)
-            rails = narrow if current.guardrails == wide else wide
-            command = c.SetGuardrails(agreement_id=aid, guardrails=rails)
-        result = team.run(team.manager, command)
-        version = result.version
+        version = team.run(team.manager, command()).version
         if version % 1000 == 0:
             print(f"  {version} events ({time.perf_counter() - started:.0f} s)", flush=True)
     return team, aid
@@ -162,7 +169,7 @@ def main() -> None:
     }
     print(
         f"\nTime travel on one agreement with {len(history)} events (snapshots every 100 "
-        f"events; collector settings: {args.gc}):"
+        f"events, sparser past 8,000; collector settings: {args.gc}):"
     )
     for name, samples in results.items():
         print(f"  {name:52} {_percentiles(samples)}")

@@ -48,6 +48,9 @@ def templates(assets: Assets) -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with the code (a new release restarts the process): never
+        # stat each template file (and every one it extends) on every page.
+        auto_reload=False,
     )
     # Every global is installed here, once: what a template can call does not depend
     # on which routes were built.

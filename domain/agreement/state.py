@@ -35,8 +35,9 @@ class AgreementState(Protocol):
     reviews: RecordLog[Review]
     artifacts: RecordLog[Artifact]
     changes: MutableMapping[str, Change]
-    # Each change's chain: its root, then the reverts of it in turn.
-    chains: dict[str, list[str]]
+    # Each change's chain: its root, then the reverts of it in turn. Tuples, replaced
+    # when a chain grows: copying the agreement (before each command) shares them.
+    chains: dict[str, tuple[str, ...]]
 
 
 # --- reading the state ----------------------------------------------------------
@@ -87,7 +88,7 @@ def check_nothing_protected_is_away(state: AgreementState, guardrails: Guardrail
 def add_change(state: AgreementState, change: Change) -> None:
     """Record a change and append it to its chain."""
     state.changes[change.id] = change
-    state.chains.setdefault(change.root_id, []).append(change.id)
+    state.chains[change.root_id] = (*state.chains.get(change.root_id, ()), change.id)
 
 
 def add_adjustment(state: AgreementState, adjustment: Adjustment, version: int) -> None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     EventStore,
     JSONTranscoder,
@@ -34,6 +34,7 @@ from domain.access import (
 )
 from domain.agreement import Agreement
 from domain.agreement.events import AgreementEvent, ChangeReverted, Proposed
+from domain.agreement.snapshot import SNAPSHOT_EVERY, takes_snapshot_at
 from domain.application import commands as c
 from domain.application.commands import Command, CommandResult, Request
 from domain.application.handlers import Outcome, handle
@@ -63,7 +64,9 @@ class CraftingApplication(Application[UUID]):
     name = "Crafting"
     # The deactivation guard is not snapshotted (its last event is part of its state,
     # which snapshots cannot hold): the aggregate cache fast-forwards it instead.
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Agreement: 100}
+    # Agreements are snapshotted every SNAPSHOT_EVERY events, more sparsely on long
+    # histories (`_take_snapshots`, domain.agreement.snapshot.snapshot_step).
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Agreement: SNAPSHOT_EVERY}
 
     def __init__(
         self,
@@ -127,6 +130,17 @@ class CraftingApplication(Application[UUID]):
         """The mapper, as constructed here."""
         assert isinstance(self.mapper, TaggingMapper)
         return self.mapper
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot each saved agreement whose new events reach a version that
+        `takes_snapshot_at` (the library's fixed interval would make each event of a
+        long agreement pay more for snapshots, and store more of them)."""
+        if self.snapshots is None:
+            return
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            if isinstance(aggregate, Agreement) and takes_snapshot_at(event.originator_version):
+                self.take_snapshot(event.originator_id, version=event.originator_version)
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         """Snapshots tagged with a key only the service holds (domain.snapshots)."""

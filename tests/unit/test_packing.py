@@ -4,6 +4,7 @@ agreement, and histories nobody read are packed again without being unpacked."""
 from __future__ import annotations
 
 import dataclasses
+from copy import deepcopy
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,7 @@ from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from domain.agreement import Agreement
 from domain.application import commands as c
+from domain.metadata import Meta
 from domain.packing import RecordLog, RecordTable, pack, pack_by_id, unpack
 from domain.records import Adjustment, Artifact, Change, ChangeKind, Reallocation, Review
 from domain.values import (
@@ -21,7 +23,7 @@ from domain.values import (
     Guardrails,
     ReviewOutcome,
 )
-from tests.support import Org
+from tests.support import Org, draft
 
 RECORDS: list[Any] = [
     Adjustment("a1", "c1", AdjustmentKind.TASK, "Brief", 1.5, date(2026, 1, 2), None),
@@ -121,3 +123,22 @@ def test_a_record_table_reads_rows_as_used_and_keeps_their_order() -> None:
     assert table["a2"] == adjustments[1] and copy["a1"] == adjustments[0]
     assert dict(copy) == {a.id: a for a in adjustments}
     assert unpack(pack_by_id(table, Adjustment), Adjustment)[0].status is ChangeStatus.REVERTED
+
+
+def test_copying_an_agreement_shares_its_chains_and_keeps_them_apart(org: Org) -> None:
+    """The library copies the cached agreement before every command: its chains (one
+    per change ever made) are shared, not copied one by one, and a revert on the copy
+    changes the copy's chain only."""
+    agreement = org.active()
+    added = org.run(org.manager, c.AddAdjustment(agreement_id=agreement.id, adjustment=draft(1)))
+    change = list(added.adjustments.values())[-1].change_id
+    cached: Agreement = org.app.repository.get(agreement.id)
+    copy = deepcopy(cached)
+    assert copy.chains == cached.chains
+    assert all(copy.chains[root] is links for root, links in cached.chains.items())
+    copy.revert_change(change, Meta("mgr", "MANAGER", "c", "Too much"))
+    assert len(copy.chains[change]) == 2 and len(cached.chains[change]) == 1
+    snapshot = Agreement.Snapshot.take(copy)
+    stored = org.app.mapper.to_stored_event(snapshot)
+    assert f'"{change}":["{change}","'.encode() in stored.state  # lists, as before
+    assert org.app.mapper.to_domain_event(stored).mutate(None).chains == copy.chains
