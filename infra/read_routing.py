@@ -136,6 +136,7 @@ class WalSamples:
     def __init__(self, keep_seconds: float) -> None:
         self.keep_seconds = keep_seconds
         self._samples: deque[tuple[float, int]] = deque()
+        self._forgotten = -1  # the newest position of the samples aged out
         self._lock = threading.Lock()
 
     def add(self, now: float, lsn: int) -> None:
@@ -145,7 +146,7 @@ class WalSamples:
                 self._samples.append((now, lsn))
             # Keep the newest sample however old: it says where the primary is.
             while len(self._samples) > 1 and now - self._samples[0][0] > self.keep_seconds:
-                self._samples.popleft()
+                self._forgotten = self._samples.popleft()[1]
 
     def lag(self, now: float, replayed: int) -> float | None:
         """Seconds the WAL a replica has not replayed has been waiting (a lower bound);
@@ -153,6 +154,8 @@ class WalSamples:
         with self._lock:
             if not self._samples:
                 return None
+            if replayed < self._forgotten:  # behind WAL older than every sample kept
+                return max(self.keep_seconds, now - self._samples[0][0])
             for seen_at, lsn in self._samples:
                 if lsn > replayed:
                     return max(0.0, now - seen_at)
