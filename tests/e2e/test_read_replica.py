@@ -15,12 +15,12 @@ from uuid import uuid4
 import psycopg
 import pytest
 
+from bench.replication import NoPostgresBinaries, Replication
 from infra.read_routing import ReadRouter, ReplicaStatus
 from tests.e2e.conftest import Api, serving
 from tests.e2e.scim import user
 from tests.e2e.world import PROPOSE, World
 from tests.processes import free_port
-from tests.replication import NoPostgresBinaries, Replication
 
 pytestmark = pytest.mark.postgres
 

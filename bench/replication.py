@@ -1,5 +1,6 @@
-"""A PostgreSQL primary and a streaming replica of it, started by the tests from this
-machine's PostgreSQL binaries (Debian's /usr/lib/postgresql/N/bin): each cluster in a
+"""A PostgreSQL primary and a streaming replica of it, started by the tests
+(tests/e2e/test_read_replica.py) and bench.replica_read from this machine's PostgreSQL
+binaries (Debian's /usr/lib/postgresql/N/bin): each cluster in a
 temporary directory on a free port, the replica made with `pg_basebackup -R`. They are
 the tests' own — the shared server's configuration is never touched. PostgreSQL
 refuses to run as root: as root, the clusters run as the `postgres` user the Debian
@@ -50,7 +51,8 @@ def _free_port() -> int:
 class Replication:
     """A primary on one port, a hot-standby replica streaming from it on another."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_connections: int = 60) -> None:
+        self.max_connections = max_connections
         self.bindir = postgres_bindir()
         self.as_root = os.geteuid() == 0
         if self.as_root:
@@ -77,7 +79,7 @@ class Replication:
                 f"unix_socket_directories = '{self.root}'\n"
                 "wal_level = replica\n"
                 "max_wal_senders = 4\n"
-                "max_connections = 60\n"
+                f"max_connections = {self.max_connections}\n"
                 "fsync = off\n"  # a test fixture: speed over durability
             )
         self._ctl(self.primary_dir, "start")
