@@ -41,6 +41,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from infra.followers import positions
 from infra.followers.errors import is_connection_error, one_line
@@ -221,6 +222,11 @@ class ReadRouter:
                 raise
             replica.fallbacks += 1
             self._leave(replica, one_line(error.orig or error))
+            return False
+        except PoolTimeout:
+            # Every connection to it busy for the pool's timeout: it is slow, not gone;
+            # this read goes to the primary, the checks judge the replica.
+            replica.fallbacks += 1
             return False
         replica.reads += 1
         return True

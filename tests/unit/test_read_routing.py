@@ -3,11 +3,15 @@ replicas themselves are exercised for real in tests/e2e/test_read_replica.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from infra.database import replica_name
-from infra.read_routing import WalSamples
+from infra.read_routing import ReadRouter, WalSamples
 from infra.settings import Settings
 
 PRIMARY = "postgresql://app@db:5432/crafting"
@@ -67,3 +71,36 @@ def test_old_samples_are_forgotten_but_the_newest_is_kept() -> None:
     assert wal.lag(102.0, 120) == 1.0  # had what the primary had at 0, not at 101
     # Behind a sample that aged out: at least as old as the samples kept.
     assert wal.lag(102.0, 50) == 5.0
+
+
+def _router(tmp_path: Path, replica: Engine) -> ReadRouter:
+    primary = create_engine(f"sqlite:///{tmp_path}/primary.db")
+    router = ReadRouter(primary, [("replica:5432/db", replica)], max_lag_seconds=5)
+    router.replicas[0].in_rotation = True  # as a check would find it
+    return router
+
+
+WHERE = text("SELECT :where")
+
+
+def test_a_replica_whose_connections_are_all_busy_hands_the_read_to_the_primary(
+    tmp_path: Path,
+) -> None:
+    replica = create_engine(
+        f"sqlite:///{tmp_path}/replica.db", pool_size=1, max_overflow=0, pool_timeout=0.1
+    )
+    router = _router(tmp_path, replica)
+    with replica.connect():  # its only connection, held
+        found = router.run(lambda conn: conn.execute(WHERE, {"where": "answered"}).scalar())
+    assert found == "answered"
+    (status,) = router.status()
+    assert (status.reads, status.fallbacks, router.primary_reads) == (0, 1, 1)
+
+
+def test_a_read_that_is_wrong_on_its_own_fails_and_the_replica_stays(tmp_path: Path) -> None:
+    router = _router(tmp_path, create_engine(f"sqlite:///{tmp_path}/replica.db"))
+    with pytest.raises(DBAPIError, match="bindings"):  # a ProgrammingError: the query's
+        router.run(lambda conn: conn.exec_driver_sql("SELECT ?", ()).all())
+    (status,) = router.status()
+    assert status.in_rotation
+    assert router.primary_reads == 0
