@@ -15,10 +15,13 @@ from uuid import uuid4
 import psycopg
 import pytest
 
+from api.graphql.ids import agreement_uuid
 from bench.replication import NoPostgresBinaries, Replication
+from domain.values import Role
 from infra.read_routing import ReadRouter, ReplicaStatus
 from tests.e2e.conftest import Api, serving
 from tests.e2e.scim import user
+from tests.e2e.web import sign_in
 from tests.e2e.world import PROPOSE, World
 from tests.processes import free_port
 
@@ -168,6 +171,23 @@ def test_scim_reads_see_their_writes_through_a_replica_behind(
     )
     assert read.status_code == 200, read.text
     assert read.json()["userName"] == person
+
+
+def test_the_web_page_after_a_write_shows_it_through_a_replica_behind(
+    api: Api, replica: Replication
+) -> None:
+    world = World(api)
+    eventually(lambda: _replica(api).in_rotation, what="the replica in rotation")
+    replica.pause_replay()
+    node_id, position = _propose(world, "Shown after my own change")
+    agreement_id = agreement_uuid(node_id)
+    employee = sign_in(api.client, api.secret, world.ids["emp"], Role.EMPLOYEE)
+    # Any page: the replica as it is (it has not replayed the agreement).
+    assert employee.get(f"/agreements/{agreement_id}").status_code == 404
+    # The page after the person's own write waits for it, and reads where it is.
+    page = employee.get(f"/agreements/{agreement_id}?recorded={position}")
+    assert page.status_code == 200, page.text[:500]
+    assert "Shown after my own change" in page.text
 
 
 def test_a_stopped_replica_costs_no_request(api: Api, replica: Replication) -> None:
