@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from api.cli.main import _announce
 from infra.database import replica_name
 from infra.read_routing import ReadRouter, WalSamples
 from infra.settings import Settings
@@ -104,3 +105,18 @@ def test_a_read_that_is_wrong_on_its_own_fails_and_the_replica_stays(tmp_path: P
     (status,) = router.status()
     assert status.in_rotation
     assert router.primary_reads == 0
+
+
+def test_serve_says_which_replicas_it_reads_from_without_their_passwords(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = Settings(
+        database_url="postgresql://app:primary-pw@db:5432/crafting",
+        read_database_url="postgresql://r:replica-pw@replica-1/crafting,postgresql://r@r2:5433/crafting",
+    )
+    _announce("serve", settings, "run `crafting projector`")
+    _announce("projector", settings, "followers here: projector")
+    serve, projector = capsys.readouterr().err.splitlines()
+    assert serve.endswith("reads from replicas replica-1:5432/crafting, r2:5433/crafting")
+    assert "replica" not in projector
+    assert "replica-pw" not in serve and "primary-pw" not in serve
