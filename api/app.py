@@ -29,6 +29,7 @@ from api.http.identity import identity
 from api.http.metrics import NOTIFICATION_BACKLOG, NOTIFICATION_BACKLOG_AGE, PROJECTION_LAG
 from api.http.middleware import RequestMiddleware
 from api.http.ratelimit import RateLimiter
+from api.http.replicas import ReplicaCollector, replicas_body
 from api.ports import Ports
 from api.scim.app import ScimApplication
 from api.web.app import create_web_app
@@ -50,14 +51,21 @@ def create_app(container: Container | None = None) -> FastAPI:
     secret = jwt_secret(settings, create=True)
     database_series = CollectorRegistry(auto_describe=False)
     database_series.register(FollowerCollector(built))
+    replica_series = CollectorRegistry(auto_describe=False)
+    if built.read_router is not None:
+        replica_series.register(ReplicaCollector(built.read_router))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         exit_with_supervisor()
         await asyncio.to_thread(built.prepare)
         running = deployment.start("serve", built)  # infra.deployment: which run here
+        if built.read_router is not None:
+            await asyncio.to_thread(built.read_router.start)
         with tuned_gc():  # in each worker, once everything startup needs is loaded
             yield
+        if built.read_router is not None:
+            await asyncio.to_thread(built.read_router.stop)
         await asyncio.to_thread(running.stop)
         if owned:
             built.close()
@@ -99,15 +107,21 @@ def create_app(container: Container | None = None) -> FastAPI:
     def readyz() -> JSONResponse:
         """The database answers, and every follower of the log is alive and keeping
         up; every follower's figures and the open alarms."""
+        replicas = None if built.read_router is None else replicas_body(built.read_router)
         try:
             found = report(built)
         except Exception as error:  # any database failure means not ready
             log.warning("readiness check failed: %s", type(error).__name__)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+            down: dict[str, object] = {"status": "unavailable", "database": "unreachable"}
+            if replicas is not None:
+                down["read_replicas"] = replicas
+            return JSONResponse(down, 503)
         projector = found.follower("projector")
         PROJECTION_LAG.set(0 if projector is None else projector.lag or 0)
         body = readiness_body(found)
         body["notifications"] = _notification_backlog()
+        if replicas is not None:
+            body["read_replicas"] = replicas
         return JSONResponse(body, 200 if found.ready else 503)
 
     def _notification_backlog() -> dict[str, object] | None:
@@ -151,7 +165,10 @@ def create_app(container: Container | None = None) -> FastAPI:
             log.warning("could not read the followers' figures", exc_info=True)
             from_database = b""
         _notification_backlog()
-        return Response(generate_latest() + from_database, media_type=CONTENT_TYPE_LATEST)
+        from_router = generate_latest(replica_series)  # no database asked: always answers
+        return Response(
+            generate_latest() + from_database + from_router, media_type=CONTENT_TYPE_LATEST
+        )
 
     # Last: a mount at / matches every path, so the routes above must come first.
     app.mount(

@@ -36,6 +36,7 @@ from infra.notifications.preferences import InvalidPreference as InvalidPreferen
 from infra.notifications.preferences import time_zones as time_zones
 from infra.notifications.service import Notifications
 from infra.notifications.unsubscribe import read_token
+from infra.read_routing import ReadRouter
 from infra.secrets import jwt_secret
 from infra.signing import events_key, trusted_public_keys
 from infra.used_tokens import UsedTokens
@@ -130,19 +131,27 @@ class Notices:
 
 @dataclass(frozen=True)
 class Reads:
-    """The read models, on the reader engine."""
+    """The read models, on the reader engine (the primary's), or on a streaming replica
+    in rotation when the router has one (infra.read_routing)."""
 
-    engine: Engine
+    engine: Engine  # the primary's reader: consistency waits read positions here
     receiving_limit_per_week: float
     compiled: bool  # queries compiled to one SQL statement (PostgreSQL, setting on)
     keys: KeyRing  # the read models hold personal data sealed; it is opened here
     insights_min_group: int = 5  # CRAFTING_INSIGHTS_MIN_GROUP (docs/insights.md)
+    router: ReadRouter | None = None
 
     def run(self, query: Callable[[Connection, ReadModel], T]) -> T:
         """Run a read query on the live tables in one transaction (so the generation
         cannot switch under it), its sealed texts opened ("[erased]" once their key is
         gone); blocking, call it from a worker thread."""
-        with self.engine.begin() as conn, self.keys.reading_on(conn):
+        if self.router is not None:
+            return self.router.run(partial(self._opened, query))
+        with self.engine.begin() as conn:
+            return self._opened(query, conn)
+
+    def _opened(self, query: Callable[[Connection, ReadModel], T], conn: Connection) -> T:
+        with self.keys.reading_on(conn):
             found = query(conn, q.live_read_model(conn))
             opened: T = opened_in(found, self.keys)
         return opened
@@ -280,6 +289,7 @@ class Ports:
                 and reader.dialect.name == "postgresql",
                 keys=container.keys,
                 insights_min_group=settings.limits.insights_min_group,
+                router=container.read_router,
             ),
             audit=Audit(
                 container.store,

@@ -17,7 +17,13 @@ from domain.webhooks.policy import WebhookPolicy
 from infra import followers, migrations
 from infra.audit import Checkpointing, Store, report_tampered_snapshot
 from infra.audit.store import ProgressCallback
-from infra.database import Engines, check_reachable, create_engines
+from infra.database import (
+    Engines,
+    check_reachable,
+    create_engines,
+    create_replica_engine,
+    replica_name,
+)
 from infra.followers import EventTrust, Follower, read_models
 from infra.followers.read_models import ReadModels
 from infra.key_files import key_file
@@ -28,6 +34,7 @@ from infra.notifications.start import start_where_the_read_models_are
 from infra.notifications.transport import Transport
 from infra.persistence import eventsourcing_env, position_lookup, postgres_schema
 from infra.postgres_store import schema_lock
+from infra.read_routing import ReadRouter
 from infra.secrets import master_key
 from infra.settings import Settings
 from infra.signing import MissingSigningKeyError, signing_key, tag_key
@@ -52,6 +59,9 @@ class Container:
     subscriptions: WebhookSubscriptions
     webhooks: Follower  # plans webhook messages and delivers them
     trust: EventTrust
+    # The read models' queries of the front doors: replicas in rotation, else the
+    # primary (infra.read_routing); checks start with `serve` (api.app).
+    read_router: ReadRouter | None = None
     _notifications: Notifications | None = field(default=None, init=False, repr=False)
     _prepared: bool = field(default=False, init=False, repr=False)
 
@@ -152,6 +162,8 @@ class Container:
         return self._notifications
 
     def close(self) -> None:
+        if self.read_router is not None:
+            self.read_router.dispose()
         self.projector.stop()
         self.webhooks.stop()
         if self._notifications is not None:
@@ -256,11 +268,28 @@ def bootstrap(settings: Settings | None = None) -> Container:
         subscriptions=subscriptions,
         webhooks=webhooks,
         trust=trust,
+        read_router=_read_router(settings, engines),
     )
     # Every process seals and opens from its first command or read on, prepared or not.
     with container.schema_lock():
         keys.store.migrate()
     return container
+
+
+def _read_router(settings: Settings, engines: Engines) -> ReadRouter | None:
+    """The replicas of CRAFTING_READ_DATABASE_URL (None without: reads on the primary).
+    Not connected yet: a replica down at start only stays out of rotation."""
+    urls = settings.database.replica_urls
+    if not urls:
+        return None
+    replicas = [
+        (
+            replica_name(url),
+            create_replica_engine(url, settings.database.url, settings.database.pool),
+        )
+        for url in urls
+    ]
+    return ReadRouter(engines.reader, replicas, settings.database.read_max_lag_seconds)
 
 
 def _postgres_dsn(settings: Settings) -> str | None:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from infra.persistence import PoolSize, postgres_schema, sqlalchemy_url
 
 CONNECT_TIMEOUT_SECONDS = 5
+REPLICA_CONNECT_TIMEOUT_SECONDS = 2
 
 
 class DatabaseUnavailableError(Exception):
@@ -39,23 +40,48 @@ def create_engines(database_url: str, pool: PoolSize | None = None) -> Engines:
     pool = pool or PoolSize()
     url = sqlalchemy_url(database_url)
     if not url.startswith("sqlite"):
-        schema = postgres_schema(database_url)
-        # UTC sessions: instants come back (and are formatted in SQL, by the compiled
-        # reads) in UTC whatever the server's own time zone is.
-        options = "-ctimezone=UTC" + (f" -csearch_path={schema}" if schema else "")
-        engine = create_engine(
-            url,
-            pool_size=pool.size,
-            max_overflow=pool.overflow,
-            pool_timeout=10,
-            pool_pre_ping=True,
-            connect_args={"options": options},
-            hide_parameters=True,  # a statement's values are personal data: never in errors
-        )
+        engine = _postgres(url, postgres_schema(database_url), pool)
         return Engines(engine, engine)
     if url.endswith("/:memory:"):
         raise ValueError("The read models need a SQLite file, not :memory:.")
     return Engines(_sqlite(url, "BEGIN IMMEDIATE"), _sqlite(url, "BEGIN"))
+
+
+def create_replica_engine(replica_url: str, primary_url: str, pool: PoolSize) -> Engine:
+    """A streaming replica's engine: the primary's tables (its `?schema=` unless the
+    replica's URL names one), and a short connect timeout: a replica that went away
+    must not hold a read long before the primary answers it."""
+    schema = postgres_schema(replica_url) or postgres_schema(primary_url)
+    return _postgres(
+        sqlalchemy_url(replica_url), schema, pool, connect_timeout=REPLICA_CONNECT_TIMEOUT_SECONDS
+    )
+
+
+def replica_name(replica_url: str) -> str:
+    """How a replica is named in /readyz, /metrics and logs: host:port/database (never
+    its user or password)."""
+    parts = urlsplit(replica_url)
+    return f"{parts.hostname}:{parts.port or 5432}{parts.path or '/'}"
+
+
+def _postgres(
+    url: str, schema: str | None, pool: PoolSize, connect_timeout: int | None = None
+) -> Engine:
+    # UTC sessions: instants come back (and are formatted in SQL, by the compiled
+    # reads) in UTC whatever the server's own time zone is.
+    options = "-ctimezone=UTC" + (f" -csearch_path={schema}" if schema else "")
+    connect_args: dict[str, Any] = {"options": options}
+    if connect_timeout is not None:
+        connect_args["connect_timeout"] = connect_timeout
+    return create_engine(
+        url,
+        pool_size=pool.size,
+        max_overflow=pool.overflow,
+        pool_timeout=10,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        hide_parameters=True,  # a statement's values are personal data: never in errors
+    )
 
 
 def _sqlite(url: str, begin: str) -> Engine:

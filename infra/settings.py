@@ -81,7 +81,54 @@ class DatabaseSettings(Group):
         description="more connections each pool may open under load",
     )
 
+    read_urls: SecretStr | None = Field(
+        default=None,
+        validation_alias="read_database_url",
+        description="PostgreSQL streaming replicas (comma-separated) for the read models' "
+        "queries: GraphQL queries, web pages, SCIM reads",
+    )
+    read_max_lag_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=86_400,
+        validation_alias="read_max_lag_seconds",
+        description="a replica further behind is taken out of rotation (reads: the primary)",
+    )
+
     _url = field_validator("url")(_known_database)
+    _blank = field_validator("read_urls", mode="before")(_blank_is_unset)
+
+    @field_validator("read_urls")
+    @classmethod
+    def _replica_urls(cls, value: SecretStr | None) -> SecretStr | None:
+        # A SecretStr: the URLs may hold passwords, never shown in errors or reprs.
+        if value is None:
+            return None
+        urls = [u.strip() for u in value.get_secret_value().split(",") if u.strip()]
+        if not urls:
+            return None
+        for number, url in enumerate(urls, 1):
+            if not url.startswith(("postgresql://", "postgres://")):
+                raise ValueError(f"URL {number} must start with postgresql://")
+            if not urlsplit(url).hostname:
+                raise ValueError(f"URL {number} names no host")
+        return SecretStr(",".join(urls))
+
+    @model_validator(mode="after")
+    def _replicas_of_postgres(self) -> DatabaseSettings:
+        if self.read_urls is not None and self.is_sqlite:
+            raise ValueError(
+                "CRAFTING_READ_DATABASE_URL needs CRAFTING_DATABASE_URL on PostgreSQL "
+                "(replicas stream from a PostgreSQL primary)"
+            )
+        return self
+
+    @property
+    def replica_urls(self) -> list[str]:
+        """The streaming replicas' URLs (none: every read on the primary)."""
+        if self.read_urls is None:
+            return []
+        return self.read_urls.get_secret_value().split(",")
 
     @property
     def is_sqlite(self) -> bool:

@@ -25,7 +25,7 @@ from api.http.auth import mint_token
 from domain.values import Role
 from infra import deployment
 from infra.bootstrap import bootstrap
-from infra.database import DatabaseUnavailableError, masked_url
+from infra.database import DatabaseUnavailableError, masked_url, replica_name
 from infra.runtime import SUPERVISOR_PID_VARIABLE
 from infra.secrets import MissingSecretError, jwt_secret
 from infra.settings import Settings
@@ -149,8 +149,11 @@ def rebuild() -> None:
 
 def _announce(command: str, settings: Settings, projections: str) -> None:
     mode = "development mode" if settings.dev else "production mode"
+    # Only serve reads from replicas (the followers and commands use the primary).
+    replicas = settings.database.replica_urls if command == "serve" else []
+    reads = f", reads from replicas {', '.join(map(replica_name, replicas))}" if replicas else ""
     typer.echo(
-        f"crafting {command}: {masked_url(settings.database.url)}, {mode}, {projections}",
+        f"crafting {command}: {masked_url(settings.database.url)}, {mode}, {projections}{reads}",
         err=True,
     )
 

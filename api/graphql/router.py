@@ -28,7 +28,7 @@ from api.http.authenticator import (
     ProviderUnavailableError,
     UnmappedTokenError,
 )
-from api.http.consistency import ConsistencyWaiter
+from api.http.consistency import ConsistencyWaiter, new_request
 from api.http.metrics import GRAPHQL_ERRORS
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
@@ -103,6 +103,9 @@ class CraftingGraphQLRouter(GraphQLRouter[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         """Refuse text that is not text before strawberry parses it (BAD_REQUEST)."""
+        # Before execution fans out into tasks: a consistentWith wait in one field
+        # then holds for every read of the request (api.http.consistency).
+        new_request()
         if problem := request_problem(request_data.query, request_data.variables):
             error = GraphQLError(problem, extensions={"code": "BAD_REQUEST"})
             return ExecutionResult(data=None, errors=[error])

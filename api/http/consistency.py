@@ -1,5 +1,7 @@
 """Read-your-writes for every front door (GraphQL's `consistentWith`, SCIM, the web
-app's page after a write): wait until the read models include a position.
+app's page after a write): wait until the read models include a position (on the
+primary; the request's reads then read from a replica only once it has replayed that
+position: infra.read_routing).
 
 Waits happen on the event loop, never in a worker thread: a thread would be held for the
 whole wait, and a few dozen waiting requests would then starve every other caller's
@@ -14,11 +16,18 @@ from collections import Counter
 
 from sqlalchemy import Engine
 
+from infra import read_routing
 from infra.followers.read_models import current_position
 
 TIMEOUT_SECONDS = 5.0
 WAITS_PER_CALLER = 4
 _FIRST_DELAY, _MAX_DELAY = 0.005, 0.1
+
+
+def new_request() -> None:
+    """Start a request whose reads a wait may constrain (before GraphQL fans out into
+    tasks: a wait in one field then holds for every later read of the request)."""
+    read_routing.new_request()
 
 
 class NotYetConsistent(Exception):
@@ -47,6 +56,7 @@ class ConsistencyWaiter:
         """Return once the read models include `position`; NOT_YET_CONSISTENT when
         they do not within the timeout, or when `caller` already waits too often."""
         if position <= self._reached:
+            read_routing.require(position)
             return
         if self._waits[caller] >= self.waits_per_caller:
             raise NotYetConsistent(
@@ -59,6 +69,9 @@ class ConsistencyWaiter:
                 raise NotYetConsistent(
                     f"The read models have not reached position {position} yet; retry shortly."
                 )
+            # The request's reads must see it too, on a replica that has replayed it
+            # or on the primary (infra.read_routing).
+            read_routing.require(position)
         finally:
             self._waits[caller] -= 1
             if not self._waits[caller]:
