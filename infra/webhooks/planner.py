@@ -140,6 +140,7 @@ class _Batch:
                 "role": event.role,
                 "status": SubscriptionStatus.ACTIVE.value,
                 "status_reason": None,
+                "version": event.originator_version,
                 "created_position": position,
                 "created_at": at,
                 "updated_at": at,
@@ -159,6 +160,7 @@ class _Batch:
         if status is not None:
             sub["status"] = status.value
             sub["status_reason"] = event.reason
+        sub["version"] = event.originator_version
         sub["updated_at"] = at
         self.changed.add(sid)
 

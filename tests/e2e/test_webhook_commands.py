@@ -17,10 +17,11 @@ from domain.values import Role
 from tests.e2e.conftest import Api
 from tests.e2e.webhooks_support import webhook_service
 from tests.e2e.world import World
+from tests.processes import eventually
 
 CREATE = """mutation($input: CreateWebhookSubscriptionInput!) {
   createWebhookSubscription(input: $input) {
-    subscription { id status } secret position version replayed
+    subscription { id status version } secret position version replayed
     userErrors { field message code } } }"""
 CHANGE = """mutation($input: WebhookSubscriptionInput!) {{
   {name}(input: $input) {{ subscription {{ id status statusReason }} secret position
@@ -260,3 +261,36 @@ def test_the_feed_names_agreements_and_subscriptions_both_ways(database_url: str
         assert hook["streamId"] == str(subscription_uuid(sid))
         assert hook["agreementId"] is None and hook["agreementUuid"] is None
         assert all(n["subscriptionId"] is None for n in nodes if n["streamType"] != "WEBHOOK")
+
+
+LISTED = """{ webhookSubscriptions(first: 100) { edges { node { id status version } } } }"""
+
+
+def test_a_listed_subscription_carries_the_version_to_pass_as_expected_version(
+    database_url: str,
+) -> None:
+    # A client that did not make the last change (another operator, a restart) reads the
+    # version from the list, beside the status it goes with, and commands with it.
+    with webhook_service(database_url) as api:
+        w = World(api)
+        created = _create(api, w.integration)
+        sid = created["subscription"]["id"]
+        rotated = _change(api, w.integration, "rotateWebhookSecret", sid)
+        assert rotated["version"] == 2 and created["subscription"]["version"] == 1
+
+        def listed() -> dict[str, Any]:
+            edges = api.data(w.integration, LISTED)["webhookSubscriptions"]["edges"]
+            return next((e["node"] for e in edges if e["node"]["id"] == sid), {"version": 0})
+
+        # The list follows the log: wait for the delivery worker to plan the rotation.
+        assert eventually(lambda: listed()["version"] == rotated["version"], timeout=20)
+        node = listed()
+        assert node["status"] == "ACTIVE"
+        paused = _change(
+            api, w.integration, "pauseWebhookSubscription", sid, expectedVersion=node["version"]
+        )
+        assert paused["userErrors"] == [] and paused["version"] == 3
+        stale = _change(
+            api, w.integration, "resumeWebhookSubscription", sid, expectedVersion=node["version"]
+        )
+        assert [e["code"] for e in stale["userErrors"]] == ["VERSION_CONFLICT"]
