@@ -15,7 +15,7 @@ from api.graphql.webhooks.types import subscription_uuid
 from domain.sealing import Sealed
 from domain.values import Role
 from tests.e2e.conftest import Api
-from tests.e2e.webhooks_support import webhook_service
+from tests.e2e.webhooks_support import deliveries, webhook_service
 from tests.e2e.world import World
 from tests.processes import eventually
 
@@ -294,3 +294,64 @@ def test_a_listed_subscription_carries_the_version_to_pass_as_expected_version(
             api, w.integration, "resumeWebhookSubscription", sid, expectedVersion=node["version"]
         )
         assert [e["code"] for e in stale["userErrors"]] == ["VERSION_CONFLICT"]
+
+
+REDELIVER = """mutation($input: RedeliverWebhooksInput!) { redeliverWebhooks(input: $input) {
+  queued position version replayed userErrors { field code } } }"""
+
+
+def test_a_redelivery_is_a_command_like_the_others(database_url: str) -> None:
+    # Authorization, expected version, idempotency key, the metric and the audit log, as
+    # for every other command: a retried redelivery queues nothing a second time.
+    with webhook_service(database_url) as api:
+        w = World(api)
+        created = _create(api, w.integration)
+        sid = created["subscription"]["id"]
+        low = api.position() + 1
+        w.active()
+        high = api.position()
+        in_range = [d for d in range(low, high + 1)]
+        # The worker queues the agreement's events for the subscription as it reaches them.
+        assert eventually(
+            lambda: (
+                len([d for d in deliveries(api, w.integration, sid) if d["position"] in in_range])
+                == len(in_range)
+            ),
+            timeout=30,
+        )
+        asked = {"subscriptionId": sid, "fromPosition": low, "toPosition": high}
+
+        def redeliver(token: str, **extra: Any) -> dict[str, Any]:
+            body = api.gql(token, REDELIVER, input={**asked, **extra})
+            return body["data"]["redeliverWebhooks"] if body.get("data") else body
+
+        stale = redeliver(w.integration, expectedVersion=created["version"] + 1)
+        assert [e["code"] for e in stale["userErrors"]] == ["VERSION_CONFLICT"]
+        foreign = redeliver(api.token(f"personio-{w.s}", Role.INTEGRATION))
+        assert foreign["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        first = redeliver(w.integration, expectedVersion=created["version"], idempotencyKey="r1")
+        assert first["userErrors"] == [] and first["replayed"] is False
+        assert first["queued"] == len(in_range) and first["version"] == 2
+        before = api.position()
+        again = redeliver(w.integration, expectedVersion=created["version"], idempotencyKey="r1")
+        assert again["replayed"] is True and again["position"] == first["position"]
+        assert again["queued"] == first["queued"] and api.position() == before
+        other = redeliver(w.integration, idempotencyKey="r1", fromPosition=high)
+        assert [e["code"] for e in other["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+
+        auth = {"Authorization": f"Bearer {w.integration}"}
+        metrics = api.client.get("/metrics", headers=auth).text
+        for outcome in ("OK", "VERSION_CONFLICT", "FORBIDDEN"):
+            assert f'code="{outcome}",command="RedeliverWebhooks"' in metrics, outcome
+        audit = api.data(
+            w.auditor,
+            "query($p: Int) { auditLog(first: 5, consistentWith: $p) "
+            "{ edges { node { type position actorId idempotencyKey } } } }",
+            p=first["position"],
+        )
+        assert {
+            "type": "RedeliveryRequested",
+            "position": first["position"],
+            "actorId": f"workday-{w.s}",
+            "idempotencyKey": "r1",
+        } in [e["node"] for e in audit["auditLog"]["edges"]]

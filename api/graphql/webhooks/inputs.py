@@ -43,3 +43,13 @@ class RedeliverWebhooksInput:
     subscription_id: strawberry.ID
     from_position: int
     to_position: int
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="The subscription's version you last saw (a payload's `version`): "
+        "VERSION_CONFLICT, and nothing recorded, if it has moved on.",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Repeating the command with the same key returns the first answer "
+        "(and queues nothing again).",
+    )
