@@ -20,6 +20,13 @@ from domain.application import commands as c
 from domain.errors import DomainError
 
 Ctx = Info[Context, None]
+# What every subscription command answers with, said once.
+POSITION = "Log position of the subscription's event (auditLog, changes)."
+VERSION = (
+    "The subscription's version after the command: pass it as expectedVersion to the "
+    "next command on it."
+)
+REPLAYED = "True when an idempotency key matched."
 
 
 @strawberry.type
@@ -30,14 +37,9 @@ class WebhookSubscriptionPayload:
         "issued it (create, rotate) and to a replay of that command with its "
         "idempotencyKey while the secret still signs."
     )
-    position: int | None = strawberry.field(
-        description="Log position of the subscription's event (auditLog, changes)."
-    )
-    version: int | None = strawberry.field(
-        description="The subscription's version after the command: pass it as "
-        "expectedVersion to the next command on it."
-    )
-    replayed: bool = strawberry.field(description="True when an idempotency key matched.")
+    position: int | None = strawberry.field(description=POSITION)
+    version: int | None = strawberry.field(description=VERSION)
+    replayed: bool = strawberry.field(description=REPLAYED)
     user_errors: list[UserError]
 
 
@@ -48,14 +50,9 @@ class RedeliverWebhooksPayload:
         "range when asked (sent again in their order, before anything after them); any "
         "it reaches later in the range are sent as they come."
     )
-    position: int | None = strawberry.field(
-        description="Log position of the redelivery's event (auditLog, changes)."
-    )
-    version: int | None = strawberry.field(
-        description="The subscription's version after the command: pass it as "
-        "expectedVersion to the next command on it."
-    )
-    replayed: bool = strawberry.field(description="True when an idempotency key matched.")
+    position: int | None = strawberry.field(description=POSITION)
+    version: int | None = strawberry.field(description=VERSION)
+    replayed: bool = strawberry.field(description=REPLAYED)
     user_errors: list[UserError]
 
 
