@@ -242,12 +242,10 @@ class SingleUse(Protocol):
 @dataclass(frozen=True)
 class Webhooks:
     """Webhook subscriptions (commands, with their access checks) and the delivery
-    worker's tables (reads, redelivery); blocking, call from a worker thread."""
+    worker's tables (reads); blocking, call from a worker thread."""
 
     subscriptions: WebhookSubscriptions
-    engine: Engine  # writes (redelivery)
     reader: Engine
-    wake: Callable[[], None]
 
     def subscription_rows(self, owner_id: str | None, first: int, after: int) -> list[Row]:
         """Subscriptions not deleted, oldest first (an integration's own only)."""
@@ -256,14 +254,6 @@ class Webhooks:
     def delivery_rows(self, subscription_id: UUID, first: int, before: int | None) -> list[Row]:
         """A subscription's delivery log, newest first."""
         return webhook_queries.delivery_rows(self.reader, str(subscription_id), first, before)
-
-    def redeliver(self, subscription_id: UUID, from_position: int, to_position: int) -> int:
-        """Queue a range of positions again; how many messages were queued."""
-        queued = webhook_queries.redeliver(
-            self.engine, str(subscription_id), from_position, to_position
-        )
-        self.wake()
-        return queued
 
 
 @dataclass(frozen=True)
@@ -306,9 +296,7 @@ class Ports:
             ),
             webhooks=Webhooks(
                 container.subscriptions,
-                container.engines.writer,
                 reader,
-                container.webhooks.wake,
             ),
             single_use=UsedTokens(container.engines.writer),
             notices=Notices(container.notifications(jwt_secret(settings, create=True))),

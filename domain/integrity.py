@@ -160,7 +160,7 @@ def proof_subtrees(size: int, targets: list[int]) -> list[tuple[int, int]]:
 def root_with(size: int, leaves: dict[int, str], subtrees: dict[tuple[int, int], bytes]) -> str:
     """The root of a tree of `size` leaves with the events `leaves` (leaf index -> event
     hash) at their places and the rest given by `subtrees` (proof_subtrees' ranges ->
-    subtree hash): equal to a signed root only if those events are the ones sealed there
+    subtree hash): equal to a signed root only if those events are the ones signed there
     (multi-leaf inclusion proof, RFC 6962 hashing)."""
     if not size:
         return hashlib.sha256(b"").hexdigest()

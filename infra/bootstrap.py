@@ -229,6 +229,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         allow_http=settings.dev,
         rotation_grace=timedelta(seconds=settings.webhooks.secret_grace_seconds),
         held_by=partial(webhook_queries.held_by, engines.writer),
+        planned=partial(webhook_queries.planned, engines.writer),
         most_subscriptions=settings.webhooks.max_subscriptions,
     )
     app.use_webhooks(policy)

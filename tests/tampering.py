@@ -1,5 +1,7 @@
-"""Direct changes to the stored events, as an attacker with database write access makes
-them: the same kinds for `crafting verify`, `verifyIntegrity` and the web badge."""
+"""Direct changes to the stored events, as an attacker with database write access (and
+nothing else) makes them: the same kinds for `crafting verify`, `verifyIntegrity`, the
+web badge and the followers (which must not act on an event the service did not write).
+The one raw-SQL helper of the tests: every row it returns is a tuple, on both stores."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from domain.integrity import event_hash, hashed_fields
+from domain.integrity import TAG_FIELD, event_hash, hashed_fields
 from infra.bootstrap import Container
 
 
@@ -18,6 +20,7 @@ class Raw:
     """Direct SQL on the events table, as an attacker with database access would."""
 
     def __init__(self, container: Container) -> None:
+        self.container = container
         self.recorder: Any = container.app.recorder
         self.transcoder = container.app.mapper.transcoder
         self.pg = isinstance(self.recorder, PostgresApplicationRecorder)
@@ -25,16 +28,19 @@ class Raw:
         self.table = f'"{self.recorder.datastore.schema}"."{name}"' if self.pg else name
         self.position = "notification_id" if self.pg else "rowid"
 
-    def run(self, sql: str, *params: Any) -> list[Any]:
+    def run(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Run `sql` ({t}: the events table, {pos}: its position column, ?: a parameter)
+        in its own transaction; its rows as tuples (PostgreSQL's come as dicts)."""
         sql = sql.format(t=self.table, pos=self.position)
         if self.pg:
             sql = sql.replace("?", "%s")
         with self.recorder.datastore.transaction(commit=True) as cursor:
             cursor.execute(sql, params)
             try:
-                return list(cursor.fetchall())
+                rows = cursor.fetchall()
             except Exception:  # statements without rows
                 return []
+            return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in rows]
 
     def key(self, stream: UUID) -> Any:
         return stream if self.pg else stream.hex
@@ -45,7 +51,7 @@ class Raw:
             self.key(stream),
             version,
         )
-        return bytes(rows[0][0] if not isinstance(rows[0], dict) else rows[0]["state"])
+        return bytes(rows[0][0])
 
     def set_state(self, stream: UUID, version: int, state: bytes) -> None:
         self.run(
@@ -56,19 +62,19 @@ class Raw:
         )
 
     def topic(self, stream: UUID, version: int) -> str:
-        row = self.run(
+        ((topic,),) = self.run(
             "SELECT topic FROM {t} WHERE originator_id = ? AND originator_version = ?",
             self.key(stream),
             version,
-        )[0]
-        return str(row["topic"] if isinstance(row, dict) else row[0])
+        )
+        return str(topic)
 
     def last_version(self, stream: UUID) -> int:
-        row = self.run(
+        ((version,),) = self.run(
             "SELECT max(originator_version) AS v FROM {t} WHERE originator_id = ?",
             self.key(stream),
-        )[0]
-        return int(row["v"] if isinstance(row, dict) else row[0])
+        )
+        return int(version)
 
     def hash_of(self, stream: UUID, version: int) -> str:
         """The event's hash as stored now (what the next version's link must name)."""
@@ -89,6 +95,23 @@ class Raw:
             topic,
             json.dumps(state, separators=(",", ":")).encode(),
         )
+
+    def head(self) -> int:
+        """The log's last position."""
+        return int(self.recorder.max_notification_id() or 0)
+
+    def delete(self, position: int) -> None:
+        """Delete the event at `position` from the log."""
+        self.run("DELETE FROM {t} WHERE {pos} = ?", position)
+
+    def backdate_and_untag(self, position: int, timestamp: str) -> None:
+        """Edit the event at `position` in place: its time set to `timestamp` (ISO), its
+        tag dropped (whoever lacks the key cannot make a new one)."""
+        ((state,),) = self.run("SELECT state FROM {t} WHERE {pos} = ?", position)
+        edited = json.loads(bytes(state))
+        edited.pop(TAG_FIELD, None)
+        edited["timestamp"]["_data_"] = timestamp
+        self.run("UPDATE {t} SET state = ? WHERE {pos} = ?", json.dumps(edited).encode(), position)
 
 
 def edit_last(raw: Raw, stream: UUID) -> None:
@@ -122,7 +145,7 @@ def forged_tail(raw: Raw, stream: UUID) -> None:
     last hash, without the service's tag."""
     last = raw.last_version(stream)
     forged = json.loads(raw.state(stream, last))
-    forged.pop("_tag", None)
+    forged.pop(TAG_FIELD, None)
     forged["previous_hash"] = raw.hash_of(stream, last)
     forged["actor_id"] = "FORGED: approved by the VP"
     raw.insert(stream, last + 1, raw.topic(stream, last), forged)

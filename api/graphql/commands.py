@@ -86,8 +86,7 @@ async def execute(ctx: Context, command: c.Command) -> CommandResult:
 async def counted(name: str, call: Callable[[], T]) -> T:
     """Run `call` off the event loop, counted in the commands metric under `name`; a
     refusal as FORBIDDEN, an unreachable key store as SERVICE_UNAVAILABLE, a broken
-    rule re-raised (for `userErrors`). `execute` for commands; also the operations that
-    are not events (redelivering webhooks)."""
+    rule re-raised (for `userErrors`)."""
     try:
         result = await asyncio.to_thread(call)
     except Forbidden as error:

@@ -23,7 +23,7 @@ from api.web.differences import changed_since
 from api.web.forms import FieldError, Submitted, uuid_or_none
 from api.web.navigation import may_act
 from api.web.sessions import Session
-from api.web.site import Site, scope_of, to_sign_in
+from api.web.site import Site, scope_of, signed_in, to_sign_in
 from domain.access import Party
 from domain.agreement.lifecycle import Action, actions, allows
 from domain.application import commands as c
@@ -140,10 +140,8 @@ class AgreementPages:
         # A page after a write waits for the read models to include it (read your writes).
         self.waiter = ConsistencyWaiter(site.ports.reads.engine)
 
-    async def mine(self, request: Request) -> Response:
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
+    @signed_in
+    async def mine(self, request: Request, session: Session) -> Response:
         where = q.AgreementCriteria(employee_id=session.actor.id)
         scope = scope_of(session)
         rows = await asyncio.to_thread(
@@ -214,12 +212,10 @@ class AgreementPages:
             **values,
         )
 
-    async def show(self, request: Request) -> Response:
+    @signed_in
+    async def show(self, request: Request, session: Session) -> Response:
         """One agreement, if the person may read it; otherwise the same 404 as for one
         that does not exist."""
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
         agreement_id = uuid_or_none(request.path_params["agreement_id"])
         if agreement_id is None:
             return self.site.not_found(request, session)

@@ -29,7 +29,7 @@ from api.web.proposal_form import (
     values_of,
 )
 from api.web.sessions import Session
-from api.web.site import scope_of, to_sign_in
+from api.web.site import scope_of, signed_in
 from domain.access import Party, can_read_evidence
 from domain.agreement.lifecycle import Action, allows
 from domain.application import commands as c
@@ -80,20 +80,16 @@ class EmployeePages:
             **{"errors": {}, "focus_row": None} | extra,
         )
 
-    async def new(self, request: Request) -> Response:
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
+    @signed_in
+    async def new(self, request: Request, session: Session) -> Response:
         if not may_propose(session.actor):
             return self.site.not_found(request, session)
         return self._form(request, session, values={}, rows=1)
 
-    async def row(self, request: Request) -> Response:
+    @signed_in
+    async def row(self, request: Request, session: Session) -> Response:
         """One more adjustment row (htmx appends it; without script, the form's "Add
         another adjustment" button posts the form and gets it back one row longer)."""
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
         index = whole_number(request.query_params.get("index"))
         if not may_propose(session.actor) or index is None or index >= MOST_ROWS:
             return self.site.not_found(request, session)
@@ -147,10 +143,8 @@ class EmployeePages:
 
         return failed
 
-    async def propose(self, request: Request) -> Response:
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
+    @signed_in
+    async def propose(self, request: Request, session: Session) -> Response:
         form = Submitted.of(await request.form())
         if form.get("more"):
             return self._more(request, session, form)
@@ -254,10 +248,8 @@ class EmployeePages:
 
     # --- career evidence ------------------------------------------------------------
 
-    async def career(self, request: Request) -> Response:
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
+    @signed_in
+    async def career(self, request: Request, session: Session) -> Response:
         person_id = request.path_params.get("person_id", session.actor.id)
         actor, scope = session.actor, scope_of(session)
 

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from api.ports import KIND_LABELS, Choices, InvalidPreference, Kind, Mode, time_zones
 from api.web import csrf
 from api.web.sessions import Session
-from api.web.site import Site, to_sign_in
+from api.web.site import Site, signed_in
 from domain.values import Role
 
 MODE_LABELS = {Mode.IMMEDIATE: "Right away", Mode.DAILY: "In a daily digest", Mode.OFF: "Never"}
@@ -41,11 +41,9 @@ class NotificationPages:
             ),
         ]
 
-    async def listing(self, request: Request) -> Response:
+    @signed_in
+    async def listing(self, request: Request, session: Session) -> Response:
         """What the person was told, newest first; opening the page marks it seen."""
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
         notices = self.site.ports.notices
         items = await asyncio.to_thread(notices.feed, session.actor.id)
         await asyncio.to_thread(notices.mark_read, session.actor.id)
@@ -60,19 +58,15 @@ class NotificationPages:
         ]
         return self.site.render(request, "notifications.html", session, items=shown)
 
-    async def settings(self, request: Request) -> Response:
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
+    @signed_in
+    async def settings(self, request: Request, session: Session) -> Response:
         choices = await asyncio.to_thread(self.site.ports.notices.choices, session.actor.id)
         saved = request.query_params.get("saved") == "1"
         return self._settings_page(request, session, choices, saved=saved)
 
-    async def save(self, request: Request) -> Response:
+    @signed_in
+    async def save(self, request: Request, session: Session) -> Response:
         """Store the settings sent; an impossible choice is said next to its field."""
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
         form = await request.form()
         token = form.get(csrf.FIELD)
         if not self.site.csrf_ok(request, session, token if isinstance(token, str) else None):

@@ -4,12 +4,13 @@ request), the CSRF token, and rendering with the cookie kept fresh."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection
@@ -93,16 +94,24 @@ class Site:
             session = read_session(self.secret, value, now, self.idle)
         except InvalidTokenError:
             return None
-        if await asyncio.to_thread(self.ports.single_use.used, session.session_id):
-            return None  # signed out
+        # Counted before any read (a signed cookie names its person even once signed out).
         self.throttle(session.actor.id)
-        # Shown in the header: the directory's name, not an id ("[erased]" after erasure),
-        # how much awaits the person in their inbox, and their unseen notifications.
-        header = await asyncio.to_thread(self.header_of, session)
+        header = await asyncio.to_thread(self._unless_signed_out, session)
+        if header is None:
+            return None  # signed out
         request.state.viewer_name, request.state.waiting, request.state.unread = header
         if now - session.seen_at >= REFRESH_AFTER:
             request.state.refreshed = session.seen(now)
         return session
+
+    def _unless_signed_out(self, session: Session) -> tuple[str | None, int | None, int] | None:
+        """One trip off the event loop for what every page's session needs: whether it
+        was signed out, else what its header shows (the directory's name, not an id,
+        "[erased]" after erasure; how much awaits the person in their inbox; their
+        unseen notifications)."""
+        if self.ports.single_use.used(session.session_id):
+            return None
+        return self.header_of(session)
 
     def header_of(self, session: Session) -> tuple[str | None, int | None, int]:
         """The person's display name, for whoever has an inbox how many proposals and
@@ -230,3 +239,29 @@ def scope_of(session: Session) -> q.ReadScope:
 
 def to_sign_in() -> RedirectResponse:
     return RedirectResponse("/signin", 303)
+
+
+class HasSite(Protocol):
+    """Route builders whose pages are for signed-in people."""
+
+    site: Site
+
+
+Pages = TypeVar("Pages", bound=HasSite)
+
+
+def signed_in(
+    page: Callable[[Pages, Request, Session], Awaitable[Response]],
+) -> Callable[[Pages, Request], Awaitable[Response]]:
+    """The one check every signed-in page starts with: the request's session (valid,
+    not idle too long, not signed out) handed to the page; without one, the sign-in
+    page. A route takes the decorated method as it takes any handler."""
+
+    @functools.wraps(page)
+    async def handler(pages: Pages, request: Request) -> Response:
+        session = await pages.site.session(request)
+        if session is None:
+            return to_sign_in()
+        return await page(pages, request, session)
+
+    return handler

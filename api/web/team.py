@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.web.navigation import REVIEW_HORIZON
-from api.web.site import Site, scope_of, to_sign_in
+from api.web.sessions import Session
+from api.web.site import Site, scope_of, signed_in
 from domain.ledger import limit_reached
 from domain.values import Role
 from projections import inbox, workload
@@ -43,11 +44,9 @@ class TeamPages:
     def __init__(self, site: Site) -> None:
         self.site = site
 
-    async def inbox(self, request: Request) -> Response:
+    @signed_in
+    async def inbox(self, request: Request, session: Session) -> Response:
         """HR sees everyone's; a manager their reports'; anyone else has no inbox."""
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
         actor = session.actor
         if not (actor.has(Role.HR) or actor.has(Role.MANAGER)):
             return self.site.not_found(request, session)
@@ -71,11 +70,9 @@ class TeamPages:
             **found,
         )
 
-    async def team(self, request: Request) -> Response:
+    @signed_in
+    async def team(self, request: Request, session: Session) -> Response:
         """A team's hours, as GraphQL's teamWorkload gives them to the same person."""
-        session = await self.site.session(request)
-        if session is None:
-            return to_sign_in()
         scope = scope_of(session)
         wanted = request.query_params.get("team", "")[:128]
         reads = self.site.ports.reads

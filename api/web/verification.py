@@ -60,7 +60,7 @@ class VerificationPages:
             verdict=found.status.value,
             checkpoint=checkpoint,
             fingerprint=None if checkpoint is None else key_fingerprint(checkpoint.public_key),
-            sealed_at=None if checkpoint is None else _instant(checkpoint.recorded_at),
+            signed_at=None if checkpoint is None else _instant(checkpoint.recorded_at),
             alarms=mine,
             other_alarms=len(raised) - len(mine),
         )

@@ -40,6 +40,7 @@ class CommandResult:
     would_revert: tuple[str, ...] = ()  # a dry run's changes it would revert, in order
     subscription: WebhookSubscription | None = None  # a webhook subscription command's
     secret: str | None = None  # a subscription's new signing secret (create, rotate)
+    queued: int | None = None  # messages queued again (a redelivery)
     # The command's last event (hours-ledger bookings follow the agreement's event);
     # None when not known (a replay, a dry run): then `position`.
     last_position: int | None = None
@@ -265,6 +266,14 @@ class DeleteWebhookSubscription(SubscriptionCommand):
 @dataclass(frozen=True, kw_only=True)
 class RotateWebhookSecret(SubscriptionCommand):
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class RedeliverWebhooks(SubscriptionCommand):
+    """Send the subscription's messages between two log positions (both included) again."""
+
+    from_position: int
+    to_position: int
 
 
 @dataclass(frozen=True, kw_only=True)

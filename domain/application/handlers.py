@@ -248,6 +248,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ResumeWebhookSubscription: webhooks.resume,
     c.DeleteWebhookSubscription: webhooks.delete,
     c.RotateWebhookSecret: webhooks.rotate,
+    c.RedeliverWebhooks: webhooks.redeliver,
     c.DisableWebhookSubscription: webhooks.disable,
 }
 """Every command and its handler, with the party the caller must be to the agreement."""

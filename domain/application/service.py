@@ -345,15 +345,27 @@ class CraftingApplication(Application[UUID]):
         if self.webhooks is not None and command in issuing:
             # The subscription at the recorded version holds the generation it issued.
             secret = self.webhooks.secrets.reveal(sid, sub.secret_generation)
+        queued = None
+        if self.webhooks is not None and command == c.RedeliverWebhooks.__name__:
+            # The range the first call asked for, as the worker has queued it.
+            assert sub.last_redelivery is not None
+            queued = self.webhooks.planned(sid, *sub.last_redelivery)
         position = self._positions(sid, version) or 0
-        return CommandResult(position, subscription=sub, secret=secret, replayed=True)
+        return CommandResult(
+            position, subscription=sub, secret=secret, queued=queued, replayed=True
+        )
 
     @staticmethod
     def _result(position: int, outcome: Outcome) -> CommandResult:
         if isinstance(outcome, Agreement):
             return CommandResult(position, agreement=outcome)
         if isinstance(outcome, SubscriptionChange):
-            return CommandResult(position, subscription=outcome.subscription, secret=outcome.secret)
+            return CommandResult(
+                position,
+                subscription=outcome.subscription,
+                secret=outcome.secret,
+                queued=outcome.queued,
+            )
         return CommandResult(position, people=tuple(outcome))
 
     # --- reads of the write model --------------------------------------------

@@ -73,6 +73,17 @@ def rotate(s: CommandSession, cmd: c.RotateWebhookSecret) -> SubscriptionChange:
     return SubscriptionChange(sub, secret)
 
 
+def redeliver(s: CommandSession, cmd: c.RedeliverWebhooks) -> SubscriptionChange:
+    """Queue the subscription's messages in a range of log positions again, with their
+    own ids. Recorded as an event (who asked, when: in the audit log) that the delivery
+    worker acts on in log order, in the transaction that moves its position: asked once,
+    queued once, even across a restart."""
+    first, last = rules.redelivery_range(cmd.from_position, cmd.to_position)
+    sub, meta = s.subscription(cmd.subscription_id)
+    sub.request_redelivery(first, last, meta)
+    return SubscriptionChange(sub, queued=s.webhooks.planned(sub.id, first, last))
+
+
 def disable(s: CommandSession, cmd: c.DisableWebhookSubscription) -> SubscriptionChange:
     """The delivery worker's only command: deliveries failed for too long."""
     if s.actor is not DELIVERY_WORKER:

@@ -60,7 +60,16 @@ HeldBy = Callable[[str], int]
 which are not yet known to belong to someone else (infra)."""
 
 
+Planned = Callable[[UUID, int, int], int]
+"""How many messages the delivery worker has queued for a subscription between two log
+positions, both included (infra)."""
+
+
 def _none_held(_owner: str) -> int:
+    return 0
+
+
+def _none_planned(_subscription: UUID, _first: int, _last: int) -> int:
     return 0
 
 
@@ -74,6 +83,7 @@ class WebhookPolicy:
     rotation_grace: timedelta  # how long a rotated-out secret keeps signing
     held_by: HeldBy = _none_held
     most_subscriptions: int = rules.MOST_SUBSCRIPTIONS  # per owner: each is sent every event
+    planned: Planned = _none_planned
 
 
 @dataclass(frozen=True)
@@ -83,3 +93,4 @@ class SubscriptionChange:
 
     subscription: WebhookSubscription
     secret: str | None = None
+    queued: int | None = None  # a redelivery: the messages it queues again

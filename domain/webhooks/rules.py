@@ -13,6 +13,7 @@ REVIEW_DUE = "review.due"
 ALL = "*"
 MAX_URL_LENGTH = 2000
 MAX_EVENT_TYPES = 50
+MOST_REDELIVERED_POSITIONS = 1_000_000  # per command; a larger range is split by the caller
 MOST_SUBSCRIPTIONS = 20  # per owner, unless configured: each is sent every event it names
 
 
@@ -84,3 +85,17 @@ def team(value: str | None) -> str | None:
 def wants(event_types: list[str], type_name: str) -> bool:
     """Whether a subscription to `event_types` receives events of `type_name`."""
     return ALL in event_types or type_name in event_types
+
+
+def redelivery_range(from_position: int, to_position: int) -> tuple[int, int]:
+    """The log positions to deliver again, both included: from 1 on, at most
+    MOST_REDELIVERED_POSITIONS apart."""
+    if from_position < 1 or to_position < from_position:
+        raise InvalidInput(
+            "fromPosition must be at least 1 and at most toPosition.", "fromPosition"
+        )
+    if to_position - from_position > MOST_REDELIVERED_POSITIONS:
+        raise InvalidInput(
+            f"Redeliver at most {MOST_REDELIVERED_POSITIONS} positions at once.", "toPosition"
+        )
+    return from_position, to_position

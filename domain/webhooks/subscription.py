@@ -67,6 +67,16 @@ class WebhookSubscription(ChainedAggregate):
         def apply(self, sub: WebhookSubscription) -> None:
             sub.secret_generation = self.secret_generation
 
+    class RedeliveryRequested(RecordedEvent):
+        """Its messages between two log positions are to be sent again (same ids): the
+        delivery worker queues them when it reaches this event, so in log order."""
+
+        from_position: int
+        to_position: int
+
+        def apply(self, sub: WebhookSubscription) -> None:
+            sub.last_redelivery = (self.from_position, self.to_position)
+
     def __init__(
         self,
         url: str,
@@ -83,6 +93,7 @@ class WebhookSubscription(ChainedAggregate):
         self.role = role
         self.secret_generation = secret_generation
         self.status = SubscriptionStatus.ACTIVE
+        self.last_redelivery: tuple[int, int] | None = None  # a replay answers with it
 
     @staticmethod
     def new_id() -> UUID:
@@ -138,6 +149,16 @@ class WebhookSubscription(ChainedAggregate):
             **meta.event_fields(),
         )
         return generation
+
+    def request_redelivery(self, from_position: int, to_position: int, meta: Meta) -> None:
+        """Deliver that range again: paused or disabled too (sent once it resumes)."""
+        self._not_deleted()
+        self.trigger_event(
+            self.RedeliveryRequested,
+            from_position=from_position,
+            to_position=to_position,
+            **meta.event_fields(),
+        )
 
     def _require(self, allowed: SubscriptionStatus | set[SubscriptionStatus], action: str) -> None:
         wanted = {allowed} if isinstance(allowed, SubscriptionStatus) else allowed

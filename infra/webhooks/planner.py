@@ -8,6 +8,7 @@ It also queues `review.due` reminders (see `queue_reminders`)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -22,6 +23,7 @@ from domain.agreement.lifecycle import REVIEWS_DUE_IN
 from domain.person import Person
 from domain.webhooks import SubscriptionStatus, WebhookSubscription
 from domain.webhooks.rules import REVIEW_DUE, wants
+from infra.webhooks.queries import requeue
 from infra.webhooks.tables import (
     PENDING,
     agreement_owners,
@@ -32,6 +34,7 @@ from infra.webhooks.tables import (
 from projections.queries import live_read_model
 
 NAME = "webhooks"
+log = logging.getLogger(__name__)
 Sub = dict[str, Any]
 
 
@@ -140,6 +143,7 @@ class _Batch:
                 "role": event.role,
                 "status": SubscriptionStatus.ACTIVE.value,
                 "status_reason": None,
+                "version": event.originator_version,
                 "created_position": position,
                 "created_at": at,
                 "updated_at": at,
@@ -150,6 +154,17 @@ class _Batch:
         sub = self.subs.get(sid)
         if sub is None:
             return
+        if isinstance(event, WebhookSubscription.RedeliveryRequested):
+            # Everything up to this event is queued already (the log is planned in
+            # order); what the range holds after it is queued as it comes.
+            queued = requeue(self.conn, sid, event.from_position, event.to_position)
+            log.info(
+                "redelivery of %s (positions %d-%d): %d messages queued again",
+                sid,
+                event.from_position,
+                event.to_position,
+                queued,
+            )
         status = {
             WebhookSubscription.Paused: SubscriptionStatus.PAUSED,
             WebhookSubscription.Resumed: SubscriptionStatus.ACTIVE,
@@ -159,6 +174,7 @@ class _Batch:
         if status is not None:
             sub["status"] = status.value
             sub["status_reason"] = event.reason
+        sub["version"] = event.originator_version
         sub["updated_at"] = at
         self.changed.add(sid)
 

@@ -1,11 +1,13 @@
-"""Reads of subscriptions and deliveries, and redelivery, for the API (api.ports)."""
+"""Reads of subscriptions and deliveries for the API (api.ports), and the redelivery
+the delivery worker runs."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from domain.webhooks import SubscriptionStatus
 from infra.webhooks.tables import PENDING, outbox, secrets, subscriptions
@@ -69,25 +71,40 @@ def delivery_rows(
         return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def redeliver(engine: Engine, subscription_id: str, from_position: int, to_position: int) -> int:
+def _in_range(subscription_id: str, from_position: int, to_position: int) -> list[Any]:
+    return [
+        outbox.c.subscription_id == subscription_id,
+        outbox.c.position >= from_position,
+        outbox.c.position <= to_position,
+    ]
+
+
+def planned(engine: Engine, subscription_id: UUID, from_position: int, to_position: int) -> int:
+    """How many messages are queued (sent or not) for the subscription between the two
+    log positions, both included: what a redelivery of that range sends again."""
+    query = (
+        select(func.count())
+        .select_from(outbox)
+        .where(*_in_range(str(subscription_id), from_position, to_position))
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def requeue(conn: Connection, subscription_id: str, from_position: int, to_position: int) -> int:
     """Queue again every message of the subscription between the two log positions
-    (inclusive), with their own `webhook-id`s; the number queued. They are sent in
-    their original order, before anything queued after them."""
-    now = time.time()
-    with engine.begin() as conn:
-        result = conn.execute(
-            update(outbox)
-            .where(
-                outbox.c.subscription_id == subscription_id,
-                outbox.c.position >= from_position,
-                outbox.c.position <= to_position,
-            )
-            .values(
-                status=PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                first_failed_at=None,
-                delivered_at=None,
-            )
+    (both included), with their own `webhook-id`s; the number queued. They are sent in
+    their original order, before anything queued after them. The delivery worker runs
+    it, in its transaction, when it reaches a RedeliveryRequested event."""
+    result = conn.execute(
+        update(outbox)
+        .where(*_in_range(subscription_id, from_position, to_position))
+        .values(
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=time.time(),
+            first_failed_at=None,
+            delivered_at=None,
         )
+    )
     return int(result.rowcount)

@@ -47,6 +47,9 @@ subscriptions = Table(
     Column("role", String(32), nullable=False),
     Column("status", String(16), nullable=False),
     Column("status_reason", String(2000)),
+    # The stream's version as of the last event planned: what expectedVersion compares
+    # with, shown beside the status it goes with.
+    Column("version", BigInteger, nullable=False),
     Column("created_position", BigInteger, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),

@@ -19,8 +19,8 @@ from infra.webhooks.delivery import Deliveries
 from tests.e2e.conftest import Api
 from tests.e2e.webhooks_support import deliveries, subscribe, webhook_service, write_events
 from tests.e2e.world import World
-from tests.forgery import RawStore
 from tests.processes import eventually
+from tests.tampering import Raw, forged_tail
 from tests.webhook_receiver import Receiver, receiving
 
 
@@ -58,7 +58,9 @@ def test_an_event_forged_in_the_database_is_never_signed_nor_delivered(database_
         (first,) = app.recorder.select_notifications(positions[0], 1)
         stream = first.originator_id
 
-        forged = RawStore(api.container).append_forged_copy(stream)
+        raw = Raw(api.container)
+        forged_tail(raw, stream)  # untagged: the service did not write it
+        forged = raw.head()
         after = _propose(api, world, "after the forgery")
         assert after > forged
         assert eventually(lambda: after in {b["position"] for b in receiver.accepted}, 60)
@@ -94,7 +96,7 @@ def test_a_planned_event_gone_from_the_store_is_skipped_with_an_alarm(database_u
         assert f'crafting_webhook_attempts_total{{subscription="{uuid}"}}' in pending
 
         gone = positions[0]  # the head of the queue
-        RawStore(api.container).delete(gone)
+        Raw(api.container).delete(gone)
         receiver.start()
         try:
             expected = set(positions) - {gone}

@@ -3,10 +3,15 @@ links and sessions, CSRF, the agreement pages and the withdraw form."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from api.graphql.ids import agreement_uuid
 from api.web.assets import FOLDER
@@ -324,3 +329,39 @@ def test_the_navigation_offers_only_what_the_person_may_open(api: Api) -> None:
     assert "Team workload" in auditor and "Audit log" in auditor
     manager = links(world.ids["mgr"], Role.MANAGER, Role.EMPLOYEE)
     assert "Inbox" in manager and "Team workload" in manager
+
+
+def _hops_from_the_web_app(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every trip off the event loop the web app's own modules make, by the function
+    that made it, as they happen."""
+    made: list[str] = []
+    original = asyncio.to_thread
+
+    async def counted(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+        caller = sys._getframe(1)
+        if "/api/web/" in caller.f_code.co_filename:
+            made.append(caller.f_code.co_name)
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    return made
+
+
+def test_a_signed_in_page_checks_its_session_in_one_trip_and_pages_share_the_check(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Signed out or not, and what the header shows, are read together: one worker-thread
+    # trip per request for the session, whatever the page reads besides.
+    world = World(api)
+    employee = sign_in(api.client, api.secret, world.ids["emp"], Role.EMPLOYEE)
+    hops = _hops_from_the_web_app(monkeypatch)
+    for path in ("/", "/notifications", "/notifications/settings", "/agreements/new"):
+        hops.clear()
+        page = employee.get(path)
+        assert page.status_code == 200, path
+        assert hops.count("session") == 1, (path, hops)
+    # Without a session, the one check sends every page to sign-in, reading nothing.
+    hops.clear()
+    for path in ("/", "/notifications", "/notifications/settings", "/agreements/new", "/inbox"):
+        assert browser(api.client).get(path).headers["location"] == "/signin", path
+    assert hops == []

@@ -15,12 +15,13 @@ from api.graphql.webhooks.types import subscription_uuid
 from domain.sealing import Sealed
 from domain.values import Role
 from tests.e2e.conftest import Api
-from tests.e2e.webhooks_support import webhook_service
+from tests.e2e.webhooks_support import deliveries, webhook_service
 from tests.e2e.world import World
+from tests.processes import eventually
 
 CREATE = """mutation($input: CreateWebhookSubscriptionInput!) {
   createWebhookSubscription(input: $input) {
-    subscription { id status } secret position version replayed
+    subscription { id status version } secret position version replayed
     userErrors { field message code } } }"""
 CHANGE = """mutation($input: WebhookSubscriptionInput!) {{
   {name}(input: $input) {{ subscription {{ id status statusReason }} secret position
@@ -260,3 +261,97 @@ def test_the_feed_names_agreements_and_subscriptions_both_ways(database_url: str
         assert hook["streamId"] == str(subscription_uuid(sid))
         assert hook["agreementId"] is None and hook["agreementUuid"] is None
         assert all(n["subscriptionId"] is None for n in nodes if n["streamType"] != "WEBHOOK")
+
+
+LISTED = """{ webhookSubscriptions(first: 100) { edges { node { id status version } } } }"""
+
+
+def test_a_listed_subscription_carries_the_version_to_pass_as_expected_version(
+    database_url: str,
+) -> None:
+    # A client that did not make the last change (another operator, a restart) reads the
+    # version from the list, beside the status it goes with, and commands with it.
+    with webhook_service(database_url) as api:
+        w = World(api)
+        created = _create(api, w.integration)
+        sid = created["subscription"]["id"]
+        rotated = _change(api, w.integration, "rotateWebhookSecret", sid)
+        assert rotated["version"] == 2 and created["subscription"]["version"] == 1
+
+        def listed() -> dict[str, Any]:
+            edges = api.data(w.integration, LISTED)["webhookSubscriptions"]["edges"]
+            return next((e["node"] for e in edges if e["node"]["id"] == sid), {"version": 0})
+
+        # The list follows the log: wait for the delivery worker to plan the rotation.
+        assert eventually(lambda: listed()["version"] == rotated["version"], timeout=20)
+        node = listed()
+        assert node["status"] == "ACTIVE"
+        paused = _change(
+            api, w.integration, "pauseWebhookSubscription", sid, expectedVersion=node["version"]
+        )
+        assert paused["userErrors"] == [] and paused["version"] == 3
+        stale = _change(
+            api, w.integration, "resumeWebhookSubscription", sid, expectedVersion=node["version"]
+        )
+        assert [e["code"] for e in stale["userErrors"]] == ["VERSION_CONFLICT"]
+
+
+REDELIVER = """mutation($input: RedeliverWebhooksInput!) { redeliverWebhooks(input: $input) {
+  queued position version replayed userErrors { field code } } }"""
+
+
+def test_a_redelivery_is_a_command_like_the_others(database_url: str) -> None:
+    # Authorization, expected version, idempotency key, the metric and the audit log, as
+    # for every other command: a retried redelivery queues nothing a second time.
+    with webhook_service(database_url) as api:
+        w = World(api)
+        created = _create(api, w.integration)
+        sid = created["subscription"]["id"]
+        low = api.position() + 1
+        w.active()
+        high = api.position()
+        in_range = [d for d in range(low, high + 1)]
+        # The worker queues the agreement's events for the subscription as it reaches them.
+        assert eventually(
+            lambda: (
+                len([d for d in deliveries(api, w.integration, sid) if d["position"] in in_range])
+                == len(in_range)
+            ),
+            timeout=30,
+        )
+        asked = {"subscriptionId": sid, "fromPosition": low, "toPosition": high}
+
+        def redeliver(token: str, **extra: Any) -> dict[str, Any]:
+            body = api.gql(token, REDELIVER, input={**asked, **extra})
+            return body["data"]["redeliverWebhooks"] if body.get("data") else body
+
+        stale = redeliver(w.integration, expectedVersion=created["version"] + 1)
+        assert [e["code"] for e in stale["userErrors"]] == ["VERSION_CONFLICT"]
+        foreign = redeliver(api.token(f"personio-{w.s}", Role.INTEGRATION))
+        assert foreign["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        first = redeliver(w.integration, expectedVersion=created["version"], idempotencyKey="r1")
+        assert first["userErrors"] == [] and first["replayed"] is False
+        assert first["queued"] == len(in_range) and first["version"] == 2
+        before = api.position()
+        again = redeliver(w.integration, expectedVersion=created["version"], idempotencyKey="r1")
+        assert again["replayed"] is True and again["position"] == first["position"]
+        assert again["queued"] == first["queued"] and api.position() == before
+        other = redeliver(w.integration, idempotencyKey="r1", fromPosition=high)
+        assert [e["code"] for e in other["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+
+        auth = {"Authorization": f"Bearer {w.integration}"}
+        metrics = api.client.get("/metrics", headers=auth).text
+        for outcome in ("OK", "VERSION_CONFLICT", "FORBIDDEN"):
+            assert f'code="{outcome}",command="RedeliverWebhooks"' in metrics, outcome
+        audit = api.data(
+            w.auditor,
+            "query($p: Int) { auditLog(first: 5, consistentWith: $p) "
+            "{ edges { node { type position actorId idempotencyKey } } } }",
+            p=first["position"],
+        )
+        assert {
+            "type": "RedeliveryRequested",
+            "position": first["position"],
+            "actorId": f"workday-{w.s}",
+            "idempotencyKey": "r1",
+        } in [e["node"] for e in audit["auditLog"]["edges"]]

@@ -33,10 +33,10 @@ from infra.followers.tables import status
 from infra.retention import erase_past_retention
 from infra.settings import Settings
 from infra.signing import new_private_key
-from tests.forgery import RawStore
 from tests.processes import eventually, service_env, start
 from tests.readmodel import random_workload, snapshot
 from tests.support import Org
+from tests.tampering import Raw
 
 
 def _run(follower: Follower) -> threading.Thread:
@@ -190,7 +190,7 @@ def test_retention_never_acts_on_an_event_written_around_the_service(database_ur
         # The attacker backdates the deactivation by two years, so that retention
         # would erase the employee now.
         position = container.app.recorder.max_notification_id() or 0
-        RawStore(container).backdate_and_untag(position, "2024-01-02T09:00:00+00:00")
+        Raw(container).backdate_and_untag(position, "2024-01-02T09:00:00+00:00")
         container.projector.catch_up()
         assert erase_past_retention(container).erased == []
         with container.engines.reader.connect() as conn:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from api.cli import cli
 from domain.application import commands as c
-from domain.integrity import GENESIS, event_hash, hashed_fields
+from domain.integrity import GENESIS
 from infra import alarms, audit, migrations
 from infra.audit import merkle_index
 from infra.bootstrap import Container, bootstrap
@@ -83,16 +83,7 @@ def _delete(raw: Raw, aid: UUID) -> None:
 def _insert(raw: Raw, aid: UUID) -> None:
     forged = json.loads(raw.state(aid, 5))
     forged["previous_hash"] = GENESIS
-    topic = raw.run(
-        "SELECT topic FROM {t} WHERE originator_id = ? AND originator_version = 5", raw.key(aid)
-    )[0]
-    topic = topic["topic"] if isinstance(topic, dict) else topic[0]
-    raw.run(
-        "INSERT INTO {t} (originator_id, originator_version, topic, state) VALUES (?, 6, ?, ?)",
-        raw.key(aid),
-        topic,
-        json.dumps(forged).encode(),
-    )
+    raw.insert(aid, 6, raw.topic(aid, 5), forged)
 
 
 def _swap(raw: Raw, aid: UUID) -> None:
@@ -205,21 +196,10 @@ def test_a_partial_export_checks_its_chains(container: Container, tmp_path: Path
 def _append_forged(raw: Raw, container: Container, aid: UUID) -> None:
     """An event appended in SQL after the last checkpoint, its chain hash recomputed
     correctly (the chain is unkeyed), its tag copied from a real event."""
-    last = json.loads(raw.state(aid, 5))
-    topic_row = raw.run(
-        "SELECT topic FROM {t} WHERE originator_id = ? AND originator_version = 5", raw.key(aid)
-    )[0]
-    topic = topic_row["topic"] if isinstance(topic_row, dict) else topic_row[0]
-    stored = container.app.mapper.transcoder.decode(raw.state(aid, 5))
-    forged = dict(last)
-    forged["previous_hash"] = event_hash(str(aid), 5, topic, hashed_fields(stored))
+    forged = json.loads(raw.state(aid, 5))
+    forged["previous_hash"] = raw.hash_of(aid, 5)
     forged["actor_id"] = "FORGED: promotion approved by VP"
-    raw.run(
-        "INSERT INTO {t} (originator_id, originator_version, topic, state) VALUES (?, 6, ?, ?)",
-        raw.key(aid),
-        topic,
-        json.dumps(forged).encode(),
-    )
+    raw.insert(aid, 6, raw.topic(aid, 5), forged)
 
 
 def test_an_event_appended_around_the_service_is_never_checkpointed(container: Container) -> None:

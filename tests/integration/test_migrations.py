@@ -14,21 +14,25 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, insert, select, text, update
 
+from domain.application import commands as c
+from domain.values import Role
 from infra import migrations
 from infra.alarms import metadata as alarms_metadata
 from infra.audit.merkle_index import metadata as merkle_metadata
 from infra.audit.store import metadata as audit_metadata
-from infra.bootstrap import Container
+from infra.bootstrap import Container, bootstrap
 from infra.database import create_engines
 from infra.followers.tables import metadata as followers_metadata
 from infra.followers.tables import positions
 from infra.keystore import metadata as keys_metadata
 from infra.notifications.tables import notify_metadata
+from infra.settings import Settings
 from infra.used_tokens import metadata as used_tokens_metadata
 from infra.webhooks.planner import NAME as WEBHOOK_PLANNER
 from infra.webhooks.tables import webhook_metadata
 from tests.integration import previous_release
 from tests.processes import crafting_command, service_env
+from tests.support import request
 
 SERVICE_TABLES = [
     webhook_metadata,
@@ -112,7 +116,14 @@ def test_the_previous_release_s_tables_keep_their_rows(engine: Engine) -> None:
         for table in metadata.tables.values():
             table.to_metadata(current)
     kept = {name: rows for name, rows in before.items() if name not in REPLACED}
-    assert {name: rows for name, rows in _rows(engine, current).items() if name in before} == kept
+    after = _rows(engine, current)
+    # Each row as it was, in the columns it had (columns added since hold their own).
+    assert {
+        name: [{k: v for k, v in row.items() if k in rows[0]} for row in after[name]]
+        for name, rows in kept.items()
+    } == kept
+    # Its events are not in this database: the subscription starts at its creation's.
+    assert [row["version"] for row in after["crafting_webhook_subscriptions"]] == [1]
     # The webhook planner goes on from where the previous release stopped, as a follower.
     assert planner["name"] == WEBHOOK_PLANNER
     with engine.connect() as conn:
@@ -169,3 +180,43 @@ def test_processes_migrating_at_once_migrate_once(database_url: str, tmp_path: P
             assert [row[0] for row in versions] == [migrations.SERVICE.head()]
     finally:
         engines.dispose()
+
+
+def test_subscriptions_planned_before_their_version_was_kept_take_it_from_the_log(
+    database_url: str,
+) -> None:
+    # s0006: a subscription planned by a release without the column gets its stream's
+    # version from the events, so webhookSubscriptions shows the version its status
+    # goes with (what expectedVersion compares with), not a made-up one.
+    container = bootstrap(
+        Settings(database_url=database_url, jwt_secret=None, webhooks_allow_private=True)
+    )
+    try:
+        container.prepare()
+        owner = request("integration-1", Role.INTEGRATION)
+        url = "https://127.0.0.1:9/hooks"
+        created = container.app.execute(
+            owner, c.CreateWebhookSubscription(url=url, event_types=["*"])
+        )
+        assert created.subscription is not None
+        sid = created.subscription.id
+        for command in (c.PauseWebhookSubscription, c.ResumeWebhookSubscription):
+            container.app.execute(owner, command(subscription_id=sid))
+        container.webhooks.catch_up()
+        engine = container.engines.writer
+        table = webhook_metadata.tables["crafting_webhook_subscriptions"]
+        with engine.connect() as conn:
+            planned = conn.execute(select(table.c.version)).scalar_one()
+        assert planned == 3  # created, paused, resumed: the planner keeps it
+
+        # As the previous release left it: no column, the schema one revision back.
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE crafting_webhook_subscriptions DROP COLUMN version"))
+            conn.execute(text("UPDATE crafting_schema_version SET version_num = 's0005'"))
+        assert migrations.upgrade(engine) == ["s0006"]
+
+        with engine.connect() as conn:
+            assert conn.execute(select(table.c.version)).scalar_one() == 3
+        assert _differences(engine, webhook_metadata) == []
+    finally:
+        container.close()

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+# What every command on an existing subscription takes, said once.
+EXPECTED_VERSION = (
+    "The subscription's version you last saw (a payload's `version`, or the listed "
+    "subscription's): VERSION_CONFLICT, and nothing recorded, if it has moved on."
+)
+
 
 @strawberry.input
 class CreateWebhookSubscriptionInput:
@@ -27,11 +33,7 @@ class WebhookSubscriptionInput:
         description="Why (pause, resume, delete): an operator's note about the "
         "integration, stored in clear and shown in the audit log. No personal data.",
     )
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description="The subscription's version you last saw (a payload's `version`): "
-        "VERSION_CONFLICT, and nothing recorded, if it has moved on.",
-    )
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Repeating the command with the same key returns the first answer.",
@@ -43,3 +45,9 @@ class RedeliverWebhooksInput:
     subscription_id: strawberry.ID
     from_position: int
     to_position: int
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION)
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Repeating the command with the same key returns the first answer "
+        "(and queues nothing again).",
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.commands import UserError, counted, execute, user_errors
+from api.graphql.commands import UserError, execute, user_errors
 from api.graphql.context import Context
 from api.graphql.errors import BadInputError
 from api.graphql.webhooks.inputs import (
@@ -20,7 +20,13 @@ from domain.application import commands as c
 from domain.errors import DomainError
 
 Ctx = Info[Context, None]
-MAX_REDELIVER_SPAN = 1_000_000  # positions; larger ranges are split by the caller
+# What every subscription command answers with, said once.
+POSITION = "Log position of the subscription's event (auditLog, changes)."
+VERSION = (
+    "The subscription's version after the command: pass it as expectedVersion to the "
+    "next command on it."
+)
+REPLAYED = "True when an idempotency key matched."
 
 
 @strawberry.type
@@ -31,20 +37,22 @@ class WebhookSubscriptionPayload:
         "issued it (create, rotate) and to a replay of that command with its "
         "idempotencyKey while the secret still signs."
     )
-    position: int | None = strawberry.field(
-        description="Log position of the subscription's event (auditLog, changes)."
-    )
-    version: int | None = strawberry.field(
-        description="The subscription's version after the command: pass it as "
-        "expectedVersion to the next command on it."
-    )
-    replayed: bool = strawberry.field(description="True when an idempotency key matched.")
+    position: int | None = strawberry.field(description=POSITION)
+    version: int | None = strawberry.field(description=VERSION)
+    replayed: bool = strawberry.field(description=REPLAYED)
     user_errors: list[UserError]
 
 
 @strawberry.type
 class RedeliverWebhooksPayload:
-    queued: int = strawberry.field(description="Messages queued again.")
+    queued: int = strawberry.field(
+        description="Messages queued again: those the delivery worker had queued in the "
+        "range when asked (sent again in their order, before anything after them); any "
+        "it reaches later in the range are sent as they come."
+    )
+    position: int | None = strawberry.field(description=POSITION)
+    version: int | None = strawberry.field(description=VERSION)
+    replayed: bool = strawberry.field(description=REPLAYED)
     user_errors: list[UserError]
 
 
@@ -137,25 +145,29 @@ async def rotate_webhook_secret(
 
 
 async def redeliver_webhooks(info: Ctx, input: RedeliverWebhooksInput) -> RedeliverWebhooksPayload:
-    """Queue a subscription's messages between two log positions again (same ids)."""
-    ctx = info.context
-    port = ctx.ports.webhooks
+    """Queue a subscription's messages between two log positions again (same ids), as
+    every command runs (`execute`): recorded, so idempotent and in the audit log."""
     try:
-        sid = subscription_uuid(input.subscription_id)
-        if input.from_position < 1 or input.to_position < input.from_position:
-            raise BadInputError(
-                "fromPosition must be at least 1 and at most toPosition.", field="fromPosition"
-            )
-        if input.to_position - input.from_position > MAX_REDELIVER_SPAN:
-            raise BadInputError(
-                f"Redeliver at most {MAX_REDELIVER_SPAN} positions at once.", field="toPosition"
-            )
-
-        def run() -> int:
-            port.subscriptions.find(ctx.actor, sid)
-            return port.redeliver(sid, input.from_position, input.to_position)
-
-        queued = await counted("RedeliverWebhooks", run)
+        result = await execute(
+            info.context,
+            c.RedeliverWebhooks(
+                subscription_id=subscription_uuid(input.subscription_id),
+                from_position=input.from_position,
+                to_position=input.to_position,
+                expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
+            ),
+        )
     except (DomainError, BadInputError) as error:
-        return RedeliverWebhooksPayload(queued=0, user_errors=user_errors(error))
-    return RedeliverWebhooksPayload(queued=queued, user_errors=[])
+        return RedeliverWebhooksPayload(
+            queued=0, position=None, version=None, replayed=False, user_errors=user_errors(error)
+        )
+    assert result.subscription is not None
+    assert result.queued is not None
+    return RedeliverWebhooksPayload(
+        queued=result.queued,
+        position=result.position,
+        version=result.subscription.version,
+        replayed=result.replayed,
+        user_errors=[],
+    )

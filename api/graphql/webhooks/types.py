@@ -49,6 +49,10 @@ class SubscriptionNode:
         description="Why it was paused, disabled or deleted, when a reason was given."
     )
     owner_id: str = strawberry.field(description="Who created it.")
+    version: int = strawberry.field(
+        description="The subscription's version as shown here: pass it as expectedVersion "
+        "to a command on it (VERSION_CONFLICT if it has moved on since)."
+    )
 
     @classmethod
     def of_row(cls, row: dict[str, Any]) -> SubscriptionNode:
@@ -61,6 +65,7 @@ class SubscriptionNode:
             status=SubscriptionStatus(row["status"]),
             status_reason=row["status_reason"],
             owner_id=row["owner_id"],
+            version=row["version"],
         )
 
     @classmethod
@@ -74,6 +79,7 @@ class SubscriptionNode:
             status=SubscriptionStatus(sub.status),
             status_reason=reason,
             owner_id=sub.owner_id,
+            version=sub.version,
         )
 
 

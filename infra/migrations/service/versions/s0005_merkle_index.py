@@ -1,12 +1,13 @@
-"""The sealed Merkle tree's index: each sealed event's leaf and the complete subtrees of
-256 leaves and more (infra/audit/merkle_index.py), written with each checkpoint so one
-agreement can be proven part of the signed root without rehashing the log.
+"""The checkpointed Merkle tree's index: each checkpointed event's leaf and the complete
+subtrees of 256 leaves and more (infra/audit/merkle_index.py), written with each
+checkpoint so one agreement can be proven part of the signed root without rehashing the
+log.
 
 Revision ID: s0005
 Revises: s0004
 
-A store sealed before the index existed is indexed at its next seal, from the log as
-stored then (an event edited since fails its proof, as it should).
+A store checkpointed before the index existed is indexed at its next checkpoint, from the
+log as stored then (an event edited since fails its proof, as it should).
 """
 
 from __future__ import annotations
