@@ -10,6 +10,7 @@ import strawberry
 from api.graphql.commands import ValueInput
 from api.graphql.enums import BlockMove, Energy, RelationshipKind
 from domain import sketch as domain
+from projections.sketches import sketch_value
 
 SHARE = "Percent of the working week (steps of 0.5)."
 
@@ -66,44 +67,6 @@ class Sketch:
     )
     development_reason: str | None = strawberry.field(
         description="Why the time moved into development differs from the development hours."
-    )
-
-
-def sketch_value(data: dict[str, Any]) -> domain.Sketch:
-    """The domain's sketch from its camelCase JSON (as rows hold it)."""
-    return domain.Sketch(
-        before=tuple(_task_block(b) for b in data.get("before") or ()),
-        after=tuple(
-            domain.CraftedBlock(
-                id=b["id"],
-                name=b["name"],
-                share=float(b["share"]),
-                energy=domain.Energy(b["energy"]),
-                from_block_id=b.get("fromBlockId"),
-                adjustment_id=b.get("adjustmentId"),
-                reallocation_id=b.get("reallocationId"),
-                skill=b.get("skill"),
-            )
-            for b in data.get("after") or ()
-        ),
-        relationships=tuple(
-            domain.Relationship(
-                id=r["id"],
-                kind=domain.RelationshipKind(r["kind"]),
-                person_id=r.get("personId"),
-                name=r.get("name"),
-                note=r.get("note"),
-            )
-            for r in data.get("relationships") or ()
-        ),
-        purpose=data.get("purpose"),
-        development_reason=data.get("developmentReason"),
-    )
-
-
-def _task_block(b: dict[str, Any]) -> domain.TaskBlock:
-    return domain.TaskBlock(
-        id=b["id"], name=b["name"], share=float(b["share"]), energy=domain.Energy(b["energy"])
     )
 
 
