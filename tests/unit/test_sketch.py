@@ -275,3 +275,15 @@ def _judge(sketch: Sketch, *, development_hours: float, contracted_hours: float 
     except InvalidInput:
         return False
     return True
+
+
+def test_an_oversized_sketch_is_refused_before_its_fields_are_read(org: Org) -> None:
+    agreement = org.active()
+    many = tuple(TaskBlock(f"b{i}", "x" * 500, 1, N) for i in range(31))  # names too long too
+    error = refused(
+        org.app,
+        org.employee,
+        c.SetSketch(agreement_id=agreement.id, sketch=Sketch(before=many)),
+        "INVALID_INPUT",
+    )
+    assert error.field == "before" and "at most 30" in error.message
