@@ -242,3 +242,35 @@ def test_the_editor_refuses_a_share_that_is_no_number_next_to_its_field(api: Api
     assert stranger.get(f"/agreements/{aid}/sketch").status_code == 404
     assert stranger.post(f"/agreements/{aid}/sketch", data=sent).status_code in (403, 404)
     assert api.position() > position
+
+
+REVISE = """mutation($input: ReviseProposalInput!) { reviseProposal(input: $input) {
+  agreement { version sketch { after { adjustmentId skill } } } userErrors { code } } }"""
+REQUEST = """mutation($input: AgreementCommandInput!) { requestChanges(input: $input) {
+  userErrors { code } } }"""
+
+
+def test_a_revised_proposal_s_sketch_loses_its_links_in_the_read_model_too(api: Api) -> None:
+    w = World(api)
+    proposed = {**w.propose(), "_mate": w.ids["mate"]}
+    assert _set(w, proposed, _sketch(proposed, "p"))["userErrors"] == []
+    asked = api.data(w.manager, REQUEST, input={"agreementId": proposed["id"], "reason": "x"})
+    assert asked["requestChanges"]["userErrors"] == []
+    revised = api.data(
+        w.employee,
+        REVISE,
+        input={
+            "agreementId": proposed["id"],
+            "title": "Smaller",
+            "careerGoal": {"targetRole": "PM", "skills": ["customer research"]},
+            "adjustments": [{"kind": "TASK", "description": "One brief", "hoursPerWeek": 2}],
+        },
+    )["reviseProposal"]
+    assert revised["userErrors"] == []
+    links = [b["adjustmentId"] for b in revised["agreement"]["sketch"]["after"]]
+    assert links == [None, None, None, None]
+    w.sync()
+    read = api.data(w.hr, READ, id=proposed["id"])["agreement"]
+    assert read["version"] == revised["agreement"]["version"]
+    assert [b["adjustmentId"] for b in read["sketch"]["after"]] == links
+    assert read["sketch"]["after"][3]["skill"] == "customer research"
