@@ -9,6 +9,7 @@ import strawberry
 
 from domain.agreement.outcomes import OutcomeKind
 from domain.records import ChangeKind
+from domain.sketch import BlockMove, Energy, RelationshipKind
 from domain.values import (
     AdjustmentKind,
     AgreementStatus,
@@ -27,6 +28,9 @@ for _enum in (
     Role,
     ChangeKind,
     OutcomeKind,
+    Energy,
+    BlockMove,
+    RelationshipKind,
 ):
     strawberry.enum(_enum)
 
@@ -42,8 +46,11 @@ __all__ = [
     "AgreementStatus",
     "ArtifactKind",
     "AuditOrder",
+    "BlockMove",
     "ChangeKind",
     "ChangeStatus",
+    "Energy",
+    "RelationshipKind",
     "ReviewOutcome",
     "Role",
 ]

@@ -61,6 +61,7 @@ def unpack_state(state: dict[str, Any]) -> None:
     # transcodings, the aggregate's status here.
     state["status"] = AgreementStatus(state["status"])
     state["chains"] = {root: tuple(links) for root, links in state["chains"].items()}
+    state.setdefault("sketch", None)  # snapshots taken before sketches existed
     # Snapshots taken before packing hold the records themselves.
     for name, record in PACKED_BY_ID.items():
         if isinstance(state[name], str | OpenedRows):

@@ -83,6 +83,17 @@ def test_the_readme_screenshots(chromium: str, service: Service, tmp_path: Path)
             sam.get_by_role("link", name="Propose").click()
             expect(sam.get_by_role("heading", name="Propose an agreement")).to_be_visible()
             shot(sam, "propose")
+            # The story's crafting sketch, as the agreement page draws it.
+            sam.get_by_role("link", name="My agreements").click()
+            sam.get_by_role("link", name=STORY).first.click()
+            sketch = sam.locator("section", has=sam.locator("h2#sketch"))
+            expect(
+                sketch.get_by_role("img", name="The job before and after crafting")
+            ).to_be_visible()
+            sketch.screenshot(path=folder / "crafting-sketch.png", animations="disabled")
+            sam.get_by_role("link", name="Edit the sketch").click()
+            expect(sam.get_by_role("heading", name="Crafting sketch")).to_be_visible()
+            shot(sam, "crafting-sketch-editor")
             sam.get_by_role("link", name="Career evidence").click()
             expect(sam.get_by_role("img", name="Artifacts per skill")).to_be_visible()
             shot(sam, "career-evidence")
@@ -106,7 +117,7 @@ def test_the_readme_screenshots(chromium: str, service: Service, tmp_path: Path)
             story = manager.url.split("?")[0]
             manager.goto(f"{story}/revert-to?version=2")
             expect(
-                manager.get_by_role("heading", name="This would revert 2 changes")
+                manager.get_by_role("heading", name="This would revert 3 changes")
             ).to_be_visible()
             shot(manager, "revert-to-version-preview")
 

@@ -105,6 +105,7 @@ PAGES: dict[str, Page] = {
     "/agreements/new/row": Page(PROPOSERS, query="index=1"),
     "/agreements/{agreement_id}": Page(READERS),
     "/agreements/{agreement_id}/revise": Page(EMPLOYEE_SIDE, "proposed"),
+    "/agreements/{agreement_id}/sketch": Page(EMPLOYEE_SIDE),
     "/agreements/{agreement_id}/timeline": Page(READERS),
     "/agreements/{agreement_id}/changes": Page(READERS, query="version=1"),
     "/agreements/{agreement_id}/as-of": Page(READERS, query="version=1"),
@@ -149,6 +150,17 @@ ACTIONS: dict[str, Action] = {
     ),
     "/agreements/{agreement_id}/withdraw": Action(
         EMPLOYEE_SIDE, "proposed", {"reason": "Changed my mind"}
+    ),
+    # The sketch editor's first form (the blocks before); its others post to the same URL.
+    "/agreements/{agreement_id}/sketch": Action(
+        EMPLOYEE_SIDE,
+        "active",
+        {
+            "before-0-name": "Regression testing",
+            "before-0-share": "100",
+            "before-0-energy": "DRAINING",
+        },
+        "sketch",
     ),
     "/agreements/{agreement_id}/artifacts": Action(
         CONTRIBUTORS, "active", {"title": "Feature brief", "url": "", "skills": "writing"}

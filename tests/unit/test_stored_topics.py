@@ -34,6 +34,7 @@ AGREEMENT_EVENTS = [
     "Rejected",
     "Resumed",
     "ReviewRecorded",
+    "SketchChanged",
     "TaskReallocated",
     "Withdrawn",
 ]
