@@ -71,6 +71,10 @@ DESCRIBE: dict[str, Callable[[Payload, Mapping[str, str]], str]] = {
     "Resumed": lambda p, _: "Resumed",
     "Completed": lambda p, _: "Completed",
     "Withdrawn": lambda p, _: "Withdrawn",
+    "DossierIssued": lambda p, names: (
+        f"Dossier issued to {names.get(p.get('issuedTo', ''), p.get('issuedTo', ''))} "
+        f"(showing version {p.get('agreementVersion', '?')})"
+    ),
 }
 # Types a search offers (any stored type may still be asked for by name).
 PERSON_TYPES = (

@@ -205,6 +205,19 @@ def _with(step: Callable[[Agreement, Any, Meta], Any], value: Callable[[Any], An
     return lambda _s, agreement, cmd, meta: step(agreement, value(cmd), meta)
 
 
+def _issue_dossier(
+    s: CommandSession, agreement: Agreement, cmd: c.IssueDossier, meta: Meta
+) -> None:
+    """Record the issue in the agreement's dossier register (the agreement is unchanged)."""
+    s.dossier_register(agreement.id, meta).issue(
+        meta,
+        agreement_version=cmd.agreement_version,
+        last_event_hash=cmd.last_event_hash,
+        checkpoint_position=cmd.checkpoint_position,
+        facts_digest=cmd.facts_digest,
+    )
+
+
 HANDLERS: dict[type[c.Command], Handler] = {
     c.ProposeAgreement: _propose,
     c.ReviseProposal: on_agreement(Party.EMPLOYEE, _revise),
@@ -227,6 +240,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.PauseAgreement: on_agreement(Party.MANAGER, _just(Agreement.pause)),
     c.ResumeAgreement: on_agreement(Party.MANAGER, _just(Agreement.resume)),
     c.CompleteAgreement: on_agreement(Party.MANAGER, _just(Agreement.complete)),
+    # The employee, their manager or HR (the contributors) may be issued a dossier.
+    c.IssueDossier: on_agreement(Party.CONTRIBUTOR, _issue_dossier),
     c.UpsertPeople: upsert_people,
     c.ConfirmDeactivations: confirm_deactivations,
     c.DismissDeactivations: dismiss_deactivations,
