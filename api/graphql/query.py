@@ -10,6 +10,7 @@ from api.graphql.agreements import queries as agreement_reads
 from api.graphql.agreements.queries import find_agreement
 from api.graphql.agreements.types import Agreement, AgreementConnection, CareerEvidence
 from api.graphql.audit import queries as audit_reads
+from api.graphql.audit.dossier import DossierDownload, dossier
 from api.graphql.audit.integrity import IntegrityReport, verify_integrity
 from api.graphql.audit.types import AuditEventConnection
 from api.graphql.context import Context
@@ -68,6 +69,12 @@ class Query:
         description="Active agreements whose next review is due on or before `before`.",
     )
     career_evidence: CareerEvidence = strawberry.field(resolver=agreement_reads.career_evidence)
+    dossier: DossierDownload = strawberry.field(
+        resolver=dossier,
+        description="Where the employee, their manager or HR downloads the agreement's "
+        "promotion dossier: a PDF carrying its verifiable export, checked offline with "
+        "`crafting verify-dossier`.",
+    )
     held_deactivations: list[HeldDeactivation] = strawberry.field(resolver=held_deactivations)
     webhook_subscriptions: WebhookSubscriptionConnection = strawberry.field(
         resolver=webhook_reads.webhook_subscriptions

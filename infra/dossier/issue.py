@@ -70,7 +70,7 @@ class Issuer:
     def issue(self, request: Request, agreement_id: UUID) -> Dossier:
         """A dossier of the agreement for the caller (the employee, their manager or HR),
         its issue recorded; Forbidden, NotFound or NotYetCheckpointed otherwise."""
-        employee_id = self._may_receive(request.actor, agreement_id)
+        employee_id = self.may_receive(request.actor, agreement_id)
         lines = self.export_lines(agreement_id)
         verified = verify_export(lines, self.public_key)
         if verified.first_break is not None:  # never issue what a panel would reject
@@ -99,7 +99,7 @@ class Issuer:
         pdf = render_pdf(html, export, facts_json)
         return Dossier(agreement_id, facts, export, html, pdf, result.position)
 
-    def _may_receive(self, actor: Actor, agreement_id: UUID) -> str:
+    def may_receive(self, actor: Actor, agreement_id: UUID) -> str:
         """The agreement's employee, if the actor may be issued its dossier (as the
         command checks it: refused before any work is done)."""
         agreement = self.app.load_agreement(agreement_id)

@@ -82,7 +82,10 @@ def test_a_dossier_reads_back_from_its_pdf_and_verifies(
     facts = json.loads(files[FACTS_NAME])
     assert facts == dossier.facts
     assert [e["kind"] for e in facts["evidence"]] == ["ARTIFACT", "REVIEW"]
-    assert facts["skills"][1] == {"skill": "roadmapping", "evidence": [facts["evidence"][0]["date"]]}
+    assert facts["skills"][1] == {
+        "skill": "roadmapping",
+        "evidence": [facts["evidence"][0]["date"]],
+    }
     assert facts["verification"]["lastVersion"] == 4
     outcome = check_dossier(text, files, issuer.public_key)
     assert outcome.ok, outcome.problems
@@ -90,7 +93,14 @@ def test_a_dossier_reads_back_from_its_pdf_and_verifies(
     path = tmp_path / "dossier.pdf"
     path.write_bytes(dossier.pdf)
     standalone = subprocess.run(
-        [sys.executable, "-m", "domain.dossier.check", str(path), "--public-key", issuer.public_key],
+        [
+            sys.executable,
+            "-m",
+            "domain.dossier.check",
+            str(path),
+            "--public-key",
+            issuer.public_key,
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -170,8 +180,12 @@ def test_an_edited_fact_fails_saying_what_differs(container: Container, kind: st
     # Edited everywhere: printed and embedded. The export says otherwise.
     outcome = check_dossier(*_forged(dossier, facts), issuer.public_key)
     assert not outcome.ok
-    assert any(p.startswith(f"embedded facts differ from the export: {path}") for p in outcome.problems)
-    assert any(shown.replace(" ", "") in p.replace(" ", "") for p in outcome.problems), outcome.problems
+    assert any(
+        p.startswith(f"embedded facts differ from the export: {path}") for p in outcome.problems
+    )
+    assert any(shown.replace(" ", "") in p.replace(" ", "") for p in outcome.problems), (
+        outcome.problems
+    )
     # Edited only where a reader looks: the printed text.
     outcome = check_dossier(*_forged(dossier, printed=facts), issuer.public_key)
     assert not outcome.ok
@@ -197,9 +211,7 @@ def test_a_swapped_embedded_export_fails(container: Container) -> None:
 def test_a_removed_verification_block_fails(container: Container) -> None:
     org, aid = _story(container)
     issuer, dossier = _issue(container, org.hr, aid)
-    html = re.sub(
-        r'<section class="verification".*?</section>', "", dossier.html, flags=re.DOTALL
-    )
+    html = re.sub(r'<section class="verification".*?</section>', "", dossier.html, flags=re.DOTALL)
     assert html != dossier.html
     outcome = check_dossier(*_forged(dossier, html=html), issuer.public_key)
     assert not outcome.ok
