@@ -131,6 +131,7 @@ LEFT_TO_RESOLVERS: dict[str, dict[str, str]] = {
         "changes": "the log's own pages",
         "teamWorkload": "totals computed in Python",
         "careerEvidence": "evidence gathered in Python",
+        "dossier": "an access check and an address, no read tables",
         "heldDeactivations": "the deactivation guard's write model (a short list)",
         "webhookSubscriptions": "the delivery worker's tables, not the read models",
         "webhookDeliveries": "the delivery worker's tables, not the read models",
