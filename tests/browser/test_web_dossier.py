@@ -23,7 +23,6 @@ from infra.signing import new_private_key, public_key_b64
 from tests.browser.conftest import Service
 from tests.browser.pages import Console, accessible
 
-SHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 KEY = new_private_key()  # the service's signing key: the test checks the PDF against it
 BUTTON = "Download the promotion dossier (PDF)"
 
@@ -118,9 +117,7 @@ def test_the_dossier_button_downloads_a_pdf_that_verifies(
                     page.goto(f"{service.base}/agreements/{ids['aid']}")
                     button = page.get_by_role("button", name=BUTTON)
                     expect(button).to_be_visible()
-                    expect(
-                        page.get_by_role("heading", name="Promotion dossier")
-                    ).to_be_visible()
+                    expect(page.get_by_role("heading", name="Promotion dossier")).to_be_visible()
                     accessible(page)
                     assert _overflow(page) == 0, (who, width)
                     page.locator("#dossier-heading").scroll_into_view_if_needed()
@@ -147,19 +144,30 @@ def test_the_dossier_button_downloads_a_pdf_that_verifies(
         finally:
             browser.close()
     assert console.unexpected() == []
-    _first_page(tmp_path / "emp.pdf", tmp_path)
+    first_page(tmp_path / "emp.pdf", tmp_path)
 
 
-def _first_page(pdf: Path, scratch: Path) -> None:
-    """The dossier's first page as a PNG (the README's picture when retaking them)."""
+def first_page(pdf: Path, folder: Path) -> None:
+    """The dossier's first page as `folder`/dossier.png (poppler's pdftoppm)."""
     if not shutil.which("pdftoppm"):
         if os.environ.get("CRAFTING_REQUIRE_TOOLS") == "1":
             pytest.fail("the dossier's picture needs pdftoppm (apt-get install poppler-utils)")
         return
-    folder = SHOTS if os.environ.get("CRAFTING_RETAKE_SCREENSHOTS") == "1" else scratch
     target = folder / "dossier"
     subprocess.run(
-        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(target)],
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "80",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(pdf),
+            str(target),
+        ],
         check=True,
     )
     assert (folder / "dossier.png").stat().st_size > 0
