@@ -29,6 +29,7 @@ from infra.bootstrap import Container
 from infra.dossier.issue import Dossier, Issuer, issuer_of
 from infra.dossier.render import render_html, render_pdf
 from projections import queries as q
+from projections.history import agreement_events
 from tests.support import Org
 
 ROOT = Path(__file__).parents[2]
@@ -251,6 +252,10 @@ def test_issuing_a_dossier_is_recorded_under_the_agreement_without_changing_it(
     ]
     assert rows[0]["payload"]["agreementVersion"] == before.version
     assert rows[0]["stream_type"] == "DOSSIER"
+    # The agreement's timeline holds its own versions only (the issues are the register's).
+    with container.engines.reader.connect() as conn:
+        timeline = agreement_events(conn, q.live_read_model(conn), str(aid), 0, 50)
+    assert [e["version"] for e in timeline] == list(range(1, before.version + 1))
 
 
 ACCESS = [
@@ -290,3 +295,24 @@ def test_an_erased_persons_text_stays_erased_and_the_dossier_still_verifies(
     assert "Findings landed well" not in text  # the review's notes were about the employee
     assert check_dossier(text, files, issuer.public_key).ok
     assert isinstance(container.app.find_dossier_register(aid), DossierRegister)
+
+
+def test_an_export_whose_proof_does_not_reach_the_signed_root_fails(container: Container) -> None:
+    org, aid = _story(container)
+    issuer, dossier = _issue(container, org.employee, aid)
+    lines = dossier.export.splitlines()
+    proof = json.loads(lines[-1])
+    assert proof["kind"] == "proof" and proof["subtrees"]
+    proof["subtrees"][0][2] = "00" * 32  # another subtree beside the agreement's events
+    forged = "\n".join([*lines[:-1], json.dumps(proof)]) + "\n"
+    outcome = check_dossier(*_forged(dossier, export=forged), issuer.public_key)
+    assert any("NOT_IN_CHECKPOINT" in p for p in outcome.problems), outcome.problems
+    # Without its proof, the export stands for nothing signed.
+    unproven = "\n".join(lines[:-1]) + "\n"
+    outcome = check_dossier(*_forged(dossier, export=unproven), issuer.public_key)
+    assert "the export does not prove every event part of a signed checkpoint" in outcome.problems
+    # Without its first events, it is not the agreement's whole history.
+    events = [line for line in lines if '"kind": "event"' in line]
+    cut = "\n".join(line for line in lines if line != events[0]) + "\n"
+    outcome = check_dossier(*_forged(dossier, export=cut), issuer.public_key)
+    assert "the export does not hold the agreement's events from its first on" in outcome.problems
