@@ -84,7 +84,17 @@ def _row_codec(cls: type[Any]) -> Codec:
         else:
             scope[f"back{index}"] = back
             arguments.append(f"back{index}(row[{index}])")
-    source = f"def from_row(row):\n    return cls({', '.join(arguments)})\n"
+    # Rows packed before a class gained trailing fields (with defaults) are shorter:
+    # they read back with those defaults.
+    fields = dataclasses.fields(cls)
+    scope["pad"] = [None if f.default is dataclasses.MISSING else f.default for f in fields]
+    width = len(fields)
+    source = (
+        "def from_row(row):\n"
+        f"    if len(row) < {width}:\n"
+        "        row = [*row, *pad[len(row):]]\n"
+        f"    return cls({', '.join(arguments)})\n"
+    )
     exec(source, scope)  # noqa: S102  (generated from field positions only)
     _ROWS[cls] = (to_row, scope["from_row"])
     return _ROWS[cls]

@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
+from domain.sketch import Sketch
 from domain.values import (
     AdjustmentKind,
     ArtifactKind,
@@ -74,6 +75,7 @@ class ChangeKind(StrEnum):
     ADJUSTMENT_ADDED = "ADJUSTMENT_ADDED"
     TASK_REALLOCATED = "TASK_REALLOCATED"
     GUARDRAILS_CHANGED = "GUARDRAILS_CHANGED"
+    SKETCH_CHANGED = "SKETCH_CHANGED"
     CHANGE_REVERTED = "CHANGE_REVERTED"
 
 
@@ -86,12 +88,15 @@ class Change:
     id: str
     kind: ChangeKind
     root_id: str
-    subject_id: str  # the adjustment, reallocation or guardrail change it concerns
+    subject_id: str  # the adjustment, reallocation, guardrail or sketch change it concerns
     version: int
     reverts: str | None = None
     reverted_by: str | None = None
     guardrails_before: Guardrails | None = None
     guardrails_after: Guardrails | None = None
+    # The sketch a sketch change (or a revert of one) replaced, and the one it put in.
+    sketch_before: Sketch | None = None
+    sketch_after: Sketch | None = None
 
     @property
     def in_effect(self) -> bool:

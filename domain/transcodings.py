@@ -13,6 +13,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.person import Profile, Provisioning
 from domain.records import Adjustment, Artifact, Change, Reallocation, Review
+from domain.sketch import CraftedBlock, Relationship, Sketch, TaskBlock
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
 
 
@@ -79,5 +80,9 @@ def register_all(transcoder: JSONTranscoder) -> None:
         Provisioning,
         Reallocation,
         Review,
+        Sketch,
+        TaskBlock,
+        CraftedBlock,
+        Relationship,
     ):
         transcoder.register(RecordAsDict(cls))

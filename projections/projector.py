@@ -151,6 +151,7 @@ class BatchProjector:
                 "approved_by_manager_id": None,
                 "status": str(AgreementStatus.PROPOSED),
                 "guardrails": None,
+                "sketch": None,
                 "development_hours": 0.0,
                 "next_review_on": None,
                 "created_at": event.timestamp,
@@ -220,6 +221,8 @@ class BatchProjector:
             "effective": True,
             "guardrails_before": None,
             "guardrails_after": None,
+            "sketch_before": None,
+            "sketch_after": None,
             "recorded_at": event.timestamp,
             "position": position,
             "seq": 0,
@@ -310,6 +313,8 @@ class BatchProjector:
             reverts=head["change_id"],
             guardrails_before=head["guardrails_after"],
             guardrails_after=head["guardrails_before"],
+            sketch_before=head["sketch_after"],
+            sketch_after=head["sketch_before"],
         )
         status = str(ChangeStatus.ACTIVE if root["effective"] else ChangeStatus.REVERTED)
         if root["kind"] == ChangeKind.ADJUSTMENT_ADDED:
@@ -320,8 +325,24 @@ class BatchProjector:
         elif root["kind"] == ChangeKind.TASK_REALLOCATED:
             self.reallocations[root["subject_id"]]["status"] = status
             self.dirty["reallocations"].add(root["subject_id"])
+        elif root["kind"] == ChangeKind.SKETCH_CHANGED:
+            row["sketch"] = head["sketch_before"]
         else:
             row["guardrails"] = head["guardrails_before"]
+
+    def set_sketch(self, row: Row, event: ev.SketchChanged, position: int) -> None:
+        sketch = camel_json(event.sketch)
+        self._add_change(
+            row,
+            event,
+            position,
+            event.change_id,
+            str(ChangeKind.SKETCH_CHANGED),
+            event.change_id,
+            sketch_before=row["sketch"],
+            sketch_after=sketch,
+        )
+        row["sketch"] = sketch
 
     def review(self, row: Row, event: ev.ReviewRecorded, position: int) -> None:
         item = event.review
@@ -454,6 +475,7 @@ _HANDLERS: dict[type[Any], Any] = {
     ev.AdjustmentAdded: BatchProjector.add_adjustment,
     ev.TaskReallocated: BatchProjector.reallocate,
     ev.ChangeReverted: BatchProjector.revert,
+    ev.SketchChanged: BatchProjector.set_sketch,
     ev.ReviewRecorded: BatchProjector.review,
     ev.ArtifactRecorded: BatchProjector.artifact,
     ev.Paused: _status(AgreementStatus.PAUSED),

@@ -108,6 +108,8 @@ def change_row(
         "effective": in_effect,
         "guardrails_before": camel_json(change.guardrails_before),
         "guardrails_after": camel_json(change.guardrails_after),
+        "sketch_before": camel_json(change.sketch_before),
+        "sketch_after": camel_json(change.sketch_after),
         "recorded_at": recorded_at,
     }
 
@@ -183,6 +185,7 @@ def agreement_row(agreement: Agreement, position: int | None = None) -> Row:
         "status": str(agreement.status),
         **goal_columns(agreement.title, agreement.career_goal),
         "guardrails": camel_json(agreement.guardrails) if agreement.guardrails else None,
+        "sketch": camel_json(agreement.sketch),
         "development_hours": agreement.development_hours(),
         "next_review_on": agreement.next_review_on,
         "version": agreement.version,

@@ -29,8 +29,8 @@ from sqlalchemy import (
 
 # Bump when the tables or the way events fill them change: they are then rebuilt.
 # 3: sealed texts; 4: provisioning (SCIM); 5: webhook URLs only as their receiver;
-# 6: when a person was registered (SCIM meta)
-READ_MODEL_VERSION = 6  # 2: children indexed by (agreement, position)
+# 6: when a person was registered (SCIM meta); 7: the crafting sketch
+READ_MODEL_VERSION = 7  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -85,6 +85,7 @@ def read_model(generation: int) -> ReadModel:
         Column("skills", JSON, nullable=False),
         Column("target_date", Date),
         Column("guardrails", JSON),
+        Column("sketch", JSON),  # camelCase, as GraphQL reads it; null until drawn
         Column("development_hours", Float, nullable=False),
         Column("next_review_on", Date),
         Column("version", Integer, nullable=False),
@@ -141,6 +142,8 @@ def read_model(generation: int) -> ReadModel:
         Column("effective", Boolean, nullable=False),  # meaningful on root changes
         Column("guardrails_before", JSON),
         Column("guardrails_after", JSON),
+        Column("sketch_before", JSON),
+        Column("sketch_after", JSON),
         Column("recorded_at", TS, nullable=False),
         Column("position", BigInteger, nullable=False),
         Column("seq", Integer, nullable=False),

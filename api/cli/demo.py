@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from uuid import UUID, uuid4
 
+from api.cli.demo_sketch import story_sketch
 from domain.access import Actor
 from domain.agreement import Agreement
 from domain.application import CraftingApplication, Request
@@ -179,6 +180,12 @@ def _seed_story(app: CraftingApplication) -> int:
             skills=["customer research", "presenting"],
         ),
     )
+    # The Job Crafting Exercise: the week before and after, drawn by Sam.
+    story: Agreement = app.repository.get(aid)
+    person = app.find_person(sam)
+    assert person is not None
+    sketch = story_sketch(story, person.profile.contracted_hours_per_week)
+    _run(app, sam, Role.EMPLOYEE, c.SetSketch(agreement_id=aid, sketch=sketch))
     _run(
         app,
         manager,

@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 
 from domain.records import ChangeKind
+from domain.sketch import BlockMove, Energy, RelationshipKind
 from domain.values import (
     AdjustmentKind,
     AgreementStatus,
@@ -25,6 +26,9 @@ for _enum in (
     ArtifactKind,
     Role,
     ChangeKind,
+    Energy,
+    BlockMove,
+    RelationshipKind,
 ):
     strawberry.enum(_enum)
 
@@ -40,8 +44,11 @@ __all__ = [
     "AgreementStatus",
     "ArtifactKind",
     "AuditOrder",
+    "BlockMove",
     "ChangeKind",
     "ChangeStatus",
+    "Energy",
+    "RelationshipKind",
     "ReviewOutcome",
     "Role",
 ]

@@ -31,6 +31,7 @@ class Mutation:
     reallocate_task: AgreementPayload = strawberry.mutation(resolver=writes.reallocate_task)
     record_review: AgreementPayload = strawberry.mutation(resolver=writes.record_review)
     record_artifact: AgreementPayload = strawberry.mutation(resolver=writes.record_artifact)
+    set_sketch: AgreementPayload = strawberry.mutation(resolver=writes.set_sketch)
     revert_change: AgreementPayload = strawberry.mutation(resolver=writes.revert_change)
     revert_to_version: AgreementPayload = strawberry.mutation(resolver=writes.revert_to_version)
     pause_agreement: AgreementPayload = strawberry.mutation(resolver=writes.pause_agreement)

@@ -109,6 +109,9 @@ def _detail(
         ids |= {r["held_by"] for r in kids["reviews"]} | {
             r["recorded_by"] for r in kids["artifacts"]
         }
+        # The people the crafting sketch names as relationships to build.
+        sketch = found.get("sketch") or {}
+        ids |= {r["personId"] for r in sketch.get("relationships", []) if r.get("personId")}
         employee = q.people_by_id(conn, rm, [found["employee_id"]]).get(found["employee_id"])
         manager_id = employee["manager_id"] if employee else None
         people = q.people_by_id(conn, rm, ids | ({manager_id} if manager_id else set()))
@@ -153,6 +156,17 @@ class AgreementPages:
         return self.site.render(
             request, "my_agreements.html", session, agreements=rows[:MY_AGREEMENTS_SHOWN]
         )
+
+    async def wait_for(self, request: Request, session: Session) -> bool:
+        """After this person's own write (`?recorded=<position>`): wait until the read
+        models include it, unless the projector lags too long (then the page is shown
+        as it is). Whether the page follows a write."""
+        position = whole_number(request.query_params.get("recorded", ""))
+        if position is None:
+            return False
+        with suppress(NotYetConsistent):
+            await self.waiter.wait(session.actor.id, position)
+        return True
 
     async def _load(self, session: Session, agreement_id: UUID) -> Detail | None:
         query = _detail(scope_of(session), str(agreement_id), self.sections)
@@ -236,14 +250,21 @@ class AgreementPages:
         return self.page(request, session, detail, recorded=position is not None)
 
     async def write(
-        self, request: Request, make: Make, failed: Failed, *, versioned: bool = True
+        self,
+        request: Request,
+        make: Make,
+        failed: Failed,
+        *,
+        versioned: bool = True,
+        page: str = "",
     ) -> Response:
         """Run one command from a form, the way every write on these pages goes: the
         CSRF token checked, the idempotency key made when the page was rendered (a
         double submit records once), the version the page showed when `versioned` (a
         stale page gets the conflict), a rule violation handed to `failed` (to show it
         next to its field), and what the person may not act on answered as what does not
-        exist; then the agreement's page once the read models include the write."""
+        exist; then the agreement's page (or its sub-page `page`, e.g. "/sketch") once the
+        read models include the write."""
         session = await self.site.session(request)
         if session is None:
             return to_sign_in()
@@ -286,7 +307,7 @@ class AgreementPages:
         # The page opens at its notice (an explicit fragment: a redirect would otherwise
         # keep the form's, and open the page at a form that is gone).
         return RedirectResponse(
-            f"/agreements/{result.agreement.id}?recorded={result.position}#recorded", 303
+            f"/agreements/{result.agreement.id}{page}?recorded={result.position}#recorded", 303
         )
 
     async def what_changed(self, session: Session, detail: Detail, form: Submitted) -> str:

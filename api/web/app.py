@@ -31,6 +31,7 @@ from api.web.notifications import NotificationPages
 from api.web.oidc import ProviderSignIn, origin
 from api.web.oversight import oversight_routes
 from api.web.site import Site
+from api.web.sketch_pages import sketch_routes
 from api.web.team import TeamPages
 
 log = logging.getLogger("crafting.web")
@@ -148,6 +149,7 @@ def create_web_app(
     return Starlette(
         routes=[
             *employee_routes(pages, guarded),
+            *sketch_routes(pages, guarded),
             Route("/", guarded(pages.mine)),
             Route("/agreements/{agreement_id}", guarded(pages.show)),
             Route("/agreements/{agreement_id}/withdraw", guarded(pages.withdraw), methods=["POST"]),

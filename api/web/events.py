@@ -64,6 +64,7 @@ DESCRIBE: dict[str, Callable[[Payload, Mapping[str, str]], str]] = {
     "ReviewRecorded": lambda p, _: (
         f"Recorded a review: {_word((p.get('review') or {}).get('outcome'))}"
     ),
+    "SketchChanged": lambda p, _: "Redrew the crafting sketch",
     "ArtifactRecorded": lambda p, _: (
         f"Recorded an artifact: {(p.get('artifact') or {}).get('title', '')}"
     ),

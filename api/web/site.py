@@ -25,6 +25,7 @@ from api.web import csrf
 from api.web.assets import Assets
 from api.web.navigation import COUNTED, REVIEW_HORIZON, has_inbox, links
 from api.web.sessions import COOKIE, REFRESH_AFTER, Session, cookie_value, read_session
+from api.web.sketch_view import drawn_sketch
 from domain.access import sees_all
 from domain.application import Request as CommandRequest
 from domain.values import AdjustmentKind, ArtifactKind, Role
@@ -54,6 +55,7 @@ def templates(assets: Assets) -> Environment:
     env.globals.update(
         static=assets.url,
         sees_all=sees_all,  # which oversight links a page shows (the pages decide)
+        drawn_sketch=drawn_sketch,  # an agreement row's crafting sketch, drawn
         # The choices of the forms, from the domain's enums.
         adjustment_kinds=[(k.value, ADJUSTMENT_KINDS[k]) for k in AdjustmentKind],
         artifact_kinds=[(k.value, k.value.capitalize()) for k in ArtifactKind],

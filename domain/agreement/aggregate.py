@@ -39,6 +39,7 @@ from domain.records import (
     Reallocation,
     Review,
 )
+from domain.sketch import Sketch, check_sketch
 from domain.values import (
     AdjustmentDraft,
     AgreementStatus,
@@ -104,6 +105,7 @@ class Agreement(ChainedAggregate):
         self.approved_version: int | None = None
         self.guardrails: Guardrails | None = None
         self.next_review_on: date | None = None
+        self.sketch: Sketch | None = None
         # Dicts, or RecordTables when loaded from a snapshot (domain.packing).
         self.adjustments: MutableMapping[str, Adjustment] = {}
         self.reallocations: MutableMapping[str, Reallocation] = {}
@@ -283,6 +285,28 @@ class Agreement(ChainedAggregate):
         self.trigger_event(ev.ArtifactRecorded, artifact=artifact, **meta.event_fields())
         return artifact
 
+    def set_sketch(self, sketch: Sketch, contracted_hours: float | None, meta: Meta) -> str:
+        """Put a (validated) sketch in place of the one there; returns the change id.
+        `contracted_hours` are the employee's, as the directory has them now: the time
+        the sketch moves into development is judged against the development hours of
+        that week (not judged when they are unknown)."""
+        self._require(Action.SET_SKETCH)
+        if sketch == self.sketch:
+            raise InvalidInput("This sketch is already in place.", "sketch")
+        check_sketch(
+            sketch,
+            development_hours=self.development_hours(),
+            contracted_hours=contracted_hours,
+            adjustment_ids=frozenset(self.adjustments),
+            reallocation_ids=frozenset(self.reallocations),
+            skills=self.career_goal.skills,
+        )
+        change_id = _new_id()
+        self.trigger_event(
+            ev.SketchChanged, change_id=change_id, sketch=sketch, **meta.event_fields()
+        )
+        return change_id
+
     def revert_change(self, change_id: str, meta: Meta) -> list[ReallocationToggle]:
         """Undo one change (a revert of a revert re-applies the original)."""
         reason(meta.reason)
@@ -295,7 +319,7 @@ class Agreement(ChainedAggregate):
         if head is None:
             raise NotFound(
                 "No change with this id in this agreement: pass the changeId (or the id) "
-                "of one of its adjustments, reallocations or guardrail changes.",
+                "of one of its adjustments, reallocations, guardrail or sketch changes.",
                 "changeId",
             )
         reversal.check_revertible(self, head)

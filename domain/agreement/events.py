@@ -14,6 +14,7 @@ from domain.agreement.state import AgreementState
 from domain.agreement.topics import keep_stored_topics
 from domain.metadata import RecordedEvent
 from domain.records import Adjustment, Artifact, Reallocation, Review
+from domain.sketch import Sketch
 from domain.values import AgreementStatus, CareerGoal, Guardrails
 
 
@@ -124,6 +125,14 @@ class ArtifactRecorded(AgreementEvent):
 
     def apply(self, agreement: AgreementState) -> None:
         agreement.artifacts.append(self.artifact)
+
+
+class SketchChanged(AgreementEvent):
+    change_id: str
+    sketch: Sketch
+
+    def apply(self, agreement: AgreementState) -> None:
+        state.set_sketch(agreement, self.change_id, self.sketch, self.originator_version)
 
 
 class Paused(AgreementEvent):

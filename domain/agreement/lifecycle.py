@@ -27,6 +27,7 @@ class Action(StrEnum):
     REALLOCATE = "reallocate"
     RECORD_REVIEW = "record_review"
     RECORD_ARTIFACT = "record_artifact"
+    SET_SKETCH = "set_sketch"
     REVERT = "revert"
     PAUSE = "pause"
     RESUME = "resume"
@@ -45,6 +46,7 @@ ACTION_WORDS: Mapping[Action, str] = {
     Action.REALLOCATE: "reallocate a task",
     Action.RECORD_REVIEW: "record a review",
     Action.RECORD_ARTIFACT: "record an artifact",
+    Action.SET_SKETCH: "change the sketch",
     Action.REVERT: "revert a change",
     Action.PAUSE: "pause",
     Action.RESUME: "resume",
@@ -65,6 +67,8 @@ ALLOWED_IN: Mapping[Action, frozenset[AgreementStatus]] = {
     Action.REALLOCATE: frozenset({S.ACTIVE}),
     Action.RECORD_REVIEW: _RUNNING,
     Action.RECORD_ARTIFACT: _RUNNING,
+    # The sketch is drawn with the proposal and redrawn while the agreement runs.
+    Action.SET_SKETCH: _OPEN | _RUNNING,
     Action.REVERT: _RUNNING,
     Action.PAUSE: frozenset({S.ACTIVE}),
     Action.RESUME: frozenset({S.PAUSED}),

@@ -1,9 +1,10 @@
 """Which reverts are allowed, and which reverts bring an agreement back to a version.
 
-Adjustments and reallocations are independent toggles. Guardrails are one value, so
-their changes form a stack: the effective guardrail changes, oldest first, each one
-built on the value the previous one left. Only the top may be undone, and a change is
-re-applied only on top of the value it was built on; that keeps every revert exact.
+Adjustments and reallocations are independent toggles. Guardrails are one value, and
+so is the sketch, so the changes of each form a stack: the effective changes, oldest
+first, each one built on the value the previous one left. Only the top may be undone,
+and a change is re-applied only on top of the value it was built on; that keeps every
+revert exact.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def check_revertible(agreement: AgreementState, head: Change) -> None:
         if restored is not None:
             check_hours_within(restored, development_hours(agreement))
             check_nothing_protected_is_away(agreement, restored)
+    elif root.kind is ChangeKind.SKETCH_CHANGED:
+        _check_sketch_stack(agreement, root, head, reapplying)
     elif reapplying and root.kind is ChangeKind.ADJUSTMENT_ADDED and current is not None:
         hours = agreement.adjustments[root.subject_id].hours_per_week
         check_hours_within(current, development_hours(agreement) + hours)
@@ -58,19 +61,24 @@ def plan_revert_to_version(agreement: AgreementState, version: int) -> list[str]
     limits, which depend on other agreements, are checked by the caller.
     """
     roots = [c for c in agreement.changes.values() if c.root_id == c.id]
-    toggles = [r for r in roots if r.kind is not ChangeKind.GUARDRAILS_CHANGED]
+    toggles = [r for r in roots if r.kind not in _STACKED]
     off = [r for r in toggles if is_in_effect(agreement, r.id) and not _was(agreement, r, version)]
     on = [r for r in toggles if not is_in_effect(agreement, r.id) and _was(agreement, r, version)]
-    rails = sorted(
-        (r for r in roots if r.kind is ChangeKind.GUARDRAILS_CHANGED), key=lambda r: r.version
-    )
-    now = [r for r in rails if is_in_effect(agreement, r.id)]
-    then = [r for r in rails if _was(agreement, r, version)]
-    common = 0
-    while common < min(len(now), len(then)) and now[common].id == then[common].id:
-        common += 1
-    ordered = off + list(reversed(now[common:])) + then[common:] + on
+    ordered = list(off)
+    for kind in _STACKED:
+        stack = sorted((r for r in roots if r.kind is kind), key=lambda r: r.version)
+        now = [r for r in stack if is_in_effect(agreement, r.id)]
+        then = [r for r in stack if _was(agreement, r, version)]
+        common = 0
+        while common < min(len(now), len(then)) and now[common].id == then[common].id:
+            common += 1
+        ordered += list(reversed(now[common:])) + then[common:]
+    ordered += on
     return [agreement.chains[r.id][-1] for r in ordered]
+
+
+# The kinds of change whose changes stack on one value (see the module's docstring).
+_STACKED = (ChangeKind.GUARDRAILS_CHANGED, ChangeKind.SKETCH_CHANGED)
 
 
 def _was(agreement: AgreementState, root: Change, version: int) -> bool:
@@ -93,5 +101,24 @@ def _check_guardrail_stack(
         raise ChangeNotRevertible(
             "The guardrails were changed again after this change; revert the newer "
             "guardrail change first.",
+            "changeId",
+        )
+
+
+def _check_sketch_stack(
+    agreement: AgreementState, root: Change, head: Change, reapplying: bool
+) -> None:
+    newer = [
+        c
+        for c in agreement.changes.values()
+        if c.kind is ChangeKind.SKETCH_CHANGED
+        and c.version > root.version
+        and is_in_effect(agreement, c.id)
+    ]
+    # A revert of a sketch change holds the sketch it left (`sketch_after`): it is
+    # undone only while that sketch is still the one in place.
+    if newer or (reapplying and head.sketch_after != agreement.sketch):
+        raise ChangeNotRevertible(
+            "The sketch was changed again after this change; revert the newer sketch change first.",
             "changeId",
         )

@@ -34,6 +34,7 @@ def unpack_state(state: dict[str, Any]) -> None:
     # JSON keeps enums as plain strings; the records' own enums are restored by their
     # transcodings, the aggregate's status here.
     state["status"] = AgreementStatus(state["status"])
+    state.setdefault("sketch", None)  # snapshots taken before sketches existed
     # Snapshots taken before packing hold the records themselves.
     for name, record in PACKED_BY_ID.items():
         if isinstance(state[name], str | OpenedRows):

@@ -14,6 +14,7 @@ from typing import Protocol
 from domain.errors import GuardrailExceeded, ProtectedResponsibility
 from domain.packing import RecordLog
 from domain.records import Adjustment, Artifact, Change, ChangeKind, Reallocation, Review
+from domain.sketch import Sketch
 from domain.values import AgreementStatus, CareerGoal, ChangeStatus, Guardrails
 
 
@@ -29,6 +30,7 @@ class AgreementState(Protocol):
     approved_version: int | None
     guardrails: Guardrails | None
     next_review_on: date | None
+    sketch: Sketch | None
     # Dicts, or RecordTables when loaded from a snapshot (domain.packing).
     adjustments: MutableMapping[str, Adjustment]
     reallocations: MutableMapping[str, Reallocation]
@@ -134,9 +136,28 @@ def set_guardrails(
     )
 
 
+def set_sketch(state: AgreementState, change_id: str, sketch: Sketch, version: int) -> None:
+    """Put a sketch in place, as a change that knows the sketch it replaced."""
+    before = state.sketch
+    state.sketch = sketch
+    add_change(
+        state,
+        Change(
+            change_id,
+            ChangeKind.SKETCH_CHANGED,
+            change_id,
+            change_id,
+            version,
+            sketch_before=before,
+            sketch_after=sketch,
+        ),
+    )
+
+
 def revert(state: AgreementState, head_id: str, change_id: str, version: int) -> Change:
     """Undo the chain head `head_id` with the change `change_id`; returns the chain's
-    root, whose subject is now switched on or off (or whose guardrails are restored)."""
+    root, whose subject is now switched on or off (or whose guardrails or sketch are
+    restored)."""
     head = state.changes[head_id]
     state.changes[head.id] = replace(head, reverted_by=change_id)
     root = state.changes[head.root_id]
@@ -151,6 +172,8 @@ def revert(state: AgreementState, head_id: str, change_id: str, version: int) ->
             reverts=head.id,
             guardrails_before=head.guardrails_after,
             guardrails_after=head.guardrails_before,
+            sketch_before=head.sketch_after,
+            sketch_after=head.sketch_before,
         ),
     )
     status = ChangeStatus.ACTIVE if is_in_effect(state, root.id) else ChangeStatus.REVERTED
@@ -160,6 +183,8 @@ def revert(state: AgreementState, head_id: str, change_id: str, version: int) ->
     elif root.kind is ChangeKind.TASK_REALLOCATED:
         item = state.reallocations[root.subject_id]
         state.reallocations[root.subject_id] = replace(item, status=status)
+    elif root.kind is ChangeKind.SKETCH_CHANGED:
+        state.sketch = head.sketch_before
     else:
         state.guardrails = head.guardrails_before
     return root

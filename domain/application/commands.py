@@ -14,6 +14,7 @@ from domain.access import Actor
 from domain.agreement import Agreement
 from domain.directory_guard import GuardPolicy
 from domain.person import Person, Profile, Provisioning
+from domain.sketch import Sketch
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
 from domain.webhooks import WebhookSubscription
 
@@ -147,6 +148,14 @@ class RecordArtifact(AgreementCommand):
     kind: str
     url: str | None = None
     skills: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetSketch(AgreementCommand):
+    """Put a sketch in place of the agreement's (the whole sketch: blocks before and
+    after, relationships, purpose)."""
+
+    sketch: Sketch
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,6 +20,7 @@ from domain.errors import Forbidden, ReceiverOverloaded, UnknownPerson
 from domain.ledger import Side, overloads
 from domain.metadata import Meta
 from domain.person import Person
+from domain.sketch_drafts import validated_sketch
 from domain.values import (
     AdjustmentDraft,
     ArtifactKind,
@@ -140,6 +141,21 @@ def _record_artifact(s: CommandSession, a: Agreement, cmd: c.RecordArtifact, met
     )
 
 
+def _set_sketch(s: CommandSession, a: Agreement, cmd: c.SetSketch, meta: Meta) -> None:
+    sketch = validated_sketch(cmd.sketch)
+    for index, item in enumerate(sketch.relationships):
+        if item.person_id is not None:
+            person = s.find_person(item.person_id)
+            if person is None or not person.profile.active:
+                raise UnknownPerson(
+                    f"No active person with id '{item.person_id}'.",
+                    f"relationships[{index}].personId",
+                )
+    employee = s.find_person(a.employee_id)
+    contracted = None if employee is None else employee.profile.contracted_hours_per_week
+    a.set_sketch(sketch, contracted, meta)
+
+
 def _revert_change(s: CommandSession, a: Agreement, cmd: c.RevertChange, meta: Meta) -> None:
     change_id = text(cmd.change_id, "changeId", max_length=64)
     _follow_in_ledgers(s, a, a.revert_change(change_id, meta), meta)
@@ -235,6 +251,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ReallocateTask: on_agreement(Party.MANAGER, _reallocate),
     c.RecordReview: on_agreement(Party.MANAGER, _record_review),
     c.RecordArtifact: on_agreement(Party.CONTRIBUTOR, _record_artifact),
+    c.SetSketch: on_agreement(Party.EMPLOYEE, _set_sketch),
     c.RevertChange: on_agreement(Party.MANAGER, _revert_change),
     c.RevertToVersion: on_agreement(Party.MANAGER, _revert_to_version),
     c.PauseAgreement: on_agreement(Party.MANAGER, _just(Agreement.pause)),

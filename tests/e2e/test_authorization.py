@@ -90,6 +90,19 @@ OPS = [
         READERS,
     ),
     Op(
+        "agreement",
+        "query($id: ID!) { agreement(id: $id) { sketch { before { name } after { name } "
+        "relationships { name } purpose } } }",
+        lambda w, x: {"id": x["agreement"]},
+        READERS,
+    ),
+    Op(
+        "agreementAt",
+        "query($id: ID!) { agreementAt(id: $id, version: 1) { sketch { purpose } } }",
+        lambda w, x: {"id": x["agreement"]},
+        READERS,
+    ),
+    Op(
         "person",
         "query($id: ID!) { person(id: $id) { personId email } }",
         lambda w, x: {"id": w.ids["emp"]},
@@ -156,6 +169,12 @@ OPS = [
         "RecordArtifactInput",
         {"employee", "manager", "hr"},
         a({"title": "t", "kind": "DEMO"}),
+    ),
+    m(
+        "setSketch",
+        "SetSketchInput",
+        EMPLOYEE_SIDE,
+        a({"sketch": {"before": [{"name": "Testing", "share": 100, "energy": "NEUTRAL"}]}}),
     ),
     m(
         "revertChange",

@@ -1,5 +1,5 @@
 """Property: for any sequence of changes and reverts, reverting to version v gives the
-adjustments, reallocations and guardrails the agreement had at version v."""
+adjustments, reallocations, guardrails and sketch the agreement had at version v."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from domain.agreement import Agreement
 from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.errors import DomainError
+from domain.sketch import Energy, Sketch, TaskBlock
 from domain.values import ChangeStatus, Guardrails
 from tests.support import Org, draft, guardrails
 
@@ -25,6 +26,7 @@ op = st.one_of(
         st.sampled_from([4, 6, 8, 12]),
         st.sets(st.sampled_from(TASKS), max_size=2),
     ),
+    st.tuples(st.just("sketch"), st.integers(min_value=0, max_value=3)),
     st.tuples(st.just("revert"), st.integers(min_value=0, max_value=50)),
 )
 
@@ -34,6 +36,7 @@ def _effective(a: Agreement) -> tuple[Any, ...]:
         sorted(x.id for x in a.adjustments.values() if x.status is ChangeStatus.ACTIVE),
         sorted(x.id for x in a.reallocations.values() if x.status is ChangeStatus.ACTIVE),
         a.guardrails,
+        a.sketch,
     )
 
 
@@ -54,6 +57,13 @@ def _apply(org: Org, aid: Any, step: tuple[Any, ...]) -> None:
         command = c.SetGuardrails(
             agreement_id=aid, guardrails=Guardrails(step[1], tuple(sorted(step[2])), 14)
         )
+    elif kind == "sketch":  # the employee's, so run here
+        sketch = Sketch(
+            before=(TaskBlock("t", "Testing", 100, Energy.NEUTRAL),), purpose=f"{step[1]}"
+        )
+        with contextlib.suppress(DomainError):
+            org.app.execute(org.employee, c.SetSketch(agreement_id=aid, sketch=sketch))
+        return
     else:
         heads = sorted(ch.id for ch in current.changes.values() if ch.in_effect)
         command = c.RevertChange(

@@ -32,6 +32,7 @@ AGREEMENT_EVENTS = [
     "Rejected",
     "Resumed",
     "ReviewRecorded",
+    "SketchChanged",
     "TaskReallocated",
     "Withdrawn",
 ]

@@ -7,6 +7,7 @@ from datetime import date
 
 import strawberry
 
+from api.graphql.agreements.sketch import SketchInput
 from api.graphql.commands import ValueInput
 from api.graphql.enums import AdjustmentKind, ArtifactKind, ReviewOutcome
 from domain.values import AdjustmentDraft, CareerGoal, Guardrails
@@ -115,6 +116,13 @@ class RecordArtifactInput(AgreementCommandInput):
     kind: ArtifactKind
     url: str | None = None
     skills: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SetSketchInput(AgreementCommandInput):
+    sketch: SketchInput = strawberry.field(
+        description="The whole sketch: it takes the place of the one there."
+    )
 
 
 @strawberry.input

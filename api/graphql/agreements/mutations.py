@@ -19,6 +19,7 @@ from api.graphql.agreements.inputs import (
     RevertToVersionInput,
     ReviseProposalInput,
     SetGuardrailsInput,
+    SetSketchInput,
 )
 from api.graphql.agreements.types import Agreement, Change
 from api.graphql.commands import UserError, command_from, execute, user_errors
@@ -128,6 +129,11 @@ async def record_review(info: Ctx, input: RecordReviewInput) -> AgreementPayload
 async def record_artifact(info: Ctx, input: RecordArtifactInput) -> AgreementPayload:
     """The employee or manager records evidence of progress."""
     return await _run(info.context, input, c.RecordArtifact)
+
+
+async def set_sketch(info: Ctx, input: SetSketchInput) -> AgreementPayload:
+    """The employee (or HR) draws the job crafting sketch (a reversible change)."""
+    return await _run(info.context, input, c.SetSketch)
 
 
 async def revert_change(info: Ctx, input: RevertChangeInput) -> AgreementPayload:

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from api.graphql.agreements.sketch import Sketch, sketch_from_json
 from api.graphql.context import Context
 from api.graphql.enums import (
     AdjustmentKind,
@@ -143,6 +144,10 @@ def _guardrails(root: Row) -> Guardrails | None:
     return Guardrails.from_json(root["guardrails"])
 
 
+def _sketch(root: Row) -> Sketch | None:
+    return sketch_from_json(root["sketch"])
+
+
 async def _children(root: Row, info: Info[Context, None], kind: str) -> list[Row]:
     """The agreement's children of one kind: built from the write model's agreement
     (payloads, time travel) or loaded from the read model, batched per request."""
@@ -193,6 +198,10 @@ class Agreement(Node):
     title: str
     career_goal: CareerGoal = strawberry.field(resolver=_career_goal)
     guardrails: Guardrails | None = strawberry.field(resolver=_guardrails)
+    sketch: Sketch | None = strawberry.field(
+        resolver=_sketch,
+        description="The job crafting sketch (before and after); null until one is drawn.",
+    )
     development_hours: float = strawberry.field(
         name="developmentHoursPerWeek", description="Sum of ACTIVE adjustments' hours per week."
     )

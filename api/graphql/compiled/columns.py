@@ -119,6 +119,9 @@ ROOT_LISTS = ("agreements",)
 # compiler does not answer: a document selecting one takes the resolvers' path. By
 # type, each with why.
 LEFT_TO_RESOLVERS: dict[str, dict[str, str]] = {
+    "Agreement": {
+        "sketch": "one JSON value whose after-blocks' moves and totals are computed in Python",
+    },
     "Query": {
         "reviewsDue": "sorted by due date with its own cursors (and a manager's list is short)",
         "viewer": "the caller, not the read tables",

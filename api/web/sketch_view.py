@@ -1,0 +1,183 @@
+"""The crafting sketch drawn: before | after side by side, each block as tall as its share
+of the week, its energy told by a pattern and a word (never by colour alone), and the
+same facts as table rows for screen readers and for anyone who prefers numbers. The
+geometry is worked out here; `_sketch.html` writes the SVG and the table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.sketch import BlockMove, CraftedBlock, Sketch, TaskBlock
+from projections.sketches import sketch_of_row
+
+WIDTH = 320  # viewBox units; the SVG scales to its container (no sideways scroll)
+COLUMN = 140
+GAP = 40  # between the columns
+TOP = 28  # room for the column headings
+HEIGHT = 360  # the whole week
+SPACE = 2  # between blocks
+CHARS_PER_LINE = 20  # of a block's name at 12 units per character height
+ENERGY_WORDS = {"DRAINING": "draining", "NEUTRAL": "neutral", "ENERGISING": "energising"}
+MOVE_WORDS = {
+    BlockMove.KEPT: "kept",
+    BlockMove.RESIZED: "resized",
+    BlockMove.ADDED: "added",
+    BlockMove.DROPPED: "dropped",
+}
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One block as drawn: its box and the lines written in it (as many as fit)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    energy: str  # the pattern's name
+    lines: tuple[str, ...]
+    title: str  # the block's whole description, for a pointer's tooltip
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A band from a before-block to the after-block that carries it on."""
+
+    points: str  # the polygon's points
+
+
+@dataclass(frozen=True)
+class Row:
+    """One block in the table."""
+
+    name: str
+    share: float
+    energy: str
+    move: str | None = None  # after-blocks: kept, resized, added, dropped
+    serves: str | None = None  # after-blocks: the adjustment, reallocation or skill
+
+
+@dataclass(frozen=True)
+class Picture:
+    width: int
+    height: int
+    before: tuple[Drawn, ...]
+    after: tuple[Drawn, ...]
+    flows: tuple[Flow, ...]
+    before_rows: tuple[Row, ...]
+    after_rows: tuple[Row, ...]
+    summary: str  # the picture's description for assistive technology
+
+
+def _short(text: str, most: int = CHARS_PER_LINE) -> str:
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+
+
+def _column(
+    x: float, blocks: list[tuple[TaskBlock | CraftedBlock, str | None]]
+) -> tuple[Drawn, ...]:
+    drawn: list[Drawn] = []
+    y = float(TOP)
+    for block, move in blocks:
+        height = HEIGHT * block.share / 100
+        if height <= 0:
+            continue
+        energy = ENERGY_WORDS[block.energy]
+        facts = f"{block.share:g}%, {energy}" + (f", {move}" if move else "")
+        room = max(0, int((height - SPACE - 4) // 14))  # lines of 14 units that fit
+        lines = (_short(block.name), facts)[:room]
+        drawn.append(
+            Drawn(
+                x,
+                y,
+                COLUMN,
+                max(height - SPACE, 1),
+                str(block.energy),
+                lines,
+                f"{block.name}: {facts}",
+            )
+        )
+        y += height
+    return tuple(drawn)
+
+
+def picture(sketch: Sketch, serves: dict[str, str]) -> Picture:
+    """The sketch drawn; `serves` names the adjustments and reallocations by id (what
+    the table says an after-block serves)."""
+    before = sketch.before_by_id()
+    moves = [(b, MOVE_WORDS[b.move(before)]) for b in sketch.after]
+    after_rows = [
+        Row(
+            b.name,
+            b.share,
+            ENERGY_WORDS[b.energy],
+            move,
+            "; ".join(
+                part
+                for part in (
+                    serves.get(b.adjustment_id or b.reallocation_id or ""),
+                    f"skill: {b.skill}" if b.skill else None,
+                )
+                if part
+            )
+            or None,
+        )
+        for b, move in moves
+    ]
+    after_rows += [
+        Row(b.name, 0, ENERGY_WORDS[b.energy], "dropped") for b in sketch.dropped_before()
+    ]
+    summary = (
+        f"Before: {len(sketch.before)} blocks. After: "
+        f"{sum(1 for b in sketch.after if b.share > 0)} blocks; "
+        f"{sketch.development_share():g}% of the week moved into development."
+        if sketch.after
+        else f"Before: {len(sketch.before)} blocks. The after-state is not drawn yet."
+    )
+    left = _column(0, [(b, None) for b in sketch.before])
+    right = _column(COLUMN + GAP, [(b, m) for b, m in moves if b.share > 0])
+    drawn_before = dict(zip((b.id for b in sketch.before if b.share > 0), left, strict=True))
+    drawn_after = dict(zip((b.id for b in sketch.after if b.share > 0), right, strict=True))
+    flows = tuple(
+        Flow(
+            f"{COLUMN},{source.y} {COLUMN + GAP},{target.y} "
+            f"{COLUMN + GAP},{target.y + target.height} {COLUMN},{source.y + source.height}"
+        )
+        for b in sketch.after
+        if (source := drawn_before.get(b.from_block_id or "")) is not None
+        and (target := drawn_after.get(b.id)) is not None
+    )
+    return Picture(
+        WIDTH,
+        TOP + HEIGHT,
+        left,
+        right,
+        flows,
+        tuple(Row(b.name, b.share, ENERGY_WORDS[b.energy]) for b in sketch.before),
+        tuple(after_rows),
+        summary,
+    )
+
+
+def drawn_sketch(row: dict[str, Any], children: dict[str, list[dict[str, Any]]]) -> Drawing | None:
+    """An agreement row's sketch and its picture (None while none is drawn), the
+    after-blocks' links named by the agreement's adjustments and reallocations."""
+    sketch = sketch_of_row(row)
+    if sketch is None:
+        return None
+    serves = {
+        a["adjustment_id"]: f"adjustment: {a['description']}"
+        for a in children.get("adjustments", [])
+    }
+    serves |= {
+        r["reallocation_id"]: f"reallocation: {r['task']}"
+        for r in children.get("reallocations", [])
+    }
+    return Drawing(sketch, picture(sketch, serves))
+
+
+@dataclass(frozen=True)
+class Drawing:
+    sketch: Sketch
+    picture: Picture
