@@ -29,7 +29,9 @@ from domain.integrity import valid_public_key, verify_export
 
 EXPORT_NAME = "agreement-export.jsonl"
 FACTS_NAME = "dossier-facts.json"
-PAGE_NUMBER = re.compile(r"Page\d+of\d+")
+# The footer "Page 2 of 3." on every page, wherever the text of a page puts it: its full
+# stop ends it (a line right after it may start with digits: a date).
+PAGE_NUMBER = re.compile(r"Page\d+of\d+\.")
 
 
 @dataclass

@@ -32,6 +32,7 @@ DECISIONS = {
     "AdjustmentAdded": "Adjustment added",
     "TaskReallocated": "Task reallocated",
     "ChangeReverted": "Change reverted",
+    "SketchChanged": "Sketch changed",
     "Paused": "Paused",
     "Resumed": "Resumed",
     "Completed": "Completed",
@@ -128,6 +129,7 @@ def facts_from_export(lines: Iterable[str], public_key_b64: str) -> dict[str, An
         "careerGoal": state.career_goal,
         "skills": state.skills_practised(),
         "evidence": state.evidence,
+        "sketch": state.sketch_facts(),
         "hoursByMonth": state.hours_by_month(as_of),
         "decisions": state.decisions,
         "verification": {
@@ -171,6 +173,9 @@ class _Replay:
         # adjustment id -> (hours per week, starts on, ends on, root change id)
         self.adjustments: dict[str, tuple[float, date | None, date | None, str]] = {}
         self.roots: dict[str, str] = {}  # change id -> its root change id
+        self.sketch: dict[str, Any] | None = None  # the sketch in effect
+        # sketch change id -> (the sketch before it, the sketch after it)
+        self.sketches: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
         self.chains: dict[str, int] = {}  # root change id -> changes in its chain
         self.days: list[tuple[date, list[Span]]] = []  # (day, adjustments in effect from then)
 
@@ -184,10 +189,19 @@ class _Replay:
             self.status = "ACTIVE"
         elif name == "AdjustmentAdded":
             self._adjustment(fields["adjustment"])
+        elif name == "SketchChanged":
+            self.sketches[fields["change_id"]] = (self.sketch, fields["sketch"])
+            self.roots[fields["change_id"]] = fields["change_id"]
+            self.sketch = fields["sketch"]
         elif name == "ChangeReverted":
-            root = self.roots.get(fields["reverted_change_id"], fields["reverted_change_id"])
+            head = fields["reverted_change_id"]
+            root = self.roots.get(head, head)
             self.roots[fields["change_id"]] = root
             self.chains[root] = self.chains.get(root, 1) + 1
+            if head in self.sketches:  # the sketch that change replaced is back
+                before, after = self.sketches[head]
+                self.sketches[fields["change_id"]] = (after, before)
+                self.sketch = before
         elif name == "ReviewRecorded":
             self._review(fields["review"], fields)
         elif name == "ArtifactRecorded":
@@ -271,6 +285,52 @@ class _Replay:
             if self.chains.get(root, 1) % 2 == 1
         ]
 
+    def sketch_facts(self) -> dict[str, Any] | None:
+        """The sketch in effect: the job before and after crafting, the relationships to
+        build and the purpose (what happened to each block read from it, as the service
+        reads it: added without a source, dropped at 0%, else kept or resized)."""
+        if self.sketch is None:
+            return None
+        s = self.sketch
+        before = {b["id"]: b for b in s.get("before") or []}
+
+        def move(block: dict[str, Any]) -> str:
+            source = before.get(block.get("from_block_id") or "")
+            if source is None:
+                return "ADDED"
+            if block["share"] == 0:
+                return "DROPPED"
+            return "KEPT" if block["share"] == source["share"] else "RESIZED"
+
+        carried = {b.get("from_block_id") for b in s.get("after") or [] if b["share"] > 0}
+        after = s.get("after") or []
+        return {
+            "before": [
+                {"name": b["name"], "share": b["share"], "energy": b["energy"]}
+                for b in s.get("before") or []
+            ],
+            "after": [
+                {
+                    "name": b["name"],
+                    "share": b["share"],
+                    "energy": b["energy"],
+                    "move": move(b),
+                    "skill": b.get("skill"),
+                }
+                for b in after
+            ],
+            "dropped": [b["name"] for b in before.values() if after and b["id"] not in carried],
+            "relationships": [
+                {
+                    "kind": r["kind"],
+                    "who": r.get("person_id") or r.get("name") or "",
+                    "note": r.get("note"),
+                }
+                for r in s.get("relationships") or []
+            ],
+            "purpose": s.get("purpose"),
+        }
+
     def skills_practised(self) -> list[dict[str, Any]]:
         """Each skill of the career goal or of the evidence, with the dates of its evidence."""
         names = list(self.career_goal["skills"])
@@ -314,6 +374,7 @@ SECTIONS = (
     ("goal", "Career goal"),
     ("skills", "Skills practised, with dated evidence"),
     ("evidence", "Evidence: artifacts, reviews, manager's notes"),
+    ("sketch", "The job before and after crafting"),
     ("hours", "Hours invested per month"),
     ("decisions", "Who approved what and when"),
     ("verification", "Verification"),
@@ -348,6 +409,7 @@ def printed_lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
         lines.append(("evidence", f"{e['date']} {e['title']}, recorded by {e['by']}{skills}"))
         if e.get("detail"):
             lines.append(("evidence", str(e["detail"])))
+    lines.extend(("sketch", line) for line in _sketch_lines(facts.get("sketch")))
     for h in facts["hoursByMonth"]:
         lines.append(("hours", f"{h['month']}: {_hours(h['hours'])} hours"))
     for d in facts["decisions"]:
@@ -373,6 +435,32 @@ def printed_lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
             ("verification", f"Signing key fingerprint (SHA-256): {v['keyFingerprint']}"),
         ]
     )
+    return lines
+
+
+def _word(value: str) -> str:
+    return value.replace("_", " ").lower()
+
+
+def _sketch_lines(sketch: dict[str, Any] | None) -> list[str]:
+    if sketch is None:
+        return []
+    lines = [
+        f"Before: {b['name']}, {_hours(b['share'])}% of the week, {_word(b['energy'])}"
+        for b in sketch["before"]
+    ]
+    for b in sketch["after"]:
+        skill = f", for the skill {b['skill']}" if b.get("skill") else ""
+        lines.append(
+            f"After: {b['name']}, {_hours(b['share'])}% of the week, {_word(b['energy'])} "
+            f"({_word(b['move'])}){skill}"
+        )
+    lines.extend(f"Dropped: {name}" for name in sketch["dropped"])
+    for r in sketch["relationships"]:
+        note = f": {r['note']}" if r.get("note") else ""
+        lines.append(f"Relationship ({_word(r['kind'])}): {r['who']}{note}")
+    if sketch.get("purpose"):
+        lines.append(f"Purpose: {sketch['purpose']}")
     return lines
 
 

@@ -197,6 +197,7 @@ class Issuer:
         now; "[erased]" for the erased), for the dossier's legend."""
         ids = {facts["employeeId"], *more}
         ids |= {e["by"] for e in facts["evidence"]} | {d["by"] for d in facts["decisions"]}
+        ids |= {r["who"] for r in (facts.get("sketch") or {}).get("relationships", [])}
         names = {}
         for pid in sorted(ids):
             person = self.app.find_person(pid)

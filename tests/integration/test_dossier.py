@@ -316,3 +316,55 @@ def test_an_export_whose_proof_does_not_reach_the_signed_root_fails(container: C
     cut = "\n".join(line for line in lines if line != events[0]) + "\n"
     outcome = check_dossier(*_forged(dossier, export=cut), issuer.public_key)
     assert "the export does not hold the agreement's events from its first on" in outcome.problems
+
+
+def test_the_sketch_prints_before_and_after_and_a_reverted_sketch_leaves_the_dossier(
+    container: Container,
+) -> None:
+    from domain.records import ChangeKind
+    from domain.sketch import (
+        CraftedBlock,
+        Energy,
+        Relationship,
+        RelationshipKind,
+        Sketch,
+        TaskBlock,
+    )
+
+    org, aid = _story(container)
+    sketch = Sketch(
+        before=(
+            TaskBlock("testing", "Regression testing", 60, Energy.DRAINING),
+            TaskBlock("ceremonies", "Team ceremonies", 40, Energy.NEUTRAL),
+        ),
+        after=(
+            CraftedBlock("t2", "Regression testing", 55, Energy.DRAINING, "testing"),
+            CraftedBlock("c2", "Team ceremonies", 40, Energy.NEUTRAL, "ceremonies"),
+            CraftedBlock("r", "Customer research", 5, Energy.ENERGISING, skill="roadmapping"),
+        ),
+        relationships=(Relationship("m", RelationshipKind.MENTOR, name="A product lead"),),
+        purpose="Quality starts with knowing what customers need.",
+    )
+    agreement = org.run(org.employee, c.SetSketch(agreement_id=aid, sketch=sketch))
+    issuer, dossier = _issue(container, org.manager, aid)
+    text, files = read_pdf(dossier.pdf)
+    flat = " ".join(text.split())
+    assert "Before: Regression testing, 60% of the week, draining" in flat
+    assert "After: Regression testing, 55% of the week, draining (resized)" in flat
+    assert (
+        "After: Customer research, 5% of the week, energising (added), for the skill roadmapping"
+        in flat
+    )
+    assert "Relationship (mentor): A product lead" in flat
+    assert "Purpose: Quality starts with knowing what customers need." in flat
+    outcome = check_dossier(text, files, issuer.public_key)
+    assert outcome.ok, (outcome.problems, text)
+    change = next(
+        ch.id for ch in agreement.changes.values() if ch.kind is ChangeKind.SKETCH_CHANGED
+    )
+    org.run(org.manager, c.RevertChange(agreement_id=aid, change_id=change, reason="Redo it"))
+    issuer, dossier = _issue(container, org.manager, aid)
+    assert dossier.facts["sketch"] is None
+    text, files = read_pdf(dossier.pdf)
+    assert "Before: Regression testing" not in text
+    assert check_dossier(text, files, issuer.public_key).ok
