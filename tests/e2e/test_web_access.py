@@ -121,6 +121,9 @@ PAGES: dict[str, Page] = {
     "/notifications/settings": Page(EVERYONE),
 }
 
+# Forms answered with a file rather than a redirect: the promotion dossier (a PDF).
+DOWNLOADS: dict[str, frozenset[str]] = {"/agreements/{agreement_id}/dossier": CONTRIBUTORS}
+
 PROPOSAL = {
     "title": "Tester to product manager",
     "careerGoal.targetRole": "Product manager",
@@ -352,7 +355,13 @@ class Matrix:
 
 def test_every_web_route_is_in_the_matrix(api: Api) -> None:
     routes = web_routes(api)
-    classified = PUBLIC | OWN | {("GET", p) for p in PAGES} | {("POST", p) for p in ACTIONS}
+    classified = (
+        PUBLIC
+        | OWN
+        | {("GET", p) for p in PAGES}
+        | {("POST", p) for p in ACTIONS}
+        | {("POST", p) for p in DOWNLOADS}
+    )
     assert routes - classified == set(), "classify these routes in test_web_access.py"
     assert classified - routes <= OPTIONAL, "routes the app no longer has"
 
@@ -411,6 +420,31 @@ def test_every_action_is_refused_as_not_found_to_everyone_else_recording_nothing
             assert done.status_code == 303, (path, who, _messages(done.text))
             assert done.headers["location"].startswith("/agreements/")
             assert api.position() > before, (path, who)
+
+
+def test_every_download_is_for_whom_it_may_be_and_the_same_404_to_everyone_else(
+    api: Api,
+) -> None:
+    m = Matrix(api)
+    for path, who_may in DOWNLOADS.items():
+        aid = m.agreement("active")
+        before = api.position()
+        for who in EVERYONE - who_may:
+            refused = m.send(who, aid, path, {})
+            assert refused.status_code == 404, (path, who, refused.status_code)
+            assert _same_page(refused.text) == m.not_found[who], (path, who)
+        for who in EVERYONE:
+            for made_up in (MADE_UP, MALFORMED):
+                missing = m.send(who, made_up, path, {})
+                assert missing.status_code == 404, (path, who, made_up)
+                assert _same_page(missing.text) == m.not_found[who], (path, who, made_up)
+        assert api.position() == before, path  # refusals record nothing
+        for who in sorted(who_may):
+            before = api.position()
+            done = m.send(who, aid, path, {})
+            assert done.status_code == 200, (path, who, done.text[:300])
+            assert done.headers["content-type"] == "application/pdf"
+            assert api.position() > before, (path, who)  # the issue is recorded
 
 
 def test_signed_out_every_page_and_form_leads_to_sign_in_recording_nothing(api: Api) -> None:
