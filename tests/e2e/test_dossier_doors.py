@@ -5,6 +5,7 @@ download is a `DossierIssued` event in the agreement's audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from io import BytesIO
 
 import pytest
@@ -12,8 +13,8 @@ import pytest
 from api.graphql.ids import agreement_uuid
 from domain.dossier.check import check_dossier, read_pdf
 from domain.values import Role
-from infra.signing import public_key_b64, signing_key
-from tests.e2e.conftest import Api
+from infra.signing import new_private_key, public_key_b64, signing_key
+from tests.e2e.conftest import Api, serving
 from tests.e2e.web import sign_in
 from tests.e2e.world import World
 
@@ -22,6 +23,15 @@ DOSSIER = (
 )
 ISSUED = """query($id: ID!) { auditLog(first: 10, filter: {agreementId: $id, types: ["DossierIssued"]}) {
   edges { node { type actorId payload } } } }"""
+
+KEY = new_private_key()  # the service signs checkpoints (on PostgreSQL only when given one)
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[Api]:
+    with serving(database_url, signing_key=KEY) as served:
+        yield served
+
 
 ACCESS = [
     ("employee", True),
@@ -126,3 +136,20 @@ def _csrf(html: str, aid: object) -> str:
     marker = 'name="csrf_token" value="'
     at = form.index(marker) + len(marker)
     return form[at : form.index('"', at)]
+
+
+@pytest.mark.postgres
+def test_without_a_checkpoint_covering_it_the_download_says_when_to_retry(
+    postgres_url: str,
+) -> None:
+    with serving(postgres_url) as api:  # no signing key here: nothing signs a checkpoint
+        world = World(api)
+        aid = agreement_uuid(world.active()["id"])
+        before = api.position()
+        answer = api.client.get(
+            f"/dossiers/{aid}", headers={"Authorization": f"Bearer {world.employee}"}
+        )
+        assert answer.status_code == 409
+        assert answer.headers["retry-after"] == "10"
+        assert answer.json()["code"] == "NOT_YET_CHECKPOINTED"
+        assert api.position() == before  # nothing issued, nothing recorded

@@ -11,19 +11,31 @@ allowed person's form has, so a refusal is the access check and nothing else."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
 from api.graphql.ids import agreement_uuid
 from domain.values import Role
-from tests.e2e.conftest import Api
+from infra.signing import new_private_key
+from tests.e2e.conftest import Api, serving
 from tests.e2e.web import browser, sign_in
 from tests.e2e.world import World
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[Api]:
+    """The service with a signing key on both databases (a dossier needs a signed
+    checkpoint; on PostgreSQL there is no key file to fall back on)."""
+    with serving(database_url, signing_key=new_private_key()) as served:
+        yield served
+
 
 MADE_UP = "00000000-0000-4000-8000-00000000beef"
 MALFORMED = "not-an-id"
