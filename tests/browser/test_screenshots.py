@@ -115,7 +115,8 @@ def test_the_readme_screenshots(chromium: str, service: Service, tmp_path: Path)
             story = manager.url.split("?")[0]
             manager.goto(f"{story}/revert-to?version=2")
             expect(
-                manager.get_by_role("heading", name="This would revert 2 changes")
+                # The story's adjustment, its reallocation and its sketch.
+                manager.get_by_role("heading", name="This would revert 3 changes")
             ).to_be_visible()
             shot(manager, "revert-to-version-preview")
 
