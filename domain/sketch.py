@@ -12,7 +12,7 @@ an after-state. The rules that keep a sketch honest are `check_sketch`'s.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import ClassVar
 
@@ -136,6 +136,21 @@ class Sketch:
             return ()
         named = {b.from_block_id for b in self.after if b.share > 0}
         return tuple(b for b in self.before if b.id not in named)
+
+
+def without_links_to(sketch: Sketch, adjustment_ids: frozenset[str]) -> Sketch:
+    """The sketch with its after-blocks' links to adjustments not in `adjustment_ids`
+    dropped (a revised proposal's adjustments are new ones: links to the old mean
+    nothing any more)."""
+    after = tuple(
+        b if b.adjustment_id is None or b.adjustment_id in adjustment_ids else _unlinked(b)
+        for b in sketch.after
+    )
+    return sketch if after == sketch.after else replace(sketch, after=after)
+
+
+def _unlinked(block: CraftedBlock) -> CraftedBlock:
+    return replace(block, adjustment_id=None)
 
 
 def expected_development_share(development_hours: float, contracted_hours: float) -> float:

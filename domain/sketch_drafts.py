@@ -8,7 +8,16 @@ from dataclasses import replace
 from uuid import uuid4
 
 from domain.errors import InvalidInput
-from domain.sketch import CraftedBlock, Energy, Relationship, RelationshipKind, Sketch, TaskBlock
+from domain.sketch import (
+    MAX_BLOCKS,
+    MAX_RELATIONSHIPS,
+    CraftedBlock,
+    Energy,
+    Relationship,
+    RelationshipKind,
+    Sketch,
+    TaskBlock,
+)
 from domain.values import choice, optional_text, person_id, text
 
 
@@ -72,6 +81,14 @@ def _relationship(item: Relationship, field: str) -> Relationship:
 
 def validated_sketch(sketch: Sketch) -> Sketch:
     """The sketch with every field checked and cleaned (INVALID_INPUT naming the field)."""
+    # Counted first: nothing of an oversized sketch is cleaned, field by field.
+    for name, items, most in (
+        ("before", sketch.before, MAX_BLOCKS),
+        ("after", sketch.after, MAX_BLOCKS),
+        ("relationships", sketch.relationships, MAX_RELATIONSHIPS),
+    ):
+        if len(items) > most:
+            raise InvalidInput(f"A sketch holds at most {most} {name} items.", name)
     return Sketch(
         before=tuple(_block(b, f"before[{i}]") for i, b in enumerate(sketch.before)),
         after=tuple(_crafted(b, f"after[{i}]") for i, b in enumerate(sketch.after)),

@@ -252,6 +252,16 @@ class BatchProjector:
             self.dirty[name].discard(key)
             owned.discard((name, key))
         row["status"] = str(AgreementStatus.PROPOSED)
+        if row.get("sketch"):
+            # As the aggregate does: links to the replaced adjustments go.
+            ids = {a.id for a in event.adjustments}
+            row["sketch"] = {
+                **row["sketch"],
+                "after": [
+                    b if b.get("adjustmentId") in ids else {**b, "adjustmentId": None}
+                    for b in row["sketch"].get("after", [])
+                ],
+            }
         self._content(aid, event, position)
 
     def approve(self, row: Row, event: ev.Approved, position: int) -> None:

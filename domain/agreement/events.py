@@ -14,7 +14,7 @@ from domain.agreement.state import AgreementState
 from domain.agreement.topics import keep_stored_topics
 from domain.metadata import RecordedEvent
 from domain.records import Adjustment, Artifact, Reallocation, Review
-from domain.sketch import Sketch
+from domain.sketch import Sketch, without_links_to
 from domain.values import AgreementStatus, CareerGoal, Guardrails
 
 
@@ -52,6 +52,11 @@ class ProposalRevised(AgreementEvent):
         agreement.chains = {}
         for adjustment in self.adjustments:
             state.add_adjustment(agreement, adjustment, self.originator_version)
+        if agreement.sketch is not None:
+            # The revised proposal's adjustments are new: the sketch's links to the old
+            # ones go (the projector does the same to its row).
+            ids = frozenset(a.id for a in self.adjustments)
+            agreement.sketch = without_links_to(agreement.sketch, ids)
         agreement.status = AgreementStatus.PROPOSED
 
 

@@ -97,7 +97,9 @@ def _check_guardrail_stack(
         and c.version > root.version
         and is_in_effect(agreement, c.id)
     ]
-    if newer or (reapplying and head.guardrails_before != agreement.guardrails):
+    # A revert of a guardrail change holds the guardrails it left (`guardrails_after`):
+    # it is undone only while they are still the ones in place.
+    if newer or (reapplying and head.guardrails_after != agreement.guardrails):
         raise ChangeNotRevertible(
             "The guardrails were changed again after this change; revert the newer "
             "guardrail change first.",

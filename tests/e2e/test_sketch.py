@@ -5,11 +5,15 @@ person."""
 
 from __future__ import annotations
 
+from html import unescape
 from typing import Any
 from uuid import uuid4
 
+from api.graphql.ids import agreement_uuid
+from domain.values import Role
 from tests.e2e.conftest import Api
 from tests.e2e.test_erasure import hits
+from tests.e2e.web import hidden_fields, sign_in
 from tests.e2e.world import World
 
 SKETCH_FIELDS = """sketch { before { id name share energy }
@@ -185,3 +189,88 @@ def test_the_sketch_is_sealed_at_rest_and_erased_with_the_person(api: Api) -> No
     assert read["before"][0]["name"] == "[erased]"
     assert read["relationships"][0]["name"] == "[erased]"
     assert hits(api, [secret, f"Block-{w.s}"]) == {}
+
+
+def test_the_pages_show_sketch_changes_to_revert_and_the_sketch_as_it_was(api: Api) -> None:
+    w = World(api)
+    agreement = {**w.active(), "_mate": w.ids["mate"]}
+    drawn = _set(w, agreement, _sketch(agreement, "First purpose"))
+    assert drawn["userErrors"] == []
+    redrawn = _set(w, agreement, _sketch(agreement, "Second purpose"))
+    assert redrawn["userErrors"] == []
+    w.sync()
+    aid = str(agreement_uuid(agreement["id"]))
+    manager = sign_in(api.client, api.secret, w.ids["mgr"], Role.MANAGER, Role.EMPLOYEE)
+    page = manager.get(f"/agreements/{aid}")
+    assert page.status_code == 200, page.text
+    assert "Crafting sketch drawn" in page.text and "Crafting sketch redrawn" in page.text
+    assert "Second purpose" in page.text and "Edit the sketch" not in page.text
+    preview = manager.get(f"/agreements/{aid}/revert-to?version={agreement['version']}")
+    assert preview.status_code == 200 and "Crafting sketch redrawn" in preview.text
+    then = manager.get(f"/agreements/{aid}/as-of?version={drawn['agreement']['version']}")
+    assert then.status_code == 200 and "First purpose" in then.text
+    assert "Second purpose" not in then.text
+
+
+def test_the_editor_refuses_a_share_that_is_no_number_next_to_its_field(api: Api) -> None:
+    w = World(api)
+    agreement = w.active()
+    aid = str(agreement_uuid(agreement["id"]))
+    employee = sign_in(api.client, api.secret, w.ids["emp"])
+    editor = employee.get(f"/agreements/{aid}/sketch")
+    assert editor.status_code == 200
+    fields = hidden_fields(editor.text, f"/agreements/{aid}/sketch")
+    position = api.position()
+    sent = {
+        **fields,
+        "idempotency_key": fields["idempotency_key"] + "x",
+        "part": "before",
+        "before-0-id": "",
+        "before-0-name": "Testing",
+        "before-0-share": "lots",
+        "before-0-energy": "DRAINING",
+    }
+    refused = employee.post(f"/agreements/{aid}/sketch", data=sent)
+    assert refused.status_code == 422
+    assert "Block before 1: share (%) must be a number." in unescape(refused.text)
+    assert 'id="f-before-0-share"' in refused.text and 'value="lots"' in refused.text
+    assert api.position() == position
+    saved = employee.post(f"/agreements/{aid}/sketch", data={**sent, "before-0-share": "100"})
+    assert saved.status_code == 303 and "/sketch?recorded=" in saved.headers["location"]
+    # Someone else's sketch editor is the page every missing agreement gets.
+    stranger = sign_in(api.client, api.secret, w.ids["stranger"])
+    assert stranger.get(f"/agreements/{aid}/sketch").status_code == 404
+    assert stranger.post(f"/agreements/{aid}/sketch", data=sent).status_code in (403, 404)
+    assert api.position() > position
+
+
+REVISE = """mutation($input: ReviseProposalInput!) { reviseProposal(input: $input) {
+  agreement { version sketch { after { adjustmentId skill } } } userErrors { code } } }"""
+REQUEST = """mutation($input: AgreementCommandInput!) { requestChanges(input: $input) {
+  userErrors { code } } }"""
+
+
+def test_a_revised_proposal_s_sketch_loses_its_links_in_the_read_model_too(api: Api) -> None:
+    w = World(api)
+    proposed = {**w.propose(), "_mate": w.ids["mate"]}
+    assert _set(w, proposed, _sketch(proposed, "p"))["userErrors"] == []
+    asked = api.data(w.manager, REQUEST, input={"agreementId": proposed["id"], "reason": "x"})
+    assert asked["requestChanges"]["userErrors"] == []
+    revised = api.data(
+        w.employee,
+        REVISE,
+        input={
+            "agreementId": proposed["id"],
+            "title": "Smaller",
+            "careerGoal": {"targetRole": "PM", "skills": ["customer research"]},
+            "adjustments": [{"kind": "TASK", "description": "One brief", "hoursPerWeek": 2}],
+        },
+    )["reviseProposal"]
+    assert revised["userErrors"] == []
+    links = [b["adjustmentId"] for b in revised["agreement"]["sketch"]["after"]]
+    assert links == [None, None, None, None]
+    w.sync()
+    read = api.data(w.hr, READ, id=proposed["id"])["agreement"]
+    assert read["version"] == revised["agreement"]["version"]
+    assert [b["adjustmentId"] for b in read["sketch"]["after"]] == links
+    assert read["sketch"]["after"][3]["skill"] == "customer research"

@@ -241,3 +241,21 @@ def _effective(agreement: Agreement) -> tuple[set[str], set[str]]:
         {a.id for a in agreement.adjustments.values() if a.status is ACTIVE},
         {r.id for r in agreement.reallocations.values() if r.status is ACTIVE},
     )
+
+
+def test_reverting_the_revert_of_a_guardrail_change_reapplies_it(org: Org) -> None:
+    agreement = org.active()
+    raised = org.run(
+        org.manager, c.SetGuardrails(agreement_id=agreement.id, guardrails=guardrails(8))
+    )
+    change = [ch for ch in raised.changes.values() if ch.kind == "GUARDRAILS_CHANGED"][-1]
+    back = org.run(
+        org.manager, c.RevertChange(agreement_id=agreement.id, change_id=change.id, reason="x")
+    )
+    assert back.guardrails == agreement.guardrails
+    revert = back.changes[change.id].reverted_by
+    assert revert is not None
+    again = org.run(
+        org.manager, c.RevertChange(agreement_id=agreement.id, change_id=revert, reason="y")
+    )
+    assert again.guardrails == guardrails(8)

@@ -3,6 +3,7 @@ when, and its changes through revert and time travel."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -275,3 +276,39 @@ def _judge(sketch: Sketch, *, development_hours: float, contracted_hours: float 
     except InvalidInput:
         return False
     return True
+
+
+def test_an_oversized_sketch_is_refused_before_its_fields_are_read(org: Org) -> None:
+    agreement = org.active()
+    many = tuple(TaskBlock(f"b{i}", "x" * 500, 1, N) for i in range(31))  # names too long too
+    error = refused(
+        org.app,
+        org.employee,
+        c.SetSketch(agreement_id=agreement.id, sketch=Sketch(before=many)),
+        "INVALID_INPUT",
+    )
+    assert error.field == "before" and "at most 30" in error.message
+
+
+def test_revising_the_proposal_drops_the_sketch_s_links_to_the_replaced_adjustments(
+    org: Org,
+) -> None:
+    proposed = org.propose(draft())
+    drawn = _set(org, proposed, _sketch(proposed))
+    assert drawn.sketch is not None and drawn.sketch.after[2].adjustment_id is not None
+    org.run(org.manager, c.RequestChanges(agreement_id=proposed.id, reason="Smaller"))
+    revised = org.run(
+        org.employee,
+        c.ReviseProposal(
+            agreement_id=proposed.id,
+            title="Smaller",
+            career_goal=proposed.career_goal,
+            adjustments=[draft()],
+        ),
+    )
+    assert revised.sketch is not None
+    assert [b.adjustment_id for b in revised.sketch.after] == [None, None, None]
+    assert revised.sketch.after[2].skill == "roadmapping"  # the rest stays
+    # Still 5% moved into development (the skill link), so the purpose can be saved.
+    again = _set(org, revised, replace(revised.sketch, purpose="Narrower"))
+    assert again.sketch is not None and again.sketch.purpose == "Narrower"
