@@ -25,6 +25,8 @@ from domain.values import Role
 from infra import alarms, audit
 from infra.alarms import Alarm
 from infra.bootstrap import Container
+from infra.dossier.issue import Dossier as Dossier
+from infra.dossier.issue import Issuer, issuer_of
 from infra.keystore import KeyRing
 from infra.notifications import preferences, signin_mail
 from infra.notifications.feed import FeedItem
@@ -218,6 +220,23 @@ class Audit:
 
 
 @dataclass(frozen=True)
+class Dossiers:
+    """Promotion dossiers, issued to the agreement's employee, their manager or HR; each
+    issue recorded in the audit log (blocking: call from a worker thread)."""
+
+    issuer: Issuer
+
+    def may_receive(self, actor: Actor, agreement_id: UUID) -> None:
+        """Nothing if the actor may be issued the agreement's dossier; else Forbidden
+        (NotFound for HR, who may act on any agreement)."""
+        self.issuer.may_receive(actor, agreement_id)
+
+    def issue(self, request: Request, agreement_id: UUID) -> Dossier:
+        """Issue the dossier to the caller (Forbidden, NotFound, NotYetCheckpointed)."""
+        return self.issuer.issue(request, agreement_id)
+
+
+@dataclass(frozen=True)
 class ProvisioningPolicy:
     """How identity providers provision the directory (SCIM)."""
 
@@ -265,6 +284,7 @@ class Ports:
     webhooks: Webhooks
     single_use: SingleUse
     notices: Notices
+    dossiers: Dossiers
 
     @classmethod
     def of(cls, container: Container) -> Ports:
@@ -300,4 +320,5 @@ class Ports:
             ),
             single_use=UsedTokens(container.engines.writer),
             notices=Notices(container.notifications(jwt_secret(settings, create=True))),
+            dossiers=Dossiers(issuer_of(container)),
         )

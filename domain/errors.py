@@ -75,3 +75,9 @@ class Forbidden(Exception):
     def __init__(self, message: str = "You are not allowed to do this.") -> None:
         super().__init__(message)
         self.message = message
+
+
+class NotYetCheckpointed(DomainError):
+    """A dossier needs the agreement's events covered by a signed checkpoint."""
+
+    code = "NOT_YET_CHECKPOINTED"

@@ -420,6 +420,9 @@ def verify_export(
     verifier = Verifier(public_key_b64)
     verifier.anchors = list(anchors)
     pending: list[Checkpoint] = []
+    checked: list[Checkpoint] = []
+    proofs: list[dict[str, Any]] = []
+    hashes: dict[tuple[str, int], str] = {}  # of a partial export's events, for its proofs
     for line in lines:
         if not line.strip():
             continue
@@ -428,19 +431,72 @@ def verify_export(
             verifier.partial = item.get("scope") != "all"
         elif item["kind"] == "checkpoint":
             pending.append(Checkpoint.from_json(item))
+        elif item["kind"] == "proof":
+            proofs.append(item)
         elif item["kind"] == "event":
             for ready in _due(pending, item["position"]):
                 verifier.check(ready)
+                checked.append(ready)
             verifier.add(
                 Record(
                     item["position"], item["stream"], item["version"], item["topic"], item["fields"]
                 )
             )
+            if verifier.partial:
+                hashes[(item["stream"], item["version"])] = verifier.heads[item["stream"]][1]
             check_openings(verifier, item)
     for ready in _due(pending, None):
         verifier.check(ready)
+        checked.append(ready)
+    for proof in proofs:
+        check_proof(verifier, proof, checked, hashes)
     verifier.finish()
     return verifier
+
+
+def check_proof(
+    verifier: Verifier,
+    proof: dict[str, Any],
+    checkpoints: list[Checkpoint],
+    hashes: dict[tuple[str, int], str],
+) -> None:
+    """A partial export's inclusion proof (`kind: proof`): the stream's events it names,
+    hashed as exported, at their leaves of the signed checkpoint's Merkle tree, with the
+    other subtrees it gives, must hash to that checkpoint's signed root. So one
+    agreement's events are proven part of the whole log without the rest of it."""
+    stream = str(proof["stream"])
+    signed = next((c for c in checkpoints if c.position == proof["checkpoint"]), None)
+    leaves: dict[int, str] = {}
+    for version, leaf in proof["leaves"].items():
+        digest = hashes.get((stream, int(version)))
+        if digest is None:
+            verifier.fail(
+                Break(
+                    "PROOF_INCOMPLETE",
+                    None,
+                    stream,
+                    int(version),
+                    "the proof names an event the export does not hold",
+                )
+            )
+            return
+        leaves[int(leaf)] = digest
+    subtrees = {(int(lo), int(hi)): bytes.fromhex(h) for lo, hi, h in proof["subtrees"]}
+    try:
+        root = None if signed is None else root_with(signed.size, leaves, subtrees)
+    except (KeyError, ValueError):
+        root = None
+    if signed is None or root != signed.root:
+        verifier.fail(
+            Break(
+                "NOT_IN_CHECKPOINT",
+                proof["checkpoint"],
+                None,
+                None,
+                f"the events of {stream} do not prove part of the signed checkpoint at "
+                f"position {proof['checkpoint']}: they were edited, or the proof is not its",
+            )
+        )
 
 
 def check_openings(verifier: Verifier, item: dict[str, Any]) -> None:

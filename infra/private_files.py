@@ -7,7 +7,7 @@ import logging
 import os
 import stat
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 log = logging.getLogger("crafting.files")
 OWNER_ONLY = 0o600
@@ -16,12 +16,21 @@ OWNER_ONLY = 0o600
 def open_private(path: Path) -> TextIO:
     """`path` opened for writing (truncated), mode 0600: created so, or narrowed to it
     before anything is written when it existed (a device or pipe is left as it is)."""
+    return os.fdopen(_private_fd(path), "w", encoding="utf-8")
+
+
+def open_private_binary(path: Path) -> BinaryIO:
+    """`open_private` for bytes (a PDF)."""
+    return os.fdopen(_private_fd(path), "wb")
+
+
+def _private_fd(path: Path) -> int:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, OWNER_ONLY)
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISREG(mode) and stat.S_IMODE(mode) & 0o077:
             os.fchmod(fd, OWNER_ONLY)
-        return os.fdopen(fd, "w", encoding="utf-8")
+        return fd
     except BaseException:
         os.close(fd)
         raise

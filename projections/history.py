@@ -34,7 +34,13 @@ def agreement_events(
     log = rm.audit_log
     query = (
         select(log)
-        .where(log.c.agreement_id == agreement_id, log.c.version > after_version)
+        .where(
+            log.c.agreement_id == agreement_id,
+            # The agreement's own events: its dossiers' issues sit under it in the
+            # audit log but are versions of their register, not of the agreement.
+            log.c.stream_id == agreement_id,
+            log.c.version > after_version,
+        )
         .order_by(log.c.position)
         .limit(first + 1)
     )

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from domain.agreement import events as ev
 from domain.agreement.state import hours_in_effect
 from domain.directory_guard import DeactivationGuard
+from domain.dossier.register import DossierRegister
 from domain.idempotency import IdempotencyRecord
 from domain.metadata import RecordedEvent
 from domain.person import Person, Provisioning
@@ -402,6 +403,10 @@ class BatchProjector:
             stream_type, agreement_id = "DIRECTORY", None
         elif isinstance(event, WebhookSubscription.Event):
             stream_type, agreement_id = "WEBHOOK", None
+        elif isinstance(event, DossierRegister.Event):
+            # Under its agreement, so `auditLog(filter: {agreementId})` shows who was
+            # issued a dossier of it and when.
+            stream_type, agreement_id = "DOSSIER", str(event.agreement_id)
         else:
             stream_type, agreement_id = "LEDGER", None
         self.inserts["audit_log"].append(

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from uvicorn.config import STARTUP_FAILURE
 
 from api.cli import audit as cli_audit
+from api.cli import dossier as cli_dossier
 from api.cli import operations as cli_operations
 from api.cli import privacy as cli_privacy
 from api.cli import schema as cli_schema
@@ -208,6 +209,8 @@ for command in (
     cli_audit.export,
     cli_audit.history,
     cli_audit.keys,
+    cli_dossier.dossier,
+    cli_dossier.verify_dossier,
     cli_privacy.erase,
     cli_privacy.retention,
     cli_schema.migrate,

@@ -10,6 +10,7 @@ from api.graphql.agreements import queries as agreement_reads
 from api.graphql.agreements.queries import find_agreement
 from api.graphql.agreements.types import Agreement, AgreementConnection, CareerEvidence
 from api.graphql.audit import queries as audit_reads
+from api.graphql.audit.dossier import DossierDownload, dossier
 from api.graphql.audit.integrity import IntegrityReport, verify_integrity
 from api.graphql.audit.types import AuditEventConnection
 from api.graphql.context import Context
@@ -72,6 +73,12 @@ class Query:
     career_evidence: CareerEvidence = strawberry.field(resolver=agreement_reads.career_evidence)
     insights: Insights = strawberry.field(resolver=insight_reads.read_insights)
     career_path: list[CareerStep] = strawberry.field(resolver=insight_reads.career_path)
+    dossier: DossierDownload = strawberry.field(
+        resolver=dossier,
+        description="Where the employee, their manager or HR downloads the agreement's "
+        "promotion dossier: a PDF carrying its verifiable export, checked offline with "
+        "`crafting verify-dossier`.",
+    )
     held_deactivations: list[HeldDeactivation] = strawberry.field(resolver=held_deactivations)
     webhook_subscriptions: WebhookSubscriptionConnection = strawberry.field(
         resolver=webhook_reads.webhook_subscriptions

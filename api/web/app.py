@@ -22,6 +22,7 @@ from api.ports import Ports
 from api.web import signin
 from api.web.agreements import AgreementPages
 from api.web.assets import Assets
+from api.web.dossier import DossierPages
 from api.web.email_signin import EmailSignIn
 from api.web.employee import employee_routes
 from api.web.headers import SecurityHeaders
@@ -153,6 +154,11 @@ def create_web_app(
             Route("/", guarded(pages.mine)),
             Route("/agreements/{agreement_id}", guarded(pages.show)),
             Route("/agreements/{agreement_id}/withdraw", guarded(pages.withdraw), methods=["POST"]),
+            Route(
+                "/agreements/{agreement_id}/dossier",
+                guarded(DossierPages(site).download),
+                methods=["POST"],
+            ),
             *ManagerPages(pages).routes(guarded),
             Route("/inbox", guarded(team.inbox)),
             Route("/team", guarded(team.team)),

@@ -74,6 +74,10 @@ DESCRIBE: dict[str, Callable[[Payload, Mapping[str, str]], str]] = {
     "Withdrawn": lambda p, _: "Withdrawn",
     "OutcomeRecorded": lambda p, _: f"Recorded the outcome: {_word(p.get('kind'))}",
     "OutcomeReverted": lambda p, _: "Reverted the outcome",
+    "DossierIssued": lambda p, names: (
+        f"Dossier issued to {names.get(p.get('issuedTo', ''), p.get('issuedTo', ''))} "
+        f"(showing version {p.get('agreementVersion', '?')})"
+    ),
 }
 # Types a search offers (any stored type may still be asked for by name).
 PERSON_TYPES = (

@@ -71,6 +71,18 @@ class AgreementCommand(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IssueDossier(AgreementCommand):
+    """Record that a promotion dossier of the agreement was issued to the caller: what
+    it shows (its last event's version and hash, the covering checkpoint) and the
+    digest of the facts it prints."""
+
+    agreement_version: int
+    last_event_hash: str
+    checkpoint_position: int
+    facts_digest: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Proposal:
     """What a proposal holds (proposing and revising)."""
 

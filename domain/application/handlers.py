@@ -229,6 +229,19 @@ def _with(step: Callable[[Agreement, Any, Meta], Any], value: Callable[[Any], An
     return lambda _s, agreement, cmd, meta: step(agreement, value(cmd), meta)
 
 
+def _issue_dossier(
+    s: CommandSession, agreement: Agreement, cmd: c.IssueDossier, meta: Meta
+) -> None:
+    """Record the issue in the agreement's dossier register (the agreement is unchanged)."""
+    s.dossier_register(agreement.id, meta).issue(
+        meta,
+        agreement_version=cmd.agreement_version,
+        last_event_hash=cmd.last_event_hash,
+        checkpoint_position=cmd.checkpoint_position,
+        facts_digest=cmd.facts_digest,
+    )
+
+
 HANDLERS: dict[type[c.Command], Handler] = {
     c.ProposeAgreement: _propose,
     c.ReviseProposal: on_agreement(Party.EMPLOYEE, _revise),
@@ -254,6 +267,8 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.CompleteAgreement: on_agreement(Party.MANAGER, _just(Agreement.complete)),
     c.RecordOutcome: on_agreement(Party.MANAGER, _record_outcome),
     c.RevertOutcome: on_agreement(Party.MANAGER, _just(Agreement.revert_outcome)),
+    # The employee, their manager or HR (the contributors) may be issued a dossier.
+    c.IssueDossier: on_agreement(Party.CONTRIBUTOR, _issue_dossier),
     c.UpsertPeople: upsert_people,
     c.ConfirmDeactivations: confirm_deactivations,
     c.DismissDeactivations: dismiss_deactivations,

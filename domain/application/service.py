@@ -41,6 +41,7 @@ from domain.application.handlers import Outcome, handle
 from domain.application.session import Contended
 from domain.application.unit_of_work import UnitOfWork
 from domain.directory_guard import GUARD_ID, DeactivationGuard
+from domain.dossier.register import DossierRegister
 from domain.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFound, VersionConflict
 from domain.event_tags import TaggingMapper
 from domain.idempotency import IdempotencyRecord
@@ -489,6 +490,14 @@ class CraftingApplication(Application[UUID]):
         except AggregateNotFoundError:
             return None
         return ledger
+
+    def find_dossier_register(self, agreement_id: UUID) -> DossierRegister | None:
+        """The register of the agreement's dossiers, or None before the first."""
+        try:
+            register: DossierRegister = self.repository.get(DossierRegister.id_for(agreement_id))
+        except AggregateNotFoundError:
+            return None
+        return register
 
     def log_head(self) -> int:
         """The position of the log's last event (0 when empty)."""

@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 from domain.access import Actor, Party
 from domain.agreement import Agreement
 from domain.directory_guard import DeactivationGuard
+from domain.dossier.register import DossierRegister
 from domain.ledger import HoursLedger
 from domain.metadata import Meta
 from domain.person import Person
@@ -75,6 +76,10 @@ class CommandSession(Protocol):
 
     def deactivation_guard(self, meta: Meta) -> DeactivationGuard:
         """The directory's deactivation guard (opened if new), enlisted to be saved."""
+        ...
+
+    def dossier_register(self, agreement_id: UUID, meta: Meta) -> DossierRegister:
+        """The register of the agreement's dossiers (opened if new), enlisted to be saved."""
         ...
 
     def subscription(self, subscription_id: UUID) -> tuple[WebhookSubscription, Meta]:

@@ -22,6 +22,7 @@ from domain.access import (
 from domain.agreement import Agreement
 from domain.application.commands import Command, Request
 from domain.directory_guard import DeactivationGuard
+from domain.dossier.register import DossierRegister
 from domain.errors import Forbidden, InvalidInput, NotFound, UnknownPerson, VersionConflict
 from domain.ledger import HoursLedger
 from domain.metadata import Meta
@@ -59,6 +60,10 @@ class WriteModel(Protocol):
 
     def load_subscription(self, subscription_id: UUID) -> WebhookSubscription | None:
         """The webhook subscription, or None (no access check)."""
+        ...
+
+    def find_dossier_register(self, agreement_id: UUID) -> DossierRegister | None:
+        """The register of the agreement's dossiers, or None before the first."""
         ...
 
 
@@ -158,6 +163,14 @@ class UnitOfWork:
         guard = self.model.find_deactivation_guard() or DeactivationGuard.open(meta)
         self.enlist(guard)
         return guard
+
+    def dossier_register(self, agreement_id: UUID, meta: Meta) -> DossierRegister:
+        """The register of the agreement's dossiers (opened if new), enlisted to be saved."""
+        register = self.model.find_dossier_register(agreement_id)
+        if register is None:
+            register = DossierRegister.open(agreement_id, meta)
+        self.enlist(register)
+        return register
 
     def subscription(self, subscription_id: UUID) -> tuple[WebhookSubscription, Meta]:
         """Load a webhook subscription the caller may manage, at the expected version:

@@ -56,7 +56,7 @@ def export(
                         "version": record.version,
                         "topic": record.topic,
                         "fields": record.fields,
-                        **_openings(record.fields, keys),
+                        **openings(record.fields, keys),
                     },
                     ensure_ascii=False,
                 )
@@ -72,7 +72,8 @@ def export(
     return written
 
 
-def _openings(fields: dict[str, Any], keys: KeyRing | None) -> dict[str, Any]:
+def openings(fields: dict[str, Any], keys: KeyRing | None) -> dict[str, Any]:
+    """An event line's sealed texts opened, each with its own value key (format 2)."""
     if keys is None:
         return {}
     opened = {}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification, Transcoder
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent, Transcoder
 from prometheus_client import Counter
 from sqlalchemy import JSON, BigInteger, Column, Engine, MetaData, String, Table, select
 
@@ -66,6 +66,14 @@ class Store:
         fields = hashed_fields(state)
         stream, version = str(n.originator_id), n.originator_version
         return Record(n.id, stream, version, n.topic, fields, state.get(TAG_FIELD))
+
+    def record_of(self, stored: StoredEvent, position: int) -> Record:
+        """A stream's stored event as the verifier reads it, at its log position."""
+        state = self.transcoder.decode(stored.state)
+        stream, version = str(stored.originator_id), stored.originator_version
+        return Record(
+            position, stream, version, stored.topic, hashed_fields(state), state.get(TAG_FIELD)
+        )
 
     def checkpoints(self) -> list[Checkpoint]:
         """Every signed checkpoint, oldest first."""

@@ -16,6 +16,7 @@ import pytest
 from domain.values import Role
 from tests.browser.conftest import Service
 from tests.browser.pages import Console
+from tests.browser.test_web_dossier import first_page
 from tests.processes import service_env, start
 
 SHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
@@ -97,6 +98,14 @@ def test_the_readme_screenshots(chromium: str, service: Service, tmp_path: Path)
             sam.get_by_role("link", name="Career evidence").click()
             expect(sam.get_by_role("img", name="Artifacts per skill")).to_be_visible()
             shot(sam, "career-evidence")
+            # The story's promotion dossier: its first page, as the PDF renders it.
+            sam.goto(f"{service.base}/")  # my agreements
+            sam.get_by_role("link", name=STORY).first.click()
+            with sam.expect_download(timeout=60_000) as waiting:
+                sam.get_by_role("button", name="Download the promotion dossier (PDF)").click()
+            pdf = tmp_path / "dossier.pdf"
+            waiting.value.save_as(pdf)
+            first_page(pdf, folder)
 
             manager = signed_in(browser, "mgr-qa", Role.MANAGER, Role.EMPLOYEE)
             manager.get_by_role("link", name="Inbox").click()
@@ -117,6 +126,7 @@ def test_the_readme_screenshots(chromium: str, service: Service, tmp_path: Path)
             story = manager.url.split("?")[0]
             manager.goto(f"{story}/revert-to?version=2")
             expect(
+                # The story's adjustment, its reallocation and its sketch.
                 manager.get_by_role("heading", name="This would revert 3 changes")
             ).to_be_visible()
             shot(manager, "revert-to-version-preview")

@@ -11,19 +11,31 @@ allowed person's form has, so a refusal is the access check and nothing else."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
 from api.graphql.ids import agreement_uuid
 from domain.values import Role
-from tests.e2e.conftest import Api
+from infra.signing import new_private_key
+from tests.e2e.conftest import Api, serving
 from tests.e2e.web import browser, sign_in
 from tests.e2e.world import World
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[Api]:
+    """The service with a signing key on both databases (a dossier needs a signed
+    checkpoint; on PostgreSQL there is no key file to fall back on)."""
+    with serving(database_url, signing_key=new_private_key()) as served:
+        yield served
+
 
 MADE_UP = "00000000-0000-4000-8000-00000000beef"
 MALFORMED = "not-an-id"
@@ -125,6 +137,9 @@ PAGES: dict[str, Page] = {
     "/notifications": Page(EVERYONE),
     "/notifications/settings": Page(EVERYONE),
 }
+
+# Forms answered with a file rather than a redirect: the promotion dossier (a PDF).
+DOWNLOADS: dict[str, frozenset[str]] = {"/agreements/{agreement_id}/dossier": CONTRIBUTORS}
 
 PROPOSAL = {
     "title": "Tester to product manager",
@@ -368,7 +383,13 @@ class Matrix:
 
 def test_every_web_route_is_in_the_matrix(api: Api) -> None:
     routes = web_routes(api)
-    classified = PUBLIC | OWN | {("GET", p) for p in PAGES} | {("POST", p) for p in ACTIONS}
+    classified = (
+        PUBLIC
+        | OWN
+        | {("GET", p) for p in PAGES}
+        | {("POST", p) for p in ACTIONS}
+        | {("POST", p) for p in DOWNLOADS}
+    )
     assert routes - classified == set(), "classify these routes in test_web_access.py"
     assert classified - routes <= OPTIONAL, "routes the app no longer has"
 
@@ -427,6 +448,31 @@ def test_every_action_is_refused_as_not_found_to_everyone_else_recording_nothing
             assert done.status_code == 303, (path, who, _messages(done.text))
             assert done.headers["location"].startswith("/agreements/")
             assert api.position() > before, (path, who)
+
+
+def test_every_download_is_for_whom_it_may_be_and_the_same_404_to_everyone_else(
+    api: Api,
+) -> None:
+    m = Matrix(api)
+    for path, who_may in DOWNLOADS.items():
+        aid = m.agreement("active")
+        before = api.position()
+        for who in EVERYONE - who_may:
+            refused = m.send(who, aid, path, {})
+            assert refused.status_code == 404, (path, who, refused.status_code)
+            assert _same_page(refused.text) == m.not_found[who], (path, who)
+        for who in EVERYONE:
+            for made_up in (MADE_UP, MALFORMED):
+                missing = m.send(who, made_up, path, {})
+                assert missing.status_code == 404, (path, who, made_up)
+                assert _same_page(missing.text) == m.not_found[who], (path, who, made_up)
+        assert api.position() == before, path  # refusals record nothing
+        for who in sorted(who_may):
+            before = api.position()
+            done = m.send(who, aid, path, {})
+            assert done.status_code == 200, (path, who, done.text[:300])
+            assert done.headers["content-type"] == "application/pdf"
+            assert api.position() > before, (path, who)  # the issue is recorded
 
 
 def test_signed_out_every_page_and_form_leads_to_sign_in_recording_nothing(api: Api) -> None:

@@ -1,0 +1,86 @@
+"""The promotion dossier's download for API callers: `GET /dossiers/{agreementId}` with
+the same bearer token as GraphQL (whose `dossier` field gives this address). Each
+download issues a dossier to the caller, recorded in the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from api.http.auth import bearer_token
+from api.http.authenticator import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE,
+    Authenticator,
+    InvalidTokenError,
+    ProviderUnavailableError,
+    UnmappedTokenError,
+)
+from api.http.ratelimit import RateLimiter
+from api.ports import Ports
+from domain.access import NEEDED, Party
+from domain.application import Request as CommandRequest
+from domain.errors import DomainError, Forbidden, NotYetCheckpointed
+from domain.sealing import KeysUnavailable
+
+PATH = "/dossiers/{agreement_id}"
+RETRY_CHECKPOINT_SECONDS = 10
+
+
+def dossier_path(agreement_id: UUID) -> str:
+    """Where an agreement's dossier is downloaded (relative to the service's address)."""
+    return PATH.format(agreement_id=agreement_id)
+
+
+class DossierDownload:
+    def __init__(self, ports: Ports, authenticator: Authenticator, limiter: RateLimiter) -> None:
+        self.ports, self.authenticator, self.limiter = ports, authenticator, limiter
+
+    async def download(self, request: Request) -> Response:
+        """The PDF, or a JSON error: 401 without a valid token, 403 for whoever may not
+        have it (whether or not it exists), 409 while no checkpoint covers it yet."""
+        try:
+            actor = await self.authenticator.actor_async(bearer_token(request.headers))
+        except InvalidTokenError:
+            return JSONResponse(
+                {"detail": "The bearer token is invalid or expired."},
+                401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        except UnmappedTokenError as error:
+            return JSONResponse({"detail": str(error)}, 403)
+        except ProviderUnavailableError:
+            retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            return JSONResponse({"detail": UNAVAILABLE}, 503, headers=retry)
+        if wait := self.limiter.retry_after(actor.id):
+            too_many = {"detail": f"Too many requests from this caller; retry in {wait} s."}
+            return JSONResponse(too_many, 429, headers={"Retry-After": str(wait)})
+        try:
+            aid = UUID(request.path_params["agreement_id"])
+        except ValueError:
+            return JSONResponse({"detail": "Not an agreement id.", "code": "FORBIDDEN"}, 403)
+        correlation = str(request.scope.get("state", {}).get("correlation_id", ""))
+        try:
+            dossier = await asyncio.to_thread(
+                self.ports.dossiers.issue, CommandRequest(actor, correlation or "dossier"), aid
+            )
+        except Forbidden:
+            return JSONResponse({"detail": NEEDED[Party.CONTRIBUTOR], "code": "FORBIDDEN"}, 403)
+        except NotYetCheckpointed as error:
+            retry = {"Retry-After": str(RETRY_CHECKPOINT_SECONDS)}
+            return JSONResponse({"detail": error.message, "code": error.code}, 409, headers=retry)
+        except DomainError as error:
+            return JSONResponse({"detail": error.message, "code": error.code}, 404)
+        except KeysUnavailable:
+            return JSONResponse({"detail": "The key store cannot be reached."}, 503)
+        return Response(
+            dossier.pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{dossier.filename}"',
+                "Cache-Control": "no-store",
+            },
+        )

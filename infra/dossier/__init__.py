@@ -1,0 +1,1 @@
+"""The promotion dossier: issued from the export, rendered as HTML and PDF."""

@@ -1,0 +1,370 @@
+"""The promotion dossier on both databases: issued to the employee, their manager or HR
+only, recorded in the audit log, parsed back from its PDF (text and embedded files) and
+verified offline; each kind of edit to the PDF is caught and named."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from api.cli import cli
+from domain.application import Request
+from domain.application import commands as c
+from domain.dossier.check import EXPORT_NAME, FACTS_NAME, check_dossier, read_pdf
+from domain.dossier.register import DossierRegister
+from domain.errors import Forbidden
+from domain.values import ArtifactKind, ReviewOutcome
+from infra.bootstrap import Container
+from infra.dossier.issue import Dossier, Issuer, issuer_of
+from infra.dossier.render import render_html, render_pdf
+from projections import queries as q
+from projections.history import agreement_events
+from tests.support import Org
+
+ROOT = Path(__file__).parents[2]
+
+
+def _story(container: Container) -> tuple[Org, UUID]:
+    container.prepare()  # tables, migrations, the read models' position
+    org = Org(container.app)
+    agreement = org.active()
+    aid = agreement.id
+    org.run(
+        org.employee,
+        c.RecordArtifact(
+            agreement_id=aid,
+            title="Feature brief: bulk export",
+            kind=ArtifactKind.BRIEF,
+            url="https://wiki.example.com/briefs/bulk-export",
+            skills=["roadmapping"],
+        ),
+    )
+    org.run(
+        org.manager,
+        c.RecordReview(
+            agreement_id=aid,
+            held_on=datetime.now(UTC).date(),
+            outcome=ReviewOutcome.ON_TRACK,
+            notes="Findings landed well; keep the research hours.",
+        ),
+    )
+    return org, aid
+
+
+def _issue(container: Container, req: Request, aid: UUID) -> tuple[Issuer, Dossier]:
+    issuer = issuer_of(container)
+    return issuer, issuer.issue(req, aid)
+
+
+def test_a_dossier_reads_back_from_its_pdf_and_verifies(
+    container: Container, tmp_path: Path
+) -> None:
+    org, aid = _story(container)
+    issuer, dossier = _issue(container, org.employee, aid)
+    reader = PdfReader(__import__("io").BytesIO(dossier.pdf))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Target role: Product manager" in text
+    assert "Feature brief: bulk export (BRIEF)" in text
+    assert "Manager's notes: Findings landed well" in text
+    assert str(aid) in text
+    files = {name: content[0] for name, content in reader.attachments.items()}
+    assert set(files) == {EXPORT_NAME, FACTS_NAME}
+    facts = json.loads(files[FACTS_NAME])
+    assert facts == dossier.facts
+    assert [e["kind"] for e in facts["evidence"]] == ["ARTIFACT", "REVIEW"]
+    assert facts["skills"][1] == {
+        "skill": "roadmapping",
+        "evidence": [facts["evidence"][0]["date"]],
+    }
+    assert facts["verification"]["lastVersion"] == 4
+    outcome = check_dossier(text, files, issuer.public_key)
+    assert outcome.ok, outcome.problems
+    # Offline: the standalone checker and the command line, with nothing but the file.
+    path = tmp_path / "dossier.pdf"
+    path.write_bytes(dossier.pdf)
+    standalone = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "domain.dossier.check",
+            str(path),
+            "--public-key",
+            issuer.public_key,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert standalone.returncode == 0, standalone.stdout
+    assert standalone.stdout.startswith("OK: the dossier of agreement")
+    result = CliRunner().invoke(
+        cli, ["verify-dossier", str(path), "--public-key", issuer.public_key]
+    )
+    assert result.exit_code == 0, result.output
+    # The export alone verifies with the standalone verifier too (chain, signature, proof).
+    export = tmp_path / "export.jsonl"
+    export.write_bytes(files[EXPORT_NAME])
+    alone = subprocess.run(
+        [sys.executable, "domain/integrity.py", str(export), "--public-key", issuer.public_key],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert alone.returncode == 0, alone.stdout
+
+
+def _forged(
+    dossier: Dossier,
+    facts: dict[str, Any] | None = None,
+    *,
+    printed: dict[str, Any] | None = None,
+    export: str | None = None,
+    html: str | None = None,
+) -> tuple[str, dict[str, bytes]]:
+    """A dossier re-made as someone with the PDF and a renderer would: other facts
+    embedded, other facts printed, another export embedded, or other HTML."""
+    embedded = facts if facts is not None else dossier.facts
+    shown = printed if printed is not None else embedded
+    page = html or render_html(shown, {}, "someone", datetime.now(UTC))
+    pdf = render_pdf(page, export or dossier.export, json.dumps(embedded))
+    return read_pdf(pdf)
+
+
+def _changed_date(facts: dict[str, Any]) -> None:
+    facts["evidence"][0]["date"] = "2025-01-15"
+
+
+def _added_artifact(facts: dict[str, Any]) -> None:
+    facts["evidence"].append(
+        {
+            "date": facts["evidence"][0]["date"],
+            "kind": "ARTIFACT",
+            "title": "Pricing strategy for Europe (REPORT)",
+            "detail": None,
+            "skills": ["pricing"],
+            "by": facts["employeeId"],
+        }
+    )
+
+
+def _changed_hours(facts: dict[str, Any]) -> None:
+    facts["hoursByMonth"][0]["hours"] = 120.0
+
+
+EDITS = {
+    "a changed date": (_changed_date, "evidence[0].date", "2025-01-15"),
+    "an added artifact": (_added_artifact, "evidence[2]", "Pricing strategy for Europe"),
+    "changed hours": (_changed_hours, "hoursByMonth[0].hours", "120"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EDITS))
+def test_an_edited_fact_fails_saying_what_differs(container: Container, kind: str) -> None:
+    org, aid = _story(container)
+    issuer, dossier = _issue(container, org.manager, aid)
+    edit, path, shown = EDITS[kind]
+    facts = copy.deepcopy(dossier.facts)
+    edit(facts)
+    # Edited everywhere: printed and embedded. The export says otherwise.
+    outcome = check_dossier(*_forged(dossier, facts), issuer.public_key)
+    assert not outcome.ok
+    assert any(
+        p.startswith(f"embedded facts differ from the export: {path}") for p in outcome.problems
+    )
+    assert any(shown.replace(" ", "") in p.replace(" ", "") for p in outcome.problems), (
+        outcome.problems
+    )
+    # Edited only where a reader looks: the printed text.
+    outcome = check_dossier(*_forged(dossier, printed=facts), issuer.public_key)
+    assert not outcome.ok
+    assert not any(p.startswith("embedded facts") for p in outcome.problems)
+    assert any(p.startswith("printed “") for p in outcome.problems), outcome.problems
+
+
+def test_a_swapped_embedded_export_fails(container: Container) -> None:
+    org, aid = _story(container)
+    issuer, dossier = _issue(container, org.employee, aid)
+    other = org.active()  # the same employee's second agreement
+    _, second = _issue(container, org.employee, other.id)
+    outcome = check_dossier(*_forged(dossier, export=second.export), issuer.public_key)
+    assert not outcome.ok
+    assert any("agreementId" in p for p in outcome.problems), outcome.problems
+    # An export edited inside (one event's text changed) breaks its chain.
+    edited = dossier.export.replace("Feature brief: bulk export", "Feature brief: all exports")
+    outcome = check_dossier(*_forged(dossier, export=edited), issuer.public_key)
+    assert not outcome.ok
+    assert any("does not verify" in p for p in outcome.problems), outcome.problems
+
+
+def test_a_removed_verification_block_fails(container: Container) -> None:
+    org, aid = _story(container)
+    issuer, dossier = _issue(container, org.hr, aid)
+    html = re.sub(r'<section class="verification".*?</section>', "", dossier.html, flags=re.DOTALL)
+    assert html != dossier.html
+    outcome = check_dossier(*_forged(dossier, html=html), issuer.public_key)
+    assert not outcome.ok
+    assert "the printed text lacks the section “Verification”" in outcome.problems
+
+
+def test_a_pdf_without_an_embedded_export_fails(container: Container) -> None:
+    org, aid = _story(container)
+    issuer, dossier = _issue(container, org.employee, aid)
+    text, _ = read_pdf(dossier.pdf)
+    outcome = check_dossier(text, {}, issuer.public_key)
+    assert outcome.problems == [f"the dossier carries no embedded export ({EXPORT_NAME})"]
+
+
+def _audit_rows(container: Container, aid: UUID) -> list[dict[str, Any]]:
+    container.projector.catch_up()
+    with container.engines.reader.connect() as conn:
+        rm = q.live_read_model(conn)
+        where = q.AuditFilter(agreement_id=str(aid), types=("DossierIssued",))
+        return q.audit_log(conn, rm, where, 10, None, False)
+
+
+def test_issuing_a_dossier_is_recorded_under_the_agreement_without_changing_it(
+    container: Container,
+) -> None:
+    org, aid = _story(container)
+    before = container.app.load_agreement(aid)
+    assert before is not None
+    _issue(container, org.employee, aid)
+    _issue(container, org.manager, aid)
+    after = container.app.load_agreement(aid)
+    assert after is not None and after.version == before.version
+    rows = _audit_rows(container, aid)
+    assert [(r["actor_id"], r["payload"]["issuedTo"]) for r in rows] == [
+        (org.employee_id, org.employee_id),
+        (org.manager_id, org.manager_id),
+    ]
+    assert rows[0]["payload"]["agreementVersion"] == before.version
+    assert rows[0]["stream_type"] == "DOSSIER"
+    # The agreement's timeline holds its own versions only (the issues are the register's).
+    with container.engines.reader.connect() as conn:
+        timeline = agreement_events(conn, q.live_read_model(conn), str(aid), 0, 50)
+    assert [e["version"] for e in timeline] == list(range(1, before.version + 1))
+
+
+ACCESS = [
+    ("employee", True),
+    ("manager", True),
+    ("hr", True),
+    ("other_manager", False),
+    ("stranger", False),
+    ("auditor", False),
+]
+
+
+@pytest.mark.parametrize(("who", "allowed"), ACCESS)
+def test_who_may_be_issued_a_dossier(container: Container, who: str, allowed: bool) -> None:
+    org, aid = _story(container)
+    req = getattr(org, who)
+    head = container.app.recorder.max_notification_id()
+    if allowed:
+        _, dossier = _issue(container, req, aid)
+        assert dossier.pdf.startswith(b"%PDF")
+        return
+    with pytest.raises(Forbidden):
+        _issue(container, req, aid)
+    assert container.app.find_dossier_register(aid) is None
+    assert container.app.recorder.max_notification_id() == head  # nothing recorded
+
+
+def test_an_erased_persons_text_stays_erased_and_the_dossier_still_verifies(
+    container: Container,
+) -> None:
+    org, aid = _story(container)
+    container.app.execute(org.hr, c.ErasePerson(person_id=org.employee_id, reason="Left; asked"))
+    issuer, dossier = _issue(container, org.hr, aid)
+    text, files = read_pdf(dossier.pdf)
+    assert "Agreement: [erased] (status ACTIVE)" in text
+    assert "Feature brief: bulk export" not in text
+    assert "Findings landed well" not in text  # the review's notes were about the employee
+    assert check_dossier(text, files, issuer.public_key).ok
+    assert isinstance(container.app.find_dossier_register(aid), DossierRegister)
+
+
+def test_an_export_whose_proof_does_not_reach_the_signed_root_fails(container: Container) -> None:
+    org, aid = _story(container)
+    issuer, dossier = _issue(container, org.employee, aid)
+    lines = dossier.export.splitlines()
+    proof = json.loads(lines[-1])
+    assert proof["kind"] == "proof" and proof["subtrees"]
+    proof["subtrees"][0][2] = "00" * 32  # another subtree beside the agreement's events
+    forged = "\n".join([*lines[:-1], json.dumps(proof)]) + "\n"
+    outcome = check_dossier(*_forged(dossier, export=forged), issuer.public_key)
+    assert any("NOT_IN_CHECKPOINT" in p for p in outcome.problems), outcome.problems
+    # Without its proof, the export stands for nothing signed.
+    unproven = "\n".join(lines[:-1]) + "\n"
+    outcome = check_dossier(*_forged(dossier, export=unproven), issuer.public_key)
+    assert "the export does not prove every event part of a signed checkpoint" in outcome.problems
+    # Without its first events, it is not the agreement's whole history.
+    events = [line for line in lines if '"kind": "event"' in line]
+    cut = "\n".join(line for line in lines if line != events[0]) + "\n"
+    outcome = check_dossier(*_forged(dossier, export=cut), issuer.public_key)
+    assert "the export does not hold the agreement's events from its first on" in outcome.problems
+
+
+def test_the_sketch_prints_before_and_after_and_a_reverted_sketch_leaves_the_dossier(
+    container: Container,
+) -> None:
+    from domain.records import ChangeKind
+    from domain.sketch import (
+        CraftedBlock,
+        Energy,
+        Relationship,
+        RelationshipKind,
+        Sketch,
+        TaskBlock,
+    )
+
+    org, aid = _story(container)
+    sketch = Sketch(
+        before=(
+            TaskBlock("testing", "Regression testing", 60, Energy.DRAINING),
+            TaskBlock("ceremonies", "Team ceremonies", 40, Energy.NEUTRAL),
+        ),
+        after=(
+            CraftedBlock("t2", "Regression testing", 55, Energy.DRAINING, "testing"),
+            CraftedBlock("c2", "Team ceremonies", 40, Energy.NEUTRAL, "ceremonies"),
+            CraftedBlock("r", "Customer research", 5, Energy.ENERGISING, skill="roadmapping"),
+        ),
+        relationships=(Relationship("m", RelationshipKind.MENTOR, name="A product lead"),),
+        purpose="Quality starts with knowing what customers need.",
+    )
+    agreement = org.run(org.employee, c.SetSketch(agreement_id=aid, sketch=sketch))
+    issuer, dossier = _issue(container, org.manager, aid)
+    text, files = read_pdf(dossier.pdf)
+    flat = " ".join(text.split())
+    assert "Before: Regression testing, 60% of the week, draining" in flat
+    assert "After: Regression testing, 55% of the week, draining (resized)" in flat
+    assert (
+        "After: Customer research, 5% of the week, energising (added), for the skill roadmapping"
+        in flat
+    )
+    assert "Relationship (mentor): A product lead" in flat
+    assert "Purpose: Quality starts with knowing what customers need." in flat
+    outcome = check_dossier(text, files, issuer.public_key)
+    assert outcome.ok, (outcome.problems, text)
+    change = next(
+        ch.id for ch in agreement.changes.values() if ch.kind is ChangeKind.SKETCH_CHANGED
+    )
+    org.run(org.manager, c.RevertChange(agreement_id=aid, change_id=change, reason="Redo it"))
+    issuer, dossier = _issue(container, org.manager, aid)
+    assert dossier.facts["sketch"] is None
+    text, files = read_pdf(dossier.pdf)
+    assert "Before: Regression testing" not in text
+    assert check_dossier(text, files, issuer.public_key).ok
