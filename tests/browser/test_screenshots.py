@@ -50,6 +50,7 @@ def test_screenshots_are_saved_over_the_readme_s_only_when_asked(
     assert screenshot_folder(tmp_path) == SHOTS
 
 
+@pytest.mark.pdf  # the story's dossier is one of them
 def test_the_readme_screenshots(chromium: str, service: Service, tmp_path: Path) -> None:
     from playwright.sync_api import Page, expect, sync_playwright
 

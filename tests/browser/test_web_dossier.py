@@ -23,6 +23,8 @@ from infra.signing import new_private_key, public_key_b64
 from tests.browser.conftest import Service
 from tests.browser.pages import Console, accessible
 
+pytestmark = pytest.mark.pdf  # skipped without pango, except in CI
+
 KEY = new_private_key()  # the service's signing key: the test checks the PDF against it
 BUTTON = "Download the promotion dossier (PDF)"
 

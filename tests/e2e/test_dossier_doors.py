@@ -18,6 +18,8 @@ from tests.e2e.conftest import Api, serving
 from tests.e2e.web import sign_in
 from tests.e2e.world import World
 
+pytestmark = pytest.mark.pdf  # skipped without pango, except in CI
+
 DOSSIER = (
     """query($id: ID!) { dossier(agreementId: $id) { agreementId url contentType verifyWith } }"""
 )

@@ -450,6 +450,7 @@ def test_every_action_is_refused_as_not_found_to_everyone_else_recording_nothing
             assert api.position() > before, (path, who)
 
 
+@pytest.mark.pdf
 def test_every_download_is_for_whom_it_may_be_and_the_same_404_to_everyone_else(
     api: Api,
 ) -> None:

@@ -32,6 +32,8 @@ from projections import queries as q
 from projections.history import agreement_events
 from tests.support import Org
 
+pytestmark = pytest.mark.pdf  # skipped without pango, except in CI
+
 ROOT = Path(__file__).parents[2]
 
 
