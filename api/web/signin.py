@@ -30,12 +30,17 @@ def _link(site: Site, request: Request) -> SignInLink | None:
         return None
 
 
+def _ways(site: Site) -> dict[str, object]:
+    """How a person may get a new link (the pages say it in their words)."""
+    return {"provider": site.provider_name, "email_sign_in": site.email_sign_in}
+
+
 def _invalid(site: Site, request: Request) -> Response:
-    return site.render(request, "link_invalid.html", None, 400)
+    return site.render(request, "link_invalid.html", None, 400, **_ways(site))
 
 
 def _used(site: Site, request: Request) -> Response:
-    return site.render(request, "link_used.html", None, 410)
+    return site.render(request, "link_used.html", None, 410, **_ways(site))
 
 
 async def help_page(site: Site, request: Request) -> Response:
