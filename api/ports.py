@@ -41,6 +41,7 @@ from infra.signing import events_key, trusted_public_keys
 from infra.used_tokens import UsedTokens
 from infra.webhooks import queries as webhook_queries
 from projections import queries as q
+from projections.name_index import NameIndex, index_key
 from projections.tables import ReadModel
 
 T = TypeVar("T")
@@ -132,6 +133,11 @@ class Reads:
     receiving_limit_per_week: float
     compiled: bool  # queries compiled to one SQL statement (PostgreSQL, setting on)
     keys: KeyRing  # the read models hold personal data sealed; it is opened here
+    names: NameIndex | None = None  # hashes what a filter's name says (name_tokens)
+
+    def name_tokens(self, typed: str) -> tuple[str, ...]:
+        """The hashed words of a name typed in a filter (none without an index)."""
+        return () if self.names is None else tuple(self.names.query(typed))
 
     def run(self, query: Callable[[Connection, ReadModel], T]) -> T:
         """Run a read query on the live tables in one transaction (so the generation
@@ -247,6 +253,7 @@ class Ports:
                 compiled=settings.projections.compiled_reads
                 and reader.dialect.name == "postgresql",
                 keys=container.keys,
+                names=NameIndex(index_key(container.keys.store.master_key), container.keys.open),
             ),
             audit=Audit(
                 container.store,

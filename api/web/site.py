@@ -25,6 +25,7 @@ from api.web import csrf
 from api.web.assets import Assets
 from api.web.navigation import COUNTED, REVIEW_HORIZON, has_inbox, links
 from api.web.sessions import COOKIE, REFRESH_AFTER, Session, cookie_value, read_session
+from api.web.words import roles_phrase
 from domain.access import sees_all
 from domain.application import Request as CommandRequest
 from domain.values import AdjustmentKind, ArtifactKind, Role
@@ -120,6 +121,15 @@ class Site:
         name, waiting = self.ports.reads.run(read)
         return name, waiting, self.ports.notices.unread(actor.id)
 
+    def name_of(self, person_id: str) -> str | None:
+        """The person's display name in the directory (None: not in it); blocking."""
+
+        def read(conn: Connection, rm: ReadModel) -> str | None:
+            person = q.people_by_id(conn, rm, [person_id]).get(person_id)
+            return None if person is None else str(person["display_name"])
+
+        return self.ports.reads.run(read)
+
     def throttle(self, caller: str) -> None:
         """Count one request of the caller; over the limit, a 429 page with
         Retry-After (the app's HTTP error handler renders it)."""
@@ -165,7 +175,8 @@ class Site:
             session=session,
             csrf_token=csrf.token_for(self.secret, session.session_id) if session else None,
             idempotency_key=secrets.token_urlsafe(18),
-            viewer_name=getattr(request.state, "viewer_name", None),
+            viewer_name=getattr(request.state, "viewer_name", None)
+            or (roles_phrase(session.actor.roles) if session else None),
             nav=[]
             if session is None
             else links(

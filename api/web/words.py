@@ -64,6 +64,16 @@ ROLE_WORDS: dict[Role, str] = {
     Role.INTEGRATION: "Integration",
 }
 
+# A role as what someone is, for "Signed in as an auditor" (someone with no entry in
+# the directory, hence no name); the most specific first.
+ROLE_NOUNS: dict[Role, str] = {
+    Role.HR: "HR",
+    Role.AUDITOR: "an auditor",
+    Role.MANAGER: "a manager",
+    Role.EMPLOYEE: "an employee",
+    Role.INTEGRATION: "an integration",
+}
+
 
 def _split(code: str) -> str:
     """A code name nobody has worded yet, split into words ("SomethingNew" →
@@ -94,3 +104,12 @@ def roles_words(roles: Iterable[Role | str]) -> str:
     if len(worded) <= 1:
         return "".join(worded)
     return ", ".join(worded[:-1]) + " and " + worded[-1]
+
+
+def roles_phrase(roles: Iterable[Role]) -> str:
+    """Who the roles make someone: "an auditor", "a manager and an employee"."""
+    held = set(roles)
+    nouns = [noun for role, noun in ROLE_NOUNS.items() if role in held]
+    if len(nouns) <= 1:
+        return "".join(nouns) or "someone without a role"
+    return ", ".join(nouns[:-1]) + " and " + nouns[-1]

@@ -12,6 +12,11 @@ from typing import Any
 from tests.browser.pages import accessible
 
 WIDTHS = (320, 390, 1280)
+# What sticks out on the right (for the failure's message): the innermost elements.
+WIDER = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+    && !e.parentElement.closest('.table-wrap'))
+  .slice(0, 8).map(e => e.outerHTML.slice(0, 100))"""
 SHOTS = Path(os.environ.get("CRAFTING_TEST_SHOTS") or Path(tempfile.gettempdir()) / "shots")
 
 
@@ -22,6 +27,6 @@ def looked_at(page: Any, name: str) -> None:
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         wide = int(page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth"))
-        assert wide <= 0, (page.url, width, wide)
+        assert wide <= 0, (page.url, width, wide, page.evaluate(WIDER))
         page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
     accessible(page)
