@@ -34,6 +34,7 @@ from infra.notifications.kinds import Mode as Mode
 from infra.notifications.preferences import Choices as Choices
 from infra.notifications.preferences import InvalidPreference as InvalidPreference
 from infra.notifications.preferences import time_zones as time_zones
+from infra.notifications.preferences import valid_time_zone as valid_time_zone
 from infra.notifications.service import Notifications
 from infra.notifications.unsubscribe import read_token
 from infra.secrets import jwt_secret
@@ -95,6 +96,10 @@ class Notices:
     def mark_read(self, person_id: str) -> None:
         """The person has seen their notifications."""
         self.service.mark_read(person_id)
+
+    def time_zone(self, person_id: str) -> str | None:
+        """The time zone the person chose (None: none yet)."""
+        return preferences.saved_time_zone(self.service.engine, person_id)
 
     def choices(self, person_id: str) -> preferences.Choices:
         """The person's notification settings."""

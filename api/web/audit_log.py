@@ -4,7 +4,6 @@ filtered by actor, type and time, newest first, as GraphQL's `auditLog` reads th
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from sqlalchemy import Connection
@@ -14,6 +13,7 @@ from starlette.responses import Response
 from api.web.events import SEARCHABLE_TYPES, describe
 from api.web.lookups import PAGE, bad_query, viewer, whole
 from api.web.site import Site
+from api.web.times import naive_in_zone
 from api.web.words import event_words, role_words
 from domain.access import sees_all
 from projections import queries as q
@@ -21,14 +21,6 @@ from projections.rows import Row
 from projections.tables import ReadModel
 
 MAX_TYPES = 50  # as GraphQL's auditLog filter
-
-
-def _instant(raw: str) -> datetime | None:
-    """A date or an instant from the form (UTC when it has no zone); ValueError if bad."""
-    if not raw:
-        return None
-    found = datetime.fromisoformat(raw)
-    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 class AuditLogPages:
@@ -46,8 +38,11 @@ class AuditLogPages:
         actor = params.get("actor", "").strip()[:128]
         types = tuple(t for t in params.getlist("type") if t)[:MAX_TYPES]
         after = whole(params.get("after"), default=-1)
+        # The dates typed are in the person's time zone, as the times shown are.
+        zone = getattr(request.state, "zone", "UTC")
         try:
-            start, end = _instant(params.get("from", "")), _instant(params.get("to", ""))
+            start = naive_in_zone(params.get("from", ""), zone)
+            end = naive_in_zone(params.get("to", ""), zone)
         except ValueError:
             message = "from and to must be dates or instants such as 2026-11-24T10:00."
             return bad_query(self.site, request, session, message)

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from api.web import csrf
 from api.web.assets import Assets
 from api.web.navigation import COUNTED, REVIEW_HORIZON, has_inbox, links
 from api.web.sessions import COOKIE, REFRESH_AFTER, Session, cookie_value, read_session
+from api.web.times import COOKIE as TZ_COOKIE
+from api.web.times import local, zone_of
 from api.web.words import roles_phrase
 from domain.access import sees_all
 from domain.application import Request as CommandRequest
@@ -97,15 +100,17 @@ class Site:
         # Shown in the header: the directory's name, not an id ("[erased]" after erasure),
         # how much awaits the person in their inbox, and their unseen notifications.
         header = await asyncio.to_thread(self.header_of, session)
-        request.state.viewer_name, request.state.waiting, request.state.unread = header
+        request.state.viewer_name, request.state.waiting, request.state.unread, chosen = header
+        request.state.zone = zone_of(chosen, request.cookies.get(TZ_COOKIE))
+        request.state.zone_chosen = chosen is not None
         if now - session.seen_at >= REFRESH_AFTER:
             request.state.refreshed = session.seen(now)
         return session
 
-    def header_of(self, session: Session) -> tuple[str | None, int | None, int]:
+    def header_of(self, session: Session) -> tuple[str | None, int | None, int, str | None]:
         """The person's display name, for whoever has an inbox how many proposals and
-        reviews await them there (one read), and how many notifications they have not
-        seen yet."""
+        reviews await them there (one read), how many notifications they have not
+        seen yet, and the time zone they chose (None: none)."""
         actor = session.actor
         scope = scope_of(session)
         manager_id = None if actor.has(Role.HR) else actor.id
@@ -119,7 +124,8 @@ class Site:
             return name, inbox.waiting(conn, rm, scope, manager_id, due, COUNTED)
 
         name, waiting = self.ports.reads.run(read)
-        return name, waiting, self.ports.notices.unread(actor.id)
+        notices = self.ports.notices
+        return name, waiting, notices.unread(actor.id), notices.time_zone(actor.id)
 
     def name_of(self, person_id: str) -> str | None:
         """The person's display name in the directory (None: not in it); blocking."""
@@ -170,7 +176,9 @@ class Site:
         **values: Any,
     ) -> HTMLResponse:
         """A page; a signed-in page gets the CSRF token and a fresh idempotency key
-        (one per rendering: a form submitted twice records once)."""
+        (one per rendering: a form submitted twice records once), and every page the
+        person's time zone."""
+        zone = getattr(request.state, "zone", None) or zone_of(None, request.cookies.get(TZ_COOKIE))
         page = self.env.get_template(template).render(
             session=session,
             csrf_token=csrf.token_for(self.secret, session.session_id) if session else None,
@@ -187,6 +195,9 @@ class Site:
             ),
             here=request.url.path if status < 400 else None,  # the nav's current page
             counted=COUNTED,
+            zone=zone,
+            # A recorded moment in the person's zone, named: "2026-11-24 14:05 CET".
+            when=partial(local, zone=zone),
             **values,
         )
         response = HTMLResponse(page, status)
