@@ -45,8 +45,10 @@ def local(moment: datetime, zone: str, *, seconds: bool = False) -> str:
 
 def naive_in_zone(raw: str, zone: str) -> datetime | None:
     """What someone typed in a date or date-time field, read in their zone (one that
-    names its own offset keeps it); ValueError if it is not a date or an instant."""
+    names its own offset keeps it), as a UTC moment; ValueError if it is not a date or an
+    instant."""
     if not raw:
         return None
     found = datetime.fromisoformat(raw)
-    return found if found.tzinfo is not None else found.replace(tzinfo=ZoneInfo(zone))
+    aware = found if found.tzinfo is not None else found.replace(tzinfo=ZoneInfo(zone))
+    return aware.astimezone(UTC)  # as recorded (SQLite compares the digits, not the zone)

@@ -42,7 +42,7 @@ def test_pages_carry_strict_security_headers_and_no_inline_code(api: Api) -> Non
 def test_static_files_are_served_by_content_hash_for_a_year(api: Api) -> None:
     page = browser(api.client).get("/signin").text
     urls = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
-    assert len(urls) == 5  # the icon, the stylesheet, htmx, the CSRF header script, the dialog
+    assert len(urls) == 6  # icon, stylesheet, htmx, CSRF header, dialog, time zone scripts
     for url in urls:
         name, digest, ext = url.removeprefix("/static/").rsplit(".", 2)
         body = browser(api.client).get(url)
