@@ -13,6 +13,7 @@ from tests.browser.conftest import Service
 from tests.browser.looks import looked_at
 from tests.browser.pages import Console
 from tests.browser.test_web_confirm import _approved
+from tests.processes import eventually
 
 
 def _first_time(page: object) -> tuple[datetime, str]:
@@ -37,7 +38,8 @@ def test_times_are_shown_in_the_browsers_zone_or_the_one_chosen(
             page.set_default_timeout(30_000)
             page.goto(link)
             page.get_by_role("button", name="Sign in").click()
-            page.wait_for_function("document.cookie.includes('crafting_tz=')")  # told
+            told = lambda: any(c["name"] == "crafting_tz" for c in page.context.cookies())  # noqa: E731
+            assert eventually(told, 15), "the browser did not tell its time zone"
             page.goto(f"{service.base}/audit")
             expect(page.locator("p.zone")).to_contain_text("Europe/Berlin")
             moment, shown = _first_time(page)
