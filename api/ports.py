@@ -36,6 +36,7 @@ from infra.notifications.kinds import Mode as Mode
 from infra.notifications.preferences import Choices as Choices
 from infra.notifications.preferences import InvalidPreference as InvalidPreference
 from infra.notifications.preferences import time_zones as time_zones
+from infra.notifications.preferences import valid_time_zone as valid_time_zone
 from infra.notifications.service import Notifications
 from infra.notifications.unsubscribe import read_token
 from infra.read_routing import ReadRouter
@@ -48,6 +49,7 @@ from projections import workload
 from projections.insights.facts import Facts, read_facts
 from projections.insights.figures import Insights, compute
 from projections.insights.views import for_teams
+from projections.name_index import NameIndex, index_key
 from projections.tables import ReadModel
 
 T = TypeVar("T")
@@ -102,6 +104,10 @@ class Notices:
         """The person has seen their notifications."""
         self.service.mark_read(person_id)
 
+    def time_zone(self, person_id: str) -> str | None:
+        """The time zone the person chose (None: none yet)."""
+        return preferences.saved_time_zone(self.service.engine, person_id)
+
     def choices(self, person_id: str) -> preferences.Choices:
         """The person's notification settings."""
         return preferences.choices_of(self.service.engine, person_id)
@@ -142,6 +148,11 @@ class Reads:
     keys: KeyRing  # the read models hold personal data sealed; it is opened here
     insights_min_group: int = 5  # CRAFTING_INSIGHTS_MIN_GROUP (docs/insights.md)
     router: ReadRouter | None = None
+    names: NameIndex | None = None  # hashes what a filter's name says (name_tokens)
+
+    def name_tokens(self, typed: str) -> tuple[str, ...]:
+        """The hashed words of a name typed in a filter (none without an index)."""
+        return () if self.names is None else tuple(self.names.query(typed))
 
     def run(self, query: Callable[[Connection, ReadModel], T]) -> T:
         """Run a read query on the live tables in one transaction (so the generation
@@ -300,6 +311,7 @@ class Ports:
                 keys=container.keys,
                 insights_min_group=settings.limits.insights_min_group,
                 router=container.read_router,
+                names=NameIndex(index_key(container.keys.store.master_key), container.keys.open),
             ),
             audit=Audit(
                 container.store,

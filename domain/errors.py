@@ -18,6 +18,11 @@ class InvalidInput(DomainError):
     code = "INVALID_INPUT"
 
 
+class NothingToRevert(InvalidInput):
+    """A revert to a version after which nothing in effect changed: refused as input
+    (GraphQL's code is unchanged), but a preview may show it as plain information."""
+
+
 class ReasonRequired(DomainError):
     code = "REASON_REQUIRED"
 

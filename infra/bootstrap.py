@@ -44,6 +44,7 @@ from infra.webhooks.guard import url_guard
 from infra.webhooks.planner import WebhookPlanner
 from infra.webhooks.secrets import SqlSecretStore
 from infra.webhooks.sender import DeliveryConfig
+from projections.name_index import NameIndex, index_key
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +217,8 @@ def bootstrap(settings: Settings | None = None) -> Container:
         app.recorder,
         app.tagging_mapper.keeping_sealed(),  # read models hold personal data sealed
         trust,
-        consumer=ReadModels(),
+        # Names are sealed; the index of their keyed hashes opens them as it projects.
+        consumer=ReadModels(NameIndex(index_key(keys.store.master_key), keys.open)),
         reader=engines.reader,
         postgres_dsn=dsn,
         lock_file=key_file(settings, f"{read_models.NAME}.lock"),

@@ -25,6 +25,7 @@ from domain.records import Adjustment, ChangeKind, Reallocation
 from domain.sealing import stored
 from domain.values import FINAL_STATUSES, AgreementStatus, ChangeStatus
 from domain.webhooks import WebhookSubscription
+from projections.name_index import NameIndex
 from projections.payload import camel_json, event_payload
 from projections.rows import (
     Row,
@@ -53,10 +54,20 @@ class BatchProjector:
     and an interrupted rebuild starts over, so delaying writes is safe.
     """
 
-    def __init__(self, conn: Connection | None, rm: ReadModel, *, remember: bool = False) -> None:
+    def __init__(
+        self,
+        conn: Connection | None,
+        rm: ReadModel,
+        *,
+        remember: bool = False,
+        names: NameIndex | None = None,
+    ) -> None:
         self.conn: Any = conn
         self.rm = rm
         self.remember = remember
+        # The name index (projections.name_index): without one, no names are indexed.
+        self.names = names
+        self.name_tokens: dict[str, set[str]] = {}  # person id → hashed words, to write
         self.owned: dict[str, set[tuple[str, str]]] = {}  # agreement -> (store, key)
         self.agreements: dict[str, Row] = {}
         self.changes: dict[str, Row] = {}
@@ -385,10 +396,15 @@ class BatchProjector:
             elif row.get("active", True):  # left now (or registered as gone)
                 row["inactive_since"] = event.timestamp
             row.update(profile_columns(event.profile))
+            if self.names is not None:
+                self.name_tokens[row["person_id"]] = self.names.tokens_of(
+                    str(stored(event.profile.display_name))
+                )
         elif isinstance(event, Person.LegalHoldPlaced | Person.LegalHoldLifted):
             row["legal_hold"] = isinstance(event, Person.LegalHoldPlaced)
         elif isinstance(event, Person.PersonErased):
             row["erased"] = True
+            self.name_tokens[row["person_id"]] = set()  # the name is not searchable any more
         elif isinstance(event, Person.ProvisioningChanged):
             row.update(provisioning_columns(event.provisioning))
         row.update(version=event.originator_version, updated_at=event.timestamp)
@@ -455,9 +471,27 @@ class BatchProjector:
             if rows:
                 append(self.conn, getattr(rm, name), rows)
                 rows.clear()
+        self._write_name_tokens()
         self.revised.clear()
         if self.remember:
             self._forget_final()
+
+    def _write_name_tokens(self) -> None:
+        """Each renamed or erased person's words replace what the index held for them."""
+        if not self.name_tokens:
+            return
+        table = self.rm.name_tokens
+        people = sorted(self.name_tokens)
+        for chunk in _chunks(people):
+            self.conn.execute(delete(table).where(table.c.person_id.in_(chunk)))
+        rows = [
+            {"person_id": pid, "token": token}
+            for pid in people
+            for token in sorted(self.name_tokens[pid])
+        ]
+        if rows:
+            append(self.conn, table, rows)
+        self.name_tokens.clear()
 
     def _forget_final(self) -> None:
         """Drop written agreements no event can change any more (final statuses)."""

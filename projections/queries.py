@@ -36,6 +36,9 @@ class ReadScope:
 class AgreementCriteria:
     status: str | None = None
     employee_id: str | None = None
+    # The employee by name: the hashed words of the name typed (projections.name_index);
+    # with employee_id too, an agreement of either is found.
+    employee_tokens: tuple[str, ...] = ()
     manager_id: str | None = None
     team_id: str | None = None
     updated_since: datetime | None = None
@@ -46,6 +49,8 @@ class AgreementCriteria:
 class AuditFilter:
     agreement_id: str | None = None
     actor_id: str | None = None
+    # The actor by name (hashed words, projections.name_index); with actor_id, either.
+    actor_tokens: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     recorded_from: datetime | None = None
     recorded_to: datetime | None = None
@@ -114,7 +119,14 @@ def agreements_page(
         conditions.append(a.c.created_position > given("after", after))
     if where.status:
         conditions.append(a.c.status == given("status", where.status))
-    if where.employee_id:
+    if where.employee_tokens:
+        named = a.c.employee_id.in_(_named(rm, where.employee_tokens))
+        conditions.append(
+            or_(a.c.employee_id == given("employee_id", where.employee_id), named)
+            if where.employee_id
+            else named
+        )
+    elif where.employee_id:
         conditions.append(a.c.employee_id == given("employee_id", where.employee_id))
     if where.updated_since:
         conditions.append(a.c.updated_at >= given("updated_since", where.updated_since))
@@ -208,6 +220,24 @@ def erased_people(conn: Connection, rm: ReadModel) -> list[str]:
     return [str(r[0]) for r in conn.execute(select(p.c.person_id).where(p.c.erased)).all()]
 
 
+def _named(rm: ReadModel, tokens: tuple[str, ...]) -> Select[Any]:
+    """The ids of the people whose names hold every one of the hashed words `tokens`."""
+    t = rm.name_tokens
+    return (
+        select(t.c.person_id)
+        .where(t.c.token.in_(list(tokens)))
+        .group_by(t.c.person_id)
+        .having(func.count(func.distinct(t.c.token)) == len(tokens))
+    )
+
+
+def people_named(conn: Connection, rm: ReadModel, tokens: tuple[str, ...]) -> list[str]:
+    """The ids of the people whose names hold every hashed word of `tokens`."""
+    if not tokens:
+        return []
+    return sorted(conn.execute(_named(rm, tokens)).scalars())
+
+
 def people_by_id(conn: Connection, rm: ReadModel, ids: Iterable[str]) -> dict[str, Row]:
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):
@@ -239,7 +269,10 @@ def audit_log(
         conditions.append(log.c.position < after if newest_first else log.c.position > after)
     if where.agreement_id:
         conditions.append(log.c.agreement_id == where.agreement_id)
-    if where.actor_id:
+    if where.actor_tokens:
+        named = log.c.actor_id.in_(_named(rm, where.actor_tokens))
+        conditions.append(or_(log.c.actor_id == where.actor_id, named) if where.actor_id else named)
+    elif where.actor_id:
         conditions.append(log.c.actor_id == where.actor_id)
     if where.types:
         conditions.append(log.c.type.in_(where.types))

@@ -29,7 +29,8 @@ from sqlalchemy import (
 
 # Bump when the tables or the way events fill them change: they are then rebuilt.
 # 3: sealed texts; 4: provisioning (SCIM); 5: webhook URLs only as their receiver;
-# 6: when a person was registered (SCIM meta); 7: the crafting sketch
+# 6: when a person was registered (SCIM meta); 7: the crafting sketch, the name index
+# (name_tokens)
 READ_MODEL_VERSION = 7  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
@@ -63,6 +64,7 @@ class ReadModel:
     artifacts: Table
     people: Table
     audit_log: Table
+    name_tokens: Table
 
 
 @cache
@@ -197,6 +199,14 @@ def read_model(generation: int) -> ReadModel:
         Column("created_at", TS, nullable=False),  # registered (SCIM's meta.created)
         Column("updated_at", TS, nullable=False),
     )
+    # Keyed hashes of the words of each person's display name (projections.name_index):
+    # a search by name, although names are sealed; a person's rows go with their erasure.
+    name_tokens = table(
+        "name_tokens",
+        Column("person_id", String(128), primary_key=True),
+        Column("token", String(64), primary_key=True),
+        Index(f"ix_{p}name_tokens_token", "token", "person_id"),
+    )
     audit_log = table(
         "audit_log",
         Column("position", BigInteger, primary_key=True, autoincrement=False),
@@ -228,4 +238,5 @@ def read_model(generation: int) -> ReadModel:
         artifacts,
         people,
         audit_log,
+        name_tokens,
     )

@@ -24,7 +24,7 @@ from api.cli.demo import load_demo
 from api.cli.signin import ROLES_HELP, checked_sub, demo_links, login_link
 from api.http.auth import mint_token
 from domain.values import Role
-from infra import deployment
+from infra import deployment, public_address
 from infra.bootstrap import bootstrap
 from infra.database import DatabaseUnavailableError, masked_url, replica_name
 from infra.runtime import SUPERVISOR_PID_VARIABLE
@@ -75,6 +75,7 @@ def serve(
     os.environ.setdefault("CRAFTING_PUBLIC_URL", public_url_of(host, port))
     settings = Settings()
     jwt_secret(settings, create=True)  # fail fast, and create it once before workers fork
+    public_address.remember(settings)  # for `crafting login-link` in another terminal
     container = bootstrap(settings)
     try:  # tables and rebuilds once, here, rather than in every worker at the same time
         container.prepare(_progress_printer("Rebuilding read models"))

@@ -9,6 +9,7 @@ import typer
 
 from api.web.sessions import mint_link
 from domain.values import PERSON_ID_RULE, Role, is_person_id
+from infra.public_address import public_url
 from infra.secrets import MissingSecretError, jwt_secret
 from infra.settings import Settings
 
@@ -34,7 +35,7 @@ def checked_sub(sub: str) -> str:
 
 
 def link_for(settings: Settings, secret: str, sub: str, roles: list[Role]) -> str:
-    return f"{settings.web.public_url.rstrip('/')}/login/{mint_link(secret, sub, roles)}"
+    return f"{public_url(settings).rstrip('/')}/login/{mint_link(secret, sub, roles)}"
 
 
 def login_link(

@@ -168,6 +168,7 @@ def create_web_app(
             Route("/login/{token}", bound(signin.sign_in), methods=["POST"]),
             Route("/logout", bound(signin.sign_out), methods=["POST"]),
             Route("/static/{name}", site.assets.response),
+            Route("/favicon.ico", site.assets.favicon),
             *sign_in_routes,
             *oversight_routes(site, guarded),
             *NotificationPages(site).routes(guarded),

@@ -45,6 +45,17 @@ class Assets:
         """The URL of a file by its plain name (KeyError: a template names a missing file)."""
         return self._urls[name]
 
+    def favicon(self, request: Request) -> Response:
+        """`/favicon.ico`, which browsers ask for on every page whatever the page links
+        (a 404 there is an error in every console): the site's icon, cached for a day
+        (the name is fixed, so not forever)."""
+        found = self._files[self._urls["favicon.svg"].removeprefix("/static/")]
+        return Response(
+            found.body,
+            media_type=found.media_type,
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
     def response(self, request: Request) -> Response:
         found = self._files.get(request.path_params["name"])
         if found is None:

@@ -4,7 +4,6 @@ filtered by actor, type and time, newest first, as GraphQL's `auditLog` reads th
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from sqlalchemy import Connection
@@ -14,20 +13,14 @@ from starlette.responses import Response
 from api.web.events import SEARCHABLE_TYPES, describe
 from api.web.lookups import PAGE, bad_query, viewer, whole
 from api.web.site import Site
+from api.web.times import naive_in_zone
+from api.web.words import event_words, role_words
 from domain.access import sees_all
 from projections import queries as q
 from projections.rows import Row
 from projections.tables import ReadModel
 
 MAX_TYPES = 50  # as GraphQL's auditLog filter
-
-
-def _instant(raw: str) -> datetime | None:
-    """A date or an instant from the form (UTC when it has no zone); ValueError if bad."""
-    if not raw:
-        return None
-    found = datetime.fromisoformat(raw)
-    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 class AuditLogPages:
@@ -45,21 +38,35 @@ class AuditLogPages:
         actor = params.get("actor", "").strip()[:128]
         types = tuple(t for t in params.getlist("type") if t)[:MAX_TYPES]
         after = whole(params.get("after"), default=-1)
+        # The dates typed are in the person's time zone, as the times shown are.
+        zone = getattr(request.state, "zone", "UTC")
         try:
-            start, end = _instant(params.get("from", "")), _instant(params.get("to", ""))
+            start = naive_in_zone(params.get("from", ""), zone)
+            end = naive_in_zone(params.get("to", ""), zone)
         except ValueError:
             message = "from and to must be dates or instants such as 2026-11-24T10:00."
             return bad_query(self.site, request, session, message)
         if after is None:
             return bad_query(self.site, request, session, "after must be a log position.")
+        # Who did it, by name or by person id: a person finds "Priya Raman" by her name.
         where = q.AuditFilter(
-            actor_id=actor or None, types=types, recorded_from=start, recorded_to=end
+            actor_id=actor or None,
+            actor_tokens=self.site.ports.reads.name_tokens(actor),
+            types=types,
+            recorded_from=start,
+            recorded_to=end,
         )
         cursor = None if after < 0 else after
 
         def read(conn: Connection, rm: ReadModel) -> tuple[list[Row], dict[str, str]]:
             rows = q.audit_log(conn, rm, where, PAGE, cursor, True)
-            people = q.people_by_id(conn, rm, {r["actor_id"] for r in rows})
+            # The actors, and the people work was reallocated between, by name.
+            moved = [(r["payload"] or {}).get("reallocation") or {} for r in rows]
+            sides = ("fromPersonId", "toPersonId")
+            ids = {r["actor_id"] for r in rows} | {
+                str(m[side]) for m in moved for side in sides if m.get(side)
+            }
+            people = q.people_by_id(conn, rm, ids)
             return rows, {pid: p["display_name"] for pid, p in people.items()}
 
         rows, names = await asyncio.to_thread(self.site.ports.reads.run, read)
@@ -73,10 +80,16 @@ class AuditLogPages:
             "audit_log.html",
             session,
             entries=[
-                {"event": e, "says": describe(e, names), "actor": names.get(e["actor_id"])}
+                {
+                    "event": e,
+                    "says": describe(e, names),
+                    "kind": event_words(e["type"], e["stream_type"]),
+                    "actor": names.get(e["actor_id"]),
+                    "role": role_words(e["actor_role"]),
+                }
                 for e in events
             ],
-            types=SEARCHABLE_TYPES,
+            types=[(t, event_words(t)) for t in SEARCHABLE_TYPES],
             chosen={"actor": actor, "types": types, "from": params.get("from", "")}
             | {"to": params.get("to", "")},
             next_url=next_url,

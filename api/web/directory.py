@@ -96,9 +96,12 @@ class DirectoryPages:
         after = whole(params.get("after"), default=-1)
         if after is None:
             return bad_query(self.site, request, session, "after must be a log position.")
+        employee = params.get("employee", "").strip()[:128]
         where = q.AgreementCriteria(
             status=status or None,
-            employee_id=params.get("employee", "").strip()[:128] or None,
+            # The employee by name (or by person id): "Sam Tester" finds Sam's agreements.
+            employee_id=employee or None,
+            employee_tokens=self.site.ports.reads.name_tokens(employee),
             team_id=params.get("team", "").strip()[:128] or None,
         )
         scope, cursor = scope_of(session), None if after < 0 else after

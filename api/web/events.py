@@ -3,10 +3,10 @@ audit-log search; and the event types a search can pick from."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from api.web.words import event_words
 from projections.rows import Row
 
 Payload = Mapping[str, Any]
@@ -96,5 +96,4 @@ def describe(event: Row, names: Mapping[str, str]) -> str:
     known = DESCRIBE.get(event["type"])
     if known is not None:
         return known(event["payload"] or {}, names)
-    words = re.sub(r"(?<!^)(?=[A-Z])", " ", event["type"]).lower()
-    return f"{event['stream_type'].title()}: {words}"
+    return event_words(event["type"], event["stream_type"])

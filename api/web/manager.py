@@ -21,7 +21,13 @@ from api.web.forms import Submitted
 from api.web.sessions import Session
 from domain.access import Party, acting_role, may_move_work_of
 from domain.application import commands as c
-from domain.errors import DomainError, Forbidden, ReceiverOverloaded, VersionConflict
+from domain.errors import (
+    DomainError,
+    Forbidden,
+    NothingToRevert,
+    ReceiverOverloaded,
+    VersionConflict,
+)
 from domain.ledger import overloads
 from projections import queries as q
 from projections.tables import ReadModel
@@ -190,6 +196,11 @@ class ManagerPages:
         except VersionConflict:  # the read models are behind the agreement
             shown["conflict"] = PREVIEW_CONFLICT
             status = 409
+        except NothingToRevert as error:
+            if status >= 400:  # a confirmed revert refused: an error on the form
+                shown["errors"] = {"version": error.message} | shown["errors"]
+            else:  # a preview's answer, not a mistake: said as information
+                shown["nothing"] = error.message
         except (DomainError, ValueError) as error:
             field = getattr(error, "field", None) or "version"
             shown["errors"] = {field: getattr(error, "message", str(error))} | shown["errors"]

@@ -110,8 +110,12 @@ class NotificationPages:
             ],
             modes=list(MODE_LABELS.items()),
             hour=choices.hour,
-            time_zone=choices.time_zone,
+            # Not chosen yet: the zone times are shown in now (the browser's).
+            time_zone=choices.time_zone
+            if getattr(request.state, "zone_chosen", True)
+            else getattr(request.state, "zone", choices.time_zone),
             zones=time_zones(),
+            zone_chosen=getattr(request.state, "zone_chosen", True),
             error=error,
             saved=saved,
         )

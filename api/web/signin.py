@@ -16,6 +16,7 @@ from api.web import csrf
 from api.web.navigation import landing
 from api.web.sessions import SignInLink, new_session, read_link
 from api.web.site import Site, to_sign_in
+from api.web.words import roles_phrase, roles_words
 
 MAX_TOKEN_LENGTH = 4096
 
@@ -30,12 +31,17 @@ def _link(site: Site, request: Request) -> SignInLink | None:
         return None
 
 
+def _ways(site: Site) -> dict[str, object]:
+    """How a person may get a new link (the pages say it in their words)."""
+    return {"provider": site.provider_name, "email_sign_in": site.email_sign_in}
+
+
 def _invalid(site: Site, request: Request) -> Response:
-    return site.render(request, "link_invalid.html", None, 400)
+    return site.render(request, "link_invalid.html", None, 400, **_ways(site))
 
 
 def _used(site: Site, request: Request) -> Response:
-    return site.render(request, "link_used.html", None, 410)
+    return site.render(request, "link_used.html", None, 410, **_ways(site))
 
 
 async def help_page(site: Site, request: Request) -> Response:
@@ -58,7 +64,17 @@ async def confirm(site: Site, request: Request) -> Response:
         return _invalid(site, request)
     if await asyncio.to_thread(site.ports.single_use.used, link.token_id):
         return _used(site, request)
-    return site.render(request, "link_confirm.html", None, link=link)
+    # Who the link signs in, by their name in the directory (someone outside it, such as
+    # an auditor, by their roles); the id only in the details.
+    name = await asyncio.to_thread(site.name_of, link.actor.id)
+    return site.render(
+        request,
+        "link_confirm.html",
+        None,
+        link=link,
+        who=name or roles_phrase(link.actor.roles),
+        roles=roles_words(link.actor.roles),
+    )
 
 
 async def sign_in(site: Site, request: Request) -> Response:

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -27,6 +28,9 @@ from api.web.assets import Assets
 from api.web.navigation import COUNTED, REVIEW_HORIZON, has_inbox, links
 from api.web.sessions import COOKIE, REFRESH_AFTER, Session, cookie_value, read_session
 from api.web.sketch_view import drawn_sketch
+from api.web.times import COOKIE as TZ_COOKIE
+from api.web.times import local, zone_of
+from api.web.words import roles_phrase
 from domain.access import sees_all
 from domain.application import Request as CommandRequest
 from domain.values import AdjustmentKind, ArtifactKind, Role
@@ -101,24 +105,28 @@ class Site:
         header = await asyncio.to_thread(self._unless_signed_out, session)
         if header is None:
             return None  # signed out
-        request.state.viewer_name, request.state.waiting, request.state.unread = header
+        request.state.viewer_name, request.state.waiting, request.state.unread, chosen = header
+        request.state.zone = zone_of(chosen, request.cookies.get(TZ_COOKIE))
+        request.state.zone_chosen = chosen is not None
         if now - session.seen_at >= REFRESH_AFTER:
             request.state.refreshed = session.seen(now)
         return session
 
-    def _unless_signed_out(self, session: Session) -> tuple[str | None, int | None, int] | None:
+    def _unless_signed_out(
+        self, session: Session
+    ) -> tuple[str | None, int | None, int, str | None] | None:
         """One trip off the event loop for what every page's session needs: whether it
         was signed out, else what its header shows (the directory's name, not an id,
         "[erased]" after erasure; how much awaits the person in their inbox; their
-        unseen notifications)."""
+        unseen notifications; the time zone they chose)."""
         if self.ports.single_use.used(session.session_id):
             return None
         return self.header_of(session)
 
-    def header_of(self, session: Session) -> tuple[str | None, int | None, int]:
+    def header_of(self, session: Session) -> tuple[str | None, int | None, int, str | None]:
         """The person's display name, for whoever has an inbox how many proposals and
-        reviews await them there (one read), and how many notifications they have not
-        seen yet."""
+        reviews await them there (one read), how many notifications they have not
+        seen yet, and the time zone they chose (None: none)."""
         actor = session.actor
         scope = scope_of(session)
         manager_id = None if actor.has(Role.HR) else actor.id
@@ -132,7 +140,17 @@ class Site:
             return name, inbox.waiting(conn, rm, scope, manager_id, due, COUNTED)
 
         name, waiting = self.ports.reads.run(read)
-        return name, waiting, self.ports.notices.unread(actor.id)
+        notices = self.ports.notices
+        return name, waiting, notices.unread(actor.id), notices.time_zone(actor.id)
+
+    def name_of(self, person_id: str) -> str | None:
+        """The person's display name in the directory (None: not in it); blocking."""
+
+        def read(conn: Connection, rm: ReadModel) -> str | None:
+            person = q.people_by_id(conn, rm, [person_id]).get(person_id)
+            return None if person is None else str(person["display_name"])
+
+        return self.ports.reads.run(read)
 
     def throttle(self, caller: str) -> None:
         """Count one request of the caller; over the limit, a 429 page with
@@ -174,12 +192,15 @@ class Site:
         **values: Any,
     ) -> HTMLResponse:
         """A page; a signed-in page gets the CSRF token and a fresh idempotency key
-        (one per rendering: a form submitted twice records once)."""
+        (one per rendering: a form submitted twice records once), and every page the
+        person's time zone."""
+        zone = getattr(request.state, "zone", None) or zone_of(None, request.cookies.get(TZ_COOKIE))
         page = self.env.get_template(template).render(
             session=session,
             csrf_token=csrf.token_for(self.secret, session.session_id) if session else None,
             idempotency_key=secrets.token_urlsafe(18),
-            viewer_name=getattr(request.state, "viewer_name", None),
+            viewer_name=getattr(request.state, "viewer_name", None)
+            or (roles_phrase(session.actor.roles) if session else None),
             nav=[]
             if session is None
             else links(
@@ -190,6 +211,9 @@ class Site:
             ),
             here=request.url.path if status < 400 else None,  # the nav's current page
             counted=COUNTED,
+            zone=zone,
+            # A recorded moment in the person's zone, named: "2026-11-24 14:05 CET".
+            when=partial(local, zone=zone),
             **values,
         )
         response = HTMLResponse(page, status)

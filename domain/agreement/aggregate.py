@@ -29,6 +29,7 @@ from domain.errors import (
     InvalidTransition,
     LimitReached,
     NotFound,
+    NothingToRevert,
     ProtectedResponsibility,
 )
 from domain.metadata import ChainedAggregate, Meta
@@ -343,7 +344,7 @@ class Agreement(ChainedAggregate):
             )
         heads = reversal.plan_revert_to_version(self, version)
         if not heads:
-            raise InvalidInput(f"Nothing has changed since version {version}.", "version")
+            raise NothingToRevert(f"Nothing has changed since version {version}.", "version")
         return self._revert(heads, meta, to_version=version)
 
     def pause(self, meta: Meta) -> None:

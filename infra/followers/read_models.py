@@ -24,6 +24,7 @@ from infra.followers.errors import described, is_connection_error
 from infra.followers.follower import Follower
 from infra.followers.interface import Item
 from infra.followers.trust import alarm_untagged
+from projections.name_index import NameIndex
 from projections.projector import BatchProjector
 from projections.tables import (
     PROJECTION_NAME,
@@ -44,11 +45,14 @@ class ReadModels:
 
     name = NAME
 
+    def __init__(self, names: NameIndex | None = None) -> None:
+        self.names = names  # the name index's key and opener (None: names not indexed)
+
     def handle(self, conn: Connection, events: Sequence[Item]) -> None:
         """Apply `events` to the live generation's tables."""
         state = _state(conn)
         assert state is not None, "call ensure_ready() first"
-        BatchProjector(conn, read_model(state.generation)).apply(events)
+        BatchProjector(conn, read_model(state.generation), names=self.names).apply(events)
 
 
 def ensure_ready(follower: Follower, progress: ProgressCallback | None = None) -> None:
@@ -111,6 +115,8 @@ def rebuild(follower: Follower, progress: ProgressCallback | None = None) -> int
 class _Rebuild:
     def __init__(self, follower: Follower, rm: ReadModel, progress: ProgressCallback | None):
         self.follower, self.rm, self.progress = follower, rm, progress
+        consumer = follower.consumer
+        self.names = consumer.names if isinstance(consumer, ReadModels) else None
         self.engine = follower.engine
         self.position = self.applied = 0
         rm.metadata.drop_all(self.engine)
@@ -135,7 +141,7 @@ class _Rebuild:
     def in_memory(self) -> int:
         """Project everything in memory, writing every REBUILD_FLUSH_EVENTS events:
         nothing is read back, and a row changed by many events is written once."""
-        projector = BatchProjector(None, self.rm, remember=True)
+        projector = BatchProjector(None, self.rm, remember=True, names=self.names)
         unflushed = 0
         collecting = gc.isenabled()
         gc.disable()  # millions of short-lived rows; nothing cyclic worth collecting
@@ -181,7 +187,7 @@ class _Rebuild:
         items = self._decoded(conn, batch)
         try:
             with conn.begin_nested():
-                BatchProjector(conn, self.rm).apply(items)
+                BatchProjector(conn, self.rm, names=self.names).apply(items)
             return
         except Exception as error:
             if is_connection_error(error):
@@ -189,7 +195,7 @@ class _Rebuild:
         for position, event in items:
             try:
                 with conn.begin_nested():
-                    BatchProjector(conn, self.rm).apply([(position, event)])
+                    BatchProjector(conn, self.rm, names=self.names).apply([(position, event)])
             except Exception as error:
                 if is_connection_error(error):
                     raise

@@ -44,6 +44,16 @@ def choices_of(engine: Engine, person_id: str) -> Choices:
     return Choices(modes, found.hour, found.time_zone)
 
 
+def saved_time_zone(engine: Engine, person_id: str) -> str | None:
+    """The time zone the person chose on their settings page (None: never chose one;
+    the web app then shows times in their browser's zone)."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(digest_times.c.time_zone).where(digest_times.c.person_id == person_id)
+        ).scalar()
+    return None if found is None else str(found)
+
+
 @cache
 def time_zones() -> list[str]:
     """The IANA time zones this machine knows, sorted (for the settings page)."""

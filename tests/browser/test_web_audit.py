@@ -116,7 +116,7 @@ def test_an_auditor_and_hr_read_history_integrity_and_the_organisation(
             expect(hr.get_by_text("Someone else's plan")).to_have_count(0)
             accessible(hr)
             hr.get_by_label("Status").select_option("PROPOSED")
-            hr.get_by_label("Employee (person id)").fill("")
+            hr.get_by_label("Employee (name or person id)").fill("")
             hr.get_by_role("button", name="Filter").click()
             expect(hr.get_by_role("link", name="Someone else's plan")).to_be_visible()
             accessible(hr)

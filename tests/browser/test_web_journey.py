@@ -72,7 +72,10 @@ def test_an_employee_signs_in_reads_withdraws_and_signs_out(
 
             link = service.link(ids["emp"])
             page.goto(link)
-            expect(page.get_by_role("heading", name=f"Sign in as {ids['emp']}?")).to_be_visible()
+            # The link names the person it signs in: their name in the directory.
+            expect(
+                page.get_by_role("heading", name=f"Sign in as {ids['emp'].title()}?")
+            ).to_be_visible()
             accessible(page)
             page.get_by_role("button", name="Sign in").click()
             expect(page.get_by_role("heading", name="My agreements")).to_be_visible()

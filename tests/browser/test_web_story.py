@@ -53,11 +53,15 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
     console = Console()
     recorded = "Your change is recorded."
 
+    shown = {ids[k]: f"{n} {s}" for k, n in (("emp", "Sam Tester"), ("mgr", "Priya Raman"))}
+
     def signed_in(browser: Any, sub: str, *roles: Role) -> Page:
-        """A browser of their own, signed in with their own link."""
+        """A browser of their own, signed in with their own link (which names them; the
+        auditor, not in the directory, by role)."""
         page: Page = console.watch(browser.new_context(accept_downloads=True).new_page())
         page.goto(service.link(sub, *roles))
-        expect(page.get_by_role("heading", name=f"Sign in as {sub}?")).to_be_visible()
+        who = shown.get(sub, "an auditor")
+        expect(page.get_by_role("heading", name=f"Sign in as {who}?")).to_be_visible()
         accessible(page)
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
