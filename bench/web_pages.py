@@ -1,8 +1,8 @@
 """The web app under load: the manager's inbox over 500 reports' agreements, the
 manager's page of a 10,000-event agreement, and the first page of its timeline,
 rendered by a real `crafting serve` for several signed-in browsers at once. Beside
-each page, in the same run and against the same server, the GraphQL query that reads the same data (what an HRIS screen would
-send instead). Target: p95 under 100 ms for each page.
+each page, in the same run and against the same server, the GraphQL query that
+reads the same data (what an HRIS screen would send instead). Target: p95 under 100 ms for each page.
 
     python -m bench.web_pages [--reports 500] [--events 10000] [--clients 1,4]
         [--seconds 15] [--database-url postgresql://...]
