@@ -2,7 +2,8 @@
 manager's page of a 10,000-event agreement, and the first page of its timeline,
 rendered by a real `crafting serve` for several signed-in browsers at once. Beside
 each page, in the same run and against the same server, the GraphQL query that
-reads the same data (what an HRIS screen would send instead). Target: p95 under 100 ms for each page.
+reads the same data (what an HRIS screen would send instead).
+Target: p95 under 100 ms for each page.
 
     python -m bench.web_pages [--reports 500] [--events 10000] [--clients 1,4]
         [--seconds 15] [--database-url postgresql://...]
