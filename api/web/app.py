@@ -29,6 +29,7 @@ from api.web.manager import ManagerPages, agreement_section
 from api.web.notifications import NotificationPages
 from api.web.oidc import ProviderSignIn, origin
 from api.web.oversight import oversight_routes
+from api.web.reports import ReportPages
 from api.web.site import Site
 from api.web.team import TeamPages
 
@@ -153,6 +154,7 @@ def create_web_app(
             *ManagerPages(pages).routes(guarded),
             Route("/inbox", guarded(team.inbox)),
             Route("/team", guarded(team.team)),
+            Route("/reports", guarded(ReportPages(site).reports)),
             Route("/signin", bound(signin.help_page)),
             Route("/login/{token}", bound(signin.confirm)),
             Route("/login/{token}", bound(signin.sign_in), methods=["POST"]),

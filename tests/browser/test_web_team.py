@@ -84,3 +84,58 @@ def test_the_limit_marks_only_the_received_bar_and_a_negative_net_has_a_bar(
         finally:
             browser.close()
     assert console.unexpected() == []
+
+
+def test_a_manager_sorts_and_filters_their_reports_without_script(
+    chromium: str, service: Service, tmp_path: Path
+) -> None:
+    """Erin's proposal awaits the manager; Pat's agreement runs; Alex has none."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ids = _scene(service)
+    s = ids["s"]
+    console = Console()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        try:
+            # axe needs script: it looks at the page in a browser that runs it.
+            looked = _signed_in(
+                browser, console, service.link(ids["mgr"], Role.MANAGER, Role.EMPLOYEE)
+            )
+            looked.goto(f"{service.base}/reports")
+            _looked_at(looked, tmp_path, "reports")
+            page = console.watch(browser.new_context(java_script_enabled=False).new_page())
+            page.set_default_timeout(20_000)
+            page.goto(service.link(ids["mgr"], Role.MANAGER, Role.EMPLOYEE))
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("link", name="My reports").click()
+            expect(page.get_by_role("heading", name="My reports")).to_be_visible()
+            names = page.locator("table.reports tbody th")
+            expect(names).to_have_count(3)
+            expect(page.get_by_role("row", name=f"Erin Tester {s}")).to_contain_text(
+                "You: decide on the proposal"
+            )
+            expect(page.get_by_role("row", name=f"Pat Peer {s}")).to_contain_text(
+                "3 given, 0 received (net -3 of 4)"
+            )
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.get_by_role("link", name="Given / received h/week (net)").click()
+            expect(page.locator("th[aria-sort=ascending]")).to_contain_text("Given / received")
+            expect(names.first).to_have_text(f"Pat Peer {s}")
+            page.get_by_role("link", name="Given / received h/week (net)").click()
+            expect(page.locator("th[aria-sort=descending]")).to_contain_text("Given / received")
+            expect(names.first).to_have_text(f"Alex Mate {s}")
+
+            page.get_by_label("Awaiting").select_option(label="Awaiting you")
+            page.get_by_role("button", name="Filter").click()
+            expect(names).to_have_count(2)  # Erin's proposal, Pat's review due in 14 days
+            page.get_by_label("Agreement status").select_option(label="proposed")
+            page.get_by_role("button", name="Filter").click()
+            expect(names).to_have_count(1)
+            expect(names.first).to_have_text(f"Erin Tester {s}")
+            expect(page.get_by_role("status")).to_have_text("1 of 3 reports shown.")
+            looked.goto(page.url)
+            accessible(looked)
+        finally:
+            browser.close()
+    assert console.unexpected() == []
