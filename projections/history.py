@@ -19,32 +19,53 @@ class Timeline:
     agreement: Row
     events: list[Row]  # up to `first` + 1: the extra one tells there is a next page
     change_versions: dict[str, int]  # change id → the version that recorded it
+    changed_by: dict[int, Row]  # those versions' events (what a revert undid)
     names: dict[str, str]  # person id → display name (actors, the employee)
     manager_id: str | None  # the employee's current manager
 
 
-TimelineRows = tuple[Row, list[Row], dict[str, int], dict[str, str], str | None]
+TimelineRows = tuple[Row, list[Row], dict[str, int], dict[int, Row], dict[str, str], str | None]
 
 
 def agreement_events(
-    conn: Connection, rm: ReadModel, agreement_id: str, after_version: int, first: int
+    conn: Connection,
+    rm: ReadModel,
+    agreement_id: str,
+    after_version: int,
+    first: int,
+    before_version: int | None = None,
 ) -> list[Row]:
     """Up to `first` + 1 audit-log events of one agreement after a version, oldest
-    first (an agreement's versions follow its log positions)."""
+    first (an agreement's versions follow its log positions); with `before_version`,
+    the ones before that version instead, newest first (None there: from the latest)."""
     log = rm.audit_log
-    query = (
-        select(log)
-        .where(
-            log.c.agreement_id == agreement_id,
-            # The agreement's own events: its dossiers' issues sit under it in the
-            # audit log but are versions of their register, not of the agreement.
-            log.c.stream_id == agreement_id,
-            log.c.version > after_version,
-        )
-        .order_by(log.c.position)
-        .limit(first + 1)
-    )
+    # The agreement's own events: its dossiers' issues sit under it in the audit log
+    # but are versions of their register, not of the agreement.
+    own = (log.c.agreement_id == agreement_id) & (log.c.stream_id == agreement_id)
+    if before_version is None and after_version < 0:
+        where = own
+        order = log.c.position.desc()
+    elif after_version < 0:
+        where = own & (log.c.version < before_version)
+        order = log.c.position.desc()
+    else:
+        where = own & (log.c.version > after_version)
+        order = log.c.position.asc()
+    query = select(log).where(where).order_by(order).limit(first + 1)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def events_at(
+    conn: Connection, rm: ReadModel, agreement_id: str, versions: set[int]
+) -> dict[int, Row]:
+    """The agreement's events recorded at these versions."""
+    if not versions:
+        return {}
+    log = rm.audit_log
+    query = select(log).where(
+        log.c.agreement_id == agreement_id, log.c.version.in_(sorted(versions))
+    )
+    return {int(r["version"]): dict(r) for r in conn.execute(query).mappings()}
 
 
 def reverted_change(event: Row) -> str | None:
@@ -75,18 +96,21 @@ def timeline(
     agreement_id: str,
     after_version: int,
     first: int,
+    before_version: int | None = None,
 ) -> TimelineRows | None:
-    """The agreement's events after a version with who recorded them and where each
-    change was recorded (reverts name the change they revert), if the viewer may read
-    the agreement (the same visibility as every agreement read); None otherwise.
+    """The agreement's events after a version (a negative `after_version`: newest
+    first, before `before_version`) with who recorded them and where and what each
+    change a revert names was, if the viewer may read the agreement (the same
+    visibility as every agreement read); None otherwise.
     Plain rows and dicts, so the port opens their sealed texts (`Timeline(*found)`)."""
     found = q.agreements_by_id(conn, rm, viewer, [agreement_id]).get(agreement_id)
     if found is None:
         return None
-    events = agreement_events(conn, rm, agreement_id, after_version, first)
+    events = agreement_events(conn, rm, agreement_id, after_version, first, before_version)
     # Only the changes this page's reverts name: a long history has thousands.
     reverted = {r for r in map(reverted_change, events) if r is not None}
     changes = change_versions(conn, rm, agreement_id, reverted)
+    changed_by = events_at(conn, rm, agreement_id, set(changes.values()))
     ids = {e["actor_id"] for e in events} | {found["employee_id"]}
     people = q.people_by_id(conn, rm, ids)
     employee = people.get(found["employee_id"])
@@ -94,6 +118,7 @@ def timeline(
         found,
         events,
         changes,
+        changed_by,
         {pid: p["display_name"] for pid, p in people.items()},
         None if employee is None else employee["manager_id"],
     )

@@ -31,6 +31,7 @@ from api.web.manager import ManagerPages, agreement_section
 from api.web.notifications import NotificationPages
 from api.web.oidc import ProviderSignIn, origin
 from api.web.oversight import oversight_routes
+from api.web.reports import ReportPages
 from api.web.site import Site
 from api.web.sketch_pages import sketch_routes
 from api.web.team import TeamPages
@@ -163,6 +164,7 @@ def create_web_app(
             Route("/inbox", guarded(team.inbox)),
             Route("/team", guarded(team.team)),
             Route("/insights", guarded(InsightsPage(site).show)),
+            Route("/reports", guarded(ReportPages(site).reports)),
             Route("/signin", bound(signin.help_page)),
             Route("/login/{token}", bound(signin.confirm)),
             Route("/login/{token}", bound(signin.sign_in), methods=["POST"]),

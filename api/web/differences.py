@@ -122,14 +122,48 @@ def differences(
         if old != new:
             found.append(Difference(label, old, new))
     for kind, key, label, describe in CHILDREN:
-        olds = {} if before is None else {r[key]: r for r in _children(before, kind)}
-        news = {r[key]: r for r in _children(after, kind)}
-        for item_id in [*olds, *(k for k in news if k not in olds)]:
-            old = describe(olds[item_id], shown) if item_id in olds else NONE
-            new = describe(news[item_id], shown) if item_id in news else NONE
+        olds = [] if before is None else _children(before, kind)
+        for old_row, new_row in _paired(olds, _children(after, kind), key, describe, shown):
+            old = NONE if old_row is None else describe(old_row, shown)
+            new = NONE if new_row is None else describe(new_row, shown)
             if old != new:
                 found.append(Difference(label, old, new))
     return found
+
+
+# What still names the same item when its id is new: a revised proposal records every
+# adjustment afresh (new ids), though the person changed one description.
+SAME_ITEM = {"adjustment_id": ("kind", "hours_per_week"), "reallocation_id": ("task",)}
+
+
+def _paired(
+    olds: list[Row], news: list[Row], key: str, describe: Describe, names: Mapping[str, str]
+) -> list[tuple[Row | None, Row | None]]:
+    """Each item before beside itself after: by id; an item whose id is new beside a
+    removed one that reads the same, else one with the same description, else one with
+    the same other fields (a changed description); the rest were removed or added."""
+    by_id = {r[key]: r for r in news}
+    pairs: dict[int, tuple[Row | None, Row | None]] = {}
+    left = [r for r in olds if r[key] not in by_id]
+    added = [r for r in news if r[key] not in {o[key] for o in olds}]
+    matchers: list[Callable[[Row], Any]] = [
+        lambda r: describe(r, names),
+        lambda r: r.get("description", r.get("task")),
+        lambda r: tuple(r.get(f) for f in SAME_ITEM.get(key, ())) or None,
+    ]
+    matched: dict[int, Row] = {}  # index in olds → its new row
+    for same in matchers:
+        for i, old in enumerate(olds):
+            if old in left and i not in matched:
+                twin = next(
+                    (n for n in added if same(n) is not None and same(n) == same(old)), None
+                )
+                if twin is not None:
+                    matched[i] = twin
+                    added.remove(twin)
+    for i, old in enumerate(olds):
+        pairs[i] = (old, by_id.get(old[key], matched.get(i)))
+    return [*pairs.values(), *((None, n) for n in added)]
 
 
 def people_in(*rows: Row | None) -> set[str]:

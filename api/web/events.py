@@ -91,6 +91,26 @@ PERSON_TYPES = (
 SEARCHABLE_TYPES = (*DESCRIBE, *PERSON_TYPES)
 
 
+def change_named(event: Row, change_id: str, names: Mapping[str, str]) -> str:
+    """The change `change_id`, recorded by `event`, in a few words ("the adjustment
+    “Shadow a PM”"): what a revert says it undid."""
+    p = event["payload"] or {}
+    adjustments = [p["adjustment"]] if isinstance(p.get("adjustment"), dict) else []
+    adjustments += [a for a in p.get("adjustments") or () if isinstance(a, dict)]
+    for a in adjustments:
+        if str(a.get("changeId")) == change_id:
+            return f"the adjustment “{a.get('description', '')}”"
+    r = p.get("reallocation")
+    if isinstance(r, dict) and str(r.get("changeId")) == change_id:
+        taker = str(r.get("toPersonId", ""))
+        return f"the reallocation of “{r.get('task', '')}” to {names.get(taker, taker)}"
+    if event["type"] in ("GuardrailsChanged", "Approved"):
+        return f"the guardrails ({_guardrails(p.get('guardrails') or {})})"
+    if event["type"] == "ChangeReverted":
+        return "a revert"
+    return "a change"
+
+
 def describe(event: Row, names: Mapping[str, str]) -> str:
     """One line saying what the event recorded (people by display name)."""
     known = DESCRIBE.get(event["type"])

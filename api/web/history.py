@@ -12,16 +12,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.web.differences import differences, names_of, people_in
-from api.web.events import describe
+from api.web.events import change_named, describe
 from api.web.lookups import PAGE, agreement_viewer, bad_query, partial, version_param
 from api.web.navigation import may_act
+from api.web.sessions import Session
 from api.web.site import Site, scope_of
 from domain.access import Actor, Party
 from domain.agreement import Agreement
-from domain.errors import DomainError, Forbidden
+from domain.errors import DomainError, Forbidden, NotFound
 from projections import history
 from projections.history import reverted_change
 from projections.rows import Row, agreement_row
+
+NOT_YET = "The agreement did not exist yet at that instant."
 
 
 class HistoryPages:
@@ -29,18 +32,31 @@ class HistoryPages:
         self.site = site
 
     async def timeline(self, request: Request) -> Response:
-        """The agreement's events, oldest first, a page at a time (`?after=<version>`)."""
+        """The agreement's events a page at a time: oldest first (`?after=<version>`)
+        or newest first (`?order=newest`, `&before=<version>`)."""
         seen = await agreement_viewer(self.site, request)
         if isinstance(seen, Response):
             return seen
         session, aid = seen[0], str(seen[1])
+        newest = request.query_params.get("order") == "newest"
         after = version_param(request.query_params.get("after"))
-        if after is None:
-            return bad_query(self.site, request, session, "after must be a version number.")
+        before = version_param(request.query_params.get("before"), default=-1)
+        if after is None or before is None:
+            return bad_query(
+                self.site, request, session, "after and before must be version numbers.", aid
+            )
         scope = scope_of(session)
         found = await asyncio.to_thread(
             self.site.ports.reads.run,
-            lambda conn, rm: history.timeline(conn, rm, scope, aid, after, PAGE),
+            lambda conn, rm: history.timeline(
+                conn,
+                rm,
+                scope,
+                aid,
+                -1 if newest else after,
+                PAGE,
+                None if not newest or before < 0 else before,
+            ),
         )
         if found is None:
             return self.site.not_found(request, session)
@@ -51,13 +67,17 @@ class HistoryPages:
         for e in events:
             reverted = reverted_change(e)
             target = None if reverted is None else t.change_versions.get(reverted)
+            what = None
+            if reverted is not None and target is not None and target in t.changed_by:
+                what = change_named(t.changed_by[target], reverted, t.names)
             entries.append(
                 {
                     "event": e,
-                    "says": describe(e, t.names),
+                    "says": describe(e, t.names) if what is None else f"Reverted {what}",
                     "actor": t.names.get(e["actor_id"], e["actor_id"]),
                     "reverts": target,
-                    # The reverted change is on this page or an earlier one.
+                    "reverts_what": what or "a change",
+                    # The reverted change is on this page: no need to load another.
                     "reverts_here": target in shown,
                 }
             )
@@ -68,8 +88,11 @@ class HistoryPages:
             session,
             a=t.agreement,
             entries=entries,
+            newest=newest,
             after=after,
-            next_after=int(events[-1]["version"]) if more else None,
+            before=before,
+            next_cursor=int(events[-1]["version"]) if more else None,
+            latest_after=max(int(t.agreement["version"]) - PAGE, 0),
             may_revert=manager,  # the revert preview decides again
             employee=t.names.get(t.agreement["employee_id"], t.agreement["employee_id"]),
         )
@@ -84,8 +107,29 @@ class HistoryPages:
             return await asyncio.to_thread(commands.agreement_at, actor, aid, version, at)
         except Forbidden:
             return None
+        except NotFound as error:
+            return NOT_YET if error.field == "at" else None
         except DomainError as error:
             return None if error.field == "agreementId" else error.message
+
+    async def _before_it_existed(
+        self, request: Request, session: Session, aid: UUID, at: datetime
+    ) -> Response:
+        """An instant before the agreement was proposed: when it was, and the way back
+        to its timeline (a 404: there is no agreement at that instant)."""
+        first = await self._past(session.actor, aid, 1, None)
+        if not isinstance(first, Agreement):
+            return self.site.not_found(request, session)
+        return self.site.render(
+            request,
+            "agreement_not_yet.html",
+            session,
+            404,
+            aid=aid,
+            title=first.title,
+            at=at.astimezone(UTC),
+            proposed=first.created_on.astimezone(UTC),
+        )
 
     async def what_changed(self, request: Request) -> Response:
         """What version N changed (`?version=N`), field by field: a fragment for htmx
@@ -96,13 +140,13 @@ class HistoryPages:
         session, aid = seen
         version = version_param(request.query_params.get("version"), default=-1)
         if version is None or version < 1:
-            return bad_query(self.site, request, session, "version must be a number from 1.")
+            return bad_query(self.site, request, session, "version must be a number from 1.", aid)
         after = await self._past(session.actor, aid, version, None)
         before = None
         if version > 1:
             before = await self._past(session.actor, aid, version - 1, None)
         if isinstance(after, str):
-            return bad_query(self.site, request, session, after)
+            return bad_query(self.site, request, session, after, aid)
         if after is None or isinstance(before, str):
             return self.site.not_found(request, session)
         then = None if before is None else agreement_row(before)
@@ -128,20 +172,22 @@ class HistoryPages:
         raw_version, raw_at = request.query_params.get("version"), request.query_params.get("at")
         version = version_param(raw_version, default=-1)
         if version is None or (raw_version and version < 1):
-            return bad_query(self.site, request, session, "version must be a number from 1.")
+            return bad_query(self.site, request, session, "version must be a number from 1.", aid)
         at = None
         if raw_at:
             try:
                 at = datetime.fromisoformat(raw_at)
             except ValueError:
                 message = "at must be an instant such as 2026-11-24T10:00:00Z."
-                return bad_query(self.site, request, session, message)
+                return bad_query(self.site, request, session, message, aid)
             at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
         if version < 1 and at is None:
-            return bad_query(self.site, request, session, "Give a version or an instant (at).")
+            return bad_query(self.site, request, session, "Give a version or an instant (at).", aid)
         past = await self._past(session.actor, aid, None if version < 1 else version, at)
+        if past == NOT_YET and at is not None:
+            return await self._before_it_existed(request, session, aid, at)
         if isinstance(past, str):
-            return bad_query(self.site, request, session, past)
+            return bad_query(self.site, request, session, past, aid)
         if past is None:
             return self.site.not_found(request, session)
         row: Row = agreement_row(past)

@@ -46,9 +46,23 @@ def version_param(raw: str | None, default: int = 0) -> int | None:
     return whole(raw, default, most=INT32_MAX)
 
 
-def bad_query(site: Site, request: Request, session: Session, message: str) -> HTMLResponse:
+def bad_query(
+    site: Site, request: Request, session: Session, message: str, agreement_id: object = None
+) -> HTMLResponse:
+    """The 400 page; about an agreement's history, it leads back to its timeline."""
+    back = (
+        None
+        if agreement_id is None
+        else (f"/agreements/{agreement_id}/timeline", "Back to the timeline")
+    )
     return site.render(
-        request, "error.html", session, 400, title="This did not work", message=message
+        request,
+        "error.html",
+        session,
+        400,
+        title="This did not work",
+        message=message,
+        back=back,
     )
 
 

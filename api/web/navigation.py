@@ -61,6 +61,8 @@ def links(
         found.append(Link("/inbox", "Inbox", waiting))
     if sees_all(actor):
         found += [Link("/agreements", "All agreements"), Link("/people", "People")]
+    if actor.has(Role.MANAGER):
+        found.append(Link("/reports", "My reports"))
     if actor.has(Role.MANAGER) or sees_all(actor):
         found.append(Link("/team", "Team workload"))
     if insights_reach(actor) is not None:

@@ -29,15 +29,29 @@ def event_label(type_name: str) -> str:
 
 def chart(members: list[dict[str, Any]], limit: float) -> dict[str, Any]:
     """Bars per person (development hours, hours given, hours received net) on one
-    scale that always shows the receiving limit."""
-    top = max(
-        [limit, 1.0] + [float(m[k]) for m in members for k in ("development", "given", "net")]
-    )
+    scale that always shows the receiving limit. Bars start at zero; a negative net
+    (more given than received) is drawn leftwards from it, so every figure has a bar.
+    The limit is only marked on the received bar: it limits nothing else."""
+    values = [float(m[k]) for m in members for k in ("development", "given", "net")]
+    below = max([0.0] + [-float(m["net"]) for m in members])
+    top = max([limit, 1.0, *values])
 
     def width(hours: float) -> int:
-        return round(max(hours, 0.0) / top * CHART_WIDTH)
+        return round(abs(hours) / (top + below) * CHART_WIDTH)
 
-    return {"width": width, "limit_x": width(limit), "full": CHART_WIDTH}
+    zero = width(below)
+
+    def start(hours: float) -> int:
+        """Where a bar of these hours begins, from the zero line."""
+        return zero - width(hours) if hours < 0 else zero
+
+    return {
+        "width": width,
+        "start": start,
+        "zero": zero,
+        "limit_x": zero + width(limit),
+        "full": CHART_WIDTH,
+    }
 
 
 class TeamPages:

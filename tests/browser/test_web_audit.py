@@ -74,14 +74,18 @@ def test_an_auditor_and_hr_read_history_integrity_and_the_organisation(
             assert [e["version"] for e in lines if e["kind"] == "event"] == [1, 2, 3, 4]
 
             page.get_by_role("link", name="Timeline: every change").click()
-            expect(page.get_by_role("heading", name="Version 4: Reverted a change")).to_be_visible()
+            expect(
+                page.get_by_role("heading", name="Version 4: Reverted the adjustment “Shadow a PM”")
+            ).to_be_visible()
             expect(page.get_by_text("Reason: Team crunch")).to_be_visible()
             accessible(page)
             # What version 3 changed, loaded into the disclosure by htmx.
             page.locator("#v3 summary").click()
             expect(page.locator("#v3 table")).to_contain_text("Shadow a PM")
             accessible(page)
-            page.get_by_role("link", name="the change recorded at version 3").click()
+            page.get_by_role(
+                "link", name="the adjustment “Shadow a PM”, recorded at version 3"
+            ).click()
             assert page.url.endswith("#v3")
             expect(page.locator("#v3")).to_be_in_viewport()
 

@@ -35,7 +35,7 @@ def _pages(service: Service, ids: dict[str, str]) -> dict[str, list[str]]:
             "/agreements/not-there",
             "/notifications",
         ],
-        "mgr": ["/inbox", f"/team?team=team-{s}", mine, "/", "/notifications"],
+        "mgr": ["/inbox", "/reports", f"/team?team=team-{s}", mine, "/", "/notifications"],
         "emp": [
             "/",
             mine,

@@ -84,7 +84,10 @@ def test_the_timeline_shows_every_event_to_those_who_may_read_the_agreement(api:
     correlation = api.data(world.hr, LOG, id=aid)["auditLog"]["edges"][3]["node"]
     assert f"<code>{correlation['correlationId']}</code>" in text
     # The revert links to the change it reverted (on this page: an anchor).
-    assert re.search(r'Reverts <a href="#v3">the change recorded at version 3</a>', text)
+    assert re.search(
+        r'Reverts <a href="#v3">the adjustment “Shadow a PM”, recorded at version 3</a>', text
+    )
+    assert "Version 4: Reverted the adjustment “Shadow a PM”" in text
     assert f'href="/agreements/{aid}/as-of?version=2"' in text
     assert "revert-to" not in text  # only a manager is offered the revert preview
     manager = _as(api, world, "mgr").get(f"/agreements/{aid}/timeline").text
@@ -118,6 +121,28 @@ def test_the_timeline_pages_by_version_and_a_revert_links_across_pages(
     third = auditor.get(f"/agreements/{aid}/timeline?after=3").text
     assert f'href="/agreements/{aid}/timeline?after=2#v3"' in third  # on an earlier page
     assert auditor.get(f"/agreements/{aid}/timeline?after=x").status_code == 400
+
+
+def test_the_timeline_pages_newest_first_on_asking(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("api.web.history.PAGE", 2)
+    world = World(api)
+    aid, _ = _reverted(world)
+    auditor = _as(api, world, "auditor")
+    base = f"/agreements/{aid}/timeline"
+    first = auditor.get(base).text
+    assert f'href="{base}?order=newest">Newest first' in first
+    assert f'href="{base}?after=2#v4">Jump to the latest' in first
+    newest = auditor.get(f"{base}?order=newest").text
+    assert newest.index('id="v4"') < newest.index('id="v3"') and 'id="v2"' not in newest
+    assert f'href="{base}?order=newest&amp;before=3">Earlier events' in newest
+    earlier = auditor.get(f"{base}?order=newest&before=3").text
+    assert earlier.index('id="v2"') < earlier.index('id="v1"') and 'id="v3"' not in earlier
+    assert (
+        "Earlier events" not in earlier and f'href="{base}?order=newest">Newest events' in earlier
+    )
+    assert auditor.get(f"{base}?order=newest&before=x").status_code == 400
 
 
 def test_what_changed_shows_each_field_before_and_after(api: Api) -> None:
@@ -185,12 +210,17 @@ def test_time_travel_shows_the_agreement_as_it_was(api: Api) -> None:
         "version=3",
         "version=x",
         "at=yesterday",
-        "at=2000-01-01T00:00:00Z",
         "",
     ):
         response = employee.get(f"/agreements/{aid}/as-of?{bad}")
         assert response.status_code == 400, bad
         assert "Traceback" not in response.text
+        assert f'href="/agreements/{aid}/timeline">Back to the timeline' in response.text
+    # Before it existed: said so (no agreement then: 404), with the way back.
+    before = employee.get(f"/agreements/{aid}/as-of?at=2000-01-01T00:00:00Z")
+    assert before.status_code == 404
+    assert "had not been proposed yet" in before.text
+    assert f'href="/agreements/{aid}/timeline">Back to the timeline' in before.text
     assert _as(api, world, "stranger").get(f"/agreements/{aid}/as-of?version=1").status_code == 404
     assert _as(api, world, "auditor").get(f"/agreements/{aid}/as-of?version=1").status_code == 200
 
