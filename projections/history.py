@@ -63,7 +63,9 @@ def events_at(
         return {}
     log = rm.audit_log
     query = select(log).where(
-        log.c.agreement_id == agreement_id, log.c.version.in_(sorted(versions))
+        log.c.agreement_id == agreement_id,
+        log.c.stream_id == agreement_id,  # not its dossiers' register (versions of its own)
+        log.c.version.in_(sorted(versions)),
     )
     return {int(r["version"]): dict(r) for r in conn.execute(query).mappings()}
 
