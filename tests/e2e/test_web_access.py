@@ -74,6 +74,8 @@ TEAM = frozenset({"manager", "hr", "auditor", "integration"})
 # Insights (docs/insights.md): HR, auditors and every manager (their own teams' rows);
 # not integrations.
 INSIGHTS = frozenset({"manager", "other manager", "hr", "auditor"})
+# A manager's own reports: whoever has the manager role (each sees their own).
+REPORTS = frozenset({"manager", "other manager"})
 
 # Routes without a signed-in person's access to judge: sign-in, static files.
 PUBLIC = {
@@ -82,6 +84,7 @@ PUBLIC = {
     ("POST", "/login/{token}"),
     ("POST", "/logout"),
     ("GET", "/static/{name}"),
+    ("GET", "/favicon.ico"),
     ("GET", "/oidc/login"),  # only with an identity provider
     ("GET", "/oidc/callback"),
     ("POST", "/signin/email"),  # the same answer for any address
@@ -130,6 +133,7 @@ PAGES: dict[str, Page] = {
     "/inbox": Page(INBOX),
     "/team": Page(TEAM, query="team={team}"),
     "/insights": Page(INSIGHTS),
+    "/reports": Page(REPORTS),
     "/career": Page(IN_DIRECTORY),
     "/people/{person_id}/career": Page(READ_THE_EMPLOYEE),
     "/people": Page(SEES_ALL),
