@@ -15,8 +15,10 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from api import read_side
 from api.http.consistency import ConsistencyWaiter, NotYetConsistent
 from api.http.numbers import whole_number
+from api.read_side import ReadModel, Row
 from api.web import csrf
 from api.web.checks import FormErrors, Labels
 from api.web.differences import changed_since
@@ -30,9 +32,6 @@ from domain.application import commands as c
 from domain.errors import DomainError, Forbidden, VersionConflict
 from domain.sealing import KeysUnavailable
 from domain.values import AgreementStatus
-from projections import queries as q
-from projections.rows import Row
-from projections.tables import ReadModel
 
 MY_AGREEMENTS_SHOWN = 200
 REVIEWS_SHOWN = 5  # the latest; "all" shows every one
@@ -75,7 +74,7 @@ class Detail:
 
 
 DetailRows = tuple[Row, dict[str, list[Row]], dict[str, str], str | None, dict[str, Any]]
-Section = Callable[[Connection, ReadModel, q.ReadScope, Detail], dict[str, Any]]
+Section = Callable[[Connection, ReadModel, read_side.ReadScope, Detail], dict[str, Any]]
 """More of the agreement page, read in the same transaction as the rest (plain rows,
 so their sealed texts are opened too): each role's pages add theirs as template values."""
 # Makes the command from the form, the agreement id, the version shown, the idempotency
@@ -95,14 +94,14 @@ Refused = Callable[[Request, Session, Detail, int, dict[str, Any]], Awaitable[Re
 
 
 def _detail(
-    scope: q.ReadScope, key: str, sections: Sequence[Section]
+    scope: read_side.ReadScope, key: str, sections: Sequence[Section]
 ) -> Callable[[Connection, ReadModel], DetailRows | None]:
     # Plain rows, dicts and tuples: what `Reads.run` opens the sealed texts of.
     def query(conn: Connection, rm: ReadModel) -> DetailRows | None:
-        found = q.agreements_by_id(conn, rm, scope, [key]).get(key)
+        found = read_side.agreements_by_id(conn, rm, scope, [key]).get(key)
         if found is None:
             return None
-        kids = {kind: q.children(conn, rm, kind, [key]).get(key, []) for kind in CHILDREN}
+        kids = {kind: read_side.children(conn, rm, kind, [key]).get(key, []) for kind in CHILDREN}
         ids = {found["employee_id"]} | {
             r[side] for r in kids["reallocations"] for side in ("from_person_id", "to_person_id")
         }
@@ -112,9 +111,11 @@ def _detail(
         # The people the crafting sketch names as relationships to build.
         sketch = found.get("sketch") or {}
         ids |= {r["personId"] for r in sketch.get("relationships", []) if r.get("personId")}
-        employee = q.people_by_id(conn, rm, [found["employee_id"]]).get(found["employee_id"])
+        employee = read_side.people_by_id(conn, rm, [found["employee_id"]]).get(
+            found["employee_id"]
+        )
         manager_id = employee["manager_id"] if employee else None
-        people = q.people_by_id(conn, rm, ids | ({manager_id} if manager_id else set()))
+        people = read_side.people_by_id(conn, rm, ids | ({manager_id} if manager_id else set()))
         names = {pid: p["display_name"] for pid, p in people.items()}
         detail = Detail(found, kids, names, manager_id)
         more = {k: v for section in sections for k, v in section(conn, rm, scope, detail).items()}
@@ -124,15 +125,15 @@ def _detail(
 
 
 def requested_section(
-    conn: Connection, rm: ReadModel, scope: q.ReadScope, detail: Detail
+    conn: Connection, rm: ReadModel, scope: read_side.ReadScope, detail: Detail
 ) -> dict[str, Any]:
     """While changes are asked of a proposal: the reason the manager gave, and who
     they are (shown to everyone who reads the agreement)."""
     row = detail.agreement
     if row["status"] != AgreementStatus.CHANGES_REQUESTED:
         return {}
-    where = q.AuditFilter(agreement_id=row["agreement_id"], types=("ChangesRequested",))
-    found = q.audit_log(conn, rm, where, 1, None, True)
+    where = read_side.AuditFilter(agreement_id=row["agreement_id"], types=("ChangesRequested",))
+    found = read_side.audit_log(conn, rm, where, 1, None, True)
     return {"requested": found[0]["reason"] if found else None}
 
 
@@ -145,11 +146,13 @@ class AgreementPages:
 
     @signed_in
     async def mine(self, request: Request, session: Session) -> Response:
-        where = q.AgreementCriteria(employee_id=session.actor.id)
+        where = read_side.AgreementCriteria(employee_id=session.actor.id)
         scope = scope_of(session)
         rows = await asyncio.to_thread(
             self.site.ports.reads.run,
-            lambda conn, rm: q.list_agreements(conn, rm, scope, where, MY_AGREEMENTS_SHOWN, None),
+            lambda conn, rm: read_side.list_agreements(
+                conn, rm, scope, where, MY_AGREEMENTS_SHOWN, None
+            ),
         )
         return self.site.render(
             request, "my_agreements.html", session, agreements=rows[:MY_AGREEMENTS_SHOWN]

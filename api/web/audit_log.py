@@ -10,15 +10,14 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api import read_side
+from api.read_side import ReadModel, Row
 from api.web.events import SEARCHABLE_TYPES, describe
 from api.web.lookups import PAGE, bad_query, viewer, whole
 from api.web.site import Site
 from api.web.times import naive_in_zone
 from api.web.words import event_words, role_words
 from domain.access import sees_all
-from projections import queries as q
-from projections.rows import Row
-from projections.tables import ReadModel
 
 MAX_TYPES = 50  # as GraphQL's auditLog filter
 
@@ -49,7 +48,7 @@ class AuditLogPages:
         if after is None:
             return bad_query(self.site, request, session, "after must be a log position.")
         # Who did it, by name or by person id: a person finds "Priya Raman" by her name.
-        where = q.AuditFilter(
+        where = read_side.AuditFilter(
             actor_id=actor or None,
             actor_tokens=self.site.ports.reads.name_tokens(actor),
             types=types,
@@ -59,14 +58,14 @@ class AuditLogPages:
         cursor = None if after < 0 else after
 
         def read(conn: Connection, rm: ReadModel) -> tuple[list[Row], dict[str, str]]:
-            rows = q.audit_log(conn, rm, where, PAGE, cursor, True)
+            rows = read_side.audit_log(conn, rm, where, PAGE, cursor, True)
             # The actors, and the people work was reallocated between, by name.
             moved = [(r["payload"] or {}).get("reallocation") or {} for r in rows]
             sides = ("fromPersonId", "toPersonId")
             ids = {r["actor_id"] for r in rows} | {
                 str(m[side]) for m in moved for side in sides if m.get(side)
             }
-            people = q.people_by_id(conn, rm, ids)
+            people = read_side.people_by_id(conn, rm, ids)
             return rows, {pid: p["display_name"] for pid, p in people.items()}
 
         rows, names = await asyncio.to_thread(self.site.ports.reads.run, read)

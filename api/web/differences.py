@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from api import read_side
 from api.ports import Ports
+from api.read_side import Row, agreement_row
 from domain.access import Actor
 from domain.errors import DomainError
-from projections import queries as q
-from projections.rows import Row, agreement_row
 
 NONE = "—"
 CONFLICT = "This agreement changed since you opened it. Reload the page to see what changed."
@@ -181,7 +181,7 @@ def people_in(*rows: Row | None) -> set[str]:
 
 def names_of(ports: Ports, ids: set[str]) -> dict[str, str]:
     """Display names of these people (blocking)."""
-    people = ports.reads.run(lambda conn, rm: q.people_by_id(conn, rm, ids))
+    people = ports.reads.run(lambda conn, rm: read_side.people_by_id(conn, rm, ids))
     return {pid: p["display_name"] for pid, p in people.items()}
 
 

@@ -12,21 +12,19 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api import read_side
+from api.read_side import ReadModel, Row
 from api.web.lookups import PAGE, bad_query, viewer, whole
 from api.web.site import Site, scope_of
 from domain.access import sees_all
 from domain.values import AgreementStatus
-from projections import history
-from projections import queries as q
-from projections.rows import Row
-from projections.tables import ReadModel
 
 SCAN = 500  # people read per round while searching (names are sealed in the table)
 MAX_SCANNED = 20_000  # a search stops there and offers to continue
 
 
 def _people_after(after: str | None, conn: Connection, rm: ReadModel) -> list[Row]:
-    return history.people_after(conn, rm, after, SCAN)
+    return read_side.people_after(conn, rm, after, SCAN)
 
 
 def _next(request: Request, after: str) -> str:
@@ -70,7 +68,7 @@ class DirectoryPages:
         resume = shown[-1]["person_id"] if len(found) > PAGE else cursor
         managers = {p["manager_id"] for p in shown if p["manager_id"]}
         names = await asyncio.to_thread(
-            self.site.ports.reads.run, lambda conn, rm: q.people_by_id(conn, rm, managers)
+            self.site.ports.reads.run, lambda conn, rm: read_side.people_by_id(conn, rm, managers)
         )
         return self.site.render(
             request,
@@ -97,7 +95,7 @@ class DirectoryPages:
         if after is None:
             return bad_query(self.site, request, session, "after must be a log position.")
         employee = params.get("employee", "").strip()[:128]
-        where = q.AgreementCriteria(
+        where = read_side.AgreementCriteria(
             status=status or None,
             # The employee by name (or by person id): "Sam Tester" finds Sam's agreements.
             employee_id=employee or None,
@@ -107,8 +105,8 @@ class DirectoryPages:
         scope, cursor = scope_of(session), None if after < 0 else after
 
         def read(conn: Connection, rm: ReadModel) -> tuple[list[Row], dict[str, str]]:
-            rows = q.list_agreements(conn, rm, scope, where, PAGE, cursor)
-            people = q.people_by_id(conn, rm, {r["employee_id"] for r in rows})
+            rows = read_side.list_agreements(conn, rm, scope, where, PAGE, cursor)
+            people = read_side.people_by_id(conn, rm, {r["employee_id"] for r in rows})
             return rows, {pid: p["display_name"] for pid, p in people.items()}
 
         rows, names = await asyncio.to_thread(self.site.ports.reads.run, read)

@@ -14,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from api import read_side
 from api.http.numbers import whole_number
+from api.read_side import CareerRows, ReadModel, Row, career_evidence, career_rows
 from api.web.agreements import AgreementPages, Detail
 from api.web.checks import FormErrors
 from api.web.forms import Submitted
@@ -35,10 +37,6 @@ from domain.agreement.lifecycle import Action, allows
 from domain.application import commands as c
 from domain.errors import DomainError, VersionConflict
 from domain.values import Role
-from projections import queries as q
-from projections.career import CareerRows, career_evidence, career_rows
-from projections.rows import Row
-from projections.tables import ReadModel
 
 # What the person sees of a career: themselves, the rows the viewer may read.
 Career = tuple[Row, CareerRows]
@@ -254,7 +252,7 @@ class EmployeePages:
         actor, scope = session.actor, scope_of(session)
 
         def read(conn: Connection, rm: ReadModel) -> Career | None:
-            person = q.people_by_id(conn, rm, {person_id}).get(person_id)
+            person = read_side.people_by_id(conn, rm, {person_id}).get(person_id)
             theirs = None if person is None else person["manager_id"]
             if person is None or not can_read_evidence(actor, person_id, theirs):
                 return None

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from api.read_side import Row
 from api.web.words import event_words
-from projections.rows import Row
 
 Payload = Mapping[str, Any]
 

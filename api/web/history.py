@@ -11,6 +11,8 @@ from uuid import UUID
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api import read_side
+from api.read_side import Row, agreement_row, reverted_change
 from api.web.differences import differences, names_of, people_in
 from api.web.events import change_named, describe
 from api.web.lookups import PAGE, agreement_viewer, bad_query, partial, version_param
@@ -20,9 +22,6 @@ from api.web.site import Site, scope_of
 from domain.access import Actor, Party
 from domain.agreement import Agreement
 from domain.errors import DomainError, Forbidden, NotFound
-from projections import history
-from projections.history import reverted_change
-from projections.rows import Row, agreement_row
 
 NOT_YET = "The agreement did not exist yet at that instant."
 
@@ -48,7 +47,7 @@ class HistoryPages:
         scope = scope_of(session)
         found = await asyncio.to_thread(
             self.site.ports.reads.run,
-            lambda conn, rm: history.timeline(
+            lambda conn, rm: read_side.timeline(
                 conn,
                 rm,
                 scope,
@@ -60,7 +59,7 @@ class HistoryPages:
         )
         if found is None:
             return self.site.not_found(request, session)
-        t = history.Timeline(*found)
+        t = read_side.Timeline(*found)
         events, more = t.events[:PAGE], len(t.events) > PAGE
         shown = {int(e["version"]) for e in events}
         entries = []

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.read_side import Insights, ReleasedRow, Table
 from api.web.site import Site, to_sign_in
 from domain.access import insights_reach
-from projections.insights.figures import Insights, ReleasedRow, Table
 
 BAR = 100  # viewBox units of a full (100 %) bar
 

@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api import read_side
+from api.read_side import ReadModel
 from api.web import manager_forms as forms
 from api.web.agreements import CONFIRM, AgreementPages, Detail
 from api.web.forms import Submitted
@@ -29,8 +31,6 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.ledger import overloads
-from projections import queries as q
-from projections.tables import ReadModel
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 PREVIEW_CONFLICT = (
@@ -40,7 +40,7 @@ PREVIEW_CONFLICT = (
 
 
 def agreement_section(
-    conn: Connection, rm: ReadModel, scope: q.ReadScope, detail: Detail
+    conn: Connection, rm: ReadModel, scope: read_side.ReadScope, detail: Detail
 ) -> dict[str, Any]:
     """What the manager's forms need: the agreement's changes (a revert for each one
     in effect) and who may receive reallocated work — the people the employee's manager
@@ -48,11 +48,11 @@ def agreement_section(
     if not (scope.sees_all or scope.is_manager):
         return {}
     key = str(detail.agreement["agreement_id"])
-    changes = q.children(conn, rm, "changes", [key]).get(key, [])
+    changes = read_side.children(conn, rm, "changes", [key]).get(key, [])
     receivers = []
     if detail.manager_id is not None:
-        receivers = q.reports_of(conn, rm, detail.manager_id)
-        receivers += q.people_by_id(conn, rm, [detail.manager_id]).values()
+        receivers = read_side.reports_of(conn, rm, detail.manager_id)
+        receivers += read_side.people_by_id(conn, rm, [detail.manager_id]).values()
     employee = detail.agreement["employee_id"]
     return {"changes": changes, "receivers": [r for r in receivers if r["person_id"] != employee]}
 
@@ -112,8 +112,8 @@ class ManagerPages:
         person, net = await asyncio.to_thread(
             self.site.ports.reads.run,
             lambda conn, rm: (
-                q.people_by_id(conn, rm, [pid]).get(pid),
-                q.net_received(conn, rm, [pid])[pid],
+                read_side.people_by_id(conn, rm, [pid]).get(pid),
+                read_side.net_received(conn, rm, [pid])[pid],
             ),
         )
         if (

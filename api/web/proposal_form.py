@@ -9,11 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from api.read_side import Row
 from api.web.checks import Checked, adjustment_label
 from api.web.forms import Submitted
 from domain import values as v
 from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal
-from projections.rows import Row
 
 MOST_ROWS = 20  # adjustment rows a form shows; more is not a job-crafting plan
 GOAL = ("careerGoal.targetRole", "careerGoal.skills", "careerGoal.targetDate")

@@ -13,12 +13,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api import read_side
+from api.read_side import Row
 from api.web.navigation import REVIEW_HORIZON
 from api.web.site import Site, scope_of, to_sign_in
 from domain.ledger import limit_reached
 from domain.values import Role
-from projections import reports
-from projections.rows import Row
 
 STATUS_WORDS = {
     "PROPOSED": "proposed",
@@ -164,7 +164,7 @@ class ReportPages:
         scope, today = scope_of(session), datetime.now(UTC).date()
         reads = self.site.ports.reads
         found = await asyncio.to_thread(
-            reads.run, lambda conn, rm: reports.reports(conn, rm, scope, actor.id)
+            reads.run, lambda conn, rm: read_side.reports(conn, rm, scope, actor.id)
         )
         rows = rows_of(found, reads.receiving_limit_per_week, today)
         everyone = len(rows)

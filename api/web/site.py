@@ -19,10 +19,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from api import read_side
 from api.http import logs
 from api.http.auth import InvalidTokenError
 from api.http.ratelimit import RateLimiter
 from api.ports import Ports
+from api.read_side import ReadModel
 from api.web import csrf
 from api.web.assets import Assets
 from api.web.navigation import COUNTED, REVIEW_HORIZON, has_inbox, links
@@ -34,9 +36,6 @@ from api.web.words import roles_phrase
 from domain.access import sees_all
 from domain.application import Request as CommandRequest
 from domain.values import AdjustmentKind, ArtifactKind, Role
-from projections import inbox
-from projections import queries as q
-from projections.tables import ReadModel
 
 TEMPLATES = Path(__file__).parent / "templates"
 ADJUSTMENT_KINDS = {
@@ -133,11 +132,11 @@ class Site:
         due = datetime.now(UTC).date() + REVIEW_HORIZON
 
         def read(conn: Connection, rm: ReadModel) -> tuple[str | None, int | None]:
-            person = q.people_by_id(conn, rm, [actor.id]).get(actor.id)
+            person = read_side.people_by_id(conn, rm, [actor.id]).get(actor.id)
             name = None if person is None else str(person["display_name"])
             if not has_inbox(actor):
                 return name, None
-            return name, inbox.waiting(conn, rm, scope, manager_id, due, COUNTED)
+            return name, read_side.waiting(conn, rm, scope, manager_id, due, COUNTED)
 
         name, waiting = self.ports.reads.run(read)
         notices = self.ports.notices
@@ -147,7 +146,7 @@ class Site:
         """The person's display name in the directory (None: not in it); blocking."""
 
         def read(conn: Connection, rm: ReadModel) -> str | None:
-            person = q.people_by_id(conn, rm, [person_id]).get(person_id)
+            person = read_side.people_by_id(conn, rm, [person_id]).get(person_id)
             return None if person is None else str(person["display_name"])
 
         return self.ports.reads.run(read)
@@ -257,10 +256,10 @@ class Site:
         )
 
 
-def scope_of(session: Session) -> q.ReadScope:
+def scope_of(session: Session) -> read_side.ReadScope:
     """What the person may read, as GraphQL computes it (domain.access)."""
     actor = session.actor
-    return q.ReadScope(actor.id, sees_all(actor), actor.has(Role.MANAGER))
+    return read_side.ReadScope(actor.id, sees_all(actor), actor.has(Role.MANAGER))
 
 
 def to_sign_in() -> RedirectResponse:

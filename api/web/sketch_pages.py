@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from api import read_side
+from api.read_side import ReadModel, Row, sketch_of_row
 from api.web.agreements import AgreementPages, Detail
 from api.web.checks import FormErrors
 from api.web.forms import Submitted
@@ -28,10 +30,6 @@ from domain.agreement.lifecycle import Action, allows
 from domain.application import commands as c
 from domain.errors import DomainError, VersionConflict
 from domain.sketch import Energy, RelationshipKind, Sketch
-from projections import queries as q
-from projections.rows import Row
-from projections.sketches import sketch_of_row
-from projections.tables import ReadModel
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 Guard = Callable[[Endpoint], Endpoint]
@@ -63,9 +61,9 @@ class SketchPages:
         named = {r.person_id for r in (sketch.relationships if sketch else ()) if r.person_id}
 
         def read(conn: Connection, rm: ReadModel) -> tuple[list[Row], Row | None]:
-            near = q.reports_of(conn, rm, manager) if manager else []
+            near = read_side.reports_of(conn, rm, manager) if manager else []
             ids = {p["person_id"] for p in near} | named | ({manager} if manager else set())
-            found = q.people_by_id(conn, rm, ids | {employee})
+            found = read_side.people_by_id(conn, rm, ids | {employee})
             return list(found.values()), found.get(employee)
 
         people, me = await asyncio.to_thread(self.site.ports.reads.run, read)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from api.read_side import sketch_of_row
 from domain.sketch import BlockMove, CraftedBlock, Sketch, TaskBlock
-from projections.sketches import sketch_of_row
 
 WIDTH = 320  # viewBox units; the SVG scales to its container (no sideways scroll)
 COLUMN = 140

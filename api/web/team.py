@@ -11,12 +11,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api import read_side
 from api.web.navigation import REVIEW_HORIZON
 from api.web.sessions import Session
 from api.web.site import Site, scope_of, signed_in
 from domain.ledger import limit_reached
 from domain.values import Role
-from projections import inbox, workload
 
 SHOWN = 50  # per inbox list; the rest are reached through the agreements themselves
 CHART_WIDTH = 360  # px of the longest bar
@@ -68,7 +68,7 @@ class TeamPages:
         scope, today = scope_of(session), datetime.now(UTC).date()
         found = await asyncio.to_thread(
             self.site.ports.reads.run,
-            lambda conn, rm: inbox.inbox(
+            lambda conn, rm: read_side.inbox(
                 conn, rm, scope, manager_id, today + REVIEW_HORIZON, SHOWN
             ),
         )
@@ -92,12 +92,12 @@ class TeamPages:
         reads = self.site.ports.reads
 
         def read(conn: Any, rm: Any) -> tuple[list[str], list[dict[str, Any]] | None]:
-            teams = workload.visible_teams(conn, rm, scope)
+            teams = read_side.visible_teams(conn, rm, scope)
             team = wanted or (teams[0] if teams else "")
-            return teams, workload.team_members(conn, rm, scope, team) if team else None
+            return teams, read_side.team_members(conn, rm, scope, team) if team else None
 
         teams, rows = await asyncio.to_thread(reads.run, read)
-        if not workload.may_see_workloads(scope) or (wanted and rows is None):
+        if not read_side.may_see_workloads(scope) or (wanted and rows is None):
             return self.site.not_found(request, session)
         limit = reads.receiving_limit_per_week
         members = [

@@ -16,11 +16,11 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from api import read_side
 from api.integrity import checkpoint_check, key_fingerprint
 from api.web.lookups import agreement_viewer, partial
 from api.web.site import Site, scope_of
 from domain.access import sees_all
-from projections import queries as q
 
 
 class VerificationPages:
@@ -43,7 +43,7 @@ class VerificationPages:
             return self.site.not_found(request, session)
         row = await asyncio.to_thread(
             self.site.ports.reads.run,
-            lambda conn, rm: q.agreements_by_id(conn, rm, scope, [key]).get(key),
+            lambda conn, rm: read_side.agreements_by_id(conn, rm, scope, [key]).get(key),
         )
         trusted = audit.trusted_public_keys()
         raised = [a for a in await asyncio.to_thread(audit.open_alarms) if _integrity(a.kind)]
