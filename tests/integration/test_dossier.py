@@ -421,7 +421,9 @@ def test_a_persons_dossier_holds_each_of_their_agreements_and_verifies(
     for aid in (first, second):
         assert normalized(f"Dossier of agreement {aid}") in flat
         assert normalized(f"Agreement id: {aid}") in flat  # each part's verification block
-    assert normalized(str(mate)) not in flat  # the teammate's agreement is theirs, not this person's
+    assert (
+        normalized(str(mate)) not in flat
+    )  # the teammate's agreement is theirs, not this person's
     assert "Feature brief: bulk export (BRIEF)" in text
     assert json.loads(files[PART_FACTS.format(second)]) == dossier.parts[1]
     outcome = check_dossier(text, files, issuer.public_key)
