@@ -545,3 +545,47 @@ def test_only_the_agreements_the_receiver_may_see_are_in_a_persons_dossier(
         issuer.issue_person(org.employee, org.mate_id)
     with pytest.raises(NotFound):
         issuer.issue_person(org.hr, f"nobody-{org.suffix}")
+
+
+def test_the_command_line_issues_a_persons_dossier_and_checks_it(
+    container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org, first, second, _ = _person(container)
+    key = container.settings.keys.signing_key
+    assert key is not None
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database.url)
+    monkeypatch.setenv("CRAFTING_SIGNING_KEY", key.get_secret_value())
+    runner = CliRunner()
+    path = tmp_path / "person.pdf"
+    as_manager = ["--as", org.manager_id, "--role", "MANAGER", "--role", "EMPLOYEE"]
+    issued = runner.invoke(
+        cli, ["dossier", "--person", org.employee_id, "-o", str(path), *as_manager]
+    )
+    assert issued.exit_code == 0, issued.output
+    assert f"{org.employee_id}'s 2 agreements ({first}, {second})" in issued.output
+    assert path.stat().st_mode & 0o077 == 0  # personal data: the owner's only
+    public = issuer_of(container).public_key
+    checked = runner.invoke(cli, ["verify-dossier", str(path), "--public-key", public])
+    assert checked.exit_code == 0, checked.output
+    assert "2 agreements" in checked.output
+    # One of the two, not both nor neither; a teammate's is not a stranger's to have.
+    both = runner.invoke(cli, ["dossier", str(first), "--person", org.employee_id, "-o", "x"])
+    assert both.exit_code == 2 and "one of them" in both.output
+    assert runner.invoke(cli, ["dossier", "-o", "x"]).exit_code == 2
+    bad = runner.invoke(cli, ["dossier", "--person", "not a person id!", "-o", "x"])
+    assert bad.exit_code == 2 and "--person must be a person id" in bad.output
+    refused = runner.invoke(
+        cli,
+        [
+            "dossier",
+            "--person",
+            org.mate_id,
+            "-o",
+            str(tmp_path / "no.pdf"),
+            "--as",
+            org.stranger_id,
+            "--role",
+            "EMPLOYEE",
+        ],
+    )
+    assert refused.exit_code == 1 and not (tmp_path / "no.pdf").exists()
