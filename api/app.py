@@ -24,7 +24,7 @@ from api.http.authenticator import (
     ProviderUnavailableError,
     UnmappedTokenError,
 )
-from api.http.dossier_download import PATH, DossierDownload
+from api.http.dossier_download import PATH, PERSON_PATH, DossierDownload
 from api.http.followers import FollowerCollector, readiness_body, report
 from api.http.identity import identity
 from api.http.metrics import NOTIFICATION_BACKLOG, NOTIFICATION_BACKLOG_AGE, PROJECTION_LAG
@@ -172,7 +172,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         )
 
     # A dossier for the bearer (GraphQL's `dossier` gives this address).
-    app.add_route(PATH, DossierDownload(ports, authenticator, limiter).download, methods=["GET"])
+    dossiers = DossierDownload(ports, authenticator, limiter)
+    app.add_route(PERSON_PATH, dossiers.download_person, methods=["GET"])
+    app.add_route(PATH, dossiers.download, methods=["GET"])
 
     # Last: a mount at / matches every path, so the routes above must come first.
     app.mount(

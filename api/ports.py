@@ -27,6 +27,7 @@ from infra.alarms import Alarm
 from infra.bootstrap import Container
 from infra.dossier.issue import Dossier as Dossier
 from infra.dossier.issue import Issuer, issuer_of
+from infra.dossier.issue import PersonDossier as PersonDossier
 from infra.keystore import KeyRing
 from infra.notifications import preferences, signin_mail
 from infra.notifications.feed import FeedItem
@@ -245,6 +246,15 @@ class Dossiers:
     def issue(self, request: Request, agreement_id: UUID) -> Dossier:
         """Issue the dossier to the caller (Forbidden, NotFound, NotYetCheckpointed)."""
         return self.issuer.issue(request, agreement_id)
+
+    def may_receive_person(self, actor: Actor, person_id: str) -> int:
+        """How many of the person's agreements the actor may be issued a dossier of (at
+        least one); else Forbidden (NotFound for HR)."""
+        return len(self.issuer.person_agreements(actor, person_id))
+
+    def issue_person(self, request: Request, person_id: str) -> PersonDossier:
+        """Issue the dossier of all the person's agreements the caller may see."""
+        return self.issuer.issue_person(request, person_id)
 
 
 @dataclass(frozen=True)

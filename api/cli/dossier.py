@@ -15,15 +15,17 @@ from domain.application import Request
 from domain.dossier.check import check_file, report
 from domain.errors import DomainError, Forbidden
 from domain.integrity import valid_public_key
-from domain.values import Role
-from infra.dossier.issue import issuer_of
+from domain.values import PERSON_ID_RULE, Role, is_person_id
+from infra.dossier.issue import Dossier, PersonDossier, issuer_of
 from infra.private_files import open_private, open_private_binary
 
 
 def dossier(
     agreement_id: Annotated[
-        str, typer.Argument(help="The agreement's id: as GraphQL gives it, or its UUID.")
-    ],
+        str | None,
+        typer.Argument(help="The agreement's id: as GraphQL gives it, or its UUID."),
+    ] = None,
+    *,
     output: Annotated[
         Path,
         typer.Option(
@@ -45,15 +47,33 @@ def dossier(
     html: Annotated[
         Path | None, typer.Option(help="Also write the dossier's HTML page here.")
     ] = None,
+    person: Annotated[
+        str | None,
+        typer.Option(
+            "--person",
+            help="Instead of one agreement: every agreement of this person (directory id) "
+            "that the dossier's receiver may see, in one PDF.",
+        ),
+    ] = None,
 ) -> None:
-    """Issue a promotion dossier of an agreement as a PDF that anyone can check offline
-    (`crafting verify-dossier`); the issue is recorded in the audit log."""
-    aid = _uuid(agreement_id)
+    """Issue a promotion dossier of an agreement (or of all of a person's) as a PDF that
+    anyone can check offline (`crafting verify-dossier`); each agreement's issue is
+    recorded in the audit log."""
+    if (agreement_id is None) == (person is None):
+        typer.echo("Give an agreement id or --person PERSON_ID (one of them).", err=True)
+        raise typer.Exit(2)
+    if person is not None and not is_person_id(person):
+        typer.echo(f"--person must be a person id: {PERSON_ID_RULE}.", err=True)
+        raise typer.Exit(2)
     actor = Actor(checked_sub(as_person), frozenset(role or [Role.HR]))
+    request = Request(actor, f"cli-{uuid4()}")
     with cli_container() as c:
         c.prepare()
         try:
-            issued = issuer_of(c).issue(Request(actor, f"cli-{uuid4()}"), aid)
+            if person is not None:
+                issued: Dossier | PersonDossier = issuer_of(c).issue_person(request, person)
+            else:
+                issued = issuer_of(c).issue(request, _uuid(str(agreement_id)))
         except DomainError as error:
             typer.echo(error.message, err=True)
             raise typer.Exit(1) from None
@@ -65,6 +85,15 @@ def dossier(
     if html is not None:
         with open_private(html) as page:
             page.write(issued.html)
+    if isinstance(issued, PersonDossier):
+        typer.echo(
+            f"Wrote the dossier of {issued.person_id}'s {len(issued.parts)} agreements "
+            f"({', '.join(str(f['agreementId']) for f in issued.parts)}) to {output}. "
+            f"Check it with: crafting verify-dossier {output} --public-key <key from "
+            "`crafting keys`>"
+        )
+        return
+    aid = issued.agreement_id
     v = issued.facts["verification"]
     typer.echo(
         f"Wrote the dossier of agreement {aid} (version {v['lastVersion']}, checkpoint at "

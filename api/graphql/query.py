@@ -10,7 +10,12 @@ from api.graphql.agreements import queries as agreement_reads
 from api.graphql.agreements.queries import find_agreement
 from api.graphql.agreements.types import Agreement, AgreementConnection, CareerEvidence
 from api.graphql.audit import queries as audit_reads
-from api.graphql.audit.dossier import DossierDownload, dossier
+from api.graphql.audit.dossier import (
+    DossierDownload,
+    PersonDossierDownload,
+    dossier,
+    person_dossier,
+)
 from api.graphql.audit.integrity import IntegrityReport, verify_integrity
 from api.graphql.audit.types import AuditEventConnection
 from api.graphql.context import Context
@@ -77,6 +82,13 @@ class Query:
         resolver=dossier,
         description="Where the employee, their manager or HR downloads the agreement's "
         "promotion dossier: a PDF carrying its verifiable export, checked offline with "
+        "`crafting verify-dossier`.",
+    )
+    person_dossier: PersonDossierDownload = strawberry.field(
+        resolver=person_dossier,
+        description="Where the person, their manager or HR downloads one promotion "
+        "dossier of all the person's agreements they may see: each agreement's facts, "
+        "verification block and verifiable export, checked offline with "
         "`crafting verify-dossier`.",
     )
     held_deactivations: list[HeldDeactivation] = strawberry.field(resolver=held_deactivations)

@@ -160,6 +160,11 @@ def create_web_app(
                 guarded(DossierPages(site).download),
                 methods=["POST"],
             ),
+            Route(
+                "/people/{person_id}/dossier",
+                guarded(DossierPages(site).download_person),
+                methods=["POST"],
+            ),
             *ManagerPages(pages).routes(guarded),
             Route("/inbox", guarded(team.inbox)),
             Route("/team", guarded(team.team)),

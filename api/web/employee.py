@@ -32,10 +32,10 @@ from api.web.proposal_form import (
 )
 from api.web.sessions import Session
 from api.web.site import scope_of, signed_in
-from domain.access import Party, can_read_evidence
+from domain.access import Actor, Party, acting_role, can_read_evidence
 from domain.agreement.lifecycle import Action, allows
 from domain.application import commands as c
-from domain.errors import DomainError, VersionConflict
+from domain.errors import DomainError, Forbidden, VersionConflict
 from domain.values import Role
 
 # What the person sees of a career: themselves, the rows the viewer may read.
@@ -272,7 +272,18 @@ class EmployeePages:
             own=person_id == actor.id,
             evidence=evidence,
             titles=titles,
+            # The dossier's button: for those it would be issued to (as the agreement
+            # page's), when there is an agreement to put in it.
+            dossier=bool(evidence.agreements) and _may_receive(actor, person),
         )
+
+
+def _may_receive(actor: Actor, person: Row) -> bool:
+    try:
+        acting_role(actor, Party.CONTRIBUTOR, str(person["person_id"]), person["manager_id"])
+    except Forbidden:
+        return False
+    return True
 
 
 def employee_routes(pages: AgreementPages, guarded: Guard) -> list[Route]:

@@ -2,6 +2,10 @@
 agreement's first event, signed checkpoint, inclusion proof), its embedded facts are
 exactly what that export gives, and its printed text says exactly those facts.
 
+A person's dossier is a sequence of such agreement sections: each printed under its own
+heading ("Dossier of agreement ID"), each with its own embedded export and facts
+(`agreement-export-ID.jsonl`, `dossier-facts-ID.json`), each checked as above.
+
     python -m domain.dossier.check dossier.pdf --public-key BASE64_KEY
 
 Needs the standard library, `cryptography` (signatures) and `pypdf` (reading the PDF).
@@ -32,6 +36,13 @@ FACTS_NAME = "dossier-facts.json"
 # The footer "Page 2 of 3." on every page, wherever the text of a page puts it: its full
 # stop ends it (a line right after it may start with digits: a date).
 PAGE_NUMBER = re.compile(r"Page\d+of\d+\.")
+# A person's dossier: one part per agreement, under this heading, with these files.
+PART = "Dossier of agreement {}"
+PART_EXPORT = "agreement-export-{}.jsonl"
+PART_FACTS = "dossier-facts-{}.json"
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_PART_HEADING = re.compile(r"Dossierofagreement(" + _UUID + ")")
+_PART_FILE = re.compile(r"agreement-export-(" + _UUID + r")\.jsonl")
 
 
 @dataclass
@@ -40,6 +51,7 @@ class Outcome:
 
     problems: list[str] = field(default_factory=list)
     facts: dict[str, Any] | None = None
+    parts: list[dict[str, Any]] = field(default_factory=list)  # a person's: each agreement's
 
     @property
     def ok(self) -> bool:
@@ -71,38 +83,91 @@ def read_pdf(data: bytes) -> tuple[str, dict[str, bytes]]:
 def check_dossier(text: str, files: dict[str, bytes], public_key_b64: str) -> Outcome:
     """Every check of one dossier's text and embedded files against the public key."""
     outcome = Outcome()
+    if EXPORT_NAME not in files and any(_PART_FILE.fullmatch(name) for name in files):
+        _check_person(outcome, text, files, public_key_b64)
+        return outcome
     if EXPORT_NAME not in files:
         outcome.problems.append(f"the dossier carries no embedded export ({EXPORT_NAME})")
         return outcome
-    try:
-        lines = files[EXPORT_NAME].decode("utf-8").splitlines()
-        verified = verify_export(lines, public_key_b64)
-        derived = facts_from_export(lines, public_key_b64)
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
-        outcome.problems.append(f"the embedded export cannot be read: {error}")
+    derived = _derive(outcome, files[EXPORT_NAME], public_key_b64, "")
+    if derived is None:
         return outcome
     outcome.facts = derived
-    if verified.first_break is not None:
-        outcome.problems.append(
-            "the embedded export does not verify: " + verified.first_break.describe()
-        )
-    outcome.problems.extend(coverage_problems(lines))
-    _compare_facts(outcome, files.get(FACTS_NAME), derived)
+    _compare_facts(outcome, files.get(FACTS_NAME), derived, FACTS_NAME, "")
     _compare_text(outcome, text, derived)
     return outcome
 
 
-def _compare_facts(outcome: Outcome, embedded: bytes | None, derived: dict[str, Any]) -> None:
+def _derive(outcome: Outcome, export: bytes, public_key_b64: str, label: str) -> Any:
+    """The facts an embedded export gives (None if it cannot be read), each problem of
+    the export noted."""
+    try:
+        lines = export.decode("utf-8").splitlines()
+        verified = verify_export(lines, public_key_b64)
+        derived = facts_from_export(lines, public_key_b64)
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        outcome.problems.append(f"{label}the embedded export cannot be read: {error}")
+        return None
+    if verified.first_break is not None:
+        outcome.problems.append(
+            f"{label}the embedded export does not verify: " + verified.first_break.describe()
+        )
+    outcome.problems.extend(label + p for p in coverage_problems(lines))
+    return derived
+
+
+def _check_person(outcome: Outcome, text: str, files: dict[str, bytes], key: str) -> None:
+    """A person's dossier: every printed agreement part has its export, every export its
+    printed part, and each part is checked as a dossier of its own."""
+    exports = {m.group(1) for name in files if (m := _PART_FILE.fullmatch(name))}
+    printed = normalized(text)
+    parts = [(m.start(), m.end(), m.group(1)) for m in _PART_HEADING.finditer(printed)]
+    shown = [aid for _, _, aid in parts]
+    for aid in sorted({a for a in shown if shown.count(a) > 1}):
+        outcome.problems.append(f"the dossier prints agreement {aid} more than once")
+    for aid in sorted(set(shown) - exports):
+        outcome.problems.append(f"the dossier prints agreement {aid} but carries no export of it")
+    for aid in sorted(exports - set(shown)):
+        outcome.problems.append(
+            f"the dossier carries agreement {aid}'s export but prints none of it"
+        )
+    end = printed.find(normalized(END))
+    for i, (_, after, aid) in enumerate(parts):
+        if aid not in exports:
+            continue
+        label = f"agreement {aid}: "
+        derived = _derive(outcome, files[PART_EXPORT.format(aid)], key, label)
+        if derived is None:
+            continue
+        if derived["agreementId"] != aid:
+            outcome.problems.append(f"{label}its export is agreement {derived['agreementId']}'s")
+        outcome.parts.append(derived)
+        name = PART_FACTS.format(aid)
+        _compare_facts(outcome, files.get(name), derived, name, label)
+        stop = parts[i + 1][0] if i + 1 < len(parts) else end
+        if stop < after:
+            outcome.problems.append(f"{label}the end of the printed facts is missing")
+            continue
+        _compare_body(outcome, printed[after:stop], printed_sections(derived), label)
+    employees = sorted({str(facts["employeeId"]) for facts in outcome.parts})
+    if len(employees) > 1:
+        outcome.problems.append("the agreements are of different people: " + ", ".join(employees))
+
+
+def _compare_facts(
+    outcome: Outcome, embedded: bytes | None, derived: dict[str, Any], name: str, label: str
+) -> None:
     if embedded is None:
-        outcome.problems.append(f"the dossier carries no embedded facts ({FACTS_NAME})")
+        outcome.problems.append(f"{label}the dossier carries no embedded facts ({name})")
         return
     try:
         facts = json.loads(embedded.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        outcome.problems.append("the embedded facts are not JSON")
+        outcome.problems.append(f"{label}the embedded facts are not JSON")
         return
     outcome.problems.extend(
-        f"embedded facts differ from the export: {d}" for d in fact_differences(facts, derived)
+        f"{label}embedded facts differ from the export: {d}"
+        for d in fact_differences(facts, derived)
     )
 
 
@@ -117,14 +182,22 @@ def _compare_text(outcome: Outcome, text: str, derived: dict[str, Any]) -> None:
             "end of the facts is missing)"
         )
         return
-    body = printed[start:end]
+    _compare_body(outcome, printed[start:end], sections, "")
+
+
+def _compare_body(
+    outcome: Outcome, body: str, sections: list[tuple[str, list[str]]], label: str
+) -> None:
+    """The printed facts (normalized), which must be exactly the sections, in order."""
     expected = "".join(normalized(h) + "".join(map(normalized, ls)) for h, ls in sections)
     if body == expected:
         return
+    if not body.startswith(normalized(sections[0][0])):
+        outcome.problems.append(f"{label}the printed text has more before “{sections[0][0]}”")
     for i, (heading, section_lines) in enumerate(sections):
         at = body.find(normalized(heading))
         if at < 0:
-            outcome.problems.append(f"the printed text lacks the section “{heading}”")
+            outcome.problems.append(f"{label}the printed text lacks the section “{heading}”")
             continue
         following = [body.find(normalized(h), at + 1) for h, _ in sections[i + 1 :]]
         stop = min([f for f in following if f >= 0], default=len(body))
@@ -137,10 +210,13 @@ def _compare_text(outcome: Outcome, text: str, derived: dict[str, Any]) -> None:
             if normalized(line) in rest:
                 rest = rest.replace(normalized(line), "", 1)
             else:
-                outcome.problems.append(f"printed “{heading}” lacks what the export says: {line}")
+                outcome.problems.append(
+                    f"{label}printed “{heading}” lacks what the export says: {line}"
+                )
         if rest:
             outcome.problems.append(
-                f"printed “{heading}” says what the export does not (spaces removed): {rest[:200]}"
+                f"{label}printed “{heading}” says what the export does not (spaces removed): "
+                f"{rest[:200]}"
             )
 
 
@@ -157,6 +233,17 @@ def check_file(path: str, public_key_b64: str) -> Outcome:
 
 def report(outcome: Outcome) -> str:
     """What to print: OK with what was checked, or every problem found."""
+    if outcome.ok and outcome.parts:
+        each = "; ".join(
+            f"agreement {f['agreementId']}: {f['verification']['lastVersion']} events, checkpoint "
+            f"at position {f['verification']['checkpoint']['position']}"
+            for f in outcome.parts
+        )
+        return (
+            f"OK: the dossier of person {outcome.parts[0]['employeeId']} prints exactly what "
+            f"the embedded exports of its {len(outcome.parts)} agreements say; each verifies "
+            f"and is covered by its signed checkpoint ({each})."
+        )
     if outcome.ok and outcome.facts is not None:
         v = outcome.facts["verification"]
         return (

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from domain.access import NEEDED, Actor, Party, acting_role
 from domain.application import CraftingApplication, Request
@@ -26,7 +26,7 @@ from infra.audit.checkpointing import sign_checkpoint
 from infra.audit.export import checkpoint_line, openings
 from infra.audit.store import Store, checkpoints
 from infra.bootstrap import Container
-from infra.dossier.render import render_html, render_pdf
+from infra.dossier.render import render_html, render_pdf, render_person_html, render_person_pdf
 from infra.keystore import KeyRing
 from infra.signing import (
     MissingSigningKeyError,
@@ -34,6 +34,7 @@ from infra.signing import (
     signing_key,
     trusted_public_keys,
 )
+from projections import queries as q
 
 NOT_COVERED = (
     "The agreement's latest changes are not yet covered by a signed checkpoint (one is "
@@ -58,6 +59,32 @@ class Dossier:
 
 
 @dataclass(frozen=True)
+class PersonDossier:
+    """One issued dossier of all of a person's agreements the caller may see."""
+
+    person_id: str
+    parts: list[dict[str, Any]]  # each agreement's facts, in the order printed
+    html: str
+    pdf: bytes
+    positions: list[int]  # the log positions of the issues' events, one per agreement
+
+    @property
+    def filename(self) -> str:
+        return f"dossier-person-{self.person_id}.pdf"
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One agreement's part of a dossier, ready to record and print."""
+
+    agreement_id: UUID
+    employee_id: str
+    lines: list[str]
+    facts: dict[str, Any]
+    facts_json: str
+
+
+@dataclass(frozen=True)
 class Issuer:
     """What issuing needs of the service."""
 
@@ -66,11 +93,60 @@ class Issuer:
     keys: KeyRing | None
     public_key: str  # the checkpoints' signing key, printed as a fingerprint
     signing_key: Ed25519PrivateKey | None  # signs a checkpoint when none covers it yet
+    reader: Engine  # the read models: which agreements a person has
 
     def issue(self, request: Request, agreement_id: UUID) -> Dossier:
         """A dossier of the agreement for the caller (the employee, their manager or HR),
         its issue recorded; Forbidden, NotFound or NotYetCheckpointed otherwise."""
-        employee_id = self.may_receive(request.actor, agreement_id)
+        part = self._part(agreement_id, self.may_receive(request.actor, agreement_id))
+        position = self._record(request, part)
+        issued_at = datetime.now(UTC).replace(microsecond=0)
+        names = self._names(part.facts, part.employee_id, request.actor.id)
+        html = render_html(part.facts, names, request.actor.id, issued_at)
+        export = "\n".join(part.lines) + "\n"
+        pdf = render_pdf(html, export, part.facts_json)
+        return Dossier(agreement_id, part.facts, export, html, pdf, position)
+
+    def issue_person(self, request: Request, person_id: str) -> PersonDossier:
+        """One dossier of every agreement of the person that the caller may be issued
+        (the person, their manager or HR), each agreement's issue recorded; Forbidden
+        (NotFound for HR) when there is none, NotYetCheckpointed as for one agreement."""
+        agreements = self.person_agreements(request.actor, person_id)
+        # Every part is prepared before any is recorded: a refusal records nothing.
+        parts = [self._part(aid, employee) for aid, employee in agreements]
+        parts.sort(key=lambda p: int(json.loads(p.lines[1])["position"]))
+        positions = [self._record(request, part) for part in parts]
+        issued_at = datetime.now(UTC).replace(microsecond=0)
+        names: dict[str, str] = {}
+        for part in parts:
+            names |= self._names(part.facts, person_id, request.actor.id)
+        facts = [part.facts for part in parts]
+        html = render_person_html(person_id, facts, names, request.actor.id, issued_at)
+        pdf = render_person_pdf(
+            html,
+            [(str(p.agreement_id), "\n".join(p.lines) + "\n", p.facts_json) for p in parts],
+        )
+        return PersonDossier(person_id, facts, html, pdf, positions)
+
+    def person_agreements(self, actor: Actor, person_id: str) -> list[tuple[UUID, str]]:
+        """The person's agreements (as the read models know them) whose dossier the actor
+        may be issued, with their employee; Forbidden (NotFound for HR) if none."""
+        with self.reader.connect() as conn:
+            ids = q.agreement_ids_of(conn, q.live_read_model(conn), person_id)
+        mine = []
+        for aid in sorted(ids):
+            try:
+                mine.append((UUID(aid), self.may_receive(actor, UUID(aid))))
+            except (Forbidden, NotFound):
+                continue  # not theirs to see: left out, not named
+        if not mine:
+            if actor.has(Role.HR):
+                raise NotFound("This person has no agreements.", "personId")
+            raise Forbidden(NEEDED[Party.CONTRIBUTOR])
+        return mine
+
+    def _part(self, agreement_id: UUID, employee_id: str) -> _Part:
+        """The agreement's export (checkpointed and verified) and its facts."""
         lines = self.export_lines(agreement_id)
         verified = verify_export(lines, self.public_key)
         if verified.first_break is not None:  # never issue what a panel would reject
@@ -81,23 +157,22 @@ class Issuer:
             )
         facts = facts_from_export(lines, self.public_key)
         facts_json = json.dumps(facts, ensure_ascii=False, sort_keys=True, indent=1)
-        v = facts["verification"]
+        return _Part(agreement_id, employee_id, lines, facts, facts_json)
+
+    def _record(self, request: Request, part: _Part) -> int:
+        """The issue recorded in the agreement's dossier register; its log position."""
+        v = part.facts["verification"]
         result = self.app.execute(
             request,
             IssueDossier(
-                agreement_id=agreement_id,
+                agreement_id=part.agreement_id,
                 agreement_version=int(v["lastVersion"]),
                 last_event_hash=str(v["lastEventHash"]),
                 checkpoint_position=int(v["checkpoint"]["position"]),
-                facts_digest=hashlib.sha256(facts_json.encode()).hexdigest(),
+                facts_digest=hashlib.sha256(part.facts_json.encode()).hexdigest(),
             ),
         )
-        issued_at = datetime.now(UTC).replace(microsecond=0)
-        names = self._names(facts, employee_id, request.actor.id)
-        html = render_html(facts, names, request.actor.id, issued_at)
-        export = "\n".join(lines) + "\n"
-        pdf = render_pdf(html, export, facts_json)
-        return Dossier(agreement_id, facts, export, html, pdf, result.position)
+        return result.position
 
     def may_receive(self, actor: Actor, agreement_id: UUID) -> str:
         """The agreement's employee, if the actor may be issued its dossier (as the
@@ -215,4 +290,6 @@ def issuer_of(container: Container) -> Issuer:
         key = None
     trusted = sorted(trusted_public_keys(container.settings))
     public = public_key_b64(key) if key is not None else (trusted[0] if trusted else "")
-    return Issuer(container.app, container.store, container.keys, public, key)
+    return Issuer(
+        container.app, container.store, container.keys, public, key, container.engines.reader
+    )

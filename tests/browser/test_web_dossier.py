@@ -6,6 +6,7 @@ offline; its first page is the README's picture (rendered by poppler's pdftoppm)
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -173,3 +174,63 @@ def first_page(pdf: Path, folder: Path) -> None:
         check=True,
     )
     assert (folder / "dossier.png").stat().st_size > 0
+
+
+PERSON_BUTTON = "Download the promotion dossier of all"
+
+
+def test_the_career_page_button_downloads_the_persons_dossier(
+    chromium: str, service: Service, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ids = _scene(service)
+    shots = Path(os.environ.get("CRAFTING_SCREENSHOTS", tmp_path))
+    console = Console()
+    visits = [  # (who, roles, width): each width once, each receiver once
+        ("emp", (Role.EMPLOYEE,), 320),
+        ("mgr", (Role.MANAGER, Role.EMPLOYEE), 390),
+        ("hr", (Role.HR,), 1280),
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        try:
+            for who, roles, width in visits:
+                context = browser.new_context(
+                    viewport={"width": width, "height": 900}, accept_downloads=True
+                )
+                page = console.watch(context.new_page())
+                page.goto(service.link(ids[who], *roles))
+                page.get_by_role("button", name="Sign in").click()
+                page.goto(f"{service.base}/people/{ids['emp']}/career")
+                button = page.get_by_role("button", name=re.compile(PERSON_BUTTON))
+                expect(button).to_be_visible()
+                accessible(page)
+                page.screenshot(path=shots / f"person-dossier-{who}-{width}.png")
+                assert _overflow(page) == 0, (who, width)
+                with page.expect_download(timeout=60_000) as waiting:
+                    if width == 320:  # by keyboard: focus it, press Enter
+                        button.focus()
+                        page.keyboard.press("Enter")
+                    else:
+                        button.click()
+                download = waiting.value
+                assert download.suggested_filename == f"dossier-person-{ids['emp']}.pdf"
+                outcome = check_dossier(
+                    *read_pdf(Path(download.path()).read_bytes()), _public_key()
+                )
+                assert outcome.ok, outcome.problems
+                assert [f["agreementId"] for f in outcome.parts] == [ids["aid"]]
+                context.close()
+            # An auditor reads the career page but is issued no dossier: no button.
+            auditor = console.watch(browser.new_context().new_page())
+            auditor.goto(service.link(f"auditor-{ids['aid'][:8]}", Role.AUDITOR))
+            auditor.get_by_role("button", name="Sign in").click()
+            auditor.goto(f"{service.base}/people/{ids['emp']}/career")
+            expect(
+                auditor.get_by_role("heading", name=re.compile("Career evidence"))
+            ).to_be_visible()
+            expect(auditor.get_by_role("button", name=re.compile(PERSON_BUTTON))).to_have_count(0)
+        finally:
+            browser.close()
+    assert console.unexpected() == []

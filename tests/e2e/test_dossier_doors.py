@@ -155,3 +155,61 @@ def test_without_a_checkpoint_covering_it_the_download_says_when_to_retry(
         assert answer.headers["retry-after"] == "10"
         assert answer.json()["code"] == "NOT_YET_CHECKPOINTED"
         assert api.position() == before  # nothing issued, nothing recorded
+
+
+PERSON_DOSSIER = """query($id: ID!) { personDossier(personId: $id) {
+  personId agreementCount url contentType verifyWith } }"""
+
+
+@pytest.mark.parametrize(("who", "allowed"), ACCESS)
+def test_the_person_dossier_field_and_download_follow_who_may_have_it(
+    api: Api, who: str, allowed: bool
+) -> None:
+    world = World(api)
+    gid = world.active()["id"]
+    world.sync()  # the person's agreements are listed from the read models
+    person = world.ids["emp"]
+    token = getattr(world, who)
+    body = api.gql(token, PERSON_DOSSIER, id=person)
+    download = api.client.get(
+        f"/dossiers/people/{person}", headers={"Authorization": f"Bearer {token}"}
+    )
+    if not allowed:
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert download.status_code == 403
+        assert download.headers["content-type"].startswith("application/json")
+        return
+    found = body["data"]["personDossier"]
+    assert found == {
+        "personId": person,
+        "agreementCount": 1,
+        "url": f"/dossiers/people/{person}",
+        "contentType": "application/pdf",
+        "verifyWith": found["verifyWith"],
+    }
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"] == "application/pdf"
+    assert f'filename="dossier-person-{person}.pdf"' in download.headers["content-disposition"]
+    _verifies(api, download.content)
+    world.sync()
+    nodes = [e["node"] for e in api.data(world.hr, ISSUED, id=gid)["auditLog"]["edges"]]
+    assert [n["type"] for n in nodes] == ["DossierIssued"]
+
+
+def test_the_person_download_needs_a_valid_token_and_someone_with_agreements(api: Api) -> None:
+    world = World(api)
+    world.active()
+    world.sync()
+    person = world.ids["emp"]
+    assert api.client.get(f"/dossiers/people/{person}").status_code == 401
+    nobody = f"nobody-{world.s}"
+    hr = {"Authorization": f"Bearer {world.hr}"}
+    missing = api.client.get(f"/dossiers/people/{nobody}", headers=hr)
+    assert missing.status_code == 404 and "no agreements" in missing.json()["detail"]
+    body = api.gql(world.hr, PERSON_DOSSIER, id=nobody)
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    employee = {"Authorization": f"Bearer {world.employee}"}
+    assert api.client.get(f"/dossiers/people/{nobody}", headers=employee).status_code == 403
+    bad = api.gql(world.hr, PERSON_DOSSIER, id="not a person id!")
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

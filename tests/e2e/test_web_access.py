@@ -143,7 +143,10 @@ PAGES: dict[str, Page] = {
 }
 
 # Forms answered with a file rather than a redirect: the promotion dossier (a PDF).
-DOWNLOADS: dict[str, frozenset[str]] = {"/agreements/{agreement_id}/dossier": CONTRIBUTORS}
+DOWNLOADS: dict[str, frozenset[str]] = {
+    "/agreements/{agreement_id}/dossier": CONTRIBUTORS,
+    "/people/{person_id}/dossier": CONTRIBUTORS,  # all the employee's agreements
+}
 
 PROPOSAL = {
     "title": "Tester to product manager",
@@ -371,10 +374,17 @@ class Matrix:
         assert all(name.endswith("kind") or name == "outcome" for name in unfilled), unfilled
         return fields | {k: v for k, v in values.items() if k in fields}
 
-    def send(self, who: str, aid: str, path: str, fields: dict[str, str] | None = None) -> Any:
+    def send(
+        self,
+        who: str,
+        aid: str,
+        path: str,
+        fields: dict[str, str] | None = None,
+        person: str | None = None,
+    ) -> Any:
         """`who` sends the action's form, as the allowed person's page has it unless
         `fields` are given, with `who`'s own CSRF token and a fresh idempotency key."""
-        target = self.url(path, aid)
+        target = self.url(path, aid, person)
         if fields is None:
             fields = self.form(who, aid, path)
         sent = fields | {
@@ -468,7 +478,8 @@ def test_every_download_is_for_whom_it_may_be_and_the_same_404_to_everyone_else(
             assert _same_page(refused.text) == m.not_found[who], (path, who)
         for who in EVERYONE:
             for made_up in (MADE_UP, MALFORMED):
-                missing = m.send(who, made_up, path, {})
+                person = made_up if "{person_id}" in path else None  # someone unknown
+                missing = m.send(who, made_up, path, {}, person)
                 assert missing.status_code == 404, (path, who, made_up)
                 assert _same_page(missing.text) == m.not_found[who], (path, who, made_up)
         assert api.position() == before, path  # refusals record nothing

@@ -21,16 +21,24 @@ from typer.testing import CliRunner
 from api.cli import cli
 from domain.application import Request
 from domain.application import commands as c
-from domain.dossier.check import EXPORT_NAME, FACTS_NAME, check_dossier, read_pdf
+from domain.dossier.check import (
+    EXPORT_NAME,
+    FACTS_NAME,
+    PART_EXPORT,
+    PART_FACTS,
+    check_dossier,
+    normalized,
+    read_pdf,
+)
 from domain.dossier.register import DossierRegister
-from domain.errors import Forbidden
-from domain.values import ArtifactKind, ReviewOutcome
+from domain.errors import Forbidden, NotFound
+from domain.values import ArtifactKind, CareerGoal, ReviewOutcome, Role
 from infra.bootstrap import Container
-from infra.dossier.issue import Dossier, Issuer, issuer_of
-from infra.dossier.render import render_html, render_pdf
+from infra.dossier.issue import Dossier, Issuer, PersonDossier, issuer_of
+from infra.dossier.render import render_html, render_pdf, render_person_html, render_person_pdf
 from projections import queries as q
 from projections.history import agreement_events
-from tests.support import Org
+from tests.support import Org, draft, request
 
 pytestmark = pytest.mark.pdf  # skipped without pango, except in CI
 
@@ -370,3 +378,214 @@ def test_the_sketch_prints_before_and_after_and_a_reverted_sketch_leaves_the_dos
     text, files = read_pdf(dossier.pdf)
     assert "Before: Regression testing" not in text
     assert check_dossier(text, files, issuer.public_key).ok
+
+
+# A person's dossier: every agreement of theirs the receiver may see, each as its own
+# part with its own export, facts and verification block.
+
+
+def _person(container: Container) -> tuple[Org, UUID, UUID, UUID]:
+    """The story's agreement, a second one of the same employee (proposed) and a
+    teammate's (same manager), the read models caught up."""
+    org, first = _story(container)
+    second = org.propose().id
+    mate = container.app.execute(
+        request(org.mate_id, Role.EMPLOYEE),
+        c.ProposeAgreement(
+            title="Mate's plan",
+            career_goal=CareerGoal("Designer", ("prototyping",)),
+            adjustments=[draft()],
+        ),
+    )
+    assert mate.agreement is not None
+    container.projector.catch_up()
+    return org, first, second, mate.agreement.id
+
+
+def _parts(dossier: PersonDossier) -> list[str]:
+    return [str(f["agreementId"]) for f in dossier.parts]
+
+
+def test_a_persons_dossier_holds_each_of_their_agreements_and_verifies(
+    container: Container, tmp_path: Path
+) -> None:
+    org, first, second, mate = _person(container)
+    issuer = issuer_of(container)
+    dossier = issuer.issue_person(org.manager, org.employee_id)
+    assert _parts(dossier) == [str(first), str(second)]  # oldest first
+    text, files = read_pdf(dossier.pdf)
+    assert set(files) == {
+        name.format(aid) for aid in (first, second) for name in (PART_EXPORT, PART_FACTS)
+    }
+    flat = normalized(text)  # a heading may wrap
+    for aid in (first, second):
+        assert normalized(f"Dossier of agreement {aid}") in flat
+        assert normalized(f"Agreement id: {aid}") in flat  # each part's verification block
+    assert (
+        normalized(str(mate)) not in flat
+    )  # the teammate's agreement is theirs, not this person's
+    assert "Feature brief: bulk export (BRIEF)" in text
+    assert json.loads(files[PART_FACTS.format(second)]) == dossier.parts[1]
+    outcome = check_dossier(text, files, issuer.public_key)
+    assert outcome.ok, outcome.problems
+    path = tmp_path / "person.pdf"
+    path.write_bytes(dossier.pdf)
+    standalone = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "domain.dossier.check",
+            str(path),
+            "--public-key",
+            issuer.public_key,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert standalone.returncode == 0, standalone.stdout
+    assert standalone.stdout.startswith(f"OK: the dossier of person {org.employee_id}")
+    assert "2 agreements" in standalone.stdout
+    # Each agreement's issue is recorded under it, as a single dossier's is.
+    for aid in (first, second):
+        rows = _audit_rows(container, aid)
+        assert [(r["actor_id"], r["payload"]["issuedTo"]) for r in rows] == [
+            (org.manager_id, org.manager_id)
+        ]
+    assert _audit_rows(container, mate) == []
+
+
+def _forged_person(
+    dossier: PersonDossier, edit: dict[str, Any], *, printed_only: bool
+) -> tuple[str, dict[str, bytes]]:
+    """The person's dossier re-made with the second agreement's facts edited: printed
+    only, or printed and embedded."""
+    _, files = read_pdf(dossier.pdf)
+    parts = [*dossier.parts[:1], edit]
+    embedded = dossier.parts if printed_only else parts
+    html = render_person_html(dossier.person_id, parts, {}, "someone", datetime.now(UTC))
+    pdf = render_person_pdf(
+        html,
+        [
+            (
+                str(f["agreementId"]),
+                files[PART_EXPORT.format(f["agreementId"])].decode(),
+                json.dumps(f),
+            )
+            for f in embedded
+        ],
+    )
+    return read_pdf(pdf)
+
+
+def test_an_edit_to_the_second_agreements_part_fails_naming_that_agreement(
+    container: Container,
+) -> None:
+    org, first, second, _ = _person(container)
+    issuer = issuer_of(container)
+    dossier = issuer.issue_person(org.hr, org.employee_id)
+    edited = copy.deepcopy(dossier.parts[1])
+    edited["careerGoal"]["targetRole"] = "Chief product officer"
+    label = f"agreement {second}: "
+    outcome = check_dossier(*_forged_person(dossier, edited, printed_only=True), issuer.public_key)
+    assert any(p.startswith(label + "printed “Career goal”") for p in outcome.problems), (
+        outcome.problems
+    )
+    assert not any(p.startswith(f"agreement {first}") for p in outcome.problems)
+    outcome = check_dossier(*_forged_person(dossier, edited, printed_only=False), issuer.public_key)
+    assert any(
+        p.startswith(label + "embedded facts differ from the export: careerGoal.targetRole")
+        for p in outcome.problems
+    ), outcome.problems
+    # The second part's export taken out (its printed part left): named too.
+    text, files = read_pdf(dossier.pdf)
+    del files[PART_EXPORT.format(second)]
+    outcome = check_dossier(text, files, issuer.public_key)
+    assert f"the dossier prints agreement {second} but carries no export of it" in outcome.problems
+
+
+@pytest.mark.parametrize(("who", "allowed"), ACCESS)
+def test_who_may_be_issued_a_persons_dossier(container: Container, who: str, allowed: bool) -> None:
+    org, first, second, _ = _person(container)
+    req = getattr(org, who)
+    issuer = issuer_of(container)
+    head = container.app.recorder.max_notification_id()
+    if allowed:
+        assert _parts(issuer.issue_person(req, org.employee_id)) == [str(first), str(second)]
+        return
+    with pytest.raises(Forbidden):
+        issuer.issue_person(req, org.employee_id)
+    assert container.app.recorder.max_notification_id() == head  # nothing recorded
+
+
+def test_only_the_agreements_the_receiver_may_see_are_in_a_persons_dossier(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org, first, second, _ = _person(container)
+    issuer = issuer_of(container)
+    # Were the first agreement not the manager's to see, it is left out, unnamed.
+    may_receive = Issuer.may_receive
+
+    def refusing(self: Issuer, actor: Any, aid: UUID) -> str:
+        if aid == first and actor.id == org.manager_id:
+            raise Forbidden("not this one")
+        return may_receive(self, actor, aid)
+
+    monkeypatch.setattr(Issuer, "may_receive", refusing)
+    dossier = issuer.issue_person(org.manager, org.employee_id)
+    assert _parts(dossier) == [str(second)]
+    text, files = read_pdf(dossier.pdf)
+    assert normalized(str(first)) not in normalized(text)
+    assert not any(str(first) in name for name in files)
+    assert check_dossier(text, files, issuer.public_key).ok
+    assert _audit_rows(container, first) == []
+    # A teammate's dossier is not the employee's to have; an unknown person's is HR's 404.
+    with pytest.raises(Forbidden):
+        issuer.issue_person(org.employee, org.mate_id)
+    with pytest.raises(NotFound):
+        issuer.issue_person(org.hr, f"nobody-{org.suffix}")
+
+
+def test_the_command_line_issues_a_persons_dossier_and_checks_it(
+    container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org, first, second, _ = _person(container)
+    key = container.settings.keys.signing_key
+    assert key is not None
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database.url)
+    monkeypatch.setenv("CRAFTING_SIGNING_KEY", key.get_secret_value())
+    runner = CliRunner()
+    path = tmp_path / "person.pdf"
+    as_manager = ["--as", org.manager_id, "--role", "MANAGER", "--role", "EMPLOYEE"]
+    issued = runner.invoke(
+        cli, ["dossier", "--person", org.employee_id, "-o", str(path), *as_manager]
+    )
+    assert issued.exit_code == 0, issued.output
+    assert f"{org.employee_id}'s 2 agreements ({first}, {second})" in issued.output
+    assert path.stat().st_mode & 0o077 == 0  # personal data: the owner's only
+    public = issuer_of(container).public_key
+    checked = runner.invoke(cli, ["verify-dossier", str(path), "--public-key", public])
+    assert checked.exit_code == 0, checked.output
+    assert "2 agreements" in checked.output
+    # One of the two, not both nor neither; a teammate's is not a stranger's to have.
+    both = runner.invoke(cli, ["dossier", str(first), "--person", org.employee_id, "-o", "x"])
+    assert both.exit_code == 2 and "one of them" in both.output
+    assert runner.invoke(cli, ["dossier", "-o", "x"]).exit_code == 2
+    bad = runner.invoke(cli, ["dossier", "--person", "not a person id!", "-o", "x"])
+    assert bad.exit_code == 2 and "--person must be a person id" in bad.output
+    refused = runner.invoke(
+        cli,
+        [
+            "dossier",
+            "--person",
+            org.mate_id,
+            "-o",
+            str(tmp_path / "no.pdf"),
+            "--as",
+            org.stranger_id,
+            "--role",
+            "EMPLOYEE",
+        ],
+    )
+    assert refused.exit_code == 1 and not (tmp_path / "no.pdf").exists()

@@ -137,6 +137,7 @@ LEFT_TO_RESOLVERS: dict[str, dict[str, str]] = {
         "insights": "tables computed and suppressed in Python (docs/insights.md)",
         "careerPath": "a person's agreements with their lifecycle from the log",
         "dossier": "an access check and an address, no read tables",
+        "personDossier": "an access check and an address (the person's agreement ids)",
         "heldDeactivations": "the deactivation guard's write model (a short list)",
         "webhookSubscriptions": "the delivery worker's tables, not the read models",
         "webhookDeliveries": "the delivery worker's tables, not the read models",
