@@ -84,6 +84,7 @@ PUBLIC = {
     ("POST", "/login/{token}"),
     ("POST", "/logout"),
     ("GET", "/static/{name}"),
+    ("GET", "/favicon.ico"),
     ("GET", "/oidc/login"),  # only with an identity provider
     ("GET", "/oidc/callback"),
     ("POST", "/signin/email"),  # the same answer for any address
@@ -132,6 +133,7 @@ PAGES: dict[str, Page] = {
     "/inbox": Page(INBOX),
     "/team": Page(TEAM, query="team={team}"),
     "/insights": Page(INSIGHTS),
+    "/reports": Page(frozenset({"manager", "other manager"})),  # a manager's own reports
     "/career": Page(IN_DIRECTORY),
     "/people/{person_id}/career": Page(READ_THE_EMPLOYEE),
     "/people": Page(SEES_ALL),
