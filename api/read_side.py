@@ -13,6 +13,8 @@ from projections.history import Timeline as Timeline
 from projections.history import people_after as people_after
 from projections.history import reverted_change as reverted_change
 from projections.history import timeline as timeline
+from projections.holds import hold_reason as hold_reason
+from projections.holds import holds_of as holds_of
 from projections.inbox import inbox as inbox
 from projections.inbox import waiting as waiting
 from projections.insights.figures import Insights as Insights

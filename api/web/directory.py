@@ -67,15 +67,18 @@ class DirectoryPages:
         more = len(found) > PAGE or (not exhausted and cursor is not None)
         resume = shown[-1]["person_id"] if len(found) > PAGE else cursor
         managers = {p["manager_id"] for p in shown if p["manager_id"]}
-        names = await asyncio.to_thread(
-            self.site.ports.reads.run, lambda conn, rm: read_side.people_by_id(conn, rm, managers)
-        )
+
+        def read(conn: Connection, rm: ReadModel) -> tuple[dict[str, Row], dict[str, Row]]:
+            return read_side.people_by_id(conn, rm, managers), read_side.holds_of(conn, rm, shown)
+
+        names, holds = await asyncio.to_thread(self.site.ports.reads.run, read)
         return self.site.render(
             request,
             "people.html",
             session,
             people=shown,
             managers={pid: p["display_name"] for pid, p in names.items()},
+            holds=holds,  # person id → the hold in force (its reason)
             q=request.query_params.get("q", ""),
             next_url=_next(request, resume) if more and resume else None,
             first_page=after is None,

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from api.web.audit_log import AuditLogPages
 from api.web.directory import DirectoryPages
 from api.web.history import HistoryPages
+from api.web.person_page import PersonPages
 from api.web.site import Site
 from api.web.verification import VerificationPages
 
@@ -25,6 +26,7 @@ def oversight_routes(site: Site, guarded: Callable[[Endpoint], Endpoint]) -> lis
     return [
         Route("/agreements", guarded(directory.agreements)),
         Route("/people", guarded(directory.people)),
+        *PersonPages(site).routes(guarded),
         Route("/audit", guarded(audit.search)),
         Route("/agreements/{agreement_id}/timeline", guarded(history.timeline)),
         Route("/agreements/{agreement_id}/changes", guarded(history.what_changed)),

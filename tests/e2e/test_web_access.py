@@ -71,6 +71,8 @@ READ_THE_EMPLOYEE = READERS
 # whoever reads everything, but not another team's manager.
 INBOX = frozenset({"manager", "other manager", "hr"})
 TEAM = frozenset({"manager", "hr", "auditor", "integration"})
+# HR's jobs on a person of the directory: legal holds and erasure.
+HR = frozenset({"hr"})
 # Insights (docs/insights.md): HR, auditors and every manager (their own teams' rows);
 # not integrations.
 INSIGHTS = frozenset({"manager", "other manager", "hr", "auditor"})
@@ -137,6 +139,7 @@ PAGES: dict[str, Page] = {
     "/career": Page(IN_DIRECTORY),
     "/people/{person_id}/career": Page(READ_THE_EMPLOYEE),
     "/people": Page(SEES_ALL),
+    "/people/{person_id}": Page(SEES_ALL),  # the directory's entry (HR's forms on it)
     "/audit": Page(SEES_ALL),
     "/notifications": Page(EVERYONE),
     "/notifications/settings": Page(EVERYONE),
@@ -165,6 +168,7 @@ GUARDRAILS = {
     "guardrails.protectedResponsibilities": "Release sign-off",
     "guardrails.endsOn": "",
 }
+PERSON = "/people/{person_id}"  # the page HR's forms on a person are on
 ACTIONS: dict[str, Action] = {
     "/agreements/new": Action(PROPOSERS, "none", PROPOSAL, "/agreements/new"),
     "/agreements/{agreement_id}/revise": Action(
@@ -226,6 +230,10 @@ ACTIONS: dict[str, Action] = {
     "/agreements/{agreement_id}/revert-to": Action(
         MANAGER_SIDE, "changed", {"reason": "Start over"}, "revert-to?version=2"
     ),
+    # On the employee's directory entry, in this order: held, released, then erased.
+    "/people/{person_id}/hold": Action(HR, "person", {"reason": "Litigation"}, PERSON),
+    "/people/{person_id}/lift": Action(HR, "person", {"reason": "Settled"}, PERSON),
+    "/people/{person_id}/erase": Action(HR, "person", {"reason": "Asked to"}, PERSON),
 }
 
 
@@ -342,6 +350,9 @@ class Matrix:
     def agreement(self, state: str) -> str:
         """A new agreement of the employee in `state`, the read models caught up."""
         w = self.world
+        if state == "person":  # the employee's entry, as the last action left it
+            w.sync()
+            return ""
         if state == "proposed":
             aid = str(agreement_uuid(w.propose()["id"]))
         else:
@@ -366,7 +377,8 @@ class Matrix:
         action = ACTIONS[path]
         target = self.url(path, aid)
         shown = f"/agreements/{aid}" + (action.form and f"/{action.form}")
-        page = self.clients[who].get(action.form if action.form.startswith("/") else shown)
+        own = self.url(action.form, aid)
+        page = self.clients[who].get(own if action.form.startswith("/") else shown)
         assert page.status_code == 200, (who, path, page.text)
         fields, hidden = form_fields(page.text, target)
         values = {k: self.fill(v) for k, v in action.values.items()}
@@ -447,10 +459,10 @@ def test_every_action_is_refused_as_not_found_to_everyone_else_recording_nothing
             refused = m.send(who, aid, path, fields)
             assert refused.status_code == 404, (path, who, refused.status_code, refused.text)
             assert _same_page(refused.text) == m.not_found[who], (path, who)
-        if "{agreement_id}" in path:
+        if "{" in path:
             for who in EVERYONE:
                 for made_up in (MADE_UP, MALFORMED):
-                    missing = m.send(who, made_up, path, fields)
+                    missing = m.send(who, made_up, path, fields, person=made_up)
                     assert missing.status_code == 404, (path, who, made_up, missing.text)
                     assert _same_page(missing.text) == m.not_found[who], (path, who, made_up)
         assert api.position() == before, path
@@ -460,7 +472,8 @@ def test_every_action_is_refused_as_not_found_to_everyone_else_recording_nothing
             before = api.position()
             done = m.send(who, aid, path)
             assert done.status_code == 303, (path, who, _messages(done.text))
-            assert done.headers["location"].startswith("/agreements/")
+            where = "/people/" if path.startswith("/people/") else "/agreements/"
+            assert done.headers["location"].startswith(where)
             assert api.position() > before, (path, who)
 
 
