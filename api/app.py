@@ -17,13 +17,7 @@ from api.graphql.router import GRAPHIQL_ASSETS, CraftingGraphQLRouter
 from api.graphql.schema import build_schema
 from api.http import logs
 from api.http.auth import bearer_token
-from api.http.authenticator import (
-    RETRY_AFTER_SECONDS,
-    UNAVAILABLE,
-    InvalidTokenError,
-    ProviderUnavailableError,
-    UnmappedTokenError,
-)
+from api.http.authenticator import REFUSALS, refused
 from api.http.dossier_download import PATH, PERSON_PATH, DossierDownload
 from api.http.followers import FollowerCollector, readiness_body, report
 from api.http.identity import identity
@@ -143,17 +137,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         but the health checks it needs a bearer token (Prometheus: `authorization`)."""
         try:
             actor = authenticator.actor(bearer_token(request.headers))
-        except InvalidTokenError:
-            return JSONResponse(
-                {"detail": "The bearer token is invalid or expired."},
-                401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        except UnmappedTokenError as error:
-            return JSONResponse({"detail": str(error)}, 403)
-        except ProviderUnavailableError:
-            retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-            return JSONResponse({"detail": UNAVAILABLE}, 503, headers=retry)
+        except REFUSALS as error:
+            return refused(error)
         if not sees_all(actor):
             return JSONResponse({"detail": "Metrics are for HR, AUDITOR or INTEGRATION."}, 403)
         if wait := limiter.retry_after(actor.id):  # the caller's budget, as for GraphQL

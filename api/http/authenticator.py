@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 
+from starlette.responses import JSONResponse
+
 from api.http.auth import InvalidTokenError, actor_from_token
 from api.http.claim_mapping import ClaimMapping, UnmappedTokenError
 from api.http.jwks import ProviderUnavailableError
@@ -64,3 +66,22 @@ class Authenticator:
             return self.provider is not None and unverified_issuer(token) == self.provider.issuer
         except InvalidTokenError:
             return False
+
+
+# What refuses a bearer token, each answered by `refused`.
+REFUSALS = (InvalidTokenError, UnmappedTokenError, ProviderUnavailableError)
+
+
+def refused(error: Exception) -> JSONResponse:
+    """The answer to a request whose bearer token was refused (one of REFUSALS): 401 with
+    the challenge, 403 for a token no role maps from, 503 while the provider is away."""
+    if isinstance(error, UnmappedTokenError):
+        return JSONResponse({"detail": str(error)}, 403)
+    if isinstance(error, ProviderUnavailableError):
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return JSONResponse({"detail": UNAVAILABLE}, 503, headers=retry)
+    return JSONResponse(
+        {"detail": "The bearer token is invalid or expired."},
+        401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )

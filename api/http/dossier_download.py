@@ -15,14 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.http.auth import bearer_token
-from api.http.authenticator import (
-    RETRY_AFTER_SECONDS,
-    UNAVAILABLE,
-    Authenticator,
-    InvalidTokenError,
-    ProviderUnavailableError,
-    UnmappedTokenError,
-)
+from api.http.authenticator import REFUSALS, Authenticator, refused
 from api.http.ratelimit import RateLimiter
 from api.ports import Dossier, PersonDossier, Ports
 from domain.access import NEEDED, Party
@@ -79,17 +72,8 @@ class DossierDownload:
     ) -> Response:
         try:
             actor = await self.authenticator.actor_async(bearer_token(request.headers))
-        except InvalidTokenError:
-            return JSONResponse(
-                {"detail": "The bearer token is invalid or expired."},
-                401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        except UnmappedTokenError as error:
-            return JSONResponse({"detail": str(error)}, 403)
-        except ProviderUnavailableError:
-            retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-            return JSONResponse({"detail": UNAVAILABLE}, 503, headers=retry)
+        except REFUSALS as error:
+            return refused(error)
         if wait := self.limiter.retry_after(actor.id):
             too_many = {"detail": f"Too many requests from this caller; retry in {wait} s."}
             return JSONResponse(too_many, 429, headers={"Retry-After": str(wait)})

@@ -290,14 +290,7 @@ class AgreementPages:
         except Forbidden:
             return self.site.not_found(request, session)
         except KeysUnavailable:
-            return self.site.render(
-                request,
-                "error.html",
-                session,
-                503,
-                title="Try again shortly",
-                message="The service cannot reach its key store right now.",
-            )
+            return self.site.keys_unavailable(request, session)
         except FieldError as error:
             return await failed(session, form, FormErrors({error.field: error.message}))
         except (DomainError, FormErrors) as error:

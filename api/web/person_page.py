@@ -165,14 +165,7 @@ class PersonPages:
         except Forbidden:
             return self.site.not_found(request, session)
         except KeysUnavailable:
-            return self.site.render(
-                request,
-                "error.html",
-                session,
-                503,
-                title="Try again shortly",
-                message="The service cannot reach its key store right now.",
-            )
+            return self.site.keys_unavailable(request, session)
         except DomainError as error:
             name_of = str(found["person"]["display_name"])
             errors = FormErrors.of(error, lambda _f: "Reason", lambda f: f).errors

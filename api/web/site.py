@@ -255,6 +255,17 @@ class Site:
             message="There is nothing here that you can see.",
         )
 
+    def keys_unavailable(self, request: Request, session: Session | None) -> HTMLResponse:
+        """A command that needs the key store (sealing personal text) while it is away."""
+        return self.render(
+            request,
+            "error.html",
+            session,
+            503,
+            title="Try again shortly",
+            message="The service cannot reach its key store right now.",
+        )
+
 
 def scope_of(session: Session) -> read_side.ReadScope:
     """What the person may read, as GraphQL computes it (domain.access)."""

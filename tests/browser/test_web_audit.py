@@ -115,7 +115,8 @@ def test_an_auditor_and_hr_read_history_integrity_and_the_organisation(
             hr.get_by_role("button", name="Search").click()
             expect(hr.get_by_role("link", name=ids["emp"].title())).to_be_visible()
             expect(hr.get_by_text(ids["other"].title())).to_have_count(0)
-            hr.get_by_role("link", name=ids["emp"].title()).click()  # their agreements
+            hr.get_by_role("link", name=ids["emp"].title()).click()  # their page: holds, erasure
+            hr.get_by_role("link", name="Their agreements").click()
             expect(hr.get_by_role("link", name="Tester to product manager")).to_be_visible()
             expect(hr.get_by_text("Someone else's plan")).to_have_count(0)
             accessible(hr)
