@@ -192,10 +192,12 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
             assert shown_key == PUBLIC_KEY
 
             aud.get_by_role("link", name="Timeline: every change").click()
-            expect(aud.get_by_role("heading", name="Version 4: Reverted a change")).to_be_visible()
+            # A revert says which change it undid (by identity, not "a change").
+            undid = "Version 4: Reverted the reallocation of “Regression triage”"
+            expect(aud.get_by_role("heading", name=undid)).to_be_visible()
             expect(aud.get_by_text("Reason: Lena is on call")).to_be_visible()
             accessible(aud)
-            aud.get_by_role("link", name="the change recorded at version 3").click()
+            aud.get_by_role("link", name="recorded at version 3").click()
             assert aud.url.endswith("#v3")
             expect(aud.locator("#v3")).to_be_in_viewport()
             aud.locator("#v3 summary").click()
