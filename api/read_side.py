@@ -11,6 +11,7 @@ from projections.career import career_evidence as career_evidence
 from projections.career import career_rows as career_rows
 from projections.history import Timeline as Timeline
 from projections.history import people_after as people_after
+from projections.history import people_in as people_in
 from projections.history import reverted_change as reverted_change
 from projections.history import timeline as timeline
 from projections.holds import hold_reason as hold_reason

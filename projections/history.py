@@ -5,6 +5,7 @@ list (names are sealed in the table, so a name search filters what the port open
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
@@ -53,6 +54,18 @@ def agreement_events(
         order = log.c.position.asc()
     query = select(log).where(where).order_by(order).limit(first + 1)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def people_in(events: Iterable[Row]) -> set[str]:
+    """Who audit-log events name, to show them by name: their actors and the people
+    work was reallocated between (plain ids in the payload; the texts are sealed)."""
+    ids: set[str] = set()
+    for e in events:
+        if e["actor_id"]:
+            ids.add(str(e["actor_id"]))
+        moved = (e["payload"] or {}).get("reallocation") or {}
+        ids |= {str(moved[side]) for side in ("fromPersonId", "toPersonId") if moved.get(side)}
+    return ids
 
 
 def events_at(
@@ -113,7 +126,7 @@ def timeline(
     reverted = {r for r in map(reverted_change, events) if r is not None}
     changes = change_versions(conn, rm, agreement_id, reverted)
     changed_by = events_at(conn, rm, agreement_id, set(changes.values()))
-    ids = {e["actor_id"] for e in events} | {found["employee_id"]}
+    ids = people_in([*events, *changed_by.values()]) | {found["employee_id"]}
     people = q.people_by_id(conn, rm, ids)
     employee = people.get(found["employee_id"])
     return (

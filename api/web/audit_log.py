@@ -60,12 +60,7 @@ class AuditLogPages:
         def read(conn: Connection, rm: ReadModel) -> tuple[list[Row], dict[str, str]]:
             rows = read_side.audit_log(conn, rm, where, PAGE, cursor, True)
             # The actors, and the people work was reallocated between, by name.
-            moved = [(r["payload"] or {}).get("reallocation") or {} for r in rows]
-            sides = ("fromPersonId", "toPersonId")
-            ids = {r["actor_id"] for r in rows} | {
-                str(m[side]) for m in moved for side in sides if m.get(side)
-            }
-            people = read_side.people_by_id(conn, rm, ids)
+            people = read_side.people_by_id(conn, rm, read_side.people_in(rows))
             return rows, {pid: p["display_name"] for pid, p in people.items()}
 
         rows, names = await asyncio.to_thread(self.site.ports.reads.run, read)

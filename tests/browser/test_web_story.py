@@ -9,6 +9,7 @@ public key the page shows. axe checks every page, and no page breaks the CSP."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -192,7 +193,10 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
             assert shown_key == PUBLIC_KEY
 
             aud.get_by_role("link", name="Timeline: every change").click()
-            # A revert says which change it undid (by identity, not "a change").
+            # People by name (the teammate too, not her id); a revert says which change it
+            # undid (by identity, not "a change").
+            moved = re.compile(r"Version 3: Reallocated .* to Lena Okafor")
+            expect(aud.get_by_role("heading", name=moved)).to_be_visible()
             undid = "Version 4: Reverted the reallocation of “Regression triage”"
             expect(aud.get_by_role("heading", name=undid)).to_be_visible()
             expect(aud.get_by_text("Reason: Lena is on call")).to_be_visible()
