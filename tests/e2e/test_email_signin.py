@@ -96,8 +96,10 @@ def test_known_and_unknown_addresses_take_the_same_time(
                 assert status == 200
         fast = statistics.median(known), statistics.median(unknown)
         print(f"\nmedian known {fast[0] * 1000:.2f} ms, unknown {fast[1] * 1000:.2f} ms")
-        # Within noise: the lookup and the mail happen after the answer.
-        assert abs(fast[0] - fast[1]) < max(0.002, 0.25 * min(fast))
+        # Within noise: the lookup and the mail happen after the answer. Looking up and
+        # sending inline made known addresses ~2.5x slower (7.2 vs 2.9 ms, quiet machine);
+        # a loaded machine puts ~25% between two medians of the same path.
+        assert abs(fast[0] - fast[1]) < max(0.003, 0.5 * min(fast))
 
 
 def test_sign_in_mails_are_limited_per_address_and_per_client(api_with_mail: Api) -> None:
