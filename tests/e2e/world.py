@@ -114,4 +114,8 @@ class World:
         )["approveAgreement"]
         assert payload["userErrors"] == [], payload
         approved: dict[str, Any] = payload["agreement"]
+        # Pages read the agreement (and the version their forms send back) from the read
+        # models: a test that opens one next must not race the projector (CI once got a
+        # stale version in the sketch editor's form and a 409).
+        self.sync()
         return approved
