@@ -38,6 +38,10 @@ class RecordedEvent(Aggregate.Event):
     without being rewritten."""
 
     class_version = 1
+    # Fields of the aggregate's PERSONAL_FIELDS that this event records in clear: texts
+    # about the subject that are not theirs (HR's reason for erasing them), which must
+    # stay readable after their key is destroyed (domain.sealing).
+    NOT_PERSONAL: ClassVar[frozenset[str]] = frozenset()
     actor_id: str
     actor_role: str
     reason: str | None
@@ -98,10 +102,12 @@ class ChainedAggregate(Aggregate):
     @classmethod
     def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
         subject = None if cls.SUBJECT_FIELD is None else kwargs[cls.SUBJECT_FIELD]
-        fields = seal_event_fields(kwargs, subject, cls.PERSONAL_FIELDS)
+        personal = cls.PERSONAL_FIELDS - event_class.NOT_PERSONAL
+        fields = seal_event_fields(kwargs, subject, personal)
         return super()._create(event_class, id=id, previous_hash=GENESIS, **fields)
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         subject = None if self.SUBJECT_FIELD is None else getattr(self, self.SUBJECT_FIELD)
-        fields = seal_event_fields(kwargs, subject, self.PERSONAL_FIELDS)
+        personal = self.PERSONAL_FIELDS - event_class.NOT_PERSONAL
+        fields = seal_event_fields(kwargs, subject, personal)
         super().trigger_event(event_class, previous_hash=self.resolve_chain_head(), **fields)

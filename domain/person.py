@@ -94,8 +94,13 @@ class Person(ChainedAggregate):
             person.on_hold = False
 
     class PersonErased(RecordedEvent):
-        """Their data key was destroyed with this event: it holds no personal data
-        (its reason is sealed under that key, so it reads as erased too)."""
+        """Their data key was destroyed with this event: it holds no personal data of
+        theirs. Its reason is HR's, not the erased person's, and is recorded in clear so
+        the audit log still says why (HR is told to keep personal data out of it).
+        Erasures recorded before this sealed the reason under the destroyed key: those
+        read "[erased]" (docs/architecture.md, "Personal data")."""
+
+        NOT_PERSONAL: ClassVar[frozenset[str]] = frozenset({"reason"})
 
         def apply(self, person: Person) -> None:
             person.erased = True

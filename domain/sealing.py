@@ -272,10 +272,12 @@ def _seal(value: Any, seal_text: Callable[[str], str | None], personal: bool) ->
     return value
 
 
-def holds_clear_text(fields: dict[str, Any]) -> bool:
+def holds_clear_text(fields: dict[str, Any], not_personal: frozenset[str] = frozenset()) -> bool:
     """Whether an event's fields hold personal text that is not sealed (written before
-    sealing existed): erasing its subject cannot remove it, only mask it."""
-    return any(_clear(v, name in PERSONAL_EVENT_FIELDS) for name, v in fields.items())
+    sealing existed): erasing its subject cannot remove it, only mask it. `not_personal`
+    names the event's own fields it records in clear on purpose (RecordedEvent)."""
+    personal = PERSONAL_EVENT_FIELDS - not_personal
+    return any(_clear(v, name in personal) for name, v in fields.items())
 
 
 def _clear(value: Any, personal: bool) -> bool:

@@ -455,7 +455,7 @@ class CraftingApplication(Application[UUID]):
             1
             for stream in streams
             for event in self.events.get(stream)
-            if holds_clear_text(vars(event))
+            if holds_clear_text(vars(event), getattr(type(event), "NOT_PERSONAL", frozenset()))
         )
 
     def history(self, agreement_id: UUID) -> list[Any]:

@@ -23,6 +23,7 @@ from domain.sealing import (
     Sealed,
     SealError,
     SubjectErased,
+    holds_clear_text,
     new_data_key,
     open_text,
     opened,
@@ -154,6 +155,28 @@ def test_nothing_new_is_written_about_an_erased_subject() -> None:
     with sealing_with(keys):
         person = Person.register("emp-42", PROFILE, meta)
     assert person.profile.display_name == ERASED and person.profile.email == ERASED
+
+
+def test_an_erasure_records_hr_s_reason_in_clear_and_every_other_reason_sealed() -> None:
+    keys = MemoryKeys()
+    meta = Meta(actor_id="hr", actor_role="HR", correlation_id="c", reason="Art. 17 request")
+    with sealing_with(keys):
+        person = Person.register("emp-42", PROFILE, meta)
+        person.place_hold(meta)
+        person.lift_hold(meta)
+        person.erase(meta)
+    registered, placed, lifted, erased = person.collect_events()
+    assert all(isinstance(e.reason, Opened) for e in (registered, placed, lifted))
+    assert erased.reason == "Art. 17 request" and not isinstance(erased.reason, Opened)
+    assert not holds_clear_text(vars(erased), type(erased).NOT_PERSONAL)  # HR's, not theirs
+    mapper = _mapper(keys)
+    stored = mapper.to_stored_event(erased)
+    assert b"Art. 17 request" in stored.state
+    keys.destroy("emp-42")
+    back = _mapper(keys).to_domain_event(stored)
+    assert vars(back)["reason"] == "Art. 17 request"  # readable after the key is gone
+    assert cast(Any, back).chain_hash() == erased.chain_hash()
+    assert vars(_mapper(keys).to_domain_event(mapper.to_stored_event(placed)))["reason"] == ERASED
 
 
 @dataclasses.dataclass(frozen=True)
