@@ -14,6 +14,7 @@ from projections.history import people_after as people_after
 from projections.history import people_in as people_in
 from projections.history import reverted_change as reverted_change
 from projections.history import timeline as timeline
+from projections.holds import erasure_of as erasure_of
 from projections.holds import hold_reason as hold_reason
 from projections.holds import holds_of as holds_of
 from projections.inbox import inbox as inbox

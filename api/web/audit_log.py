@@ -16,7 +16,7 @@ from api.web.events import SEARCHABLE_TYPES, describe
 from api.web.lookups import PAGE, bad_query, viewer, whole
 from api.web.site import Site
 from api.web.times import naive_in_zone
-from api.web.words import event_words, role_words
+from api.web.words import event_words, reason_words, role_words
 from domain.access import sees_all
 
 MAX_TYPES = 50  # as GraphQL's auditLog filter
@@ -80,6 +80,7 @@ class AuditLogPages:
                     "kind": event_words(e["type"], e["stream_type"]),
                     "actor": names.get(e["actor_id"]),
                     "role": role_words(e["actor_role"]),
+                    "reason": reason_words(e["type"], e["reason"]),
                 }
                 for e in events
             ],

@@ -19,12 +19,13 @@ from starlette.routing import Route
 from api import read_side
 from api.http.consistency import ConsistencyWaiter, NotYetConsistent
 from api.http.numbers import whole_number
-from api.read_side import ReadModel, holds_of
+from api.read_side import ReadModel, erasure_of, holds_of
 from api.web import csrf
 from api.web.checks import FormErrors
 from api.web.forms import Submitted
 from api.web.sessions import Session
 from api.web.site import Site, to_sign_in
+from api.web.words import reason_words
 from domain.access import sees_all
 from domain.application import commands as c
 from domain.errors import DomainError, Forbidden
@@ -41,11 +42,13 @@ def _person(person_id: str) -> Callable[[Connection, ReadModel], dict[str, Any] 
             return None
         ids = {person["manager_id"]} - {None}
         hold = holds_of(conn, rm, [person]).get(person_id)
-        holder = hold["actor_id"] if hold else None
-        names = read_side.people_by_id(conn, rm, ids | ({holder} if holder else set()))
+        erasure = erasure_of(conn, rm, person["stream_id"]) if person["erased"] else None
+        actors = {row["actor_id"] for row in (hold, erasure) if row is not None}
+        names = read_side.people_by_id(conn, rm, ids | actors)
         return {
             "person": person,
             "hold": hold,
+            "erasure": erasure,
             "names": {pid: p["display_name"] for pid, p in names.items()},
         }
 
@@ -76,19 +79,22 @@ class PersonPages:
         status: int = 200,
         **values: Any,
     ) -> Response:
+        erasure = found.get("erasure")
         return self.site.render(
             request,
             "person.html",
             session,
             status,
             **found,
+            erasure_reason=reason_words("PersonErased", erasure["reason"]) if erasure else None,
             is_hr=session.actor.has(Role.HR),
             **values,
         )
 
     async def show(self, request: Request) -> Response:
-        """`/people/<id>`: who they are, their hold and its reason; HR's forms. Those who
-        may not read the directory get the same 404 as for a person who does not exist."""
+        """`/people/<id>`: who they are, their hold or erasure and its reason; HR's
+        forms. Those who may not read the directory get the same 404 as for a person
+        who does not exist."""
         session = await self.site.session(request)
         if session is None:
             return to_sign_in()

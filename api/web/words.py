@@ -7,7 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from domain.sealing import ERASED
 from domain.values import Role
+
+# An erasure recorded before erasure reasons were kept in clear (domain.person): its
+# reason was sealed under the key the erasure destroyed, so it can never be read again.
+REASON_NOT_KEPT = "Not kept: this erasure was recorded before erasure reasons were kept"
 
 # What each recorded event type says happened, as a heading or a filter choice.
 EVENT_WORDS: dict[str, str] = {
@@ -89,6 +94,14 @@ def event_words(event_type: str, stream_type: str | None = None) -> str:
         if specific is not None:
             return specific
     return EVENT_WORDS.get(event_type) or _split(event_type)
+
+
+def reason_words(event_type: str, reason: str | None) -> str | None:
+    """An event's reason as a page shows it: an old erasure's lost reason says why it
+    is gone rather than "[erased]" (HR erased nobody's data by writing it)."""
+    if event_type == "PersonErased" and reason == ERASED:
+        return REASON_NOT_KEPT
+    return reason
 
 
 def role_words(role: Role | str) -> str:

@@ -40,7 +40,11 @@ class UpsertPeopleInput:
 @strawberry.input(description="Erase a person (HR): their data key is destroyed.")
 class ErasePersonInput:
     person_id: str
-    reason: str
+    reason: str = strawberry.field(
+        description="Why HR erases them (required, at most 2000 characters, the rules of "
+        "every reason). It stays readable after the erasure, in the audit log and on "
+        "their page: write no personal data in it (no names, health or contact details)."
+    )
     idempotency_key: str | None = None
 
 
