@@ -22,7 +22,13 @@ from projections import queries as q
 
 def erase(
     person_id: Annotated[str, typer.Argument(help="The person's HRIS id.")],
-    reason: Annotated[str, typer.Option(help="Why (e.g. the request's reference).")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="Why (e.g. the request's reference). It stays readable in the audit log "
+            "after the erasure: write no personal data in it."
+        ),
+    ],
 ) -> None:
     """Erase a person: their data key is destroyed with the event that records it, and
     what was theirs reads "[erased]" everywhere; the history still verifies."""

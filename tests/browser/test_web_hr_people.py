@@ -2,7 +2,8 @@
 reason; HR places and lifts a hold from the person's page (a reason required, a refusal
 in an error summary) and erases a person after a confirmation that names them — in a
 dialog where script runs, on a page of its own without script. Afterwards the directory
-row reads "[erased]", not the person's id."""
+row reads "[erased]", not the person's id, while HR's reason for the erasure still reads
+on the person's page and the audit log."""
 
 from __future__ import annotations
 
@@ -88,6 +89,12 @@ def test_hr_holds_lifts_and_erases_from_the_people_pages(chromium: str, service:
             expect(page.get_by_role("status")).to_have_text("Your change is recorded.")
             expect(page.get_by_role("heading", level=1)).to_have_text("[erased]")
             expect(page.locator("form[action$='/erase']")).to_have_count(0)
+            # HR's reason is HR's, not the person's: it still reads, here and in the log.
+            expect(page.locator("#erasure")).to_contain_text("Left; asked for erasure")
+            looked_at(page, "hr-person-erased")
+            page.goto(f"{service.base}/audit?type=PersonErased&actor=hr-{s}")
+            expect(page.locator("tbody tr").first).to_contain_text("Left; asked for erasure")
+            looked_at(page, "audit-erasure-reason")
 
             # The directory: "[erased]" and nothing of theirs (not their id), and erased.
             # (Found by the id HR typed: ids are not personal data here, names are.)
