@@ -7,7 +7,10 @@ reading "[erased]" in the API, the pages say the reason was not kept, and they v
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +33,7 @@ ERASURES = """query($actor: String!) { auditLog(first: 10,
   filter: {actorId: $actor, types: ["PersonErased"]}) {
   edges { node { type reason streamId payload } } } }"""
 NOTE = "Do not put personal data in the reason"
+VERIFIER = Path(__file__).parents[2] / "domain" / "integrity.py"  # runs on its own
 
 
 @pytest.fixture
@@ -115,8 +119,27 @@ def test_the_reason_obeys_the_rules_of_every_reason_and_nothing_is_recorded(api:
     assert api.position() == position
 
 
+def _exported_and_verified(api: Api, path: Path) -> str:
+    """The whole store exported (texts opened where they still open) and checked by the
+    standalone verifier, as an auditor would: the file's text."""
+    container = api.container
+    key = signing_key(container.settings)
+    audit.sign_checkpoint(container.store, key)
+    with path.open("w") as out:
+        audit.export(container.store, out, keys=container.keys)
+    checked = subprocess.run(
+        [sys.executable, str(VERIFIER), str(path), "--public-key", public_key_b64(key)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=path.parent,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    return path.read_text()
+
+
 def test_an_erasure_recorded_before_reasons_were_kept_still_reads_and_verifies(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The previous release sealed the erasure's reason under the erased person's key,
     like every reason of theirs: such an event is left exactly as it is."""
@@ -148,6 +171,8 @@ def test_an_erasure_recorded_before_reasons_were_kept_still_reads_and_verifies(
 
     read_both()
     _verified(api)
+    exported = _exported_and_verified(api, tmp_path / "store.jsonl")
+    assert f"New-{w.s}" in exported and f"Old-{w.s}" not in exported
     api.container.rebuild()
     read_both()
     _verified(api)
