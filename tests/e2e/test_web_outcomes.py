@@ -115,7 +115,7 @@ def test_the_manager_records_and_reverts_an_outcome_told_in_words(api: Api) -> N
     )
     assert reverted.status_code == 303, reverted.text
     shown = _text(manager.get(reverted.headers["location"]).text)
-    assert "No outcome recorded yet." in shown
+    assert "No outcome in effect: the one recorded was reverted." in shown
     assert (
         f"Reverted: moved into Product manager on {_day(moved_on)}, recorded by "
         f"{w.ids['mgr'].title()}; reverted by {w.ids['mgr'].title()}: Recorded on the wrong plan"
