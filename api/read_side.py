@@ -22,6 +22,8 @@ from projections.inbox import waiting as waiting
 from projections.insights.figures import Insights as Insights
 from projections.insights.figures import ReleasedRow as ReleasedRow
 from projections.insights.figures import Table as Table
+from projections.insights.path import path_rows as path_rows
+from projections.insights.path import step as _path_step
 from projections.queries import AgreementCriteria as AgreementCriteria
 from projections.queries import AuditFilter as AuditFilter
 from projections.queries import ReadScope as ReadScope
@@ -40,3 +42,5 @@ from projections.tables import ReadModel as ReadModel
 from projections.workload import may_see_workloads as may_see_workloads
 from projections.workload import team_members as team_members
 from projections.workload import visible_teams as visible_teams
+
+path_step = _path_step  # one agreement's place on a person's path (`path_rows`)

@@ -10,11 +10,12 @@ from functools import cache
 from typing import Any
 
 from psycopg.types.json import Json
-from sqlalchemy import JSON, Connection, Table, delete, select
+from sqlalchemy import JSON, Connection, Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.agreement import events as ev
+from domain.agreement import outcomes as oc
 from domain.agreement.state import hours_in_effect
 from domain.directory_guard import DeactivationGuard
 from domain.dossier.register import DossierRegister
@@ -74,9 +75,22 @@ class BatchProjector:
         self.adjustments: dict[str, Row] = {}
         self.reallocations: dict[str, Row] = {}
         self.people: dict[str, Row] = {}  # by stream id
+        # Outcomes by id. Never forgotten in a rebuild: they are recorded on ended
+        # agreements, few, and a later revert changes them.
+        self.outcomes: dict[str, Row] = {}
+        # A rebuild's ended agreements written and forgotten (`_forget_final`) that an
+        # outcome event reached since: their new version, position and time, to update.
+        self.late: dict[str, Row] = {}
         self.dirty: dict[str, set[str]] = {
             name: set()
-            for name in ("agreements", "changes", "adjustments", "reallocations", "people")
+            for name in (
+                "agreements",
+                "changes",
+                "adjustments",
+                "reallocations",
+                "outcomes",
+                "people",
+            )
         }
         self.inserts: dict[str, list[Row]] = {
             name: [] for name in ("reviews", "artifacts", "audit_log")
@@ -133,6 +147,8 @@ class BatchProjector:
             self.reallocations,
             "reallocation_id",
         )
+        reverted = {str(e.originator_id) for e in events if isinstance(e, oc.OutcomeReverted)}
+        self._load(rm.outcomes, rm.outcomes.c.agreement_id, reverted, self.outcomes, "outcome_id")
         people = {
             str(e.originator_id)
             for e in events
@@ -148,7 +164,7 @@ class BatchProjector:
             rows = self.conn.execute(select(table).where(column.in_(wanted[start : start + CHUNK])))
             for row in rows.mappings():
                 into[row[key]] = dict(row)
-                if key != "agreement_id" and "agreement_id" in row:
+                if key not in ("agreement_id", "outcome_id") and "agreement_id" in row:
                     self._own(row["agreement_id"], into, row[key])
 
     # --- events ---------------------------------------------------------------
@@ -169,9 +185,14 @@ class BatchProjector:
                 "created_position": position,
             }
             self._content(aid, event, position)
-        row = self.agreements[aid]
+        row = self.agreements.get(aid) if self.remember else self.agreements[aid]
+        if row is None:
+            # A rebuild forgot this ended agreement once written: only outcome events
+            # still reach an ended agreement, and they change these columns and outcomes.
+            row = self.late.setdefault(aid, {"agreement_id": aid})
+        else:
+            self.dirty["agreements"].add(aid)
         row.update(version=event.originator_version, position=position, updated_at=event.timestamp)
-        self.dirty["agreements"].add(aid)
         handler = _HANDLERS.get(type(event))
         if handler is not None:
             handler(self, row, event, position)
@@ -378,6 +399,33 @@ class BatchProjector:
             {**artifact_row(row["agreement_id"], row["employee_id"], item), "position": position}
         )
 
+    def record_outcome(self, row: Row, event: oc.OutcomeRecorded, position: int) -> None:
+        self.outcomes[event.outcome_id] = {
+            "outcome_id": event.outcome_id,
+            "agreement_id": row["agreement_id"],
+            "kind": event.kind,
+            "achieved_on": event.achieved_on,
+            "reason": event.reason,
+            "recorded_by": event.actor_id,
+            "recorded_at": event.timestamp,
+            "version": event.originator_version,
+            "reverted": False,
+            "reverted_by": None,
+            "reverted_at": None,
+            "revert_reason": None,
+            "position": position,
+        }
+        self.dirty["outcomes"].add(event.outcome_id)
+
+    def revert_outcome(self, row: Row, event: oc.OutcomeReverted, __: int) -> None:
+        self.outcomes[event.outcome_id].update(
+            reverted=True,
+            reverted_by=event.actor_id,
+            reverted_at=event.timestamp,
+            revert_reason=event.reason,
+        )
+        self.dirty["outcomes"].add(event.outcome_id)
+
     def _person_event(self, event: Person.Event) -> None:
         stream = str(event.originator_id)
         if isinstance(event, Person.Registered):
@@ -456,6 +504,7 @@ class BatchProjector:
             ("changes", self.changes),
             ("adjustments", self.adjustments),
             ("reallocations", self.reallocations),
+            ("outcomes", self.outcomes),
             ("people", self.people),
         ):
             keys = sorted(self.dirty[name])
@@ -471,10 +520,32 @@ class BatchProjector:
             if rows:
                 append(self.conn, getattr(rm, name), rows)
                 rows.clear()
+        self._write_late()
         self._write_name_tokens()
         self.revised.clear()
         if self.remember:
             self._forget_final()
+
+    def _write_late(self) -> None:
+        """The forgotten agreements outcome events reached: their columns those change."""
+        if not self.late:
+            return
+        table = self.rm.agreements
+        self.conn.execute(
+            update(table)
+            .where(table.c.agreement_id == bindparam("aid"))
+            .values(version=bindparam("v"), position=bindparam("p"), updated_at=bindparam("at")),
+            [
+                {
+                    "aid": r["agreement_id"],
+                    "v": r["version"],
+                    "p": r["position"],
+                    "at": r["updated_at"],
+                }
+                for r in self.late.values()
+            ],
+        )
+        self.late.clear()
 
     def _write_name_tokens(self) -> None:
         """Each renamed or erased person's words replace what the index held for them."""
@@ -526,6 +597,8 @@ _HANDLERS: dict[type[Any], Any] = {
     ev.Resumed: _status(AgreementStatus.ACTIVE),
     ev.Completed: _status(AgreementStatus.COMPLETED),
     ev.Withdrawn: _status(AgreementStatus.WITHDRAWN),
+    oc.OutcomeRecorded: BatchProjector.record_outcome,
+    oc.OutcomeReverted: BatchProjector.revert_outcome,
 }
 
 

@@ -9,8 +9,8 @@ column in `tables`, and an annotation on its GraphQL type.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from domain.agreement import Agreement
@@ -150,6 +150,33 @@ def person_row(person: Person) -> Row:
     }
 
 
+def outcome_rows(agreement_id: str, entries: Iterable[Mapping[str, Any]]) -> list[Row]:
+    """The aggregate's outcomes (domain.agreement.outcomes) as `outcomes` rows. The
+    aggregate keeps no reasons (sealed text stays in the events), so these have none;
+    entries from snapshots older than outcomes on the page lack who and when."""
+
+    def instant(text: str | None) -> datetime | None:
+        return None if text is None else datetime.fromisoformat(text)
+
+    return [
+        {
+            "outcome_id": e["id"],
+            "agreement_id": agreement_id,
+            "kind": e["kind"],
+            "achieved_on": date.fromisoformat(e["on"]),
+            "reason": None,
+            "recorded_by": e.get("by"),
+            "recorded_at": instant(e.get("at")),
+            "version": e.get("version"),
+            "reverted": e["reverted"],
+            "reverted_by": e.get("reverted_by"),
+            "reverted_at": instant(e.get("reverted_at")),
+            "revert_reason": None,
+        }
+        for e in entries
+    ]
+
+
 def agreement_row(agreement: Agreement, position: int | None = None) -> Row:
     """The write model's agreement as an `agreements` row, with its children under
     `_children`: each kind built only when a query selects it (a long agreement has
@@ -177,6 +204,7 @@ def agreement_row(agreement: Agreement, position: int | None = None) -> Row:
         "reviews": lambda: [review_row(aid, r) for r in agreement.reviews],
         "artifacts": lambda: [artifact_row(aid, employee, a) for a in agreement.artifacts],
         "changes": changes,
+        "outcomes": lambda: outcome_rows(aid, agreement.outcomes),
     }
     return {
         "agreement_id": aid,

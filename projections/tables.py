@@ -30,8 +30,8 @@ from sqlalchemy import (
 # Bump when the tables or the way events fill them change: they are then rebuilt.
 # 3: sealed texts; 4: provisioning (SCIM); 5: webhook URLs only as their receiver;
 # 6: when a person was registered (SCIM meta); 7: the crafting sketch, the name index
-# (name_tokens)
-READ_MODEL_VERSION = 7  # 2: children indexed by (agreement, position)
+# (name_tokens); 8: outcomes (and outcome events on ended agreements in a rebuild)
+READ_MODEL_VERSION = 8  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -62,6 +62,7 @@ class ReadModel:
     changes: Table
     reviews: Table
     artifacts: Table
+    outcomes: Table
     people: Table
     audit_log: Table
     name_tokens: Table
@@ -177,6 +178,25 @@ def read_model(generation: int) -> ReadModel:
         Column("position", BigInteger, nullable=False),
         Index(f"ix_{p}artifacts_agreement", "agreement_id", "position"),
     )
+    # What an ended agreement led to (domain.agreement.outcomes): every one recorded,
+    # reverted ones marked; the one in effect is the latest not reverted.
+    outcomes = table(
+        "outcomes",
+        Column("outcome_id", ID, primary_key=True),
+        Column("agreement_id", ID, nullable=False),
+        Column("kind", String(32), nullable=False),
+        Column("achieved_on", Date, nullable=False),
+        Column("reason", Text),  # sealed: why (required for STOPPED and GOAL_CHANGED)
+        Column("recorded_by", String(128), nullable=False),
+        Column("recorded_at", TS, nullable=False),
+        Column("version", Integer, nullable=False),  # the agreement's, once recorded
+        Column("reverted", Boolean, nullable=False),
+        Column("reverted_by", String(128)),
+        Column("reverted_at", TS),
+        Column("revert_reason", Text),  # sealed
+        Column("position", BigInteger, nullable=False),
+        Index(f"ix_{p}outcomes_agreement", "agreement_id", "position"),
+    )
     people = table(
         "people",
         Column("person_id", String(128), primary_key=True),
@@ -236,6 +256,7 @@ def read_model(generation: int) -> ReadModel:
         changes,
         reviews,
         artifacts,
+        outcomes,
         people,
         audit_log,
         name_tokens,

@@ -23,11 +23,14 @@ def random_workload(org: Org, rng: random.Random, steps: int, between: Any = Non
     app = org.app
     employees = [org.employee_id, org.mate_id, org.mate2_id]
     agreements: list[Any] = []
+    ended: list[Any] = []  # outcomes are recorded (and reverted) on these
     ok = 0
     for _ in range(steps):
         roll = rng.random()
         try:
-            if roll < 0.12 or not agreements:
+            if ended and rng.random() < 0.1:
+                app.execute(*_outcome_step(org, rng, rng.choice(ended)))
+            elif roll < 0.12 or not agreements:
                 who = rng.choice(employees)
                 result = app.execute(
                     request(who, Role.EMPLOYEE),
@@ -47,13 +50,23 @@ def random_workload(org: Org, rng: random.Random, steps: int, between: Any = Non
                 agreements.append(result.agreement.id)
             else:
                 aid = rng.choice(agreements)
-                app.execute(*_step(org, rng, aid, roll))
+                result = app.execute(*_step(org, rng, aid, roll))
+                if result.agreement is not None and result.agreement.status.is_final:
+                    ended.append(aid)
             ok += 1
         except (DomainError, Forbidden):
             pass
         if between is not None:
             between()
     return ok
+
+
+def _outcome_step(org: Org, rng: random.Random, aid: Any) -> tuple[Any, c.Command]:
+    """Record an outcome of an ended agreement, or revert the one in effect."""
+    if rng.random() < 0.35:
+        return org.manager, c.RevertOutcome(agreement_id=aid, reason="Recorded by mistake")
+    kind = rng.choice(["MOVED_TO_TARGET_ROLE", "SKILLS_DEMONSTRATED", "STOPPED"])
+    return org.manager, c.RecordOutcome(agreement_id=aid, kind=kind, reason="Other plans")
 
 
 def _step(org: Org, rng: random.Random, aid: Any, roll: float) -> tuple[Any, c.Command]:

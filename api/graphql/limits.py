@@ -33,6 +33,7 @@ LISTS = {
     "reviews",
     "artifacts",
     "changes",
+    "outcomes",
     "members",
     "skills",
     "people",

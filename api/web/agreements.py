@@ -35,7 +35,7 @@ from domain.values import AgreementStatus
 
 MY_AGREEMENTS_SHOWN = 200
 REVIEWS_SHOWN = 5  # the latest; "all" shows every one
-CHILDREN = ("adjustments", "reallocations", "reviews", "artifacts")
+CHILDREN = ("adjustments", "reallocations", "reviews", "artifacts", "outcomes")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Confirm:
     party: Party
     verb: str
     consequence: str
+    button: str | None = None  # when the question's verb does not stand alone
 
 
 CONFIRM: dict[str, Confirm] = {
@@ -59,6 +60,13 @@ CONFIRM: dict[str, Confirm] = {
     ),
     "revert": Confirm(
         Party.MANAGER, "Revert", "The change is undone (the revert can itself be reverted)."
+    ),
+    "revert-outcome": Confirm(
+        Party.MANAGER,
+        "Revert the outcome of",
+        "The outcome is undone; the one recorded before it, if any, is in effect again. "
+        "Both stay in the history.",
+        "Revert the outcome",
     ),
 }
 """The actions asked before they run, by form: red buttons, a dialog (script) or a page."""
@@ -108,6 +116,7 @@ def _detail(
         ids |= {r["held_by"] for r in kids["reviews"]} | {
             r["recorded_by"] for r in kids["artifacts"]
         }
+        ids |= {r[who] for r in kids["outcomes"] for who in ("recorded_by", "reverted_by")} - {None}
         # The people the crafting sketch names as relationships to build.
         sketch = found.get("sketch") or {}
         ids |= {r["personId"] for r in sketch.get("relationships", []) if r.get("personId")}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,15 @@ from starlette.routing import Route
 
 from api import read_side
 from api.http.numbers import whole_number
-from api.read_side import CareerRows, ReadModel, Row, career_evidence, career_rows
+from api.read_side import (
+    CareerRows,
+    ReadModel,
+    Row,
+    career_evidence,
+    career_rows,
+    path_rows,
+    path_step,
+)
 from api.web.agreements import AgreementPages, Detail
 from api.web.checks import FormErrors
 from api.web.forms import Submitted
@@ -39,7 +48,7 @@ from domain.errors import DomainError, Forbidden, VersionConflict
 from domain.values import Role
 
 # What the person sees of a career: themselves, the rows the viewer may read.
-Career = tuple[Row, CareerRows]
+Career = tuple[Row, CareerRows, list[Row]]  # the person, their evidence, their path
 Endpoint = Callable[[Request], Awaitable[Response]]
 Guard = Callable[[Endpoint], Endpoint]  # app.py's: an unexpected failure is a plain page
 
@@ -256,13 +265,21 @@ class EmployeePages:
             theirs = None if person is None else person["manager_id"]
             if person is None or not can_read_evidence(actor, person_id, theirs):
                 return None
-            return person, career_rows(conn, rm, scope, person_id)
+            return (
+                person,
+                career_rows(conn, rm, scope, person_id),
+                path_rows(conn, rm, scope, person_id),
+            )
 
         found = await asyncio.to_thread(self.site.ports.reads.run, read)
         if found is None:
             return self.site.not_found(request, session)
-        person, rows = found
+        person, rows, path = found
         evidence = career_evidence(rows)
+        # The person's path (as GraphQL's careerPath): each goal, what it led to, how
+        # long that took and about how many hours went into it; oldest first.
+        now = datetime.now(UTC)
+        steps = [{"a": row, **path_step(row, now)} for row in path]
         titles = {a["agreement_id"]: a["title"] for a in evidence.agreements}
         return self.site.render(
             request,
@@ -272,6 +289,7 @@ class EmployeePages:
             own=person_id == actor.id,
             evidence=evidence,
             titles=titles,
+            steps=steps,
             # The dossier's button: for those it would be issued to (as the agreement
             # page's), when there is an agreement to put in it.
             dossier=bool(evidence.agreements) and _may_receive(actor, person),

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from api.read_side import Row
-from api.web.words import event_words
+from api.web.words import OUTCOME_WORDS, event_words
 
 Payload = Mapping[str, Any]
 
@@ -72,8 +72,11 @@ DESCRIBE: dict[str, Callable[[Payload, Mapping[str, str]], str]] = {
     "Resumed": lambda p, _: "Resumed",
     "Completed": lambda p, _: "Completed",
     "Withdrawn": lambda p, _: "Withdrawn",
-    "OutcomeRecorded": lambda p, _: f"Recorded the outcome: {_word(p.get('kind'))}",
-    "OutcomeReverted": lambda p, _: "Reverted the outcome",
+    "OutcomeRecorded": lambda p, _: (
+        f"Recorded the outcome: "
+        f"{OUTCOME_WORDS.get(str(p.get('kind')), _word(p.get('kind')))}, on {p.get('achievedOn')}"
+    ),
+    "OutcomeReverted": lambda p, _: "Reverted the outcome (the one before it, if any, is back)",
     "DossierIssued": lambda p, names: (
         f"Dossier issued to {names.get(p.get('issuedTo', ''), p.get('issuedTo', ''))} "
         f"(showing version {p.get('agreementVersion', '?')})"

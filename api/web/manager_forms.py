@@ -12,6 +12,7 @@ from api.web.agreements import Build
 from api.web.checks import Checked
 from api.web.forms import Submitted
 from domain import values as v
+from domain.agreement.outcomes import NEEDS_REASON, OutcomeKind
 from domain.application import commands as c
 from domain.values import AdjustmentDraft, AdjustmentKind, Guardrails, ReviewOutcome
 
@@ -40,6 +41,8 @@ LABELS = {
     "notes": "Notes",
     "nextReviewOn": "Next review on",
     "version": "Version",
+    "kind": "Outcome",
+    "achievedOn": "When it happened",
 }
 """The label each field of the manager's forms shows, for messages in its words."""
 
@@ -180,6 +183,29 @@ def record_review(form: Submitted, aid: UUID, version: int, key: str) -> c.Comma
     )
 
 
+def record_outcome(form: Submitted, aid: UUID, version: int, key: str) -> c.Command:
+    """What an ended agreement led to; a stop or a changed goal says why."""
+    check = Checked(form, label)
+    kind = None
+    if form.text("kind") is None:
+        check.errors["kind"] = "Choose what the agreement led to."
+    else:
+        kind = check.check("kind", lambda: v.choice(OutcomeKind, form.get("kind"), "kind"))
+    on = _day(check, "achievedOn")
+    if kind in NEEDS_REASON and form.text("reason") is None:
+        said = "it stopped" if kind is OutcomeKind.STOPPED else "the goal changed"
+        check.errors["reason"] = f"Say why {said}: a reason is required for this outcome."
+    check.done()
+    return c.RecordOutcome(
+        agreement_id=aid,
+        expected_version=version,
+        idempotency_key=key,
+        reason=form.text("reason"),
+        kind=form.get("kind"),
+        achieved_on=on,
+    )
+
+
 def revert_change(form: Submitted, aid: UUID, version: int, key: str) -> c.Command:
     return c.RevertChange(
         agreement_id=aid,
@@ -226,6 +252,8 @@ BUILDS: dict[str, Build] = {
     "pause": with_reason(c.PauseAgreement),
     "resume": with_reason(c.ResumeAgreement),
     "complete": with_reason(c.CompleteAgreement),
+    "outcome": record_outcome,
+    "revert-outcome": with_reason(c.RevertOutcome),
 }
 """The manager's actions on an agreement by the last segment of their URL (POST
 /agreements/{id}/<action>); reverts have their own routes."""

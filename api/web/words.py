@@ -32,6 +32,8 @@ EVENT_WORDS: dict[str, str] = {
     "Resumed": "Resumed",
     "Completed": "Completed",
     "Withdrawn": "Withdrawn",
+    "OutcomeRecorded": "Outcome recorded",
+    "OutcomeReverted": "Outcome reverted",
     # a person in the directory
     "Registered": "Person registered",
     "ProfileChanged": "Profile changed",
@@ -59,6 +61,15 @@ STREAM_EVENT_WORDS: dict[tuple[str, str], str] = {
     ("WEBHOOK", "Created"): "Webhook created",
     ("WEBHOOK", "Paused"): "Webhook paused",
     ("WEBHOOK", "Resumed"): "Webhook resumed",
+}
+
+# What an ended agreement led to (domain.agreement.outcomes.OutcomeKind), as a phrase.
+OUTCOME_WORDS: dict[str, str] = {
+    "MOVED_TO_TARGET_ROLE": "moved into the target role",
+    "PROMOTED_IN_PLACE": "promoted in their current role",
+    "SKILLS_DEMONSTRATED": "skills demonstrated, no move yet",
+    "GOAL_CHANGED": "the goal changed",
+    "STOPPED": "stopped",
 }
 
 ROLE_WORDS: dict[Role, str] = {

@@ -34,7 +34,11 @@ PROGRESSED = frozenset({OutcomeKind.MOVED_TO_TARGET_ROLE, OutcomeKind.PROMOTED_I
 NEEDS_REASON = frozenset({OutcomeKind.STOPPED, OutcomeKind.GOAL_CHANGED})
 
 # One outcome as the aggregate holds it: plain values, so snapshots store it as JSON.
-OutcomeEntry = Mapping[str, Any]  # {"id", "kind", "on" (ISO date), "reverted" (bool)}
+# {"id", "kind", "on" (ISO date), "reverted" (bool)}; since outcomes show on the agreement
+# also who recorded it, when and at which version ("by", "at", "version") and who reverted
+# it when ("reverted_by", "reverted_at"): entries of older snapshots lack those (`.get`).
+# Never the reason: it is personal text, sealed in the event, and snapshots are plain JSON.
+OutcomeEntry = Mapping[str, Any]
 
 
 class OutcomeRecorded(AgreementEvent):
@@ -48,6 +52,9 @@ class OutcomeRecorded(AgreementEvent):
             "kind": self.kind,
             "on": self.achieved_on.isoformat(),
             "reverted": False,
+            "by": self.actor_id,
+            "at": self.timestamp.isoformat(),
+            "version": self.originator_version,
         }
         agreement.outcomes = (*agreement.outcomes, entry)
 
@@ -57,7 +64,15 @@ class OutcomeReverted(AgreementEvent):
 
     def apply(self, agreement: Any) -> None:
         agreement.outcomes = tuple(
-            {**e, "reverted": True} if e["id"] == self.outcome_id else e for e in agreement.outcomes
+            {
+                **e,
+                "reverted": True,
+                "reverted_by": self.actor_id,
+                "reverted_at": self.timestamp.isoformat(),
+            }
+            if e["id"] == self.outcome_id
+            else e
+            for e in agreement.outcomes
         )
 
 

@@ -21,7 +21,15 @@ from projections.tables import PROJECTION_NAME, ReadModel, projection_state, rea
 
 BATCH = 1000
 FLUSH_EVENTS = 50_000
-ORDER = ("agreements", "adjustments", "reallocations", "changes", "reviews", "artifacts")
+ORDER = (
+    "agreements",
+    "adjustments",
+    "reallocations",
+    "changes",
+    "reviews",
+    "artifacts",
+    "outcomes",
+)
 TABLES = (*ORDER, "people", "audit_log")
 
 

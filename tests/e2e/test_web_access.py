@@ -227,6 +227,15 @@ ACTIONS: dict[str, Action] = {
     "/agreements/{agreement_id}/resume": Action(MANAGER_SIDE, "paused", {"reason": ""}),
     "/agreements/{agreement_id}/complete": Action(MANAGER_SIDE, "active", {"reason": ""}),
     "/agreements/{agreement_id}/revert": Action(MANAGER_SIDE, "changed", {"reason": "Undo"}),
+    # What an ended agreement led to, and undoing it: the manager's side too.
+    "/agreements/{agreement_id}/outcome": Action(
+        MANAGER_SIDE,
+        "completed",
+        {"kind": "SKILLS_DEMONSTRATED", "achievedOn": "", "reason": ""},
+    ),
+    "/agreements/{agreement_id}/revert-outcome": Action(
+        MANAGER_SIDE, "outcome", {"reason": "Recorded by mistake"}
+    ),
     "/agreements/{agreement_id}/revert-to": Action(
         MANAGER_SIDE, "changed", {"reason": "Start over"}, "revert-to?version=2"
     ),
@@ -358,9 +367,13 @@ class Matrix:
         else:
             aid = str(agreement_uuid(w.active()["id"]))
         w.sync()
-        extra = {"paused": "pause", "changed": "adjust"}
-        if state in extra:
-            action = extra[state]
+        extra = {
+            "paused": ["pause"],
+            "changed": ["adjust"],
+            "completed": ["complete"],
+            "outcome": ["complete", "outcome"],  # completed, with an outcome in effect
+        }
+        for action in extra.get(state, []):
             done = self.send("manager", aid, f"/agreements/{{agreement_id}}/{action}")
             assert done.status_code == 303, done.text
             w.sync()

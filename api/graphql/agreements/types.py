@@ -24,6 +24,7 @@ from api.graphql.node import Node
 from api.graphql.paging import PageInfo
 from api.graphql.people.types import Person
 from api.graphql.rows import Row, is_row_of, shown_as
+from domain.agreement.outcomes import OutcomeKind
 
 
 @strawberry.type
@@ -87,6 +88,30 @@ class Review:
     notes: str | None
     next_review_on: date
     held_by: str
+
+
+@strawberry.type(
+    description="What an ended agreement led to, as recorded by its manager or HR "
+    "(`recordOutcome`; undone by `revertOutcome`, which keeps it here as reverted)."
+)
+class Outcome:
+    outcome_id: strawberry.ID = strawberry.field(name="id")
+    kind: OutcomeKind
+    achieved_on: date = strawberry.field(description="When it happened.")
+    reason: str | None = strawberry.field(
+        description="Why (given for STOPPED and GOAL_CHANGED). Null in a mutation's payload "
+        "and in `agreementAt`, which are built from the agreement itself: its reasons stay "
+        "in the events (read them here or in `auditLog`)."
+    )
+    recorded_by: str = strawberry.field(description="The person id of who recorded it.")
+    recorded_at: datetime
+    version: int = strawberry.field(description="The agreement's version that recorded it.")
+    reverted: bool
+    reverted_by: str | None = strawberry.field(description="Who reverted it, if reverted.")
+    reverted_at: datetime | None
+    revert_reason: str | None = strawberry.field(
+        description="Why it was reverted (null where `reason` is)."
+    )
 
 
 def _agreement_global_id(root: Row) -> strawberry.ID:
@@ -183,6 +208,15 @@ async def _changes(root: Row, info: Info[Context, None]) -> list[Change]:
     return [shown_as(Change, r) for r in await _children(root, info, "changes")]
 
 
+async def _outcomes(root: Row, info: Info[Context, None]) -> list[Outcome]:
+    return [shown_as(Outcome, r) for r in await _children(root, info, "outcomes")]
+
+
+async def _outcome(root: Row, info: Info[Context, None]) -> Outcome | None:
+    in_effect = [r for r in await _children(root, info, "outcomes") if not r["reverted"]]
+    return shown_as(Outcome, in_effect[-1]) if in_effect else None
+
+
 @strawberry.type
 class Agreement(Node):
     is_type_of = is_row_of("agreement_id", "approved_by_manager_id")
@@ -215,6 +249,14 @@ class Agreement(Node):
     latest_review: Review | None = strawberry.field(resolver=_latest_review)
     artifacts: list[Artifact] = strawberry.field(resolver=_artifacts)
     changes: list[Change] = strawberry.field(resolver=_changes)
+    outcome: Outcome | None = strawberry.field(
+        resolver=_outcome,
+        description="The outcome in effect: the latest recorded and not reverted; null "
+        "until one is recorded (only on a completed or withdrawn agreement).",
+    )
+    outcomes: list[Outcome] = strawberry.field(
+        resolver=_outcomes, description="Every outcome recorded, oldest first, reverted ones too."
+    )
 
 
 @strawberry.type

@@ -121,6 +121,8 @@ ROOT_LISTS = ("agreements",)
 LEFT_TO_RESOLVERS: dict[str, dict[str, str]] = {
     "Agreement": {
         "sketch": "one JSON value whose after-blocks' moves and totals are computed in Python",
+        "outcome": "the latest of a list not reverted (a short list, read when asked for)",
+        "outcomes": "a short list, read when asked for",
     },
     "Query": {
         "reviewsDue": "sorted by due date with its own cursors (and a manager's list is short)",
