@@ -32,27 +32,36 @@ def read_precomputed(conn: Connection, rm: ReadModel, minimum: int, now: datetim
     clock = InsightClock.load(conn, rm)
     listed = [label for label, _ in month_ends(clock.first_approved_at, now)]
     latest = None if clock.latest_at is None else month_of(clock.latest_at)
-    # Months before the latest event's are stored and never change: released once per
-    # process. Nothing has changed since the latest event, so later months are today's.
+    # Months before the latest event's are stored and never change; nothing has changed
+    # since the latest event, so later months are today's.
     stored = [label for label in listed if latest is not None and label < latest]
-    database = (conn.engine.url.render_as_string(), rm.generation, minimum)
-    missing = [label for label in stored if (*database, label) not in _RELEASED]
-    for label, rows in _closed_months(conn, rm, missing).items():
-        _RELEASED[(*database, label)] = release(rows, minimum)
+    closed = {
+        label: _released(rows, minimum, label)
+        for label, rows in _closed_months(conn, rm, stored).items()
+    }
     now_table = release(today, minimum)
     return Kept(
         participation=now_table,
         participation_by_month=tuple(
-            Month(label, _RELEASED[(*database, label)] if label in stored else now_table)
-            for label in listed
+            Month(label, closed.get(label, now_table)) for label in listed
         ),
         development_time=release(today, minimum, development_share),
     )
 
 
-# Closed months' released tables, by (database, generation, minimum, month): their
-# rows never change, and a rebuild makes a new generation.
-_RELEASED: dict[tuple[str, int, int, str], Table] = {}
+# The latest released table of each (minimum, month), with the rows it was released
+# from: a closed month's rows never change, so suppressing them again is mostly saved
+# (reused only when the rows are equal, so it holds for any database and generation).
+_RELEASED: dict[tuple[int, str], tuple[dict[str, Counts], Table]] = {}
+
+
+def _released(rows: dict[str, Counts], minimum: int, month: str) -> Table:
+    known = _RELEASED.get((minimum, month))
+    if known is not None and known[0] == rows:
+        return known[1]
+    table = release(rows, minimum)
+    _RELEASED[(minimum, month)] = (rows, table)
+    return table
 
 
 def _closed_months(
