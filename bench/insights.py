@@ -1,6 +1,7 @@
 """How long the insight tables take to compute and suppress for a large organisation.
 
     python -m bench.insights [--people 100000] [--agreements 120000] [--runs 7]
+                             [--database PATH]
 
 Synthetic facts (what `projections.insights.facts.read_facts` returns) for `--people`
 people in teams of 5-40, each with a join and sometimes a team move over the last year,
@@ -8,7 +9,16 @@ and `--agreements` agreements (about 10 events each in the log: 120,000 is ~1.2M
 events) with approvals, ends and outcomes spread over the year. Prints p50/p95 of
 `compute` over `--runs` runs, beside the baseline measured in the same run: one plain
 pass grouping the people by team at one instant (what any table must at least do).
-The SQL read of the facts is not included (see docs/insights.md, Limits)."""
+The SQL read of the facts is not included (see docs/insights.md, Limits).
+
+Then the precomputed path (projections.insights.precomputed): participation today and
+by month and development time, read from read-model tables holding the same facts —
+today's people and agreements rows, and the closed months' participation as the
+projector stores it — SQL included. Those tables are written once into an SQLite file
+(`--database`, kept between runs: building them takes a while on a loaded machine) and
+the run checks that the precomputed tables equal the full computation's. Last, every
+table as the insights query now serves them: the precomputed ones, and the rest
+(reallocations, outcomes, reviews, skills) computed from the facts."""
 
 from __future__ import annotations
 
@@ -17,9 +27,17 @@ import random
 import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+from sqlalchemy import create_engine, insert
+
+from projections.insights import precomputed as precomputed_module
 from projections.insights.facts import AgreementFacts, Facts, Membership
-from projections.insights.figures import compute
+from projections.insights.figures import compute, month_ends
+from projections.insights.months import CLOCK, month_of
+from projections.insights.precomputed import read_precomputed
+from projections.tables import ReadModel, read_model
 
 NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)
 YEAR_AGO = NOW - timedelta(days=365)
@@ -75,6 +93,91 @@ def baseline(found: Facts) -> None:
             teams[current[-1].team_id or ""] = teams.get(current[-1].team_id or "", 0) + 1
 
 
+def team_at(history: list[Membership], instant: datetime) -> str | None:
+    team = None
+    for m in history:
+        if m.since > instant:
+            break
+        team = m.team_id if m.active else None
+    return team
+
+
+def participation_at(found: Facts, instant: datetime) -> dict[str, tuple[int, int]]:
+    """(participants, members) per team at `instant`: what the projector stores when
+    a month closes."""
+    running = {a.employee_id for a in found.agreements if a.running_at(instant)}
+    counts: dict[str, list[int]] = {}
+    for pid, history in found.memberships.items():
+        team = team_at(history, instant)
+        if team is not None:
+            row = counts.setdefault(team, [0, 0])
+            row[0] += pid in running
+            row[1] += 1
+    return {team: (yes, members) for team, (yes, members) in counts.items()}
+
+
+def write_tables(found: Facts, rm: ReadModel, path: Path) -> None:
+    """The read-model rows the precomputed path reads, as the projector leaves them
+    after the facts' log (at NOW)."""
+    engine = create_engine(f"sqlite:///{path}")
+    rm.metadata.create_all(engine)
+    people: list[dict[str, Any]] = []
+    for n, (pid, history) in enumerate(found.memberships.items()):
+        team = team_at(history, NOW)
+        people.append(
+            {
+                "person_id": pid,
+                "stream_id": f"s{n}",
+                "display_name": "",
+                "email": "",
+                "team_id": team,
+                "contracted_hours_per_week": found.contracted_hours[pid],
+                "active": team is not None,
+                "deprovisioned": False,
+                "legal_hold": False,
+                "erased": False,
+                "version": len(history),
+                "created_at": history[0].since,
+                "updated_at": history[-1].since,
+            }
+        )
+    agreements = [
+        {
+            "agreement_id": a.agreement_id,
+            "employee_id": a.employee_id,
+            "status": a.status,
+            "title": "",
+            "target_role": a.target_role,
+            "skills": a.skills,
+            "development_hours": a.development_hours,
+            "next_review_on": a.next_review_on,
+            "version": 1,
+            "position": n,
+            "created_position": n,
+            "created_at": a.approved_at,
+            "updated_at": a.ended_at or a.approved_at,
+        }
+        for n, a in enumerate(found.agreements)
+    ]
+    first = min(a.approved_at for a in found.agreements if a.approved_at is not None)
+    months = [
+        {"month": label, "team_id": team, "participants": yes, "members": members}
+        for label, instant in month_ends(first, NOW)
+        if label < month_of(NOW)
+        for team, (yes, members) in participation_at(found, instant).items()
+    ]
+    with engine.begin() as conn:
+        for table, rows in ((rm.people, people), (rm.agreements, agreements)):
+            for at in range(0, len(rows), 10_000):
+                conn.execute(insert(table), rows[at : at + 10_000])
+        conn.execute(insert(rm.insight_months), months)
+        conn.execute(
+            insert(rm.insight_clock),
+            [{"name": CLOCK, "latest_at": NOW, "first_approved_at": first}],
+        )
+    engine.dispose()
+
+
 def timed(call: object, runs: int) -> list[float]:
     took = []
     for _ in range(runs):
@@ -93,13 +196,51 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--agreements", type=int, default=120_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--database", type=Path, default=None)
     args = parser.parse_args()
     found = facts(args.people, args.agreements, random.Random(30))
-    base = timed(lambda: baseline(found), args.runs)
-    full = timed(lambda: compute(found, 5, NOW), args.runs)
+    rm = read_model(1)
+    path = args.database or Path(f"/tmp/crafting-insights-{args.people}-{args.agreements}.db")
+    if not path.exists():
+        print(f"writing the read-model tables to {path} (once)")
+        write_tables(found, rm, path)
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        kept = read_precomputed(conn, rm, 5, NOW)
+        whole = compute(found, 5, NOW)
+        same = (
+            kept.participation == whole.participation
+            and kept.participation_by_month == whole.participation_by_month
+            and kept.development_time == whole.development_time
+        )
+        assert same, "the precomputed tables differ from the full computation's"
+
+        def precomputed() -> None:
+            read_precomputed(conn, rm, 5, NOW)
+
+        def cold() -> None:  # a process's first request: no closed month released yet
+            precomputed_module._RELEASED.clear()
+            read_precomputed(conn, rm, 5, NOW)
+
+        def served() -> None:
+            compute(found, 5, NOW, read_precomputed(conn, rm, 5, NOW))
+
+        assert compute(found, 5, NOW, kept) == whole
+        base = timed(lambda: baseline(found), args.runs)
+        full = timed(lambda: compute(found, 5, NOW), args.runs)
+        first = timed(cold, args.runs)
+        fast = timed(precomputed, args.runs)
+        both = timed(served, args.runs)
     print(f"insights over {args.people:,} people, {args.agreements:,} agreements ({date.today()})")
-    for name, took in (("baseline (group by team once)", base), ("compute (every table)", full)):
+    for name, took in (
+        ("baseline (group by team once)", base),
+        ("compute (every table, from the facts)", full),
+        ("precomputed, first request of a process (closed months not released yet)", first),
+        ("precomputed (participation, 12 months, development; SQL included)", fast),
+        ("every table as served: precomputed + the rest from the facts", both),
+    ):
         print(f"  {name}: p50 {statistics.median(took):.3f} s  p95 {p95(took):.3f} s")
+    print("  precomputed tables equal the full computation's: yes")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,12 @@ from domain.records import Adjustment, ChangeKind, Reallocation
 from domain.sealing import stored
 from domain.values import FINAL_STATUSES, AgreementStatus, ChangeStatus
 from domain.webhooks import WebhookSubscription
+from projections.insights.months import (
+    InsightClock,
+    month_rows,
+    participation_now,
+    participation_of_rows,
+)
 from projections.name_index import NameIndex
 from projections.payload import camel_json, event_payload
 from projections.rows import (
@@ -93,8 +99,11 @@ class BatchProjector:
             )
         }
         self.inserts: dict[str, list[Row]] = {
-            name: [] for name in ("reviews", "artifacts", "audit_log")
+            name: [] for name in ("reviews", "artifacts", "audit_log", "insight_months")
         }
+        # The insights' clock (projections.insights.months): loaded with the batch's
+        # rows; a rebuild starts from none.
+        self.clock: InsightClock | None = InsightClock() if remember else None
         self.revised: set[str] = set()
         self.written: dict[str, set[str]] = {name: set() for name in self.dirty}
 
@@ -111,11 +120,27 @@ class BatchProjector:
         for position, event in items:
             if isinstance(event, IdempotencyRecord.Recorded):
                 continue  # bookkeeping of keys, not history
+            self._close_months(event)
             self._audit(position, event)
             if isinstance(event, ev.AgreementEvent):
                 self._agreement_event(position, event)
             elif isinstance(event, Person.Event):
                 self._person_event(event)
+
+    def _close_months(self, event: RecordedEvent) -> None:
+        """Store the participation of the months `event` is the first to be later than
+        (projections.insights.months): the rows are as they were at their end."""
+        if self.clock is None:
+            self.clock = InsightClock.load(self.conn, self.rm)
+        closed = self.clock.closed_by(event.timestamp)
+        if closed:
+            if self.remember:  # every person and running agreement is in memory
+                counts = participation_of_rows(self.people.values(), self.agreements.values())
+            else:  # the tables hold the rest: write this batch's rows first
+                self.flush()
+                counts = participation_now(self.conn, self.rm)
+            self.inserts["insight_months"] += month_rows(closed, counts)
+        self.clock.saw(event.timestamp, isinstance(event, ev.Approved))
 
     # --- loading --------------------------------------------------------------
 
@@ -521,6 +546,9 @@ class BatchProjector:
                 append(self.conn, getattr(rm, name), rows)
                 rows.clear()
         self._write_late()
+        if self.clock is not None and self.clock.changed:
+            upsert(self.conn, rm.insight_clock, [self.clock.row()])
+            self.clock.changed = False
         self._write_name_tokens()
         self.revised.clear()
         if self.remember:

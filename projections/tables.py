@@ -30,7 +30,8 @@ from sqlalchemy import (
 # Bump when the tables or the way events fill them change: they are then rebuilt.
 # 3: sealed texts; 4: provisioning (SCIM); 5: webhook URLs only as their receiver;
 # 6: when a person was registered (SCIM meta); 7: the crafting sketch, the name index
-# (name_tokens); 8: outcomes (and outcome events on ended agreements in a rebuild)
+# (name_tokens); 8: outcomes (and outcome events on ended agreements in a rebuild), the
+# insights' months (insight_months, insight_clock)
 READ_MODEL_VERSION = 8  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
@@ -66,6 +67,8 @@ class ReadModel:
     people: Table
     audit_log: Table
     name_tokens: Table
+    insight_months: Table
+    insight_clock: Table
 
 
 @cache
@@ -99,6 +102,9 @@ def read_model(generation: int) -> ReadModel:
         Column("updated_at", TS, nullable=False),
         Index(f"ix_{p}agreements_updated", "updated_at", "agreement_id"),
         Index(f"ix_{p}agreements_status_review", "status", "next_review_on"),
+        # Covering the insights' running agreements per person (projections.insights.
+        # months.team_figures): read from the index alone, not 100,000s of rows.
+        Index(f"ix_{p}agreements_running", "status", "employee_id", "development_hours"),
     )
     # Children are only read as "this agreement's, in recorded order" (the latest
     # review: that index backwards), so that is how they are indexed.
@@ -218,6 +224,8 @@ def read_model(generation: int) -> ReadModel:
         Column("version", Integer, nullable=False),
         Column("created_at", TS, nullable=False),  # registered (SCIM's meta.created)
         Column("updated_at", TS, nullable=False),
+        # Covering the insights' people per team (projections.insights.months).
+        Index(f"ix_{p}people_team", "team_id", "active", "person_id", "contracted_hours_per_week"),
     )
     # Keyed hashes of the words of each person's display name (projections.name_index):
     # a search by name, although names are sealed; a person's rows go with their erasure.
@@ -226,6 +234,24 @@ def read_model(generation: int) -> ReadModel:
         Column("person_id", String(128), primary_key=True),
         Column("token", String(64), primary_key=True),
         Index(f"ix_{p}name_tokens_token", "token", "person_id"),
+    )
+    # Participation at the last instant of each closed month, per team (projections.
+    # insights.months): written once, when the log first shows a later month, and never
+    # changed after, so the monthly series reads these rows instead of the whole log.
+    insight_months = table(
+        "insight_months",
+        Column("month", String(7), primary_key=True),  # YYYY-MM
+        Column("team_id", String(128), primary_key=True),
+        Column("participants", Integer, nullable=False),  # with an agreement running
+        Column("members", Integer, nullable=False),  # active in the team then
+    )
+    # How far the log's time has gone (its latest event) and when the first agreement
+    # was approved (the series starts there): one row.
+    insight_clock = table(
+        "insight_clock",
+        Column("name", String(16), primary_key=True),
+        Column("latest_at", TS, nullable=False),
+        Column("first_approved_at", TS),
     )
     audit_log = table(
         "audit_log",
@@ -260,4 +286,6 @@ def read_model(generation: int) -> ReadModel:
         people,
         audit_log,
         name_tokens,
+        insight_months,
+        insight_clock,
     )

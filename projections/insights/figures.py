@@ -98,32 +98,30 @@ def release(
     return Table(tuple(shown), total)
 
 
-def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
-    """Every released table as of `now`."""
+@dataclass(frozen=True)
+class Kept:
+    """Tables read from what the projector keeps (projections.insights.precomputed):
+    `compute` takes them as given instead of working them out from the whole log; the
+    figures are the same either way (tests/integration/test_insights_precomputed.py)."""
+
+    participation: Table
+    participation_by_month: tuple[Month, ...]
+    development_time: Table  # measure: development hours as % of contracted hours
+
+
+def compute(facts: Facts, minimum: int, now: datetime, kept: Kept | None = None) -> Insights:
+    """Every released table as of `now` (participation, its months and development
+    time from `kept` when given)."""
     people = _Directory(facts)
     by_person: dict[str, list[AgreementFacts]] = defaultdict(list)
     for agreement in facts.agreements:
         by_person[agreement.employee_id].append(agreement)
-    months = list(_month_ends(facts, now))
+    months = [] if kept is not None else list(_month_ends(facts, now))
     instants = sorted({now, *(instant for _, instant in months)})
     teams_at = people.teams_at_each(instants)
-    running_at = _running_at_each(facts.agreements, instants)
     teams_now = teams_at[now]
-
-    def participation_at(instant: datetime) -> dict[str, Counts]:
-        return _split(teams_at[instant], running_at[instant].__contains__)
-
-    participation = participation_at(now)
-    development: dict[str, float] = defaultdict(float)
-    for agreement in facts.agreements:
-        if agreement.running_at(now):
-            development[agreement.employee_id] += agreement.development_hours
-
-    def development_share(teams: Sequence[str]) -> float | None:
-        members = [pid for t in teams for pid in teams_now[t]]
-        contracted = sum(facts.contracted_hours.get(pid, 0.0) for pid in members)
-        hours = sum(development.get(pid, 0.0) for pid in members)
-        return None if contracted <= 0 else round(100 * hours / contracted, 1)
+    if kept is None:
+        kept = _participation(facts, minimum, now, months, teams_at)
 
     given: dict[str, float] = defaultdict(float)
     received: dict[str, float] = defaultdict(float)
@@ -143,11 +141,9 @@ def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
     return Insights(
         minimum=minimum,
         as_of=now,
-        participation=release(participation, minimum),
-        participation_by_month=tuple(
-            Month(label, release(participation_at(instant), minimum)) for label, instant in months
-        ),
-        development_time=release(participation, minimum, development_share),
+        participation=kept.participation,
+        participation_by_month=kept.participation_by_month,
+        development_time=kept.development_time,
         hours_given=release(_split(teams_now, lambda p: given[p] > 0), minimum, hours_of(given)),
         hours_received=release(
             _split(teams_now, lambda p: received[p] > 0), minimum, hours_of(received)
@@ -165,6 +161,41 @@ def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
             {a.employee_id: a.skills for a in facts.agreements if a.approved_at}, facts, minimum
         ),
         skills_evidenced=_skills(facts.evidence, facts, minimum),
+    )
+
+
+def _participation(
+    facts: Facts,
+    minimum: int,
+    now: datetime,
+    months: list[tuple[str, datetime]],
+    teams_at: dict[datetime, dict[str, list[str]]],
+) -> Kept:
+    """Participation now and at each month's end, and development time, from the log."""
+    running_at = _running_at_each(facts.agreements, sorted(teams_at))
+    teams_now = teams_at[now]
+
+    def participation_at(instant: datetime) -> dict[str, Counts]:
+        return _split(teams_at[instant], running_at[instant].__contains__)
+
+    participation = participation_at(now)
+    development: dict[str, float] = defaultdict(float)
+    for agreement in facts.agreements:
+        if agreement.running_at(now):
+            development[agreement.employee_id] += agreement.development_hours
+
+    def development_share(teams: Sequence[str]) -> float | None:
+        members = [pid for t in teams for pid in teams_now[t]]
+        contracted = sum(facts.contracted_hours.get(pid, 0.0) for pid in members)
+        hours = sum(development.get(pid, 0.0) for pid in members)
+        return None if contracted <= 0 else round(100 * hours / contracted, 1)
+
+    return Kept(
+        participation=release(participation, minimum),
+        participation_by_month=tuple(
+            Month(label, release(participation_at(instant), minimum)) for label, instant in months
+        ),
+        development_time=release(participation, minimum, development_share),
     )
 
 
@@ -353,9 +384,14 @@ def _month_ends(facts: Facts, now: datetime) -> Iterable[tuple[str, datetime]]:
     """The last MONTHS months up to now: closed ones at their last instant, the current
     one now; none before the first approval."""
     starts = [a.approved_at for a in facts.agreements if a.approved_at is not None]
-    if not starts:
+    return month_ends(min(starts) if starts else None, now)
+
+
+def month_ends(first: datetime | None, now: datetime) -> list[tuple[str, datetime]]:
+    """The last MONTHS months up to now, none before the month of `first` (the first
+    approval; None: no months)."""
+    if first is None:
         return []
-    first = min(starts)
     months: list[tuple[str, datetime]] = []
     year, month = now.year, now.month
     for _ in range(MONTHS):

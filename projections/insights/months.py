@@ -1,0 +1,144 @@
+"""Participation per team kept for each closed month, so the insights' monthly series
+reads a few rows per month instead of the whole log (docs/insights.md, Speed).
+
+The projector (projections.projector) keeps a clock: the latest event time it has seen
+and the first approval. When an event belongs to a later month than every event before
+it, the months in between have just closed, and the read models, before that event is
+applied, hold the directory and the agreements exactly as they were at those months'
+last instant (nothing happened since). So each closed month's participation is counted
+then from the tables (`participation_now`) — or, in a rebuild, from the rows the
+projector holds in memory (`participation_of_rows`) — and stored once in
+`insight_months`; later events never touch it. A month after the log's latest event has
+seen no change either, so its participation is today's (projections.insights.
+precomputed).
+
+This relies on the log's event times following its order, as `facts.read_facts` does
+(a person's team at an instant is the one of their latest event up to it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from domain.agreement.lifecycle import RUNNING
+from projections.insights.facts import utc
+from projections.tables import ReadModel
+
+CLOCK = "log"  # the clock's one row
+RUNNING_STATUSES = tuple(sorted(str(status) for status in RUNNING))
+
+# (with an agreement running, active in the team), per team
+Participation = dict[str, tuple[int, int]]
+
+
+def month_of(moment: datetime) -> str:
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def months_from(first: str, stop: str) -> Iterable[str]:
+    """Month labels from `first` up to, not including, `stop` (both YYYY-MM)."""
+    year, month = int(first[:4]), int(first[5:])
+    while f"{year:04d}-{month:02d}" < stop:
+        yield f"{year:04d}-{month:02d}"
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+
+
+@dataclass
+class InsightClock:
+    """How far the log's time has gone, and when the first agreement was approved."""
+
+    latest_at: datetime | None = None
+    first_approved_at: datetime | None = None
+    changed: bool = False
+
+    @classmethod
+    def load(cls, conn: Connection, rm: ReadModel) -> InsightClock:
+        t = rm.insight_clock
+        row = conn.execute(
+            select(t.c.latest_at, t.c.first_approved_at).where(t.c.name == CLOCK)
+        ).first()
+        if row is None:
+            return cls()
+        first = None if row.first_approved_at is None else utc(row.first_approved_at)
+        return cls(utc(row.latest_at), first)
+
+    def closed_by(self, at: datetime) -> list[str]:
+        """The months an event at `at` closes: those from the latest event's month up
+        to `at`'s, when the series has begun (an agreement was approved)."""
+        if self.latest_at is None or self.first_approved_at is None:
+            return []
+        return list(months_from(month_of(self.latest_at), month_of(at)))
+
+    def saw(self, at: datetime, approval: bool) -> None:
+        if self.latest_at is None or at > self.latest_at:
+            self.latest_at, self.changed = at, True
+        if approval and (self.first_approved_at is None or at < self.first_approved_at):
+            self.first_approved_at, self.changed = at, True
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "name": CLOCK,
+            "latest_at": self.latest_at,
+            "first_approved_at": self.first_approved_at,
+        }
+
+
+def participation_now(conn: Connection, rm: ReadModel) -> Participation:
+    """Per team, its active members and those of them with an agreement running, as
+    the tables say now."""
+    return {team: (yes, members) for team, yes, members, _, _ in team_figures(conn, rm)}
+
+
+def team_figures(conn: Connection, rm: ReadModel) -> list[tuple[str, int, int, float, float]]:
+    """Per team of active people now: (team, people with an agreement running, members,
+    their contracted hours per week, the development hours of their running agreements)."""
+    p, a = rm.people, rm.agreements
+    running = (
+        select(a.c.employee_id, func.sum(a.c.development_hours).label("hours"))
+        .where(a.c.status.in_(RUNNING_STATUSES))
+        .group_by(a.c.employee_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(
+            p.c.team_id,
+            func.count(running.c.employee_id),
+            func.count(),
+            func.sum(p.c.contracted_hours_per_week),
+            func.coalesce(func.sum(running.c.hours), 0.0),
+        )
+        .select_from(p.outerjoin(running, running.c.employee_id == p.c.person_id))
+        .where(p.c.active.is_(True), p.c.team_id.is_not(None))
+        .group_by(p.c.team_id)
+    )
+    return [(str(t), int(y), int(m), float(c), float(h)) for t, y, m, c, h in rows]
+
+
+def participation_of_rows(
+    people: Iterable[Mapping[str, Any]], agreements: Iterable[Mapping[str, Any]]
+) -> Participation:
+    """`participation_now` of rows held in memory (a rebuild holds every person and
+    every agreement still running)."""
+    running = {r["employee_id"] for r in agreements if r["status"] in RUNNING_STATUSES}
+    found: dict[str, list[int]] = {}
+    for person in people:
+        team = person.get("team_id")
+        if person.get("active") and team is not None:
+            counts = found.setdefault(team, [0, 0])
+            counts[0] += person["person_id"] in running
+            counts[1] += 1
+    return {team: (yes, members) for team, (yes, members) in found.items()}
+
+
+def month_rows(months: Iterable[str], counts: Participation) -> list[dict[str, Any]]:
+    """`insight_months` rows of `months`, each with the same counts."""
+    return [
+        {"month": month, "team_id": team, "participants": yes, "members": members}
+        for month in months
+        for team, (yes, members) in sorted(counts.items())
+    ]
