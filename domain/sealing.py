@@ -33,6 +33,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -293,15 +294,24 @@ def _clear(value: Any, personal: bool) -> bool:
     return False
 
 
+# Exact types that neither are nor hold an opened value (Opened subclasses str, so a
+# plain `str` is never one). Most of a read row's values are these: `stored` returns
+# them at the first test instead of walking every isinstance and dataclass check —
+# a rebuild writes every row through it.
+_ATOMS: frozenset[type] = frozenset({str, int, float, bool, type(None), datetime, date})
+
+
 def stored(value: Any) -> Any:
     """`value` as it is written: every opened value as its envelope (dicts, lists,
     tuples and dataclasses copied only where they hold one)."""
+    if type(value) in _ATOMS:
+        return value
     if isinstance(value, Opened):
         return value.envelope
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
-        return {k: stored(v) for k, v in value.items()}
+        return {k: v if type(v) in _ATOMS else stored(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(stored(v) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

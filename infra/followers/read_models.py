@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine, inspect, select, text, update
 
 from infra.audit.store import ProgressCallback
@@ -165,7 +166,7 @@ class _Rebuild:
                     projector.conn = conn
                     projector.flush()
 
-                return self._switch(finish)
+                return self._switch(finish, batch)
         finally:
             if collecting:
                 gc.enable()
@@ -176,7 +177,7 @@ class _Rebuild:
         while True:
             batch = self._fetch(self.follower.batch_size)
             if not batch or batch[-1].id >= self.head:
-                return self._switch(self._apply_carefully)
+                return self._switch(self._apply_carefully, batch)
             with self.engine.begin() as conn:
                 self._apply_carefully(conn, batch)
             self._report()
@@ -202,14 +203,19 @@ class _Rebuild:
                 (n,) = self.follower.recorder.select_notifications(position, 1)
                 quarantine.put(conn, NAME, n, described(error))
 
-    def _switch(self, finish: Callable[[Connection, Any], None]) -> int:
+    def _switch(
+        self, finish: Callable[[Connection, Any], None], fetched: Sequence[Notification]
+    ) -> int:
         # The end: catch up and switch under the position's lock, so no batch of the
-        # live follower slips in between.
+        # live follower slips in between. `fetched` (the batch that reached the head,
+        # read before the lock) is not read again: the log up to it cannot change.
         with self.engine.begin() as conn:
             locked = _state(conn, lock=True)
             assert locked is not None
             positions.read(conn, NAME, lock=True)
-            finish(conn, self._fetch(10**9))
+            after = fetched[-1].id if fetched else self.position
+            rest = self.follower.recorder.select_notifications(after + 1, 10**9)
+            finish(conn, [*fetched, *rest])
             _set(conn, generation=self.rm.generation, version=READ_MODEL_VERSION)
             _set(conn, building_generation=None)
             positions.move(conn, NAME, self.position)

@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 
 from domain.application import commands as c
+from infra.alarms import open_alarms
 from infra.bootstrap import Container, bootstrap
 from infra.followers import read_models
 from infra.followers.read_models import current_position, wait_for_position
 from infra.settings import Settings
 from tests.readmodel import random_workload, snapshot
 from tests.support import Org
+from tests.tampering import Raw, forged_tail
 
 
 @pytest.fixture
@@ -76,6 +78,49 @@ def test_the_service_keeps_answering_from_the_old_tables_during_a_rebuild(
     projected.rebuild(progress)
     assert len(seen) > 2
     assert snapshot(projected.engines.reader) == before
+
+
+@pytest.mark.parametrize("batch_size", [1000, 3])
+def test_a_rebuild_leaves_out_a_forged_event_and_takes_in_what_came_during_it(
+    projected: Container, batch_size: int
+) -> None:
+    # The batch that reaches the log's head is handed to the switch, not read again
+    # (1000: the whole log is that batch; 3: many batches before it): the forged event
+    # in it is still left out, the events around it are projected, and an event
+    # written while the rebuild runs is taken in under the switch's lock.
+    reader = projected.engines.reader
+    org = Org(projected.app)
+    forged_in = org.active()
+    raw = Raw(projected)
+    forged_tail(raw, forged_in.id)  # untagged: the service did not write it
+    forged = raw.head()
+    org.propose()  # events after the forgery
+    projected.projector.catch_up()
+    incremental = snapshot(reader)
+
+    def logged() -> list[int]:
+        return [row["position"] for row in snapshot(reader)["audit_log"]]
+
+    assert logged() == [p for p in range(1, raw.head() + 1) if p != forged]
+    written: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if done < total and not written:  # the rebuild is under way
+            org.propose()
+            written.append(raw.head())
+
+    projected.projector.batch_size = batch_size
+    projected.rebuild(progress)
+    assert bool(written) == (batch_size == 3)
+    assert logged() == [p for p in range(1, raw.head() + 1) if p != forged]
+    assert current_position(reader) == raw.head()
+    assert projected.projector.catch_up() == 0  # the rebuild left nothing behind
+    if not written:  # the log did not change: the same tables as the live follower's
+        assert snapshot(reader) == incremental
+    with reader.connect() as conn:
+        assert ("event.untagged", f"position {forged}") in {
+            (a.kind, a.subject) for a in open_alarms(conn)
+        }
 
 
 def test_read_your_writes_and_lag(projected: Container) -> None:
