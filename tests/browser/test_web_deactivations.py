@@ -79,6 +79,8 @@ def test_hr_sees_the_held_wave_by_name_and_deactivates_it_after_a_dialog(
             page.set_viewport_size({"width": 1280, "height": 900})
             page.goto(f"{service.base}/people")
             expect(page.locator("main")).to_contain_text("2 deactivations are held")
+            looked_at(page, "hr-people-wave")
+            page.set_viewport_size({"width": 1280, "height": 900})
             nav = page.get_by_role("navigation", name="Main")
             nav.get_by_role("link", name="Held deactivations 2 people").click()
             expect(page.get_by_role("heading", level=1)).to_have_text("Held deactivations")
