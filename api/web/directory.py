@@ -82,6 +82,7 @@ class DirectoryPages:
             q=request.query_params.get("q", ""),
             next_url=_next(request, resume) if more and resume else None,
             first_page=after is None,
+            held=getattr(request.state, "held", None),  # HR's: deactivations to decide
         )
 
     async def agreements(self, request: Request) -> Response:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -162,8 +163,8 @@ class HistoryPages:
         )
 
     async def as_of(self, request: Request) -> Response:
-        """The agreement as it was at `?version=N` or `?at=<ISO instant>` (UTC when the
-        instant has no zone, as the form says)."""
+        """The agreement as it was at `?version=N` or `?at=<ISO instant>` (in the
+        person's time zone when the instant has none, as the form says)."""
         seen = await agreement_viewer(self.site, request)
         if isinstance(seen, Response):
             return seen
@@ -179,7 +180,9 @@ class HistoryPages:
             except ValueError:
                 message = "at must be an instant such as 2026-11-24T10:00:00Z."
                 return bad_query(self.site, request, session, message, aid)
-            at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+            # Typed in the timeline's form: in the person's zone, as the times shown are.
+            zone = ZoneInfo(getattr(request.state, "zone", None) or "UTC")
+            at = at if at.tzinfo is not None else at.replace(tzinfo=zone)
         if version < 1 and at is None:
             return bad_query(self.site, request, session, "Give a version or an instant (at).", aid)
         past = await self._past(session.actor, aid, None if version < 1 else version, at)

@@ -51,16 +51,23 @@ def may_propose(actor: Actor) -> bool:
 
 
 def links(
-    actor: Actor, in_directory: bool, waiting: int | None, unread: int | None = None
+    actor: Actor,
+    in_directory: bool,
+    waiting: int | None,
+    unread: int | None = None,
+    held: int | None = None,
 ) -> list[Link]:
     """The navigation, the person's work first: a manager's inbox and team, HR's and
-    auditors' agreements, people and audit log; then their own agreements, career
-    evidence and notifications (with how many they have not seen)."""
+    auditors' agreements, people (and, while a wave is held for HR's decision, the held
+    deactivations) and audit log; then their own agreements, career evidence and
+    notifications (with how many they have not seen)."""
     found: list[Link] = []
     if has_inbox(actor):
         found.append(Link("/inbox", "Inbox", waiting))
     if sees_all(actor):
         found += [Link("/agreements", "All agreements"), Link("/people", "People")]
+    if held:
+        found.append(Link("/deactivations", "Held deactivations", held, "people"))
     if actor.has(Role.MANAGER):
         found.append(Link("/reports", "My reports"))
     if actor.has(Role.MANAGER) or sees_all(actor):

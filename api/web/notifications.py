@@ -52,7 +52,7 @@ class NotificationPages:
                 "subject": item.subject,
                 "path": item.path,
                 "unread": item.unread,
-                "when": datetime.fromtimestamp(item.at, UTC).strftime("%Y-%m-%d %H:%M"),
+                "at": datetime.fromtimestamp(item.at, UTC),  # shown in the person's zone
             }
             for item in items
         ]

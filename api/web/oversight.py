@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api.web.audit_log import AuditLogPages
+from api.web.deactivations import DeactivationPages
 from api.web.directory import DirectoryPages
 from api.web.history import HistoryPages
 from api.web.person_page import PersonPages
@@ -27,6 +28,7 @@ def oversight_routes(site: Site, guarded: Callable[[Endpoint], Endpoint]) -> lis
         Route("/agreements", guarded(directory.agreements)),
         Route("/people", guarded(directory.people)),
         *PersonPages(site).routes(guarded),
+        *DeactivationPages(site).routes(guarded),
         Route("/audit", guarded(audit.search)),
         Route("/agreements/{agreement_id}/timeline", guarded(history.timeline)),
         Route("/agreements/{agreement_id}/changes", guarded(history.what_changed)),

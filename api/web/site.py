@@ -101,9 +101,10 @@ class Site:
             return None
         # Counted before any read (a signed cookie names its person even once signed out).
         self.throttle(session.actor.id)
-        header = await asyncio.to_thread(self._unless_signed_out, session)
-        if header is None:
+        found = await asyncio.to_thread(self._unless_signed_out, session)
+        if found is None:
             return None  # signed out
+        header, request.state.held = found
         request.state.viewer_name, request.state.waiting, request.state.unread, chosen = header
         request.state.zone = zone_of(chosen, request.cookies.get(TZ_COOKIE))
         request.state.zone_chosen = chosen is not None
@@ -113,14 +114,17 @@ class Site:
 
     def _unless_signed_out(
         self, session: Session
-    ) -> tuple[str | None, int | None, int, str | None] | None:
+    ) -> tuple[tuple[str | None, int | None, int, str | None], int | None] | None:
         """One trip off the event loop for what every page's session needs: whether it
         was signed out, else what its header shows (the directory's name, not an id,
         "[erased]" after erasure; how much awaits the person in their inbox; their
-        unseen notifications; the time zone they chose)."""
+        unseen notifications; the time zone they chose; for HR, how many deactivations
+        are held for their decision)."""
         if self.ports.single_use.used(session.session_id):
             return None
-        return self.header_of(session)
+        # The guard's stream is cached and fast-forwarded, not replayed: a cheap read.
+        held = len(self.ports.commands.held_deactivations()) if session.actor.has(Role.HR) else None
+        return self.header_of(session), held
 
     def header_of(self, session: Session) -> tuple[str | None, int | None, int, str | None]:
         """The person's display name, for whoever has an inbox how many proposals and
@@ -207,6 +211,7 @@ class Site:
                 getattr(request.state, "viewer_name", None) is not None,
                 getattr(request.state, "waiting", None),
                 getattr(request.state, "unread", None),
+                getattr(request.state, "held", None),
             ),
             here=request.url.path if status < 400 else None,  # the nav's current page
             counted=COUNTED,

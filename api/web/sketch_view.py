@@ -17,7 +17,12 @@ GAP = 40  # between the columns
 TOP = 28  # room for the column headings
 HEIGHT = 360  # the whole week
 SPACE = 2  # between blocks
-CHARS_PER_LINE = 20  # of a block's name at 12 units per character height
+# Characters that fit the column (less its padding): a name at 12 units, the facts at
+# 11, in the widest of the fonts a browser may pick ("20%, energising, kept" did not).
+CHARS_PER_LINE = 18
+FACTS_PER_LINE = 19
+SMALL = 8  # a block too short for a 12-unit line still gets one line at this size
+SMALL_LINE = 28  # characters of that line (8 units)
 ENERGY_WORDS = {"DRAINING": "draining", "NEUTRAL": "neutral", "ENERGISING": "energising"}
 MOVE_WORDS = {
     BlockMove.KEPT: "kept",
@@ -38,6 +43,7 @@ class Drawn:
     energy: str  # the pattern's name
     lines: tuple[str, ...]
     title: str  # the block's whole description, for a pointer's tooltip
+    small: bool = False  # one line in small type: the block is too short for more
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,17 @@ def _short(text: str, most: int = CHARS_PER_LINE) -> str:
     return text if len(text) <= most else text[: most - 1].rstrip() + "…"
 
 
+def _wrapped(parts: list[str], most: int = FACTS_PER_LINE) -> list[str]:
+    """The parts joined by commas, a line as long as fits, no part split."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + 2 + len(part) <= most:
+            lines[-1] += ", " + part
+        else:
+            lines.append(part)
+    return lines
+
+
 def _column(
     x: float, blocks: list[tuple[TaskBlock | CraftedBlock, str | None]]
 ) -> tuple[Drawn, ...]:
@@ -84,9 +101,13 @@ def _column(
         if height <= 0:
             continue
         energy = ENERGY_WORDS[block.energy]
-        facts = f"{block.share:g}%, {energy}" + (f", {move}" if move else "")
+        share = f"{block.share:g}%"
+        facts = _wrapped([share, energy, *([move] if move else [])])
         room = max(0, int((height - SPACE - 4) // 14))  # lines of 14 units that fit
-        lines = (_short(block.name), facts)[:room]
+        lines = [_short(block.name), *facts][:room]
+        small = not lines and height - SPACE >= SMALL
+        if small:  # a thin block: its name and share in small type, on one line
+            lines = [_short(block.name, SMALL_LINE - len(share) - 2) + ", " + share]
         drawn.append(
             Drawn(
                 x,
@@ -94,25 +115,40 @@ def _column(
                 COLUMN,
                 max(height - SPACE, 1),
                 str(block.energy),
-                lines,
-                f"{block.name}: {facts}",
+                tuple(lines),
+                f"{block.name}: " + ", ".join([share, energy, *([move] if move else [])]),
+                small,
             )
         )
         y += height
     return tuple(drawn)
 
 
+def what_changed(block: CraftedBlock, before: dict[str, TaskBlock]) -> tuple[str, str]:
+    """What happened to an after-block, short (in the picture) and whole (the table): the
+    domain's move compares shares only, so a block whose energy changed says so."""
+    move = block.move(before)
+    source = before.get(block.from_block_id or "")
+    if source is None or move is BlockMove.DROPPED or source.energy == block.energy:
+        return MOVE_WORDS[move], MOVE_WORDS[move]
+    was = f"was {ENERGY_WORDS[source.energy]}"
+    if move is BlockMove.KEPT:
+        return "energy changed", f"energy changed ({was})"
+    return "resized, energy changed", f"resized, energy changed ({was})"
+
+
 def picture(sketch: Sketch, serves: dict[str, str]) -> Picture:
     """The sketch drawn; `serves` names the adjustments and reallocations by id (what
     the table says an after-block serves)."""
     before = sketch.before_by_id()
-    moves = [(b, MOVE_WORDS[b.move(before)]) for b in sketch.after]
+    changes = [(b, what_changed(b, before)) for b in sketch.after]
+    moves = [(b, short) for b, (short, _whole) in changes]
     after_rows = [
         Row(
             b.name,
             b.share,
             ENERGY_WORDS[b.energy],
-            move,
+            whole,
             "; ".join(
                 part
                 for part in (
@@ -123,7 +159,7 @@ def picture(sketch: Sketch, serves: dict[str, str]) -> Picture:
             )
             or None,
         )
-        for b, move in moves
+        for b, (_short_move, whole) in changes
     ]
     after_rows += [
         Row(b.name, 0, ENERGY_WORDS[b.energy], "dropped") for b in sketch.dropped_before()

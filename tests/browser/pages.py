@@ -53,3 +53,13 @@ def open_action(page: Any, form: str) -> Any:
     if group.get_attribute("open") is None:
         group.locator("summary").click()
     return page.locator(form)
+
+
+def open_menu(page: Any) -> Any:
+    """The main navigation with its links in view: on a phone they are behind the
+    "Menu" disclosure, which a person opens first. Returns the navigation."""
+    nav = page.get_by_role("navigation", name="Main")
+    menu = nav.locator("details.menu")
+    if nav.locator("summary").is_visible() and menu.get_attribute("open") is None:
+        nav.locator("summary").click()
+    return nav

@@ -12,7 +12,7 @@ import pytest
 from api.graphql.ids import agreement_uuid
 from domain.values import Role
 from tests.browser.conftest import Service
-from tests.browser.pages import Console, accessible
+from tests.browser.pages import Console, accessible, open_menu
 from tests.processes import eventually
 
 WIDTHS = (320, 390, 1280)
@@ -51,7 +51,7 @@ def test_the_nav_counts_and_the_notifications_pages(
                 page = console.watch(browser.new_page(viewport={"width": width, "height": 800}))
                 page.goto(service.link(ids["mgr"], Role.MANAGER, Role.EMPLOYEE))
                 page.get_by_role("button", name="Sign in").click()
-                nav = page.get_by_role("navigation", name="Main")
+                nav = open_menu(page)  # on a phone, behind "Menu"
                 expect(nav.get_by_role("link", name="Inbox 1")).to_be_visible()
                 # Unseen until the page is first opened (at the first width).
                 unseen = "Notifications 1 new" if width == WIDTHS[0] else "Notifications"

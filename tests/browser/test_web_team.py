@@ -35,17 +35,14 @@ def _looked_at(page: Any, folder: Path, name: str) -> None:
     accessible(page)
 
 
-CHART_SHAPES = """svg => {
-  const span = e => [Number(e.getAttribute('y')), Number(e.getAttribute('y')) +
-                     Number(e.getAttribute('height'))];
-  const bars = [...svg.querySelectorAll('rect')].map(r => ({
-    y: span(r), width: Number(r.getAttribute('width')), fill: r.getAttribute('fill')}));
-  const dashed = [...svg.querySelectorAll('line[stroke-dasharray]')].map(l => {
-    const a = Number(l.getAttribute('y1')), b = Number(l.getAttribute('y2'));
-    return [Math.min(a, b), Math.max(a, b)];
-  });
-  return {bars, dashed};
-}"""
+# Each bar row of the chart: which figure it draws, its bar's width, whether the
+# receiving limit is marked on it; and how big its text is as the page shows it.
+CHART_SHAPES = """chart => [...chart.querySelectorAll('.workload-row')].map(row => ({
+  key: ['development', 'given', 'net'].find(k => row.classList.contains(k)),
+  width: Number(row.querySelector('rect').getAttribute('width')),
+  limit: row.querySelectorAll('line.limit').length,
+  text: parseFloat(getComputedStyle(row.querySelector('.workload-figure')).fontSize),
+}))"""
 
 
 def test_the_limit_marks_only_the_received_bar_and_a_negative_net_has_a_bar(
@@ -65,21 +62,24 @@ def test_the_limit_marks_only_the_received_bar_and_a_negative_net_has_a_bar(
             )
             page.goto(f"{service.base}/team?team=team-{s}")
             chart = page.get_by_role("img", name=f"Hours per week of each member of team-{s}")
-            shapes = chart.evaluate(CHART_SHAPES)
-            received_fills = {"#1d6b2f", "#a1150f"}
-            others = [b for b in shapes["bars"] if b["fill"] not in received_fills]
-            assert others and shapes["dashed"]
-            for low, high in shapes["dashed"]:
-                crossed = [b for b in others if low < b["y"][1] and b["y"][0] < high]
-                assert crossed == [], ("the limit crosses a development or given bar", crossed)
+            rows = chart.evaluate(CHART_SHAPES)
+            # The limit is marked on every received bar, and on nothing else.
+            assert rows and all((r["limit"] == 1) == (r["key"] == "net") for r in rows), rows
             # Every figure that is not zero has a bar, the negative net too.
             figures = page.locator("table tbody tr").evaluate_all(
                 """rows => rows.flatMap(r => [...r.querySelectorAll('td')].filter((_, i) =>
                      [1, 2, 4].includes(i)).map(td => Number(td.textContent)))"""
             )
             assert -3 in figures
-            drawn = [b for b in shapes["bars"] if b["width"] > 0]
-            assert len(drawn) == len([f for f in figures if f != 0]), (figures, shapes["bars"])
+            drawn = [r for r in rows if r["width"] > 0]
+            assert len(drawn) == len([f for f in figures if f != 0]), (figures, rows)
+            # On a phone the chart's text is as large as the page's (an SVG scaled down
+            # to 320 px had 5 px text).
+            page.set_viewport_size({"width": 320, "height": 900})
+            sizes = {r["text"] for r in chart.evaluate(CHART_SHAPES)}
+            assert min(sizes) >= 13, sizes
+            name = chart.get_by_text(f"Pat Peer {s}", exact=True)
+            assert float(name.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 14
             _looked_at(page, tmp_path, "team-chart")
         finally:
             browser.close()

@@ -5,7 +5,7 @@ clear message and changes nothing; the audit log's dates are read in the same zo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.values import Role
@@ -103,3 +103,44 @@ def test_times_are_shown_in_the_browsers_zone_or_the_one_chosen(
         finally:
             browser.close()
     assert console.unexpected() == []
+
+
+def test_the_timeline_shows_and_reads_times_in_the_persons_zone(
+    chromium: str, service: Service
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ids = _approved(service)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        try:
+            page = browser.new_context(timezone_id="Asia/Tokyo").new_page()
+            page.set_default_timeout(30_000)
+            page.goto(service.link(ids["hr"], Role.HR))
+            page.get_by_role("button", name="Sign in").click()
+            told = lambda: any(c["name"] == "crafting_tz" for c in page.context.cookies())  # noqa: E731
+            assert eventually(told, 15), "the browser did not tell its time zone"
+            page.goto(f"{service.base}/agreements/{ids['mine']}/timeline")
+            cell = page.locator(".timeline time").first
+            moment = datetime.fromisoformat(str(cell.get_attribute("datetime")))
+            tokyo = moment.astimezone(ZoneInfo("Asia/Tokyo"))
+            expect(cell).to_have_text(tokyo.strftime("%Y-%m-%d %H:%M:%S JST"))
+            looked_at(page, "timeline-zone")
+            # An instant typed in the form is read in the same zone: the first version's
+            # time (as shown, in Tokyo; a second on) finds a version; a minute before it,
+            # nothing yet. Read as UTC, both would be nine hours off.
+            shown = tokyo.replace(microsecond=0, tzinfo=None)
+            field = page.get_by_label("At an instant (Asia/Tokyo)")
+            field.fill((shown + timedelta(seconds=1)).isoformat())
+            page.get_by_role("button", name="Show").click()
+            expect(page.locator(".notice")).to_contain_text("As it was at version")
+            expect(page.locator(".notice")).to_contain_text(" JST")
+            page.go_back()
+            before = shown - timedelta(minutes=1)
+            page.get_by_label("At an instant (Asia/Tokyo)").fill(before.isoformat())
+            page.get_by_role("button", name="Show").click()
+            expect(page.locator("main")).to_contain_text("had not been proposed yet")
+            expect(page.locator("main")).to_contain_text(" JST")
+            expect(page.locator("main")).not_to_contain_text(" UTC")
+        finally:
+            browser.close()

@@ -25,6 +25,7 @@ from api.graphql.ids import agreement_uuid
 from domain.values import Role
 from infra.signing import new_private_key
 from tests.e2e.conftest import Api, serving
+from tests.e2e.scim import integration, patch
 from tests.e2e.web import browser, sign_in
 from tests.e2e.world import World
 
@@ -37,6 +38,7 @@ def api(database_url: str) -> Iterator[Api]:
         yield served
 
 
+INACTIVE = patch({"op": "replace", "path": "active", "value": False})
 MADE_UP = "00000000-0000-4000-8000-00000000beef"
 MALFORMED = "not-an-id"
 
@@ -140,6 +142,7 @@ PAGES: dict[str, Page] = {
     "/people/{person_id}/career": Page(READ_THE_EMPLOYEE),
     "/people": Page(SEES_ALL),
     "/people/{person_id}": Page(SEES_ALL),  # the directory's entry (HR's forms on it)
+    "/deactivations": Page(SEES_ALL),  # the held wave (GraphQL's heldDeactivations)
     "/audit": Page(SEES_ALL),
     "/notifications": Page(EVERYONE),
     "/notifications/settings": Page(EVERYONE),
@@ -239,6 +242,9 @@ ACTIONS: dict[str, Action] = {
     "/agreements/{agreement_id}/revert-to": Action(
         MANAGER_SIDE, "changed", {"reason": "Start over"}, "revert-to?version=2"
     ),
+    # HR's decision on a held deactivation wave (a new wave held for each).
+    "/deactivations/deactivate": Action(HR, "wave", {"reason": "Reorganised"}, "/deactivations"),
+    "/deactivations/keep": Action(HR, "wave", {"reason": "Provider error"}, "/deactivations"),
     # On the employee's directory entry, in this order: held, released, then erased.
     "/people/{person_id}/hold": Action(HR, "person", {"reason": "Litigation"}, PERSON),
     "/people/{person_id}/lift": Action(HR, "person", {"reason": "Settled"}, PERSON),
@@ -360,6 +366,15 @@ class Matrix:
         """A new agreement of the employee in `state`, the read models caught up."""
         w = self.world
         if state == "person":  # the employee's entry, as the last action left it
+            w.sync()
+            return ""
+        if state == "wave":  # an identity provider deactivates more than the guard lets by
+            scim = integration(self.api)
+            statuses = [
+                scim.request("PATCH", f"/Users/{scim.create(f'w{i}')['id']}", INACTIVE)
+                for i in range(8)
+            ]
+            assert statuses[-1].status_code == 202, statuses[-1].text  # held
             w.sync()
             return ""
         if state == "proposed":
@@ -485,7 +500,9 @@ def test_every_action_is_refused_as_not_found_to_everyone_else_recording_nothing
             before = api.position()
             done = m.send(who, aid, path)
             assert done.status_code == 303, (path, who, _messages(done.text))
-            where = "/people/" if path.startswith("/people/") else "/agreements/"
+            where = next(
+                (p for p in ("/people/", "/deactivations") if path.startswith(p)), "/agreements/"
+            )
             assert done.headers["location"].startswith(where)
             assert api.position() > before, (path, who)
 
