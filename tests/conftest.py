@@ -119,7 +119,7 @@ def postgres_database_url(postgres_server_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _postgres_schema_url(database_url: str) -> str:
+def postgres_schema_url(database_url: str) -> str:
     schema = f"t_{uuid4().hex[:12]}"
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -131,13 +131,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each test that takes this runs once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/crafting.db"
-    return _postgres_schema_url(request.getfixturevalue("postgres_database_url"))
+    return postgres_schema_url(request.getfixturevalue("postgres_database_url"))
 
 
 @pytest.fixture
 def postgres_url(postgres_database_url: str) -> str:
     """A fresh schema on PostgreSQL, for tests that only make sense there."""
-    return _postgres_schema_url(postgres_database_url)
+    return postgres_schema_url(postgres_database_url)
 
 
 @pytest.fixture

@@ -29,13 +29,13 @@ from api.web.sessions import Session
 from api.web.site import Site, to_sign_in
 from domain.access import sees_all
 from domain.application import commands as c
-from domain.errors import DomainError, Forbidden
+from domain.errors import DomainError, Forbidden, VersionConflict
 from domain.values import Role
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 # The two decisions: the command, and what the page calls it.
-DECISIONS: dict[str, type[c.Command]] = {
+DECISIONS: dict[str, type[c.WaveDecision]] = {
     "deactivate": c.ConfirmDeactivations,
     "keep": c.DismissDeactivations,
 }
@@ -153,9 +153,8 @@ class DeactivationPages:
         found = await self._wave()
         now = [e["person_id"] for e in found["wave"]]
         if not now or form.get(WAVE) != ",".join(now):
-            # The command decides on whatever is held when it runs: never on people HR
-            # has not seen (checked here; a wave growing in between is one more SCIM
-            # request within the same second, and is then in the decision's record).
+            # Not even asked to confirm: HR would be deciding on people they have not
+            # seen. (The command checks it again, in the transaction that decides.)
             message = (
                 "Nothing is held any more: someone has decided on this wave already."
                 if not now
@@ -178,15 +177,17 @@ class DeactivationPages:
             result = await asyncio.to_thread(
                 self.site.ports.commands.execute,
                 self.site.command_request(session),
-                DECISIONS[name](reason=reason, idempotency_key=key),
+                DECISIONS[name](reason=reason, idempotency_key=key, people=tuple(now)),
             )
         except Forbidden:
             return self.site.not_found(request, session)
         except DomainError as error:
             errors = FormErrors.of(error, lambda _f: "Reason", lambda f: f).errors
             errors = {("reason" if k == "reason" else "form"): v for k, v in errors.items()}
+            status = 409 if isinstance(error, VersionConflict) else 422
+            found = await self._wave()  # as it is now, when the wave changed meanwhile
             return self._page(
-                request, session, found, 422, failed=name, errors=errors, form=form.values
+                request, session, found, status, failed=name, errors=errors, form=form.values
             )
         return RedirectResponse(
             f"/deactivations?recorded={result.position}&decided={name}"

@@ -224,12 +224,22 @@ class UpsertPeople(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ConfirmDeactivations(Command):
+class WaveDecision(Command):
+    """HR's decision on the held deactivation wave. `people`, when given, are the held
+    people HR was shown: the decision is refused if the wave is no longer exactly them
+    (the identity provider can add to it at any moment), so HR never decides on someone
+    they have not seen."""
+
+    people: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmDeactivations(WaveDecision):
     """HR applies the held deactivation wave."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class DismissDeactivations(Command):
+class DismissDeactivations(WaveDecision):
     """HR drops the held deactivation wave: its people stay active."""
 
 

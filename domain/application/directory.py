@@ -9,6 +9,7 @@ from domain.access import DECIDE_DEACTIVATIONS, require_directory_writer, requir
 from domain.application import commands as c
 from domain.application.session import CommandSession
 from domain.errors import InvalidInput, UnknownPerson, VersionConflict
+from domain.directory_guard import DeactivationGuard
 from domain.metadata import Meta
 from domain.person import Person, Profile
 from domain.values import person_id
@@ -133,10 +134,29 @@ def _refuse_manager_cycles(s: CommandSession, profiles: list[tuple[int, str, Pro
             )
 
 
-def confirm_deactivations(s: CommandSession, cmd: c.ConfirmDeactivations) -> list[Person]:
-    """HR applies the held wave: each held person still active is deactivated."""
+def _wave_as_shown(s: CommandSession, cmd: c.WaveDecision) -> tuple[DeactivationGuard, Meta]:
+    """The guard, once HR may decide and the wave is the one they were shown (if the
+    command names it). Read and decided in one transaction: a deactivation the provider
+    adds meanwhile conflicts on the guard's version, and the retry refuses here."""
     meta = s.meta(require_hr(s.actor, DECIDE_DEACTIVATIONS))
     guard = s.deactivation_guard(meta)
+    if cmd.people is not None and set(cmd.people) != set(guard.held):
+        if not guard.held:
+            raise VersionConflict(
+                "Nothing is held any more: someone has decided on this wave already.",
+                "personIds",
+            )
+        raise VersionConflict(
+            "The held deactivations changed since you read them: check who is held now "
+            f"({len(guard.held)}) and decide again.",
+            "personIds",
+        )
+    return guard, meta
+
+
+def confirm_deactivations(s: CommandSession, cmd: c.ConfirmDeactivations) -> list[Person]:
+    """HR applies the held wave: each held person still active is deactivated."""
+    guard, meta = _wave_as_shown(s, cmd)
     people = []
     for pid in guard.release(True, meta):
         person = s.find_person(pid)
@@ -150,6 +170,5 @@ def confirm_deactivations(s: CommandSession, cmd: c.ConfirmDeactivations) -> lis
 
 def dismiss_deactivations(s: CommandSession, cmd: c.DismissDeactivations) -> list[Person]:
     """HR drops the held wave: its people stay as they are (active)."""
-    meta = s.meta(require_hr(s.actor, DECIDE_DEACTIVATIONS))
-    guard = s.deactivation_guard(meta)
+    guard, meta = _wave_as_shown(s, cmd)
     return [p for pid in guard.release(False, meta) if (p := s.find_person(pid)) is not None]

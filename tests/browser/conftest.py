@@ -17,12 +17,25 @@ import pytest
 from api.http.auth import mint_token
 from api.web.sessions import mint_link
 from domain.values import Role
+from tests.conftest import REQUIRE_POSTGRES, postgres_schema_url
 from tests.processes import eventually, free_port, get, running, service_env, start
 
 REQUIRED = os.environ.get("CRAFTING_REQUIRE_TOOLS") == "1"  # CI: never skipped
 CHROMIUM = os.environ.get("CRAFTING_CHROMIUM", "/usr/bin/chromium")
 MUTATE = """mutation($input: %s!) { %s(input: $input) {
   %s userErrors { field message code } } }"""
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A browser test runs on one store: PostgreSQL when a server is given (CI), else the
+    SQLite default. What a page reads and writes is tested on both stores by
+    tests/e2e/test_web*.py; the browser adds what the page does in a browser, which the
+    store does not change — and a real service and chromium per test are the suite's
+    slowest part. The two journeys (test_web_journey, test_web_story) still run on both."""
+    if os.environ.get("CRAFTING_TEST_POSTGRES_URL") or REQUIRE_POSTGRES:
+        return postgres_schema_url(request.getfixturevalue("postgres_database_url"))
+    return f"sqlite:///{tmp_path}/crafting.db"
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from api.http.auth import mint_token
 from domain.values import Role
 from tests.browser.conftest import Service
 from tests.browser.pages import accessible, confirm
+from tests.conftest import database_url  # noqa: F401  (the journeys run on both stores)
 
 
 def _scene(service: Service) -> dict[str, str]:

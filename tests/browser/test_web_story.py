@@ -22,6 +22,7 @@ from infra.settings import Settings
 from infra.signing import new_private_key, public_key_b64, signing_key
 from tests.browser.conftest import Service
 from tests.browser.pages import Console, accessible, confirm, open_action
+from tests.conftest import database_url  # noqa: F401  (the journeys run on both stores)
 
 VERIFIER = Path(__file__).parents[2] / "domain" / "integrity.py"  # runs on its own
 KEY = new_private_key()

@@ -118,6 +118,17 @@ def test_the_timeline_tells_the_story(chromium: str, service: Service, tmp_path:
             expect(page.locator("#v4")).to_contain_text("Added an adjustment: Shadow a PM")
             accessible(page)
 
+            # Names, not ids: who acted and the request's id only under "Details".
+            first = page.locator("#v1")
+            expect(first.locator(".meta")).to_contain_text(f"Sam Tester {ids['s']} as employee")
+            shown = first.evaluate(
+                "li => [...li.children].filter(c => c.tagName !== 'DETAILS')"
+                ".map(c => c.innerText).join(' ')"
+            )
+            assert ids["emp"] not in shown and "request" not in shown, shown
+            first.get_by_text("Details").click()
+            expect(first.locator("details").last).to_contain_text(f"Recorded by {ids['emp']}")
+
             # Newest first, on asking; oldest first stays the default.
             page.goto(timeline)
             page.get_by_role("link", name="Newest first").click()

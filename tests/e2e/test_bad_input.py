@@ -14,7 +14,7 @@ import pytest
 
 from api.graphql.ids import agreement_uuid
 from domain.values import Role
-from tests.conftest import _postgres_schema_url
+from tests.conftest import postgres_schema_url
 from tests.e2e.conftest import Api, serving
 from tests.e2e.web import CONFIRMED, hidden_fields, sign_in
 from tests.e2e.world import World
@@ -32,7 +32,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('bad-input')}/crafting.db"
     else:
-        url = _postgres_schema_url(request.getfixturevalue("postgres_database_url"))
+        url = postgres_schema_url(request.getfixturevalue("postgres_database_url"))
     with serving(url) as served:
         yield served
 

@@ -57,7 +57,7 @@ from domain.values import Role
 from infra.bootstrap import Container, bootstrap
 from infra.secrets import jwt_secret
 from infra.settings import Settings
-from tests.conftest import _postgres_schema_url
+from tests.conftest import postgres_schema_url
 from tests.e2e.conftest import Api
 from tests.e2e.test_web_access import ACTIONS
 from tests.e2e.world import World
@@ -147,7 +147,7 @@ def live(
     if request.param == "sqlite":
         url = f"sqlite:///{tmp}/crafting.db"
     else:
-        url = _postgres_schema_url(request.getfixturevalue("postgres_database_url"))
+        url = postgres_schema_url(request.getfixturevalue("postgres_database_url"))
     secret = "fuzz-" + uuid4().hex + uuid4().hex
     env = service_env(
         url,

@@ -48,11 +48,23 @@ def test_a_thirty_percent_wave_is_held_and_applied_after_hr_confirms(api: Api) -
     refused = api.gql(scim.token, CONFIRM, input={"reason": "mine"})
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert api.data(api.token("auditor", Role.AUDITOR), HELD)["heldDeactivations"] == report
-    confirmed = api.data(hr, CONFIRM, input={"reason": "Reorganisation", "idempotencyKey": "k1"})
+    # A decision on the people HR was shown is refused once the wave is not them.
+    stale = api.data(hr, CONFIRM, input={"reason": "Reorganisation", "personIds": ids[4:5]})
+    assert [e["code"] for e in stale["confirmDeactivations"]["userErrors"]] == ["VERSION_CONFLICT"]
+    assert api.data(hr, HELD)["heldDeactivations"] == report
+    confirmed = api.data(
+        hr,
+        CONFIRM,
+        input={"reason": "Reorganisation", "idempotencyKey": "k1", "personIds": ids[4:6]},
+    )
     payload = confirmed["confirmDeactivations"]
     assert payload["userErrors"] == []
     assert payload["people"] == [{"personId": pid, "active": False} for pid in ids[4:6]]
-    again = api.data(hr, CONFIRM, input={"reason": "Reorganisation", "idempotencyKey": "k1"})
+    again = api.data(
+        hr,
+        CONFIRM,
+        input={"reason": "Reorganisation", "idempotencyKey": "k1", "personIds": ids[4:6]},
+    )
     assert again["confirmDeactivations"]["replayed"] is True
     assert api.data(hr, HELD)["heldDeactivations"] == []
     assert scim.get(ids[4])["active"] is False

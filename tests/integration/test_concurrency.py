@@ -6,11 +6,13 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from uuid import UUID
 
 from domain.agreement import Agreement
 from domain.application import CraftingApplication
 from domain.application import commands as c
+from domain.directory_guard import GUARD_ID, DeactivationGuard, GuardPolicy
 from domain.errors import DomainError
 from domain.ledger import HoursLedger
 from domain.person import Profile
@@ -212,5 +214,59 @@ def test_racing_reverts_of_one_reallocation_apply_once_and_never_fail_internally
         assert ledger.net_received == 0
         released = [e for e in _events_of(app, ledger.id) if type(e).__name__ == "Released"]
         assert len(released) == 1
+    finally:
+        container.close()
+
+
+def _confirmed_waves(app: CraftingApplication) -> list[set[str]]:
+    return [
+        set(e.person_ids)  # type: ignore[attr-defined]
+        for e in app.events.get(GUARD_ID)
+        if isinstance(e, DeactivationGuard.HoldReleased) and e.confirmed
+    ]
+
+
+def test_hr_decides_only_on_the_wave_it_was_shown_while_the_provider_adds_to_it(
+    database_url: str,
+) -> None:
+    """HR confirms the held wave it read while seven provider requests deactivate more
+    people at the same moment: whichever commits first, HR's decision covers exactly the
+    people it was shown, or is refused — never someone it has not seen."""
+    container = bootstrap(Settings(database_url=database_url))
+    app = container.app
+    idp, hr = request("okta", Role.INTEGRATION), request("hana", Role.HR)
+    policy = GuardPolicy(1000, 0.0, timedelta(hours=1), 0)  # every deactivation is held
+
+    def push(pid: str, active: bool) -> None:
+        profile = Profile(pid, f"{pid}@example.com", None, "qa", 40, active)
+        app.execute(idp, c.UpsertPeople(people=[c.DirectoryEntry(pid, profile)], guard=policy))
+
+    try:
+        for pid in (f"p{i:02}" for i in range(THREADS * 5)):
+            push(pid, True)
+        refused = 0
+        for round_ in range(5):
+            mine = [f"p{THREADS * round_ + i:02}" for i in range(THREADS)]
+            push(mine[0], False)  # held: the wave HR is shown
+            shown = tuple(pid for pid, _ in app.held_deactivations())
+            assert shown == (mine[0],)
+            before = len(_confirmed_waves(app))
+
+            def act(i: int, shown: tuple[str, ...] = shown, mine: list[str] = mine) -> str:
+                if i == 0:
+                    app.execute(hr, c.ConfirmDeactivations(people=shown))
+                else:
+                    push(mine[i], False)
+                return "ok"
+
+            outcomes = _race(act)
+            assert set(outcomes) <= {"ok", "VERSION_CONFLICT"}, outcomes
+            refused += outcomes["VERSION_CONFLICT"]
+            assert _confirmed_waves(app)[before:] in ([], [set(shown)])
+            # Whatever is still held is dismissed as it is now, before the next round.
+            held = tuple(pid for pid, _ in app.held_deactivations())
+            if held:
+                app.execute(hr, c.DismissDeactivations(people=held))
+        assert refused + len(_confirmed_waves(app)) == 5
     finally:
         container.close()

@@ -214,3 +214,30 @@ def test_a_long_guard_history_loads_back_as_it_was(memory_app: CraftingApplicati
     assert guard is not None and guard.version == 112
     assert guard.recent(datetime.now(UTC), timedelta(hours=1)) == 110
     assert list(guard.held) == [ids[0]]
+
+
+def test_a_decision_on_the_wave_hr_was_shown_is_refused_once_it_changed(
+    memory_app: CraftingApplication,
+) -> None:
+    ids = _directory(memory_app, 10)
+    for pid in ids[:3]:
+        _deactivate(memory_app, pid, _active(memory_app))
+    shown = tuple(pid for pid, _ in memory_app.held_deactivations())
+    assert shown == (ids[2],)
+    assert not _deactivate(memory_app, ids[3], 8)  # the provider adds to the wave
+    for command in (
+        c.ConfirmDeactivations(reason="reorg", people=shown),
+        c.DismissDeactivations(people=shown),
+    ):
+        with pytest.raises(DomainError) as refused:
+            memory_app.execute(HR, command)
+        assert refused.value.code == "VERSION_CONFLICT" and refused.value.field == "personIds"
+        assert "changed since you read them" in refused.value.message
+    assert [pid for pid, _ in memory_app.held_deactivations()] == ids[2:4]
+    assert memory_app.find_person(ids[3]).profile.active  # type: ignore[union-attr]
+    # The wave as it is now, in any order, is decided.
+    now = (ids[3], ids[2])
+    decided = memory_app.execute(HR, c.ConfirmDeactivations(people=now)).people
+    assert {p.person_id for p in decided} == set(now)
+    with pytest.raises(DomainError, match="Nothing is held any more"):
+        memory_app.execute(HR, c.DismissDeactivations(people=now))
