@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import fcntl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,7 @@ from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 CONNECT_TIMEOUT_SECONDS = 5
+WAKE_SLICE_SECONDS = 0.1  # how soon a waiting leader sees a wake-up on PostgreSQL
 
 
 class Lead(Protocol):
@@ -67,8 +69,17 @@ class _Postgres:
         self._conn.execute("SELECT 1")  # raises when the lock's connection is gone
 
     def wait(self, timeout: float) -> None:
-        for _ in self._conn.notifies(timeout=max(0.001, timeout), stop_after=1):
-            pass
+        # In slices: a wake-up (a save in this process, or `stop()`) cannot interrupt
+        # `notifies()`, and a stopping service would otherwise wait out the whole poll.
+        # A NOTIFY arriving between slices waits in psycopg's backlog for the next one.
+        deadline = time.monotonic() + max(0.001, timeout)
+        while not self._wake.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            slice_ = min(WAKE_SLICE_SECONDS, remaining)
+            if any(True for _ in self._conn.notifies(timeout=slice_, stop_after=1)):
+                break
         self._wake.clear()
 
 

@@ -155,5 +155,7 @@ def test_a_stuck_webhook_follower_turns_readyz_red(
         # Logged with its traceback: the frames, down to the bug (never its message).
         assert any("in broken" in e["traceback"][-1] for e in bugs)
         assert all("a bug in delivery" not in json.dumps(e) for e in bugs)
-        # Bounded backoff: 0.2 s doubling to 10 s, so a handful of rounds, not a spin.
-        assert 2 <= len(calls) <= 8
+        # It retries (under load the second round can come after the checks above)...
+        assert eventually(lambda: len(calls) >= 2, 10)
+        # ...with a bounded backoff: 0.2 s doubling to 10 s, a handful of rounds, not a spin.
+        assert len(calls) <= 8
