@@ -8,8 +8,8 @@ from dataclasses import replace
 from domain.access import DECIDE_DEACTIVATIONS, require_directory_writer, require_hr
 from domain.application import commands as c
 from domain.application.session import CommandSession
-from domain.errors import InvalidInput, UnknownPerson, VersionConflict
 from domain.directory_guard import DeactivationGuard
+from domain.errors import InvalidInput, UnknownPerson, VersionConflict
 from domain.metadata import Meta
 from domain.person import Person, Profile
 from domain.values import person_id
