@@ -80,7 +80,7 @@ def test_an_auditor_and_hr_read_history_integrity_and_the_organisation(
             expect(page.get_by_text("Reason: Team crunch")).to_be_visible()
             accessible(page)
             # What version 3 changed, loaded into the disclosure by htmx.
-            page.locator("#v3 summary").click()
+            page.locator("#v3 summary", has_text="What changed").click()
             expect(page.locator("#v3 table")).to_contain_text("Shadow a PM")
             accessible(page)
             page.get_by_role(

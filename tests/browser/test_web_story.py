@@ -205,7 +205,7 @@ def test_propose_approve_reallocate_refused_revert_review_then_audit_and_verify(
             aud.get_by_role("link", name="recorded at version 3").click()
             assert aud.url.endswith("#v3")
             expect(aud.locator("#v3")).to_be_in_viewport()
-            aud.locator("#v3 summary").click()
+            aud.locator("#v3 summary", has_text="What changed").click()
             expect(aud.locator("#v3 table")).to_contain_text("Regression triage")
             accessible(aud)
 
