@@ -281,14 +281,7 @@ class AgreementPages:
             return self.site.forbidden(request, session)
         key = form.idempotency_key()
         if key is None or (versioned and form.version() is None):
-            return self.site.render(
-                request,
-                "error.html",
-                session,
-                400,
-                title="This form is incomplete",
-                message="Reload the page and submit the form again.",
-            )
+            return self.site.incomplete_form(request, session)
         try:
             command = make(form, key)
             if command is None:

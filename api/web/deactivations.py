@@ -142,14 +142,7 @@ class DeactivationPages:
             return self.site.not_found(request, session)
         key = form.idempotency_key()
         if key is None:
-            return self.site.render(
-                request,
-                "error.html",
-                session,
-                400,
-                title="This form is incomplete",
-                message="Reload the page and submit the form again.",
-            )
+            return self.site.incomplete_form(request, session)
         found = await self._wave()
         now = [e["person_id"] for e in found["wave"]]
         if not now or form.get(WAVE) != ",".join(now):

@@ -143,14 +143,7 @@ class PersonPages:
             return self.site.not_found(request, session)
         key = form.idempotency_key()
         if key is None:
-            return self.site.render(
-                request,
-                "error.html",
-                session,
-                400,
-                title="This form is incomplete",
-                message="Reload the page and submit the form again.",
-            )
+            return self.site.incomplete_form(request, session)
         reason = form.text("reason")
         if confirm and reason and form.get("confirmed") != "yes":
             # Nothing is recorded yet: the page that asks carries the form's values.

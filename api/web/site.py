@@ -250,6 +250,17 @@ class Site:
             "page and try again.",
         )
 
+    def incomplete_form(self, request: Request, session: Session | None) -> HTMLResponse:
+        """A form sent without the idempotency key its page made."""
+        return self.render(
+            request,
+            "error.html",
+            session,
+            400,
+            title="This form is incomplete",
+            message="Reload the page and submit the form again.",
+        )
+
     def not_found(self, request: Request, session: Session | None) -> HTMLResponse:
         return self.render(
             request,
