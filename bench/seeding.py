@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import random
 from collections.abc import Callable, Iterator
+from copy import copy
 from queue import Empty
 from typing import Any
 
@@ -59,6 +60,7 @@ def _produce(
     seed: int,
     agreements: int | None,
     keystore: tuple[str, bytes] | None,
+    tag: bytes | None,
 ) -> None:
     # The same transcodings as the service's application; the database only for the
     # data keys when the events are sealed, as the service seals them.
@@ -68,6 +70,7 @@ def _produce(
         engines = create_engines(url, PoolSize(1, 1))
         keys = KeyRing(KeyStore(engines.writer, master, reader=engines.reader))
     app = CraftingApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app.mapper.key = tag  # tagged as the service tags what it writes (domain.event_tags)
     try:
         with sealing_with(keys):
             for stored in stored_chunks(app.mapper, events, chunk, people, live, seed, agreements):
@@ -85,12 +88,13 @@ def _from_process(
     seed: int,
     agreements: int | None,
     keystore: tuple[str, bytes] | None,
+    tag: bytes | None,
 ) -> Chunks:
     ctx = mp.get_context("spawn")  # no fork: the parent holds open database connections
     queue = ctx.Queue(maxsize=8)
     process = ctx.Process(
         target=_produce,
-        args=(queue, events, chunk, people, live, seed, agreements, keystore),
+        args=(queue, events, chunk, people, live, seed, agreements, keystore, tag),
         daemon=True,
     )
     process.start()
@@ -128,24 +132,24 @@ def seed_store(
     on_progress: Callable[[int], None] | None = None,
     agreements: int | None = None,
     sealed: bool = False,
+    tag: bytes | None = None,
 ) -> int:
     """Insert `events` realistic events (or as many as it takes to propose
     `agreements`), their personal data sealed as the service seals it when `sealed`;
-    returns how many were inserted."""
+    returns how many were inserted. `tag`: the service's events key (infra.signing's
+    `tag_key(key, "events")`), so that a checkpoint may cover the seeded events."""
     recorder = container.app.recorder
     keys = container.keys if sealed else None
     if in_process:
+        mapper = copy(container.app.mapper)
+        mapper.key = tag
         with sealing_with(keys):
             chunks: Chunks = iter(
-                list(
-                    stored_chunks(
-                        container.app.mapper, events, chunk, people, live, seed, agreements
-                    )
-                )
+                list(stored_chunks(mapper, events, chunk, people, live, seed, agreements))
             )
     else:
         keystore = (container.settings.database.url, keys.store.master_key) if keys else None
-        chunks = _from_process(events, chunk, people, live, seed, agreements, keystore)
+        chunks = _from_process(events, chunk, people, live, seed, agreements, keystore, tag)
     written = 0
     for stored in chunks:
         recorder.insert_events(stored)

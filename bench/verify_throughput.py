@@ -23,7 +23,7 @@ from bench.seeding import seed_store
 from infra import audit, migrations
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
-from infra.signing import public_key_b64
+from infra.signing import public_key_b64, tag_key
 
 
 def _export_peak_rss_mib(database_url: str, path: str) -> float:
@@ -48,17 +48,23 @@ def main() -> None:
     with fresh_schema(args.database_url, keep=False) as url:
         container = bootstrap(Settings(database_url=url))
         migrations.upgrade(container.engines.writer)
+        key = Ed25519PrivateKey.generate()
+        events_key = tag_key(key, "events")
         started = time.perf_counter()
-        seeded = seed_store(container, args.events)
+        # Tagged as the service tags what it writes: untagged events stop a checkpoint
+        # at the first one, and verify would then check no root and no signature.
+        seeded = seed_store(container, args.events, tag=events_key)
         print(f"seeded {seeded} events in {time.perf_counter() - started:.0f} s")
         vacuum(container)
         raw, _ = measure_raw(container, 5000)
-        key = Ed25519PrivateKey.generate()
         began = time.perf_counter()
-        audit.sign_checkpoint(container.store, key)
+        checkpoint = audit.sign_checkpoint(container.store, key)
         seal_seconds = time.perf_counter() - began
+        assert checkpoint is not None, "no checkpoint: the seeded events were not tagged"
+        assert checkpoint.position == seeded, checkpoint
         began = time.perf_counter()
-        result = audit.verify_store(container.store, public_key_b64(key))
+        # As `crafting verify` runs with the signing key: every event's tag checked too.
+        result = audit.verify_store(container.store, public_key_b64(key), events_key=events_key)
         verify_seconds = time.perf_counter() - began
         assert result.first_break is None, result.first_break
         with tempfile.TemporaryDirectory() as directory:

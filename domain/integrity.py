@@ -69,11 +69,15 @@ def hashed_fields(state: dict[str, Any]) -> dict[str, Any]:
     return {k: plain(v) for k, v in state.items() if k not in NOT_HASHED}
 
 
+# One encoder for every hash (`json.dumps` with these options builds one per call).
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical(stream: str, version: int, topic: str, fields: dict[str, Any]) -> bytes:
     document = {"stream": stream, "version": version, "topic": topic, "fields": fields}
-    return json.dumps(
-        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    return _CANONICAL.encode(document).encode()
 
 
 def event_hash(stream: str, version: int, topic: str, fields: dict[str, Any]) -> str:

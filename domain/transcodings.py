@@ -42,6 +42,11 @@ class RecordAsDict(Transcoding):
             (name, fn) for name in self._fields if (fn := _converter(hints[name])) is not None
         ]
 
+    @property
+    def conversions(self) -> list[tuple[str, Callable[[Any], Any]]]:
+        """(field, how its JSON form is restored) for the fields not kept as decoded."""
+        return list(self._convert)
+
     def encode(self, obj: Any) -> dict[str, Any]:
         return {name: getattr(obj, name) for name in self._fields}
 

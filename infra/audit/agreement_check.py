@@ -16,12 +16,9 @@ from sqlalchemy import Connection, Engine, select
 
 from domain.event_tags import tag_valid
 from domain.integrity import (
-    TAG_FIELD,
     Break,
-    Record,
     Verifier,
     checkpoint_message,
-    hashed_fields,
     proof_subtrees,
     root_with,
     signature_valid,
@@ -69,17 +66,8 @@ def check_agreement(
     the write lock for the whole check)."""
     sid = str(stream)
     stored = list(store.recorder.select_events(stream))
-    records = [
-        Record(
-            s.originator_version,
-            sid,
-            s.originator_version,
-            s.topic,
-            hashed_fields(state := store.transcoder.decode(s.state)),
-            state.get(TAG_FIELD),
-        )
-        for s in stored
-    ]
+    # A stream read has no log positions; its versions order it the same way.
+    records = [store.record_of(s, s.originator_version) for s in stored]
     chain = Verifier(None)
     hashes: dict[int, str] = {}
     for record in records:

@@ -10,15 +10,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    JSONTranscoder,
+    Notification,
+    StoredEvent,
+    Transcoder,
+)
 from prometheus_client import Counter
 from sqlalchemy import JSON, BigInteger, Column, Engine, MetaData, String, Table, select
 
-from domain.integrity import TAG_FIELD, Checkpoint, Record, event_hash, hashed_fields
+from domain.integrity import Checkpoint, Record, event_hash
 from infra import alarms
+from infra.audit.stored_form import StoredForm
 
 log = logging.getLogger(__name__)
 INTEGRITY_ALARMS = Counter(
@@ -60,20 +68,22 @@ class Store:
                 yield self.record(n)
             position = batch[-1].id
 
+    @cached_property
+    def form(self) -> StoredForm:
+        """Reads what a stored event's hash covers (and its tag)."""
+        assert isinstance(self.transcoder, JSONTranscoder)
+        return StoredForm(self.transcoder)
+
     def record(self, n: Notification) -> Record:
         """One notification as the verifier reads it."""
-        state = self.transcoder.decode(n.state)
-        fields = hashed_fields(state)
-        stream, version = str(n.originator_id), n.originator_version
-        return Record(n.id, stream, version, n.topic, fields, state.get(TAG_FIELD))
+        return self.record_of(n, n.id)
 
     def record_of(self, stored: StoredEvent, position: int) -> Record:
-        """A stream's stored event as the verifier reads it, at its log position."""
-        state = self.transcoder.decode(stored.state)
+        """A stored event as the verifier reads it, at `position` (its log position, or
+        its version where a stream is read alone: versions order it the same way)."""
+        fields, tag = self.form.read(stored.state)
         stream, version = str(stored.originator_id), stored.originator_version
-        return Record(
-            position, stream, version, stored.topic, hashed_fields(state), state.get(TAG_FIELD)
-        )
+        return Record(position, stream, version, stored.topic, fields, tag)
 
     def checkpoints(self) -> list[Checkpoint]:
         """Every signed checkpoint, oldest first."""

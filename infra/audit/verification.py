@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from domain.application import CraftingApplication
 from domain.event_tags import tag_valid
-from domain.integrity import Break, Checkpoint, Record, Verifier, hashed_fields, plain
+from domain.integrity import Break, Checkpoint, Verifier, plain
 from domain.snapshots import TaggedSnapshotStore, opened
 from infra.audit.store import BATCH, ProgressCallback, Store, record_hash
 
@@ -67,17 +67,8 @@ def verify_stream(store: Store, stream: UUID) -> Verifier:
     """The hash chain of one agreement (its events' positions come along)."""
     verifier = Verifier(None)
     for stored in store.recorder.select_events(stream):
-        fields = hashed_fields(store.transcoder.decode(stored.state))
         # A stream read has no log positions; its versions order it the same way.
-        verifier.add(
-            Record(
-                stored.originator_version,
-                str(stored.originator_id),
-                stored.originator_version,
-                stored.topic,
-                fields,
-            )
-        )
+        verifier.add(store.record_of(stored, stored.originator_version))
     return verifier
 
 

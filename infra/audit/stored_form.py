@@ -1,0 +1,145 @@
+"""What an event hash covers, read straight from the stored JSON.
+
+The definition is `domain.integrity.hashed_fields` of the stored state as the
+transcoder decodes it: typed values (dates, times, UUIDs, records) are decoded into
+objects and `plain` turns them back into JSON values. Every stored event the auditors
+check pays for that round trip, and it was most of what `crafting verify` spent beyond
+reading and decoding the log. This reader goes from the JSON tree to the same plain
+values without building the objects: a date or a time is parsed and written again (so
+the value is exactly what the round trip gives), a record's fields are taken as stored
+when they are exactly the record's fields and its enum fields hold one of their values.
+
+Anything else — a type it has no shortcut for, a record with missing or extra fields,
+a value its type refuses — sends the whole event through the transcoder and `plain`,
+which then gives the same result or raises the same error as before. So the two paths
+never disagree (`tests/unit/test_stored_form.py` compares them on every kind of event
+the service writes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import JSONTranscoder
+
+from domain.integrity import NOT_HASHED, TAG_FIELD, hashed_fields
+from domain.transcodings import RecordAsDict
+
+Convert = Callable[[Any], Any]
+_ATOMS: frozenset[type] = frozenset({str, int, float, bool, type(None)})  # JSON as is
+_DECODER = json.JSONDecoder()
+
+
+class _Unusual(Exception):
+    """A value the shortcut does not read: the event goes the transcoder's way."""
+
+
+def _datetime(data: Any) -> str:
+    return datetime.fromisoformat(data).isoformat()
+
+
+def _date(data: Any) -> str:
+    return date.fromisoformat(data).isoformat()
+
+
+def _uuid(data: Any) -> str:
+    return str(UUID(data))
+
+
+class StoredForm:
+    """Reads a stored event's hashed fields and tag the way `hashed_fields` of the
+    transcoder's decoding does, for a transcoder with the service's registrations."""
+
+    def __init__(self, transcoder: JSONTranscoder) -> None:
+        self.transcoder = transcoder
+        self._typed: dict[str, Convert] = {}
+        for name, transcoding in transcoder.names.items():
+            convert = self._shortcut(transcoding)
+            if convert is not None:
+                self._typed[name] = convert
+
+    def read(self, data: bytes) -> tuple[dict[str, Any], Any]:
+        """(the fields the event's hash covers, the tag it carries)."""
+        try:
+            state = _DECODER.decode(data.decode("utf8"))  # as JSONTranscoder.decode
+            if type(state) is not dict:
+                raise _Unusual
+            tag = state.get(TAG_FIELD)
+            if type(tag) in (list, dict):  # the transcoder would decode what it holds
+                raise _Unusual
+            plain = self._plain
+            # Every value is read (as the transcoder decodes every one), then the
+            # unhashed ones are dropped.
+            fields = {k: v if type(v) in _ATOMS else plain(v) for k, v in state.items()}
+            for name in NOT_HASHED.intersection(fields):
+                del fields[name]
+            return fields, tag
+        except Exception:
+            decoded = self.transcoder.decode(data)
+            return hashed_fields(decoded), decoded.get(TAG_FIELD)
+
+    def _plain(self, value: Any) -> Any:
+        """(Callers answer atoms themselves: most values are, and a call costs more.)"""
+        kind = type(value)
+        if kind in _ATOMS:
+            return value
+        if kind is list:
+            return [v if type(v) in _ATOMS else self._plain(v) for v in value]
+        if kind is dict:
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                convert = self._typed.get(value["_type_"])
+                if convert is None:
+                    raise _Unusual
+                return convert(value["_data_"])
+            return {k: v if type(v) in _ATOMS else self._plain(v) for k, v in value.items()}
+        raise _Unusual
+
+    def _shortcut(self, transcoding: Any) -> Convert | None:
+        if transcoding.name == "datetime_iso" and transcoding.type is datetime:
+            return _datetime
+        if transcoding.name == "date" and transcoding.type is date:
+            return _date
+        if transcoding.name == "uuid_hex" and transcoding.type is UUID:
+            return _uuid
+        if isinstance(transcoding, RecordAsDict):
+            return self._record(transcoding)
+        return None
+
+    def _record(self, transcoding: RecordAsDict) -> Convert | None:
+        """A record's fields as stored, when decoding it could change none of them: no
+        `__post_init__`, every field set by `__init__`; a field decoded as a tuple must be
+        a list, one decoded as an enum must hold one of its values."""
+        cls = transcoding.type
+        fields = dataclasses.fields(cls)
+        if hasattr(cls, "__post_init__") or not all(f.init for f in fields):
+            return None
+        names = frozenset(f.name for f in fields)
+        lists = [name for name, restore in transcoding.conversions if restore is tuple]
+        enums = [
+            (name, restore)
+            for name, restore in transcoding.conversions
+            if isinstance(restore, type) and issubclass(restore, Enum)
+        ]
+        if len(lists) + len(enums) != len(transcoding.conversions):
+            return None
+        plain = self._plain
+
+        def convert(data: Any) -> dict[str, Any]:
+            if type(data) is not dict or data.keys() != names:
+                raise _Unusual
+            out = {k: v if type(v) in _ATOMS else plain(v) for k, v in data.items()}
+            for name in lists:
+                if out[name] is not None and type(out[name]) is not list:
+                    raise _Unusual
+            for name, enum in enums:
+                if out[name] is not None:
+                    out[name] = enum(out[name]).value
+            return out
+
+        return convert
