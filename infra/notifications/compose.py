@@ -26,16 +26,35 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "web" / "templates" / 
 _INLINER = css_inline.CSSInliner(keep_style_tags=False)
 
 
-class _Headers(HeaderRegistry):
-    """The standard header registry, its header classes made once per name.
+# Headers whose values are the same in every message (the service's sender, the MIME
+# structure's types and encodings): parsed once. Never a recipient's or a subject's.
+_FIXED = frozenset(
+    {
+        "auto-submitted",
+        "content-transfer-encoding",
+        "content-type",
+        "from",
+        "list-unsubscribe-post",
+        "mime-version",
+    }
+)
+_MOST_KEPT = 64  # a bound, in case a fixed header ever takes varying values
 
-    The standard one makes a new class (`type(...)`) for every header set or read —
-    about a third of composing a message, which a worker following the log pays for
-    every notification. The classes are the same; only their making is kept."""
+
+class _Headers(HeaderRegistry):
+    """The standard header registry, its header classes made once per name and its
+    fixed headers parsed once per value.
+
+    The standard one makes a new class (`type(...)`) for every header set or read, and
+    parses each header anew — two thirds of composing a message, which a worker following
+    the log pays for every notification. Header objects are immutable strings (a
+    message replaces them, never changes one), so the same one can serve every message;
+    the messages are the same, byte for byte."""
 
     def __init__(self) -> None:
         super().__init__()
         self._made: dict[str, type[BaseHeader]] = {}
+        self._parsed: dict[tuple[str, str], BaseHeader] = {}
 
     def __getitem__(self, name: str) -> type[BaseHeader]:
         key = name.lower()
@@ -44,9 +63,20 @@ class _Headers(HeaderRegistry):
             made = self._made[key] = super().__getitem__(name)
         return made
 
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        key = (name.lower(), value)
+        if key[0] not in _FIXED or "boundary=" in value:  # a multipart's boundary: random
+            return super().__call__(name, value)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            parsed = super().__call__(name, value)
+            if len(self._parsed) < _MOST_KEPT:
+                self._parsed[key] = parsed
+        return parsed
+
 
 _HEADERS = _Headers()
-# policy.SMTP, its header classes made once (the messages are the same, byte for byte).
+# policy.SMTP with the registry above (the messages are the same, byte for byte).
 COMPOSE_POLICY = policy.SMTP.clone(header_factory=_HEADERS)
 # Long headers (List-Unsubscribe's URL) must stay literal: folded as encoded words,
 # mail clients would not find the link. 998 is RFC 5322's limit for a line.
