@@ -27,8 +27,8 @@ class _KeptKeyHMAC(HMACAlgorithm):
     """HS256 whose secret is checked once per secret, not once per token.
 
     PyJWT checks an HMAC secret on every decode (is it a PEM, SSH or DER key? the DER
-    test parses it twice with `cryptography`): ~7% of a worker serving commands. The
-    check depends on the secret alone, so its result is kept; every token's signature,
+    test parses it twice with `cryptography`): a third of checking a token. The check
+    depends on the secret alone, so its result is kept; every token's signature,
     expiry and claims are still verified on every request."""
 
     def prepare_key(self, key: str | bytes) -> bytes:

@@ -46,7 +46,7 @@ class _Headers(HeaderRegistry):
     fixed headers parsed once per value.
 
     The standard one makes a new class (`type(...)`) for every header set or read, and
-    parses each header anew — two thirds of composing a message, which a worker following
+    parses each header anew — about half of composing a message, which a worker following
     the log pays for every notification. Header objects are immutable strings (a
     message replaces them, never changes one), so the same one can serve every message;
     the messages are the same, byte for byte."""

@@ -1,5 +1,5 @@
 """Messages are composed with header classes made once per name and the fixed headers
-parsed once (two thirds of composing a message was the standard registry making a new
+parsed once (about half of composing a message was the standard registry making a new
 class for every header and parsing each anew): the bytes are those the standard policy
 writes, however many messages share the parsed headers."""
 
