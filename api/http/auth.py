@@ -4,14 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 
 from domain.access import Actor
 from domain.values import PERSON_ID_RULE, Role, is_person_id
 
 ALGORITHM = "HS256"
+
+
+@lru_cache(maxsize=8)  # the service's secret, its web sessions', tests' few
+def _checked_secret(key: str | bytes) -> bytes:
+    """An HS256 secret as PyJWT checks it (refused if it is an asymmetric key)."""
+    prepared: bytes = HMACAlgorithm(HMACAlgorithm.SHA256).prepare_key(key)
+    return prepared
+
+
+class _KeptKeyHMAC(HMACAlgorithm):
+    """HS256 whose secret is checked once per secret, not once per token.
+
+    PyJWT checks an HMAC secret on every decode (is it a PEM, SSH or DER key? the DER
+    test parses it twice with `cryptography`): a third of checking a token. The check
+    depends on the secret alone, so its result is kept; every token's signature,
+    expiry and claims are still verified on every request."""
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        return _checked_secret(key)
+
+
+_JWT = jwt.PyJWT()
+# PyJWT offers its signature layer only as `_jws`; HS256 is replaced there, so only
+# this instance (our tokens' checks) keeps checked keys.
+_JWT._jws.unregister_algorithm(ALGORITHM)
+_JWT._jws.register_algorithm(ALGORITHM, _KeptKeyHMAC(_KeptKeyHMAC.SHA256))
 
 
 class InvalidTokenError(Exception):
@@ -47,7 +75,7 @@ def decoded(secret: str, token: str, audience: str | None = None) -> dict[str, A
     (without one, PyJWT refuses any token that names an audience)."""
     required = ["exp", "sub"] + (["aud"] if audience else [])
     try:
-        claims: dict[str, Any] = jwt.decode(
+        claims: dict[str, Any] = _JWT.decode(
             token, secret, algorithms=[ALGORITHM], audience=audience, options={"require": required}
         )
     except jwt.PyJWTError as error:

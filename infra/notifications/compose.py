@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
@@ -23,9 +24,63 @@ from infra.notifications.wording import Facts, Wording, words
 # nothing of the web app).
 TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "web" / "templates" / "mail"
 _INLINER = css_inline.CSSInliner(keep_style_tags=False)
+
+
+# Headers whose values are the same in every message (the service's sender, the MIME
+# structure's types and encodings): parsed once. Never a recipient's or a subject's.
+_FIXED = frozenset(
+    {
+        "auto-submitted",
+        "content-transfer-encoding",
+        "content-type",
+        "from",
+        "list-unsubscribe-post",
+        "mime-version",
+    }
+)
+_MOST_KEPT = 64  # a bound, in case a fixed header ever takes varying values
+
+
+class _Headers(HeaderRegistry):
+    """The standard header registry, its header classes made once per name and its
+    fixed headers parsed once per value.
+
+    The standard one makes a new class (`type(...)`) for every header set or read, and
+    parses each header anew — about half of composing a message, which a worker following
+    the log pays for every notification. Header objects are immutable strings (a
+    message replaces them, never changes one), so the same one can serve every message;
+    the messages are the same, byte for byte."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+        self._parsed: dict[tuple[str, str], BaseHeader] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        key = (name.lower(), value)
+        if key[0] not in _FIXED or "boundary=" in value:  # a multipart's boundary: random
+            return super().__call__(name, value)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            parsed = super().__call__(name, value)
+            if len(self._parsed) < _MOST_KEPT:
+                self._parsed[key] = parsed
+        return parsed
+
+
+_HEADERS = _Headers()
+# policy.SMTP with the registry above (the messages are the same, byte for byte).
+COMPOSE_POLICY = policy.SMTP.clone(header_factory=_HEADERS)
 # Long headers (List-Unsubscribe's URL) must stay literal: folded as encoded words,
 # mail clients would not find the link. 998 is RFC 5322's limit for a line.
-MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+MAIL_POLICY = COMPOSE_POLICY.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -87,7 +142,7 @@ def compose(
         f"{unsubscribe_token(letterhead.link_key, facts.recipient_id, kind)}"
     )
     context = _context(wording, facts, link, unsubscribe, letterhead)
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=COMPOSE_POLICY)
     message["Subject"] = wording.subject
     message["From"] = letterhead.mail_from
     message["To"] = formataddr((facts.recipient_name, to_address))
@@ -159,7 +214,7 @@ def compose_digest(
         "entries": [{"subject": s, "link": link} for s, link in entries],
         "settings_link": f"{letterhead.public_url}/notifications/settings",
     }
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=COMPOSE_POLICY)
     message["Subject"] = subject
     message["From"] = letterhead.mail_from
     message["To"] = formataddr((recipient_name, to_address))
@@ -184,7 +239,7 @@ def compose_signin(
     """The e-mail carrying a single-use sign-in link (no unsubscribe: it was asked for)."""
     now = now or datetime.now(UTC)
     context = {"recipient_name": recipient_name, "link": link}
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=COMPOSE_POLICY)
     message["Subject"] = "Your sign-in link for Crafting agreements"
     message["From"] = letterhead.mail_from
     message["To"] = formataddr((recipient_name, to_address))
