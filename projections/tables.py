@@ -107,9 +107,15 @@ def read_model(generation: int) -> ReadModel:
         Column("updated_at", TS, nullable=False),
         Index(f"ix_{p}agreements_updated", "updated_at", "agreement_id"),
         Index(f"ix_{p}agreements_status_review", "status", "next_review_on"),
-        # Covering the insights' running agreements per person (projections.insights.
-        # months.team_figures): read from the index alone, not 100,000s of rows.
-        Index(f"ix_{p}agreements_running", "status", "employee_id", "development_hours"),
+        # Covering the insights' running agreements per person and their reviews due
+        # (projections.insights.months.team_figures): read from the index alone.
+        Index(
+            f"ix_{p}agreements_running",
+            "status",
+            "employee_id",
+            "development_hours",
+            "next_review_on",
+        ),
     )
     # Children are only read as "this agreement's, in recorded order" (the latest
     # review: that index backwards), so that is how they are indexed.

@@ -21,10 +21,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, distinct, func, select
+from sqlalchemy import Connection, Text, cast, distinct, func, select
 
 from projections.insights.facts import AgreementFacts, Membership, utc
 from projections.insights.figures import (
@@ -55,11 +55,13 @@ def read_precomputed(
     conn: Connection, rm: ReadModel, minimum: int, now: datetime, opener: Opener = _as_is
 ) -> Insights:
     """Every table as of `now` (not before the log's latest event)."""
-    figures = team_figures(conn, rm)
-    today: dict[str, Counts] = {t: (yes, members - yes) for t, yes, members, _, _ in figures}
-    members = {t: m for t, _, m, _, _ in figures}
-    contracted = {t: hours for t, _, _, hours, _ in figures}
-    development = {t: hours for t, _, _, _, hours in figures}
+    figures = team_figures(conn, rm, now.date())
+    today: dict[str, Counts] = {f.team: (f.running, f.members - f.running) for f in figures}
+    members = {f.team: f.members for f in figures}
+    contracted = {f.team: f.contracted for f in figures}
+    development = {f.team: f.development for f in figures}
+    # Of the people with an active agreement, those with a review overdue.
+    reviews = {f.team: (f.overdue, f.reviewed - f.overdue) for f in figures}
 
     def development_share(teams: Sequence[str]) -> float | None:
         hours_contracted = sum(contracted[t] for t in teams)
@@ -103,7 +105,7 @@ def read_precomputed(
         hours_received=hours_table(members, _hours(conn, rm, given=False), minimum),
         outcomes_by_team=by_team,
         outcomes_by_target_role=by_role,
-        reviews=release(_reviews(conn, rm, members, now.date()), minimum),
+        reviews=release(reviews, minimum),
         skills_targeted=skills_table(
             [(pid, s) for (pid, _), s in zip(targeted, targeted_skills, strict=True)],
             population,
@@ -139,24 +141,6 @@ def _hours(conn: Connection, rm: ReadModel, given: bool) -> dict[str, list[float
     return holders
 
 
-def _reviews(
-    conn: Connection, rm: ReadModel, members: dict[str, int], today: date
-) -> dict[str, Counts]:
-    """Per team today, of the people with an active agreement: those with a review
-    overdue (any of their active agreements' next review before `today`)."""
-    a, p = rm.agreements, rm.people
-    overdue = case((a.c.next_review_on < today, a.c.employee_id))
-    rows: dict[str, Counts] = dict.fromkeys(members, (0, 0))
-    for team, reviewed, late in conn.execute(
-        select(p.c.team_id, func.count(distinct(a.c.employee_id)), func.count(distinct(overdue)))
-        .select_from(a.join(p, p.c.person_id == a.c.employee_id))
-        .where(a.c.status == "ACTIVE", p.c.active.is_(True), p.c.team_id.is_not(None))
-        .group_by(p.c.team_id)
-    ):
-        rows[team] = (int(late), int(reviewed) - int(late))
-    return rows
-
-
 def _outcomes(
     conn: Connection, rm: ReadModel
 ) -> tuple[list[AgreementFacts], dict[str, list[Membership]]]:
@@ -190,15 +174,18 @@ def _outcomes(
         facts.outcomes = [(row.outcome_id, row.kind, row.achieved_on)]
         in_effect[row.agreement_id] = (row.position, row.created_position, facts)
     agreements = [facts for _, _, facts in sorted(in_effect.values(), key=lambda k: k[1])]
-    people = sorted({agreement.employee_id for agreement in agreements})
-    memberships: dict[str, list[Membership]] = {pid: [] for pid in people}
-    for start in range(0, len(people), 500):  # below SQLite's parameter limit
-        for pid, since, team in conn.execute(
-            select(m.c.person_id, m.c.since, m.c.team_id)
-            .where(m.c.person_id.in_(people[start : start + 500]))
-            .order_by(m.c.person_id, m.c.version)
-        ):
-            memberships[pid].append(Membership(utc(since), team, team is not None))
+    memberships: dict[str, list[Membership]] = {a.employee_id: [] for a in agreements}
+    with_outcomes = (
+        select(a.c.employee_id)
+        .select_from(o.join(a, a.c.agreement_id == o.c.agreement_id))
+        .where(o.c.reverted.is_(False))
+    )
+    for pid, since, team in conn.execute(
+        select(m.c.person_id, m.c.since, m.c.team_id)
+        .where(m.c.person_id.in_(with_outcomes))
+        .order_by(m.c.person_id, m.c.version)
+    ):
+        memberships[pid].append(Membership(utc(since), team, team is not None))
     return agreements, memberships
 
 
@@ -210,10 +197,13 @@ def _skills(
     a, art = rm.agreements, rm.artifacts
     approved = a.c.approved_at.is_not(None)
     population = conn.execute(select(func.count(distinct(a.c.employee_id))).where(approved))
-    targeted = conn.execute(select(a.c.employee_id, a.c.skills).where(approved)).all()
+    # Rows naming no skill add nothing: left in the database (stored as "[]").
+    named = cast(a.c.skills, Text) != "[]"
+    targeted = conn.execute(select(a.c.employee_id, a.c.skills).where(approved, named)).all()
     evidenced = conn.execute(
         select(art.c.employee_id, art.c.skills).where(
-            art.c.employee_id.in_(select(a.c.employee_id).where(approved))
+            cast(art.c.skills, Text) != "[]",
+            art.c.employee_id.in_(select(a.c.employee_id).where(approved)),
         )
     ).all()
     return (
