@@ -176,6 +176,7 @@ def write_tables(found: Facts, rm: ReadModel, path: Path) -> None:
             "version": n + 1,
             "since": m.since,
             "team_id": m.team_id if m.active else None,
+            "position": n,
         }
         for pid, history in found.memberships.items()
         for n, m in enumerate(history)

@@ -132,7 +132,7 @@ class BatchProjector:
             if isinstance(event, ev.AgreementEvent):
                 self._agreement_event(position, event)
             elif isinstance(event, Person.Event):
-                self._person_event(event)
+                self._person_event(position, event)
 
     def _close_months(self, event: RecordedEvent) -> None:
         """Store the participation of the months `event` is the first to be later than
@@ -460,7 +460,7 @@ class BatchProjector:
         )
         self.dirty["outcomes"].add(event.outcome_id)
 
-    def _person_event(self, event: Person.Event) -> None:
+    def _person_event(self, position: int, event: Person.Event) -> None:
         stream = str(event.originator_id)
         if isinstance(event, Person.Registered):
             self.people[stream] = {
@@ -484,6 +484,7 @@ class BatchProjector:
                     "version": event.originator_version,
                     "since": event.timestamp,
                     "team_id": event.profile.team_id if event.profile.active else None,
+                    "position": position,
                 }
             )
             if self.names is not None:

@@ -273,6 +273,7 @@ def read_model(generation: int) -> ReadModel:
         Column("version", Integer, primary_key=True),  # the person's, in log order
         Column("since", TS, nullable=False),
         Column("team_id", String(128)),
+        Column("position", BigInteger, nullable=False),  # the event's, in the log
     )
     audit_log = table(
         "audit_log",
