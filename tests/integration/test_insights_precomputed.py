@@ -192,7 +192,7 @@ class History:
             ),
         )
 
-    def _approve(self, pid: str) -> None:
+    def _approve(self, pid: str, always: bool = False) -> None:
         drafts = [
             AdjustmentDraft(AdjustmentKind.TASK, "Write one brief", self.rng.choice(HOURS))
             for _ in range(self.rng.randint(1, 2))
@@ -210,7 +210,7 @@ class History:
         assert proposed.agreement is not None
         aid = proposed.agreement.id
         self.agreements.append((aid, pid))
-        if self.rng.random() < 0.85:  # some stay proposed
+        if always or self.rng.random() < 0.85:  # some stay proposed
             self.app.execute(
                 self.manager, c.ApproveAgreement(agreement_id=aid, guardrails=guardrails(8))
             )
@@ -301,3 +301,40 @@ def test_a_rebuild_keeps_the_same_months_and_figures(projected: Container, clock
     assert after["insight_months"] == before["insight_months"]
     assert after["insight_clock"] == before["insight_clock"]
     assert_same(*released(projected, 2, clock.now))
+
+
+def test_an_outcome_counts_in_the_team_of_the_day_it_was_achieved(
+    projected: Container, clock: Clock
+) -> None:
+    """Recorded after the person moved or left: the team is the one of the day it was
+    achieved (none for a leaver, then today's, none either: not counted by team)."""
+    history = History(projected.app, random.Random(7), lambda: clock.now)
+    leaver, mover = history.people[:2]
+    for pid in (leaver, mover):
+        history._approve(pid, always=True)
+    clock.now += timedelta(days=10)
+    for aid, _ in history.agreements:
+        history.app.execute(history.hr, c.CompleteAgreement(agreement_id=aid, reason="Done"))
+    before_the_move = clock.now
+    clock.now += timedelta(days=3)
+    history.active[leaver] = False
+    history._push(leaver)
+    achieved_in = history.teams[mover]
+    history.teams[mover] = f"elsewhere-{history.suffix[:2]}"
+    history._push(mover)
+    clock.now += timedelta(days=2)
+    while_gone = clock.now
+    clock.now += timedelta(days=5)
+    for (aid, _), on in zip(history.agreements, (while_gone, before_the_move), strict=True):
+        history.app.execute(
+            history.manager,
+            c.RecordOutcome(
+                agreement_id=aid, kind="MOVED_TO_TARGET_ROLE", achieved_on=on.date(), reason="x"
+            ),
+        )
+    projected.projector.catch_up()
+    full, served = released(projected, 0, clock.now)
+    assert [(r.group, r.counts) for r in full.outcomes_by_team.rows] == [(achieved_in, (1, 0))]
+    assert full.outcomes_by_target_role.total is not None
+    assert full.outcomes_by_target_role.total.counts == (2, 0)  # the leaver too
+    assert_same(full, served)
