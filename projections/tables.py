@@ -264,7 +264,7 @@ def read_model(generation: int) -> ReadModel:
         Column("latest_at", TS, nullable=False),
         Column("first_approved_at", TS),
     )
-    # The directory's history (projections.insights.kept): one row per Registered or
+    # The directory's history (projections.insights.precomputed): one row per Registered or
     # ProfileChanged event, the team the person was in from then on (null: inactive),
     # so a team at a past instant (an outcome's) is read without the log. Team ids only.
     insight_memberships = table(

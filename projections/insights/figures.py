@@ -100,8 +100,9 @@ def release(
 
 
 def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
-    """Every released table as of `now`, from the whole log (the reference: the query
-    serves the same tables from what the projector keeps, projections.insights.kept)."""
+    """Every released table as of `now`, from the whole log: the reference, which the
+    query's tables from what the projector keeps (projections.insights.precomputed)
+    equal."""
     people = Directory(facts)
     by_person = by_employee(facts.agreements)
     months = list(_month_ends(facts, now))
