@@ -47,8 +47,7 @@ from infra.used_tokens import UsedTokens
 from infra.webhooks import queries as webhook_queries
 from projections import queries as q
 from projections import workload
-from projections.insights.facts import Facts, read_facts
-from projections.insights.figures import Insights, Kept, compute
+from projections.insights.figures import Insights
 from projections.insights.precomputed import read_precomputed
 from projections.insights.views import for_teams
 from projections.name_index import NameIndex, index_key
@@ -175,30 +174,20 @@ class Reads:
         """The released insight tables (docs/insights.md): all of them for `reach`
         "all", a manager's teams' rows otherwise; blocking."""
 
-        def read(conn: Connection, rm: ReadModel) -> tuple[Facts, Kept, list[str]]:
-            facts = read_facts(conn, rm)
-            # Participation, its months and development time as the projector keeps
-            # them: the same figures as from the facts, without working them out.
-            kept = read_precomputed(conn, rm, self.insights_min_group, now)
+        with self.engine.begin() as conn, self.keys.reading_on(conn):
+            rm = q.live_read_model(conn)
+            # Every table from what the projector keeps (projections.insights.
+            # precomputed): the same figures as from the whole log, without reading it.
+            released = read_precomputed(
+                conn,
+                rm,
+                self.insights_min_group,
+                now,
+                lambda texts: opened_in(texts, self.keys),
+            )
             # A manager's teams, whatever else they may read (an INTEGRATION role too).
             scope = q.ReadScope(person_id, sees_all=False, is_manager=True)
             teams = [] if reach == "all" else workload.visible_teams(conn, rm, scope)
-            return facts, kept, teams
-
-        with self.engine.begin() as conn, self.keys.reading_on(conn):
-            facts, kept, teams = read(conn, q.live_read_model(conn))
-            # The texts the tables group by are sealed: opened here, all at once.
-            texts = [
-                [[a.target_role, *a.skills] for a in facts.agreements],
-                [skills for _, skills in facts.evidence],
-            ]
-            goals, evidenced = opened_in(texts, self.keys)
-        for agreement, (role, *skills) in zip(facts.agreements, goals, strict=True):
-            agreement.target_role, agreement.skills = role, skills
-        facts.evidence = [
-            (pid, skills) for (pid, _), skills in zip(facts.evidence, evidenced, strict=True)
-        ]
-        released = compute(facts, self.insights_min_group, now, kept)
         return released if reach == "all" else for_teams(released, teams)
 
 

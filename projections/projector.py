@@ -99,7 +99,14 @@ class BatchProjector:
             )
         }
         self.inserts: dict[str, list[Row]] = {
-            name: [] for name in ("reviews", "artifacts", "audit_log", "insight_months")
+            name: []
+            for name in (
+                "reviews",
+                "artifacts",
+                "audit_log",
+                "insight_months",
+                "insight_memberships",
+            )
         }
         # The insights' clock (projections.insights.months): loaded with the batch's
         # rows; a rebuild starts from none.
@@ -125,7 +132,7 @@ class BatchProjector:
             if isinstance(event, ev.AgreementEvent):
                 self._agreement_event(position, event)
             elif isinstance(event, Person.Event):
-                self._person_event(event)
+                self._person_event(position, event)
 
     def _close_months(self, event: RecordedEvent) -> None:
         """Store the participation of the months `event` is the first to be later than
@@ -206,6 +213,7 @@ class BatchProjector:
                 "sketch": None,
                 "development_hours": 0.0,
                 "next_review_on": None,
+                "approved_at": None,
                 "created_at": event.timestamp,
                 "created_position": position,
             }
@@ -326,6 +334,7 @@ class BatchProjector:
             status=str(AgreementStatus.ACTIVE),
             approved_by_manager_id=event.manager_id,
             next_review_on=event.next_review_on,
+            approved_at=event.timestamp,
         )
         self._change_guardrails(row, event, position, event.guardrails_change_id)
 
@@ -451,7 +460,7 @@ class BatchProjector:
         )
         self.dirty["outcomes"].add(event.outcome_id)
 
-    def _person_event(self, event: Person.Event) -> None:
+    def _person_event(self, position: int, event: Person.Event) -> None:
         stream = str(event.originator_id)
         if isinstance(event, Person.Registered):
             self.people[stream] = {
@@ -469,6 +478,15 @@ class BatchProjector:
             elif row.get("active", True):  # left now (or registered as gone)
                 row["inactive_since"] = event.timestamp
             row.update(profile_columns(event.profile))
+            self.inserts["insight_memberships"].append(
+                {
+                    "person_id": row["person_id"],
+                    "version": event.originator_version,
+                    "since": event.timestamp,
+                    "team_id": event.profile.team_id if event.profile.active else None,
+                    "position": position,
+                }
+            )
             if self.names is not None:
                 self.name_tokens[row["person_id"]] = self.names.tokens_of(
                     str(stored(event.profile.display_name))

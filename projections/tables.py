@@ -31,8 +31,9 @@ from sqlalchemy import (
 # 3: sealed texts; 4: provisioning (SCIM); 5: webhook URLs only as their receiver;
 # 6: when a person was registered (SCIM meta); 7: the crafting sketch, the name index
 # (name_tokens); 8: outcomes (and outcome events on ended agreements in a rebuild), the
-# insights' months (insight_months, insight_clock)
-READ_MODEL_VERSION = 8  # 2: children indexed by (agreement, position)
+# insights' months (insight_months, insight_clock); 9: every insight table kept (the
+# agreements' approval time, the directory's history: insight_memberships)
+READ_MODEL_VERSION = 9  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -69,6 +70,7 @@ class ReadModel:
     name_tokens: Table
     insight_months: Table
     insight_clock: Table
+    insight_memberships: Table
 
 
 @cache
@@ -94,6 +96,9 @@ def read_model(generation: int) -> ReadModel:
         Column("sketch", JSON),  # camelCase, as GraphQL reads it; null until drawn
         Column("development_hours", Float, nullable=False),
         Column("next_review_on", Date),
+        # When it was (last) approved: the insights' outcomes count days from it and
+        # their skills count the people with an approved agreement.
+        Column("approved_at", TS),
         Column("version", Integer, nullable=False),
         Column("position", BigInteger, nullable=False),
         # Keyset order of lists: fixed at creation, so paging never skips a row.
@@ -102,9 +107,15 @@ def read_model(generation: int) -> ReadModel:
         Column("updated_at", TS, nullable=False),
         Index(f"ix_{p}agreements_updated", "updated_at", "agreement_id"),
         Index(f"ix_{p}agreements_status_review", "status", "next_review_on"),
-        # Covering the insights' running agreements per person (projections.insights.
-        # months.team_figures): read from the index alone, not 100,000s of rows.
-        Index(f"ix_{p}agreements_running", "status", "employee_id", "development_hours"),
+        # Covering the insights' running agreements per person and their reviews due
+        # (projections.insights.months.team_figures): read from the index alone.
+        Index(
+            f"ix_{p}agreements_running",
+            "status",
+            "employee_id",
+            "development_hours",
+            "next_review_on",
+        ),
     )
     # Children are only read as "this agreement's, in recorded order" (the latest
     # review: that index backwards), so that is how they are indexed.
@@ -253,6 +264,17 @@ def read_model(generation: int) -> ReadModel:
         Column("latest_at", TS, nullable=False),
         Column("first_approved_at", TS),
     )
+    # The directory's history (projections.insights.precomputed): one row per Registered or
+    # ProfileChanged event, the team the person was in from then on (null: inactive),
+    # so a team at a past instant (an outcome's) is read without the log. Team ids only.
+    insight_memberships = table(
+        "insight_memberships",
+        Column("person_id", String(128), primary_key=True),
+        Column("version", Integer, primary_key=True),  # the person's, in log order
+        Column("since", TS, nullable=False),
+        Column("team_id", String(128)),
+        Column("position", BigInteger, nullable=False),  # the event's, in the log
+    )
     audit_log = table(
         "audit_log",
         Column("position", BigInteger, primary_key=True, autoincrement=False),
@@ -288,4 +310,5 @@ def read_model(generation: int) -> ReadModel:
         name_tokens,
         insight_months,
         insight_clock,
+        insight_memberships,
     )

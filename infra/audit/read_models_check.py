@@ -30,7 +30,7 @@ ORDER = (
     "artifacts",
     "outcomes",
 )
-TABLES = (*ORDER, "people", "audit_log")
+TABLES = (*ORDER, "people", "insight_memberships", "audit_log")
 
 
 @dataclass(frozen=True)
@@ -157,11 +157,15 @@ def _joined(
 ) -> Iterator[tuple[str, dict[str, Any] | None, dict[str, Any] | None]]:
     """Both tables' rows paired by primary key (one table's rows in memory at a time;
     matched in Python, so no database collation decides what pairs up)."""
-    (key,) = live.primary_key.columns
-    want: dict[Any, dict[str, Any]] = {
-        r[key.name]: dict(r) for r in conn.execute(select(scratch)).mappings()
+    names = [c.name for c in live.primary_key.columns]  # one column, or several
+
+    def key(row: Any) -> str:
+        return "/".join(str(row[n]) for n in names)
+
+    want: dict[str, dict[str, Any]] = {
+        key(r): dict(r) for r in conn.execute(select(scratch)).mappings()
     }
     for r in conn.execute(select(live)).mappings():
-        yield str(r[key.name]), dict(r), want.pop(r[key.name], None)
+        yield key(r), dict(r), want.pop(key(r), None)
     for k, wanted in want.items():
-        yield str(k), None, wanted
+        yield k, None, wanted

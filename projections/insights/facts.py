@@ -93,7 +93,7 @@ def read_facts(conn: Connection, rm: ReadModel) -> Facts:
                 a.c.development_hours,
                 a.c.next_review_on,
                 a.c.skills,
-            )
+            ).order_by(a.c.created_position)  # a person's same-day outcomes: the first wins
         )
     }
     events = conn.execute(

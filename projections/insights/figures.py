@@ -12,6 +12,7 @@ shown: it joins the hidden row of the target-role table.
 
 from __future__ import annotations
 
+import math
 import statistics
 from bisect import bisect_left
 from collections import defaultdict
@@ -21,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from domain.agreement.outcomes import PROGRESSED
 from domain.sealing import ERASED, UNREADABLE
-from projections.insights.facts import AgreementFacts, Facts
+from projections.insights.facts import AgreementFacts, Facts, Membership
 from projections.insights.suppression import Counts, suppress
 
 MONTHS = 12
@@ -98,70 +99,96 @@ def release(
     return Table(tuple(shown), total)
 
 
-@dataclass(frozen=True)
-class Kept:
-    """Tables read from what the projector keeps (projections.insights.precomputed):
-    `compute` takes them as given instead of working them out from the whole log; the
-    figures are the same either way (tests/integration/test_insights_precomputed.py)."""
-
-    participation: Table
-    participation_by_month: tuple[Month, ...]
-    development_time: Table  # measure: development hours as % of contracted hours
-
-
-def compute(facts: Facts, minimum: int, now: datetime, kept: Kept | None = None) -> Insights:
-    """Every released table as of `now` (participation, its months and development
-    time from `kept` when given)."""
-    people = _Directory(facts)
-    by_person: dict[str, list[AgreementFacts]] = defaultdict(list)
-    for agreement in facts.agreements:
-        by_person[agreement.employee_id].append(agreement)
-    months = [] if kept is not None else list(_month_ends(facts, now))
+def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
+    """Every released table as of `now`, from the whole log: the reference, which the
+    query's tables from what the projector keeps (projections.insights.precomputed)
+    equal."""
+    people = Directory(facts)
+    by_person = by_employee(facts.agreements)
+    months = list(_month_ends(facts, now))
     instants = sorted({now, *(instant for _, instant in months)})
     teams_at = people.teams_at_each(instants)
     teams_now = teams_at[now]
-    if kept is None:
-        kept = _participation(facts, minimum, now, months, teams_at)
+    participation, by_month, development = _participation(facts, minimum, now, months, teams_at)
 
-    given: dict[str, float] = defaultdict(float)
-    received: dict[str, float] = defaultdict(float)
+    given: dict[str, list[float]] = defaultdict(list)
+    received: dict[str, list[float]] = defaultdict(list)
     for giver, taker, hours in facts.reallocations:
-        given[giver] += hours
-        received[taker] += hours
+        given[giver].append(hours)
+        received[taker].append(hours)
 
-    def hours_of(ledger: dict[str, float]) -> Measure:
-        return lambda teams: round(sum(ledger.get(p, 0.0) for t in teams for p in teams_now[t]), 1)
+    def hours_of(ledger: dict[str, list[float]]) -> Table:
+        held = {pid: math.fsum(ledger[pid]) for pid in ledger}
+        return hours_table(
+            {team: len(members) for team, members in teams_now.items()},
+            {
+                team: [held[p] for p in members if held.get(p, 0.0) > 0]
+                for team, members in teams_now.items()
+            },
+            minimum,
+        )
 
+    by_team, by_role = outcome_tables(people, by_person, now, minimum)
+    population = {a.employee_id for a in facts.agreements if a.approved_at is not None}
+    return Insights(
+        minimum=minimum,
+        as_of=now,
+        participation=participation,
+        participation_by_month=by_month,
+        development_time=development,
+        hours_given=hours_of(given),
+        hours_received=hours_of(received),
+        outcomes_by_team=by_team,
+        outcomes_by_target_role=by_role,
+        reviews=release(_reviews(teams_now, by_person, now.date()), minimum),
+        skills_targeted=skills_table(
+            [(a.employee_id, a.skills) for a in facts.agreements if a.approved_at],
+            len(population),
+            minimum,
+        ),
+        skills_evidenced=skills_table(
+            [(pid, skills) for pid, skills in facts.evidence if pid in population],
+            len(population),
+            minimum,
+        ),
+    )
+
+
+def by_employee(agreements: Iterable[AgreementFacts]) -> dict[str, list[AgreementFacts]]:
+    """Each person's agreements, in the order given (their creation's: the first of two
+    outcomes on the same day is a person's latest, see `_outcomes`)."""
+    found: dict[str, list[AgreementFacts]] = defaultdict(list)
+    for agreement in agreements:
+        found[agreement.employee_id].append(agreement)
+    return found
+
+
+def hours_table(members: dict[str, int], holders: dict[str, list[float]], minimum: int) -> Table:
+    """Reallocated hours per team: `members` per team, and the hours per week of each
+    of its members who gives (receives) any. Summed with fsum, so the figure does not
+    depend on the order the hours were read in."""
+
+    def measure(teams: Sequence[str]) -> float:
+        return round(math.fsum(h for t in teams for h in holders.get(t, ())), 1)
+
+    rows = {t: (len(holders.get(t, ())), n - len(holders.get(t, ()))) for t, n in members.items()}
+    return release(rows, minimum, measure)
+
+
+def outcome_tables(
+    people: Directory, by_person: dict[str, list[AgreementFacts]], now: datetime, minimum: int
+) -> tuple[Table, Table]:
+    """Outcomes by team (when they happened) and by target role, of each person's latest
+    outcome in effect."""
     team_outcomes, role_outcomes, days = _outcomes(people, by_person, now)
     outcome_rows = {t: _count(m, days) for t, m in team_outcomes.items()}
     role_rows = {r: _count(m, days) for r, m in role_outcomes.items()}
     by_team = release(outcome_rows, minimum, _median_days(team_outcomes, days))
     forced = _nested_differences(team_outcomes, role_outcomes, by_team, minimum) | {UNREAD}
-    today = now.date()
-    return Insights(
-        minimum=minimum,
-        as_of=now,
-        participation=kept.participation,
-        participation_by_month=kept.participation_by_month,
-        development_time=kept.development_time,
-        hours_given=release(_split(teams_now, lambda p: given[p] > 0), minimum, hours_of(given)),
-        hours_received=release(
-            _split(teams_now, lambda p: received[p] > 0), minimum, hours_of(received)
-        ),
-        outcomes_by_team=by_team,
-        outcomes_by_target_role=release(
-            role_rows,
-            minimum,
-            _median_days(role_outcomes, days),
-            forced=forced,
-            hide_labels=True,
-        ),
-        reviews=release(_reviews(teams_now, by_person, today), minimum),
-        skills_targeted=_skills(
-            {a.employee_id: a.skills for a in facts.agreements if a.approved_at}, facts, minimum
-        ),
-        skills_evidenced=_skills(facts.evidence, facts, minimum),
+    by_role = release(
+        role_rows, minimum, _median_days(role_outcomes, days), forced=forced, hide_labels=True
     )
+    return by_team, by_role
 
 
 def _participation(
@@ -170,7 +197,7 @@ def _participation(
     now: datetime,
     months: list[tuple[str, datetime]],
     teams_at: dict[datetime, dict[str, list[str]]],
-) -> Kept:
+) -> tuple[Table, tuple[Month, ...], Table]:
     """Participation now and at each month's end, and development time, from the log."""
     running_at = _running_at_each(facts.agreements, sorted(teams_at))
     teams_now = teams_at[now]
@@ -190,20 +217,20 @@ def _participation(
         hours = sum(development.get(pid, 0.0) for pid in members)
         return None if contracted <= 0 else round(100 * hours / contracted, 1)
 
-    return Kept(
-        participation=release(participation, minimum),
-        participation_by_month=tuple(
+    return (
+        release(participation, minimum),
+        tuple(
             Month(label, release(participation_at(instant), minimum)) for label, instant in months
         ),
-        development_time=release(participation, minimum, development_share),
+        release(participation, minimum, development_share),
     )
 
 
-class _Directory:
+class Directory:
     """Who was in which team, active, at an instant (from the log)."""
 
-    def __init__(self, facts: Facts) -> None:
-        self.memberships = facts.memberships
+    def __init__(self, facts: Facts | dict[str, list[Membership]]) -> None:
+        self.memberships = facts if isinstance(facts, dict) else facts.memberships
 
     def team_at(self, pid: str, instant: datetime) -> str | None:
         team = None
@@ -255,7 +282,7 @@ Outcome = tuple[str, str, date, AgreementFacts]  # person, kind, achieved on, ag
 
 
 def _outcomes(
-    people: _Directory, by_person: dict[str, list[AgreementFacts]], now: datetime
+    people: Directory, by_person: dict[str, list[AgreementFacts]], now: datetime
 ) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, Outcome]]:
     """Each person's latest outcome in effect, grouped by their team when it happened and
     by the target role it was for; and per person that outcome."""
@@ -332,27 +359,22 @@ HIDDEN_SKILLS = "Other skills"
 MOST_SKILLS = 20
 
 
-def _skills(
-    held: dict[str, list[str]] | list[tuple[str, list[str]]], facts: Facts, minimum: int
-) -> Table:
-    """Skills by how many people (of those with an approved agreement) name them. The
-    rows overlap (one person, several skills), so no totals are released and no
-    complement is needed: a row is shown when both its counts reach the minimum, and the
-    others are one unlabelled line (a rare skill's text could name its person)."""
-    population = {a.employee_id for a in facts.agreements if a.approved_at is not None}
+def skills_table(pairs: Iterable[tuple[str, list[str]]], population: int, minimum: int) -> Table:
+    """Skills by how many people (of the `population` with an approved agreement, who
+    alone are in `pairs`) name them. The rows overlap (one person, several skills), so
+    no totals are released and no complement is needed: a row is shown when both its
+    counts reach the minimum, and the others are one unlabelled line (a rare skill's
+    text could name its person)."""
     people: dict[str, set[str]] = defaultdict(set)
     spellings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    pairs = held.items() if isinstance(held, dict) else held
     for pid, skills in pairs:
-        if pid not in population:
-            continue
         for skill in skills:
             key = _role_key(skill)
             people[key].add(pid)
             spellings[key][skill.strip()] += 1
     shown, hidden = [], False
     for key, members in people.items():
-        counts = (len(members), len(population) - len(members))
+        counts = (len(members), population - len(members))
         if key == UNREAD or min(counts) < minimum:
             hidden = True
             continue

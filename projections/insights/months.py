@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, case, func, select
 
 from domain.agreement.lifecycle import RUNNING
+from domain.values import AgreementStatus
 from projections.insights.facts import utc
 from projections.tables import ReadModel
 
@@ -91,15 +92,36 @@ class InsightClock:
 def participation_now(conn: Connection, rm: ReadModel) -> Participation:
     """Per team, its active members and those of them with an agreement running, as
     the tables say now."""
-    return {team: (yes, members) for team, yes, members, _, _ in team_figures(conn, rm)}
+    return {f.team: (f.running, f.members) for f in team_figures(conn, rm)}
 
 
-def team_figures(conn: Connection, rm: ReadModel) -> list[tuple[str, int, int, float, float]]:
-    """Per team of active people now: (team, people with an agreement running, members,
-    their contracted hours per week, the development hours of their running agreements)."""
+@dataclass(frozen=True)
+class TeamFigures:
+    """One team of active people now, as the tables say."""
+
+    team: str
+    running: int  # people with an agreement running
+    members: int
+    contracted: float  # their contracted hours per week
+    development: float  # the development hours of their running agreements
+    reviewed: int = 0  # people with an active agreement (with `today`)
+    overdue: int = 0  # of them, those with one whose next review is before `today`
+
+
+def team_figures(conn: Connection, rm: ReadModel, today: date | None = None) -> list[TeamFigures]:
+    """Per team, one grouped select over the people and their running agreements (from
+    the covering indexes); with `today`, the reviews' figures too (due dates compared
+    with it at request time: 'today' is never stored)."""
     p, a = rm.people, rm.agreements
+    active = a.c.status == str(AgreementStatus.ACTIVE)
+    late = active if today is None else and_(active, a.c.next_review_on < today)
     running = (
-        select(a.c.employee_id, func.sum(a.c.development_hours).label("hours"))
+        select(
+            a.c.employee_id,
+            func.sum(a.c.development_hours).label("hours"),
+            func.max(case((active, 1), else_=0)).label("reviewed"),
+            func.max(case((late, 1), else_=0)).label("overdue"),
+        )
         .where(a.c.status.in_(RUNNING_STATUSES))
         .group_by(a.c.employee_id)
         .subquery()
@@ -111,12 +133,17 @@ def team_figures(conn: Connection, rm: ReadModel) -> list[tuple[str, int, int, f
             func.count(),
             func.sum(p.c.contracted_hours_per_week),
             func.coalesce(func.sum(running.c.hours), 0.0),
+            func.coalesce(func.sum(running.c.reviewed), 0),
+            func.coalesce(func.sum(running.c.overdue), 0),
         )
         .select_from(p.outerjoin(running, running.c.employee_id == p.c.person_id))
         .where(p.c.active.is_(True), p.c.team_id.is_not(None))
         .group_by(p.c.team_id)
     )
-    return [(str(t), int(y), int(m), float(c), float(h)) for t, y, m, c, h in rows]
+    return [
+        TeamFigures(str(t), int(y), int(m), float(c), float(h), int(r), int(o) if today else 0)
+        for t, y, m, c, h, r, o in rows
+    ]
 
 
 def participation_of_rows(

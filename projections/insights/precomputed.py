@@ -1,28 +1,67 @@
-"""Participation (today and by month) and development time read from what the
-projector keeps (projections.insights.months) and released by the same rules as
-`figures.compute`, which gives the same tables from the whole log: per team, one grouped
-select over today's people and running agreements, and the stored rows of the closed
-months. `tests/integration/test_insights_precomputed.py` holds the two equal."""
+"""Every insight table read from what the projector keeps, released by the same rules
+as `figures.compute`, which gives the same tables from the whole log
+(`tests/integration/test_insights_precomputed.py` holds the two equal):
+
+- participation today and development time: one grouped select over today's people
+  and running agreements; the closed months: their stored rows
+  (projections.insights.months);
+- reallocated hours: the reallocations in effect, with their people's team today;
+- reviews: per team, the people with an active agreement and those whose next review
+  is before today (worked out at request time: 'today' is never stored);
+- outcomes: the outcomes in effect with their agreements (target role, approval time),
+  and the directory's history of just those people (`insight_memberships`), for their
+  team when the outcome happened;
+- skills: the approved agreements' and the artifacts' skills (sealed texts, opened by
+  the caller's `opener`).
+
+None of it reads the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Text, cast, distinct, func, select
 
-from projections.insights.figures import Kept, Month, Table, month_ends, release
+from projections.insights.facts import AgreementFacts, Membership, utc
+from projections.insights.figures import (
+    Directory,
+    Insights,
+    Month,
+    Table,
+    by_employee,
+    hours_table,
+    month_ends,
+    outcome_tables,
+    release,
+    skills_table,
+)
 from projections.insights.months import InsightClock, month_of, team_figures
 from projections.insights.suppression import Counts
 from projections.tables import ReadModel
 
+# Opens the sealed texts in a value (lists of strings): the target roles and skills.
+Opener = Callable[[Any], Any]
 
-def read_precomputed(conn: Connection, rm: ReadModel, minimum: int, now: datetime) -> Kept:
-    """The tables as of `now` (not before the log's latest event)."""
-    figures = team_figures(conn, rm)
-    today: dict[str, Counts] = {t: (yes, members - yes) for t, yes, members, _, _ in figures}
-    contracted = {t: hours for t, _, _, hours, _ in figures}
-    development = {t: hours for t, _, _, _, hours in figures}
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def read_precomputed(
+    conn: Connection, rm: ReadModel, minimum: int, now: datetime, opener: Opener = _as_is
+) -> Insights:
+    """Every table as of `now` (not before the log's latest event)."""
+    figures = team_figures(conn, rm, now.date())
+    today: dict[str, Counts] = {f.team: (f.running, f.members - f.running) for f in figures}
+    members = {f.team: f.members for f in figures}
+    contracted = {f.team: f.contracted for f in figures}
+    development = {f.team: f.development for f in figures}
+    # Of the people with an active agreement, those with a review overdue.
+    reviews = {f.team: (f.overdue, f.reviewed - f.overdue) for f in figures}
 
     def development_share(teams: Sequence[str]) -> float | None:
         hours_contracted = sum(contracted[t] for t in teams)
@@ -40,12 +79,137 @@ def read_precomputed(conn: Connection, rm: ReadModel, minimum: int, now: datetim
         for label, rows in _closed_months(conn, rm, stored).items()
     }
     now_table = release(today, minimum)
-    return Kept(
+
+    outcomes, memberships = _outcomes(conn, rm)
+    targeted, evidenced, population = _skills(conn, rm)
+    # The sealed texts, opened at once (the keys they need are looked up together).
+    roles, targeted_skills, evidenced_skills = opener(
+        [
+            [a.target_role for a in outcomes],
+            [skills for _, skills in targeted],
+            [skills for _, skills in evidenced],
+        ]
+    )
+    for agreement, role in zip(outcomes, roles, strict=True):
+        agreement.target_role = role
+    by_team, by_role = outcome_tables(Directory(memberships), by_employee(outcomes), now, minimum)
+    return Insights(
+        minimum=minimum,
+        as_of=now,
         participation=now_table,
         participation_by_month=tuple(
             Month(label, closed.get(label, now_table)) for label in listed
         ),
         development_time=release(today, minimum, development_share),
+        hours_given=hours_table(members, _hours(conn, rm, given=True), minimum),
+        hours_received=hours_table(members, _hours(conn, rm, given=False), minimum),
+        outcomes_by_team=by_team,
+        outcomes_by_target_role=by_role,
+        reviews=release(reviews, minimum),
+        skills_targeted=skills_table(
+            [(pid, s) for (pid, _), s in zip(targeted, targeted_skills, strict=True)],
+            population,
+            minimum,
+        ),
+        skills_evidenced=skills_table(
+            [(pid, s) for (pid, _), s in zip(evidenced, evidenced_skills, strict=True)],
+            population,
+            minimum,
+        ),
+    )
+
+
+def _hours(conn: Connection, rm: ReadModel, given: bool) -> dict[str, list[float]]:
+    """Per team today, the hours per week each member gives (receives) through the
+    reallocations in effect, of the members with any."""
+    r, p = rm.reallocations, rm.people
+    person = r.c.from_person_id if given else r.c.to_person_id
+    ledger: dict[str, list[float]] = defaultdict(list)
+    team_of: dict[str, str] = {}
+    for pid, team, hours in conn.execute(
+        select(person, p.c.team_id, r.c.hours_per_week)
+        .select_from(r.join(p, p.c.person_id == person))
+        .where(r.c.status == "ACTIVE", p.c.active.is_(True), p.c.team_id.is_not(None))
+    ):
+        ledger[pid].append(float(hours))
+        team_of[pid] = team
+    holders: dict[str, list[float]] = defaultdict(list)
+    for pid, hours_list in ledger.items():
+        held = math.fsum(hours_list)
+        if held > 0:
+            holders[team_of[pid]].append(held)
+    return holders
+
+
+def _outcomes(
+    conn: Connection, rm: ReadModel
+) -> tuple[list[AgreementFacts], dict[str, list[Membership]]]:
+    """The agreements with an outcome in effect (the latest recorded, not reverted), in
+    the order they were created, and their people's history in the directory."""
+    o, a, m = rm.outcomes, rm.agreements, rm.insight_memberships
+    in_effect: dict[str, tuple[int, int, AgreementFacts]] = {}
+    for row in conn.execute(
+        select(
+            o.c.outcome_id,
+            o.c.kind,
+            o.c.achieved_on,
+            o.c.position,
+            a.c.agreement_id,
+            a.c.employee_id,
+            a.c.status,
+            a.c.target_role,
+            a.c.approved_at,
+            a.c.created_position,
+        )
+        .select_from(o.join(a, a.c.agreement_id == o.c.agreement_id))
+        .where(o.c.reverted.is_(False))
+    ):
+        known = in_effect.get(row.agreement_id)
+        if known is not None and known[0] > row.position:
+            continue
+        approved = None if row.approved_at is None else utc(row.approved_at)
+        facts = AgreementFacts(
+            row.agreement_id, row.employee_id, row.status, row.target_role, 0.0, None, approved
+        )
+        facts.outcomes = [(row.outcome_id, row.kind, row.achieved_on)]
+        in_effect[row.agreement_id] = (row.position, row.created_position, facts)
+    agreements = [facts for _, _, facts in sorted(in_effect.values(), key=lambda k: k[1])]
+    memberships: dict[str, list[Membership]] = {a.employee_id: [] for a in agreements}
+    with_outcomes = (
+        select(a.c.employee_id)
+        .select_from(o.join(a, a.c.agreement_id == o.c.agreement_id))
+        .where(o.c.reverted.is_(False))
+    )
+    for pid, since, team in conn.execute(
+        select(m.c.person_id, m.c.since, m.c.team_id)
+        .where(m.c.person_id.in_(with_outcomes))
+        .order_by(m.c.person_id, m.c.version)
+    ):
+        memberships[pid].append(Membership(utc(since), team, team is not None))
+    return agreements, memberships
+
+
+def _skills(
+    conn: Connection, rm: ReadModel
+) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]], int]:
+    """The skills of approved agreements and of their people's artifacts (sealed), and
+    how many people have an approved agreement."""
+    a, art = rm.agreements, rm.artifacts
+    approved = a.c.approved_at.is_not(None)
+    population = conn.execute(select(func.count(distinct(a.c.employee_id))).where(approved))
+    # Rows naming no skill add nothing: left in the database (stored as "[]").
+    named = cast(a.c.skills, Text) != "[]"
+    targeted = conn.execute(select(a.c.employee_id, a.c.skills).where(approved, named)).all()
+    evidenced = conn.execute(
+        select(art.c.employee_id, art.c.skills).where(
+            cast(art.c.skills, Text) != "[]",
+            art.c.employee_id.in_(select(a.c.employee_id).where(approved)),
+        )
+    ).all()
+    return (
+        [(pid, list(s or [])) for pid, s in targeted],
+        [(pid, list(s or [])) for pid, s in evidenced],
+        int(population.scalar_one()),
     )
 
 

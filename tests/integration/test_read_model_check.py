@@ -69,6 +69,20 @@ def test_rows_edited_deleted_or_added_in_sql_are_named(container: Container) -> 
     }
 
 
+def test_the_insights_directory_history_is_checked_by_person_and_version(
+    container: Container,
+) -> None:
+    org, _, _ = _world(container)
+    live = read_model(1)
+    rows = live.insight_memberships
+    with container.engines.writer.begin() as conn:
+        conn.execute(
+            update(rows).where(rows.c.person_id == org.employee_id).values(team_id="elsewhere")
+        )
+    found = {(d.table, d.key, d.kind, d.columns) for d in _compare(container).differences}
+    assert found == {("insight_memberships", f"{org.employee_id}/1", "DIFFERS", ("team_id",))}
+
+
 def test_events_the_projector_has_not_reached_are_not_differences(
     container: Container,
 ) -> None:
