@@ -205,6 +205,9 @@ def postgres_copies(postgres_server_url: str) -> Iterator[_PostgresCopies]:
     copies = _PostgresCopies(admin, postgres_server_url, template, "t_template")
     try:
         _prepared(postgres_schema_url(_with_database(postgres_server_url, template), "t_template"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            # A copy fails while anything is connected to its template: nothing may now.
+            conn.execute(f'ALTER DATABASE "{template}" WITH ALLOW_CONNECTIONS false')
         yield copies
     finally:
         copies.close()
