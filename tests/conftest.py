@@ -6,9 +6,12 @@ it at the end; each test gets its own schema inside it."""
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
@@ -119,8 +122,8 @@ def postgres_database_url(postgres_server_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def postgres_schema_url(database_url: str) -> str:
-    schema = f"t_{uuid4().hex[:12]}"
+def postgres_schema_url(database_url: str, schema: str | None = None) -> str:
+    schema = schema or f"t_{uuid4().hex[:12]}"
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     return f"{database_url}?schema={schema}"
@@ -132,6 +135,98 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/crafting.db"
     return postgres_schema_url(request.getfixturevalue("postgres_database_url"))
+
+
+def _prepared(database_url: str) -> None:
+    """Migrate `database_url` and create its read models, as a service's start does."""
+    built = bootstrap(Settings(database_url=database_url, serve_projections=True))
+    try:
+        built.prepare()
+    finally:
+        built.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database as a service leaves it after its first start (migrated, read
+    models created, nothing written): copied for each test that starts a service."""
+    path = tmp_path_factory.mktemp("template") / "crafting.db"
+    _prepared(f"sqlite:///{path}")
+    return path
+
+
+@dataclass
+class _PostgresCopies:
+    """Databases copied from a prepared template (`CREATE DATABASE ... TEMPLATE`, some
+    50 ms, where migrating a fresh schema takes 0.5-1 s). Dropping one waits for a
+    checkpoint (about 0.4 s), so a thread of its own drops them while tests go on."""
+
+    admin: str
+    server_url: str
+    template: str
+    schema: str
+    _dropping: queue.Queue[str | None] = field(default_factory=queue.Queue)
+
+    def __post_init__(self) -> None:
+        self._dropper = threading.Thread(target=self._drop_each, name="drop-copies", daemon=True)
+        self._dropper.start()
+
+    def copy(self) -> tuple[str, str]:
+        """A new database copied from the template: (its name, its URL)."""
+        name = f"{self.template}_{uuid4().hex[:8]}"
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name, f"{_with_database(self.server_url, name)}?schema={self.schema}"
+
+    def drop(self, name: str) -> None:
+        self._dropping.put(name)
+
+    def _drop_each(self) -> None:
+        while (name := self._dropping.get()) is not None:
+            with psycopg.connect(self.admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        self._dropping.put(None)
+        self._dropper.join()
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_copies(postgres_server_url: str) -> Iterator[_PostgresCopies]:
+    """A prepared PostgreSQL database to copy, made once per test run (and worker)."""
+    template = f"crafting_tpl_{uuid4().hex[:12]}"
+    admin = _with_database(
+        postgres_server_url, urlsplit(postgres_server_url).path.lstrip("/") or "postgres"
+    )
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{template}"')
+    copies = _PostgresCopies(admin, postgres_server_url, template, "t_template")
+    try:
+        _prepared(postgres_schema_url(_with_database(postgres_server_url, template), "t_template"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            # A copy fails while anything is connected to its template: nothing may now.
+            conn.execute(f'ALTER DATABASE "{template}" WITH ALLOW_CONNECTIONS false')
+        yield copies
+    finally:
+        copies.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def prepared_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Like `database_url` (each store in turn, a store of the test's own), already
+    migrated with its read models created: for tests that start a service on it and do
+    not test how a service starts on an empty database."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, tmp_path / "crafting.db")
+        yield f"sqlite:///{tmp_path}/crafting.db"
+        return
+    copies: _PostgresCopies = request.getfixturevalue("postgres_copies")
+    name, url = copies.copy()
+    yield url
+    copies.drop(name)
 
 
 @pytest.fixture

@@ -85,9 +85,10 @@ def serving(database_url: str, **overrides: Any) -> Iterator[Api]:
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[Api]:
-    """The service on each database in turn."""
-    with serving(database_url) as served:
+def api(prepared_database_url: str) -> Iterator[Api]:
+    """The service on each database in turn (each test a database of its own, copied
+    from one the service already started on: see `prepared_database_url`)."""
+    with serving(prepared_database_url) as served:
         yield served
 
 

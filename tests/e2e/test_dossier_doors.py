@@ -30,8 +30,8 @@ KEY = new_private_key()  # the service signs checkpoints (on PostgreSQL only whe
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[Api]:
-    with serving(database_url, signing_key=KEY) as served:
+def api(prepared_database_url: str) -> Iterator[Api]:
+    with serving(prepared_database_url, signing_key=KEY) as served:
         yield served
 
 

@@ -28,8 +28,8 @@ def mail(tmp_path: Path) -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def api_with_mail(database_url: str, mail: SmtpServer) -> Iterator[Api]:
-    with serving(database_url, smtp_url=mail.url) as api:
+def api_with_mail(prepared_database_url: str, mail: SmtpServer) -> Iterator[Api]:
+    with serving(prepared_database_url, smtp_url=mail.url) as api:
         yield api
 
 
@@ -77,11 +77,11 @@ def test_an_unknown_address_gets_the_same_page_and_no_mail(
 
 
 def test_known_and_unknown_addresses_take_the_same_time(
-    database_url: str, mail: SmtpServer, monkeypatch: pytest.MonkeyPatch
+    prepared_database_url: str, mail: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(email_signin, "PER_ADDRESS", 10_000)
     monkeypatch.setattr(email_signin, "PER_CLIENT", 10_000)
-    with serving(database_url, smtp_url=mail.url) as api:
+    with serving(prepared_database_url, smtp_url=mail.url) as api:
         story = Story(api.container.app)
         settle(api.container)
         known, unknown = [], []
@@ -121,8 +121,8 @@ def test_bad_addresses_are_told_in_words(api_with_mail: Api) -> None:
     assert "Traceback" not in text
 
 
-def test_without_email_sign_in_the_form_is_not_offered(database_url: str) -> None:
-    with serving(database_url, email_signin=False) as api:
+def test_without_email_sign_in_the_form_is_not_offered(prepared_database_url: str) -> None:
+    with serving(prepared_database_url, email_signin=False) as api:
         page = browser(api.client).get("/signin").text
         assert "E-mail me a sign-in link" not in page
         assert browser(api.client).post("/signin/email", data={"email": "a@b.c"}).status_code in (

@@ -63,9 +63,9 @@ VERIFY = """query($id: ID!) { verifyIntegrity(agreementId: $id) { intact eventsC
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[Api]:
+def api(prepared_database_url: str) -> Iterator[Api]:
     """The service with a signing key on both databases (checkpoints, snapshots)."""
-    with serving(database_url, signing_key=new_private_key()) as served:
+    with serving(prepared_database_url, signing_key=new_private_key()) as served:
         yield served
 
 

@@ -37,9 +37,9 @@ VERIFIER = Path(__file__).parents[2] / "domain" / "integrity.py"  # runs on its 
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[Api]:
+def api(prepared_database_url: str) -> Iterator[Api]:
     """The service with a signing key on both databases (checkpoints to verify)."""
-    with serving(database_url, signing_key=new_private_key()) as served:
+    with serving(prepared_database_url, signing_key=new_private_key()) as served:
         yield served
 
 

@@ -57,8 +57,8 @@ def _caught_up(api: Api, token: str) -> None:
 
 
 @pytest.fixture
-def oidc_api(database_url: str, oidc_provider: Provider) -> Iterator[Api]:
-    with serving(database_url, **oidc_provider.settings()) as served:
+def oidc_api(prepared_database_url: str, oidc_provider: Provider) -> Iterator[Api]:
+    with serving(prepared_database_url, **oidc_provider.settings()) as served:
         yield served
 
 
@@ -111,9 +111,9 @@ def test_our_own_tokens_links_and_sessions_naming_a_bad_id_are_refused(
 
 
 def test_signing_in_by_email_needs_a_verified_address_that_names_one_person(
-    database_url: str, oidc_provider: Provider
+    prepared_database_url: str, oidc_provider: Provider
 ) -> None:
-    with serving(database_url, **oidc_provider.settings(oidc_person_claim="email")) as api:
+    with serving(prepared_database_url, **oidc_provider.settings(oidc_person_claim="email")) as api:
         tag = uuid4().hex[:6]
         kofi, twin_a, twin_b = f"kofi-mensah-{tag}", f"twin-a-{tag}", f"twin-b-{tag}"
         hr = api.token("hr", Role.HR)  # ours, HS256: setting the scene
@@ -157,10 +157,10 @@ def _signed_in_web(api: Api, provider: Provider, claims: dict[str, Any]) -> Any:
 
 @pytest.mark.parametrize("case", BAD_IDS)
 def test_web_sign_in_with_an_id_token_naming_a_bad_id_starts_no_session(
-    database_url: str, oidc_provider: Provider, case: str
+    prepared_database_url: str, oidc_provider: Provider, case: str
 ) -> None:
     settings = oidc_provider.settings(oidc_person_claim="employee_id")
-    with serving(database_url, public_url=PUBLIC, **settings) as web:
+    with serving(prepared_database_url, public_url=PUBLIC, **settings) as web:
         refused = _signed_in_web(web, oidc_provider, {"employee_id": BAD_IDS[case]})
         assert refused.status_code == 403 and "not a person id we accept" in refused.text
         assert COOKIE not in web.client.cookies
@@ -169,10 +169,10 @@ def test_web_sign_in_with_an_id_token_naming_a_bad_id_starts_no_session(
 
 
 def test_web_sign_in_by_email_needs_a_verified_ascii_equal_address(
-    database_url: str, oidc_provider: Provider
+    prepared_database_url: str, oidc_provider: Provider
 ) -> None:
     settings = oidc_provider.settings(oidc_person_claim="email")
-    with serving(database_url, public_url=PUBLIC, **settings) as web:
+    with serving(prepared_database_url, public_url=PUBLIC, **settings) as web:
         person = f"kofi-mensah-{uuid4().hex[:6]}"
         hr = web.token("hr", Role.HR)
         web.data(hr, UPSERT, input=_people((person, f"{person}@example.com")))

@@ -31,8 +31,8 @@ INSIGHTS = """query($p: Int) { insights(consistentWith: $p) { minimumGroupSize
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[Api]:
-    with serving(database_url, insights_min_group=2) as served:
+def api(prepared_database_url: str) -> Iterator[Api]:
+    with serving(prepared_database_url, insights_min_group=2) as served:
         yield served
 
 

@@ -105,9 +105,9 @@ ADD = """mutation($input: AddAdjustmentInput!) { addAdjustment(input: $input) {
 
 
 @contextmanager
-def _signing_service(database_url: str) -> Iterator[Api]:
+def _signing_service(prepared_database_url: str) -> Iterator[Api]:
     """The service with a signing key on either database (events tagged, sealing on)."""
-    with serving(database_url, signing_key=new_private_key()) as served:
+    with serving(prepared_database_url, signing_key=new_private_key()) as served:
         yield served
 
 
@@ -123,8 +123,10 @@ def _three_versions(api: Api, w: World) -> str:
 
 
 @pytest.mark.parametrize("kind", list(TAMPERS))
-def test_verify_integrity_is_never_intact_for_forged_history(database_url: str, kind: str) -> None:
-    with _signing_service(database_url) as api:
+def test_verify_integrity_is_never_intact_for_forged_history(
+    prepared_database_url: str, kind: str
+) -> None:
+    with _signing_service(prepared_database_url) as api:
         w = World(api)
         aid = _three_versions(api, w)
         assert (
@@ -145,8 +147,10 @@ def test_verify_integrity_is_never_intact_for_forged_history(database_url: str, 
         assert report["firstBreak"]["version"] == first(3), report
 
 
-def test_events_newer_than_the_last_checkpoint_are_not_yet_verified(database_url: str) -> None:
-    with _signing_service(database_url) as api:
+def test_events_newer_than_the_last_checkpoint_are_not_yet_verified(
+    prepared_database_url: str,
+) -> None:
+    with _signing_service(prepared_database_url) as api:
         w = World(api)
         aid = w.active()["id"]
         assert (
@@ -166,8 +170,10 @@ def test_events_newer_than_the_last_checkpoint_are_not_yet_verified(database_url
         }
 
 
-def test_verify_integrity_lists_the_open_alarms_about_the_agreement(database_url: str) -> None:
-    with _signing_service(database_url) as api:
+def test_verify_integrity_lists_the_open_alarms_about_the_agreement(
+    prepared_database_url: str,
+) -> None:
+    with _signing_service(prepared_database_url) as api:
         w = World(api)
         aid, other = w.active()["id"], w.active()["id"]
         stream = agreement_uuid(aid)

@@ -30,8 +30,8 @@ REVISE_GOAL = """mutation($input: ProposeAgreementInput!) { proposeAgreement(inp
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[Api]:
-    with serving(database_url, signing_key=new_private_key()) as served:
+def api(prepared_database_url: str) -> Iterator[Api]:
+    with serving(prepared_database_url, signing_key=new_private_key()) as served:
         yield served
 
 

@@ -19,8 +19,8 @@ from tests.processes import eventually
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[Api]:
-    with serving(database_url) as served:
+def api(prepared_database_url: str) -> Iterator[Api]:
+    with serving(prepared_database_url) as served:
         yield served
 
 

@@ -43,8 +43,8 @@ def _scim(api: Api, token: str) -> int:
 
 
 @pytest.fixture
-def oidc_api(database_url: str, oidc_provider: Provider) -> Iterator[Api]:
-    with serving(database_url, **oidc_provider.settings()) as served:
+def oidc_api(prepared_database_url: str, oidc_provider: Provider) -> Iterator[Api]:
+    with serving(prepared_database_url, **oidc_provider.settings()) as served:
         yield served
 
 
@@ -166,9 +166,11 @@ def test_a_token_naming_no_role_of_ours_is_refused_with_a_clear_403(
 
 
 def test_a_token_naming_no_person_is_refused_with_a_clear_403(
-    database_url: str, oidc_provider: Provider
+    prepared_database_url: str, oidc_provider: Provider
 ) -> None:
-    with serving(database_url, **oidc_provider.settings(oidc_person_claim="employee_id")) as api:
+    with serving(
+        prepared_database_url, **oidc_provider.settings(oidc_person_claim="employee_id")
+    ) as api:
         token = oidc_provider.person_token(f"p-{uuid4().hex[:6]}", Role.EMPLOYEE)
         response = api.post(VIEWER, token=token)
         assert response.status_code == 403
@@ -178,9 +180,9 @@ def test_a_token_naming_no_person_is_refused_with_a_clear_403(
 
 
 def test_the_person_may_be_found_by_email_in_the_directory(
-    database_url: str, oidc_provider: Provider
+    prepared_database_url: str, oidc_provider: Provider
 ) -> None:
-    with serving(database_url, **oidc_provider.settings(oidc_person_claim="email")) as api:
+    with serving(prepared_database_url, **oidc_provider.settings(oidc_person_claim="email")) as api:
         person = f"emp-{uuid4().hex[:8]}"
         hr = api.token("hr", Role.HR)  # ours, HS256: setting the scene
         api.data(
@@ -217,10 +219,10 @@ def test_the_person_may_be_found_by_email_in_the_directory(
 
 
 def test_after_key_rotation_new_and_old_tokens_work_until_the_old_ones_expire(
-    database_url: str, own_provider: Provider
+    prepared_database_url: str, own_provider: Provider
 ) -> None:
     settings = own_provider.settings(oidc_leeway_seconds=0, oidc_jwks_min_refresh_seconds=0)
-    with serving(database_url, **settings) as api:
+    with serving(prepared_database_url, **settings) as api:
         old_key = own_provider.keys[0]
         before = own_provider.person_token("emp-1", Role.EMPLOYEE)
         short_lived = sign(own_provider.claims(exp=int(time.time()) + 3), old_key)
@@ -242,10 +244,10 @@ def test_after_key_rotation_new_and_old_tokens_work_until_the_old_ones_expire(
 
 
 def test_a_burst_of_made_up_key_ids_costs_the_provider_one_fetch(
-    database_url: str, own_provider: Provider
+    prepared_database_url: str, own_provider: Provider
 ) -> None:
     settings = own_provider.settings(oidc_jwks_min_refresh_seconds=60)
-    with serving(database_url, **settings) as api:
+    with serving(prepared_database_url, **settings) as api:
         assert _status(api, own_provider.person_token("emp-1", Role.EMPLOYEE)) == 200
         fetches = own_provider.jwks_fetches()
         forged = [
@@ -260,10 +262,10 @@ def test_a_burst_of_made_up_key_ids_costs_the_provider_one_fetch(
 
 
 def test_a_provider_that_is_down_is_a_clear_503_once_the_keys_are_stale(
-    database_url: str, own_provider: Provider
+    prepared_database_url: str, own_provider: Provider
 ) -> None:
     settings = own_provider.settings(oidc_jwks_cache_seconds=1, oidc_jwks_min_refresh_seconds=0)
-    with serving(database_url, **settings) as api:
+    with serving(prepared_database_url, **settings) as api:
         token = own_provider.person_token("hr-1", Role.HR)
         assert _status(api, token) == 200
         own_provider.stop()

@@ -23,8 +23,8 @@ PUBLIC = "http://127.0.0.1:1"  # what the session provider's web client redirect
 
 
 @pytest.fixture
-def web(database_url: str, oidc_provider: Provider) -> Iterator[Api]:
-    with serving(database_url, public_url=PUBLIC, **oidc_provider.settings()) as served:
+def web(prepared_database_url: str, oidc_provider: Provider) -> Iterator[Api]:
+    with serving(prepared_database_url, public_url=PUBLIC, **oidc_provider.settings()) as served:
         yield served
 
 
@@ -145,9 +145,11 @@ def test_the_sign_in_page_offers_the_provider(web: Api) -> None:
     assert 'href="/oidc/login">Sign in with Test IdP</a>' in page.text
 
 
-def test_a_provider_that_is_down_is_a_clear_page(database_url: str, own_provider: Provider) -> None:
+def test_a_provider_that_is_down_is_a_clear_page(
+    prepared_database_url: str, own_provider: Provider
+) -> None:
     own_provider.stop()
-    with serving(database_url, public_url=PUBLIC, **own_provider.settings()) as api:
+    with serving(prepared_database_url, public_url=PUBLIC, **own_provider.settings()) as api:
         response = api.client.get("/oidc/login", follow_redirects=False)
         assert response.status_code == 503
         assert "The identity provider does not answer" in response.text

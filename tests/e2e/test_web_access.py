@@ -31,10 +31,10 @@ from tests.e2e.world import World
 
 
 @pytest.fixture
-def api(database_url: str) -> Iterator[Api]:
+def api(prepared_database_url: str) -> Iterator[Api]:
     """The service with a signing key on both databases (a dossier needs a signed
     checkpoint; on PostgreSQL there is no key file to fall back on)."""
-    with serving(database_url, signing_key=new_private_key()) as served:
+    with serving(prepared_database_url, signing_key=new_private_key()) as served:
         yield served
 
 

@@ -294,8 +294,8 @@ def _badge(client: Any, aid: str) -> str:
 
 
 @pytest.mark.parametrize("kind", list(TAMPERS))
-def test_the_badge_is_never_green_for_forged_history(database_url: str, kind: str) -> None:
-    with serving(database_url, signing_key=new_private_key()) as api:
+def test_the_badge_is_never_green_for_forged_history(prepared_database_url: str, kind: str) -> None:
+    with serving(prepared_database_url, signing_key=new_private_key()) as api:
         world = World(api)
         aid, _ = _reverted(world)  # versions 1 to 4
         assert (
@@ -313,9 +313,9 @@ def test_the_badge_is_never_green_for_forged_history(database_url: str, kind: st
 
 
 def test_the_badge_shows_events_after_the_last_checkpoint_as_not_yet_verified(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
-    with serving(database_url, signing_key=new_private_key()) as api:
+    with serving(prepared_database_url, signing_key=new_private_key()) as api:
         world = World(api)
         aid, _ = _reverted(world)
         key = signing_key(api.container.settings)
@@ -427,8 +427,10 @@ def test_everyones_agreements_filtered_by_status_employee_and_team(api: Api) -> 
     assert active in mine and proposed not in mine
 
 
-def test_an_alarm_about_the_agreement_keeps_the_badge_from_green(database_url: str) -> None:
-    with serving(database_url, signing_key=new_private_key()) as api:
+def test_an_alarm_about_the_agreement_keeps_the_badge_from_green(
+    prepared_database_url: str,
+) -> None:
+    with serving(prepared_database_url, signing_key=new_private_key()) as api:
         world = World(api)
         aid, _ = _reverted(world)
         other, _ = _reverted(world)

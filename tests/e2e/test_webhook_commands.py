@@ -44,9 +44,9 @@ def _change(api: Api, token: str, name: str, sid: str, **input: Any) -> dict[str
 
 
 def test_an_idempotency_key_replays_the_first_answer_and_refuses_other_input(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
-    with webhook_service(database_url) as api:
+    with webhook_service(prepared_database_url) as api:
         w = World(api)
         first = _create(api, w.integration, idempotencyKey="create-1")
         assert first["userErrors"] == [] and first["replayed"] is False
@@ -104,8 +104,8 @@ def test_an_idempotency_key_replays_the_first_answer_and_refuses_other_input(
         assert replayed["secret"] == rotated["secret"] and replayed["replayed"] is True
 
 
-def test_an_expected_version_that_moved_on_records_nothing(database_url: str) -> None:
-    with webhook_service(database_url) as api:
+def test_an_expected_version_that_moved_on_records_nothing(prepared_database_url: str) -> None:
+    with webhook_service(prepared_database_url) as api:
         w = World(api)
         created = _create(api, w.integration)
         sid, version = created["subscription"]["id"], created["version"]
@@ -181,8 +181,8 @@ def test_concurrent_commands_on_one_subscription_apply_one_at_a_time(postgres_ur
         assert len({r["secret"] for r in created}) == 1
 
 
-def test_refusals_are_mapped_and_counted_like_every_command(database_url: str) -> None:
-    with webhook_service(database_url) as api:
+def test_refusals_are_mapped_and_counted_like_every_command(prepared_database_url: str) -> None:
+    with webhook_service(prepared_database_url) as api:
         w = World(api)
         sid = _create(api, w.integration)["subscription"]["id"]
         stale = _change(api, w.integration, "pauseWebhookSubscription", sid, expectedVersion=7)
@@ -204,11 +204,11 @@ def test_refusals_are_mapped_and_counted_like_every_command(database_url: str) -
 
 
 def test_a_pause_reason_is_sealed_on_an_agreement_and_in_clear_on_a_subscription(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
     """Decided: an agreement's reason is about its employee (sealed under their key);
     a subscription's is an operator's note about an integration (docs/integration.md, "Reasons")."""
-    with webhook_service(database_url) as api:
+    with webhook_service(prepared_database_url) as api:
         w = World(api)
         agreement = w.active()
         said = "Parental leave until June"
@@ -243,8 +243,8 @@ FEED = """query($p: Int) { changes(first: 100, consistentWith: $p) { edges { nod
 READ = "query($id: ID!) { agreement(id: $id) { id } }"
 
 
-def test_the_feed_names_agreements_and_subscriptions_both_ways(database_url: str) -> None:
-    with webhook_service(database_url) as api:
+def test_the_feed_names_agreements_and_subscriptions_both_ways(prepared_database_url: str) -> None:
+    with webhook_service(prepared_database_url) as api:
         w = World(api)
         agreement = w.propose()
         created = _create(api, w.integration)
@@ -267,11 +267,11 @@ LISTED = """{ webhookSubscriptions(first: 100) { edges { node { id status versio
 
 
 def test_a_listed_subscription_carries_the_version_to_pass_as_expected_version(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
     # A client that did not make the last change (another operator, a restart) reads the
     # version from the list, beside the status it goes with, and commands with it.
-    with webhook_service(database_url) as api:
+    with webhook_service(prepared_database_url) as api:
         w = World(api)
         created = _create(api, w.integration)
         sid = created["subscription"]["id"]
@@ -300,10 +300,10 @@ REDELIVER = """mutation($input: RedeliverWebhooksInput!) { redeliverWebhooks(inp
   queued position version replayed userErrors { field code } } }"""
 
 
-def test_a_redelivery_is_a_command_like_the_others(database_url: str) -> None:
+def test_a_redelivery_is_a_command_like_the_others(prepared_database_url: str) -> None:
     # Authorization, expected version, idempotency key, the metric and the audit log, as
     # for every other command: a retried redelivery queues nothing a second time.
-    with webhook_service(database_url) as api:
+    with webhook_service(prepared_database_url) as api:
         w = World(api)
         created = _create(api, w.integration)
         sid = created["subscription"]["id"]

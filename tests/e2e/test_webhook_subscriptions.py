@@ -121,9 +121,9 @@ def test_bad_input_is_a_user_error_and_records_nothing(
 
 
 def test_only_hr_and_integrations_manage_subscriptions_and_integrations_their_own(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
-    with webhook_service(database_url) as api:
+    with webhook_service(prepared_database_url) as api:
         world = World(api)
         other = api.token(f"personio-{world.s}", Role.INTEGRATION)
         for token in (world.employee, world.manager, world.auditor):
@@ -166,9 +166,9 @@ def test_a_change_that_does_not_apply_is_a_user_error(sqlite_database_url: str) 
 
 
 def test_the_secret_is_shown_once_and_never_in_the_audit_log_or_change_feed(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
-    with webhook_service(database_url) as api:
+    with webhook_service(prepared_database_url) as api:
         world = World(api)
         created = subscribe(api, world.integration, "http://127.0.0.1:9/x")
         sid = created["subscription"]["id"]
@@ -204,9 +204,9 @@ def test_the_secret_is_shown_once_and_never_in_the_audit_log_or_change_feed(
 
 
 def test_concurrent_rotations_each_get_their_own_secret_or_a_clean_conflict(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
-    with webhook_service(database_url) as api:
+    with webhook_service(prepared_database_url) as api:
         world = World(api)
         sid = subscribe(api, world.integration, "http://127.0.0.1:9/x")["subscription"]["id"]
         results: list[dict] = []
@@ -234,12 +234,12 @@ def test_concurrent_rotations_each_get_their_own_secret_or_a_clean_conflict(
 
 
 def test_a_receivers_url_is_shown_only_to_who_manages_the_subscription(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
     """The change feed and the audit log show a subscription's receiver (scheme, host,
     port) to every reader; the path and query, which often hold the receiver's own
     token, only `webhookSubscriptions` shows, to the owner and HR."""
-    with webhook_service(database_url) as api:
+    with webhook_service(prepared_database_url) as api:
         world = World(api)
         url = "http://127.0.0.1:9/hooks/workday?token=tok-5ecret-of-workday"
         created = subscribe(api, world.integration, url)

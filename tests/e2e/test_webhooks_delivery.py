@@ -25,9 +25,9 @@ REVIEW = """mutation($input: RecordReviewInput!) { recordReview(input: $input) {
 
 
 def test_every_event_arrives_signed_once_in_order_despite_a_receiver_failing_half_the_time(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
-    with webhook_service(database_url) as api, receiving(fail_rate=0.5) as receiver:
+    with webhook_service(prepared_database_url) as api, receiving(fail_rate=0.5) as receiver:
         world = World(api)
         created = subscribe(api, world.integration, receiver.url)
         receiver.secrets = [created["secret"]]
@@ -46,11 +46,11 @@ def _pending_retries(api: Api, token: str, sid: str) -> bool:
 
 
 def test_a_receiver_that_times_out_gets_everything_once_the_attempts_are_bounded(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
     # The receiver answers its first three requests after 3 s; attempts time out at 1 s.
     with (
-        webhook_service(database_url) as api,
+        webhook_service(prepared_database_url) as api,
         receiving(slow_first=3, slow_seconds=3.0) as receiver,
     ):
         world = World(api)
@@ -67,9 +67,9 @@ def test_a_receiver_that_times_out_gets_everything_once_the_attempts_are_bounded
 
 
 def test_a_receiver_down_for_a_while_gets_everything_in_order_when_it_comes_back(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
-    with webhook_service(database_url) as api:
+    with webhook_service(prepared_database_url) as api:
         world = World(api)
         receiver = Receiver()  # not listening yet: connections are refused
         created = subscribe(api, world.integration, receiver.url)
@@ -91,10 +91,10 @@ def test_a_receiver_down_for_a_while_gets_everything_in_order_when_it_comes_back
 
 
 def test_a_paused_subscription_receives_nothing_and_resumes_where_it_left(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
     with (
-        webhook_service(database_url) as api,
+        webhook_service(prepared_database_url) as api,
         receiving() as paused,
         receiving() as witness,
     ):
@@ -123,9 +123,13 @@ def delivered_count(receiver: Receiver, count: int) -> bool:
 
 
 def test_after_rotation_old_and_new_secrets_both_sign_during_the_grace_period(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
-    with webhook_service(database_url) as api, receiving() as old_only, receiving() as new_only:
+    with (
+        webhook_service(prepared_database_url) as api,
+        receiving() as old_only,
+        receiving() as new_only,
+    ):
         world = World(api)
         a = subscribe(api, world.integration, old_only.url)
         b = subscribe(api, world.integration, new_only.url)
@@ -141,9 +145,9 @@ def test_after_rotation_old_and_new_secrets_both_sign_during_the_grace_period(
         assert all(len(s.split()) == 2 for s in old_only.signatures)
 
 
-def test_after_the_grace_period_only_the_new_secret_signs(database_url: str) -> None:
+def test_after_the_grace_period_only_the_new_secret_signs(prepared_database_url: str) -> None:
     with (
-        webhook_service(database_url, webhooks_secret_grace_seconds=0) as api,
+        webhook_service(prepared_database_url, webhooks_secret_grace_seconds=0) as api,
         receiving() as receiver,
     ):
         world = World(api)
@@ -161,10 +165,10 @@ def test_after_the_grace_period_only_the_new_secret_signs(database_url: str) -> 
 
 
 def test_a_subscription_failing_too_long_is_disabled_says_why_and_resumes_from_there(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
     with (
-        webhook_service(database_url, webhooks_disable_after_seconds=1) as api,
+        webhook_service(prepared_database_url, webhooks_disable_after_seconds=1) as api,
         receiving(fail_rate=1.0) as receiver,
     ):
         world = World(api)
@@ -194,8 +198,8 @@ def test_a_subscription_failing_too_long_is_disabled_says_why_and_resumes_from_t
         assert [b["position"] for b in receiver.accepted] == sorted(positions)
 
 
-def test_a_team_filter_delivers_that_teams_events_only(database_url: str) -> None:
-    with webhook_service(database_url) as api, receiving() as team, receiving() as other:
+def test_a_team_filter_delivers_that_teams_events_only(prepared_database_url: str) -> None:
+    with webhook_service(prepared_database_url) as api, receiving() as team, receiving() as other:
         world = World(api)
         mine = subscribe(api, world.integration, team.url, team=world.team)
         theirs = subscribe(api, world.integration, other.url, team=f"nobody-{world.s}")
@@ -206,8 +210,8 @@ def test_a_team_filter_delivers_that_teams_events_only(database_url: str) -> Non
         assert deliveries_of_other == [] and other.accepted == []
 
 
-def test_an_event_type_filter_delivers_those_types_only(database_url: str) -> None:
-    with webhook_service(database_url) as api, receiving() as receiver:
+def test_an_event_type_filter_delivers_those_types_only(prepared_database_url: str) -> None:
+    with webhook_service(prepared_database_url) as api, receiving() as receiver:
         world = World(api)
         created = subscribe(api, world.integration, receiver.url, ["ProposalRevised"])
         receiver.secrets = [created["secret"]]
@@ -218,9 +222,9 @@ def test_an_event_type_filter_delivers_those_types_only(database_url: str) -> No
 
 
 def test_the_body_carries_type_position_time_id_and_the_public_payload(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
-    with webhook_service(database_url) as api, receiving() as receiver:
+    with webhook_service(prepared_database_url) as api, receiving() as receiver:
         world = World(api)
         created = subscribe(api, world.integration, receiver.url)
         receiver.secrets = [created["secret"]]
@@ -265,9 +269,9 @@ def _uuid_of(global_id: str) -> str:
 
 
 def test_redelivering_a_range_sends_those_messages_again_with_the_same_ids(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
-    with webhook_service(database_url) as api, receiving() as receiver:
+    with webhook_service(prepared_database_url) as api, receiving() as receiver:
         world = World(api)
         created = subscribe(api, world.integration, receiver.url)
         receiver.secrets = [created["secret"]]
@@ -293,10 +297,10 @@ def test_redelivering_a_range_sends_those_messages_again_with_the_same_ids(
 
 
 def test_review_due_is_sent_once_per_due_date_even_across_restarts(
-    database_url: str,
+    prepared_database_url: str,
 ) -> None:
     with receiving() as receiver:
-        with webhook_service(database_url) as api:
+        with webhook_service(prepared_database_url) as api:
             world = World(api)
             created = subscribe(api, world.integration, receiver.url, ["review.due"])
             receiver.secrets = [created["secret"]]
@@ -322,7 +326,7 @@ def test_review_due_is_sent_once_per_due_date_even_across_restarts(
                 "nextReviewOn": today.isoformat(),
             }
             queue_reminders(api.container.engines.writer, api.container.engines.reader)
-        with webhook_service(database_url) as again:  # a restart: the same database
+        with webhook_service(prepared_database_url) as again:  # a restart: the same database
             queue_reminders(again.container.engines.writer, again.container.engines.reader)
             assert not eventually(lambda: receiver.requests > 1, 3)
         assert receiver.duplicates == [] and len(receiver.accepted) == 1
