@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
 from projections.rows import Row
@@ -188,6 +188,93 @@ def children(
         for row in _rows(conn, query):
             grouped[row["agreement_id"]].append(row)
     return grouped
+
+
+PAGED = ("adjustments", "reallocations", "reviews", "artifacts", "changes")
+"""The lists of an agreement that are read a run at a time (`list_slice`); "changes" are
+the changes still in effect (the ones a manager may revert)."""
+
+Cursor = tuple[int, int]
+"""Where a run of a list ends: the position of the event that recorded a row, then its
+order within that event (0 for lists of one row per event)."""
+
+
+@dataclass(frozen=True)
+class Slice:
+    """A run of one agreement's list: its rows in recorded order, how many the list
+    holds in all, and how many were recorded after the run."""
+
+    rows: list[Row]
+    total: int
+    later: int
+
+    @property
+    def earlier(self) -> int:
+        """How many were recorded before the run."""
+        return self.total - self.later - len(self.rows)
+
+
+def cursor_of(row: Row) -> Cursor:
+    """Where a list's run that ends before `row` starts reading."""
+    return int(row["position"]), int(row.get("seq") or 0)
+
+
+def list_slice(
+    conn: Connection,
+    rm: ReadModel,
+    kind: str,
+    agreement_id: str,
+    shown: int,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+) -> Slice:
+    """The `shown` rows of one agreement's list (`PAGED`) recorded last before `before`
+    (the latest when neither is given), or first after `after`: one range read along
+    the list's index (agreement, position[, seq]), however long the list, and two counts
+    on the same index for the page's headings."""
+    table = getattr(rm, kind)
+    keys = [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
+    where = [table.c.agreement_id == agreement_id]
+    if kind == "changes":
+        where.append(table.c.reverted_by.is_(None))
+    key = tuple_(*keys)
+    query = select(table).where(*where).limit(shown)
+    if after is not None:
+        query = query.where(key > tuple_(*after[: len(keys)])).order_by(*keys)
+    else:
+        if before is not None:
+            query = query.where(key < tuple_(*before[: len(keys)]))
+        query = query.order_by(*(k.desc() for k in keys))
+    rows = _rows(conn, query)
+    rows = rows if after is not None else rows[::-1]
+
+    def count(*more: ColumnElement[bool]) -> int:
+        counted = select(func.count()).select_from(table).where(*where, *more)
+        return int(conn.execute(counted).scalar_one())
+
+    total = count()
+    if rows:
+        later = count(key > tuple_(*cursor_of(rows[-1])[: len(keys)]))
+    else:  # nothing in the run: everything is on the side it was asked from
+        later = total if before is not None else 0
+    return Slice(rows, total, later)
+
+
+def children_by_id(
+    conn: Connection, rm: ReadModel, kind: str, agreement_id: str, ids: Iterable[str]
+) -> dict[str, Row]:
+    """Adjustments, reallocations or changes of one agreement by id (what a page names
+    besides the run of a list it shows)."""
+    table = getattr(rm, kind)
+    key = {"adjustments": "adjustment_id", "reallocations": "reallocation_id"}.get(
+        kind, "change_id"
+    )
+    wanted = sorted(set(ids))
+    found: dict[str, Row] = {}
+    for chunk in _chunks(wanted):
+        query = select(table).where(table.c.agreement_id == agreement_id, table.c[key].in_(chunk))
+        found.update((str(r[key]), r) for r in _rows(conn, query))
+    return found
 
 
 def agreement_ids_of(conn: Connection, rm: ReadModel, employee_id: str) -> list[str]:
