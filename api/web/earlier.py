@@ -112,7 +112,7 @@ class EarlierPages:
             rows=run.rows,
             first=run.earlier + 1,
             last=run.earlier + len(run.rows),
-            total=run.total,
+            in_all=run.total,
             earlier_link=f"{path}?before={cursor_text(run.rows[0])}"
             if run.rows and run.earlier
             else None,

@@ -50,6 +50,12 @@ def _link(html: str, text: str) -> str | None:
     return None if found is None else unescape(found.group(1))
 
 
+def _heading(html: str) -> str:
+    found = re.search(r'<h2 id="run-heading">([^<]*)</h2>', html)
+    assert found is not None, html
+    return found.group(1)
+
+
 def _steps(html: str) -> list[str]:
     return re.findall(r"<li>(Step \d+|Write one feature brief) —", html)
 
@@ -82,8 +88,11 @@ def test_the_page_shows_the_latest_adjustments_and_the_earlier_ones_a_page_at_a_
     # Every adjustment on exactly one page, in recorded order.
     assert seen == ["Write one feature brief"] + [f"Step {n:02d}" for n in range(1, total)]
     first, oldest = pages[0], pages[-1]
-    assert f"Adjustments {total - 2 * LIST_SHOWN + 1} to {total - LIST_SHOWN} of {total}" in first
-    assert f"Adjustments 1 to {total - 2 * LIST_SHOWN} of {total}" in oldest
+    assert (
+        _heading(first)
+        == f"Adjustments {total - 2 * LIST_SHOWN + 1} to {total - LIST_SHOWN} of {total}"
+    )
+    assert _heading(oldest) == f"Adjustments 1 to {total - 2 * LIST_SHOWN} of {total}"
     # From the oldest run, "Later" leads back through the same runs.
     later = _link(oldest, "Later adjustments")
     assert later is not None
@@ -113,7 +122,7 @@ def test_a_list_of_exactly_the_shown_number_has_no_earlier_page(api: Api) -> Non
     assert earlier is not None
     older = manager.get(earlier).text
     assert _steps(older) == ["Write one feature brief"]
-    assert f"Adjustments 1 to 1 of {LIST_SHOWN + 1}" in older
+    assert _heading(older) == f"Adjustments 1 to 1 of {LIST_SHOWN + 1}"
     assert _link(older, "Earlier adjustments") is None
 
 
@@ -128,7 +137,7 @@ def test_earlier_changes_in_effect_are_reverted_from_their_own_page(api: Api) ->
     assert earlier is not None
     older = manager.get(earlier)
     assert older.status_code == 200
-    assert "Changes in effect 1 to " in older.text
+    assert _heading(older.text).startswith("Changes in effect 1 to ")
     assert "Adjustment “Step 01”, 0.0 h/week" in unescape(older.text)
     change = re.findall(r'name="changeId" value="([^"]+)"', older.text)[-1]
     assert change not in shown
@@ -170,7 +179,7 @@ def test_bad_page_parameters_get_a_400_page_and_an_empty_range_a_page_saying_so(
     assert manager.get(missing).status_code == 404
     empty = manager.get(base + "?before=0.0")
     assert empty.status_code == 200
-    assert "Adjustments: none in this range" in empty.text
+    assert _heading(empty.text) == "Adjustments: none in this range"
     assert _link(empty.text, "Later adjustments") is None
     assert _link(empty.text, "Back to the agreement (the latest)") == f"/agreements/{aid}"
 
