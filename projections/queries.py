@@ -154,9 +154,14 @@ def list_agreements(
     where: AgreementCriteria,
     first: int,
     after: int | DueKey | None,
+    columns: Iterable[str] = (),
 ) -> list[Row]:
-    """Up to `first` + 1 visible agreements matching `where`, after the cursor."""
-    return _rows(conn, *agreements_page(rm, viewer, where, first, after))
+    """Up to `first` + 1 visible agreements matching `where`, after the cursor: whole
+    rows, or only `columns`."""
+    query, params = agreements_page(rm, viewer, where, first, after)
+    if columns:
+        query = query.with_only_columns(*(rm.agreements.c[name] for name in columns))
+    return _rows(conn, query, params)
 
 
 def agreements_by_id(
@@ -325,18 +330,32 @@ def people_named(conn: Connection, rm: ReadModel, tokens: tuple[str, ...]) -> li
     return sorted(conn.execute(_named(rm, tokens)).scalars())
 
 
-def people_by_id(conn: Connection, rm: ReadModel, ids: Iterable[str]) -> dict[str, Row]:
+NAMED = ("person_id", "display_name")
+"""A person as a list of names shows them: fewer sealed values to open than a whole
+row (e-mail addresses, names of the team...)."""
+
+
+def people_by_id(
+    conn: Connection, rm: ReadModel, ids: Iterable[str], columns: Iterable[str] = ()
+) -> dict[str, Row]:
+    """The people among `ids` in the directory: whole rows, or only `columns`."""
+    p = rm.people
+    picked = [p.c[name] for name in columns] or [p]
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):
-        query = select(rm.people).where(rm.people.c.person_id.in_(chunk))
+        query = select(*picked).where(p.c.person_id.in_(chunk))
         found.update((r["person_id"], r) for r in _rows(conn, query))
     return found
 
 
-def reports_of(conn: Connection, rm: ReadModel, manager_id: str) -> list[Row]:
-    """The active people `manager_id` manages, as the directory says now."""
+def reports_of(
+    conn: Connection, rm: ReadModel, manager_id: str, columns: Iterable[str] = ()
+) -> list[Row]:
+    """The active people `manager_id` manages, as the directory says now: whole rows,
+    or only `columns`."""
     p = rm.people
-    query = select(p).where(p.c.manager_id == manager_id, p.c.active.is_(True))
+    picked = [p.c[name] for name in columns] or [p]
+    query = select(*picked).where(p.c.manager_id == manager_id, p.c.active.is_(True))
     return _rows(conn, query.order_by(p.c.person_id))
 
 
@@ -371,11 +390,17 @@ def audit_log(
 
 
 def recent_activity(
-    conn: Connection, rm: ReadModel, viewer: ReadScope, manager_id: str | None, first: int
+    conn: Connection,
+    rm: ReadModel,
+    viewer: ReadScope,
+    manager_id: str | None,
+    first: int,
+    columns: Iterable[str] = (),
 ) -> list[Row]:
     """The newest events of the visible agreements (of `manager_id`'s reports, when
-    given), each with its agreement's title and employee: one query, however many
-    reports (the log is read backwards by position and stops at `first`)."""
+    given), each with its agreement's title and employee (and of the event only
+    `columns`, when given): one query, however many reports (the log is read backwards
+    by position and stops at `first`)."""
     log, a, p = rm.audit_log, rm.agreements, rm.people
     params: dict[str, Any] = {"page_limit": first}
     conditions: list[ColumnElement[bool]] = []
@@ -387,8 +412,10 @@ def recent_activity(
         params["manager_id"] = manager_id
         reports = select(p.c.person_id).where(p.c.manager_id == bindparam("manager_id"))
         conditions.append(a.c.employee_id.in_(reports))
+    of_agreement = {"title", "employee_id"}
+    picked = [log.c[name] for name in columns if name not in of_agreement] or [log]
     query = (
-        select(log, a.c.title, a.c.employee_id)
+        select(*picked, a.c.title, a.c.employee_id)
         .join(a, a.c.agreement_id == log.c.agreement_id)
         .where(*conditions)
         .order_by(log.c.position.desc())

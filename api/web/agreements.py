@@ -181,7 +181,8 @@ def _detail(
             found["employee_id"]
         )
         manager_id = employee["manager_id"] if employee else None
-        people = read_side.people_by_id(conn, rm, ids | ({manager_id} if manager_id else set()))
+        named = ids | ({manager_id} if manager_id else set())
+        people = read_side.people_by_id(conn, rm, named, read_side.NAMED)
         names = {pid: p["display_name"] for pid, p in people.items()}
         detail = Detail(found, kids, names, manager_id, runs=shown)
         more = {k: v for section in sections for k, v in section(conn, rm, scope, detail).items()}

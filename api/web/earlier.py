@@ -88,7 +88,7 @@ class EarlierPages:
             manager_id = person["manager_id"] if person else None
             labelled = named(conn, rm, key, run.rows, {}) if kind == "changes" else {}
             ids = {employee} | _people(kind, run.rows, labelled)
-            people = read_side.people_by_id(conn, rm, ids)
+            people = read_side.people_by_id(conn, rm, ids, read_side.NAMED)
             names = {pid: p["display_name"] for pid, p in people.items()}
             # Plain rows and tuples: what `Reads.run` opens the sealed texts of.
             return found, (run.rows, run.total, run.later), names, manager_id, labelled

@@ -58,8 +58,9 @@ def agreement_section(
         shown = {"named": named_all(changes, detail.children)}
     receivers = []
     if detail.manager_id is not None:
-        receivers = read_side.reports_of(conn, rm, detail.manager_id)
-        receivers += read_side.people_by_id(conn, rm, [detail.manager_id]).values()
+        # Only the names the form's list shows (each a sealed value to open).
+        receivers = read_side.reports_of(conn, rm, detail.manager_id, read_side.NAMED)
+        receivers += read_side.people_by_id(conn, rm, [detail.manager_id], read_side.NAMED).values()
     employee = detail.agreement["employee_id"]
     others = [r for r in receivers if r["person_id"] != employee]
     return {"changes": changes, "receivers": others} | shown
