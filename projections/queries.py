@@ -340,7 +340,7 @@ def people_by_id(
 ) -> dict[str, Row]:
     """The people among `ids` in the directory: whole rows, or only `columns`."""
     p = rm.people
-    picked = [p.c[name] for name in columns] or [p]
+    picked: list[Any] = [p.c[name] for name in columns] or [p]
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):
         query = select(*picked).where(p.c.person_id.in_(chunk))
@@ -354,7 +354,7 @@ def reports_of(
     """The active people `manager_id` manages, as the directory says now: whole rows,
     or only `columns`."""
     p = rm.people
-    picked = [p.c[name] for name in columns] or [p]
+    picked: list[Any] = [p.c[name] for name in columns] or [p]
     query = select(*picked).where(p.c.manager_id == manager_id, p.c.active.is_(True))
     return _rows(conn, query.order_by(p.c.person_id))
 
@@ -413,7 +413,7 @@ def recent_activity(
         reports = select(p.c.person_id).where(p.c.manager_id == bindparam("manager_id"))
         conditions.append(a.c.employee_id.in_(reports))
     of_agreement = {"title", "employee_id"}
-    picked = [log.c[name] for name in columns if name not in of_agreement] or [log]
+    picked: list[Any] = [log.c[name] for name in columns if name not in of_agreement] or [log]
     query = (
         select(*picked, a.c.title, a.c.employee_id)
         .join(a, a.c.agreement_id == log.c.agreement_id)
