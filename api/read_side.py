@@ -25,7 +25,6 @@ from projections.insights.figures import Table as Table
 from projections.insights.path import path_rows as path_rows
 from projections.insights.path import step as _path_step
 from projections.queries import NAMED as NAMED
-from projections.queries import PAGED as PAGED
 from projections.queries import AgreementCriteria as AgreementCriteria
 from projections.queries import AuditFilter as AuditFilter
 from projections.queries import Cursor as Cursor

@@ -195,10 +195,6 @@ def children(
     return grouped
 
 
-PAGED = ("adjustments", "reallocations", "reviews", "artifacts", "changes")
-"""The lists of an agreement that are read a run at a time (`list_slice`); "changes" are
-the changes still in effect (the ones a manager may revert)."""
-
 Cursor = tuple[int, int]
 """Where a run of a list ends: the position of the event that recorded a row, then its
 order within that event (0 for lists of one row per event)."""
@@ -233,7 +229,8 @@ def list_slice(
     before: Cursor | None = None,
     after: Cursor | None = None,
 ) -> Slice:
-    """The `shown` rows of one agreement's list (`PAGED`) recorded last before `before`
+    """The `shown` rows of one agreement's list (adjustments, reallocations, reviews,
+    artifacts, or "changes": those still in effect) recorded last before `before`
     (the latest when neither is given), or first after `after`: one range read along
     the list's index (agreement, position[, seq]), however long the list, and two counts
     on the same index for the page's headings."""
