@@ -147,6 +147,13 @@ def test_earlier_changes_in_effect_are_reverted_from_their_own_page(api: Api) ->
     assert change not in shown
     target = f"/agreements/{aid}/revert"
     fields = hidden_fields(older.text[older.text.index(f'value="{change}"') - 2000 :], target)
+    # Refused (no reason): the agreement's page tells why, though the change is not on it.
+    refused = manager.post(target, data=fields | {"changeId": change} | CONFIRMED)
+    assert refused.status_code == 422
+    told = re.search(r'id="revert-refused">([^<]*)<', refused.text)
+    assert told is not None and told.group(1).startswith("The revert was not recorded: ")
+    assert len(told.group(1)) > len("The revert was not recorded: ")
+    fields = hidden_fields(manager.get(earlier).text.split(f'value="{change}"')[0][-2000:], target)
     sent = manager.post(
         target, data=fields | {"changeId": change, "reason": "Not needed"} | CONFIRMED
     )
