@@ -52,7 +52,7 @@ def inbox(
     extra one tells there are more); `names` has the display name of everyone shown."""
 
     def listed(where: q.AgreementCriteria) -> list[dict[str, Any]]:
-        return q.list_agreements(conn, rm, viewer, where, shown, None)
+        return q.list_agreements(conn, rm, viewer, where, shown, None, LISTED)
 
     found: dict[str, Any] = {
         "awaiting": listed(q.AgreementCriteria(status="PROPOSED", manager_id=manager_id)),
@@ -60,17 +60,17 @@ def inbox(
             q.AgreementCriteria(status="CHANGES_REQUESTED", manager_id=manager_id)
         ),
         "reviews_due": listed(reviews_due(manager_id, due_before)),
-        "activity": q.recent_activity(conn, rm, viewer, manager_id, shown),
+        "activity": q.recent_activity(
+            conn, rm, viewer, manager_id, shown, SHOWN_FIELDS["activity"]
+        ),
     }
-    # Only what the inbox shows: every sealed value returned is opened (decrypted), and
-    # the rows' other texts and the events' payloads would be most of that work.
-    for name, fields in SHOWN_FIELDS.items():
-        found[name] = [{k: row[k] for k in fields} for row in found[name]]
+    # Only what the inbox shows is read (the columns selected in SQL): every sealed
+    # value returned is opened (decrypted), and the rows' other texts and the events'
+    # payloads would be most of that work.
     people = {r["employee_id"] for rows in found.values() for r in rows}
     people |= {r["actor_id"] for r in found["activity"]}
-    found["names"] = {
-        pid: row["display_name"] for pid, row in q.people_by_id(conn, rm, people).items()
-    }
+    named = q.people_by_id(conn, rm, people, q.NAMED)
+    found["names"] = {pid: row["display_name"] for pid, row in named.items()}
     return found
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
 from projections.rows import Row
@@ -154,9 +154,14 @@ def list_agreements(
     where: AgreementCriteria,
     first: int,
     after: int | DueKey | None,
+    columns: Iterable[str] = (),
 ) -> list[Row]:
-    """Up to `first` + 1 visible agreements matching `where`, after the cursor."""
-    return _rows(conn, *agreements_page(rm, viewer, where, first, after))
+    """Up to `first` + 1 visible agreements matching `where`, after the cursor: whole
+    rows, or only `columns`."""
+    query, params = agreements_page(rm, viewer, where, first, after)
+    if columns:
+        query = query.with_only_columns(*(rm.agreements.c[name] for name in columns))
+    return _rows(conn, query, params)
 
 
 def agreements_by_id(
@@ -188,6 +193,90 @@ def children(
         for row in _rows(conn, query):
             grouped[row["agreement_id"]].append(row)
     return grouped
+
+
+Cursor = tuple[int, int]
+"""Where a run of a list ends: the position of the event that recorded a row, then its
+order within that event (0 for lists of one row per event)."""
+
+
+@dataclass(frozen=True)
+class Slice:
+    """A run of one agreement's list: its rows in recorded order, how many the list
+    holds in all, and how many were recorded after the run."""
+
+    rows: list[Row]
+    total: int
+    later: int
+
+    @property
+    def earlier(self) -> int:
+        """How many were recorded before the run."""
+        return self.total - self.later - len(self.rows)
+
+
+def cursor_of(row: Row) -> Cursor:
+    """Where a list's run that ends before `row` starts reading."""
+    return int(row["position"]), int(row.get("seq") or 0)
+
+
+def list_slice(
+    conn: Connection,
+    rm: ReadModel,
+    kind: str,
+    agreement_id: str,
+    shown: int,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+) -> Slice:
+    """The `shown` rows of one agreement's list (adjustments, reallocations, reviews,
+    artifacts, or "changes": those still in effect) recorded last before `before`
+    (the latest when neither is given), or first after `after`: one range read along
+    the list's index (agreement, position[, seq]), however long the list, and two counts
+    on the same index for the page's headings."""
+    table = getattr(rm, kind)
+    keys = [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
+    where = [table.c.agreement_id == agreement_id]
+    if kind == "changes":
+        where.append(table.c.reverted_by.is_(None))
+    key = tuple_(*keys)
+    query = select(table).where(*where).limit(shown)
+    if after is not None:
+        query = query.where(key > tuple_(*after[: len(keys)])).order_by(*keys)
+    else:
+        if before is not None:
+            query = query.where(key < tuple_(*before[: len(keys)]))
+        query = query.order_by(*(k.desc() for k in keys))
+    rows = _rows(conn, query)
+    rows = rows if after is not None else rows[::-1]
+
+    def count(*more: ColumnElement[bool]) -> int:
+        counted = select(func.count()).select_from(table).where(*where, *more)
+        return int(conn.execute(counted).scalar_one())
+
+    total = count()
+    if rows:
+        later = count(key > tuple_(*cursor_of(rows[-1])[: len(keys)]))
+    else:  # nothing in the run: everything is on the side it was asked from
+        later = total if before is not None else 0
+    return Slice(rows, total, later)
+
+
+def children_by_id(
+    conn: Connection, rm: ReadModel, kind: str, agreement_id: str, ids: Iterable[str]
+) -> dict[str, Row]:
+    """Adjustments, reallocations or changes of one agreement by id (what a page names
+    besides the run of a list it shows)."""
+    table = getattr(rm, kind)
+    key = {"adjustments": "adjustment_id", "reallocations": "reallocation_id"}.get(
+        kind, "change_id"
+    )
+    wanted = sorted(set(ids))
+    found: dict[str, Row] = {}
+    for chunk in _chunks(wanted):
+        query = select(table).where(table.c.agreement_id == agreement_id, table.c[key].in_(chunk))
+        found.update((str(r[key]), r) for r in _rows(conn, query))
+    return found
 
 
 def agreement_ids_of(conn: Connection, rm: ReadModel, employee_id: str) -> list[str]:
@@ -238,18 +327,32 @@ def people_named(conn: Connection, rm: ReadModel, tokens: tuple[str, ...]) -> li
     return sorted(conn.execute(_named(rm, tokens)).scalars())
 
 
-def people_by_id(conn: Connection, rm: ReadModel, ids: Iterable[str]) -> dict[str, Row]:
+NAMED = ("person_id", "display_name")
+"""A person as a list of names shows them: fewer sealed values to open than a whole
+row (e-mail addresses, names of the team...)."""
+
+
+def people_by_id(
+    conn: Connection, rm: ReadModel, ids: Iterable[str], columns: Iterable[str] = ()
+) -> dict[str, Row]:
+    """The people among `ids` in the directory: whole rows, or only `columns`."""
+    p = rm.people
+    picked: list[Any] = [p.c[name] for name in columns] or [p]
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):
-        query = select(rm.people).where(rm.people.c.person_id.in_(chunk))
+        query = select(*picked).where(p.c.person_id.in_(chunk))
         found.update((r["person_id"], r) for r in _rows(conn, query))
     return found
 
 
-def reports_of(conn: Connection, rm: ReadModel, manager_id: str) -> list[Row]:
-    """The active people `manager_id` manages, as the directory says now."""
+def reports_of(
+    conn: Connection, rm: ReadModel, manager_id: str, columns: Iterable[str] = ()
+) -> list[Row]:
+    """The active people `manager_id` manages, as the directory says now: whole rows,
+    or only `columns`."""
     p = rm.people
-    query = select(p).where(p.c.manager_id == manager_id, p.c.active.is_(True))
+    picked: list[Any] = [p.c[name] for name in columns] or [p]
+    query = select(*picked).where(p.c.manager_id == manager_id, p.c.active.is_(True))
     return _rows(conn, query.order_by(p.c.person_id))
 
 
@@ -284,11 +387,17 @@ def audit_log(
 
 
 def recent_activity(
-    conn: Connection, rm: ReadModel, viewer: ReadScope, manager_id: str | None, first: int
+    conn: Connection,
+    rm: ReadModel,
+    viewer: ReadScope,
+    manager_id: str | None,
+    first: int,
+    columns: Iterable[str] = (),
 ) -> list[Row]:
     """The newest events of the visible agreements (of `manager_id`'s reports, when
-    given), each with its agreement's title and employee: one query, however many
-    reports (the log is read backwards by position and stops at `first`)."""
+    given), each with its agreement's title and employee (and of the event only
+    `columns`, when given): one query, however many reports (the log is read backwards
+    by position and stops at `first`)."""
     log, a, p = rm.audit_log, rm.agreements, rm.people
     params: dict[str, Any] = {"page_limit": first}
     conditions: list[ColumnElement[bool]] = []
@@ -300,8 +409,10 @@ def recent_activity(
         params["manager_id"] = manager_id
         reports = select(p.c.person_id).where(p.c.manager_id == bindparam("manager_id"))
         conditions.append(a.c.employee_id.in_(reports))
+    of_agreement = {"title", "employee_id"}
+    picked: list[Any] = [log.c[name] for name in columns if name not in of_agreement] or [log]
     query = (
-        select(log, a.c.title, a.c.employee_id)
+        select(*picked, a.c.title, a.c.employee_id)
         .join(a, a.c.agreement_id == log.c.agreement_id)
         .where(*conditions)
         .order_by(log.c.position.desc())

@@ -32,7 +32,8 @@ from sqlalchemy import (
 # 6: when a person was registered (SCIM meta); 7: the crafting sketch, the name index
 # (name_tokens); 8: outcomes (and outcome events on ended agreements in a rebuild), the
 # insights' months (insight_months, insight_clock); 9: every insight table kept (the
-# agreements' approval time, the directory's history: insight_memberships)
+# agreements' approval time, the directory's history: insight_memberships) and changes
+# in effect indexed (the agreement page reads the latest, earlier ones a page at a time)
 READ_MODEL_VERSION = 9  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
@@ -168,6 +169,9 @@ def read_model(generation: int) -> ReadModel:
         Column("position", BigInteger, nullable=False),
         Column("seq", Integer, nullable=False),
         Index(f"ix_{p}changes_agreement", "agreement_id", "position", "seq"),
+        # The changes still in effect (reverted_by NULL), latest first: the range read
+        # and the count of the agreement page's revert list.
+        Index(f"ix_{p}changes_in_effect", "agreement_id", "reverted_by", "position", "seq"),
     )
     reviews = table(
         "reviews",

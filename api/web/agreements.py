@@ -24,6 +24,7 @@ from api.web.checks import FormErrors, Labels
 from api.web.differences import changed_since
 from api.web.forms import FieldError, Submitted, uuid_or_none
 from api.web.navigation import may_act
+from api.web.runs import earlier_links
 from api.web.sessions import Session
 from api.web.site import Site, scope_of, signed_in, to_sign_in
 from domain.access import Party
@@ -35,6 +36,10 @@ from domain.values import AgreementStatus
 
 MY_AGREEMENTS_SHOWN = 200
 REVIEWS_SHOWN = 5  # the latest; "all" shows every one
+# The latest adjustments, reallocations, artifacts and changes in effect the agreement's
+# page shows; earlier ones a page at a time (api.web.earlier): the page's cost does not
+# grow with the agreement's history.
+LIST_SHOWN = 20
 CHILDREN = ("adjustments", "reallocations", "reviews", "artifacts", "outcomes")
 
 
@@ -79,9 +84,19 @@ class Detail:
     names: dict[str, str]  # person id → display name
     manager_id: str | None  # the employee's current manager
     more: dict[str, Any] = field(default_factory=dict)  # what the sections added
+    # The agreement's page: the runs of its lists it shows (their children are the
+    # runs' rows); empty when every child was read (the forms' own pages).
+    runs: dict[str, read_side.Slice] = field(default_factory=dict)
 
 
-DetailRows = tuple[Row, dict[str, list[Row]], dict[str, str], str | None, dict[str, Any]]
+DetailRows = tuple[
+    Row,
+    dict[str, list[Row]],
+    dict[str, str],
+    str | None,
+    dict[str, Any],
+    dict[str, read_side.Slice],
+]
 Section = Callable[[Connection, ReadModel, read_side.ReadScope, Detail], dict[str, Any]]
 """More of the agreement page, read in the same transaction as the rest (plain rows,
 so their sealed texts are opened too): each role's pages add theirs as template values."""
@@ -101,15 +116,57 @@ Explain = Callable[[Session, Detail, Submitted, DomainError], Awaitable[str | No
 Refused = Callable[[Request, Session, Detail, int, dict[str, Any]], Awaitable[Response]]
 
 
+def _runs(
+    conn: Connection, rm: ReadModel, key: str, all_reviews: bool
+) -> dict[str, read_side.Slice]:
+    """The latest of the agreement's lists its page shows (every review when asked)."""
+    shown = {"adjustments": LIST_SHOWN, "reallocations": LIST_SHOWN, "artifacts": LIST_SHOWN}
+    if not all_reviews:
+        shown["reviews"] = REVIEWS_SHOWN
+    return {kind: read_side.list_slice(conn, rm, kind, key, n) for kind, n in shown.items()}
+
+
+def _sketched(
+    conn: Connection, rm: ReadModel, key: str, found: Row, kids: dict[str, list[Row]]
+) -> dict[str, list[Row]]:
+    """The adjustments and reallocations the sketch names (its table tells what each
+    block serves), with the ones the runs shown left out."""
+    kids = {kind: list(kids[kind]) for kind in ("adjustments", "reallocations")}
+    blocks = (found.get("sketch") or {}).get("after") or []
+    for kind, field_name, id_name in (
+        ("adjustments", "adjustmentId", "adjustment_id"),
+        ("reallocations", "reallocationId", "reallocation_id"),
+    ):
+        held = {r[id_name] for r in kids[kind]}
+        wanted = {b[field_name] for b in blocks if b.get(field_name)} - held
+        if wanted:
+            named = read_side.children_by_id(conn, rm, kind, key, wanted).values()
+            kids[kind] = sorted([*kids[kind], *named], key=read_side.cursor_of)
+    return kids
+
+
 def _detail(
-    scope: read_side.ReadScope, key: str, sections: Sequence[Section]
+    scope: read_side.ReadScope,
+    key: str,
+    sections: Sequence[Section],
+    runs: bool = False,
+    all_reviews: bool = False,
 ) -> Callable[[Connection, ReadModel], DetailRows | None]:
+    """The agreement with its children (`runs`: only the latest of each list, as its
+    page shows them) and the people they name."""
+
     # Plain rows, dicts and tuples: what `Reads.run` opens the sealed texts of.
     def query(conn: Connection, rm: ReadModel) -> DetailRows | None:
         found = read_side.agreements_by_id(conn, rm, scope, [key]).get(key)
         if found is None:
             return None
-        kids = {kind: read_side.children(conn, rm, kind, [key]).get(key, []) for kind in CHILDREN}
+        shown = _runs(conn, rm, key, all_reviews) if runs else {}
+        kids = {
+            kind: shown[kind].rows
+            if kind in shown
+            else read_side.children(conn, rm, kind, [key]).get(key, [])
+            for kind in CHILDREN
+        }
         ids = {found["employee_id"]} | {
             r[side] for r in kids["reallocations"] for side in ("from_person_id", "to_person_id")
         }
@@ -124,11 +181,14 @@ def _detail(
             found["employee_id"]
         )
         manager_id = employee["manager_id"] if employee else None
-        people = read_side.people_by_id(conn, rm, ids | ({manager_id} if manager_id else set()))
+        named = ids | ({manager_id} if manager_id else set())
+        people = read_side.people_by_id(conn, rm, named, read_side.NAMED)
         names = {pid: p["display_name"] for pid, p in people.items()}
-        detail = Detail(found, kids, names, manager_id)
+        detail = Detail(found, kids, names, manager_id, runs=shown)
         more = {k: v for section in sections for k, v in section(conn, rm, scope, detail).items()}
-        return found, kids, names, detail.manager_id, more
+        if runs:
+            more["sketch_children"] = _sketched(conn, rm, key, found, kids)
+        return found, kids, names, detail.manager_id, more, shown
 
     return query
 
@@ -178,8 +238,15 @@ class AgreementPages:
             await self.waiter.wait(session.actor.id, position)
         return True
 
-    async def _load(self, session: Session, agreement_id: UUID) -> Detail | None:
-        query = _detail(scope_of(session), str(agreement_id), self.sections)
+    async def _load(
+        self, session: Session, agreement_id: UUID, request: Request | None = None
+    ) -> Detail | None:
+        """The agreement and its children: for its page (`request` given) only the
+        latest of each list; otherwise every one (what the forms' pages work out)."""
+        all_reviews = request is not None and request.query_params.get("reviews") == "all"
+        query = _detail(
+            scope_of(session), str(agreement_id), self.sections, request is not None, all_reviews
+        )
         found = await asyncio.to_thread(self.site.ports.reads.run, query)
         return None if found is None else Detail(*found)
 
@@ -217,6 +284,8 @@ class AgreementPages:
     ) -> Response:
         row = detail.agreement
         may = self.may(session, detail)
+        more = dict(detail.more)
+        runs = detail.runs | more.pop("runs", {})  # the sections' runs too
         # The employee's side withdraws (HR too): the form shows where the command allows.
         may_withdraw = may[Party.EMPLOYEE.value] and allows(row["status"], Action.WITHDRAW)
         return self.site.render(
@@ -233,8 +302,10 @@ class AgreementPages:
             manager_name=detail.names.get(detail.manager_id or ""),
             all_reviews=request.query_params.get("reviews") == "all",
             reviews_shown=REVIEWS_SHOWN,
+            runs=runs,
+            earlier=earlier_links(row["agreement_id"], runs),
             confirmations=CONFIRM,
-            **detail.more,
+            **more,
             **values,
         )
 
@@ -252,7 +323,7 @@ class AgreementPages:
             # projector lags too long (then the page is shown as it is).
             with suppress(NotYetConsistent):
                 await self.waiter.wait(session.actor.id, position)
-        detail = await self._load(session, agreement_id)
+        detail = await self._load(session, agreement_id, request)
         if detail is None:
             return self.site.not_found(request, session)
         return self.page(request, session, detail, recorded=position is not None)
@@ -343,7 +414,9 @@ class AgreementPages:
             session: Session, form: Submitted, error: DomainError | FormErrors
         ) -> Response:
             assert agreement_id is not None
-            detail = await self._load(session, agreement_id)
+            # The page shown again: as it is shown (a refusal told by its own page
+            # reads what that page needs).
+            detail = await self._load(session, agreement_id, None if refused else request)
             if detail is None:  # NOT_FOUND: an agreement that does not exist
                 return self.site.not_found(request, session)
             values: dict[str, Any]

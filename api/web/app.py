@@ -23,6 +23,7 @@ from api.web import signin
 from api.web.agreements import AgreementPages
 from api.web.assets import Assets
 from api.web.dossier import DossierPages
+from api.web.earlier import EarlierPages
 from api.web.email_signin import EmailSignIn
 from api.web.employee import employee_routes
 from api.web.headers import SecurityHeaders
@@ -166,6 +167,7 @@ def create_web_app(
                 methods=["POST"],
             ),
             *ManagerPages(pages).routes(guarded),
+            Route("/agreements/{agreement_id}/earlier/{list}", guarded(EarlierPages(pages).show)),
             Route("/inbox", guarded(team.inbox)),
             Route("/team", guarded(team.team)),
             Route("/insights", guarded(InsightsPage(site).show)),

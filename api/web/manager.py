@@ -16,9 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api import read_side
-from api.read_side import ReadModel
+from api.read_side import ReadModel, Row
 from api.web import manager_forms as forms
-from api.web.agreements import CONFIRM, AgreementPages, Detail
+from api.web.agreements import CONFIRM, LIST_SHOWN, AgreementPages, Detail
 from api.web.forms import Submitted
 from api.web.sessions import Session
 from domain.access import Party, acting_role, may_move_work_of
@@ -48,13 +48,50 @@ def agreement_section(
     if not (scope.sees_all or scope.is_manager):
         return {}
     key = str(detail.agreement["agreement_id"])
-    changes = read_side.children(conn, rm, "changes", [key]).get(key, [])
+    shown: dict[str, Any] = {}
+    if detail.runs:  # the agreement's page: the latest changes in effect
+        run = read_side.list_slice(conn, rm, "changes", key, LIST_SHOWN)
+        changes = run.rows
+        shown = {"runs": {"changes": run}, "named": named(conn, rm, key, changes, detail.children)}
+    else:  # the revert preview's page: every change (which a revert would undo)
+        changes = read_side.children(conn, rm, "changes", [key]).get(key, [])
+        shown = {"named": named_all(changes, detail.children)}
     receivers = []
     if detail.manager_id is not None:
-        receivers = read_side.reports_of(conn, rm, detail.manager_id)
-        receivers += read_side.people_by_id(conn, rm, [detail.manager_id]).values()
+        # Only the names the form's list shows (each a sealed value to open).
+        receivers = read_side.reports_of(conn, rm, detail.manager_id, read_side.NAMED)
+        receivers += read_side.people_by_id(conn, rm, [detail.manager_id], read_side.NAMED).values()
     employee = detail.agreement["employee_id"]
-    return {"changes": changes, "receivers": [r for r in receivers if r["person_id"] != employee]}
+    others = [r for r in receivers if r["person_id"] != employee]
+    return {"changes": changes, "receivers": others} | shown
+
+
+def named(
+    conn: Connection, rm: ReadModel, key: str, changes: list[Row], children: dict[str, list[Row]]
+) -> dict[str, dict[str, Row]]:
+    """What the changes' labels name, by id: the adjustments and reallocations they
+    added and the changes a revert reverted (those not among `children` or `changes`
+    read by id, so a run of changes costs the same however long the history)."""
+    found = named_all(changes, children)
+    wanted = {
+        "adjustments": {c["subject_id"] for c in changes if c["kind"] == "ADJUSTMENT_ADDED"},
+        "reallocations": {c["subject_id"] for c in changes if c["kind"] == "TASK_REALLOCATED"},
+        "changes": {c["root_id"] for c in changes if c["kind"] == "CHANGE_REVERTED"},
+    }
+    for kind, ids in wanted.items():
+        missing = ids - found[kind].keys()
+        if missing:
+            found[kind] |= read_side.children_by_id(conn, rm, kind, key, missing)
+    return found
+
+
+def named_all(changes: list[Row], children: dict[str, list[Row]]) -> dict[str, dict[str, Row]]:
+    """What the changes' labels name when every change and child was read."""
+    return {
+        "adjustments": {r["adjustment_id"]: r for r in children.get("adjustments", [])},
+        "reallocations": {r["reallocation_id"]: r for r in children.get("reallocations", [])},
+        "changes": {r["change_id"]: r for r in changes},
+    }
 
 
 class ManagerPages:
@@ -216,7 +253,7 @@ class ManagerPages:
             a=row,
             children=detail.children,
             names=detail.names,
-            changes_all=detail.more.get("changes", []),
+            named=detail.more.get("named", {}),
             **shown,
         )
 

@@ -131,6 +131,11 @@ PAGES: dict[str, Page] = {
     "/agreements/{agreement_id}/integrity": Page(SEES_ALL),
     "/agreements/{agreement_id}/export": Page(SEES_ALL),
     "/agreements/{agreement_id}/revert-to": Page(MANAGER_SIDE, "changed", "version=2"),
+    # The earlier changes in effect, with their revert forms (`url` names the list);
+    # the other lists' earlier pages are for every reader (test_web_earlier.py).
+    "/agreements/{agreement_id}/earlier/{list}": Page(
+        MANAGER_SIDE, "changed", "before=999999999.0"
+    ),
     "/agreements/{agreement_id}/reallocate/check": Page(
         MANAGER_SIDE, query="toPersonId={mate}&hoursPerWeek=1"
     ),
@@ -395,8 +400,10 @@ class Matrix:
         return aid
 
     def url(self, path: str, aid: str, person: str | None = None) -> str:
-        return path.replace("{agreement_id}", aid).replace(
-            "{person_id}", person or self.world.ids["emp"]
+        return (
+            path.replace("{agreement_id}", aid)
+            .replace("{person_id}", person or self.world.ids["emp"])
+            .replace("{list}", "changes")
         )
 
     def form(self, who: str, aid: str, path: str) -> dict[str, str]:
