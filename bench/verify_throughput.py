@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,16 +26,22 @@ from infra.signing import public_key_b64, tag_key
 
 
 def _export_peak_rss_mib(database_url: str, path: str) -> float:
-    """Peak RSS of `crafting export` in a fresh process (MiB)."""
+    """Peak RSS of `crafting export` in a fresh process (MiB), that process's own:
+    `RUSAGE_CHILDREN` would report the largest child so far (the seeding producer's)."""
     env = {**os.environ, "CRAFTING_DATABASE_URL": database_url}
-    started = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(
-        [sys.executable, "-m", "api.cli", "export", "-o", path],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return max(started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "export", "-o", path],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"crafting export failed: {errors.read().decode()[-2000:]}")
+    return usage.ru_maxrss / 1024
 
 
 def main() -> None:
