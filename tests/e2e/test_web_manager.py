@@ -33,6 +33,9 @@ def _manager(api: Api, world: World) -> TestClient:
 
 
 def _state(api: Api, world: World, aid: str) -> dict[str, Any]:
+    """The agreement as the read models have it once they include every write so far
+    (a form's 303 answers before the projector has run)."""
+    world.sync()
     found: dict[str, Any] = api.data(world.hr, AGREEMENT, id=aid)["agreement"]
     return found
 
