@@ -106,20 +106,28 @@ def _with_database(url: str, database: str) -> str:
     )
 
 
+def _admin_url(server_url: str) -> str:
+    """The server's URL on the database it names (or `postgres`): where databases are
+    created and dropped."""
+    return _with_database(server_url, urlsplit(server_url).path.lstrip("/") or "postgres")
+
+
+def _admin_sql(admin: str, statement: str) -> None:
+    """One statement outside a transaction (CREATE and DROP DATABASE need that)."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(statement)
+
+
 @pytest.fixture(scope="session")
 def postgres_database_url(postgres_server_url: str) -> Iterator[str]:
     """A database created for this test run, dropped at its end."""
     name = f"crafting_test_{uuid4().hex[:12]}"
-    admin = _with_database(
-        postgres_server_url, urlsplit(postgres_server_url).path.lstrip("/") or "postgres"
-    )
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    admin = _admin_url(postgres_server_url)
+    _admin_sql(admin, f'CREATE DATABASE "{name}"')
     try:
         yield _with_database(postgres_server_url, name)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def postgres_schema_url(database_url: str, schema: str | None = None) -> str:
@@ -174,8 +182,7 @@ class _PostgresCopies:
     def copy(self) -> tuple[str, str]:
         """A new database copied from the template: (its name, its URL)."""
         name = f"{self.template}_{uuid4().hex[:8]}"
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        _admin_sql(self.admin, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         return name, f"{_with_database(self.server_url, name)}?schema={self.schema}"
 
     def drop(self, name: str) -> None:
@@ -183,31 +190,25 @@ class _PostgresCopies:
 
     def _drop_each(self) -> None:
         while (name := self._dropping.get()) is not None:
-            with psycopg.connect(self.admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _admin_sql(self.admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def close(self) -> None:
         self._dropping.put(None)
         self._dropper.join()
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        _admin_sql(self.admin, f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
 def postgres_copies(postgres_server_url: str) -> Iterator[_PostgresCopies]:
     """A prepared PostgreSQL database to copy, made once per test run (and worker)."""
     template = f"crafting_tpl_{uuid4().hex[:12]}"
-    admin = _with_database(
-        postgres_server_url, urlsplit(postgres_server_url).path.lstrip("/") or "postgres"
-    )
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{template}"')
+    admin = _admin_url(postgres_server_url)
+    _admin_sql(admin, f'CREATE DATABASE "{template}"')
     copies = _PostgresCopies(admin, postgres_server_url, template, "t_template")
     try:
         _prepared(postgres_schema_url(_with_database(postgres_server_url, template), "t_template"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            # A copy fails while anything is connected to its template: nothing may now.
-            conn.execute(f'ALTER DATABASE "{template}" WITH ALLOW_CONNECTIONS false')
+        # A copy fails while anything is connected to its template: nothing may now.
+        _admin_sql(admin, f'ALTER DATABASE "{template}" WITH ALLOW_CONNECTIONS false')
         yield copies
     finally:
         copies.close()
