@@ -14,6 +14,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from api.graphql.ids import agreement_uuid
 from api.http.auth import mint_token
 from api.web.sessions import mint_link
 from domain.values import Role
@@ -65,6 +66,31 @@ class Service:
         payload = response.json()["data"][name]
         assert payload["userErrors"] == [], payload
         return payload
+
+    def approved(self, employee: str, manager: str, title: str, *, hours: int, most: int) -> str:
+        """An agreement `employee` proposed ("Write a brief", `hours` a week, aiming at
+        Product manager) and `manager` approved with at most `most` hours: its UUID."""
+        agreement = self.gql(
+            employee,
+            Role.EMPLOYEE,
+            "proposeAgreement",
+            "ProposeAgreementInput",
+            "agreement { id }",
+            title=title,
+            careerGoal={"targetRole": "Product manager", "skills": ["roadmapping"]},
+            adjustments=[{"kind": "TASK", "description": "Write a brief", "hoursPerWeek": hours}],
+        )["agreement"]
+        aid = str(agreement_uuid(agreement["id"]))
+        self.gql(
+            manager,
+            Role.MANAGER,
+            "approveAgreement",
+            "ApproveAgreementInput",
+            "agreement { version }",
+            agreementId=aid,
+            guardrails={"maxDevelopmentHoursPerWeek": most, "reviewEveryDays": 14},
+        )
+        return aid
 
     def team(
         self, *keys: str, names: dict[str, str] | None = None, team: str = "team"

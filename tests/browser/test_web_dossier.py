@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from api.graphql.ids import agreement_uuid
 from api.http.auth import mint_token
 from domain.dossier.check import check_dossier, read_pdf
 from domain.values import Role
@@ -47,26 +46,8 @@ def _scene(service: Service) -> dict[str, str]:
     names = {"mgr": "Morgan Manager", "emp": "Erin Tester"}
     s, ids = service.team(*names, names=names)
     ids["hr"] = f"hr-{s}"
-    agreement = service.gql(
-        ids["emp"],
-        Role.EMPLOYEE,
-        "proposeAgreement",
-        "ProposeAgreementInput",
-        "agreement { id }",
-        title=f"Tester to product manager {s}",
-        careerGoal={"targetRole": "Product manager", "skills": ["roadmapping"]},
-        adjustments=[{"kind": "TASK", "description": "Write a brief", "hoursPerWeek": 2}],
-    )["agreement"]
-    ids["aid"] = str(agreement_uuid(agreement["id"]))
-    service.gql(
-        ids["mgr"],
-        Role.MANAGER,
-        "approveAgreement",
-        "ApproveAgreementInput",
-        "agreement { version }",
-        agreementId=ids["aid"],
-        guardrails={"maxDevelopmentHoursPerWeek": 4, "reviewEveryDays": 14},
-    )
+    title = f"Tester to product manager {s}"
+    ids["aid"] = service.approved(ids["emp"], ids["mgr"], title, hours=2, most=4)
     # Service.gql takes the input's fields as keywords, and `kind` is one of its own.
     token = mint_token(service.secret, ids["emp"], [Role.EMPLOYEE], timedelta(minutes=5))
     recorded = httpx.post(

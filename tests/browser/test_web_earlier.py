@@ -6,7 +6,6 @@ kept by `looked_at`)."""
 
 from __future__ import annotations
 
-from api.graphql.ids import agreement_uuid
 from api.web.agreements import LIST_SHOWN
 from domain.values import Role
 from tests.browser.conftest import Service
@@ -20,26 +19,9 @@ def _long(service: Service, extra: int) -> tuple[dict[str, str], str]:
     """An approved agreement with `extra` adjustments added by the manager."""
     names = {"mgr": "Morgan Manager", "emp": "Erin Tester"}
     s, ids = service.team(*names, names=names)
-    agreement = service.gql(
-        ids["emp"],
-        Role.EMPLOYEE,
-        "proposeAgreement",
-        "ProposeAgreementInput",
-        "agreement { id }",
-        title=f"Tester to product manager {s}",
-        careerGoal={"targetRole": "Product manager", "skills": ["roadmapping"]},
-        adjustments=[{"kind": "TASK", "description": "Write a brief", "hoursPerWeek": 1}],
-    )["agreement"]
-    aid = str(agreement_uuid(agreement["id"]))
+    title = f"Tester to product manager {s}"
+    aid = service.approved(ids["emp"], ids["mgr"], title, hours=1, most=20)
     manager = (ids["mgr"], Role.MANAGER)
-    service.gql(
-        *manager,
-        "approveAgreement",
-        "ApproveAgreementInput",
-        "agreement { version }",
-        agreementId=aid,
-        guardrails={"maxDevelopmentHoursPerWeek": 20, "reviewEveryDays": 14},
-    )
     for n in range(1, extra + 1):
         service.gql(
             *manager,
