@@ -27,13 +27,17 @@ import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import create_engine, insert
 
 from projections.insights import precomputed as precomputed_module
 from projections.insights.facts import AgreementFacts, Facts, Membership
-from projections.insights.figures import compute, month_ends
+from projections.insights.figures import by_employee, compute, month_ends
+from projections.insights.kept_outcomes import kept_row
+from projections.insights.kept_skills import EVIDENCE, GOAL, skill_rows
+from projections.insights.keyed import GroupHasher
 from projections.insights.months import CLOCK, month_of
 from projections.insights.precomputed import read_precomputed
 from projections.tables import ReadModel, read_model
@@ -226,6 +230,7 @@ def write_tables(found: Facts, rm: ReadModel, path: Path) -> None:
         }
         for n, (pid, skills) in enumerate(found.evidence)
     ]
+    hasher = GroupHasher(b"bench insights key", lambda text: text)  # texts in clear here
     with engine.begin() as conn:
         for table, rows in (
             (rm.people, people),
@@ -234,6 +239,8 @@ def write_tables(found: Facts, rm: ReadModel, path: Path) -> None:
             (rm.outcomes, outcomes),
             (rm.reallocations, reallocations),
             (rm.artifacts, artifacts),
+            (rm.insight_outcomes, kept_outcomes(found, hasher)),
+            (rm.insight_skills, kept_skills(found, hasher)),
         ):
             for at in range(0, len(rows), 10_000):
                 conn.execute(insert(table), rows[at : at + 10_000])
@@ -243,6 +250,45 @@ def write_tables(found: Facts, rm: ReadModel, path: Path) -> None:
             [{"name": CLOCK, "latest_at": NOW, "first_approved_at": first}],
         )
     engine.dispose()
+
+
+def kept_outcomes(found: Facts, hasher: GroupHasher) -> list[dict[str, Any]]:
+    """`insight_outcomes` as the projector keeps it: each person's latest outcome."""
+    rows = []
+    for pid, agreements in by_employee(found.agreements).items():
+        latest = None
+        for a in agreements:
+            if a.outcome is not None and (latest is None or a.outcome[2] > latest[1][2]):
+                latest = (a, a.outcome)
+        if latest is None:
+            continue
+        a, (_, kind, on) = latest
+        outcome = SimpleNamespace(
+            agreement_id=a.agreement_id,
+            approved_at=a.approved_at,
+            target_role=a.target_role,
+            kind=kind,
+            achieved_on=on,
+        )
+        history = [(m.since, m.team_id if m.active else None) for m in found.memberships[pid]]
+        rows.append(kept_row(pid, outcome, history, 0, hasher))
+    return rows
+
+
+def kept_skills(found: Facts, hasher: GroupHasher) -> list[dict[str, Any]]:
+    """`insight_skills` as the projector keeps it: every goal's and artifact's skills."""
+    goals = [
+        row
+        for n, a in enumerate(found.agreements)
+        for row in skill_rows(
+            GOAL, a.agreement_id, a.agreement_id, a.employee_id, a.skills, n, hasher
+        )
+    ]
+    return goals + [
+        row
+        for n, (pid, skills) in enumerate(found.evidence)
+        for row in skill_rows(EVIDENCE, f"e{n}", "", pid, skills, n, hasher)
+    ]
 
 
 def timed(call: object, runs: int) -> list[float]:
@@ -267,7 +313,7 @@ def main() -> None:
     args = parser.parse_args()
     found = facts(args.people, args.agreements, random.Random(30))
     rm = read_model(1)
-    path = args.database or Path(f"/tmp/crafting-insights-v9-{args.people}-{args.agreements}.db")
+    path = args.database or Path(f"/tmp/crafting-insights-v10-{args.people}-{args.agreements}.db")
     if not path.exists():
         print(f"writing the read-model tables to {path} (once)")
         write_tables(found, rm, path)

@@ -26,6 +26,8 @@ from domain.records import Adjustment, ChangeKind, Reallocation
 from domain.sealing import stored
 from domain.values import FINAL_STATUSES, AgreementStatus, ChangeStatus
 from domain.webhooks import WebhookSubscription
+from projections.insights import kept_outcomes, kept_skills
+from projections.insights.keyed import GroupHasher
 from projections.insights.months import (
     InsightClock,
     month_rows,
@@ -74,6 +76,16 @@ class BatchProjector:
         self.remember = remember
         # The name index (projections.name_index): without one, no names are indexed.
         self.names = names
+        # The insights' keyed hashes (projections.insights.keyed), keyed like the name
+        # index: without one, the insights' outcomes and skills are not kept.
+        self.hasher = None if names is None else GroupHasher.of(names)
+        # Whose latest outcome to recompute (projections.insights.kept_outcomes) once the
+        # batch is written: people (and agreements, whose person is looked up then, as a
+        # rebuild may have forgotten them) -> the position of the latest event reaching them.
+        self.outcome_people: dict[str, int] = {}
+        self.outcome_agreements: dict[str, int] = {}
+        self.goal_skills: dict[str, list[Row]] = {}  # agreement -> its goal's skill rows
+        self.erased: set[str] = set()
         self.name_tokens: dict[str, set[str]] = {}  # person id → hashed words, to write
         self.owned: dict[str, set[tuple[str, str]]] = {}  # agreement -> (store, key)
         self.agreements: dict[str, Row] = {}
@@ -106,6 +118,7 @@ class BatchProjector:
                 "audit_log",
                 "insight_months",
                 "insight_memberships",
+                "insight_skills",
             )
         }
         # The insights' clock (projections.insights.months): loaded with the batch's
@@ -233,6 +246,16 @@ class BatchProjector:
     def _content(self, aid: str, event: ev.Proposed | ev.ProposalRevised, position: int) -> None:
         row = self.agreements[aid]
         row.update(goal_columns(event.title, event.career_goal))
+        if self.hasher is not None:
+            self.goal_skills[aid] = kept_skills.skill_rows(
+                kept_skills.GOAL,
+                aid,
+                aid,
+                row["employee_id"],
+                stored(list(event.career_goal.skills)),
+                position,
+                self.hasher,
+            )
         for seq, item in enumerate(event.adjustments):
             self._add_adjustment(row, item, event, position, seq)
         self._sum_development_hours(row)
@@ -432,6 +455,16 @@ class BatchProjector:
         self.inserts["artifacts"].append(
             {**artifact_row(row["agreement_id"], row["employee_id"], item), "position": position}
         )
+        if self.hasher is not None:
+            self.inserts["insight_skills"] += kept_skills.skill_rows(
+                kept_skills.EVIDENCE,
+                item.id,
+                row["agreement_id"],
+                row["employee_id"],
+                stored(list(item.skills)),
+                position,
+                self.hasher,
+            )
 
     def record_outcome(self, row: Row, event: oc.OutcomeRecorded, position: int) -> None:
         self.outcomes[event.outcome_id] = {
@@ -450,8 +483,9 @@ class BatchProjector:
             "position": position,
         }
         self.dirty["outcomes"].add(event.outcome_id)
+        self.outcome_agreements[row["agreement_id"]] = position
 
-    def revert_outcome(self, row: Row, event: oc.OutcomeReverted, __: int) -> None:
+    def revert_outcome(self, row: Row, event: oc.OutcomeReverted, position: int) -> None:
         self.outcomes[event.outcome_id].update(
             reverted=True,
             reverted_by=event.actor_id,
@@ -459,6 +493,7 @@ class BatchProjector:
             revert_reason=event.reason,
         )
         self.dirty["outcomes"].add(event.outcome_id)
+        self.outcome_agreements[row["agreement_id"]] = position
 
     def _person_event(self, position: int, event: Person.Event) -> None:
         stream = str(event.originator_id)
@@ -487,6 +522,7 @@ class BatchProjector:
                     "position": position,
                 }
             )
+            self.outcome_people[row["person_id"]] = position  # their team at an outcome
             if self.names is not None:
                 self.name_tokens[row["person_id"]] = self.names.tokens_of(
                     str(stored(event.profile.display_name))
@@ -495,6 +531,8 @@ class BatchProjector:
             row["legal_hold"] = isinstance(event, Person.LegalHoldPlaced)
         elif isinstance(event, Person.PersonErased):
             row["erased"] = True
+            self.erased.add(row["person_id"])
+            self.outcome_people[row["person_id"]] = position  # their role: unreadable now
             self.name_tokens[row["person_id"]] = set()  # the name is not searchable any more
         elif isinstance(event, Person.ProvisioningChanged):
             row.update(provisioning_columns(event.provisioning))
@@ -564,6 +602,7 @@ class BatchProjector:
                 append(self.conn, getattr(rm, name), rows)
                 rows.clear()
         self._write_late()
+        self._write_insights()
         if self.clock is not None and self.clock.changed:
             upsert(self.conn, rm.insight_clock, [self.clock.row()])
             self.clock.changed = False
@@ -592,6 +631,30 @@ class BatchProjector:
             ],
         )
         self.late.clear()
+
+    def _write_insights(self) -> None:
+        """The kept insight rows (projections.insights.kept_outcomes, kept_skills), once
+        every other row of the batch is written: they are worked out from those."""
+        if self.hasher is None:
+            return
+        rm = self.rm
+        goals = rm.insight_skills
+        for chunk in _chunks(sorted(self.revised & self.goal_skills.keys())):
+            self.conn.execute(delete(goals).where(goals.c.item_id.in_(chunk)))
+        append(self.conn, goals, [r for rows in self.goal_skills.values() for r in rows])
+        self.goal_skills.clear()
+        kept_skills.erase(self.conn, rm, self.erased)
+        self.erased.clear()
+        a = rm.agreements
+        for chunk in _chunks(sorted(self.outcome_agreements)):
+            for aid, pid in self.conn.execute(
+                select(a.c.agreement_id, a.c.employee_id).where(a.c.agreement_id.in_(chunk))
+            ):
+                at = self.outcome_agreements[aid]
+                self.outcome_people[pid] = max(at, self.outcome_people.get(pid, at))
+        kept_outcomes.refresh(self.conn, rm, self.outcome_people, self.hasher)
+        self.outcome_agreements.clear()
+        self.outcome_people.clear()
 
     def _write_name_tokens(self) -> None:
         """Each renamed or erased person's words replace what the index held for them."""

@@ -33,8 +33,10 @@ from sqlalchemy import (
 # (name_tokens); 8: outcomes (and outcome events on ended agreements in a rebuild), the
 # insights' months (insight_months, insight_clock); 9: every insight table kept (the
 # agreements' approval time, the directory's history: insight_memberships) and changes
-# in effect indexed (the agreement page reads the latest, earlier ones a page at a time)
-READ_MODEL_VERSION = 9  # 2: children indexed by (agreement, position)
+# in effect indexed (the agreement page reads the latest, earlier ones a page at a time);
+# 10: each person's latest outcome kept (insight_outcomes) and the skills named, as keyed
+# hashes (insight_skills)
+READ_MODEL_VERSION = 10  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -72,6 +74,8 @@ class ReadModel:
     insight_months: Table
     insight_clock: Table
     insight_memberships: Table
+    insight_outcomes: Table
+    insight_skills: Table
 
 
 @cache
@@ -108,6 +112,8 @@ def read_model(generation: int) -> ReadModel:
         Column("updated_at", TS, nullable=False),
         Index(f"ix_{p}agreements_updated", "updated_at", "agreement_id"),
         Index(f"ix_{p}agreements_status_review", "status", "next_review_on"),
+        # The approved agreements and their people (the insights' skills tables).
+        Index(f"ix_{p}agreements_approved", "approved_at", "employee_id", "agreement_id"),
         # Covering the insights' running agreements per person and their reviews due
         # (projections.insights.months.team_figures): read from the index alone.
         Index(
@@ -279,6 +285,49 @@ def read_model(generation: int) -> ReadModel:
         Column("team_id", String(128)),
         Column("position", BigInteger, nullable=False),  # the event's, in the log
     )
+    # Each person's latest outcome in effect (projections.insights.kept_outcomes), with
+    # their team when it happened and the days from approval to it, recomputed on their
+    # outcome and directory events: outcomes by team and target role without the log.
+    # The target role only as keyed hashes (projections.insights.keyed) of its key and
+    # spelling (null once it cannot be read); its text stays sealed on the agreement.
+    insight_outcomes = table(
+        "insight_outcomes",
+        Column("person_id", String(128), primary_key=True),
+        Column("agreement_id", ID, nullable=False),
+        Column("kind", String(32), nullable=False),
+        Column("achieved_on", Date, nullable=False),
+        Column("team_id", String(128)),  # when it was achieved (else today's); null: none
+        Column("days", Integer),  # from approval to the outcome; null: never approved
+        Column("role_key", String(32)),
+        Column("role_spelling", String(32)),
+        Column("position", BigInteger, nullable=False),  # the latest event that changed it
+    )
+    # Every skill named by a goal (source "goal", per agreement) or an artifact
+    # ("evidence"), one row per name (projections.insights.kept_skills): its key and
+    # spelling as keyed hashes (null once it cannot be read, e.g. its person erased) and
+    # its text sealed as on its agreement, opened only for the labels shown.
+    insight_skills = table(
+        "insight_skills",
+        Column("item_id", ID, primary_key=True),  # the agreement's or artifact's id
+        Column("seq", Integer, primary_key=True),  # the name's place in its list
+        Column("source", String(8), nullable=False),
+        Column("agreement_id", ID, nullable=False),
+        Column("person_id", String(128), nullable=False),
+        Column("skill_key", String(32)),
+        Column("spelling", String(32)),
+        Column("label", Text, nullable=False),  # sealed
+        Column("position", BigInteger, nullable=False),
+        # Covering the counts per skill and spelling (the tables' grouped selects).
+        Index(
+            f"ix_{p}insight_skills_key",
+            "source",
+            "skill_key",
+            "spelling",
+            "person_id",
+            "agreement_id",
+        ),
+        Index(f"ix_{p}insight_skills_person", "person_id"),
+    )
     audit_log = table(
         "audit_log",
         Column("position", BigInteger, primary_key=True, autoincrement=False),
@@ -315,4 +364,6 @@ def read_model(generation: int) -> ReadModel:
         insight_months,
         insight_clock,
         insight_memberships,
+        insight_outcomes,
+        insight_skills,
     )

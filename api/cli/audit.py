@@ -34,6 +34,7 @@ from infra.signing import (
     signing_key,
     tag_key,
 )
+from projections.name_index import NameIndex, index_key
 
 AUDITOR = Actor("crafting-cli", frozenset({Role.AUDITOR}))
 
@@ -162,6 +163,8 @@ def _compare_read_models(c: Container) -> audit.ReadModelReport:
         c.app.recorder,
         c.app.tagging_mapper.keeping_sealed(),  # as the projector reads events
         current_position,
+        # The insights' kept hashes are compared too: the projector's key and opener.
+        names=NameIndex(index_key(c.keys.store.master_key), c.keys.open),
     )
     about = sorted({d.agreement_id or f"{d.table} {d.key}" for d in compared.differences})
     if about:

@@ -16,6 +16,7 @@ from typing import Any
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 from sqlalchemy import Connection, Engine, Table, select
 
+from projections.name_index import NameIndex
 from projections.projector import BatchProjector
 from projections.tables import PROJECTION_NAME, ReadModel, projection_state, read_model
 
@@ -30,7 +31,16 @@ ORDER = (
     "artifacts",
     "outcomes",
 )
-TABLES = (*ORDER, "people", "insight_memberships", "audit_log")
+# The insights' kept outcomes and skills hold keyed hashes: compared when the check is
+# given the name index (its key and opener), as the service's projector is.
+TABLES = (
+    *ORDER,
+    "people",
+    "insight_memberships",
+    "insight_outcomes",
+    "insight_skills",
+    "audit_log",
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ def verify_read_models(
     mapper: Mapper[Any],
     live_position: Callable[[Engine], int],
     wait_seconds: float = 30.0,
+    names: NameIndex | None = None,
 ) -> ReadModelReport:
     """Rebuild into a scratch generation up to the live position and compare."""
     head = recorder.max_notification_id() or 0
@@ -80,7 +91,7 @@ def verify_read_models(
     scratch = read_model(10**6 + secrets.randbelow(10**6))  # never a live generation
     scratch.metadata.create_all(engine)
     try:
-        _project(engine, recorder, mapper, scratch, position)
+        _project(engine, recorder, mapper, scratch, position, names)
         with engine.connect() as conn:
             return _compare(conn, live, scratch, position)
     finally:
@@ -99,8 +110,9 @@ def _project(
     mapper: Mapper[Any],
     rm: ReadModel,
     until: int,
+    names: NameIndex | None,
 ) -> None:
-    projector = BatchProjector(None, rm, remember=True)
+    projector = BatchProjector(None, rm, remember=True, names=names)
     at = unflushed = 0
     while at < until and (batch := recorder.select_notifications(at + 1, BATCH, stop=until)):
         projector.project([(n.id, mapper.to_domain_event(n)) for n in batch])

@@ -180,13 +180,32 @@ def outcome_tables(
 ) -> tuple[Table, Table]:
     """Outcomes by team (when they happened) and by target role, of each person's latest
     outcome in effect."""
-    team_outcomes, role_outcomes, days = _outcomes(people, by_person, now)
-    outcome_rows = {t: _count(m, days) for t, m in team_outcomes.items()}
-    role_rows = {r: _count(m, days) for r, m in role_outcomes.items()}
-    by_team = release(outcome_rows, minimum, _median_days(team_outcomes, days))
-    forced = _nested_differences(team_outcomes, role_outcomes, by_team, minimum) | {UNREAD}
+    team_outcomes, role_outcomes, latest = _outcomes(people, by_person, now)
+    kinds = {pid: kind for pid, (_, kind, _, _) in latest.items()}
+    days = {
+        pid: (on - a.approved_at.date()).days
+        for pid, (_, _, on, a) in latest.items()
+        if a.approved_at is not None
+    }
+    return released_outcomes(team_outcomes, role_outcomes, kinds, days, minimum)
+
+
+def released_outcomes(
+    teams: dict[str, set[str]],
+    roles: dict[str, set[str]],
+    kinds: dict[str, str],
+    days: dict[str, int],
+    minimum: int,
+) -> tuple[Table, Table]:
+    """The two outcome tables, released: the people per team and per target role
+    (labelled; UNREAD: unreadable), each one's outcome kind and days to it (if approved).
+    The served path (projections.insights.kept_outcomes) gives the same from kept rows."""
+    outcome_rows = {t: _count(m, kinds) for t, m in teams.items()}
+    role_rows = {r: _count(m, kinds) for r, m in roles.items()}
+    by_team = release(outcome_rows, minimum, _median_days(teams, days))
+    forced = _nested_differences(teams, roles, by_team, minimum) | {UNREAD}
     by_role = release(
-        role_rows, minimum, _median_days(role_outcomes, days), forced=forced, hide_labels=True
+        role_rows, minimum, _median_days(roles, days), forced=forced, hide_labels=True
     )
     return by_team, by_role
 
@@ -301,7 +320,7 @@ def _outcomes(
         team = people.team_at(pid, end_of_day) or people.team_at(pid, now)
         if team is not None:
             teams[team].add(pid)
-        key = _role_key(agreement.target_role)
+        key = group_key(agreement.target_role)
         roles[key].add(pid)
         labels[key][agreement.target_role.strip()] += 1
     # A role is shown by its most used spelling (ties: the first in order).
@@ -312,7 +331,7 @@ def _outcomes(
     return teams, named, latest
 
 
-def _role_key(role: str) -> str:
+def group_key(role: str) -> str:
     """Target roles grouped regardless of case and spacing; unreadable ones (erased
     people's) under a key that is never shown (see release's hide_labels)."""
     if role in (ERASED, UNREADABLE):
@@ -320,19 +339,14 @@ def _role_key(role: str) -> str:
     return " ".join(role.split()).casefold()
 
 
-def _count(members: set[str], latest: dict[str, Outcome]) -> Counts:
-    progressed = sum(1 for pid in members if latest[pid][1] in PROGRESSED)
+def _count(members: set[str], kinds: dict[str, str]) -> Counts:
+    progressed = sum(1 for pid in members if kinds[pid] in PROGRESSED)
     return (progressed, len(members) - progressed)
 
 
-def _median_days(groups: dict[str, set[str]], latest: dict[str, Outcome]) -> Measure:
+def _median_days(groups: dict[str, set[str]], days_to: dict[str, int]) -> Measure:
     def median(keys: Sequence[str]) -> float | None:
-        days = []
-        for key in keys:
-            for pid in groups[key]:
-                _, _, on, agreement = latest[pid]
-                if agreement.approved_at is not None:
-                    days.append((on - agreement.approved_at.date()).days)
+        days = [days_to[pid] for key in keys for pid in groups[key] if pid in days_to]
         return float(statistics.median(days)) if days else None
 
     return median
@@ -369,17 +383,34 @@ def skills_table(pairs: Iterable[tuple[str, list[str]]], population: int, minimu
     spellings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for pid, skills in pairs:
         for skill in skills:
-            key = _role_key(skill)
+            key = group_key(skill)
             people[key].add(pid)
             spellings[key][skill.strip()] += 1
-    shown, hidden = [], False
-    for key, members in people.items():
-        counts = (len(members), population - len(members))
+
+    def labels(keys: list[str]) -> dict[str, str]:
+        return {k: min(spellings[k].items(), key=lambda s: (-s[1], s[0]))[0] for k in keys}
+
+    return released_skills({k: len(m) for k, m in people.items()}, labels, population, minimum)
+
+
+def released_skills(
+    named: dict[str, int],
+    labels: Callable[[list[str]], dict[str, str]],
+    population: int,
+    minimum: int,
+) -> Table:
+    """The skills table from the people naming each skill key (UNREAD: unreadable) and
+    the labels (most used spelling) of the keys shown, asked for those alone (the served
+    path opens only them: projections.insights.kept_skills)."""
+    listed, hidden = [], False
+    for key, count in named.items():
+        counts = (count, population - count)
         if key == UNREAD or min(counts) < minimum:
             hidden = True
             continue
-        label = min(spellings[key].items(), key=lambda s: (-s[1], s[0]))[0]
-        shown.append(ReleasedRow(label, counts))
+        listed.append((key, counts))
+    label = labels([key for key, _ in listed])
+    shown = [ReleasedRow(label[key], counts) for key, counts in listed]
     shown.sort(key=lambda r: (-(r.counts or (0, 0))[0], r.group))
     rows = shown[:MOST_SKILLS] + ([ReleasedRow(HIDDEN_SKILLS, None)] if hidden else [])
     return Table(tuple(rows), None)

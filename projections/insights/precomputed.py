@@ -8,11 +8,12 @@ as `figures.compute`, which gives the same tables from the whole log
 - reallocated hours: the reallocations in effect, with their people's team today;
 - reviews: per team, the people with an active agreement and those whose next review
   is before today (worked out at request time: 'today' is never stored);
-- outcomes: the outcomes in effect with their agreements (target role, approval time),
-  and the directory's history of just those people (`insight_memberships`), for their
-  team when the outcome happened;
-- skills: the approved agreements' and the artifacts' skills (sealed texts, opened by
-  the caller's `opener`).
+- outcomes: each person's latest outcome in effect, kept with their team then, the
+  days to it and their target role's keyed hashes (projections.insights.kept_outcomes);
+- skills: the skills named, kept as keyed hashes, counted in SQL
+  (projections.insights.kept_skills).
+
+Only the labels shown (target roles, skills) are opened, by the caller's `opener`.
 
 None of it reads the audit log."""
 
@@ -24,21 +25,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, distinct, func, select
+from sqlalchemy import Connection, distinct, func, select
 
-from projections.insights.facts import AgreementFacts, Membership, utc
 from projections.insights.figures import (
-    Directory,
     Insights,
     Month,
     Table,
-    by_employee,
     hours_table,
     month_ends,
-    outcome_tables,
     release,
-    skills_table,
 )
+from projections.insights.kept_outcomes import outcome_tables
+from projections.insights.kept_skills import skills_tables
 from projections.insights.months import InsightClock, month_of, team_figures
 from projections.insights.suppression import Counts
 from projections.tables import ReadModel
@@ -80,19 +78,12 @@ def read_precomputed(
     }
     now_table = release(today, minimum)
 
-    outcomes, memberships = _outcomes(conn, rm)
-    targeted, evidenced, population = _skills(conn, rm)
-    # The sealed texts, opened at once (the keys they need are looked up together).
-    roles, targeted_skills, evidenced_skills = opener(
-        [
-            [a.target_role for a in outcomes],
-            [skills for _, skills in targeted],
-            [skills for _, skills in evidenced],
-        ]
-    )
-    for agreement, role in zip(outcomes, roles, strict=True):
-        agreement.target_role = role
-    by_team, by_role = outcome_tables(Directory(memberships), by_employee(outcomes), now, minimum)
+    by_team, by_role = outcome_tables(conn, rm, minimum, opener)
+    a = rm.agreements
+    population = conn.execute(
+        select(func.count(distinct(a.c.employee_id))).where(a.c.approved_at.is_not(None))
+    ).scalar_one()
+    targeted, evidenced = skills_tables(conn, rm, int(population), minimum, opener)
     return Insights(
         minimum=minimum,
         as_of=now,
@@ -106,16 +97,8 @@ def read_precomputed(
         outcomes_by_team=by_team,
         outcomes_by_target_role=by_role,
         reviews=release(reviews, minimum),
-        skills_targeted=skills_table(
-            [(pid, s) for (pid, _), s in zip(targeted, targeted_skills, strict=True)],
-            population,
-            minimum,
-        ),
-        skills_evidenced=skills_table(
-            [(pid, s) for (pid, _), s in zip(evidenced, evidenced_skills, strict=True)],
-            population,
-            minimum,
-        ),
+        skills_targeted=targeted,
+        skills_evidenced=evidenced,
     )
 
 
@@ -139,78 +122,6 @@ def _hours(conn: Connection, rm: ReadModel, given: bool) -> dict[str, list[float
         if held > 0:
             holders[team_of[pid]].append(held)
     return holders
-
-
-def _outcomes(
-    conn: Connection, rm: ReadModel
-) -> tuple[list[AgreementFacts], dict[str, list[Membership]]]:
-    """The agreements with an outcome in effect (the latest recorded, not reverted), in
-    the order they were created, and their people's history in the directory."""
-    o, a, m = rm.outcomes, rm.agreements, rm.insight_memberships
-    in_effect: dict[str, tuple[int, int, AgreementFacts]] = {}
-    for row in conn.execute(
-        select(
-            o.c.outcome_id,
-            o.c.kind,
-            o.c.achieved_on,
-            o.c.position,
-            a.c.agreement_id,
-            a.c.employee_id,
-            a.c.status,
-            a.c.target_role,
-            a.c.approved_at,
-            a.c.created_position,
-        )
-        .select_from(o.join(a, a.c.agreement_id == o.c.agreement_id))
-        .where(o.c.reverted.is_(False))
-    ):
-        known = in_effect.get(row.agreement_id)
-        if known is not None and known[0] > row.position:
-            continue
-        approved = None if row.approved_at is None else utc(row.approved_at)
-        facts = AgreementFacts(
-            row.agreement_id, row.employee_id, row.status, row.target_role, 0.0, None, approved
-        )
-        facts.outcomes = [(row.outcome_id, row.kind, row.achieved_on)]
-        in_effect[row.agreement_id] = (row.position, row.created_position, facts)
-    agreements = [facts for _, _, facts in sorted(in_effect.values(), key=lambda k: k[1])]
-    memberships: dict[str, list[Membership]] = {a.employee_id: [] for a in agreements}
-    with_outcomes = (
-        select(a.c.employee_id)
-        .select_from(o.join(a, a.c.agreement_id == o.c.agreement_id))
-        .where(o.c.reverted.is_(False))
-    )
-    for pid, since, team in conn.execute(
-        select(m.c.person_id, m.c.since, m.c.team_id)
-        .where(m.c.person_id.in_(with_outcomes))
-        .order_by(m.c.person_id, m.c.version)
-    ):
-        memberships[pid].append(Membership(utc(since), team, team is not None))
-    return agreements, memberships
-
-
-def _skills(
-    conn: Connection, rm: ReadModel
-) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]], int]:
-    """The skills of approved agreements and of their people's artifacts (sealed), and
-    how many people have an approved agreement."""
-    a, art = rm.agreements, rm.artifacts
-    approved = a.c.approved_at.is_not(None)
-    population = conn.execute(select(func.count(distinct(a.c.employee_id))).where(approved))
-    # Rows naming no skill add nothing: left in the database (stored as "[]").
-    named = cast(a.c.skills, Text) != "[]"
-    targeted = conn.execute(select(a.c.employee_id, a.c.skills).where(approved, named)).all()
-    evidenced = conn.execute(
-        select(art.c.employee_id, art.c.skills).where(
-            cast(art.c.skills, Text) != "[]",
-            art.c.employee_id.in_(select(a.c.employee_id).where(approved)),
-        )
-    ).all()
-    return (
-        [(pid, list(s or [])) for pid, s in targeted],
-        [(pid, list(s or [])) for pid, s in evidenced],
-        int(population.scalar_one()),
-    )
 
 
 # The latest released table of each (minimum, month), with the rows it was released
