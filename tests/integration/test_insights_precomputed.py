@@ -3,7 +3,9 @@ projector keeps) release exactly what the full computation from the log (figures
 over facts.read_facts) releases, every table of them: random organisations and histories
 spread over months (outcomes recorded and reverted, reallocations, reviews, artifacts),
 the projector run at random points (so months close inside batches and between them),
-on both databases; and again after a rebuild."""
+on both databases; and again after a rebuild. What the projector keeps for them
+(insight_outcomes, insight_skills) equals a rebuild's (`crafting verify --read-models`),
+holds no text of a target role or skill, and loses an erased person's hashes."""
 
 from __future__ import annotations
 
@@ -18,15 +20,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.agreement import outcomes as oc
 from domain.application import commands as c
 from domain.errors import DomainError, Forbidden
 from domain.person import Profile
 from domain.sealing import opened_in
 from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal, Role
+from infra import audit
 from infra.bootstrap import Container
+from infra.followers.read_models import current_position
+from projections import projector
 from projections.insights.facts import read_facts
 from projections.insights.figures import Insights, compute
 from projections.insights.precomputed import read_precomputed
+from projections.name_index import NameIndex, index_key
 from projections.queries import live_read_model
 from tests.readmodel import snapshot
 from tests.support import guardrails, request
@@ -133,7 +140,7 @@ class History:
                 self.app.execute(self.hr, command(agreement_id=aid, reason="Done"))
                 self.done.add(str(aid))
             elif action == "erase" and not self.active[pid]:
-                self.app.execute(self.hr, c.ErasePerson(person_id=pid))
+                self.app.execute(self.hr, c.ErasePerson(person_id=pid, reason="Asked to"))
             elif action in ("outcome", "revert") and self.done:
                 self._outcome(action, UUID(rng.choice(sorted(self.done))))
             elif action == "reallocate" and running:
@@ -239,6 +246,20 @@ def released(projected: Container, minimum: int, now: datetime) -> tuple[Insight
     return compute(facts, minimum, now), served
 
 
+def kept_equal_a_rebuild(projected: Container) -> list[audit.Difference]:
+    """`crafting verify --read-models` (with the service's name index, so the kept
+    hashes are compared): the live tables against a rebuild of the events."""
+    keys = projected.keys
+    return audit.verify_read_models(
+        projected.engines.writer,
+        projected.app.recorder,
+        projected.app.tagging_mapper.keeping_sealed(),
+        current_position,
+        wait_seconds=0,
+        names=NameIndex(index_key(keys.store.master_key), keys.open),
+    ).differences
+
+
 def assert_same(full: Insights, served: Insights) -> None:
     for name in (f.name for f in fields(Insights)):
         assert getattr(served, name) == getattr(full, name), name
@@ -280,6 +301,7 @@ def test_the_precomputed_tables_release_what_the_full_computation_releases(
     now = clock.now + after  # months after the log's latest event are today's
     clock.now = now
     assert_same(*released(projected, minimum, now))
+    assert kept_equal_a_rebuild(projected) == []
 
 
 def test_a_rebuild_keeps_the_same_months_and_figures(projected: Container, clock: Clock) -> None:
@@ -288,7 +310,9 @@ def test_a_rebuild_keeps_the_same_months_and_figures(projected: Container, clock
     history = History(projected.app, random.Random(30), lambda: clock.now)
     for n in range(60):
         clock.now += timedelta(days=(n * 7) % 23)
-        history.step(["approve", "approve", "move", "leave", "pause", "end", "erase"][n % 7])
+        history.step(
+            ["approve", "approve", "move", "leave", "pause", "end", "erase", "outcome"][n % 8]
+        )
         if n % 4 == 0:
             runner.run_once()
     runner.catch_up()
@@ -298,8 +322,9 @@ def test_a_rebuild_keeps_the_same_months_and_figures(projected: Container, clock
     runner.batch_size = 1000
     projected.rebuild()
     after = snapshot(projected.engines.reader)
-    assert after["insight_months"] == before["insight_months"]
-    assert after["insight_clock"] == before["insight_clock"]
+    for kept in ("insight_months", "insight_clock", "insight_outcomes", "insight_skills"):
+        assert after[kept] == before[kept], kept
+    assert before["insight_outcomes"] and before["insight_skills"]
     assert_same(*released(projected, 2, clock.now))
 
 
@@ -338,3 +363,73 @@ def test_an_outcome_counts_in_the_team_of_the_day_it_was_achieved(
     assert full.outcomes_by_target_role.total is not None
     assert full.outcomes_by_target_role.total.counts == (2, 0)  # the leaver too
     assert_same(full, served)
+
+
+def _ended_with_outcome(projected: Container, clock: Clock) -> History:
+    """Two people with evidence of two skills, whose agreements ended with an outcome,
+    projected."""
+    history = History(projected.app, random.Random(11), lambda: clock.now)
+    for pid in history.people[:2]:
+        history._approve(pid, always=True)
+    for aid, pid in history.agreements:
+        history.app.execute(
+            request(pid, Role.EMPLOYEE),
+            c.RecordArtifact(
+                agreement_id=aid, title="Brief", kind="BRIEF", skills=["research", "sql"]
+            ),
+        )
+        history.app.execute(history.hr, c.CompleteAgreement(agreement_id=aid, reason="Done"))
+        history._outcome("outcome", aid)
+    projected.projector.catch_up()
+    return history
+
+
+def test_a_projector_forgetting_an_outcome_revert_in_the_kept_rows_is_caught(
+    projected: Container, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The revert is applied to `outcomes` but the person's kept row is not recomputed:
+    the served tables then differ from the full computation's, and verify names it."""
+    history = _ended_with_outcome(projected, clock)
+
+    def forgetful(self: projector.BatchProjector, row: Any, event: Any, position: int) -> None:
+        projector.BatchProjector.revert_outcome(self, row, event, position)
+        self.outcome_agreements.pop(row["agreement_id"])
+
+    monkeypatch.setitem(projector._HANDLERS, oc.OutcomeReverted, forgetful)
+    aid, _ = history.agreements[0]
+    history._outcome("revert", aid)
+    projected.projector.catch_up()
+    full, served = released(projected, 0, clock.now)
+    with pytest.raises(AssertionError):
+        assert_same(full, served)
+    assert {(d.table, d.kind) for d in kept_equal_a_rebuild(projected)} == {
+        ("insight_outcomes", "EXTRA")
+    }
+
+
+def test_the_kept_rows_hold_no_text_and_lose_an_erased_persons_hashes(
+    projected: Container, clock: Clock
+) -> None:
+    history = _ended_with_outcome(projected, clock)
+    leaver = history.agreements[0][1]
+    kept = snapshot(projected.engines.reader)
+    texts = {*(r.casefold() for r in ROLES), *(s.casefold() for s in SKILLS)}
+    for table in ("insight_outcomes", "insight_skills"):
+        for row in kept[table]:
+            for value in row.values():
+                assert not (isinstance(value, str) and value.strip().casefold() in texts), table
+    mine = [r for r in kept["insight_skills"] if r["person_id"] == leaver]
+    role = [r for r in kept["insight_outcomes"] if r["person_id"] == leaver]
+    assert role and role[0]["role_key"] is not None
+    history.active[leaver] = False
+    history._push(leaver)
+    projected.projector.catch_up()  # then the erasure alone reaches their kept rows
+    history.app.execute(history.hr, c.ErasePerson(person_id=leaver, reason="Asked to"))
+    projected.projector.catch_up()
+    kept = snapshot(projected.engines.reader)
+    assert next(r for r in kept["insight_outcomes"] if r["person_id"] == leaver)["role_key"] is None
+    erased = [r for r in kept["insight_skills"] if r["person_id"] == leaver]
+    assert len(erased) == len(mine)
+    assert all(r["skill_key"] is None and r["spelling"] is None for r in erased)
+    assert_same(*released(projected, 0, clock.now))
+    assert kept_equal_a_rebuild(projected) == []
