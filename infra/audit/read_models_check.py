@@ -33,14 +33,8 @@ ORDER = (
 )
 # The insights' kept outcomes and skills hold keyed hashes: compared when the check is
 # given the name index (its key and opener), as the service's projector is.
-TABLES = (
-    *ORDER,
-    "people",
-    "insight_memberships",
-    "insight_outcomes",
-    "insight_skills",
-    "audit_log",
-)
+HASHED = ("insight_outcomes", "insight_skills")
+TABLES = (*ORDER, "people", "insight_memberships", *HASHED, "audit_log")
 
 
 @dataclass(frozen=True)
@@ -93,7 +87,8 @@ def verify_read_models(
     try:
         _project(engine, recorder, mapper, scratch, position, names)
         with engine.connect() as conn:
-            return _compare(conn, live, scratch, position)
+            hashed = names is not None
+            return _compare(conn, live, scratch, position, hashed)
     finally:
         scratch.metadata.drop_all(engine)
 
@@ -129,11 +124,13 @@ def _flush(engine: Engine, projector: BatchProjector) -> None:
         projector.flush()
 
 
-def _compare(conn: Connection, live: ReadModel, scratch: ReadModel, until: int) -> ReadModelReport:
+def _compare(
+    conn: Connection, live: ReadModel, scratch: ReadModel, until: int, hashed: bool
+) -> ReadModelReport:
     differences: list[Difference] = []
     moved: set[str] = set()  # agreements the live projector changed after `until`
     rows = 0
-    for name in TABLES:
+    for name in (t for t in TABLES if hashed or t not in HASHED):
         mine, theirs = getattr(live, name), getattr(scratch, name)
         for key, have, want in _joined(conn, mine, theirs):
             rows += have is not None

@@ -123,3 +123,25 @@ def test_crafting_verify_read_models_reports_and_raises_an_alarm(
     with container.engines.reader.connect() as conn:
         kept = [(a.kind, a.subject) for a in alarms.open_alarms(conn)]
     assert kept == [("read_model.differs", f"agreement {first}")]
+
+
+def test_crafting_verify_read_models_checks_the_insights_kept_skill_hashes(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI gives the check the service's name index, so the insights' keyed hashes
+    (insight_skills, insight_outcomes) are rebuilt and compared too."""
+    _world(container)
+    assert container.settings.keys.signing_key is not None
+    monkeypatch.setenv("CRAFTING_DATABASE_URL", container.settings.database.url)
+    monkeypatch.setenv(
+        "CRAFTING_SIGNING_KEY", container.settings.keys.signing_key.get_secret_value()
+    )
+    runner = CliRunner()
+    clean = runner.invoke(cli, ["verify", "--read-models"])
+    assert clean.exit_code == 0, clean.output
+    skills = read_model(1).insight_skills
+    with container.engines.writer.begin() as conn:
+        conn.execute(update(skills).values(skill_key="0" * 32))
+    found = runner.invoke(cli, ["verify", "--read-models"])
+    assert found.exit_code == 1, found.output
+    assert "table insight_skills" in found.output and "skill_key differ" in found.output
