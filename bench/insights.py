@@ -280,6 +280,7 @@ def kept_skills(found: Facts, hasher: GroupHasher) -> list[dict[str, Any]]:
     goals = [
         row
         for n, a in enumerate(found.agreements)
+        if a.approved_at is not None  # written on approval
         for row in skill_rows(
             GOAL, a.agreement_id, a.agreement_id, a.employee_id, a.skills, n, hasher
         )

@@ -84,7 +84,6 @@ class BatchProjector:
         # rebuild may have forgotten them) -> the position of the latest event reaching them.
         self.outcome_people: dict[str, int] = {}
         self.outcome_agreements: dict[str, int] = {}
-        self.goal_skills: dict[str, list[Row]] = {}  # agreement -> its goal's skill rows
         self.erased: set[str] = set()
         self.name_tokens: dict[str, set[str]] = {}  # person id → hashed words, to write
         self.owned: dict[str, set[tuple[str, str]]] = {}  # agreement -> (store, key)
@@ -246,16 +245,6 @@ class BatchProjector:
     def _content(self, aid: str, event: ev.Proposed | ev.ProposalRevised, position: int) -> None:
         row = self.agreements[aid]
         row.update(goal_columns(event.title, event.career_goal))
-        if self.hasher is not None:
-            self.goal_skills[aid] = kept_skills.skill_rows(
-                kept_skills.GOAL,
-                aid,
-                aid,
-                row["employee_id"],
-                stored(list(event.career_goal.skills)),
-                position,
-                self.hasher,
-            )
         for seq, item in enumerate(event.adjustments):
             self._add_adjustment(row, item, event, position, seq)
         self._sum_development_hours(row)
@@ -359,6 +348,16 @@ class BatchProjector:
             next_review_on=event.next_review_on,
             approved_at=event.timestamp,
         )
+        if self.hasher is not None:  # a goal's skills count once it is approved (it is final)
+            self.inserts["insight_skills"] += kept_skills.skill_rows(
+                kept_skills.GOAL,
+                row["agreement_id"],
+                row["agreement_id"],
+                row["employee_id"],
+                stored(list(row["skills"])),
+                position,
+                self.hasher,
+            )
         self._change_guardrails(row, event, position, event.guardrails_change_id)
 
     def set_guardrails(self, row: Row, event: ev.GuardrailsChanged, position: int) -> None:
@@ -638,11 +637,6 @@ class BatchProjector:
         if self.hasher is None:
             return
         rm = self.rm
-        goals = rm.insight_skills
-        for chunk in _chunks(sorted(self.revised & self.goal_skills.keys())):
-            self.conn.execute(delete(goals).where(goals.c.item_id.in_(chunk)))
-        append(self.conn, goals, [r for rows in self.goal_skills.values() for r in rows])
-        self.goal_skills.clear()
         kept_skills.erase(self.conn, rm, self.erased)
         self.erased.clear()
         a = rm.agreements

@@ -3,9 +3,10 @@ with keyed hashes of the skill's key and spelling (projections.insights.keyed), 
 skills tables are counted in SQL and only the labels shown are opened, instead of every
 approved goal's and artifact's sealed list opened per request (docs/insights.md).
 
-A goal's rows are replaced whenever its proposal is revised (an agreement's goal
-changes only before approval); an artifact's never change. Only the rows of approved
-agreements (goals) and of people with an approved agreement (evidence) are counted, as
+A goal's rows are written when its agreement is approved (its goal can no longer
+change then: a proposal is revised only before), an artifact's when it is recorded;
+neither changes after. So the goals' rows are those of approved agreements, and the
+artifacts' rows are counted for the people with an approved agreement, as
 `figures.skills_table` counts them. An erased person's rows lose their hashes (`erase`):
 their skills become unreadable, as the full computation reads them."""
 
@@ -74,7 +75,7 @@ def skills_tables(
     t, a = rm.insight_skills, rm.agreements
     approved = a.c.approved_at.is_not(None)
     eligible = {
-        GOAL: t.c.agreement_id.in_(select(a.c.agreement_id).where(approved)),
+        GOAL: t.c.source == GOAL,  # written on approval
         EVIDENCE: t.c.person_id.in_(select(a.c.employee_id).where(approved)),
     }
     targeted, evidenced = (
