@@ -5,8 +5,8 @@ spelling (for the label: the most used one), each as HMAC-SHA256 under a key der
 from the name index's (itself derived from the master key; the database holds neither).
 
 What a hash gives away to someone holding the database without the key: which people
-name the same skill or target role (and how many), as the name index does for names
-(docs/privacy.md, "Searching by name"); not the text. A text that no longer opens (its
+name the same skill or target role (and how many), as the name index tells for names;
+not the text (docs/insights.md, "Keyed hashes, not text"). A text that no longer opens (its
 person erased) has no hash: it is kept unreadable, as the full computation reads it."""
 
 from __future__ import annotations
