@@ -33,8 +33,9 @@ from sqlalchemy import (
 # (name_tokens); 8: outcomes (and outcome events on ended agreements in a rebuild), the
 # insights' months (insight_months, insight_clock); 9: every insight table kept (the
 # agreements' approval time, the directory's history: insight_memberships) and changes
-# in effect indexed (the agreement page reads the latest, earlier ones a page at a time)
-READ_MODEL_VERSION = 9  # 2: children indexed by (agreement, position)
+# in effect indexed (the agreement page reads the latest, earlier ones a page at a time);
+# 10: the monthly series of development time and reviews (insight_months' hours, reviews)
+READ_MODEL_VERSION = 10  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -259,6 +260,14 @@ def read_model(generation: int) -> ReadModel:
         Column("team_id", String(128), primary_key=True),
         Column("participants", Integer, nullable=False),  # with an agreement running
         Column("members", Integer, nullable=False),  # active in the team then
+        # For the monthly series of development time and reviews (projections.insights.
+        # month_close): the members' contracted hours, the development hours of their
+        # running agreements, the members with an active agreement and those of them
+        # with a review overdue on the month's last day.
+        Column("contracted", Float, nullable=False),
+        Column("development", Float, nullable=False),
+        Column("reviewed", Integer, nullable=False),
+        Column("overdue", Integer, nullable=False),
     )
     # How far the log's time has gone (its latest event) and when the first agreement
     # was approved (the series starts there): one row.

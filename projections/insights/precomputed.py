@@ -37,9 +37,11 @@ from projections.insights.figures import (
     month_ends,
     outcome_tables,
     release,
+    series_tables,
     skills_table,
 )
 from projections.insights.months import InsightClock, month_of, team_figures
+from projections.insights.series_kept import kept_figures
 from projections.insights.suppression import Counts
 from projections.tables import ReadModel
 
@@ -93,6 +95,9 @@ def read_precomputed(
     for agreement, role in zip(outcomes, roles, strict=True):
         agreement.target_role = role
     by_team, by_role = outcome_tables(Directory(memberships), by_employee(outcomes), now, minimum)
+    development_by_month, reviews_by_month = series_tables(
+        kept_figures(conn, rm, listed, latest, figures), minimum
+    )
     return Insights(
         minimum=minimum,
         as_of=now,
@@ -116,6 +121,8 @@ def read_precomputed(
             population,
             minimum,
         ),
+        development_time_by_month=development_by_month,
+        reviews_by_month=reviews_by_month,
     )
 
 
