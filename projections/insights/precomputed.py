@@ -37,11 +37,10 @@ from projections.insights.figures import (
     month_ends,
     outcome_tables,
     release,
-    series_tables,
     skills_table,
 )
 from projections.insights.months import InsightClock, month_of, team_figures
-from projections.insights.series_kept import kept_figures
+from projections.insights.series_kept import kept_series
 from projections.insights.suppression import Counts
 from projections.tables import ReadModel
 
@@ -95,9 +94,7 @@ def read_precomputed(
     for agreement, role in zip(outcomes, roles, strict=True):
         agreement.target_role = role
     by_team, by_role = outcome_tables(Directory(memberships), by_employee(outcomes), now, minimum)
-    development_by_month, reviews_by_month = series_tables(
-        kept_figures(conn, rm, listed, latest, figures), minimum
-    )
+    development_by_month, reviews_by_month = kept_series(conn, rm, listed, latest, figures, minimum)
     return Insights(
         minimum=minimum,
         as_of=now,
