@@ -40,7 +40,7 @@ from projections.insights.figures import (
     skills_table,
 )
 from projections.insights.months import InsightClock, month_of, team_figures
-from projections.insights.series_kept import kept_series
+from projections.insights.series_kept import kept_series, stored_months
 from projections.insights.suppression import Counts
 from projections.tables import ReadModel
 
@@ -75,9 +75,11 @@ def read_precomputed(
     # Months before the latest event's are stored and never change; nothing has changed
     # since the latest event, so later months are today's.
     stored = [label for label in listed if latest is not None and label < latest]
+    # The closed months' rows, read once for every monthly series (series_kept).
+    kept = stored_months(conn, rm, stored)
     closed = {
-        label: _released(rows, minimum, label)
-        for label, rows in _closed_months(conn, rm, stored).items()
+        label: _released({r[0]: (r[1], r[2] - r[1]) for r in rows}, minimum, label)
+        for label, rows in kept.items()
     }
     now_table = release(today, minimum)
 
@@ -94,7 +96,7 @@ def read_precomputed(
     for agreement, role in zip(outcomes, roles, strict=True):
         agreement.target_role = role
     by_team, by_role = outcome_tables(Directory(memberships), by_employee(outcomes), now, minimum)
-    development_by_month, reviews_by_month = kept_series(conn, rm, listed, latest, figures, minimum)
+    development_by_month, reviews_by_month = kept_series(conn, rm, listed, kept, figures, minimum)
     return Insights(
         minimum=minimum,
         as_of=now,
@@ -230,18 +232,3 @@ def _released(rows: dict[str, Counts], minimum: int, month: str) -> Table:
     table = release(rows, minimum)
     _RELEASED[(minimum, month)] = (rows, table)
     return table
-
-
-def _closed_months(
-    conn: Connection, rm: ReadModel, months: list[str]
-) -> dict[str, dict[str, Counts]]:
-    """The stored rows of `months` (a month without any is an empty table)."""
-    t = rm.insight_months
-    found: dict[str, dict[str, Counts]] = {month: {} for month in months}
-    if not months:
-        return found
-    for month, team, yes, members in conn.execute(
-        select(t.c.month, t.c.team_id, t.c.participants, t.c.members).where(t.c.month.in_(months))
-    ):
-        found.setdefault(month, {})[team] = (yes, members - yes)
-    return found

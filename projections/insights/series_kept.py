@@ -33,14 +33,13 @@ def kept_series(
     conn: Connection,
     rm: ReadModel,
     listed: Sequence[str],
-    latest: str | None,
+    stored: dict[str, Rows],
     today: list[TeamFigures],
     minimum: int,
 ) -> tuple[tuple[Month, ...], tuple[Month, ...]]:
     """Development time and reviews by month (`listed`, oldest first, the last one the
-    current month); `latest` is the month of the log's latest event (months before it
-    are stored), `today` the current month's figures."""
-    stored = _stored(conn, rm, [m for m in listed if latest is not None and m < latest])
+    current month); `stored`: the rows of the closed months (`stored_months`, those
+    before the month of the log's latest event), `today` the current month's figures."""
     development, reviews = [], []
     for month in listed:
         rows = stored.get(month)
@@ -65,8 +64,9 @@ def kept_series(
     return tuple(development), tuple(reviews)
 
 
-def _stored(conn: Connection, rm: ReadModel, months: list[str]) -> dict[str, Rows]:
-    """The stored rows of `months` (a month without any: no rows)."""
+def stored_months(conn: Connection, rm: ReadModel, months: list[str]) -> dict[str, Rows]:
+    """The stored rows of the closed `months` (a month without any: no rows), read once
+    for every monthly series: participation's too (projections.insights.precomputed)."""
     found: dict[str, list[tuple[Any, ...]]] = {month: [] for month in months}
     if months:
         t = rm.insight_months
