@@ -87,18 +87,19 @@ class Replay:
     """Every agreement's timeline and every person's contracted hours over time."""
 
     timelines: dict[str, Timeline] = field(default_factory=dict)
-    # person id -> (since, contracted hours per week), oldest first
-    contracted: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
+    # person id -> ([since], [contracted hours per week from then on]), oldest first
+    contracted: dict[str, tuple[list[datetime], list[float]]] = field(default_factory=dict)
 
     def profile(self, pid: str, at: datetime, profile: dict[str, Any]) -> None:
         """A `Registered` or `ProfileChanged` event's profile."""
-        hours = float(profile.get("contractedHoursPerWeek") or 0.0)
-        self.contracted.setdefault(pid, []).append((at, hours))
+        since, hours = self.contracted.setdefault(pid, ([], []))
+        since.append(at)
+        hours.append(float(profile.get("contractedHoursPerWeek") or 0.0))
 
     def contracted_at(self, pid: str, instant: datetime) -> float:
-        history = self.contracted.get(pid, [])
-        found = bisect_right([since for since, _ in history], instant)
-        return history[found - 1][1] if found else 0.0
+        since, hours = self.contracted.get(pid, ([], []))
+        found = bisect_right(since, instant)
+        return hours[found - 1] if found else 0.0
 
     def apply(
         self, aid: str, employee_id: str, kind: str, at: datetime, payload: dict[str, Any]
