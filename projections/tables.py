@@ -251,8 +251,8 @@ def read_model(generation: int) -> ReadModel:
         Column("token", String(64), primary_key=True),
         Index(f"ix_{p}name_tokens_token", "token", "person_id"),
     )
-    # Participation at the last instant of each closed month, per team (projections.
-    # insights.months): written once, when the log first shows a later month, and never
+    # Each team at the last instant of each closed month (projections.insights.months,
+    # month_close): written once, when the log first shows a later month, and never
     # changed after, so the monthly series reads these rows instead of the whole log.
     insight_months = table(
         "insight_months",
