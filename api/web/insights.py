@@ -117,37 +117,46 @@ class InsightsPage:
 
 @dataclass(frozen=True)
 class Series:
-    """One table released per month, as the page shows it: per team a figure per month
-    (None when withheld), and the whole organisation's, which the chart draws (HR and
-    auditors only: managers see no totals)."""
+    """One table released per month, as the page shows it: per team a cell per month
+    ("withheld", "—" when released without a value, or the figure), and the whole
+    organisation's, which the chart draws (HR and auditors only: managers see no
+    totals)."""
 
     key: str  # the section's id
     title: str
     caption: str  # what each team's figure is
     chart: str  # what the chart's bars are
     months: list[str]
-    teams: list[tuple[str, list[float | None]]]
+    teams: list[tuple[str, list[str]]]
     everyone: str  # the whole organisation's row
-    totals: list[float | None]
-    unit: str = " %"  # after a team's figure
-    total_unit: str = " %"  # after the whole organisation's
+    totals: list[float | None]  # the chart's bars (None: withheld or no value)
+    total_cells: list[str]
 
 
 Figure = Callable[[ReleasedRow], float | None]
 
 
+def _cell(row: ReleasedRow | None, figure: Figure, unit: str) -> str:
+    if row is None or row.counts is None:
+        return "withheld"
+    value = figure(row)
+    return "—" if value is None else f"{value:g}{unit}"
+
+
 def _series(key: str, months: tuple[Month, ...], figure: Figure, total: Figure) -> Series:
     teams = sorted({r.group for m in months for r in m.table.rows})
     rows = [{r.group: r for r in m.table.rows} for m in months]
-    words = WORDS[key]
+    title, caption, chart, everyone, total_unit = WORDS[key]
     return Series(
         key,
-        *words[:3],
+        title,
+        caption,
+        chart,
         months=[m.month for m in months],
-        teams=[(t, [figure(found[t]) if t in found else None for found in rows]) for t in teams],
-        everyone=words[3],
+        teams=[(t, [_cell(found.get(t), figure, " %") for found in rows]) for t in teams],
+        everyone=everyone,
         totals=[None if m.table.total is None else total(m.table.total) for m in months],
-        total_unit=words[4],
+        total_cells=[_cell(m.table.total, total, total_unit) for m in months],
     )
 
 

@@ -11,8 +11,17 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from api.web.insights import monthly
 from projections.insights.facts import AgreementFacts, Facts, Membership
-from projections.insights.figures import compute, development_table, reviews_table
+from projections.insights.figures import (
+    Insights,
+    Month,
+    ReleasedRow,
+    Table,
+    compute,
+    development_table,
+    reviews_table,
+)
 from projections.insights.months import TeamFigures
 from projections.insights.replay import Replay
 from tests.unit.test_insights_suppression import assert_nobody_pinned
@@ -165,3 +174,32 @@ def test_the_series_of_two_months_one_person_apart_pin_nobody(
         assert_nobody_pinned(development, development_table(figures, minimum), minimum)
         reviews = {f.team: (f.overdue, f.reviewed - f.overdue) for f in figures}
         assert_nobody_pinned(reviews, reviews_table(figures, minimum), minimum)
+
+
+def test_the_page_says_withheld_only_for_withheld_cells() -> None:
+    """A team released without a value (no contracted hours) reads "—", not "withheld"."""
+    released = Table(
+        (
+            ReleasedRow("qa", (5, 5), None),
+            ReleasedRow("web", None),
+            ReleasedRow("ops", (6, 6), 12.5),
+        ),
+        ReleasedRow("All", (16, 17), 8.0),
+    )
+    empty = Table((), None)
+    found = Insights(
+        5,
+        datetime(2026, 4, 2, tzinfo=UTC),
+        empty,
+        (),
+        empty,
+        empty,
+        empty,
+        empty,
+        empty,
+        empty,
+        development_time_by_month=(Month("2026-04", released),),
+    )
+    (development,) = [s for s in monthly(found) if s.teams]
+    assert development.teams == [("ops", ["12.5 %"]), ("qa", ["—"]), ("web", ["withheld"])]
+    assert development.total_cells == ["8 %"] and development.totals == [8.0]
