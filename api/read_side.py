@@ -20,6 +20,7 @@ from projections.holds import holds_of as holds_of
 from projections.inbox import inbox as inbox
 from projections.inbox import waiting as waiting
 from projections.insights.figures import Insights as Insights
+from projections.insights.figures import Month as Month
 from projections.insights.figures import ReleasedRow as ReleasedRow
 from projections.insights.figures import Table as Table
 from projections.insights.path import path_rows as path_rows

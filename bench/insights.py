@@ -34,12 +34,13 @@ from sqlalchemy import create_engine, insert
 
 from projections.insights import precomputed as precomputed_module
 from projections.insights.facts import AgreementFacts, Facts, Membership
-from projections.insights.figures import by_employee, compute, month_ends
+from projections.insights.figures import Directory, by_employee, compute, month_ends
 from projections.insights.kept_outcomes import kept_row
 from projections.insights.kept_skills import EVIDENCE, GOAL, skill_rows
 from projections.insights.keyed import GroupHasher
 from projections.insights.months import CLOCK, month_of
 from projections.insights.precomputed import read_precomputed
+from projections.insights.series import from_replay
 from projections.tables import ReadModel, read_model
 
 NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)
@@ -89,7 +90,30 @@ def facts(people: int, agreements: int, rng: random.Random) -> Facts:
         for _ in range(agreements // 10)
     ]
     evidence = [(a.employee_id, a.skills[:1]) for a in made if a.skills and rng.random() < 0.5]
-    return Facts(memberships, {f"p{i}": 40.0 for i in range(people)}, made, reallocations, evidence)
+    contracted = {f"p{i}": 40.0 for i in range(people)}
+    found = Facts(memberships, contracted, made, reallocations, evidence)
+    replayed(found)
+    return found
+
+
+def replayed(found: Facts) -> None:
+    """The events the full computation would replay for the monthly series of
+    development time and reviews: each person's contracted hours from each membership,
+    each agreement proposed and approved at its approval, completed at its end."""
+    for pid, history in found.memberships.items():
+        for m in history:
+            hours = found.contracted_hours[pid]
+            found.replay.profile(pid, m.since, {"contractedHoursPerWeek": hours})
+    for a in found.agreements:
+        if a.approved_at is None:
+            continue
+        aid, pid = a.agreement_id, a.employee_id
+        item = {"id": aid, "changeId": aid, "hoursPerWeek": a.development_hours}
+        found.replay.apply(aid, pid, "Proposed", a.approved_at, {"adjustments": [item]})
+        review = None if a.next_review_on is None else a.next_review_on.isoformat()
+        found.replay.apply(aid, pid, "Approved", a.approved_at, {"nextReviewOn": review})
+        if a.ended_at is not None:
+            found.replay.apply(aid, pid, "Completed", a.ended_at, {})
 
 
 def baseline(found: Facts) -> None:
@@ -107,20 +131,6 @@ def team_at(history: list[Membership], instant: datetime) -> str | None:
             break
         team = m.team_id if m.active else None
     return team
-
-
-def participation_at(found: Facts, instant: datetime) -> dict[str, tuple[int, int]]:
-    """(participants, members) per team at `instant`: what the projector stores when
-    a month closes."""
-    running = {a.employee_id for a in found.agreements if a.running_at(instant)}
-    counts: dict[str, list[int]] = {}
-    for pid, history in found.memberships.items():
-        team = team_at(history, instant)
-        if team is not None:
-            row = counts.setdefault(team, [0, 0])
-            row[0] += pid in running
-            row[1] += 1
-    return {team: (yes, members) for team, (yes, members) in counts.items()}
 
 
 def write_tables(found: Facts, rm: ReadModel, path: Path) -> None:
@@ -168,11 +178,21 @@ def write_tables(found: Facts, rm: ReadModel, path: Path) -> None:
         for n, a in enumerate(found.agreements)
     ]
     first = min(a.approved_at for a in found.agreements if a.approved_at is not None)
+    closed = [(label, at) for label, at in month_ends(first, NOW) if label < month_of(NOW)]
+    teams_at = Directory(found).teams_at_each([instant for _, instant in closed])
     months = [
-        {"month": label, "team_id": team, "participants": yes, "members": members}
-        for label, instant in month_ends(first, NOW)
-        if label < month_of(NOW)
-        for team, (yes, members) in participation_at(found, instant).items()
+        {
+            "month": label,
+            "team_id": f.team,
+            "participants": f.running,
+            "members": f.members,
+            "contracted": f.contracted,
+            "development": f.development,
+            "reviewed": f.reviewed,
+            "overdue": f.overdue,
+        }
+        for label, figures in from_replay(found.replay, closed, teams_at)
+        for f in figures
     ]
     memberships = [
         {

@@ -6,6 +6,7 @@ the same in-memory rows of the batch."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -28,12 +29,8 @@ from domain.values import FINAL_STATUSES, AgreementStatus, ChangeStatus
 from domain.webhooks import WebhookSubscription
 from projections.insights import kept_outcomes, kept_skills
 from projections.insights.keyed import GroupHasher
-from projections.insights.months import (
-    InsightClock,
-    month_rows,
-    participation_now,
-    participation_of_rows,
-)
+from projections.insights.month_close import closing_rows, figures_of_rows
+from projections.insights.months import InsightClock, TeamFigures, team_figures
 from projections.name_index import NameIndex
 from projections.payload import camel_json, event_payload
 from projections.rows import (
@@ -147,19 +144,22 @@ class BatchProjector:
                 self._person_event(position, event)
 
     def _close_months(self, event: RecordedEvent) -> None:
-        """Store the participation of the months `event` is the first to be later than
-        (projections.insights.months): the rows are as they were at their end."""
+        """Store the teams' figures of the months `event` is the first to be later than
+        (projections.insights.months, month_close): the rows are as they were at their
+        end."""
         if self.clock is None:
             self.clock = InsightClock.load(self.conn, self.rm)
         closed = self.clock.closed_by(event.timestamp)
         if closed:
-            if self.remember:  # every person and running agreement is in memory
-                counts = participation_of_rows(self.people.values(), self.agreements.values())
-            else:  # the tables hold the rest: write this batch's rows first
+            if not self.remember:  # the tables hold the rest: write this batch's rows first
                 self.flush()
-                counts = participation_now(self.conn, self.rm)
-            self.inserts["insight_months"] += month_rows(closed, counts)
+            self.inserts["insight_months"] += closing_rows(closed, self._team_figures)
         self.clock.saw(event.timestamp, isinstance(event, ev.Approved))
+
+    def _team_figures(self, today: date) -> list[TeamFigures]:
+        if self.remember:  # every person and running agreement is in memory
+            return figures_of_rows(self.people.values(), self.agreements.values(), today)
+        return team_figures(self.conn, self.rm, today)
 
     # --- loading --------------------------------------------------------------
 

@@ -35,7 +35,8 @@ from sqlalchemy import (
 # agreements' approval time, the directory's history: insight_memberships) and changes
 # in effect indexed (the agreement page reads the latest, earlier ones a page at a time);
 # 10: each person's latest outcome kept (insight_outcomes) and the skills named, as keyed
-# hashes (insight_skills)
+# hashes (insight_skills); the monthly series of development time and reviews
+# (insight_months' hours, reviews)
 READ_MODEL_VERSION = 10  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
@@ -256,8 +257,8 @@ def read_model(generation: int) -> ReadModel:
         Column("token", String(64), primary_key=True),
         Index(f"ix_{p}name_tokens_token", "token", "person_id"),
     )
-    # Participation at the last instant of each closed month, per team (projections.
-    # insights.months): written once, when the log first shows a later month, and never
+    # Each team at the last instant of each closed month (projections.insights.months,
+    # month_close): written once, when the log first shows a later month, and never
     # changed after, so the monthly series reads these rows instead of the whole log.
     insight_months = table(
         "insight_months",
@@ -265,6 +266,14 @@ def read_model(generation: int) -> ReadModel:
         Column("team_id", String(128), primary_key=True),
         Column("participants", Integer, nullable=False),  # with an agreement running
         Column("members", Integer, nullable=False),  # active in the team then
+        # For the monthly series of development time and reviews (projections.insights.
+        # month_close): the members' contracted hours, the development hours of their
+        # running agreements, the members with an active agreement and those of them
+        # with a review overdue on the month's last day.
+        Column("contracted", Float, nullable=False),
+        Column("development", Float, nullable=False),
+        Column("reviewed", Integer, nullable=False),
+        Column("overdue", Integer, nullable=False),
     )
     # How far the log's time has gone (its latest event) and when the first agreement
     # was approved (the series starts there): one row.

@@ -4,13 +4,14 @@ manager's teams' rows for a manager; each chart with the same figures as a table
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.read_side import Insights, ReleasedRow, Table
+from api.read_side import Insights, Month, ReleasedRow, Table
 from api.web.site import Site, to_sign_in
 from domain.access import insights_reach
 
@@ -101,10 +102,6 @@ class InsightsPage:
         found = await asyncio.to_thread(
             self.site.ports.reads.insights, session.actor.id, reach, datetime.now(UTC)
         )
-        months = [
-            (m.month, m.table.total.counts[0] if m.table.total and m.table.total.counts else None)
-            for m in found.participation_by_month
-        ]
         return self.site.render(
             request,
             "insights.html",
@@ -112,23 +109,101 @@ class InsightsPage:
             everyone=reach == "all",
             minimum=found.minimum,
             sections=[s for s in sections(found) if s.rows],
-            months=months,
-            month_teams=_month_teams(found),
+            series=[s for s in monthly(found) if s.teams],
             share=share,
             bar=BAR,
         )
 
 
-def _month_teams(found: Insights) -> list[tuple[str, list[tuple[str, float | None]]]]:
-    """Per team, its share participating in each month (None when withheld)."""
-    teams = sorted({r.group for m in found.participation_by_month for r in m.table.rows})
+@dataclass(frozen=True)
+class Series:
+    """One table released per month, as the page shows it: per team a cell per month
+    ("withheld", "—" when released without a value, or the figure), and the whole
+    organisation's, which the chart draws (HR and auditors only: managers see no
+    totals)."""
+
+    key: str  # the section's id
+    title: str
+    caption: str  # what each team's figure is
+    chart: str  # what the chart's bars are
+    months: list[str]
+    teams: list[tuple[str, list[str]]]
+    everyone: str  # the whole organisation's row
+    totals: list[float | None]  # the chart's bars (None: withheld or no value)
+    total_cells: list[str]
+
+
+Figure = Callable[[ReleasedRow], float | None]
+
+
+def _cell(row: ReleasedRow | None, figure: Figure, unit: str) -> str:
+    if row is None or row.counts is None:
+        return "withheld"
+    value = figure(row)
+    return "—" if value is None else f"{value:g}{unit}"
+
+
+def _series(key: str, months: tuple[Month, ...], figure: Figure, total: Figure) -> Series:
+    teams = sorted({r.group for m in months for r in m.table.rows})
+    rows = [{r.group: r for r in m.table.rows} for m in months]
+    title, caption, chart, everyone, total_unit = WORDS[key]
+    return Series(
+        key,
+        title,
+        caption,
+        chart,
+        months=[m.month for m in months],
+        teams=[(t, [_cell(found.get(t), figure, " %") for found in rows]) for t in teams],
+        everyone=everyone,
+        totals=[None if m.table.total is None else total(m.table.total) for m in months],
+        total_cells=[_cell(m.table.total, total, total_unit) for m in months],
+    )
+
+
+# Per series: title, what a team's figure is, what the chart draws, the whole
+# organisation's row and its unit.
+WORDS = {
+    "months": (
+        "Participation by month",
+        "Share of each team with an agreement in effect, at the end of each month "
+        "(this month: so far)",
+        "People with an agreement in effect at the end of each month, the whole organisation.",
+        "All (people)",
+        "",
+    ),
+    "development-months": (
+        "Development time by month",
+        "Development hours as a % of each team's contracted hours, at the end of each "
+        "month (this month: so far)",
+        "Development hours as a % of contracted hours at the end of each month, the whole "
+        "organisation.",
+        "All",
+        " %",
+    ),
+    "review-months": (
+        "Reviews by month",
+        "Share of each team's people with an active agreement whose review was overdue, "
+        "at the end of each month (this month: so far)",
+        "Share of the people with an active agreement whose review was overdue at the end "
+        "of each month, the whole organisation.",
+        "All",
+        " %",
+    ),
+}
+
+
+def _people(row: ReleasedRow) -> float | None:
+    return None if row.counts is None else row.counts[0]
+
+
+def _hours(row: ReleasedRow) -> float | None:
+    return None if row.counts is None else row.measure
+
+
+def monthly(found: Insights) -> list[Series]:
+    """Participation, development time and reviews at the end of each month."""
     return [
-        (
-            team,
-            [
-                (m.month, next((share(r) for r in m.table.rows if r.group == team), None))
-                for m in found.participation_by_month
-            ],
-        )
-        for team in teams
+        _series("months", found.participation_by_month, share, _people),
+        _series("development-months", found.development_time_by_month, _hours, _hours),
+        _series("review-months", found.reviews_by_month, share, share),
     ]

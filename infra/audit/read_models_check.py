@@ -3,6 +3,13 @@ to the live read models' position are projected into a scratch generation of tab
 which is then compared row by row with the live tables and dropped. A row edited in SQL
 (a status, an hour count), deleted or added shows up by table, key, agreement and
 column. Rows the live projector changed after the position compared are left out.
+
+The insights' closed months (`insight_months`) carry no position: a month is written
+when the log first shows an event of a later month. So a month is compared when it was
+closed at or before the compared position — before the month of the latest event up
+to it, which is when the scratch build closed it too; a later month the live tables
+hold was closed by an event after the position (the projector moved on meanwhile) and
+is left out, as is the live clock (`insight_clock`) when it has seen a later event.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from typing import Any
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 from sqlalchemy import Connection, Engine, Table, select
 
+from projections.insights.facts import utc
+from projections.insights.months import month_of
 from projections.name_index import NameIndex
 from projections.projector import BatchProjector
 from projections.tables import PROJECTION_NAME, ReadModel, projection_state, read_model
@@ -34,7 +43,15 @@ ORDER = (
 # The insights' kept outcomes and skills hold keyed hashes: compared when the check is
 # given the name index (its key and opener), as the service's projector is.
 HASHED = ("insight_outcomes", "insight_skills")
-TABLES = (*ORDER, "people", "insight_memberships", *HASHED, "audit_log")
+TABLES = (
+    *ORDER,
+    "people",
+    "insight_memberships",
+    "insight_months",
+    "insight_clock",
+    *HASHED,
+    "audit_log",
+)
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,9 @@ def _compare(
     differences: list[Difference] = []
     moved: set[str] = set()  # agreements the live projector changed after `until`
     rows = 0
+    clock = conn.execute(select(scratch.insight_clock)).mappings().first()
+    # Months before this one were closed by the events up to `until` (None: none were).
+    closing = None if clock is None else month_of(utc(clock["latest_at"]))
     for name in (t for t in TABLES if hashed or t not in HASHED):
         mine, theirs = getattr(live, name), getattr(scratch, name)
         for key, have, want in _joined(conn, mine, theirs):
@@ -137,7 +157,7 @@ def _compare(
             row = have or want
             assert row is not None
             aid = row.get("agreement_id")
-            if have is not None and _newer(name, have, want, until):
+            if have is not None and _newer(name, have, want, until, closing):
                 if name == "agreements":
                     moved.add(str(aid))
                 continue
@@ -152,8 +172,15 @@ def _compare(
     return ReadModelReport(until, rows, differences)
 
 
-def _newer(name: str, have: dict[str, Any], want: dict[str, Any] | None, until: int) -> bool:
-    """Whether the live row reflects events after the compared position."""
+def _newer(
+    name: str, have: dict[str, Any], want: dict[str, Any] | None, until: int, closing: str | None
+) -> bool:
+    """Whether the live row reflects events after the compared position (`closing`: the
+    month of the latest event up to it)."""
+    if name == "insight_months":
+        return closing is None or str(have["month"]) >= closing
+    if name == "insight_clock":
+        return want is None or utc(have["latest_at"]) > utc(want["latest_at"])
     if "position" in have and have["position"] is not None:
         return int(have["position"]) > until
     if name == "people" and want is not None:

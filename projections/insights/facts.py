@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from projections.insights.replay import EVENTS as REPLAYED
+from projections.insights.replay import Replay
 from projections.tables import ReadModel
 
 LIFECYCLE = ("Approved", "Completed", "Withdrawn")
@@ -65,6 +67,9 @@ class Facts:
     reallocations: list[tuple[str, str, float]]
     # (person, skills) of each artifact recorded on their agreements
     evidence: list[tuple[str, list[str]]] = field(default_factory=list)
+    # Development hours, statuses, next reviews and contracted hours at past instants
+    # (the monthly series of development time and reviews: projections.insights.series)
+    replay: Replay = field(default_factory=Replay)
 
 
 def read_facts(conn: Connection, rm: ReadModel) -> Facts:
@@ -96,9 +101,10 @@ def read_facts(conn: Connection, rm: ReadModel) -> Facts:
             ).order_by(a.c.created_position)  # a person's same-day outcomes: the first wins
         )
     }
+    replay = Replay()
     events = conn.execute(
         select(log.c.type, log.c.stream_id, log.c.agreement_id, log.c.recorded_at, log.c.payload)
-        .where(log.c.type.in_(LIFECYCLE + OUTCOME_EVENTS + PROFILE_EVENTS))
+        .where(log.c.type.in_(sorted({*LIFECYCLE, *OUTCOME_EVENTS, *PROFILE_EVENTS, *REPLAYED})))
         .order_by(log.c.position)
     )
     for kind, stream_id, agreement_id, stored_at, payload in events:
@@ -110,9 +116,14 @@ def read_facts(conn: Connection, rm: ReadModel) -> Facts:
                 memberships[pid].append(
                     Membership(recorded_at, profile.get("teamId"), bool(profile.get("active")))
                 )
+                replay.profile(pid, recorded_at, profile)
             continue
         found = agreements.get(agreement_id)
         if found is not None:
+            if kind in REPLAYED:
+                replay.apply(
+                    found.agreement_id, found.employee_id, kind, recorded_at, payload or {}
+                )
             apply_event(found, kind, recorded_at, payload or {})
     reallocations = [
         (r.from_person_id, r.to_person_id, float(r.hours_per_week))
@@ -129,7 +140,9 @@ def read_facts(conn: Connection, rm: ReadModel) -> Facts:
         (employee, list(skills or []))
         for employee, skills in conn.execute(select(art.c.employee_id, art.c.skills))
     ]
-    return Facts(memberships, contracted, list(agreements.values()), reallocations, evidence)
+    return Facts(
+        memberships, contracted, list(agreements.values()), reallocations, evidence, replay
+    )
 
 
 def apply_event(found: AgreementFacts, kind: str, at: datetime, payload: dict[str, Any]) -> None:

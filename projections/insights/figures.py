@@ -23,6 +23,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from domain.agreement.outcomes import PROGRESSED
 from domain.sealing import ERASED, UNREADABLE
 from projections.insights.facts import AgreementFacts, Facts, Membership
+from projections.insights.months import TeamFigures
+from projections.insights.series import from_replay
 from projections.insights.suppression import Counts, suppress
 
 MONTHS = 12
@@ -72,6 +74,10 @@ class Insights:
     # (a person counts once per skill); no totals, withheld skills unlabelled.
     skills_targeted: Table = Table((), None)
     skills_evidenced: Table = Table((), None)
+    # At each month's close (the last 12; the current month: now), per team: development
+    # time (as `development_time`) and reviews (as `reviews`), from the log.
+    development_time_by_month: tuple[Month, ...] = ()
+    reviews_by_month: tuple[Month, ...] = ()
 
 
 def release(
@@ -130,6 +136,9 @@ def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
 
     by_team, by_role = outcome_tables(people, by_person, now, minimum)
     population = {a.employee_id for a in facts.agreements if a.approved_at is not None}
+    development_by_month, reviews_by_month = series_tables(
+        from_replay(facts.replay, months, teams_at), minimum
+    )
     return Insights(
         minimum=minimum,
         as_of=now,
@@ -151,6 +160,8 @@ def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
             len(population),
             minimum,
         ),
+        development_time_by_month=development_by_month,
+        reviews_by_month=reviews_by_month,
     )
 
 
@@ -462,4 +473,35 @@ def _next_month(start: datetime) -> datetime:
         start.replace(year=start.year + 1, month=1)
         if start.month == 12
         else start.replace(month=start.month + 1)
+    )
+
+
+def development_table(figures: Sequence[TeamFigures], minimum: int) -> Table:
+    """People with an agreement running (as participation), valued by their team's
+    development hours as a % of its contracted hours (summed exactly: the figure does
+    not depend on the order the teams were read in)."""
+    by_team = {f.team: f for f in figures}
+
+    def share(teams: Sequence[str]) -> float | None:
+        contracted = math.fsum(by_team[t].contracted for t in teams)
+        hours = math.fsum(by_team[t].development for t in teams)
+        return None if contracted <= 0 else round(100 * hours / contracted, 1)
+
+    return release({f.team: (f.running, f.members - f.running) for f in figures}, minimum, share)
+
+
+def reviews_table(figures: Sequence[TeamFigures], minimum: int) -> Table:
+    """Of the people with an active agreement: those with a review overdue."""
+    return release({f.team: (f.overdue, f.reviewed - f.overdue) for f in figures}, minimum)
+
+
+def series_tables(
+    figures: Sequence[tuple[str, Sequence[TeamFigures]]], minimum: int
+) -> tuple[tuple[Month, ...], tuple[Month, ...]]:
+    """Development time and reviews by month, from each month's teams' figures at its
+    close (the full computation's: projections.insights.series; the served ones:
+    projections.insights.series_kept); each month released on its own."""
+    return (
+        tuple(Month(label, development_table(found, minimum)) for label, found in figures),
+        tuple(Month(label, reviews_table(found, minimum)) for label, found in figures),
     )

@@ -1,16 +1,16 @@
-"""Participation per team kept for each closed month, so the insights' monthly series
-reads a few rows per month instead of the whole log (docs/insights.md, Speed).
+"""The insights' clock and each team's figures as the tables say now, kept for each
+closed month (projections.insights.month_close), so the insights' monthly series read a
+few rows per month instead of the whole log (docs/insights.md, Speed).
 
 The projector (projections.projector) keeps a clock: the latest event time it has seen
 and the first approval. When an event belongs to a later month than every event before
 it, the months in between have just closed, and the read models, before that event is
 applied, hold the directory and the agreements exactly as they were at those months'
-last instant (nothing happened since). So each closed month's participation is counted
-then from the tables (`participation_now`) — or, in a rebuild, from the rows the
-projector holds in memory (`participation_of_rows`) — and stored once in
-`insight_months`; later events never touch it. A month after the log's latest event has
-seen no change either, so its participation is today's (projections.insights.
-precomputed).
+last instant (nothing happened since). So each closed month's figures are counted then
+from the tables (`team_figures`) — or, in a rebuild, from the rows the projector holds
+in memory (month_close.figures_of_rows) — and stored once in `insight_months`; later
+events never touch it. A month after the log's latest event has seen no change either,
+so its figures are today's (projections.insights.precomputed, series_kept).
 
 This relies on the log's event times following its order, as `facts.read_facts` does
 (a person's team at an instant is the one of their latest event up to it).
@@ -18,7 +18,7 @@ This relies on the log's event times following its order, as `facts.read_facts` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -32,9 +32,6 @@ from projections.tables import ReadModel
 
 CLOCK = "log"  # the clock's one row
 RUNNING_STATUSES = tuple(sorted(str(status) for status in RUNNING))
-
-# (with an agreement running, active in the team), per team
-Participation = dict[str, tuple[int, int]]
 
 
 def month_of(moment: datetime) -> str:
@@ -89,12 +86,6 @@ class InsightClock:
         }
 
 
-def participation_now(conn: Connection, rm: ReadModel) -> Participation:
-    """Per team, its active members and those of them with an agreement running, as
-    the tables say now."""
-    return {f.team: (f.running, f.members) for f in team_figures(conn, rm)}
-
-
 @dataclass(frozen=True)
 class TeamFigures:
     """One team of active people now, as the tables say."""
@@ -143,29 +134,4 @@ def team_figures(conn: Connection, rm: ReadModel, today: date | None = None) -> 
     return [
         TeamFigures(str(t), int(y), int(m), float(c), float(h), int(r), int(o) if today else 0)
         for t, y, m, c, h, r, o in rows
-    ]
-
-
-def participation_of_rows(
-    people: Iterable[Mapping[str, Any]], agreements: Iterable[Mapping[str, Any]]
-) -> Participation:
-    """`participation_now` of rows held in memory (a rebuild holds every person and
-    every agreement still running)."""
-    running = {r["employee_id"] for r in agreements if r["status"] in RUNNING_STATUSES}
-    found: dict[str, list[int]] = {}
-    for person in people:
-        team = person.get("team_id")
-        if person.get("active") and team is not None:
-            counts = found.setdefault(team, [0, 0])
-            counts[0] += person["person_id"] in running
-            counts[1] += 1
-    return {team: (yes, members) for team, (yes, members) in found.items()}
-
-
-def month_rows(months: Iterable[str], counts: Participation) -> list[dict[str, Any]]:
-    """`insight_months` rows of `months`, each with the same counts."""
-    return [
-        {"month": month, "team_id": team, "participants": yes, "members": members}
-        for month in months
-        for team, (yes, members) in sorted(counts.items())
     ]

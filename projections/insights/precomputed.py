@@ -38,6 +38,7 @@ from projections.insights.figures import (
 from projections.insights.kept_outcomes import outcome_tables
 from projections.insights.kept_skills import skills_tables
 from projections.insights.months import InsightClock, month_of, team_figures
+from projections.insights.series_kept import kept_series, stored_months
 from projections.insights.suppression import Counts
 from projections.tables import ReadModel
 
@@ -72,9 +73,11 @@ def read_precomputed(
     # Months before the latest event's are stored and never change; nothing has changed
     # since the latest event, so later months are today's.
     stored = [label for label in listed if latest is not None and label < latest]
+    # The closed months' rows, read once for every monthly series (series_kept).
+    kept = stored_months(conn, rm, stored)
     closed = {
-        label: _released(rows, minimum, label)
-        for label, rows in _closed_months(conn, rm, stored).items()
+        label: _released({r[0]: (r[1], r[2] - r[1]) for r in rows}, minimum, label)
+        for label, rows in kept.items()
     }
     now_table = release(today, minimum)
 
@@ -84,6 +87,7 @@ def read_precomputed(
         select(func.count(distinct(a.c.employee_id))).where(a.c.approved_at.is_not(None))
     ).scalar_one()
     targeted, evidenced = skills_tables(conn, rm, int(population), minimum, opener)
+    development_by_month, reviews_by_month = kept_series(conn, rm, listed, kept, figures, minimum)
     return Insights(
         minimum=minimum,
         as_of=now,
@@ -99,6 +103,8 @@ def read_precomputed(
         reviews=release(reviews, minimum),
         skills_targeted=targeted,
         skills_evidenced=evidenced,
+        development_time_by_month=development_by_month,
+        reviews_by_month=reviews_by_month,
     )
 
 
@@ -137,18 +143,3 @@ def _released(rows: dict[str, Counts], minimum: int, month: str) -> Table:
     table = release(rows, minimum)
     _RELEASED[(minimum, month)] = (rows, table)
     return table
-
-
-def _closed_months(
-    conn: Connection, rm: ReadModel, months: list[str]
-) -> dict[str, dict[str, Counts]]:
-    """The stored rows of `months` (a month without any is an empty table)."""
-    t = rm.insight_months
-    found: dict[str, dict[str, Counts]] = {month: {} for month in months}
-    if not months:
-        return found
-    for month, team, yes, members in conn.execute(
-        select(t.c.month, t.c.team_id, t.c.participants, t.c.members).where(t.c.month.in_(months))
-    ):
-        found.setdefault(month, {})[team] = (yes, members - yes)
-    return found

@@ -32,4 +32,8 @@ def for_teams(insights: Insights, teams: Collection[str]) -> Insights:
         reviews=only(insights.reviews),
         skills_targeted=Table((), None),
         skills_evidenced=Table((), None),
+        development_time_by_month=tuple(
+            Month(m.month, only(m.table)) for m in insights.development_time_by_month
+        ),
+        reviews_by_month=tuple(Month(m.month, only(m.table)) for m in insights.reviews_by_month),
     )

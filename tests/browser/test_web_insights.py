@@ -105,6 +105,22 @@ def test_insights_page_for_hr_and_a_manager(
         expect(
             page.get_by_role("img", name="Participation: share of each group", exact=False)
         ).to_be_visible()
+        # The monthly series: development time and reviews per team at each month's
+        # end, each chart (the whole organisation) with a table of the same figures.
+        development = page.get_by_role(
+            "table", name="Development hours as a % of each team's contracted hours", exact=False
+        )
+        expect(development.get_by_role("row", name=org["quality-team"])).to_contain_text("%")
+        expect(development.get_by_role("row", name=org["design-team"])).to_contain_text("withheld")
+        expect(
+            page.get_by_role(
+                "img", name="Development hours as a % of contracted hours", exact=False
+            )
+        ).to_be_visible()
+        reviews = page.get_by_role(
+            "table", name="Share of each team's people with an active agreement", exact=False
+        )
+        expect(reviews.get_by_role("row")).to_have_count(5)  # header, 3 teams, All
         accessible(page)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
@@ -120,6 +136,13 @@ def test_insights_page_for_hr_and_a_manager(
         expect(table.get_by_role("row")).to_have_count(2)  # the header and their team
         expect(table).to_contain_text(org["quality-team"])
         expect(table).not_to_contain_text(org["platform-team"])
+        for caption in ("Development hours as a % of each team", "Share of each team's people"):
+            months = manager.get_by_role("table", name=caption, exact=False)
+            expect(months.get_by_role("row")).to_have_count(2)  # the header and their team
+            expect(months).not_to_contain_text(org["platform-team"])
+        # No chart of the whole organisation: managers see no totals.
+        whole = manager.get_by_role("img", name="the whole organisation", exact=False)
+        expect(whole).to_have_count(0)
         accessible(manager)
         manager.screenshot(path=str(shots / "insights-manager-390.png"), full_page=True)
         assert _overflow(manager) == 0

@@ -27,7 +27,11 @@ INSIGHTS = """query($p: Int) { insights(consistentWith: $p) { minimumGroupSize
   outcomesByTeam { rows { group suppressed count others value } total { count others } }
   outcomesByTargetRole { rows { group count } }
   reviews { rows { group suppressed } } skillsTargeted { rows { group count } total { count } }
-  skillsEvidenced { rows { group } } fairnessRefusalsRecorded } }"""
+  skillsEvidenced { rows { group } } fairnessRefusalsRecorded
+  developmentTimeByMonth { month table { rows { group suppressed count others value }
+    total { count others value } } }
+  reviewsByMonth { month table { rows { group suppressed count others } total { count } } }
+  } }"""
 
 
 @pytest.fixture
@@ -204,6 +208,23 @@ def test_who_sees_which_insights(api: Api) -> None:
         "total": None,
     }
     assert ins["participationByMonth"][-1]["table"]["rows"]
+    # The month running: today's development time (2 of qa's 5 at 4 of their 200 hours),
+    # and reviews, where nobody is overdue yet: "0 of 2" is withheld like "1 of 2".
+    (month,) = ins["developmentTimeByMonth"]
+    this_month = _rows(month["table"])
+    assert this_month[f"qa-{s}"] == {
+        "group": f"qa-{s}",
+        "suppressed": False,
+        "count": 2,
+        "others": 3,
+        "value": 4.0,
+    }
+    assert this_month[f"ops-{s}"]["suppressed"] and this_month[f"ops-{s}"]["value"] is None
+    assert month["table"]["total"] == {"count": 7, "others": 10, "value": 4.1}
+    (reviews,) = ins["reviewsByMonth"]
+    assert reviews["month"] == month["month"] == ins["participationByMonth"][-1]["month"]
+    assert all(r["suppressed"] for r in reviews["table"]["rows"])
+    assert reviews["table"]["total"] is None
     assert org.insights(org.auditor)["data"]["insights"] == ins
 
     qa = org.insights(org.manager("qa"))["data"]["insights"]
@@ -211,10 +232,17 @@ def test_who_sees_which_insights(api: Api) -> None:
     assert qa["participation"]["total"] is None
     assert qa["outcomesByTargetRole"]["rows"] == []
     assert qa["skillsTargeted"]["rows"] == []
+    (qa_month,) = qa["developmentTimeByMonth"]
+    assert [r["group"] for r in qa_month["table"]["rows"]] == [f"qa-{s}"]
+    assert qa_month["table"]["rows"][0]["value"] == 4.0 and qa_month["table"]["total"] is None
+    assert [r["group"] for r in qa["reviewsByMonth"][0]["table"]["rows"]] == [f"qa-{s}"]
     ops = org.insights(org.manager("ops"))["data"]["insights"]
     (only,) = ops["participation"]["rows"]
     assert only["group"] == f"ops-{s}" and only["suppressed"] and only["count"] is None
     assert ops["developmentTime"]["rows"][0]["value"] is None
+    (ops_month,) = ops["developmentTimeByMonth"][0]["table"]["rows"]
+    assert ops_month["group"] == f"ops-{s}" and ops_month["suppressed"]
+    assert ops_month["count"] is None and ops_month["value"] is None
 
     for token in (api.token(f"qa-3-{s}", Role.EMPLOYEE), org.integration):
         body = org.insights(token)

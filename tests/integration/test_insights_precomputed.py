@@ -46,11 +46,14 @@ CONTRACTED = (40.0, 32.0, 20.0)
 STEPS = st.sampled_from(
     [timedelta(0), timedelta(hours=5), timedelta(days=3), timedelta(days=17), timedelta(days=75)]
 )
-ACTIONS = st.sampled_from(
+ACTION_NAMES = (
     ["approve"] * 4
     + ["move", "leave", "pause", "end", "erase"]
     + ["outcome", "outcome", "revert", "reallocate", "review", "artifact"]
+    # the development hours' history: added, reverted (a revert reverted), revised
+    + ["adjust", "adjust", "undo", "undo", "back", "revise"]
 )
+ACTIONS = st.sampled_from(ACTION_NAMES)
 ROLES = ("Designer", "designer ", "Data analyst", "Staff  engineer")
 SKILLS = ("research", "Research", "sql", "writing")
 OUTCOMES = ("MOVED_TO_TARGET_ROLE", "PROMOTED_IN_PLACE", "SKILLS_DEMONSTRATED", "STOPPED")
@@ -177,8 +180,48 @@ class History:
                         skills=rng.sample(SKILLS, rng.randint(0, 2)),
                     ),
                 )
+            elif action in ("adjust", "undo", "back", "revise") and self.agreements:
+                self._change_hours(action, rng.choice(self.agreements)[0])
         except (DomainError, Forbidden):
             pass  # refused (a rule of the domain): nothing recorded, as in real life
+
+    def _change_hours(self, action: str, aid: Any) -> None:
+        """Add an adjustment, revert a change in effect (an adjustment, a reverted
+        one's revert, a reallocation, guardrails), go back a few versions, or revise a
+        proposal (asked for changes first) and approve it."""
+        rng = self.rng
+        if action == "adjust":
+            draft = AdjustmentDraft(AdjustmentKind.TASK, "Shadow a PM", rng.choice(HOURS))
+            self.app.execute(self.manager, c.AddAdjustment(agreement_id=aid, adjustment=draft))
+            return
+        current = self.app.repository.get(aid)
+        if action == "undo":
+            heads = sorted(ch.id for ch in current.changes.values() if ch.in_effect)
+            if heads:
+                self.app.execute(
+                    self.manager,
+                    c.RevertChange(agreement_id=aid, change_id=rng.choice(heads), reason="Undo"),
+                )
+        elif action == "back":
+            version = max(1, current.version - rng.randint(1, 3))
+            self.app.execute(
+                self.manager, c.RevertToVersion(agreement_id=aid, version=version, reason="Back")
+            )
+        else:
+            self.app.execute(self.manager, c.RequestChanges(agreement_id=aid, reason="Detail"))
+            drafts = [AdjustmentDraft(AdjustmentKind.TASK, "Demo", rng.choice(HOURS))]
+            self.app.execute(
+                request(current.employee_id, Role.EMPLOYEE),
+                c.ReviseProposal(
+                    agreement_id=aid,
+                    title="Revised",
+                    career_goal=CareerGoal(rng.choice(ROLES), ()),
+                    adjustments=drafts,
+                ),
+            )
+            self.app.execute(
+                self.manager, c.ApproveAgreement(agreement_id=aid, guardrails=guardrails(8))
+            )
 
     def _outcome(self, action: str, aid: UUID) -> None:
         """Record an outcome of an ended agreement (achieved up to 90 days before), or
@@ -433,3 +476,35 @@ def test_the_kept_rows_hold_no_text_and_lose_an_erased_persons_hashes(
     assert all(r["skill_key"] is None and r["spelling"] is None for r in erased)
     assert_same(*released(projected, 0, clock.now))
     assert kept_equal_a_rebuild(projected) == []
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_long_histories_give_the_same_monthly_series_served_full_and_rebuilt(
+    projected: Container, clock: Clock, seed: int
+) -> None:
+    """Development time and reviews by month over a long history (hours added and
+    reverted, reviews falling due inside months, moves, leavers, erasures), the
+    projector run at random points, then rebuilt: served, full and rebuilt agree, and
+    the series say something (hours change between months, reviews are overdue)."""
+    rng = random.Random(seed)
+    runner = projected.projector
+    runner.batch_size = rng.choice([3, 7])
+    history = History(projected.app, rng, lambda: clock.now)
+    for pid in history.people:
+        history._approve(pid, always=True)
+    for _ in range(160):
+        clock.now += rng.choice([timedelta(hours=7), timedelta(days=4), timedelta(days=19)])
+        history.step(rng.choice([*ACTION_NAMES, "review", "review"]))
+        if rng.random() < 0.2:
+            runner.run_once()
+    runner.catch_up()
+    full, served = released(projected, 0, clock.now)
+    assert_same(full, served)
+    measures = {r.measure for m in full.development_time_by_month for r in m.table.rows}
+    assert len(measures) > 3
+    assert any(r.counts and r.counts[0] for m in full.reviews_by_month for r in m.table.rows)
+    before = snapshot(projected.engines.reader)["insight_months"]
+    runner.batch_size = 1000
+    projected.rebuild()
+    assert snapshot(projected.engines.reader)["insight_months"] == before
+    assert_same(*released(projected, 2, clock.now))

@@ -4,10 +4,12 @@ agreement, table and column (on both databases)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID
 
+import eventsourcing.domain
 import pytest
-from sqlalchemy import delete, inspect, update
+from sqlalchemy import delete, inspect, select, update
 from typer.testing import CliRunner
 
 from api.cli import cli
@@ -81,6 +83,55 @@ def test_the_insights_directory_history_is_checked_by_person_and_version(
         )
     found = {(d.table, d.key, d.kind, d.columns) for d in _compare(container).differences}
     assert found == {("insight_memberships", f"{org.employee_id}/1", "DIFFERS", ("team_id",))}
+
+
+def _over_three_months(container: Container, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Agreements approved in January, February and March (the events' time set by the
+    test): January and February are closed months. Returns February's last position."""
+    now = [datetime(2016, 1, 10, 9, tzinfo=UTC)]
+    monkeypatch.setattr(
+        eventsourcing.domain.CanCreateTimestamp, "create_timestamp", staticmethod(lambda: now[0])
+    )
+    container.prepare()
+    org = Org(container.app)
+    org.active()
+    now[0] = datetime(2016, 2, 10, 9, tzinfo=UTC)
+    org.active()
+    february = container.app.recorder.max_notification_id() or 0
+    now[0] = datetime(2016, 3, 10, 9, tzinfo=UTC)
+    org.active()
+    container.projector.catch_up()
+    return february
+
+
+def test_the_insights_closed_months_are_compared(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _over_three_months(container, monkeypatch)
+    assert _compare(container).differences == []
+    months = read_model(1).insight_months
+    with container.engines.writer.begin() as conn:
+        team = conn.execute(select(months.c.team_id).where(months.c.month == "2016-01")).scalar()
+        conn.execute(update(months).where(months.c.month == "2016-01").values(development=99.0))
+    found = {(d.table, d.key, d.kind, d.columns) for d in _compare(container).differences}
+    assert found == {("insight_months", f"2016-01/{team}", "DIFFERS", ("development",))}
+
+
+def test_months_closed_after_the_compared_position_are_not_differences(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The projector moved on after the position was read: March's first event closed
+    February in the live tables, not in the scratch build up to the position."""
+    february = _over_three_months(container, monkeypatch)
+    found = audit.verify_read_models(
+        container.engines.writer,
+        container.app.recorder,
+        container.app.tagging_mapper.keeping_sealed(),
+        lambda _: february,
+        wait_seconds=0,
+    )
+    assert found.position == february
+    assert found.differences == []
 
 
 def test_events_the_projector_has_not_reached_are_not_differences(

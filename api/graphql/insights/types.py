@@ -50,6 +50,14 @@ class Insights:
     as_of: datetime
     participation: InsightTable
     participation_by_month: list[InsightMonth]
+    development_time_by_month: list[InsightMonth] = strawberry.field(
+        description="`developmentTime` at the end of each of the last 12 months (the "
+        "current month: now), each month's teams and people as they were then."
+    )
+    reviews_by_month: list[InsightMonth] = strawberry.field(
+        description="`reviews` at the end of each of the last 12 months (the current "
+        "month: now): overdue is a next review before that month's last day."
+    )
     development_time: InsightTable
     hours_given: InsightTable
     hours_received: InsightTable
@@ -121,6 +129,14 @@ def insights(released: f.Insights) -> Insights:
         participation_by_month=[
             InsightMonth(month=m.month, table=table("participation", m.table))
             for m in released.participation_by_month
+        ],
+        development_time_by_month=[
+            InsightMonth(month=m.month, table=table("development_time", m.table))
+            for m in released.development_time_by_month
+        ],
+        reviews_by_month=[
+            InsightMonth(month=m.month, table=table("reviews", m.table))
+            for m in released.reviews_by_month
         ],
         fairness_refusals_recorded=False,
         **{name: table(name, getattr(released, name)) for name in WORDS},
