@@ -44,6 +44,7 @@ from sqlalchemy.exc import DBAPIError
 
 from domain.sealing import (
     ERASED,
+    PREFIX,
     UNREADABLE,
     KeysUnavailable,
     Sealed,
@@ -244,6 +245,10 @@ def _bound(key_id: str, subject_id: str) -> bytes:
 
 
 KEY_CACHE_SECONDS = 5.0
+# Texts opened under a cached key, kept as long as that key stays cached (a page that
+# shows 500 names opens the same 500 values on every request: each a key derivation,
+# a commit check and an AES-GCM decryption). Bounded: past this many, it starts over.
+TEXTS_CACHED = 20_000
 
 
 class KeyRing:
@@ -255,6 +260,10 @@ class KeyRing:
         self._lock = threading.Lock()
         self._by_subject: dict[str, tuple[float, str, bytes]] = {}
         self._by_kid: dict[str, tuple[float, bytes | None]] = {}
+        # envelope -> (the `_by_kid` entry it was opened with, its text): valid only while
+        # that very entry is cached and fresh, so a forgotten (erased) or re-read key
+        # takes its texts with it, and no text outlives the key that opened it.
+        self._texts: dict[str, tuple[tuple[float, bytes | None], str]] = {}
         self._reading = threading.local()  # a reader's connection to look keys up on
 
     @contextmanager
@@ -284,11 +293,17 @@ class KeyRing:
 
     def open(self, envelope: str) -> str:
         """The text of an envelope; ERASED once its key is destroyed."""
+        now = time.monotonic()
+        known = self._texts.get(envelope)
+        if known is not None:
+            entry, text = known
+            kid = envelope[len(PREFIX) :].partition(".")[0]
+            if self._by_kid.get(kid) is entry and now - entry[0] <= self.cache_seconds:
+                return text
         try:
             sealed = Sealed(envelope)
         except SealError:
             return envelope  # not an envelope: text as it was written
-        now = time.monotonic()
         cached = self._by_kid.get(sealed.kid)
         if cached is None or now - cached[0] > self.cache_seconds:
             try:
@@ -303,9 +318,13 @@ class KeyRing:
         if cached[1] == UNREADABLE_KEY:
             return UNREADABLE
         try:
-            return opened(sealed, cached[1])
+            text = opened(sealed, cached[1])
         except SealError:
             return ERASED  # altered: the chains report it; nothing is shown
+        if len(self._texts) >= TEXTS_CACHED:
+            self._texts.clear()
+        self._texts[envelope] = (cached, text)
+        return text
 
     def prefetch(self, kids: set[str]) -> None:
         """Look up, in one query, the keys with these ids not cached (or stale)."""
@@ -338,6 +357,7 @@ class KeyRing:
         with self._lock:
             self._by_subject.pop(subject_id, None)
             self._by_kid.clear()  # erasures are rare; which kid was theirs is not cached
+            self._texts.clear()
 
     def destroy(self, subject_id: str) -> None:
         """Destroy the subject's key in the key store (idempotent)."""
@@ -349,6 +369,7 @@ class KeyRing:
         with self._lock:
             self._by_subject.clear()
             self._by_kid.clear()
+            self._texts.clear()
 
     def _reach(self, fetch: Any) -> Any:
         try:
