@@ -249,6 +249,11 @@ KEY_CACHE_SECONDS = 5.0
 # shows 500 names opens the same 500 values on every request: each a key derivation,
 # a commit check and an AES-GCM decryption). Bounded: past this many, it starts over.
 TEXTS_CACHED = 20_000
+# A page's keys are looked up at once before its texts are opened. A key that would go
+# stale within this long is looked up again then, with the rest: otherwise the batch
+# looked up together goes stale together, and a page opened across that moment looked
+# each of its keys up again one at a time (500 queries for a page of 500 names).
+REFRESH_AHEAD_SECONDS = 1.0
 
 
 class KeyRing:
@@ -327,12 +332,15 @@ class KeyRing:
         return text
 
     def prefetch(self, kids: set[str]) -> None:
-        """Look up, in one query, the keys with these ids not cached (or stale)."""
+        """Look up, in one query, the keys with these ids not cached (or about to go
+        stale)."""
         now = time.monotonic()
+        # Never more than half the cache's time ahead (short caches: tests, settings).
+        fresh_for = self.cache_seconds - min(REFRESH_AHEAD_SECONDS, self.cache_seconds / 2)
         missing = [
             kid
             for kid in kids
-            if (cached := self._by_kid.get(kid)) is None or now - cached[0] > self.cache_seconds
+            if (cached := self._by_kid.get(kid)) is None or now - cached[0] > fresh_for
         ]
         if not missing:
             return

@@ -80,3 +80,33 @@ def test_the_texts_kept_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     values = [keys.seal("emp-ana", f"note {i}") for i in range(7)]
     assert [keys.open(v) for v in values] == [f"note {i}" for i in range(7)]
     assert len(keys._texts) <= 3
+
+
+class CountingStore(KeyStore):
+    """The key store, counting the keys looked up one at a time."""
+
+    singly: list[str]
+
+    def data_key(self, key_id: str) -> bytes | None:
+        self.singly.append(key_id)
+        return super().data_key(key_id)
+
+
+def test_a_page_opened_as_its_keys_go_stale_does_not_look_them_up_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = CountingStore(_store(tmp_path).engine, secrets.token_bytes(32))
+    store.migrate()
+    object.__setattr__(store, "singly", [])
+    clock = [1000.0]
+    monkeypatch.setattr(keystore.time, "monotonic", lambda: clock[0])
+    keys = KeyRing(store, cache_seconds=5.0)
+    names = [keys.seal(f"emp-{i}", f"Person {i}") for i in range(20)]
+    kids = {Sealed(n).kid for n in names}
+    keys.forget_all()
+    keys.prefetch(kids)  # a first page
+    clock[0] += 4.5  # the next page looks its keys up just before they go stale ...
+    keys.prefetch(kids)
+    clock[0] += 0.6  # ... and opens its texts just after
+    assert [keys.open(n) for n in names] == [f"Person {i}" for i in range(20)]
+    assert store.singly == []
