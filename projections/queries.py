@@ -237,7 +237,7 @@ def list_slice(
     artifacts, or "changes": those still in effect) recorded last before `before`
     (the latest when neither is given), or first after `after`: one range read along
     the list's index (agreement, position[, seq]), however long the list, and two counts
-    on the same index for the page's headings."""
+    on the same index for the page's headings (one for the latest run: nothing is later)."""
     table = getattr(rm, kind)
     keys = [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
     where = [table.c.agreement_id == agreement_id]
@@ -259,7 +259,9 @@ def list_slice(
         return int(conn.execute(counted).scalar_one())
 
     total = count()
-    if rows:
+    if before is None and after is None:
+        later = 0  # the latest run: nothing was recorded after it (no query for that)
+    elif rows:
         later = count(key > tuple_(*cursor_of(rows[-1])[: len(keys)]))
     else:  # nothing in the run: everything is on the side it was asked from
         later = total if before is not None else 0
