@@ -13,6 +13,7 @@ effect within that time) and a key store that cannot be reached reported as
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 import threading
@@ -265,10 +266,11 @@ class KeyRing:
         self._lock = threading.Lock()
         self._by_subject: dict[str, tuple[float, str, bytes]] = {}
         self._by_kid: dict[str, tuple[float, bytes | None]] = {}
-        # envelope -> (the `_by_kid` entry it was opened with, its text): valid only while
-        # that very entry is cached and fresh, so a forgotten (erased) or re-read key
-        # takes its texts with it, and no text outlives the key that opened it.
-        self._texts: dict[str, tuple[tuple[float, bytes | None], str]] = {}
+        # envelope -> (the data key it was opened with, its text): valid only while that
+        # same key is cached and fresh, so a forgotten (erased) key takes its texts with
+        # it, and no text outlives the key that opened it. A key read again unchanged
+        # keeps them (every 5 s, not 500 decryptions again in the middle of a page).
+        self._texts: dict[str, tuple[bytes, str]] = {}
         self._reading = threading.local()  # a reader's connection to look keys up on
 
     @contextmanager
@@ -301,9 +303,14 @@ class KeyRing:
         now = time.monotonic()
         known = self._texts.get(envelope)
         if known is not None:
-            entry, text = known
-            kid = envelope[len(PREFIX) :].partition(".")[0]
-            if self._by_kid.get(kid) is entry and now - entry[0] <= self.cache_seconds:
+            opened_with, text = known
+            entry = self._by_kid.get(envelope[len(PREFIX) :].partition(".")[0])
+            if (
+                entry is not None
+                and now - entry[0] <= self.cache_seconds
+                and entry[1] is not None
+                and hmac.compare_digest(entry[1], opened_with)
+            ):
                 return text
         try:
             sealed = Sealed(envelope)
@@ -322,13 +329,15 @@ class KeyRing:
             return ERASED
         if cached[1] == UNREADABLE_KEY:
             return UNREADABLE
+        if known is not None and hmac.compare_digest(cached[1], known[0]):
+            return known[1]  # its key was read again, unchanged
         try:
             text = opened(sealed, cached[1])
         except SealError:
             return ERASED  # altered: the chains report it; nothing is shown
         if len(self._texts) >= TEXTS_CACHED:
             self._texts.clear()
-        self._texts[envelope] = (cached, text)
+        self._texts[envelope] = (cached[1], text)
         return text
 
     def prefetch(self, kids: set[str]) -> None:
