@@ -32,7 +32,7 @@ import psycopg
 from api.graphql.ids import global_id
 from api.http.auth import mint_token
 from api.web.sessions import mint_link
-from bench.commands_e2e import serving
+from bench.commands_e2e import cpu_seconds, serving
 from bench.team import GUARDRAILS, Team, draft
 from bench.time_travel import _database, _history
 from domain.access import Actor
@@ -182,7 +182,12 @@ def caught_up(base: str, timeout: float = 300) -> None:
     raise RuntimeError("the projector did not catch up")
 
 
-def report(args: argparse.Namespace, clients: int, results: dict[str, list[float]]) -> None:
+def report(
+    args: argparse.Namespace,
+    clients: int,
+    results: dict[str, list[float]],
+    cpu: dict[str, float | None],
+) -> None:
     print(
         f"\nWeb pages, {clients} signed-in client(s) at once, {args.workers} serve worker(s), "
         f"{args.seconds:g} s per page, "
@@ -191,7 +196,9 @@ def report(args: argparse.Namespace, clients: int, results: dict[str, list[float
     )
     for name, samples in results.items():
         shown = figures(samples) if samples else f"no answer within {args.timeout:g} s"
-        print(f"  {name:36} {shown}")
+        spent = cpu.get(name)
+        used = "" if spent is None else f"   server CPU {spent:5.1f} ms/request"
+        print(f"  {name:36} {shown}{used}")
     page_samples = results["web: manager's agreement page"]
     if page_samples:
         agreement_page = p95(page_samples)
@@ -313,15 +320,25 @@ def main(argv: list[str] | None = None) -> int:
         }
         rounds = []
         for clients in (int(n) for n in args.clients.split(",")):
-            results = {}
+            results: dict[str, list[float]] = {}
+            cpu: dict[str, float | None] = {}
             for name, make in runs.items():
+                # The server's own CPU per request (its workers' user + system time over
+                # every request sent: each client's sign-in and warm-up too): on a shared
+                # machine the latencies say more about the others' load than about ours.
+                pids = server.tree()
+                before = sum(cpu_seconds(p) for p in pids)
                 try:
                     results[name] = timed_load(clients, args.seconds, make)
                 except httpx.TimeoutException:
                     results[name] = []  # reported as not answering within --timeout
-            rounds.append((clients, results))
-    for clients, results in rounds:
-        report(args, clients, results)
+                spent = sum(cpu_seconds(p) for p in pids) - before
+                # + each client's warm-up request, and a page's client's sign-in
+                sent = len(results[name]) + clients * (2 if name.startswith("web:") else 1)
+                cpu[name] = 1000 * spent / sent if results[name] else None
+            rounds.append((clients, results, cpu))
+    for clients, results, cpu in rounds:
+        report(args, clients, results, cpu)
     return 0
 
 

@@ -75,7 +75,11 @@ def _visible(rm: ReadModel, viewer: ReadScope) -> ColumnElement[bool] | None:
 
 
 def _rows(conn: Connection, query: Select[Any], params: dict[str, Any] | None = None) -> list[Row]:
-    return [dict(r) for r in conn.execute(query, params or {}).mappings()]
+    # zip with the names once: a dict made from each RowMapping costs 2.5x as much (the
+    # agreement page reads 500 people for its receiver list on every request).
+    result = conn.execute(query, params or {})
+    names = list(result.keys())
+    return [dict(zip(names, r, strict=True)) for r in result]
 
 
 DueKey = tuple[date, int]
@@ -233,7 +237,7 @@ def list_slice(
     artifacts, or "changes": those still in effect) recorded last before `before`
     (the latest when neither is given), or first after `after`: one range read along
     the list's index (agreement, position[, seq]), however long the list, and two counts
-    on the same index for the page's headings."""
+    on the same index for the page's headings (one for the latest run: nothing is later)."""
     table = getattr(rm, kind)
     keys = [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
     where = [table.c.agreement_id == agreement_id]
@@ -255,7 +259,9 @@ def list_slice(
         return int(conn.execute(counted).scalar_one())
 
     total = count()
-    if rows:
+    if before is None and after is None:
+        later = 0  # the latest run: nothing was recorded after it (no query for that)
+    elif rows:
         later = count(key > tuple_(*cursor_of(rows[-1])[: len(keys)]))
     else:  # nothing in the run: everything is on the side it was asked from
         later = total if before is not None else 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, cast
 
 import pytest
@@ -206,3 +207,28 @@ def test_text_leaving_the_service_is_opened_also_inside_json() -> None:
     assert json.loads(open_text(as_json, keys)) == {"notes": 'She said "yes"'}
     keys.destroyed.add("emp-42")
     assert opened_in({"a": [envelope]}, keys) == {"a": [ERASED]}
+
+
+def test_read_rows_are_opened_wherever_their_envelopes_are_and_left_alone_elsewhere() -> None:
+    keys = MemoryKeys()
+    name, note = keys.seal("emp-1", "Ana Lima"), keys.seal("emp-1", "Fine\nweek")
+    when, day = datetime(2026, 12, 5, 9, 30, tzinfo=UTC), date(2026, 12, 5)
+    looked_up: list[set[str]] = []
+    keys.prefetch = looked_up.append  # type: ignore[method-assign]
+    rows = (
+        [
+            {"id": 1, "name": name, "hours": 2.5, "active": True, "gone": None, "at": when},
+            {"id": 2, "name": "plain", "notes": f"{note} / {name}", "on": day},
+        ],
+        {"payload": json.dumps({"n": name}), "tags": [name, "x", 3]},
+    )
+    assert opened_in(rows, keys) == (
+        [
+            {"id": 1, "name": "Ana Lima", "hours": 2.5, "active": True, "gone": None, "at": when},
+            {"id": 2, "name": "plain", "notes": "Fine\nweek / Ana Lima", "on": day},
+        ],
+        {"payload": '{"n": "Ana Lima"}', "tags": ["Ana Lima", "x", 3]},
+    )
+    assert looked_up == [{Sealed(name).kid}]  # every key a page needs, at once
+    plain = [{"id": 1, "name": "plain", "at": when}]
+    assert opened_in(plain, keys) is plain  # nothing sealed: nothing copied
