@@ -18,6 +18,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
 from domain.application import CraftingApplication
 from infra.bootstrap import Container, bootstrap
@@ -31,6 +32,11 @@ REQUIRE_POSTGRES = os.environ.get("CRAFTING_REQUIRE_POSTGRES") == "1"
 # on one database (serve, projectors, workers) opens what the others sealed.
 os.environ.setdefault("CRAFTING_MASTER_KEY", new_master_key())
 SNAPSHOT_KEY = b"tests-snapshot-key-0123456789abc"
+# Property tests check what holds, never how fast: hypothesis's per-example deadline
+# (200 ms) and its too-slow health check fail them when the machine is busy (a
+# DeadlineExceeded at 220 ms in a full run beside other work). Speed is the benchmarks'.
+settings.register_profile("crafting", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("crafting")
 
 
 def _pdf_renderer_missing() -> str | None:
@@ -214,20 +220,36 @@ def postgres_copies(postgres_server_url: str) -> Iterator[_PostgresCopies]:
         copies.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def prepared_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Like `database_url` (each store in turn, a store of the test's own), already
-    migrated with its read models created: for tests that start a service on it and do
-    not test how a service starts on an empty database."""
+def _prepared_copy(request: pytest.FixtureRequest, directory: Path) -> Iterator[str]:
+    """A copy of the prepared database of the store `request.param` names."""
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, tmp_path / "crafting.db")
-        yield f"sqlite:///{tmp_path}/crafting.db"
+        shutil.copyfile(template, directory / "crafting.db")
+        yield f"sqlite:///{directory}/crafting.db"
         return
     copies: _PostgresCopies = request.getfixturevalue("postgres_copies")
     name, url = copies.copy()
     yield url
     copies.drop(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def prepared_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Like `database_url` (each store in turn, a store of the test's own), already
+    migrated with its read models created: for tests that start a service on it and do
+    not test how a service starts on an empty database."""
+    yield from _prepared_copy(request, tmp_path)
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like `prepared_database_url`, one per test module (and store): for the modules
+    whose tests share one service (`tests.e2e.conftest.shared_api`)."""
+    yield from _prepared_copy(request, tmp_path_factory.mktemp("module"))
 
 
 @pytest.fixture

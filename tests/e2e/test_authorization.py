@@ -33,16 +33,16 @@ NEEDS = (
 ROLE_WORDS = ("HR", "AUDITOR", "INTEGRATION", "MANAGER", "EMPLOYEE", "manager", "employee")
 
 
-@pytest.fixture(params=["hs256", "provider"])
-def api(request: pytest.FixtureRequest, prepared_database_url: str) -> Iterator[Api]:
+@pytest.fixture(scope="module", params=["hs256", "provider"])
+def api(request: pytest.FixtureRequest, module_database_url: str) -> Iterator[Api]:
     """The service on each database, callers holding our own HS256 tokens, then tokens
     the identity provider issued (their groups mapped by CRAFTING_OIDC_ROLE_MAP)."""
     if request.param == "hs256":
-        with serving(prepared_database_url) as served:
+        with serving(module_database_url) as served:
             yield served
         return
     provider: Provider = request.getfixturevalue("oidc_provider")
-    with serving(prepared_database_url, **provider.settings()) as served:
+    with serving(module_database_url, **provider.settings()) as served:
         served.tokens = provider.person_token
         yield served
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from tests.e2e.conftest import Api
+from tests.e2e.shared import shared_api  # noqa: F401  (the tests share one service)
 from tests.e2e.world import World
 
 FEED = """query($after: String, $p: Int) { changes(first: 3, after: $after, consistentWith: $p) {

@@ -29,9 +29,10 @@ ISSUED = """query($id: ID!) { auditLog(first: 10, filter: {agreementId: $id, typ
 KEY = new_private_key()  # the service signs checkpoints (on PostgreSQL only when given one)
 
 
-@pytest.fixture
-def api(prepared_database_url: str) -> Iterator[Api]:
-    with serving(prepared_database_url, signing_key=KEY) as served:
+@pytest.fixture(scope="module")
+def api(module_database_url: str) -> Iterator[Api]:
+    """Shared by the module's tests (each makes its own people: tests.e2e.shared)."""
+    with serving(module_database_url, signing_key=KEY) as served:
         yield served
 
 

@@ -19,6 +19,7 @@ from graphql import get_introspection_query
 from api.graphql.schema import sdl
 from api.http.logs import JsonFormatter
 from tests.e2e.conftest import Api
+from tests.e2e.shared import shared_api  # noqa: F401  (the tests share one service)
 from tests.e2e.world import World
 
 PAYLOAD = "{ agreement { id version } position userErrors { field message code } }"

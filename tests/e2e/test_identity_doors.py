@@ -56,9 +56,10 @@ def _caught_up(api: Api, token: str) -> None:
     )
 
 
-@pytest.fixture
-def oidc_api(prepared_database_url: str, oidc_provider: Provider) -> Iterator[Api]:
-    with serving(prepared_database_url, **oidc_provider.settings()) as served:
+@pytest.fixture(scope="module")
+def oidc_api(module_database_url: str, oidc_provider: Provider) -> Iterator[Api]:
+    """Shared by the module's tests (each makes its own people: tests.e2e.shared)."""
+    with serving(module_database_url, **oidc_provider.settings()) as served:
         yield served
 
 
@@ -91,6 +92,7 @@ def test_a_provider_token_naming_a_bad_id_records_nothing(
 def test_our_own_tokens_links_and_sessions_naming_a_bad_id_are_refused(
     oidc_api: Api, case: str
 ) -> None:
+    oidc_api.client.cookies.clear()  # the module's tests share the service and its client
     now = datetime.now(UTC)
     claims = {"sub": BAD_IDS[case], "roles": ["HR"], "iat": now, "exp": now + timedelta(hours=1)}
     token = jwt.encode(claims, oidc_api.secret, algorithm=ALGORITHM)

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tests.e2e.conftest import Api
+from tests.e2e.shared import shared_api  # noqa: F401  (the tests share one service)
 from tests.e2e.world import World
 
 AGREEMENT = """fragment A on Agreement { id agreementId version status title employeeId

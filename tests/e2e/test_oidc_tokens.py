@@ -42,9 +42,10 @@ def _scim(api: Api, token: str) -> int:
     return int(response.status_code)
 
 
-@pytest.fixture
-def oidc_api(prepared_database_url: str, oidc_provider: Provider) -> Iterator[Api]:
-    with serving(prepared_database_url, **oidc_provider.settings()) as served:
+@pytest.fixture(scope="module")
+def oidc_api(module_database_url: str, oidc_provider: Provider) -> Iterator[Api]:
+    """Shared by the module's tests (each makes its own people: tests.e2e.shared)."""
+    with serving(module_database_url, **oidc_provider.settings()) as served:
         yield served
 
 

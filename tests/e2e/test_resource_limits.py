@@ -17,6 +17,7 @@ from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from api.http.auth import mint_token
 from domain.values import Role
 from tests.e2e.conftest import Api, serving
+from tests.e2e.shared import shared_api  # noqa: F401  (the tests share one service)
 from tests.e2e.webhooks_support import CREATE, LIST, change, webhook_service
 from tests.e2e.world import World
 from tests.processes import eventually, free_port, get, running, service_env, start

@@ -14,6 +14,7 @@ from api.graphql.ids import global_id
 from domain.values import Role
 from tests.e2e.conftest import Api
 from tests.e2e.scim import ENTERPRISE, Scim, error_of, integration, patch, user
+from tests.e2e.shared import shared_api  # noqa: F401  (the tests share one service)
 
 PERSON = """query($id: ID!, $p: Int) { person(id: $id, consistentWith: $p) { active } }"""
 REGISTERED = """query($p: Int) { auditLog(first: 100, consistentWith: $p,

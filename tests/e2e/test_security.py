@@ -15,6 +15,7 @@ import pytest
 from api.graphql import router
 from domain.values import Role
 from tests.e2e.conftest import Api, serving
+from tests.e2e.shared import shared_api  # noqa: F401  (the tests share one service)
 from tests.e2e.world import UPSERT, World
 
 NEEDS_EMPLOYEE = "This needs the agreement's employee (role EMPLOYEE) or HR."

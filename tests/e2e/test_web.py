@@ -20,6 +20,7 @@ from api.web.sessions import COOKIE, Session, cookie_value, mint_link
 from domain.access import Actor
 from domain.values import Role
 from tests.e2e.conftest import Api, serving
+from tests.e2e.shared import shared_api  # noqa: F401  (the tests share one service)
 from tests.e2e.web import CONFIRMED, browser, hidden_fields, sign_in
 from tests.e2e.world import World
 

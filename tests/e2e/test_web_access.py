@@ -30,11 +30,12 @@ from tests.e2e.web import browser, sign_in
 from tests.e2e.world import World
 
 
-@pytest.fixture
-def api(prepared_database_url: str) -> Iterator[Api]:
+@pytest.fixture(scope="module")
+def api(module_database_url: str) -> Iterator[Api]:
     """The service with a signing key on both databases (a dossier needs a signed
-    checkpoint; on PostgreSQL there is no key file to fall back on)."""
-    with serving(prepared_database_url, signing_key=new_private_key()) as served:
+    checkpoint; on PostgreSQL there is no key file to fall back on), shared by the
+    module's tests (each makes its own people: tests.e2e.shared)."""
+    with serving(module_database_url, signing_key=new_private_key()) as served:
         yield served
 
 

@@ -21,6 +21,7 @@ from domain.application import Request
 from domain.application import commands as c
 from domain.values import AdjustmentDraft, AdjustmentKind, Role
 from tests.e2e.conftest import Api
+from tests.e2e.shared import shared_api  # noqa: F401  (the tests share one service)
 from tests.e2e.web import CONFIRMED, hidden_fields, sign_in
 from tests.e2e.world import World
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.graphql.ids import agreement_uuid
 from domain.values import Role
 from tests.e2e.conftest import Api
+from tests.e2e.shared import shared_api  # noqa: F401  (the tests share one service)
 from tests.e2e.web import hidden_fields, sign_in
 from tests.e2e.world import World
 

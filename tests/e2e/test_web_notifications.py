@@ -15,6 +15,7 @@ from infra.notifications.preferences import choices_of
 from infra.notifications.service import Notifications
 from infra.notifications.unsubscribe import unsubscribe_token
 from tests.e2e.conftest import Api, serving
+from tests.e2e.shared import shared_api  # noqa: F401  (the tests share one service)
 from tests.e2e.web import browser, hidden_fields, sign_in
 from tests.notifications.story import Story, settle
 from tests.processes import eventually, free_port
