@@ -40,6 +40,7 @@ from projections.insights.figures import Directory, by_employee, compute, month_
 from projections.insights.kept_outcomes import kept_row
 from projections.insights.kept_skills import EVIDENCE, GOAL, skill_rows
 from projections.insights.keyed import GroupHasher
+from projections.insights.month_close import month_row
 from projections.insights.months import CLOCK, month_of
 from projections.insights.precomputed import read_precomputed
 from projections.insights.series import from_replay
@@ -183,16 +184,7 @@ def write_tables(found: Facts, rm: ReadModel, path: Path) -> None:
     closed = [(label, at) for label, at in month_ends(first, NOW) if label < month_of(NOW)]
     teams_at = Directory(found).teams_at_each([instant for _, instant in closed])
     months = [
-        {
-            "month": label,
-            "team_id": f.team,
-            "participants": f.running,
-            "members": f.members,
-            "contracted": f.contracted,
-            "development": f.development,
-            "reviewed": f.reviewed,
-            "overdue": f.overdue,
-        }
+        month_row(label, f)
         for label, figures in from_replay(found.replay, closed, teams_at)
         for f in figures
     ]

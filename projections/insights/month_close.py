@@ -35,19 +35,24 @@ def closing_rows(
     """`insight_months` rows of the closed `months`, each team's figures counted with
     the month's last day as today."""
     return [
-        {
-            "month": month,
-            "team_id": f.team,
-            "participants": f.running,
-            "members": f.members,
-            "contracted": f.contracted,
-            "development": f.development,
-            "reviewed": f.reviewed,
-            "overdue": f.overdue,
-        }
+        month_row(month, f)
         for month in months
         for f in sorted(figures_on(last_day(month)), key=lambda f: f.team)
     ]
+
+
+def month_row(month: str, f: TeamFigures) -> dict[str, Any]:
+    """One team's `insight_months` row of a closed month."""
+    return {
+        "month": month,
+        "team_id": f.team,
+        "participants": f.running,
+        "members": f.members,
+        "contracted": f.contracted,
+        "development": f.development,
+        "reviewed": f.reviewed,
+        "overdue": f.overdue,
+    }
 
 
 def figures_of_rows(
