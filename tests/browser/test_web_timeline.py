@@ -132,10 +132,14 @@ def test_the_timeline_tells_the_story(chromium: str, service: Service, tmp_path:
             # Newest first, on asking; oldest first stays the default.
             page.goto(timeline)
             page.get_by_role("link", name="Newest first").click()
+            # A click starts the navigation; evaluate_all does not wait for it (an empty
+            # list once, read while the new page loaded): wait for the reordered page.
+            expect(page.locator("ol.timeline > li").first).to_have_id("v5")
             versions = page.locator("ol.timeline > li").evaluate_all("ls => ls.map(l => l.id)")
             assert versions == ["v5", "v4", "v3", "v2", "v1"], versions
             _looked_at(page, tmp_path, "timeline-newest")
             page.get_by_role("link", name="Oldest first").click()
+            expect(page.locator("ol.timeline > li").first).to_have_id("v1")
             page.get_by_role("link", name="Jump to the latest").click()
             expect(page.locator("#v5")).to_be_in_viewport()
 
