@@ -7,7 +7,7 @@ not hold (derived from the master key), one row per person and word. A search ha
 its own words the same way and finds the people who have all of them. Erasure deletes
 the person's rows (the projector, on PersonErased; a rebuild cannot make them again,
 the name no longer opens). What the index gives away to someone holding the database
-without the key is in docs/privacy.md ("Searching by name")."""
+without the key is in docs/architecture.md ("Searching by name")."""
 
 from __future__ import annotations
 
