@@ -5,6 +5,7 @@ both databases."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,9 +14,12 @@ from typing import Any
 from sqlalchemy import Engine, event
 from starlette.testclient import TestClient
 
+from api.app import create_app
 from api.graphql.ids import agreement_uuid
 from api.web.sessions import COOKIE
 from domain.values import Role
+from infra.database import create_engines
+from infra.read_routing import ReadRouter
 from tests.e2e.conftest import Api
 from tests.e2e.web import browser, hidden_fields, sign_in
 from tests.e2e.world import World
@@ -98,3 +102,37 @@ def test_a_signed_out_session_reads_nothing_more(api: Api) -> None:
     statements = [sql for t in begun for sql in t]
     assert any("web_used_tokens" in sql for sql in statements)
     assert not any("display_name" in sql or "crafting_notify" in sql for sql in statements)
+
+
+MASKED = re.compile(
+    r'((?:name="(?:csrf_token|idempotency_key)" value|name="csrf-token" content)=")[^"]+'
+)
+
+
+def test_a_page_is_the_same_whether_its_header_is_read_on_a_replica_or_beside_the_session(
+    api: Api,
+) -> None:
+    world = World(api)
+    aid = agreement_uuid(world.propose()["id"])
+    world.sync()
+    replica = create_engines(api.container.settings.database.url).reader
+    router = ReadRouter(api.container.engines.reader, [("replica:5432/db", replica)], 5)
+    router.replicas[0].in_rotation = True  # as a check would find it
+    api.container.read_router = router
+    try:
+        replicated = TestClient(create_app(api.container), follow_redirects=False)
+    finally:
+        api.container.read_router = None
+    try:
+        pages = []
+        for client in (api.client, replicated):
+            manager = sign_in(client, api.secret, world.ids["mgr"], Role.MANAGER, Role.EMPLOYEE)
+            shown = [manager.get(path) for path in ("/inbox", f"/agreements/{aid}", "/")]
+            assert all(page.status_code == 200 for page in shown)
+            pages.append([MASKED.sub(r"\1…", page.text) for page in shown])
+        (status,) = router.status()
+        assert status.reads >= 3  # the header's query, and each page's own read, there
+        assert pages[0] == pages[1]
+        assert world.ids["mgr"].title() in pages[1][0]  # the header's name, read there
+    finally:
+        replica.dispose()
