@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, Any, Protocol, TypeVar, cast
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine
@@ -30,12 +30,13 @@ from infra.dossier.issue import Issuer, issuer_of
 from infra.dossier.issue import PersonDossier as PersonDossier
 from infra.keystore import KeyRing
 from infra.notifications import preferences, signin_mail
-from infra.notifications.feed import FeedItem
+from infra.notifications.feed import FeedItem, unread_on
 from infra.notifications.kinds import KIND_LABELS as KIND_LABELS
 from infra.notifications.kinds import Kind as Kind
 from infra.notifications.kinds import Mode as Mode
 from infra.notifications.preferences import Choices as Choices
 from infra.notifications.preferences import InvalidPreference as InvalidPreference
+from infra.notifications.preferences import time_zone_on
 from infra.notifications.preferences import time_zones as time_zones
 from infra.notifications.preferences import valid_time_zone as valid_time_zone
 from infra.notifications.service import Notifications
@@ -43,7 +44,7 @@ from infra.notifications.unsubscribe import read_token
 from infra.read_routing import ReadRouter
 from infra.secrets import jwt_secret
 from infra.signing import events_key, trusted_public_keys
-from infra.used_tokens import UsedTokens
+from infra.used_tokens import UsedTokens, used_on
 from infra.webhooks import queries as webhook_queries
 from projections import queries as q
 from projections import workload
@@ -54,6 +55,7 @@ from projections.name_index import NameIndex, index_key
 from projections.tables import ReadModel
 
 T = TypeVar("T")
+P = TypeVar("P")
 Row = dict[str, Any]
 
 
@@ -164,6 +166,19 @@ class Reads:
         with self.engine.begin() as conn:
             return self._opened(query, conn)
 
+    def run_beside(
+        self, primary: Callable[[Connection], P], query: Callable[[Connection, ReadModel], T]
+    ) -> tuple[P, T]:
+        """`primary` in a transaction on the primary, then `query` as `run` would run it.
+        While no replica is in rotation (always, without replicas) both share that one
+        transaction: one pool checkout, one BEGIN and COMMIT, instead of two of each."""
+        if self.router is not None and self.router.serving():
+            with self.engine.begin() as conn:
+                first = primary(conn)
+            return first, self.run(query)
+        with self.engine.begin() as conn:
+            return primary(conn), self._opened(query, conn)
+
     def _opened(self, query: Callable[[Connection, ReadModel], T], conn: Connection) -> T:
         with self.keys.reading_on(conn):
             found = query(conn, q.live_read_model(conn))
@@ -273,6 +288,47 @@ class SingleUse(Protocol):
 
 
 @dataclass(frozen=True)
+class SessionFacts:
+    """What the primary says of a web session and its person."""
+
+    unread: int  # notifications not seen yet
+    time_zone: str | None  # the zone they chose (None: none)
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """What every signed-in page reads before it renders, in as few transactions as the
+    routing allows. Whether the session was signed out, and the person's notifications
+    and time zone, are read on the primary, never on a replica: a sign-out must count at
+    once, and what the person just read or chose must show on the next page. The page
+    header's read-model query is routed as every read is (`Reads.run_beside`)."""
+
+    reads: Reads
+
+    def check(
+        self, session_id: str, person_id: str, header: Callable[[Connection, ReadModel], T]
+    ) -> tuple[SessionFacts, T] | None:
+        """The session's facts and `header`'s answer; None when it was signed out (then
+        `header` is not run). Blocking: call it from a worker thread."""
+        signed_out = False
+
+        def facts(conn: Connection) -> SessionFacts | None:
+            nonlocal signed_out
+            signed_out = used_on(conn, session_id)
+            if signed_out:
+                return None
+            return SessionFacts(unread_on(conn, person_id), time_zone_on(conn, person_id))
+
+        def unless_signed_out(conn: Connection, rm: ReadModel) -> T | None:
+            return None if signed_out else header(conn, rm)
+
+        found, answer = self.reads.run_beside(facts, unless_signed_out)
+        if found is None:
+            return None
+        return found, cast(T, answer)
+
+
+@dataclass(frozen=True)
 class Webhooks:
     """Webhook subscriptions (commands, with their access checks) and the delivery
     worker's tables (reads); blocking, call from a worker thread."""
@@ -299,23 +355,24 @@ class Ports:
     single_use: SingleUse
     notices: Notices
     dossiers: Dossiers
+    sessions: Sessions
 
     @classmethod
     def of(cls, container: Container) -> Ports:
         """The ports of a bootstrapped service."""
         settings, reader = container.settings, container.engines.reader
+        reads = Reads(
+            reader,
+            settings.limits.max_hours_received_per_week,
+            compiled=settings.projections.compiled_reads and reader.dialect.name == "postgresql",
+            keys=container.keys,
+            insights_min_group=settings.limits.insights_min_group,
+            router=container.read_router,
+            names=NameIndex(index_key(container.keys.store.master_key), container.keys.open),
+        )
         return cls(
             commands=container.app,
-            reads=Reads(
-                reader,
-                settings.limits.max_hours_received_per_week,
-                compiled=settings.projections.compiled_reads
-                and reader.dialect.name == "postgresql",
-                keys=container.keys,
-                insights_min_group=settings.limits.insights_min_group,
-                router=container.read_router,
-                names=NameIndex(index_key(container.keys.store.master_key), container.keys.open),
-            ),
+            reads=reads,
             audit=Audit(
                 container.store,
                 partial(trusted_public_keys, settings),
@@ -336,4 +393,5 @@ class Ports:
             single_use=UsedTokens(container.engines.writer),
             notices=Notices(container.notifications(jwt_secret(settings, create=True))),
             dossiers=Dossiers(issuer_of(container)),
+            sessions=Sessions(reads),
         )

@@ -39,6 +39,17 @@ def _database(url: str | None) -> str:
     return f"{url}?schema={schema}"
 
 
+def drop_schema(url: str) -> None:
+    """Drop the schema `_database` made (a bench run leaves nothing behind on the
+    shared server); nothing for SQLite (its file is in a temporary directory)."""
+    base, _, query = url.partition("?")
+    schema = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("schema")
+    if url.startswith("sqlite") or not schema:
+        return
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 def command_at(app: CraftingApplication, aid: UUID) -> Callable[[], c.Command]:
     """The next command of the mix, drawn at random (the same draws every run): reviews,
     artifacts, added adjustments (reverted once more than 10 are active), guardrail
@@ -123,7 +134,15 @@ def main() -> None:
         "(infra.runtime.tune_gc, default), or CPython's defaults",
     )
     args = parser.parse_args()
-    container = bootstrap(Settings(database_url=_database(args.database_url)))
+    url = _database(args.database_url)
+    try:
+        _run(args, url)
+    finally:
+        drop_schema(url)
+
+
+def _run(args: argparse.Namespace, url: str) -> None:
+    container = bootstrap(Settings(database_url=url))
     if args.gc == "serve":
         tune_gc()
     app = container.app

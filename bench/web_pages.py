@@ -34,13 +34,16 @@ from api.http.auth import mint_token
 from api.web.sessions import mint_link
 from bench.commands_e2e import cpu_seconds, serving
 from bench.team import GUARDRAILS, Team, draft
-from bench.time_travel import _database, _history
+from bench.time_travel import _database, _history, drop_schema
 from domain.access import Actor
 from domain.application import Request
 from domain.application import commands as c
 from domain.person import Profile
 from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal, Role
 from infra.bootstrap import bootstrap
+from infra.database import create_engines
+from infra.followers import positions
+from infra.read_routing import PROJECTOR
 from infra.settings import Settings
 
 UPSERT_CHUNK = 100
@@ -172,14 +175,18 @@ def p95(samples: list[float]) -> float:
     return sorted(samples)[min(len(samples) - 1, int(len(samples) * 0.95))]
 
 
-def caught_up(base: str, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = httpx.get(base + "/readyz", timeout=10).json()
-        if body.get("projection_lag") == 0:
-            return
-        time.sleep(1)
-    raise RuntimeError("the projector did not catch up")
+def caught_up(url: str, head: int, timeout: float = 300) -> None:
+    """Wait until the projector's position reaches `head` (the log's last event).
+    /readyz's projection_lag is no proof: it says 0 until the projector first reports."""
+    engines = create_engines(url)
+    try:
+        deadline = time.monotonic() + timeout
+        while positions.current_position(engines.reader, PROJECTOR) < head:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the projector did not catch up")
+            time.sleep(0.5)
+    finally:
+        engines.dispose()
 
 
 def report(
@@ -223,7 +230,8 @@ def report(
 def analyze(url: str) -> None:
     """Planner statistics for the freshly seeded tables, as autovacuum would have them
     long before a manager has 500 reports (without them PostgreSQL guesses one row per
-    table and picks nested loops: the inbox's reads took 5x longer)."""
+    table and picks nested loops: the inbox's reads took 5x longer). Run it once the
+    projector has caught up: the read models are filled by the server, not the seeding."""
     base, _, query = url.partition("?")
     schema = dict(p.split("=", 1) for p in query.split("&") if "=" in p)["schema"]
     with psycopg.connect(base, autocommit=True) as conn:
@@ -248,18 +256,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default SQLite)")
     args = parser.parse_args(argv)
     url = _database(args.database_url)
+    try:
+        rounds = measured(args, url)
+    finally:
+        drop_schema(url)  # the server has stopped: nothing holds the schema
+    for clients, results, cpu in rounds:
+        report(args, clients, results, cpu)
+    return 0
+
+
+Round = tuple[int, dict[str, list[float]], dict[str, float | None]]
+
+
+def measured(args: argparse.Namespace, url: str) -> list[Round]:
+    """Seed, serve, and load each page with each number of clients."""
     secret = secrets.token_urlsafe(32)
     container = bootstrap(Settings(database_url=url, jwt_secret=secret))
     print(f"Seeding {args.reports} reports and a {args.events}-event agreement ...")
     team, long_id = _history(container, args.events)
     seed_reports(team, args.reports)
+    head = container.app.recorder.max_notification_id() or 0
     container.close()
-    if args.database_url:
-        analyze(url)
     manager = team.manager.actor.id
     auditor = team.auditor.actor.id
     with serving(url, secret, workers=args.workers) as server:
-        caught_up(server.base)
+        caught_up(url, head)
+        if args.database_url:
+            analyze(url)  # the read models as projected (before, their tables were empty)
         base = server.base
         before = (date.today() + timedelta(days=28)).isoformat()
         since = (datetime.now(UTC) - timedelta(days=7)).isoformat()
@@ -318,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
                 auditor, Role.AUDITOR, TIMELINE_QUERY, {"id": global_id("Agreement", aid)}
             ),
         }
-        rounds = []
+        rounds: list[Round] = []
         for clients in (int(n) for n in args.clients.split(",")):
             results: dict[str, list[float]] = {}
             cpu: dict[str, float | None] = {}
@@ -327,19 +350,17 @@ def main(argv: list[str] | None = None) -> int:
                 # every request sent: each client's sign-in and warm-up too): on a shared
                 # machine the latencies say more about the others' load than about ours.
                 pids = server.tree()
-                before = sum(cpu_seconds(p) for p in pids)
+                used = sum(cpu_seconds(p) for p in pids)
                 try:
                     results[name] = timed_load(clients, args.seconds, make)
                 except httpx.TimeoutException:
                     results[name] = []  # reported as not answering within --timeout
-                spent = sum(cpu_seconds(p) for p in pids) - before
+                spent = sum(cpu_seconds(p) for p in pids) - used
                 # + each client's warm-up request, and a page's client's sign-in
                 sent = len(results[name]) + clients * (2 if name.startswith("web:") else 1)
                 cpu[name] = 1000 * spent / sent if results[name] else None
             rounds.append((clients, results, cpu))
-    for clients, results, cpu in rounds:
-        report(args, clients, results, cpu)
-    return 0
+    return rounds
 
 
 if __name__ == "__main__":

@@ -200,6 +200,10 @@ class ReadRouter:
         self.primary_reads += 1
         return found
 
+    def serving(self) -> bool:
+        """Whether a replica is in rotation now (else `run` reads on the primary)."""
+        return any(r.in_rotation for r in self.replicas)
+
     def _pick(self) -> _Replica | None:
         serving = [r for r in self.replicas if r.in_rotation]
         if not serving:

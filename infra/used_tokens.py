@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, select
+from sqlalchemy import Column, Connection, DateTime, Engine, MetaData, String, Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -45,7 +45,14 @@ class UsedTokens:
     def used(self, token_id: str) -> bool:
         """Whether the id was used (a signed-out session, a used link)."""
         with self.engine.connect() as conn:
-            found = conn.execute(
-                select(used_tokens.c.token_id).where(used_tokens.c.token_id == token_id)
-            ).first()
-        return found is not None
+            return used_on(conn, token_id)
+
+
+def used_on(conn: Connection, token_id: str) -> bool:
+    """Whether the id was used, inside a transaction the caller holds on the primary
+    (never a replica: a sign-out must count at once). On SQLite a plain read transaction
+    will do: it sees every use committed before it began, without the write lock."""
+    found = conn.execute(
+        select(used_tokens.c.token_id).where(used_tokens.c.token_id == token_id)
+    ).first()
+    return found is not None

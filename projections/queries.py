@@ -224,6 +224,9 @@ def cursor_of(row: Row) -> Cursor:
     return int(row["position"]), int(row.get("seq") or 0)
 
 
+LIST_TOTAL = "list_total_"  # the list's count, carried by each row of a run (then dropped)
+
+
 def list_slice(
     conn: Connection,
     rm: ReadModel,
@@ -236,15 +239,22 @@ def list_slice(
     """The `shown` rows of one agreement's list (adjustments, reallocations, reviews,
     artifacts, or "changes": those still in effect) recorded last before `before`
     (the latest when neither is given), or first after `after`: one range read along
-    the list's index (agreement, position[, seq]), however long the list, and two counts
-    on the same index for the page's headings (one for the latest run: nothing is later)."""
+    the list's index (agreement, position[, seq]), however long the list, carrying the
+    list's count for the page's headings (so the latest run is one statement: nothing is
+    later), and for an earlier or later run one more count, of the rows after it."""
     table = getattr(rm, kind)
     keys = [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
     where = [table.c.agreement_id == agreement_id]
     if kind == "changes":
         where.append(table.c.reverted_by.is_(None))
     key = tuple_(*keys)
-    query = select(table).where(*where).limit(shown)
+
+    def count(*more: ColumnElement[bool]) -> Select[Any]:
+        return select(func.count()).select_from(table).where(*where, *more)
+
+    # The count rides along as an uncorrelated subquery (computed once per statement,
+    # on both databases): one round trip fewer per list on PostgreSQL.
+    query = select(table, count().scalar_subquery().label(LIST_TOTAL)).where(*where).limit(shown)
     if after is not None:
         query = query.where(key > tuple_(*after[: len(keys)])).order_by(*keys)
     else:
@@ -253,16 +263,17 @@ def list_slice(
         query = query.order_by(*(k.desc() for k in keys))
     rows = _rows(conn, query)
     rows = rows if after is not None else rows[::-1]
-
-    def count(*more: ColumnElement[bool]) -> int:
-        counted = select(func.count()).select_from(table).where(*where, *more)
-        return int(conn.execute(counted).scalar_one())
-
-    total = count()
-    if before is None and after is None:
+    totals = {row.pop(LIST_TOTAL) for row in rows}
+    latest = before is None and after is None
+    if totals:
+        total = int(totals.pop())
+    else:  # no row to carry it: the latest run of an empty list, or past either end
+        total = 0 if latest else int(conn.execute(count()).scalar_one())
+    if latest:
         later = 0  # the latest run: nothing was recorded after it (no query for that)
     elif rows:
-        later = count(key > tuple_(*cursor_of(rows[-1])[: len(keys)]))
+        after_run = count(key > tuple_(*cursor_of(rows[-1])[: len(keys)]))
+        later = int(conn.execute(after_run).scalar_one())
     else:  # nothing in the run: everything is on the side it was asked from
         later = total if before is not None else 0
     return Slice(rows, total, later)

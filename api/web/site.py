@@ -119,36 +119,20 @@ class Site:
     def _unless_signed_out(
         self, session: Session
     ) -> tuple[tuple[str | None, int | None, int, str | None], int | None] | None:
-        """One trip off the event loop for what every page's session needs: whether it
-        was signed out, else what its header shows (the directory's name, not an id,
-        "[erased]" after erasure; how much awaits the person in their inbox; their
-        unseen notifications; the time zone they chose; for HR, how many deactivations
-        are held for their decision)."""
-        if self.ports.single_use.used(session.session_id):
+        """One trip off the event loop, and one transaction (`Sessions.check`), for what
+        every page's session needs: whether it was signed out, else what its header shows
+        (the directory's name, not an id, "[erased]" after erasure; how much awaits the
+        person in their inbox; their unseen notifications; the time zone they chose; for
+        HR, how many deactivations are held for their decision)."""
+        found = self.ports.sessions.check(
+            session.session_id, session.actor.id, header_reads(session)
+        )
+        if found is None:
             return None
+        facts, (name, waiting) = found
         # The guard's stream is cached and fast-forwarded, not replayed: a cheap read.
         held = len(self.ports.commands.held_deactivations()) if session.actor.has(Role.HR) else None
-        return self.header_of(session), held
-
-    def header_of(self, session: Session) -> tuple[str | None, int | None, int, str | None]:
-        """The person's display name, for whoever has an inbox how many proposals and
-        reviews await them there (one read), how many notifications they have not
-        seen yet, and the time zone they chose (None: none)."""
-        actor = session.actor
-        scope = scope_of(session)
-        manager_id = None if actor.has(Role.HR) else actor.id
-        due = datetime.now(UTC).date() + REVIEW_HORIZON
-
-        def read(conn: Connection, rm: ReadModel) -> tuple[str | None, int | None]:
-            person = read_side.people_by_id(conn, rm, [actor.id]).get(actor.id)
-            name = None if person is None else str(person["display_name"])
-            if not has_inbox(actor):
-                return name, None
-            return name, read_side.waiting(conn, rm, scope, manager_id, due, COUNTED)
-
-        name, waiting = self.ports.reads.run(read)
-        notices = self.ports.notices
-        return name, waiting, notices.unread(actor.id), notices.time_zone(actor.id)
+        return (name, waiting, facts.unread, facts.time_zone), held
 
     def name_of(self, person_id: str) -> str | None:
         """The person's display name in the directory (None: not in it); blocking."""
@@ -285,6 +269,26 @@ class Site:
             title="Try again shortly",
             message="The service cannot reach its key store right now.",
         )
+
+
+def header_reads(
+    session: Session,
+) -> Callable[[Connection, ReadModel], tuple[str | None, int | None]]:
+    """The header's read-model query: the person's display name and, for whoever has an
+    inbox, how many proposals and reviews await them there."""
+    actor = session.actor
+    scope = scope_of(session)
+    manager_id = None if actor.has(Role.HR) else actor.id
+    due = datetime.now(UTC).date() + REVIEW_HORIZON
+
+    def read(conn: Connection, rm: ReadModel) -> tuple[str | None, int | None]:
+        person = read_side.people_by_id(conn, rm, [actor.id]).get(actor.id)
+        name = None if person is None else str(person["display_name"])
+        if not has_inbox(actor):
+            return name, None
+        return name, read_side.waiting(conn, rm, scope, manager_id, due, COUNTED)
+
+    return read
 
 
 def scope_of(session: Session) -> read_side.ReadScope:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from domain.sealing import Keys
 from infra.followers import EventTrust
@@ -29,15 +29,20 @@ class FeedItem:
 def unread_count(reader: Engine, person_id: str) -> int:
     """How many of the person's notifications they have not seen on the page."""
     with reader.connect() as conn:
-        return int(
-            conn.execute(
-                select(func.count()).where(
-                    outbox.c.recipient_id == person_id,
-                    outbox.c.status != SKIPPED,
-                    outbox.c.read_at.is_(None),
-                )
-            ).scalar_one()
-        )
+        return unread_on(conn, person_id)
+
+
+def unread_on(conn: Connection, person_id: str) -> int:
+    """`unread_count` inside a transaction the caller holds (the web session's reads)."""
+    return int(
+        conn.execute(
+            select(func.count()).where(
+                outbox.c.recipient_id == person_id,
+                outbox.c.status != SKIPPED,
+                outbox.c.read_at.is_(None),
+            )
+        ).scalar_one()
+    )
 
 
 def mark_read(engine: Engine, person_id: str) -> None:

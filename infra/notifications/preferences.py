@@ -48,9 +48,14 @@ def saved_time_zone(engine: Engine, person_id: str) -> str | None:
     """The time zone the person chose on their settings page (None: never chose one;
     the web app then shows times in their browser's zone)."""
     with engine.connect() as conn:
-        found = conn.execute(
-            select(digest_times.c.time_zone).where(digest_times.c.person_id == person_id)
-        ).scalar()
+        return time_zone_on(conn, person_id)
+
+
+def time_zone_on(conn: Connection, person_id: str) -> str | None:
+    """`saved_time_zone` inside a transaction the caller holds (the web session's reads)."""
+    found = conn.execute(
+        select(digest_times.c.time_zone).where(digest_times.c.person_id == person_id)
+    ).scalar()
     return None if found is None else str(found)
 
 

@@ -1,6 +1,7 @@
 """A run of one agreement's list (projections.queries.list_slice): the latest run is
-read with two statements (its rows and the list's count), earlier and later runs with
-three; the counts the page's headings show are the same either way."""
+read with one statement (its rows carry the list's count), earlier and later runs with
+two (and the count of the rows after them); the counts the page's headings show are the
+same either way, for an empty list and past either end too."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from projections import queries as q
 from tests.support import Org
 
 
-def test_the_latest_run_of_a_list_costs_two_statements_and_counts_as_the_others(
+def test_the_latest_run_of_a_list_costs_one_statement_and_counts_as_the_others(
     container: Container,
 ) -> None:
     container.prepare()
@@ -42,11 +43,25 @@ def test_the_latest_run_of_a_list_costs_two_statements_and_counts_as_the_others(
         event.listen(engine, "before_cursor_execute", counted)
         try:
             latest = q.list_slice(conn, rm, "adjustments", key, 3)
+            assert len(statements) == 1
+            earlier = q.list_slice(
+                conn, rm, "adjustments", key, 3, before=q.cursor_of(latest.rows[0])
+            )
+            assert len(statements) == 3
         finally:
             event.remove(engine, "before_cursor_execute", counted)
-        earlier = q.list_slice(conn, rm, "adjustments", key, 3, before=q.cursor_of(latest.rows[0]))
         again = q.list_slice(conn, rm, "adjustments", key, 3, after=q.cursor_of(earlier.rows[-1]))
-    assert len(statements) == 2
+        # Past either end, and a list with nothing in it: the counts all the same.
+        first = q.cursor_of(q.list_slice(conn, rm, "adjustments", key, 7, after=(0, 0)).rows[0])
+        past_first = q.list_slice(conn, rm, "adjustments", key, 3, before=first)
+        past_last = q.list_slice(
+            conn, rm, "adjustments", key, 3, after=q.cursor_of(latest.rows[-1])
+        )
+        empty = q.list_slice(conn, rm, "artifacts", key, 3)
+    assert (past_first.rows, past_first.total, past_first.later) == ([], 7, 7)
+    assert (past_last.rows, past_last.total, past_last.later) == ([], 7, 0)
+    assert (empty.rows, empty.total, empty.later) == ([], 0, 0)
+    assert all(set(row) == set(rm.adjustments.c.keys()) for row in latest.rows)  # no count
     assert (latest.total, latest.later, latest.earlier, len(latest.rows)) == (7, 0, 4, 3)
     assert (earlier.total, earlier.later, earlier.earlier) == (7, 3, 1)
     assert again.rows == latest.rows and again.later == latest.later == 0

@@ -1,0 +1,138 @@
+"""What a signed-in page costs the database before its own reads: the session's check
+(signed out?), the header's name and inbox count, the unread notifications and the
+chosen time zone share one transaction (one pool checkout, one BEGIN and COMMIT), on
+both databases."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, event
+from starlette.testclient import TestClient
+
+from api.app import create_app
+from api.graphql.ids import agreement_uuid
+from api.web.sessions import COOKIE
+from domain.values import Role
+from infra.database import create_engines
+from infra.read_routing import ReadRouter
+from tests.e2e.conftest import Api
+from tests.e2e.web import browser, hidden_fields, sign_in
+from tests.e2e.world import World
+
+# The followers (projector, webhooks, notifications and its mail senders) share the
+# engines from threads of their own: only the request's transactions are counted.
+FOLLOWERS = ("projections", "webhook", "follower-", "mail", "read-replicas")
+SESSION_READS = (
+    "web_used_tokens",  # signed out?
+    "crafting_notify_outbox",  # unread notifications
+    "crafting_notify_digest_times",  # the chosen time zone
+    "display_name",  # the header's name
+)
+
+
+@contextmanager
+def transactions() -> Iterator[list[list[str]]]:
+    """The statements of each transaction begun on the request's threads, in order."""
+    begun: list[list[str]] = []
+    current = threading.local()
+
+    def mine() -> bool:
+        return not threading.current_thread().name.startswith(FOLLOWERS)
+
+    def begin(_conn: Any) -> None:
+        if mine():
+            current.statements = []
+            begun.append(current.statements)
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if mine():
+            getattr(current, "statements", []).append(sql)
+
+    hooks: list[tuple[str, Callable[..., None]]] = [
+        ("begin", begin),
+        ("before_cursor_execute", statement),
+    ]
+    for name, hook in hooks:
+        event.listen(Engine, name, hook)
+    try:
+        yield begun
+    finally:
+        for name, hook in hooks:
+            event.remove(Engine, name, hook)
+
+
+def _page_transactions(browser: TestClient, path: str) -> list[list[str]]:
+    assert browser.get(path).status_code == 200  # warm: keys, caches
+    with transactions() as begun:
+        assert browser.get(path).status_code == 200
+    return begun
+
+
+def test_a_page_reads_the_session_and_its_header_in_one_transaction(api: Api) -> None:
+    world = World(api)
+    aid = agreement_uuid(world.propose()["id"])
+    world.sync()
+    manager = sign_in(api.client, api.secret, world.ids["mgr"], Role.MANAGER, Role.EMPLOYEE)
+    for path in ("/inbox", f"/agreements/{aid}"):
+        begun = _page_transactions(manager, path)
+        session = [t for t in begun if any("web_used_tokens" in sql for sql in t)]
+        assert len(session) == 1, (path, begun)
+        for table in SESSION_READS:
+            assert any(table in sql for sql in session[0]), (path, table, session[0])
+        # The session's transaction, and the page's own read.
+        assert len(begun) == 2, (path, [t[:2] for t in begun])
+
+
+def test_a_signed_out_session_reads_nothing_more(api: Api) -> None:
+    world = World(api)
+    world.sync()
+    manager = sign_in(api.client, api.secret, world.ids["mgr"], Role.MANAGER, Role.EMPLOYEE)
+    copy = browser(api.client)
+    copy.cookies.set(COOKIE, manager.cookies[COOKIE])
+    token = hidden_fields(manager.get("/inbox").text, "/logout")["csrf_token"]
+    assert manager.post("/logout", data={"csrf_token": token}).status_code == 303
+    with transactions() as begun:
+        answer = copy.get("/inbox")
+    assert answer.status_code == 303 and answer.headers["location"] == "/signin"
+    statements = [sql for t in begun for sql in t]
+    assert any("web_used_tokens" in sql for sql in statements)
+    assert not any("display_name" in sql or "crafting_notify" in sql for sql in statements)
+
+
+MASKED = re.compile(
+    r'((?:name="(?:csrf_token|idempotency_key)" value|name="csrf-token" content)=")[^"]+'
+)
+
+
+def test_a_page_is_the_same_whether_its_header_is_read_on_a_replica_or_beside_the_session(
+    api: Api,
+) -> None:
+    world = World(api)
+    aid = agreement_uuid(world.propose()["id"])
+    world.sync()
+    replica = create_engines(api.container.settings.database.url).reader
+    router = ReadRouter(api.container.engines.reader, [("replica:5432/db", replica)], 5)
+    router.replicas[0].in_rotation = True  # as a check would find it
+    api.container.read_router = router
+    try:
+        replicated = TestClient(create_app(api.container), follow_redirects=False)
+    finally:
+        api.container.read_router = None
+    try:
+        pages = []
+        for client in (api.client, replicated):
+            manager = sign_in(client, api.secret, world.ids["mgr"], Role.MANAGER, Role.EMPLOYEE)
+            shown = [manager.get(path) for path in ("/inbox", f"/agreements/{aid}", "/")]
+            assert all(page.status_code == 200 for page in shown)
+            pages.append([MASKED.sub(r"\1…", page.text) for page in shown])
+        (status,) = router.status()
+        assert status.reads >= 3  # the header's query, and each page's own read, there
+        assert pages[0] == pages[1]
+        assert world.ids["mgr"].title() in pages[1][0]  # the header's name, read there
+    finally:
+        replica.dispose()
