@@ -67,11 +67,13 @@ def main() -> None:
         seal_seconds = time.perf_counter() - began
         assert checkpoint is not None, "no checkpoint: the seeded events were not tagged"
         assert checkpoint.position == seeded, checkpoint
+        load_before = os.getloadavg()
         began, cpu_began = time.perf_counter(), time.process_time()
         # As `crafting verify` runs with the signing key: every event's tag checked too.
         result = audit.verify_store(container.store, public_key_b64(key), events_key=events_key)
         verify_seconds = time.perf_counter() - began
         verify_cpu = time.process_time() - cpu_began
+        load_after = os.getloadavg()
         assert result.first_break is None, result.first_break
         with tempfile.TemporaryDirectory() as directory:
             path = f"{directory}/export.jsonl"
@@ -93,6 +95,13 @@ def main() -> None:
     print(
         f"  per CPU second: raw {raw_cpu_rate:,.0f}, verify {verify_cpu_rate:,.0f} "
         f"({verify_cpu_rate / raw_cpu_rate:.2f}x raw)"
+    )
+    # The machine is shared: a wall ratio means little without the load it ran under.
+    print(
+        "  load average (1, 5, 15 min) before verify "
+        + "/".join(f"{x:.1f}" for x in load_before)
+        + ", after "
+        + "/".join(f"{x:.1f}" for x in load_after)
     )
     print(f"  first checkpoint (seal)      {result.events / seal_seconds:10,.0f} events/s")
     print(

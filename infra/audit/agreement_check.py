@@ -24,7 +24,7 @@ from domain.integrity import (
     signature_valid,
 )
 from infra.audit import merkle_index
-from infra.audit.store import Store, checkpoints
+from infra.audit.store import Store, checkpoints, record_hash
 
 
 class Status(Enum):
@@ -68,7 +68,7 @@ def check_agreement(
     stored = list(store.recorder.select_events(stream))
     # A stream read has no log positions; its versions order it the same way.
     records = [store.record_of(s, s.originator_version) for s in stored]
-    chain = Verifier(None)
+    chain = Verifier(None, hash_of=record_hash)
     hashes: dict[int, str] = {}
     for record in records:
         chain.add(record)  # a stream read has no positions: versions order it the same way

@@ -29,7 +29,7 @@ def verify_store(
     `events_key` (the service's, when this process has the signing key): every event
     after the last checkpoint must carry the service's tag (earlier ones are covered by
     signed roots, and may predate tags)."""
-    verifier = Verifier(public_key)
+    verifier = Verifier(public_key, hash_of=record_hash)
     verifier.anchors = list(anchors or ())
     pending = store.checkpoints()
     checkpointed = pending[-1].position if pending else 0
@@ -37,11 +37,11 @@ def verify_store(
     for record in store.records():
         while pending and pending[0].position < record.position:
             verifier.check(pending.pop(0))
-        verifier.add(record)
+        digest = verifier.add(record)
         if (
             events_key is not None
             and record.position > checkpointed
-            and not tag_valid(events_key, record_hash(record), record.tag)
+            and not tag_valid(events_key, digest, record.tag)
         ):
             verifier.fail(
                 Break(
@@ -65,7 +65,7 @@ def verify_store(
 
 def verify_stream(store: Store, stream: UUID) -> Verifier:
     """The hash chain of one agreement (its events' positions come along)."""
-    verifier = Verifier(None)
+    verifier = Verifier(None, hash_of=record_hash)
     for stored in store.recorder.select_events(stream):
         # A stream read has no log positions; its versions order it the same way.
         verifier.add(store.record_of(stored, stored.originator_version))

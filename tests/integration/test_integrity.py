@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from api.cli import cli
 from domain.application import commands as c
-from domain.integrity import GENESIS
+from domain.event_tags import event_tag
+from domain.integrity import GENESIS, TAG_FIELD, event_hash, hashed_fields
 from infra import alarms, audit, migrations
 from infra.audit import merkle_index
 from infra.bootstrap import Container, bootstrap
@@ -447,3 +448,36 @@ def test_what_crafting_verify_finds_is_an_alarm_every_process_shows(
         kept = alarms.open_alarms(conn)
     assert [a.kind for a in kept] == ["integrity.break"]
     assert f"stream {aid}, version 4" in kept[0].detail
+
+
+def test_a_float_orjson_writes_otherwise_verifies_and_an_edit_to_it_is_caught(
+    container: Container,
+) -> None:
+    """verify's reader writes an event's canonical encoding with orjson only when orjson
+    writes it byte for byte as the standard library does. 1e-05 hours (orjson writes
+    0.00001; the service, which now takes quarter hours, may have written it before, as
+    any later field may hold such a float) keep the hash the service tagged: the event
+    is sealed and verifies, and an edit to it is caught."""
+    _, aid, key = _history(container)
+    raw = Raw(container)
+    state = json.loads(raw.state(aid, 5))
+    state["adjustment"]["_data_"]["hours_per_week"] = 1e-05
+    state["previous_hash"] = raw.hash_of(aid, 5)
+    state.pop(TAG_FIELD)
+    topic = raw.topic(aid, 5)
+    fields = hashed_fields(raw.transcoder.decode(json.dumps(state).encode()))
+    state[TAG_FIELD] = event_tag(tag_key(key, "events"), event_hash(str(aid), 6, topic, fields))
+    raw.insert(aid, 6, topic, state)
+    assert b'"hours_per_week":1e-05' in raw.state(aid, 6)
+    checkpoint = audit.sign_checkpoint(container.store, key)
+    assert checkpoint is not None and checkpoint.position == raw.head()
+    clean = audit.verify_store(
+        container.store, public_key_b64(key), events_key=tag_key(key, "events")
+    )
+    assert clean.first_break is None
+    assert audit.verify_stream(container.store, aid).first_break is None
+    stored = raw.state(aid, 6)
+    raw.set_state(aid, 6, stored.replace(b'"hours_per_week":1e-05', b'"hours_per_week":2e-05'))
+    found = _verify(container, key)
+    assert found is not None, "tampering went unnoticed"
+    assert found.kind == "ROOT_MISMATCH", found

@@ -1,6 +1,8 @@
 """The audit's shortcut from stored JSON to hashed fields (infra.audit.stored_form)
 gives exactly what the transcoder's decoding and `hashed_fields` give — or raises
-what they raise — for every kind of stored event and for JSON no service wrote."""
+what they raise — for every kind of stored event and for JSON no service wrote; and
+the event hash the audit takes from it (orjson's canonical encoding when the reading
+is exact) is `domain.integrity.event_hash` of those fields."""
 
 from __future__ import annotations
 
@@ -10,16 +12,17 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.seeding import stored_chunks
 from domain.application import CraftingApplication
-from domain.integrity import TAG_FIELD, hashed_fields
+from domain.integrity import TAG_FIELD, event_hash, hashed_fields
 from domain.records import Review
 from domain.transcodings import RecordAsDict
 from domain.values import ReviewOutcome
+from infra.audit.store import ExactRecord, Store, record_hash
 from infra.audit.stored_form import StoredForm
 
 
@@ -31,17 +34,26 @@ def transcoder() -> JSONTranscoder:
     return found
 
 
+STREAM = str(UUID(int=3))
+
+
 def _slow(transcoder: JSONTranscoder, data: bytes) -> tuple[str, Any]:
+    """(fields, tag, event hash) by the definition: the transcoder, then `plain`."""
     try:
         state = transcoder.decode(data)
-        return "ok", (hashed_fields(state), state.get(TAG_FIELD))
+        fields = hashed_fields(state)
+        return "ok", (fields, state.get(TAG_FIELD), event_hash(STREAM, 2, "t:T", fields))
     except Exception as e:
         return "error", type(e)
 
 
 def _fast(form: StoredForm, data: bytes) -> tuple[str, Any]:
+    """The same as the audit reads an event (`Store.record_of`) and hashes it."""
+    store = Store(None, form.transcoder, None)  # type: ignore[arg-type] - only the reader
+    store.__dict__["form"] = form  # the cached reader, as a store keeps one
     try:
-        return "ok", form.read(data)
+        record = store.record_of(StoredEvent(UUID(STREAM), 2, "t:T", data), 2)
+        return "ok", (record.fields, record.tag, record_hash(record))
     except Exception as e:
         return "error", type(e)
 
@@ -54,9 +66,9 @@ def test_a_realistic_log_reads_the_same_both_ways(transcoder: JSONTranscoder) ->
     for chunk in stored_chunks(app.mapper, 4000, 500, people=40, live=60, seed=7):
         for stored in chunk:
             topics.add(stored.topic)
-            fast = form.read(stored.state)
-            assert fast == _slow(transcoder, stored.state)[1]
-            assert isinstance(fast[1], str)
+            fast = _fast(form, stored.state)
+            assert fast == _slow(transcoder, stored.state)
+            assert isinstance(fast[1][1], str)
     assert len(topics) >= 15  # agreements, people, the ledger, idempotency records
 
 
@@ -73,7 +85,7 @@ def test_every_record_type_reads_the_same_both_ways(
     values["on"] = data.draw(st.dates())
     values["id"] = data.draw(st.uuids())
     stored = transcoder.encode(values)
-    assert form.read(stored) == _slow(transcoder, stored)[1]
+    assert _fast(form, stored) == _slow(transcoder, stored)
 
 
 TYPED = ["datetime_iso", "date", "uuid_hex", "decimal_str", "Review", "Guardrails", "Nope"]
@@ -205,3 +217,59 @@ def test_each_stored_value_reads_the_same_both_ways(
 ) -> None:
     stored = json.dumps({"value": value, TAG_FIELD: "t"}).encode()
     assert _fast(StoredForm(transcoder), stored) == _slow(transcoder, stored)
+
+
+def test_the_service_log_is_read_exact(transcoder: JSONTranscoder) -> None:
+    """orjson's path is the common one (hours such as 40.0 included), not the fallback."""
+    app = CraftingApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    form = StoredForm(transcoder)
+    chunks = stored_chunks(app.mapper, 2000, 500, people=20, live=30, seed=3)
+    readings = [form.read_exact(stored.state) for chunk in chunks for stored in chunk]
+    assert readings and all(exact for _, _, exact in readings)
+
+
+@pytest.mark.parametrize(
+    ("value", "exact"),
+    [
+        (40.0, True),
+        (-0.0, True),
+        (0.001, True),
+        (999999999999999.9, True),
+        (1e-05, False),  # orjson writes 0.00001, the standard library 1e-05
+        (1e-07, False),  # 1e-7 against 1e-07
+        (1e15, False),
+        (1e16, False),
+        (1.5e300, False),
+        (2**64, False),  # orjson reads it as a float
+        (-(2**63) - 1, False),
+        (2**63, True),
+        (float("inf"), False),  # the canonical encoding refuses it either way
+    ],
+)
+def test_numbers_orjson_writes_otherwise_are_hashed_as_the_standard_library_writes(
+    transcoder: JSONTranscoder, value: float | int, exact: bool
+) -> None:
+    stored = json.dumps({"hours": value, "nested": [{"h": value}], TAG_FIELD: "t"}).encode()
+    form = StoredForm(transcoder)
+    assert _fast(form, stored) == _slow(transcoder, stored)
+    assert form.read_exact(stored)[2] is exact
+
+
+def test_an_event_nested_deeper_than_orjson_writes_is_hashed_all_the_same(
+    transcoder: JSONTranscoder,
+) -> None:
+    deep: Any = "leaf"
+    for _ in range(300):
+        deep = [deep]
+    stored = json.dumps({"deep": deep, TAG_FIELD: "t"}).encode()
+    form = StoredForm(transcoder)
+    assert form.read_exact(stored)[2] is True
+    fast = _fast(form, stored)
+    assert fast[0] == "ok"
+    assert fast == _slow(transcoder, stored)
+
+
+def test_an_exact_record_hashes_as_the_domain_does() -> None:
+    fields = {"b": [1, "é\x1e", None, True], "a": {"z": 40.0, "y": "\u2028"}}
+    record = ExactRecord(5, STREAM, 2, "t:T", fields)
+    assert record_hash(record) == event_hash(STREAM, 2, "t:T", fields)
