@@ -21,6 +21,7 @@ import psycopg
 from eventsourcing.application import Repository
 
 from bench.long_agreement import LongAgreement, lift_child_limits
+from bench.lookup_breakdown import latest_snapshot_fields, lookup_steps
 from bench.team import Team
 from domain.agreement import Agreement
 from domain.application import CraftingApplication
@@ -152,6 +153,13 @@ def main() -> None:
     print(
         f"  speed-up at a version (median): {base / ours:.1f}x; target p99 < 20 ms: "
         f"{'met' if worst < 20 else 'MISSED'} ({worst:.2f} ms)"
+    )
+    print("Where a lookup at a version goes (ms), and the latest snapshot's fields:")
+    for step, samples in lookup_steps(app, aid, len(history), min(args.samples, 100)).items():
+        print(f"  {step:52} {_percentiles(samples)}")
+    fields = latest_snapshot_fields(app, aid)
+    print(
+        "  " + ", ".join(f"{name} {size / 1e6:.2f} MB" for name, size in list(fields.items())[:6])
     )
     container.close()
 
