@@ -154,7 +154,7 @@ def main() -> None:
         f"  speed-up at a version (median): {base / ours:.1f}x; target p99 < 20 ms: "
         f"{'met' if worst < 20 else 'MISSED'} ({worst:.2f} ms)"
     )
-    print("Where a lookup at a version goes (ms), and the latest snapshot's fields:")
+    print("Where a lookup at a version goes (CPU ms), and the latest snapshot's fields:")
     for step, samples in lookup_steps(app, aid, len(history), min(args.samples, 100)).items():
         print(f"  {step:52} {_percentiles(samples)}")
     fields = latest_snapshot_fields(app, aid)
