@@ -1,7 +1,8 @@
-"""Where a time-travel lookup's CPU time goes (the machine's load does not enter it) on a long agreement, step by step as
-`Repository.get(version=...)` takes them: read the nearest snapshot, check its tag,
-decode it (transcoder, sealed values opened), build the agreement from it, replay the
-events after it. And what the latest snapshot holds, field by field (stored bytes)."""
+"""Where a time-travel lookup's CPU time goes on a long agreement (CPU: the machine's
+load does not enter it), step by step as `Repository.get(version=...)` takes them: read
+the nearest snapshot, check its tag, decode it (transcoder, sealed values opened), build
+the agreement from it, replay the events after it. And what the latest snapshot holds,
+field by field (stored bytes)."""
 
 from __future__ import annotations
 
