@@ -2,26 +2,38 @@
 
     python -m bench.command_length [--events 30000] [--window 2000]
 
-One agreement through `CraftingApplication.execute` on an in-memory SQLite database
-(the service's store settings and aggregate cache; no disk, so only the work of the
-command, its loading, copying and snapshots), with
-the per-agreement child limits lifted, in the time-travel benchmark's mix (reviews,
-artifacts, added and reverted adjustments, guardrail changes). Prints the mean CPU
-milliseconds per command in each window of `--window` events, beside the first
-window's (the same run's baseline): flat means the ratio stays near 1.
+One agreement on an in-memory SQLite database (the service's store settings and
+aggregate cache; no disk, so only the work of the command, its loading, copying and
+snapshots), with the per-agreement child limits lifted, in the time-travel benchmark's
+mix (reviews, artifacts, added and reverted adjustments, guardrail changes). Each window
+of `--window` events is grown quickly (bench.long_agreement: the service's handlers,
+saved in batches), and its last events run one command at a time through
+`CraftingApplication.execute`, timed: as many as the snapshot step there
+(`snapshot_step`), ending at a snapshot, so each figure carries exactly one snapshot's
+share as the service pays it. Prints the mean CPU milliseconds per command beside the
+first window's (the same run's baseline): flat means the ratio stays near 1. With
+`--all`, every command runs through `execute` (the figure of earlier sessions; slow
+past 20,000 events).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
+from bench.long_agreement import LongAgreement, lift_child_limits
 from bench.team import Team
-from bench.time_travel import command_at
-from domain.agreement import CHILD_LIMITS
+from domain.agreement.snapshot import snapshot_step
 from domain.application import CraftingApplication
 from infra.persistence import eventsourcing_env
 from infra.runtime import tune_gc
+
+
+def timed_span(end: int) -> int:
+    """Events timed before a window's `end`: one snapshot step, ending at a snapshot."""
+    step = snapshot_step(end)
+    return step + end % step
 
 
 def main() -> None:
@@ -29,31 +41,51 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--window", type=int, default=2_000)
+    parser.add_argument("--all", action="store_true", help="every command through execute")
     args = parser.parse_args()
-    for kind in CHILD_LIMITS:
-        CHILD_LIMITS[kind] = 10**9
+    lift_child_limits()
     # The service's store settings and aggregate cache, on an in-memory SQLite database
     # (indexed reads as on a server, no disk; the library's POPO store scans).
     env = eventsourcing_env("sqlite:///:memory:")
     app = CraftingApplication(env=env, snapshot_key=b"bench" * 8)
     tune_gc()  # as `crafting serve` sets the collector
+    # The CPU of taking snapshots, apart (a snapshot's size is the history's).
+    snapshot_cpu = [0.0]
+    take_snapshot = app.take_snapshot
+
+    def timed_take_snapshot(*args: Any, **kwargs: Any) -> None:
+        started = time.process_time()
+        take_snapshot(*args, **kwargs)
+        snapshot_cpu[0] += time.process_time() - started
+
+    app.take_snapshot = timed_take_snapshot  # type: ignore[method-assign]
     team = Team(app)
-    aid = team.active().id
-    command = command_at(app, aid)
+    agreement = LongAgreement(team, team.active().id)
     print(f"One agreement to {args.events:,} events; CPU ms per command by window:")
-    version, base = 2, None
+    version, base = agreement.current().version, None
     while version < args.events:
-        started, commands = time.process_time(), 0
-        end = version + args.window
+        end = min(args.events, version + args.window)
+        timed_from = version if args.all else max(version, end - timed_span(end))
+        grown = time.perf_counter()
+        version = agreement.grow(timed_from) if timed_from > version else version
+        grown = time.perf_counter() - grown
+        started, commands, snapshot_cpu[0] = time.process_time(), 0, 0.0
         while version < end:
-            version = team.run(team.manager, command()).version
+            version = agreement.execute().version
             commands += 1
         ms = (time.process_time() - started) * 1000 / commands
+        in_snapshots = snapshot_cpu[0] * 1000 / commands
         base = base or ms
-        snapshots = sum(1 for _ in app.snapshots.get(aid)) if app.snapshots else 0
+        snapshots = (
+            sum(1 for _ in app.snapshots.recorder.select_events(agreement.aid))
+            if app.snapshots
+            else 0
+        )
         print(
-            f"  to {version:7,} events: {ms:6.2f} ms/command ({ms / base:4.1f}x the first "
-            f"window; {snapshots} snapshots stored)",
+            f"  to {version:7,} events: {ms:6.2f} ms/command over the last {commands:,}, "
+            f"{in_snapshots:5.2f} of it taking snapshots ({ms / base:4.1f}x the first "
+            f"window; {snapshots} snapshots stored; "
+            f"grown in {grown:.0f} s)",
             flush=True,
         )
     app.close()

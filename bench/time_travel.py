@@ -20,11 +20,11 @@ from uuid import UUID, uuid4
 import psycopg
 from eventsourcing.application import Repository
 
+from bench.long_agreement import LongAgreement, lift_child_limits
+from bench.lookup_breakdown import latest_snapshot_fields, lookup_steps
 from bench.team import Team
-from domain.agreement import CHILD_LIMITS, Agreement
+from domain.agreement import Agreement
 from domain.application import CraftingApplication
-from domain.application import commands as c
-from domain.values import AdjustmentDraft, AdjustmentKind, Guardrails
 from infra.bootstrap import Container, bootstrap
 from infra.runtime import tune_gc
 from infra.settings import Settings
@@ -50,55 +50,22 @@ def drop_schema(url: str) -> None:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def command_at(app: CraftingApplication, aid: UUID) -> Callable[[], c.Command]:
-    """The next command of the mix, drawn at random (the same draws every run): reviews,
-    artifacts, added adjustments (reverted once more than 10 are active), guardrail
-    changes."""
-    wide, narrow = Guardrails(40, (), 14), Guardrails(39.75, (), 7)
-    rng = random.Random(7)
-
-    def command() -> c.Command:
-        roll = rng.random()
-        if roll < 0.55:
-            return c.RecordReview(agreement_id=aid, outcome="ON_TRACK", notes="weekly check-in")
-        if roll < 0.70:
-            return c.RecordArtifact(
-                agreement_id=aid, title="Notes", kind="DOCUMENTATION", skills=["writing"]
-            )
-        current: Agreement = app.repository.get(aid)
-        if roll < 0.85:
-            active = [a for a in current.adjustments.values() if a.status == "ACTIVE"]
-            if len(active) > 10:
-                return c.RevertChange(
-                    agreement_id=aid, change_id=active[0].change_id, reason="rotate"
-                )
-            return c.AddAdjustment(
-                agreement_id=aid,
-                adjustment=AdjustmentDraft(AdjustmentKind.COGNITIVE, "Reframe the week", 0),
-            )
-        return c.SetGuardrails(
-            agreement_id=aid, guardrails=narrow if current.guardrails == wide else wide
-        )
-
-    return command
-
-
 def _history(container: Container, events: int) -> tuple[Team, UUID]:
-    """One agreement with `events` events of every kind, through the application. The
-    per-agreement child limits are lifted: this measures a history far longer than the
-    service lets one agreement grow, on purpose."""
-    for kind in CHILD_LIMITS:
-        CHILD_LIMITS[kind] = 10**9
+    """One agreement with `events` events of every kind, grown through the service's
+    handlers and saved in batches (bench.long_agreement)."""
+    lift_child_limits()
     team = Team(container.app)
-    agreement = team.active()
-    aid = agreement.id
-    command = command_at(container.app, aid)
-    version, started = agreement.version, time.perf_counter()
-    while version < events:
-        version = team.run(team.manager, command()).version
-        if version % 1000 == 0:
-            print(f"  {version} events ({time.perf_counter() - started:.0f} s)", flush=True)
-    return team, aid
+    agreement = LongAgreement(team, team.active().id)
+    agreement.grow(events, progress=10_000 if events > 20_000 else 1_000)
+    return team, agreement.aid
+
+
+def snapshot_sizes(app: CraftingApplication, aid: UUID) -> tuple[int, int, int]:
+    """How many snapshots of the agreement are stored, their bytes, and the latest's."""
+    if app.snapshots is None:
+        return 0, 0, 0
+    stored = list(app.snapshots.recorder.select_events(aid))
+    return len(stored), sum(len(s.state) for s in stored), len(stored[-1].state) if stored else 0
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -150,7 +117,13 @@ def _run(args: argparse.Namespace, url: str) -> None:
         f"Building an agreement with {args.events} events on "
         f"{'PostgreSQL' if args.database_url else 'SQLite'} ..."
     )
+    started = time.perf_counter()
     team, aid = _history(container, args.events)
+    count, total, latest = snapshot_sizes(app, aid)
+    print(
+        f"Seeded in {time.perf_counter() - started:.0f} s; {count} snapshots stored, "
+        f"{total / 1e6:.1f} MB in all, the latest {latest / 1e6:.2f} MB"
+    )
     auditor = team.auditor.actor
     history = app.history(aid)
     first, last = history[0].timestamp, history[-1].timestamp
@@ -199,6 +172,13 @@ def _run(args: argparse.Namespace, url: str) -> None:
     print(
         f"  speed-up at a version (median): {base / ours:.1f}x; target p99 < 20 ms: "
         f"{'met' if worst < 20 else 'MISSED'} ({worst:.2f} ms)"
+    )
+    print("Where a lookup at a version goes (CPU ms), and the latest snapshot's fields:")
+    for step, samples in lookup_steps(app, aid, len(history), min(args.samples, 100)).items():
+        print(f"  {step:52} {_percentiles(samples)}")
+    fields = latest_snapshot_fields(app, aid)
+    print(
+        "  " + ", ".join(f"{name} {size / 1e6:.2f} MB" for name, size in list(fields.items())[:6])
     )
     container.close()
 

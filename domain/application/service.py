@@ -14,7 +14,12 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.persistence import (
     EventStore,
     JSONTranscoder,
@@ -38,6 +43,7 @@ from domain.agreement.snapshot import SNAPSHOT_EVERY, takes_snapshot_at
 from domain.application import commands as c
 from domain.application.commands import Command, CommandResult, Request
 from domain.application.handlers import Outcome, handle
+from domain.application.replay import ReplayingRepository, replay
 from domain.application.session import Contended
 from domain.application.unit_of_work import UnitOfWork
 from domain.directory_guard import GUARD_ID, DeactivationGuard
@@ -142,6 +148,27 @@ class CraftingApplication(Application[UUID]):
             aggregate = processing_event.aggregates.get(event.originator_id)
             if isinstance(aggregate, Agreement) and takes_snapshot_at(event.originator_version):
                 self.take_snapshot(event.originator_id, version=event.originator_version)
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, as the library configures it from the environment,
+        replaying without its per-event protocol check (domain.application.replay)."""
+        library = super().construct_repository()
+        cache = library.cache
+        return ReplayingRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            # No cache: None; unbounded: 0; else its size (the library's encoding).
+            cache_maxsize=None if cache is None else getattr(cache, "maxsize", 0),
+            fastforward=library.fastforward,
+            fastforward_skipping=library.fastforward_skipping,
+            deepcopy_from_cache=library.deepcopy_from_cache,
+        )
+
+    def take_snapshot(
+        self, aggregate_id: UUID, version: int | None = None, projector_func: Any = replay
+    ) -> None:
+        """As the library takes one, replaying without its per-event protocol check."""
+        super().take_snapshot(aggregate_id, version, projector_func)
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         """Snapshots tagged with a key only the service holds (domain.snapshots)."""

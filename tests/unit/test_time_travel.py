@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from uuid import uuid4
 
+import eventsourcing.application
 import pytest
-from eventsourcing.application import Repository
+from eventsourcing.application import LRUCache, Repository
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
@@ -144,3 +145,57 @@ def test_a_long_agreement_is_snapshotted_more_sparsely_and_travels_alike(
         assert then == replay.get(agreement.id, version=version)
     latest = org.app.repository.get(agreement.id)
     assert latest.version == 130 and len(latest.reviews) == 128
+
+
+class _CountingChecks(type):
+    """A stand-in for the library's runtime protocol that counts isinstance checks."""
+
+    calls = 0
+
+    def __instancecheck__(cls, instance: object) -> bool:
+        _CountingChecks.calls += 1
+        return True
+
+
+class _Checked(metaclass=_CountingChecks):
+    pass
+
+
+def test_replaying_skips_the_librarys_per_event_protocol_check(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check cost more than applying the event (domain.application.replay): time
+    travel, snapshots and loads replay without it, and to the same state."""
+    monkeypatch.setattr(eventsourcing.application, "CanMutateProtocol", _Checked)
+    _CountingChecks.calls = 0
+    agreement = org.active()
+    for n in range(5):
+        org.run(
+            org.manager, c.RecordReview(agreement_id=agreement.id, outcome="ON_TRACK", notes=f"{n}")
+        )
+    then = org.app.agreement_at(org.auditor.actor, agreement.id, version=4)
+    org.app.take_snapshot(agreement.id, version=6)
+    loaded = org.app.repository.get(agreement.id, deepcopy_from_cache=False)
+    assert _CountingChecks.calls == 0
+    replay = Repository(org.app.events)  # the library's own, with the check
+    assert then == replay.get(agreement.id, version=4)
+    assert loaded == replay.get(agreement.id)
+    assert _CountingChecks.calls > 0
+
+
+def test_the_repository_keeps_the_librarys_settings() -> None:
+    settings = {"PERSISTENCE_MODULE": "eventsourcing.popo", "AGGREGATE_CACHE_MAXSIZE": "7"}
+    for fastforward in ("y", "n"):
+        app = CraftingApplication(env={**settings, "AGGREGATE_CACHE_FASTFORWARD": fastforward})
+        try:
+            assert isinstance(app.repository.cache, LRUCache)
+            assert app.repository.cache.maxsize == 7
+            assert app.repository.fastforward is (fastforward == "y")
+            assert app.repository.deepcopy_from_cache is True
+        finally:
+            app.close()
+    app = CraftingApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    try:
+        assert app.repository.cache is None
+    finally:
+        app.close()
