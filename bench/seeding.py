@@ -33,10 +33,12 @@ def stored_chunks(
     live: int,
     seed: int,
     agreements: int | None = None,
+    make: Callable[..., Any] = Workload,
 ) -> Chunks:
     """Lists of about `chunk` stored events, `events` in all (or until `agreements`
-    have been proposed); a command's events are never split across two lists."""
-    workload = Workload(random.Random(seed), people=people, live=live)
+    have been proposed, or a finite workload ends); a command's events are never split
+    across two lists. `make(rng, people=, live=)`: the workload (bench.seed.Workload)."""
+    workload = make(random.Random(seed), people=people, live=live)
     pending: list[Any] = []
     made = 0
     for command in workload.commands():
@@ -49,6 +51,8 @@ def stored_chunks(
             pending = []
             if made >= events:
                 return
+    if pending:  # a finite workload's last events
+        yield [mapper.to_stored_event(e) for e in pending]
 
 
 def _produce(
@@ -61,6 +65,7 @@ def _produce(
     agreements: int | None,
     keystore: tuple[str, bytes] | None,
     tag: bytes | None,
+    make: Callable[..., Any],
 ) -> None:
     # The same transcodings as the service's application; the database only for the
     # data keys when the events are sealed, as the service seals them.
@@ -68,12 +73,15 @@ def _produce(
     if keystore is not None:
         url, master = keystore
         engines = create_engines(url, PoolSize(1, 1))
-        keys = KeyRing(KeyStore(engines.writer, master, reader=engines.reader))
+        # Cached for the whole run: no key changes while seeding (erasures come after).
+        store = KeyStore(engines.writer, master, reader=engines.reader)
+        keys = KeyRing(store, cache_seconds=float("inf"))
     app = CraftingApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     app.mapper.key = tag  # tagged as the service tags what it writes (domain.event_tags)
     try:
         with sealing_with(keys):
-            for stored in stored_chunks(app.mapper, events, chunk, people, live, seed, agreements):
+            chunks = stored_chunks(app.mapper, events, chunk, people, live, seed, agreements, make)
+            for stored in chunks:
                 queue.put(stored)
     finally:
         queue.put(None)
@@ -89,12 +97,13 @@ def _from_process(
     agreements: int | None,
     keystore: tuple[str, bytes] | None,
     tag: bytes | None,
+    make: Callable[..., Any],
 ) -> Chunks:
     ctx = mp.get_context("spawn")  # no fork: the parent holds open database connections
     queue = ctx.Queue(maxsize=8)
     process = ctx.Process(
         target=_produce,
-        args=(queue, events, chunk, people, live, seed, agreements, keystore, tag),
+        args=(queue, events, chunk, people, live, seed, agreements, keystore, tag, make),
         daemon=True,
     )
     process.start()
@@ -133,11 +142,13 @@ def seed_store(
     agreements: int | None = None,
     sealed: bool = False,
     tag: bytes | None = None,
+    make: Callable[..., Any] = Workload,
 ) -> int:
     """Insert `events` realistic events (or as many as it takes to propose
     `agreements`), their personal data sealed as the service seals it when `sealed`;
     returns how many were inserted. `tag`: the service's events key (infra.signing's
-    `tag_key(key, "events")`), so that a checkpoint may cover the seeded events."""
+    `tag_key(key, "events")`), so that a checkpoint may cover the seeded events. `make`:
+    the workload, picklable (it is built in the producer process)."""
     recorder = container.app.recorder
     keys = container.keys if sealed else None
     if in_process:
@@ -145,11 +156,11 @@ def seed_store(
         mapper.key = tag
         with sealing_with(keys):
             chunks: Chunks = iter(
-                list(stored_chunks(mapper, events, chunk, people, live, seed, agreements))
+                list(stored_chunks(mapper, events, chunk, people, live, seed, agreements, make))
             )
     else:
         keystore = (container.settings.database.url, keys.store.master_key) if keys else None
-        chunks = _from_process(events, chunk, people, live, seed, agreements, keystore, tag)
+        chunks = _from_process(events, chunk, people, live, seed, agreements, keystore, tag, make)
     written = 0
     for stored in chunks:
         recorder.insert_events(stored)

@@ -129,6 +129,30 @@ class KeyStore:
             )
         return row.key_id, key
 
+    def make_keys(self, subject_ids: Iterable[str], chunk: int = 5000) -> None:
+        """Make the keys of many subjects at once, those who have one keeping it: what
+        `key_for` does on first use, in one transaction per `chunk` rather than one per
+        subject (bulk loads: a directory of 100,000 people)."""
+        insert = sqlite_insert if self.engine.dialect.name == "sqlite" else pg_insert
+        subjects = list(subject_ids)
+        for at in range(0, len(subjects), chunk):
+            rows = []
+            for subject_id in subjects[at : at + chunk]:
+                key_id = secrets.token_urlsafe(12)
+                wrapped = self._wrap(key_id, subject_id, new_data_key())
+                rows.append(
+                    {
+                        "subject_id": subject_id,
+                        "key_id": key_id,
+                        "wrapped": wrapped,
+                        "created_at": datetime.now(UTC),
+                    }
+                )
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(data_keys).on_conflict_do_nothing(index_elements=["subject_id"]), rows
+                )
+
     def _row(self, subject_id: str) -> Row[Any, Any, Any] | None:
         with (self.reader or self.engine).connect() as conn:
             return conn.execute(

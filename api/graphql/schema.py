@@ -32,6 +32,7 @@ from api.graphql.limits import (
 )
 from api.graphql.mutation import Mutation
 from api.graphql.people.types import Person
+from api.graphql.plain_data import PlainDataExecutionContext
 from api.graphql.query import Query
 from api.graphql.rows import read_field
 from api.graphql.validation import ValidationByText, ValidationResults
@@ -95,6 +96,8 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
         extensions=extensions,
         # The types of agreements, people and audit events are rows (api.graphql.rows).
         config=StrawberryConfig(default_resolver=read_field),
+        # The insight tables' objects completed in one pass (api.graphql.plain_data).
+        execution_context_class=PlainDataExecutionContext,
     )
 
 

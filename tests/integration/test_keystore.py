@@ -44,6 +44,22 @@ def test_a_subject_has_one_key_even_when_writers_race(store: KeyStore) -> None:
     assert data_key not in bytes(wrapped)  # stored wrapped, never as it is
 
 
+def test_keys_made_in_bulk_are_the_keys_key_for_gives_and_keep_existing_ones(
+    store: KeyStore,
+) -> None:
+    before = store.key_for("emp-1")
+    store.destroy("emp-2")
+    store.make_keys(["emp-1", "emp-2", "emp-3", "emp-4"], chunk=2)
+    assert store.key_for("emp-1") == before  # a subject with a key keeps it
+    with pytest.raises(SubjectErased):
+        store.key_for("emp-2")  # an erased subject gets no new key
+    made = store.key_for("emp-3")
+    assert store.data_key(made[0]) == made[1] and len(made[1]) == 32
+    assert store.key_for("emp-4") != made  # one key per subject
+    with store.engine.connect() as conn:
+        assert len(conn.execute(select(data_keys.c.subject_id)).all()) == 4
+
+
 def test_a_destroyed_key_stays_destroyed(store: KeyStore) -> None:
     key_id, _ = store.key_for("emp-42")
     store.destroy("emp-42")

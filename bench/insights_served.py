@@ -1,0 +1,332 @@
+"""Issue 30 as a whole HTTP request: `crafting serve` (2 workers) on a database holding
+a real log of about a million events for 100,000 people, its read models built by the
+service's own log followers, answering the `insights` GraphQL query (every table and
+every monthly series) and the Insights web page for HR. Target: p95 < 1 s.
+
+    python -m bench.insights_served [--people 100000] [--agreements N] [--requests 20]
+        [--database-url postgresql://...] [--database DIR]
+
+The log (bench.organisation: the real aggregates, encoded, sealed and tagged by the
+service's own mapper, bulk-inserted by bench.seeding) is written once into
+`--database` (default /tmp/crafting-insights-served-v<READ_MODEL_VERSION>-<people>-
+<agreements>/, SQLite) and kept: a second run starts the service on it at once. On
+PostgreSQL a fresh schema is seeded and dropped at the end.
+
+Printed beside the served figures, measured in the same run: the same read of every
+table without HTTP or GraphQL (`Reads.insights`, the port the query calls, in this
+process), and the full computation from the log (`figures.compute` over
+`facts.read_facts`, labels opened), whose tables the served answer must equal."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import secrets
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
+from strawberry.utils.str_converters import to_camel_case
+
+from api.graphql.insights.types import Insights as InsightsType
+from api.graphql.insights.types import insights as as_graphql
+from api.http.auth import mint_token
+from api.ports import Ports
+from api.web.sessions import mint_link
+from bench.commands_e2e import cpu_seconds, serving
+from bench.organisation import Organisation
+from bench.rebuild_throughput import fresh_schema
+from bench.seeding import seed_store
+from bench.web_pages import caught_up
+from domain.access import Role
+from domain.person import Person
+from domain.sealing import opened_in
+from infra import migrations
+from infra.bootstrap import Container, bootstrap
+from infra.settings import Settings
+from infra.signing import events_key
+from projections.insights.facts import read_facts
+from projections.insights.figures import Insights, compute
+from projections.queries import live_read_model
+from projections.tables import READ_MODEL_VERSION
+
+HR = "hr-bench"
+MINIMUM = 5  # CRAFTING_INSIGHTS_MIN_GROUP's default
+
+
+def selection(kind: Any) -> str:
+    """Every field of a strawberry type, nested: the query asks for all of it."""
+    while isinstance(kind, StrawberryOptional | StrawberryList):
+        kind = kind.of_type
+    if not has_object_definition(kind):
+        return ""
+    fields = []
+    for field in kind.__strawberry_definition__.fields:
+        inner = selection(field.type)
+        fields.append(f"{to_camel_case(field.python_name)}{' { ' + inner + ' }' if inner else ''}")
+    return " ".join(fields)
+
+
+QUERY = f"query {{ insights {{ {selection(InsightsType)} }} }}"
+
+
+def as_served(found: Insights) -> dict[str, Any]:
+    """The GraphQL answer these tables give (field names, enums and dates as JSON has
+    them), without `asOf`: each request has its own instant."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {
+                to_camel_case(f.name): plain(getattr(value, f.name))
+                for f in dataclasses.fields(value)
+            }
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, Enum):
+            return value.name
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        return value
+
+    answer = plain(as_graphql(found))
+    answer.pop("asOf")
+    return json.loads(json.dumps(answer))
+
+
+def full_computation(container: Container, now: datetime) -> Insights:
+    """Every table from the log, as the reference has it (the integration test's way):
+    the facts read, their target roles and skills opened, then computed."""
+    keys = container.keys
+    with container.engines.reader.connect() as conn, keys.reading_on(conn):
+        facts = read_facts(conn, live_read_model(conn))
+        goals, evidenced = opened_in(
+            [
+                [[a.target_role, *a.skills] for a in facts.agreements],
+                [skills for _, skills in facts.evidence],
+            ],
+            keys,
+        )
+    for agreement, (role, *skills) in zip(facts.agreements, goals, strict=True):
+        agreement.target_role, agreement.skills = role, skills
+    facts.evidence = [(pid, s) for (pid, _), s in zip(facts.evidence, evidenced, strict=True)]
+    return compute(facts, MINIMUM, now)
+
+
+# --- the log ---------------------------------------------------------------------------
+
+
+def seed(url: str, args: argparse.Namespace) -> int:
+    """The organisation's year, sealed and tagged as the service writes it; then the
+    erased people's keys destroyed, as `ErasePerson` destroys them."""
+    container = bootstrap(Settings(database_url=url))
+    try:
+        migrations.upgrade(container.engines.writer)
+        began, shown = time.perf_counter(), [0.0]
+        # Everyone's key at once (one insert per person would take minutes on SQLite).
+        container.keys.store.make_keys([f"p{i:06d}" for i in range(args.people)])
+
+        def progress(done: int) -> None:
+            if time.perf_counter() - shown[0] > 30:
+                shown[0] = time.perf_counter()
+                print(f"  {done:,} events ({shown[0] - began:.0f} s)", flush=True)
+
+        written = seed_store(
+            container,
+            sys.maxsize,  # the organisation's year is finite
+            chunk=5000,
+            people=args.people,
+            seed=args.seed,
+            sealed=True,
+            tag=events_key(container.settings),
+            make=partial(Organisation, agreements=args.agreements),
+            on_progress=progress,
+        )
+        person_of = {Person.id_for(f"p{i:06d}"): f"p{i:06d}" for i in range(args.people)}
+        erased = [
+            person_of[n.originator_id]
+            for n in container.app.recorder.select_notifications(
+                1, sys.maxsize, topics=[f"{Person.__module__}:Person.PersonErased"]
+            )
+        ]
+        for pid in erased:
+            container.keys.destroy(pid)
+        print(
+            f"seeded {written:,} events, {len(erased)} people erased, in "
+            f"{time.perf_counter() - began:.0f} s"
+        )
+        return written
+    finally:
+        container.close()
+
+
+@contextmanager
+def database(args: argparse.Namespace) -> Iterator[str]:
+    """The database URL, its log written (once, on SQLite)."""
+    if args.database_url:
+        with fresh_schema(args.database_url, keep=False) as url:
+            seed(url, args)
+            yield url
+        return
+    folder = args.database or Path(
+        f"/tmp/crafting-insights-served-v{READ_MODEL_VERSION}-{args.people}-{args.agreements}"
+    )
+    url = f"sqlite:///{folder / 'crafting.db'}"
+    # The data keys are wrapped by this run's master key (bench/__init__.py makes one per
+    # run): kept with the database, so a later run's service opens the same texts.
+    master = folder / "master-key"
+    if not (folder / "seeded").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        master.write_text(os.environ["CRAFTING_MASTER_KEY"])
+        master.chmod(0o600)
+        print(f"writing the log into {folder} (once)")
+        (folder / "seeded").write_text(str(seed(url, args)))
+    os.environ["CRAFTING_MASTER_KEY"] = master.read_text()
+    yield url
+
+
+# --- timing ------------------------------------------------------------------------------
+
+
+def timed(call: Callable[[], Any], runs: int) -> list[float]:
+    took = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        took.append(time.perf_counter() - start)
+    return took
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
+
+
+def line(name: str, took: list[float]) -> str:
+    return (
+        f"  {name}: p50 {statistics.median(took):.3f} s  p95 {p95(took):.3f} s  "
+        f"max {max(took):.3f} s  (n={len(took)})"
+    )
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--agreements", type=int, default=None, help="default 1.2 per person")
+    parser.add_argument("--requests", type=int, default=20, help="timed, of each kind")
+    parser.add_argument("--warm-up", type=int, default=3)
+    parser.add_argument("--baseline-runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=30)
+    parser.add_argument("--database", type=Path, default=None, help="SQLite folder (kept)")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL (a fresh schema)")
+    parser.add_argument(
+        "--server-code",
+        default=None,
+        help="the service's code from this tree (PYTHONPATH; run the bench from another "
+        "directory): e.g. main from `git archive`, to compare on the same database",
+    )
+    args = parser.parse_args(argv)
+    args.agreements = args.agreements or args.people * 6 // 5
+    began_load = load()
+    secret = secrets.token_urlsafe(32)
+    with database(args) as url:
+        settings = {"CRAFTING_INSIGHTS_MIN_GROUP": str(MINIMUM)}
+        if args.server_code:
+            settings["PYTHONPATH"] = args.server_code
+        with serving(url, secret, args.workers, settings) as server:
+            started = time.perf_counter()
+            caught_up(server.base, timeout=6 * 3600)
+            built = time.perf_counter() - started
+            token = mint_token(secret, HR, [Role.HR], timedelta(hours=2))
+            api = httpx.Client(base_url=server.base, timeout=120)
+            page = httpx.Client(base_url=server.base, timeout=120)
+            signed_in = page.post(f"/login/{mint_link(secret, HR, [Role.HR])}")
+            assert signed_in.status_code == 303, signed_in.text[:300]
+
+            def graphql() -> dict[str, Any]:
+                answer = api.post(
+                    "/graphql",
+                    json={"query": QUERY},
+                    headers={"authorization": f"Bearer {token}"},
+                )
+                assert answer.status_code == 200, answer.text[:300]
+                body: dict[str, Any] = answer.json()
+                assert not body.get("errors"), answer.text[:500]
+                return body
+
+            def web() -> None:
+                answer = page.get("/insights")
+                assert answer.status_code == 200, answer.text[:300]
+                assert "Participation" in answer.text, answer.text[:300]
+
+            for _ in range(args.warm_up):
+                graphql()
+                web()
+            pids = server.tree()
+            cpu_before = sum(cpu_seconds(p) for p in pids)
+            served: list[float] = []
+            pages: list[float] = []
+            for _ in range(args.requests):  # alternated: both meet the same moments
+                served += timed(graphql, 1)
+                pages += timed(web, 1)
+            cpu = (sum(cpu_seconds(p) for p in pids) - cpu_before) / (2 * args.requests)
+            answer = graphql()["data"]["insights"]
+            settings_here = Settings(
+                database_url=url, jwt_secret=secret, insights_min_group=MINIMUM
+            )
+            container = bootstrap(settings_here)
+            try:
+                reads = Ports.of(container).reads
+                port = timed(lambda: reads.insights(HR, "all", datetime.now(UTC)), args.requests)
+                now = datetime.now(UTC)
+                reference = full_computation(container, now)
+                full = timed(lambda: full_computation(container, now), args.baseline_runs)
+                events = container.app.recorder.max_notification_id() or 0
+            finally:
+                container.close()
+    answer.pop("asOf")
+    equal = answer == as_served(reference)
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    if args.server_code:
+        print(f"\nthe service's code: {args.server_code}")
+    print(
+        f"\ninsights served over HTTP: {args.people:,} people, {args.agreements:,} agreements, "
+        f"{events:,} events, {backend}, crafting serve --workers {args.workers} "
+        f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load {began_load} before, {load()} after)"
+    )
+    print(f"  read models caught up {built:.1f} s after the service answered")
+    print(line("GraphQL `insights` (every table and series), whole request", served))
+    print(line("web page /insights, whole request", pages))
+    print(f"  server CPU per request (both kinds): {cpu * 1000:.0f} ms")
+    print(line("baseline: Reads.insights in this process (no HTTP, no GraphQL)", port))
+    print(line("baseline: full computation from the log (read_facts + compute)", full))
+    verdict = "met" if p95(served) < 1 and p95(pages) < 1 else "NOT met"
+    print(f"  target p95 < 1 s for a whole request: {verdict}")
+    print(f"  served answer equals the full computation's: {'yes' if equal else 'NO'}")
+    if not equal:
+        Path("/tmp/insights-served-answer.json").write_text(json.dumps(answer, indent=1))
+        Path("/tmp/insights-served-reference.json").write_text(
+            json.dumps(as_served(reference), indent=1)
+        )
+        print("  (both written to /tmp/insights-served-{answer,reference}.json)")
+    return 0 if equal else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
