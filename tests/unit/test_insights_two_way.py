@@ -184,6 +184,8 @@ def organisations(draw: st.DrawFn) -> Cells:
     },
     2,
 )
+# And when a withheld month's own total was not: February's (1 of 2) was pinned.
+@example({("a", MONTHS[1]): (0, 1), ("b", MONTHS[1]): (1, 0), ("c", MONTHS[0]): (2, 2)}, 2)
 def test_no_released_figure_of_both_tables_pins_a_group_below_the_minimum(
     cells: Cells, minimum: int
 ) -> None:
