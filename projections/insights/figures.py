@@ -26,7 +26,7 @@ from projections.insights.facts import AgreementFacts, Facts, Membership
 from projections.insights.months import TeamFigures
 from projections.insights.series import from_replay
 from projections.insights.suppression import Counts, suppress
-from projections.insights.two_way import Cell, suppress_two_way
+from projections.insights.two_way import Cell, TwoWay, suppress_two_way
 
 MONTHS = 12
 HIDDEN_ROLES = "Other target roles"
@@ -221,6 +221,12 @@ def outcome_tables(
 EARLIER = "earlier"
 
 
+# The latest suppression pattern of outcomes by month per (minimum, months), with what it
+# was worked out from: reused only when that is equal (outcomes change rarely; most
+# requests meet the same cells), so it holds for any database and generation.
+_SUPPRESSED: dict[tuple[int, tuple[str, ...]], tuple[tuple[object, ...], TwoWay]] = {}
+
+
 def outcomes_by_month(
     teams: dict[str, set[str]],
     kinds: dict[str, str],
@@ -247,10 +253,16 @@ def outcomes_by_month(
             cell = (team, label if label in listed else EARLIER)
             yes, no = cells.get(cell, (0, 0))
             cells[cell] = (yes + 1, no) if kinds[pid] in PROGRESSED else (yes, no + 1)
-    released_rows = {r.group for r in by_team.rows if r.counts is not None}
-    found = suppress_two_way(
-        cells, [*months, EARLIER], released_rows, by_team.total is not None, {EARLIER}, minimum
-    )
+    released_rows = frozenset(r.group for r in by_team.rows if r.counts is not None)
+    asked = (cells, released_rows, by_team.total is not None)
+    known = _SUPPRESSED.get((minimum, tuple(months)))
+    if known is not None and known[0] == asked:
+        found = known[1]
+    else:
+        found = suppress_two_way(
+            cells, [*months, EARLIER], released_rows, asked[2], {EARLIER}, minimum
+        )
+        _SUPPRESSED[(minimum, tuple(months))] = (asked, found)
     ordered = sorted(teams)
     released = []
     for label in months:

@@ -271,6 +271,10 @@ class _Graph:
         self.signature: dict[str, Signature] = {}
         self.arcs: Counter[tuple[str, str]] = Counter()
         self.memo: dict[tuple[object, ...], bool] = {}
+        # Every node's reachable nodes with every row in: most rows are one of many
+        # witnesses of each of their arcs, so taking them out changes nothing.
+        self.closure: dict[str, set[str]] | None = None
+        self.single: set[tuple[str, str]] | None = None  # arcs of one row only
 
     def rebuild(self) -> None:
         self.signature.clear()
@@ -301,6 +305,7 @@ class _Graph:
         self.signature[row] = new
         self.arcs.update(_pairs(new))
         self.memo.clear()
+        self.closure = self.single = None
 
     def _margin_arcs(self, skip: str | None = None) -> list[tuple[str, str]]:
         node = self.columns_node
@@ -315,6 +320,11 @@ class _Graph:
         without: Signature | None,
         skip: str | None = None,
     ) -> bool:
+        """Whether a node of `targets` can be reached from `sources`, the row of
+        signature `without` taken out (and the margin arcs of column `skip`)."""
+        if skip is None and (without is None or not self._fragile(without)):
+            closure = self._closure()
+            return any(closure[source] & targets for source in sources)
         own = Counter(_pairs(without)) if without is not None else Counter()
         next_of: dict[str, list[str]] = {}
         for (a, b), n in self.arcs.items():
@@ -333,6 +343,33 @@ class _Graph:
                     seen.add(following)
                     queue.append(following)
         return False
+
+    def _fragile(self, signature: Signature) -> bool:
+        """Whether the row of `signature` is the only witness of one of its arcs."""
+        if self.single is None:
+            self.single = {pair for pair, n in self.arcs.items() if n == 1}
+        return bool(self.single) and any(pair in self.single for pair in _pairs(signature))
+
+    def _closure(self) -> _Closure:
+        if self.closure is None:
+            next_of: dict[str, set[str]] = {}
+            for (a, b), n in self.arcs.items():
+                if n > 0:
+                    next_of.setdefault(a, set()).add(b)
+            for a, b in self._margin_arcs():
+                next_of.setdefault(a, set()).add(b)
+            closure = {}
+            for node in next_of:
+                seen = {node}
+                queue = deque([node])
+                while queue:
+                    for following in next_of.get(queue.popleft(), ()):
+                        if following not in seen:
+                            seen.add(following)
+                            queue.append(following)
+                closure[node] = seen
+            self.closure = closure
+        return _Closure(self.closure)
 
     def pinned_cell(self, row: str, column: str) -> bool:
         sig = self.signature[row]
@@ -364,6 +401,13 @@ class _Graph:
                 or self._reach([node], {column}, None, skip=column)
             )
         return self.memo[key]
+
+
+class _Closure(dict[str, set[str]]):
+    """Each node's reachable nodes (itself included; a node with no arc out: itself)."""
+
+    def __missing__(self, node: str) -> set[str]:
+        return {node}
 
 
 def _pairs(signature: Signature) -> list[tuple[str, str]]:
