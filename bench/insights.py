@@ -337,7 +337,7 @@ def served_timings(path: Path, runs: int) -> tuple[list[float], list[float]]:
 
         def cold() -> None:  # a process's first request: no closed month released yet
             precomputed_module._RELEASED.clear()
-            figures_module._SUPPRESSED.clear()  # nor outcomes by month suppressed
+            figures_module._RELEASED_MONTHS.clear()  # nor outcomes by month suppressed
             read_precomputed(conn, rm, 5, NOW)
 
         return timed(cold, runs), timed(request, runs)

@@ -26,7 +26,7 @@ from projections.insights.facts import AgreementFacts, Facts, Membership
 from projections.insights.months import TeamFigures
 from projections.insights.series import from_replay
 from projections.insights.suppression import Counts, suppress
-from projections.insights.two_way import Cell, TwoWay, suppress_two_way
+from projections.insights.two_way import Cell, suppress_two_way
 
 MONTHS = 12
 HIDDEN_ROLES = "Other target roles"
@@ -221,10 +221,13 @@ def outcome_tables(
 EARLIER = "earlier"
 
 
-# The latest suppression pattern of outcomes by month per (minimum, months), with what it
-# was worked out from: reused only when that is equal (outcomes change rarely; most
-# requests meet the same cells), so it holds for any database and generation.
-_SUPPRESSED: dict[tuple[int, tuple[str, ...]], tuple[tuple[object, ...], TwoWay]] = {}
+# The latest outcomes by month released per (minimum, months), with the cells and margins
+# they were released from (which determine them): reused only when those are equal
+# (outcomes change rarely; most requests meet the same cells), so it holds for any
+# database and generation.
+_RELEASED_MONTHS: dict[
+    tuple[int, tuple[str, ...]], tuple[tuple[object, ...], tuple[Month, ...]]
+] = {}
 
 
 def outcomes_by_month(
@@ -255,31 +258,28 @@ def outcomes_by_month(
             cells[cell] = (yes + 1, no) if kinds[pid] in PROGRESSED else (yes, no + 1)
     released_rows = frozenset(r.group for r in by_team.rows if r.counts is not None)
     asked = (cells, released_rows, by_team.total is not None)
-    known = _SUPPRESSED.get((minimum, tuple(months)))
+    known = _RELEASED_MONTHS.get((minimum, tuple(months)))
     if known is not None and known[0] == asked:
-        found = known[1]
-    else:
-        found = suppress_two_way(
-            cells, [*months, EARLIER], released_rows, asked[2], {EARLIER}, minimum
-        )
-        _SUPPRESSED[(minimum, tuple(months))] = (asked, found)
+        return known[1]
+    found = suppress_two_way(cells, [*months, EARLIER], released_rows, asked[2], {EARLIER}, minimum)
     ordered = sorted(teams)
+    # Most cells are empty or withheld: one row object each per team, shared by months.
+    empty = {team: ReleasedRow(team, (0, 0)) for team in ordered}
+    withheld = {team: ReleasedRow(team, None) for team in ordered}
     released = []
     for label in months:
-        column = [cells.get((team, label), (0, 0)) for team in ordered]
-        total = (sum(c[0] for c in column), sum(c[1] for c in column))
-        released.append(
-            Month(
-                label,
-                Table(
-                    tuple(
-                        ReleasedRow(team, counts if found.shows((team, label)) else None)
-                        for team, counts in zip(ordered, column, strict=True)
-                    ),
-                    ReleasedRow("All", total) if found.shows_total(label) else None,
-                ),
-            )
-        )
+        rows, yes, no = [], 0, 0
+        for team in ordered:
+            counts = cells.get((team, label))
+            if counts is not None:
+                yes, no = yes + counts[0], no + counts[1]
+            if not found.shows((team, label)):
+                rows.append(withheld[team])
+            else:
+                rows.append(empty[team] if counts is None else ReleasedRow(team, counts))
+        total = ReleasedRow("All", (yes, no)) if found.shows_total(label) else None
+        released.append(Month(label, Table(tuple(rows), total)))
+    _RELEASED_MONTHS[(minimum, tuple(months))] = (asked, tuple(released))
     return tuple(released)
 
 

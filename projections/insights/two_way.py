@@ -275,6 +275,7 @@ class _Graph:
         # witnesses of each of their arcs, so taking them out changes nothing.
         self.closure: dict[str, set[str]] | None = None
         self.single: set[tuple[str, str]] | None = None  # arcs of one row only
+        self.fragile: dict[Signature, bool] = {}  # per signature, with `single`
 
     def rebuild(self) -> None:
         self.signature.clear()
@@ -348,7 +349,12 @@ class _Graph:
         """Whether the row of `signature` is the only witness of one of its arcs."""
         if self.single is None:
             self.single = {pair for pair, n in self.arcs.items() if n == 1}
-        return bool(self.single) and any(pair in self.single for pair in _pairs(signature))
+            self.fragile.clear()
+        found = self.fragile.get(signature)
+        if found is None:
+            found = bool(self.single) and any(pair in self.single for pair in _pairs(signature))
+            self.fragile[signature] = found
+        return found
 
     def _closure(self) -> _Closure:
         if self.closure is None:
