@@ -17,7 +17,8 @@ them: today's people, agreements (with their approval time), reallocations and
 outcomes, the directory's history (insight_memberships) and the closed months'
 participation. Those tables are written once into an SQLite file (`--database`, kept
 between runs: building them takes a while on a loaded machine) and the run checks that
-every served table equals the full computation's. The served requests are timed in a
+every served table equals the full computation's (outcomesByMonth included: how
+many of its cells are shown is printed). The served requests are timed in a
 process of their own, as a service holds no synthetic facts (`served_timings`)."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, insert
 
+from projections.insights import figures as figures_module
 from projections.insights import precomputed as precomputed_module
 from projections.insights.facts import AgreementFacts, Facts, Membership
 from projections.insights.figures import Directory, by_employee, compute, month_ends
@@ -335,6 +337,7 @@ def served_timings(path: Path, runs: int) -> tuple[list[float], list[float]]:
 
         def cold() -> None:  # a process's first request: no closed month released yet
             precomputed_module._RELEASED.clear()
+            figures_module._RELEASED_MONTHS.clear()  # nor outcomes by month suppressed
             read_precomputed(conn, rm, 5, NOW)
 
         return timed(cold, runs), timed(request, runs)
@@ -372,6 +375,14 @@ def main() -> None:
     ):
         print(f"  {name}: p50 {statistics.median(took):.3f} s  p95 {p95(took):.3f} s")
     print("  every served table equals the full computation's: yes")
+    cells = [r for m in whole.outcomes_by_month for r in m.table.rows]
+    shown = sum(1 for r in cells if r.counts is not None and sum(r.counts))
+    withheld = sum(1 for r in cells if r.counts is None)
+    totals = sum(1 for m in whole.outcomes_by_month if m.table.total is not None)
+    print(
+        f"  outcomesByMonth: {len(whole.outcomes_by_month)} months, {shown} team-month "
+        f"cells with people shown, {withheld} withheld, {totals} month totals released"
+    )
 
 
 if __name__ == "__main__":

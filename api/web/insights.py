@@ -189,6 +189,15 @@ WORDS = {
         "All",
         " %",
     ),
+    "outcome-months": (
+        "Outcomes by month",
+        "Share of the people of each team whose latest outcome, reached that month, was a "
+        "move or a promotion (this month: so far; — : nobody reached one)",
+        "People whose latest outcome, reached that month, was a move or a promotion, the "
+        "whole organisation.",
+        "All (people)",
+        "",
+    ),
 }
 
 
@@ -201,9 +210,11 @@ def _hours(row: ReleasedRow) -> float | None:
 
 
 def monthly(found: Insights) -> list[Series]:
-    """Participation, development time and reviews at the end of each month."""
+    """Participation, development time and reviews at the end of each month, and the
+    outcomes reached in each month."""
     return [
         _series("months", found.participation_by_month, share, _people),
         _series("development-months", found.development_time_by_month, _hours, _hours),
         _series("review-months", found.reviews_by_month, share, share),
+        _series("outcome-months", found.outcomes_by_month, share, _people),
     ]

@@ -26,6 +26,7 @@ from projections.insights.facts import AgreementFacts, Facts, Membership
 from projections.insights.months import TeamFigures
 from projections.insights.series import from_replay
 from projections.insights.suppression import Counts, suppress
+from projections.insights.two_way import Cell, suppress_two_way
 
 MONTHS = 12
 HIDDEN_ROLES = "Other target roles"
@@ -78,6 +79,10 @@ class Insights:
     # time (as `development_time`) and reviews (as `reviews`), from the log.
     development_time_by_month: tuple[Month, ...] = ()
     reviews_by_month: tuple[Month, ...] = ()
+    # Per month (the last 12), per team: the people counted in `outcomes_by_team` whose
+    # latest outcome was achieved in it; suppressed with that table's rows as one
+    # two-way table (projections.insights.two_way).
+    outcomes_by_month: tuple[Month, ...] = ()
 
 
 def release(
@@ -134,7 +139,9 @@ def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
             minimum,
         )
 
-    by_team, by_role = outcome_tables(people, by_person, now, minimum)
+    by_team, by_role, outcomes_by_month = outcome_tables(
+        people, by_person, now, minimum, [label for label, _ in months]
+    )
     population = {a.employee_id for a in facts.agreements if a.approved_at is not None}
     development_by_month, reviews_by_month = series_tables(
         from_replay(facts.replay, months, teams_at), minimum
@@ -162,6 +169,7 @@ def compute(facts: Facts, minimum: int, now: datetime) -> Insights:
         ),
         development_time_by_month=development_by_month,
         reviews_by_month=reviews_by_month,
+        outcomes_by_month=outcomes_by_month,
     )
 
 
@@ -187,10 +195,14 @@ def hours_table(members: dict[str, int], holders: dict[str, list[float]], minimu
 
 
 def outcome_tables(
-    people: Directory, by_person: dict[str, list[AgreementFacts]], now: datetime, minimum: int
-) -> tuple[Table, Table]:
-    """Outcomes by team (when they happened) and by target role, of each person's latest
-    outcome in effect."""
+    people: Directory,
+    by_person: dict[str, list[AgreementFacts]],
+    now: datetime,
+    minimum: int,
+    months: Sequence[str],
+) -> tuple[Table, Table, tuple[Month, ...]]:
+    """Outcomes by team (when they happened), by target role and by month (`months`,
+    oldest first), of each person's latest outcome in effect."""
     team_outcomes, role_outcomes, latest = _outcomes(people, by_person, now)
     kinds = {pid: kind for pid, (_, kind, _, _) in latest.items()}
     days = {
@@ -198,7 +210,77 @@ def outcome_tables(
         for pid, (_, _, on, a) in latest.items()
         if a.approved_at is not None
     }
-    return released_outcomes(team_outcomes, role_outcomes, kinds, days, minimum)
+    by_team, by_role = released_outcomes(team_outcomes, role_outcomes, kinds, days, minimum)
+    achieved = {pid: on for pid, (_, _, on, _) in latest.items()}
+    by_month = outcomes_by_month(team_outcomes, kinds, achieved, months, by_team, minimum)
+    return by_team, by_role, by_month
+
+
+# The column of the outcomes achieved before the listed months: never shown, but part of
+# the two-way table (a team's row total minus its listed months is its sum).
+EARLIER = "earlier"
+
+
+# The latest outcomes by month released per (minimum, months), with the cells and margins
+# they were released from (which determine them): reused only when those are equal
+# (outcomes change rarely; most requests meet the same cells), so it holds for any
+# database and generation.
+_RELEASED_MONTHS: dict[
+    tuple[int, tuple[str, ...]], tuple[tuple[object, ...], tuple[Month, ...]]
+] = {}
+
+
+def outcomes_by_month(
+    teams: dict[str, set[str]],
+    kinds: dict[str, str],
+    achieved: dict[str, date],
+    months: Sequence[str],
+    by_team: Table,
+    minimum: int,
+) -> tuple[Month, ...]:
+    """Per month of `months`, per team, the people of `teams` (as in `by_team`) whose
+    latest outcome was achieved then, split as `by_team` splits them; the team x month
+    cells suppressed as one table with `by_team`'s rows and total as its margins
+    (projections.insights.two_way), so no released figure of the two tables together
+    pins a cell or a withheld team row."""
+    if not months:
+        return ()
+    listed = set(months)
+    cells: dict[Cell, tuple[int, int]] = {}
+    for team, members in teams.items():
+        for pid in members:
+            on = achieved[pid]
+            label = f"{on.year:04d}-{on.month:02d}"
+            # Anything outside the listed months (before them: achievedOn is never
+            # in the future) is in the column that is never shown.
+            cell = (team, label if label in listed else EARLIER)
+            yes, no = cells.get(cell, (0, 0))
+            cells[cell] = (yes + 1, no) if kinds[pid] in PROGRESSED else (yes, no + 1)
+    released_rows = frozenset(r.group for r in by_team.rows if r.counts is not None)
+    asked = (cells, released_rows, by_team.total is not None)
+    known = _RELEASED_MONTHS.get((minimum, tuple(months)))
+    if known is not None and known[0] == asked:
+        return known[1]
+    found = suppress_two_way(cells, [*months, EARLIER], released_rows, asked[2], {EARLIER}, minimum)
+    ordered = sorted(teams)
+    # Most cells are empty or withheld: one row object each per team, shared by months.
+    empty = {team: ReleasedRow(team, (0, 0)) for team in ordered}
+    withheld = {team: ReleasedRow(team, None) for team in ordered}
+    released = []
+    for label in months:
+        rows, yes, no = [], 0, 0
+        for team in ordered:
+            counts = cells.get((team, label))
+            if counts is not None:
+                yes, no = yes + counts[0], no + counts[1]
+            if not found.shows((team, label)):
+                rows.append(withheld[team])
+            else:
+                rows.append(empty[team] if counts is None else ReleasedRow(team, counts))
+        total = ReleasedRow("All", (yes, no)) if found.shows_total(label) else None
+        released.append(Month(label, Table(tuple(rows), total)))
+    _RELEASED_MONTHS[(minimum, tuple(months))] = (asked, tuple(released))
+    return tuple(released)
 
 
 def released_outcomes(

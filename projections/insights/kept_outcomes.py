@@ -15,14 +15,20 @@ batch is written, whenever one of those reaches them (`refresh`)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
 from projections.insights.facts import utc
-from projections.insights.figures import UNREAD, Table, released_outcomes
+from projections.insights.figures import (
+    UNREAD,
+    Month,
+    Table,
+    outcomes_by_month,
+    released_outcomes,
+)
 from projections.insights.keyed import GroupHasher
 from projections.tables import ReadModel
 
@@ -130,18 +136,20 @@ def team_at(history: Iterable[tuple[datetime, str | None]], instant: datetime) -
 
 
 def outcome_tables(
-    conn: Connection, rm: ReadModel, minimum: int, opener: Opener
-) -> tuple[Table, Table]:
-    """Outcomes by team and by target role, released from the kept rows: only the
-    target roles' most used spellings are opened, one text each."""
+    conn: Connection, rm: ReadModel, minimum: int, opener: Opener, months: Sequence[str]
+) -> tuple[Table, Table, tuple[Month, ...]]:
+    """Outcomes by team, by target role and by month (`months`, oldest first), released
+    from the kept rows: only the target roles' most used spellings are opened, one text
+    each."""
     o, a = rm.insight_outcomes, rm.agreements
     teams: dict[str, set[str]] = defaultdict(set)
     by_key: dict[str, set[str]] = defaultdict(set)
     kinds: dict[str, str] = {}
     days: dict[str, int] = {}
+    achieved: dict[str, date] = {}
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     example: dict[str, str] = {}  # spelling -> an agreement with it
-    for pid, aid, kind, team, took, key, spelling in conn.execute(
+    for pid, aid, kind, team, took, key, spelling, on in conn.execute(
         select(
             o.c.person_id,
             o.c.agreement_id,
@@ -150,9 +158,11 @@ def outcome_tables(
             o.c.days,
             o.c.role_key,
             o.c.role_spelling,
+            o.c.achieved_on,
         )
     ):
         kinds[pid] = kind
+        achieved[pid] = on
         if took is not None:
             days[pid] = took
         if team is not None:
@@ -181,4 +191,6 @@ def outcome_tables(
             roles[UNREAD] = members
         else:
             roles[min(str(opened[example[s]]).strip() for s in tied[key])] = members
-    return released_outcomes(teams, roles, kinds, days, minimum)
+    by_team, by_role = released_outcomes(teams, roles, kinds, days, minimum)
+    by_month = outcomes_by_month(teams, kinds, achieved, months, by_team, minimum)
+    return by_team, by_role, by_month

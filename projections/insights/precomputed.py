@@ -81,7 +81,7 @@ def read_precomputed(
     }
     now_table = release(today, minimum)
 
-    by_team, by_role = outcome_tables(conn, rm, minimum, opener)
+    by_team, by_role, by_month = outcome_tables(conn, rm, minimum, opener, listed)
     a = rm.agreements
     population = conn.execute(
         select(func.count(distinct(a.c.employee_id))).where(a.c.approved_at.is_not(None))
@@ -105,6 +105,7 @@ def read_precomputed(
         skills_evidenced=evidenced,
         development_time_by_month=development_by_month,
         reviews_by_month=reviews_by_month,
+        outcomes_by_month=by_month,
     )
 
 

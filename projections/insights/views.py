@@ -36,4 +36,5 @@ def for_teams(insights: Insights, teams: Collection[str]) -> Insights:
             Month(m.month, only(m.table)) for m in insights.development_time_by_month
         ),
         reviews_by_month=tuple(Month(m.month, only(m.table)) for m in insights.reviews_by_month),
+        outcomes_by_month=tuple(Month(m.month, only(m.table)) for m in insights.outcomes_by_month),
     )

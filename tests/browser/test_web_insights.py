@@ -4,6 +4,7 @@ serious, and nothing scrolls sideways at 320, 390 or 1280 px (screenshots kept).
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,14 @@ from tests.browser.conftest import Service
 from tests.browser.pages import Console, accessible
 
 WIDTHS = (320, 390, 1280)
+# Agreements of people who do not craft now, ended with an outcome.
+OUTCOMES = {
+    ("quality", 3): "PROMOTED_IN_PLACE",
+    ("quality", 4): "MOVED_TO_TARGET_ROLE",
+    ("quality", 5): "STOPPED",
+    ("platform", 2): "PROMOTED_IN_PLACE",
+    ("platform", 3): "STOPPED",
+}
 
 
 @pytest.fixture
@@ -24,8 +33,8 @@ def service_variables() -> dict[str, str]:
     return {"CRAFTING_INSIGHTS_MIN_GROUP": "2"}
 
 
-def _active(service: Service, employee: str, manager: str, role: str) -> int:
-    """Propose and approve an agreement; the approval's log position."""
+def _active(service: Service, employee: str, manager: str, role: str) -> tuple[int, str]:
+    """Propose and approve an agreement; the approval's log position, and its id."""
     proposed = service.gql(
         employee,
         Role.EMPLOYEE,
@@ -45,18 +54,50 @@ def _active(service: Service, employee: str, manager: str, role: str) -> int:
         agreementId=proposed["agreement"]["id"],
         guardrails={"maxDevelopmentHoursPerWeek": 6, "reviewEveryDays": 14},
     )
-    return int(approved["position"])
+    return int(approved["position"]), str(proposed["agreement"]["id"])
+
+
+def _outcome(service: Service, manager: str, agreement: str, kind: str) -> int:
+    """Complete the agreement and record its outcome; the outcome's log position."""
+    service.gql(
+        manager,
+        Role.MANAGER,
+        "completeAgreement",
+        "AgreementCommandInput",
+        "agreement { id }",
+        agreementId=agreement,
+    )
+    # Not through service.gql: the input's `kind` would clash with its own argument.
+    token = mint_token(service.secret, manager, [Role.MANAGER], timedelta(minutes=5))
+    response = httpx.post(
+        f"{service.base}/graphql",
+        json={
+            "query": "mutation($input: RecordOutcomeInput!) { recordOutcome(input: $input) "
+            "{ position userErrors { code } } }",
+            "variables": {"input": {"agreementId": agreement, "kind": kind, "reason": "Plans"}},
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    recorded = response.json()["data"]["recordOutcome"]
+    assert recorded["userErrors"] == [], recorded
+    return int(recorded["position"])
 
 
 def _organisation(service: Service) -> dict[str, str]:
     """Three teams: quality (6 and a manager, 3 crafting), platform (5 and a manager,
-    2 crafting) and design (1 and a manager, 1 crafting: below the minimum)."""
+    2 crafting) and design (1 and a manager, 1 crafting: below the minimum); and ended
+    agreements with an outcome (OUTCOMES: each team below the minimum for outcomes)."""
     found, last = {}, 0
     for team, size, crafting in (("quality", 6, 3), ("platform", 5, 2), ("design", 1, 1)):
         keys = ["mgr", *(f"p{i}" for i in range(size))]
         s, ids = service.team(*keys, team=team)
         for i in range(crafting):
-            last = _active(service, ids[f"p{i}"], ids["mgr"], "Product manager")
+            last, _ = _active(service, ids[f"p{i}"], ids["mgr"], "Product manager")
+        for (of, i), kind in OUTCOMES.items():
+            if of == team:
+                _, agreement = _active(service, ids[f"p{i}"], ids["mgr"], "Product manager")
+                last = max(last, _outcome(service, ids["mgr"], agreement, kind))
         found[team] = ids["mgr"]
         found[f"{team}-team"] = f"{team}-{s}"
         found["hr"] = f"hr-{s}"
@@ -85,7 +126,7 @@ def test_insights_page_for_hr_and_a_manager(
     from playwright.sync_api import expect, sync_playwright
 
     org = _organisation(service)
-    shots = tmp_path  # looked at by hand; not compared
+    shots = Path(os.environ.get("CRAFTING_SCREENSHOTS", tmp_path))  # looked at by hand
     console = Console()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium)
@@ -121,6 +162,17 @@ def test_insights_page_for_hr_and_a_manager(
             "table", name="Share of each team's people with an active agreement", exact=False
         )
         expect(reviews.get_by_role("row")).to_have_count(5)  # header, 3 teams, All
+        # Outcomes by month: each team is below the minimum (2) this month, so each is
+        # withheld; the month's whole organisation (3 moved or promoted, of 5) is not.
+        outcomes = page.get_by_role(
+            "table", name="Share of the people of each team whose latest outcome", exact=False
+        )
+        expect(outcomes.get_by_role("row")).to_have_count(4)  # header, 2 teams, All
+        expect(outcomes.get_by_role("row", name=org["quality-team"])).to_contain_text("withheld")
+        expect(outcomes.get_by_role("row", name="All (people)")).to_contain_text("3")
+        expect(
+            page.get_by_role("img", name="People whose latest outcome", exact=False)
+        ).to_be_visible()
         accessible(page)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
@@ -136,7 +188,11 @@ def test_insights_page_for_hr_and_a_manager(
         expect(table.get_by_role("row")).to_have_count(2)  # the header and their team
         expect(table).to_contain_text(org["quality-team"])
         expect(table).not_to_contain_text(org["platform-team"])
-        for caption in ("Development hours as a % of each team", "Share of each team's people"):
+        for caption in (
+            "Development hours as a % of each team",
+            "Share of each team's people",
+            "Share of the people of each team whose latest outcome",
+        ):
             months = manager.get_by_role("table", name=caption, exact=False)
             expect(months.get_by_role("row")).to_have_count(2)  # the header and their team
             expect(months).not_to_contain_text(org["platform-team"])

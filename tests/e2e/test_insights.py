@@ -248,3 +248,67 @@ def test_who_sees_which_insights(api: Api) -> None:
         body = org.insights(token)
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         assert body.get("data") is None
+
+
+OUTCOMES_BY_MONTH = """query($p: Int) { insights(consistentWith: $p) {
+  outcomesByTeam { rows { group suppressed count others } total { count others } }
+  outcomesByMonth { month table { counts rows { group suppressed count others value }
+    total { count others } suppressedRows } } } }"""
+
+
+def test_outcomes_by_month_for_hr_and_for_managers_only_their_released_rows(api: Api) -> None:
+    """qa and web: 2 of 4 moved or promoted this month, ops: 1 of 1 (below the minimum,
+    2). ops is withheld in both tables, qa with it (its complement); web is shown, and
+    the month's total. A manager sees their team's row as released, no total."""
+    org = Org(api)
+    s = org.s
+    kinds = ["PROMOTED_IN_PLACE", "MOVED_TO_TARGET_ROLE", "STOPPED", "STOPPED"]
+    position = 0
+    for team, size in (("qa", 4), ("web", 4), ("ops", 1)):
+        manager = org.manager(team)
+        for i in range(size):
+            aid = org.active(team, i)
+            api.data(manager, COMPLETE, input={"agreementId": aid})
+            recorded = api.data(
+                manager,
+                RECORD,
+                input={"agreementId": aid, "kind": kinds[i], "reason": "Other plans"},
+            )["recordOutcome"]
+            assert recorded["userErrors"] == [], recorded
+            position = recorded["position"]
+
+    def read(token: str) -> dict[str, Any]:
+        body = api.gql(token, OUTCOMES_BY_MONTH, p=position)
+        assert "errors" not in body, body
+        return dict(body["data"]["insights"])
+
+    everything = read(org.hr)
+    by_team = _rows(everything["outcomesByTeam"])
+    assert by_team[f"web-{s}"]["count"] == 2 and by_team[f"ops-{s}"]["suppressed"]
+    month = everything["outcomesByMonth"][-1]
+    table = month["table"]
+    assert table["counts"].startswith("people whose latest outcome")
+    rows = _rows(table)
+    assert set(rows) == {f"qa-{s}", f"web-{s}", f"ops-{s}"}
+    assert rows[f"web-{s}"] == {
+        "group": f"web-{s}",
+        "suppressed": False,
+        "count": 2,
+        "others": 2,
+        "value": None,
+    }
+    # ops alone would be the month's total minus web; and qa would then be its row in
+    # outcomesByTeam (also withheld there) minus nothing: both withheld.
+    assert rows[f"ops-{s}"]["suppressed"] and rows[f"ops-{s}"]["count"] is None
+    assert rows[f"qa-{s}"]["suppressed"] and rows[f"qa-{s}"]["count"] is None
+    assert table["total"] == {"count": 5, "others": 4} and table["suppressedRows"] == 2
+    assert read(org.auditor) == everything
+
+    for team in ("qa", "web", "ops"):
+        mine = read(org.manager(team))["outcomesByMonth"][-1]["table"]
+        assert [r["group"] for r in mine["rows"]] == [f"{team}-{s}"]
+        assert mine["rows"] == [rows[f"{team}-{s}"]]  # exactly as released, withheld or not
+        assert mine["total"] is None
+    for token in (api.token(f"qa-3-{s}", Role.EMPLOYEE), org.integration):
+        refused = api.gql(token, OUTCOMES_BY_MONTH, p=position)
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -508,3 +508,46 @@ def test_long_histories_give_the_same_monthly_series_served_full_and_rebuilt(
     projected.rebuild()
     assert snapshot(projected.engines.reader)["insight_months"] == before
     assert_same(*released(projected, 2, clock.now))
+
+
+def test_outcomes_by_month_count_each_person_in_the_month_their_outcome_was_achieved(
+    projected: Container, clock: Clock
+) -> None:
+    """Served from the kept rows (their achievedOn), as the full computation counts
+    them from the log: each person in the month their latest outcome was achieved, one
+    achieved before the listed months in none; again after a rebuild."""
+    clock.now = datetime(2026, 5, 10, 12, tzinfo=UTC)
+    history = History(projected.app, random.Random(5), lambda: clock.now)
+    people = history.people[:3]
+    for pid in people:
+        history._approve(pid, always=True)
+    clock.now += timedelta(days=1)
+    for aid, _ in history.agreements:
+        history.app.execute(history.hr, c.CompleteAgreement(agreement_id=aid, reason="Done"))
+    achieved = [date(2026, 6, 2), date(2026, 5, 25), date(2026, 4, 30)]
+    clock.now = datetime(2026, 6, 3, 9, tzinfo=UTC)
+    for (aid, _), on in zip(history.agreements, achieved, strict=True):
+        history.app.execute(
+            history.manager,
+            c.RecordOutcome(agreement_id=aid, kind="PROMOTED_IN_PLACE", achieved_on=on),
+        )
+    projected.projector.catch_up()
+    full, served = released(projected, 0, clock.now)
+    assert_same(full, served)
+    months = {m.month: m.table for m in full.outcomes_by_month}
+    assert list(months) == ["2026-05", "2026-06"]  # the series starts at the first approval
+    counted: dict[tuple[str, str], tuple[int, int]] = {}
+    for month, table in months.items():
+        for row in table.rows:
+            if row.counts and sum(row.counts):
+                key = (month, row.group)
+                counted[key] = (counted.get(key, (0, 0))[0] + row.counts[0], 0)
+    teams = [history.teams[pid] for pid in people]
+    expected: dict[tuple[str, str], tuple[int, int]] = {}
+    for key in (("2026-06", teams[0]), ("2026-05", teams[1])):  # April's: before them
+        expected[key] = (expected.get(key, (0, 0))[0] + 1, 0)
+    assert counted == expected
+    total = full.outcomes_by_team.total
+    assert total is not None and total.counts == (3, 0)
+    projected.rebuild()
+    assert_same(*released(projected, 0, clock.now))

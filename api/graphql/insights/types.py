@@ -58,6 +58,13 @@ class Insights:
         description="`reviews` at the end of each of the last 12 months (the current "
         "month: now): overdue is a next review before that month's last day."
     )
+    outcomes_by_month: list[InsightMonth] = strawberry.field(
+        description="Per month of the last 12 (the current month: so far), per team at "
+        "the outcome: the people of `outcomesByTeam` whose latest outcome was achieved "
+        "that month. Withheld together with `outcomesByTeam` as one team x month table "
+        "whose margins are released, so neither table gives a withheld figure away; "
+        "`value` is null."
+    )
     development_time: InsightTable
     hours_given: InsightTable
     hours_received: InsightTable
@@ -95,9 +102,17 @@ WORDS = {
         "median days from approval to outcome",
     ),
     "reviews": ("people with an active agreement whose review is overdue", None),
+    "outcomes_by_month": (
+        "people whose latest outcome, achieved that month, was a move or a promotion",
+        None,
+    ),
     "skills_targeted": ("people with an approved agreement whose goal names the skill", None),
     "skills_evidenced": ("people with an approved agreement with evidence of the skill", None),
 }
+
+
+# The fields that are one table (the others are lists of months).
+TABLES = frozenset(WORDS) - {"outcomes_by_month"}
 
 
 def _row(row: f.ReleasedRow) -> InsightRow:
@@ -138,8 +153,12 @@ def insights(released: f.Insights) -> Insights:
             InsightMonth(month=m.month, table=table("reviews", m.table))
             for m in released.reviews_by_month
         ],
+        outcomes_by_month=[
+            InsightMonth(month=m.month, table=table("outcomes_by_month", m.table))
+            for m in released.outcomes_by_month
+        ],
         fairness_refusals_recorded=False,
-        **{name: table(name, getattr(released, name)) for name in WORDS},
+        **{name: table(name, getattr(released, name)) for name in WORDS if name in TABLES},
     )
 
 
