@@ -4,7 +4,8 @@
 
 `Schema.execute` of `bench.commands_e2e`'s documents with the command replaced by a
 prepared result (no database, no HTTP): what strawberry's execution and the thread hop
-cost per command, in `process_time`, so other processes' load does not move it. Run it against another tree with `PYTHONPATH=<tree>` to compare.
+cost per command, in `process_time`, so other processes' load does not move it. Run it
+against another tree with `PYTHONPATH=<tree>` to compare.
 """
 
 from __future__ import annotations
