@@ -69,6 +69,18 @@ query Shapes {
   due: reviewsDue(before: "2100-01-01", first: 5) { edges { node { title nextReviewOn } } }
 }"""
 
+# Edge lists come back from PostgreSQL as rows and are spliced into the document
+# (api.graphql.compiled.plans): several lists, in several roots, around other fields.
+LISTS = """query Lists($after: String) {
+  one: agreements(first: 3) {
+    first: edges { cursor }
+    pageInfo { endCursor }
+    again: edges { node { title employee { displayName } adjustments { hoursPerWeek } } }
+  }
+  two: agreements(first: 2, after: $after) { __typename edges { cursor node { id } } }
+  none: agreements(first: 0) { edges { cursor } pageInfo { hasNextPage } }
+}"""
+
 WITH_MANAGER = """{ agreements(first: 5) { edges { node { title
   employee { displayName manager { displayName personId } } } } } }"""
 
@@ -251,6 +263,20 @@ def test_pages_and_filters_match(pair: tuple[Api, Api]) -> None:
     ):
         _same(pair, w.hr, FULL, n=10, f=f)
         _same(pair, w.manager, FULL, n=10, f=f)
+
+
+def test_several_edge_lists_in_one_document(pair: tuple[Api, Api]) -> None:
+    compiled, _ = pair
+    w = World(compiled)
+    _history(w)
+    before = _served()
+    first = _same(pair, w.hr, LISTS)["data"]
+    cursor = first["one"]["pageInfo"]["endCursor"]
+    second = _same(pair, w.hr, LISTS, after=cursor)["data"]
+    assert _served() == before + 2
+    assert [e["cursor"] for e in first["one"]["first"]][-1] == cursor
+    assert len(first["one"]["again"]) == 3 and first["none"]["edges"] == []
+    assert len(second["two"]["edges"]) == 1  # the 4th agreement: after the first three
 
 
 def test_what_it_cannot_answer_the_resolvers_answer(pair: tuple[Api, Api]) -> None:
