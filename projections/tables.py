@@ -36,8 +36,9 @@ from sqlalchemy import (
 # in effect indexed (the agreement page reads the latest, earlier ones a page at a time);
 # 10: each person's latest outcome kept (insight_outcomes) and the skills named, as keyed
 # hashes (insight_skills); the monthly series of development time and reviews
-# (insight_months' hours, reviews)
-READ_MODEL_VERSION = 10  # 2: children indexed by (agreement, position)
+# (insight_months' hours, reviews); 11: a rebuild leaves each agreement's children
+# together on disk (`clustered_children`, PostgreSQL)
+READ_MODEL_VERSION = 11  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -376,3 +377,13 @@ def read_model(generation: int) -> ReadModel:
         insight_outcomes,
         insight_skills,
     )
+
+
+def clustered_children(rm: ReadModel) -> list[tuple[str, str]]:
+    """The tables of an agreement's children, each with its (agreement, position) index:
+    a rebuild rewrites them in that order (infra.followers.read_models)."""
+    tables = [rm.adjustments, rm.reallocations, rm.reviews, rm.changes, rm.artifacts, rm.outcomes]
+    return [
+        (t.name, next(i.name for i in t.indexes if i.name == f"ix_{t.name}_agreement"))
+        for t in tables
+    ]

@@ -13,6 +13,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import Connection
 
 from api.graphql.compiled.plans import CompiledReads
 from api.graphql.compiled.sql import float_column as _float
@@ -67,6 +68,18 @@ query Shapes {
     edges { node { id } }
   }
   due: reviewsDue(before: "2100-01-01", first: 5) { edges { node { title nextReviewOn } } }
+}"""
+
+# Edge lists come back from PostgreSQL as rows and are spliced into the document
+# (api.graphql.compiled.plans): several lists, in several roots, around other fields.
+LISTS = """query Lists($after: String) {
+  one: agreements(first: 3) {
+    first: edges { cursor }
+    pageInfo { endCursor }
+    again: edges { node { title employee { displayName } adjustments { hoursPerWeek } } }
+  }
+  two: agreements(first: 2, after: $after) { __typename edges { cursor node { id } } }
+  none: agreements(first: 0) { edges { cursor } pageInfo { hasNextPage } }
 }"""
 
 WITH_MANAGER = """{ agreements(first: 5) { edges { node { title
@@ -251,6 +264,46 @@ def test_pages_and_filters_match(pair: tuple[Api, Api]) -> None:
     ):
         _same(pair, w.hr, FULL, n=10, f=f)
         _same(pair, w.manager, FULL, n=10, f=f)
+
+
+def test_several_edge_lists_in_one_document(pair: tuple[Api, Api]) -> None:
+    compiled, _ = pair
+    w = World(compiled)
+    _history(w)
+    before = _served()
+    first = _same(pair, w.hr, LISTS)["data"]
+    cursor = first["one"]["pageInfo"]["endCursor"]
+    second = _same(pair, w.hr, LISTS, after=cursor)["data"]
+    assert _served() == before + 2
+    assert [e["cursor"] for e in first["one"]["first"]][-1] == cursor
+    assert len(first["one"]["again"]) == 3 and first["none"]["edges"] == []
+    assert len(second["two"]["edges"]) == 1  # the 4th agreement: after the first three
+
+
+def test_the_statement_is_prepared_on_its_first_execution(
+    pair: tuple[Api, Api], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection new to the statement (the pool opens them under load) prepares it at
+    once: psycopg would wait for its fifth execution, parsing it anew each time."""
+    compiled, _ = pair
+    w = World(compiled)
+    _history(w)
+    prepared: list[int] = []
+    run = CompiledReads._run
+
+    def watched(self: CompiledReads, conn: Connection, *args: Any) -> str:
+        conn.exec_driver_sql("DEALLOCATE ALL")  # as a connection that never ran it
+        text = run(self, conn, *args)
+        prepared.append(
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH p0 %%'"
+            ).scalar_one()
+        )
+        return text
+
+    monkeypatch.setattr(CompiledReads, "_run", watched)
+    _same(pair, w.hr, FULL, n=10)
+    assert prepared == [1]
 
 
 def test_what_it_cannot_answer_the_resolvers_answer(pair: tuple[Api, Api]) -> None:

@@ -19,6 +19,8 @@ from infra.bootstrap import Container, bootstrap
 from infra.followers import read_models
 from infra.followers.read_models import current_position, wait_for_position
 from infra.settings import Settings
+from projections.queries import live_read_model
+from projections.tables import clustered_children
 from tests.readmodel import random_workload, snapshot
 from tests.support import Org
 from tests.tampering import Raw, forged_tail
@@ -235,3 +237,38 @@ def test_processes_starting_at_once_on_a_fresh_database_do_not_collide(database_
     for container in containers:
         container.close()
     assert errors == []
+
+
+def test_a_rebuild_leaves_each_agreements_children_together_on_disk(postgres_url: str) -> None:
+    built = bootstrap(Settings(database_url=postgres_url))
+    try:
+        built.prepare()
+        built.projector.batch_size = 5
+        random_workload(Org(built.app), random.Random(11), 150)
+        built.projector.catch_up()
+        built.rebuild()
+        with built.engines.reader.connect() as conn:
+            rm = live_read_model(conn)
+            for table, index in clustered_children(rm):
+                marked = conn.exec_driver_sql(
+                    "SELECT indisclustered FROM pg_index WHERE indexrelid = %(i)s::regclass",
+                    {"i": index},
+                ).scalar_one()
+                on_disk, in_order = (
+                    conn.exec_driver_sql(
+                        f'SELECT agreement_id, position FROM "{table}" ORDER BY {order}'
+                    ).all()
+                    for order in ("ctid", "agreement_id, position")
+                )
+                assert marked, table
+                assert on_disk == in_order, table
+            # Agreements with several children of a kind: the order is not there by chance.
+            assert (
+                conn.exec_driver_sql(
+                    f'SELECT count(*) FROM "{rm.adjustments.name}" GROUP BY agreement_id '
+                    "ORDER BY 1 DESC LIMIT 1"
+                ).scalar_one()
+                > 1
+            )
+    finally:
+        built.close()

@@ -6,7 +6,9 @@ field it costs thousands of Python calls per page. Here a query document whose e
 field maps onto the read tables is compiled once (per text) into SQL that builds the
 `data` JSON inside PostgreSQL, as PostGraphile and Hasura do; each request only checks
 its arguments, binds them, runs that one statement and splices its text into the
-response (`orjson.Fragment`).
+response (`orjson.Fragment`). Objects are rows of LATERAL subqueries (built in line, no
+subplan per object), and each edge comes back as a row of its own, joined into the
+document in Python (a page built as one value is copied whole at every level around it).
 
 It changes nothing a client can see:
 - the page is `projections.queries.agreements_page`, the statement the resolvers run,
