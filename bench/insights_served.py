@@ -57,7 +57,7 @@ from infra import migrations
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
 from infra.signing import events_key
-from projections.insights.facts import read_facts
+from projections.insights.facts import read_facts, with_texts_opened
 from projections.insights.figures import Insights, compute
 from projections.queries import live_read_model
 from projections.tables import READ_MODEL_VERSION
@@ -110,17 +110,9 @@ def full_computation(container: Container, now: datetime) -> Insights:
     the facts read, their target roles and skills opened, then computed."""
     keys = container.keys
     with container.engines.reader.connect() as conn, keys.reading_on(conn):
-        facts = read_facts(conn, live_read_model(conn))
-        goals, evidenced = opened_in(
-            [
-                [[a.target_role, *a.skills] for a in facts.agreements],
-                [skills for _, skills in facts.evidence],
-            ],
-            keys,
+        facts = with_texts_opened(
+            read_facts(conn, live_read_model(conn)), lambda texts: opened_in(texts, keys)
         )
-    for agreement, (role, *skills) in zip(facts.agreements, goals, strict=True):
-        agreement.target_role, agreement.skills = role, skills
-    facts.evidence = [(pid, s) for (pid, _), s in zip(facts.evidence, evidenced, strict=True)]
     return compute(facts, MINIMUM, now)
 
 

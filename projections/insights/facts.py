@@ -8,6 +8,7 @@ an erased person's read "[erased]" and are never shown, see figures.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -161,3 +162,19 @@ def apply_event(found: AgreementFacts, kind: str, at: datetime, payload: dict[st
 def utc(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes (stored in UTC); PostgreSQL aware ones."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def with_texts_opened(facts: Facts, open_texts: Callable[[Any], Any]) -> Facts:
+    """The facts with their sealed target roles and skills opened by `open_texts` (one
+    call for all of them, as the keys are looked up together): the full computation's
+    input, where the served path opens only the labels it shows."""
+    goals, evidenced = open_texts(
+        [
+            [[a.target_role, *a.skills] for a in facts.agreements],
+            [skills for _, skills in facts.evidence],
+        ]
+    )
+    for agreement, (role, *skills) in zip(facts.agreements, goals, strict=True):
+        agreement.target_role, agreement.skills = role, skills
+    facts.evidence = [(pid, s) for (pid, _), s in zip(facts.evidence, evidenced, strict=True)]
+    return facts

@@ -30,7 +30,7 @@ from infra import audit
 from infra.bootstrap import Container
 from infra.followers.read_models import current_position
 from projections import projector
-from projections.insights.facts import read_facts
+from projections.insights.facts import read_facts, with_texts_opened
 from projections.insights.figures import Insights, compute
 from projections.insights.precomputed import read_precomputed
 from projections.name_index import NameIndex, index_key
@@ -272,19 +272,7 @@ def released(projected: Container, minimum: int, now: datetime) -> tuple[Insight
     keys = projected.keys
     with projected.engines.reader.connect() as conn, keys.reading_on(conn):
         rm = live_read_model(conn)
-        facts = read_facts(conn, rm)
-        goals, evidenced = opened_in(
-            [
-                [[a.target_role, *a.skills] for a in facts.agreements],
-                [skills for _, skills in facts.evidence],
-            ],
-            keys,
-        )
-        for agreement, (role, *skills) in zip(facts.agreements, goals, strict=True):
-            agreement.target_role, agreement.skills = role, skills
-        facts.evidence = [
-            (pid, skills) for (pid, _), skills in zip(facts.evidence, evidenced, strict=True)
-        ]
+        facts = with_texts_opened(read_facts(conn, rm), lambda texts: opened_in(texts, keys))
         served = read_precomputed(conn, rm, minimum, now, lambda texts: opened_in(texts, keys))
     return compute(facts, minimum, now), served
 
