@@ -1,4 +1,4 @@
-"""Issue 30 as a whole HTTP request: `crafting serve` (2 workers) on a database holding
+"""The insights as a whole HTTP request: `crafting serve` (2 workers) on a database holding
 a real log of about a million events for 100,000 people, its read models built by the
 service's own log followers, answering the `insights` GraphQL query (every table and
 every monthly series) and the Insights web page for HR. Target: p95 < 1 s.
