@@ -163,6 +163,10 @@ def _read_response(sock: socket.socket, timeout: float) -> bytes:
             received += chunk
     except TimeoutError:
         pass
+    except ConnectionResetError:
+        # The server answered and closed; a byte the client trickled after that close
+        # makes the peer reset the connection: what arrived before is the answer.
+        pass
     return received
 
 
