@@ -104,3 +104,18 @@ def positions(app: CraftingApplication) -> int:
 
 def event_types(app: CraftingApplication, agreement_id: UUID) -> list[str]:
     return [type(e).__name__ for e in app.history(agreement_id)]
+
+
+class CountingChecks(type):
+    """A stand-in for the library's runtime protocol `CanMutateProtocol` that counts the
+    isinstance checks made against it (domain.application.replay skips them)."""
+
+    calls = 0
+
+    def __instancecheck__(cls, instance: object) -> bool:
+        CountingChecks.calls += 1
+        return True
+
+
+class Checked(metaclass=CountingChecks):
+    pass

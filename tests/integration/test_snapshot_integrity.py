@@ -17,7 +17,7 @@ from domain.snapshots import TaggedSnapshotStore
 from infra import audit
 from infra.alarms import open_alarms
 from infra.bootstrap import Container, bootstrap
-from tests.support import Org, draft, guardrails
+from tests.support import Checked, CountingChecks, Org, draft, guardrails
 
 
 def _long_agreement(org: Org) -> UUID:
@@ -105,18 +105,6 @@ def test_verify_finds_nothing_wrong_with_untouched_snapshots(container: Containe
     assert (checked, problems) == (1, [])
 
 
-class _CountingChecks(type):
-    calls = 0
-
-    def __instancecheck__(cls, instance: object) -> bool:
-        _CountingChecks.calls += 1
-        return True
-
-
-class _Checked(metaclass=_CountingChecks):
-    pass
-
-
 def test_verify_replays_snapshots_without_the_librarys_per_event_check(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -124,10 +112,10 @@ def test_verify_replays_snapshots_without_the_librarys_per_event_check(
     isinstance check per event, which cost as much as applying the event."""
     container.prepare()
     _long_agreement(Org(container.app))
-    monkeypatch.setattr(eventsourcing.application, "CanMutateProtocol", _Checked)
-    _CountingChecks.calls = 0
+    monkeypatch.setattr(eventsourcing.application, "CanMutateProtocol", Checked)
+    CountingChecks.calls = 0
     checked, problems = audit.verify_snapshots(container.app, container.engines.reader)
-    assert (checked, problems, _CountingChecks.calls) == (1, [], 0)
+    assert (checked, problems, CountingChecks.calls) == (1, [], 0)
 
 
 def test_a_snapshot_written_with_the_key_but_wrong_state_is_found_by_verify(

@@ -21,7 +21,7 @@ from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.errors import Forbidden, InvalidInput, NotFound
 from domain.values import AgreementStatus, CareerGoal
-from tests.support import Org, draft
+from tests.support import Checked, CountingChecks, Org, draft
 
 
 def test_agreement_at_a_version_and_at_an_instant(org: Org) -> None:
@@ -147,27 +147,13 @@ def test_a_long_agreement_is_snapshotted_more_sparsely_and_travels_alike(
     assert latest.version == 130 and len(latest.reviews) == 128
 
 
-class _CountingChecks(type):
-    """A stand-in for the library's runtime protocol that counts isinstance checks."""
-
-    calls = 0
-
-    def __instancecheck__(cls, instance: object) -> bool:
-        _CountingChecks.calls += 1
-        return True
-
-
-class _Checked(metaclass=_CountingChecks):
-    pass
-
-
 def test_replaying_skips_the_librarys_per_event_protocol_check(
     org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The check cost more than applying the event (domain.application.replay): time
     travel, snapshots and loads replay without it, and to the same state."""
-    monkeypatch.setattr(eventsourcing.application, "CanMutateProtocol", _Checked)
-    _CountingChecks.calls = 0
+    monkeypatch.setattr(eventsourcing.application, "CanMutateProtocol", Checked)
+    CountingChecks.calls = 0
     agreement = org.active()
     for n in range(5):
         org.run(
@@ -176,11 +162,11 @@ def test_replaying_skips_the_librarys_per_event_protocol_check(
     then = org.app.agreement_at(org.auditor.actor, agreement.id, version=4)
     org.app.take_snapshot(agreement.id, version=6)
     loaded = org.app.repository.get(agreement.id, deepcopy_from_cache=False)
-    assert _CountingChecks.calls == 0
+    assert CountingChecks.calls == 0
     replay = Repository(org.app.events)  # the library's own, with the check
     assert then == replay.get(agreement.id, version=4)
     assert loaded == replay.get(agreement.id)
-    assert _CountingChecks.calls > 0
+    assert CountingChecks.calls > 0
 
 
 def test_the_repository_keeps_the_librarys_settings() -> None:
