@@ -112,7 +112,8 @@ def create_app(container: Container | None = None) -> FastAPI:
                 down["read_replicas"] = replicas
             return JSONResponse(down, 503)
         projector = found.follower("projector")
-        PROJECTION_LAG.set(0 if projector is None else projector.lag or 0)
+        if projector is not None and projector.lag is not None:
+            PROJECTION_LAG.set(projector.lag)
         body = readiness_body(found)
         body["notifications"] = _notification_backlog()
         if replicas is not None:

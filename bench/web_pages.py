@@ -177,7 +177,8 @@ def p95(samples: list[float]) -> float:
 
 def caught_up(url: str, head: int, timeout: float = 300) -> None:
     """Wait until the projector's position reaches `head` (the log's last event).
-    /readyz's projection_lag is no proof: it says 0 until the projector first reports."""
+    /readyz's projection_lag is null until the projector first reports, and a lag
+    says nothing of the other followers: wait for the position itself."""
     engines = create_engines(url)
     try:
         deadline = time.monotonic() + timeout

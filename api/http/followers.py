@@ -72,7 +72,7 @@ def readiness_body(found: Report) -> dict[str, Any]:
         "database": "ok",
     }
     if projector is not None:
-        body["projection_lag"] = projector.lag or 0
+        body["projection_lag"] = projector.lag  # null until it has said where it is
         body["projection_lag_seconds"] = round(projector.behind_seconds, 1)
         body["projector_heartbeat_age_seconds"] = _rounded(projector.silent_seconds)
     reasons = [s.reason for s in found.judged if s.reason is not None]

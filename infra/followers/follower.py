@@ -235,6 +235,9 @@ class Follower:
                     if lead is None:
                         return
                     self._last_beat = 0.0  # say at once who leads now
+                    # ... and how far behind it starts: a first beat without a
+                    # position made readiness call it caught up (lag unknown: 0).
+                    self._position = self.position()
                     self._beat(caught_up=False)
                     while not self.stopping.is_set():
                         lead.check()

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection, create_engine, insert
 
+from api.http.followers import Report, readiness_body
 from infra.followers.status import read_status
 from infra.followers.tables import metadata, status
 
@@ -58,3 +59,12 @@ def test_a_follower_that_went_on_after_an_error_is_ready(conn: Connection) -> No
         last_error_at=NOW - 90,
     )
     assert _judge(conn) == (True, None)
+
+
+def test_readyz_shows_no_projection_lag_before_the_projector_said_where_it_is(
+    conn: Connection,
+) -> None:
+    never_ran = read_status(conn, "projector", 50, max_silent_seconds=30, max_behind_seconds=300)
+    body = readiness_body(Report([never_ran], [never_ran], []))
+    assert body["status"] == "unavailable"
+    assert body["projection_lag"] is None  # it said 0: caught up, before it had begun
