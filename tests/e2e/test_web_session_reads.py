@@ -85,6 +85,8 @@ def test_a_page_reads_the_session_and_its_header_in_one_transaction(api: Api) ->
         assert len(session) == 1, (path, begun)
         for table in SESSION_READS:
             assert any(table in sql for sql in session[0]), (path, table, session[0])
+        # Signed out?, the unread notifications and the zone: one statement.
+        assert any(all(t in sql for t in SESSION_READS[:3]) for sql in session[0]), path
         # The page's own read shares the session's transaction (`Site.session_reading`).
         assert len(begun) == 1, (path, [t[:2] for t in begun])
         assert any(PAGE_READS[path.split("/")[1]] in sql for sql in session[0]), path
@@ -121,8 +123,10 @@ def test_a_signed_out_session_reads_nothing_more(api: Api) -> None:
         answer = copy.get("/inbox")
     assert answer.status_code == 303 and answer.headers["location"] == "/signin"
     statements = [sql for t in begun for sql in t]
+    # The session's one statement (its notifications and zone, read beside, unused),
+    # then neither the header's query nor the page's read.
     assert any("web_used_tokens" in sql for sql in statements)
-    assert not any("display_name" in sql or "crafting_notify" in sql for sql in statements)
+    assert not any("display_name" in sql or "audit_log" in sql for sql in statements)
 
 
 MASKED = re.compile(
