@@ -12,7 +12,7 @@ from functools import partial
 from typing import IO, Any, Protocol, TypeVar, cast
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from domain.access import Actor
@@ -30,13 +30,13 @@ from infra.dossier.issue import Issuer, issuer_of
 from infra.dossier.issue import PersonDossier as PersonDossier
 from infra.keystore import KeyRing
 from infra.notifications import preferences, signin_mail
-from infra.notifications.feed import FeedItem, unread_on
+from infra.notifications.feed import FeedItem, unread_query
 from infra.notifications.kinds import KIND_LABELS as KIND_LABELS
 from infra.notifications.kinds import Kind as Kind
 from infra.notifications.kinds import Mode as Mode
 from infra.notifications.preferences import Choices as Choices
 from infra.notifications.preferences import InvalidPreference as InvalidPreference
-from infra.notifications.preferences import time_zone_on
+from infra.notifications.preferences import time_zone_query
 from infra.notifications.preferences import time_zones as time_zones
 from infra.notifications.preferences import valid_time_zone as valid_time_zone
 from infra.notifications.service import Notifications
@@ -44,7 +44,7 @@ from infra.notifications.unsubscribe import read_token
 from infra.read_routing import ReadRouter
 from infra.secrets import jwt_secret
 from infra.signing import events_key, trusted_public_keys
-from infra.used_tokens import UsedTokens, used_on
+from infra.used_tokens import UsedTokens, used_query
 from infra.webhooks import queries as webhook_queries
 from projections import queries as q
 from projections import workload
@@ -313,11 +313,19 @@ class Sessions:
         signed_out = False
 
         def facts(conn: Connection) -> SessionFacts | None:
+            # One statement, one round trip: a signed-out session is rare, and its
+            # notifications and zone, read beside, are then not used.
             nonlocal signed_out
-            signed_out = used_on(conn, session_id)
+            signed_out, unread, zone = conn.execute(
+                select(
+                    used_query(session_id).exists(),
+                    unread_query(person_id).scalar_subquery(),
+                    time_zone_query(person_id).scalar_subquery(),
+                )
+            ).one()
             if signed_out:
                 return None
-            return SessionFacts(unread_on(conn, person_id), time_zone_on(conn, person_id))
+            return SessionFacts(int(unread), None if zone is None else str(zone))
 
         def unless_signed_out(conn: Connection, rm: ReadModel) -> T | None:
             return None if signed_out else header(conn, rm)

@@ -8,8 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Column, Connection, DateTime, Engine, MetaData, String, Table, delete, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    Select,
+    String,
+    Table,
+    delete,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -52,7 +64,10 @@ def used_on(conn: Connection, token_id: str) -> bool:
     """Whether the id was used, inside a transaction the caller holds on the primary
     (never a replica: a sign-out must count at once). On SQLite a plain read transaction
     will do: it sees every use committed before it began, without the write lock."""
-    found = conn.execute(
-        select(used_tokens.c.token_id).where(used_tokens.c.token_id == token_id)
-    ).first()
-    return found is not None
+    return conn.execute(used_query(token_id)).first() is not None
+
+
+def used_query(token_id: str) -> Select[Any]:
+    """The select whose row says the id was used (none: not used); `used_on` runs it, a
+    caller with more to read in one statement asks whether it `exists()`."""
+    return select(used_tokens.c.token_id).where(used_tokens.c.token_id == token_id)

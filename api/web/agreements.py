@@ -177,9 +177,10 @@ def _detail(
         # The people the crafting sketch names as relationships to build.
         sketch = found.get("sketch") or {}
         ids |= {r["personId"] for r in sketch.get("relationships", []) if r.get("personId")}
-        employee = read_side.people_by_id(conn, rm, [found["employee_id"]]).get(
-            found["employee_id"]
-        )
+        # Only whom the employee reports to (a whole row's sealed values would be opened).
+        employee = read_side.people_by_id(
+            conn, rm, [found["employee_id"]], ("person_id", "manager_id")
+        ).get(found["employee_id"])
         manager_id = employee["manager_id"] if employee else None
         named = ids | ({manager_id} if manager_id else set())
         people = read_side.people_by_id(conn, rm, named, read_side.NAMED)
@@ -243,12 +244,18 @@ class AgreementPages:
     ) -> Detail | None:
         """The agreement and its children: for its page (`request` given) only the
         latest of each list; otherwise every one (what the forms' pages work out)."""
+        found = await asyncio.to_thread(
+            self.site.ports.reads.run, self._detail_of(session, agreement_id, request)
+        )
+        return None if found is None else Detail(*found)
+
+    def _detail_of(
+        self, session: Session, agreement_id: UUID, request: Request | None
+    ) -> Callable[[Connection, ReadModel], DetailRows | None]:
         all_reviews = request is not None and request.query_params.get("reviews") == "all"
-        query = _detail(
+        return _detail(
             scope_of(session), str(agreement_id), self.sections, request is not None, all_reviews
         )
-        found = await asyncio.to_thread(self.site.ports.reads.run, query)
-        return None if found is None else Detail(*found)
 
     async def acting(self, request: Request, party: Party) -> tuple[Session, Detail] | Response:
         """The signed-in person and the agreement in the path, if they act on its `party`
@@ -309,15 +316,33 @@ class AgreementPages:
             **values,
         )
 
-    @signed_in
-    async def show(self, request: Request, session: Session) -> Response:
+    async def show(self, request: Request) -> Response:
         """One agreement, if the person may read it; otherwise the same 404 as for one
-        that does not exist."""
+        that does not exist. Read in the session's transaction (`Site.session_reading`),
+        except after the person's own write (`?recorded=`): the page then waits until
+        the read models include it, after the session's check and before its read."""
         agreement_id = uuid_or_none(request.path_params["agreement_id"])
+        position = whole_number(request.query_params.get("recorded", ""))
+        if agreement_id is None or position is not None:
+            return await self._show_recorded(request, agreement_id, position)
+        checked = await self.site.session_reading(
+            request, lambda session: self._detail_of(session, agreement_id, request)
+        )
+        if checked is None:
+            return to_sign_in()
+        session, found = checked
+        if found is None:
+            return self.site.not_found(request, session)
+        return self.page(request, session, Detail(*found))
+
+    async def _show_recorded(
+        self, request: Request, agreement_id: UUID | None, position: int | None
+    ) -> Response:
+        session = await self.site.session(request)
+        if session is None:
+            return to_sign_in()
         if agreement_id is None:
             return self.site.not_found(request, session)
-        recorded = request.query_params.get("recorded", "")
-        position = whole_number(recorded)
         if position is not None:
             # After this person's own write: wait until the page shows it, unless the
             # projector lags too long (then the page is shown as it is).

@@ -60,7 +60,11 @@ def agreement_section(
     if detail.manager_id is not None:
         # Only the names the form's list shows (each a sealed value to open).
         receivers = read_side.reports_of(conn, rm, detail.manager_id, read_side.NAMED)
-        receivers += read_side.people_by_id(conn, rm, [detail.manager_id], read_side.NAMED).values()
+        # The manager's name was read with the page's names (`_detail`): no query more.
+        if detail.manager_id in detail.names:
+            receivers.append(
+                {"person_id": detail.manager_id, "display_name": detail.names[detail.manager_id]}
+            )
     employee = detail.agreement["employee_id"]
     others = [r for r in receivers if r["person_id"] != employee]
     return {"changes": changes, "receivers": others} | shown

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from api import read_side
 from api.web.navigation import REVIEW_HORIZON
 from api.web.sessions import Session
-from api.web.site import Site, scope_of, signed_in
+from api.web.site import PageRead, Site, scope_of, signed_in, to_sign_in
 from domain.ledger import limit_reached
 from domain.values import Role
 
@@ -58,20 +58,27 @@ class TeamPages:
     def __init__(self, site: Site) -> None:
         self.site = site
 
-    @signed_in
-    async def inbox(self, request: Request, session: Session) -> Response:
-        """HR sees everyone's; a manager their reports'; anyone else has no inbox."""
-        actor = session.actor
-        if not (actor.has(Role.HR) or actor.has(Role.MANAGER)):
-            return self.site.not_found(request, session)
-        manager_id = None if actor.has(Role.HR) else actor.id
-        scope, today = scope_of(session), datetime.now(UTC).date()
-        found = await asyncio.to_thread(
-            self.site.ports.reads.run,
-            lambda conn, rm: read_side.inbox(
+    async def inbox(self, request: Request) -> Response:
+        """HR sees everyone's; a manager their reports'; anyone else has no inbox. Its
+        lists are read in the session's transaction (`Site.session_reading`)."""
+        today = datetime.now(UTC).date()
+
+        def lists(session: Session) -> PageRead[dict[str, Any]] | None:
+            actor = session.actor
+            if not (actor.has(Role.HR) or actor.has(Role.MANAGER)):
+                return None
+            manager_id = None if actor.has(Role.HR) else actor.id
+            scope = scope_of(session)
+            return lambda conn, rm: read_side.inbox(
                 conn, rm, scope, manager_id, today + REVIEW_HORIZON, SHOWN
-            ),
-        )
+            )
+
+        checked = await self.site.session_reading(request, lists)
+        if checked is None:
+            return to_sign_in()
+        session, found = checked
+        if found is None:
+            return self.site.not_found(request, session)
         for row in found["activity"]:
             row["label"] = event_label(row["type"])
         return self.site.render(
@@ -80,7 +87,7 @@ class TeamPages:
             session,
             shown=SHOWN,
             today=today,
-            everyone=manager_id is None,
+            everyone=session.actor.has(Role.HR),
             **found,
         )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, Select, func, select, update
 
 from domain.sealing import Keys
 from infra.followers import EventTrust
@@ -34,14 +34,16 @@ def unread_count(reader: Engine, person_id: str) -> int:
 
 def unread_on(conn: Connection, person_id: str) -> int:
     """`unread_count` inside a transaction the caller holds (the web session's reads)."""
-    return int(
-        conn.execute(
-            select(func.count()).where(
-                outbox.c.recipient_id == person_id,
-                outbox.c.status != SKIPPED,
-                outbox.c.read_at.is_(None),
-            )
-        ).scalar_one()
+    return int(conn.execute(unread_query(person_id)).scalar_one())
+
+
+def unread_query(person_id: str) -> Select[Any]:
+    """The count `unread_on` reads, as a select (a caller may read it as a subquery of
+    a statement with more in it)."""
+    return select(func.count()).where(
+        outbox.c.recipient_id == person_id,
+        outbox.c.status != SKIPPED,
+        outbox.c.read_at.is_(None),
     )
 
 

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, Select, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -53,10 +53,13 @@ def saved_time_zone(engine: Engine, person_id: str) -> str | None:
 
 def time_zone_on(conn: Connection, person_id: str) -> str | None:
     """`saved_time_zone` inside a transaction the caller holds (the web session's reads)."""
-    found = conn.execute(
-        select(digest_times.c.time_zone).where(digest_times.c.person_id == person_id)
-    ).scalar()
+    found = conn.execute(time_zone_query(person_id)).scalar()
     return None if found is None else str(found)
+
+
+def time_zone_query(person_id: str) -> Select[Any]:
+    """The chosen zone `time_zone_on` reads, as a select (no row: none chosen)."""
+    return select(digest_times.c.time_zone).where(digest_times.c.person_id == person_id)
 
 
 @cache

@@ -33,6 +33,7 @@ SESSION_READS = (
     "crafting_notify_digest_times",  # the chosen time zone
     "display_name",  # the header's name
 )
+PAGE_READS = {"inbox": "audit_log", "agreements": "adjustments"}  # each page's own read
 
 
 @contextmanager
@@ -84,8 +85,30 @@ def test_a_page_reads_the_session_and_its_header_in_one_transaction(api: Api) ->
         assert len(session) == 1, (path, begun)
         for table in SESSION_READS:
             assert any(table in sql for sql in session[0]), (path, table, session[0])
-        # The session's transaction, and the page's own read.
-        assert len(begun) == 2, (path, [t[:2] for t in begun])
+        # Signed out?, the unread notifications and the zone: one statement.
+        assert any(all(t in sql for t in SESSION_READS[:3]) for sql in session[0]), path
+        # The page's own read shares the session's transaction (`Site.session_reading`).
+        assert len(begun) == 1, (path, [t[:2] for t in begun])
+        assert any(PAGE_READS[path.split("/")[1]] in sql for sql in session[0]), path
+        # Of the directory only names (and whom the employee reports to) are read: a
+        # whole row would have its e-mail address and other sealed values opened.
+        people = [sql for sql in session[0] if re.search(r"FROM \w*people\b", sql)]
+        assert people and not any(".email" in sql for sql in people), (path, people)
+        # The manager's name among the receivers is the page's names' (no query more).
+        assert len([sql for sql in people if ".person_id IN" in sql]) <= 3, (path, people)
+
+
+def test_after_ones_own_write_the_agreement_page_waits_before_its_read(api: Api) -> None:
+    """`?recorded=`: the session is checked, then the page waits for the projector,
+    then reads: two transactions, the page's read after the wait."""
+    world = World(api)
+    aid = agreement_uuid(world.propose()["id"])
+    world.sync()
+    manager = sign_in(api.client, api.secret, world.ids["mgr"], Role.MANAGER, Role.EMPLOYEE)
+    begun = _page_transactions(manager, f"/agreements/{aid}?recorded=1")
+    session = [t for t in begun if any("web_used_tokens" in sql for sql in t)]
+    assert len(session) == 1 and not any("adjustments" in sql for sql in session[0])
+    assert any("adjustments" in sql for t in begun[begun.index(session[0]) + 1 :] for sql in t)
 
 
 def test_a_signed_out_session_reads_nothing_more(api: Api) -> None:
@@ -100,8 +123,10 @@ def test_a_signed_out_session_reads_nothing_more(api: Api) -> None:
         answer = copy.get("/inbox")
     assert answer.status_code == 303 and answer.headers["location"] == "/signin"
     statements = [sql for t in begun for sql in t]
+    # The session's one statement (its notifications and zone, read beside, unused),
+    # then neither the header's query nor the page's read.
     assert any("web_used_tokens" in sql for sql in statements)
-    assert not any("display_name" in sql or "crafting_notify" in sql for sql in statements)
+    assert not any("display_name" in sql or "audit_log" in sql for sql in statements)
 
 
 MASKED = re.compile(
