@@ -41,7 +41,7 @@ from infra.notifications.preferences import time_zones as time_zones
 from infra.notifications.preferences import valid_time_zone as valid_time_zone
 from infra.notifications.service import Notifications
 from infra.notifications.unsubscribe import read_token
-from infra.read_routing import ReadRouter
+from infra.read_routing import ReadRouter, connected
 from infra.secrets import jwt_secret
 from infra.signing import events_key, trusted_public_keys
 from infra.used_tokens import UsedTokens, used_query
@@ -165,6 +165,21 @@ class Reads:
             return self.router.run(partial(self._opened, query))
         with self.engine.begin() as conn:
             return self._opened(query, conn)
+
+    def run_alone(self, statement: Callable[[Connection], T]) -> T:
+        """`statement`, one statement that finds the live generation itself (so it is
+        its own snapshot: the generation cannot switch under it), run without a
+        transaction on a replica in rotation or the primary as `run` picks them; its
+        sealed texts opened as `run` opens them. Blocking."""
+        if self.router is not None:
+            return self.router.run(partial(self._opened_alone, statement), alone=True)
+        with connected(self.engine, alone=True) as conn:
+            return self._opened_alone(statement, conn)
+
+    def _opened_alone(self, statement: Callable[[Connection], T], conn: Connection) -> T:
+        with self.keys.reading_on(conn):
+            opened: T = opened_in(statement(conn), self.keys)
+        return opened
 
     def run_beside(
         self, primary: Callable[[Connection], P], query: Callable[[Connection, ReadModel], T]

@@ -386,6 +386,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="do not also measure our server with CRAFTING_COMPILED_READS=0",
     )
     add("--keep", action="store_true", help="keep the schema")
+    add(
+        "--schema",
+        help="measure on this schema kept by an earlier run (--keep) instead of seeding a "
+        "fresh one; it is kept (both trees of an alternating comparison read the same tables)",
+    )
     return parser.parse_args(argv)
 
 
@@ -398,8 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     secret = uuid4().hex + uuid4().hex
     token = mint_token(secret, f"hris-{uuid4().hex[:6]}", [Role.INTEGRATION], timedelta(hours=2))
     loads: list[Load] = []
-    with fresh_schema(args.database_url, args.keep) as url:
-        events = seed(url, args.agreements, args.live)
+    with _schema(args) as url:
+        events = _events(url) if args.schema else seed(url, args.agreements, args.live)
         postgraphile_comments(url)
 
         with postgraphile(url, args.workers) as theirs:
@@ -417,6 +422,25 @@ def main(argv: list[str] | None = None) -> int:
                 loads.append(measured(ours, token, OURS, "agreements", label, args))
         summary(args, events, loads, url.split("?")[0])
     return 1 if any(x.errors for x in loads) else 0
+
+
+@contextmanager
+def _schema(args: argparse.Namespace) -> Iterator[str]:
+    """A fresh schema, or the kept one named by --schema (never dropped)."""
+    if args.schema:
+        yield f"{args.database_url.split('?')[0]}?schema={args.schema}"
+        return
+    with fresh_schema(args.database_url, args.keep) as url:
+        yield url
+
+
+def _events(url: str) -> int:
+    """The events a kept schema holds (its seeding's count, for the report)."""
+    base, schema = url.split("?schema=")
+    with psycopg.connect(base) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        found = conn.execute("SELECT max(notification_id) FROM crafting_events").fetchone()
+    return int(found[0] or 0) if found else 0
 
 
 def summary(args: argparse.Namespace, events: int, loads: list[Load], database: str) -> None:

@@ -75,8 +75,15 @@ def _postgres(
         connect_args["connect_timeout"] = connect_timeout
     return create_engine(
         url,
-        pool_size=pool.size,
-        max_overflow=pool.overflow,
+        # Every connection opened is kept, up to the same maximum (size + overflow):
+        # SQLAlchemy closes a connection opened above `pool_size` as soon as it is
+        # returned to a pool holding `pool_size` idle ones, so a steady load above it
+        # opened a server process every few requests (its fork, its catalog caches, the
+        # compiled reads' statement prepared again: 75 backends in 20 s of bench
+        # hris_read). The pool opens connections lazily, so at rest it holds only what
+        # a load has needed.
+        pool_size=pool.size + pool.overflow,
+        max_overflow=0,
         pool_timeout=10,
         pool_pre_ping=True,
         connect_args=connect_args,

@@ -23,6 +23,7 @@ from projections import queries as q
 from projections.tables import ReadModel
 
 T = TypeVar("T")
+Q = TypeVar("Q")
 
 
 @dataclass
@@ -51,8 +52,16 @@ class Context(BaseContext):
         """Run a read query in a worker thread, on the live read-model tables, in one
         transaction (so the generation cannot switch under it)."""
 
+        return await self._threaded(self.ports.reads.run, query)
+
+    async def read_alone(self, statement: Callable[[Connection], T]) -> T:
+        """Run one statement that finds the live generation itself in a worker thread,
+        without a transaction (`Reads.run_alone`)."""
+        return await self._threaded(self.ports.reads.run_alone, statement)
+
+    async def _threaded(self, run: Callable[[Q], T], query: Q) -> T:
         try:
-            return await asyncio.to_thread(self.ports.reads.run, query)
+            return await asyncio.to_thread(run, query)
         except KeysUnavailable:
             raise UnavailableError from None
 

@@ -15,6 +15,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import Connection
 
+from api.graphql.compiled import plans
 from api.graphql.compiled.plans import CompiledReads
 from api.graphql.compiled.sql import float_column as _float
 from api.graphql.compiled.sql import global_id_column as _global_id
@@ -393,3 +394,62 @@ def test_a_fault_in_a_compiled_read_is_answered_by_the_resolvers(
         "crafting_graphql_compiled_reads_total", {"outcome": "failed"}
     )
     assert (after or 0) == (failed or 0) + 1
+
+
+def test_a_page_is_one_statement_outside_a_transaction(
+    pair: tuple[Api, Api], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No BEGIN, COMMIT or generation lookup around the page's statement: each is a round
+    trip of the client's and the server's CPU (bench hris_read). The statement reads the
+    generation in its own snapshot."""
+    compiled, _ = pair
+    w = World(compiled)
+    _history(w)
+    _same(pair, w.hr, FULL, n=10)  # the generation is known from here on
+    seen: list[tuple[bool, Any]] = []
+    lookups: list[Connection] = []
+    run, lookup = CompiledReads._run, plans.q.live_read_model
+    compiled_connections: list[Connection] = []
+
+    def watched(self: CompiledReads, conn: Connection, *args: Any) -> str:
+        compiled_connections.append(conn)
+        text = run(self, conn, *args)
+        raw = conn.connection.driver_connection
+        seen.append((raw.autocommit, raw.info.transaction_status))
+        return text
+
+    def counted(conn: Connection) -> Any:
+        lookups.append(conn)  # the resolvers' server (the pair's other) looks up too
+        return lookup(conn)
+
+    monkeypatch.setattr(CompiledReads, "_run", watched)
+    monkeypatch.setattr(plans.q, "live_read_model", counted)
+    before = _served()
+    _same(pair, w.hr, FULL, n=10)
+    _same(pair, w.manager, FULL, n=100)
+    assert _served() == before + 2
+    assert seen == [(True, psycopg.pq.TransactionStatus.IDLE)] * 2
+    assert not [c for c in lookups if any(c is d for d in compiled_connections)]
+
+
+def test_a_switched_generation_is_read_again(
+    pair: tuple[Api, Api], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild switches the read model's tables between two requests: the statement
+    sees it (or finds the old tables gone) and runs again on the live ones."""
+    compiled, _ = pair
+    w = World(compiled)
+    _history(w)
+    first = _same(pair, w.hr, FULL, n=10)
+    compiled.container.rebuild()
+    before = _served()
+    assert _same(pair, w.hr, FULL, n=10) == first
+    run = CompiledReads._run
+
+    def gone(self: CompiledReads, conn: Connection, *args: Any) -> str:
+        self._generation = 10**6  # tables that no longer exist
+        return run(self, conn, *args)
+
+    monkeypatch.setattr(CompiledReads, "_run", gone)
+    assert _same(pair, w.hr, FULL, n=10) == first
+    assert _served() == before + 2

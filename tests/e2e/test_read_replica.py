@@ -14,6 +14,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 
 from api.graphql.ids import agreement_uuid
 from bench.replication import NoPostgresBinaries, Replication
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.postgres
 
 AGREEMENT = """query($id: ID!, $p: Int) { agreement(id: $id, consistentWith: $p) {
   id title adjustments { description } } }"""
+COMPILED = "crafting_graphql_compiled_reads_total"
 LIST = "{ agreements(first: 5) { edges { node { id title adjustments { description } } } } }"
 
 
@@ -124,6 +126,21 @@ def test_reads_go_to_the_replica(api: Api, replica: Replication) -> None:
     assert body["in_rotation"] is True
     assert body["name"] == f"127.0.0.1:{replica.replica_port}/postgres"  # no user, no password
     assert body["reason"] is None
+
+
+def test_a_compiled_list_is_read_on_the_replica(api: Api, replica: Replication) -> None:
+    """The compiled reads' one statement, run without a transaction, goes to the
+    replica in rotation as every read does."""
+    world = World(api)
+    world.propose()
+    world.sync()
+    eventually(lambda: _replica(api).in_rotation, what="the replica in rotation")
+    replica.wait_replayed()
+    served = REGISTRY.get_sample_value(COMPILED, {"outcome": "served"}) or 0.0
+    before = _replica(api).reads
+    assert len(api.data(world.manager, LIST)["agreements"]["edges"]) == 1
+    assert REGISTRY.get_sample_value(COMPILED, {"outcome": "served"}) == served + 1
+    assert _replica(api).reads == before + 1
 
 
 def test_read_your_writes_holds_through_a_replica_that_has_not_replayed_them(

@@ -27,7 +27,7 @@ from api.graphql.context import Context
 from api.graphql.errors import BadInputError, ForbiddenError
 from api.http.metrics import COMPILED_READS
 from projections import queries as q
-from projections.tables import ReadModel
+from projections.tables import PROJECTION_NAME, ReadModel, projection_state, read_model
 
 log = logging.getLogger("crafting.graphql")
 PLANS_KEPT = 512
@@ -49,6 +49,9 @@ class CompiledReads:
 
     def __init__(self) -> None:
         self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        # The read model's live generation as last seen: each statement names its
+        # tables and checks it (`_run`); read again only when it has switched.
+        self._generation: int | None = None
 
     def plan(
         self, schema: GraphQLSchema, document: DocumentNode, query: str, operation_name: str | None
@@ -86,7 +89,7 @@ class CompiledReads:
             return None
         viewer = ctx.scope
         try:
-            text = await ctx.read(lambda conn, rm: self._run(conn, rm, plan, pages, viewer))
+            text = await ctx.read_alone(lambda conn: self._run(conn, plan, pages, viewer))
         except Exception:  # a fault here must not cost the answer: the resolvers give it
             log.exception("compiled read failed; answering with the resolvers")
             COMPILED_READS.labels("failed").inc()
@@ -94,9 +97,27 @@ class CompiledReads:
         COMPILED_READS.labels("served").inc()
         return orjson.Fragment(text)
 
-    def _run(
+    def _run(self, conn: Connection, plan: Plan, pages: list[_Page], viewer: q.ReadScope) -> str:
+        """The page as JSON text, from one statement run alone (no transaction: no
+        BEGIN and COMMIT round trips, nor one to read the generation). The statement
+        reads the live generation in its own snapshot beside the tables it names, so
+        a rebuild's switch in between is seen: the generation is read again and the
+        statement run on the new tables (a dropped old table fails the same way)."""
+        for attempt in range(2):
+            if self._generation is None or attempt:
+                self._generation = q.live_read_model(conn).generation
+            generation = self._generation
+            try:
+                rows = self._rows(conn, read_model(generation), plan, pages, viewer)
+            except psycopg.errors.UndefinedTable:
+                continue  # the generation named was dropped after a switch
+            if _generation_of(rows) == generation:
+                return _spliced(rows, len(plan.edge_lists))
+        raise RuntimeError("the read model's generation switched twice under one read")
+
+    def _rows(
         self, conn: Connection, rm: ReadModel, plan: Plan, pages: list[_Page], viewer: q.ReadScope
-    ) -> str:
+    ) -> list[Any]:
         params: dict[str, Any] = {}
         selects: list[Any] = []
         key: list[Any] = [rm.generation]
@@ -116,7 +137,12 @@ class CompiledReads:
             ]
             body = ", ".join(f'{r.json_sql} AS "{r.key}"' for r in plan.roots)
             with_ = f"WITH {', '.join(parts)} " if parts else ""
-            unions = [f"SELECT -1, 0, row_to_json(o)::text FROM (SELECT {body}) o"]
+            # The document's row carries the live generation (its second column, the
+            # edges' position), read in the statement's snapshot.
+            live = (
+                f"(SELECT generation FROM {projection_state.name} WHERE name = '{PROJECTION_NAME}')"
+            )
+            unions = [f"SELECT -1, {live}, row_to_json(o)::text FROM (SELECT {body}) o"]
             unions += plan.edge_lists
             statement = (with_ + " UNION ALL ".join(unions)).replace(RM, f"rm{rm.generation}_")
             plan.statements[tuple(key)] = statement
@@ -124,8 +150,12 @@ class CompiledReads:
         # statement is long (parsing it is ~2 ms of PostgreSQL's time) and a pool under
         # load replaces its overflow connections often, so many would never reach five.
         raw = cast("psycopg.Connection[Any]", conn.connection.driver_connection)
-        rows = raw.execute(statement, params, prepare=True).fetchall()
-        return _spliced(rows, len(plan.edge_lists))
+        return raw.execute(statement, params, prepare=True).fetchall()
+
+
+def _generation_of(rows: Sequence[Any]) -> int:
+    """The live generation the statement saw (the document's row, list -1)."""
+    return int(next(row[1] for row in rows if row[0] == -1))
 
 
 def _spliced(rows: Sequence[Any], lists: int) -> str:
