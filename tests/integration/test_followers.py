@@ -225,6 +225,14 @@ def test_a_short_batch_ends_the_catch_up_without_reading_the_log_again(
     # Every position once, in order: nothing skipped or applied twice.
     assert consumer.positions == list(range(1, now + 1))
 
+    # Woken by a save meanwhile (what a round under load sees): it reads on.
+    container.app.execute(org.hr, c.UpsertPeople(people=[c.DirectoryEntry(org.mate_id, profile)]))
+    follower.batch_size = 500
+    reads.clear()
+    follower.wake()
+    assert follower.catch_up() == 1
+    assert reads == [1, 0]
+
 
 def test_retention_never_acts_on_an_event_written_around_the_service(database_url: str) -> None:
     settings = Settings(
