@@ -109,6 +109,7 @@ def measure(container: Container, followers: list[Follower], count: int) -> list
     for i in range(count):
         run(i)
         for follower in followers:
+            follower._wake.clear()  # the save woke it: its loop's `wait` takes that in
             current[:] = [follower.name]
             started = time.process_time()
             follower.catch_up()
