@@ -175,6 +175,65 @@ def test_a_consumer_bug_is_logged_with_its_traceback_and_backs_off(
     assert max(gaps) <= 10.5
 
 
+class Recording:
+    """A consumer that notes the positions it was given."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.positions: list[int] = []
+
+    def handle(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        self.positions.extend(position for position, _ in events)
+
+
+def test_a_short_batch_ends_the_catch_up_without_reading_the_log_again(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container.prepare()
+    org = Org(container.app)
+    recorder = container.app.recorder
+    reads: list[int] = []  # the length of each read of the log
+    select = recorder.select_notifications
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        found = select(*args, **kwargs)
+        reads.append(len(found))
+        return found
+
+    monkeypatch.setattr(recorder, "select_notifications", counted)
+    head = int(recorder.max_notification_id() or 0)
+    assert head > 4
+    consumer = Recording()
+    follower = container.follower("recording", consumer=consumer)
+    follower.prepare()
+    follower.batch_size = head + 1
+    assert follower.catch_up() == head
+    assert reads == [head]  # one read: it was short, so it reached the end
+
+    # Full batches go on reading; the first short (here empty) one stops.
+    for hours in (30, 31, 32, 33):  # one event each
+        profile = Profile("Emp", "emp@example.com", org.manager_id, "team", hours, True)
+        container.app.execute(
+            org.hr, c.UpsertPeople(people=[c.DirectoryEntry(org.employee_id, profile)])
+        )
+    now = int(recorder.max_notification_id() or 0)
+    follower.batch_size = 2
+    reads.clear()
+    assert follower.catch_up() == now - head
+    assert reads[-1] < 2 and all(n == 2 for n in reads[:-1])
+    # Every position once, in order: nothing skipped or applied twice.
+    assert consumer.positions == list(range(1, now + 1))
+
+    # Woken by a save meanwhile (what a round under load sees): it reads on.
+    container.app.execute(org.hr, c.UpsertPeople(people=[c.DirectoryEntry(org.mate_id, profile)]))
+    follower.batch_size = 500
+    reads.clear()
+    follower.wake()
+    assert follower.catch_up() == 1
+    assert reads == [1, 0]
+
+
 def test_retention_never_acts_on_an_event_written_around_the_service(database_url: str) -> None:
     settings = Settings(
         database_url=database_url, signing_key=new_private_key(), retention_days_after_leaving=30

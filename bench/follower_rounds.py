@@ -1,0 +1,152 @@
+"""What the followers of `crafting serve` cost per round when each round is one command's
+events — the commands benchmark's case, where every save wakes every follower.
+
+    python -m bench.follower_rounds [--commands 200] [--database-url postgresql://…]
+
+A fresh schema (dropped at the end) with a small directory; then `--commands` commands
+(a proposal, its approval, an adjustment, a review, in turn), each followed by one
+round of the projector, the webhook planner and the notification planner (`catch_up`
+and `dispatch`, as their loops do). Prints, per follower, the statements a round sends
+(SQLAlchemy's and the event store's log reads) and its `process_time`, so other
+processes' load does not move the figure. Run it against another tree with
+`PYTHONPATH=<tree>` to compare (this file needs nothing but the service's modules).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import event
+
+from bench.rebuild_throughput import fresh_schema
+from domain.access import Actor
+from domain.application import Request
+from domain.application import commands as c
+from domain.person import Profile
+from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal, Guardrails, Role
+from infra.bootstrap import Container, bootstrap
+from infra.followers import Follower
+from infra.secrets import new_master_key
+from infra.settings import Settings
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    add = parser.add_argument
+    add("--commands", type=int, default=200, help="commands, one follower round each")
+    add("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    return parser.parse_args(argv)
+
+
+def asking(actor_id: str, *roles: Role) -> Request:
+    return Request(Actor(actor_id, frozenset(roles)), correlation_id=str(uuid4()))
+
+
+def commands(container: Container) -> Callable[[int], None]:
+    """A directory of one manager and five employees; the i-th command of the mix."""
+    app = container.app
+    hr, manager = asking("hr", Role.HR), asking("mgr", Role.MANAGER, Role.EMPLOYEE)
+    people = [("hr", None), ("mgr", None)] + [(f"emp{i}", "mgr") for i in range(5)]
+    entries = [
+        c.DirectoryEntry(pid, Profile(pid.title(), f"{pid}@example.com", boss, "team", 40, True))
+        for pid, boss in people
+    ]
+    app.execute(hr, c.UpsertPeople(people=entries))
+    work = AdjustmentDraft(AdjustmentKind.TASK, "Write one feature brief", 2)
+    open_: list[UUID] = []
+
+    def run(i: int) -> None:
+        step = i % 4
+        employee = asking(f"emp{i // 4 % 5}", Role.EMPLOYEE)
+        if step == 0:
+            goal = CareerGoal("Product manager", ("roadmapping",))
+            proposed = c.ProposeAgreement(
+                title="Tester to PM", career_goal=goal, adjustments=[work]
+            )
+            found = app.execute(employee, proposed).agreement
+            assert found is not None
+            open_.append(found.id)
+        elif step == 1:
+            rails = Guardrails(6, ("release sign-off",), 14)
+            app.execute(manager, c.ApproveAgreement(agreement_id=open_[-1], guardrails=rails))
+        elif step == 2:
+            app.execute(manager, c.AddAdjustment(agreement_id=open_[-1], adjustment=work))
+        else:
+            app.execute(manager, c.RecordReview(agreement_id=open_[-1], outcome="ON_TRACK"))
+
+    return run
+
+
+def measure(container: Container, followers: list[Follower], count: int) -> list[str]:
+    statements: Counter[str] = Counter()
+    cpu: Counter[str] = Counter()
+    current: list[str] = []
+
+    def counted(*_: Any, **__: Any) -> None:
+        if current:
+            statements[current[0]] += 1
+
+    for engine in {container.engines.writer, container.engines.reader}:
+        event.listen(engine, "before_cursor_execute", counted)
+    recorder = container.app.recorder
+    select = recorder.select_notifications
+
+    def reading(*args: Any, **kwargs: Any) -> Any:
+        counted()
+        return select(*args, **kwargs)
+
+    recorder.select_notifications = reading  # type: ignore[method-assign]
+    run = commands(container)
+    for follower in followers:
+        follower.catch_up()
+    for i in range(count):
+        run(i)
+        for follower in followers:
+            follower._wake.clear()  # the save woke it: its loop's `wait` takes that in
+            current[:] = [follower.name]
+            started = time.process_time()
+            follower.catch_up()
+            follower.dispatch()
+            cpu[follower.name] += time.process_time() - started
+            current.clear()
+    lines = []
+    for follower in followers:
+        name = follower.name
+        per_round = statements[name] / count
+        lines.append(f"{name}: {per_round:.1f} statements, {1000 * cpu[name] / count:.2f} ms CPU")
+    total = sum(cpu.values()) / count
+    lines.append(
+        f"all three: {sum(statements.values()) / count:.1f} statements, "
+        f"{1000 * total:.2f} ms CPU per round (one command's events)"
+    )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    os.environ.setdefault("CRAFTING_MASTER_KEY", new_master_key())
+    with fresh_schema(args.database_url, keep=False) as url:
+        settings = Settings(database_url=url, jwt_secret=secrets.token_urlsafe(48))
+        container = bootstrap(settings)
+        try:
+            container.prepare()
+            notifications = container.notifications(secrets.token_urlsafe(48)).follower
+            followers = [container.projector, container.webhooks, notifications]
+            for follower in followers:
+                follower.prepare()
+            for line in measure(container, followers, args.commands):
+                print(line)
+        finally:
+            container.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
