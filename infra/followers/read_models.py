@@ -144,7 +144,7 @@ class _Rebuild:
         """Project everything in memory, writing every REBUILD_FLUSH_EVENTS events:
         nothing is read back, and a row changed by many events is written once."""
         projector = BatchProjector(None, self.rm, remember=True, names=self.names)
-        deferred = self._prepare_load()
+        deferred = self._drop_deferred_indexes()
         unflushed = 0
         collecting = gc.isenabled()
         gc.disable()  # millions of short-lived rows; nothing cyclic worth collecting
@@ -214,24 +214,14 @@ class _Rebuild:
                 (n,) = self.follower.recorder.select_notifications(position, 1)
                 quarantine.put(conn, NAME, n, described(error))
 
-    def _prepare_load(self) -> list[Index]:
-        """The new tables made cheap to fill; the indexes dropped, to build after it.
-
-        Their secondary indexes are dropped while the tables are empty: the load
+    def _drop_deferred_indexes(self) -> list[Index]:
+        """The new tables' secondary indexes, dropped while they are empty: the load
         writes only the rows, and each index is built once from the full table (a sort)
         instead of being updated row by row, ~2.8 rows per event. Unique indexes and
         primary keys stay: the flush's upserts and the database's refusals rely on them.
         Nothing reads these tables before the switch but the flush's own lookups by
         primary key and its per-flush selects of the insights (a scan at worst). An
-        interrupted rebuild drops the whole generation, so none is left half-made.
-
-        On PostgreSQL the tables are also UNLOGGED while they fill: the rows and their
-        upserts from flush to flush are not written to the WAL, and the children's
-        CLUSTER rewrite not a second time; `_cluster` makes them logged (one WAL
-        write of the final tables, which a streaming replica receives) before any
-        reader can see them. A crash meanwhile empties them, and the interrupted
-        rebuild is started over anyway.
-        """
+        interrupted rebuild drops the whole generation, so none is left half-made."""
         deferred = [
             index
             for table in self.rm.metadata.sorted_tables
@@ -241,9 +231,6 @@ class _Rebuild:
         with self.engine.begin() as conn:
             for index in deferred:
                 index.drop(conn)
-            if self.engine.dialect.name == "postgresql":
-                for table in self.rm.metadata.sorted_tables:
-                    conn.exec_driver_sql(f'ALTER TABLE "{table.name}" SET UNLOGGED')
         return deferred
 
     def _cluster(self, deferred: Sequence[Index]) -> None:
@@ -274,10 +261,6 @@ class _Rebuild:
                 raise
             # An order on disk is worth less than the rebuild: switch without it.
             log.warning("the rebuilt tables were not clustered (%s)", described(error))
-        if postgres:  # made logged before the indexes are built: those are then written once
-            with self.engine.begin() as conn:
-                for built in self.rm.metadata.sorted_tables:
-                    conn.exec_driver_sql(f'ALTER TABLE "{built.name}" SET LOGGED')
         self._build([i for i in deferred if i.name not in clustering])
 
     def _build(self, indexes: Sequence[Index]) -> None:
