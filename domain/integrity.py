@@ -36,14 +36,14 @@ TAG_FIELD = "_tag"  # the service's HMAC of the event's hash (domain/event_tags.
 NOT_HASHED = frozenset({"originator_id", "originator_version", "class_version", TAG_FIELD})
 # Exact types that are their own JSON form (a sealed value is a `str` subclass, an enum
 # member an instance of its enum: neither is one of these).
-_JSON_ATOMS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+JSON_ATOMS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 
 
 def plain(value: Any, *, sealed: bool = True) -> Any:
     """JSON-ready form of a stored value, the same for the domain and the verifier. A
     sealed value (domain.sealing) is its envelope; with `sealed=False` it stays the
     value it is in memory (a `str` that still knows its envelope)."""
-    if type(value) in _JSON_ATOMS:  # the common case, answered before the checks below
+    if type(value) in JSON_ATOMS:  # the common case, answered before the checks below
         return value
     if sealed and hasattr(value, "stored_form"):
         return value.stored_form()

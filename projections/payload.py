@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from domain.integrity import plain
+from domain.integrity import JSON_ATOMS, plain
 from domain.webhooks.subscription import WebhookSubscription
 
 # Carried as columns of their own, so left out of the payload.
@@ -50,7 +50,13 @@ def _camel_keys(value: Any) -> Any:
 def event_payload(event: Any) -> dict[str, Any]:
     """The event's own fields (not its metadata), as JSON; a webhook subscription's URL
     only as its receiver (see `receiver`)."""
-    payload = {camel(k): camel_json(v) for k, v in vars(event).items() if k not in METADATA_FIELDS}
+    # Most fields are atoms, their own JSON form: answered without the walk (every
+    # event of a rebuild gets an audit row).
+    payload = {
+        camel(k): v if type(v) in JSON_ATOMS else camel_json(v)
+        for k, v in vars(event).items()
+        if k not in METADATA_FIELDS
+    }
     if isinstance(event, WebhookSubscription.Created):
         del payload["url"]
         payload["receiver"] = receiver(event.url)

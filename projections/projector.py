@@ -24,7 +24,7 @@ from domain.idempotency import IdempotencyRecord
 from domain.metadata import RecordedEvent
 from domain.person import Person, Provisioning
 from domain.records import Adjustment, ChangeKind, Reallocation
-from domain.sealing import stored
+from domain.sealing import stored, stored_cells
 from domain.values import FINAL_STATUSES, AgreementStatus, ChangeStatus
 from domain.webhooks import WebhookSubscription
 from projections.insights import kept_outcomes, kept_skills
@@ -714,18 +714,28 @@ def append(conn: Connection, table: Table, rows: list[Row]) -> None:
     """Insert new rows in bulk: COPY on PostgreSQL, executemany elsewhere."""
     if not rows:
         return
-    rows = [stored(row) for row in rows]  # sealed texts as their envelopes
     if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), rows)
+        conn.execute(table.insert(), [stored(row) for row in rows])  # sealed as envelopes
         return
-    names = [c.name for c in table.columns]
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    statement, names, json_cells = _copy_of(table)
     raw = conn.connection.driver_connection
     assert raw is not None
-    columns = ", ".join(f'"{n}"' for n in names)
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([Json(row[n]) if n in json_columns else row[n] for n in names])
+            values = stored_cells(row, names)  # sealed texts as their envelopes
+            for i in json_cells:
+                values[i] = Json(values[i])
+            copy.write_row(values)
+
+
+@cache
+def _copy_of(table: Table) -> tuple[str, tuple[str, ...], tuple[int, ...]]:
+    """A table's COPY statement, its columns in order and where its JSON columns are:
+    worked out once, not per row of every batch."""
+    names = tuple(c.name for c in table.columns)
+    columns = ", ".join(f'"{n}"' for n in names)
+    json_cells = tuple(i for i, c in enumerate(table.columns) if isinstance(c.type, JSON))
+    return f'COPY "{table.name}" ({columns}) FROM STDIN', names, json_cells
 
 
 def upsert(conn: Connection, table: Table, rows: list[Row]) -> None:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
 from domain.application import commands as c
 from infra.alarms import open_alarms
@@ -20,7 +21,7 @@ from infra.followers import read_models
 from infra.followers.read_models import current_position, wait_for_position
 from infra.settings import Settings
 from projections.queries import live_read_model
-from projections.tables import clustered_children
+from projections.tables import clustered_children, read_model
 from tests.readmodel import random_workload, snapshot
 from tests.support import Org
 from tests.tampering import Raw, forged_tail
@@ -80,6 +81,41 @@ def test_the_service_keeps_answering_from_the_old_tables_during_a_rebuild(
     projected.rebuild(progress)
     assert len(seen) > 2
     assert snapshot(projected.engines.reader) == before
+
+
+def test_a_rebuild_builds_its_secondary_indexes_after_the_load(projected: Container) -> None:
+    # Loaded without them (each built once from the full table, not updated row by
+    # row), and every one is there once the new generation is live.
+    org = Org(projected.app)
+    org.active()
+    projected.projector.catch_up()
+
+    def indexes(generation: int) -> dict[str, set[str]]:
+        found = inspect(projected.engines.writer)
+        return {
+            t.name: {str(i["name"]) for i in found.get_indexes(t.name) if not i["unique"]}
+            for t in read_model(generation).metadata.sorted_tables
+        }
+
+    during: list[dict[str, set[str]]] = []
+
+    def progress(done: int, total: int) -> None:
+        with projected.engines.writer.connect() as conn:
+            building = read_models._state(conn).building_generation
+        if done < total and building is not None and not during:
+            during.append(indexes(building))
+
+    projected.projector.batch_size = 3
+    projected.rebuild(progress)
+    assert during
+    assert all(not names for names in during[0].values()), during[0]
+    with projected.engines.reader.connect() as conn:
+        generation = live_read_model(conn).generation
+    assert indexes(generation) == {
+        t.name: {str(i.name) for i in t.indexes if not i.unique}
+        for t in read_model(generation).metadata.sorted_tables
+    }
+    assert any(indexes(generation).values())
 
 
 @pytest.mark.parametrize("batch_size", [1000, 3])
