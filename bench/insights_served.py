@@ -55,6 +55,7 @@ from domain.person import Person
 from domain.sealing import opened_in
 from infra import migrations
 from infra.bootstrap import Container, bootstrap
+from infra.kept_insights import KeptInsights
 from infra.settings import Settings
 from infra.signing import events_key
 from projections.insights.facts import read_facts, with_texts_opened
@@ -379,7 +380,13 @@ def main(argv: list[str] | None = None) -> int:
             container = bootstrap(settings_here)
             try:
                 reads = Ports.of(container).reads
-                port = timed(lambda: reads.insights(HR, "all", datetime.now(UTC)), args.requests)
+
+                def computed() -> Insights:
+                    # Not kept between calls: each call reads and releases every table.
+                    uncached = dataclasses.replace(reads, kept_insights=KeptInsights(0.0))
+                    return uncached.insights(HR, "all", datetime.now(UTC))
+
+                port = timed(computed, args.requests)
                 now = datetime.now(UTC)
                 reference = full_computation(container, now)
                 full = timed(lambda: full_computation(container, now), args.baseline_runs)
@@ -417,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     print(line("(c) dashboard, first request after a person joined the team", after_change))
     print(line("    (before it: waiting for the projector to apply the change)", waited))
     print(line("(d) the old query: every row of every table and month", old))
-    print(line("baseline: Reads.insights in this process (no HTTP, no GraphQL)", port))
+    print(line("baseline: Reads.insights computed in this process (not kept)", port))
     print(line("baseline: full computation from the log (read_facts + compute)", full))
     verdict = "met" if p95(served) < 1 and p95(pages) < 1 else "NOT met"
     print(f"  target p95 < 1 s for (a) and (b): {verdict}")
