@@ -38,10 +38,13 @@ from typing import Any
 
 import httpx
 from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
+from strawberry.types.private import is_private
 from strawberry.utils.str_converters import to_camel_case
 
 from api.graphql.insights.types import Insights as InsightsType
+from api.graphql.insights.types import InsightTable
 from api.graphql.insights.types import insights as as_graphql
+from api.graphql.insights.types import row as selected_row
 from api.http.auth import mint_token
 from api.ports import Ports
 from api.web.sessions import mint_link
@@ -75,6 +78,8 @@ def selection(kind: Any) -> str:
         return ""
     fields = []
     for field in kind.__strawberry_definition__.fields:
+        if is_private(field.type):  # kept by the object, not in the schema
+            continue
         inner = selection(field.type)
         fields.append(f"{to_camel_case(field.python_name)}{' { ' + inner + ' }' if inner else ''}")
     return " ".join(fields)
@@ -117,11 +122,11 @@ def as_served(found: Insights) -> dict[str, Any]:
     them), without `asOf`: each request has its own instant."""
 
     def plain(value: Any) -> Any:
+        if isinstance(value, InsightTable):  # `rows` answered from the released rows
+            whole = {"rows": [plain(selected_row(r)) for r in value.released]}
+            return whole | {k: v for k, v in fields(value).items() if k != "released"}
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return {
-                to_camel_case(f.name): plain(getattr(value, f.name))
-                for f in dataclasses.fields(value)
-            }
+            return fields(value)
         if isinstance(value, list):
             return [plain(v) for v in value]
         if isinstance(value, Enum):
@@ -129,6 +134,11 @@ def as_served(found: Insights) -> dict[str, Any]:
         if isinstance(value, datetime | date):
             return value.isoformat()
         return value
+
+    def fields(value: Any) -> dict[str, Any]:
+        return {
+            to_camel_case(f.name): plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
 
     answer = plain(as_graphql(found))
     answer.pop("asOf")

@@ -155,15 +155,20 @@ class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             return definition.default_resolver  # type: ignore[no-any-return]
         resolver = definition.base_resolver
-        function = None if resolver is None else resolver.wrapped_func
-        if definition.extensions or not getattr(function, PLAIN_SELECTION, False):
+        if resolver is None or definition.extensions:
+            return None
+        function: Callable[..., Any] = resolver.wrapped_func
+        if not getattr(function, PLAIN_SELECTION, False):
             return None
         try:
             given = get_argument_values(field, details[0].node, self.variable_values)
         except Exception:  # graphql-core reports it on its own path
             return None
-        names = {a.graphql_name or a.python_name: a.python_name for a in definition.arguments}
-        kwargs = {names[k]: v for k, v in given.items()}
+        # Arguments named alike in Python and GraphQL only (no case conversion to redo).
+        names = {a.python_name for a in definition.arguments if a.graphql_name is None}
+        if not names.issuperset(given):
+            return None
+        kwargs = dict(given)
 
         def read(source: Any, _: str) -> Any:
             try:

@@ -84,7 +84,7 @@ class InsightTable:
                 "of this table's rows.",
                 field="after",
             ) from None
-        return [_row(r) for r in chosen]
+        return [row(r) for r in chosen]
 
 
 @strawberry.type
@@ -168,14 +168,15 @@ WORDS = {
 TABLES = frozenset(WORDS) - {"outcomes_by_month"}
 
 
-def _row(row: f.ReleasedRow) -> InsightRow:
-    counts = row.counts
+def row(released: f.ReleasedRow) -> InsightRow:
+    """A released row as the API shows it."""
+    counts = released.counts
     return InsightRow(
-        group=row.group,
+        group=released.group,
         suppressed=counts is None,
         count=None if counts is None else counts[0],
         others=None if counts is None else counts[1],
-        value=row.measure,
+        value=released.measure,
     )
 
 
@@ -185,7 +186,7 @@ def table(name: str, released: f.Table) -> InsightTable:
         counts=counts,
         measure=measure,
         released=released.rows,
-        total=None if released.total is None else _row(released.total),
+        total=None if released.total is None else row(released.total),
         suppressed_rows=released.suppressed,
     )
 
