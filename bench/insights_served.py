@@ -124,7 +124,7 @@ def as_served(found: Insights) -> dict[str, Any]:
     def plain(value: Any) -> Any:
         if isinstance(value, InsightTable):  # `rows` answered from the released rows
             whole = {"rows": [plain(selected_row(r)) for r in value.released]}
-            return whole | {k: v for k, v in fields(value).items() if k != "released"}
+            return whole | fields(value)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return fields(value)
         if isinstance(value, list):
@@ -136,9 +136,8 @@ def as_served(found: Insights) -> dict[str, Any]:
         return value
 
     def fields(value: Any) -> dict[str, Any]:
-        return {
-            to_camel_case(f.name): plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-        }
+        shown = [f.name for f in dataclasses.fields(value) if f.name not in ("released", "rows")]
+        return {to_camel_case(name): plain(getattr(value, name)) for name in shown}
 
     answer = plain(as_graphql(found))
     answer.pop("asOf")
