@@ -1,10 +1,13 @@
 """The insights as a whole HTTP request: `crafting serve` (2 workers) on a database holding
 a real log of about a million events for 100,000 people, its read models built by the
-service's own log followers, answering the `insights` GraphQL query (every table and
-every monthly series) and the Insights web page for HR. Target: p95 < 1 s.
+service's own log followers, answering for HR (a) the dashboard query: every one-shot
+table's rows, each monthly series' totals and one team's rows (`rows(groups:)`), and
+(b) the Insights web page with that team chosen (`?team=`): target p95 < 1 s; printed
+beside them, (c) the dashboard's first request after a person joined that team (the
+kept answer computed again, infra.kept_insights) and (d) the old query of every row.
 
     python -m bench.insights_served [--people 100000] [--agreements N] [--requests 20]
-        [--database-url postgresql://...] [--database DIR]
+        [--changes 5] [--old-requests 5] [--database-url postgresql://...] [--database DIR]
 
 The log (bench.organisation: the real aggregates, encoded, sealed and tagged by the
 service's own mapper, bulk-inserted by bench.seeding) is written once into
