@@ -6,7 +6,7 @@ container (infra.bootstrap)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import IO, Any, Protocol, TypeVar, cast
@@ -28,7 +28,8 @@ from infra.bootstrap import Container
 from infra.dossier.issue import Dossier as Dossier
 from infra.dossier.issue import Issuer, issuer_of
 from infra.dossier.issue import PersonDossier as PersonDossier
-from infra.keystore import KeyRing
+from infra.kept_insights import KeptInsights
+from infra.keystore import KEY_CACHE_SECONDS, KeyRing
 from infra.notifications import preferences, signin_mail
 from infra.notifications.feed import FeedItem, unread_query
 from infra.notifications.kinds import KIND_LABELS as KIND_LABELS
@@ -152,6 +153,10 @@ class Reads:
     insights_min_group: int = 5  # CRAFTING_INSIGHTS_MIN_GROUP (docs/insights.md)
     router: ReadRouter | None = None
     names: NameIndex | None = None  # hashes what a filter's name says (name_tokens)
+    # The released insight tables between requests (one per process: see `insights`).
+    kept_insights: KeptInsights = field(
+        default_factory=lambda: KeptInsights(KEY_CACHE_SECONDS), compare=False
+    )
 
     def name_tokens(self, typed: str) -> tuple[str, ...]:
         """The hashed words of a name typed in a filter (none without an index)."""
@@ -207,13 +212,20 @@ class Reads:
         with self.engine.begin() as conn, self.keys.reading_on(conn):
             rm = q.live_read_model(conn)
             # Every table from what the projector keeps (projections.insights.
-            # precomputed): the same figures as from the whole log, without reading it.
-            released = read_precomputed(
+            # precomputed): the same figures as from the whole log, without reading it;
+            # kept until the read models change (infra.kept_insights).
+            released = self.kept_insights.get(
                 conn,
                 rm,
                 self.insights_min_group,
                 now,
-                lambda texts: opened_in(texts, self.keys),
+                lambda: read_precomputed(
+                    conn,
+                    rm,
+                    self.insights_min_group,
+                    now,
+                    lambda texts: opened_in(texts, self.keys),
+                ),
             )
             # A manager's teams, whatever else they may read (an INTEGRATION role too).
             scope = q.ReadScope(person_id, sees_all=False, is_manager=True)
@@ -392,6 +404,7 @@ class Ports:
             insights_min_group=settings.limits.insights_min_group,
             router=container.read_router,
             names=NameIndex(index_key(container.keys.store.master_key), container.keys.open),
+            kept_insights=KeptInsights(container.keys.cache_seconds),
         )
         return cls(
             commands=container.app,

@@ -3,8 +3,8 @@ CPU seconds of `schema.execute` of the query selecting every field (as
 bench.insights_served sends it) over released tables of `--teams` teams (a row per team
 in every table and in each of the 13 months of the three monthly series, as at 100,000
 people in teams of 5-40), with the schema as served (api.graphql.plain_data) and with
-graphql-core's completion field by field, alternated in one process. The answers are
-checked equal first.
+graphql-core's completion field by field, alternated in one process, and the dashboard
+query (bench.insights_served's (a)) as served. The answers are checked equal first.
 
     python -m bench.insights_graphql [--teams 4444] [--runs 5]
 """
@@ -18,6 +18,7 @@ import random
 import statistics
 import time
 from datetime import UTC, datetime
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,7 +26,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.graphql.insights.types import insights as as_graphql
 from api.graphql.schema import CraftingSchema, build_schema
-from bench.insights_served import QUERY
+from bench.insights_served import DASHBOARD, QUERY
 from domain.access import Actor
 from domain.values import Role
 from projections.insights.figures import Insights, Month, ReleasedRow, Table
@@ -64,9 +65,11 @@ def released(teams: int, rng: random.Random) -> Insights:
     )
 
 
-def cpu_of(schema: CraftingSchema, context: Any) -> tuple[float, str]:
+def cpu_of(
+    schema: CraftingSchema, context: Any, query: str = QUERY, variables: Any = None
+) -> tuple[float, str]:
     began = time.process_time()
-    result = asyncio.run(schema.execute(QUERY, context_value=context))
+    result = asyncio.run(schema.execute(query, variables, context_value=context))
     took = time.process_time() - began
     assert not result.errors, result.errors
     return took, json.dumps(result.data)
@@ -86,10 +89,14 @@ def main() -> None:
     stock = build_schema()
     stock.execution_context_class = StrawberryGraphQLCoreExecutionContext
     assert cpu_of(served, context)[1] == cpu_of(stock, context)[1], "the answers differ"
-    times: dict[str, list[float]] = {"served": [], "stock": []}
+    one_team = {"teams": ["team-00007"]}
+    dashboard = partial(cpu_of, context=context, query=DASHBOARD, variables=one_team)
+    assert dashboard(served)[1] == dashboard(stock)[1], "the dashboard's answers differ"
+    times: dict[str, list[float]] = {"served": [], "stock": [], "dashboard": []}
     for _ in range(args.runs):  # alternated: both meet the same moments of the machine
         times["served"].append(cpu_of(served, context)[0])
         times["stock"].append(cpu_of(stock, context)[0])
+        times["dashboard"].append(dashboard(served)[0])
     began = time.process_time()
     as_graphql(found)
     convert = time.process_time() - began
@@ -101,6 +108,10 @@ def main() -> None:
         f"  as served (api.graphql.plain_data):      p50 {statistics.median(times['served']):.3f}"
     )
     print(f"  of which the strawberry objects (types.insights): {convert:.3f}")
+    print(
+        "  the dashboard query (bench.insights_served: every table, the months' totals and "
+        f"one team's rows), as served: p50 {statistics.median(times['dashboard']):.3f}"
+    )
 
 
 if __name__ == "__main__":

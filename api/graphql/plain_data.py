@@ -13,19 +13,25 @@ way strawberry reads a field without a resolver of its own (its default resolver
 the way graphql-core completes it (lists, non-null, the scalar's or enum's
 `coerce_output_value`; built-in scalars of the exact Python type pass as they are, as
 they do there). It handles only what it can complete exactly like that: a field with a
-resolver, extensions or arguments, `@defer`, an abstract type, a null in a non-null
-field, a value a scalar refuses, and the whole object goes graphql-core's way (its
-fields are read again from scratch: plain fields have no side effects), so answers and
-errors are the same on both paths (tests/unit/test_graphql_plain_data.py)."""
+resolver or arguments (unless its resolver is marked, below), extensions, `@defer`, an
+abstract type, a null in a non-null field, a value a scalar refuses, and the whole
+object goes graphql-core's way (its fields are read again from scratch: plain fields
+have no side effects), so answers and errors are the same on both paths
+(tests/unit/test_graphql_plain_data.py).
+
+A field with a resolver of its own is completed here only when the resolver is marked
+`plain_selection` (a plain function of the source and the field's arguments: the
+insight tables' `rows(groups:, first:, after:)`)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     GraphQLBoolean,
+    GraphQLField,
     GraphQLFloat,
     GraphQLInt,
     GraphQLList,
@@ -37,6 +43,7 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -49,6 +56,19 @@ MAX_INT, MIN_INT = 2**31 - 1, -(2**31)  # GraphQL's Int (graphql-core's serializ
 Complete = Callable[[Any], Any]
 # Per selected field: its response key, how to read it from the source, how to complete it.
 Plan = list[tuple[str, Callable[[Any, str], Any], str, Complete]]
+
+
+PLAIN_SELECTION = "plain_selection"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def plain_selection(resolver: F) -> F:
+    """Marks a resolver of a PLAIN_TYPES field that is a plain function of its source and
+    its arguments (scalars, lists of them): no `info`, no side effects, so it can be
+    called in the one-pass completion (and called again there by graphql-core when the
+    object goes its way)."""
+    setattr(resolver, PLAIN_SELECTION, True)
+    return resolver
 
 
 class NotPlain(Exception):
@@ -109,19 +129,54 @@ class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 plan.append((key, _typename, kind.name, _as_is))
                 continue
             field = kind.fields.get(name)
-            if field is None or node.arguments:
+            if field is None:
                 return None
-            # Only strawberry's resolver of a field without a resolver of its own.
             definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            if definition is None or not getattr(field.resolve, "_is_default", False):
+            if definition is None:
                 return None
-            if not definition.is_basic_field:
+            read = self._reader(field, definition, field_details)
+            if read is None:
                 return None
             complete = self._completion(field.type, field_details)
             if complete is None:
                 return None
-            plan.append((key, definition.default_resolver, definition.python_name, complete))
+            plan.append((key, read, definition.python_name, complete))
         return plan
+
+    def _reader(
+        self, field: GraphQLField, definition: Any, details: FieldDetailsList
+    ) -> Callable[[Any, str], Any] | None:
+        """How to read the field from its source: strawberry's default resolver for a
+        field without a resolver of its own; a `plain_selection` resolver called with the
+        selection's arguments (the same for every object of this selection, coerced
+        once, as graphql-core coerces them); None: graphql-core's way."""
+        if definition.is_basic_field:
+            if details[0].node.arguments or not getattr(field.resolve, "_is_default", False):
+                return None
+            return definition.default_resolver  # type: ignore[no-any-return]
+        resolver = definition.base_resolver
+        if resolver is None or definition.extensions:
+            return None
+        function: Callable[..., Any] = resolver.wrapped_func
+        if not getattr(function, PLAIN_SELECTION, False):
+            return None
+        try:
+            given = get_argument_values(field, details[0].node, self.variable_values)
+        except Exception:  # graphql-core reports it on its own path
+            return None
+        # Arguments named alike in Python and GraphQL only (no case conversion to redo).
+        names = {a.python_name for a in definition.arguments if a.graphql_name is None}
+        if not names.issuperset(given):
+            return None
+        kwargs = dict(given)
+
+        def read(source: Any, _: str) -> Any:
+            try:
+                return function(source, **kwargs)
+            except Exception:  # its error is graphql-core's to report, on its path
+                raise NotPlain from None
+
+        return read
 
     def _completion(self, kind: Any, details: FieldDetailsList) -> Complete | None:
         required = isinstance(kind, GraphQLNonNull)

@@ -1,4 +1,5 @@
-"""What a viewer of the insights is given: everything released, or a manager's teams.
+"""What a viewer of the insights is given: everything released, or a manager's teams;
+and the rows a caller selects of a released table.
 
 A manager sees the rows of the teams their reports are in, exactly as released for the
 whole organisation (a suppressed row stays suppressed), and no totals or target roles:
@@ -6,10 +7,10 @@ those describe people outside their teams."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from projections.insights.figures import Insights, Month, Table
+from projections.insights.figures import Insights, Month, ReleasedRow, Table
 
 
 def for_teams(insights: Insights, teams: Collection[str]) -> Insights:
@@ -38,3 +39,25 @@ def for_teams(insights: Insights, teams: Collection[str]) -> Insights:
         reviews_by_month=tuple(Month(m.month, only(m.table)) for m in insights.reviews_by_month),
         outcomes_by_month=tuple(Month(m.month, only(m.table)) for m in insights.outcomes_by_month),
     )
+
+
+def selected(
+    rows: Sequence[ReleasedRow],
+    groups: Collection[str] | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> Sequence[ReleasedRow]:
+    """Some of a released table's rows, in its order: those of `groups` (unknown names
+    give no row), then those after the row of the group `after` (None: from the first),
+    at most `first`. Only selected, never released again: which rows are withheld was
+    decided over the whole table, so a selection gives away nothing the whole does not.
+    Raises KeyError when no row is the group `after`."""
+    if groups is not None:
+        wanted = set(groups)
+        rows = [r for r in rows if r.group in wanted]
+    if after is not None:
+        index = next((i for i, r in enumerate(rows) if r.group == after), None)
+        if index is None:
+            raise KeyError(after)
+        rows = rows[index + 1 :]
+    return rows if first is None else rows[:first]

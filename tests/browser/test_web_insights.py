@@ -1,5 +1,6 @@
 """The insights page in a real browser: HR sees the released tables, each chart with its
-table, withheld rows said in words; a manager only their team; axe finds nothing
+table, withheld rows said in words, the monthly tables' team chosen in a form; a
+manager only their team; axe finds nothing
 serious, and nothing scrolls sideways at 320, 390 or 1280 px (screenshots kept)."""
 
 from __future__ import annotations
@@ -147,12 +148,24 @@ def test_insights_page_for_hr_and_a_manager(
             page.get_by_role("img", name="Participation: share of each group", exact=False)
         ).to_be_visible()
         # The monthly series: development time and reviews per team at each month's
-        # end, each chart (the whole organisation) with a table of the same figures.
+        # end, each chart (the whole organisation) with a table of the same figures:
+        # the whole organisation's row, and the row of one team chosen in a form.
         development = page.get_by_role(
             "table", name="Development hours as a % of each team's contracted hours", exact=False
         )
-        expect(development.get_by_role("row", name=org["quality-team"])).to_contain_text("%")
+        expect(development.get_by_role("row")).to_have_count(2)  # header, All
+        expect(development).not_to_contain_text(org["quality-team"])
+        choice = page.get_by_label("Team in the monthly tables")
+        choice.select_option(org["design-team"])
+        page.get_by_role("button", name="Show").click()
+        expect(page).to_have_url(f"{service.base}/insights?team={org['design-team']}")
         expect(development.get_by_role("row", name=org["design-team"])).to_contain_text("withheld")
+        expect(development.get_by_role("row")).to_have_count(3)  # header, design, All
+        page.get_by_label("Team in the monthly tables").select_option(org["quality-team"])
+        page.get_by_role("button", name="Show").click()
+        expect(page.get_by_label("Team in the monthly tables")).to_have_value(org["quality-team"])
+        expect(development.get_by_role("row", name=org["quality-team"])).to_contain_text("%")
+        expect(development).not_to_contain_text(org["design-team"])
         expect(
             page.get_by_role(
                 "img", name="Development hours as a % of contracted hours", exact=False
@@ -161,13 +174,13 @@ def test_insights_page_for_hr_and_a_manager(
         reviews = page.get_by_role(
             "table", name="Share of each team's people with an active agreement", exact=False
         )
-        expect(reviews.get_by_role("row")).to_have_count(5)  # header, 3 teams, All
+        expect(reviews.get_by_role("row")).to_have_count(3)  # header, quality, All
         # Outcomes by month: each team is below the minimum (2) this month, so each is
         # withheld; the month's whole organisation (3 moved or promoted, of 5) is not.
         outcomes = page.get_by_role(
             "table", name="Share of the people of each team whose latest outcome", exact=False
         )
-        expect(outcomes.get_by_role("row")).to_have_count(4)  # header, 2 teams, All
+        expect(outcomes.get_by_role("row")).to_have_count(3)  # header, quality, All
         expect(outcomes.get_by_role("row", name=org["quality-team"])).to_contain_text("withheld")
         expect(outcomes.get_by_role("row", name="All (people)")).to_contain_text("3")
         expect(
@@ -178,6 +191,13 @@ def test_insights_page_for_hr_and_a_manager(
             page.set_viewport_size({"width": width, "height": 900})
             page.screenshot(path=str(shots / f"insights-hr-{width}.png"), full_page=True)
             assert _overflow(page) == 0, width
+        # A team with no figures (an old link, a typo) is said so in words.
+        page.goto(f"{service.base}/insights?team=nobody")
+        expect(page.get_by_role("status")).to_contain_text(
+            "There are no figures for a team called “nobody”"
+        )
+        expect(development.get_by_role("row")).to_have_count(2)  # header, All
+        accessible(page)
         manager = console.watch(browser.new_page(viewport={"width": 390, "height": 900}))
         manager.goto(service.link(org["quality"], Role.MANAGER, Role.EMPLOYEE))
         manager.get_by_role("button", name="Sign in").click()

@@ -4,6 +4,7 @@ manager's team below the minimum stays hidden (docs/insights.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
@@ -312,3 +313,55 @@ def test_outcomes_by_month_for_hr_and_for_managers_only_their_released_rows(api:
     for token in (api.token(f"qa-3-{s}", Role.EMPLOYEE), org.integration):
         refused = api.gql(token, OUTCOMES_BY_MONTH, p=position)
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_the_released_tables_are_kept_until_the_read_models_change(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading and releasing every table is computed once while nothing changes, and
+    again as soon as a recorded change reaches the read models (infra.kept_insights)."""
+    from api import ports
+    from infra import kept_insights
+
+    computed: list[datetime] = []
+    read_precomputed = ports.read_precomputed
+
+    def counted(conn: Any, rm: Any, minimum: int, now: datetime, opener: Any) -> Any:
+        computed.append(now)
+        return read_precomputed(conn, rm, minimum, now, opener)
+
+    monkeypatch.setattr(ports, "read_precomputed", counted)
+    # Time stands still: an answer is kept however slowly this runs (the expiry with
+    # the key cache is tests/unit/test_kept_insights.py's).
+    monkeypatch.setattr(kept_insights, "monotonic", lambda: 0.0)
+    org = Org(api)
+    s = org.s
+    aid = org.active("qa", 0)
+    for team in ("qa", "web", "data"):
+        for i in range(2 if team != "qa" else 1):
+            org.active(team, i + (team == "qa"))
+    org.active("ops", 0)
+    first = org.insights(org.hr)["data"]["insights"]
+    assert (_rows(first["participation"])[f"qa-{s}"]["count"], len(computed)) == (2, 1)
+    instants = [api.data(org.hr, "{ insights { asOf } }")["insights"]["asOf"] for _ in range(2)]
+    again = org.insights(org.hr)["data"]["insights"]
+    assert again == first and len(computed) == 1
+    # `asOf` is each request's own instant, not the kept answer's.
+    assert instants[0] < instants[1]
+    # A manager's rows are cut from the same kept answer.
+    mine = org.insights(org.manager("qa"))["data"]["insights"]
+    assert [r["group"] for r in mine["participation"]["rows"]] == [f"qa-{s}"]
+    assert len(computed) == 1
+    # An agreement approved: the next request computes again and shows it.
+    org.active("qa", 2)
+    changed = org.insights(org.hr)["data"]["insights"]
+    assert len(computed) == 2
+    assert _rows(changed["participation"])[f"qa-{s}"]["count"] == 3
+    # An outcome recorded: the same.
+    manager = org.manager("qa")
+    api.data(manager, COMPLETE, input={"agreementId": aid})
+    api.data(manager, RECORD, input={"agreementId": aid, "kind": "MOVED_TO_TARGET_ROLE"})
+    after = org.insights(org.hr)["data"]["insights"]
+    assert len(computed) == 3
+    assert after["outcomesByTeam"] != changed["outcomesByTeam"]
+    assert _rows(after["participation"])[f"qa-{s}"]["count"] == 2

@@ -22,6 +22,7 @@ from domain.values import Role
 from infra.read_routing import ReadRouter, ReplicaStatus
 from tests.e2e.conftest import Api, serving
 from tests.e2e.scim import user
+from tests.e2e.test_insights import Org
 from tests.e2e.web import sign_in
 from tests.e2e.world import PROPOSE, World
 from tests.processes import free_port
@@ -306,3 +307,34 @@ def test_a_replica_password_is_never_shown(
     assert "reader" not in status.name
     for text in (readyz, metrics.text, caplog.text, repr(api.container.settings)):
         assert password not in text
+
+
+KEPT_INSIGHTS = """query($p: Int) { insights(consistentWith: $p) {
+  participation { rows { group count others } } } }"""
+
+
+def test_kept_insights_show_a_write_while_the_replica_waits(replica: Replication) -> None:
+    """The released insight tables are kept per process (infra.kept_insights) under the
+    position read where the tables are read: a write is in the next answer even while
+    the replica in rotation has not replayed it."""
+    url = _schema_url(replica)
+    with serving(url, read_database_url=replica.replica_url, insights_min_group=2) as api:
+        eventually(lambda: _replica(api).in_rotation, what="the replica in rotation")
+        org = Org(api)
+        for team in ("qa", "web", "data"):
+            for i in range(2):
+                org.active(team, i)
+        org.active("ops", 0)
+
+        def qa() -> Any:
+            found = api.data(org.hr, KEPT_INSIGHTS, p=api.position())["insights"]
+            (row,) = [r for r in found["participation"]["rows"] if r["group"] == f"qa-{org.s}"]
+            return row["count"]
+
+        assert qa() == qa() == 2
+        replica.pause_replay()
+        try:
+            org.active("qa", 2)
+            assert qa() == 3
+        finally:
+            replica.resume_replay()

@@ -112,9 +112,8 @@ def test_aliases_fragments_and_directives_read_as_field_by_field(with_rows: bool
     assert '"__typename": "InsightTable"' in ours[0] and '"g": "team-0"' in ours[0]
 
 
-def test_the_insight_tables_are_not_executed_field_by_field(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def executed_fields(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The parent type of each field graphql-core executes on its own, from now on."""
     executed: list[str] = []
     execute_field = Executor.execute_field
 
@@ -123,6 +122,13 @@ def test_the_insight_tables_are_not_executed_field_by_field(
         return execute_field(self, parent_type, *args, **kwargs)
 
     monkeypatch.setattr(Executor, "execute_field", counted)
+    return executed
+
+
+def test_the_insight_tables_are_not_executed_field_by_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    executed = executed_fields(monkeypatch)
     served, _ = schemas()
     data, errors = answer(served, found(teams=40), EVERYTHING)
     assert errors == [] and data.count('"group"') > 40 * 12 * 3
@@ -150,3 +156,85 @@ def test_a_value_a_scalar_refuses_is_the_same_error_as_field_by_field() -> None:
     ours = answer(served, broken, EVERYTHING)
     assert ours == answer(stock, broken, EVERYTHING)
     assert ours[1] and ours[1][0][1] == ["insights", "developmentTime", "rows", 0, "count"]
+
+
+# Rows selected by arguments, literal and from variables, beside every row.
+SELECTED = """query($groups: [String!], $first: Int, $after: String) { insights {
+  participation { total { count } suppressedRows
+    some: rows(groups: ["team-3", "nobody", "team-1"]) { group count }
+    page: rows(first: 2, after: "team-4") { group }
+    asked: rows(groups: $groups, first: $first, after: $after) { ...R }
+    all: rows { group } }
+  reviewsByMonth { month table { total { count } rows(groups: $groups) { group value } } }
+} }
+fragment R on InsightRow { group count others value suppressed }"""
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {},
+        {"groups": ["team-7", "team-2", "team-5"]},
+        {"groups": ["team-7", "team-2", "team-5"], "first": 1, "after": "team-2"},
+        {"first": 0},
+        {"first": 1000, "after": "team-11"},
+    ],
+)
+def test_selected_rows_read_byte_for_byte_as_field_by_field(variables: dict[str, Any]) -> None:
+    served, stock = schemas()
+    ours = answer(served, found(), SELECTED, variables)
+    assert ours == answer(stock, found(), SELECTED, variables)
+    assert ours[1] == []
+
+
+def test_selected_rows_are_the_tables_rows_in_its_order_with_its_total() -> None:
+    served, _ = schemas()
+    released = found()
+    data, errors = answer(served, released, SELECTED, {"groups": ["team-7", "team-2"]})
+    assert errors == []
+    table = json.loads(data)["insights"]["participation"]
+    whole = released.participation
+    assert [r["group"] for r in table["some"]] == ["team-1", "team-3"]
+    assert [r["group"] for r in table["page"]] == ["team-5", "team-6"]
+    assert [r["group"] for r in table["asked"]] == ["team-2", "team-7"]
+    assert len(table["all"]) == len(whole.rows) == 12
+    # What is withheld is the whole table's: selecting changes neither figure.
+    assert table["suppressedRows"] == whole.suppressed
+    assert table["total"] == {"count": whole.total.counts[0]}  # type: ignore[union-attr]
+    for month in json.loads(data)["insights"]["reviewsByMonth"]:
+        assert [r["group"] for r in month["table"]["rows"]] == ["team-2", "team-7"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "message", "field"),
+    [
+        ({"first": 1001}, "`first` must be between 0 and 1000", "first"),
+        ({"first": -1}, "`first` must be between 0 and 1000", "first"),
+        ({"after": "team-99"}, "No row of this table is the group 'team-99'", "after"),
+    ],
+)
+def test_a_refused_selection_is_the_same_error_as_field_by_field(
+    variables: dict[str, Any], message: str, field: str
+) -> None:
+    served, stock = schemas()
+    ours = answer(served, found(), SELECTED, variables)
+    assert ours == answer(stock, found(), SELECTED, variables)
+    assert ours[0] == "null" and ours[1][0][0].startswith(message)
+    assert ours[1][0][1] == ["insights", "participation", "asked"]
+    reads = SimpleNamespace(insights=lambda *_: found())
+    context = SimpleNamespace(
+        actor=Actor("hr-1", frozenset({Role.HR})), ports=SimpleNamespace(reads=reads)
+    )
+    result = asyncio.run(served.execute(SELECTED, variable_values=variables, context_value=context))
+    assert result.errors and result.errors[0].extensions == {
+        "code": "BAD_USER_INPUT",
+        "field": field,
+    }
+
+
+def test_selected_rows_are_not_executed_field_by_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    executed = executed_fields(monkeypatch)
+    served, _ = schemas()
+    data, errors = answer(served, found(teams=40), SELECTED, {"groups": ["team-2"]})
+    assert errors == [] and '"team-2"' in data
+    assert executed == ["Query"]

@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.web.insights import monthly
+from api.web.insights import monthly, monthly_teams
 from projections.insights.facts import AgreementFacts, Facts, Membership
 from projections.insights.figures import (
     Insights,
@@ -200,6 +200,6 @@ def test_the_page_says_withheld_only_for_withheld_cells() -> None:
         empty,
         development_time_by_month=(Month("2026-04", released),),
     )
-    (development,) = [s for s in monthly(found) if s.teams]
+    (development,) = [s for s in monthly(found, monthly_teams(found)) if s.teams]
     assert development.teams == [("ops", ["12.5 %"]), ("qa", ["—"]), ("web", ["withheld"])]
     assert development.total_cells == ["8 %"] and development.totals == [8.0]

@@ -4,12 +4,16 @@ figures null when withheld."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
 from api.graphql.agreements.types import Agreement
+from api.graphql.errors import BadInputError
+from api.graphql.plain_data import plain_selection
 from domain.agreement.outcomes import OutcomeKind
 from projections.insights import figures as f
+from projections.insights.views import selected
 
 
 @strawberry.type(description="One group's figures; all null when withheld (suppressed).")
@@ -23,15 +27,64 @@ class InsightRow:
     )
 
 
-@strawberry.type(description="A released table: fixed groups, never a caller's filter.")
+MAX_ROWS = 1000  # the most rows `first` may ask for at once
+
+
+@strawberry.type(
+    description="A released table: fixed groups, never a caller's filter. `rows` can "
+    "select some of its rows; what is withheld is decided over the whole table either "
+    "way, so `total` and `suppressedRows` are the whole table's."
+)
 class InsightTable:
     counts: str = strawberry.field(description="What `count` counts (and `others` not).")
     measure: str | None = strawberry.field(description="What `value` is, if anything.")
-    rows: list[InsightRow]
     total: InsightRow | None = strawberry.field(
         description="The whole organisation; null when withheld, and for managers."
     )
-    suppressed_rows: int
+    suppressed_rows: int = strawberry.field(description="Withheld rows of the whole table.")
+    released: strawberry.Private[tuple[f.ReleasedRow, ...]]
+
+    @strawberry.field(
+        description="The table's rows, in its order: all of them, or those selected by "
+        "the arguments (`groups`, then the page `after`, `first`). Selecting only picks "
+        "rows of the table already released: a row withheld in the whole table is "
+        "withheld here, and no selection releases anything else."
+    )
+    @plain_selection
+    def rows(
+        self,
+        groups: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Only these groups' rows (a name no row has gives no row)."
+            ),
+        ] = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description=f"At most this many rows (0 to {MAX_ROWS})."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The rows after this group's row (the last `group` of the "
+                "previous page)."
+            ),
+        ] = None,
+    ) -> list[InsightRow]:
+        if first is not None and not 0 <= first <= MAX_ROWS:
+            raise BadInputError(
+                f"`first` must be between 0 and {MAX_ROWS}: ask for the next page with `after`.",
+                field="first",
+            )
+        try:
+            chosen = selected(self.released, groups, first, after)
+        except KeyError:
+            raise BadInputError(
+                f"No row of this table is the group {after!r}: `after` takes a `group` "
+                "of this table's rows.",
+                field="after",
+            ) from None
+        return [row(r) for r in chosen]
 
 
 @strawberry.type
@@ -115,14 +168,15 @@ WORDS = {
 TABLES = frozenset(WORDS) - {"outcomes_by_month"}
 
 
-def _row(row: f.ReleasedRow) -> InsightRow:
-    counts = row.counts
+def row(released: f.ReleasedRow) -> InsightRow:
+    """A released row as the API shows it."""
+    counts = released.counts
     return InsightRow(
-        group=row.group,
+        group=released.group,
         suppressed=counts is None,
         count=None if counts is None else counts[0],
         others=None if counts is None else counts[1],
-        value=row.measure,
+        value=released.measure,
     )
 
 
@@ -131,8 +185,8 @@ def table(name: str, released: f.Table) -> InsightTable:
     return InsightTable(
         counts=counts,
         measure=measure,
-        rows=[_row(r) for r in released.rows],
-        total=None if released.total is None else _row(released.total),
+        released=released.rows,
+        total=None if released.total is None else row(released.total),
         suppressed_rows=released.suppressed,
     )
 
