@@ -36,7 +36,7 @@ def queue_reminders(
     if not found:
         return 0
     with engine.begin() as conn:
-        directory = load_directory(conn, [], hr_people)
+        directory = load_directory(conn, [], hr_people, also=(r.employee_id for r in found))
         due = [
             DueReview(
                 r.agreement_id,
@@ -48,6 +48,11 @@ def queue_reminders(
             for r in found
         ]
         rows = plan_reminders(
-            due, directory, load_preferences(conn), today, days_before, time.time()
+            due,
+            directory,
+            load_preferences(conn, dict.keys(directory.people)),
+            today,
+            days_before,
+            time.time(),
         )
         return insert_rows(conn, rows)

@@ -1,0 +1,164 @@
+"""The notification consumer reads the routes and preferences a batch needs, not the
+whole organisation's, and plans exactly what a read of everything would have planned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, create_engine, insert, select
+
+from domain.application import CraftingApplication
+from domain.application import commands as c
+from domain.person import Profile
+from domain.values import Guardrails
+from infra.notifications.consumer import NotificationConsumer, load_directory, save_directory
+from infra.notifications.kinds import Kind, Mode
+from infra.notifications.planner import Directory, Preferences, Route, plan
+from infra.notifications.tables import (
+    digest_times,
+    notify_agreements,
+    notify_metadata,
+    notify_people,
+    outbox,
+    preferences,
+)
+from tests.notifications.story import Story
+
+OTHERS = 2_000  # people the batches never concern
+
+
+@pytest.fixture
+def conn() -> Iterator[Connection]:
+    engine = create_engine("sqlite://")
+    notify_metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(notify_people),
+            [
+                {
+                    "stream_id": f"s-{i}",
+                    "person_id": f"other-{i}",
+                    "manager_id": f"other-{i // 10}",
+                    "active": True,
+                    "erased": False,
+                }
+                for i in range(OTHERS)
+            ],
+        )
+        connection.execute(
+            insert(preferences),
+            [
+                {"person_id": f"other-{i}", "kind": "DECISION_MADE", "mode": "OFF"}
+                for i in range(OTHERS)
+            ],
+        )
+        yield connection
+
+
+def _story(app: CraftingApplication) -> Story:
+    """Every kind of route change and message: proposals, decisions, reallocations,
+    a manager leaving and coming back, a new manager, HR acting, a legal hold."""
+    story = Story(app)
+    aid = story.propose()
+    story.run(story.as_priya, c.RequestChanges(agreement_id=aid, reason="More detail"))
+    story.revise(aid)
+    story.approve(aid)
+    story.run(
+        story.as_priya,
+        c.ReallocateTask(
+            agreement_id=aid,
+            task="Triage",
+            hours_per_week=1,
+            to_person_id=story.lena,
+            reason="Time",
+        ),
+    )
+    gone = Profile("Priya Raman", f"{story.priya}@example.com", None, None, 40, False)
+    story.run(story.as_hr, c.UpsertPeople(people=[c.DirectoryEntry(story.priya, gone)]))
+    story.run(story.as_hr, c.PauseAgreement(agreement_id=aid, reason="Audit week"))
+    back = Profile("Priya Raman", f"{story.priya}@example.com", None, None, 40, True)
+    story.run(story.as_hr, c.UpsertPeople(people=[c.DirectoryEntry(story.priya, back)]))
+    story.run(story.as_hr, c.ResumeAgreement(agreement_id=aid))
+    story.run(story.as_hr, c.PlaceLegalHold(person_id=story.sam, reason="Litigation"))
+    second = story.propose()
+    story.run(
+        story.as_hr, c.ApproveAgreement(agreement_id=second, guardrails=Guardrails(6, (), 14))
+    )
+    moved = Profile("Sam Tester", f"{story.sam}@example.com", story.lena, None, 40, True)
+    story.run(story.as_hr, c.UpsertPeople(people=[c.DirectoryEntry(story.sam, moved)]))
+    story.run(story.as_hr, c.PauseAgreement(agreement_id=second, reason="New manager"))
+    return story
+
+
+def _events(app: CraftingApplication) -> list[tuple[int, Any]]:
+    return [
+        (n.id, app.mapper.to_domain_event(n)) for n in app.recorder.select_notifications(1, 1000)
+    ]
+
+
+def _everything(conn: Connection, hr: frozenset[str]) -> tuple[Directory, Preferences]:
+    """The directory and preferences as the consumer read them before: every row."""
+    directory = Directory(hr_people=hr)
+    for row in conn.execute(select(notify_people)):
+        directory.streams[row.stream_id] = row.person_id
+        directory.people[row.person_id] = Route(
+            row.person_id, row.manager_id, row.active, row.erased
+        )
+    for row in conn.execute(select(notify_agreements)):
+        directory.owners[row.agreement_id] = row.employee_id
+    modes = {(r.person_id, r.kind): Mode(r.mode) for r in conn.execute(select(preferences))}
+    times = {r.person_id: (r.hour, r.time_zone) for r in conn.execute(select(digest_times))}
+    return directory, Preferences(modes, times)
+
+
+def _state(conn: Connection) -> list[list[Any]]:
+    return [
+        sorted(tuple(row) for row in conn.execute(select(table)))
+        for table in (notify_people, notify_agreements)
+    ]
+
+
+@pytest.mark.parametrize("batch", [1, 2, 5, 1000])
+def test_reading_what_a_batch_needs_plans_what_reading_everything_did(
+    memory_app: CraftingApplication, conn: Connection, batch: int
+) -> None:
+    story = _story(memory_app)
+    hr = frozenset({story.hr_id})
+    conn.execute(
+        insert(preferences),
+        [{"person_id": story.sam, "kind": Kind.DECISION_MADE.value, "mode": "DAILY"}],
+    )
+    conn.execute(insert(digest_times), [{"person_id": story.sam, "hour": 9, "time_zone": "UTC"}])
+    events = _events(memory_app)
+    before = conn.begin_nested()  # the same batches, planned by reading everything
+    expected = []
+    for start in range(0, len(events), batch):
+        directory, told = _everything(conn, hr)
+        expected += plan(events[start : start + batch], directory, told, 0.0)
+        save_directory(conn, directory)
+    expected_state = _state(conn)
+    before.rollback()
+
+    consumer = NotificationConsumer(hr)
+    for start in range(0, len(events), batch):
+        consumer.handle(conn, events[start : start + batch])
+    planned = conn.execute(select(outbox).order_by(outbox.c.id)).mappings().all()
+    keys = ("message_key", "kind", "recipient_id", "delivery", "subject_person_id")
+    assert [tuple(r[k] for k in keys) for r in planned] == [
+        tuple(r[k] for k in keys) for r in expected
+    ]
+    assert len(expected) >= 8
+    assert _state(conn) == expected_state
+
+
+def test_a_command_reads_the_routes_of_the_people_it_concerns_only(
+    memory_app: CraftingApplication, conn: Connection
+) -> None:
+    story = _story(memory_app)
+    events = _events(memory_app)
+    NotificationConsumer(frozenset({story.hr_id})).handle(conn, events[:-1])
+    directory = load_directory(conn, events[-1:], frozenset({story.hr_id}))
+    read = dict(directory.people)  # what was read, without asking for more
+    assert len(read) <= 5, sorted(read)  # it was every one of the 2,000+ people
