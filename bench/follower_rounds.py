@@ -41,6 +41,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     add = parser.add_argument
     add("--commands", type=int, default=200, help="commands, one follower round each")
+    add("--people", type=int, default=0, help="others in the directory, in other teams")
     add("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     return parser.parse_args(argv)
 
@@ -49,8 +50,9 @@ def asking(actor_id: str, *roles: Role) -> Request:
     return Request(Actor(actor_id, frozenset(roles)), correlation_id=str(uuid4()))
 
 
-def commands(container: Container) -> Callable[[int], None]:
-    """A directory of one manager and five employees; the i-th command of the mix."""
+def commands(container: Container, others: int = 0) -> Callable[[int], None]:
+    """A directory of one manager and five employees (and `others` people the commands
+    do not concern); the i-th command of the mix."""
     app = container.app
     hr, manager = asking("hr", Role.HR), asking("mgr", Role.MANAGER, Role.EMPLOYEE)
     people = [("hr", None), ("mgr", None)] + [(f"emp{i}", "mgr") for i in range(5)]
@@ -59,6 +61,19 @@ def commands(container: Container) -> Callable[[int], None]:
         for pid, boss in people
     ]
     app.execute(hr, c.UpsertPeople(people=entries))
+    for start in range(0, others, 500):  # the most one upsert takes
+        app.execute(
+            hr,
+            c.UpsertPeople(
+                people=[
+                    c.DirectoryEntry(
+                        f"o{n}",
+                        Profile(f"O{n}", f"o{n}@example.com", None, f"t{n // 10}", 40, True),
+                    )
+                    for n in range(start, min(others, start + 500))
+                ]
+            ),
+        )
     work = AdjustmentDraft(AdjustmentKind.TASK, "Write one feature brief", 2)
     open_: list[UUID] = []
 
@@ -84,7 +99,9 @@ def commands(container: Container) -> Callable[[int], None]:
     return run
 
 
-def measure(container: Container, followers: list[Follower], count: int) -> list[str]:
+def measure(
+    container: Container, followers: list[Follower], count: int, others: int = 0
+) -> list[str]:
     statements: Counter[str] = Counter()
     cpu: Counter[str] = Counter()
     current: list[str] = []
@@ -103,7 +120,7 @@ def measure(container: Container, followers: list[Follower], count: int) -> list
         return select(*args, **kwargs)
 
     recorder.select_notifications = reading  # type: ignore[method-assign]
-    run = commands(container)
+    run = commands(container, others)
     for follower in followers:
         follower.catch_up()
     for i in range(count):
@@ -141,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             followers = [container.projector, container.webhooks, notifications]
             for follower in followers:
                 follower.prepare()
-            for line in measure(container, followers, args.commands):
+            for line in measure(container, followers, args.commands, args.people):
                 print(line)
         finally:
             container.close()

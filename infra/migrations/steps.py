@@ -22,6 +22,13 @@ def create_table_if_missing(name: str, *columns: Any, **kw: Any) -> bool:
     return True
 
 
+def create_index_if_missing(name: str, table: str, columns: list[str]) -> None:
+    """Create the index unless the table has it (tables made from today's model, by a
+    process that met the database before this migration, hold it already)."""
+    if name not in {index["name"] for index in inspect(op.get_bind()).get_indexes(table)}:
+        op.create_index(name, table, columns)
+
+
 def is_sqlite() -> bool:
     """Whether the migration runs on SQLite (its ALTER TABLE recreates the table)."""
     return bool(op.get_bind().dialect.name == "sqlite")

@@ -16,8 +16,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain.agreement.events import AgreementEvent, Proposed, TaskReallocated
 from domain.person import Person
+from infra.followers.on_demand import OnDemand
 from infra.notifications.kinds import Mode
-from infra.notifications.on_demand import OnDemand
 from infra.notifications.planner import Directory, Preferences, Route, plan
 from infra.notifications.tables import (
     digest_times,
@@ -56,7 +56,7 @@ def load_directory(
 ) -> Directory:
     """The routes the planner will ask for: the batch's agreements' owners, the people
     its events name (and `also`), their managers and HR, read in a few statements; any
-    other it asks for is read then (infra.notifications.on_demand)."""
+    other it asks for is read then (infra.followers.on_demand)."""
     people: OnDemand[str, Route] = OnDemand(lambda p: p, partial(_routes_of, conn))
     streams: OnDemand[str, str] = OnDemand(lambda s: s, partial(_streams_of, conn, people))
     directory = Directory(people=people, streams=streams, hr_people=hr_people)

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
@@ -23,6 +24,7 @@ from domain.agreement.lifecycle import REVIEWS_DUE_IN
 from domain.person import Person
 from domain.webhooks import SubscriptionStatus, WebhookSubscription
 from domain.webhooks.rules import REVIEW_DUE, wants
+from infra.followers.on_demand import OnDemand
 from infra.webhooks.queries import requeue
 from infra.webhooks.tables import (
     PENDING,
@@ -59,6 +61,16 @@ class WebhookPlanner:
         _Batch(conn, time.time()).plan(events)
 
 
+def teams_of(conn: Connection, person_ids: list[str]) -> dict[str, str | None]:
+    """These people's teams, as the planner last saw them."""
+    found = conn.execute(
+        select(person_teams.c.person_id, person_teams.c.team_id).where(
+            person_teams.c.person_id.in_(person_ids)
+        )
+    )
+    return {row.person_id: row.team_id for row in found}
+
+
 class _Batch:
     """One batch's plan: the subscriptions and routes it needs, loaded once."""
 
@@ -75,10 +87,12 @@ class _Batch:
         self.created: set[str] = set()
         self.queued: list[dict[str, Any]] = []
         self.owners: dict[str, str] = {}
-        self.people: dict[str, str] = {}  # stream -> person id
+        # Read as the batch needs them (infra.followers.on_demand), not the whole
+        # directory for every command's round.
+        self.people: OnDemand[str, str] = OnDemand(lambda s: s, self._streams_of)
         self.new_owners: dict[str, str] = {}  # written at the end of the batch
         self.changed_people: dict[str, str] = {}
-        self.teams: dict[str, str | None] = {}  # person id -> team
+        self.teams: OnDemand[str, str | None] = OnDemand(lambda p: p, partial(teams_of, conn))
 
     def plan(self, items: Sequence[tuple[int, Any]]) -> None:
         self._load_routes([event for _, event in items])
@@ -116,10 +130,19 @@ class _Batch:
                 select(agreement_owners).where(agreement_owners.c.agreement_id.in_(sorted(aids)))
             ):
                 self.owners[row.agreement_id] = row.employee_id
-        for row in self.conn.execute(select(person_teams)):
-            # The directory is small next to the log, and team lookups go by person id.
-            self.people[row.stream_id] = row.person_id
-            self.teams[row.person_id] = row.team_id
+        self.teams.fetch(self.owners.values())
+        self.people.fetch(str(e.originator_id) for e in events if isinstance(e, Person.Event))
+
+    def _streams_of(self, stream_ids: list[str]) -> dict[str, str]:
+        """Person streams to person ids, their teams with them (the same rows)."""
+        found = self.conn.execute(
+            select(person_teams).where(person_teams.c.stream_id.in_(stream_ids))
+        )
+        streams = {}
+        for row in found:
+            streams[row.stream_id] = row.person_id
+            self.teams.setdefault(row.person_id, row.team_id)
+        return streams
 
     def _person_event(self, event: Person.Event) -> str:
         stream = str(event.originator_id)
@@ -285,7 +308,8 @@ def queue_reminders(engine: Engine, reader: Engine, today: date | None = None) -
         return 0
     now = time.time()
     with engine.begin() as conn:
-        teams = {row.person_id: row.team_id for row in conn.execute(select(person_teams))}
+        teams: OnDemand[str, str | None] = OnDemand(lambda p: p, partial(teams_of, conn))
+        teams.fetch(agreement.employee_id for agreement in due)
         rows = [
             queue_row(
                 sub["subscription_id"],

@@ -68,6 +68,7 @@ person_teams = Table(
     Column("stream_id", ID, primary_key=True),
     Column("person_id", String(200), nullable=False),
     Column("team_id", String(128)),
+    Index("ix_webhook_people_person", "person_id"),  # a batch reads its people's teams
 )
 
 # An older release's planner kept its position in crafting_webhook_state; migration

@@ -213,10 +213,26 @@ def test_subscriptions_planned_before_their_version_was_kept_take_it_from_the_lo
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE crafting_webhook_subscriptions DROP COLUMN version"))
             conn.execute(text("UPDATE crafting_schema_version SET version_num = 's0005'"))
-        assert migrations.upgrade(engine) == ["s0006"]
+        assert migrations.upgrade(engine)[0] == "s0006"
 
         with engine.connect() as conn:
             assert conn.execute(select(table.c.version)).scalar_one() == 3
+        assert _differences(engine, webhook_metadata) == []
+    finally:
+        container.close()
+
+
+def test_the_webhook_planners_people_are_indexed_by_person(database_url: str) -> None:
+    # s0007: a batch reads its people's teams by person id, not the whole table.
+    container = bootstrap(Settings(database_url=database_url, jwt_secret=None))
+    try:
+        container.prepare()
+        engine = container.engines.writer
+        with engine.begin() as conn:  # as the previous release left it
+            conn.execute(text("DROP INDEX ix_webhook_people_person"))
+            conn.execute(text("UPDATE crafting_schema_version SET version_num = 's0006'"))
+        assert _differences(engine, webhook_metadata) != []
+        assert migrations.upgrade(engine) == ["s0007"]
         assert _differences(engine, webhook_metadata) == []
     finally:
         container.close()

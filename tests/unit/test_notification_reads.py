@@ -1,5 +1,6 @@
 """The notification consumer reads the routes and preferences a batch needs, not the
-whole organisation's, and plans exactly what a read of everything would have planned."""
+whole organisation's, and plans exactly what a read of everything would have planned;
+the webhook planner reads the teams a batch needs."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from infra.notifications.tables import (
     outbox,
     preferences,
 )
+from infra.webhooks.planner import WebhookPlanner, _Batch
+from infra.webhooks.tables import person_teams, webhook_metadata
 from tests.notifications.story import Story
 
 OTHERS = 2_000  # people the batches never concern
@@ -162,3 +165,22 @@ def test_a_command_reads_the_routes_of_the_people_it_concerns_only(
     directory = load_directory(conn, events[-1:], frozenset({story.hr_id}))
     read = dict(directory.people)  # what was read, without asking for more
     assert len(read) <= 5, sorted(read)  # it was every one of the 2,000+ people
+
+
+def test_a_webhook_batch_reads_the_teams_of_the_people_it_concerns_only(
+    memory_app: CraftingApplication,
+) -> None:
+    engine = create_engine("sqlite://")
+    webhook_metadata.create_all(engine)
+    story = _story(memory_app)
+    events = _events(memory_app)
+    with engine.begin() as conn:
+        others = [
+            {"stream_id": f"s-{i}", "person_id": f"other-{i}", "team_id": "t"}
+            for i in range(OTHERS)
+        ]
+        conn.execute(insert(person_teams), others)
+        WebhookPlanner().handle(conn, events[:-1])
+        batch = _Batch(conn, 0.0)
+        batch.plan(events[-1:])  # HR pauses Sam's second agreement
+        assert dict(batch.teams) == {story.sam: None}  # it read all 2,000+ people's teams

@@ -1,11 +1,11 @@
-"""A mapping that reads what it is asked for from a table, for the planner's directory
-and preferences.
+"""A mapping that reads what it is asked for from a table: the routes, teams and
+preferences the followers' planners (notifications, webhooks) look up as they plan.
 
-Planning a batch used to read every person's route and every stored preference: each
+Planning a batch used to read every person's row (and every stored preference): each
 command's round cost a read of the whole organisation (10,000 rows at 10,000 people).
-The consumer now reads, in a few statements, the rows a batch will ask for; anything it
-did not foresee is read when asked, so the planner sees what the whole table would have
-told it, whatever it asks."""
+A planner now reads, in a few statements, the rows a batch will ask for; anything it
+did not foresee is read when asked, so it sees what the whole table would have told it,
+whatever it asks."""
 
 from __future__ import annotations
 
