@@ -77,6 +77,19 @@ class Story:
             ),
         )
 
+    def hand_over_triage(self, aid: UUID) -> None:
+        """Priya moves an hour of Sam's triage to Lena."""
+        self.run(
+            self.as_priya,
+            c.ReallocateTask(
+                agreement_id=aid,
+                task="Triage",
+                hours_per_week=1,
+                to_person_id=self.lena,
+                reason="Time",
+            ),
+        )
+
     def approve(self, aid: UUID) -> None:
         self.run(
             self.as_priya, c.ApproveAgreement(agreement_id=aid, guardrails=Guardrails(6, (), 14))

@@ -33,16 +33,7 @@ def test_each_event_tells_the_people_it_concerns_and_never_its_actor(
     story.run(story.as_priya, c.RequestChanges(agreement_id=aid, reason="More detail"))
     story.revise(aid)
     story.approve(aid)
-    story.run(
-        story.as_priya,
-        c.ReallocateTask(
-            agreement_id=aid,
-            task="Triage",
-            hours_per_week=1,
-            to_person_id=story.lena,
-            reason="Time",
-        ),
-    )
+    story.hand_over_triage(aid)
     story.run(story.as_hr, c.PauseAgreement(agreement_id=aid, reason="Audit week"))  # HR acts
     directory = Directory()
     rows = plan(_events(memory_app), directory, Preferences(), 0.0)

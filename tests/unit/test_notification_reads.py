@@ -68,16 +68,7 @@ def _story(app: CraftingApplication) -> Story:
     story.run(story.as_priya, c.RequestChanges(agreement_id=aid, reason="More detail"))
     story.revise(aid)
     story.approve(aid)
-    story.run(
-        story.as_priya,
-        c.ReallocateTask(
-            agreement_id=aid,
-            task="Triage",
-            hours_per_week=1,
-            to_person_id=story.lena,
-            reason="Time",
-        ),
-    )
+    story.hand_over_triage(aid)
     gone = Profile("Priya Raman", f"{story.priya}@example.com", None, None, 40, False)
     story.run(story.as_hr, c.UpsertPeople(people=[c.DirectoryEntry(story.priya, gone)]))
     story.run(story.as_hr, c.PauseAgreement(agreement_id=aid, reason="Audit week"))

@@ -49,16 +49,7 @@ def test_every_kind_reads_as_a_person_would_say_it(memory_app: CraftingApplicati
     assert added is not None
     change = next(a.change_id for a in added.adjustments.values() if a.description == "Shadow a PM")
     story.run(story.as_priya, c.RevertChange(agreement_id=aid, change_id=change, reason="Crunch"))
-    story.run(
-        story.as_priya,
-        c.ReallocateTask(
-            agreement_id=aid,
-            task="Triage",
-            hours_per_week=1,
-            to_person_id=story.lena,
-            reason="Time",
-        ),
-    )
+    story.hand_over_triage(aid)
     story.run(story.as_priya, c.PauseAgreement(agreement_id=aid, reason="Release week"))
     story.run(story.as_priya, c.ResumeAgreement(agreement_id=aid))
     story.run(story.as_priya, c.CompleteAgreement(agreement_id=aid))
