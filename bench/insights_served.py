@@ -305,14 +305,19 @@ def main(argv: list[str] | None = None) -> int:
             signed_in = page.post(f"/login/{mint_link(secret, HR, [Role.HR])}")
             assert signed_in.status_code == 303, signed_in.text[:300]
 
-            def graphql() -> dict[str, Any]:
+            def graphql(query: str = QUERY) -> dict[str, Any] | None:
+                """The answer; None when the service refuses it as too large (the
+                every-row answer at 100,000 people is more than its response limit)."""
                 answer = api.post(
                     "/graphql",
-                    json={"query": QUERY},
+                    json={"query": query},
                     headers={"authorization": f"Bearer {token}"},
                 )
                 assert answer.status_code == 200, answer.text[:300]
                 body: dict[str, Any] = answer.json()
+                codes = [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+                if codes == ["RESPONSE_TOO_LARGE"]:
+                    return None
                 assert not body.get("errors"), answer.text[:500]
                 return body
 
@@ -353,7 +358,9 @@ def main(argv: list[str] | None = None) -> int:
             sizes: list[int] = []
             page_sizes: list[int] = []
             # The team a dashboard looks at: a team released today (the first such).
-            first = graphql()["data"]["insights"]
+            teams = graphql("{ insights { participation { rows { group count } } } }")
+            assert teams is not None
+            first = teams["data"]["insights"]
             team = next(r["group"] for r in first["participation"]["rows"] if r["count"])
             for _ in range(args.warm_up):
                 dashboard()
@@ -384,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
                 after_change += timed(partial(dashboard, position), 1)
             # (d) the old query, every row of every table and month, for information.
             old = timed(graphql, args.old_requests)
-            answer = graphql()["data"]["insights"]
+            every_row = graphql()
+            answer = None if every_row is None else every_row["data"]["insights"]
             chosen = dashboard()["data"]["insights"]
             settings_here = Settings(
                 database_url=url, jwt_secret=secret, insights_min_group=MINIMUM
@@ -405,15 +413,18 @@ def main(argv: list[str] | None = None) -> int:
                 events = container.app.recorder.max_notification_id() or 0
             finally:
                 container.close()
-    answer.pop("asOf")
-    equal = answer == as_served(reference)
-    # The dashboard's rows are the every-row answer's: its tables whole, one team's months.
+    expected = as_served(reference)
+    equal = True
+    if answer is not None:
+        answer.pop("asOf")
+        equal = answer == expected
+    # The dashboard's rows are the full answer's: its tables whole, one team's months.
     for series in SERIES:
-        for month, whole in zip(chosen[series], answer[series], strict=True):
+        for month, whole in zip(chosen[series], expected[series], strict=True):
             whole_rows = whole["table"]["rows"]
             whole["table"]["rows"] = [r for r in whole_rows if r["group"] == team]
             equal = equal and month == whole
-    equal = equal and all(chosen[t] == answer[t] for t in ONE_SHOT)
+    equal = equal and all(chosen[t] == expected[t] for t in ONE_SHOT)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     if args.server_code:
         print(f"\nthe service's code: {args.server_code}")
@@ -435,17 +446,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  server CPU per request (a and b): {cpu * 1000:.0f} ms")
     print(line("(c) dashboard, first request after a person joined the team", after_change))
     print(line("    (before it: waiting for the projector to apply the change)", waited))
-    print(line("(d) the old query: every row of every table and month", old))
+    refused = " (refused: RESPONSE_TOO_LARGE)" if answer is None else ""
+    print(line(f"(d) the old query: every row of every table and month{refused}", old))
     print(line("baseline: Reads.insights computed in this process (not kept)", port))
     print(line("baseline: full computation from the log (read_facts + compute)", full))
     verdict = "met" if p95(served) < 1 and p95(pages) < 1 else "NOT met"
     print(f"  target p95 < 1 s for (a) and (b): {verdict}")
     print(
-        "  served answers (d's every row; a's tables and the team's months) equal the "
+        "  served answers (d's every row unless refused; a's tables, the team's months) "
+        "equal the "
         f"full computation's: {'yes' if equal else 'NO'}"
     )
     if not equal:
-        Path("/tmp/insights-served-answer.json").write_text(json.dumps(answer, indent=1))
+        Path("/tmp/insights-served-answer.json").write_text(json.dumps(answer or chosen, indent=1))
         Path("/tmp/insights-served-reference.json").write_text(
             json.dumps(as_served(reference), indent=1)
         )
