@@ -42,6 +42,13 @@ class OnDemand(dict[K, V]):
             for key, value in self._read(wanted[start : start + CHUNK]).items():
                 self.setdefault(key, value)  # a value the caller set is newer than the table's
 
+    def learned(self, key: K, value: V) -> None:
+        """A row another statement read whole (the same row `read` would give for
+        `key`): kept unless the caller set one, and its unit counted as read, so a later
+        `fetch` does not read it again. Only for units of one row."""
+        self.setdefault(key, value)
+        self._read_units.add(self._unit_of(key))
+
     def _ensure(self, key: object) -> None:
         if not dict.__contains__(self, key):
             self.fetch([self._unit_of(key)])  # type: ignore[arg-type]

@@ -107,7 +107,7 @@ def _streams_of(
     streams = {}
     for row in found:
         streams[row.stream_id] = row.person_id
-        people.setdefault(row.person_id, _route(row))
+        people.learned(row.person_id, _route(row))
     return streams
 
 

@@ -141,7 +141,7 @@ class _Batch:
         streams = {}
         for row in found:
             streams[row.stream_id] = row.person_id
-            self.teams.setdefault(row.person_id, row.team_id)
+            self.teams.learned(row.person_id, row.team_id)
         return streams
 
     def _person_event(self, event: Person.Event) -> str:

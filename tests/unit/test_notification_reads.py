@@ -14,6 +14,7 @@ from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.person import Profile
 from domain.values import Guardrails
+from infra.notifications import consumer as consumer_module
 from infra.notifications.consumer import NotificationConsumer, load_directory, save_directory
 from infra.notifications.kinds import Kind, Mode
 from infra.notifications.planner import Directory, Preferences, Route, plan
@@ -175,3 +176,29 @@ def test_a_webhook_batch_reads_the_teams_of_the_people_it_concerns_only(
         batch = _Batch(conn, 0.0)
         batch.plan(events[-1:])  # HR pauses Sam's second agreement
         assert dict(batch.teams) == {story.sam: None}  # it read all 2,000+ people's teams
+
+
+def test_a_person_read_with_their_stream_is_not_read_again(
+    memory_app: CraftingApplication, conn: Connection
+) -> None:
+    """A directory event names its person's stream; the row found for it is the
+    person's route too, so planning reads that row once, not a second time by person."""
+    story = _story(memory_app)
+    hr = frozenset({story.hr_id})
+    events = _events(memory_app)
+    NotificationConsumer(hr).handle(conn, events[:-2])
+    # Sam's new manager (a directory event of a known person), then HR pausing Sam's
+    # agreement: Sam is named twice, by the stream and as the agreement's owner.
+    moved = events[-2:]
+    assert [e.__class__.__name__ for _, e in moved] == ["ProfileChanged", "Paused"], moved
+    asked: list[list[str]] = []
+    original = consumer_module._routes_of
+
+    def counted(connection: Connection, person_ids: list[str]) -> dict[str, Route]:
+        asked.append(person_ids)
+        return original(connection, person_ids)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(consumer_module, "_routes_of", counted)
+        load_directory(conn, moved, hr)
+    assert all(story.sam not in ids for ids in asked), asked
