@@ -28,7 +28,7 @@ from infra.bootstrap import Container
 from infra.dossier.issue import Dossier as Dossier
 from infra.dossier.issue import Issuer, issuer_of
 from infra.dossier.issue import PersonDossier as PersonDossier
-from infra.kept_insights import KeptInsights
+from infra.kept_insights import KeptInsights, Token, token_of
 from infra.keystore import KEY_CACHE_SECONDS, KeyRing
 from infra.notifications import preferences, signin_mail
 from infra.notifications.feed import FeedItem, unread_query
@@ -205,32 +205,35 @@ class Reads:
             opened: T = opened_in(found, self.keys)
         return opened
 
-    def insights(self, person_id: str, reach: str, now: datetime) -> Insights:
+    def insights(
+        self, person_id: str, reach: str, now: datetime, at_least: int | None = None
+    ) -> Insights:
         """The released insight tables (docs/insights.md): all of them for `reach`
-        "all", a manager's teams' rows otherwise; blocking."""
-
-        with self.engine.begin() as conn, self.keys.reading_on(conn):
+        "all", a manager's teams' rows otherwise; at least as new as the read models at
+        position `at_least` (`consistentWith`). Blocking."""
+        minimum = self.insights_min_group
+        with self.engine.begin() as conn:
             rm = q.live_read_model(conn)
-            # Every table from what the projector keeps (projections.insights.
-            # precomputed): the same figures as from the whole log, without reading it;
-            # kept until the read models change (infra.kept_insights).
-            released = self.kept_insights.get(
-                conn,
-                rm,
-                self.insights_min_group,
-                now,
-                lambda: read_precomputed(
-                    conn,
-                    rm,
-                    self.insights_min_group,
-                    now,
-                    lambda texts: opened_in(texts, self.keys),
-                ),
-            )
+            token = token_of(conn, rm, minimum, now)
             # A manager's teams, whatever else they may read (an INTEGRATION role too).
             scope = q.ReadScope(person_id, sees_all=False, is_manager=True)
             teams = [] if reach == "all" else workload.visible_teams(conn, rm, scope)
+        # Kept until the read models change, refreshed behind the requests
+        # (infra.kept_insights).
+        released = self.kept_insights.get(
+            token, now, partial(self._insights_now, minimum, now), at_least
+        )
         return released if reach == "all" else for_teams(released, teams)
+
+    def _insights_now(self, minimum: int, now: datetime) -> tuple[Token, Insights]:
+        """Every table from what the projector keeps (projections.insights.precomputed):
+        the same figures as from the whole log, without reading it; with the token they
+        were computed under, read in the same transaction."""
+        with self.engine.begin() as conn, self.keys.reading_on(conn):
+            rm = q.live_read_model(conn)
+            token = token_of(conn, rm, minimum, now)
+            opener = partial(opened_in, keys=self.keys)
+            return token, read_precomputed(conn, rm, minimum, now, opener)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ manager's team below the minimum stays hidden (docs/insights.md)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -365,3 +366,45 @@ def test_the_released_tables_are_kept_until_the_read_models_change(
     assert len(computed) == 3
     assert after["outcomesByTeam"] != changed["outcomesByTeam"]
     assert _rows(after["participation"])[f"qa-{s}"]["count"] == 2
+
+
+def test_an_answer_stands_in_while_the_tables_are_refreshed_behind_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without consistentWith, a request after a change is answered at once from the
+    answer computed moments before, while a refresh runs behind it (infra.kept_insights);
+    the change shows in a later request, computed once more, not for every request."""
+    from api import ports
+    from infra import kept_insights
+
+    computed: list[datetime] = []
+    read_precomputed = ports.read_precomputed
+
+    def counted(conn: Any, rm: Any, minimum: int, now: datetime, opener: Any) -> Any:
+        computed.append(now)
+        return read_precomputed(conn, rm, minimum, now, opener)
+
+    monkeypatch.setattr(ports, "read_precomputed", counted)
+    # Time stands still: the kept answer was computed moments ago, whatever the pace.
+    monkeypatch.setattr(kept_insights, "monotonic", lambda: 0.0)
+    org = Org(api)
+    s = org.s
+    for team in ("qa", "web", "data"):
+        for i in range(2):
+            org.active(team, i)
+    org.active("ops", 0)
+
+    def qa(body: dict[str, Any]) -> int:
+        return int(_rows(body["data"]["insights"]["participation"])[f"qa-{s}"]["count"])
+
+    assert qa(org.insights(org.hr)) == 2 and len(computed) == 1
+    org.active("qa", 2)
+    # The read models have the approval (waited for on another query).
+    seen = "query($p: Int, $id: ID!) { person(id: $id, consistentWith: $p) { id } }"
+    api.data(org.hr, seen, p=api.position(), id=f"hr-{s}")
+    assert qa(api.gql(org.hr, INSIGHTS)) == 2  # at once, from the kept answer
+    deadline = time.monotonic() + 30
+    while qa(api.gql(org.hr, INSIGHTS)) != 3:
+        assert time.monotonic() < deadline, "the refresh never landed"
+        time.sleep(0.05)
+    assert len(computed) == 2

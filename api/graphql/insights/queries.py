@@ -30,7 +30,7 @@ async def read_insights(info: Ctx, consistent_with: int | None = None) -> Insigh
         raise ForbiddenError(READ_INSIGHTS)
     await consistent(ctx, consistent_with)
     released = await asyncio.to_thread(
-        ctx.ports.reads.insights, ctx.actor.id, reach, datetime.now(UTC)
+        ctx.ports.reads.insights, ctx.actor.id, reach, datetime.now(UTC), consistent_with
     )
     return insights(released)
 
