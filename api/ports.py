@@ -233,7 +233,8 @@ class Reads:
             rm = q.live_read_model(conn)
             token = token_of(conn, rm, minimum, now)
             opener = partial(opened_in, keys=self.keys)
-            return token, read_precomputed(conn, rm, minimum, now, opener)
+            closed = self.kept_insights.closed_months
+            return token, read_precomputed(conn, rm, minimum, now, opener, closed)
 
 
 @dataclass(frozen=True)

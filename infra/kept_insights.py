@@ -42,6 +42,7 @@ from sqlalchemy import Connection
 from infra.followers import positions
 from infra.followers.read_models import NAME as PROJECTOR
 from projections.insights.figures import Insights
+from projections.insights.series_kept import ClosedRows
 from projections.tables import ReadModel
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,9 @@ class KeptInsights:
         self._kept: dict[int, _Kept] = {}
         self._computing: dict[int, threading.Lock] = {}  # one computation per minimum
         self._first_seen: tuple[Token, float] | None = None
+        # The closed months' rows read from this database (series_kept.stored_months):
+        # they never change, so a computation reads only the open months'.
+        self.closed_months: ClosedRows = {}
 
     def get(
         self, token: Token, now: datetime, compute: Compute, at_least: int | None = None

@@ -38,7 +38,7 @@ from projections.insights.figures import (
 from projections.insights.kept_outcomes import outcome_tables
 from projections.insights.kept_skills import skills_tables
 from projections.insights.months import InsightClock, month_of, team_figures
-from projections.insights.series_kept import kept_series, stored_months
+from projections.insights.series_kept import ClosedRows, kept_series, stored_months
 from projections.insights.suppression import Counts
 from projections.tables import ReadModel
 
@@ -51,9 +51,15 @@ def _as_is(value: Any) -> Any:
 
 
 def read_precomputed(
-    conn: Connection, rm: ReadModel, minimum: int, now: datetime, opener: Opener = _as_is
+    conn: Connection,
+    rm: ReadModel,
+    minimum: int,
+    now: datetime,
+    opener: Opener = _as_is,
+    closed_rows: ClosedRows | None = None,
 ) -> Insights:
-    """Every table as of `now` (not before the log's latest event)."""
+    """Every table as of `now` (not before the log's latest event); `closed_rows`: the closed
+    months' rows read before from this database (series_kept.stored_months)."""
     figures = team_figures(conn, rm, now.date())
     today: dict[str, Counts] = {f.team: (f.running, f.members - f.running) for f in figures}
     members = {f.team: f.members for f in figures}
@@ -74,7 +80,7 @@ def read_precomputed(
     # since the latest event, so later months are today's.
     stored = [label for label in listed if latest is not None and label < latest]
     # The closed months' rows, read once for every monthly series (series_kept).
-    kept = stored_months(conn, rm, stored)
+    kept = stored_months(conn, rm, stored, closed_rows)
     closed = {
         label: _released({r[0]: (r[1], r[2] - r[1]) for r in rows}, minimum, label)
         for label, rows in kept.items()

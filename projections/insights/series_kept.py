@@ -64,9 +64,32 @@ def kept_series(
     return tuple(development), tuple(reviews)
 
 
-def stored_months(conn: Connection, rm: ReadModel, months: list[str]) -> dict[str, Rows]:
+# Closed months' rows already read from one database, by (generation, month).
+ClosedRows = dict[tuple[int, str], Rows]
+
+
+def stored_months(
+    conn: Connection, rm: ReadModel, months: list[str], known: ClosedRows | None = None
+) -> dict[str, Rows]:
     """The stored rows of the closed `months` (a month without any: no rows), read once
-    for every monthly series: participation's too (projections.insights.precomputed)."""
+    for every monthly series: participation's too (projections.insights.precomputed).
+    `known`: the rows read before from this database, kept there as they are read (a
+    closed month's rows never change within a generation; a rebuild makes a new one)."""
+    if known is None:
+        return _read_months(conn, rm, months)
+    generation = rm.generation
+    missing = [month for month in months if (generation, month) not in known]
+    fresh = _read_months(conn, rm, missing)
+    for key in [k for k in known if k[0] != generation or k[1] not in months]:
+        known.pop(key, None)  # months no longer listed, other generations
+    for month, rows in fresh.items():
+        known[(generation, month)] = rows
+    return {
+        month: fresh[month] if month in fresh else known[(generation, month)] for month in months
+    }
+
+
+def _read_months(conn: Connection, rm: ReadModel, months: list[str]) -> dict[str, Rows]:
     found: dict[str, list[tuple[Any, ...]]] = {month: [] for month in months}
     if months:
         t = rm.insight_months

@@ -327,9 +327,9 @@ def test_the_released_tables_are_kept_until_the_read_models_change(
     computed: list[datetime] = []
     read_precomputed = ports.read_precomputed
 
-    def counted(conn: Any, rm: Any, minimum: int, now: datetime, opener: Any) -> Any:
+    def counted(conn: Any, rm: Any, minimum: int, now: datetime, *more: Any) -> Any:
         computed.append(now)
-        return read_precomputed(conn, rm, minimum, now, opener)
+        return read_precomputed(conn, rm, minimum, now, *more)
 
     monkeypatch.setattr(ports, "read_precomputed", counted)
     # Time stands still: an answer is kept however slowly this runs (the expiry with
@@ -380,9 +380,9 @@ def test_an_answer_stands_in_while_the_tables_are_refreshed_behind_it(
     computed: list[datetime] = []
     read_precomputed = ports.read_precomputed
 
-    def counted(conn: Any, rm: Any, minimum: int, now: datetime, opener: Any) -> Any:
+    def counted(conn: Any, rm: Any, minimum: int, now: datetime, *more: Any) -> Any:
         computed.append(now)
-        return read_precomputed(conn, rm, minimum, now, opener)
+        return read_precomputed(conn, rm, minimum, now, *more)
 
     monkeypatch.setattr(ports, "read_precomputed", counted)
     # Time stands still: the kept answer was computed moments ago, whatever the pace.

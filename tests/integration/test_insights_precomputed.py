@@ -14,11 +14,13 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
+from weakref import WeakKeyDictionary
 
 import eventsourcing.domain
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine, event
 
 from domain.agreement import outcomes as oc
 from domain.application import commands as c
@@ -33,6 +35,7 @@ from projections import projector
 from projections.insights.facts import read_facts, with_texts_opened
 from projections.insights.figures import Insights, compute
 from projections.insights.precomputed import read_precomputed
+from projections.insights.series_kept import ClosedRows
 from projections.name_index import NameIndex, index_key
 from projections.queries import live_read_model
 from tests.readmodel import snapshot
@@ -266,14 +269,23 @@ class History:
             )
 
 
+# The closed months' rows each database's served answers read before, as the service
+# keeps them between computations (infra.kept_insights): kept across the examples and
+# steps of a test, so a closed month's rows that changed would show as a difference.
+_CLOSED: WeakKeyDictionary[Engine, ClosedRows] = WeakKeyDictionary()
+
+
 def released(projected: Container, minimum: int, now: datetime) -> tuple[Insights, Insights]:
     """The full computation's tables from the log, and every table as the insights
     query serves them (from what the projector keeps), sealed texts opened alike."""
     keys = projected.keys
+    closed = _CLOSED.setdefault(projected.engines.reader, {})
     with projected.engines.reader.connect() as conn, keys.reading_on(conn):
         rm = live_read_model(conn)
         facts = with_texts_opened(read_facts(conn, rm), lambda texts: opened_in(texts, keys))
-        served = read_precomputed(conn, rm, minimum, now, lambda texts: opened_in(texts, keys))
+        served = read_precomputed(
+            conn, rm, minimum, now, lambda texts: opened_in(texts, keys), closed
+        )
     return compute(facts, minimum, now), served
 
 
@@ -333,6 +345,39 @@ def test_the_precomputed_tables_release_what_the_full_computation_releases(
     clock.now = now
     assert_same(*released(projected, minimum, now))
     assert kept_equal_a_rebuild(projected) == []
+
+
+def test_closed_months_are_read_once_and_a_rebuild_reads_them_again(
+    projected: Container, clock: Clock
+) -> None:
+    """The service keeps the closed months' rows between computations (they never
+    change within a generation): a second computation reads none of them, and after a
+    rebuild (a new generation) they are read again; the tables stay the full
+    computation's."""
+    runner = projected.projector
+    history = History(projected.app, random.Random(11), lambda: clock.now)
+    for n in range(24):
+        clock.now += timedelta(days=25)
+        history.step(["approve", "move", "outcome"][n % 3])
+    runner.catch_up()
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    reader = projected.engines.reader
+    event.listen(reader, "before_cursor_execute", seen)
+    try:
+        reads = []
+        for rebuild in (False, False, True):
+            if rebuild:
+                projected.rebuild()
+            statements.clear()
+            assert_same(*released(projected, 2, clock.now))
+            reads.append(sum("insight_months" in s for s in statements))
+    finally:
+        event.remove(reader, "before_cursor_execute", seen)
+    assert reads[0] >= 1 and reads[1] == 0 and reads[2] >= 1, reads
 
 
 def test_a_rebuild_keeps_the_same_months_and_figures(projected: Container, clock: Clock) -> None:

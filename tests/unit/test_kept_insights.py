@@ -6,10 +6,10 @@ past the key ring's cache time while a change may still be erasing texts."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
