@@ -58,10 +58,13 @@ class AuditFilter:
 
 def live_read_model(conn: Connection) -> ReadModel:
     """The generation of tables currently serving."""
-    generation = conn.execute(
-        select(projection_state.c.generation).where(projection_state.c.name == PROJECTION_NAME)
-    ).scalar_one()
-    return read_model(generation)
+    return read_model(conn.execute(live_generation()).scalar_one())
+
+
+def live_generation() -> Select[Any]:
+    """The number of the generation of tables currently serving (a statement may read
+    it beside what it reads: `api.ports.Sessions.check`)."""
+    return select(projection_state.c.generation).where(projection_state.c.name == PROJECTION_NAME)
 
 
 def _visible(rm: ReadModel, viewer: ReadScope) -> ColumnElement[bool] | None:
