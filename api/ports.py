@@ -53,7 +53,7 @@ from projections.insights.figures import Insights
 from projections.insights.precomputed import read_precomputed
 from projections.insights.views import for_teams
 from projections.name_index import NameIndex, index_key
-from projections.tables import ReadModel
+from projections.tables import ReadModel, read_model
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -187,21 +187,34 @@ class Reads:
         return opened
 
     def run_beside(
-        self, primary: Callable[[Connection], P], query: Callable[[Connection, ReadModel], T]
+        self,
+        primary: Callable[[Connection], P],
+        query: Callable[[Connection, ReadModel], T],
+        generation: Callable[[], int | None] = lambda: None,
     ) -> tuple[P, T]:
         """`primary` in a transaction on the primary, then `query` as `run` would run it.
         While no replica is in rotation (always, without replicas) both share that one
-        transaction: one pool checkout, one BEGIN and COMMIT, instead of two of each."""
+        transaction: one pool checkout, one BEGIN and COMMIT, instead of two of each;
+        and when `primary` read the live generation in its own statement
+        (`q.live_generation`), `generation` gives it after `primary` ran: the query's
+        tables without a statement of their own."""
         if self.router is not None and self.router.serving():
             with self.engine.begin() as conn:
                 first = primary(conn)
             return first, self.run(query)
         with self.engine.begin() as conn:
-            return primary(conn), self._opened(query, conn)
+            first = primary(conn)
+            return first, self._opened(query, conn, generation())
 
-    def _opened(self, query: Callable[[Connection, ReadModel], T], conn: Connection) -> T:
+    def _opened(
+        self,
+        query: Callable[[Connection, ReadModel], T],
+        conn: Connection,
+        generation: int | None = None,
+    ) -> T:
         with self.keys.reading_on(conn):
-            found = query(conn, q.live_read_model(conn))
+            rm = q.live_read_model(conn) if generation is None else read_model(generation)
+            found = query(conn, rm)
             opened: T = opened_in(found, self.keys)
         return opened
 
@@ -342,16 +355,20 @@ class Sessions:
         """The session's facts and `header`'s answer; None when it was signed out (then
         `header` is not run). Blocking: call it from a worker thread."""
         signed_out = False
+        live: int | None = None
 
         def facts(conn: Connection) -> SessionFacts | None:
             # One statement, one round trip: a signed-out session is rare, and its
-            # notifications and zone, read beside, are then not used.
-            nonlocal signed_out
-            signed_out, unread, zone = conn.execute(
+            # notifications and zone, read beside, are then not used. The live
+            # generation rides along: the header's tables when it shares this
+            # transaction (`Reads.run_beside`), without a statement of their own.
+            nonlocal signed_out, live
+            signed_out, unread, zone, live = conn.execute(
                 select(
                     used_query(session_id).exists(),
                     unread_query(person_id).scalar_subquery(),
                     time_zone_query(person_id).scalar_subquery(),
+                    q.live_generation().scalar_subquery(),
                 )
             ).one()
             if signed_out:
@@ -361,7 +378,7 @@ class Sessions:
         def unless_signed_out(conn: Connection, rm: ReadModel) -> T | None:
             return None if signed_out else header(conn, rm)
 
-        found, answer = self.reads.run_beside(facts, unless_signed_out)
+        found, answer = self.reads.run_beside(facts, unless_signed_out, lambda: live)
         if found is None:
             return None
         return found, cast(T, answer)

@@ -27,6 +27,7 @@ from projections.insights.path import path_rows as path_rows
 from projections.insights.path import step as _path_step
 from projections.queries import NAMED as NAMED
 from projections.queries import AgreementCriteria as AgreementCriteria
+from projections.queries import Around as Around
 from projections.queries import AuditFilter as AuditFilter
 from projections.queries import Cursor as Cursor
 from projections.queries import ReadScope as ReadScope
@@ -39,6 +40,7 @@ from projections.queries import cursor_of as cursor_of
 from projections.queries import list_agreements as list_agreements
 from projections.queries import list_slice as list_slice
 from projections.queries import net_received as net_received
+from projections.queries import people_around as people_around
 from projections.queries import people_by_id as people_by_id
 from projections.queries import reports_of as reports_of
 from projections.reports import reports as reports

@@ -406,7 +406,16 @@ def _kids_in_each(values: Iterable[Any], kids: set[str]) -> None:
     for v in values:
         kind = type(v)
         if kind is str:
-            if "\x1e" in v or "\\u001" in v:
+            if "\x1e" in v:
+                # Most sealed values are one envelope each (a name, a column's text): its
+                # key id from one match, not a search and a generator per value (the
+                # agreement page walks 500 names of its receiver list).
+                whole = _ENVELOPE.fullmatch(v)
+                if whole is not None:
+                    kids.add(whole.group(1))
+                else:
+                    _kids_of_text(v, kids)
+            elif "\\u001" in v:
                 _kids_of_text(v, kids)
         elif kind not in _PLAIN:
             _kids_in(v, kids)

@@ -5,9 +5,11 @@ bounded; the names shown are one more)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import BindParameter, Connection, Select, bindparam, func, select
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from domain.agreement.lifecycle import REVIEWS_DUE_IN
 from projections import queries as q
@@ -85,12 +87,24 @@ def waiting(
     """How many proposals await a decision and reviews are due (of `manager_id`'s
     reports; everyone's when None), counted up to `cap`: the navigation's count. Only
     ids are read (nothing sealed is opened)."""
-    total = 0
+    counts = []
     for where in (
         q.AgreementCriteria(status="PROPOSED", manager_id=manager_id),
         reviews_due(manager_id, due_before),
     ):
         query, params = q.agreements_page(rm, viewer, where, cap, None)
         ids = query.with_only_columns(rm.agreements.c.agreement_id)
-        total += len(conn.execute(ids, params).all())
-    return min(total, cap)
+        # Each list's values bound into it, under names of its own (both lists name
+        # their status "status"): the two counts go as one statement.
+        unique = cast(Select[Any], replacement_traverse(ids, {}, partial(_unique_bind, params)))
+        counts.append(select(func.count()).select_from(unique.subquery()).scalar_subquery())
+    # Each count bounded as its list is (LIMIT `cap` + 1): one round trip, not two.
+    total = conn.execute(select(*counts)).one()
+    return min(sum(total), cap)
+
+
+def _unique_bind(params: dict[str, Any], element: Any) -> Any:
+    """A named parameter as one of its own, its value from `params` bound in."""
+    if isinstance(element, BindParameter):
+        return bindparam(None, params[element.key], type_=element.type, unique=True)
+    return None

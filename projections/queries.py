@@ -58,10 +58,13 @@ class AuditFilter:
 
 def live_read_model(conn: Connection) -> ReadModel:
     """The generation of tables currently serving."""
-    generation = conn.execute(
-        select(projection_state.c.generation).where(projection_state.c.name == PROJECTION_NAME)
-    ).scalar_one()
-    return read_model(generation)
+    return read_model(conn.execute(live_generation()).scalar_one())
+
+
+def live_generation() -> Select[Any]:
+    """The number of the generation of tables currently serving (a statement may read
+    it beside what it reads: `api.ports.Sessions.check`)."""
+    return select(projection_state.c.generation).where(projection_state.c.name == PROJECTION_NAME)
 
 
 def _visible(rm: ReadModel, viewer: ReadScope) -> ColumnElement[bool] | None:
@@ -360,6 +363,52 @@ def people_by_id(
         query = select(*picked).where(p.c.person_id.in_(chunk))
         found.update((r["person_id"], r) for r in _rows(conn, query))
     return found
+
+
+@dataclass(frozen=True)
+class Around:
+    """The people around an agreement's employee, as `people_around` reads them."""
+
+    manager_id: str | None  # whom the employee reports to now
+    names: dict[str, str]  # person id -> display name: the ids asked and the manager
+    reports: list[Row] | None  # the manager's active reports (NAMED), by id; None: not asked
+
+
+def people_around(
+    conn: Connection, rm: ReadModel, employee_id: str, ids: Iterable[str], reports: bool
+) -> Around:
+    """Whom `employee_id` reports to, the names of `ids` and of that manager, and (with
+    `reports`) the active people that manager manages — what `people_by_id` twice and
+    `reports_of` read, in one statement (with more than `CHUNK` ids, one per chunk more):
+    the agreement page's directory reads were three round trips."""
+    p = rm.people
+    # The manager as the directory says now, found by the database in the same statement.
+    boss = select(p.c.manager_id).where(p.c.person_id == employee_id).scalar_subquery()
+    columns = (p.c.person_id, p.c.display_name, p.c.manager_id, p.c.active)
+    chunks = list(_chunks({*ids, employee_id}))
+    first = or_(p.c.person_id.in_(chunks[0]), p.c.person_id == boss)
+    if reports:
+        first = or_(first, and_(p.c.manager_id == boss, p.c.active.is_(True)))
+    # Ordered by id as `reports_of` orders them (the database's collation decides).
+    rows = _rows(conn, select(*columns).where(first).order_by(p.c.person_id))
+    found = {r["person_id"]: r for r in rows}
+    for chunk in chunks[1:]:
+        more = select(*columns).where(p.c.person_id.in_(chunk))
+        found.update((r["person_id"], r) for r in _rows(conn, more))
+    employee = found.get(employee_id)
+    manager_id = employee["manager_id"] if employee else None
+    named = {*ids, employee_id} | ({manager_id} if manager_id else set())
+    names = {pid: r["display_name"] for pid, r in found.items() if pid in named}
+    managed = None
+    if reports:
+        # Every report is in the first statement's rows (the reports' condition is
+        # there), in its order.
+        managed = [
+            {"person_id": r["person_id"], "display_name": r["display_name"]}
+            for r in rows
+            if manager_id is not None and r["manager_id"] == manager_id and r["active"]
+        ]
+    return Around(manager_id, names, managed)
 
 
 def reports_of(

@@ -87,6 +87,9 @@ class Detail:
     # The agreement's page: the runs of its lists it shows (their children are the
     # runs' rows); empty when every child was read (the forms' own pages).
     runs: dict[str, read_side.Slice] = field(default_factory=dict)
+    # The manager's active reports (id and name), when read with the page's names; None
+    # when not (the manager's section then reads them).
+    reports: list[Row] | None = None
 
 
 DetailRows = tuple[
@@ -177,19 +180,19 @@ def _detail(
         # The people the crafting sketch names as relationships to build.
         sketch = found.get("sketch") or {}
         ids |= {r["personId"] for r in sketch.get("relationships", []) if r.get("personId")}
-        # Only whom the employee reports to (a whole row's sealed values would be opened).
-        employee = read_side.people_by_id(
-            conn, rm, [found["employee_id"]], ("person_id", "manager_id")
-        ).get(found["employee_id"])
-        manager_id = employee["manager_id"] if employee else None
-        named = ids | ({manager_id} if manager_id else set())
-        people = read_side.people_by_id(conn, rm, named, read_side.NAMED)
-        names = {pid: p["display_name"] for pid, p in people.items()}
-        detail = Detail(found, kids, names, manager_id, runs=shown)
+        # Whom the employee reports to, the names, and for whoever may manage (the
+        # manager's section lists them as receivers) that manager's reports: one
+        # statement. Names and ids only (a whole row's sealed values would be opened).
+        around = read_side.people_around(
+            conn, rm, found["employee_id"], ids, scope.sees_all or scope.is_manager
+        )
+        detail = Detail(
+            found, kids, around.names, around.manager_id, runs=shown, reports=around.reports
+        )
         more = {k: v for section in sections for k, v in section(conn, rm, scope, detail).items()}
         if runs:
             more["sketch_children"] = _sketched(conn, rm, key, found, kids)
-        return found, kids, names, detail.manager_id, more, shown
+        return found, kids, around.names, detail.manager_id, more, shown
 
     return query
 

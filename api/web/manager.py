@@ -58,8 +58,13 @@ def agreement_section(
         shown = {"named": named_all(changes, detail.children)}
     receivers = []
     if detail.manager_id is not None:
-        # Only the names the form's list shows (each a sealed value to open).
-        receivers = read_side.reports_of(conn, rm, detail.manager_id, read_side.NAMED)
+        # Only the names the form's list shows (each a sealed value to open); read with
+        # the page's names when it was (`_detail`).
+        receivers = (
+            list(detail.reports)
+            if detail.reports is not None
+            else read_side.reports_of(conn, rm, detail.manager_id, read_side.NAMED)
+        )
         # The manager's name was read with the page's names (`_detail`): no query more.
         if detail.manager_id in detail.names:
             receivers.append(

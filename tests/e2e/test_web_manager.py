@@ -121,12 +121,14 @@ def test_the_inbox_reads_in_the_same_number_of_queries_however_many_reports(api:
         finally:
             event.remove(engine, "before_cursor_execute", count)
         reader = next(t for t, sql in statements if "audit_log" in sql and "DESC" in sql)
-        mine = [sql for t, sql in statements if t == reader and "used_tokens" not in sql]
+        mine = [sql for t, sql in statements if t == reader]
         # The worker thread may also have run the header's name lookup: keep the one read
-        # (`Reads.run`: it starts by reading the live generation) holding the inbox's.
+        # (`Reads.run`: it starts by reading the live generation; beside the session, the
+        # session's statement reads it) holding the inbox's, the session's left out.
         starts = [i for i, sql in enumerate(mine) if "crafting_projection_state" in sql]
         runs = [mine[a:b] for a, b in zip(starts, [*starts[1:], len(mine)], strict=True)]
-        return next(r for r in runs if any("audit_log" in sql and "DESC" in sql for sql in r))
+        run = next(r for r in runs if any("audit_log" in sql and "DESC" in sql for sql in r))
+        return [sql for sql in run if "used_tokens" not in sql]
 
     few = queries()
     more = [f"report{i}-{world.s}" for i in range(6)]

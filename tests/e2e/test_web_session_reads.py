@@ -161,3 +161,32 @@ def test_a_page_is_the_same_whether_its_header_is_read_on_a_replica_or_beside_th
         assert world.ids["mgr"].title() in pages[1][0]  # the header's name, read there
     finally:
         replica.dispose()
+
+
+# A statement whose own FROM (not a subquery's) is the directory.
+DIRECTORY_READ = re.compile(r"^SELECT [^(]*?\bFROM \w*people\b")
+
+
+def test_the_agreement_page_reads_the_directory_once_and_the_header_counts_in_one(
+    api: Api,
+) -> None:
+    """The agreement page's people (whom the employee reports to, the names it shows,
+    the manager's reports its receiver list offers) are one statement beside the
+    header's name; the header's inbox count (proposals and reviews due) is one; the live
+    generation of the read models is read in the session's statement."""
+    world = World(api)
+    aid = agreement_uuid(world.propose()["id"])
+    world.sync()
+    manager = sign_in(api.client, api.secret, world.ids["mgr"], Role.MANAGER, Role.EMPLOYEE)
+    counted: dict[str, int] = {}
+    for path in ("/inbox", f"/agreements/{aid}"):
+        [statements] = _page_transactions(manager, path)
+        directory = [sql for sql in statements if DIRECTORY_READ.match(sql.strip())]
+        # The header's name, then the page's names (all of them, once).
+        assert len(directory) == 2, (path, directory)
+        counted[path.split("/")[1]] = len(statements)
+        generation = [sql for sql in statements if "crafting_projection_state" in sql]
+        assert len(generation) == 1 and "web_used_tokens" in generation[0], (path, generation)
+    # Before: 11 and 16 (the count was two statements; the page's people three; the
+    # live generation one of its own).
+    assert counted["inbox"] <= 9 and counted["agreements"] <= 12, counted

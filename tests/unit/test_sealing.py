@@ -6,12 +6,15 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, cast
 
 import pytest
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 
+from domain import sealing
 from domain.event_tags import TaggingMapper
 from domain.integrity import event_hash, hashed_fields
 from domain.metadata import Meta
@@ -232,3 +235,44 @@ def test_read_rows_are_opened_wherever_their_envelopes_are_and_left_alone_elsewh
     assert looked_up == [{Sealed(name).kid}]  # every key a page needs, at once
     plain = [{"id": 1, "name": "plain", "at": when}]
     assert opened_in(plain, keys) is plain  # nothing sealed: nothing copied
+
+
+class _CountedPattern:
+    """A compiled pattern whose searches (every match found in a text) are counted."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern, self.searches = pattern, 0
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.pattern.fullmatch(text)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        self.searches += 1
+        return self.pattern.finditer(text)
+
+    def sub(self, repl: Any, text: str) -> str:
+        self.searches += 1
+        return self.pattern.sub(repl, text)
+
+
+def test_a_value_that_is_one_envelope_has_its_key_found_without_a_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page of names (the agreement page's 500 receivers) is walked for the keys it
+    needs: a value that is one envelope is matched once, not searched; a text holding
+    envelopes among other words still is, and every key is found either way."""
+    keys = MemoryKeys()
+    names = [keys.seal(f"emp-{i}", f"Person {i}") for i in range(50)]
+    mixed = f"asked by {keys.seal('emp-x', 'Ana')} today"
+    counted = _CountedPattern(sealing._ENVELOPE)
+    monkeypatch.setattr(sealing, "_ENVELOPE", counted)
+    looked_up: list[set[str]] = []
+    keys.prefetch = looked_up.append  # type: ignore[method-assign]
+    rows = [{"person_id": f"emp-{i}", "display_name": n} for i, n in enumerate(names)]
+    assert opened_in(rows, keys) == [
+        {"person_id": f"emp-{i}", "display_name": f"Person {i}"} for i in range(50)
+    ]
+    assert counted.searches == 0
+    assert looked_up == [{Sealed(n).kid for n in names}]
+    assert opened_in([{"reason": mixed}], keys) == [{"reason": "asked by Ana today"}]
+    assert counted.searches == 2  # the key looked for, then the text opened
