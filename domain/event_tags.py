@@ -95,10 +95,25 @@ class TaggingMapper(Mapper[UUID]):
             self.compressor or self.cipher or _SEALED in stored_event.state
         ):
             for name, value in state.items():
-                if isinstance(value, str) and name in PACKED and _ESCAPED in value:
-                    # A snapshot's packed records that hold sealed values: opened now,
-                    # while the keys are at hand (domain.packing keeps them as rows).
-                    state[name] = OpenedRows(opened_all(orjson.loads(value), self.keys))
+                if name == "state" and isinstance(value, dict):  # a snapshot's fields
+                    state[name] = self._opened_fields(value)
                 else:
                     state[name] = opened_all(value, self.keys)
         return domain_event
+
+    def _opened_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        assert self.keys is not None
+        return {
+            name: self.opened_rows(value)
+            if isinstance(value, str) and name in PACKED
+            else opened_all(value, self.keys)
+            for name, value in fields.items()
+        }
+
+    def opened_rows(self, packed: str) -> str | OpenedRows:
+        """Packed records (a snapshot's, or a stored chunk's): those that hold sealed
+        values opened now, while the keys are at hand (domain.packing keeps them as
+        rows); the others as they are."""
+        if self.keys is None or _ESCAPED not in packed:
+            return packed
+        return OpenedRows(opened_all(orjson.loads(packed), self.keys))

@@ -137,32 +137,89 @@ def unpack(packed: str | OpenedRows, cls: type[R]) -> list[R]:
     return [from_row(row) for row in _rows(packed)]
 
 
+# Rows per stored chunk of an append-only log (domain.snapshots): a snapshot holds the
+# rows after the last full chunk and refers to the chunks before by their count.
+CHUNK_ROWS = 100
+ChunkReader = Callable[[], list[Any]]  # the chunks' packed rows, oldest chunk first
+
+
+class ChunkCount(int):
+    """How many stored chunks a snapshot's log refers to: an int as stored, carrying
+    what the snapshot store needs beside it (domain.snapshots): the chunks a snapshot
+    being taken has not seen stored yet, or how to read them in one just loaded."""
+
+    unwritten: dict[int, str]  # chunk index -> its packed rows
+    reader: ChunkReader | None
+
+    @classmethod
+    def of(
+        cls, count: int, unwritten: dict[int, str] | None = None, reader: ChunkReader | None = None
+    ) -> ChunkCount:
+        """A count with its unwritten chunks or its reader."""
+        made = cls(count)
+        made.unwritten = unwritten or {}
+        made.reader = reader
+        return made
+
+
+def as_rows(records: Iterable[Any], cls: type[Any]) -> OpenedRows:
+    """Records as rows kept in memory (opened values stay opened)."""
+    to_row = _row_codec(cls)[0]
+    return OpenedRows(r if type(r) is list else to_row(r) for r in records)
+
+
 class RecordLog(Generic[R]):
     """An append-only list of records that may still be packed: it is unpacked on the
-    first read, and packs again without unpacking if nobody read it."""
+    first read, and packs again without unpacking if nobody read it.
 
-    __slots__ = ("_cls", "_items", "_packed")
+    Loaded from a snapshot, its first `chunked` x CHUNK_ROWS records may be in stored
+    chunks (written once, shared by every later snapshot): read through `reader` only
+    when the records themselves are read, so a lookup that does not read them never
+    pays for the history they hold."""
+
+    __slots__ = ("_chunked", "_cls", "_items", "_packed", "_reader")
 
     def __init__(
-        self, cls: type[R], items: Iterable[R] = (), packed: str | OpenedRows | None = None
+        self,
+        cls: type[R],
+        items: Iterable[R] = (),
+        packed: str | OpenedRows | None = None,
+        chunked: int = 0,
+        reader: ChunkReader | None = None,
     ) -> None:
         self._cls = cls
+        self._chunked = chunked  # full chunks known to be stored, from the first record
+        self._reader = reader  # reads them, until they are read (then in `_items`)
         self._packed = packed  # the older records, before `_items`
         self._items: list[R] = list(items)
 
-    def _all(self) -> list[R]:
+    def _tail(self) -> list[R]:
+        """The records after the stored chunks not yet read (all of them once read)."""
         if self._packed is not None:
             self._items[:0] = unpack(self._packed, self._cls)
             self._packed = None
         return self._items
 
+    def _all(self) -> list[R]:
+        items = self._tail()
+        if self._reader is not None:
+            if self._chunked:
+                head: list[R] = []
+                for packed in self._reader():
+                    head += unpack(packed, self._cls)
+                items[:0] = head
+            self._reader = None
+        return items
+
     def append(self, record: R) -> None:
         self._items.append(record)
 
     def copy(self) -> RecordLog[R]:
-        return RecordLog(self._cls, self._items, self._packed)
+        return RecordLog(self._cls, self._items, self._packed, self._chunked, self._reader)
 
     def pack(self) -> str:
+        if self._reader is not None and self._chunked:
+            return pack(self._all(), self._cls)
         if isinstance(self._packed, OpenedRows):
             return pack([*self._packed, *self._items], self._cls)
         if self._packed is None:
@@ -172,10 +229,27 @@ class RecordLog(Generic[R]):
         tail = pack(self._items, self._cls)
         return self._packed[:-1] + ("," if self._packed != "[]" else "") + tail[1:]
 
+    def pack_chunked(self) -> tuple[int, dict[int, str], str]:
+        """For a snapshot: how many full chunks of CHUNK_ROWS records precede the
+        rest, those of them not known to be stored yet (by index, packed), and the
+        rest packed. Chunks already stored are neither read nor packed again."""
+        stored = self._chunked
+        rest: list[Any] = [*_rows(self._packed), *self._items] if self._packed else self._items
+        if self._reader is None:  # read: the stored chunks' records come first
+            rest = rest[stored * CHUNK_ROWS :]
+        unwritten: dict[int, str] = {}
+        index, start = stored, 0
+        while len(rest) - start >= CHUNK_ROWS:
+            unwritten[index] = pack(rest[start : start + CHUNK_ROWS], self._cls)
+            index, start = index + 1, start + CHUNK_ROWS
+        return index, unwritten, pack(rest[start:], self._cls)
+
     def __iter__(self) -> Iterator[R]:
         return iter(self._all())
 
     def __len__(self) -> int:
+        if self._reader is not None:  # counted without reading the stored chunks
+            return self._chunked * CHUNK_ROWS + len(self._tail())
         return len(self._all())
 
     def __getitem__(self, index: int) -> R:

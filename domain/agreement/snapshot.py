@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.packing import OpenedRows, RecordLog, RecordTable, pack_by_id
+from domain.packing import (
+    ChunkCount,
+    OpenedRows,
+    RecordLog,
+    RecordTable,
+    pack_by_id,
+)
 from domain.records import Adjustment, Artifact, Change, Reallocation, Review
 from domain.values import AgreementStatus
 
@@ -19,6 +25,7 @@ PACKED_BY_ID: dict[str, type[Any]] = {
 }
 PACKED_LOGS: dict[str, type[Any]] = {"reviews": Review, "artifacts": Artifact}
 PACKED = frozenset(PACKED_BY_ID) | frozenset(PACKED_LOGS)
+CHUNKS = "chunks"  # the snapshot's field counting each log's stored chunks
 
 SNAPSHOT_EVERY = 100
 DENSE_UNTIL = 4_000
@@ -49,8 +56,13 @@ def pack_state(state: dict[str, Any]) -> None:
     """Pack a snapshot's collections in place, as it is taken."""
     for name, record in PACKED_BY_ID.items():
         state[name] = pack_by_id(state[name], record)
+    # The append-only logs: full chunks are stored once apart (domain.snapshots) and
+    # counted here, so a snapshot holds at most CHUNK_ROWS - 1 records of each log.
+    chunks: dict[str, ChunkCount] = {}
     for name in PACKED_LOGS:
-        state[name] = state[name].pack()
+        count, unwritten, state[name] = state[name].pack_chunked()
+        chunks[name] = ChunkCount.of(count, unwritten)
+    state[CHUNKS] = chunks
     # Stored as lists, as before chains were tuples in memory.
     state["chains"] = {root: list(links) for root, links in state["chains"].items()}
 
@@ -66,10 +78,18 @@ def unpack_state(state: dict[str, Any]) -> None:
     for name, record in PACKED_BY_ID.items():
         if isinstance(state[name], str | OpenedRows):
             state[name] = RecordTable(record, state[name])
+    chunks = state.pop(CHUNKS, {})  # none in snapshots taken before chunks
     for name, record in PACKED_LOGS.items():
         value = state[name]
-        state[name] = (
-            RecordLog(record, packed=value)
-            if isinstance(value, str | OpenedRows)
-            else RecordLog(record, value)
-        )
+        count = chunks.get(name, 0)
+        if isinstance(value, str | OpenedRows):
+            reader = (getattr(count, "reader", None) or _unreadable) if count else None
+            state[name] = RecordLog(record, packed=value, chunked=int(count), reader=reader)
+        else:
+            state[name] = RecordLog(record, value)
+
+
+def _unreadable() -> list[str]:
+    # A snapshot decoded without its store (its chunks' reader): never read as if the
+    # chunks were empty.
+    raise RuntimeError("A snapshot's stored chunks are read through the snapshot store.")
