@@ -24,7 +24,7 @@ from bench.long_agreement import LongAgreement, lift_child_limits
 from bench.lookup_breakdown import latest_snapshot_fields, lookup_steps
 from bench.team import Team
 from domain.agreement import Agreement
-from domain.agreement.snapshot import PACKED_LOGS
+from domain.agreement.snapshot import CHUNKED
 from domain.application import CraftingApplication
 from domain.snapshots import TaggedSnapshotStore, chunk_stream
 from infra.bootstrap import Container, bootstrap
@@ -77,9 +77,7 @@ def chunk_sizes(app: CraftingApplication, aid: UUID) -> tuple[int, int]:
     store = app.snapshots
     if not isinstance(store, TaggedSnapshotStore) or store.chunks is None:
         return 0, 0
-    chunks = [
-        c for name in PACKED_LOGS for c in store.chunks.select_events(chunk_stream(aid, name))
-    ]
+    chunks = [c for name in CHUNKED for c in store.chunks.select_events(chunk_stream(aid, name))]
     return len(chunks), sum(len(c.state) for c in chunks)
 
 

@@ -269,44 +269,134 @@ class RecordLog(Generic[R]):
 class RecordTable(MutableMapping[str, R]):
     """Records by id (their first field), as a snapshot held them: a row becomes its
     record when first used, in place, so replaying a few events after a snapshot reads
-    the few records they touch and the order stays the order of addition."""
+    the few records they touch and the order stays the order of addition.
 
-    __slots__ = ("_back", "_items")
+    Loaded from a snapshot, its first `chunked` x CHUNK_ROWS records may be in stored
+    chunks (as RecordLog's), read only when a record among them, or all of them, are.
+    Their rows are stored as first recorded: a field later records change (`derived`,
+    a revert's `reverted_by`) is worked out again as they are read, from the field that
+    names the record in its successor (`reverts`), so a chunk never changes."""
 
-    def __init__(self, cls: type[R], packed: str | OpenedRows | None = None) -> None:
+    __slots__ = ("_back", "_chunked", "_cls", "_derived", "_items", "_reader")
+
+    def __init__(
+        self,
+        cls: type[R],
+        packed: str | OpenedRows | None = None,
+        chunked: int = 0,
+        reader: ChunkReader | None = None,
+        derived: tuple[str, str] | None = None,
+    ) -> None:
+        self._cls: type[Any] = cls
         self._back = _row_codec(cls)[1]
         rows = _rows(packed) if packed is not None else []
         self._items: dict[str, Any] = {row[0]: row for row in rows}
+        self._chunked = chunked
+        self._reader = reader
+        self._derived = _positions(cls, derived)
+
+    def _load(self) -> dict[str, Any]:
+        """Every record, the stored chunks' first (read now if not yet)."""
+        if self._reader is not None:
+            rows: list[Any] = [row for packed in self._reader() for row in _rows(packed)]
+            if self._derived is not None:
+                _derive(rows, self._items.values(), *self._derived)
+            self._items = {**{row[0]: row for row in rows}, **self._items}
+            self._reader = None
+        return self._items
 
     def __getitem__(self, key: str) -> R:
-        value = self._items[key]
+        items = self._items if key in self._items else self._load()
+        value = items[key]
         if type(value) is list:  # records are never lists
-            value = self._items[key] = self._back(value)
+            value = items[key] = self._back(value)
         return value  # type: ignore[no-any-return]
 
     def __setitem__(self, key: str, record: R) -> None:
+        # A key not read yet is new: a record in a stored chunk is read before it is
+        # replaced (a revert reads the change it reverts).
         self._items[key] = record
 
     def __delitem__(self, key: str) -> None:
-        del self._items[key]
+        del self._load()[key]
 
     def __contains__(self, key: object) -> bool:
-        return key in self._items
+        return key in self._items or key in self._load()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
+        return iter(self._load())
 
     def __len__(self) -> int:
+        if self._reader is not None:  # counted without reading the stored chunks
+            return self._chunked * CHUNK_ROWS + len(self._items)
         return len(self._items)
 
     def raw_values(self) -> Iterable[Any]:
         """Records, and rows never read (for packing again without reading them)."""
-        return self._items.values()
+        return self._load().values()
+
+    def pack_chunked(self) -> tuple[int, dict[int, str], str]:
+        """As RecordLog's (full chunks, as first recorded, not stored yet, and the rest as
+        they are now), keeping the latest CHUNK_ROWS to 2 x CHUNK_ROWS - 1 records in
+        the rest."""
+        stored = self._chunked
+        rest = list(self._items.values())
+        if self._reader is None:  # read: the stored chunks' records come first
+            rest = rest[stored * CHUNK_ROWS :]
+        to_row = _row_codec(self._cls)[0]
+        unwritten: dict[int, str] = {}
+        index, start = stored, 0
+        # The latest CHUNK_ROWS records stay in the snapshot: the events after it touch
+        # recent records far more often (a revert reads the change it reverts), and
+        # reading one in a chunk reads them all.
+        while len(rest) - start >= 2 * CHUNK_ROWS:
+            rows = [
+                list(r) if type(r) is list else to_row(r) for r in rest[start : start + CHUNK_ROWS]
+            ]
+            if self._derived is not None:
+                for row in rows:
+                    row[self._derived[0]] = None  # worked out again when read
+            unwritten[index] = pack(rows, self._cls)
+            index, start = index + 1, start + CHUNK_ROWS
+        return index, unwritten, pack(rest[start:], self._cls)
 
     def copy(self) -> RecordTable[R]:
         twin = RecordTable.__new__(RecordTable)
-        twin._back, twin._items = self._back, dict(self._items)
+        twin._cls, twin._back, twin._items = self._cls, self._back, dict(self._items)
+        twin._chunked, twin._reader, twin._derived = self._chunked, self._reader, self._derived
         return twin
 
     def __repr__(self) -> str:
         return f"RecordTable({dict(self)!r})"
+
+
+def table_of(records: Mapping[str, R], cls: type[R], derived: tuple[str, str]) -> RecordTable[R]:
+    """Records by id as a RecordTable (to pack them in chunks)."""
+    if isinstance(records, RecordTable):
+        return records
+    table: RecordTable[R] = RecordTable(cls, derived=derived)
+    table._items = dict(records)
+    return table
+
+
+def _positions(cls: type[Any], derived: tuple[str, str] | None) -> tuple[int, int] | None:
+    if derived is None:
+        return None
+    names = [f.name for f in dataclasses.fields(cls)]
+    return names.index(derived[0]), names.index(derived[1])
+
+
+def _derive(rows: list[list[Any]], later: Iterable[Any], target: int, source: int) -> None:
+    """Set each row's `target` field to the id of the record whose `source` field names
+    it (among the rows and the records after them), in place."""
+    by: dict[Any, Any] = {}
+    for item in [*rows, *later]:
+        named = item[source] if type(item) is list else getattr(item, _field_name(item, source))
+        if named is not None:
+            by[named] = item[0] if type(item) is list else item.id
+    for row in rows:
+        row[target] = by.get(row[0])
+
+
+def _field_name(record: Any, position: int) -> str:
+    return dataclasses.fields(record)[position].name

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 from uuid import UUID, uuid5
@@ -35,7 +35,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 
-from domain.agreement.snapshot import CHUNKS, PACKED_LOGS
+from domain.agreement.snapshot import CHUNKED, CHUNKS
 from domain.event_tags import TaggingMapper
 from domain.packing import CHUNK_ROWS, ChunkCount, OpenedRows, as_rows
 
@@ -215,5 +215,6 @@ class TaggedSnapshotStore(EventStore[UUID]):
         """A log's first `count` chunks' records, replayed from the events."""
         if self.replay is None:
             raise TypeError("No replay for snapshot chunks that cannot be used.")
-        records = list(getattr(self.replay(aid, version), name))[: count * CHUNK_ROWS]
-        return as_rows(records, PACKED_LOGS[name])
+        held = getattr(self.replay(aid, version), name)
+        records = list(held.values() if isinstance(held, Mapping) else held)
+        return as_rows(records[: count * CHUNK_ROWS], CHUNKED[name])

@@ -14,6 +14,7 @@ from domain.packing import (
     RecordLog,
     RecordTable,
     pack_by_id,
+    table_of,
 )
 from domain.records import Adjustment, Artifact, Change, Reallocation, Review
 from domain.values import AgreementStatus
@@ -24,6 +25,13 @@ PACKED_BY_ID: dict[str, type[Any]] = {
     "changes": Change,
 }
 PACKED_LOGS: dict[str, type[Any]] = {"reviews": Review, "artifacts": Artifact}
+# Records by id also kept in chunks (domain.snapshots): the changes, the one kind not
+# capped per agreement. A change is stored as first recorded; who reverted it is worked
+# out from the change that reverts it (domain.packing.RecordTable).
+CHUNKED_BY_ID: dict[str, tuple[type[Any], tuple[str, str]]] = {
+    "changes": (Change, ("reverted_by", "reverts")),
+}
+CHUNKED = {**PACKED_LOGS, **{name: cls for name, (cls, _) in CHUNKED_BY_ID.items()}}
 PACKED = frozenset(PACKED_BY_ID) | frozenset(PACKED_LOGS)
 CHUNKS = "chunks"  # the snapshot's field counting each log's stored chunks
 
@@ -54,11 +62,16 @@ def takes_snapshot_at(version: int) -> bool:
 
 def pack_state(state: dict[str, Any]) -> None:
     """Pack a snapshot's collections in place, as it is taken."""
+    chunks: dict[str, ChunkCount] = {}
     for name, record in PACKED_BY_ID.items():
-        state[name] = pack_by_id(state[name], record)
+        if name in CHUNKED_BY_ID:
+            table = table_of(state[name], record, CHUNKED_BY_ID[name][1])
+            count, unwritten, state[name] = table.pack_chunked()
+            chunks[name] = ChunkCount.of(count, unwritten)
+        else:
+            state[name] = pack_by_id(state[name], record)
     # The append-only logs: full chunks are stored once apart (domain.snapshots) and
     # counted here, so a snapshot holds at most CHUNK_ROWS - 1 records of each log.
-    chunks: dict[str, ChunkCount] = {}
     for name in PACKED_LOGS:
         count, unwritten, state[name] = state[name].pack_chunked()
         chunks[name] = ChunkCount.of(count, unwritten)
@@ -74,11 +87,18 @@ def unpack_state(state: dict[str, Any]) -> None:
     state["status"] = AgreementStatus(state["status"])
     state["chains"] = {root: tuple(links) for root, links in state["chains"].items()}
     state.setdefault("sketch", None)  # snapshots taken before sketches existed
+    chunks = state.pop(CHUNKS, {})  # none in snapshots taken before chunks
     # Snapshots taken before packing hold the records themselves.
     for name, record in PACKED_BY_ID.items():
         if isinstance(state[name], str | OpenedRows):
-            state[name] = RecordTable(record, state[name])
-    chunks = state.pop(CHUNKS, {})  # none in snapshots taken before chunks
+            count = chunks.get(name, 0)
+            state[name] = RecordTable(
+                record,
+                state[name],
+                chunked=int(count),
+                reader=(getattr(count, "reader", None) or _unreadable) if count else None,
+                derived=CHUNKED_BY_ID[name][1] if name in CHUNKED_BY_ID else None,
+            )
     for name, record in PACKED_LOGS.items():
         value = state[name]
         count = chunks.get(name, 0)
