@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from copy import copy
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +26,7 @@ from eventsourcing.utils import get_topic
 
 from domain.agreement.snapshot import PACKED
 from domain.integrity import TAG_FIELD, event_hash, hashed_fields
-from domain.packing import OpenedRows
+from domain.packing import OpenedRows, SealedRows
 from domain.sealing import Keys, opened_all
 from domain.sealing import stored as as_stored
 
@@ -112,8 +113,8 @@ class TaggingMapper(Mapper[UUID]):
 
     def opened_rows(self, packed: str) -> str | OpenedRows:
         """Packed records (a snapshot's, or a stored chunk's): those that hold sealed
-        values opened now, while the keys are at hand (domain.packing keeps them as
-        rows); the others as they are."""
+        values parsed, to be opened with these keys as each becomes a record
+        (domain.packing keeps them as rows); the others as they are."""
         if self.keys is None or _ESCAPED not in packed:
             return packed
-        return OpenedRows(opened_all(orjson.loads(packed), self.keys))
+        return SealedRows(orjson.loads(packed), partial(opened_all, keys=self.keys))

@@ -105,6 +105,20 @@ class OpenedRows(list[Any]):
     snapshot that holds any: domain.sealing)."""
 
 
+class SealedRows(OpenedRows):
+    """Packed rows already parsed whose sealed values are opened (`opener`) only as a
+    row becomes its record: a lookup opens the few records it reads, not all a snapshot
+    holds (each value is a decryption)."""
+
+    def __init__(self, rows: Iterable[Any], opener: Callable[[Any], Any] | None = None) -> None:
+        super().__init__(rows)
+        self.opener = opener  # None: copied as they are stored (domain.sealing.stored)
+
+
+def _opener(packed: Any) -> Callable[[Any], Any] | None:
+    return packed.opener if isinstance(packed, SealedRows) else None
+
+
 def _stored_text(value: Any) -> str:
     # orjson hands `str` subclasses here (OPT_PASSTHROUGH_SUBCLASS): an opened value is
     # written as its envelope, never as its text.
@@ -134,6 +148,9 @@ def pack_by_id(records: Mapping[str, Any], cls: type[Any]) -> str:
 
 def unpack(packed: str | OpenedRows, cls: type[R]) -> list[R]:
     from_row = _row_codec(cls)[1]
+    opener = _opener(packed)
+    if opener is not None:
+        return [from_row(opener(row)) for row in packed]
     return [from_row(row) for row in _rows(packed)]
 
 
@@ -277,7 +294,7 @@ class RecordTable(MutableMapping[str, R]):
     a revert's `reverted_by`) is worked out again as they are read, from the field that
     names the record in its successor (`reverts`), so a chunk never changes."""
 
-    __slots__ = ("_back", "_chunked", "_cls", "_derived", "_items", "_reader")
+    __slots__ = ("_back", "_chunked", "_cls", "_derived", "_items", "_open", "_reader")
 
     def __init__(
         self,
@@ -289,6 +306,7 @@ class RecordTable(MutableMapping[str, R]):
     ) -> None:
         self._cls: type[Any] = cls
         self._back = _row_codec(cls)[1]
+        self._open = _opener(packed)  # opens a row's sealed values as it is read
         rows = _rows(packed) if packed is not None else []
         self._items: dict[str, Any] = {row[0]: row for row in rows}
         self._chunked = chunked
@@ -298,7 +316,9 @@ class RecordTable(MutableMapping[str, R]):
     def _load(self) -> dict[str, Any]:
         """Every record, the stored chunks' first (read now if not yet)."""
         if self._reader is not None:
-            rows: list[Any] = [row for packed in self._reader() for row in _rows(packed)]
+            chunks = self._reader()
+            rows: list[Any] = [row for packed in chunks for row in _rows(packed)]
+            self._open = self._open or next(filter(None, map(_opener, chunks)), None)
             if self._derived is not None:
                 _derive(rows, self._items.values(), *self._derived)
             self._items = {**{row[0]: row for row in rows}, **self._items}
@@ -309,7 +329,7 @@ class RecordTable(MutableMapping[str, R]):
         items = self._items if key in self._items else self._load()
         value = items[key]
         if type(value) is list:  # records are never lists
-            value = items[key] = self._back(value)
+            value = items[key] = self._back(value if self._open is None else self._open(value))
         return value  # type: ignore[no-any-return]
 
     def __setitem__(self, key: str, record: R) -> None:
@@ -364,6 +384,7 @@ class RecordTable(MutableMapping[str, R]):
         twin = RecordTable.__new__(RecordTable)
         twin._cls, twin._back, twin._items = self._cls, self._back, dict(self._items)
         twin._chunked, twin._reader, twin._derived = self._chunked, self._reader, self._derived
+        twin._open = self._open
         return twin
 
     def __repr__(self) -> str:
