@@ -8,12 +8,14 @@ holds; a snapshot whose tag does not verify (edited, or written without the key)
 never used: the agreement is replayed from its events instead, and the discard is
 reported. Without a key, no snapshot is written or trusted.
 
-An agreement's append-only logs (reviews, artifacts) would make every snapshot hold the
-whole history again: a snapshot holds only the records after the last full chunk of
-CHUNK_ROWS, and the chunks are stored once, apart (one stream per log and agreement,
-chunk n at version n + 1, in their own table), tagged like snapshots. A snapshot counts
-its chunks; they are read only when its records are. A chunk missing or whose tag does
-not verify is reported like a tampered snapshot, and its records come from the events.
+An agreement's reviews, artifacts and changes would make every snapshot hold the whole
+history again: a snapshot holds only the latest of them (after the last full chunk of
+CHUNK_ROWS; for the changes, another CHUNK_ROWS more), and the chunks are stored once,
+apart (one stream per kind and agreement, chunk n at version n + 1, in their own table),
+tagged like snapshots. A chunk never changes (a change is stored as first recorded:
+domain.packing.RecordTable). A snapshot counts its chunks; they are read only when their
+records are. A chunk missing or whose tag does not verify is reported like a tampered
+snapshot, and its records come from the events.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """How an agreement's records are held in its snapshots: packed (domain.packing).
 
 Loaded, records by id are read one by one as used, and the append-only histories all
-at once when first read.
+at once when first read. The reviews, artifacts and changes older than the latest
+100-199 are not in the snapshot but in chunks stored once (domain.snapshots), read only
+when those records are.
 """
 
 from __future__ import annotations
@@ -44,13 +46,15 @@ def snapshot_step(version: int) -> int:
     events, then twice as many each time the history doubles (200 to 16,000, 400 to
     32,000, 1,600 at 100,000).
 
-    A snapshot holds the whole state, which a long history makes large (1.7 MB at
-    10,000 events, 5 MB at 30,000), and the command that reaches it pays for loading
-    the previous one and writing it. At a fixed step the share of that each event pays
-    grows with the history, and so does every snapshot stored (an agreement's snapshots
-    grow with the square of its length: ~90 MB at 10,000 events). With the step
-    growing as the history does, each event's share stays bounded, an agreement's
-    snapshots grow linearly with its history (~40 per doubling: ~60 times the latest),
+    A snapshot held the whole state, which a long history made large (1.7 MB at
+    10,000 events, 5 MB at 30,000; now the logs and the changes are chunked, what
+    remains growing is the chains and, past the child limits, the adjustments), and the
+    command that reaches it pays for loading the previous one and writing it. At a
+    fixed step the share of that each event pays grows with the history, and so does
+    every snapshot stored (an agreement's snapshots grow with the square of its length:
+    ~90 MB at 10,000 events). With the step growing as the history does, each event's
+    share stays bounded, an agreement's snapshots grow linearly with its history (~40
+    per doubling: ~60 times the latest),
     and time travel replays at most 1/40 of the history after the nearest snapshot."""
     return SNAPSHOT_EVERY << max(0, (version // DENSE_UNTIL).bit_length() - 1)
 
