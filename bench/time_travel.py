@@ -24,7 +24,9 @@ from bench.long_agreement import LongAgreement, lift_child_limits
 from bench.lookup_breakdown import latest_snapshot_fields, lookup_steps
 from bench.team import Team
 from domain.agreement import Agreement
+from domain.agreement.snapshot import CHUNKED
 from domain.application import CraftingApplication
+from domain.snapshots import TaggedSnapshotStore, chunk_stream
 from infra.bootstrap import Container, bootstrap
 from infra.runtime import tune_gc
 from infra.settings import Settings
@@ -61,11 +63,22 @@ def _history(container: Container, events: int) -> tuple[Team, UUID]:
 
 
 def snapshot_sizes(app: CraftingApplication, aid: UUID) -> tuple[int, int, int]:
-    """How many snapshots of the agreement are stored, their bytes, and the latest's."""
+    """How many snapshots of the agreement are stored, their bytes (with the chunks of
+    its logs they share: domain.snapshots), and the latest's."""
     if app.snapshots is None:
         return 0, 0, 0
     stored = list(app.snapshots.recorder.select_events(aid))
-    return len(stored), sum(len(s.state) for s in stored), len(stored[-1].state) if stored else 0
+    total = sum(len(s.state) for s in stored)
+    return len(stored), total + chunk_sizes(app, aid)[1], len(stored[-1].state) if stored else 0
+
+
+def chunk_sizes(app: CraftingApplication, aid: UUID) -> tuple[int, int]:
+    """How many chunks of the agreement's logs are stored, and their bytes."""
+    store = app.snapshots
+    if not isinstance(store, TaggedSnapshotStore) or store.chunks is None:
+        return 0, 0
+    chunks = [c for name in CHUNKED for c in store.chunks.select_events(chunk_stream(aid, name))]
+    return len(chunks), sum(len(c.state) for c in chunks)
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -120,9 +133,11 @@ def _run(args: argparse.Namespace, url: str) -> None:
     started = time.perf_counter()
     team, aid = _history(container, args.events)
     count, total, latest = snapshot_sizes(app, aid)
+    chunks, chunk_bytes = chunk_sizes(app, aid)
     print(
         f"Seeded in {time.perf_counter() - started:.0f} s; {count} snapshots stored, "
-        f"{total / 1e6:.1f} MB in all, the latest {latest / 1e6:.2f} MB"
+        f"{total / 1e6:.1f} MB in all (of which {chunks} chunks of its logs, "
+        f"{chunk_bytes / 1e6:.1f} MB), the latest {latest / 1e6:.2f} MB"
     )
     auditor = team.auditor.actor
     history = app.history(aid)

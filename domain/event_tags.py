@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from copy import copy
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +26,7 @@ from eventsourcing.utils import get_topic
 
 from domain.agreement.snapshot import PACKED
 from domain.integrity import TAG_FIELD, event_hash, hashed_fields
-from domain.packing import OpenedRows
+from domain.packing import OpenedRows, SealedRows
 from domain.sealing import Keys, opened_all
 from domain.sealing import stored as as_stored
 
@@ -95,10 +96,25 @@ class TaggingMapper(Mapper[UUID]):
             self.compressor or self.cipher or _SEALED in stored_event.state
         ):
             for name, value in state.items():
-                if isinstance(value, str) and name in PACKED and _ESCAPED in value:
-                    # A snapshot's packed records that hold sealed values: opened now,
-                    # while the keys are at hand (domain.packing keeps them as rows).
-                    state[name] = OpenedRows(opened_all(orjson.loads(value), self.keys))
+                if name == "state" and isinstance(value, dict):  # a snapshot's fields
+                    state[name] = self._opened_fields(value)
                 else:
                     state[name] = opened_all(value, self.keys)
         return domain_event
+
+    def _opened_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        assert self.keys is not None
+        return {
+            name: self.opened_rows(value)
+            if isinstance(value, str) and name in PACKED
+            else opened_all(value, self.keys)
+            for name, value in fields.items()
+        }
+
+    def opened_rows(self, packed: str) -> str | OpenedRows:
+        """Packed records (a snapshot's, or a stored chunk's): those that hold sealed
+        values parsed, to be opened with these keys as each becomes a record
+        (domain.packing keeps them as rows); the others as they are."""
+        if self.keys is None or _ESCAPED not in packed:
+            return packed
+        return SealedRows(orjson.loads(packed), partial(opened_all, keys=self.keys))

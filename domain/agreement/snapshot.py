@@ -1,14 +1,23 @@
 """How an agreement's records are held in its snapshots: packed (domain.packing).
 
 Loaded, records by id are read one by one as used, and the append-only histories all
-at once when first read.
+at once when first read. The reviews, artifacts and changes older than the latest
+100-199 are not in the snapshot but in chunks stored once (domain.snapshots), read only
+when those records are.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from domain.packing import OpenedRows, RecordLog, RecordTable, pack_by_id
+from domain.packing import (
+    ChunkCount,
+    OpenedRows,
+    RecordLog,
+    RecordTable,
+    pack_by_id,
+    table_of,
+)
 from domain.records import Adjustment, Artifact, Change, Reallocation, Review
 from domain.values import AgreementStatus
 
@@ -18,7 +27,15 @@ PACKED_BY_ID: dict[str, type[Any]] = {
     "changes": Change,
 }
 PACKED_LOGS: dict[str, type[Any]] = {"reviews": Review, "artifacts": Artifact}
+# Records by id also kept in chunks (domain.snapshots): the changes, the one kind not
+# capped per agreement. A change is stored as first recorded; who reverted it is worked
+# out from the change that reverts it (domain.packing.RecordTable).
+CHUNKED_BY_ID: dict[str, tuple[type[Any], tuple[str, str]]] = {
+    "changes": (Change, ("reverted_by", "reverts")),
+}
+CHUNKED = {**PACKED_LOGS, **{name: cls for name, (cls, _) in CHUNKED_BY_ID.items()}}
 PACKED = frozenset(PACKED_BY_ID) | frozenset(PACKED_LOGS)
+CHUNKS = "chunks"  # the snapshot's field counting each log's stored chunks
 
 SNAPSHOT_EVERY = 100
 DENSE_UNTIL = 4_000
@@ -29,13 +46,15 @@ def snapshot_step(version: int) -> int:
     events, then twice as many each time the history doubles (200 to 16,000, 400 to
     32,000, 1,600 at 100,000).
 
-    A snapshot holds the whole state, which a long history makes large (1.7 MB at
-    10,000 events, 5 MB at 30,000), and the command that reaches it pays for loading
-    the previous one and writing it. At a fixed step the share of that each event pays
-    grows with the history, and so does every snapshot stored (an agreement's snapshots
-    grow with the square of its length: ~90 MB at 10,000 events). With the step
-    growing as the history does, each event's share stays bounded, an agreement's
-    snapshots grow linearly with its history (~40 per doubling: ~60 times the latest),
+    A snapshot held the whole state, which a long history made large (1.7 MB at
+    10,000 events, 5 MB at 30,000; now the logs and the changes are chunked, what
+    remains growing is the chains and, past the child limits, the adjustments), and the
+    command that reaches it pays for loading the previous one and writing it. At a
+    fixed step the share of that each event pays grows with the history, and so does
+    every snapshot stored (an agreement's snapshots grow with the square of its length:
+    ~90 MB at 10,000 events). With the step growing as the history does, each event's
+    share stays bounded, an agreement's snapshots grow linearly with its history (~40
+    per doubling: ~60 times the latest),
     and time travel replays at most 1/40 of the history after the nearest snapshot."""
     return SNAPSHOT_EVERY << max(0, (version // DENSE_UNTIL).bit_length() - 1)
 
@@ -47,10 +66,20 @@ def takes_snapshot_at(version: int) -> bool:
 
 def pack_state(state: dict[str, Any]) -> None:
     """Pack a snapshot's collections in place, as it is taken."""
+    chunks: dict[str, ChunkCount] = {}
     for name, record in PACKED_BY_ID.items():
-        state[name] = pack_by_id(state[name], record)
+        if name in CHUNKED_BY_ID:
+            table = table_of(state[name], record, CHUNKED_BY_ID[name][1])
+            count, unwritten, state[name] = table.pack_chunked()
+            chunks[name] = ChunkCount.of(count, unwritten)
+        else:
+            state[name] = pack_by_id(state[name], record)
+    # The append-only logs: full chunks are stored once apart (domain.snapshots) and
+    # counted here, so a snapshot holds at most CHUNK_ROWS - 1 records of each log.
     for name in PACKED_LOGS:
-        state[name] = state[name].pack()
+        count, unwritten, state[name] = state[name].pack_chunked()
+        chunks[name] = ChunkCount.of(count, unwritten)
+    state[CHUNKS] = chunks
     # Stored as lists, as before chains were tuples in memory.
     state["chains"] = {root: list(links) for root, links in state["chains"].items()}
 
@@ -62,14 +91,29 @@ def unpack_state(state: dict[str, Any]) -> None:
     state["status"] = AgreementStatus(state["status"])
     state["chains"] = {root: tuple(links) for root, links in state["chains"].items()}
     state.setdefault("sketch", None)  # snapshots taken before sketches existed
+    chunks = state.pop(CHUNKS, {})  # none in snapshots taken before chunks
     # Snapshots taken before packing hold the records themselves.
     for name, record in PACKED_BY_ID.items():
         if isinstance(state[name], str | OpenedRows):
-            state[name] = RecordTable(record, state[name])
+            count = chunks.get(name, 0)
+            state[name] = RecordTable(
+                record,
+                state[name],
+                chunked=int(count),
+                reader=(getattr(count, "reader", None) or _unreadable) if count else None,
+                derived=CHUNKED_BY_ID[name][1] if name in CHUNKED_BY_ID else None,
+            )
     for name, record in PACKED_LOGS.items():
         value = state[name]
-        state[name] = (
-            RecordLog(record, packed=value)
-            if isinstance(value, str | OpenedRows)
-            else RecordLog(record, value)
-        )
+        count = chunks.get(name, 0)
+        if isinstance(value, str | OpenedRows):
+            reader = (getattr(count, "reader", None) or _unreadable) if count else None
+            state[name] = RecordLog(record, packed=value, chunked=int(count), reader=reader)
+        else:
+            state[name] = RecordLog(record, value)
+
+
+def _unreadable() -> list[str]:
+    # A snapshot decoded without its store (its chunks' reader): never read as if the
+    # chunks were empty.
+    raise RuntimeError("A snapshot's stored chunks are read through the snapshot store.")

@@ -174,8 +174,18 @@ class CraftingApplication(Application[UUID]):
         """Snapshots tagged with a key only the service holds (domain.snapshots)."""
         recorder = self.factory.aggregate_recorder(purpose="snapshots")
         return TaggedSnapshotStore(
-            self.mapper, recorder, self._snapshot_key, self._on_tampered_snapshot
+            self.mapper,
+            recorder,
+            self._snapshot_key,
+            self._on_tampered_snapshot,
+            # The chunks of the agreements' logs, stored once apart (domain.snapshots).
+            chunks=self.factory.aggregate_recorder(purpose="snapshot_chunks"),
+            replay=self._replayed,
         )
+
+    def _replayed(self, aggregate_id: UUID, version: int) -> Any:
+        """The aggregate at `version` from its events alone (no snapshot, no cache)."""
+        return ReplayingRepository(self.events).get(aggregate_id, version=version)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Our value objects and records, stored as tagged JSON (domain.transcodings)."""

@@ -4,11 +4,13 @@ agreement's chain, and every stored snapshot against the events."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Engine, text
 
+from domain.agreement.snapshot import CHUNKS
 from domain.application import CraftingApplication
 from domain.application.replay import ReplayingRepository
 from domain.event_tags import tag_valid
@@ -96,7 +98,10 @@ def verify_snapshots(app: CraftingApplication, engine: Engine) -> tuple[int, lis
         f"SELECT originator_id, originator_version, topic, state FROM {table} "  # noqa: S608
         "ORDER BY originator_id, originator_version"
     )
+    # Compared as stored: sealed values as their envelopes, not opened.
+    as_stored = app.tagging_mapper.keeping_sealed()
     checked, problems = 0, []
+    seen: dict[tuple[UUID, str], list[str | None]] = {}  # (domain.snapshots) chunks
     with engine.connect() as conn:
         for row in conn.execute(query):
             checked += 1
@@ -106,14 +111,46 @@ def verify_snapshots(app: CraftingApplication, engine: Engine) -> tuple[int, lis
             if inner is None:
                 problems.append(SnapshotProblem(str(aid), stored.originator_version, "BAD_TAG"))
                 continue
-            kept = app.mapper.to_domain_event(inner)
+            kept = as_stored.to_domain_event(inner)
             snapshot_class = type(kept)
             derived = snapshot_class.take(replay.get(aid, version=stored.originator_version))  # type: ignore[attr-defined]
             if plain(kept.state) != plain(derived.state):  # type: ignore[attr-defined]
                 problems.append(
                     SnapshotProblem(str(aid), stored.originator_version, "STATE_DIFFERS")
                 )
+            problems += _chunk_problems(store, aid, stored.originator_version, derived, seen)
     return checked, problems
+
+
+def _chunk_problems(
+    store: TaggedSnapshotStore,
+    aid: UUID,
+    version: int,
+    derived: Any,
+    seen: dict[tuple[UUID, str], list[str | None]],
+) -> list[SnapshotProblem]:
+    """The stored chunks of the agreement's logs (domain.snapshots) that this snapshot
+    refers to and that differ from the replayed records, each chunk checked once (with
+    the first snapshot that refers to it). `seen`: each log's stored chunks, read once,
+    and set to None as they are checked."""
+    problems = []
+    for name, count in derived.state.get(CHUNKS, {}).items():
+        if not count:
+            continue
+        if (aid, name) not in seen:
+            seen[aid, name] = list(store.stored_chunks(aid, name))
+        stored = seen[aid, name]
+        for index, packed in sorted(count.unwritten.items()):
+            if index < len(stored) and stored[index] == _CHECKED:
+                continue
+            if index >= len(stored) or stored[index] != packed:
+                problems.append(SnapshotProblem(str(aid), version, f"CHUNK_DIFFERS:{name}:{index}"))
+            elif index < len(stored):
+                stored[index] = _CHECKED
+    return problems
+
+
+_CHECKED = ""  # a chunk already checked (no stored chunk is empty: its rows are JSON)
 
 
 def snapshot_table(store: TaggedSnapshotStore) -> str:

@@ -10,10 +10,14 @@ import eventsourcing.application
 import pytest
 from sqlalchemy import text
 
+from bench.long_agreement import LongAgreement, lift_child_limits
+from bench.team import Team
+from domain.agreement import CHILD_LIMITS
 from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.errors import GuardrailExceeded
-from domain.snapshots import TaggedSnapshotStore
+from domain.sealing import Opened
+from domain.snapshots import TaggedSnapshotStore, chunk_stream
 from infra import audit
 from infra.alarms import open_alarms
 from infra.bootstrap import Container, bootstrap
@@ -145,3 +149,88 @@ def test_without_a_key_no_snapshot_is_written_or_used() -> None:
         assert app.repository.get(aid).version > 100
     finally:
         app.close()
+
+
+def _grown(container: Container) -> tuple[Team, UUID]:
+    """An agreement of 450 events, past the child limits: its logs are chunked."""
+    limits = dict(CHILD_LIMITS)
+    lift_child_limits()
+    try:
+        team = Team(container.app)
+        agreement = LongAgreement(team, team.active().id)
+        agreement.grow(450, batch=90)
+        return team, agreement.aid
+    finally:
+        CHILD_LIMITS.update(limits)
+
+
+@pytest.mark.parametrize("keep_tag", [True, False])
+def test_an_edited_chunk_is_discarded_and_time_travel_uses_the_events(
+    container: Container, keep_tag: bool
+) -> None:
+    container.prepare()
+    team, aid = _grown(container)
+    store = container.app.snapshots
+    assert isinstance(store, TaggedSnapshotStore) and store.chunks is not None
+    table = audit.snapshot_table(store).replace("snapshots", "snapshot_chunks")
+    stream = chunk_stream(aid, "reviews")
+    with container.engines.writer.begin() as conn:
+        rows = conn.execute(text(f"SELECT originator_id, originator_version, state FROM {table}"))
+        (first,) = [
+            r for r in rows if UUID(str(r.originator_id)) == stream and r.originator_version == 1
+        ]
+        state = bytes(first.state)
+        assert state.startswith(b"hmac-sha256:") and b'"ON_TRACK"' in state
+        forged = state.replace(
+            b'"ON_TRACK"', b'"AT_RISK"', 1
+        )  # a valid outcome, not the stored one
+        conn.execute(
+            text(
+                f"UPDATE {table} SET state = :state "  # the library's table
+                "WHERE originator_id = :id AND originator_version = 1"
+            ),
+            {"state": forged if keep_tag else forged.split(b":", 2)[2], "id": first.originator_id},
+        )
+
+    alarms = audit.INTEGRITY_ALARMS.labels("snapshot")._value.get()
+    fresh = bootstrap(container.settings)  # nothing cached
+    try:
+        replay = eventsourcing.application.Repository(fresh.app.events)
+        past = fresh.app.agreement_at(team.auditor.actor, aid, version=400)
+        assert list(past.reviews) == list(replay.get(aid, version=400).reviews)
+        assert past == replay.get(aid, version=400)
+        assert audit.INTEGRITY_ALARMS.labels("snapshot")._value.get() > alarms
+        _, problems = audit.verify_snapshots(fresh.app, fresh.engines.reader)
+        # Named with every snapshot that refers to it.
+        assert [(p.version, p.kind) for p in problems] == [
+            (v, "CHUNK_DIFFERS:reviews:0") for v in (200, 300, 400)
+        ]
+    finally:
+        fresh.close()
+
+
+def test_verify_checks_the_chunks_of_untouched_snapshots(container: Container) -> None:
+    container.prepare()
+    _grown(container)
+    checked, problems = audit.verify_snapshots(container.app, container.engines.reader)
+    assert (checked, problems) == (4, [])
+
+
+def test_time_travel_from_a_snapshot_opens_its_sealed_texts_as_a_replay_does(
+    container: Container,
+) -> None:
+    """The records a snapshot holds packed (and its chunks) come back with their sealed
+    texts opened, as the events replayed give them, not as envelopes."""
+    container.prepare()
+    team, aid = _grown(container)
+    fresh = bootstrap(container.settings)  # nothing cached
+    try:
+        replay = eventsourcing.application.Repository(fresh.app.events)
+        for version in (250, 400):  # from the snapshots at 200 and 400, chunks and tail
+            past = fresh.app.agreement_at(team.auditor.actor, aid, version=version)
+            expected = replay.get(aid, version=version)
+            assert past == expected
+            assert [r.notes for r in past.reviews] == [r.notes for r in expected.reviews]
+            assert all(isinstance(r.notes, Opened) for r in list(past.reviews)[-50:])
+    finally:
+        fresh.close()

@@ -18,7 +18,7 @@ from domain import sealing
 from domain.event_tags import TaggingMapper
 from domain.integrity import event_hash, hashed_fields
 from domain.metadata import Meta
-from domain.packing import OpenedRows, pack, unpack
+from domain.packing import OpenedRows, RecordLog, RecordTable, SealedRows, pack, pack_by_id, unpack
 from domain.person import Person, Profile
 from domain.sealing import (
     ERASED,
@@ -200,6 +200,28 @@ def test_snapshots_pack_sealed_text_as_envelopes() -> None:
     rows = OpenedRows(opened_all(json.loads(packed), keys))
     assert unpack(rows, _Note) == notes
     assert isinstance(unpack(rows, _Note)[0].text, Opened)
+
+
+def test_a_snapshots_records_are_opened_only_as_they_are_read() -> None:
+    """Each sealed value is a decryption: a lookup opens the records it reads."""
+    keys = MemoryKeys()
+    notes = [_Note(str(i), Opened(TEXT, keys.seal("emp-42", TEXT))) for i in range(3)]
+    read: list[str] = []
+
+    def opener(row: list[Any]) -> Any:
+        read.append(row[0])
+        return opened_all(row, keys)
+
+    table: RecordTable[_Note] = RecordTable(
+        _Note, SealedRows(json.loads(pack(notes, _Note)), opener)
+    )
+    assert table["1"] == notes[1]
+    assert isinstance(table["1"].text, Opened)
+    assert read == ["1"]
+    assert pack_by_id(table, _Note) == pack(notes, _Note)  # the others stay sealed rows
+    log = RecordLog(_Note, packed=SealedRows(json.loads(pack(notes, _Note)), opener))
+    assert list(log) == notes
+    assert read == ["1", "0", "1", "2"]
 
 
 def test_text_leaving_the_service_is_opened_also_inside_json() -> None:

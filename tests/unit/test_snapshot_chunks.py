@@ -1,0 +1,166 @@
+"""An agreement's append-only logs are stored in chunks written once (domain.snapshots):
+each snapshot holds fewer than CHUNK_ROWS of their records and counts the chunks, yet
+every snapshot, and every lookup, equals the state replayed from the events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import orjson
+import pytest
+from eventsourcing.application import Repository
+
+from bench.long_agreement import LongAgreement, lift_child_limits
+from bench.team import Team
+from domain.agreement import CHILD_LIMITS
+from domain.agreement.snapshot import CHUNKED, CHUNKS
+from domain.application import CraftingApplication
+from domain.application import commands as c
+from domain.integrity import plain
+from domain.packing import CHUNK_ROWS, RecordLog, pack
+from domain.records import Review, ReviewOutcome
+from domain.snapshots import TaggedSnapshotStore, chunk_stream, opened
+
+
+@pytest.fixture
+def grown(memory_app: CraftingApplication) -> Iterator[tuple[Team, UUID]]:
+    """An agreement of 800 events, past the child limits (the benchmarks' mix)."""
+    limits = dict(CHILD_LIMITS)
+    lift_child_limits()
+    try:
+        team = Team(memory_app)
+        agreement = LongAgreement(team, team.active().id)
+        agreement.grow(800, batch=70)
+        yield team, agreement.aid
+    finally:
+        CHILD_LIMITS.update(limits)
+
+
+def _store(app: CraftingApplication) -> TaggedSnapshotStore:
+    assert isinstance(app.snapshots, TaggedSnapshotStore) and app.snapshots.chunks is not None
+    return app.snapshots
+
+
+def test_snapshots_hold_the_logs_tail_and_count_chunks_stored_once(
+    memory_app: CraftingApplication, grown: tuple[Team, UUID]
+) -> None:
+    _, aid = grown
+    store = _store(memory_app)
+    assert store.chunks is not None
+    replay = Repository(memory_app.events)  # events only
+    snapshots = list(store.get(aid))
+    assert len(snapshots) == 8
+    for snapshot in snapshots:
+        state: dict[str, Any] = snapshot.state  # type: ignore[attr-defined]
+        for name in CHUNKED:  # the tail only (the changes keep CHUNK_ROWS more)
+            assert len(orjson.loads(state[name])) < CHUNK_ROWS * (2 if name == "changes" else 1)
+        # Equal to what the replayed state would store, chunk counts included.
+        derived = type(snapshot).take(replay.get(aid, version=snapshot.originator_version))  # type: ignore[attr-defined]
+        assert plain(state) == plain(derived.state)
+    latest = snapshots[-1].state[CHUNKS]  # type: ignore[attr-defined]
+    assert latest["reviews"] >= 4
+    assert latest["changes"] >= 1
+    for name in CHUNKED:
+        stored = store.chunks.select_events(chunk_stream(aid, name))
+        assert [c.originator_version for c in stored] == list(range(1, latest[name] + 1))
+
+
+def test_every_version_equals_the_replayed_state_and_chunks_are_read_only_when_used(
+    memory_app: CraftingApplication, grown: tuple[Team, UUID], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team, aid = grown
+    store = _store(memory_app)
+    reads: list[str] = []
+    read_chunks = store._read_chunks
+
+    def counted(aid: UUID, version: int, name: str, count: int) -> list[Any]:
+        reads.append(name)
+        return read_chunks(aid, version, name, count)
+
+    monkeypatch.setattr(store, "_read_chunks", counted)
+    replay = Repository(memory_app.events)
+    auditor = team.auditor.actor
+    for version in (99, 100, 101, 250, 300, 399, 400, 449, 450, 555, 699, 700, 799, 800):
+        past = memory_app.agreement_at(auditor, aid, version=version)
+        expected = replay.get(aid, version=version)
+        assert len(past.reviews) == len(expected.reviews)  # counted, not read
+        # Not read either: the changes the events after a snapshot revert in this mix
+        # are recent (one in a chunk would read the changes' chunks).
+        assert reads == []
+        assert past == expected  # reads the chunks
+        assert list(past.reviews) == list(expected.reviews)
+        reads.clear()
+
+
+def test_a_log_repacks_only_the_chunks_not_stored_yet() -> None:
+    day = date(2026, 5, 6)
+    reviews = [Review(f"r{i}", day, ReviewOutcome.ON_TRACK, f"n{i}", day, "m") for i in range(5)]
+    rows = reviews * (CHUNK_ROWS // 5)
+    log: RecordLog[Review] = RecordLog(Review, rows)
+    count, unwritten, tail = log.pack_chunked()
+    assert (count, list(unwritten), tail) == (1, [0], "[]")
+
+    def chunks() -> list[Any]:
+        return [unwritten[0]]
+
+    loaded: RecordLog[Review] = RecordLog(Review, packed=tail, chunked=1, reader=chunks)
+    for review in reviews * (CHUNK_ROWS // 5 + 1):
+        loaded.append(review)
+    count, again, tail = loaded.pack_chunked()
+    assert count == 2 and list(again) == [1]  # chunk 0 neither read nor packed again
+    assert len(orjson.loads(tail)) == 5
+    assert list(loaded) == rows * 2 + reviews
+    assert loaded.pack_chunked() == (count, again, tail)  # the same once read
+    assert pack(list(loaded), Review) == loaded.pack()
+
+
+def test_a_snapshot_decoded_without_its_store_refuses_to_read_its_chunks(
+    memory_app: CraftingApplication, grown: tuple[Team, UUID]
+) -> None:
+    """Never read as if the chunks were empty."""
+    _, aid = grown
+    store = _store(memory_app)
+    (row,) = store.recorder.select_events(aid, desc=True, limit=1)
+    assert store.key is not None
+    inner = opened(store.key, row)
+    assert inner is not None
+    agreement = memory_app.mapper.to_domain_event(inner).mutate(None)  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError, match="snapshot store"):
+        list(agreement.reviews)
+
+
+def test_a_revert_of_a_change_in_a_chunk_reads_it_and_keeps_every_answer(
+    memory_app: CraftingApplication, grown: tuple[Team, UUID], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change is stored in its chunk as first recorded: who reverted it is worked out
+    from the change that reverts it, before and after a new revert."""
+    team, aid = grown
+    store = _store(memory_app)
+    replay = Repository(memory_app.events)
+    before = replay.get(aid)
+    # The oldest chain whose head is a revert of an adjustment: re-applying it reverts
+    # that revert, whose change was recorded long before the latest snapshot.
+    root = next(
+        r
+        for r, links in before.chains.items()
+        if len(links) == 2 and before.changes[r].kind == "ADJUSTMENT_ADDED"
+    )
+    head = before.chains[root][-1]
+    assert list(before.changes).index(head) < CHUNK_ROWS  # in the first chunk
+    reads: list[str] = []
+    read_chunks = store._read_chunks
+
+    def counted(aid: UUID, version: int, name: str, count: int) -> list[Any]:
+        reads.append(name)
+        return read_chunks(aid, version, name, count)
+
+    monkeypatch.setattr(store, "_read_chunks", counted)
+    memory_app.repository.cache = None  # loaded from the latest snapshot, not the cache
+    team.run(team.manager, c.RevertChange(agreement_id=aid, change_id=head, reason="again"))
+    assert reads == ["changes"]
+    after = replay.get(aid)
+    assert memory_app.repository.get(aid) == after
+    assert after.changes[head].reverted_by == after.chains[root][-1] != head
