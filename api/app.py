@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from api.graphql.compiled_route import CompiledRoute
 from api.graphql.router import GRAPHIQL_ASSETS, CraftingGraphQLRouter
 from api.graphql.schema import build_schema
 from api.http import logs
@@ -91,6 +92,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     if settings.dev:  # GraphiQL's scripts and styles, vendored (api/static/graphiql)
         app.mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql")
 
+    # Inside RequestMiddleware (added after it, so it wraps this): compiled documents
+    # answered without FastAPI's and strawberry's machinery (api.graphql.compiled_route).
+    app.add_middleware(CompiledRoute, graphql=graphql)
     app.add_middleware(RequestMiddleware, body_seconds=settings.limits.request_body_seconds)
 
     @app.get("/healthz")

@@ -359,6 +359,26 @@ def opened_all(value: Any, keys: Keys) -> Any:
     return value
 
 
+# Backslashes looked at one by one before `escape_in` scans the rest of a text whole.
+_HOPS = 32
+
+
+def escape_in(text: str) -> bool:
+    """`"\\u001" in text` (an envelope's separator written as a JSON escape), fast on
+    JSON text. The plain test costs ~1 ns a character whatever the text (0.3 ms for a
+    compiled page of 255 KB, each request: bench hris_read); a backslash is found by
+    memchr, and JSON text has few (none in that page), so the test hops from one to
+    the next and scans whole only past a few dozen."""
+    at = text.find("\\")
+    for _ in range(_HOPS):
+        if at < 0:
+            return False
+        if text.startswith("u001", at + 1):
+            return True
+        at = text.find("\\", at + 1)
+    return at >= 0 and text.find("\\u001", at) >= 0
+
+
 def open_text(text: str, keys: Keys) -> str:
     """`text` with every envelope in it opened: as a value, or inside JSON text (where
     the opened text is written JSON-escaped). For what leaves the service: a page of
@@ -369,7 +389,7 @@ def open_text(text: str, keys: Keys) -> str:
             text = keys.open(text)
         else:
             text = _ENVELOPE.sub(lambda m: keys.open(m.group(0)), text)
-    if "\\u001" in text:
+    if escape_in(text):
         text = _ESCAPED.sub(
             lambda m: json.dumps(keys.open(f"{PREFIX}{m.group(1)}.{m.group(2)}"))[1:-1], text
         )
@@ -424,7 +444,7 @@ def _kids_in_each(values: Iterable[Any], kids: set[str]) -> None:
 def _kids_of_text(text: str, kids: set[str]) -> None:
     if "\x1e" in text:
         kids.update(m.group(1) for m in _ENVELOPE.finditer(text))
-    if "\\u001" in text:
+    if escape_in(text):
         kids.update(m.group(1) for m in _ESCAPED.finditer(text))
 
 

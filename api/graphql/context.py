@@ -33,6 +33,9 @@ class Context(BaseContext):
     correlation_id: str
     consistency: ConsistencyWaiter
     _loaders: dict[str, DataLoader[str, Any]] = field(default_factory=dict)
+    # The lean route ran this request's compiled plan and it declined (arguments the
+    # resolvers refuse, or a fault): the schema's extension does not run it again.
+    compiled_tried: bool = False
 
     @property
     def command_request(self) -> Request:

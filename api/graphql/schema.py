@@ -41,6 +41,10 @@ log = logging.getLogger("crafting.graphql")
 
 
 class CraftingSchema(strawberry.Schema):
+    # Its compiled plans by document text, also served by the lean route
+    # (api.graphql.compiled_route).
+    compiled_reads: CompiledReads
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -89,7 +93,7 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
         # Agreement lists as one SQL statement on PostgreSQL (api.graphql.compiled).
         lambda: CompiledReadsExtension(reads),
     ]
-    return CraftingSchema(
+    schema = CraftingSchema(
         query=Query,
         mutation=Mutation,
         types=[Agreement, Person],
@@ -99,6 +103,8 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
         # The insight tables' objects completed in one pass (api.graphql.plain_data).
         execution_context_class=PlainDataExecutionContext,
     )
+    schema.compiled_reads = reads
+    return schema
 
 
 def sdl() -> str:

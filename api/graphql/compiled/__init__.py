@@ -15,7 +15,9 @@ It changes nothing a client can see:
   so the caller's row filter is the same SQL;
 - it runs as a schema extension after strawberry has parsed and validated the document
   (the schema's caches, limits and rules), and only sets the result the executor would
-  otherwise compute, so errors, masking and hooks stay the schema's own;
+  otherwise compute, so errors, masking and hooks stay the schema's own; a text it
+  has compiled is then answered by the lean route (api.graphql.compiled_route) before
+  FastAPI and strawberry, which passes every other request and every refusal on;
 - arguments go through the resolvers' own check (`agreements_arguments`); another root
   field (`reviewsDue` included), a directive, `consistentWith`, refused arguments, or a
   nested `manager` for a caller who does not see everyone all take the resolvers' path,

@@ -37,7 +37,10 @@ class CompiledReadsExtension(SchemaExtension):
                 execution.graphql_document,
                 execution.query,
                 execution.variables,
-                execution.operation_name,
+                # The name the request gave (None for a document of one operation), not
+                # the one strawberry infers: plans are kept by what requests carry, so
+                # the lean route (api.graphql.compiled_route) finds them unparsed.
+                execution._provided_operation_name,
             )
             if data is not None:
                 # The JSON text goes into the response as it is (orjson.Fragment), never
@@ -48,5 +51,8 @@ class CompiledReadsExtension(SchemaExtension):
 
 def _serves(context: object) -> bool:
     """Compiled reads serve the request: a caller's (GraphiQL's page has no Context),
-    on PostgreSQL (the SQL is PostgreSQL's), with the setting on."""
-    return isinstance(context, Context) and context.ports.reads.compiled
+    on PostgreSQL (the SQL is PostgreSQL's), with the setting on, not already tried by
+    the lean route (api.graphql.compiled_route)."""
+    return (
+        isinstance(context, Context) and context.ports.reads.compiled and not context.compiled_tried
+    )

@@ -69,6 +69,18 @@ class CompiledReads:
             self._plans.popitem(last=False)
         return plan
 
+    def known(self, query: str, operation_name: str | None) -> Plan | None:
+        """The plan of a text compiled before, or None (never seen, or not compilable).
+
+        A text has a plan only once the schema's parsing, limits and validation have
+        passed it (`plan` runs after them), and none of those depends on the caller:
+        the lean route (api.graphql.compiled_route) serves such a text without them."""
+        key = (query, operation_name)
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+        return plan
+
     async def execute(
         self,
         ctx: Context,
@@ -82,6 +94,13 @@ class CompiledReads:
         plan = self.plan(schema, document, query, operation_name)
         if plan is None:
             return None
+        return await self.execute_plan(ctx, schema, plan, variables)
+
+    async def execute_plan(
+        self, ctx: Context, schema: GraphQLSchema, plan: Plan, variables: dict[str, Any] | None
+    ) -> orjson.Fragment | None:
+        """`plan` for this caller and these variables as JSON text, or None: the
+        resolvers answer instead (arguments they refuse, or a fault)."""
         try:
             pages = _pages(schema, plan, ctx, variables or {})
         except Unsupported:
