@@ -18,6 +18,7 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine, Index, inspect, select, text, update
+from sqlalchemy.schema import CreateTable
 
 from infra.audit.store import ProgressCallback
 from infra.followers import positions, quarantine
@@ -102,7 +103,7 @@ def rebuild(follower: Follower, progress: ProgressCallback | None = None) -> int
         _set(conn, building_generation=target)
     rm = read_model(target)
     try:
-        return _Rebuild(follower, rm, progress).in_memory()
+        return _Rebuild(follower, rm, progress, deferring=True).in_memory()
     except Exception as error:
         if is_connection_error(error):
             raise
@@ -115,14 +116,21 @@ def rebuild(follower: Follower, progress: ProgressCallback | None = None) -> int
 
 
 class _Rebuild:
-    def __init__(self, follower: Follower, rm: ReadModel, progress: ProgressCallback | None):
+    def __init__(
+        self,
+        follower: Follower,
+        rm: ReadModel,
+        progress: ProgressCallback | None,
+        *,
+        deferring: bool = False,
+    ):
         self.follower, self.rm, self.progress = follower, rm, progress
         consumer = follower.consumer
         self.names = consumer.names if isinstance(consumer, ReadModels) else None
         self.engine = follower.engine
         self.position = self.applied = 0
-        rm.metadata.drop_all(self.engine)
-        rm.metadata.create_all(self.engine)
+        self.deferred = _deferred_indexes(rm) if deferring else []
+        _create_tables(self.engine, rm, without=self.deferred)
         self.head = follower.recorder.max_notification_id() or 0
 
     def _fetch(self, limit: int) -> Any:
@@ -144,7 +152,6 @@ class _Rebuild:
         """Project everything in memory, writing every REBUILD_FLUSH_EVENTS events:
         nothing is read back, and a row changed by many events is written once."""
         projector = BatchProjector(None, self.rm, remember=True, names=self.names)
-        deferred = self._drop_deferred_indexes()
         unflushed = 0
         collecting = gc.isenabled()
         gc.disable()  # millions of short-lived rows; nothing cyclic worth collecting
@@ -175,7 +182,7 @@ class _Rebuild:
                 with self.engine.begin() as conn:
                     projector.conn = conn
                     projector.flush()
-                self._cluster(deferred)
+                self._cluster(self.deferred)
                 return self._switch(finish, [])
         finally:
             if collecting:
@@ -213,25 +220,6 @@ class _Rebuild:
                     raise
                 (n,) = self.follower.recorder.select_notifications(position, 1)
                 quarantine.put(conn, NAME, n, described(error))
-
-    def _drop_deferred_indexes(self) -> list[Index]:
-        """The new tables' secondary indexes, dropped while they are empty: the load
-        writes only the rows, and each index is built once from the full table (a sort)
-        instead of being updated row by row, ~2.8 rows per event. Unique indexes and
-        primary keys stay: the flush's upserts and the database's refusals rely on them.
-        Nothing reads these tables before the switch but the flush's own lookups by
-        primary key and its per-flush selects of the insights (a scan at worst). An
-        interrupted rebuild drops the whole generation, so none is left half-made."""
-        deferred = [
-            index
-            for table in self.rm.metadata.sorted_tables
-            for index in sorted(table.indexes, key=lambda i: str(i.name))
-            if not index.unique
-        ]
-        with self.engine.begin() as conn:
-            for index in deferred:
-                index.drop(conn)
-        return deferred
 
     def _cluster(self, deferred: Sequence[Index]) -> None:
         """Build the `deferred` indexes and put each agreement's children together on
@@ -292,6 +280,43 @@ class _Rebuild:
     def _report(self) -> None:
         if self.progress is not None:
             self.progress(self.position, self.head)
+
+
+def _deferred_indexes(rm: ReadModel) -> list[Index]:
+    """The tables' secondary indexes, which an in-memory rebuild makes only after the
+    load: the load writes only the rows, and each index is built once from the full
+    table (a sort) instead of being updated row by row, ~2.8 rows per event. Unique
+    indexes and primary keys are made with the tables: the flush's upserts and the
+    database's refusals rely on them. Nothing reads the tables before the switch but
+    the flush's own lookups by primary key and its per-flush selects of the insights (a
+    scan at worst). An interrupted rebuild drops the whole generation, so none is left
+    half-made."""
+    return [
+        index
+        for table in rm.metadata.sorted_tables
+        for index in sorted(table.indexes, key=lambda i: str(i.name))
+        if not index.unique
+    ]
+
+
+def _create_tables(engine: Engine, rm: ReadModel, without: Sequence[Index]) -> None:
+    """(Re)create the generation's empty tables with their indexes but those `without`,
+    which are created once, later, and never before (not created here and dropped).
+
+    SQLite checks a CREATE's name against the connection's cached schema, which
+    BEGIN IMMEDIATE does not refresh: a pooled connection that read the schema while
+    an index existed, dropped since by another connection, refuses to create it again
+    ("index ... already exists"). So no name is created twice by different connections:
+    the drop of what an earlier attempt left (its checks read the schema afresh) and
+    the creates run in one transaction on one connection."""
+    left_out = {index.name for index in without}
+    with engine.begin() as conn:
+        rm.metadata.drop_all(conn)
+        for table in rm.metadata.sorted_tables:
+            conn.execute(CreateTable(table))
+            for index in sorted(table.indexes, key=lambda i: str(i.name)):
+                if index.name not in left_out:
+                    index.create(conn)
 
 
 def _state(conn: Connection, *, lock: bool = False) -> Any:

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect
@@ -116,6 +117,54 @@ def test_a_rebuild_builds_its_secondary_indexes_after_the_load(projected: Contai
         for t in read_model(generation).metadata.sorted_tables
     }
     assert any(indexes(generation).values())
+
+
+def test_a_rebuild_builds_its_indexes_on_a_sqlite_connection_that_read_the_new_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite checks a `CREATE INDEX`'s name against the connection's cached schema
+    (BEGIN IMMEDIATE does not refresh it): a pooled connection that read the schema
+    while an index existed, which another connection then dropped, refuses to create it
+    again ("index ... already exists"). The pool gave the build such a connection now
+    and then (tests/e2e/test_erasure_reason.py, 2 runs in 6); here it always does: the
+    connection that read the schema as the load began is the only idle one."""
+    built = bootstrap(Settings(database_url=f"sqlite:///{tmp_path}/crafting.db", jwt_secret=None))
+    try:
+        built.prepare()
+        Org(built.app).active()
+        built.projector.catch_up()
+        before = snapshot(built.engines.reader)
+        engine = built.engines.writer
+        reader: list[Any] = []  # the connection that read the schema, until the build
+        in_memory, build = read_models._Rebuild.in_memory, read_models._Rebuild._build
+
+        def reading_the_schema_first(self: Any) -> int:
+            raw = engine.raw_connection()
+            raw.cursor().execute("SELECT count(*) FROM sqlite_master").fetchall()
+            reader.append(raw)
+            return in_memory(self)
+
+        def on_that_connection(self: Any, indexes: Any) -> None:
+            if not (indexes and reader):
+                return build(self, indexes)
+            idle = []
+            while engine.pool.checkedin():  # type: ignore[attr-defined]
+                idle.append(engine.raw_connection())
+            reader.pop().close()  # back in the pool, alone: the build takes it
+            try:
+                return build(self, indexes)
+            finally:
+                for other in idle:
+                    other.close()
+
+        monkeypatch.setattr(read_models._Rebuild, "in_memory", reading_the_schema_first)
+        monkeypatch.setattr(read_models._Rebuild, "_build", on_that_connection)
+        built.rebuild()
+        assert not reader  # the build ran on it
+        assert "failed in memory" not in caplog.text
+        assert snapshot(built.engines.reader) == before
+    finally:
+        built.close()
 
 
 @pytest.mark.parametrize("batch_size", [1000, 3])
