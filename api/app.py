@@ -22,7 +22,12 @@ from api.http.authenticator import REFUSALS, refused
 from api.http.dossier_download import PATH, PERSON_PATH, DossierDownload
 from api.http.followers import FollowerCollector, readiness_body, report
 from api.http.identity import identity
-from api.http.metrics import NOTIFICATION_BACKLOG, NOTIFICATION_BACKLOG_AGE, PROJECTION_LAG
+from api.http.metrics import (
+    INSIGHTS,
+    NOTIFICATION_BACKLOG,
+    NOTIFICATION_BACKLOG_AGE,
+    PROJECTION_LAG,
+)
 from api.http.middleware import RequestMiddleware
 from api.http.ratelimit import RateLimiter
 from api.http.replicas import ReplicaCollector, replicas_body
@@ -75,6 +80,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = built
     ports = Ports.of(built)
+    ports.reads.kept_insights.counted = lambda how: INSIGHTS.labels(how).inc()
     signing_in = identity(settings, secret, ports)
     authenticator = signing_in.authenticator
     limiter = RateLimiter(settings.limits.rate_per_second, settings.limits.rate_burst)

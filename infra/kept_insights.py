@@ -59,7 +59,7 @@ def token_of(conn: Connection, rm: ReadModel, minimum: int, now: datetime) -> To
 
 
 class _Fit(Enum):
-    CURRENT = "current"  # computed at the position asked about, or after it
+    CURRENT = "kept"  # computed at the position asked about, or after it
     BEHIND = "behind"  # recent enough to answer while a refresh runs
 
 
@@ -84,6 +84,7 @@ class KeptInsights:
         clock: Callable[[], float] | None = None,
         behind_seconds: float | None = None,
         start: Callable[[Callable[[], None]], None] = _in_thread,
+        counted: Callable[[str], None] = lambda how: None,
     ):
         self.settle_seconds = settle_seconds
         self.behind_seconds = settle_seconds if behind_seconds is None else behind_seconds
@@ -91,6 +92,9 @@ class KeptInsights:
         self.computed = 0  # how many times the tables were read and released
         self.refreshes = 0  # of them, computed in the background
         self._start = start  # runs a refresh (a daemon thread; tests run it inline)
+        # Told how each answer was given ("kept", "behind", "computed") and of each
+        # refresh that failed ("refresh_failed"): the service's metrics.
+        self.counted = counted
         self._lock = threading.Lock()  # guards the fields below
         self._kept: dict[int, _Kept] = {}
         self._computing: dict[int, threading.Lock] = {}  # one computation per minimum
@@ -114,7 +118,10 @@ class KeptInsights:
         if kept is not None and fit is _Fit.BEHIND:
             self._refresh(minimum, compute)
         if kept is None or fit is None:
-            kept = self._waited(token, at_least, compute)
+            kept, how = self._waited(token, at_least, compute)
+        else:
+            how = fit.value
+        self.counted(how)
         return replace(kept.insights, as_of=now)
 
     def _now(self) -> float:
@@ -144,7 +151,7 @@ class KeptInsights:
         with self._lock:
             return self._computing.setdefault(minimum, threading.Lock())
 
-    def _waited(self, token: Token, at_least: int | None, compute: Compute) -> _Kept:
+    def _waited(self, token: Token, at_least: int | None, compute: Compute) -> tuple[_Kept, str]:
         """Computed for this request, unless the computation it waited for serves it."""
         with self._computing_lock(token[0]):
             with self._lock:
@@ -153,8 +160,8 @@ class KeptInsights:
                     kept is not None
                     and self._fit(kept, token, at_least, self._now()) is _Fit.CURRENT
                 ):
-                    return kept
-            return self._computed(compute)
+                    return kept, _Fit.CURRENT.value
+            return self._computed(compute), "computed"
 
     def _refresh(self, minimum: int, compute: Compute) -> None:
         """Compute again in the background, unless a computation is under way (its
@@ -170,6 +177,7 @@ class KeptInsights:
                     self.refreshes += 1
             except Exception as error:  # the next request computes; never its text
                 logger.warning("the insight tables were not refreshed: %s", type(error).__name__)
+                self.counted("refresh_failed")
             finally:
                 lock.release()
 

@@ -14,6 +14,12 @@ COMPILED_READS = Counter(
     "Compilable queries served as one SQL statement, or handed to the resolvers",
     ["outcome"],
 )
+INSIGHTS = Counter(
+    "crafting_insights_answers_total",
+    "Insight answers: kept (current), behind (kept while refreshed), computed for the "
+    "request; and background refreshes that failed (refresh_failed)",
+    ["how"],
+)
 NOTIFICATION_BACKLOG = Gauge(
     "crafting_notifications_backlog", "E-mail notifications waiting to be sent (not digests)"
 )

@@ -80,7 +80,7 @@ def stored_months(
     generation = rm.generation
     missing = [month for month in months if (generation, month) not in known]
     fresh = _read_months(conn, rm, missing)
-    for key in [k for k in known if k[0] != generation or k[1] not in months]:
+    for key in [k for k in list(known) if k[0] != generation or k[1] not in months]:
         known.pop(key, None)  # months no longer listed, other generations
     for month, rows in fresh.items():
         known[(generation, month)] = rows

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from prometheus_client import REGISTRY
 
 from domain.values import Role
 from tests.e2e.conftest import Api, serving
@@ -397,6 +398,11 @@ def test_an_answer_stands_in_while_the_tables_are_refreshed_behind_it(
     def qa(body: dict[str, Any]) -> int:
         return int(_rows(body["data"]["insights"]["participation"])[f"qa-{s}"]["count"])
 
+    def answers(how: str) -> float:
+        return REGISTRY.get_sample_value("crafting_insights_answers_total", {"how": how}) or 0.0
+
+    before = {how: answers(how) for how in ("kept", "behind", "computed")}
+    assert qa(org.insights(org.hr)) == 2 and len(computed) == 1
     assert qa(org.insights(org.hr)) == 2 and len(computed) == 1
     org.active("qa", 2)
     # The read models have the approval (waited for on another query).
@@ -408,3 +414,8 @@ def test_an_answer_stands_in_while_the_tables_are_refreshed_behind_it(
         assert time.monotonic() < deadline, "the refresh never landed"
         time.sleep(0.05)
     assert len(computed) == 2
+    # /metrics says how they were answered: once computed for a request, then from
+    # the kept answer, current or behind (the refresh is not a request's answer).
+    assert answers("computed") - before["computed"] == 1
+    assert answers("kept") - before["kept"] >= 2
+    assert answers("behind") - before["behind"] >= 1

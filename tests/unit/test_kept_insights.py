@@ -138,6 +138,8 @@ def test_a_failed_refresh_says_so_without_its_message_and_the_next_request_retri
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     service = Service()
+    hows: list[str] = []
+    service.kept.counted = hows.append
     service.ask()
     service.position, service.time = 8, 1.0
     fail = True
@@ -150,6 +152,7 @@ def test_a_failed_refresh_says_so_without_its_message_and_the_next_request_retri
     token = (5, 1, 8, NOW.date())
     assert position_of(service.kept.get(token, NOW, compute)) == 7
     assert "not refreshed: RuntimeError" in caplog.text and "Priya" not in caplog.text
+    assert hows == ["computed", "refresh_failed", "behind"]
     fail = False
     assert position_of(service.kept.get(token, NOW, compute)) == 7  # refreshed behind it
     assert position_of(service.kept.get(token, NOW, compute)) == 8
