@@ -21,9 +21,10 @@ from domain.agreement.state import chain_of
 from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.integrity import plain
-from domain.packing import CHUNK_ROWS, RecordLog, pack
+from domain.packing import CHUNK_ROWS, RecordLog, RecordTable, pack
 from domain.records import Review, ReviewOutcome
 from domain.snapshots import TaggedSnapshotStore, chunk_stream, opened
+from infra.persistence import eventsourcing_env
 
 
 @pytest.fixture
@@ -191,3 +192,27 @@ def test_every_chain_read_from_a_snapshot_is_the_chain_its_changes_made(
             assert past.is_in_effect(root) is (len(links) % 2 == 1)
             reverted += len(links) > 1
     assert reverted > 20  # the mix reverts, and reverts reverts
+
+
+def test_a_snapshot_drops_the_cached_agreement_so_a_command_copies_its_tail() -> None:
+    """The cached agreement is fast-forwarded in place and copied before every command:
+    dropped when a snapshot is taken, it is loaded again from that snapshot (its tail,
+    the rest in chunks), so what a command copies does not grow with the history."""
+    limits = dict(CHILD_LIMITS)
+    lift_child_limits()
+    app = CraftingApplication(env=eventsourcing_env("sqlite:///:memory:"), snapshot_key=b"k" * 32)
+    try:
+        team = Team(app)
+        agreement = LongAgreement(team, team.active().id)
+        agreement.grow(390)  # held in memory and cached: plain dicts of every record
+        while agreement.execute().version < 410:  # through the cache, past a snapshot
+            pass
+        assert app.repository.cache is not None
+        latest = app.repository.get(agreement.aid)  # fast-forwards the cached one
+        cached: Any = app.repository.cache.get(agreement.aid)
+        assert isinstance(cached.changes, RecordTable)  # loaded from the snapshot
+        assert len(cached.changes._items) < 2 * CHUNK_ROWS + 20
+        assert cached == latest == Repository(app.events).get(agreement.aid)
+    finally:
+        CHILD_LIMITS.update(limits)
+        app.close()
