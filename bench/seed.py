@@ -188,7 +188,7 @@ class Workload:
             if c.kind is ChangeKind.TASK_REALLOCATED and agreement.is_in_effect(c.id)
         ]
         if away:  # hand the tasks back first, so the receivers' ledgers free up
-            head = agreement.changes[agreement.chains[away[0].id][-1]]
+            head = agreement.changes[agreement.head_of(away[0].id)]
             why = self._why(self._as_manager(agreement), "Development phase is over")
             self._follow(agreement, agreement.revert_change(head.id, why), why)
             return

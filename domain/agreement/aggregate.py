@@ -119,14 +119,13 @@ class Agreement(ChainedAggregate):
         self.reviews: RecordLog[Review] = RecordLog(Review)
         self.artifacts: RecordLog[Artifact] = RecordLog(Artifact)
         self.changes: MutableMapping[str, Change] = {}
-        self.chains: dict[str, tuple[str, ...]] = {}
         for adjustment in adjustments:
             state.add_adjustment(self, adjustment, self.INITIAL_VERSION)
 
     def __deepcopy__(self, memo: dict[int, object]) -> Agreement:
-        """The library copies cached aggregates before each command. The records and
-        the chains are immutable, so copying the containers is enough (pointer copies in
-        C, not a walk of every record or chain in Python: that walk was half of a
+        """The library copies cached aggregates before each command. The records are
+        immutable, so copying the containers is enough (pointer copies in C, not a walk
+        of every record in Python: that walk was half of a
         command's cost on an agreement of 10,000 events)."""
         copy = object.__new__(type(self))
         state = {
@@ -402,6 +401,10 @@ class Agreement(ChainedAggregate):
     def is_in_effect(self, root_id: str) -> bool:
         """Whether the root change `root_id` is in effect (not reverted)."""
         return state.is_in_effect(self, root_id)
+
+    def head_of(self, root_id: str) -> str:
+        """The id of the last change of the root change `root_id`'s chain."""
+        return state.head_of(self, root_id)
 
     def _revert(
         self, head_ids: list[str], meta: Meta, to_version: int | None

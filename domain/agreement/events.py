@@ -49,7 +49,6 @@ class ProposalRevised(AgreementEvent):
         agreement.career_goal = self.career_goal
         agreement.adjustments = {}
         agreement.changes = {}
-        agreement.chains = {}
         for adjustment in self.adjustments:
             state.add_adjustment(agreement, adjustment, self.originator_version)
         if agreement.sketch is not None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from domain.agreement.state import (
     AgreementState,
+    chain_of,
     check_hours_within,
     check_nothing_protected_is_away,
     development_hours,
+    head_of,
     is_in_effect,
 )
 from domain.errors import ChangeNotRevertible, ProtectedResponsibility
@@ -74,7 +76,7 @@ def plan_revert_to_version(agreement: AgreementState, version: int) -> list[str]
             common += 1
         ordered += list(reversed(now[common:])) + then[common:]
     ordered += on
-    return [agreement.chains[r.id][-1] for r in ordered]
+    return [head_of(agreement, r.id) for r in ordered]
 
 
 # The kinds of change whose changes stack on one value (see the module's docstring).
@@ -83,7 +85,7 @@ _STACKED = (ChangeKind.GUARDRAILS_CHANGED, ChangeKind.SKETCH_CHANGED)
 
 def _was(agreement: AgreementState, root: Change, version: int) -> bool:
     """Whether the root change was in effect at `version`."""
-    links = sum(1 for cid in agreement.chains[root.id] if agreement.changes[cid].version <= version)
+    links = sum(1 for link in chain_of(agreement, root.id) if link.version <= version)
     return links % 2 == 1
 
 

@@ -47,8 +47,9 @@ def snapshot_step(version: int) -> int:
     32,000, 1,600 at 100,000).
 
     A snapshot held the whole state, which a long history made large (1.7 MB at
-    10,000 events, 5 MB at 30,000; now the logs and the changes are chunked, what
-    remains growing is the chains and, past the child limits, the adjustments), and the
+    10,000 events, 5 MB at 30,000; now the logs and the changes are chunked and
+    the chains are read from the changes, what remains growing is, past the child
+    limits, the adjustments), and the
     command that reaches it pays for loading the previous one and writing it. At a
     fixed step the share of that each event pays grows with the history, and so does
     every snapshot stored (an agreement's snapshots grow with the square of its length:
@@ -80,8 +81,6 @@ def pack_state(state: dict[str, Any]) -> None:
         count, unwritten, state[name] = state[name].pack_chunked()
         chunks[name] = ChunkCount.of(count, unwritten)
     state[CHUNKS] = chunks
-    # Stored as lists, as before chains were tuples in memory.
-    state["chains"] = {root: list(links) for root, links in state["chains"].items()}
 
 
 def unpack_state(state: dict[str, Any]) -> None:
@@ -89,7 +88,9 @@ def unpack_state(state: dict[str, Any]) -> None:
     # JSON keeps enums as plain strings; the records' own enums are restored by their
     # transcodings, the aggregate's status here.
     state["status"] = AgreementStatus(state["status"])
-    state["chains"] = {root: tuple(links) for root, links in state["chains"].items()}
+    # Snapshots taken before the chains were followed through the changes
+    # (domain.agreement.state.chain_of) hold them apart: they are the same chains.
+    state.pop("chains", None)
     state.setdefault("sketch", None)  # snapshots taken before sketches existed
     chunks = state.pop(CHUNKS, {})  # none in snapshots taken before chunks
     # Snapshots taken before packing hold the records themselves.

@@ -36,10 +36,9 @@ class AgreementState(Protocol):
     reallocations: MutableMapping[str, Reallocation]
     reviews: RecordLog[Review]
     artifacts: RecordLog[Artifact]
+    # Each change's chain (its root, then the reverts of it in turn) is not held apart:
+    # it is the root followed through `reverted_by` (see `chain_of`).
     changes: MutableMapping[str, Change]
-    # Each change's chain: its root, then the reverts of it in turn. Tuples, replaced
-    # when a chain grows: copying the agreement (before each command) shares them.
-    chains: dict[str, tuple[str, ...]]
 
 
 # --- reading the state ----------------------------------------------------------
@@ -57,9 +56,32 @@ def hours_in_effect(adjustments: Iterable[tuple[float, str]]) -> float:
     return sum(hours for hours, status in adjustments if status == ChangeStatus.ACTIVE)
 
 
+def chain_of(state: AgreementState, root_id: str) -> list[Change]:
+    """A root change's chain: the root, then the reverts of it in turn (each reverts the
+    one before it; only a chain's head may be reverted, so each change has at most one
+    `reverted_by` and the chain is a line).
+
+    The chains used to be held apart (root -> link ids), copied into every snapshot and
+    before every command, and growing with every change; they are the changes followed
+    through `reverted_by`, which a snapshot's changes already hold (worked out when a
+    stored chunk is read: domain.packing.RecordTable), so they cost nothing until a
+    command reads one, and then the length of that chain."""
+    link = state.changes[root_id]
+    chain = [link]
+    while link.reverted_by is not None:
+        link = state.changes[link.reverted_by]
+        chain.append(link)
+    return chain
+
+
+def head_of(state: AgreementState, root_id: str) -> str:
+    """The id of the last change of a root's chain (the one a revert would undo)."""
+    return chain_of(state, root_id)[-1].id
+
+
 def is_in_effect(state: AgreementState, root_id: str) -> bool:
     """Whether a root change is in effect: reverted an even number of times."""
-    return len(state.chains[root_id]) % 2 == 1
+    return len(chain_of(state, root_id)) % 2 == 1
 
 
 def check_hours_within(guardrails: Guardrails, total: float) -> None:
@@ -88,9 +110,9 @@ def check_nothing_protected_is_away(state: AgreementState, guardrails: Guardrail
 
 
 def add_change(state: AgreementState, change: Change) -> None:
-    """Record a change and append it to its chain."""
+    """Record a change (a revert joins its root's chain by the `reverted_by` the
+    reverted change gets: `revert`)."""
     state.changes[change.id] = change
-    state.chains[change.root_id] = (*state.chains.get(change.root_id, ()), change.id)
 
 
 def add_adjustment(state: AgreementState, adjustment: Adjustment, version: int) -> None:

@@ -148,6 +148,13 @@ class CraftingApplication(Application[UUID]):
             aggregate = processing_event.aggregates.get(event.originator_id)
             if isinstance(aggregate, Agreement) and takes_snapshot_at(event.originator_version):
                 self.take_snapshot(event.originator_id, version=event.originator_version)
+                # The cached agreement is fast-forwarded in place and copied before each
+                # command, so its containers grow with every change since it was loaded.
+                # Dropped now, it is loaded again from this snapshot (its tail, the rest
+                # in chunks read when used): what a command copies stays bounded.
+                if self.repository.cache is not None:
+                    with suppress(KeyError):  # not cached, or another thread evicted it
+                        self.repository.cache.get(event.originator_id, evict=True)
 
     def construct_repository(self) -> Repository[UUID]:
         """The library's repository, as the library configures it from the environment,

@@ -17,12 +17,14 @@ from bench.long_agreement import LongAgreement, lift_child_limits
 from bench.team import Team
 from domain.agreement import CHILD_LIMITS
 from domain.agreement.snapshot import CHUNKED, CHUNKS
+from domain.agreement.state import chain_of
 from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.integrity import plain
-from domain.packing import CHUNK_ROWS, RecordLog, pack
+from domain.packing import CHUNK_ROWS, RecordLog, RecordTable, pack
 from domain.records import Review, ReviewOutcome
 from domain.snapshots import TaggedSnapshotStore, chunk_stream, opened
+from infra.persistence import eventsourcing_env
 
 
 @pytest.fixture
@@ -55,6 +57,8 @@ def test_snapshots_hold_the_logs_tail_and_count_chunks_stored_once(
     assert len(snapshots) == 8
     for snapshot in snapshots:
         state: dict[str, Any] = snapshot.state  # type: ignore[attr-defined]
+        # Nothing grows per change but the chunked changes: the chains are not kept.
+        assert "chains" not in state
         for name in CHUNKED:  # the tail only (the changes keep CHUNK_ROWS more)
             assert len(orjson.loads(state[name])) < CHUNK_ROWS * (2 if name == "changes" else 1)
         # Equal to what the replayed state would store, chunk counts included.
@@ -144,11 +148,11 @@ def test_a_revert_of_a_change_in_a_chunk_reads_it_and_keeps_every_answer(
     # The oldest chain whose head is a revert of an adjustment: re-applying it reverts
     # that revert, whose change was recorded long before the latest snapshot.
     root = next(
-        r
-        for r, links in before.chains.items()
-        if len(links) == 2 and before.changes[r].kind == "ADJUSTMENT_ADDED"
+        r.id
+        for r in before.changes.values()
+        if r.kind == "ADJUSTMENT_ADDED" and len(chain_of(before, r.id)) == 2
     )
-    head = before.chains[root][-1]
+    head = before.head_of(root)
     assert list(before.changes).index(head) < CHUNK_ROWS  # in the first chunk
     reads: list[str] = []
     read_chunks = store._read_chunks
@@ -163,4 +167,52 @@ def test_a_revert_of_a_change_in_a_chunk_reads_it_and_keeps_every_answer(
     assert reads == ["changes"]
     after = replay.get(aid)
     assert memory_app.repository.get(aid) == after
-    assert after.changes[head].reverted_by == after.chains[root][-1] != head
+    assert after.changes[head].reverted_by == after.head_of(root) != head
+    assert len(chain_of(after, root)) == 3 and after.is_in_effect(root)
+
+
+def test_every_chain_read_from_a_snapshot_is_the_chain_its_changes_made(
+    memory_app: CraftingApplication, grown: tuple[Team, UUID]
+) -> None:
+    """A chain is its root followed through `reverted_by` (worked out as the chunks are
+    read): at each version, for every root, it is the root's changes in the order they
+    were made (what the chains held apart used to be), and its head and whether it is in
+    effect follow from it."""
+    team, aid = grown
+    auditor = team.auditor.actor
+    reverted = 0
+    for version in (100, 101, 399, 450, 799, 800):
+        past = memory_app.agreement_at(auditor, aid, version=version)
+        made: dict[str, list[str]] = {}
+        for change in past.changes.values():
+            made.setdefault(change.root_id, []).append(change.id)
+        for root, links in made.items():
+            assert [link.id for link in chain_of(past, root)] == links
+            assert past.head_of(root) == links[-1]
+            assert past.is_in_effect(root) is (len(links) % 2 == 1)
+            reverted += len(links) > 1
+    assert reverted > 20  # the mix reverts, and reverts reverts
+
+
+def test_a_snapshot_drops_the_cached_agreement_so_a_command_copies_its_tail() -> None:
+    """The cached agreement is fast-forwarded in place and copied before every command:
+    dropped when a snapshot is taken, it is loaded again from that snapshot (its tail,
+    the rest in chunks), so what a command copies does not grow with the history."""
+    limits = dict(CHILD_LIMITS)
+    lift_child_limits()
+    app = CraftingApplication(env=eventsourcing_env("sqlite:///:memory:"), snapshot_key=b"k" * 32)
+    try:
+        team = Team(app)
+        agreement = LongAgreement(team, team.active().id)
+        agreement.grow(390)  # held in memory and cached: plain dicts of every record
+        while agreement.execute().version < 410:  # through the cache, past a snapshot
+            pass
+        assert app.repository.cache is not None
+        latest = app.repository.get(agreement.aid)  # fast-forwards the cached one
+        cached: Any = app.repository.cache.get(agreement.aid)
+        assert isinstance(cached.changes, RecordTable)  # loaded from the snapshot
+        assert len(cached.changes._items) < 2 * CHUNK_ROWS + 20
+        assert cached == latest == Repository(app.events).get(agreement.aid)
+    finally:
+        CHILD_LIMITS.update(limits)
+        app.close()
