@@ -317,11 +317,9 @@ def test_outcomes_by_month_for_hr_and_for_managers_only_their_released_rows(api:
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
-def test_the_released_tables_are_kept_until_the_read_models_change(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Reading and releasing every table is computed once while nothing changes, and
-    again as soon as a recorded change reaches the read models (infra.kept_insights)."""
+def _computations(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The instants every table was read and released at from now on (each
+    computation's `now`), with the kept answers' clock standing still."""
     from api import ports
     from infra import kept_insights
 
@@ -333,9 +331,18 @@ def test_the_released_tables_are_kept_until_the_read_models_change(
         return read_precomputed(conn, rm, minimum, now, *more)
 
     monkeypatch.setattr(ports, "read_precomputed", counted)
+    monkeypatch.setattr(kept_insights, "monotonic", lambda: 0.0)
+    return computed
+
+
+def test_the_released_tables_are_kept_until_the_read_models_change(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading and releasing every table is computed once while nothing changes, and
+    again as soon as a recorded change reaches the read models (infra.kept_insights)."""
     # Time stands still: an answer is kept however slowly this runs (the expiry with
     # the key cache is tests/unit/test_kept_insights.py's).
-    monkeypatch.setattr(kept_insights, "monotonic", lambda: 0.0)
+    computed = _computations(monkeypatch)
     org = Org(api)
     s = org.s
     aid = org.active("qa", 0)
@@ -375,19 +382,8 @@ def test_an_answer_stands_in_while_the_tables_are_refreshed_behind_it(
     """Without consistentWith, a request after a change is answered at once from the
     answer computed moments before, while a refresh runs behind it (infra.kept_insights);
     the change shows in a later request, computed once more, not for every request."""
-    from api import ports
-    from infra import kept_insights
-
-    computed: list[datetime] = []
-    read_precomputed = ports.read_precomputed
-
-    def counted(conn: Any, rm: Any, minimum: int, now: datetime, *more: Any) -> Any:
-        computed.append(now)
-        return read_precomputed(conn, rm, minimum, now, *more)
-
-    monkeypatch.setattr(ports, "read_precomputed", counted)
     # Time stands still: the kept answer was computed moments ago, whatever the pace.
-    monkeypatch.setattr(kept_insights, "monotonic", lambda: 0.0)
+    computed = _computations(monkeypatch)
     org = Org(api)
     s = org.s
     for team in ("qa", "web", "data"):

@@ -72,11 +72,8 @@ def test_snapshots_hold_the_logs_tail_and_count_chunks_stored_once(
         assert [c.originator_version for c in stored] == list(range(1, latest[name] + 1))
 
 
-def test_every_version_equals_the_replayed_state_and_chunks_are_read_only_when_used(
-    memory_app: CraftingApplication, grown: tuple[Team, UUID], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    team, aid = grown
-    store = _store(memory_app)
+def _chunk_reads(store: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The logs whose chunks `store` reads from now on, in order."""
     reads: list[str] = []
     read_chunks = store._read_chunks
 
@@ -85,6 +82,15 @@ def test_every_version_equals_the_replayed_state_and_chunks_are_read_only_when_u
         return read_chunks(aid, version, name, count)
 
     monkeypatch.setattr(store, "_read_chunks", counted)
+    return reads
+
+
+def test_every_version_equals_the_replayed_state_and_chunks_are_read_only_when_used(
+    memory_app: CraftingApplication, grown: tuple[Team, UUID], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team, aid = grown
+    store = _store(memory_app)
+    reads = _chunk_reads(store, monkeypatch)
     replay = Repository(memory_app.events)
     auditor = team.auditor.actor
     for version in (99, 100, 101, 250, 300, 399, 400, 449, 450, 555, 699, 700, 799, 800):
@@ -154,14 +160,7 @@ def test_a_revert_of_a_change_in_a_chunk_reads_it_and_keeps_every_answer(
     )
     head = before.head_of(root)
     assert list(before.changes).index(head) < CHUNK_ROWS  # in the first chunk
-    reads: list[str] = []
-    read_chunks = store._read_chunks
-
-    def counted(aid: UUID, version: int, name: str, count: int) -> list[Any]:
-        reads.append(name)
-        return read_chunks(aid, version, name, count)
-
-    monkeypatch.setattr(store, "_read_chunks", counted)
+    reads = _chunk_reads(store, monkeypatch)
     memory_app.repository.cache = None  # loaded from the latest snapshot, not the cache
     team.run(team.manager, c.RevertChange(agreement_id=aid, change_id=head, reason="again"))
     assert reads == ["changes"]
