@@ -3,11 +3,28 @@ they were about."""
 
 from __future__ import annotations
 
+import sqlite3
 import traceback
 
 from sqlalchemy.exc import DBAPIError
 
 CONNECTION_ERRORS = frozenset({"OperationalError", "InterfaceError", "PoolTimeout"})
+
+# SQLite reports a refused statement ("index ... already exists", "no such column") as
+# an OperationalError too, with the generic result code SQLITE_ERROR. Only these primary
+# result codes say the database could not be reached or used for now; retried quietly
+# like a lost connection. <https://sqlite.org/rescode.html>
+SQLITE_TRANSIENT = frozenset(
+    {
+        5,  # SQLITE_BUSY
+        6,  # SQLITE_LOCKED
+        7,  # SQLITE_NOMEM
+        10,  # SQLITE_IOERR
+        13,  # SQLITE_FULL
+        14,  # SQLITE_CANTOPEN
+        15,  # SQLITE_PROTOCOL
+    }
+)
 
 
 def is_connection_error(error: BaseException) -> bool:
@@ -15,8 +32,25 @@ def is_connection_error(error: BaseException) -> bool:
     or the event store: retried quietly, never a reason to quarantine an event."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
+    sqlite_error = _sqlite_error(error)
+    if sqlite_error is not None:
+        return (getattr(sqlite_error, "sqlite_errorcode", 0) & 0xFF) in SQLITE_TRANSIENT
     names = {cls.__name__ for cls in type(error).__mro__}
     return bool(names & CONNECTION_ERRORS)
+
+
+def _sqlite_error(error: BaseException) -> sqlite3.Error | None:
+    """The sqlite3 error behind `error` (SQLAlchemy keeps it as `orig`, the event store
+    raises its own from it), or None."""
+    seen: BaseException | None = error
+    for _ in range(5):  # a short chain; never loop on a cycle
+        if seen is None:
+            return None
+        if isinstance(seen, sqlite3.Error):
+            return seen
+        orig = seen.orig if isinstance(seen, DBAPIError) else None
+        seen = orig if isinstance(orig, BaseException) else seen.__cause__
+    return None
 
 
 def one_line(error: BaseException) -> str:

@@ -8,6 +8,7 @@ import copy
 import logging
 import random
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, create_engine, select
 from typer.testing import CliRunner
 
 from api.cli.main import cli
@@ -26,7 +27,8 @@ from domain.person import Person, Profile
 from infra.alarms import open_alarms
 from infra.bootstrap import Container, bootstrap
 from infra.followers import Follower
-from infra.followers.follower import STALLED
+from infra.followers.errors import is_connection_error
+from infra.followers.follower import QUARANTINE_AFTER_FAILURES, STALLED
 from infra.followers.quarantine import QUARANTINED, listed
 from infra.followers.read_models import current_position, wait_for_position
 from infra.followers.tables import status
@@ -173,6 +175,56 @@ def test_a_consumer_bug_is_logged_with_its_traceback_and_backs_off(
     assert said and not [text for text in said if "sam@" in text]
     gaps = [b - a for a, b in zip(consumer.attempts, consumer.attempts[1:], strict=False)]
     assert max(gaps) <= 10.5
+
+
+class Refused:
+    """A consumer whose statement the database refuses (a table it does not have)."""
+
+    name = "refused"
+
+    def handle(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        conn.exec_driver_sql("SELECT * FROM crafting_no_such_table")
+
+
+def test_a_statement_the_database_refuses_is_quarantined_not_retried_as_a_lost_connection(
+    container: Container,
+) -> None:
+    # SQLite says OperationalError for a refused statement as for a locked or missing
+    # file; only the latter is a connection's fault. Taken for one, the follower would
+    # retry the event forever, quietly, instead of quarantining it as PostgreSQL's does.
+    container.prepare()
+    Org(container.app)
+    follower = container.follower("refused", consumer=Refused())
+    follower.prepare()
+    failures = []
+    for _ in range(1 + QUARANTINE_AFTER_FAILURES):  # the batch, then the first event alone
+        try:
+            if follower.run_once() == 1:
+                break
+        except Exception as error:
+            failures.append(error)
+    assert failures and not [e for e in failures if is_connection_error(e)]
+    with container.engines.reader.connect() as conn:
+        (quarantined,) = listed(conn)
+    assert (quarantined.follower, quarantined.position) == ("refused", 1)
+    assert "crafting_no_such_table" in quarantined.error
+
+
+def test_a_locked_sqlite_database_is_retried_like_a_lost_connection(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, timeout=0)
+    holder.execute("CREATE TABLE t (a)")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+        with pytest.raises(Exception) as locked, engine.connect() as conn:
+            conn.exec_driver_sql("SELECT * FROM t").all()
+        assert "locked" in str(locked.value)
+        assert is_connection_error(locked.value)
+        engine.dispose()
+    finally:
+        holder.rollback()
+        holder.close()
 
 
 class Recording:
