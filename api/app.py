@@ -37,7 +37,7 @@ from api.web.app import create_web_app
 from domain.access import sees_all
 from infra import deployment
 from infra.bootstrap import Container, bootstrap
-from infra.runtime import exit_with_supervisor, tune_malloc, tuned_gc
+from infra.runtime import exit_with_supervisor, tuned_gc
 from infra.secrets import jwt_secret
 
 log = logging.getLogger("crafting.http")
@@ -59,7 +59,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         exit_with_supervisor()
-        tune_malloc()  # infra.runtime: no page faults for each page read
         await asyncio.to_thread(built.prepare)
         running = deployment.start("serve", built)  # infra.deployment: which run here
         if built.read_router is not None:

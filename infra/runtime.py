@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import logging
 import os
@@ -45,37 +43,6 @@ def tuned_gc() -> Iterator[None]:
     finally:
         gc.unfreeze()
         gc.set_threshold(*previous)
-
-
-# glibc's malloc gives memory back to the system as soon as the top of a heap holds
-# more than 128 KiB free, and serves blocks over 128 KiB with mmap (both thresholds then
-# move with what was freed). A compiled page (~260 KiB of JSON: bench hris_read) is
-# received, joined and encoded in such blocks and freed, every request: each request
-# mapped fresh pages again, ~20% of the client's CPU of reading a page in page faults
-# (perf, bench/RESULTS.md). Fixed thresholds keep up to TRIM_THRESHOLD free in a heap
-# for the next request instead; a block over MMAP_THRESHOLD is still mapped on its own.
-MALLOC_TRIM_THRESHOLD = 32 << 20
-MALLOC_TOP_PAD = 4 << 20
-MALLOC_MMAP_THRESHOLD = 32 << 20
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3  # glibc's malloc.h
-
-
-def tune_malloc() -> bool:
-    """Set glibc malloc's thresholds as above; False where the C library has no
-    `mallopt` (not glibc) or refused them. Process-wide, once per serving process."""
-    try:
-        version = os.confstr("CS_GNU_LIBC_VERSION") or ""
-    except (AttributeError, ValueError, OSError):  # no confstr, or no such name
-        return False
-    if not version.startswith("glibc"):
-        return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    settings = (
-        (_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD),
-        (_M_TOP_PAD, MALLOC_TOP_PAD),
-        (_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD),
-    )
-    return all(libc.mallopt(option, value) == 1 for option, value in settings)
 
 
 # Set by `crafting serve --workers N` (N > 1) to its own pid, for the worker processes.
