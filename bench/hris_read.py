@@ -103,6 +103,9 @@ class Load:
     peak_rss_mib: float | None = None
     server_cpu_ms: float | None = None  # CPU of the server's processes per request
     postgres_cpu_ms: float | None = None  # CPU of the local PostgreSQL per request
+    # CPU per request of the PostgreSQL backends serving this server's connections
+    # alone (the column above counts every postgres process, other sessions' too).
+    backends_cpu_ms: float | None = None
 
 
 # --- data -------------------------------------------------------------------------------
@@ -356,14 +359,55 @@ def measured(
     wrk(server.base, auth, query, cursors, args.connections, args.warmup, "warm-up")
     with MemoryWatch(server) as memory:
         pids = server.tree()
+        database = args.database_url.split("?")[0]
+        backends = {pid: cpu_seconds(pid) for pid in server_backends(pids, database)}
         ours, theirs = sum(map(cpu_seconds, pids)), postgres_cpu_seconds()
         load = wrk(server.base, auth, query, cursors, args.connections, args.seconds, label)
         ours = sum(map(cpu_seconds, pids)) - ours
         theirs = postgres_cpu_seconds() - theirs
+        for pid in server_backends(pids, database) - backends.keys():
+            backends[pid] = 0.0  # opened during the load: all its CPU counts
+        own = sum(cpu_seconds(pid) - before for pid, before in backends.items())
     load.peak_rss_mib = memory.peak_kib / 1024
     load.server_cpu_ms = ours / max(load.requests, 1) * 1000
     load.postgres_cpu_ms = theirs / max(load.requests, 1) * 1000
+    load.backends_cpu_ms = own / max(load.requests, 1) * 1000
     return load
+
+
+def server_backends(pids: list[int], database: str) -> set[int]:
+    """The PostgreSQL backends (pids) at the other end of the TCP connections that
+    the processes `pids` hold open (their sockets' local ports, in pg_stat_activity)."""
+    inodes: set[str] = set()
+    for pid in pids:
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    if not ports:
+        return set()
+    with psycopg.connect(database, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE client_port = ANY(%s)", [sorted(ports)]
+        ).fetchall()
+    return {int(row[0]) for row in rows}
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -456,13 +500,14 @@ def summary(args: argparse.Namespace, events: int, loads: list[Load], database: 
     print(f"- command: python -m bench.hris_read {' '.join(sys.argv[1:])}\n")
     print(
         "| server | requests/s | p50 ms | p99 ms | vs PostGraphile | peak RSS MiB "
-        "| CPU ms/request: server, PostgreSQL | errors |"
+        "| CPU ms/request: server, PostgreSQL (all), its backends | errors |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for x in loads:
         ratio = x.requests_per_second / baseline.requests_per_second
         rss = f"{x.peak_rss_mib:.0f}" if x.peak_rss_mib is not None else "-"
         cpu = f"{x.server_cpu_ms or 0:.1f}, {x.postgres_cpu_ms or 0:.1f}"
+        cpu += f", {x.backends_cpu_ms or 0:.2f}"
         print(
             f"| {x.label} | {x.requests_per_second:,.1f} | {x.p50_ms:.1f} | {x.p99_ms:.1f} "
             f"| {ratio:.2f}x | {rss} | {cpu} | {x.errors} |"
