@@ -83,10 +83,12 @@ class Store:
         fetch = self._batches()
         if fetch is None:
             position = after
-            while batch := self.recorder.select_notifications(position + 1, BATCH, stop=until):
-                for n in batch:
+            while notifications := self.recorder.select_notifications(
+                position + 1, BATCH, stop=until
+            ):
+                for n in notifications:
                     yield n.id, str(n.originator_id), n.originator_version, n.topic, n.state
-                position = batch[-1].id
+                position = notifications[-1].id
             return
         with ThreadPoolExecutor(1, thread_name_prefix="audit-read") as ahead:
             pending = ahead.submit(fetch, after, until)
