@@ -12,13 +12,15 @@ from uuid import UUID
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bench.seeding import seed_store
 from domain.application import commands as c
+from domain.integrity import MerkleFrontier, event_hash, hashed_fields
 from infra import audit, migrations
 from infra.audit import store as store_module
-from infra.audit.store import Store
+from infra.audit.store import Store, record_hash
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
-from infra.signing import new_private_key, public_key_b64, signing_key
+from infra.signing import new_private_key, public_key_b64, signing_key, tag_key
 from tests.support import Org, draft
 from tests.tampering import Raw
 
@@ -141,3 +143,37 @@ def test_a_reader_stopped_early_leaves_the_store_usable(
         next(rows)
         rows.close()
     assert _verify(container, key) is None
+
+
+def test_a_realistic_log_is_sealed_to_the_root_its_definition_gives(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checkpoint's root and every event hash, taken by the audit's reader (its own
+    statement, read ahead, the shortcut walk, orjson's encoding), are those of the
+    definition: the recorder's notifications, the transcoder's decoding,
+    `domain.integrity.event_hash` of `hashed_fields`, RFC 6962's tree."""
+    migrations.upgrade(container.engines.writer)
+    key = signing_key(container.settings)
+    seed_store(
+        container, 1500, chunk=500, people=30, live=40, in_process=True, tag=tag_key(key, "events")
+    )
+    monkeypatch.setattr(store_module, "BATCH", 400)  # several batches, one partly filled
+    checkpoint = audit.sign_checkpoint(container.store, key)
+    assert checkpoint is not None and checkpoint.position == 1500
+    recorder, transcoder = container.store.recorder, container.store.transcoder
+    tree, hashes = MerkleFrontier(), []
+    for n in recorder.select_notifications(1, 2000):
+        digest = event_hash(
+            str(n.originator_id),
+            n.originator_version,
+            n.topic,
+            hashed_fields(transcoder.decode(n.state)),
+        )
+        hashes.append(digest)
+        tree.append(digest)
+    assert (checkpoint.size, checkpoint.root) == (tree.size, tree.root())
+    assert [record_hash(r) for r in container.store.records()] == hashes
+    result = audit.verify_store(
+        container.store, public_key_b64(key), events_key=tag_key(key, "events")
+    )
+    assert result.first_break is None and result.events == 1500 and result.checkpoints == 1
