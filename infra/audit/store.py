@@ -8,7 +8,7 @@ when an event was written still matches after its class learns a newer shape.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,12 +19,15 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    InterfaceError,
     JSONTranscoder,
     Notification,
+    OperationalError,
     StoredEvent,
     Transcoder,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from prometheus_client import Counter
 from psycopg.rows import tuple_row
 from sqlalchemy import JSON, BigInteger, Column, Engine, MetaData, String, Table, select
@@ -73,12 +76,13 @@ class Store:
         for position, stream, version, topic, state in self.rows(after, until):
             yield read(position, stream, version, topic, state)
 
-    def rows(self, after: int = 0, until: int | None = None) -> Iterator[Row]:
+    def rows(self, after: int = 0, until: int | None = None) -> Generator[Row, None, None]:
         """Every stored event after `after` (up to `until`) as a `Row`, in log order.
         On PostgreSQL, `BATCH` rows a statement, read ahead: the next batch is fetched in
         a thread while the caller hashes this one (the server and the wait for it
-        overlap the hashing), as plain tuples with the stream's id as PostgreSQL writes
-        it, the form `str(UUID)` gives (what `select_notifications` builds, a dict, a
+        overlap the hashing), as plain tuples in binary (the state's bytes as stored, no
+        hex to decode) with the stream's id as PostgreSQL writes it, the form `str(UUID)`
+        gives (what `select_notifications` builds, a dict, a
         UUID and a `Notification` per row, was a third of verify's CPU per event)."""
         fetch = self._batches()
         if fetch is None:
@@ -124,7 +128,10 @@ class Store:
                     curs.execute(upto, (after, until, BATCH), prepare=True, binary=True)
                 return curs.fetchall()  # type: ignore[return-value]
 
-        return fetch
+        # Retried as the recorder's `select_notifications` is (a connection lost).
+        retried: Callable[[int, int | None], list[Row]]
+        retried = retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)(fetch)
+        return retried
 
     @cached_property
     def form(self) -> StoredForm:

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.persistence import OperationalError
 
 from bench.seeding import seed_store
 from domain.application import commands as c
@@ -177,3 +178,23 @@ def test_a_realistic_log_is_sealed_to_the_root_its_definition_gives(
         container.store, public_key_b64(key), events_key=tag_key(key, "events")
     )
     assert result.first_break is None and result.events == 1500 and result.checkpoints == 1
+
+
+@pytest.mark.postgres
+def test_a_lost_connection_is_retried_as_the_recorder_retries_it(
+    postgres_container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _log(postgres_container)
+    store = postgres_container.store
+    datastore = store.recorder.datastore  # type: ignore[attr-defined]
+    transaction = datastore.transaction
+    failures = [OperationalError("server closed the connection unexpectedly")]
+
+    def flaky(*, commit: bool = False) -> Any:
+        if failures:
+            raise failures.pop()
+        return transaction(commit=commit)
+
+    monkeypatch.setattr(datastore, "transaction", flaky)
+    assert list(store.rows()) == _notifications(store, 0, None)
+    assert failures == []
