@@ -4,16 +4,22 @@ peak memory of export as the event count grows (it must stay flat).
 
     python -m bench.verify_throughput --events 1000000 \\
         --database-url postgresql://postgres@127.0.0.1:5432/postgres
+
+Seeding 1,000,000 events takes long: `--keep KEYFILE` keeps the schema and writes the
+signing key to KEYFILE; `--schema NAME --keep KEYFILE` then measures that schema again
+(raw read, verify, export) without seeding or sealing it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -44,29 +50,57 @@ def _export_peak_rss_mib(database_url: str, path: str) -> float:
     return usage.ru_maxrss / 1024
 
 
+@contextlib.contextmanager
+def _schema(database_url: str, name: str | None, keep: bool) -> Iterator[str]:
+    """A fresh schema (dropped at the end unless kept), or the one named (left as it is)."""
+    if name is None:
+        with fresh_schema(database_url, keep=keep) as url:
+            yield url
+    else:
+        yield f"{database_url.split('?')[0]}?schema={name}"
+
+
 def main() -> None:
     """Seed, then time raw decode, checkpoint sealing, verify and export."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--database-url", required=True)
+    parser.add_argument(
+        "--keep",
+        metavar="KEYFILE",
+        help="keep the schema; the signing key is written to (with --schema: read from) KEYFILE",
+    )
+    parser.add_argument("--schema", help="a schema kept by --keep: measured again, not seeded")
     args = parser.parse_args()
-    with fresh_schema(args.database_url, keep=False) as url:
+    if args.schema is not None and args.keep is None:
+        parser.error("--schema needs --keep KEYFILE (the key its checkpoint was signed with)")
+    seal_seconds: float | None = None
+    with _schema(args.database_url, args.schema, args.keep is not None) as url:
         container = bootstrap(Settings(database_url=url))
-        migrations.upgrade(container.engines.writer)
-        key = Ed25519PrivateKey.generate()
+        if args.schema is None:
+            key = Ed25519PrivateKey.generate()
+            if args.keep is not None:
+                with open(args.keep, "w") as out:
+                    out.write(key.private_bytes_raw().hex())
+        else:
+            with open(args.keep) as kept:
+                key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(kept.read().strip()))
         events_key = tag_key(key, "events")
-        started = time.perf_counter()
-        # Tagged as the service tags what it writes: untagged events stop a checkpoint
-        # at the first one, and verify would then check no root and no signature.
-        seeded = seed_store(container, args.events, tag=events_key)
-        print(f"seeded {seeded} events in {time.perf_counter() - started:.0f} s")
-        vacuum(container)
+        if args.schema is None:
+            migrations.upgrade(container.engines.writer)
+            started = time.perf_counter()
+            # Tagged as the service tags what it writes: untagged events stop a checkpoint
+            # at the first one, and verify would then check no root and no signature.
+            seeded = seed_store(container, args.events, tag=events_key)
+            print(f"seeded {seeded} events in {time.perf_counter() - started:.0f} s")
+            vacuum(container)
         raw, _ = measure_raw(container, 5000)
-        began = time.perf_counter()
-        checkpoint = audit.sign_checkpoint(container.store, key)
-        seal_seconds = time.perf_counter() - began
-        assert checkpoint is not None, "no checkpoint: the seeded events were not tagged"
-        assert checkpoint.position == seeded, checkpoint
+        if args.schema is None:
+            began = time.perf_counter()
+            checkpoint = audit.sign_checkpoint(container.store, key)
+            seal_seconds = time.perf_counter() - began
+            assert checkpoint is not None, "no checkpoint: the seeded events were not tagged"
+            assert checkpoint.position == seeded, checkpoint
         load_before = os.getloadavg()
         began, cpu_began = time.perf_counter(), time.process_time()
         # As `crafting verify` runs with the signing key: every event's tag checked too.
@@ -75,6 +109,7 @@ def main() -> None:
         verify_cpu = time.process_time() - cpu_began
         load_after = os.getloadavg()
         assert result.first_break is None, result.first_break
+        assert result.checkpoints, "verify checked no checkpoint"
         with tempfile.TemporaryDirectory() as directory:
             path = f"{directory}/export.jsonl"
             began = time.perf_counter()
@@ -103,7 +138,8 @@ def main() -> None:
         + ", after "
         + "/".join(f"{x:.1f}" for x in load_after)
     )
-    print(f"  first checkpoint (seal)      {result.events / seal_seconds:10,.0f} events/s")
+    if seal_seconds is not None:
+        print(f"  first checkpoint (seal)      {result.events / seal_seconds:10,.0f} events/s")
     print(
         f"  crafting export              {result.events / export_seconds:10,.0f} events/s, "
         f"{size_mib:.0f} MiB written, peak RSS {rss:.0f} MiB"

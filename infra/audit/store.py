@@ -8,7 +8,8 @@ when an event was written still matches after its class learns a newer shape.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from hashlib import sha256
@@ -18,12 +19,17 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    InterfaceError,
     JSONTranscoder,
     Notification,
+    OperationalError,
     StoredEvent,
     Transcoder,
 )
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from prometheus_client import Counter
+from psycopg.rows import tuple_row
 from sqlalchemy import JSON, BigInteger, Column, Engine, MetaData, String, Table, select
 
 from domain.integrity import Checkpoint, Record, event_hash
@@ -39,6 +45,8 @@ INTEGRITY_ALARMS = Counter(
 BATCH = 5000
 UNTAGGED_EVENT = "event.untagged"  # the alarm's kind (infra.alarms)
 ProgressCallback = Callable[[int, int], None]  # (position reached, log's end)
+# A stored event as the audit reads it: (log position, stream, version, topic, state).
+Row = tuple[int, str, int, str, bytes]
 
 metadata = MetaData()
 checkpoints = Table(
@@ -64,11 +72,66 @@ class Store:
 
     def records(self, after: int = 0, until: int | None = None) -> Iterator[Record]:
         """Every stored event after `after` (up to `until`), as stored, in log order."""
-        position = after
-        while batch := self.recorder.select_notifications(position + 1, BATCH, stop=until):
-            for n in batch:
-                yield self.record(n)
-            position = batch[-1].id
+        read = self._read
+        for position, stream, version, topic, state in self.rows(after, until):
+            yield read(position, stream, version, topic, state)
+
+    def rows(self, after: int = 0, until: int | None = None) -> Generator[Row, None, None]:
+        """Every stored event after `after` (up to `until`) as a `Row`, in log order.
+        On PostgreSQL, `BATCH` rows a statement, read ahead: the next batch is fetched in
+        a thread while the caller hashes this one (the server and the wait for it
+        overlap the hashing), as plain tuples in binary (the state's bytes as stored, no
+        hex to decode) with the stream's id as PostgreSQL writes it, the form `str(UUID)`
+        gives (what `select_notifications` builds, a dict, a
+        UUID and a `Notification` per row, was a third of verify's CPU per event)."""
+        fetch = self._batches()
+        if fetch is None:
+            position = after
+            while notifications := self.recorder.select_notifications(
+                position + 1, BATCH, stop=until
+            ):
+                for n in notifications:
+                    yield n.id, str(n.originator_id), n.originator_version, n.topic, n.state
+                position = notifications[-1].id
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="audit-read") as ahead:
+            pending = ahead.submit(fetch, after, until)
+            try:
+                while batch := pending.result():
+                    pending = ahead.submit(fetch, batch[-1][0], until)
+                    yield from batch
+            finally:
+                pending.cancel()  # the caller stopped early: a batch in flight is dropped
+
+    def _batches(self) -> Callable[[int, int | None], list[Row]] | None:
+        """`BATCH` rows after a position (up to another) in one statement, on PostgreSQL;
+        None elsewhere (the recorder's `select_notifications` is used)."""
+        if not isinstance(self.recorder, PostgresApplicationRecorder):
+            return None
+        pg = self.recorder
+        # Identifiers come from the library's own configuration, never from input.
+        table = f'"{pg.datastore.schema}"."{pg.events_table_name}"'
+        head = (
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "  # noqa: S608
+            f"FROM {table} WHERE notification_id > %s"
+        )
+        tail = " ORDER BY notification_id LIMIT %s"
+        upto = f"{head} AND notification_id <= %s{tail}"
+        open_ended = f"{head}{tail}"
+
+        def fetch(after: int, until: int | None) -> list[Row]:
+            with pg.datastore.transaction(commit=False) as curs:
+                curs.row_factory = tuple_row  # type: ignore[assignment]
+                if until is None:
+                    curs.execute(open_ended, (after, BATCH), prepare=True, binary=True)
+                else:
+                    curs.execute(upto, (after, until, BATCH), prepare=True, binary=True)
+                return curs.fetchall()  # type: ignore[return-value]
+
+        # Retried as the recorder's `select_notifications` is (a connection lost).
+        retried: Callable[[int, int | None], list[Row]]
+        retried = retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)(fetch)
+        return retried
 
     @cached_property
     def form(self) -> StoredForm:
@@ -83,10 +146,18 @@ class Store:
     def record_of(self, stored: StoredEvent, position: int) -> Record:
         """A stored event as the verifier reads it, at `position` (its log position, or
         its version where a stream is read alone: versions order it the same way)."""
-        fields, tag, exact = self.form.read_exact(stored.state)
-        stream, version = str(stored.originator_id), stored.originator_version
+        return self._read(
+            position,
+            str(stored.originator_id),
+            stored.originator_version,
+            stored.topic,
+            stored.state,
+        )
+
+    def _read(self, position: int, stream: str, version: int, topic: str, state: bytes) -> Record:
+        fields, tag, exact = self.form.read_exact(state)
         kind = ExactRecord if exact else Record
-        return kind(position, stream, version, stored.topic, fields, tag)
+        return kind(position, stream, version, topic, fields, tag)
 
     def checkpoints(self) -> list[Checkpoint]:
         """Every signed checkpoint, oldest first."""

@@ -25,6 +25,7 @@ event is marked exact: orjson then writes its canonical encoding too
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable
 from datetime import date, datetime
@@ -62,7 +63,17 @@ def _datetime(data: Any) -> str:
     return datetime.fromisoformat(data).isoformat()
 
 
+@functools.lru_cache(maxsize=4096)
+def _known_date(data: str) -> str:
+    return date.fromisoformat(data).isoformat()
+
+
 def _date(data: Any) -> str:
+    """Dates repeat across events (a review's day, a change's): each string is parsed
+    once while it stays among the last 4,096 (a pure function of a `str`; what raises
+    is not kept, and raises again)."""
+    if type(data) is str:
+        return _known_date(data)
     return date.fromisoformat(data).isoformat()
 
 
@@ -115,6 +126,9 @@ class _Walk:
                 self._typed[name] = convert
 
     def fields(self, state: Any) -> tuple[dict[str, Any], Any]:
+        """The hashed fields, made in `state` itself (the caller's own decoded tree, of
+        which nothing else is kept: should this raise half way, `state` is dropped and
+        the event decoded again), and the tag."""
         if type(state) is not dict:
             raise _Unusual
         tag = state.get(TAG_FIELD)
@@ -122,11 +136,14 @@ class _Walk:
             raise _Unusual
         atoms, plain = self.atoms, self._plain
         # Every value is read (as the transcoder decodes every one), then the unhashed
-        # ones are dropped.
-        fields = {k: v if type(v) in atoms else plain(v) for k, v in state.items()}
-        for name in NOT_HASHED.intersection(fields):
-            del fields[name]
-        return fields, tag
+        # ones are dropped. Values replaced, none added or removed while iterating: the
+        # keys keep their order (that of a new dict built from them, as before).
+        for k, v in state.items():
+            if type(v) not in atoms:
+                state[k] = plain(v)
+        for name in NOT_HASHED.intersection(state):
+            del state[name]
+        return state, tag
 
     def _plain(self, value: Any) -> Any:
         """(Callers answer atoms themselves: most values are, and a call costs more.)"""
@@ -171,7 +188,7 @@ class _Walk:
         names = frozenset(f.name for f in fields)
         lists = [name for name, restore in transcoding.conversions if restore is tuple]
         enums = [
-            (name, restore)
+            (name, _enum_values(restore), restore)
             for name, restore in transcoding.conversions
             if isinstance(restore, type) and issubclass(restore, Enum)
         ]
@@ -180,17 +197,30 @@ class _Walk:
         atoms, plain, exact = self.atoms, self._plain, float not in self.atoms
 
         def convert(data: Any) -> dict[str, Any]:
+            """The record's fields, made in `data` itself (see `fields`)."""
             if type(data) is not dict or data.keys() != names:
                 raise _Unusual
-            out = {k: v if type(v) in atoms else plain(v) for k, v in data.items()}
+            for k, v in data.items():
+                if type(v) not in atoms:
+                    data[k] = plain(v)
             for name in lists:
-                if out[name] is not None and type(out[name]) is not list:
+                if data[name] is not None and type(data[name]) is not list:
                     raise _Unusual
-            for name, enum in enums:
-                if out[name] is not None:
-                    out[name] = value = enum(out[name]).value
+            for name, values, enum in enums:
+                if (stored := data[name]) is not None:
+                    try:
+                        value = values[stored]
+                    except (KeyError, TypeError):  # not a value as such: the enum decides
+                        value = enum(stored).value
+                    data[name] = value
                     if exact and not isinstance(value, str | int):
                         raise _Inexact
-            return out
+            return data
 
         return convert
+
+
+def _enum_values(enum: type[Enum]) -> dict[Any, Any]:
+    """`enum(x).value` for every x `enum` finds by its value map, the first thing
+    `Enum.__new__` looks in (aliases included); anything else goes to `enum(x)`."""
+    return {stored: member.value for stored, member in enum._value2member_map_.items()}

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 import pytest
 from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +23,7 @@ from domain.integrity import TAG_FIELD, event_hash, hashed_fields
 from domain.records import Review
 from domain.transcodings import RecordAsDict
 from domain.values import ReviewOutcome
+from infra.audit import stored_form
 from infra.audit.store import ExactRecord, Store, record_hash
 from infra.audit.stored_form import StoredForm
 
@@ -273,3 +275,74 @@ def test_an_exact_record_hashes_as_the_domain_does() -> None:
     fields = {"b": [1, "é\x1e", None, True], "a": {"z": 40.0, "y": "\u2028"}}
     record = ExactRecord(5, STREAM, 2, "t:T", fields)
     assert record_hash(record) == event_hash(STREAM, 2, "t:T", fields)
+
+
+def test_the_fields_are_made_in_the_decoded_tree_itself(
+    transcoder: JSONTranscoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No second tree is built: the typed values are replaced where they were decoded."""
+    decoded: list[Any] = []
+
+    class Loads:
+        JSONDecodeError = orjson.JSONDecodeError
+
+        @staticmethod
+        def loads(data: bytes) -> Any:
+            tree = orjson.loads(data)
+            decoded.append((tree, tree["review"]["_data_"]))
+            return tree
+
+    monkeypatch.setattr(stored_form, "orjson", Loads)
+    stored = json.dumps({"review": {"_type_": "Review", "_data_": REVIEW}, TAG_FIELD: "t"})
+    fields, tag, exact = StoredForm(transcoder).read_exact(stored.encode())
+    ((tree, review),) = decoded
+    assert fields is tree and fields["review"] is review and exact
+    assert fields == {"review": {**REVIEW, "held_on": "2026-12-05", "next_review_on": "2026-12-19"}}
+    assert tag == "t"
+
+
+def test_an_enum_value_is_looked_up_not_called(
+    transcoder: JSONTranscoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    form = StoredForm(transcoder)
+    calls: list[Any] = []
+    call = type(ReviewOutcome).__call__
+
+    def counted(cls: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if cls is ReviewOutcome:
+            calls.append(value)
+        return call(cls, value, *args, **kwargs)
+
+    monkeypatch.setattr(type(ReviewOutcome), "__call__", counted)
+    good = json.dumps({"review": {"_type_": "Review", "_data_": REVIEW}}).encode()
+    assert form.read(good)[0]["review"]["outcome"] == "AT_RISK"
+    assert calls == []
+    bad = {"review": {"_type_": "Review", "_data_": {**REVIEW, "outcome": "bogus"}}}
+    with pytest.raises(ValueError, match="bogus"):  # as the transcoder refuses it
+        form.read(json.dumps(bad).encode())
+    assert "bogus" in calls  # the enum decides what it is not found by value
+
+
+def test_each_date_string_is_parsed_once(
+    transcoder: JSONTranscoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+
+    class Date(date):
+        @classmethod
+        def fromisoformat(cls, text: str) -> date:
+            parsed.append(text)
+            return date.fromisoformat(text)
+
+    form = StoredForm(transcoder)
+    monkeypatch.setattr(stored_form, "date", Date)
+    stored_form._known_date.cache_clear()
+    stored = json.dumps({"review": {"_type_": "Review", "_data_": REVIEW}}).encode()
+    first, second = form.read(stored), form.read(stored)
+    assert first == second
+    assert sorted(parsed) == ["2026-12-05", "2026-12-19"]
+    wrong = {"day": {"_type_": "date", "_data_": "2026-02-30"}}
+    for _ in range(2):  # what raises is not kept: it raises each time
+        with pytest.raises(ValueError, match="day is out of range"):
+            form.read(json.dumps(wrong).encode())
+    assert parsed.count("2026-02-30") == 2
