@@ -24,7 +24,7 @@ from bench.long_agreement import LongAgreement, lift_child_limits
 from bench.lookup_breakdown import latest_snapshot_fields, lookup_steps
 from bench.team import Team
 from domain.agreement import Agreement
-from domain.agreement.snapshot import CHUNKED
+from domain.agreement.snapshot import CHUNKED, snapshot_step
 from domain.application import CraftingApplication
 from domain.snapshots import TaggedSnapshotStore, chunk_stream
 from infra.bootstrap import Container, bootstrap
@@ -175,8 +175,8 @@ def _run(args: argparse.Namespace, url: str) -> None:
         ),
     }
     print(
-        f"\nTime travel on one agreement with {len(history)} events (snapshots every 100 "
-        f"events, sparser past 8,000; collector settings: {args.gc}):"
+        f"\nTime travel on one agreement with {len(history)} events (snapshots every "
+        f"{snapshot_step(len(history))} events at its end; collector settings: {args.gc}):"
     )
     for name, samples in results.items():
         print(f"  {name:52} {_percentiles(samples)}")

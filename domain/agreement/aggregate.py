@@ -81,9 +81,8 @@ class Agreement(ChainedAggregate):
     outcomes: tuple[oc.OutcomeEntry, ...] = ()
 
     class Snapshot(BaseSnapshot):
-        """The agreement's state every 100 events, more sparsely on long histories
-        (`snapshot.snapshot_step`), so loading it, and time travel, replay at most that
-        many events."""
+        """The agreement's state every 100 events (`snapshot.snapshot_step`), so loading
+        it, and time travel, replay at most that many events."""
 
         @classmethod
         def take(cls, aggregate: Any) -> Agreement.Snapshot:

@@ -38,26 +38,21 @@ PACKED = frozenset(PACKED_BY_ID) | frozenset(PACKED_LOGS)
 CHUNKS = "chunks"  # the snapshot's field counting each log's stored chunks
 
 SNAPSHOT_EVERY = 100
-DENSE_UNTIL = 4_000
 
 
 def snapshot_step(version: int) -> int:
-    """Events between two snapshots of an agreement around `version`: 100 up to 8,000
-    events, then twice as many each time the history doubles (200 to 16,000, 400 to
-    32,000, 1,600 at 100,000).
+    """Events between two snapshots of an agreement around `version`: 100, however long
+    its history.
 
-    A snapshot held the whole state, which a long history made large (1.7 MB at
-    10,000 events, 5 MB at 30,000; now the logs and the changes are chunked and
-    the chains are read from the changes, what remains growing is, past the child
-    limits, the adjustments), and the
-    command that reaches it pays for loading the previous one and writing it. At a
-    fixed step the share of that each event pays grows with the history, and so does
-    every snapshot stored (an agreement's snapshots grow with the square of its length:
-    ~90 MB at 10,000 events). With the step growing as the history does, each event's
-    share stays bounded, an agreement's snapshots grow linearly with its history (~40
-    per doubling: ~60 times the latest),
-    and time travel replays at most 1/40 of the history after the nearest snapshot."""
-    return SNAPSHOT_EVERY << max(0, (version // DENSE_UNTIL).bit_length() - 1)
+    The step used to double past 8,000 events, when a snapshot held the whole state and
+    so grew with the history (5 MB at 30,000 events): at a fixed step the share of that
+    each event paid grew, and an agreement's snapshots with the square of its length.
+    A snapshot now holds a bounded tail of each kind of record (the older ones are in
+    chunks stored once and shared by every later snapshot: domain.snapshots), so each
+    costs the same to take and to store whatever the history: a fixed step bounds both
+    the share each event pays and what time travel replays after the nearest snapshot
+    (at most 99 events), and an agreement's snapshots grow linearly with its history."""
+    return SNAPSHOT_EVERY
 
 
 def takes_snapshot_at(version: int) -> bool:
