@@ -118,6 +118,9 @@ class Agreement(ChainedAggregate):
         self.reviews: RecordLog[Review] = RecordLog(Review)
         self.artifacts: RecordLog[Artifact] = RecordLog(Artifact)
         self.changes: MutableMapping[str, Change] = {}
+        # The adjustments in effect, counted as they change (state.development_hours).
+        self.active_adjustments = 0
+        self.active_hours = 0.0
         for adjustment in adjustments:
             state.add_adjustment(self, adjustment, self.INITIAL_VERSION)
 

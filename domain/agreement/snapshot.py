@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.agreement.state import counted_in_effect
 from domain.packing import (
     ChunkCount,
     OpenedRows,
@@ -107,6 +108,11 @@ def unpack_state(state: dict[str, Any]) -> None:
             state[name] = RecordLog(record, packed=value, chunked=int(count), reader=reader)
         else:
             state[name] = RecordLog(record, value)
+    if "active_hours" not in state:
+        # Snapshots taken before the adjustments in effect were counted as they change:
+        # counted once, here (the adjustments they hold are read for it).
+        counted = counted_in_effect(state["adjustments"].values())
+        state["active_adjustments"], state["active_hours"] = counted
 
 
 def _unreadable() -> list[str]:
