@@ -12,9 +12,9 @@ them: replaying events after a snapshot only appends to them.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from functools import cache
