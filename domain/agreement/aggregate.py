@@ -305,8 +305,10 @@ class Agreement(ChainedAggregate):
             sketch,
             development_hours=self.development_hours(),
             contracted_hours=contracted_hours,
-            adjustment_ids=frozenset(self.adjustments),
-            reallocation_ids=frozenset(self.reallocations),
+            # Looked up by id (not listed: past the cap, the adjustments not in the
+            # snapshot's tail are read only when one of them is linked).
+            adjustment_ids=self.adjustments,
+            reallocation_ids=self.reallocations,
             skills=self.career_goal.skills,
         )
         change_id = _new_id()

@@ -23,6 +23,7 @@ from domain.application import commands as c
 from domain.integrity import plain
 from domain.packing import CHUNK_ROWS, RecordLog, RecordTable, pack
 from domain.records import Review, ReviewOutcome
+from domain.sketch import CraftedBlock, Energy, Sketch, TaskBlock
 from domain.snapshots import TaggedSnapshotStore, chunk_stream, opened
 from infra.persistence import eventsourcing_env
 from tests.support import draft
@@ -274,6 +275,14 @@ def test_adjustments_past_the_cap_are_chunked_and_keep_their_statuses(
     memory_app.repository.cache = None  # loaded from the latest snapshot
     add(1)
     revert(added[-2])  # a recent one
+    # A sketch linking a recent adjustment: its links are looked up, not the ids listed.
+    recent = _id(now, added[-3])
+    sketch = Sketch(
+        before=(TaskBlock("t", "Testing", 100, Energy.NEUTRAL),),
+        after=(CraftedBlock("a", "Testing", 100, Energy.NEUTRAL, "t", adjustment_id=recent),),
+        development_reason="a test",
+    )
+    team.run(team.employee, c.SetSketch(agreement_id=aid, sketch=sketch))
     assert reads == []
     assert memory_app.repository.get(aid) == replay.get(aid)
 
