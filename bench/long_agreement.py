@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from bench.team import Team
 from domain.agreement import CHILD_LIMITS, Agreement
+from domain.agreement import events as ev
 from domain.application import CraftingApplication, Request
 from domain.application import commands as c
 from domain.application.handlers import handle
@@ -33,37 +35,57 @@ from domain.values import AdjustmentDraft, AdjustmentKind, Guardrails
 Current = Callable[[], Agreement]
 
 
-def command_mix(aid: UUID, current: Current) -> Callable[[], c.Command]:
+class CommandMix:
     """The next command of the time-travel mix, drawn at random (the same draws every
-    run): reviews, artifacts, added adjustments (reverted once more than 10 are
-    active), guardrail changes. `current` gives the agreement as it stands."""
-    wide, narrow = Guardrails(40, (), 14), Guardrails(39.75, (), 7)
-    rng = random.Random(7)
+    run): reviews, artifacts, added adjustments (the oldest reverted once more than 10
+    are active), guardrail changes. `current` gives the agreement as it stands.
 
-    def command() -> c.Command:
-        roll = rng.random()
+    The adjustments in effect are followed through the events the mix's commands record
+    (`saw`), not found by reading every adjustment at each draw (with the child limits
+    lifted, that read grew with the history, and read the snapshot's stored chunks of
+    adjustments each time the agreement was loaded): the same draws, the same order."""
+
+    def __init__(self, aid: UUID, current: Current) -> None:
+        self.aid = aid
+        self.current = current
+        self.rng = random.Random(7)
+        self.wide, self.narrow = Guardrails(40, (), 14), Guardrails(39.75, (), 7)
+        self.active: deque[str] | None = None  # their change ids, oldest first
+
+    def __call__(self) -> c.Command:
+        aid, roll = self.aid, self.rng.random()
         if roll < 0.55:
             return c.RecordReview(agreement_id=aid, outcome="ON_TRACK", notes="weekly check-in")
         if roll < 0.70:
             return c.RecordArtifact(
                 agreement_id=aid, title="Notes", kind="DOCUMENTATION", skills=["writing"]
             )
-        agreement = current()
         if roll < 0.85:
-            active = [a for a in agreement.adjustments.values() if a.status == "ACTIVE"]
-            if len(active) > 10:
-                return c.RevertChange(
-                    agreement_id=aid, change_id=active[0].change_id, reason="rotate"
-                )
+            if self.active is None:  # once: those the agreement holds already
+                adjustments = self.current().adjustments.values()
+                self.active = deque(a.change_id for a in adjustments if a.status == "ACTIVE")
+            if len(self.active) > 10:
+                return c.RevertChange(agreement_id=aid, change_id=self.active[0], reason="rotate")
             return c.AddAdjustment(
                 agreement_id=aid,
                 adjustment=AdjustmentDraft(AdjustmentKind.COGNITIVE, "Reframe the week", 0),
             )
-        return c.SetGuardrails(
-            agreement_id=aid, guardrails=narrow if agreement.guardrails == wide else wide
-        )
+        guardrails = self.narrow if self.current().guardrails == self.wide else self.wide
+        return c.SetGuardrails(agreement_id=aid, guardrails=guardrails)
 
-    return command
+    def saw(self, event: object) -> None:
+        """The last event a command of the mix recorded."""
+        if self.active is None:
+            return
+        if isinstance(event, ev.AdjustmentAdded):
+            self.active.append(event.adjustment.change_id)
+        elif isinstance(event, ev.ChangeReverted):
+            assert event.reverted_change_id == self.active.popleft()
+
+
+def command_mix(aid: UUID, current: Current) -> CommandMix:
+    """The time-travel mix (CommandMix)."""
+    return CommandMix(aid, current)
 
 
 def lift_child_limits() -> None:
@@ -110,9 +132,19 @@ class LongAgreement:
 
     def execute(self) -> Agreement:
         """The next command of the mix through `execute`, as a client's would run."""
-        result = self.app.execute(self.request, self.next_command())
+        return self.execute_command(self.next_command())
+
+    def execute_command(self, command: c.Command) -> Agreement:
+        """One command of the mix (drawn by `next_command`) through `execute`."""
+        result = self.app.execute(self.request, command)
         assert result.agreement is not None
+        self.saw_last()
         return result.agreement
+
+    def saw_last(self) -> None:
+        """Show the mix the agreement's last stored event (after `execute`)."""
+        (last,) = self.app.events.get(self.aid, desc=True, limit=1)
+        self.next_command.saw(last)
 
     def grow(self, to_version: int, batch: int = 500, progress: int = 0) -> int:
         """Run the mix until the agreement reaches `to_version`, saving every `batch`
@@ -126,6 +158,7 @@ class LongAgreement:
                 session = UnitOfWork(model, self.request, command, self.app.clock())
                 with sealing_with(self.app.keys):
                     handle(session, command)
+                self.next_command.saw(self._held.pending_events[-1])
                 # The mix touches the agreement alone: no ledgers, no keys destroyed,
                 # nothing waiting for the save (else a batch could not stand for it).
                 assert session.pending == [self._held], command

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from functools import cache
@@ -290,9 +291,10 @@ class RecordTable(MutableMapping[str, R]):
 
     Loaded from a snapshot, its first `chunked` x CHUNK_ROWS records may be in stored
     chunks (as RecordLog's), read only when a record among them, or all of them, are.
-    Their rows are stored as first recorded: a field later records change (`derived`,
-    a revert's `reverted_by`) is worked out again as they are read, from the field that
-    names the record in its successor (`reverts`), so a chunk never changes."""
+    Their rows are stored as first recorded: a field later records change (`derived`:
+    a change's `reverted_by`, an adjustment's `status`) is worked out again as they are
+    read (from the change that reverts it; from its change's chain), so a chunk never
+    changes."""
 
     __slots__ = ("_back", "_chunked", "_cls", "_derived", "_items", "_open", "_reader")
 
@@ -302,7 +304,7 @@ class RecordTable(MutableMapping[str, R]):
         packed: str | OpenedRows | None = None,
         chunked: int = 0,
         reader: ChunkReader | None = None,
-        derived: tuple[str, str] | None = None,
+        derived: Derived | None = None,
     ) -> None:
         self._cls: type[Any] = cls
         self._back = _row_codec(cls)[1]
@@ -311,7 +313,7 @@ class RecordTable(MutableMapping[str, R]):
         self._items: dict[str, Any] = {row[0]: row for row in rows}
         self._chunked = chunked
         self._reader = reader
-        self._derived = _positions(cls, derived)
+        self._derived = derived
 
     def _load(self) -> dict[str, Any]:
         """Every record, the stored chunks' first (read now if not yet)."""
@@ -320,7 +322,7 @@ class RecordTable(MutableMapping[str, R]):
             rows: list[Any] = [row for packed in chunks for row in _rows(packed)]
             self._open = self._open or next(filter(None, map(_opener, chunks)), None)
             if self._derived is not None:
-                _derive(rows, self._items.values(), *self._derived)
+                self._derived.derive(rows, self._items.values())
             self._items = {**{row[0]: row for row in rows}, **self._items}
             self._reader = None
         return self._items
@@ -374,8 +376,8 @@ class RecordTable(MutableMapping[str, R]):
                 list(r) if type(r) is list else to_row(r) for r in rest[start : start + CHUNK_ROWS]
             ]
             if self._derived is not None:
-                for row in rows:
-                    row[self._derived[0]] = None  # worked out again when read
+                for row in rows:  # as first recorded: worked out again when read
+                    row[self._derived.position] = self._derived.stored
             unwritten[index] = pack(rows, self._cls)
             index, start = index + 1, start + CHUNK_ROWS
         return index, unwritten, pack(rest[start:], self._cls)
@@ -391,7 +393,7 @@ class RecordTable(MutableMapping[str, R]):
         return f"RecordTable({dict(self)!r})"
 
 
-def table_of(records: Mapping[str, R], cls: type[R], derived: tuple[str, str]) -> RecordTable[R]:
+def table_of(records: Mapping[str, R], cls: type[R], derived: Derived) -> RecordTable[R]:
     """Records by id as a RecordTable (to pack them in chunks)."""
     if isinstance(records, RecordTable):
         return records
@@ -400,11 +402,31 @@ def table_of(records: Mapping[str, R], cls: type[R], derived: tuple[str, str]) -
     return table
 
 
-def _positions(cls: type[Any], derived: tuple[str, str] | None) -> tuple[int, int] | None:
-    if derived is None:
-        return None
-    names = [f.name for f in dataclasses.fields(cls)]
-    return names.index(derived[0]), names.index(derived[1])
+Derive = Callable[[list[list[Any]], Iterable[Any]], None]
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A field of chunked records that later records change: stored in a chunk as first
+    recorded (`stored`, its JSON form), and set again in a chunk's rows as they are read
+    (`derive(rows, the records after them)`, in place)."""
+
+    position: int  # of the field in a row
+    stored: Any
+    derive: Derive
+
+    @classmethod
+    def of(cls, record: type[Any], name: str, stored: Any, derive: Derive) -> Derived:
+        names = [f.name for f in dataclasses.fields(record)]
+        return cls(names.index(name), stored, derive)
+
+
+def named_by(record: type[Any], target: str, source: str) -> Derived:
+    """`target`, derived as the id of the record whose `source` field names this one
+    (a change's `reverted_by`: the change whose `reverts` is this one)."""
+    names = [f.name for f in dataclasses.fields(record)]
+    positions = names.index(target), names.index(source)
+    return Derived(positions[0], None, lambda rows, later: _derive(rows, later, *positions))
 
 
 def _derive(rows: list[list[Any]], later: Iterable[Any], target: int, source: int) -> None:

@@ -12,6 +12,7 @@ an after-state. The rules that keep a sketch honest are `check_sketch`'s.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import ClassVar
@@ -163,8 +164,8 @@ def check_sketch(
     *,
     development_hours: float,
     contracted_hours: float | None,
-    adjustment_ids: frozenset[str],
-    reallocation_ids: frozenset[str],
+    adjustment_ids: Container[str],
+    reallocation_ids: Container[str],
     skills: tuple[str, ...],
 ) -> None:
     """INVALID_INPUT unless the sketch keeps its rules: shares in half-percent steps that
@@ -225,8 +226,8 @@ def _check_share(share: float, field: str) -> None:
 
 def _check_after(
     sketch: Sketch,
-    adjustment_ids: frozenset[str],
-    reallocation_ids: frozenset[str],
+    adjustment_ids: Container[str],
+    reallocation_ids: Container[str],
     skills: tuple[str, ...],
 ) -> None:
     before = sketch.before_by_id()

@@ -81,9 +81,8 @@ class Agreement(ChainedAggregate):
     outcomes: tuple[oc.OutcomeEntry, ...] = ()
 
     class Snapshot(BaseSnapshot):
-        """The agreement's state every 100 events, more sparsely on long histories
-        (`snapshot.snapshot_step`), so loading it, and time travel, replay at most that
-        many events."""
+        """The agreement's state every 100 events (`snapshot.snapshot_step`), so loading
+        it, and time travel, replay at most that many events."""
 
         @classmethod
         def take(cls, aggregate: Any) -> Agreement.Snapshot:
@@ -119,6 +118,9 @@ class Agreement(ChainedAggregate):
         self.reviews: RecordLog[Review] = RecordLog(Review)
         self.artifacts: RecordLog[Artifact] = RecordLog(Artifact)
         self.changes: MutableMapping[str, Change] = {}
+        # The adjustments in effect, counted as they change (state.development_hours).
+        self.active_adjustments = 0
+        self.active_hours = 0.0
         for adjustment in adjustments:
             state.add_adjustment(self, adjustment, self.INITIAL_VERSION)
 
@@ -303,8 +305,10 @@ class Agreement(ChainedAggregate):
             sketch,
             development_hours=self.development_hours(),
             contracted_hours=contracted_hours,
-            adjustment_ids=frozenset(self.adjustments),
-            reallocation_ids=frozenset(self.reallocations),
+            # Looked up by id (not listed: past the cap, the adjustments not in the
+            # snapshot's tail are read only when one of them is linked).
+            adjustment_ids=self.adjustments,
+            reallocation_ids=self.reallocations,
             skills=self.career_goal.skills,
         )
         change_id = _new_id()

@@ -49,6 +49,7 @@ class ProposalRevised(AgreementEvent):
         agreement.career_goal = self.career_goal
         agreement.adjustments = {}
         agreement.changes = {}
+        agreement.active_adjustments, agreement.active_hours = 0, 0.0
         for adjustment in self.adjustments:
             state.add_adjustment(agreement, adjustment, self.originator_version)
         if agreement.sketch is not None:

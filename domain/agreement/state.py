@@ -39,19 +39,49 @@ class AgreementState(Protocol):
     # Each change's chain (its root, then the reverts of it in turn) is not held apart:
     # it is the root followed through `reverted_by` (see `chain_of`).
     changes: MutableMapping[str, Change]
+    # The adjustments in effect, counted and their hours summed as the events change
+    # them (`development_hours`): a command never scans every adjustment.
+    active_adjustments: int
+    active_hours: float
 
 
 # --- reading the state ----------------------------------------------------------
 
 
 def development_hours(state: AgreementState) -> float:
-    """Hours per week of the adjustments in effect."""
+    """Hours per week of the adjustments in effect: what `hours_in_effect` gives over
+    every adjustment (`scanned_hours`), kept as the events add and revert them
+    (`add_adjustment`, `revert`), so a command on a long agreement does not read them all.
+
+    Equal to the scan, value and type: hours are quarter hours (domain.values.HOURS_STEP),
+    whose float sums and differences are exact in any order, and the scan of no
+    adjustment in effect is the int 0."""
+    return state.active_hours if state.active_adjustments else 0
+
+
+def scanned_hours(state: AgreementState) -> float:
+    """`development_hours` worked out from every adjustment (for snapshots taken before
+    it was kept, and to check it)."""
     return hours_in_effect((a.hours_per_week, a.status) for a in state.adjustments.values())
+
+
+def counted_in_effect(adjustments: Iterable[Adjustment]) -> tuple[int, float]:
+    """How many of these adjustments are in effect, and their hours (what a snapshot
+    taken before they were kept as they change starts from)."""
+    active = [a.hours_per_week for a in adjustments if a.status == ChangeStatus.ACTIVE]
+    return len(active), float(hours_in_effect((h, ChangeStatus.ACTIVE) for h in active))
+
+
+def _count_in_effect(state: AgreementState, adjustment: Adjustment, sign: int) -> None:
+    """An adjustment comes into effect (`sign` 1) or goes out of it (-1)."""
+    state.active_adjustments += sign
+    state.active_hours += sign * adjustment.hours_per_week
 
 
 def hours_in_effect(adjustments: Iterable[tuple[float, str]]) -> float:
     """The development hours of (hours per week, status) pairs: the sum over those in
-    effect. The aggregate judges rule 2 with it; the read model derives its
+    effect. The aggregate's running count agrees with it (`development_hours`, judging
+    rule 2); the read model derives its
     `development_hours` with it (projections/projector.py), so both sum alike."""
     return sum(hours for hours, status in adjustments if status == ChangeStatus.ACTIVE)
 
@@ -118,6 +148,8 @@ def add_change(state: AgreementState, change: Change) -> None:
 def add_adjustment(state: AgreementState, adjustment: Adjustment, version: int) -> None:
     """Hold an adjustment, and the change that added it."""
     state.adjustments[adjustment.id] = adjustment
+    if adjustment.status == ChangeStatus.ACTIVE:
+        _count_in_effect(state, adjustment, 1)
     add_change(
         state,
         Change(
@@ -203,6 +235,8 @@ def revert(state: AgreementState, head_id: str, change_id: str, version: int) ->
     if root.kind is ChangeKind.ADJUSTMENT_ADDED:
         adjustment = state.adjustments[root.subject_id]
         state.adjustments[root.subject_id] = replace(adjustment, status=status)
+        if adjustment.status != status:
+            _count_in_effect(state, adjustment, 1 if status is ChangeStatus.ACTIVE else -1)
     elif root.kind is ChangeKind.TASK_REALLOCATED:
         item = state.reallocations[root.subject_id]
         state.reallocations[root.subject_id] = replace(item, status=status)

@@ -71,8 +71,8 @@ class CraftingApplication(Application[UUID]):
     name = "Crafting"
     # The deactivation guard is not snapshotted (its last event is part of its state,
     # which snapshots cannot hold): the aggregate cache fast-forwards it instead.
-    # Agreements are snapshotted every SNAPSHOT_EVERY events, more sparsely on long
-    # histories (`_take_snapshots`, domain.agreement.snapshot.snapshot_step).
+    # Agreements are snapshotted every SNAPSHOT_EVERY events (`_take_snapshots`,
+    # domain.agreement.snapshot.snapshot_step).
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Agreement: SNAPSHOT_EVERY}
 
     def __init__(

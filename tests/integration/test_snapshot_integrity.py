@@ -234,3 +234,40 @@ def test_time_travel_from_a_snapshot_opens_its_sealed_texts_as_a_replay_does(
             assert all(isinstance(r.notes, Opened) for r in list(past.reviews)[-50:])
     finally:
         fresh.close()
+
+
+def test_adjustments_in_chunks_are_verified_and_travel_with_their_texts_and_statuses(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the child limit the adjustments are chunked (domain.agreement.snapshot),
+    stored as first recorded: `verify` finds the stored chunks equal to the replayed
+    ones, and time travel gives each its status and its opened description."""
+    container.prepare()
+    monkeypatch.setitem(CHILD_LIMITS, "adjustments", 10**6)
+    team = Team(container.app)
+    aid = team.active().id
+    for _ in range(240):
+        team.run(team.manager, c.AddAdjustment(agreement_id=aid, adjustment=draft(0)))
+    agreement = container.app.repository.get(aid)
+    old = list(agreement.adjustments.values())[5].change_id
+    team.run(team.manager, c.RevertChange(agreement_id=aid, change_id=old, reason="r"))
+    for _ in range(60):
+        team.run(team.manager, c.AddAdjustment(agreement_id=aid, adjustment=draft(0)))
+    checked, problems = audit.verify_snapshots(container.app, container.engines.reader)
+    assert checked >= 3 and problems == []
+    store = container.app.snapshots
+    assert isinstance(store, TaggedSnapshotStore)
+    assert len(store.stored_chunks(aid, "adjustments")) >= 1
+    fresh = bootstrap(container.settings)  # nothing cached
+    try:
+        replay = eventsourcing.application.Repository(fresh.app.events)
+        now = replay.get(aid)
+        for version in (now.version - 30, now.version):
+            past = fresh.app.agreement_at(team.auditor.actor, aid, version=version)
+            expected = replay.get(aid, version=version)
+            assert dict(past.adjustments) == dict(expected.adjustments)
+            statuses = [a.status for a in past.adjustments.values()]
+            assert statuses.count("REVERTED") == 1
+            assert all(isinstance(a.description, Opened) for a in past.adjustments.values())
+    finally:
+        fresh.close()

@@ -16,15 +16,17 @@ from eventsourcing.application import Repository
 from bench.long_agreement import LongAgreement, lift_child_limits
 from bench.team import Team
 from domain.agreement import CHILD_LIMITS
-from domain.agreement.snapshot import CHUNKED, CHUNKS
+from domain.agreement.snapshot import CHUNKED, CHUNKED_BY_ID, CHUNKS
 from domain.agreement.state import chain_of
 from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.integrity import plain
 from domain.packing import CHUNK_ROWS, RecordLog, RecordTable, pack
 from domain.records import Review, ReviewOutcome
+from domain.sketch import CraftedBlock, Energy, Sketch, TaskBlock
 from domain.snapshots import TaggedSnapshotStore, chunk_stream, opened
 from infra.persistence import eventsourcing_env
+from tests.support import draft
 
 
 @pytest.fixture
@@ -59,8 +61,9 @@ def test_snapshots_hold_the_logs_tail_and_count_chunks_stored_once(
         state: dict[str, Any] = snapshot.state  # type: ignore[attr-defined]
         # Nothing grows per change but the chunked changes: the chains are not kept.
         assert "chains" not in state
-        for name in CHUNKED:  # the tail only (the changes keep CHUNK_ROWS more)
-            assert len(orjson.loads(state[name])) < CHUNK_ROWS * (2 if name == "changes" else 1)
+        for name in CHUNKED:  # the tail only (records by id keep CHUNK_ROWS more)
+            kept = CHUNK_ROWS * (2 if name in CHUNKED_BY_ID else 1)
+            assert len(orjson.loads(state[name])) < kept
         # Equal to what the replayed state would store, chunk counts included.
         derived = type(snapshot).take(replay.get(aid, version=snapshot.originator_version))  # type: ignore[attr-defined]
         assert plain(state) == plain(derived.state)
@@ -215,3 +218,74 @@ def test_a_snapshot_drops_the_cached_agreement_so_a_command_copies_its_tail() ->
     finally:
         CHILD_LIMITS.update(limits)
         app.close()
+
+
+def test_adjustments_past_the_cap_are_chunked_and_keep_their_statuses(
+    memory_app: CraftingApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the child limit (as the benchmarks grow them), a snapshot would hold every
+    adjustment ever made: they are chunked as the changes are, stored as first recorded
+    (in effect), and their status is worked out from their change's chain as a chunk is
+    read, whether the revert came before the chunk was stored or after."""
+    monkeypatch.setitem(CHILD_LIMITS, "adjustments", 10**6)
+    team = Team(memory_app)
+    aid = team.active().id
+    store = _store(memory_app)
+    added: list[str] = []
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            team.run(team.manager, c.AddAdjustment(agreement_id=aid, adjustment=draft(0)))
+            (last,) = memory_app.events.get(aid, desc=True, limit=1)
+            added.append(last.adjustment.change_id)  # type: ignore[attr-defined]
+
+    def revert(change_id: str) -> None:
+        team.run(team.manager, c.RevertChange(agreement_id=aid, change_id=change_id, reason="r"))
+
+    add(220)
+    revert(added[150])  # before its chunk is stored
+    add(130)
+    revert(added[3])  # after: in the first chunk
+    revert(added[7])
+    revert(memory_app.repository.get(aid).head_of(added[7]))  # in effect again
+    add(120)
+    replay = Repository(memory_app.events)
+    snapshots = list(store.get(aid))
+    latest = snapshots[-1].state  # type: ignore[attr-defined]
+    assert latest[CHUNKS]["adjustments"] >= 2
+    assert len(orjson.loads(latest["adjustments"])) < 2 * CHUNK_ROWS
+    for snapshot in snapshots:  # as `crafting verify` checks them
+        derived = type(snapshot).take(replay.get(aid, version=snapshot.originator_version))  # type: ignore[attr-defined]
+        assert plain(snapshot.state) == plain(derived.state)  # type: ignore[attr-defined]
+    (first, second, *_) = store.stored_chunks(aid, "adjustments")
+    for chunk in (first, second):  # as first recorded
+        assert chunk is not None and '"REVERTED"' not in chunk and '"ACTIVE"' in chunk
+    auditor = team.auditor.actor
+    now = replay.get(aid)
+    assert now.adjustments[_id(now, added[150])].status == "REVERTED"
+    assert now.adjustments[_id(now, added[3])].status == "REVERTED"
+    assert now.adjustments[_id(now, added[7])].status == "ACTIVE"
+    for version in (250, 300, 355, 400, now.version - 1, now.version):
+        past = memory_app.agreement_at(auditor, aid, version=version)
+        expected = replay.get(aid, version=version)
+        assert dict(past.adjustments) == dict(expected.adjustments)
+        assert past.development_hours() == expected.development_hours()
+    # A command on the latest reads no chunk (neither adjustments nor changes).
+    reads = _chunk_reads(store, monkeypatch)
+    memory_app.repository.cache = None  # loaded from the latest snapshot
+    add(1)
+    revert(added[-2])  # a recent one
+    # A sketch linking a recent adjustment: its links are looked up, not the ids listed.
+    recent = _id(now, added[-3])
+    sketch = Sketch(
+        before=(TaskBlock("t", "Testing", 100, Energy.NEUTRAL),),
+        after=(CraftedBlock("a", "Testing", 100, Energy.NEUTRAL, "t", adjustment_id=recent),),
+        development_reason="a test",
+    )
+    team.run(team.employee, c.SetSketch(agreement_id=aid, sketch=sketch))
+    assert reads == []
+    assert memory_app.repository.get(aid) == replay.get(aid)
+
+
+def _id(agreement: Any, change_id: str) -> str:
+    return str(agreement.changes[change_id].subject_id)

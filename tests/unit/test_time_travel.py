@@ -109,28 +109,23 @@ def test_long_histories_use_snapshots_and_find_any_instant(
         assert then == org.app.agreement_at(org.auditor.actor, agreement.id, version=version)
 
 
-def test_snapshots_thin_out_as_the_history_grows() -> None:
-    """100 events apart up to 8,000, then the step doubles with the history: each event
-    pays a bounded share of taking the (ever larger) snapshots, an agreement's snapshots
-    grow with its history (not with its square), and the gap stays within 1/40 of it."""
-    assert [snapshot_step(v) for v in (1, 100, 4_000, 7_999)] == [100] * 4
-    assert [snapshot_step(v) for v in (8_000, 16_000, 32_000, 100_000)] == [200, 400, 800, 1600]
-    taken = [v for v in range(1, 200_001) if takes_snapshot_at(v)]
-    assert taken[:80] == list(range(100, 8_001, 100))
-    assert all(b - a <= max(100, a // 40) for a, b in pairwise(taken))
-    # Each one's size ~ its version: ~40 per doubling add up to ~60 times the latest (a
-    # snapshot every 100 events: 1,000 times at 200,000 events, and growing).
-    assert sum(taken) < 64 * taken[-1]
-    assert sum(range(100, 200_001, 100)) > 1000 * 200_000
+def test_snapshots_are_taken_every_100_events_however_long_the_history() -> None:
+    """A snapshot holds a bounded tail (the rest is in chunks stored once), so the step
+    stays 100: time travel replays at most 99 events after the nearest snapshot at
+    50,000 events as at 500 (the step used to double past 8,000: 1,600 at 100,000)."""
+    assert {snapshot_step(v) for v in (1, 100, 8_000, 50_000, 100_000, 10**7)} == {100}
+    taken = [v for v in range(1, 100_001) if takes_snapshot_at(v)]
+    assert taken == list(range(100, 100_001, 100))
+    around = [v for v in range(49_000, 51_001) if takes_snapshot_at(v)]
+    assert all(b - a == 100 for a, b in pairwise(around)) and len(around) == 21
 
 
-def test_a_long_agreement_is_snapshotted_more_sparsely_and_travels_alike(
+def test_a_long_agreement_is_snapshotted_at_every_step_and_travels_alike(
     org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(CHILD_LIMITS, "reviews", 1000)  # longer than allowed, on purpose
-    # Scaled down (steps 10, 20, 40, 80 ...) so that the test stays short.
+    # Scaled down (a step of 10) so that the test stays short.
     monkeypatch.setattr(snapshot_module, "SNAPSHOT_EVERY", 10)
-    monkeypatch.setattr(snapshot_module, "DENSE_UNTIL", 10)
     agreement = org.active()
     for n in range(128):
         org.run(
@@ -138,7 +133,7 @@ def test_a_long_agreement_is_snapshotted_more_sparsely_and_travels_alike(
             c.RecordReview(agreement_id=agreement.id, outcome="ON_TRACK", notes=f"check-in {n}"),
         )
     snapshots = [s.originator_version for s in org.app.snapshots.get(agreement.id)]
-    assert snapshots == [10, 20, 40, 80]
+    assert snapshots == list(range(10, 131, 10))
     replay = Repository(org.app.events)  # no snapshots: the whole history
     for version in (35, 79, 81, 120, 130):
         then = org.app.agreement_at(org.auditor.actor, agreement.id, version=version)
