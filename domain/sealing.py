@@ -396,15 +396,62 @@ def open_text(text: str, keys: Keys) -> str:
     return text
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class Kept:
+    """Rows of texts (tuples of strings, some sealed) that a page shows the same on
+    every request, and what it makes of them once they are opened (`make`: a pure
+    function of the opened rows, e.g. a select's rendered options). `opened_in` puts
+    `make`'s result in its place; a key ring that can (`infra.keystore.KeyRing.kept`)
+    keeps that result while every key that opened the rows stays cached as it was, so
+    an erased name shows no longer than the key ring would open it (the agreement
+    page's receiver list: hundreds of names opened, sorted and rendered per request)."""
+
+    rows: tuple[tuple[Any, ...], ...]
+    make: Callable[[list[tuple[Any, ...]]], Any]
+
+    def made(self, keys: Keys) -> Any:
+        """`make` of the rows opened with `keys` (nothing kept)."""
+        return self.make(
+            [
+                tuple(
+                    open_text(v, keys) if type(v) is str and ("\x1e" in v or "\\u001" in v) else v
+                    for v in row
+                )
+                for row in self.rows
+            ]
+        )
+
+
+# Marks, among the key ids a walk found, that it met a `Kept` (which looks its own up).
+_KEPT_MARK = ""
+
+
 def opened_in(value: Any, keys: Keys) -> Any:
     """Every string in `value` (rows, lists, JSON text) with its envelopes opened, as
-    plain text; the keys they need are looked up at once."""
+    plain text; the keys they need are looked up at once. A `Kept` becomes what it
+    makes of its rows opened (kept by `keys.kept` when the keys can keep it)."""
     kids: set[str] = set()
     _kids_in(value, kids)
     if not kids:
         return value
-    keys.prefetch(kids)
+    if _KEPT_MARK in kids:
+        kids.discard(_KEPT_MARK)
+    if kids:
+        keys.prefetch(kids)
     return _opened_in(value, keys)
+
+
+def key_ids_in(value: Any) -> set[str]:
+    """The ids of the keys the envelopes in `value` (rows, lists, texts) were sealed with."""
+    kids: set[str] = set()
+    _kids_in(value, kids)
+    kids.discard(_KEPT_MARK)
+    return kids
+
+
+def _made(kept: Kept, keys: Keys) -> Any:
+    keeper = getattr(keys, "kept", None)
+    return kept.made(keys) if keeper is None else keeper(kept)
 
 
 # The values of read rows that hold no text: a page's rows are walked twice (the keys
@@ -414,7 +461,9 @@ _PLAIN: frozenset[type] = frozenset({int, float, bool, type(None), datetime, dat
 
 
 def _kids_in(value: Any, kids: set[str]) -> None:
-    if isinstance(value, str):
+    if type(value) is Kept:
+        kids.add(_KEPT_MARK)
+    elif isinstance(value, str):
         _kids_of_text(value, kids)
     elif isinstance(value, dict):
         _kids_in_each(value.values(), kids)
@@ -437,6 +486,8 @@ def _kids_in_each(values: Iterable[Any], kids: set[str]) -> None:
                     _kids_of_text(v, kids)
             elif "\\u001" in v:
                 _kids_of_text(v, kids)
+        elif kind is Kept:
+            kids.add(_KEPT_MARK)
         elif kind not in _PLAIN:
             _kids_in(v, kids)
 
@@ -460,4 +511,6 @@ def _opened_in(value: Any, keys: Keys) -> Any:
         }
     if isinstance(value, list | tuple):
         return type(value)(_opened_in(v, keys) for v in value)
+    if type(value) is Kept:
+        return _made(value, keys)
     return value

@@ -47,10 +47,12 @@ from domain.sealing import (
     ERASED,
     PREFIX,
     UNREADABLE,
+    Kept,
     KeysUnavailable,
     Sealed,
     SealError,
     SubjectErased,
+    key_ids_in,
     new_data_key,
     opened,
     seal,
@@ -279,6 +281,10 @@ TEXTS_CACHED = 20_000
 # looked up together goes stale together, and a page opened across that moment looked
 # each of its keys up again one at a time (500 queries for a page of 500 names).
 REFRESH_AHEAD_SECONDS = 1.0
+# What a page makes of rows it shows on every request (`domain.sealing.Kept`: a select
+# of 500 names, opened, sorted and rendered), kept while the very key entries that
+# opened them stay cached. Bounded: past this many, it starts over.
+KEPT_MADE = 64
 
 
 class KeyRing:
@@ -296,6 +302,11 @@ class KeyRing:
         # keeps them (every 5 s, not 500 decryptions again in the middle of a page).
         self._texts: dict[str, tuple[bytes, str]] = {}
         self._reading = threading.local()  # a reader's connection to look keys up on
+        # (make, rows) -> (the key entries that opened the rows, when made, what was
+        # made): valid only while each of those same entries is still the cached one
+        # and fresh, as a text of `_texts` is (a refreshed or forgotten entry, or one
+        # gone stale, makes it again), and never longer than a key is cached.
+        self._kept: dict[Any, tuple[tuple[tuple[str, Any], ...], float, Any]] = {}
 
     @contextmanager
     def reading_on(self, conn: Connection) -> Iterator[None]:
@@ -383,6 +394,33 @@ class KeyRing:
             for kid in missing:  # a key this store never made opens nothing
                 self._by_kid[kid] = (now, found.get(kid))
 
+    def kept(self, kept: Kept) -> Any:
+        """What `kept` makes of its rows opened, made once and then kept while every
+        key that opened them stays cached as it was (an erased key, here or, once its
+        cache time is over, in another process, makes it again: with the texts
+        erased)."""
+        now = time.monotonic()
+        signature = (kept.make, kept.rows)
+        found = self._kept.get(signature)
+        if found is not None:
+            entries, made_at, made = found
+            if now - made_at <= self.cache_seconds and all(
+                (entry := self._by_kid.get(kid)) is used and now - entry[0] <= self.cache_seconds
+                for kid, used in entries
+            ):
+                return made
+        kids = key_ids_in(kept.rows)
+        self.prefetch(kids)
+        before = tuple((kid, self._by_kid.get(kid)) for kid in kids)
+        made = kept.made(self)
+        # Kept only if no entry changed while the rows were opened (one went stale).
+        if all(self._by_kid.get(kid) is used and used is not None for kid, used in before):
+            with self._lock:
+                if len(self._kept) >= KEPT_MADE:
+                    self._kept.clear()
+                self._kept[signature] = (before, now, made)
+        return made
+
     def value_key(self, envelope: str) -> bytes | None:
         """The key of one sealed value (an export carries it so an auditor can check the
         text it shows); None once its data key is destroyed."""
@@ -399,6 +437,7 @@ class KeyRing:
             self._by_subject.pop(subject_id, None)
             self._by_kid.clear()  # erasures are rare; which kid was theirs is not cached
             self._texts.clear()
+            self._kept.clear()
 
     def destroy(self, subject_id: str) -> None:
         """Destroy the subject's key in the key store (idempotent)."""
@@ -411,6 +450,7 @@ class KeyRing:
             self._by_subject.clear()
             self._by_kid.clear()
             self._texts.clear()
+            self._kept.clear()
 
     def _reach(self, fetch: Any) -> Any:
         try:

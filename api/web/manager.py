@@ -19,6 +19,7 @@ from api import read_side
 from api.read_side import ReadModel, Row
 from api.web import manager_forms as forms
 from api.web.agreements import CONFIRM, LIST_SHOWN, AgreementPages, Detail
+from api.web.choices import receiver_options
 from api.web.forms import Submitted
 from api.web.sessions import Session
 from domain.access import Party, acting_role, may_move_work_of
@@ -31,6 +32,7 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.ledger import overloads
+from domain.sealing import Kept
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 PREVIEW_CONFLICT = (
@@ -71,8 +73,12 @@ def agreement_section(
                 {"person_id": detail.manager_id, "display_name": detail.names[detail.manager_id]}
             )
     employee = detail.agreement["employee_id"]
-    others = [r for r in receivers if r["person_id"] != employee]
-    return {"changes": changes, "receivers": others} | shown
+    # The same names on every request: opened, sorted and rendered once, then kept by
+    # the key ring while their keys stay cached (`domain.sealing.Kept`).
+    others = tuple(
+        (r["person_id"], r["display_name"]) for r in receivers if r["person_id"] != employee
+    )
+    return {"changes": changes, "receivers": Kept(others, receiver_options)} | shown
 
 
 def named(

@@ -27,7 +27,7 @@ from api.ports import Ports
 from api.read_side import ReadModel
 from api.web import csrf
 from api.web.assets import Assets
-from api.web.choices import option_tags, people_choices
+from api.web.choices import option_tags, people_choices, receivers_of
 from api.web.navigation import COUNTED, REVIEW_HORIZON, has_inbox, links
 from api.web.sessions import COOKIE, REFRESH_AFTER, Session, cookie_value, read_session
 from api.web.sketch_view import drawn_sketch
@@ -91,6 +91,7 @@ def templates(assets: Assets) -> Environment:
         # A select's options, made in Python (a receiver list has hundreds).
         people_choices=people_choices,
         option_tags=option_tags,
+        receivers_of=receivers_of,  # as kept (api.web.manager), or from the rows
         # The choices of the forms, from the domain's enums.
         adjustment_kinds=[(k.value, ADJUSTMENT_KINDS[k]) for k in AdjustmentKind],
         artifact_kinds=[(k.value, k.value.capitalize()) for k in ArtifactKind],

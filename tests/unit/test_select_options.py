@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import Environment
 
 from api.web.assets import Assets
-from api.web.choices import option_tags, people_choices
+from api.web.choices import option_tags, people_choices, receiver_options
 from api.web.site import templates
 
 # What the agreement page's templates did before (agreement_manager.html, the field
@@ -63,4 +63,23 @@ def test_people_are_listed_by_name_ignoring_case() -> None:
 def test_option_tags_escape_values_and_texts() -> None:
     assert option_tags([('a"b', "<i>")], 'a"b') == (
         '<option value="a&#34;b" selected>&lt;i&gt;</option>'
+    )
+
+
+def test_the_kept_receiver_options_are_the_template_loops_byte_for_byte() -> None:
+    """The receiver list as the key ring keeps it (`receiver_options`, made of the opened
+    rows; shown through `receivers_of` and the field macro's `option_tags`) is the
+    template loop's, whichever option is chosen."""
+    env = _env()
+    rows = [(p["person_id"], p["display_name"]) for p in PEOPLE]
+    kept = receiver_options(rows)
+    shown = "{{ option_tags(receivers_of(receivers), value) }}"
+    for value in ("", "p-2", "p-<4>", "nobody"):
+        looped = env.from_string(LOOP).render(receivers=PEOPLE, value=value)
+        assert env.from_string(shown).render(receivers=kept, value=value) == looped
+        # ... and from the rows themselves (a page whose read kept nothing).
+        assert env.from_string(shown).render(receivers=PEOPLE, value=value) == looped
+    assert (
+        option_tags(receiver_options([]), "")
+        == '<option value="" selected>Choose a person</option>'
     )
