@@ -17,7 +17,7 @@ from domain.values import Role
 from tests.e2e.conftest import Api
 from tests.e2e.shared import shared_api  # noqa: F401  (the tests share one service)
 from tests.e2e.web import CONFIRMED, hidden_fields, sign_in
-from tests.e2e.world import UPSERT, World
+from tests.e2e.world import World
 
 AGREEMENT = """query($id: ID!) { agreement(id: $id) { version status
   guardrails { maxDevelopmentHoursPerWeek reviewEveryDays protectedResponsibilities }
@@ -132,21 +132,7 @@ def test_the_inbox_reads_in_the_same_number_of_queries_however_many_reports(api:
 
     few = queries()
     more = [f"report{i}-{world.s}" for i in range(6)]
-    people = [
-        {
-            "id": pid,
-            "displayName": pid.title(),
-            "email": f"{pid}@example.com",
-            "managerId": world.ids["mgr"],
-            "teamId": world.team,
-            "contractedHoursPerWeek": 40,
-        }
-        for pid in more
-    ]
-    assert (
-        api.data(world.integration, UPSERT, input={"people": people})["upsertPeople"]["userErrors"]
-        == []
-    )
+    world.upsert([(pid, world.ids["mgr"], world.team) for pid in more])
     for pid in more:
         world.propose(api.token(pid, Role.EMPLOYEE))
     world.active()

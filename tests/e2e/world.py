@@ -50,7 +50,13 @@ class World:
             (i["mate2"], i["mgr"], self.team),
             (i["stranger"], i["mgr2"], f"other-{s}"),
         ]
-        result = api.data(
+        self.upsert(people)
+        self.sync()
+
+    def upsert(self, people: list[tuple[str, str | None, str]]) -> None:
+        """Add or change (id, manager id, team id) people through the integration's
+        upsert, each named after their id, 40 contracted hours a week."""
+        result = self.api.data(
             self.integration,
             UPSERT,
             input={
@@ -68,7 +74,6 @@ class World:
             },
         )
         assert result["upsertPeople"]["userErrors"] == []
-        self.sync()
 
     def sync(self) -> None:
         """Wait until the read models include everything written so far."""
