@@ -267,6 +267,7 @@ class BatchProjector:
     ) -> None:
         self.adjustments[item.id] = {
             **adjustment_row(row["agreement_id"], item),
+            "agreement_position": row["created_position"],
             "position": position,
             "seq": seq,
         }
@@ -289,6 +290,7 @@ class BatchProjector:
         change = {
             "change_id": change_id,
             "agreement_id": row["agreement_id"],
+            "agreement_position": row["created_position"],
             "kind": kind,
             "root_id": extra.pop("root_id", change_id),
             "subject_id": subject_id,
@@ -386,6 +388,7 @@ class BatchProjector:
         item: Reallocation = event.reallocation
         self.reallocations[item.id] = {
             **reallocation_row(row["agreement_id"], item),
+            "agreement_position": row["created_position"],
             "position": position,
         }
         self.dirty["reallocations"].add(item.id)
@@ -446,13 +449,21 @@ class BatchProjector:
         item = event.review
         row["next_review_on"] = item.next_review_on
         self.inserts["reviews"].append(
-            {**review_row(row["agreement_id"], item), "position": position}
+            {
+                **review_row(row["agreement_id"], item),
+                "agreement_position": row["created_position"],
+                "position": position,
+            }
         )
 
     def artifact(self, row: Row, event: ev.ArtifactRecorded, position: int) -> None:
         item = event.artifact
         self.inserts["artifacts"].append(
-            {**artifact_row(row["agreement_id"], row["employee_id"], item), "position": position}
+            {
+                **artifact_row(row["agreement_id"], row["employee_id"], item),
+                "agreement_position": row["created_position"],
+                "position": position,
+            }
         )
         if self.hasher is not None:
             self.inserts["insight_skills"] += kept_skills.skill_rows(

@@ -37,8 +37,10 @@ from sqlalchemy import (
 # 10: each person's latest outcome kept (insight_outcomes) and the skills named, as keyed
 # hashes (insight_skills); the monthly series of development time and reviews
 # (insight_months' hours, reviews); 11: a rebuild leaves each agreement's children
-# together on disk (`clustered_children`, PostgreSQL)
-READ_MODEL_VERSION = 11  # 2: children indexed by (agreement, position)
+# together on disk (`clustered_children`, PostgreSQL); 12: the children of the agreement
+# lists carry their agreement's `created_position` (`agreement_position`) and are kept in
+# that order, so a page reads each kind with one range scan (api.graphql.compiled)
+READ_MODEL_VERSION = 12  # 2: children indexed by (agreement, position)
 PROJECTION_NAME = "read_model"
 
 state_metadata = MetaData()
@@ -132,6 +134,9 @@ def read_model(generation: int) -> ReadModel:
         "adjustments",
         Column("adjustment_id", ID, primary_key=True),
         Column("agreement_id", ID, nullable=False),
+        # Its agreement's `created_position` (fixed at creation, the lists' keyset): a
+        # page of agreements reads its children of a kind as one range of this index.
+        Column("agreement_position", BigInteger, nullable=False),
         Column("change_id", ID, nullable=False),
         Column("kind", String(16), nullable=False),
         Column("description", Text, nullable=False),
@@ -142,11 +147,15 @@ def read_model(generation: int) -> ReadModel:
         Column("position", BigInteger, nullable=False),
         Column("seq", Integer, nullable=False),  # order within one event (a proposal)
         Index(f"ix_{p}adjustments_agreement", "agreement_id", "position", "seq"),
+        Index(f"ix_{p}adjustments_page", "agreement_position", "position", "seq"),
     )
     reallocations = table(
         "reallocations",
         Column("reallocation_id", ID, primary_key=True),
         Column("agreement_id", ID, nullable=False),
+        # Its agreement's `created_position` (fixed at creation, the lists' keyset): a
+        # page of agreements reads its children of a kind as one range of this index.
+        Column("agreement_position", BigInteger, nullable=False),
         Column("change_id", ID, nullable=False),
         Column("task", Text, nullable=False),
         Column("hours_per_week", Float, nullable=False),
@@ -157,11 +166,15 @@ def read_model(generation: int) -> ReadModel:
         Column("status", String(16), nullable=False),
         Column("position", BigInteger, nullable=False),
         Index(f"ix_{p}reallocations_agreement", "agreement_id", "position"),
+        Index(f"ix_{p}reallocations_page", "agreement_position", "position"),
     )
     changes = table(
         "changes",
         Column("change_id", ID, primary_key=True),
         Column("agreement_id", ID, nullable=False),
+        # Its agreement's `created_position` (fixed at creation, the lists' keyset): a
+        # page of agreements reads its children of a kind as one range of this index.
+        Column("agreement_position", BigInteger, nullable=False),
         Column("kind", String(32), nullable=False),
         Column("root_id", ID, nullable=False),
         Column("subject_id", ID, nullable=False),
@@ -180,11 +193,15 @@ def read_model(generation: int) -> ReadModel:
         # The changes still in effect (reverted_by NULL), latest first: the range read
         # and the count of the agreement page's revert list.
         Index(f"ix_{p}changes_in_effect", "agreement_id", "reverted_by", "position", "seq"),
+        Index(f"ix_{p}changes_page", "agreement_position", "position", "seq"),
     )
     reviews = table(
         "reviews",
         Column("review_id", ID, primary_key=True),
         Column("agreement_id", ID, nullable=False),
+        # Its agreement's `created_position` (fixed at creation, the lists' keyset): a
+        # page of agreements reads its children of a kind as one range of this index.
+        Column("agreement_position", BigInteger, nullable=False),
         Column("held_on", Date, nullable=False),
         Column("outcome", String(32), nullable=False),
         Column("notes", Text),
@@ -192,11 +209,15 @@ def read_model(generation: int) -> ReadModel:
         Column("held_by", String(128), nullable=False),
         Column("position", BigInteger, nullable=False),
         Index(f"ix_{p}reviews_agreement", "agreement_id", "position"),
+        Index(f"ix_{p}reviews_page", "agreement_position", "position"),
     )
     artifacts = table(
         "artifacts",
         Column("artifact_id", ID, primary_key=True),
         Column("agreement_id", ID, nullable=False),
+        # Its agreement's `created_position` (fixed at creation, the lists' keyset): a
+        # page of agreements reads its children of a kind as one range of this index.
+        Column("agreement_position", BigInteger, nullable=False),
         Column("employee_id", String(128), nullable=False, index=True),
         Column("title", Text, nullable=False),
         Column("kind", String(32), nullable=False),
@@ -206,6 +227,7 @@ def read_model(generation: int) -> ReadModel:
         Column("recorded_on", Date, nullable=False),
         Column("position", BigInteger, nullable=False),
         Index(f"ix_{p}artifacts_agreement", "agreement_id", "position"),
+        Index(f"ix_{p}artifacts_page", "agreement_position", "position"),
     )
     # What an ended agreement led to (domain.agreement.outcomes): every one recorded,
     # reverted ones marked; the one in effect is the latest not reverted.
@@ -380,10 +402,13 @@ def read_model(generation: int) -> ReadModel:
 
 
 def clustered_children(rm: ReadModel) -> list[tuple[str, str]]:
-    """The tables of an agreement's children, each with its (agreement, position) index:
-    a rebuild rewrites them in that order (infra.followers.read_models)."""
+    """The tables of an agreement's children, each with the index a rebuild rewrites it
+    in (infra.followers.read_models): (agreement's created position, position) for
+    the agreement lists' children, so a page's lie together in page order, each
+    agreement's together too; (agreement, position) for the outcomes."""
     tables = [rm.adjustments, rm.reallocations, rm.reviews, rm.changes, rm.artifacts, rm.outcomes]
+    names = {i.name for t in tables for i in t.indexes}
     return [
-        (t.name, next(i.name for i in t.indexes if i.name == f"ix_{t.name}_agreement"))
+        (t.name, f"ix_{t.name}_page" if f"ix_{t.name}_page" in names else f"ix_{t.name}_agreement")
         for t in tables
     ]

@@ -60,6 +60,11 @@ class Plan:
     # enclosing object), ~20% of PostgreSQL's time for a 100-agreement page; as rows,
     # each edge is built once and Python joins them.
     edge_lists: list[str] = field(default_factory=list)
+    # Each edge list's page (its CTE's name), and the list as built for a page whose
+    # agreements are consecutive in creation order (`Ranged`): its select and the CTEs
+    # that select joins.
+    edge_pages: list[str] = field(default_factory=list)
+    ranged_edge_lists: list[tuple[str, list[str]]] = field(default_factory=list)
     statements: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
 
@@ -88,7 +93,37 @@ def compile_document(
                 raise Unsupported
     except Unsupported:
         return None
-    return Plan(operation, roots, compiler.needs_sees_all, compiler.edge_lists)
+    return Plan(
+        operation,
+        roots,
+        compiler.needs_sees_all,
+        compiler.edge_lists,
+        compiler.edge_pages,
+        compiler.ranged_edge_lists,
+    )
+
+
+@dataclass
+class Ranged:
+    """An edge list being built for a page whose agreements are consecutive in creation
+    order (no filter, a viewer who sees all): each child list (and the latest review)
+    is read for the whole page with one range scan of its `(agreement_position, ...)`
+    index, grouped by agreement in a CTE and joined to its agreement, instead of one
+    index descent per agreement and kind (bench/RESULTS.md, ninth session, hris28d).
+    Any page gives the same rows (the join is by agreement); a sparse page would read
+    the children of every agreement in its range, so it is used on dense pages only."""
+
+    page: str  # the page CTE
+    row: str  # the alias of the page's agreement row
+    ctes: list[str] = field(default_factory=list)
+    joins: list[str] = field(default_factory=list)
+
+    def of_page(self, c: str) -> str:
+        """The condition that `c`'s rows are children of the page's range."""
+        return (
+            f"{c}.agreement_position >= (SELECT min(created_position) FROM {self.page}) AND "
+            f"{c}.agreement_position <= (SELECT max(created_position) FROM {self.page})"
+        )
 
 
 class _Compiler:
@@ -100,6 +135,9 @@ class _Compiler:
         self.aliases = 0
         self.needs_sees_all = False
         self.edge_lists: list[str] = []
+        self.edge_pages: list[str] = []
+        self.ranged_edge_lists: list[tuple[str, list[str]]] = []
+        self.ranged: Ranged | None = None  # while building an edge list for a dense page
 
     def alias(self, prefix: str = "t") -> str:
         self.aliases += 1
@@ -206,16 +244,37 @@ class _Compiler:
             return self.person(nodes, f"{t}.employee_id")
         # One subquery per child kind and agreement (an index range); its rows are
         # built in line (`built`), so a list costs one subplan, not one per element.
+        ranged = self.ranged if self.ranged is not None and self.ranged.row == t else None
         if name in CHILD_LISTS:
             table, type_name, order = CHILD_LISTS[name]
             c, row, from_ = self.rows_of(table, type_name, nodes)
             ordered = ", ".join(f"{c}.{column}" for column in order)
+            if ranged is not None:
+                r = self.alias("r")
+                ranged.ctes.append(
+                    f"{r} AS (SELECT {c}.agreement_position AS k, json_agg(row_to_json({row}) "
+                    f"ORDER BY {ordered}) AS j FROM {from_} WHERE {ranged.of_page(c)} "
+                    f"GROUP BY {c}.agreement_position)"
+                )
+                ranged.joins.append(f"LEFT JOIN {r} ON {r}.k = {t}.created_position")
+                return f"coalesce({r}.j, '[]'::json)"
             return (
                 f"coalesce((SELECT json_agg(row_to_json({row}) ORDER BY {ordered}) FROM {from_} "
                 f"WHERE {c}.agreement_id = {t}.agreement_id), '[]'::json)"
             )
         if name == "latestReview":
             c, row, from_ = self.rows_of("reviews", "Review", nodes)
+            if ranged is not None:
+                # Each agreement's latest: the range read backwards, its first per agreement.
+                r = self.alias("r")
+                ranged.ctes.append(
+                    f"{r} AS (SELECT DISTINCT ON ({c}.agreement_position) "
+                    f"{c}.agreement_position AS k, {row} AS j FROM {from_} "
+                    f"WHERE {ranged.of_page(c)} "
+                    f"ORDER BY {c}.agreement_position DESC, {c}.position DESC)"
+                )
+                ranged.joins.append(f"LEFT JOIN {r} ON {r}.k = {t}.created_position")
+                return f"{r}.j"
             return (
                 f"(SELECT {row} FROM {from_} WHERE {c}.agreement_id = {t}.agreement_id "
                 f"ORDER BY {c}.position DESC LIMIT 1)"
@@ -243,23 +302,46 @@ class _Compiler:
             if name == "edges":
                 # Each edge is a row of its own, spliced into the document by
                 # `plans` where this placeholder stands (see `Plan.edge_lists`).
-                t = self.alias()
-                joins: list[str] = []
-                edge = self.built(
-                    "AgreementEdge", group, lambda n, g: self.edge_field(n, g, t, joins), joins
-                )
                 index = len(self.edge_lists)
-                self.edge_lists.append(
-                    f"SELECT {index}, {t}.created_position, row_to_json({edge})::text FROM "
-                    f"(SELECT * FROM {page} ORDER BY created_position LIMIT {first}) {t} "
-                    f"{' '.join(joins)}"
-                )
+                self.edge_lists.append(self.edge_list(index, group, page, first))
+                self.edge_pages.append(page)
+                ranged = Ranged(page, "")
+                select = self.edge_list(index, group, page, first, ranged=ranged)
+                self.ranged_edge_lists.append((select, ranged.ctes))
                 return f"'{edge_list_placeholder(index)}'::json"
             if name == "pageInfo":
                 return self.page_info(group, page, first)
             raise Unsupported
 
         return self.built("AgreementConnection", nodes, value_of)
+
+    def edge_list(
+        self,
+        index: int,
+        group: list[FieldNode],
+        page: str,
+        first: str,
+        ranged: Ranged | None = None,
+    ) -> str:
+        """The select of the edge list `index`: rows of (index, position, edge JSON);
+        with `ranged`, its child lists read by range (`Ranged`)."""
+        t = self.alias()
+        joins: list[str] = []
+        if ranged is not None:
+            ranged.row = t
+        self.ranged = ranged
+        try:
+            edge = self.built(
+                "AgreementEdge", group, lambda n, g: self.edge_field(n, g, t, joins), joins
+            )
+        finally:
+            self.ranged = None
+        front = ranged.joins if ranged is not None else []
+        return (
+            f"SELECT {index}, {t}.created_position, row_to_json({edge})::text FROM "
+            f"(SELECT * FROM {page} ORDER BY created_position LIMIT {first}) {t} "
+            f"{' '.join([*front, *joins])}"
+        )
 
     def edge_field(self, name: str, group: list[FieldNode], t: str, joins: list[str]) -> str:
         if name == "cursor":

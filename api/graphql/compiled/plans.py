@@ -140,6 +140,7 @@ class CompiledReads:
         params: dict[str, Any] = {}
         selects: list[Any] = []
         key: list[Any] = [rm.generation]
+        dense: set[str] = set()  # the pages whose agreements are consecutive
         for page in pages:
             select, values = q.agreements_page(rm, viewer, page.where, page.first, page.after)
             prefix = f"p{page.index}_"
@@ -150,13 +151,31 @@ class CompiledReads:
             selects.append(select)
             # The page's SQL differs only by the viewer's kind, the filters set and
             # the page's size (an int the arguments' check bounded).
-            key.append((viewer.sees_all, viewer.is_manager, tuple(sorted(values)), page.first))
+            # Every agreement after the cursor, in creation order: the page's children
+            # of a kind are one range of their `agreement_position` index (`Ranged`).
+            consecutive = viewer.sees_all and page.where == q.AgreementCriteria()
+            if consecutive:
+                dense.add(f"p{page.index}")
+            key.append(
+                (
+                    viewer.sees_all,
+                    viewer.is_manager,
+                    tuple(sorted(values)),
+                    page.first,
+                    consecutive,
+                )
+            )
         statement = plan.statements.get(tuple(key))
         if statement is None:  # compiled once per generation and page shapes
             parts = [
                 f"p{p.index} AS ({_page_sql(conn, select, f'p{p.index}_', p.first)})"
                 for p, select in zip(pages, selects, strict=True)
             ]
+            edge_lists = list(plan.edge_lists)
+            for index, page_name in enumerate(plan.edge_pages):
+                if page_name in dense:
+                    edge_lists[index], ctes = plan.ranged_edge_lists[index]
+                    parts += ctes
             body = ", ".join(f'{r.json_sql} AS "{r.key}"' for r in plan.roots)
             with_ = f"WITH {', '.join(parts)} " if parts else ""
             # The document's row carries the live generation (its second column, the
@@ -165,7 +184,7 @@ class CompiledReads:
                 f"(SELECT generation FROM {projection_state.name} WHERE name = '{PROJECTION_NAME}')"
             )
             unions = [f"SELECT -1, {live}, row_to_json(o)::text FROM (SELECT {body}) o"]
-            unions += plan.edge_lists
+            unions += edge_lists
             # Ordered by PostgreSQL (the document's row first, then each list's edges
             # in position order), so its rows are sent together once all are built:
             # streamed as they were built, the ~260 KiB of a page came in ~30 parts,
