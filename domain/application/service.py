@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
+import orjson
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
@@ -26,6 +27,7 @@ from eventsourcing.persistence import (
     Mapper,
     RecordConflictError,
     Recording,
+    StoredEvent,
 )
 
 from domain.access import (
@@ -61,6 +63,9 @@ from domain.webhooks import WebhookSubscription
 from domain.webhooks.policy import DELIVERY_WORKER, SubscriptionChange, WebhookPolicy
 
 log = logging.getLogger(__name__)
+_TIMESTAMP_FIRST = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
+"""How an event's stored JSON starts: its timestamp is the first field the mapper keeps
+(the library's JSON transcoder writes a datetime as its ISO form, which holds no quote)."""
 PositionLookup = Callable[[UUID, int], int | None]
 """Finds the log position of an aggregate's event; wired by infra per database."""
 
@@ -565,16 +570,38 @@ class CraftingApplication(Application[UUID]):
     def _version_at(self, agreement_id: UUID, at: datetime, latest: int) -> int | None:
         """The last version recorded at or before `at`: a binary search over the stream
         (a stream's timestamps only grow: each event is made after its predecessor was
-        loaded), decoding about log2(versions) events instead of all of them."""
+        loaded), reading about log2(versions) stored events, and of each only its
+        timestamp (`recorded_at`), not the whole event."""
         low, high, found = 1, latest, None
         while low <= high:
             middle = (low + high) // 2
-            (event,) = self.events.get(agreement_id, gt=middle - 1, lte=middle)
-            if cast(AgreementEvent, event).timestamp <= at:
+            (stored,) = self.recorder.select_events(agreement_id, gt=middle - 1, lte=middle)
+            if self.recorded_at(stored) <= at:
                 found, low = middle, middle + 1
             else:
                 high = middle - 1
         return found
+
+    def recorded_at(self, stored: StoredEvent) -> datetime:
+        """A stored event's timestamp, as decoding the whole event gives it, read from
+        its JSON (decrypted and decompressed first when the store does that) without
+        making the event: no transcodings, no sealed values opened, no upcasting (which
+        never touches the timestamp)."""
+        mapper = self.mapper
+        state = stored.state
+        if mapper.cipher is not None:
+            state = mapper.cipher.decrypt(state)
+        if mapper.compressor is not None:
+            state = mapper.compressor.decompress(state)
+        if state.startswith(_TIMESTAMP_FIRST):  # how every event is stored
+            start = len(_TIMESTAMP_FIRST)
+            end = state.index(b'"', start)
+            return datetime.fromisoformat(state[start:end].decode())
+        timestamp = orjson.loads(state).get("timestamp")
+        if isinstance(timestamp, dict) and timestamp.get("_type_") == "datetime_iso":
+            return datetime.fromisoformat(timestamp["_data_"])
+        event = mapper.to_domain_event(stored)  # any other shape: as the events are read
+        return cast(AgreementEvent, event).timestamp
 
     def _scan_for_position(self, originator_id: UUID, version: int) -> int | None:
         # Fallback for stores without an index lookup (the in-memory one in tests).
