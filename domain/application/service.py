@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from copy import deepcopy
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -27,7 +27,6 @@ from eventsourcing.persistence import (
     Mapper,
     RecordConflictError,
     Recording,
-    StoredEvent,
 )
 
 from domain.access import (
@@ -68,6 +67,9 @@ _TIMESTAMP_FIRST = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
 (the library's JSON transcoder writes a datetime as its ISO form, which holds no quote)."""
 PositionLookup = Callable[[UUID, int], int | None]
 """Finds the log position of an aggregate's event; wired by infra per database."""
+StoredStates = Callable[[UUID], AbstractContextManager[Callable[[int], bytes]]]
+"""Opens one read of a stream: the stored state of its event at a version, as the
+mapper wrote it; wired by infra per database."""
 
 
 class CraftingApplication(Application[UUID]):
@@ -109,12 +111,17 @@ class CraftingApplication(Application[UUID]):
         self.clock = clock
         self.attempts = attempts
         self._positions: PositionLookup = self._scan_for_position
+        self._stored_states: StoredStates = self._read_states
         self._on_saved: list[Callable[[int], None]] = []
         self.webhooks: WebhookPolicy | None = None  # set by infra (use_webhooks)
 
     def use_webhooks(self, policy: WebhookPolicy) -> None:
         """Where subscription secrets live, which URLs are allowed (wired by infra)."""
         self.webhooks = policy
+
+    def set_stored_states(self, states: StoredStates) -> None:
+        """Read stored events' states in one transaction (wired by infra)."""
+        self._stored_states = states
 
     def set_position_lookup(self, lookup: PositionLookup) -> None:
         """Use an indexed lookup of the store (wired by infra) instead of a scan."""
@@ -570,38 +577,48 @@ class CraftingApplication(Application[UUID]):
     def _version_at(self, agreement_id: UUID, at: datetime, latest: int) -> int | None:
         """The last version recorded at or before `at`: a binary search over the stream
         (a stream's timestamps only grow: each event is made after its predecessor was
-        loaded), reading about log2(versions) stored events, and of each only its
-        timestamp (`recorded_at`), not the whole event."""
+        loaded), reading about log2(versions) stored events in one transaction, and of
+        each only its timestamp (`recorded_at`), not the whole event."""
         low, high, found = 1, latest, None
-        while low <= high:
-            middle = (low + high) // 2
-            (stored,) = self.recorder.select_events(agreement_id, gt=middle - 1, lte=middle)
-            if self.recorded_at(stored) <= at:
-                found, low = middle, middle + 1
-            else:
-                high = middle - 1
+        with self._stored_states(agreement_id) as state_of:
+            while low <= high:
+                middle = (low + high) // 2
+                recorded = self.recorded_at(state_of(middle))
+                if recorded is None:  # not as we store events: read as events are read
+                    (event,) = self.events.get(agreement_id, gt=middle - 1, lte=middle)
+                    recorded = cast(AgreementEvent, event).timestamp
+                if recorded <= at:
+                    found, low = middle, middle + 1
+                else:
+                    high = middle - 1
         return found
 
-    def recorded_at(self, stored: StoredEvent) -> datetime:
+    def recorded_at(self, state: bytes) -> datetime | None:
         """A stored event's timestamp, as decoding the whole event gives it, read from
-        its JSON (decrypted and decompressed first when the store does that) without
-        making the event: no transcodings, no sealed values opened, no upcasting (which
-        never touches the timestamp)."""
+        its stored state (decrypted and decompressed first when the store does that)
+        without making the event: no transcodings, no sealed values opened, no upcasting
+        (which never touches the timestamp). None for a state of another shape."""
         mapper = self.mapper
-        state = stored.state
         if mapper.cipher is not None:
             state = mapper.cipher.decrypt(state)
         if mapper.compressor is not None:
             state = mapper.compressor.decompress(state)
         if state.startswith(_TIMESTAMP_FIRST):  # how every event is stored
             start = len(_TIMESTAMP_FIRST)
-            end = state.index(b'"', start)
-            return datetime.fromisoformat(state[start:end].decode())
+            return datetime.fromisoformat(state[start : state.index(b'"', start)].decode())
         timestamp = orjson.loads(state).get("timestamp")
         if isinstance(timestamp, dict) and timestamp.get("_type_") == "datetime_iso":
             return datetime.fromisoformat(timestamp["_data_"])
-        event = mapper.to_domain_event(stored)  # any other shape: as the events are read
-        return cast(AgreementEvent, event).timestamp
+        return None
+
+    @contextmanager
+    def _read_states(self, agreement_id: UUID) -> Iterator[Callable[[int], bytes]]:
+        # Fallback for stores without a direct read (the in-memory one in tests).
+        def state_of(version: int) -> bytes:
+            (stored,) = self.recorder.select_events(agreement_id, gt=version - 1, lte=version)
+            return stored.state
+
+        yield state_of
 
     def _scan_for_position(self, originator_id: UUID, version: int) -> int | None:
         # Fallback for stores without an index lookup (the in-memory one in tests).

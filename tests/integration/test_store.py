@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import eventsourcing.domain
@@ -138,7 +139,20 @@ def test_an_instant_is_found_from_the_stored_timestamps_as_by_decoding(
                 (e.originator_version for e in events if e.timestamp <= at), default=None
             )
             assert app._version_at(agreement.id, at, len(events)) == expected
-        assert [app.recorded_at(s) for s in app.recorder.select_events(agreement.id)] == stamps
+        assert [
+            app.recorded_at(s.state) for s in app.recorder.select_events(agreement.id)
+        ] == stamps
+        datastore = app.recorder.datastore  # type: ignore[attr-defined]
+        transactions = []
+        opened = datastore.transaction
+
+        def counted(*, commit: bool) -> Any:
+            transactions.append(commit)
+            return opened(commit=commit)
+
+        monkeypatch.setattr(datastore, "transaction", counted)
+        assert app._version_at(agreement.id, stamps[20], len(events)) == 21
+        assert transactions == [False]  # its five probes read in one transaction
     finally:
         container.close()
 
