@@ -194,6 +194,14 @@ def _run(args: argparse.Namespace, url: str) -> None:
         f"  speed-up at a version (median): {base / ours:.1f}x; target p99 < 20 ms: "
         f"{'met' if worst < 20 else 'MISSED'} ({worst:.2f} ms)"
     )
+
+    def instant_to_version() -> int | None:
+        instant = first + timedelta(seconds=rng.uniform(0, span))
+        return app._version_at(aid, instant, len(history))
+
+    search = _time(instant_to_version, min(args.samples, 100), "instant -> version, CPU")
+    print(f"  {'instant -> version alone (wall)':52} {_percentiles(search)}")
+    print(f"  {'instant -> version alone (CPU)':52} {_percentiles(CPU['instant -> version, CPU'])}")
     print("Where a lookup at a version goes (CPU ms), and the latest snapshot's fields:")
     for step, samples in lookup_steps(app, aid, len(history), min(args.samples, 100)).items():
         print(f"  {step:52} {_percentiles(samples)}")
