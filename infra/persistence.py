@@ -152,7 +152,7 @@ def stored_states(
             with pg.datastore.transaction(commit=False) as curs:
 
                 def state_of(version: int) -> bytes:
-                    curs.execute(statement, (originator_id, version), prepare=True)
+                    curs.execute(statement, (originator_id, version))
                     row = curs.fetchone()
                     if row is None:
                         raise LookupError(f"No event {originator_id} v{version}")
