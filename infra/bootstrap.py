@@ -208,7 +208,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         log.warning("CRAFTING_SEAL_PERSONAL_DATA=0: new personal data is stored in clear")
         app.keys = None
     app.set_position_lookup(position_lookup(app.recorder))
-    app.set_stored_states(stored_states(app.recorder))
+    app.set_stored_states(*stored_states(app.recorder))
     store = Store(app.recorder, app.mapper.transcoder, engines.writer)
     trust = EventTrust(store, None if key is None else tag_key(key, "events"), engines.reader)
     dsn = _postgres_dsn(settings)

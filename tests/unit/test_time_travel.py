@@ -227,8 +227,12 @@ def test_an_instant_is_found_from_the_stored_timestamps_alone(
     assert len(set(stamps)) < len(stamps)  # some events share their timestamp
     assert {s.microsecond for s in stamps} == {0, 500}
     latest = len(events)
-    for at in _instants_around(stamps):
-        assert org.app._version_at(agreement.id, at, latest) == _version_by_decoding(events, at)
+    for fan in (1, 2, 3, 15, 200):  # versions probed per read (PostgreSQL: 15)
+        org.app.set_stored_states(org.app._read_states, fan)
+        for at in _instants_around(stamps):
+            found = org.app._version_at(agreement.id, at, latest)
+            assert found == _version_by_decoding(events, at), (fan, at)
+    org.app.set_stored_states(org.app._read_states)
     decoded: list[int] = []
     mapper = org.app.mapper  # the events' and the snapshots' (and their chunks')
     decode = mapper.to_domain_event
