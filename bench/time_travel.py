@@ -8,6 +8,7 @@ lookups by full replay (no snapshots) and a linear scan for the instant.
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import statistics
 import tempfile
@@ -91,17 +92,38 @@ def _percentiles(samples: list[float]) -> str:
 
 
 CPU: dict[str, list[float]] = {}  # each timed lookup's CPU ms, by its name
+SLOWEST: dict[str, list[tuple[float, float, str]]] = {}  # name: (wall, CPU, collections)
+_COLLECTED: list[tuple[int, float]] = []  # (generation, CPU ms) of each collection
+
+
+def _watch_gc(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _COLLECTED.append((info["generation"], time.process_time()))
+    elif _COLLECTED:
+        generation, started = _COLLECTED[-1]
+        _COLLECTED[-1] = (generation, (time.process_time() - started) * 1000)
 
 
 def _time(fn: Callable[[], Any], n: int, name: str = "") -> list[float]:
     """Wall milliseconds of `n` calls (their CPU milliseconds kept in CPU[name]): on a
-    shared machine the wall time is the load's, the CPU time the code's."""
+    shared machine the wall time is the load's, the CPU time the code's. The cyclic
+    collections during each call are noted, to tell a slow sample's cause."""
     out, cpu = [], CPU.setdefault(name, [])
-    for _ in range(n):
-        start, started = time.perf_counter(), time.process_time()
-        fn()
-        cpu.append((time.process_time() - started) * 1000)
-        out.append((time.perf_counter() - start) * 1000)
+    slow = SLOWEST.setdefault(name, [])
+    gc.callbacks.append(_watch_gc)
+    try:
+        for _ in range(n):
+            _COLLECTED.clear()
+            start, started = time.perf_counter(), time.process_time()
+            fn()
+            cpu.append((time.process_time() - started) * 1000)
+            out.append((time.perf_counter() - start) * 1000)
+            collected = " ".join(f"gen{g} {ms:.1f} ms CPU" for g, ms in _COLLECTED) or "none"
+            slow.append((out[-1], cpu[-1], collected))
+    finally:
+        gc.callbacks.remove(_watch_gc)
+    slow.sort(reverse=True)
+    del slow[3:]
     return out
 
 
@@ -194,6 +216,19 @@ def _run(args: argparse.Namespace, url: str) -> None:
         f"  speed-up at a version (median): {base / ours:.1f}x; target p99 < 20 ms: "
         f"{'met' if worst < 20 else 'MISSED'} ({worst:.2f} ms)"
     )
+
+    def instant_to_version() -> int | None:
+        instant = first + timedelta(seconds=rng.uniform(0, span))
+        return app._version_at(aid, instant, len(history))
+
+    search = _time(instant_to_version, min(args.samples, 100), "instant -> version, CPU")
+    print(f"  {'instant -> version alone (wall)':52} {_percentiles(search)}")
+    print(f"  {'instant -> version alone (CPU)':52} {_percentiles(CPU['instant -> version, CPU'])}")
+    print("The slowest samples (wall, CPU) and the cyclic collections during each:")
+    for name, slowest in SLOWEST.items():
+        if name:
+            for wall, spent, collected in slowest:
+                print(f"  {name:40} {wall:7.2f} ms {spent:7.2f} ms  collections: {collected}")
     print("Where a lookup at a version goes (CPU ms), and the latest snapshot's fields:")
     for step, samples in lookup_steps(app, aid, len(history), min(args.samples, 100)).items():
         print(f"  {step:52} {_percentiles(samples)}")

@@ -32,7 +32,7 @@ from infra.notifications.service import NAME as NOTIFICATIONS
 from infra.notifications.service import Notifications, build_notifications
 from infra.notifications.start import start_where_the_read_models_are
 from infra.notifications.transport import Transport
-from infra.persistence import eventsourcing_env, position_lookup, postgres_schema
+from infra.persistence import eventsourcing_env, position_lookup, postgres_schema, stored_states
 from infra.postgres_store import schema_lock
 from infra.read_routing import ReadRouter
 from infra.secrets import master_key
@@ -208,6 +208,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         log.warning("CRAFTING_SEAL_PERSONAL_DATA=0: new personal data is stored in clear")
         app.keys = None
     app.set_position_lookup(position_lookup(app.recorder))
+    app.set_stored_states(*stored_states(app.recorder))
     store = Store(app.recorder, app.mapper.transcoder, engines.writer)
     trust = EventTrust(store, None if key is None else tag_key(key, "events"), engines.reader)
     dsn = _postgres_dsn(settings)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
+import eventsourcing.domain
+import pytest
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
@@ -14,6 +18,8 @@ from domain.agreement.events import Proposed
 from domain.application import commands as c
 from domain.values import AgreementStatus, CareerGoal, ChangeStatus
 from infra.bootstrap import Container, bootstrap
+from infra.settings import Settings
+from infra.signing import new_private_key
 from tests.support import Org, draft, event_types, guardrails
 
 
@@ -92,6 +98,63 @@ def test_time_travel_on_the_database(container: Container) -> None:
         container.app.agreement_at(org.auditor.actor, agreement.id, version=1).status
         is AgreementStatus.PROPOSED
     )
+
+
+@pytest.mark.parametrize("stored_as", ["JSON", "compressed and encrypted"])
+def test_an_instant_is_found_from_the_stored_timestamps_as_by_decoding(
+    database_url: str, stored_as: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search by instant reads the stored events' timestamps (domain.application.
+    CraftingApplication.recorded_at), also when the store compresses and encrypts them,
+    and finds what a scan of the decoded events finds, events sharing a timestamp too."""
+    if stored_as != "JSON":
+        monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")
+        monkeypatch.setenv("CIPHER_TOPIC", "eventsourcing.cryptography:AESCipher")
+        monkeypatch.setenv("CIPHER_KEY", AESCipher.create_key(16))
+    start = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(
+        eventsourcing.domain,
+        "datetime_now_with_tzinfo",
+        lambda: start + timedelta(seconds=next(ticks) // 2),  # two events per second
+    )
+    container = bootstrap(Settings(database_url=database_url, signing_key=new_private_key()))
+    try:
+        app = container.app
+        assert (app.mapper.cipher is None) is (stored_as == "JSON")
+        org = Org(app)
+        agreement = org.active()
+        for n in range(25):
+            org.run(
+                org.manager,
+                c.RecordReview(agreement_id=agreement.id, outcome="ON_TRACK", notes=f"n {n}"),
+            )
+        events = app.history(agreement.id)
+        stamps = [e.timestamp for e in events]
+        tick = timedelta(microseconds=1)
+        instants = {s + d for s in stamps for d in (-tick, timedelta(0), tick)}
+        instants |= {stamps[0] - timedelta(days=1), stamps[-1] + timedelta(days=1)}
+        for at in sorted(instants):
+            expected = max(
+                (e.originator_version for e in events if e.timestamp <= at), default=None
+            )
+            assert app._version_at(agreement.id, at, len(events)) == expected
+        assert [
+            app.recorded_at(s.state) for s in app.recorder.select_events(agreement.id)
+        ] == stamps
+        datastore = app.recorder.datastore  # type: ignore[attr-defined]
+        transactions = []
+        opened = datastore.transaction
+
+        def counted(*, commit: bool) -> Any:
+            transactions.append(commit)
+            return opened(commit=commit)
+
+        monkeypatch.setattr(datastore, "transaction", counted)
+        assert app._version_at(agreement.id, stamps[20], len(events)) == 21
+        assert transactions == [False]  # its five probes read in one transaction
+    finally:
+        container.close()
 
 
 def test_an_old_event_shape_in_the_database_is_upcast(container: Container) -> None:

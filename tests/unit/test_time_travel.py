@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 from uuid import uuid4
 
 import eventsourcing.application
+import eventsourcing.domain
 import pytest
 from eventsourcing.application import LRUCache, Repository
 from eventsourcing.persistence import StoredEvent
@@ -180,3 +182,69 @@ def test_the_repository_keeps_the_librarys_settings() -> None:
         assert app.repository.cache is None
     finally:
         app.close()
+
+
+def _instants_around(stamps: list[datetime]) -> list[datetime]:
+    """Every event's own instant, a microsecond either side, before the first and
+    after the last."""
+    tick = timedelta(microseconds=1)
+    around = {s + d for s in stamps for d in (-tick, timedelta(0), tick)}
+    return sorted(around | {stamps[0] - timedelta(days=1), stamps[-1] + timedelta(days=1)})
+
+
+def _version_by_decoding(events: list[Any], at: datetime) -> int | None:
+    """The reference: the last version at or before `at`, every event decoded."""
+    return max((e.originator_version for e in events if e.timestamp <= at), default=None)
+
+
+def test_an_instant_is_found_from_the_stored_timestamps_alone(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The binary search reads each probed event's timestamp from its stored JSON and
+    decodes no event: a lookup by instant decodes exactly what the lookup at its version
+    does. Its answers equal a scan over the fully decoded events, with several events
+    sharing one timestamp (a coarse clock) and instants exactly at, just before and just
+    after each event, before the first and after the last."""
+    monkeypatch.setitem(CHILD_LIMITS, "reviews", 1000)  # longer than allowed, on purpose
+    start = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    ticks = iter(range(10**6))
+
+    def coarse_clock() -> datetime:
+        # Stands still for three events at a time; every other second whole, so that
+        # isoformat leaves the microseconds out of some stamps (a shorter stored form).
+        second = next(ticks) // 3
+        return start + timedelta(seconds=second, microseconds=500 * (second % 2))
+
+    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", coarse_clock)
+    agreement = org.active()
+    for n in range(140):
+        org.run(
+            org.manager,
+            c.RecordReview(agreement_id=agreement.id, outcome="ON_TRACK", notes=f"check-in {n}"),
+        )
+    events = org.app.history(agreement.id)
+    stamps = [e.timestamp for e in events]
+    assert len(set(stamps)) < len(stamps)  # some events share their timestamp
+    assert {s.microsecond for s in stamps} == {0, 500}
+    latest = len(events)
+    for fan in (1, 2, 3, 15, 200):  # versions probed per read (PostgreSQL: 15)
+        org.app.set_stored_states(org.app._read_states, fan)
+        for at in _instants_around(stamps):
+            found = org.app._version_at(agreement.id, at, latest)
+            assert found == _version_by_decoding(events, at), (fan, at)
+    org.app.set_stored_states(org.app._read_states)
+    decoded: list[int] = []
+    mapper = org.app.mapper  # the events' and the snapshots' (and their chunks')
+    decode = mapper.to_domain_event
+
+    def counted(stored: StoredEvent) -> Any:
+        decoded.append(stored.originator_version)
+        return decode(stored)
+
+    monkeypatch.setattr(mapper, "to_domain_event", counted)
+    at = stamps[120]
+    by_instant = org.app.agreement_at(org.auditor.actor, agreement.id, at=at)
+    by_instant_decoded, decoded[:] = list(decoded), []
+    by_version = org.app.agreement_at(org.auditor.actor, agreement.id, version=by_instant.version)
+    assert by_instant == by_version and by_instant.version == _version_by_decoding(events, at)
+    assert by_instant_decoded == decoded  # the search decoded no event
