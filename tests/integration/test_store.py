@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -153,6 +154,28 @@ def test_an_instant_is_found_from_the_stored_timestamps_as_by_decoding(
         monkeypatch.setattr(datastore, "transaction", counted)
         assert app._version_at(agreement.id, stamps[20], len(events)) == 21
         assert transactions == [False]  # its five probes read in one transaction
+
+        # Reads of several versions at once where a read is a round trip (PostgreSQL):
+        # ~log16 of the versions instead of ~log2.
+        reads: list[list[int]] = []
+        search = app._stored_states
+
+        @contextmanager
+        def counting(originator_id: Any) -> Any:
+            with search(originator_id) as states_of:
+
+                def counted_states(versions: list[int]) -> dict[int, bytes]:
+                    reads.append(versions)
+                    return states_of(versions)
+
+                yield counted_states
+
+        monkeypatch.setattr(app, "_stored_states", counting)
+        assert app._version_at(agreement.id, stamps[20], len(events)) == 21
+        if database_url.startswith("postgresql"):
+            assert len(reads) <= 2 and max(len(r) for r in reads) > 1, reads
+        else:  # a statement is a call: one version per read, a binary search
+            assert all(len(r) == 1 for r in reads) and len(reads) <= len(events).bit_length()
     finally:
         container.close()
 
