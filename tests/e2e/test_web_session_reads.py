@@ -23,6 +23,7 @@ from infra.read_routing import ReadRouter
 from tests.e2e.conftest import Api
 from tests.e2e.web import browser, hidden_fields, sign_in
 from tests.e2e.world import World
+from tests.processes import eventually
 
 # The followers (projector, webhooks, notifications and its mail senders) share the
 # engines from threads of their own: only the request's transactions are counted.
@@ -140,6 +141,11 @@ def test_a_page_is_the_same_whether_its_header_is_read_on_a_replica_or_beside_th
     world = World(api)
     aid = agreement_uuid(world.propose()["id"])
     world.sync()
+    # The header counts the manager's unread notifications, which the notifications
+    # follower writes in its own time: both clients must read after it, or a slow
+    # machine shows the count to the second client only.
+    head, notifications = api.position(), api.container.notifications(api.secret).follower
+    assert eventually(lambda: notifications.position() >= head, 30)
     replica = create_engines(api.container.settings.database.url).reader
     router = ReadRouter(api.container.engines.reader, [("replica:5432/db", replica)], 5)
     router.replicas[0].in_rotation = True  # as a check would find it
