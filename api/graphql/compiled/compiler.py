@@ -125,6 +125,13 @@ class Ranged:
             f"{c}.agreement_position <= (SELECT max(created_position) FROM {self.page})"
         )
 
+    def joined(self, r: str, select: str) -> str:
+        """`select` (its rows keyed `k` by agreement position) as the CTE `r`, joined to
+        the page's agreement row; returns `r`."""
+        self.ctes.append(f"{r} AS ({select})")
+        self.joins.append(f"LEFT JOIN {r} ON {r}.k = {self.row}.created_position")
+        return r
+
 
 class _Compiler:
     def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
@@ -250,13 +257,12 @@ class _Compiler:
             c, row, from_ = self.rows_of(table, type_name, nodes)
             ordered = ", ".join(f"{c}.{column}" for column in order)
             if ranged is not None:
-                r = self.alias("r")
-                ranged.ctes.append(
-                    f"{r} AS (SELECT {c}.agreement_position AS k, json_agg(row_to_json({row}) "
+                r = ranged.joined(
+                    self.alias("r"),
+                    f"SELECT {c}.agreement_position AS k, json_agg(row_to_json({row}) "
                     f"ORDER BY {ordered}) AS j FROM {from_} WHERE {ranged.of_page(c)} "
-                    f"GROUP BY {c}.agreement_position)"
+                    f"GROUP BY {c}.agreement_position",
                 )
-                ranged.joins.append(f"LEFT JOIN {r} ON {r}.k = {t}.created_position")
                 return f"coalesce({r}.j, '[]'::json)"
             return (
                 f"coalesce((SELECT json_agg(row_to_json({row}) ORDER BY {ordered}) FROM {from_} "
@@ -266,14 +272,13 @@ class _Compiler:
             c, row, from_ = self.rows_of("reviews", "Review", nodes)
             if ranged is not None:
                 # Each agreement's latest: the range read backwards, its first per agreement.
-                r = self.alias("r")
-                ranged.ctes.append(
-                    f"{r} AS (SELECT DISTINCT ON ({c}.agreement_position) "
+                r = ranged.joined(
+                    self.alias("r"),
+                    f"SELECT DISTINCT ON ({c}.agreement_position) "
                     f"{c}.agreement_position AS k, {row} AS j FROM {from_} "
                     f"WHERE {ranged.of_page(c)} "
-                    f"ORDER BY {c}.agreement_position DESC, {c}.position DESC)"
+                    f"ORDER BY {c}.agreement_position DESC, {c}.position DESC",
                 )
-                ranged.joins.append(f"LEFT JOIN {r} ON {r}.k = {t}.created_position")
                 return f"{r}.j"
             return (
                 f"(SELECT {row} FROM {from_} WHERE {c}.agreement_id = {t}.agreement_id "
