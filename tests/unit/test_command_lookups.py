@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
@@ -115,3 +116,22 @@ def test_a_command_that_changes_people_sees_the_store_after(
     assert [p.profile.manager_id for p in result.people] == [org.other_manager_id, org.mate_id]
     assert memory_app.manager_of(org.mate2_id) == org.mate_id
     assert memory_app.manager_of(org.mate_id) == org.other_manager_id
+
+
+def test_a_copy_of_a_cached_person_shares_what_never_changes(org: Org) -> None:
+    """Each lookup copies the cached person: the frozen profile and events are shared
+    (copying them walked every field in Python), the copy's own changes stay its own."""
+    cached = org.app.repository.get(Person.id_for(org.employee_id), deepcopy_from_cache=False)
+    copied = deepcopy(cached)
+    assert copied is not cached and cached.last_event is not None
+    assert copied.profile is cached.profile  # not walked field by field
+    assert copied.last_event is cached.last_event
+    assert copied == cached
+
+    copied.update(
+        replace(copied.profile, team_id="elsewhere"),
+        UnitOfWork(org.app, org.hr, c.UpsertPeople(people=[]), org.app.clock()).meta(Role.HR),
+    )
+    assert cached.profile.team_id != "elsewhere"
+    assert not cached.pending_events and len(copied.pending_events) == 1
+    assert copied.version == cached.version + 1
