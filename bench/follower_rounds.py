@@ -9,7 +9,8 @@ round of the projector, the webhook planner and the notification planner (`catch
 and `dispatch`, as their loops do). Prints, per follower, the statements a round sends
 (SQLAlchemy's and the event store's log reads) and its `process_time`, so other
 processes' load does not move the figure; and the same of the commands themselves, by
-kind (`app.execute`: the event store's reads and writes and SQLAlchemy's statements).
+kind (`app.execute`: the event store's reads and writes and SQLAlchemy's statements),
+and what a person's lookup costs.
 Run it against another tree with `PYTHONPATH=<tree>` to compare (this file needs
 nothing but the service's modules).
 """
@@ -22,6 +23,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
+from copy import deepcopy
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -176,6 +178,28 @@ def measure(
     return lines
 
 
+def lookups(container: Container, repeat: int = 500) -> list[str]:
+    """What looking up a person costs, the best of 5 runs of `repeat`: `find_person`
+    (the store's fast-forward read and a copy of the cached person) and the copy alone."""
+    app = container.app
+    person = app.find_person("emp0")
+    assert person is not None
+    cached = app.repository.get(person.id, deepcopy_from_cache=False)
+    lines = []
+    for name, call in (
+        ("find_person", lambda: app.find_person("emp0")),
+        ("the copy of a cached person", lambda: deepcopy(cached)),
+    ):
+        best = float("inf")
+        for _ in range(5):
+            started = time.process_time()
+            for _ in range(repeat):
+                call()
+            best = min(best, (time.process_time() - started) / repeat)
+        lines.append(f"a person's lookup, {name}: {1000 * best:.4f} ms CPU")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     os.environ.setdefault("CRAFTING_MASTER_KEY", new_master_key())
@@ -189,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             for follower in followers:
                 follower.prepare()
             for line in measure(container, followers, args.commands, args.people):
+                print(line)
+            for line in lookups(container):
                 print(line)
         finally:
             container.close()
