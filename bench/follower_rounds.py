@@ -8,8 +8,11 @@ A fresh schema (dropped at the end) with a small directory; then `--commands` co
 round of the projector, the webhook planner and the notification planner (`catch_up`
 and `dispatch`, as their loops do). Prints, per follower, the statements a round sends
 (SQLAlchemy's and the event store's log reads) and its `process_time`, so other
-processes' load does not move the figure. Run it against another tree with
-`PYTHONPATH=<tree>` to compare (this file needs nothing but the service's modules).
+processes' load does not move the figure; and the same of the commands themselves, by
+kind (`app.execute`: the event store's reads and writes and SQLAlchemy's statements),
+and what a person's lookup costs.
+Run it against another tree with `PYTHONPATH=<tree>` to compare (this file needs
+nothing but the service's modules).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
+from copy import deepcopy
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -99,6 +103,17 @@ def commands(container: Container, others: int = 0) -> Callable[[int], None]:
     return run
 
 
+KINDS = ("propose", "approve", "addAdjustment", "recordReview")  # the i-th command: KINDS[i % 4]
+
+
+def _counting(call: Callable[..., Any], counted: Callable[[], None]) -> Callable[..., Any]:
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        counted()
+        return call(*args, **kwargs)
+
+    return counting
+
+
 def measure(
     container: Container, followers: list[Follower], count: int, others: int = 0
 ) -> list[str]:
@@ -120,11 +135,18 @@ def measure(
         return select(*args, **kwargs)
 
     recorder.select_notifications = reading  # type: ignore[method-assign]
+    for name in ("select_events", "insert_events"):  # a command's reads and its save
+        setattr(recorder, name, _counting(getattr(recorder, name), counted))
     run = commands(container, others)
     for follower in followers:
         follower.catch_up()
     for i in range(count):
+        kind = KINDS[i % 4]
+        current[:] = [kind]
+        started = time.process_time()
         run(i)
+        cpu[kind] += time.process_time() - started
+        current.clear()
         for follower in followers:
             follower._wake.clear()  # the save woke it: its loop's `wait` takes that in
             current[:] = [follower.name]
@@ -134,15 +156,47 @@ def measure(
             cpu[follower.name] += time.process_time() - started
             current.clear()
     lines = []
+    for kind in KINDS:
+        n = len(range(KINDS.index(kind), count, 4)) or 1
+        lines.append(
+            f"command {kind}: {statements[kind] / n:.1f} statements, "
+            f"{1000 * cpu[kind] / n:.2f} ms CPU"
+        )
+    lines.append(
+        f"commands: {sum(statements[k] for k in KINDS) / count:.1f} statements, "
+        f"{1000 * sum(cpu[k] for k in KINDS) / count:.2f} ms CPU per command"
+    )
     for follower in followers:
         name = follower.name
         per_round = statements[name] / count
         lines.append(f"{name}: {per_round:.1f} statements, {1000 * cpu[name] / count:.2f} ms CPU")
-    total = sum(cpu.values()) / count
+    total = sum(cpu[f.name] for f in followers) / count
     lines.append(
-        f"all three: {sum(statements.values()) / count:.1f} statements, "
+        f"all three: {sum(statements[f.name] for f in followers) / count:.1f} statements, "
         f"{1000 * total:.2f} ms CPU per round (one command's events)"
     )
+    return lines
+
+
+def lookups(container: Container, repeat: int = 500) -> list[str]:
+    """What looking up a person costs, the best of 5 runs of `repeat`: `find_person`
+    (the store's fast-forward read and a copy of the cached person) and the copy alone."""
+    app = container.app
+    person = app.find_person("emp0")
+    assert person is not None
+    cached = app.repository.get(person.id, deepcopy_from_cache=False)
+    lines = []
+    for name, call in (
+        ("find_person", lambda: app.find_person("emp0")),
+        ("the copy of a cached person", lambda: deepcopy(cached)),
+    ):
+        best = float("inf")
+        for _ in range(5):
+            started = time.process_time()
+            for _ in range(repeat):
+                call()
+            best = min(best, (time.process_time() - started) / repeat)
+        lines.append(f"a person's lookup, {name}: {1000 * best:.4f} ms CPU")
     return lines
 
 
@@ -159,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             for follower in followers:
                 follower.prepare()
             for line in measure(container, followers, args.commands, args.people):
+                print(line)
+            for line in lookups(container):
                 print(line)
         finally:
             container.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEvent
 
 from domain.errors import InvalidTransition, LegalHold
 from domain.metadata import ChainedAggregate, Meta, RecordedEvent
@@ -116,6 +118,20 @@ class Person(ChainedAggregate):
         # (upsertPeople) leave it as it is, and stored profiles keep their hashes.
         self.provisioning = Provisioning()
 
+    def __deepcopy__(self, memo: dict[int, object]) -> Person:
+        """The library copies a cached person each time a command or a read looks them
+        up (every command reads at least one: its employee's manager). A person's
+        state is immutable values (texts, frozen profile and provisioning, the frozen
+        last event), shared with the copy; anything else (the pending events' list) is
+        copied. Python's walk of the frozen dataclasses was ~0.045 ms a lookup."""
+        copy = object.__new__(type(self))
+        memo[id(self)] = copy
+        copy.__dict__.update(
+            (k, v if isinstance(v, _IMMUTABLE) else deepcopy(v, memo))
+            for k, v in self.__dict__.items()
+        )
+        return copy
+
     @staticmethod
     def id_for(person_id: str) -> UUID:
         return uuid5(_NAMESPACE, person_id)
@@ -176,3 +192,7 @@ class Person(ChainedAggregate):
         if self.erased:
             raise InvalidTransition(f"'{self.person_id}' was already erased.")
         self.trigger_event(self.PersonErased, **meta.event_fields())
+
+
+# What a person's state holds that no one changes in place (see Person.__deepcopy__).
+_IMMUTABLE = (str, int, float, bool, type(None), UUID, datetime, Profile, Provisioning, DomainEvent)

@@ -46,10 +46,6 @@ class WriteModel(Protocol):
         """A person of the directory, active or not."""
         ...
 
-    def manager_of(self, employee_id: str) -> str | None:
-        """The employee's current manager in the directory."""
-        ...
-
     def find_ledger(self, person_id: str) -> HoursLedger | None:
         """The person's hours ledger, or None if nothing was ever booked."""
         ...
@@ -80,6 +76,13 @@ class UnitOfWork:
     destroyed: list[str] = field(default_factory=list)  # subjects whose keys go
     undo: list[Callable[[], None]] = field(default_factory=list)  # if nothing is recorded
     then: list[Callable[[], None]] = field(default_factory=list)  # once recorded
+    # The people this attempt looked up, by id (None: not in the directory): a command
+    # asks for the same person more than once (approving reads the employee's manager
+    # for the access check, then again for the approval), and each read is a round trip
+    # to the store and a copy. Only until the attempt changes a person: from then on
+    # every lookup reads the store, as if there were no map (a handler that changed a
+    # person and looks them up again gets the stored state, not its own copy).
+    people: dict[str, Person | None] | None = field(default_factory=dict, repr=False)
 
     @property
     def actor(self) -> Actor:
@@ -118,7 +121,7 @@ class UnitOfWork:
             self.request.actor,
             party,
             agreement.employee_id,
-            self.model.manager_of(agreement.employee_id),
+            self.manager_of(agreement.employee_id),
         )
         expected = self.command.expected_version
         if expected is not None and agreement.version != expected:
@@ -131,18 +134,27 @@ class UnitOfWork:
 
     def person(self, person_id: str, field_name: str) -> Person:
         """An active person of the directory, or UNKNOWN_PERSON."""
-        person = self.model.find_person(person_id)
+        person = self.find_person(person_id)
         if person is None or not person.profile.active:
             raise UnknownPerson(f"No active person with id '{person_id}'.", field_name)
         return person
 
     def find_person(self, person_id: str) -> Person | None:
-        """A person of the directory, active or not."""
-        return self.model.find_person(person_id)
+        """A person of the directory, active or not (read once per attempt until the
+        attempt changes a person)."""
+        people = self.people
+        if people is not None and any(p is not None and p.pending_events for p in people.values()):
+            people = self.people = None  # a person looked up here was changed: the map ends
+        if people is None:
+            return self.model.find_person(person_id)
+        if person_id not in people:
+            people[person_id] = self.model.find_person(person_id)
+        return people[person_id]
 
     def manager_of(self, employee_id: str) -> str | None:
         """The employee's current manager in the directory."""
-        return self.model.manager_of(employee_id)
+        person = self.find_person(employee_id)
+        return None if person is None else person.profile.manager_id
 
     def ledger(self, person_id: str, meta: Meta) -> HoursLedger:
         """The person's hours ledger (opened if new), enlisted to be saved."""
@@ -217,6 +229,8 @@ class UnitOfWork:
 
     def enlist(self, aggregate: Aggregate) -> None:
         """Save `aggregate` with the command's other changes, atomically."""
+        if isinstance(aggregate, Person):
+            self.people = None  # a person this attempt changes: lookups read the store again
         if all(a is not aggregate for a in self.pending):
             self.pending.append(aggregate)
 
