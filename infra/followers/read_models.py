@@ -25,6 +25,7 @@ from infra.followers import positions, quarantine
 from infra.followers.errors import described, is_connection_error
 from infra.followers.follower import Follower
 from infra.followers.interface import Item
+from infra.followers.rebuild_writes import RebuildWrites
 from infra.followers.trust import alarm_untagged
 from projections.name_index import NameIndex
 from projections.projector import BatchProjector
@@ -156,34 +157,35 @@ class _Rebuild:
         collecting = gc.isenabled()
         gc.disable()  # millions of short-lived rows; nothing cyclic worth collecting
         try:
-            while True:
-                batch = self._fetch(self.follower.batch_size)
-                if batch and batch[-1].id < self.head:
-                    projector.project(self._decoded(None, batch))
-                    unflushed += len(batch)
-                    if unflushed >= REBUILD_FLUSH_EVENTS:
-                        with self.engine.begin() as conn:
-                            projector.conn = conn
-                            projector.flush()
-                        unflushed = 0
-                    self._report()
-                    continue
+            # Each flush is written by `writes` (on PostgreSQL, on its own thread and
+            # connection) while the next events are projected.
+            with RebuildWrites(self.engine) as writes:
+                while True:
+                    batch = self._fetch(self.follower.batch_size)
+                    if batch and batch[-1].id < self.head:
+                        projector.project(self._decoded(None, batch))
+                        unflushed += len(batch)
+                        if unflushed >= REBUILD_FLUSH_EVENTS:
+                            writes.submit(projector.take_writes())
+                            unflushed = 0
+                        self._report()
+                        continue
+                    # Everything up to the head written, then ordered on disk, before
+                    # the switch's lock: only what arrives meanwhile is written under it.
+                    if batch:
+                        projector.project(self._decoded(None, batch))
+                    writes.submit(projector.take_writes())
+                    writes.wait()
+                    break
 
-                def finish(conn: Connection, rest: Any) -> None:
-                    if rest:
-                        projector.project(self._decoded(conn, rest))
-                    projector.conn = conn
-                    projector.flush()
+            def finish(conn: Connection, rest: Any) -> None:
+                if rest:
+                    projector.project(self._decoded(conn, rest))
+                projector.conn = conn
+                projector.flush()
 
-                # Everything up to the head written, then ordered on disk, before the
-                # switch's lock: only what arrives meanwhile is written under it.
-                if batch:
-                    projector.project(self._decoded(None, batch))
-                with self.engine.begin() as conn:
-                    projector.conn = conn
-                    projector.flush()
-                self._cluster(self.deferred)
-                return self._switch(finish, [])
+            self._cluster(self.deferred)
+            return self._switch(finish, [])
         finally:
             if collecting:
                 gc.enable()
