@@ -618,7 +618,9 @@ class BatchProjector:
                 fresh = [k for k in keys if k not in written]
                 keys = [k for k in keys if k in written]
                 written.update(fresh)
-                steps.append(_appending(table, [stored(store[k]) for k in fresh]))
+                names = _copy_of(table)[1]
+                cells = [stored_cells(store[k], names) for k in fresh]  # copies
+                steps.append(_appending_cells(table, cells))
             changed = [stored(store[k]) for k in keys]
             if changed:
                 steps.append(_upserting(table, changed))
@@ -717,6 +719,10 @@ def _appending(table: Table, rows: list[Row]) -> Write:
     return lambda conn: append(conn, table, rows)
 
 
+def _appending_cells(table: Table, rows: list[list[Any]]) -> Write:
+    return lambda conn: append_cells(conn, table, rows)
+
+
 def _upserting(table: Table, rows: list[Row]) -> Write:
     return lambda conn: upsert_stored(conn, table, rows)
 
@@ -755,17 +761,24 @@ def _write_name_tokens(conn: Connection, rm: ReadModel, tokens: dict[str, set[st
 
 def append(conn: Connection, table: Table, rows: list[Row]) -> None:
     """Insert new rows in bulk: COPY on PostgreSQL, executemany elsewhere."""
+    if rows:
+        names = _copy_of(table)[1]
+        append_cells(conn, table, [stored_cells(row, names) for row in rows])
+
+
+def append_cells(conn: Connection, table: Table, rows: list[list[Any]]) -> None:
+    """`append` of rows as `stored_cells` gives them (sealed texts as their envelopes),
+    in the order of the table's columns."""
     if not rows:
         return
-    if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), [stored(row) for row in rows])  # sealed as envelopes
-        return
     statement, names, json_cells = _copy_of(table)
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+        return
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            values = stored_cells(row, names)  # sealed texts as their envelopes
+        for values in rows:
             for i in json_cells:
                 values[i] = Json(values[i])
             copy.write_row(values)

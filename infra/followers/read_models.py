@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -135,7 +136,10 @@ class _Rebuild:
         self.head = follower.recorder.max_notification_id() or 0
 
     def _fetch(self, limit: int) -> Any:
-        return self.follower.recorder.select_notifications(self.position + 1, limit)
+        return self._fetch_from(self.position + 1, limit)
+
+    def _fetch_from(self, start: int, limit: int) -> Any:
+        return self.follower.recorder.select_notifications(start, limit)
 
     def _decoded(self, conn: Connection | None, batch: Any) -> list[Item]:
         items, untrusted = self.follower.decode(batch)
@@ -158,11 +162,15 @@ class _Rebuild:
         gc.disable()  # millions of short-lived rows; nothing cyclic worth collecting
         try:
             # Each flush is written by `writes` (on PostgreSQL, on its own thread and
-            # connection) while the next events are projected.
-            with RebuildWrites(self.engine) as writes:
+            # connection) while the next events are projected; the next batch is read
+            # (`reads`, the recorder's pool) while this one is decoded and projected.
+            size = self.follower.batch_size
+            with RebuildWrites(self.engine) as writes, ThreadPoolExecutor(1) as reads:
+                ahead = reads.submit(self._fetch_from, 1, size)
                 while True:
-                    batch = self._fetch(self.follower.batch_size)
+                    batch = ahead.result()
                     if batch and batch[-1].id < self.head:
+                        ahead = reads.submit(self._fetch_from, batch[-1].id + 1, size)
                         projector.project(self._decoded(None, batch))
                         unflushed += len(batch)
                         if unflushed >= REBUILD_FLUSH_EVENTS:
