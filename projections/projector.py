@@ -138,11 +138,13 @@ class BatchProjector:
             if isinstance(event, IdempotencyRecord.Recorded):
                 continue  # bookkeeping of keys, not history
             self._close_months(event)
-            self._audit(position, event)
+            # The stream's id as text once per event (UUID.__str__ is Python code).
+            stream = str(event.originator_id)
+            self._audit(position, event, stream)
             if isinstance(event, ev.AgreementEvent):
-                self._agreement_event(position, event)
+                self._agreement_event(position, event, stream)
             elif isinstance(event, Person.Event):
-                self._person_event(position, event)
+                self._person_event(position, event, stream)
 
     def _close_months(self, event: RecordedEvent) -> None:
         """Store the teams' figures of the months `event` is the first to be later than
@@ -214,8 +216,7 @@ class BatchProjector:
 
     # --- events ---------------------------------------------------------------
 
-    def _agreement_event(self, position: int, event: Any) -> None:
-        aid = str(event.originator_id)
+    def _agreement_event(self, position: int, event: Any, aid: str) -> None:
         if isinstance(event, ev.Proposed):
             self.agreements[aid] = {
                 "agreement_id": aid,
@@ -506,8 +507,7 @@ class BatchProjector:
         self.dirty["outcomes"].add(event.outcome_id)
         self.outcome_agreements[row["agreement_id"]] = position
 
-    def _person_event(self, position: int, event: Person.Event) -> None:
-        stream = str(event.originator_id)
+    def _person_event(self, position: int, event: Person.Event, stream: str) -> None:
         if isinstance(event, Person.Registered):
             self.people[stream] = {
                 "person_id": event.person_id,
@@ -550,9 +550,9 @@ class BatchProjector:
         row.update(version=event.originator_version, updated_at=event.timestamp)
         self.dirty["people"].add(stream)
 
-    def _audit(self, position: int, event: RecordedEvent) -> None:
+    def _audit(self, position: int, event: RecordedEvent, stream: str) -> None:
         if isinstance(event, ev.AgreementEvent):
-            stream_type, agreement_id = "AGREEMENT", str(event.originator_id)
+            stream_type, agreement_id = "AGREEMENT", stream
         elif isinstance(event, Person.Event):
             stream_type, agreement_id = "PERSON", None
         elif isinstance(event, DeactivationGuard.Event):
@@ -568,7 +568,7 @@ class BatchProjector:
         self.inserts["audit_log"].append(
             {
                 "position": position,
-                "stream_id": str(event.originator_id),
+                "stream_id": stream,
                 "stream_type": stream_type,
                 "agreement_id": agreement_id,
                 "version": event.originator_version,
