@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import infra.followers.read_models as read_models_module
 from bench.report import postgres_cpu_seconds
 from infra.followers import Follower
-from projections.projector import BatchProjector, Write
+from projections.projector import BatchProjector
 
 F = TypeVar("F", bound=Callable[..., Any])
 PHASES = ("fetch", "decode", "preload", "project", "flush", "other")
@@ -56,21 +56,10 @@ class Breakdown:
             def _preload(self, events: list[Any]) -> None:
                 timed("preload", super()._preload)(events)
 
-            def take_writes(self) -> Write:
-                # A rebuild takes its flushes' rows here and writes them on another
-                # thread (infra.followers.rebuild_writes): the flush this thread pays
-                # is the taking; waiting for the writes falls under `other`.
-                began = time.perf_counter()
-                write = super().take_writes()
-                elapsed = time.perf_counter() - began
-                seconds["flush"] += elapsed
-                seconds["apply"] += elapsed
-                return write
-
             def flush(self) -> None:
-                began, taken = time.perf_counter(), seconds["flush"]
-                super().flush()  # its take_writes counted already
-                elapsed = time.perf_counter() - began - (seconds["flush"] - taken)
+                began = time.perf_counter()
+                super().flush()
+                elapsed = time.perf_counter() - began
                 seconds["flush"] += elapsed
                 seconds["apply"] += elapsed
 

@@ -5,7 +5,7 @@ the same in-memory rows of the batch."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
 from typing import Any
@@ -47,7 +47,6 @@ from projections.tables import ReadModel
 
 FINAL = frozenset(str(status) for status in FINAL_STATUSES)
 CHUNK = 500  # ids per IN (...) list, below SQLite's parameter limit
-Write = Callable[[Connection], None]  # a flush's writes, to run on a connection
 
 
 class BatchProjector:
@@ -138,13 +137,11 @@ class BatchProjector:
             if isinstance(event, IdempotencyRecord.Recorded):
                 continue  # bookkeeping of keys, not history
             self._close_months(event)
-            # The stream's id as text once per event (UUID.__str__ is Python code).
-            stream = str(event.originator_id)
-            self._audit(position, event, stream)
+            self._audit(position, event)
             if isinstance(event, ev.AgreementEvent):
-                self._agreement_event(position, event, stream)
+                self._agreement_event(position, event)
             elif isinstance(event, Person.Event):
-                self._person_event(position, event, stream)
+                self._person_event(position, event)
 
     def _close_months(self, event: RecordedEvent) -> None:
         """Store the teams' figures of the months `event` is the first to be later than
@@ -216,7 +213,8 @@ class BatchProjector:
 
     # --- events ---------------------------------------------------------------
 
-    def _agreement_event(self, position: int, event: Any, aid: str) -> None:
+    def _agreement_event(self, position: int, event: Any) -> None:
+        aid = str(event.originator_id)
         if isinstance(event, ev.Proposed):
             self.agreements[aid] = {
                 "agreement_id": aid,
@@ -507,7 +505,8 @@ class BatchProjector:
         self.dirty["outcomes"].add(event.outcome_id)
         self.outcome_agreements[row["agreement_id"]] = position
 
-    def _person_event(self, position: int, event: Person.Event, stream: str) -> None:
+    def _person_event(self, position: int, event: Person.Event) -> None:
+        stream = str(event.originator_id)
         if isinstance(event, Person.Registered):
             self.people[stream] = {
                 "person_id": event.person_id,
@@ -550,9 +549,9 @@ class BatchProjector:
         row.update(version=event.originator_version, updated_at=event.timestamp)
         self.dirty["people"].add(stream)
 
-    def _audit(self, position: int, event: RecordedEvent, stream: str) -> None:
+    def _audit(self, position: int, event: RecordedEvent) -> None:
         if isinstance(event, ev.AgreementEvent):
-            stream_type, agreement_id = "AGREEMENT", stream
+            stream_type, agreement_id = "AGREEMENT", str(event.originator_id)
         elif isinstance(event, Person.Event):
             stream_type, agreement_id = "PERSON", None
         elif isinstance(event, DeactivationGuard.Event):
@@ -568,7 +567,7 @@ class BatchProjector:
         self.inserts["audit_log"].append(
             {
                 "position": position,
-                "stream_id": stream,
+                "stream_id": str(event.originator_id),
                 "stream_type": stream_type,
                 "agreement_id": agreement_id,
                 "version": event.originator_version,
@@ -587,19 +586,10 @@ class BatchProjector:
 
     def flush(self) -> None:
         """Write what changed since the last flush, on `self.conn`."""
-        self.take_writes()(self.conn)
-
-    def take_writes(self) -> Write:
-        """What changed since the last flush, taken out of memory as one write to run on
-        a connection: the rows are copied (or handed over) now, so the events projected
-        after this call cannot change what it writes. A rebuild runs it on another
-        thread while it projects the next events (infra.followers.rebuild_writes)."""
-        rm, remember = self.rm, self.remember
-        steps: list[Write] = []
-        revised = sorted(self.revised)
-        self.revised = set()
-        if revised:
-            steps.append(lambda conn: _delete_revised(conn, rm, revised))
+        rm = self.rm
+        for aid_chunk in _chunks(sorted(self.revised)):
+            for table in (rm.adjustments, rm.changes):
+                self.conn.execute(delete(table).where(table.c.agreement_id.in_(aid_chunk)))
         for name, store in (
             ("agreements", self.agreements),
             ("changes", self.changes),
@@ -609,68 +599,84 @@ class BatchProjector:
             ("people", self.people),
         ):
             keys = sorted(self.dirty[name])
-            self.dirty[name].clear()
-            table = getattr(rm, name)
-            if remember:
+            if self.remember:
                 # Rows never written yet are new to the (fresh) tables: append them.
-                # `stored` copies each row (the store's rows change with later events).
-                written = self.written[name]
-                fresh = [k for k in keys if k not in written]
-                keys = [k for k in keys if k in written]
-                written.update(fresh)
-                names = _copy_of(table)[1]
-                cells = [stored_cells(store[k], names) for k in fresh]  # copies
-                steps.append(_appending_cells(table, cells))
-            changed = [stored(store[k]) for k in keys]
-            if changed:
-                steps.append(_upserting(table, changed))
-        for name, rows in list(self.inserts.items()):
-            if rows:  # rows appended once and never changed: handed over as they are
-                self.inserts[name] = []
-                steps.append(_appending(getattr(rm, name), rows))
-        late, self.late = self.late, {}
-        if late:
-            steps.append(lambda conn: _write_late(conn, rm, late))
-        steps.append(self._take_insights())
+                fresh = [k for k in keys if k not in self.written[name]]
+                append(self.conn, getattr(rm, name), [store[k] for k in fresh])
+                keys = [k for k in keys if k in self.written[name]]
+                self.written[name].update(fresh)
+            upsert(self.conn, getattr(rm, name), [store[k] for k in keys])
+            self.dirty[name].clear()
+        for name, rows in self.inserts.items():
+            if rows:
+                append(self.conn, getattr(rm, name), rows)
+                rows.clear()
+        self._write_late()
+        self._write_insights()
         if self.clock is not None and self.clock.changed:
-            clock_row = self.clock.row()
-            steps.append(lambda conn: upsert(conn, rm.insight_clock, [clock_row]))
+            upsert(self.conn, rm.insight_clock, [self.clock.row()])
             self.clock.changed = False
-        tokens, self.name_tokens = self.name_tokens, {}
-        if tokens:
-            steps.append(lambda conn: _write_name_tokens(conn, rm, tokens))
-        if remember:
+        self._write_name_tokens()
+        self.revised.clear()
+        if self.remember:
             self._forget_final()
 
-        def write(conn: Connection) -> None:
-            for step in steps:
-                step(conn)
+    def _write_late(self) -> None:
+        """The forgotten agreements outcome events reached: their columns those change."""
+        if not self.late:
+            return
+        table = self.rm.agreements
+        self.conn.execute(
+            update(table)
+            .where(table.c.agreement_id == bindparam("aid"))
+            .values(version=bindparam("v"), position=bindparam("p"), updated_at=bindparam("at")),
+            [
+                {
+                    "aid": r["agreement_id"],
+                    "v": r["version"],
+                    "p": r["position"],
+                    "at": r["updated_at"],
+                }
+                for r in self.late.values()
+            ],
+        )
+        self.late.clear()
 
-        return write
-
-    def _take_insights(self) -> Write:
+    def _write_insights(self) -> None:
         """The kept insight rows (projections.insights.kept_outcomes, kept_skills), once
         every other row of the batch is written: they are worked out from those."""
-        hasher = self.hasher
-        if hasher is None:
-            return lambda conn: None
+        if self.hasher is None:
+            return
         rm = self.rm
-        erased, self.erased = self.erased, set()
-        agreements, self.outcome_agreements = self.outcome_agreements, {}
-        people, self.outcome_people = self.outcome_people, {}
+        kept_skills.erase(self.conn, rm, self.erased)
+        self.erased.clear()
+        a = rm.agreements
+        for chunk in _chunks(sorted(self.outcome_agreements)):
+            for aid, pid in self.conn.execute(
+                select(a.c.agreement_id, a.c.employee_id).where(a.c.agreement_id.in_(chunk))
+            ):
+                at = self.outcome_agreements[aid]
+                self.outcome_people[pid] = max(at, self.outcome_people.get(pid, at))
+        kept_outcomes.refresh(self.conn, rm, self.outcome_people, self.hasher)
+        self.outcome_agreements.clear()
+        self.outcome_people.clear()
 
-        def write(conn: Connection) -> None:
-            kept_skills.erase(conn, rm, erased)
-            a = rm.agreements
-            for chunk in _chunks(sorted(agreements)):
-                for aid, pid in conn.execute(
-                    select(a.c.agreement_id, a.c.employee_id).where(a.c.agreement_id.in_(chunk))
-                ):
-                    at = agreements[aid]
-                    people[pid] = max(at, people.get(pid, at))
-            kept_outcomes.refresh(conn, rm, people, hasher)
-
-        return write
+    def _write_name_tokens(self) -> None:
+        """Each renamed or erased person's words replace what the index held for them."""
+        if not self.name_tokens:
+            return
+        table = self.rm.name_tokens
+        people = sorted(self.name_tokens)
+        for chunk in _chunks(people):
+            self.conn.execute(delete(table).where(table.c.person_id.in_(chunk)))
+        rows = [
+            {"person_id": pid, "token": token}
+            for pid in people
+            for token in sorted(self.name_tokens[pid])
+        ]
+        if rows:
+            append(self.conn, table, rows)
+        self.name_tokens.clear()
 
     def _forget_final(self) -> None:
         """Drop written agreements no event can change any more (final statuses)."""
@@ -715,70 +721,19 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
         yield items[start : start + CHUNK]
 
 
-def _appending(table: Table, rows: list[Row]) -> Write:
-    return lambda conn: append(conn, table, rows)
-
-
-def _appending_cells(table: Table, rows: list[list[Any]]) -> Write:
-    return lambda conn: append_cells(conn, table, rows)
-
-
-def _upserting(table: Table, rows: list[Row]) -> Write:
-    return lambda conn: upsert_stored(conn, table, rows)
-
-
-def _delete_revised(conn: Connection, rm: ReadModel, agreements: list[str]) -> None:
-    """A revised proposal's adjustments and changes go: the revision's are written anew."""
-    for aid_chunk in _chunks(agreements):
-        for table in (rm.adjustments, rm.changes):
-            conn.execute(delete(table).where(table.c.agreement_id.in_(aid_chunk)))
-
-
-def _write_late(conn: Connection, rm: ReadModel, late: dict[str, Row]) -> None:
-    """The forgotten agreements outcome events reached: their columns those change."""
-    table = rm.agreements
-    conn.execute(
-        update(table)
-        .where(table.c.agreement_id == bindparam("aid"))
-        .values(version=bindparam("v"), position=bindparam("p"), updated_at=bindparam("at")),
-        [
-            {"aid": r["agreement_id"], "v": r["version"], "p": r["position"], "at": r["updated_at"]}
-            for r in late.values()
-        ],
-    )
-
-
-def _write_name_tokens(conn: Connection, rm: ReadModel, tokens: dict[str, set[str]]) -> None:
-    """Each renamed or erased person's words replace what the index held for them."""
-    table = rm.name_tokens
-    people = sorted(tokens)
-    for chunk in _chunks(people):
-        conn.execute(delete(table).where(table.c.person_id.in_(chunk)))
-    rows = [{"person_id": pid, "token": token} for pid in people for token in sorted(tokens[pid])]
-    if rows:
-        append(conn, table, rows)
-
-
 def append(conn: Connection, table: Table, rows: list[Row]) -> None:
     """Insert new rows in bulk: COPY on PostgreSQL, executemany elsewhere."""
-    if rows:
-        names = _copy_of(table)[1]
-        append_cells(conn, table, [stored_cells(row, names) for row in rows])
-
-
-def append_cells(conn: Connection, table: Table, rows: list[list[Any]]) -> None:
-    """`append` of rows as `stored_cells` gives them (sealed texts as their envelopes),
-    in the order of the table's columns."""
     if not rows:
         return
-    statement, names, json_cells = _copy_of(table)
     if conn.dialect.name != "postgresql":
-        conn.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+        conn.execute(table.insert(), [stored(row) for row in rows])  # sealed as envelopes
         return
+    statement, names, json_cells = _copy_of(table)
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for values in rows:
+        for row in rows:
+            values = stored_cells(row, names)  # sealed texts as their envelopes
             for i in json_cells:
                 values[i] = Json(values[i])
             copy.write_row(values)
@@ -796,12 +751,8 @@ def _copy_of(table: Table) -> tuple[str, tuple[str, ...], tuple[int, ...]]:
 
 def upsert(conn: Connection, table: Table, rows: list[Row]) -> None:
     """Insert or replace rows by primary key, as one bulk statement."""
-    upsert_stored(conn, table, [stored(row) for row in rows])  # sealed texts as envelopes
-
-
-def upsert_stored(conn: Connection, table: Table, rows: list[Row]) -> None:
-    """`upsert` of rows already as `stored` writes them."""
     if rows:
+        rows = [stored(row) for row in rows]  # sealed texts as their envelopes
         conn.execute(_upsert_statement(table, conn.dialect.name), rows)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -26,7 +25,6 @@ from infra.followers import positions, quarantine
 from infra.followers.errors import described, is_connection_error
 from infra.followers.follower import Follower
 from infra.followers.interface import Item
-from infra.followers.rebuild_writes import RebuildWrites
 from infra.followers.trust import alarm_untagged
 from projections.name_index import NameIndex
 from projections.projector import BatchProjector
@@ -136,10 +134,7 @@ class _Rebuild:
         self.head = follower.recorder.max_notification_id() or 0
 
     def _fetch(self, limit: int) -> Any:
-        return self._fetch_from(self.position + 1, limit)
-
-    def _fetch_from(self, start: int, limit: int) -> Any:
-        return self.follower.recorder.select_notifications(start, limit)
+        return self.follower.recorder.select_notifications(self.position + 1, limit)
 
     def _decoded(self, conn: Connection | None, batch: Any) -> list[Item]:
         items, untrusted = self.follower.decode(batch)
@@ -161,39 +156,34 @@ class _Rebuild:
         collecting = gc.isenabled()
         gc.disable()  # millions of short-lived rows; nothing cyclic worth collecting
         try:
-            # Each flush is written by `writes` (on PostgreSQL, on its own thread and
-            # connection) while the next events are projected; the next batch is read
-            # (`reads`, the recorder's pool) while this one is decoded and projected.
-            size = self.follower.batch_size
-            with RebuildWrites(self.engine) as writes, ThreadPoolExecutor(1) as reads:
-                ahead = reads.submit(self._fetch_from, 1, size)
-                while True:
-                    batch = ahead.result()
-                    if batch and batch[-1].id < self.head:
-                        ahead = reads.submit(self._fetch_from, batch[-1].id + 1, size)
-                        projector.project(self._decoded(None, batch))
-                        unflushed += len(batch)
-                        if unflushed >= REBUILD_FLUSH_EVENTS:
-                            writes.submit(projector.take_writes())
-                            unflushed = 0
-                        self._report()
-                        continue
-                    # Everything up to the head written, then ordered on disk, before
-                    # the switch's lock: only what arrives meanwhile is written under it.
-                    if batch:
-                        projector.project(self._decoded(None, batch))
-                    writes.submit(projector.take_writes())
-                    writes.wait()
-                    break
+            while True:
+                batch = self._fetch(self.follower.batch_size)
+                if batch and batch[-1].id < self.head:
+                    projector.project(self._decoded(None, batch))
+                    unflushed += len(batch)
+                    if unflushed >= REBUILD_FLUSH_EVENTS:
+                        with self.engine.begin() as conn:
+                            projector.conn = conn
+                            projector.flush()
+                        unflushed = 0
+                    self._report()
+                    continue
 
-            def finish(conn: Connection, rest: Any) -> None:
-                if rest:
-                    projector.project(self._decoded(conn, rest))
-                projector.conn = conn
-                projector.flush()
+                def finish(conn: Connection, rest: Any) -> None:
+                    if rest:
+                        projector.project(self._decoded(conn, rest))
+                    projector.conn = conn
+                    projector.flush()
 
-            self._cluster(self.deferred)
-            return self._switch(finish, [])
+                # Everything up to the head written, then ordered on disk, before the
+                # switch's lock: only what arrives meanwhile is written under it.
+                if batch:
+                    projector.project(self._decoded(None, batch))
+                with self.engine.begin() as conn:
+                    projector.conn = conn
+                    projector.flush()
+                self._cluster(self.deferred)
+                return self._switch(finish, [])
         finally:
             if collecting:
                 gc.enable()
