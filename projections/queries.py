@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, or_, select, tuple_
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.sql import ColumnElement
 
 from projections.rows import Row
@@ -230,6 +241,14 @@ def cursor_of(row: Row) -> Cursor:
 LIST_TOTAL = "list_total_"  # the list's count, carried by each row of a run (then dropped)
 
 
+# The latest run of a list is made five times per agreement page (SQLAlchemy's building
+# of it and its cache key were a third of a run's CPU): built once per table and length,
+# the agreement a named parameter. Tables are per read-model generation: bounded.
+_LATEST_RUNS: dict[tuple[Table, int], Select[Any]] = {}
+LATEST_RUNS_KEPT = 256
+_RUN_OF = "run_agreement_id"
+
+
 def list_slice(
     conn: Connection,
     rm: ReadModel,
@@ -245,41 +264,69 @@ def list_slice(
     the list's index (agreement, position[, seq]), however long the list, carrying the
     list's count for the page's headings (so the latest run is one statement: nothing is
     later), and for an earlier or later run one more count, of the rows after it."""
-    table = getattr(rm, kind)
-    keys = [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
-    where = [table.c.agreement_id == agreement_id]
-    if kind == "changes":
-        where.append(table.c.reverted_by.is_(None))
-    key = tuple_(*keys)
-
-    def count(*more: ColumnElement[bool]) -> Select[Any]:
-        return select(func.count()).select_from(table).where(*where, *more)
-
-    # The count rides along as an uncorrelated subquery (computed once per statement,
-    # on both databases): one round trip fewer per list on PostgreSQL.
-    query = select(table, count().scalar_subquery().label(LIST_TOTAL)).where(*where).limit(shown)
-    if after is not None:
-        query = query.where(key > tuple_(*after[: len(keys)])).order_by(*keys)
+    table: Table = getattr(rm, kind)
+    keys = _run_keys(table)
+    latest = before is None and after is None
+    if latest:
+        query = _LATEST_RUNS.get((table, shown))
+        if query is None:
+            query = _run(table, kind, shown, None, None)
+            if len(_LATEST_RUNS) >= LATEST_RUNS_KEPT:
+                _LATEST_RUNS.clear()
+            _LATEST_RUNS[table, shown] = query
     else:
-        if before is not None:
-            query = query.where(key < tuple_(*before[: len(keys)]))
-        query = query.order_by(*(k.desc() for k in keys))
-    rows = _rows(conn, query)
+        query = _run(table, kind, shown, before, after)
+    rows = _rows(conn, query, {_RUN_OF: agreement_id})
     rows = rows if after is not None else rows[::-1]
     totals = {row.pop(LIST_TOTAL) for row in rows}
-    latest = before is None and after is None
     if totals:
         total = int(totals.pop())
     else:  # no row to carry it: the latest run of an empty list, or past either end
-        total = 0 if latest else int(conn.execute(count()).scalar_one())
+        total = (
+            0
+            if latest
+            else int(conn.execute(_count(table, kind), {_RUN_OF: agreement_id}).scalar_one())
+        )
     if latest:
         later = 0  # the latest run: nothing was recorded after it (no query for that)
     elif rows:
-        after_run = count(key > tuple_(*cursor_of(rows[-1])[: len(keys)]))
-        later = int(conn.execute(after_run).scalar_one())
+        after_run = _count(table, kind, tuple_(*keys) > tuple_(*cursor_of(rows[-1])[: len(keys)]))
+        later = int(conn.execute(after_run, {_RUN_OF: agreement_id}).scalar_one())
     else:  # nothing in the run: everything is on the side it was asked from
         later = total if before is not None else 0
     return Slice(rows, total, later)
+
+
+def _run_keys(table: Table) -> list[ColumnElement[Any]]:
+    return [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
+
+
+def _run_of(table: Table, kind: str) -> list[ColumnElement[bool]]:
+    """The rows of one agreement's list (the agreement the named parameter `_RUN_OF`)."""
+    where = [table.c.agreement_id == bindparam(_RUN_OF)]
+    if kind == "changes":
+        where.append(table.c.reverted_by.is_(None))
+    return where
+
+
+def _count(table: Table, kind: str, *more: ColumnElement[bool]) -> Select[Any]:
+    return select(func.count()).select_from(table).where(*_run_of(table, kind), *more)
+
+
+def _run(
+    table: Table, kind: str, shown: int, before: Cursor | None, after: Cursor | None
+) -> Select[Any]:
+    keys = _run_keys(table)
+    key = tuple_(*keys)
+    # The count rides along as an uncorrelated subquery (computed once per statement,
+    # on both databases): one round trip fewer per list on PostgreSQL.
+    total = _count(table, kind).scalar_subquery().label(LIST_TOTAL)
+    query = select(table, total).where(*_run_of(table, kind)).limit(shown)
+    if after is not None:
+        return query.where(key > tuple_(*after[: len(keys)])).order_by(*keys)
+    if before is not None:
+        query = query.where(key < tuple_(*before[: len(keys)]))
+    return query.order_by(*(k.desc() for k in keys))
 
 
 def children_by_id(
