@@ -8,12 +8,13 @@ caller's visibility is part of the SQL, so a page never needs filtering afterwar
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Integer,
     Select,
@@ -94,6 +95,28 @@ def _rows(conn: Connection, query: Select[Any], params: dict[str, Any] | None = 
     result = conn.execute(query, params or {})
     names = list(result.keys())
     return [dict(zip(names, r, strict=True)) for r in result]
+
+
+# The statements every page runs, built once per read-model table and shape, their values
+# named parameters (an IN list an expanding one): SQLAlchemy's building of a select and
+# of its cache key cost about as much CPU as running it. Tables are per read-model
+# generation: bounded (then it starts over).
+_BUILT: dict[tuple[Any, ...], Select[Any]] = {}
+BUILT_KEPT = 512
+
+
+def _built(key: tuple[Any, ...], build: Callable[[], Select[Any]]) -> Select[Any]:
+    found = _BUILT.get(key)
+    if found is None:
+        found = build()
+        if len(_BUILT) >= BUILT_KEPT:
+            _BUILT.clear()
+        _BUILT[key] = found
+    return found
+
+
+def _ids() -> BindParameter[Any]:
+    return bindparam("ids", expanding=True)
 
 
 DueKey = tuple[date, int]
@@ -187,14 +210,18 @@ def agreements_by_id(
 ) -> dict[str, Row]:
     """The visible agreements among `ids` (invisible ones are simply absent)."""
     a = rm.agreements
-    visible = _visible(rm, viewer)
-    params = {} if visible is None else {"viewer_id": viewer.person_id}
+
+    def build() -> Select[Any]:
+        query = select(a).where(a.c.agreement_id.in_(_ids()))
+        visible = _visible(rm, viewer)
+        return query if visible is None else query.where(visible)
+
+    # The viewer's kind decides the SQL (`_visible`).
+    query = _built(("agreements_by_id", a, viewer.sees_all, viewer.is_manager), build)
+    params: dict[str, Any] = {} if viewer.sees_all else {"viewer_id": viewer.person_id}
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):
-        query = select(a).where(a.c.agreement_id.in_(chunk))
-        if visible is not None:
-            query = query.where(visible)
-        found.update((r["agreement_id"], r) for r in _rows(conn, query, params))
+        found.update((r["agreement_id"], r) for r in _rows(conn, query, params | {"ids": chunk}))
     return found
 
 
@@ -204,11 +231,13 @@ def children(
     """Adjustments, reallocations, reviews, artifacts or changes of many agreements in
     one query per 500 agreements, each list in recorded order."""
     table = getattr(rm, kind)
+    query = _built(
+        ("children", table),
+        lambda: select(table).where(table.c.agreement_id.in_(_ids())).order_by(*_run_keys(table)),
+    )
     grouped: dict[str, list[Row]] = defaultdict(list)
     for chunk in _chunks(agreement_ids):
-        order = [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
-        query = select(table).where(table.c.agreement_id.in_(chunk)).order_by(*order)
-        for row in _rows(conn, query):
+        for row in _rows(conn, query, {"ids": chunk}):
             grouped[row["agreement_id"]].append(row)
     return grouped
 
@@ -241,11 +270,6 @@ def cursor_of(row: Row) -> Cursor:
 LIST_TOTAL = "list_total_"  # the list's count, carried by each row of a run (then dropped)
 
 
-# The latest run of a list is made five times per agreement page (SQLAlchemy's building
-# of it and its cache key were a third of a run's CPU): built once per table and length,
-# the agreement a named parameter. Tables are per read-model generation: bounded.
-_LATEST_RUNS: dict[tuple[Table, int], Select[Any]] = {}
-LATEST_RUNS_KEPT = 256
 _RUN_OF = "run_agreement_id"
 
 
@@ -268,12 +292,8 @@ def list_slice(
     keys = _run_keys(table)
     latest = before is None and after is None
     if latest:
-        query = _LATEST_RUNS.get((table, shown))
-        if query is None:
-            query = _run(table, kind, shown, None, None)
-            if len(_LATEST_RUNS) >= LATEST_RUNS_KEPT:
-                _LATEST_RUNS.clear()
-            _LATEST_RUNS[table, shown] = query
+        # Five per agreement page (`_built`): the agreement a named parameter.
+        query = _built(("latest_run", table, shown), lambda: _run(table, kind, shown, None, None))
     else:
         query = _run(table, kind, shown, before, after)
     rows = _rows(conn, query, {_RUN_OF: agreement_id})
@@ -338,11 +358,14 @@ def children_by_id(
     key = {"adjustments": "adjustment_id", "reallocations": "reallocation_id"}.get(
         kind, "change_id"
     )
-    wanted = sorted(set(ids))
+    query = _built(
+        ("children_by_id", table),
+        lambda: select(table).where(*_run_of(table, ""), table.c[key].in_(_ids())),
+    )
     found: dict[str, Row] = {}
-    for chunk in _chunks(wanted):
-        query = select(table).where(table.c.agreement_id == agreement_id, table.c[key].in_(chunk))
-        found.update((str(r[key]), r) for r in _rows(conn, query))
+    for chunk in _chunks(ids):
+        params = {_RUN_OF: agreement_id, "ids": chunk}
+        found.update((str(r[key]), r) for r in _rows(conn, query, params))
     return found
 
 
@@ -404,11 +427,16 @@ def people_by_id(
 ) -> dict[str, Row]:
     """The people among `ids` in the directory: whole rows, or only `columns`."""
     p = rm.people
-    picked: list[Any] = [p.c[name] for name in columns] or [p]
+    names = tuple(columns)
+
+    def build() -> Select[Any]:
+        picked: list[Any] = [p.c[name] for name in names] or [p]
+        return select(*picked).where(p.c.person_id.in_(_ids()))
+
+    query = _built(("people_by_id", p, names), build)
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):
-        query = select(*picked).where(p.c.person_id.in_(chunk))
-        found.update((r["person_id"], r) for r in _rows(conn, query))
+        found.update((r["person_id"], r) for r in _rows(conn, query, {"ids": chunk}))
     return found
 
 
