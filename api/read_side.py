@@ -30,6 +30,7 @@ from projections.queries import AgreementCriteria as AgreementCriteria
 from projections.queries import Around as Around
 from projections.queries import AuditFilter as AuditFilter
 from projections.queries import Cursor as Cursor
+from projections.queries import Named as Named
 from projections.queries import ReadScope as ReadScope
 from projections.queries import Slice as Slice
 from projections.queries import agreements_by_id as agreements_by_id

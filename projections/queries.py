@@ -8,12 +8,24 @@ caller's visibility is part of the SQL, so a page never needs filtering afterwar
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, or_, select, tuple_
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.sql import ColumnElement
 
 from projections.rows import Row
@@ -83,6 +95,28 @@ def _rows(conn: Connection, query: Select[Any], params: dict[str, Any] | None = 
     result = conn.execute(query, params or {})
     names = list(result.keys())
     return [dict(zip(names, r, strict=True)) for r in result]
+
+
+# The statements every page runs, built once per read-model table and shape, their values
+# named parameters (an IN list an expanding one): SQLAlchemy's building of a select and
+# of its cache key cost about as much CPU as running it. Tables are per read-model
+# generation: bounded (then it starts over).
+_BUILT: dict[tuple[Any, ...], Select[Any]] = {}
+BUILT_KEPT = 512
+
+
+def _built(key: tuple[Any, ...], build: Callable[[], Select[Any]]) -> Select[Any]:
+    found = _BUILT.get(key)
+    if found is None:
+        found = build()
+        if len(_BUILT) >= BUILT_KEPT:
+            _BUILT.clear()
+        _BUILT[key] = found
+    return found
+
+
+def _ids() -> BindParameter[Any]:
+    return bindparam("ids", expanding=True)
 
 
 DueKey = tuple[date, int]
@@ -176,14 +210,18 @@ def agreements_by_id(
 ) -> dict[str, Row]:
     """The visible agreements among `ids` (invisible ones are simply absent)."""
     a = rm.agreements
-    visible = _visible(rm, viewer)
-    params = {} if visible is None else {"viewer_id": viewer.person_id}
+
+    def build() -> Select[Any]:
+        query = select(a).where(a.c.agreement_id.in_(_ids()))
+        visible = _visible(rm, viewer)
+        return query if visible is None else query.where(visible)
+
+    # The viewer's kind decides the SQL (`_visible`).
+    query = _built(("agreements_by_id", a, viewer.sees_all, viewer.is_manager), build)
+    params: dict[str, Any] = {} if viewer.sees_all else {"viewer_id": viewer.person_id}
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):
-        query = select(a).where(a.c.agreement_id.in_(chunk))
-        if visible is not None:
-            query = query.where(visible)
-        found.update((r["agreement_id"], r) for r in _rows(conn, query, params))
+        found.update((r["agreement_id"], r) for r in _rows(conn, query, params | {"ids": chunk}))
     return found
 
 
@@ -193,11 +231,13 @@ def children(
     """Adjustments, reallocations, reviews, artifacts or changes of many agreements in
     one query per 500 agreements, each list in recorded order."""
     table = getattr(rm, kind)
+    query = _built(
+        ("children", table),
+        lambda: select(table).where(table.c.agreement_id.in_(_ids())).order_by(*_run_keys(table)),
+    )
     grouped: dict[str, list[Row]] = defaultdict(list)
     for chunk in _chunks(agreement_ids):
-        order = [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
-        query = select(table).where(table.c.agreement_id.in_(chunk)).order_by(*order)
-        for row in _rows(conn, query):
+        for row in _rows(conn, query, {"ids": chunk}):
             grouped[row["agreement_id"]].append(row)
     return grouped
 
@@ -230,6 +270,9 @@ def cursor_of(row: Row) -> Cursor:
 LIST_TOTAL = "list_total_"  # the list's count, carried by each row of a run (then dropped)
 
 
+_RUN_OF = "run_agreement_id"
+
+
 def list_slice(
     conn: Connection,
     rm: ReadModel,
@@ -245,41 +288,65 @@ def list_slice(
     the list's index (agreement, position[, seq]), however long the list, carrying the
     list's count for the page's headings (so the latest run is one statement: nothing is
     later), and for an earlier or later run one more count, of the rows after it."""
-    table = getattr(rm, kind)
-    keys = [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
-    where = [table.c.agreement_id == agreement_id]
-    if kind == "changes":
-        where.append(table.c.reverted_by.is_(None))
-    key = tuple_(*keys)
-
-    def count(*more: ColumnElement[bool]) -> Select[Any]:
-        return select(func.count()).select_from(table).where(*where, *more)
-
-    # The count rides along as an uncorrelated subquery (computed once per statement,
-    # on both databases): one round trip fewer per list on PostgreSQL.
-    query = select(table, count().scalar_subquery().label(LIST_TOTAL)).where(*where).limit(shown)
-    if after is not None:
-        query = query.where(key > tuple_(*after[: len(keys)])).order_by(*keys)
+    table: Table = getattr(rm, kind)
+    keys = _run_keys(table)
+    latest = before is None and after is None
+    if latest:
+        # Five per agreement page (`_built`): the agreement a named parameter.
+        query = _built(("latest_run", table, shown), lambda: _run(table, kind, shown, None, None))
     else:
-        if before is not None:
-            query = query.where(key < tuple_(*before[: len(keys)]))
-        query = query.order_by(*(k.desc() for k in keys))
-    rows = _rows(conn, query)
+        query = _run(table, kind, shown, before, after)
+    rows = _rows(conn, query, {_RUN_OF: agreement_id})
     rows = rows if after is not None else rows[::-1]
     totals = {row.pop(LIST_TOTAL) for row in rows}
-    latest = before is None and after is None
     if totals:
         total = int(totals.pop())
     else:  # no row to carry it: the latest run of an empty list, or past either end
-        total = 0 if latest else int(conn.execute(count()).scalar_one())
+        total = (
+            0
+            if latest
+            else int(conn.execute(_count(table, kind), {_RUN_OF: agreement_id}).scalar_one())
+        )
     if latest:
         later = 0  # the latest run: nothing was recorded after it (no query for that)
     elif rows:
-        after_run = count(key > tuple_(*cursor_of(rows[-1])[: len(keys)]))
-        later = int(conn.execute(after_run).scalar_one())
+        after_run = _count(table, kind, tuple_(*keys) > tuple_(*cursor_of(rows[-1])[: len(keys)]))
+        later = int(conn.execute(after_run, {_RUN_OF: agreement_id}).scalar_one())
     else:  # nothing in the run: everything is on the side it was asked from
         later = total if before is not None else 0
     return Slice(rows, total, later)
+
+
+def _run_keys(table: Table) -> list[ColumnElement[Any]]:
+    return [table.c.position] + ([table.c.seq] if "seq" in table.c else [])
+
+
+def _run_of(table: Table, kind: str) -> list[ColumnElement[bool]]:
+    """The rows of one agreement's list (the agreement the named parameter `_RUN_OF`)."""
+    where = [table.c.agreement_id == bindparam(_RUN_OF)]
+    if kind == "changes":
+        where.append(table.c.reverted_by.is_(None))
+    return where
+
+
+def _count(table: Table, kind: str, *more: ColumnElement[bool]) -> Select[Any]:
+    return select(func.count()).select_from(table).where(*_run_of(table, kind), *more)
+
+
+def _run(
+    table: Table, kind: str, shown: int, before: Cursor | None, after: Cursor | None
+) -> Select[Any]:
+    keys = _run_keys(table)
+    key = tuple_(*keys)
+    # The count rides along as an uncorrelated subquery (computed once per statement,
+    # on both databases): one round trip fewer per list on PostgreSQL.
+    total = _count(table, kind).scalar_subquery().label(LIST_TOTAL)
+    query = select(table, total).where(*_run_of(table, kind)).limit(shown)
+    if after is not None:
+        return query.where(key > tuple_(*after[: len(keys)])).order_by(*keys)
+    if before is not None:
+        query = query.where(key < tuple_(*before[: len(keys)]))
+    return query.order_by(*(k.desc() for k in keys))
 
 
 def children_by_id(
@@ -291,11 +358,14 @@ def children_by_id(
     key = {"adjustments": "adjustment_id", "reallocations": "reallocation_id"}.get(
         kind, "change_id"
     )
-    wanted = sorted(set(ids))
+    query = _built(
+        ("children_by_id", table),
+        lambda: select(table).where(*_run_of(table, ""), table.c[key].in_(_ids())),
+    )
     found: dict[str, Row] = {}
-    for chunk in _chunks(wanted):
-        query = select(table).where(table.c.agreement_id == agreement_id, table.c[key].in_(chunk))
-        found.update((str(r[key]), r) for r in _rows(conn, query))
+    for chunk in _chunks(ids):
+        params = {_RUN_OF: agreement_id, "ids": chunk}
+        found.update((str(r[key]), r) for r in _rows(conn, query, params))
     return found
 
 
@@ -357,12 +427,21 @@ def people_by_id(
 ) -> dict[str, Row]:
     """The people among `ids` in the directory: whole rows, or only `columns`."""
     p = rm.people
-    picked: list[Any] = [p.c[name] for name in columns] or [p]
+    names = tuple(columns)
+
+    def build() -> Select[Any]:
+        picked: list[Any] = [p.c[name] for name in names] or [p]
+        return select(*picked).where(p.c.person_id.in_(_ids()))
+
+    query = _built(("people_by_id", p, names), build)
     found: dict[str, Row] = {}
     for chunk in _chunks(ids):
-        query = select(*picked).where(p.c.person_id.in_(chunk))
-        found.update((r["person_id"], r) for r in _rows(conn, query))
+        found.update((r["person_id"], r) for r in _rows(conn, query, {"ids": chunk}))
     return found
+
+
+Named = tuple[str, str]
+"""A person as (person id, display name)."""
 
 
 @dataclass(frozen=True)
@@ -371,7 +450,9 @@ class Around:
 
     manager_id: str | None  # whom the employee reports to now
     names: dict[str, str]  # person id -> display name: the ids asked and the manager
-    reports: list[Row] | None  # the manager's active reports (NAMED), by id; None: not asked
+    # The manager's active reports, by id, as (person id, display name): the rows the
+    # receiver list is kept by (`domain.sealing.Kept`); None: not asked.
+    reports: list[Named] | None
 
 
 def people_around(
@@ -389,25 +470,28 @@ def people_around(
     first = or_(p.c.person_id.in_(chunks[0]), p.c.person_id == boss)
     if reports:
         first = or_(first, and_(p.c.manager_id == boss, p.c.active.is_(True)))
-    # Ordered by id as `reports_of` orders them (the database's collation decides).
-    rows = _rows(conn, select(*columns).where(first).order_by(p.c.person_id))
-    found = {r["person_id"]: r for r in rows}
+    # Ordered by id as `reports_of` orders them (the database's collation decides). The
+    # rows stay the driver's tuples (person id, name, manager, active): a manager's
+    # hundreds of reports were made into dicts twice per agreement page, a tenth of it.
+    rows = conn.execute(select(*columns).where(first).order_by(p.c.person_id)).all()
+    found = {r[0]: r for r in rows}
     for chunk in chunks[1:]:
-        more = select(*columns).where(p.c.person_id.in_(chunk))
-        found.update((r["person_id"], r) for r in _rows(conn, more))
+        found.update(
+            (r[0], r) for r in conn.execute(select(*columns).where(p.c.person_id.in_(chunk)))
+        )
     employee = found.get(employee_id)
-    manager_id = employee["manager_id"] if employee else None
+    manager_id = employee[2] if employee else None
     named = {*ids, employee_id} | ({manager_id} if manager_id else set())
-    names = {pid: r["display_name"] for pid, r in found.items() if pid in named}
+    names = {pid: r[1] for pid, r in found.items() if pid in named}
     managed = None
     if reports:
         # Every report is in the first statement's rows (the reports' condition is
         # there), in its order.
-        managed = [
-            {"person_id": r["person_id"], "display_name": r["display_name"]}
-            for r in rows
-            if manager_id is not None and r["manager_id"] == manager_id and r["active"]
-        ]
+        managed = (
+            [(r[0], r[1]) for r in rows if r[2] == manager_id and r[3]]
+            if manager_id is not None
+            else []
+        )
     return Around(manager_id, names, managed)
 
 

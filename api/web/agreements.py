@@ -89,7 +89,7 @@ class Detail:
     runs: dict[str, read_side.Slice] = field(default_factory=dict)
     # The manager's active reports (id and name), when read with the page's names; None
     # when not (the manager's section then reads them).
-    reports: list[Row] | None = None
+    reports: list[read_side.Named] | None = None
 
 
 DetailRows = tuple[

@@ -58,26 +58,25 @@ def agreement_section(
     else:  # the revert preview's page: every change (which a revert would undo)
         changes = read_side.children(conn, rm, "changes", [key]).get(key, [])
         shown = {"named": named_all(changes, detail.children)}
-    receivers = []
+    receivers: list[read_side.Named] = []
     if detail.manager_id is not None:
         # Only the names the form's list shows (each a sealed value to open); read with
         # the page's names when it was (`_detail`).
         receivers = (
             list(detail.reports)
             if detail.reports is not None
-            else read_side.reports_of(conn, rm, detail.manager_id, read_side.NAMED)
+            else [
+                (r["person_id"], r["display_name"])
+                for r in read_side.reports_of(conn, rm, detail.manager_id, read_side.NAMED)
+            ]
         )
         # The manager's name was read with the page's names (`_detail`): no query more.
         if detail.manager_id in detail.names:
-            receivers.append(
-                {"person_id": detail.manager_id, "display_name": detail.names[detail.manager_id]}
-            )
+            receivers.append((detail.manager_id, detail.names[detail.manager_id]))
     employee = detail.agreement["employee_id"]
     # The same names on every request: opened, sorted and rendered once, then kept by
     # the key ring while their keys stay cached (`domain.sealing.Kept`).
-    others = tuple(
-        (r["person_id"], r["display_name"]) for r in receivers if r["person_id"] != employee
-    )
+    others = tuple(r for r in receivers if r[0] != employee)
     return {"changes": changes, "receivers": Kept(others, receiver_options)} | shown
 
 

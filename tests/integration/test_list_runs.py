@@ -65,3 +65,44 @@ def test_the_latest_run_of_a_list_costs_one_statement_and_counts_as_the_others(
     assert (latest.total, latest.later, latest.earlier, len(latest.rows)) == (7, 0, 4, 3)
     assert (earlier.total, earlier.later, earlier.earlier) == (7, 3, 1)
     assert again.rows == latest.rows and again.later == latest.later == 0
+
+
+def test_the_latest_run_is_built_once_and_reads_each_agreements_own_rows(
+    container: Container,
+) -> None:
+    # The agreement page asks for five latest runs per request: the statement is built
+    # once per list and length (its agreement a parameter), not per request.
+    container.prepare()
+    org = Org(container.app)
+    agreements = [org.active(), org.active()]
+    for n, agreement in enumerate(agreements):
+        for i in range(n + 2):
+            org.run(
+                org.manager,
+                c.AddAdjustment(
+                    agreement_id=agreement.id,
+                    adjustment=AdjustmentDraft(AdjustmentKind.COGNITIVE, f"A{n} {i}", 0),
+                ),
+            )
+    container.projector.catch_up()
+    engine = container.engines.reader
+    executed: list[Any] = []
+
+    def seen(_conn: Any, clause: Any, *_: Any) -> None:
+        executed.append(clause)
+
+    with engine.connect() as conn:
+        rm = q.live_read_model(conn)
+        event.listen(engine, "before_execute", seen)
+        try:
+            runs = [q.list_slice(conn, rm, "adjustments", str(a.id), 3) for a in agreements]
+            runs += [q.list_slice(conn, rm, "adjustments", str(a.id), 3) for a in agreements]
+        finally:
+            event.remove(engine, "before_execute", seen)
+        # Every row and count as a run read by its own earlier runs' statements.
+        for run, agreement in zip(runs, agreements * 2, strict=True):
+            assert {r["agreement_id"] for r in run.rows} == {str(agreement.id)}
+            every = q.list_slice(conn, rm, "adjustments", str(agreement.id), 9, after=(0, 0))
+            assert run.rows == every.rows[-3:] and run.total == every.total
+    assert [run.total for run in runs] == [3, 4, 3, 4]  # the approval's adjustment too
+    assert len(executed) == 4 and len({id(clause) for clause in executed}) == 1

@@ -20,7 +20,11 @@ def _three_reads(conn: Any, rm: Any, employee_id: str, ids: set[str]) -> q.Aroun
     manager_id = employee[employee_id]["manager_id"] if employee_id in employee else None
     named = ids | {employee_id} | ({manager_id} if manager_id else set())
     names = {pid: r["display_name"] for pid, r in q.people_by_id(conn, rm, named, q.NAMED).items()}
-    reports = q.reports_of(conn, rm, manager_id, q.NAMED) if manager_id else []
+    reports = (
+        [(r["person_id"], r["display_name"]) for r in q.reports_of(conn, rm, manager_id, q.NAMED)]
+        if manager_id
+        else []
+    )
     return q.Around(manager_id, names, reports)
 
 
