@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 
 from domain.application import commands as c
 from domain.errors import DomainError, Forbidden
@@ -157,3 +159,18 @@ def snapshot(engine: Engine) -> dict[str, list[dict[str, Any]]]:
             rows = conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()
             tables[table.name.split("_", 1)[1]] = [dict(r) for r in rows]
     return tables
+
+
+@contextmanager
+def executed_statements(engine: Engine, into: list[Any]) -> Iterator[None]:
+    """Each statement object `engine` executes meanwhile, appended to `into`: a statement
+    built once is the same object every time it runs."""
+
+    def seen(_conn: Any, clause: Any, *_: Any) -> None:
+        into.append(clause)
+
+    event.listen(engine, "before_execute", seen)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_execute", seen)

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
-
 from domain.values import AdjustmentDraft, AdjustmentKind
 from infra.bootstrap import Container
 from projections import queries as q
+from tests.readmodel import executed_statements
 from tests.support import Org
 
 
@@ -24,17 +23,13 @@ def test_each_read_is_built_once_and_answers_for_its_values(container: Container
     engine = container.engines.reader
     executed: list[Any] = []
 
-    def seen(_conn: Any, clause: Any, *_: Any) -> None:
-        executed.append(clause)
-
     manager = q.ReadScope(org.manager_id, False, True)
     stranger = q.ReadScope(org.stranger_id, False, False)
     hr = q.ReadScope(org.hr_id, True, False)
     answers = []
     with engine.connect() as conn:
         rm = q.live_read_model(conn)
-        event.listen(engine, "before_execute", seen)
-        try:
+        with executed_statements(engine, executed):
             for agreement in (first, second):
                 key = str(agreement.id)
                 kids = q.children(conn, rm, "adjustments", [key])[key]
@@ -51,8 +46,6 @@ def test_each_read_is_built_once_and_answers_for_its_values(container: Container
                         q.people_by_id(conn, rm, [org.employee_id, "nobody"], q.NAMED),
                     )
                 )
-        finally:
-            event.remove(engine, "before_execute", seen)
     for agreement, answer in zip((first, second), answers, strict=True):
         key = str(agreement.id)
         assert answer[:3] == ({key}, set(), {key})  # the viewer's kind decides

@@ -13,6 +13,7 @@ from domain.application import commands as c
 from domain.values import AdjustmentDraft, AdjustmentKind
 from infra.bootstrap import Container
 from projections import queries as q
+from tests.readmodel import executed_statements
 from tests.support import Org
 
 
@@ -88,17 +89,11 @@ def test_the_latest_run_is_built_once_and_reads_each_agreements_own_rows(
     engine = container.engines.reader
     executed: list[Any] = []
 
-    def seen(_conn: Any, clause: Any, *_: Any) -> None:
-        executed.append(clause)
-
     with engine.connect() as conn:
         rm = q.live_read_model(conn)
-        event.listen(engine, "before_execute", seen)
-        try:
+        with executed_statements(engine, executed):
             runs = [q.list_slice(conn, rm, "adjustments", str(a.id), 3) for a in agreements]
             runs += [q.list_slice(conn, rm, "adjustments", str(a.id), 3) for a in agreements]
-        finally:
-            event.remove(engine, "before_execute", seen)
         # Every row and count as a run read by its own earlier runs' statements.
         for run, agreement in zip(runs, agreements * 2, strict=True):
             assert {r["agreement_id"] for r in run.rows} == {str(agreement.id)}

@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
-
 from infra.bootstrap import Container
 from projections import inbox
 from projections import queries as q
+from tests.readmodel import executed_statements
 from tests.support import Org
 
 
@@ -42,19 +41,13 @@ def test_the_count_is_the_lists_and_its_statement_is_built_once(container: Conta
     engine = container.engines.reader
     executed: list[Any] = []
 
-    def seen(_conn: Any, clause: Any, *_: Any) -> None:
-        executed.append(clause)
-
     with engine.connect() as conn:
         rm = q.live_read_model(conn)
         for viewer, manager_id, expected in viewers * 2:
             assert _listed(conn, rm, viewer, manager_id, due) == expected
-            event.listen(engine, "before_execute", seen)
-            try:
+            with executed_statements(engine, executed):
                 assert inbox.waiting(conn, rm, viewer, manager_id, due, 50) == expected
                 assert inbox.waiting(conn, rm, viewer, manager_id, due, 2) == min(expected, 2)
-            finally:
-                event.remove(engine, "before_execute", seen)
         # HR: everyone's (the other tests' agreements too), counted as listed.
         hr = q.ReadScope(org.hr_id, True, False)
         everyone = _listed(conn, rm, hr, None, due)
