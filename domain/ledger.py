@@ -52,6 +52,18 @@ class HoursLedger(ChainedAggregate):
         self.person_id = person_id
         self.entries: dict[str, tuple[Side, float]] = {}
 
+    def __deepcopy__(self, memo: dict[int, object]) -> HoursLedger:
+        """The library copies the cached ledger for each command that books hours. Its
+        entries are immutable pairs and its other state immutable values (ids, texts,
+        times, the frozen last event), so copying the containers is enough: Python's
+        walk of the last event's fields made a reallocation's two ledgers ~0.25 ms each."""
+        copy = object.__new__(type(self))
+        memo[id(self)] = copy
+        copy.__dict__.update(
+            (k, v.copy() if isinstance(v, dict | list) else v) for k, v in self.__dict__.items()
+        )
+        return copy
+
     @staticmethod
     def id_for(person_id: str) -> UUID:
         return uuid5(_NAMESPACE, person_id)
