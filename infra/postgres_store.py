@@ -34,7 +34,7 @@ from eventsourcing.postgres import (
     PostgresFactory,
 )
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composable, Identifier
 
 from infra.keystore import data_keys, destroy_on
 
@@ -68,7 +68,62 @@ def _datastore_lock(datastore: PostgresDatastore) -> AbstractContextManager[None
     return schema_lock(datastore.schema, **kwargs)
 
 
-class SchemaLockedAggregateRecorder(PostgresAggregateRecorder):
+_Shape = tuple[bool, bool, bool, bool]  # gt given, lte given, descending, limit given
+
+
+def _select_statement(base: Composable, shape: _Shape) -> Composable:
+    """The library's `select_events` statement for this shape, composed as it does."""
+    gt, lte, desc, limit = shape
+    statement = base
+    if gt:
+        statement += SQL(" AND originator_version > %s")
+    if lte:
+        statement += SQL(" AND originator_version <= %s")
+    statement += SQL(" ORDER BY originator_version") + SQL(" DESC" if desc else " ASC")
+    if limit:
+        statement += SQL(" LIMIT %s")
+    return statement
+
+
+class ComposedOnce(PostgresAggregateRecorder):
+    """`select_events` with each shape of its statement composed once, as bytes. The
+    library composes it for every read (a command makes two to six), and psycopg turns
+    the composed statement into bytes again each time: ~10% of a command's CPU."""
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self._selects: dict[_Shape, bytes] = {}
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events(
+        self,
+        originator_id: Any,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        params = [originator_id, *(p for p in (gt, lte, limit) if p is not None)]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            statement = self._selects.get(shape)
+            if statement is None:
+                composed = _select_statement(self.select_events_statement, shape)
+                statement = self._selects[shape] = composed.as_bytes(conn)
+            curs.execute(statement, params, prepare=True)
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+
+class SchemaLockedAggregateRecorder(ComposedOnce):
     """The snapshot store; its tables are created under the schema lock."""
 
     def create_table(self) -> None:
@@ -76,7 +131,7 @@ class SchemaLockedAggregateRecorder(PostgresAggregateRecorder):
             super().create_table()
 
 
-class OrderedApplicationRecorder(PostgresApplicationRecorder):
+class OrderedApplicationRecorder(ComposedOnce, PostgresApplicationRecorder):
     """The library's insert function, taking the EXCLUSIVE table lock of its default
     insert path: the function runs as one autocommitted statement, so the lock is held
     from before the sequence hands out positions until the commit."""
