@@ -248,11 +248,44 @@ class CraftingApplication(Application[UUID]):
                 session.aborted()
                 raise
             session.saved()
+            self._keep_saved(session.pending, recordings)
             position, last = self._positions_of(recordings, outcome)
             if session.destroyed:
                 shown = self._after_erasure(session.destroyed)
             return replace(self._result(position, shown), last_position=last)
         raise VersionConflict("What this command changes kept changing while it ran; please retry.")
+
+    def _keep_saved(self, saved: list[Any], recordings: list[Recording[UUID]]) -> None:
+        """Cache the agreements and ledgers a command just recorded, in place of older
+        copies. With fast-forwarding the library caches nothing it saves: the next
+        command on the agreement read back and decoded the events this one had made
+        (opening their sealed texts again) to fast-forward the copy cached before them,
+        or decoded the whole stream if none was. It still reads past the cached version,
+        so another writer's later events are applied as before. Only what nobody else
+        holds is cached (`execute` answers with a copy of the agreement; ledgers are
+        never shown); an agreement the save took a snapshot of is not (`_take_snapshots`
+        drops it from the cache to bound what a command copies)."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        snapshotted = {
+            r.domain_event.originator_id
+            for r in recordings
+            if self.snapshots is not None and takes_snapshot_at(r.domain_event.originator_version)
+        }
+        for aggregate in saved:
+            if (
+                not isinstance(aggregate, Agreement | HoursLedger)
+                or aggregate.pending_events
+                or aggregate.id in snapshotted
+            ):
+                continue
+            try:
+                cached = cache.get(aggregate.id)
+            except KeyError:
+                cached = None
+            if cached is None or cached.version < aggregate.version:
+                cache.put(aggregate.id, aggregate)
 
     def _positions_of(self, recordings: list[Recording[UUID]], outcome: Outcome) -> tuple[int, int]:
         """The positions a command answers with: the last event of the agreement or
