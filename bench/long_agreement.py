@@ -29,6 +29,7 @@ from domain.application import CraftingApplication, Request
 from domain.application import commands as c
 from domain.application.handlers import handle
 from domain.application.unit_of_work import UnitOfWork
+from domain.person import Person
 from domain.sealing import sealing_with
 from domain.values import AdjustmentDraft, AdjustmentKind, Guardrails
 
@@ -108,6 +109,11 @@ class _HeldAgreement:
         if agreement_id == self._agreement.id:
             return self._agreement
         return self._app.load_agreement(agreement_id)
+
+    def load_agreement_with_employee(
+        self, agreement_id: UUID
+    ) -> tuple[Agreement | None, dict[str, Person | None]]:
+        return self.load_agreement(agreement_id), {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)

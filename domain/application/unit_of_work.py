@@ -42,6 +42,13 @@ class WriteModel(Protocol):
         """The agreement, or None (no access check)."""
         ...
 
+    def load_agreement_with_employee(
+        self, agreement_id: UUID
+    ) -> tuple[Agreement | None, dict[str, Person | None]]:
+        """The agreement (no access check) and the people of the directory read with it,
+        by id (its employee, when that costs no read of its own)."""
+        ...
+
     def find_person(self, person_id: str) -> Person | None:
         """A person of the directory, active or not."""
         ...
@@ -111,7 +118,10 @@ class UnitOfWork:
 
     def agreement(self, agreement_id: UUID, party: Party) -> tuple[Agreement, Meta]:
         """Load an agreement the caller may act on as `party`, at the expected version."""
-        agreement = self.model.load_agreement(agreement_id)
+        agreement, people = self.model.load_agreement_with_employee(agreement_id)
+        if self.people is not None:
+            for person_id, person in people.items():
+                self.people.setdefault(person_id, person)
         if agreement is None:
             if self.request.actor.has(Role.HR):  # only HR may act on any agreement
                 raise NotFound("No agreement with this id.", "agreementId")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from domain.agreement import Agreement
 from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.application.replay import ReplayingRepository
-from domain.errors import DomainError
+from domain.errors import DomainError, Forbidden
 from domain.ledger import HoursLedger
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
@@ -161,3 +162,55 @@ def test_writers_of_two_services_each_win_one_version_at_a_time(
         assert outcomes == Counter({"ok": 1, "VERSION_CONFLICT": WRITERS - 1}), outcomes
     for app in apps:
         assert app.repository.get(agreement.id).version == agreement.version + 4
+
+
+def _reads(app: CraftingApplication) -> Counter[str]:
+    """The event store's reads from now on, by method."""
+    counted: Counter[str] = Counter()
+    recorder = app.recorder
+    for name in ("select_events", "select_events_past"):
+        read = getattr(recorder, name, None)
+        if read is not None:
+
+            def counting(*args: Any, _read: Any = read, _name: str = name, **kwargs: Any) -> Any:
+                counted[_name] += 1
+                return _read(*args, **kwargs)
+
+            setattr(recorder, name, counting)
+    return counted
+
+
+@pytest.mark.postgres
+def test_a_command_reads_its_agreement_and_employee_in_one_statement(postgres_url: str) -> None:
+    container = bootstrap(Settings(database_url=postgres_url))
+    try:
+        app = container.app
+        org = Org(app)
+        agreement = org.active()
+        reads = _reads(app)
+        added = org.run(
+            org.manager, c.AddAdjustment(agreement_id=agreement.id, adjustment=draft(1))
+        )
+        assert reads == Counter({"select_events_past": 1})  # was two reads: agreement, employee
+        assert added.version == agreement.version + 1
+    finally:
+        container.close()
+
+
+def test_a_manager_changed_by_another_writer_decides_the_next_command(
+    two: tuple[Container, Container],
+) -> None:
+    """Both the agreement and its employee are cached in the first service; the second
+    moves the employee to another manager: the first decides on the new manager."""
+    first, second = two[0].app, two[1].app
+    org = Org(first)
+    agreement = org.active()
+    review = c.RecordReview(agreement_id=agreement.id, outcome="ON_TRACK", notes="ok")
+    org.run(org.manager, review)  # both cached in the first service
+    employee = second.find_person(org.employee_id)
+    assert employee is not None
+    moved = replace(employee.profile, manager_id=org.other_manager_id)
+    second.execute(org.hr, c.UpsertPeople(people=[c.DirectoryEntry(org.employee_id, moved)]))
+    with pytest.raises(Forbidden):
+        first.execute(org.manager, review)
+    assert org.run(org.other_manager, review).version == agreement.version + 2
