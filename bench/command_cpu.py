@@ -79,8 +79,9 @@ def measure(container: Container, agreements: int, profile: str | None) -> list[
     for engine in {container.engines.writer, container.engines.reader}:
         event.listen(engine, "before_cursor_execute", counted)
     recorder = app.recorder
-    for name in ("select_events", "insert_events", "select_notifications"):
-        setattr(recorder, name, _counting(getattr(recorder, name), counted))
+    for name in ("select_events", "select_events_past", "insert_events", "select_notifications"):
+        if hasattr(recorder, name):  # select_events_past: not in every tree
+            setattr(recorder, name, _counting(getattr(recorder, name), counted))
     profiler = cProfile.Profile(time.thread_time) if profile else None  # CPU, not waits
 
     def run(kind: str, request: Request, command: c.Command, counting: bool) -> Any:
