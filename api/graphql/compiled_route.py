@@ -4,8 +4,9 @@ dependencies or strawberry's HTTP view — a compiled document by its plan
 
 Around a compiled page, FastAPI/Starlette and strawberry's machinery were ~45% of a
 worker's Python (bench/RESULTS.md, HRIS read); around a mutation, most of the event
-loop's own CPU (issue 28). This route sits inside RequestMiddleware (correlation id, body
-limits, metrics and the log line are the same for both paths) and in front of the app.
+loop's own CPU (bench/RESULTS.md, eleventh session). This route sits inside
+RequestMiddleware (correlation id, body limits, metrics and the log line are the same
+for both paths) and in front of the app.
 It answers a JSON body of `query`, `variables` and `operationName` that the router's
 hygiene check passes, from a caller the router's own check accepts: by the plan when the
 text was compiled before and the plan serves the arguments, else by `Schema.execute`
