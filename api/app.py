@@ -98,8 +98,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     if settings.dev:  # GraphiQL's scripts and styles, vendored (api/static/graphiql)
         app.mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql")
 
-    # Inside RequestMiddleware (added after it, so it wraps this): compiled documents
-    # answered without FastAPI's and strawberry's machinery (api.graphql.compiled_route).
+    # Inside RequestMiddleware (added after it, so it wraps this): POST /graphql answered
+    # without FastAPI's routing and strawberry's view (api.graphql.compiled_route).
     app.add_middleware(CompiledRoute, graphql=graphql)
     app.add_middleware(RequestMiddleware, body_seconds=settings.limits.request_body_seconds)
 

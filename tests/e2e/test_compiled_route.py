@@ -1,6 +1,7 @@
-"""The lean route for compiled documents (api.graphql.compiled_route) answers exactly as
-the app's GraphQL path does — status, headers and body byte for byte — for successes and
-for every refusal, and it checks the caller, takes the rate limit and counts a fallback
+"""The lean route (api.graphql.compiled_route) answers exactly as the app's GraphQL path
+does — status, headers and body byte for byte — for compiled reads and for every other
+document it executes (mutations of every kind, their successes, userErrors and errors),
+and for every refusal; it checks the caller, takes the rate limit and counts a fallback
 once."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from api.graphql.compiled.plans import CompiledReads
+from api.graphql.compiled_route import CompiledRoute
 from api.graphql.schema import CraftingSchema
 from api.http.auth import mint_token
 from domain.values import Role
@@ -48,6 +49,10 @@ def executed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+async def _declined(*_: Any) -> bool:
+    return False
+
+
 def _send(api: Api, body: bytes, headers: dict[str, str]) -> httpx.Response:
     sent = {"content-type": "application/json"} | ID | headers
     return api.client.post("/graphql", content=body, headers=sent)
@@ -57,12 +62,16 @@ def _both(
     api: Api, monkeypatch: pytest.MonkeyPatch, body: bytes, headers: dict[str, str]
 ) -> tuple[httpx.Response, httpx.Response]:
     """The request through the lean route, then through the app's path (the route told
-    that no text is compiled, so it passes every request on)."""
-    lean = _send(api, body, headers)
+    to answer nothing, so it passes every request on)."""
+    return _send(api, body, headers), _via_app(api, monkeypatch, body, headers)
+
+
+def _via_app(
+    api: Api, monkeypatch: pytest.MonkeyPatch, body: bytes, headers: dict[str, str]
+) -> httpx.Response:
     with monkeypatch.context() as patched:
-        patched.setattr(CompiledReads, "known", lambda *_: None)
-        app = _send(api, body, headers)
-    return lean, app
+        patched.setattr(CompiledRoute, "_answered", _declined)
+        return _send(api, body, headers)
 
 
 def _identical(lean: httpx.Response, app: httpx.Response) -> None:
@@ -184,8 +193,6 @@ def test_a_fallback_is_counted_and_the_caller_checked_once(
         assert _send(api, _body(FULL, {"n": 5}), hr).status_code == 200  # 4
         limited = _send(api, _body(FULL, {"n": 5}), hr)
         assert limited.status_code == 429
-        with monkeypatch.context() as patched:
-            patched.setattr(CompiledReads, "known", lambda *_: None)
-            app = _send(api, _body(FULL, {"n": 5}), hr)
+        app = _via_app(api, monkeypatch, _body(FULL, {"n": 5}), hr)
         assert app.status_code == 429
         assert app.json() == limited.json() and app.headers.raw == limited.headers.raw
