@@ -10,12 +10,10 @@ reaches the HS256 check, and our secret never verifies a token claiming the prov
 from __future__ import annotations
 
 import asyncio
-import functools
-import time
 
 from starlette.responses import JSONResponse
 
-from api.http.auth import InvalidTokenError, actor_from_token, actor_of, decoded
+from api.http.auth import InvalidTokenError, actor_from_token
 from api.http.claim_mapping import ClaimMapping, UnmappedTokenError
 from api.http.jwks import ProviderUnavailableError
 from api.http.provider_tokens import ProviderTokens, unverified_issuer
@@ -27,9 +25,6 @@ __all__ = [
     "ProviderUnavailableError",
     "UnmappedTokenError",
 ]
-# Our own tokens verified in this process, by their text (a worker sees a few callers'
-# tokens again and again; each verification parses the token twice, ~60 µs per request).
-VERIFIED_TOKENS = 1024
 UNAVAILABLE = "The identity provider does not answer, so tokens cannot be checked; retry shortly."
 RETRY_AFTER_SECONDS = 30
 
@@ -47,13 +42,10 @@ class Authenticator:
         self.provider = provider if audience else None
         self.audience = audience or ""
         self.mapping = mapping or ClaimMapping()
-        self._ours = functools.lru_cache(maxsize=VERIFIED_TOKENS)(self._verified)
 
     def actor(self, token: str) -> Actor:
         """The caller (blocking: may fetch the provider's keys or read the directory).
         InvalidTokenError (401), UnmappedTokenError (403), ProviderUnavailableError (503)."""
-        if known := self._known(token):
-            return known
         issuer = unverified_issuer(token)
         if self.provider is not None and issuer == self.provider.issuer:
             return self.mapping.actor(self.provider.access_claims(token, self.audience))
@@ -63,34 +55,11 @@ class Authenticator:
 
     async def actor_async(self, token: str) -> Actor:
         """The caller, off the event loop only when checking it needs I/O."""
-        if known := self._known(token):
-            return known
         if self._provider_token(token) and (
             self.mapping.looks_up or self.provider is None or self.provider.needs_fetch(token)
         ):
             return await asyncio.to_thread(self.actor, token)
         return self.actor(token)
-
-    def _known(self, token: str) -> Actor | None:
-        """The caller our own token names, when it was verified before and has not
-        expired since: a token's text fixes its claims, and only the expiry changes its
-        verdict over time (PyJWT refuses it from `exp <= now` on, as this does; leeway 0).
-        Anything else (None) takes the full check, which answers as before."""
-        verified = self._ours(token)
-        if verified is None or time.time() >= verified[1]:
-            return None
-        return verified[0]
-
-    def _verified(self, token: str) -> tuple[Actor, int] | None:
-        """Our own token's caller and expiry, checked in full (no issuer, our secret);
-        None for any other token. Cached by `_ours`: no I/O, so safe to remember."""
-        try:
-            if unverified_issuer(token) is not None:
-                return None
-            claims = decoded(self.secret, token)
-            return actor_of(claims), int(claims["exp"])
-        except InvalidTokenError:
-            return None
 
     def _provider_token(self, token: str) -> bool:
         try:
