@@ -29,6 +29,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
+import psycopg
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
@@ -48,7 +49,8 @@ from domain.values import (
 )
 from infra.persistence import eventsourcing_env
 
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.35  # issue 28: >= 0.35 x the bare ordered save
+TARGET_CPU_MS = 3.0  # issue 28: <= 3 ms of server CPU per command
 STARTUP_GRACE = 3.0  # seconds the server must stay up after /healthz first answers
 OK = "ok"
 LOUD = ("HTTP 5", "GRAPHQL_ERRORS", "EXCEPTION")
@@ -573,7 +575,9 @@ class Client:
         return mates[(mates.index(employee) + 1) % len(mates)]
 
 
-def drive(base: str, org: Org, cycles: int, warmup: float, seconds: float) -> Run:
+def drive(base: str, org: Org, cycles: int, warmup: float, seconds: float) -> tuple[Run, int]:
+    """The measured window's run, and every command answered (warm-up included: the
+    server's CPU is read over both)."""
     began = time.perf_counter()
     deadline = began + warmup + seconds
     clients = [Client(base, org, team, cycles, deadline) for team in org.teams]
@@ -583,7 +587,25 @@ def drive(base: str, org: Org, cycles: int, warmup: float, seconds: float) -> Ru
     for thread in threads:
         thread.join()
     samples = [s for c in clients for s in c.samples]
-    return window(samples, began, warmup, seconds)
+    answered = sum(1 for s in samples if not s.outcome.startswith(LOUD))
+    return window(samples, began, warmup, seconds), answered
+
+
+def wait_for_followers(url: str, timeout: float = 120.0) -> float:
+    """Wait until every follower has processed the whole log; the seconds it took."""
+    base, schema = url.split("?schema=")
+    began = time.perf_counter()
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{schema}"')
+        while time.perf_counter() - began < timeout:
+            row = conn.execute(
+                "SELECT (SELECT max(notification_id) FROM crafting_events),"
+                " (SELECT min(position) FROM crafting_follower_positions)"
+            ).fetchone()
+            if row is not None and (row[0] is None or (row[1] or 0) >= row[0]):
+                break
+            time.sleep(0.05)
+    return time.perf_counter() - began
 
 
 # --- the bare library -----------------------------------------------------------------
@@ -734,7 +756,9 @@ def main(argv: list[str] | None = None) -> int:
                 # The server's processes and the projector's: the service's CPU.
                 pids = server.tree() + ([projector.pid] if projector else [])
                 cpu_before = sum(cpu_seconds(p) for p in pids)
-                api = drive(server.base, org, args.cycles, args.warmup, args.seconds)
+                api, answered = drive(server.base, org, args.cycles, args.warmup, args.seconds)
+                # The followers' work for these commands is part of their cost.
+                lag_seconds = wait_for_followers(url)
                 server_cpu = sum(cpu_seconds(p) for p in pids) - cpu_before
             client_cpu = time.process_time() - client_cpu
             show("API", api, "commands")
@@ -742,7 +766,10 @@ def main(argv: list[str] | None = None) -> int:
     with fresh_schema(args.database_url, args.keep) as url:
         baseline = bare(url, args.clients, args.cycles, args.warmup, args.seconds)
     show("bare", baseline, "saves")
-    lines = summary(args, started, machine, api, baseline, watch, server_cpu, client_cpu)
+    lines = summary(
+        args, started, machine, api, baseline, watch, server_cpu / max(answered, 1), client_cpu
+    )
+    lines.append(f"- the followers finished the log {lag_seconds:.1f} s after the load")
     print()
     print("\n".join(lines))
     loud = api.loud()
@@ -762,11 +789,13 @@ def summary(
     api: Run,
     baseline: Run,
     watch: MemoryWatch,
-    server_cpu: float,
+    cpu_per_command: float,
     client_cpu: float,
 ) -> list[str]:
     ratio = api.completed() / api.seconds / baseline.per_second
     met = "met" if ratio >= TARGET_RATIO else "NOT met"
+    cpu_ms = cpu_per_command * 1000
+    cpu_met = "met" if cpu_ms <= TARGET_CPU_MS else "NOT met"
     outcomes = ", ".join(f"{k} {v:,}" for k, v in api.outcomes().most_common())
     by_command = ", ".join(
         f"{name} {percentile([s.ms for s in api.samples if s.command == name], 50):.0f}"
@@ -797,9 +826,9 @@ def summary(
         f"- ratio API/bare: **{ratio:.2f}** — target >= {TARGET_RATIO}: **{met}**",
         f"- server process tree: peak RSS (summed, sampled every 0.5 s) "
         f"**{watch.peak_kib / 1024:.0f} MiB**; VmHWM MiB by pid: {hwm}",
-        f"- CPU during the API load: server tree (and projector) {server_cpu:.1f} s, "
-        f"load generator "
-        f"{client_cpu:.1f} s (same machine)",
+        f"- server CPU per command answered (server tree and projector over the whole "
+        f"load, warm-up included): **{cpu_ms:.2f} ms** — target <= {TARGET_CPU_MS:g} ms: "
+        f"**{cpu_met}**; load generator {client_cpu:.1f} s of CPU (same machine)",
     ]
 
 
