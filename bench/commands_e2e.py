@@ -49,8 +49,8 @@ from domain.values import (
 )
 from infra.persistence import eventsourcing_env
 
-TARGET_RATIO = 0.35  # issue 28: >= 0.35 x the bare ordered save
-TARGET_CPU_MS = 3.0  # issue 28: <= 3 ms of server CPU per command
+TARGET_RATIO = 0.35  # the target: >= 0.35 x the bare ordered save
+TARGET_CPU_MS = 3.0  # the target: <= 3 ms of server CPU per command
 STARTUP_GRACE = 3.0  # seconds the server must stay up after /healthz first answers
 OK = "ok"
 LOUD = ("HTTP 5", "GRAPHQL_ERRORS", "EXCEPTION")
