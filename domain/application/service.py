@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from copy import deepcopy
 from dataclasses import replace
@@ -651,6 +651,30 @@ class CraftingApplication(Application[UUID]):
         except AggregateNotFoundError:
             return None
         return ledger
+
+    def find_together(
+        self, person_ids: Sequence[str], ledger_owners: Sequence[str]
+    ) -> tuple[dict[str, Person | None], dict[str, HoursLedger]] | None:
+        """These people (as `find_person`) and these people's ledgers (as
+        `find_ledger`), fast-forwarded by one read of the store, when every one is
+        cached (`ReplayingRepository.get_together`); else None, and nothing read."""
+        if not isinstance(self.repository, ReplayingRepository):
+            return None
+        people_ids = [Person.id_for(p) for p in person_ids]
+        ledger_ids = [HoursLedger.id_for(o) for o in ledger_owners]
+        found = self.repository.get_together(people_ids + ledger_ids)
+        if found is None:
+            return None
+        people: dict[str, Person | None] = {}
+        for pid, aggregate_id, aggregate in zip(
+            person_ids, people_ids, found[: len(people_ids)], strict=True
+        ):
+            person = self._unerased(aggregate_id, aggregate, _display_name)
+            people[pid] = person if isinstance(person, Person) else None
+        ledgers = found[len(people_ids) :]
+        if not all(isinstance(ledger, HoursLedger) for ledger in ledgers):
+            return None
+        return people, dict(zip(ledger_owners, ledgers, strict=True))
 
     def find_dossier_register(self, agreement_id: UUID) -> DossierRegister | None:
         """The register of the agreement's dossiers, or None before the first."""
