@@ -161,9 +161,7 @@ class UnitOfWork:
     def find_person(self, person_id: str) -> Person | None:
         """A person of the directory, active or not (read once per attempt until the
         attempt changes a person)."""
-        people = self.people
-        if people is not None and any(p is not None and p.pending_events for p in people.values()):
-            people = self.people = None  # a person looked up here was changed: the map ends
+        people = self._people_map()
         if people is None:
             return self.model.find_person(person_id)
         if person_id not in people:
@@ -181,7 +179,7 @@ class UnitOfWork:
         then both ledgers: three reads). Each is what `find_person` and `ledger` would
         have read alone (a copy, fast-forwarded); they find it here. Anything not
         cached, or a single lookup, is left to them."""
-        people = self.people
+        people = self._people_map()
         if people is None:
             return
         wanted = [p for p in dict.fromkeys(person_ids) if p not in people]
@@ -198,6 +196,12 @@ class UnitOfWork:
                 people.setdefault(person_id, person)
             self.ledgers_ahead.update(found[1])
 
+    def _people_map(self) -> dict[str, Person | None] | None:
+        people = self.people
+        if people is not None and any(p is not None and p.pending_events for p in people.values()):
+            people = self.people = None  # a person looked up here was changed: the map ends
+        return people
+
     def _pending_ledger(self, person_id: str) -> HoursLedger | None:
         for aggregate in self.pending:
             if isinstance(aggregate, HoursLedger) and aggregate.person_id == person_id:
@@ -209,7 +213,9 @@ class UnitOfWork:
         pending = self._pending_ledger(person_id)
         if pending is not None:
             return pending
-        ledger = self.ledgers_ahead.pop(person_id, None) or self.model.find_ledger(person_id)
+        ledger = self.ledgers_ahead.pop(person_id, None)
+        if ledger is None:
+            ledger = self.model.find_ledger(person_id)
         if ledger is None:
             ledger = HoursLedger.open(person_id, meta)
         self.enlist(ledger)
