@@ -22,7 +22,7 @@ reader would also have to change.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import psycopg
@@ -34,13 +34,16 @@ from eventsourcing.postgres import (
     PostgresFactory,
 )
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Composable, Identifier
+from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from infra.keystore import data_keys, destroy_on
 
 # Every process that creates or alters tables (the event store's, the read models',
 # the audit tables) takes this lock first, per schema; see `infra.bootstrap.prepare`.
 SCHEMA_LOCK = "crafting-schema"
+# The most events one save passes as plain parameters (four a row, each shape prepared
+# once per connection); a bigger save passes the library's array of composites.
+FLAT_EVENTS_MAX = 32
 
 
 def schema_lock_key(schema: str) -> str:
@@ -195,6 +198,7 @@ class OrderedApplicationRecorder(ComposedOnce, PostgresApplicationRecorder):
         )
         index = self.create_insert_function_statement_index
         self.sql_create_statements[index] = self.sql_create_pg_function_insert_events
+        self._inserts: dict[int, bytes] = {}  # the flat statement by number of events
 
     def create_table(self) -> None:
         with _datastore_lock(self.datastore):
@@ -207,26 +211,64 @@ class OrderedApplicationRecorder(ComposedOnce, PostgresApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """The insert function's one statement; with `destroy_keys`, that statement and
-        the keys' destruction in one transaction (erasure: infra.keystore)."""
+        the keys' destruction in one transaction (erasure: infra.keystore).
+
+        The events go to the function as one row constructor each, four plain parameters
+        a row (`ARRAY[ROW(%s, %s, %s, %s)::stored_event, …]`), not as the library's one
+        array of composites: psycopg dumps an array of composites in Python, quoting
+        each field with regular expressions (~30 µs an event, a tenth of a command's
+        CPU), and plain UUIDs, integers, texts and bytes in C. The function, the rows
+        it receives and what it stores are the same. A save of more events than
+        `FLAT_EVENTS_MAX` (a directory push) passes the library's array instead."""
+        if not stored_events:
+            nothing: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return nothing
         subjects = kwargs.get("destroy_keys", ())
-        if not subjects:
-            inserted: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return inserted
-        events = [
-            self.construct_pg_stored_event(
-                originator_id=e.originator_id,
-                originator_version=e.originator_version,
-                topic=e.topic,
-                state=e.state,
-            )
-            for e in stored_events
-        ]
-        table = f'"{self.datastore.schema}"."{data_keys.name}"'
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            curs.execute(self.sql_invoke_pg_function_insert_events, (events,))
-            positions: list[int] = [r[self.pg_function_name_insert_events] for r in curs.fetchall()]
-            destroy_on(curs, subjects, table=table, placeholder="%s")
+        with self.datastore.get_connection() as conn:
+            statement, params = self._insert_statement(conn, stored_events)
+            with conn.transaction() if subjects else nullcontext(), conn.cursor() as curs:
+                curs.execute(statement, params, prepare=True)
+                name = self.pg_function_name_insert_events
+                positions: list[int] = [r[name] for r in curs.fetchall()]
+                if subjects:
+                    table = f'"{self.datastore.schema}"."{data_keys.name}"'
+                    destroy_on(curs, subjects, table=table, placeholder="%s")
         return positions
+
+    def _insert_statement(
+        self, conn: psycopg.Connection[Any], stored_events: Sequence[StoredEvent]
+    ) -> tuple[bytes | Composed, Sequence[Any]]:
+        """The insert function's statement for this many events, and its parameters."""
+        count = len(stored_events)
+        if count > FLAT_EVENTS_MAX:
+            events = [
+                self.construct_pg_stored_event(
+                    originator_id=e.originator_id,
+                    originator_version=e.originator_version,
+                    topic=e.topic,
+                    state=e.state,
+                )
+                for e in stored_events
+            ]
+            return self.sql_invoke_pg_function_insert_events, (events,)
+        statement = self._inserts.get(count)
+        if statement is None:
+            row = SQL("ROW(%s, %s, %s, %s)::{schema}.{event}").format(
+                schema=Identifier(self.datastore.schema),
+                event=Identifier(self.stored_event_type_name),
+            )
+            composed = SQL("SELECT * FROM {schema}.{insert_events}(ARRAY[{rows}])").format(
+                schema=Identifier(self.datastore.schema),
+                insert_events=Identifier(self.pg_function_name_insert_events),
+                rows=SQL(", ").join([row] * count),
+            )
+            statement = self._inserts[count] = composed.as_bytes(conn)
+        params = [
+            p
+            for e in stored_events
+            for p in (e.originator_id, e.originator_version, e.topic, e.state)
+        ]
+        return statement, params
 
 
 class CraftingPostgresFactory(PostgresFactory):

@@ -93,6 +93,7 @@ def _approve(s: CommandSession, a: Agreement, cmd: c.ApproveAgreement, meta: Met
 def _reallocate(s: CommandSession, a: Agreement, cmd: c.ReallocateTask, meta: Meta) -> None:
     giver = person_id(cmd.from_person_id or a.employee_id, "fromPersonId")
     receiver = person_id(cmd.to_person_id, "toPersonId")
+    s.prefetch([giver, receiver], [receiver, giver])  # one read where there were three
     for pid, field in ((giver, "fromPersonId"), (receiver, "toPersonId")):
         _party_to_reallocation(s, a, pid, field, meta)
     toggle = a.reallocate(

@@ -3,7 +3,7 @@ these few operations and not on the application that provides them (no import cy
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
@@ -72,6 +72,11 @@ class CommandSession(Protocol):
 
     def ledger(self, person_id: str, meta: Meta) -> HoursLedger:
         """The person's hours ledger, enlisted to be saved."""
+        ...
+
+    def prefetch(self, person_ids: Sequence[str], ledger_owners: Sequence[str]) -> None:
+        """Look up these people and these people's ledgers ahead, together where that
+        saves reads of the store (`find_person` and `ledger` then find them)."""
         ...
 
     def deactivation_guard(self, meta: Meta) -> DeactivationGuard:

@@ -17,7 +17,7 @@ from domain.agreement import Agreement
 from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.application.replay import ReplayingRepository
-from domain.errors import DomainError, Forbidden
+from domain.errors import DomainError, Forbidden, ReceiverOverloaded
 from domain.ledger import HoursLedger
 from infra.bootstrap import Container, bootstrap
 from infra.settings import Settings
@@ -224,3 +224,62 @@ def test_a_manager_changed_by_another_writer_decides_the_next_command(
     with pytest.raises(Forbidden):
         first.execute(org.manager, review)
     assert org.run(org.other_manager, review).version == agreement.version + 2
+
+
+@pytest.mark.postgres
+def test_a_reallocation_reads_the_receiver_and_both_ledgers_in_one_statement(
+    postgres_url: str,
+) -> None:
+    container = bootstrap(Settings(database_url=postgres_url))
+    try:
+        app = container.app
+        org = Org(app)
+        agreement = org.active()
+        first = _reallocate(org, agreement.id, "Smoke tests")  # opens both ledgers
+        reads = _reads(app)
+        second = _reallocate(org, agreement.id, "Release notes")
+        # Was four reads: the agreement and its employee, the receiver, each ledger.
+        assert reads == Counter({"select_events_past": 2})
+        assert second.version == first.version + 1
+        for owner, net in ((org.mate_id, 2), (org.employee_id, -2)):
+            ledger = app.find_ledger(owner)
+            assert ledger is not None and ledger.net_received == net
+    finally:
+        container.close()
+
+
+def test_ledgers_booked_by_another_writer_decide_the_next_reallocation(
+    two: tuple[Container, Container],
+) -> None:
+    """Both ledgers and the receiver are cached in the first service (read together);
+    the second books hours to the receiver: the first refuses what would now overload
+    them, and the ledgers of both services agree."""
+    first, second = two[0].app, two[1].app
+    org = Org(first)
+    agreement = org.active()
+    _reallocate(org, agreement.id, "Smoke tests")
+    _reallocate(org, agreement.id, "Release notes")  # everything cached in the first
+    second.execute(
+        org.manager,
+        c.ReallocateTask(
+            agreement_id=agreement.id,
+            task="Support rota",
+            hours_per_week=1.5,
+            to_person_id=org.mate_id,
+            reason="x",
+        ),
+    )
+    with pytest.raises(ReceiverOverloaded):
+        first.execute(
+            org.manager,
+            c.ReallocateTask(
+                agreement_id=agreement.id,
+                task="On-call",
+                hours_per_week=1,
+                to_person_id=org.mate_id,
+                reason="x",
+            ),
+        )
+    for app in (first, second):
+        ledger = app.find_ledger(org.mate_id)
+        assert ledger is not None and ledger.net_received == 3.5

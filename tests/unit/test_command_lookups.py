@@ -17,6 +17,7 @@ import pytest
 from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.application.unit_of_work import UnitOfWork
+from domain.ledger import HoursLedger
 from domain.person import Person
 from domain.values import Role
 from tests.support import Org, guardrails, request
@@ -135,3 +136,47 @@ def test_a_copy_of_a_cached_person_shares_what_never_changes(org: Org) -> None:
     assert cached.profile.team_id != "elsewhere"
     assert not cached.pending_events and len(copied.pending_events) == 1
     assert copied.version == cached.version + 1
+
+
+def _reallocate(org: Org, agreement_id: UUID, task: str) -> None:
+    org.run(
+        org.manager,
+        c.ReallocateTask(
+            agreement_id=agreement_id,
+            task=task,
+            hours_per_week=1,
+            to_person_id=org.mate_id,
+            reason="x",
+        ),
+    )
+
+
+def test_a_reallocation_finds_what_it_looked_up_together(
+    org: Org, reads: Counter[UUID], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the store reads several aggregates at once (PostgreSQL), a reallocation asks
+    for its receiver and both ledgers together (UnitOfWork.prefetch) and reads none of
+    them again; the in-memory store cannot (None), and each is read alone as before."""
+    agreement = org.active()
+    _reallocate(org, agreement.id, "Smoke tests")  # opens both ledgers
+    asked: list[tuple[list[str], list[str]]] = []
+
+    def together(people: list[str], owners: list[str]) -> Any:
+        asked.append((list(people), list(owners)))
+        return (
+            {p: org.app.find_person(p) for p in people},
+            {o: org.app.find_ledger(o) for o in owners},
+        )
+
+    monkeypatch.setattr(org.app, "find_together", together)
+    reads.clear()
+    _reallocate(org, agreement.id, "Release notes")
+    assert asked == [([org.mate_id], [org.mate_id, org.employee_id])]
+    ledger_reads = {o: reads[HoursLedger.id_for(o)] for o in (org.mate_id, org.employee_id)}
+    # Once each, the receiver and the ledgers by `together` above: not again by the
+    # command (the employee: by the access check, as the in-memory store reads it).
+    assert _people_read(reads, org) == {org.employee_id: 1, org.mate_id: 1}
+    assert ledger_reads == {org.mate_id: 1, org.employee_id: 1}
+    for owner, net in ((org.mate_id, 2), (org.employee_id, -2)):
+        ledger = org.app.find_ledger(owner)
+        assert ledger is not None and ledger.net_received == net
