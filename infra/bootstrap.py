@@ -7,12 +7,15 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.persistence import Mapper
 from sqlalchemy import Engine
 
 from domain.application import CraftingApplication
 from domain.application.subscriptions import WebhookSubscriptions
+from domain.webhooks import WebhookSubscription
 from domain.webhooks.policy import WebhookPolicy
 from infra import followers, migrations
 from infra.audit import Checkpointing, Store, report_tampered_snapshot
@@ -26,6 +29,7 @@ from infra.database import (
 )
 from infra.followers import EventTrust, Follower, read_models
 from infra.followers.read_models import ReadModels
+from infra.followers.sealed import PlanningMapper
 from infra.key_files import key_file
 from infra.keystore import KeyRing, KeyStore
 from infra.notifications.service import NAME as NOTIFICATIONS
@@ -241,7 +245,9 @@ def bootstrap(settings: Settings | None = None) -> Container:
         "webhooks",
         engines.writer,
         app.recorder,
-        app.mapper,
+        # The planner reads no personal text: sealed values stay sealed (the sender
+        # opens what it sends).
+        cast(Mapper[Any], PlanningMapper(app.tagging_mapper, (WebhookSubscription.Event,))),
         trust,
         consumer=WebhookPlanner(),
         reader=engines.reader,

@@ -10,11 +10,14 @@ import time
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
+from eventsourcing.persistence import Mapper
 from sqlalchemy import Engine, func, select
 
 from domain.event_tags import TaggingMapper
 from infra.followers import EventTrust, Follower
+from infra.followers.sealed import PlanningMapper
 from infra.keystore import KeyRing, KeyStore
 from infra.notifications.compose import Letterhead
 from infra.notifications.consumer import NotificationConsumer
@@ -187,5 +190,8 @@ def build_notifications(
         dispatcher, consumer, engine, reader, settings.notifications.review_days_before
     )
     follower.consumer = consumer
+    # The planner reads no personal text: sealed values stay sealed (the dispatcher
+    # opens what it sends, infra.notifications.facts).
+    follower.mapper = cast(Mapper[Any], PlanningMapper(mapper))
     follower.dispatchers.append(delivery)
     return Notifications(follower, delivery)
