@@ -46,6 +46,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add = parser.add_argument
     add("--commands", type=int, default=200, help="commands, one follower round each")
     add("--people", type=int, default=0, help="others in the directory, in other teams")
+    add(
+        "--per-round",
+        type=int,
+        default=1,
+        help="commands before each round (under load a round finds several commands' events)",
+    )
     add("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     return parser.parse_args(argv)
 
@@ -115,7 +121,11 @@ def _counting(call: Callable[..., Any], counted: Callable[[], None]) -> Callable
 
 
 def measure(
-    container: Container, followers: list[Follower], count: int, others: int = 0
+    container: Container,
+    followers: list[Follower],
+    count: int,
+    others: int = 0,
+    per_round: int = 1,
 ) -> list[str]:
     statements: Counter[str] = Counter()
     cpu: Counter[str] = Counter()
@@ -147,6 +157,8 @@ def measure(
         run(i)
         cpu[kind] += time.process_time() - started
         current.clear()
+        if (i + 1) % per_round and i + 1 < count:
+            continue
         for follower in followers:
             follower._wake.clear()  # the save woke it: its loop's `wait` takes that in
             current[:] = [follower.name]
@@ -168,12 +180,14 @@ def measure(
     )
     for follower in followers:
         name = follower.name
-        per_round = statements[name] / count
-        lines.append(f"{name}: {per_round:.1f} statements, {1000 * cpu[name] / count:.2f} ms CPU")
+        lines.append(
+            f"{name}: {statements[name] / count:.2f} statements, "
+            f"{1000 * cpu[name] / count:.3f} ms CPU per command"
+        )
     total = sum(cpu[f.name] for f in followers) / count
     lines.append(
-        f"all three: {sum(statements[f.name] for f in followers) / count:.1f} statements, "
-        f"{1000 * total:.2f} ms CPU per round (one command's events)"
+        f"all three: {sum(statements[f.name] for f in followers) / count:.2f} statements, "
+        f"{1000 * total:.3f} ms CPU per command (rounds of {per_round} commands' events)"
     )
     return lines
 
@@ -212,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             followers = [container.projector, container.webhooks, notifications]
             for follower in followers:
                 follower.prepare()
-            for line in measure(container, followers, args.commands, args.people):
+            lines = measure(container, followers, args.commands, args.people, args.per_round)
+            for line in lines:
                 print(line)
             for line in lookups(container):
                 print(line)

@@ -29,7 +29,7 @@ from infra.database import (
 )
 from infra.followers import EventTrust, Follower, read_models
 from infra.followers.read_models import ReadModels
-from infra.followers.sealed import PlanningMapper
+from infra.followers.sealed import PlanningMapper, SharedDecoding
 from infra.key_files import key_file
 from infra.keystore import KeyRing, KeyStore
 from infra.notifications.service import NAME as NOTIFICATIONS
@@ -67,6 +67,8 @@ class Container:
     # The read models' queries of the front doors: replicas in rotation, else the
     # primary (infra.read_routing); checks start with `serve` (api.app).
     read_router: ReadRouter | None = None
+    # The sealed events the followers of this process share (infra.followers.sealed).
+    decoding: SharedDecoding | None = None
     _notifications: Notifications | None = field(default=None, init=False, repr=False)
     _prepared: bool = field(default=False, init=False, repr=False)
 
@@ -160,6 +162,7 @@ class Container:
                 self.trust,
                 secret,
                 transport,
+                self.decoding,
             )
             if self._prepared:
                 self._start_notifications(follower)
@@ -216,11 +219,13 @@ def bootstrap(settings: Settings | None = None) -> Container:
     store = Store(app.recorder, app.mapper.transcoder, engines.writer)
     trust = EventTrust(store, None if key is None else tag_key(key, "events"), engines.reader)
     dsn = _postgres_dsn(settings)
+    # The followers here decode events sealed, and share them (infra.followers.sealed).
+    sealed = SharedDecoding(app.tagging_mapper.keeping_sealed())
     projector = Follower(
         read_models.NAME,
         engines.writer,
         app.recorder,
-        app.tagging_mapper.keeping_sealed(),  # read models hold personal data sealed
+        cast(Mapper[Any], sealed),  # read models hold personal data sealed
         trust,
         # Names are sealed; the index of their keyed hashes opens them as it projects.
         consumer=ReadModels(NameIndex(index_key(keys.store.master_key), keys.open)),
@@ -247,7 +252,10 @@ def bootstrap(settings: Settings | None = None) -> Container:
         app.recorder,
         # The planner reads no personal text: sealed values stay sealed (the sender
         # opens what it sends).
-        cast(Mapper[Any], PlanningMapper(app.tagging_mapper, (WebhookSubscription.Event,))),
+        cast(
+            Mapper[Any],
+            PlanningMapper(app.tagging_mapper, (WebhookSubscription.Event,), sealed),
+        ),
         trust,
         consumer=WebhookPlanner(),
         reader=engines.reader,
@@ -279,6 +287,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         webhooks=webhooks,
         trust=trust,
         read_router=_read_router(settings, engines),
+        decoding=sealed,
     )
     # Every process seals and opens from its first command or read on, prepared or not.
     with container.schema_lock():

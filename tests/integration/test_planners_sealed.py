@@ -57,3 +57,27 @@ def test_a_webhook_subscriptions_events_are_decoded_opened() -> None:
     proposed = "domain.agreement.events:Proposed"
     assert mapper.to_domain_event(_Stored(subscription)) == "opening"  # type: ignore[arg-type,comparison-overlap]
     assert mapper.to_domain_event(_Stored(proposed)) == "sealed"  # type: ignore[arg-type,comparison-overlap]
+
+
+def test_the_followers_of_a_process_share_their_decoded_events(container: Container) -> None:
+    """The projector and the two planners decode each event once between them; a record
+    read back different (same stream and version, other bytes) is decoded anew."""
+    container.prepare()
+    notifications = container.notifications("s" * 48).follower
+    Org(container.app).active()
+    batch = container.app.recorder.select_notifications(1, 1000)
+    decoded = [dict(f.decode(batch)[0]) for f in (container.projector, container.webhooks)]
+    again = dict(notifications.decode(container.app.recorder.select_notifications(1, 1000))[0])
+    shared = [p for p, e in decoded[0].items() if decoded[1][p] is e and again[p] is e]
+    assert shared == [n.id for n in batch]  # one object for the three (no subscriptions)
+    first, other = [n for n in batch if n.topic == batch[0].topic][:2]
+    changed = type(first)(
+        first.originator_id, first.originator_version, first.topic, other.state, first.id
+    )
+    found = container.projector.mapper.to_domain_event(changed)
+    assert found is not decoded[0][first.id]
+    expected = vars(decoded[0][other.id]) | {
+        "originator_id": first.originator_id,
+        "originator_version": first.originator_version,
+    }
+    assert vars(found) == expected
