@@ -52,6 +52,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=1,
         help="commands before each round (under load a round finds several commands' events)",
     )
+    add(
+        "--no-dispatch",
+        action="store_true",
+        help="rounds without the dispatchers (mail, webhook sends): the log's following only",
+    )
     add("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     return parser.parse_args(argv)
 
@@ -126,6 +131,7 @@ def measure(
     count: int,
     others: int = 0,
     per_round: int = 1,
+    dispatch: bool = True,
 ) -> list[str]:
     statements: Counter[str] = Counter()
     cpu: Counter[str] = Counter()
@@ -164,7 +170,8 @@ def measure(
             current[:] = [follower.name]
             started = time.process_time()
             follower.catch_up()
-            follower.dispatch()
+            if dispatch:
+                follower.dispatch()
             cpu[follower.name] += time.process_time() - started
             current.clear()
     lines = []
@@ -226,7 +233,14 @@ def main(argv: list[str] | None = None) -> int:
             followers = [container.projector, container.webhooks, notifications]
             for follower in followers:
                 follower.prepare()
-            lines = measure(container, followers, args.commands, args.people, args.per_round)
+            lines = measure(
+                container,
+                followers,
+                args.commands,
+                args.people,
+                args.per_round,
+                dispatch=not args.no_dispatch,
+            )
             for line in lines:
                 print(line)
             for line in lookups(container):

@@ -4,8 +4,8 @@ values left as their envelopes, as the projector reads them.
 The planners read ids, roles, teams, managers, flags and webhook subscriptions' fields:
 never a personal text (domain.sealing: titles, reasons, names, e-mail addresses, a
 record's texts). Opening every sealed value of every event (a walk of the event's
-values, a key lookup and a decryption each) was a quarter to a third of the webhooks'
-and notifications' followers' CPU under load (bench/follower_load.py); what they send
+values, a key lookup and a decryption each) was 30-38% of the webhooks' and
+notifications' followers' CPU under load (bench/follower_load.py --profile); what they send
 is built later, at sending time, by decoders that open (infra.webhooks.sender,
 infra.notifications.facts). Events of the classes in `opened` are still decoded
 opened: webhook subscriptions' reasons are recorded in clear today, but a log written

@@ -171,7 +171,7 @@ def queue_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
     `insert_rows`' count: a plain executemany (one statement, prepared once), where
     RETURNING made SQLAlchemy write the batch as one multi-row INSERT whose text, new
     for each number of rows and past psycopg's cache, psycopg parsed again every batch
-    (~40% of the consumer's CPU under load, bench/follower_load.py)."""
+    (a quarter of the follower's CPU under load, bench/follower_load.py --profile)."""
     if rows:
         insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         conn.execute(insert(outbox).on_conflict_do_nothing(index_elements=["message_key"]), rows)
