@@ -46,6 +46,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add = parser.add_argument
     add("--commands", type=int, default=200, help="commands, one follower round each")
     add("--people", type=int, default=0, help="others in the directory, in other teams")
+    add(
+        "--per-round",
+        type=int,
+        default=1,
+        help="commands before each round (under load a round finds several commands' events)",
+    )
+    add(
+        "--no-dispatch",
+        action="store_true",
+        help="rounds without the dispatchers (mail, webhook sends): the log's following only",
+    )
     add("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     return parser.parse_args(argv)
 
@@ -115,7 +126,12 @@ def _counting(call: Callable[..., Any], counted: Callable[[], None]) -> Callable
 
 
 def measure(
-    container: Container, followers: list[Follower], count: int, others: int = 0
+    container: Container,
+    followers: list[Follower],
+    count: int,
+    others: int = 0,
+    per_round: int = 1,
+    dispatch: bool = True,
 ) -> list[str]:
     statements: Counter[str] = Counter()
     cpu: Counter[str] = Counter()
@@ -147,12 +163,15 @@ def measure(
         run(i)
         cpu[kind] += time.process_time() - started
         current.clear()
+        if (i + 1) % per_round and i + 1 < count:
+            continue
         for follower in followers:
             follower._wake.clear()  # the save woke it: its loop's `wait` takes that in
             current[:] = [follower.name]
             started = time.process_time()
             follower.catch_up()
-            follower.dispatch()
+            if dispatch:
+                follower.dispatch()
             cpu[follower.name] += time.process_time() - started
             current.clear()
     lines = []
@@ -168,12 +187,14 @@ def measure(
     )
     for follower in followers:
         name = follower.name
-        per_round = statements[name] / count
-        lines.append(f"{name}: {per_round:.1f} statements, {1000 * cpu[name] / count:.2f} ms CPU")
+        lines.append(
+            f"{name}: {statements[name] / count:.2f} statements, "
+            f"{1000 * cpu[name] / count:.3f} ms CPU per command"
+        )
     total = sum(cpu[f.name] for f in followers) / count
     lines.append(
-        f"all three: {sum(statements[f.name] for f in followers) / count:.1f} statements, "
-        f"{1000 * total:.2f} ms CPU per round (one command's events)"
+        f"all three: {sum(statements[f.name] for f in followers) / count:.2f} statements, "
+        f"{1000 * total:.3f} ms CPU per command (rounds of {per_round} commands' events)"
     )
     return lines
 
@@ -212,7 +233,15 @@ def main(argv: list[str] | None = None) -> int:
             followers = [container.projector, container.webhooks, notifications]
             for follower in followers:
                 follower.prepare()
-            for line in measure(container, followers, args.commands, args.people):
+            lines = measure(
+                container,
+                followers,
+                args.commands,
+                args.people,
+                args.per_round,
+                dispatch=not args.no_dispatch,
+            )
+            for line in lines:
                 print(line)
             for line in lookups(container):
                 print(line)

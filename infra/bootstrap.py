@@ -7,12 +7,15 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.persistence import Mapper
 from sqlalchemy import Engine
 
 from domain.application import CraftingApplication
 from domain.application.subscriptions import WebhookSubscriptions
+from domain.webhooks import WebhookSubscription
 from domain.webhooks.policy import WebhookPolicy
 from infra import followers, migrations
 from infra.audit import Checkpointing, Store, report_tampered_snapshot
@@ -26,6 +29,7 @@ from infra.database import (
 )
 from infra.followers import EventTrust, Follower, read_models
 from infra.followers.read_models import ReadModels
+from infra.followers.sealed import PlanningMapper, SharedDecoding
 from infra.key_files import key_file
 from infra.keystore import KeyRing, KeyStore
 from infra.notifications.service import NAME as NOTIFICATIONS
@@ -63,6 +67,8 @@ class Container:
     # The read models' queries of the front doors: replicas in rotation, else the
     # primary (infra.read_routing); checks start with `serve` (api.app).
     read_router: ReadRouter | None = None
+    # The sealed events the followers of this process share (infra.followers.sealed).
+    decoding: SharedDecoding | None = None
     _notifications: Notifications | None = field(default=None, init=False, repr=False)
     _prepared: bool = field(default=False, init=False, repr=False)
 
@@ -156,6 +162,7 @@ class Container:
                 self.trust,
                 secret,
                 transport,
+                self.decoding,
             )
             if self._prepared:
                 self._start_notifications(follower)
@@ -212,11 +219,13 @@ def bootstrap(settings: Settings | None = None) -> Container:
     store = Store(app.recorder, app.mapper.transcoder, engines.writer)
     trust = EventTrust(store, None if key is None else tag_key(key, "events"), engines.reader)
     dsn = _postgres_dsn(settings)
+    # The followers here decode events sealed, and share them (infra.followers.sealed).
+    sealed = SharedDecoding(app.tagging_mapper.keeping_sealed())
     projector = Follower(
         read_models.NAME,
         engines.writer,
         app.recorder,
-        app.tagging_mapper.keeping_sealed(),  # read models hold personal data sealed
+        cast(Mapper[Any], sealed),  # read models hold personal data sealed
         trust,
         # Names are sealed; the index of their keyed hashes opens them as it projects.
         consumer=ReadModels(NameIndex(index_key(keys.store.master_key), keys.open)),
@@ -241,7 +250,12 @@ def bootstrap(settings: Settings | None = None) -> Container:
         "webhooks",
         engines.writer,
         app.recorder,
-        app.mapper,
+        # The planner reads no personal text: sealed values stay sealed (the sender
+        # opens what it sends).
+        cast(
+            Mapper[Any],
+            PlanningMapper(app.tagging_mapper, (WebhookSubscription.Event,), sealed),
+        ),
         trust,
         consumer=WebhookPlanner(),
         reader=engines.reader,
@@ -273,6 +287,7 @@ def bootstrap(settings: Settings | None = None) -> Container:
         webhooks=webhooks,
         trust=trust,
         read_router=_read_router(settings, engines),
+        decoding=sealed,
     )
     # Every process seals and opens from its first command or read on, prepared or not.
     with container.schema_lock():

@@ -10,11 +10,14 @@ import time
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
+from eventsourcing.persistence import Mapper
 from sqlalchemy import Engine, func, select
 
 from domain.event_tags import TaggingMapper
 from infra.followers import EventTrust, Follower
+from infra.followers.sealed import PlanningMapper, SharedDecoding
 from infra.keystore import KeyRing, KeyStore
 from infra.notifications.compose import Letterhead
 from infra.notifications.consumer import NotificationConsumer
@@ -157,6 +160,7 @@ def build_notifications(
     trust: EventTrust,
     secret: str,
     transport: Transport | None = None,
+    sealed: SharedDecoding | None = None,
 ) -> Notifications:
     """Notifications plugged into `follower` (its consumer and a dispatcher)."""
     engine, reader = follower.engine, follower.reader
@@ -187,5 +191,8 @@ def build_notifications(
         dispatcher, consumer, engine, reader, settings.notifications.review_days_before
     )
     follower.consumer = consumer
+    # The planner reads no personal text: sealed values stay sealed (the dispatcher
+    # opens what it sends, infra.notifications.facts).
+    follower.mapper = cast(Mapper[Any], PlanningMapper(mapper, (), sealed))
     follower.dispatchers.append(delivery)
     return Notifications(follower, delivery)

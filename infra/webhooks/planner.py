@@ -130,7 +130,10 @@ class _Batch:
                 select(agreement_owners).where(agreement_owners.c.agreement_id.in_(sorted(aids)))
             ):
                 self.owners[row.agreement_id] = row.employee_id
-        self.teams.fetch(self.owners.values())
+        # The new agreements' owners with the known ones: read one by one as each
+        # proposal was planned, they were most of a round's statements under load.
+        new = (e.employee_id for e in events if isinstance(e, Proposed))
+        self.teams.fetch([*self.owners.values(), *new])
         self.people.fetch(str(e.originator_id) for e in events if isinstance(e, Person.Event))
 
     def _streams_of(self, stream_ids: list[str]) -> dict[str, str]:

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, create_engine, insert, select
+from sqlalchemy import Connection, create_engine, event, insert, select
 
 from domain.application import CraftingApplication
 from domain.application import commands as c
 from domain.person import Profile
-from domain.values import Guardrails
+from domain.values import AdjustmentDraft, AdjustmentKind, CareerGoal, Guardrails, Role
 from infra.notifications import consumer as consumer_module
 from infra.notifications.consumer import NotificationConsumer, load_directory, save_directory
 from infra.notifications.kinds import Kind, Mode
@@ -26,9 +26,11 @@ from infra.notifications.tables import (
     outbox,
     preferences,
 )
+from infra.webhooks import planner as planner_module
 from infra.webhooks.planner import WebhookPlanner, _Batch
 from infra.webhooks.tables import person_teams, webhook_metadata
 from tests.notifications.story import Story
+from tests.support import request
 
 OTHERS = 2_000  # people the batches never concern
 
@@ -202,3 +204,66 @@ def test_a_person_read_with_their_stream_is_not_read_again(
         patch.setattr(consumer_module, "_routes_of", counted)
         load_directory(conn, moved, hr)
     assert all(story.sam not in ids for ids in asked), asked
+
+
+def test_a_webhook_batch_reads_the_teams_of_its_new_agreements_owners_in_one_statement(
+    memory_app: CraftingApplication,
+) -> None:
+    """Under load a batch holds many proposals: their owners' teams are read with the
+    batch's other routes, not one statement per proposal."""
+    engine = create_engine("sqlite://")
+    webhook_metadata.create_all(engine)
+    story = Story(memory_app)
+    events = _events(memory_app)
+    proposed = c.ProposeAgreement(
+        title="From testing toward product management",
+        career_goal=CareerGoal("Product manager", ("customer research",)),
+        adjustments=[AdjustmentDraft(AdjustmentKind.TASK, "Write one feature brief", 2)],
+    )
+    owners = [story.sam, story.lena, story.priya]
+    for person in owners:
+        story.run(request(person, Role.EMPLOYEE), proposed)
+    proposals = _events(memory_app)[len(events) :]
+    assert len(proposals) == 3
+    with engine.begin() as conn:
+        WebhookPlanner().handle(conn, events)  # the directory: the people's teams
+        asked: list[list[str]] = []
+        original = planner_module.teams_of
+
+        def counted(connection: Connection, person_ids: list[str]) -> dict[str, str | None]:
+            asked.append(person_ids)
+            return original(connection, person_ids)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(planner_module, "teams_of", counted)
+            batch = _Batch(conn, 0.0)
+            batch.plan(proposals)
+        assert asked == [sorted(owners)], asked  # was a statement per proposal
+        assert len(batch.queued) == 0  # no subscription: nothing queued, routes kept
+
+
+def test_the_notifications_are_queued_by_one_statement_whatever_the_batch_holds(
+    memory_app: CraftingApplication, conn: Connection
+) -> None:
+    """One executemany of one statement text (prepared once, and within psycopg's cache
+    of parsed statements), not a multi-row INSERT written anew for each number of rows."""
+    story = _story(memory_app)
+    events = _events(memory_app)
+    queued: list[tuple[str, bool, int]] = []
+
+    def seen(_c: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO CRAFTING_NOTIFY_OUTBOX"):
+            queued.append((statement, many, len(params) if many else 1))
+
+    event.listen(conn.engine, "before_cursor_execute", seen)
+    try:
+        consumer = NotificationConsumer(frozenset({story.hr_id}))
+        for start in range(0, len(events), 6):
+            consumer.handle(conn, events[start : start + 6])
+    finally:
+        event.remove(conn.engine, "before_cursor_execute", seen)
+    assert len({statement for statement, _, _ in queued}) == 1, queued
+    assert "RETURNING" not in queued[0][0].upper()
+    rows = conn.execute(select(outbox)).all()
+    assert sum(n for _, _, n in queued) == len(rows)
+    assert len({n for _, _, n in queued}) >= 2  # batches of different numbers of rows
