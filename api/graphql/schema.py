@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 from api.graphql.agreements.types import Agreement
 from api.graphql.compiled.extension import CompiledReadsExtension
 from api.graphql.compiled.plans import CompiledReads
+from api.graphql import input_plans
 from api.graphql.errors import is_public
 from api.graphql.limits import (
     MAX_ALIASES,
@@ -104,6 +105,8 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
         execution_context_class=PlainDataExecutionContext,
     )
     schema.compiled_reads = reads
+    # Mutation inputs built by a plan made once per type (api.graphql.input_plans).
+    input_plans.install(schema)
     return schema
 
 
