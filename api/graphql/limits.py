@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -17,7 +16,6 @@ from graphql import (
     ValidationRule,
 )
 from graphql.validation import ASTValidationRule
-from strawberry.extensions import MaxTokensLimiter
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
@@ -65,25 +63,11 @@ def coded(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
     return Coded
 
 
-class TokenLimiter(MaxTokensLimiter):
-    """The parser's token limit, its refusal carrying QUERY_TOO_COMPLEX (the parser
-    raises it as a plain syntax error)."""
-
-    def on_operation(self) -> Iterator[None]:
-        """Set the parser's limit; mark its refusal with the code. The parse cache
-        parses inside its own hook, so the refusal passes through here as an
-        exception (a parse without the cache leaves it in the context's errors)."""
-        try:
-            yield from super().on_operation()
-        except GraphQLError as refused:
-            self._mark(refused)
-            raise
-        for error in self.execution_context.pre_execution_errors or ():
-            self._mark(error)
-
-    def _mark(self, error: GraphQLError) -> None:
-        if f"more than {self.max_token_count} tokens" in error.message:
-            error.extensions = {**(error.extensions or {}), "code": TOO_COMPLEX}
+def mark_too_many_tokens(error: GraphQLError) -> None:
+    """The parser's refusal of a document over MAX_TOKENS (a plain syntax error), marked
+    QUERY_TOO_COMPLEX like the other limits' (api.graphql.guards calls it)."""
+    if f"more than {MAX_TOKENS} tokens" in error.message:
+        error.extensions = {**(error.extensions or {}), "code": TOO_COMPLEX}
 
 
 class CostLimitRule(ValidationRule):

@@ -8,34 +8,22 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from api.graphql import input_plans
 from api.graphql.agreements.types import Agreement
-from api.graphql.compiled.extension import CompiledReadsExtension
 from api.graphql.compiled.plans import CompiledReads
 from api.graphql.errors import is_public
-from api.graphql.limits import (
-    MAX_ALIASES,
-    MAX_DEPTH,
-    MAX_TOKENS,
-    CostLimitRule,
-    TokenLimiter,
-    coded,
-)
+from api.graphql.guards import Guards
+from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, CostLimitRule, coded
 from api.graphql.mutation import Mutation
 from api.graphql.people.types import Person
 from api.graphql.plain_data import PlainDataExecutionContext
 from api.graphql.query import Query
 from api.graphql.rows import read_field
-from api.graphql.validation import ValidationByText, ValidationResults
+from api.graphql.validation import ValidationResults
 
 log = logging.getLogger("crafting.graphql")
 
@@ -81,18 +69,12 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
     )
     validated = ValidationResults(512)  # by query text, shared by every request
     reads = CompiledReads()  # its plans, by document text, serve every request
-    # Factories, so each request gets fresh extension instances (they keep state); the
-    # parse cache is a shared module-level LRU, validation results and compiled plans
-    # are shared through the objects made here.
-    extensions: list[Any] = [
-        lambda: TokenLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationByText(validated),
-        lambda: AddValidationRules(list(rules)),
-        lambda: MaskErrors(should_mask_error=lambda error: not is_public(error)),
-        # Agreement lists as one SQL statement on PostgreSQL (api.graphql.compiled).
-        lambda: CompiledReadsExtension(reads),
-    ]
+    # One extension per request, fresh (it keeps state), doing every protection in
+    # turn (api.graphql.guards): the token limit, the parse cache (a shared LRU),
+    # validation by text, these rules, error masking, and agreement lists as one SQL
+    # statement on PostgreSQL (api.graphql.compiled).
+    guards = Guards(rules, validated, reads)
+    extensions: list[Any] = [guards.extension]
     schema = CraftingSchema(
         query=Query,
         mutation=Mutation,
@@ -104,6 +86,8 @@ def build_schema(*, introspection: bool = True) -> CraftingSchema:
         execution_context_class=PlainDataExecutionContext,
     )
     schema.compiled_reads = reads
+    # Mutation inputs built by a plan made once per type (api.graphql.input_plans).
+    input_plans.install(schema)
     return schema
 
 

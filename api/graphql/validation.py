@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 Key = tuple[str, tuple[Any, ...]]
 
@@ -44,28 +43,18 @@ class ValidationResults:
                 self._found.popitem(last=False)
 
 
-class ValidationByText(SchemaExtension):
-    """Validates each query text once (for this schema and these rules)."""
-
-    def __init__(self, results: ValidationResults) -> None:
-        super().__init__()
-        self.results = results
-
-    def on_validate(self) -> Iterator[None]:
-        """Reuse the errors of an earlier request with the same text, or validate."""
-        execution = self.execution_context
-        document = execution.graphql_document
-        if execution.query is None or document is None:
-            yield  # strawberry validates it as usual
-            return
-        key = (execution.query, tuple(execution.validation_rules))
-        errors = self.results.get(key)
-        if errors is None:
-            # strawberry offers its graphql-core schema only as `_schema` (its own
-            # ValidationCache reads it so too).
-            errors = validate_document(
-                execution.schema._schema, document, execution.validation_rules
-            )
-            self.results.put(key, errors)
-        execution.pre_execution_errors = errors
-        yield
+def validate_by_text(execution: ExecutionContext, results: ValidationResults) -> None:
+    """Validate the request's document once per query text (for this schema and these
+    rules): the errors of an earlier request with the same text are reused. A request
+    without text or document is left to strawberry's own validation."""
+    document = execution.graphql_document
+    if execution.query is None or document is None:
+        return
+    key = (execution.query, tuple(execution.validation_rules))
+    errors = results.get(key)
+    if errors is None:
+        # strawberry offers its graphql-core schema only as `_schema` (its own
+        # ValidationCache reads it so too).
+        errors = validate_document(execution.schema._schema, document, execution.validation_rules)
+        results.put(key, errors)
+    execution.pre_execution_errors = errors
