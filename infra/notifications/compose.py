@@ -154,6 +154,7 @@ class _Headers(HeaderRegistry):
         super().__init__()
         self._made: dict[str, type[BaseHeader]] = {}
         self._parsed: dict[tuple[str, str], BaseHeader] = {}
+        self._last_date: tuple[str, BaseHeader] | None = None
 
     def __getitem__(self, name: str) -> type[BaseHeader]:
         key = name.lower()
@@ -164,6 +165,13 @@ class _Headers(HeaderRegistry):
 
     def __call__(self, name: str, value: str) -> BaseHeader:
         key = (name.lower(), value)
+        if key[0] == "date":  # the same for every message composed within a second
+            last = self._last_date
+            if last is not None and last[0] == value:
+                return last[1]
+            parsed = super().__call__(name, value)
+            self._last_date = (value, parsed)
+            return parsed
         if key[0] not in _FIXED or "boundary=" in value:  # a multipart's boundary: random
             return super().__call__(name, value)
         parsed = self._parsed.get(key)
