@@ -169,9 +169,9 @@ class _Headers(HeaderRegistry):
             last = self._last_date
             if last is not None and last[0] == value:
                 return last[1]
-            parsed = super().__call__(name, value)
-            self._last_date = (value, parsed)
-            return parsed
+            dated = super().__call__(name, value)
+            self._last_date = (value, dated)
+            return dated
         if key[0] not in _FIXED or "boundary=" in value:  # a multipart's boundary: random
             return super().__call__(name, value)
         parsed = self._parsed.get(key)
