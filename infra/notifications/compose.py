@@ -31,10 +31,11 @@ _INLINER = css_inline.CSSInliner(keep_style_tags=False)
 
 
 # The HTML parts' CSS inlined once per template instead of once per message. The
-# stylesheets are constant and a value never makes an element (it is escaped), so each
-# element's style attribute is the template's: the template's source is inlined with
-# its Jinja tags held as placeholders (`{% %}` as comments, which the HTML parser leaves
-# where they are, even between a table's rows; `{{ }}` as words), and the tags put back.
+# stylesheets are constant, select by tag and class (never by a value) and a value never
+# makes an element (it is escaped), so each element's style attribute is the template's:
+# the template's source is inlined with its Jinja tags held as placeholders (`{% %}` as
+# comments, which the HTML parser leaves where they are, even between a table's rows;
+# `{{ }}` as words), and the tags put back.
 # The inliner also re-writes the values it parsed: `&#39;` and `&#34;` come out as
 # characters, `&nbsp;` for U+00A0, `&quot;` in attributes. So the values are escaped as
 # its serializer writes them, and a value with a character the parser changes (carriage
