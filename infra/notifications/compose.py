@@ -4,6 +4,7 @@ one-click (RFC 8058), and for review reminders a calendar part."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -11,9 +12,12 @@ from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import css_inline
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from markupsafe import Markup
 
 from infra.notifications.ics import review_invite
 from infra.notifications.kinds import REVIEW_OVERDUE, REVIEW_SOON, Kind
@@ -24,6 +28,102 @@ from infra.notifications.wording import Facts, Wording, words
 # nothing of the web app).
 TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "web" / "templates" / "mail"
 _INLINER = css_inline.CSSInliner(keep_style_tags=False)
+
+
+# The HTML parts' CSS inlined once per template instead of once per message. The
+# stylesheets are constant, select by tag and class (never by a value) and a value never
+# makes an element (it is escaped), so each element's style attribute is the template's:
+# the template's source is inlined with its Jinja tags held as placeholders (`{% %}` as
+# comments, which the HTML parser leaves where they are, even between a table's rows;
+# `{{ }}` as words), and the tags put back.
+# The inliner also re-writes the values it parsed: `&#39;` and `&#34;` come out as
+# characters, `&nbsp;` for U+00A0, `&quot;` in attributes. So the values are escaped as
+# its serializer writes them, and a value with a character the parser changes (carriage
+# returns, other control characters, surrogates) is inlined per message as before.
+# Messages are the same, byte for byte (tests/unit/test_mail_inlining.py).
+_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_PARSER_CHANGES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class _PerMessage(Exception):
+    """A value the HTML parser would change: this message is inlined as a whole."""
+
+
+def _as_text(value: Any) -> Markup:
+    text = str(value)
+    if _PARSER_CHANGES.search(text):
+        raise _PerMessage
+    return Markup(  # noqa: S704 - escaped here, as the inliner's serializer escapes text
+        text.replace("&", "&amp;")
+        .replace("\xa0", "&nbsp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
+
+
+def _as_attribute(value: Any) -> Markup:
+    text = str(value)
+    if _PARSER_CHANGES.search(text):
+        raise _PerMessage
+    escaped = text.replace("&", "&amp;").replace("\xa0", "&nbsp;").replace('"', "&quot;")
+    return Markup(escaped)  # noqa: S704 - escaped here, as the inliner writes attributes
+
+
+def inlined_source(source: str) -> str | None:
+    """The template's source with its CSS inlined, or None when a placeholder did not
+    come back exactly once (the template is then inlined per message)."""
+    tags: list[str] = []
+
+    def held(match: re.Match[str]) -> str:
+        tags.append(match.group(0))
+        number = len(tags) - 1
+        return f"JINJA{number}X" if match.group(0).startswith("{{") else f"<!--JINJA{number}X-->"
+
+    inlined = _INLINER.inline(_JINJA_TAG.sub(held, source))
+    for number, tag in enumerate(tags):
+        mark = f"JINJA{number}X" if tag.startswith("{{") else f"<!--JINJA{number}X-->"
+        if inlined.count(mark) != 1:
+            return None
+        before = inlined[: inlined.index(mark)]
+        if tag.startswith("{{"):
+            in_tag = before.rfind("<") > before.rfind(">")
+            tag = (
+                "{{ ("
+                + tag[2:-2].strip()
+                + ")|"
+                + ("mail_attribute" if in_tag else "mail_text")
+                + " }}"
+            )
+        inlined = inlined.replace(mark, tag)
+    return inlined
+
+
+_INLINED: WeakKeyDictionary[Environment, dict[str, Template | None]] = WeakKeyDictionary()
+
+
+def _inlined_template(env: Environment, name: str) -> Template | None:
+    made = _INLINED.setdefault(env, {})
+    if name not in made:
+        source = env.loader.get_source(env, name)[0] if env.loader is not None else None
+        inlined = inlined_source(source) if source is not None else None
+        if inlined is None:
+            made[name] = None
+        else:
+            env.filters.setdefault("mail_text", _as_text)
+            env.filters.setdefault("mail_attribute", _as_attribute)
+            made[name] = env.from_string(inlined)
+    return made[name]
+
+
+def html_part(env: Environment, name: str, context: dict[str, Any]) -> str:
+    """The HTML template rendered with its CSS inlined."""
+    template = _inlined_template(env, name)
+    if template is not None:
+        try:
+            return template.render(context)
+        except _PerMessage:
+            pass
+    return _INLINER.inline(env.get_template(name).render(context))
 
 
 # Headers whose values are the same in every message (the service's sender, the MIME
@@ -55,6 +155,7 @@ class _Headers(HeaderRegistry):
         super().__init__()
         self._made: dict[str, type[BaseHeader]] = {}
         self._parsed: dict[tuple[str, str], BaseHeader] = {}
+        self._last_date: tuple[str, BaseHeader] | None = None
 
     def __getitem__(self, name: str) -> type[BaseHeader]:
         key = name.lower()
@@ -65,6 +166,13 @@ class _Headers(HeaderRegistry):
 
     def __call__(self, name: str, value: str) -> BaseHeader:
         key = (name.lower(), value)
+        if key[0] == "date":  # the same for every message composed within a second
+            last = self._last_date
+            if last is not None and last[0] == value:
+                return last[1]
+            dated = super().__call__(name, value)
+            self._last_date = (value, dated)
+            return dated
         if key[0] not in _FIXED or "boundary=" in value:  # a multipart's boundary: random
             return super().__call__(name, value)
         parsed = self._parsed.get(key)
@@ -152,7 +260,7 @@ def compose(
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(env.get_template("message.txt").render(context), cte="quoted-printable")
-    html = _INLINER.inline(env.get_template("message.html").render(context))
+    html = html_part(env, "message.html", context)
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     if facts.event_type in (REVIEW_SOON, REVIEW_OVERDUE) and facts.due_on is not None:
         invite = review_invite(
@@ -222,7 +330,7 @@ def compose_digest(
     message["Message-ID"] = message_id(digest_key, letterhead)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(env.get_template("digest.txt").render(context), cte="quoted-printable")
-    html = _INLINER.inline(env.get_template("digest.html").render(context))
+    html = html_part(env, "digest.html", context)
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     return _for_sending(message)
 
@@ -247,6 +355,6 @@ def compose_signin(
     message["Message-ID"] = make_msgid(domain=letterhead.domain)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(env.get_template("signin.txt").render(context), cte="quoted-printable")
-    html = _INLINER.inline(env.get_template("signin.html").render(context))
+    html = html_part(env, "signin.html", context)
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     return _for_sending(message)

@@ -96,3 +96,23 @@ def test_fixed_headers_are_parsed_once_and_nothing_personal_is_kept() -> None:
     kept = " ".join(value for _, value in c._HEADERS._parsed)
     assert "mgr-1" not in kept and "Mañana" not in kept and "Tester" not in kept
     assert "boundary" not in kept
+
+
+def test_a_date_is_parsed_once_for_the_messages_of_its_second() -> None:
+    first, second = _messages()[0], _messages()[0]
+    assert first["Date"] is second["Date"]
+    assert first["Date"].datetime == NOW
+    env, later = c.environment(), NOW.replace(second=1)
+    other = c.compose(
+        env,
+        LETTERHEAD,
+        _facts("Proposed"),
+        to_address="a@example.com",
+        message_key="m3",
+        agreement_id="a-1",
+        kind=Kind.DECISION_NEEDED,
+        now=later,
+    )
+    assert other["Date"] is not first["Date"]
+    assert other["Date"] == "Mon, 02 Nov 2026 09:30:01 +0000"
+    assert other["Date"].datetime == later
